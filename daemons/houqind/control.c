@@ -1,0 +1,229 @@
+/* control.c - the control socket (a ROUTER; SPEC §8).
+ *
+ * Each request is one msgpack map with "cmd"; each reply one map with "ok"
+ * and either results or "error".  Commands are a table of (name, handler).
+ */
+#include "houqind.h"
+
+#include "log.h"
+#include "mp.h"
+
+#include <errno.h>
+#include <msgpack.h>
+#include <string.h>
+#include <zmq.h>
+
+typedef struct ctl_req {
+    const msgpack_object *args;
+    msgpack_packer *pk;
+    msgpack_sbuffer *sb;
+} ctl_req;
+
+static void pk_str(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+static void reply_error(ctl_req *r, const char *msg)
+{
+    msgpack_sbuffer_clear(r->sb);
+    msgpack_pack_map(r->pk, 2);
+    pk_str(r->pk, "ok");
+    msgpack_pack_false(r->pk);
+    pk_str(r->pk, "error");
+    pk_str(r->pk, msg);
+}
+
+static int cmd_status(hq_daemon *d, ctl_req *r)
+{
+    MDB_txn *txn;
+    hq_err err;
+    hq_store_stats st;
+    if (hq_store_begin(d->store, false, &txn, &err) != 0) {
+        reply_error(r, err.msg);
+        return 0;
+    }
+    int rc = hq_store_stats_get(d->store, txn, &st, &err);
+    hq_store_abort(d->store, txn);
+    if (rc) {
+        reply_error(r, err.msg);
+        return 0;
+    }
+    msgpack_pack_map(r->pk, 16);
+    pk_str(r->pk, "ok");
+    msgpack_pack_true(r->pk);
+    pk_str(r->pk, "state");
+    pk_str(r->pk, hq_store_dir(d->store));
+    pk_str(r->pk, "clock");
+    pk_str(r->pk, d->clock.manual ? "manual" : "real");
+    pk_str(r->pk, "clock_ms");
+    msgpack_pack_int64(r->pk, hq_clock_now_ms(&d->clock));
+    pk_str(r->pk, "events");
+    msgpack_pack_uint64(r->pk, st.entries[HQ_DB_EVENTS]);
+    pk_str(r->pk, "last_seq");
+    msgpack_pack_uint64(r->pk, st.last_event_seq);
+    pk_str(r->pk, "issues");
+    msgpack_pack_uint64(r->pk, st.entries[HQ_DB_ISSUES]);
+    pk_str(r->pk, "timers");
+    msgpack_pack_uint64(r->pk, st.entries[HQ_DB_TIMERS]);
+    pk_str(r->pk, "outbox");
+    msgpack_pack_uint64(r->pk, st.entries[HQ_DB_OUTBOX]);
+    pk_str(r->pk, "schemas");
+    msgpack_pack_uint64(r->pk, hq_schemas_count(d->schemas));
+    pk_str(r->pk, "stored");
+    msgpack_pack_uint64(r->pk, d->n_stored);
+    pk_str(r->pk, "duplicate");
+    msgpack_pack_uint64(r->pk, d->n_duplicate);
+    pk_str(r->pk, "rejected");
+    msgpack_pack_uint64(r->pk, d->n_rejected);
+    pk_str(r->pk, "batches");
+    msgpack_pack_uint64(r->pk, d->n_batches);
+    pk_str(r->pk, "map_size");
+    msgpack_pack_uint64(r->pk, st.map_size);
+    pk_str(r->pk, "used_bytes");
+    msgpack_pack_uint64(r->pk, st.used_bytes);
+    return 0;
+}
+
+static int get_ms(ctl_req *r, int64_t *ms)
+{
+    const msgpack_object *o = hq_mp_map_get(r->args, "ms");
+    if (!hq_mp_int64(o, ms)) {
+        reply_error(r, "ms: expected an integer number of milliseconds");
+        return -1;
+    }
+    return 0;
+}
+
+static void reply_clock(hq_daemon *d, ctl_req *r)
+{
+    msgpack_pack_map(r->pk, 2);
+    pk_str(r->pk, "ok");
+    msgpack_pack_true(r->pk);
+    pk_str(r->pk, "clock_ms");
+    msgpack_pack_int64(r->pk, hq_clock_now_ms(&d->clock));
+}
+
+static int cmd_clock_set(hq_daemon *d, ctl_req *r)
+{
+    int64_t ms;
+    if (get_ms(r, &ms))
+        return 0;
+    int rc = hq_clock_set(&d->clock, ms);
+    if (rc == HQ_ESTATE)
+        reply_error(r, "the clock is real; start houqind with --clock manual");
+    else if (rc)
+        reply_error(r, "the clock cannot go backwards");
+    else
+        reply_clock(d, r);
+    return 0;
+}
+
+static int cmd_clock_advance(hq_daemon *d, ctl_req *r)
+{
+    int64_t ms;
+    if (get_ms(r, &ms))
+        return 0;
+    int rc = hq_clock_advance(&d->clock, ms);
+    if (rc == HQ_ESTATE)
+        reply_error(r, "the clock is real; start houqind with --clock manual");
+    else if (rc)
+        reply_error(r, "ms must not be negative");
+    else
+        reply_clock(d, r);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(hq_daemon *, ctl_req *);
+} commands[] = {
+    {"status", cmd_status},
+    {"clock.set", cmd_clock_set},
+    {"clock.advance", cmd_clock_advance},
+};
+
+static void handle_one(hq_daemon *d, const char *buf, size_t len, msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object root;
+    hq_err err = {0};
+    ctl_req r = {.pk = &pk, .sb = sb};
+    if (hq_mp_decode(buf, len, &hq_mp_default_limits, &zone, &root, &err) != 0) {
+        reply_error(&r, err.msg);
+    } else if (root.type != MSGPACK_OBJECT_MAP) {
+        reply_error(&r, "request is not a map");
+    } else {
+        r.args = &root;
+        const msgpack_object *cmd = hq_mp_map_get(&root, "cmd");
+        size_t i, n = sizeof commands / sizeof *commands;
+        for (i = 0; i < n; i++)
+            if (hq_mp_str_eq(cmd, commands[i].name))
+                break;
+        if (!cmd || cmd->type != MSGPACK_OBJECT_STR)
+            reply_error(&r, "cmd: missing");
+        else if (i == n)
+            reply_error(&r, "cmd: unknown command");
+        else
+            commands[i].fn(d, &r);
+    }
+    msgpack_zone_destroy(&zone);
+}
+
+int hq_control_handle(hq_daemon *d)
+{
+    for (int handled = 0; handled < 64; handled++) {
+        zmq_msg_t frames[4];
+        int nf = 0;
+        bool more = true, overflow = false;
+        while (more) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, d->control, nf == 0 && !overflow ? ZMQ_DONTWAIT : 0) < 0) {
+                zmq_msg_close(&m);
+                for (int i = 0; i < nf; i++)
+                    zmq_msg_close(&frames[i]);
+                return errno == EAGAIN ? 0 : -1;
+            }
+            more = zmq_msg_more(&m);
+            if (nf < 4) {
+                frames[nf++] = m;
+            } else {
+                overflow = true;
+                zmq_msg_close(&m);
+            }
+        }
+        if (nf < 2) {
+            for (int i = 0; i < nf; i++)
+                zmq_msg_close(&frames[i]);
+            continue;
+        }
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        if (overflow) {
+            msgpack_packer pk;
+            msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+            ctl_req r = {.pk = &pk, .sb = &sb};
+            reply_error(&r, "one request map per message");
+        } else {
+            handle_one(d, zmq_msg_data(&frames[nf - 1]), zmq_msg_size(&frames[nf - 1]), &sb);
+        }
+        bool sent = true;
+        for (int i = 0; i < nf - 1; i++) {
+            if (!sent || zmq_msg_send(&frames[i], d->control, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&frames[i]);
+                sent = false;
+            }
+        }
+        if (sent)
+            zmq_send(d->control, sb.data, sb.size, ZMQ_DONTWAIT);
+        zmq_msg_close(&frames[nf - 1]);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    return 0;
+}

@@ -1,0 +1,62 @@
+/* houqind.h - the daemon's shared state, split over main.c (options,
+ * start-up, the loop), ingest.c (group commit of events) and control.c
+ * (the control socket). */
+#ifndef HOUQIND_H
+#define HOUQIND_H
+
+#include "clock.h"
+#include "event.h"
+#include "schema.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct hq_daemon_opts {
+    const char *state_dir;
+    const char *rules_dir;
+    const char *schemas_dir;
+    const char *ingest_ep;
+    const char *publish_ep;
+    const char *control_ep;
+    bool manual_clock;
+    bool check_only;
+    uint64_t map_size;
+    unsigned max_batch;
+    hq_event_limits limits;
+    int hard_max_bytes;  /* ZMQ_MAXMSGSIZE: above it the peer is dropped */
+    int verbose;
+} hq_daemon_opts;
+
+typedef struct hq_batch hq_batch;
+
+typedef struct hq_daemon {
+    hq_daemon_opts opts;
+    hq_store *store;
+    hq_schemas *schemas;
+    hq_clock clock;
+    void *zctx;
+    void *ingest;
+    void *control;
+    void *publish;
+    hq_batch *batch;
+    bool stopping;
+    bool unavailable;        /* storage failed: reject until a commit works */
+    /* counters for status */
+    uint64_t n_stored, n_duplicate, n_rejected, n_batches, n_replies_dropped;
+    int64_t started_ms;
+} hq_daemon;
+
+/* ingest.c */
+int hq_ingest_init(hq_daemon *d);
+void hq_ingest_fini(hq_daemon *d);
+/* Takes every ready message (up to max_batch), applies them in one write
+ * transaction, commits, then replies.  Returns 0, or HQ_EPANIC when the
+ * store is unusable (the caller exits without replying). */
+int hq_ingest_batch(hq_daemon *d);
+
+/* control.c */
+/* Handles every ready control request. */
+int hq_control_handle(hq_daemon *d);
+
+#endif

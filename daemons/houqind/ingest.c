@@ -1,0 +1,305 @@
+/* ingest.c - group commit of events from the ingest ROUTER.
+ *
+ * One batch: receive every message that is ready (up to max_batch) without
+ * blocking, decode and validate each (outside the transaction: it does not
+ * depend on the state), then one write transaction applies them all, then
+ * commit, and only after a successful commit the replies go out.  If the
+ * map fills up (from a put or from commit), the transaction is gone: grow
+ * the map and replay the whole batch.  Replies are sent with ZMQ_DONTWAIT
+ * on a ROUTER_MANDATORY socket: a producer that never reads its replies
+ * loses them (and retries) instead of stalling the daemon.
+ */
+#include "houqind.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define MAX_PREFIX 4 /* routing frames kept for the reply (id, delimiter) */
+
+typedef enum { R_PENDING, R_STORED, R_DUPLICATE, R_REJECTED } reply_status;
+
+typedef struct item {
+    zmq_msg_t prefix[MAX_PREFIX];
+    int nprefix;
+    zmq_msg_t body;
+    bool has_body;
+    int nbody;            /* body frames received (must be 1) */
+    bool decoded;         /* decode and validation passed */
+    hq_event ev;
+    reply_status status;
+    uint64_t seq;
+    char error[300];
+} item;
+
+struct hq_batch {
+    item *items;
+    unsigned cap;
+    unsigned n;
+    msgpack_zone zone;
+    msgpack_sbuffer sbuf;
+};
+
+int hq_ingest_init(hq_daemon *d)
+{
+    hq_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return HQ_ENOMEM;
+    b->cap = d->opts.max_batch;
+    b->items = calloc(b->cap, sizeof *b->items);
+    if (!b->items) {
+        free(b);
+        return HQ_ENOMEM;
+    }
+    msgpack_zone_init(&b->zone, 64 * 1024);
+    msgpack_sbuffer_init(&b->sbuf);
+    d->batch = b;
+    return 0;
+}
+
+void hq_ingest_fini(hq_daemon *d)
+{
+    hq_batch *b = d->batch;
+    if (!b)
+        return;
+    msgpack_zone_destroy(&b->zone);
+    msgpack_sbuffer_destroy(&b->sbuf);
+    free(b->items);
+    free(b);
+    d->batch = NULL;
+}
+
+static void item_release(item *it)
+{
+    for (int i = 0; i < it->nprefix; i++)
+        zmq_msg_close(&it->prefix[i]);
+    if (it->has_body)
+        zmq_msg_close(&it->body);
+    it->nprefix = 0;
+    it->has_body = false;
+}
+
+/* Receives one whole multipart message into it.  Returns 1 when a message
+ * was read, 0 when none was ready, -1 on a socket error. */
+static int recv_one(void *sock, item *it)
+{
+    memset(it, 0, sizeof *it);
+    bool first = true, in_body = false;
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, first ? ZMQ_DONTWAIT : 0) < 0) {
+            int e = errno;
+            zmq_msg_close(&m);
+            if (first && e == EAGAIN)
+                return 0;
+            return -1;
+        }
+        bool more = zmq_msg_more(&m);
+        if (first) {
+            it->prefix[it->nprefix++] = m; /* the routing id */
+            first = false;
+        } else if (!in_body && zmq_msg_size(&m) == 0 && more && it->nprefix < MAX_PREFIX) {
+            it->prefix[it->nprefix++] = m; /* REQ's empty delimiter */
+            in_body = true;
+        } else {
+            in_body = true;
+            it->nbody++;
+            if (!it->has_body) {
+                it->body = m;
+                it->has_body = true;
+            } else {
+                zmq_msg_close(&m); /* extra frames: counted and refused */
+            }
+        }
+        if (!more)
+            return 1;
+    }
+}
+
+static void reject(item *it, const char *msg)
+{
+    it->status = R_REJECTED;
+    snprintf(it->error, sizeof it->error, "%s", msg);
+}
+
+/* Decodes and validates every item; independent of the state. */
+static void decode_all(hq_daemon *d)
+{
+    hq_batch *b = d->batch;
+    for (unsigned i = 0; i < b->n; i++) {
+        item *it = &b->items[i];
+        it->status = R_PENDING;
+        if (it->nbody != 1) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "message has %d frames: send one msgpack map per message", it->nbody);
+            reject(it, msg);
+            continue;
+        }
+        hq_err err = {0};
+        if (hq_event_decode(zmq_msg_data(&it->body), zmq_msg_size(&it->body), &d->opts.limits, d->schemas,
+                            &b->zone, &it->ev, &err) != 0) {
+            reject(it, err.msg);
+            continue;
+        }
+        it->decoded = true;
+    }
+}
+
+/* Applies the decoded items to txn.  Returns 0 or an HQ_E* code that ends
+ * the transaction (HQ_EFULL: grow and replay). */
+static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_err *err)
+{
+    hq_batch *b = d->batch;
+    for (unsigned i = 0; i < b->n; i++) {
+        item *it = &b->items[i];
+        if (!it->decoded)
+            continue;
+        hq_dedup dd;
+        uint64_t seq = 0;
+        int rc = hq_store_dedup_check(d->store, txn, &it->ev, &dd, &seq, err);
+        if (rc)
+            return rc;
+        if (dd == HQ_DEDUP_SAME) {
+            it->status = R_DUPLICATE;
+            it->seq = seq;
+            continue;
+        }
+        if (dd == HQ_DEDUP_CONFLICT) {
+            it->status = R_REJECTED;
+            snprintf(it->error, sizeof it->error,
+                     "id reused with different content (the first event with this id is seq %llu)",
+                     (unsigned long long)seq);
+            continue;
+        }
+        rc = hq_store_event_append(d->store, txn, &it->ev, now_ms, &seq, err);
+        if (rc)
+            return rc;
+        it->status = R_STORED;
+        it->seq = seq;
+    }
+    return 0;
+}
+
+static void pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+static void send_reply(hq_daemon *d, item *it)
+{
+    hq_batch *b = d->batch;
+    msgpack_sbuffer_clear(&b->sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &b->sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    pack_str(&pk, "id", 2);
+    if (it->ev.id)
+        pack_str(&pk, it->ev.id, it->ev.id_len);
+    else
+        msgpack_pack_nil(&pk);
+    pack_str(&pk, "status", 6);
+    switch (it->status) {
+    case R_STORED: pack_str(&pk, "stored", 6); break;
+    case R_DUPLICATE: pack_str(&pk, "duplicate", 9); break;
+    default: pack_str(&pk, "rejected", 8); break;
+    }
+    if (it->status == R_STORED || it->status == R_DUPLICATE) {
+        pack_str(&pk, "seq", 3);
+        msgpack_pack_uint64(&pk, it->seq);
+    } else {
+        pack_str(&pk, "error", 5);
+        pack_str(&pk, it->error, strlen(it->error));
+    }
+    for (int i = 0; i < it->nprefix; i++) {
+        if (zmq_msg_send(&it->prefix[i], d->ingest, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            d->n_replies_dropped++;
+            return; /* gone or at its HWM: the producer will retry */
+        }
+    }
+    if (zmq_send(d->ingest, b->sbuf.data, b->sbuf.size, ZMQ_DONTWAIT) < 0)
+        d->n_replies_dropped++;
+}
+
+int hq_ingest_batch(hq_daemon *d)
+{
+    hq_batch *b = d->batch;
+    b->n = 0;
+    msgpack_zone_clear(&b->zone);
+    while (b->n < b->cap) {
+        int rc = recv_one(d->ingest, &b->items[b->n]);
+        if (rc <= 0)
+            break;
+        b->n++;
+    }
+    if (b->n == 0)
+        return 0;
+    decode_all(d);
+
+    int rc = 0;
+    hq_err err = {0};
+    for (int attempt = 0; attempt < 8; attempt++) {
+        MDB_txn *txn = NULL;
+        int64_t now_ms = hq_clock_now_ms(&d->clock);
+        hq_store_maybe_grow(d->store, NULL);
+        rc = hq_store_begin(d->store, true, &txn, &err);
+        if (rc == 0) {
+            rc = apply_all(d, txn, now_ms, &err);
+            if (rc == 0)
+                rc = hq_store_commit(d->store, txn, &err);
+            else
+                hq_store_abort(d->store, txn);
+        }
+        if (rc != HQ_EFULL)
+            break;
+        /* Nothing of this batch is applied: grow and replay it whole. */
+        for (unsigned i = 0; i < b->n; i++)
+            if (b->items[i].decoded)
+                b->items[i].status = R_PENDING;
+        hq_err gerr;
+        if (hq_store_grow(d->store, &gerr) != 0) {
+            hq_log_err("cannot grow the map: %s", gerr.msg);
+            break;
+        }
+        hq_log_notice("map full; grown, replaying a batch of %u", b->n);
+    }
+    if (rc == HQ_EPANIC) {
+        hq_log_err("storage failed, exiting without acknowledging the batch: %s", err.msg);
+        for (unsigned i = 0; i < b->n; i++)
+            item_release(&b->items[i]);
+        return HQ_EPANIC;
+    }
+    if (rc) {
+        /* Nothing was stored: say so instead of acknowledging. */
+        if (!d->unavailable)
+            hq_log_err("batch not stored: %s", err.msg);
+        d->unavailable = true;
+        for (unsigned i = 0; i < b->n; i++) {
+            item *it = &b->items[i];
+            if (it->decoded) {
+                it->status = R_REJECTED;
+                snprintf(it->error, sizeof it->error, "unavailable: %s; retry later", err.msg);
+            }
+        }
+    } else if (d->unavailable) {
+        hq_log_notice("storage works again");
+        d->unavailable = false;
+    }
+    for (unsigned i = 0; i < b->n; i++) {
+        item *it = &b->items[i];
+        switch (it->status) {
+        case R_STORED: d->n_stored++; break;
+        case R_DUPLICATE: d->n_duplicate++; break;
+        default: d->n_rejected++; break;
+        }
+        send_reply(d, it);
+        item_release(it);
+    }
+    d->n_batches++;
+    return 0;
+}

@@ -1,0 +1,327 @@
+/* houqind - the rules daemon: ingest, rules, issues, timers, alert outbox.
+ *
+ * main.c holds options, start-up and the loop; signals arrive through a
+ * signalfd polled with the sockets, so handlers never run arbitrary code. */
+#include "houqind.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifndef HQ_DEFAULT_RULES
+#define HQ_DEFAULT_RULES "rules"
+#endif
+#ifndef HQ_DEFAULT_SCHEMAS
+#define HQ_DEFAULT_SCHEMAS "schemas"
+#endif
+
+static const char usage[] =
+    "NAME\n"
+    "    houqind - campus logistics supervision daemon (后勤服务质量监督)\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    houqind [OPTIONS]\n"
+    "    houqind --check [--rules DIR] [--schemas DIR]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Receives events over ZeroMQ (one msgpack map per message on a ROUTER\n"
+    "    socket), validates them against the schemas, stores them durably in\n"
+    "    LMDB and acknowledges each one only after its transaction committed.\n"
+    "    houqind is the only writer of the state directory; houqinctl reads it.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --state DIR        state directory (default ./var)\n"
+    "    --rules DIR        rules directory (default " HQ_DEFAULT_RULES ")\n"
+    "    --schemas DIR      schemas directory (default " HQ_DEFAULT_SCHEMAS ")\n"
+    "    --ingest EP        ingest ROUTER endpoint (default tcp://127.0.0.1:7601)\n"
+    "    --publish EP       alert PUB endpoint (default tcp://127.0.0.1:7602)\n"
+    "    --control EP       control ROUTER endpoint (default tcp://127.0.0.1:7603)\n"
+    "    --clock real|manual\n"
+    "                       manual: time moves only by clock.set/clock.advance on\n"
+    "                       the control socket (tests, backtests)\n"
+    "    --check            load and validate schemas and rules, print a summary,\n"
+    "                       exit 0 if all is well and 1 otherwise\n"
+    "    --max-batch N      events per write transaction (default 1000)\n"
+    "    --max-message-bytes N\n"
+    "                       larger events are rejected with a reply (default 65536)\n"
+    "    --map-size BYTES   initial LMDB map size (default 1 GiB; grows by itself)\n"
+    "    -v, --verbose      log debug messages\n"
+    "    -h, --help         this text\n"
+    "\n"
+    "SIGNALS\n"
+    "    SIGTERM, SIGINT    finish the batch in hand (commit, reply) and exit 0\n"
+    "    SIGHUP             reload rules (a rule set that does not validate is refused)\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 clean stop or --check passed; 1 configuration error; 2 storage failure.\n"
+    "\n"
+    "LOGGING\n"
+    "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n";
+
+enum { OPT_STATE = 256, OPT_RULES, OPT_SCHEMAS, OPT_INGEST, OPT_PUBLISH, OPT_CONTROL, OPT_CLOCK, OPT_CHECK,
+       OPT_MAXBATCH, OPT_MAXMSG, OPT_MAPSIZE };
+
+static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
+{
+    static const struct option longopts[] = {
+        {"state", required_argument, NULL, OPT_STATE},
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"schemas", required_argument, NULL, OPT_SCHEMAS},
+        {"ingest", required_argument, NULL, OPT_INGEST},
+        {"publish", required_argument, NULL, OPT_PUBLISH},
+        {"control", required_argument, NULL, OPT_CONTROL},
+        {"clock", required_argument, NULL, OPT_CLOCK},
+        {"check", no_argument, NULL, OPT_CHECK},
+        {"max-batch", required_argument, NULL, OPT_MAXBATCH},
+        {"max-message-bytes", required_argument, NULL, OPT_MAXMSG},
+        {"map-size", required_argument, NULL, OPT_MAPSIZE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (hq_daemon_opts){
+        .state_dir = "var",
+        .rules_dir = HQ_DEFAULT_RULES,
+        .schemas_dir = HQ_DEFAULT_SCHEMAS,
+        .ingest_ep = "tcp://127.0.0.1:7601",
+        .publish_ep = "tcp://127.0.0.1:7602",
+        .control_ep = "tcp://127.0.0.1:7603",
+        .max_batch = 1000,
+        .limits = hq_event_default_limits,
+        .hard_max_bytes = 1 << 20,
+    };
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_STATE: o->state_dir = optarg; break;
+        case OPT_RULES: o->rules_dir = optarg; break;
+        case OPT_SCHEMAS: o->schemas_dir = optarg; break;
+        case OPT_INGEST: o->ingest_ep = optarg; break;
+        case OPT_PUBLISH: o->publish_ep = optarg; break;
+        case OPT_CONTROL: o->control_ep = optarg; break;
+        case OPT_CLOCK:
+            if (strcmp(optarg, "manual") == 0)
+                o->manual_clock = true;
+            else if (strcmp(optarg, "real") != 0) {
+                fprintf(stderr, "houqind: --clock: expected real or manual, got \"%s\"\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_CHECK: o->check_only = true; break;
+        case OPT_MAXBATCH:
+            o->max_batch = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || o->max_batch == 0 || o->max_batch > 100000) {
+                fprintf(stderr, "houqind: --max-batch: expected 1..100000\n");
+                return -1;
+            }
+            break;
+        case OPT_MAXMSG:
+            o->limits.max_bytes = strtoul(optarg, &end, 10);
+            if (*end || o->limits.max_bytes < 256 || o->limits.max_bytes > (1u << 20)) {
+                fprintf(stderr, "houqind: --max-message-bytes: expected 256..1048576\n");
+                return -1;
+            }
+            break;
+        case OPT_MAPSIZE:
+            o->map_size = strtoull(optarg, &end, 10);
+            if (*end || o->map_size < (1u << 20)) {
+                fprintf(stderr, "houqind: --map-size: expected a byte count of at least 1048576\n");
+                return -1;
+            }
+            break;
+        case 'v': o->verbose = 1; break;
+        case 'h': fputs(usage, stdout); exit(0);
+        default: fprintf(stderr, "Try 'houqind --help'.\n"); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "houqind: unexpected argument \"%s\"\nTry 'houqind --help'.\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_diags(const hq_diags *d)
+{
+    char line[1024];
+    for (size_t i = 0; i < d->count; i++)
+        hq_log_err("%s", hq_err_str(&d->items[i], line, sizeof line));
+}
+
+static int load_config(hq_daemon *d)
+{
+    hq_diags diags;
+    hq_diags_init(&diags);
+    int rc = hq_schemas_load_dir(d->opts.schemas_dir, &d->schemas, &diags);
+    if (rc) {
+        print_diags(&diags);
+        hq_log_err("%zu error(s) in %s; not started", diags.count, d->opts.schemas_dir);
+    }
+    hq_diags_fini(&diags);
+    return rc;
+}
+
+static void *bind_socket(hq_daemon *d, int type, const char *ep, const char *what)
+{
+    void *s = zmq_socket(d->zctx, type);
+    int zero = 0, one = 1, hwm = 100000;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (type == ZMQ_ROUTER) {
+        zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+        int64_t maxmsg = d->opts.hard_max_bytes;
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+        int hs = 5000;
+        zmq_setsockopt(s, ZMQ_HANDSHAKE_IVL, &hs, sizeof hs);
+    }
+    if (zmq_bind(s, ep) != 0) {
+        hq_log_err("cannot bind the %s socket to %s: %s", what, ep, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int make_signalfd(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void handle_signals(hq_daemon *d, int sfd)
+{
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            hq_log_notice("signal %u: stopping", si.ssi_signo);
+            d->stopping = true;
+        } else if (si.ssi_signo == SIGHUP) {
+            hq_log_notice("SIGHUP: rules reload requested");
+        }
+    }
+}
+
+static int run(hq_daemon *d)
+{
+    int sfd = make_signalfd();
+    if (sfd < 0) {
+        hq_log_err("signalfd: %s", strerror(errno));
+        return 1;
+    }
+    uint64_t wd_usec = 0;
+    bool watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
+    int64_t last_wd = hq_mono_ms(), last_reader_check = hq_mono_ms();
+    sd_notify(0, "READY=1\nSTATUS=accepting events");
+    int status = 0;
+    while (!d->stopping) {
+        zmq_pollitem_t items[] = {
+            {d->ingest, 0, ZMQ_POLLIN, 0},
+            {d->control, 0, ZMQ_POLLIN, 0},
+            {NULL, sfd, ZMQ_POLLIN, 0},
+        };
+        int rc = zmq_poll(items, 3, 1000);
+        if (rc < 0 && errno != EINTR) {
+            hq_log_err("zmq_poll: %s", zmq_strerror(errno));
+            status = 2;
+            break;
+        }
+        if (items[2].revents & ZMQ_POLLIN)
+            handle_signals(d, sfd);
+        if (items[0].revents & ZMQ_POLLIN) {
+            if (hq_ingest_batch(d) == HQ_EPANIC) {
+                status = 2;
+                break;
+            }
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            hq_control_handle(d);
+        int64_t now = hq_mono_ms();
+        if (watchdog && (now - last_wd) * 1000 >= (int64_t)wd_usec / 2) {
+            sd_notify(0, "WATCHDOG=1");
+            last_wd = now;
+        }
+        if (now - last_reader_check > 60000) {
+            int cleared = 0;
+            hq_store_reader_check(d->store, &cleared);
+            if (cleared)
+                hq_log_notice("cleared %d stale reader slot(s)", cleared);
+            last_reader_check = now;
+        }
+    }
+    sd_notify(0, "STOPPING=1");
+    close(sfd);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    hq_daemon d = {0};
+    if (parse_opts(argc, argv, &d.opts) != 0)
+        return 1;
+    hq_log_init("houqind", d.opts.verbose ? HQ_LOG_DEBUG : HQ_LOG_INFO);
+    if (load_config(&d) != 0)
+        return 1;
+    if (d.opts.check_only) {
+        printf("configuration OK: %zu schemas in %s, rules in %s\n", hq_schemas_count(d.schemas),
+               d.opts.schemas_dir, d.opts.rules_dir);
+        hq_schemas_destroy(&d.schemas);
+        return 0;
+    }
+    hq_err err = {0};
+    if (hq_store_open(d.opts.state_dir, 0, d.opts.map_size, &d.store, &err) != 0) {
+        hq_log_err("%s", err.msg);
+        hq_schemas_destroy(&d.schemas);
+        return err.code == HQ_EVERSION ? 1 : 2;
+    }
+    if (d.opts.manual_clock)
+        hq_clock_init_manual(&d.clock, hq_wall_ms());
+    else
+        hq_clock_init_real(&d.clock);
+    d.started_ms = hq_wall_ms();
+    int status = 1;
+    d.zctx = zmq_ctx_new();
+    if (hq_ingest_init(&d) != 0)
+        goto out;
+    d.control = bind_socket(&d, ZMQ_ROUTER, d.opts.control_ep, "control");
+    d.publish = d.control ? bind_socket(&d, ZMQ_PUB, d.opts.publish_ep, "publish") : NULL;
+    d.ingest = d.publish ? bind_socket(&d, ZMQ_ROUTER, d.opts.ingest_ep, "ingest") : NULL;
+    if (!d.ingest)
+        goto out;
+    hq_log_info("started: state %s, %zu schemas from %s, rules from %s, ingest %s, control %s, publish %s, "
+                "clock %s",
+                d.opts.state_dir, hq_schemas_count(d.schemas), d.opts.schemas_dir, d.opts.rules_dir,
+                d.opts.ingest_ep, d.opts.control_ep, d.opts.publish_ep, d.clock.manual ? "manual" : "real");
+    status = run(&d);
+    hq_log_info("stopped: %llu stored, %llu duplicate, %llu rejected in %llu batches",
+                (unsigned long long)d.n_stored, (unsigned long long)d.n_duplicate,
+                (unsigned long long)d.n_rejected, (unsigned long long)d.n_batches);
+out:
+    if (d.ingest)
+        zmq_close(d.ingest);
+    if (d.publish)
+        zmq_close(d.publish);
+    if (d.control)
+        zmq_close(d.control);
+    zmq_ctx_term(d.zctx);
+    hq_ingest_fini(&d);
+    hq_store_close(&d.store);
+    hq_schemas_destroy(&d.schemas);
+    return status;
+}

@@ -1,0 +1,31 @@
+/* clock.h - the daemon's notion of now.
+ *
+ * A real clock reads CLOCK_REALTIME.  A manual clock only moves when told
+ * (hq_clock_set, hq_clock_advance), so that tests and backtests run weeks of
+ * timers in milliseconds.  Times are ms since the Unix epoch; days, hours and
+ * "by 18:00" are a calendar's business (see calendar.h), never UTC's.
+ */
+#ifndef HQ_CLOCK_H
+#define HQ_CLOCK_H
+
+#include <stdint.h>
+
+typedef struct hq_clock {
+    int manual;       /* 0: real time, 1: manual */
+    int64_t now_ms;   /* the manual clock's time */
+} hq_clock;
+
+void hq_clock_init_real(hq_clock *c);
+void hq_clock_init_manual(hq_clock *c, int64_t start_ms);
+int64_t hq_clock_now_ms(const hq_clock *c);
+/* Manual clocks only; a real clock ignores these and returns HQ_ESTATE.
+ * Time never goes backwards: set to an earlier time is HQ_EINVAL. */
+int hq_clock_set(hq_clock *c, int64_t ms);
+int hq_clock_advance(hq_clock *c, int64_t ms);
+
+/* The wall clock and a monotonic clock, in ms, for programs. */
+int64_t hq_wall_ms(void);
+int64_t hq_mono_ms(void);
+uint64_t hq_mono_ns(void);
+
+#endif

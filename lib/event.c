@@ -1,0 +1,109 @@
+#include "event.h"
+
+#include <string.h>
+
+const hq_event_limits hq_event_default_limits = {
+    .max_bytes = 64 * 1024,
+    .mp = {.max_depth = 10, .max_objects = 65536, .allow_bin_ext = false},
+};
+
+bool hq_event_ident_ok(const char *s, size_t len, size_t max)
+{
+    if (len == 0 || len > max)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == ':' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static const char *const envelope_keys[] = {"id", "type", "source", "ts", "data"};
+
+int hq_event_decode(const char *buf, size_t len, const hq_event_limits *lim, const hq_schemas *schemas,
+                    msgpack_zone *zone, hq_event *ev, hq_err *err)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->raw = buf;
+    ev->raw_len = len;
+    if (!lim)
+        lim = &hq_event_default_limits;
+    if (len > lim->max_bytes)
+        return hq_err_set(err, HQ_EINVAL, "message too large: %zu bytes, the limit is %zu", len, lim->max_bytes);
+    msgpack_object root;
+    int rc = hq_mp_decode(buf, len, &lim->mp, zone, &root, err);
+    if (rc)
+        return rc == HQ_ENOMEM ? rc : HQ_EINVAL;
+    msgpack_object *r = msgpack_zone_malloc(zone, sizeof *r);
+    if (!r)
+        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    *r = root;
+    ev->root = r;
+    if (r->type != MSGPACK_OBJECT_MAP)
+        return hq_err_set(err, HQ_EINVAL, "event is not a map");
+
+    /* id first, so that even a rejection can name the event. */
+    const msgpack_object *id = hq_mp_map_get(r, "id");
+    if (!id)
+        return hq_err_set(err, HQ_EINVAL, "id: missing");
+    if (id->type != MSGPACK_OBJECT_STR)
+        return hq_err_set(err, HQ_EINVAL, "id: expected a string");
+    if (!hq_event_ident_ok(id->via.str.ptr, id->via.str.size, HQ_ID_MAX)) {
+        if (id->via.str.size == 0 || id->via.str.size > HQ_ID_MAX)
+            return hq_err_set(err, HQ_EINVAL, "id: must be 1 to %d bytes long, got %u", HQ_ID_MAX,
+                              id->via.str.size);
+        return hq_err_set(err, HQ_EINVAL, "id: only letters, digits and . _ : - are allowed");
+    }
+    ev->id = id->via.str.ptr;
+    ev->id_len = id->via.str.size;
+
+    for (uint32_t i = 0; i < r->via.map.size; i++) {
+        const msgpack_object_str *k = &r->via.map.ptr[i].key.via.str;
+        bool known = false;
+        for (size_t j = 0; j < sizeof envelope_keys / sizeof *envelope_keys && !known; j++)
+            known = strlen(envelope_keys[j]) == k->size && memcmp(envelope_keys[j], k->ptr, k->size) == 0;
+        if (!known)
+            return hq_err_set(err, HQ_EINVAL, "%.*s: unknown envelope key (expected id, type, source, ts, data)",
+                              (int)(k->size > 64 ? 64 : k->size), k->ptr);
+    }
+
+    const msgpack_object *src = hq_mp_map_get(r, "source");
+    if (!src)
+        return hq_err_set(err, HQ_EINVAL, "source: missing");
+    if (src->type != MSGPACK_OBJECT_STR)
+        return hq_err_set(err, HQ_EINVAL, "source: expected a string");
+    if (!hq_event_ident_ok(src->via.str.ptr, src->via.str.size, HQ_SOURCE_MAX))
+        return hq_err_set(err, HQ_EINVAL, "source: must be 1 to %d bytes of letters, digits and . _ : -",
+                          HQ_SOURCE_MAX);
+    ev->source = src->via.str.ptr;
+    ev->source_len = src->via.str.size;
+
+    const msgpack_object *ts = hq_mp_map_get(r, "ts");
+    if (!ts)
+        return hq_err_set(err, HQ_EINVAL, "ts: missing");
+    if (ts->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ts->via.u64 > (uint64_t)INT64_MAX)
+        return hq_err_set(err, HQ_EINVAL, "ts: expected a non-negative integer (ms since the epoch)");
+    ev->ts_ms = (int64_t)ts->via.u64;
+
+    const msgpack_object *type = hq_mp_map_get(r, "type");
+    if (!type)
+        return hq_err_set(err, HQ_EINVAL, "type: missing");
+    if (type->type != MSGPACK_OBJECT_STR)
+        return hq_err_set(err, HQ_EINVAL, "type: expected a string");
+    ev->type = type->via.str.ptr;
+    ev->type_len = type->via.str.size;
+    ev->schema = hq_schemas_find(schemas, ev->type, ev->type_len);
+    if (!ev->schema)
+        return hq_err_set(err, HQ_EINVAL, "type: unknown event type \"%.*s\"",
+                          (int)(ev->type_len > 64 ? 64 : ev->type_len), ev->type);
+
+    const msgpack_object *data = hq_mp_map_get(r, "data");
+    if (!data)
+        return hq_err_set(err, HQ_EINVAL, "data: missing");
+    if (data->type != MSGPACK_OBJECT_MAP)
+        return hq_err_set(err, HQ_EINVAL, "data: expected a map");
+    ev->data = data;
+    return hq_schema_validate(ev->schema, data, err);
+}

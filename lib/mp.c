@@ -1,0 +1,360 @@
+#include "mp.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const hq_mp_limits hq_mp_default_limits = {
+    .max_depth = 10,
+    .max_objects = 65536,
+    .allow_bin_ext = false,
+};
+
+/* Reads a big-endian unsigned of n bytes at p. */
+static uint64_t rd_be(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#define PRESCAN_MAX_STACK 64
+
+int hq_mp_prescan(const char *buf, size_t len, const hq_mp_limits *lim, hq_err *err)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t pos = 0;
+    /* stack[i]: objects still expected in the container at depth i+1 */
+    uint64_t stack[PRESCAN_MAX_STACK];
+    unsigned depth = 0;
+    unsigned objects = 0;
+    unsigned max_depth = lim->max_depth < PRESCAN_MAX_STACK ? lim->max_depth : PRESCAN_MAX_STACK;
+    bool root_done = false;
+
+    if (len == 0)
+        return hq_err_set(err, HQ_EINVAL, "malformed msgpack: empty message");
+    while (!root_done) {
+        if (pos >= len)
+            return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", pos);
+        if (++objects > lim->max_objects)
+            return hq_err_set(err, HQ_EINVAL, "message has more than %u objects", lim->max_objects);
+        unsigned char b = p[pos++];
+        size_t left = len - pos;
+        uint64_t skip = 0;      /* payload bytes to skip */
+        uint64_t children = 0;  /* objects inside, for containers */
+        bool container = false;
+        int hdr = 0;            /* length bytes following the type byte */
+
+        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+            /* fixint, nil, bool */
+        } else if (b >= 0x80 && b <= 0x8f) {
+            container = true;
+            children = (uint64_t)(b & 0x0f) * 2;
+        } else if (b >= 0x90 && b <= 0x9f) {
+            container = true;
+            children = b & 0x0f;
+        } else if (b >= 0xa0 && b <= 0xbf) {
+            skip = b & 0x1f;
+        } else {
+            switch (b) {
+            case 0xc1:
+                return hq_err_set(err, HQ_EINVAL, "malformed msgpack: reserved byte 0xc1 at byte %zu", pos - 1);
+            case 0xc4: case 0xc5: case 0xc6: /* bin 8/16/32 */
+            case 0xd9: case 0xda: case 0xdb: /* str 8/16/32 */
+                hdr = (b == 0xc4 || b == 0xd9) ? 1 : (b == 0xc5 || b == 0xda) ? 2 : 4;
+                if (left < (size_t)hdr)
+                    return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", pos);
+                skip = rd_be(p + pos, hdr);
+                pos += hdr;
+                left -= hdr;
+                if (b <= 0xc6 && !lim->allow_bin_ext)
+                    return hq_err_set(err, HQ_EINVAL, "msgpack bin type not accepted at byte %zu", pos - hdr - 1);
+                break;
+            case 0xc7: case 0xc8: case 0xc9: /* ext 8/16/32 */
+                hdr = b == 0xc7 ? 1 : b == 0xc8 ? 2 : 4;
+                if (left < (size_t)hdr + 1)
+                    return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", pos);
+                if (!lim->allow_bin_ext)
+                    return hq_err_set(err, HQ_EINVAL, "msgpack ext type not accepted at byte %zu", pos - 1);
+                skip = rd_be(p + pos, hdr) + 1;
+                pos += hdr;
+                left -= hdr;
+                break;
+            case 0xca: skip = 4; break;
+            case 0xcb: skip = 8; break;
+            case 0xcc: case 0xd0: skip = 1; break;
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xce: case 0xd2: skip = 4; break;
+            case 0xcf: case 0xd3: skip = 8; break;
+            case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: /* fixext */
+                if (!lim->allow_bin_ext)
+                    return hq_err_set(err, HQ_EINVAL, "msgpack ext type not accepted at byte %zu", pos - 1);
+                skip = 1 + ((uint64_t)1 << (b - 0xd4));
+                break;
+            case 0xdc: case 0xdd: case 0xde: case 0xdf:
+                hdr = (b == 0xdc || b == 0xde) ? 2 : 4;
+                if (left < (size_t)hdr)
+                    return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", pos);
+                children = rd_be(p + pos, hdr);
+                if (b >= 0xde)
+                    children *= 2;
+                pos += hdr;
+                left -= hdr;
+                container = true;
+                break;
+            default:
+                return hq_err_set(err, HQ_EINVAL, "malformed msgpack: bad byte 0x%02x at byte %zu", b, pos - 1);
+            }
+        }
+        if (skip > left)
+            return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", len);
+        pos += (size_t)skip;
+        left -= (size_t)skip;
+        if (container && children > 0) {
+            /* Every child takes at least one byte: a count larger than
+             * what is left can only be a lie (and would make msgpack-c
+             * allocate for it). */
+            if (children > left)
+                return hq_err_set(err, HQ_EINVAL,
+                                  "malformed msgpack: container declares %llu objects but %zu bytes are left",
+                                  (unsigned long long)children, left);
+            if (depth + 1 > max_depth)
+                return hq_err_set(err, HQ_EINVAL, "nesting deeper than %u levels", max_depth);
+            stack[depth++] = children;
+            continue;
+        }
+        /* The object is complete: pop finished containers. */
+        for (;;) {
+            if (depth == 0) {
+                root_done = true;
+                break;
+            }
+            if (--stack[depth - 1] > 0)
+                break;
+            depth--;
+        }
+    }
+    if (pos != len)
+        return hq_err_set(err, HQ_EINVAL, "malformed msgpack: %zu trailing bytes after the message", len - pos);
+    return 0;
+}
+
+bool hq_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + n >= len)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+    const msgpack_object_kv *x = *(const msgpack_object_kv *const *)a;
+    const msgpack_object_kv *y = *(const msgpack_object_kv *const *)b;
+    uint32_t lx = x->key.via.str.size, ly = y->key.via.str.size;
+    int c = memcmp(x->key.via.str.ptr, y->key.via.str.ptr, lx < ly ? lx : ly);
+    if (c)
+        return c;
+    return lx < ly ? -1 : lx > ly;
+}
+
+static int check_obj(const msgpack_object *o, hq_err *err)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR:
+        if (!hq_utf8_valid(o->via.str.ptr, o->via.str.size))
+            return hq_err_set(err, HQ_EINVAL, "string is not valid UTF-8");
+        return 0;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        if (!isfinite(o->via.f64))
+            return hq_err_set(err, HQ_EINVAL, "number is NaN or infinite");
+        return 0;
+    case MSGPACK_OBJECT_ARRAY:
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            int rc = check_obj(&o->via.array.ptr[i], err);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    case MSGPACK_OBJECT_MAP: {
+        uint32_t n = o->via.map.size;
+        for (uint32_t i = 0; i < n; i++) {
+            const msgpack_object_kv *kv = &o->via.map.ptr[i];
+            if (kv->key.type != MSGPACK_OBJECT_STR)
+                return hq_err_set(err, HQ_EINVAL, "map key is not a string");
+            int rc = check_obj(&kv->key, err);
+            if (!rc)
+                rc = check_obj(&kv->val, err);
+            if (rc)
+                return rc;
+        }
+        if (n <= 16) {
+            for (uint32_t i = 0; i < n; i++)
+                for (uint32_t j = i + 1; j < n; j++) {
+                    const msgpack_object_str *a = &o->via.map.ptr[i].key.via.str;
+                    const msgpack_object_str *b = &o->via.map.ptr[j].key.via.str;
+                    if (a->size == b->size && memcmp(a->ptr, b->ptr, a->size) == 0)
+                        return hq_err_set(err, HQ_EINVAL, "duplicate map key \"%.*s\"", (int)a->size, a->ptr);
+                }
+        } else {
+            const msgpack_object_kv **idx = malloc(n * sizeof *idx);
+            if (!idx)
+                return hq_err_set(err, HQ_ENOMEM, "out of memory");
+            for (uint32_t i = 0; i < n; i++)
+                idx[i] = &o->via.map.ptr[i];
+            qsort(idx, n, sizeof *idx, kv_cmp);
+            for (uint32_t i = 1; i < n; i++)
+                if (kv_cmp(&idx[i - 1], &idx[i]) == 0) {
+                    const msgpack_object_str *a = &idx[i]->key.via.str;
+                    hq_err_set(err, HQ_EINVAL, "duplicate map key \"%.*s\"", (int)a->size, a->ptr);
+                    free(idx);
+                    return HQ_EINVAL;
+                }
+            free(idx);
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+int hq_mp_decode(const char *buf, size_t len, const hq_mp_limits *lim, msgpack_zone *zone,
+                 msgpack_object *out, hq_err *err)
+{
+    int rc = hq_mp_prescan(buf, len, lim, err);
+    if (rc)
+        return rc;
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack(buf, len, &off, zone, out);
+    if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
+        return hq_err_set(err, HQ_ENOMEM, "out of memory decoding msgpack");
+    if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
+        return hq_err_set(err, HQ_EINVAL, "malformed msgpack");
+    return check_obj(out, err);
+}
+
+const msgpack_object *hq_mp_map_getn(const msgpack_object *map, const char *key, size_t klen)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
+            memcmp(k->via.str.ptr, key, klen) == 0)
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+const msgpack_object *hq_mp_map_get(const msgpack_object *map, const char *key)
+{
+    return hq_mp_map_getn(map, key, strlen(key));
+}
+
+const msgpack_object *hq_mp_path(const msgpack_object *root, const char *path)
+{
+    const msgpack_object *o = root;
+    const char *p = path;
+    while (o && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (o->type == MSGPACK_OBJECT_MAP) {
+            o = hq_mp_map_getn(o, p, n);
+        } else if (o->type == MSGPACK_OBJECT_ARRAY) {
+            char *end;
+            unsigned long i = strtoul(p, &end, 10);
+            if (end != p + n || n == 0 || i >= o->via.array.size)
+                return NULL;
+            o = &o->via.array.ptr[i];
+        } else {
+            return NULL;
+        }
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    return o;
+}
+
+bool hq_mp_str_eq(const msgpack_object *o, const char *s)
+{
+    size_t n = strlen(s);
+    return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+           memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+bool hq_mp_number(const msgpack_object *o, double *out)
+{
+    if (!o)
+        return false;
+    switch (o->type) {
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: *out = (double)o->via.u64; return true;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: *out = (double)o->via.i64; return true;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: *out = o->via.f64; return true;
+    default: return false;
+    }
+}
+
+bool hq_mp_int64(const msgpack_object *o, int64_t *out)
+{
+    if (!o)
+        return false;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (o->via.u64 > (uint64_t)INT64_MAX)
+            return false;
+        *out = (int64_t)o->via.u64;
+        return true;
+    }
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *out = o->via.i64;
+        return true;
+    }
+    return false;
+}
+
+char *hq_mp_strdup(const msgpack_object *o)
+{
+    if (!o || o->type != MSGPACK_OBJECT_STR)
+        return NULL;
+    char *s = malloc(o->via.str.size + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, o->via.str.ptr, o->via.str.size);
+    s[o->via.str.size] = '\0';
+    return s;
+}

@@ -1,0 +1,484 @@
+#include "schema.h"
+
+#include "mp.h"
+#include "ytree.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hq_schemas {
+    hq_schema **items;
+    size_t count;
+};
+
+static const char *const ftype_names[] = {"string", "int", "number", "bool", "enum", "timestamp", "map", "array"};
+
+const char *hq_ftype_name(hq_ftype t)
+{
+    return ftype_names[t];
+}
+
+static void field_fini(hq_field *f)
+{
+    free(f->name);
+    free(f->unit);
+    for (size_t i = 0; i < f->nvalues; i++)
+        free(f->values[i]);
+    free(f->values);
+    for (size_t i = 0; i < f->nfields; i++)
+        field_fini(&f->fields[i]);
+    free(f->fields);
+    if (f->items) {
+        field_fini(f->items);
+        free(f->items);
+    }
+    memset(f, 0, sizeof *f);
+}
+
+static void schema_free(hq_schema *s)
+{
+    if (!s)
+        return;
+    free(s->type);
+    free(s->file);
+    field_fini(&s->data);
+    free(s);
+}
+
+void hq_schemas_destroy(hq_schemas **s)
+{
+    if (!s || !*s)
+        return;
+    for (size_t i = 0; i < (*s)->count; i++)
+        schema_free((*s)->items[i]);
+    free((*s)->items);
+    free(*s);
+    *s = NULL;
+}
+
+size_t hq_schemas_count(const hq_schemas *s)
+{
+    return s ? s->count : 0;
+}
+
+const hq_schema *hq_schemas_at(const hq_schemas *s, size_t i)
+{
+    return s->items[i];
+}
+
+const hq_schema *hq_schemas_find(const hq_schemas *s, const char *type, size_t len)
+{
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < s->count; i++)
+        if (strlen(s->items[i]->type) == len && memcmp(s->items[i]->type, type, len) == 0)
+            return s->items[i];
+    return NULL;
+}
+
+/* ---- loading ---- */
+
+static const char *const field_keys[] = {"type", "optional", "pii", "description", "min", "max",
+                                         "min_length", "max_length", "values", "fields", "items",
+                                         "unit", "min_items", "max_items", "example", NULL};
+
+static int parse_fields(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, hq_field *owner);
+
+static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *n, hq_field *f)
+{
+    size_t before = d->count;
+    f->name = strdup(name);
+    if (n->type == HQ_Y_SCALAR) {
+        hq_ydiag(d, doc, n, "field \"%s\": expected a mapping with at least \"type\"", name);
+        return HQ_EINVAL;
+    }
+    hq_ycheck_keys(d, doc, n, field_keys);
+    const hq_ynode *t = hq_yrequire(d, doc, n, "type");
+    const char *ts = NULL;
+    if (t && hq_yget_str(d, doc, t, &ts) == 0) {
+        size_t k;
+        for (k = 0; k < sizeof ftype_names / sizeof *ftype_names; k++)
+            if (strcmp(ts, ftype_names[k]) == 0)
+                break;
+        if (k == sizeof ftype_names / sizeof *ftype_names)
+            hq_ydiag(d, doc, t,
+                     "unknown field type \"%s\" (expected string, int, number, bool, enum, timestamp, map or array)",
+                     ts);
+        else
+            f->type = (hq_ftype)k;
+    }
+    const hq_ynode *v;
+    if ((v = hq_ymap_get(n, "optional")))
+        hq_yget_bool(d, doc, v, &f->optional);
+    if ((v = hq_ymap_get(n, "pii")))
+        hq_yget_bool(d, doc, v, &f->pii);
+    if ((v = hq_ymap_get(n, "unit")) && v->type == HQ_Y_SCALAR)
+        f->unit = strdup(v->str);
+    bool numeric = f->type == HQ_F_INT || f->type == HQ_F_NUMBER || f->type == HQ_F_TIMESTAMP;
+    if ((v = hq_ymap_get(n, "min"))) {
+        if (!numeric)
+            hq_ydiag(d, doc, v, "\"min\" applies to int, number and timestamp fields only");
+        else if (hq_yget_number(d, doc, v, &f->min) == 0)
+            f->has_min = true;
+    }
+    if ((v = hq_ymap_get(n, "max"))) {
+        if (!numeric)
+            hq_ydiag(d, doc, v, "\"max\" applies to int, number and timestamp fields only");
+        else if (hq_yget_number(d, doc, v, &f->max) == 0)
+            f->has_max = true;
+    }
+    if (f->has_min && f->has_max && f->min > f->max)
+        hq_ydiag(d, doc, n, "field \"%s\": min is greater than max", name);
+    int64_t iv;
+    if ((v = hq_ymap_get(n, "min_length")) && hq_yget_int(d, doc, v, &iv) == 0)
+        f->min_len = iv < 0 ? 0 : (size_t)iv;
+    if ((v = hq_ymap_get(n, "max_length")) && hq_yget_int(d, doc, v, &iv) == 0) {
+        if (iv <= 0)
+            hq_ydiag(d, doc, v, "max_length must be positive");
+        f->max_len = iv < 0 ? 0 : (size_t)iv;
+    }
+    if ((v = hq_ymap_get(n, "min_items")) && hq_yget_int(d, doc, v, &iv) == 0)
+        f->min_items = iv < 0 ? 0 : (size_t)iv;
+    if ((v = hq_ymap_get(n, "max_items")) && hq_yget_int(d, doc, v, &iv) == 0)
+        f->max_items = iv < 0 ? 0 : (size_t)iv;
+    if ((hq_ymap_get(n, "min_length") || hq_ymap_get(n, "max_length")) && f->type != HQ_F_STRING)
+        hq_ydiag(d, doc, n, "field \"%s\": min_length/max_length apply to string fields only", name);
+
+    v = hq_ymap_get(n, "values");
+    if (f->type == HQ_F_ENUM) {
+        if (!v || v->type != HQ_Y_SEQ || v->len == 0) {
+            hq_ydiag(d, doc, v ? v : n, "enum field \"%s\" needs a non-empty list \"values\"", name);
+        } else {
+            f->values = calloc(v->len, sizeof *f->values);
+            for (size_t i = 0; i < v->len; i++) {
+                const char *s;
+                if (hq_yget_str(d, doc, v->kids[i], &s) == 0)
+                    f->values[f->nvalues++] = strdup(s);
+            }
+        }
+    } else if (v) {
+        hq_ydiag(d, doc, v, "\"values\" applies to enum fields only");
+    }
+    v = hq_ymap_get(n, "fields");
+    if (f->type == HQ_F_MAP) {
+        if (!v)
+            hq_ydiag(d, doc, n, "map field \"%s\" needs \"fields\"", name);
+        else
+            parse_fields(d, doc, v, f);
+    } else if (v) {
+        hq_ydiag(d, doc, v, "\"fields\" applies to map fields only");
+    }
+    v = hq_ymap_get(n, "items");
+    if (f->type == HQ_F_ARRAY) {
+        if (!v) {
+            hq_ydiag(d, doc, n, "array field \"%s\" needs \"items\"", name);
+        } else {
+            f->items = calloc(1, sizeof *f->items);
+            parse_field(d, doc, "items", v, f->items);
+        }
+    } else if (v) {
+        hq_ydiag(d, doc, v, "\"items\" applies to array fields only");
+    }
+    return d->count > before ? HQ_EINVAL : 0;
+}
+
+static int parse_fields(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, hq_field *owner)
+{
+    if (map->type != HQ_Y_MAP) {
+        hq_ydiag(d, doc, map, "\"fields\" must be a mapping of field names to their specs");
+        return HQ_EINVAL;
+    }
+    owner->fields = calloc(map->len ? map->len : 1, sizeof *owner->fields);
+    owner->nfields = map->len;
+    for (size_t i = 0; i < map->len; i++) {
+        const char *name = hq_ymap_key(map, i)->str;
+        bool ok = *name != '\0';
+        for (const char *p = name; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+                ok = false;
+        if (!ok)
+            hq_ydiag(d, doc, hq_ymap_key(map, i), "field name \"%s\": use letters, digits and _", name);
+        parse_field(d, doc, name, hq_ymap_val(map, i), &owner->fields[i]);
+    }
+    return 0;
+}
+
+static const char *const schema_keys[] = {"type", "description", "domain", "fields", "example", NULL};
+
+static hq_schema *load_one(const char *path, hq_diags *d)
+{
+    hq_ydoc *doc = NULL;
+    hq_err e;
+    if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
+        hq_diags_add_err(d, &e);
+        return NULL;
+    }
+    size_t before = d->count;
+    hq_schema *s = calloc(1, sizeof *s);
+    s->file = strdup(path);
+    s->data.type = HQ_F_MAP;
+    s->data.name = strdup("data");
+    const hq_ynode *root = doc->root;
+    if (!root || root->type != HQ_Y_MAP) {
+        hq_ydiag(d, doc, root, "a schema is a mapping with \"type\" and \"fields\"");
+    } else {
+        hq_ycheck_keys(d, doc, root, schema_keys);
+        const hq_ynode *t = hq_yrequire(d, doc, root, "type");
+        const char *ts;
+        if (t && hq_yget_str(d, doc, t, &ts) == 0) {
+            s->type = strdup(ts);
+            /* The file name must say what the schema is about. */
+            const char *base = strrchr(path, '/');
+            base = base ? base + 1 : path;
+            size_t bl = strlen(base);
+            if (bl < 5 || strncmp(base, ts, bl - 5) != 0 || strlen(ts) != bl - 5)
+                hq_ydiag(d, doc, t, "type \"%s\" does not match the file name %s", ts, base);
+        }
+        const hq_ynode *f = hq_yrequire(d, doc, root, "fields");
+        if (f)
+            parse_fields(d, doc, f, &s->data);
+    }
+    hq_ydoc_destroy(&doc);
+    if (d->count > before) {
+        schema_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int hq_schemas_load_dir(const char *dir, hq_schemas **out, hq_diags *d)
+{
+    DIR *dh = opendir(dir);
+    if (!dh) {
+        hq_diags_add(d, dir, 0, 0, "cannot open the schemas directory");
+        return HQ_EIO;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(dh))) {
+        size_t l = strlen(de->d_name);
+        if (l > 5 && strcmp(de->d_name + l - 5, ".yaml") == 0 && de->d_name[0] != '.') {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 32;
+                names = realloc(names, cap * sizeof *names);
+            }
+            names[n++] = strdup(de->d_name);
+        }
+    }
+    closedir(dh);
+    qsort(names, n, sizeof *names, name_cmp);
+    hq_schemas *s = calloc(1, sizeof *s);
+    s->items = calloc(n ? n : 1, sizeof *s->items);
+    size_t before = d->count;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        hq_schema *one = load_one(path, d);
+        if (one)
+            s->items[s->count++] = one;
+        free(names[i]);
+    }
+    free(names);
+    if (n == 0)
+        hq_diags_add(d, dir, 0, 0, "no schemas (*.yaml) in the directory");
+    if (d->count > before) {
+        hq_schemas_destroy(&s);
+        return HQ_EINVAL;
+    }
+    *out = s;
+    return 0;
+}
+
+/* ---- validation ---- */
+
+static size_t utf8_chars(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80)
+            n++;
+    return n;
+}
+
+static const char *obj_kind(const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL: return "nil";
+    case MSGPACK_OBJECT_BOOLEAN: return "a boolean";
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: return "a number";
+    case MSGPACK_OBJECT_STR: return "a string";
+    case MSGPACK_OBJECT_ARRAY: return "an array";
+    case MSGPACK_OBJECT_MAP: return "a map";
+    default: return "an unsupported type";
+    }
+}
+
+/* path is the dotted path so far, built in a caller buffer. */
+static int validate(const hq_field *f, const msgpack_object *o, char *path, size_t plen, size_t pcap,
+                    hq_err *err);
+
+static int validate_map(const hq_field *f, const msgpack_object *o, char *path, size_t plen, size_t pcap,
+                        hq_err *err)
+{
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return hq_err_set(err, HQ_EINVAL, "%s: expected a map, got %s", path, obj_kind(o));
+    for (size_t i = 0; i < f->nfields; i++) {
+        const hq_field *sub = &f->fields[i];
+        const msgpack_object *v = hq_mp_map_get(o, sub->name);
+        int n = snprintf(path + plen, pcap - plen, ".%s", sub->name);
+        size_t nlen = plen + (n > 0 ? (size_t)n : 0);
+        if (nlen >= pcap)
+            nlen = pcap - 1;
+        if (!v || (v->type == MSGPACK_OBJECT_NIL && sub->optional)) {
+            if (!sub->optional) {
+                int rc = hq_err_set(err, HQ_EINVAL, "%s: missing required field", path);
+                path[plen] = '\0';
+                return rc;
+            }
+            path[plen] = '\0';
+            continue;
+        }
+        int rc = validate(sub, v, path, nlen, pcap, err);
+        path[plen] = '\0';
+        if (rc)
+            return rc;
+    }
+    /* Unknown fields: every key must be in the schema. */
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object_str *k = &o->via.map.ptr[i].key.via.str;
+        bool known = false;
+        for (size_t j = 0; j < f->nfields && !known; j++)
+            known = strlen(f->fields[j].name) == k->size && memcmp(f->fields[j].name, k->ptr, k->size) == 0;
+        if (!known)
+            return hq_err_set(err, HQ_EINVAL, "%s.%.*s: unknown field", path, (int)(k->size > 64 ? 64 : k->size),
+                              k->ptr);
+    }
+    return 0;
+}
+
+static int validate(const hq_field *f, const msgpack_object *o, char *path, size_t plen, size_t pcap,
+                    hq_err *err)
+{
+    double num;
+    int64_t iv;
+    switch (f->type) {
+    case HQ_F_STRING:
+        if (o->type != MSGPACK_OBJECT_STR)
+            return hq_err_set(err, HQ_EINVAL, "%s: expected a string, got %s", path, obj_kind(o));
+        {
+            size_t chars = utf8_chars(o->via.str.ptr, o->via.str.size);
+            if (chars < f->min_len)
+                return hq_err_set(err, HQ_EINVAL, "%s: shorter than %zu characters", path, f->min_len);
+            if (f->max_len && chars > f->max_len)
+                return hq_err_set(err, HQ_EINVAL, "%s: longer than %zu characters", path, f->max_len);
+        }
+        return 0;
+    case HQ_F_ENUM:
+        if (o->type != MSGPACK_OBJECT_STR)
+            return hq_err_set(err, HQ_EINVAL, "%s: expected a string, got %s", path, obj_kind(o));
+        for (size_t i = 0; i < f->nvalues; i++)
+            if (hq_mp_str_eq(o, f->values[i]))
+                return 0;
+        {
+            char list[256];
+            size_t used = 0;
+            list[0] = '\0';
+            for (size_t i = 0; i < f->nvalues && used < sizeof list - 32; i++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", f->values[i]);
+            return hq_err_set(err, HQ_EINVAL, "%s: expected one of %s, got \"%.*s\"", path, list,
+                              (int)(o->via.str.size > 64 ? 64 : o->via.str.size), o->via.str.ptr);
+        }
+    case HQ_F_BOOL:
+        if (o->type != MSGPACK_OBJECT_BOOLEAN)
+            return hq_err_set(err, HQ_EINVAL, "%s: expected a boolean, got %s", path, obj_kind(o));
+        return 0;
+    case HQ_F_INT:
+    case HQ_F_TIMESTAMP:
+        if (!hq_mp_int64(o, &iv))
+            return hq_err_set(err, HQ_EINVAL, "%s: expected an integer, got %s", path, obj_kind(o));
+        num = (double)iv;
+        goto range;
+    case HQ_F_NUMBER:
+        if (!hq_mp_number(o, &num))
+            return hq_err_set(err, HQ_EINVAL, "%s: expected a number, got %s", path, obj_kind(o));
+    range:
+        if (f->has_min && num < f->min)
+            return hq_err_set(err, HQ_EINVAL, "%s: %g is below the minimum %g", path, num, f->min);
+        if (f->has_max && num > f->max)
+            return hq_err_set(err, HQ_EINVAL, "%s: %g is above the maximum %g", path, num, f->max);
+        return 0;
+    case HQ_F_MAP:
+        return validate_map(f, o, path, plen, pcap, err);
+    case HQ_F_ARRAY:
+        if (o->type != MSGPACK_OBJECT_ARRAY)
+            return hq_err_set(err, HQ_EINVAL, "%s: expected an array, got %s", path, obj_kind(o));
+        if (o->via.array.size < f->min_items)
+            return hq_err_set(err, HQ_EINVAL, "%s: fewer than %zu items", path, f->min_items);
+        if (f->max_items && o->via.array.size > f->max_items)
+            return hq_err_set(err, HQ_EINVAL, "%s: more than %zu items", path, f->max_items);
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            int n = snprintf(path + plen, pcap - plen, ".%u", i);
+            size_t nlen = plen + (n > 0 ? (size_t)n : 0);
+            if (nlen >= pcap)
+                nlen = pcap - 1;
+            int rc = validate(f->items, &o->via.array.ptr[i], path, nlen, pcap, err);
+            path[plen] = '\0';
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+int hq_schema_validate(const hq_schema *s, const msgpack_object *data, hq_err *err)
+{
+    char path[256] = "data";
+    return validate(&s->data, data, path, 4, sizeof path, err);
+}
+
+const hq_field *hq_schema_field(const hq_schema *s, const char *path)
+{
+    const hq_field *f = &s->data;
+    const char *p = path;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        bool digits = n > 0;
+        for (size_t i = 0; i < n; i++)
+            digits = digits && p[i] >= '0' && p[i] <= '9';
+        if (f->type == HQ_F_ARRAY && digits) {
+            f = f->items; /* an explicit index */
+        } else {
+            while (f->type == HQ_F_ARRAY && f->items)
+                f = f->items; /* "items.code": any item's code */
+            if (f->type != HQ_F_MAP)
+                return NULL;
+            const hq_field *next = NULL;
+            for (size_t i = 0; i < f->nfields; i++)
+                if (strlen(f->fields[i].name) == n && memcmp(f->fields[i].name, p, n) == 0) {
+                    next = &f->fields[i];
+                    break;
+                }
+            if (!next)
+                return NULL;
+            f = next;
+        }
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    return f;
+}

@@ -1,0 +1,439 @@
+/* store.c - the LMDB environment and its key space.
+ *
+ * The key space (every database of the environment; all integers are
+ * big-endian so that byte order is numeric order):
+ *
+ *   meta       "format"                     -> decimal format version ("1")
+ *              "counter:<name>"             -> be64 last value handed out
+ *   events     be64 seq                     -> be64 stored_ms | msgpack frame as received
+ *   dedup      source 0x00 id               -> be64 seq | 16-byte BLAKE2b of the frame
+ *   issues     number ("HQ-2026-000123")    -> msgpack issue record (issue.c)
+ *   groups     rule 0x00 key                -> msgpack group record: the open issue of a
+ *                                              (rule, key), the last closed one (issue.c)
+ *   issue_idx  kind 0x00 value 0x00 number  -> "" (secondary indexes: s=state,
+ *                                              d=domain, c=contractor; issue.c)
+ *   timers     be64 due_ms | be64 id        -> msgpack timer record (timer.c); the first
+ *                                              entry is the next due, ties in id order
+ *   outbox     be64 seq                     -> msgpack outbox record (outbox.c)
+ *   rulestate  rule 0x00 key                -> per-rule state: counting windows,
+ *                                              sustained conditions (engine.c)
+ *
+ * Event log and dedup index are append-mostly for producers whose ids grow
+ * with time (the client library makes such ids): each batch then touches
+ * the right edge of both trees instead of random leaves.
+ */
+#include "store.h"
+
+#include "buf.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const db_names[HQ_DB_COUNT] = {
+    "meta", "events", "dedup", "issues", "groups", "issue_idx", "timers", "outbox", "rulestate",
+};
+
+struct hq_store {
+    MDB_env *env;
+    MDB_dbi dbi[HQ_DB_COUNT];
+    char *dir;
+    bool rdonly;
+    MDB_txn *wtxn;                  /* the write txn the seq cache belongs to */
+    uint64_t seq_cache[HQ_DB_COUNT]; /* next seq in wtxn; 0 = not loaded */
+};
+
+int hq_store_code(int rc, hq_err *err, const char *what)
+{
+    switch (rc) {
+    case MDB_SUCCESS: return 0;
+    case MDB_NOTFOUND: return hq_err_set(err, HQ_ENOTFOUND, "%s: not found", what);
+    case MDB_MAP_FULL: return hq_err_set(err, HQ_EFULL, "%s: storage map full", what);
+    case MDB_PANIC: return hq_err_set(err, HQ_EPANIC, "%s: lmdb panic: %s", what, mdb_strerror(rc));
+    case ENOSPC: return hq_err_set(err, HQ_EFULL, "%s: no space left on device", what);
+    case EIO: return hq_err_set(err, HQ_EPANIC, "%s: i/o error", what);
+    default: return hq_err_set(err, HQ_ESTORE, "%s: %s", what, mdb_strerror(rc));
+    }
+}
+
+static int check_format(hq_store *s, MDB_txn *txn, hq_err *err)
+{
+    MDB_val k = {6, (void *)"format"}, v;
+    int rc = mdb_get(txn, s->dbi[HQ_DB_META], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        if (s->rdonly)
+            return hq_err_set(err, HQ_EVERSION, "%s: not a houqin state (no format record)", s->dir);
+        char ver[16];
+        int n = snprintf(ver, sizeof ver, "%d", HQ_STORE_FORMAT);
+        MDB_val nv = {(size_t)n, ver};
+        return hq_store_code(mdb_put(txn, s->dbi[HQ_DB_META], &k, &nv, 0), err, "write format record");
+    }
+    if (rc)
+        return hq_store_code(rc, err, "read format record");
+    char ver[16] = "";
+    memcpy(ver, v.mv_data, v.mv_size < sizeof ver - 1 ? v.mv_size : sizeof ver - 1);
+    if (atoi(ver) != HQ_STORE_FORMAT)
+        return hq_err_set(err, HQ_EVERSION,
+                          "%s: state format version %s is not supported by this build (it knows version %d)",
+                          s->dir, ver, HQ_STORE_FORMAT);
+    return 0;
+}
+
+int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store **out, hq_err *err)
+{
+    struct stat st;
+    bool rdonly = flags & HQ_STORE_RDONLY;
+    if (stat(dir, &st) != 0) {
+        if (rdonly || errno != ENOENT)
+            return hq_err_set(err, HQ_EIO, "%s: %s", dir, strerror(errno));
+        if (mkdir(dir, 0750) != 0)
+            return hq_err_set(err, HQ_EIO, "%s: cannot create: %s", dir, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        return hq_err_set(err, HQ_EIO, "%s: not a directory", dir);
+    }
+    if (rdonly) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/data.mdb", dir);
+        if (stat(p, &st) != 0)
+            return hq_err_set(err, HQ_EVERSION, "%s: not a houqin state (no data.mdb)", dir);
+    }
+    if (sodium_init() < 0)
+        return hq_err_set(err, HQ_EIO, "libsodium failed to initialise");
+    hq_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->dir = strdup(dir))) {
+        free(s);
+        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    }
+    s->rdonly = rdonly;
+    int rc = mdb_env_create(&s->env);
+    if (rc) {
+        free(s->dir);
+        free(s);
+        return hq_store_code(rc, err, "mdb_env_create");
+    }
+    mdb_env_set_maxdbs(s->env, HQ_DB_COUNT + 4);
+    mdb_env_set_maxreaders(s->env, 254);
+    if (!rdonly)
+        mdb_env_set_mapsize(s->env, map_size ? map_size : (1ULL << 30));
+    unsigned eflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0);
+    rc = mdb_env_open(s->env, dir, eflags, 0640);
+    if (rc) {
+        int code = hq_store_code(rc, err, "open state");
+        hq_err_prefix(err, "%s", dir);
+        mdb_env_close(s->env);
+        free(s->dir);
+        free(s);
+        return code;
+    }
+    if (!rdonly) {
+        int dead = 0;
+        mdb_reader_check(s->env, &dead);
+        /* A map larger than asked for (grown by an earlier run) is kept. */
+        MDB_envinfo info;
+        mdb_env_info(s->env, &info);
+        if (map_size && info.me_mapsize < map_size)
+            mdb_env_set_mapsize(s->env, map_size);
+    }
+    MDB_txn *txn;
+    rc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(s->env, 0);
+        rc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn);
+    }
+    if (rc) {
+        int code = hq_store_code(rc, err, "begin");
+        hq_store_close(&s);
+        return code;
+    }
+    for (int i = 0; i < HQ_DB_COUNT && rc == 0; i++) {
+        rc = mdb_dbi_open(txn, db_names[i], rdonly ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && rdonly) {
+            mdb_txn_abort(txn);
+            hq_store_close(&s);
+            return hq_err_set(err, HQ_EVERSION, "%s: not a houqin state (no \"%s\" database)", dir, db_names[i]);
+        }
+    }
+    int code = rc ? hq_store_code(rc, err, "open databases") : check_format(s, txn, err);
+    if (code) {
+        mdb_txn_abort(txn);
+        hq_store_close(&s);
+        return code;
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc) {
+        code = hq_store_code(rc, err, "commit");
+        hq_store_close(&s);
+        return code;
+    }
+    *out = s;
+    return 0;
+}
+
+void hq_store_close(hq_store **sp)
+{
+    if (!sp || !*sp)
+        return;
+    hq_store *s = *sp;
+    if (s->env)
+        mdb_env_close(s->env);
+    free(s->dir);
+    free(s);
+    *sp = NULL;
+}
+
+MDB_dbi hq_store_dbi(const hq_store *s, enum hq_db db)
+{
+    return s->dbi[db];
+}
+
+const char *hq_store_dir(const hq_store *s)
+{
+    return s->dir;
+}
+
+MDB_env *hq_store_env(const hq_store *s)
+{
+    return s->env;
+}
+
+int hq_store_begin(hq_store *s, bool write, MDB_txn **txn, hq_err *err)
+{
+    if (write && s->rdonly)
+        return hq_err_set(err, HQ_ESTATE, "the state is open read-only");
+    for (int tries = 0; tries < 3; tries++) {
+        int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, txn);
+        if (rc == MDB_MAP_RESIZED) {
+            /* The writer grew the map: adopt its size and try again. */
+            mdb_env_set_mapsize(s->env, 0);
+            continue;
+        }
+        if (rc)
+            return hq_store_code(rc, err, "begin transaction");
+        if (write) {
+            s->wtxn = *txn;
+            memset(s->seq_cache, 0, sizeof s->seq_cache);
+        }
+        return 0;
+    }
+    return hq_err_set(err, HQ_ESTORE, "begin transaction: the map kept being resized");
+}
+
+int hq_store_commit(hq_store *s, MDB_txn *txn, hq_err *err)
+{
+    if (txn == s->wtxn)
+        s->wtxn = NULL;
+    return hq_store_code(mdb_txn_commit(txn), err, "commit");
+}
+
+void hq_store_abort(hq_store *s, MDB_txn *txn)
+{
+    if (!txn)
+        return;
+    if (txn == s->wtxn)
+        s->wtxn = NULL;
+    mdb_txn_abort(txn);
+}
+
+int hq_store_grow(hq_store *s, hq_err *err)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    size_t nsize = info.me_mapsize * 2;
+    int rc = mdb_env_set_mapsize(s->env, nsize);
+    if (rc)
+        return hq_store_code(rc, err, "grow the map");
+    return 0;
+}
+
+int hq_store_maybe_grow(hq_store *s, hq_err *err)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &st);
+    uint64_t used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+    if (used * 10 > (uint64_t)info.me_mapsize * 8)
+        return hq_store_grow(s, err);
+    return 0;
+}
+
+int hq_store_reader_check(hq_store *s, int *cleared)
+{
+    int dead = 0;
+    int rc = mdb_reader_check(s->env, &dead);
+    if (cleared)
+        *cleared = dead;
+    return rc ? HQ_ESTORE : 0;
+}
+
+int hq_store_put(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, const void *v, size_t vl,
+                 hq_err *err)
+{
+    MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
+    return hq_store_code(mdb_put(txn, s->dbi[db], &key, &val, 0), err, db_names[db]);
+}
+
+int hq_store_get(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, MDB_val *v, hq_err *err)
+{
+    MDB_val key = {kl, (void *)k};
+    return hq_store_code(mdb_get(txn, s->dbi[db], &key, v), err, db_names[db]);
+}
+
+int hq_store_del(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, hq_err *err)
+{
+    MDB_val key = {kl, (void *)k};
+    return hq_store_code(mdb_del(txn, s->dbi[db], &key, NULL), err, db_names[db]);
+}
+
+int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err)
+{
+    if (txn != s->wtxn || s->seq_cache[db] == 0) {
+        MDB_cursor *c;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(txn, s->dbi[db], &c);
+        if (rc)
+            return hq_store_code(rc, err, db_names[db]);
+        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+        mdb_cursor_close(c);
+        uint64_t next = 1;
+        if (rc == 0 && k.mv_size == 8)
+            next = hq_be64_get(k.mv_data) + 1;
+        else if (rc && rc != MDB_NOTFOUND)
+            return hq_store_code(rc, err, db_names[db]);
+        if (txn != s->wtxn) {
+            *seq = next;
+            return 0;
+        }
+        s->seq_cache[db] = next;
+    }
+    *seq = s->seq_cache[db]++;
+    return 0;
+}
+
+int hq_store_counter_next(hq_store *s, MDB_txn *txn, const char *name, uint64_t *val, hq_err *err)
+{
+    char key[128];
+    int kl = snprintf(key, sizeof key, "counter:%s", name);
+    MDB_val v;
+    uint64_t cur = 0;
+    int rc = hq_store_get(s, txn, HQ_DB_META, key, (size_t)kl, &v, err);
+    if (rc == 0 && v.mv_size == 8)
+        cur = hq_be64_get(v.mv_data);
+    else if (rc && rc != HQ_ENOTFOUND)
+        return rc;
+    unsigned char nb[8];
+    hq_be64_put(nb, cur + 1);
+    rc = hq_store_put(s, txn, HQ_DB_META, key, (size_t)kl, nb, 8, err);
+    if (rc)
+        return rc;
+    *val = cur + 1;
+    return 0;
+}
+
+/* source 0x00 id; returns the key length. */
+static size_t dedup_key(const hq_event *ev, unsigned char *key)
+{
+    memcpy(key, ev->source, ev->source_len);
+    key[ev->source_len] = 0;
+    memcpy(key + ev->source_len + 1, ev->id, ev->id_len);
+    return ev->source_len + 1 + ev->id_len;
+}
+
+int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_dedup *res, uint64_t *seq,
+                         hq_err *err)
+{
+    unsigned char key[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
+    size_t kl = dedup_key(ev, key);
+    MDB_val v;
+    int rc = hq_store_get(s, txn, HQ_DB_DEDUP, key, kl, &v, err);
+    if (rc == HQ_ENOTFOUND) {
+        *res = HQ_DEDUP_NEW;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (v.mv_size != 8 + HQ_DIGEST_BYTES)
+        return hq_err_set(err, HQ_ESTORE, "dedup record of unexpected size %zu", v.mv_size);
+    unsigned char digest[HQ_DIGEST_BYTES];
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)ev->raw, ev->raw_len, NULL, 0);
+    *seq = hq_be64_get(v.mv_data);
+    *res = memcmp(digest, (const unsigned char *)v.mv_data + 8, HQ_DIGEST_BYTES) == 0 ? HQ_DEDUP_SAME
+                                                                                      : HQ_DEDUP_CONFLICT;
+    return 0;
+}
+
+int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t *seq,
+                          hq_err *err)
+{
+    uint64_t n;
+    int rc = hq_store_next_seq(s, txn, HQ_DB_EVENTS, &n, err);
+    if (rc)
+        return rc;
+    unsigned char key[8];
+    hq_be64_put(key, n);
+    MDB_val k = {8, key}, v = {8 + ev->raw_len, NULL};
+    /* MDB_RESERVE: write the record in place, no staging copy. */
+    rc = mdb_put(txn, s->dbi[HQ_DB_EVENTS], &k, &v, MDB_RESERVE | MDB_APPEND);
+    if (rc)
+        return hq_store_code(rc, err, "events");
+    hq_be64_put(v.mv_data, (uint64_t)stored_ms);
+    memcpy((unsigned char *)v.mv_data + 8, ev->raw, ev->raw_len);
+
+    unsigned char dkey[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
+    size_t dkl = dedup_key(ev, dkey);
+    unsigned char dval[8 + HQ_DIGEST_BYTES];
+    hq_be64_put(dval, n);
+    crypto_generichash(dval + 8, HQ_DIGEST_BYTES, (const unsigned char *)ev->raw, ev->raw_len, NULL, 0);
+    rc = hq_store_put(s, txn, HQ_DB_DEDUP, dkey, dkl, dval, sizeof dval, err);
+    if (rc)
+        return rc;
+    *seq = n;
+    return 0;
+}
+
+int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,
+                       size_t *len, hq_err *err)
+{
+    unsigned char key[8];
+    hq_be64_put(key, seq);
+    MDB_val v;
+    int rc = hq_store_get(s, txn, HQ_DB_EVENTS, key, 8, &v, err);
+    if (rc)
+        return rc;
+    if (v.mv_size < 8)
+        return hq_err_set(err, HQ_ESTORE, "event %llu: record too short", (unsigned long long)seq);
+    if (stored_ms)
+        *stored_ms = (int64_t)hq_be64_get(v.mv_data);
+    *frame = (const char *)v.mv_data + 8;
+    *len = v.mv_size - 8;
+    return 0;
+}
+
+int hq_store_stats_get(hq_store *s, MDB_txn *txn, hq_store_stats *st, hq_err *err)
+{
+    memset(st, 0, sizeof *st);
+    for (int i = 0; i < HQ_DB_COUNT; i++) {
+        MDB_stat ms;
+        int rc = mdb_stat(txn, s->dbi[i], &ms);
+        if (rc)
+            return hq_store_code(rc, err, db_names[i]);
+        st->entries[i] = ms.ms_entries;
+    }
+    MDB_envinfo info;
+    MDB_stat es;
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &es);
+    st->map_size = info.me_mapsize;
+    st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * es.ms_psize;
+    MDB_cursor *c;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, s->dbi[HQ_DB_EVENTS], &c) == 0) {
+        if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+            st->last_event_seq = hq_be64_get(k.mv_data);
+        mdb_cursor_close(c);
+    }
+    return 0;
+}

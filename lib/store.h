@@ -1,0 +1,113 @@
+/* store.h - the state in LMDB: environment, transactions, the event log and
+ * the dedup index.  The whole key space is described at the top of store.c.
+ *
+ * One writer (houqind), many readers (houqinctl, in other processes, with
+ * HQ_STORE_RDONLY).  The caller owns every transaction: modules that put
+ * records take an MDB_txn and never begin or commit one themselves.
+ *
+ * Durability: the environment is opened with none of MDB_NOSYNC,
+ * MDB_NOMETASYNC, MDB_MAPASYNC or MDB_WRITEMAP, so a successful
+ * hq_store_commit() is on disk.  HQ_EFULL from a put or from commit means
+ * the map is full: the transaction is already gone; call hq_store_grow() and
+ * replay the whole batch.  HQ_EPANIC means LMDB is unusable (MDB_PANIC, a
+ * failed fsync): exit and let the supervisor restart; nothing of the batch
+ * may be acknowledged.
+ */
+#ifndef HQ_STORE_H
+#define HQ_STORE_H
+
+#include "err.h"
+#include "event.h"
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HQ_STORE_FORMAT 1
+
+enum hq_db {
+    HQ_DB_META,
+    HQ_DB_EVENTS,
+    HQ_DB_DEDUP,
+    HQ_DB_ISSUES,
+    HQ_DB_GROUPS,
+    HQ_DB_ISSUE_IDX,
+    HQ_DB_TIMERS,
+    HQ_DB_OUTBOX,
+    HQ_DB_RULESTATE,
+    HQ_DB_COUNT
+};
+
+enum { HQ_STORE_RDONLY = 1 };
+
+typedef struct hq_store hq_store;
+
+typedef struct hq_store_stats {
+    uint64_t entries[HQ_DB_COUNT];
+    uint64_t map_size;
+    uint64_t used_bytes;
+    uint64_t last_event_seq;
+} hq_store_stats;
+
+/* Opens (creating if needed, unless RDONLY) the state in dir.  map_size is
+ * the initial map size in bytes (0: 1 GiB, or what the file already uses).
+ * A state of another format version is refused with HQ_EVERSION.  The
+ * writer clears stale reader slots at open. */
+int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store **out, hq_err *err);
+/* Closes the environment; accepts NULL and clears the pointer. */
+void hq_store_close(hq_store **s);
+
+/* Begins a transaction.  For readers, MDB_MAP_RESIZED (the writer grew the
+ * map) is handled here by adopting the new size and retrying. */
+int hq_store_begin(hq_store *s, bool write, MDB_txn **txn, hq_err *err);
+/* Commits; the txn is freed whatever the result. */
+int hq_store_commit(hq_store *s, MDB_txn *txn, hq_err *err);
+/* Aborts (accepts NULL); undoes the store's per-transaction counters. */
+void hq_store_abort(hq_store *s, MDB_txn *txn);
+/* Doubles the map (no transaction may be open in this process). */
+int hq_store_grow(hq_store *s, hq_err *err);
+/* Grows ahead of need when the map is more than 80% used. */
+int hq_store_maybe_grow(hq_store *s, hq_err *err);
+/* Clears reader slots of dead processes; returns how many via *cleared. */
+int hq_store_reader_check(hq_store *s, int *cleared);
+
+MDB_dbi hq_store_dbi(const hq_store *s, enum hq_db db);
+const char *hq_store_dir(const hq_store *s);
+MDB_env *hq_store_env(const hq_store *s);
+
+/* Thin wrappers that map LMDB codes to HQ_E* (one place: store_code()). */
+int hq_store_put(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, const void *v, size_t vl,
+                 hq_err *err);
+/* *v is a view into the map, valid until the txn ends or the next write. */
+int hq_store_get(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, MDB_val *v, hq_err *err);
+int hq_store_del(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, hq_err *err);
+/* Maps an LMDB return code to HQ_E* with a message. */
+int hq_store_code(int mdb_rc, hq_err *err, const char *what);
+
+/* Next key of an append-only database keyed by be64 sequence (events,
+ * outbox): last key + 1, cached for the rest of the transaction. */
+int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err);
+/* A named counter in meta (issue numbers per year, timer ids): returns the
+ * next value, starting at 1. */
+int hq_store_counter_next(hq_store *s, MDB_txn *txn, const char *name, uint64_t *val, hq_err *err);
+
+/* ---- event log and dedup ---- */
+
+#define HQ_DIGEST_BYTES 16
+
+typedef enum { HQ_DEDUP_NEW, HQ_DEDUP_SAME, HQ_DEDUP_CONFLICT } hq_dedup;
+
+/* Looks (source, id) up.  NEW: not seen.  SAME: seen with the same bytes,
+ * *seq is the original.  CONFLICT: the id was used with different content. */
+int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_dedup *res, uint64_t *seq,
+                         hq_err *err);
+/* Appends the event to the log and records it in the dedup index. */
+int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t *seq,
+                          hq_err *err);
+/* Reads event seq: *frame is a view of the msgpack frame. */
+int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,
+                       size_t *len, hq_err *err);
+
+int hq_store_stats_get(hq_store *s, MDB_txn *txn, hq_store_stats *st, hq_err *err);
+
+#endif

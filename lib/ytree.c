@@ -1,0 +1,523 @@
+#include "ytree.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+const hq_ylimits hq_ydefault_limits = {
+    .max_bytes = 1u << 20,
+    .max_depth = 64,
+    .max_nodes = 200000,
+};
+
+static void node_free(hq_ynode *n)
+{
+    if (!n)
+        return;
+    size_t k = n->type == HQ_Y_MAP ? 2 * n->len : n->type == HQ_Y_SEQ ? n->len : 0;
+    for (size_t i = 0; i < k; i++)
+        node_free(n->kids[i]);
+    free(n->kids);
+    free(n->str);
+    free(n);
+}
+
+void hq_ydoc_destroy(hq_ydoc **doc)
+{
+    if (!doc || !*doc)
+        return;
+    node_free((*doc)->root);
+    free((*doc)->file);
+    free(*doc);
+    *doc = NULL;
+}
+
+typedef struct frame {
+    hq_ynode *node;
+    size_t nkids; /* nodes in kids so far (map: keys and values) */
+    size_t cap;
+} frame;
+
+typedef struct builder {
+    const char *name;
+    const hq_ylimits *lim;
+    size_t nodes;
+    frame *stack;
+    unsigned depth;
+    hq_ynode *root;
+    hq_err *err;
+} builder;
+
+static hq_ynode *node_new(builder *b, hq_ytype t, const yaml_mark_t *m)
+{
+    if (++b->nodes > b->lim->max_nodes) {
+        hq_err_setpos(b->err, HQ_ELIMIT, b->name, (int)m->line + 1, (int)m->column + 1,
+                      "document has more than %zu nodes", b->lim->max_nodes);
+        return NULL;
+    }
+    hq_ynode *n = calloc(1, sizeof *n);
+    if (!n) {
+        hq_err_set(b->err, HQ_ENOMEM, "out of memory");
+        return NULL;
+    }
+    n->type = t;
+    n->line = (int)m->line + 1;
+    n->column = (int)m->column + 1;
+    return n;
+}
+
+static int str_cmp_nodes(const void *a, const void *b)
+{
+    const hq_ynode *x = *(const hq_ynode *const *)a, *y = *(const hq_ynode *const *)b;
+    int c = strcmp(x->str, y->str);
+    if (c)
+        return c;
+    return (x->line - y->line) ? x->line - y->line : x->column - y->column;
+}
+
+/* Refuses duplicate keys in a finished map; reports the later one. */
+static int check_dup_keys(builder *b, hq_ynode *map)
+{
+    size_t n = map->len;
+    const hq_ynode *dup = NULL;
+    if (n <= 32) {
+        for (size_t i = 1; i < n && !dup; i++)
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(map->kids[2 * i]->str, map->kids[2 * j]->str) == 0) {
+                    dup = map->kids[2 * i];
+                    break;
+                }
+    } else {
+        hq_ynode **keys = malloc(n * sizeof *keys);
+        if (!keys)
+            return hq_err_set(b->err, HQ_ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            keys[i] = map->kids[2 * i];
+        qsort(keys, n, sizeof *keys, str_cmp_nodes);
+        for (size_t i = 1; i < n; i++)
+            if (strcmp(keys[i]->str, keys[i - 1]->str) == 0) {
+                dup = keys[i];
+                break;
+            }
+        free(keys);
+    }
+    if (dup)
+        return hq_err_setpos(b->err, HQ_EINVAL, b->name, dup->line, dup->column,
+                             "duplicate key \"%s\"", dup->str);
+    return 0;
+}
+
+/* Attaches n to the open container (or makes it the root). */
+static int attach(builder *b, hq_ynode *n)
+{
+    if (b->depth == 0) {
+        if (b->root) {
+            node_free(n);
+            return hq_err_set(b->err, HQ_EINVAL, "more than one root node");
+        }
+        b->root = n;
+        return 0;
+    }
+    frame *f = &b->stack[b->depth - 1];
+    if (f->node->type == HQ_Y_MAP && f->nkids % 2 == 0) {
+        /* n is a key */
+        if (n->type != HQ_Y_SCALAR) {
+            hq_err_setpos(b->err, HQ_EINVAL, b->name, n->line, n->column, "a mapping key must be a plain value");
+            node_free(n);
+            return HQ_EINVAL;
+        }
+        if (strcmp(n->str, "<<") == 0 && !n->quoted) {
+            hq_err_setpos(b->err, HQ_EINVAL, b->name, n->line, n->column,
+                          "merge keys (<<) are not supported: write the keys out");
+            node_free(n);
+            return HQ_EINVAL;
+        }
+    }
+    if (f->nkids == f->cap) {
+        size_t ncap = f->cap ? f->cap * 2 : 4;
+        hq_ynode **k = realloc(f->node->kids, ncap * sizeof *k);
+        if (!k) {
+            node_free(n);
+            return hq_err_set(b->err, HQ_ENOMEM, "out of memory");
+        }
+        f->node->kids = k;
+        f->cap = ncap;
+    }
+    f->node->kids[f->nkids++] = n;
+    f->node->len = f->node->type == HQ_Y_MAP ? f->nkids / 2 : f->nkids;
+    return 0;
+}
+
+static int refuse_props(builder *b, const yaml_mark_t *m, const yaml_char_t *anchor, const yaml_char_t *tag,
+                        int implicit)
+{
+    if (anchor)
+        return hq_err_setpos(b->err, HQ_EINVAL, b->name, (int)m->line + 1, (int)m->column + 1,
+                             "anchors (&%s) are not supported: write the value out", (const char *)anchor);
+    if (tag && !implicit)
+        return hq_err_setpos(b->err, HQ_EINVAL, b->name, (int)m->line + 1, (int)m->column + 1,
+                             "tags (%s) are not supported", (const char *)tag);
+    return 0;
+}
+
+static int build(builder *b, yaml_parser_t *parser)
+{
+    yaml_event_t ev;
+    int docs = 0;
+    for (;;) {
+        if (!yaml_parser_parse(parser, &ev)) {
+            return hq_err_setpos(b->err, HQ_EINVAL, b->name, (int)parser->problem_mark.line + 1,
+                                 (int)parser->problem_mark.column + 1, "yaml syntax: %s%s%s",
+                                 parser->problem ? parser->problem : "error",
+                                 parser->context ? " " : "", parser->context ? parser->context : "");
+        }
+        int rc = 0;
+        const yaml_mark_t *m = &ev.start_mark;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            yaml_event_delete(&ev);
+            return 0;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs > 1)
+                rc = hq_err_setpos(b->err, HQ_EINVAL, b->name, (int)m->line + 1, (int)m->column + 1,
+                                   "only one document per file");
+            break;
+        case YAML_ALIAS_EVENT:
+            rc = hq_err_setpos(b->err, HQ_EINVAL, b->name, (int)m->line + 1, (int)m->column + 1,
+                               "aliases (*%s) are not supported: write the value out",
+                               (const char *)ev.data.alias.anchor);
+            break;
+        case YAML_SCALAR_EVENT: {
+            rc = refuse_props(b, m, ev.data.scalar.anchor, ev.data.scalar.tag,
+                              ev.data.scalar.plain_implicit || ev.data.scalar.quoted_implicit);
+            if (rc)
+                break;
+            hq_ynode *n = node_new(b, HQ_Y_SCALAR, m);
+            if (!n) {
+                rc = b->err ? b->err->code : HQ_ELIMIT;
+                break;
+            }
+            n->str = malloc(ev.data.scalar.length + 1);
+            if (!n->str) {
+                node_free(n);
+                rc = hq_err_set(b->err, HQ_ENOMEM, "out of memory");
+                break;
+            }
+            memcpy(n->str, ev.data.scalar.value, ev.data.scalar.length);
+            n->str[ev.data.scalar.length] = '\0';
+            n->len = ev.data.scalar.length;
+            n->quoted = ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+            if (memchr(n->str, '\0', n->len))
+                rc = hq_err_setpos(b->err, HQ_EINVAL, b->name, n->line, n->column, "NUL character in a value");
+            if (rc) {
+                node_free(n);
+                break;
+            }
+            rc = attach(b, n);
+            break;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT: {
+            bool seq = ev.type == YAML_SEQUENCE_START_EVENT;
+            rc = seq ? refuse_props(b, m, ev.data.sequence_start.anchor, ev.data.sequence_start.tag,
+                                    ev.data.sequence_start.implicit)
+                     : refuse_props(b, m, ev.data.mapping_start.anchor, ev.data.mapping_start.tag,
+                                    ev.data.mapping_start.implicit);
+            if (rc)
+                break;
+            if (b->depth >= b->lim->max_depth) {
+                rc = hq_err_setpos(b->err, HQ_ELIMIT, b->name, (int)m->line + 1, (int)m->column + 1,
+                                   "nesting deeper than %u levels", b->lim->max_depth);
+                break;
+            }
+            hq_ynode *n = node_new(b, seq ? HQ_Y_SEQ : HQ_Y_MAP, m);
+            if (!n) {
+                rc = b->err ? b->err->code : HQ_ELIMIT;
+                break;
+            }
+            rc = attach(b, n);
+            if (rc)
+                break;
+            b->stack[b->depth].node = n;
+            b->stack[b->depth].nkids = 0;
+            b->stack[b->depth].cap = 0;
+            b->depth++;
+            break;
+        }
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT: {
+            frame *f = &b->stack[--b->depth];
+            if (f->node->type == HQ_Y_MAP)
+                rc = check_dup_keys(b, f->node);
+            break;
+        }
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+        if (rc)
+            return rc;
+    }
+}
+
+int hq_ydoc_load_buf(const char *name, const char *buf, size_t len, const hq_ylimits *lim,
+                     hq_ydoc **out, hq_err *err)
+{
+    if (!lim)
+        lim = &hq_ydefault_limits;
+    if (len > lim->max_bytes)
+        return hq_err_setpos(err, HQ_ELIMIT, name, 0, 0, "file is larger than %zu bytes", lim->max_bytes);
+    builder b = {.name = name, .lim = lim, .err = err};
+    b.stack = calloc(lim->max_depth + 1, sizeof *b.stack);
+    if (!b.stack)
+        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        free(b.stack);
+        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    int rc = build(&b, &parser);
+    yaml_parser_delete(&parser);
+    free(b.stack);
+    if (rc) {
+        node_free(b.root);
+        if (err && err->file[0] == '\0')
+            snprintf(err->file, sizeof err->file, "%s", name);
+        return rc;
+    }
+    hq_ydoc *d = calloc(1, sizeof *d);
+    if (!d || !(d->file = strdup(name))) {
+        free(d);
+        node_free(b.root);
+        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    }
+    d->root = b.root;
+    *out = d;
+    return 0;
+}
+
+int hq_ydoc_load_file(const char *path, const hq_ylimits *lim, hq_ydoc **out, hq_err *err)
+{
+    if (!lim)
+        lim = &hq_ydefault_limits;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return hq_err_setpos(err, HQ_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return hq_err_setpos(err, HQ_EIO, path, 0, 0, "not a regular file");
+    }
+    if ((size_t)st.st_size > lim->max_bytes) {
+        fclose(f);
+        return hq_err_setpos(err, HQ_ELIMIT, path, 0, 0, "file is larger than %zu bytes", lim->max_bytes);
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        fclose(f);
+        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    }
+    size_t n = fread(buf, 1, (size_t)st.st_size, f);
+    fclose(f);
+    int rc = hq_ydoc_load_buf(path, buf, n, lim, out, err);
+    free(buf);
+    return rc;
+}
+
+const hq_ynode *hq_ymap_get(const hq_ynode *map, const char *key)
+{
+    if (!map || map->type != HQ_Y_MAP)
+        return NULL;
+    for (size_t i = 0; i < map->len; i++)
+        if (strcmp(map->kids[2 * i]->str, key) == 0)
+            return map->kids[2 * i + 1];
+    return NULL;
+}
+
+void hq_ydiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hq_diags_add(d, doc ? doc->file : "", n ? n->line : 0, n ? n->column : 0, "%s", msg);
+}
+
+static const char *type_name(hq_ytype t)
+{
+    return t == HQ_Y_MAP ? "a mapping" : t == HQ_Y_SEQ ? "a list" : "a value";
+}
+
+int hq_ycheck_keys(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, const char *const *allowed)
+{
+    if (!map || map->type != HQ_Y_MAP) {
+        hq_ydiag(d, doc, map, "expected a mapping, got %s", map ? type_name(map->type) : "nothing");
+        return 1;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < map->len; i++) {
+        const hq_ynode *k = hq_ymap_key(map, i);
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, k->str) == 0) {
+                ok = true;
+                break;
+            }
+        if (!ok) {
+            char list[400] = "";
+            size_t used = 0;
+            for (const char *const *a = allowed; *a && used < sizeof list - 40; a++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", a == allowed ? "" : ", ", *a);
+            hq_ydiag(d, doc, k, "unknown key \"%s\" (expected one of: %s)", k->str, list);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+const hq_ynode *hq_yrequire(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, const char *key)
+{
+    const hq_ynode *v = hq_ymap_get(map, key);
+    if (!v)
+        hq_ydiag(d, doc, map, "missing required key \"%s\"", key);
+    return v;
+}
+
+int hq_yget_str(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char **out)
+{
+    if (!n || n->type != HQ_Y_SCALAR) {
+        hq_ydiag(d, doc, n, "expected a text value, got %s", n ? type_name(n->type) : "nothing");
+        return HQ_EINVAL;
+    }
+    *out = n->str;
+    return 0;
+}
+
+bool hq_parse_int64(const char *s, int64_t *out)
+{
+    char *end;
+    if (!*s || (*s != '-' && *s != '+' && (*s < '0' || *s > '9')))
+        return false;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool hq_parse_double(const char *s, double *out)
+{
+    char *end;
+    if (!*s || (*s != '-' && *s != '+' && *s != '.' && (*s < '0' || *s > '9')))
+        return false;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+int hq_yget_int(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out)
+{
+    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_int64(n->str, out)) {
+        hq_ydiag(d, doc, n, "expected an integer, got %s%s%s", n && n->type == HQ_Y_SCALAR ? "\"" : "",
+                 n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
+                 n && n->type == HQ_Y_SCALAR ? "\"" : "");
+        return HQ_EINVAL;
+    }
+    return 0;
+}
+
+int hq_yget_number(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, double *out)
+{
+    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_double(n->str, out)) {
+        hq_ydiag(d, doc, n, "expected a number, got %s%s%s", n && n->type == HQ_Y_SCALAR ? "\"" : "",
+                 n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
+                 n && n->type == HQ_Y_SCALAR ? "\"" : "");
+        return HQ_EINVAL;
+    }
+    return 0;
+}
+
+int hq_yget_bool(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, bool *out)
+{
+    if (n && n->type == HQ_Y_SCALAR && !n->quoted) {
+        if (strcmp(n->str, "true") == 0 || strcmp(n->str, "yes") == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(n->str, "false") == 0 || strcmp(n->str, "no") == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    hq_ydiag(d, doc, n, "expected true or false, got %s%s%s", n && n->type == HQ_Y_SCALAR ? "\"" : "",
+             n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
+             n && n->type == HQ_Y_SCALAR ? "\"" : "");
+    return HQ_EINVAL;
+}
+
+int hq_parse_duration_ms(const char *s, int64_t *out)
+{
+    int64_t total = 0;
+    const char *p = s;
+    if (!*p)
+        return HQ_EINVAL;
+    while (*p) {
+        if (*p < '0' || *p > '9')
+            return HQ_EINVAL;
+        int64_t v = 0;
+        while (*p >= '0' && *p <= '9') {
+            v = v * 10 + (*p - '0');
+            if (v > 100000000)
+                return HQ_EINVAL;
+            p++;
+        }
+        int64_t unit;
+        if (strncmp(p, "ms", 2) == 0) {
+            unit = 1;
+            p += 2;
+        } else if (*p == 's') {
+            unit = 1000;
+            p++;
+        } else if (*p == 'm') {
+            unit = 60000;
+            p++;
+        } else if (*p == 'h') {
+            unit = 3600000;
+            p++;
+        } else if (*p == 'd') {
+            unit = 86400000;
+            p++;
+        } else if (*p == 'w') {
+            unit = 7 * 86400000LL;
+            p++;
+        } else {
+            return HQ_EINVAL;
+        }
+        total += v * unit;
+    }
+    *out = total;
+    return 0;
+}
+
+int hq_yget_duration_ms(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out)
+{
+    if (!n || n->type != HQ_Y_SCALAR || hq_parse_duration_ms(n->str, out) != 0) {
+        hq_ydiag(d, doc, n, "expected a duration like 30m, 48h or 7d, got %s%s%s",
+                 n && n->type == HQ_Y_SCALAR ? "\"" : "",
+                 n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
+                 n && n->type == HQ_Y_SCALAR ? "\"" : "");
+        return HQ_EINVAL;
+    }
+    return 0;
+}
