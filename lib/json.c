@@ -1,0 +1,130 @@
+#include "json.h"
+
+#include "ytree.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void hq_json_str(hq_buf *b, const char *s, size_t len)
+{
+    hq_buf_reserve(b, len + 2);
+    hq_buf_putc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': hq_buf_puts(b, "\\\""); break;
+        case '\\': hq_buf_puts(b, "\\\\"); break;
+        case '\n': hq_buf_puts(b, "\\n"); break;
+        case '\r': hq_buf_puts(b, "\\r"); break;
+        case '\t': hq_buf_puts(b, "\\t"); break;
+        default:
+            if (c < 0x20)
+                hq_buf_printf(b, "\\u%04x", c);
+            else
+                hq_buf_putc(b, (char)c);
+        }
+    }
+    hq_buf_putc(b, '"');
+}
+
+void hq_json_from_mp(hq_buf *b, const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL: hq_buf_puts(b, "null"); break;
+    case MSGPACK_OBJECT_BOOLEAN: hq_buf_puts(b, o->via.boolean ? "true" : "false"); break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: hq_buf_printf(b, "%" PRIu64, o->via.u64); break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: hq_buf_printf(b, "%" PRId64, o->via.i64); break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: hq_buf_printf(b, "%.17g", o->via.f64); break;
+    case MSGPACK_OBJECT_STR: hq_json_str(b, o->via.str.ptr, o->via.str.size); break;
+    case MSGPACK_OBJECT_ARRAY:
+        hq_buf_putc(b, '[');
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            if (i)
+                hq_buf_putc(b, ',');
+            hq_json_from_mp(b, &o->via.array.ptr[i]);
+        }
+        hq_buf_putc(b, ']');
+        break;
+    case MSGPACK_OBJECT_MAP:
+        hq_buf_putc(b, '{');
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            if (i)
+                hq_buf_putc(b, ',');
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (k->type == MSGPACK_OBJECT_STR)
+                hq_json_str(b, k->via.str.ptr, k->via.str.size);
+            else
+                hq_buf_puts(b, "\"?\"");
+            hq_buf_putc(b, ':');
+            hq_json_from_mp(b, &o->via.map.ptr[i].val);
+        }
+        hq_buf_putc(b, '}');
+        break;
+    default: hq_buf_puts(b, "null"); break;
+    }
+}
+
+static int pack_node(const hq_ynode *n, msgpack_packer *pk, const char *name, hq_err *err)
+{
+    switch (n->type) {
+    case HQ_Y_SCALAR: {
+        int64_t iv;
+        double dv;
+        if (n->quoted) {
+            msgpack_pack_str(pk, n->len);
+            msgpack_pack_str_body(pk, n->str, n->len);
+        } else if (strcmp(n->str, "null") == 0 || strcmp(n->str, "~") == 0) {
+            msgpack_pack_nil(pk);
+        } else if (strcmp(n->str, "true") == 0) {
+            msgpack_pack_true(pk);
+        } else if (strcmp(n->str, "false") == 0) {
+            msgpack_pack_false(pk);
+        } else if (hq_parse_int64(n->str, &iv)) {
+            msgpack_pack_int64(pk, iv);
+        } else if (hq_parse_double(n->str, &dv)) {
+            msgpack_pack_double(pk, dv);
+        } else {
+            return hq_err_setpos(err, HQ_EINVAL, name, n->line, n->column,
+                                 "unquoted value \"%s\": strings must be in double quotes", n->str);
+        }
+        return 0;
+    }
+    case HQ_Y_SEQ:
+        msgpack_pack_array(pk, n->len);
+        for (size_t i = 0; i < n->len; i++) {
+            int rc = pack_node(n->kids[i], pk, name, err);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    case HQ_Y_MAP:
+        msgpack_pack_map(pk, n->len);
+        for (size_t i = 0; i < n->len; i++) {
+            const hq_ynode *k = hq_ymap_key(n, i);
+            msgpack_pack_str(pk, k->len);
+            msgpack_pack_str_body(pk, k->str, k->len);
+            int rc = pack_node(hq_ymap_val(n, i), pk, name, err);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+int hq_json_to_mp(const char *name, const char *text, size_t len, msgpack_packer *pk, hq_err *err)
+{
+    hq_ydoc *doc = NULL;
+    int rc = hq_ydoc_load_buf(name, text, len, NULL, &doc, err);
+    if (rc)
+        return rc;
+    if (!doc->root) {
+        hq_ydoc_destroy(&doc);
+        return hq_err_setpos(err, HQ_EINVAL, name, 1, 1, "empty input");
+    }
+    rc = pack_node(doc->root, pk, name, err);
+    hq_ydoc_destroy(&doc);
+    return rc;
+}

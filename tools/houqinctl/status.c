@@ -1,0 +1,71 @@
+/* houqinctl status: houqind's counters and clock, from the control socket. */
+#include "ctl.h"
+
+#include "buf.h"
+#include "json.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char status_usage[] =
+    "NAME\n"
+    "    houqinctl status - houqind's counters, state directory and clock\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    houqinctl status [--control EP] [--json]\n"
+    "\n"
+    "OPTIONS\n"
+    "    --control EP   houqind's control endpoint (default " HQ_DEFAULT_CONTROL ")\n"
+    "    --json         print the reply as one JSON object\n";
+
+int cmd_status(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"control", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *control = HQ_DEFAULT_CONTROL;
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': control = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': fputs(status_usage, stdout); return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    static const char req[] = "\x81\xa3" "cmd" "\xa6" "status";
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object reply;
+    char *raw = NULL;
+    int rc = ctl_control_call(control, req, sizeof req - 1, 5000, &zone, &reply, &raw);
+    if (rc == 0) {
+        hq_buf b;
+        hq_buf_init(&b);
+        if (json) {
+            hq_json_from_mp(&b, &reply);
+            puts(b.data);
+        } else {
+            for (uint32_t i = 0; i < reply.via.map.size; i++) {
+                hq_buf_reset(&b);
+                const msgpack_object *v = &reply.via.map.ptr[i].val;
+                if (v->type == MSGPACK_OBJECT_STR)
+                    hq_buf_append(&b, v->via.str.ptr, v->via.str.size);
+                else
+                    hq_json_from_mp(&b, v);
+                printf("%-12.*s %s\n", (int)reply.via.map.ptr[i].key.via.str.size,
+                       reply.via.map.ptr[i].key.via.str.ptr, b.data);
+            }
+        }
+        hq_buf_fini(&b);
+    }
+    free(raw);
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
