@@ -38,6 +38,7 @@
 #define START_TIMEOUT_S 10.0
 #define STOP_TIMEOUT_S 30.0
 #define STATUS_TIMEOUT_S 3.0
+#define SETTLE_MS 1000
 
 /* ---- state shared with the signal handler ---- */
 
@@ -150,10 +151,19 @@ static int child_spawn(child *c, char *const argv[], const char *out, const char
     fflush(stdout);
     fflush(stderr);
     pid_t parent = getpid();
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old); /* the handler must see g_child set */
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         return -1;
+    }
     if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(127);
@@ -169,6 +179,7 @@ static int child_spawn(child *c, char *const argv[], const char *out, const char
     }
     c->pid = pid;
     g_child = pid;
+    sigprocmask(SIG_SETMASK, &old, NULL);
     return 0;
 }
 
@@ -492,14 +503,17 @@ static void run_side(const hb_compare_opts *o, const scenario *sc, bool hq, side
     memset(sd, 0, sizeof *sd);
     sd->ran = true;
     sd->commit_share = -1;
-    if (make_paths(sc, hq, &p, sd->note, sizeof sd->note))
+    set_load_opts(o, sc, p.ep, &sd->lo); /* p.ep is filled in just below */
+    if (make_paths(sc, hq, &p, sd->note, sizeof sd->note)) {
+        sd->lo.endpoint = NULL;
         return;
+    }
     build_argv(o, hq, &p, argv);
-    set_load_opts(o, sc, p.ep, &sd->lo);
     fprintf(stderr, "hq-bench: %s: %s on %s ...\n", sc->key, name, p.ep);
     if (child_spawn(&c, argv, p.out, p.err)) {
         snprintf(sd->note, sizeof sd->note, "fork: %s", strerror(errno));
         rm_tree(p.dir);
+        sd->lo.endpoint = NULL;
         return;
     }
     hq_status before = {0}, after = {0};
@@ -538,6 +552,11 @@ static void run_side(const hb_compare_opts *o, const scenario *sc, bool hq, side
         print_tail(p.err, "    | ", 3000);
     }
     rm_tree(p.dir);
+    sd->lo.endpoint = NULL; /* it pointed into p */
+    /* Let the removal and write-back settle, so that this side's leftovers
+     * do not slow the next side down. */
+    sync();
+    sleep_ms(SETTLE_MS);
 }
 
 /* ---- printing ---- */

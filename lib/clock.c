@@ -2,7 +2,12 @@
 
 #include "err.h"
 
+#include <string.h>
+
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 int64_t hq_wall_ms(void)
 {
@@ -58,4 +63,30 @@ int hq_clock_advance(hq_clock *c, int64_t ms)
         return HQ_EINVAL;
     c->now_ms += ms;
     return 0;
+}
+
+int hq_tz_set(const char *zone)
+{
+    char path[512];
+    if (!zone || !*zone || strstr(zone, ".."))
+        return HQ_EINVAL;
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zone);
+    if (access(path, R_OK) != 0)
+        return HQ_EINVAL;
+    setenv("TZ", zone, 1);
+    tzset();
+    return 0;
+}
+
+void hq_local_tm(int64_t ms, struct tm *out)
+{
+    time_t t = (time_t)(ms / 1000);
+    localtime_r(&t, out);
+}
+
+void hq_local_fmt(int64_t ms, char *buf, size_t size)
+{
+    struct tm tm;
+    hq_local_tm(ms, &tm);
+    strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
 }

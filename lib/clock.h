@@ -8,7 +8,9 @@
 #ifndef HQ_CLOCK_H
 #define HQ_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef struct hq_clock {
     int manual;       /* 0: real time, 1: manual */
@@ -27,5 +29,14 @@ int hq_clock_advance(hq_clock *c, int64_t ms);
 int64_t hq_wall_ms(void);
 int64_t hq_mono_ms(void);
 uint64_t hq_mono_ns(void);
+
+/* Local time in the configured zone (Asia/Shanghai unless set).  Sets TZ
+ * for the process: call once at start-up, before any other thread runs.
+ * HQ_EINVAL if the zone is not in the system's tz database. */
+int hq_tz_set(const char *zone);
+/* Broken-down local time of ms. */
+void hq_local_tm(int64_t ms, struct tm *out);
+/* "2026-11-27 21:00" in local time. */
+void hq_local_fmt(int64_t ms, char *buf, size_t size);
 
 #endif

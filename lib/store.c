@@ -313,6 +313,14 @@ int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, h
     return 0;
 }
 
+int hq_store_peek_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err)
+{
+    int rc = hq_store_next_seq(s, txn, db, seq, err);
+    if (rc == 0 && txn == s->wtxn)
+        s->seq_cache[db]--;
+    return rc;
+}
+
 int hq_store_counter_next(hq_store *s, MDB_txn *txn, const char *name, uint64_t *val, hq_err *err)
 {
     char key[128];

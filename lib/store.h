@@ -87,6 +87,8 @@ int hq_store_code(int mdb_rc, hq_err *err, const char *what);
 /* Next key of an append-only database keyed by be64 sequence (events,
  * outbox): last key + 1, cached for the rest of the transaction. */
 int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err);
+/* The key hq_store_next_seq would hand out next, without taking it. */
+int hq_store_peek_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err);
 /* A named counter in meta (issue numbers per year, timer ids): returns the
  * next value, starting at 1. */
 int hq_store_counter_next(hq_store *s, MDB_txn *txn, const char *name, uint64_t *val, hq_err *err);

@@ -7,6 +7,9 @@
 
 #include "log.h"
 #include "mp.h"
+#include "outbox.h"
+
+#include <stdint.h>
 
 #include <errno.h>
 #include <msgpack.h>
@@ -51,7 +54,30 @@ static int cmd_status(hq_daemon *d, ctl_req *r)
         reply_error(r, err.msg);
         return 0;
     }
-    msgpack_pack_map(r->pk, 16);
+    size_t open = 0, stuck = 0;
+    char first_stuck[32] = "";
+    if (hq_store_begin(d->store, false, &txn, &err) == 0) {
+        hq_engine_audit(d->store, txn, &open, &stuck, first_stuck, sizeof first_stuck, &err);
+        hq_store_abort(d->store, txn);
+    }
+    msgpack_pack_map(r->pk, 23);
+    pk_str(r->pk, "rules");
+    msgpack_pack_uint64(r->pk, hq_rules_count(d->rules));
+    pk_str(r->pk, "open_issues");
+    msgpack_pack_uint64(r->pk, open);
+    pk_str(r->pk, "stuck_issues");
+    msgpack_pack_uint64(r->pk, stuck);
+    pk_str(r->pk, "first_stuck");
+    pk_str(r->pk, first_stuck);
+    pk_str(r->pk, "next_timer_ms");
+    if (d->next_due_ms == INT64_MAX)
+        msgpack_pack_nil(r->pk);
+    else
+        msgpack_pack_int64(r->pk, d->next_due_ms);
+    pk_str(r->pk, "outbox_last");
+    msgpack_pack_uint64(r->pk, d->outbox_last);
+    pk_str(r->pk, "timers_fired");
+    msgpack_pack_uint64(r->pk, d->n_timers);
     pk_str(r->pk, "ok");
     msgpack_pack_true(r->pk);
     pk_str(r->pk, "state");
@@ -116,6 +142,8 @@ static int cmd_clock_set(hq_daemon *d, ctl_req *r)
         reply_error(r, "the clock is real; start houqind with --clock manual");
     else if (rc)
         reply_error(r, "the clock cannot go backwards");
+    else if (hq_ingest_timers(d) != 0)
+        reply_error(r, "timers could not be applied; see the log");
     else
         reply_clock(d, r);
     return 0;
@@ -131,8 +159,91 @@ static int cmd_clock_advance(hq_daemon *d, ctl_req *r)
         reply_error(r, "the clock is real; start houqind with --clock manual");
     else if (rc)
         reply_error(r, "ms must not be negative");
+    else if (hq_ingest_timers(d) != 0)
+        reply_error(r, "timers could not be applied; see the log");
     else
         reply_clock(d, r);
+    return 0;
+}
+
+static int cmd_reload(hq_daemon *d, ctl_req *r)
+{
+    char msg[1024];
+    if (hq_daemon_reload(d, msg, sizeof msg) != 0) {
+        reply_error(r, msg);
+        return 0;
+    }
+    msgpack_pack_map(r->pk, 3);
+    pk_str(r->pk, "ok");
+    msgpack_pack_true(r->pk);
+    pk_str(r->pk, "rules");
+    msgpack_pack_uint64(r->pk, hq_rules_count(d->rules));
+    pk_str(r->pk, "message");
+    pk_str(r->pk, msg);
+    return 0;
+}
+
+/* outbox.range {from, to}: the records with those sequence numbers, at
+ * most 10,000 per request; "missing" lists the ones that do not exist (not
+ * yet written, or pruned) so that a subscriber never skips silently. */
+static int cmd_outbox_range(hq_daemon *d, ctl_req *r)
+{
+    int64_t from, to;
+    if (!hq_mp_int64(hq_mp_map_get(r->args, "from"), &from) || !hq_mp_int64(hq_mp_map_get(r->args, "to"), &to) ||
+        from < 1 || to < from) {
+        reply_error(r, "outbox.range needs integers from >= 1 and to >= from");
+        return 0;
+    }
+    if (to - from >= 10000)
+        to = from + 9999;
+    MDB_txn *txn;
+    hq_err err;
+    if (hq_store_begin(d->store, false, &txn, &err) != 0) {
+        reply_error(r, err.msg);
+        return 0;
+    }
+    uint64_t first_present = 0;
+    size_t n = 0;
+    for (int64_t q = from; q <= to; q++) {
+        const char *rec;
+        size_t len;
+        if (hq_outbox_get(d->store, txn, (uint64_t)q, &rec, &len, NULL) == 0) {
+            if (!first_present)
+                first_present = (uint64_t)q;
+            n++;
+        }
+    }
+    msgpack_pack_map(r->pk, 5);
+    pk_str(r->pk, "ok");
+    msgpack_pack_true(r->pk);
+    pk_str(r->pk, "last_seq");
+    msgpack_pack_uint64(r->pk, d->outbox_last);
+    pk_str(r->pk, "to");
+    msgpack_pack_int64(r->pk, to);
+    pk_str(r->pk, "records");
+    msgpack_pack_array(r->pk, n);
+    for (int64_t q = from; q <= to; q++) {
+        const char *rec;
+        size_t len;
+        if (hq_outbox_get(d->store, txn, (uint64_t)q, &rec, &len, NULL) == 0)
+            msgpack_sbuffer_write(r->sb, rec, len); /* already msgpack */
+    }
+    size_t missing = 0;
+    for (int64_t q = from; q <= to && q <= (int64_t)d->outbox_last; q++) {
+        const char *rec;
+        size_t len;
+        if (hq_outbox_get(d->store, txn, (uint64_t)q, &rec, &len, NULL) != 0)
+            missing++;
+    }
+    pk_str(r->pk, "pruned");
+    msgpack_pack_array(r->pk, missing);
+    for (int64_t q = from; q <= to && q <= (int64_t)d->outbox_last; q++) {
+        const char *rec;
+        size_t len;
+        if (hq_outbox_get(d->store, txn, (uint64_t)q, &rec, &len, NULL) != 0)
+            msgpack_pack_int64(r->pk, q);
+    }
+    hq_store_abort(d->store, txn);
     return 0;
 }
 
@@ -143,6 +254,8 @@ static const struct {
     {"status", cmd_status},
     {"clock.set", cmd_clock_set},
     {"clock.advance", cmd_clock_advance},
+    {"reload", cmd_reload},
+    {"outbox.range", cmd_outbox_range},
 };
 
 static void handle_one(hq_daemon *d, const char *buf, size_t len, msgpack_sbuffer *sb)

@@ -5,6 +5,8 @@
 #define HOUQIND_H
 
 #include "clock.h"
+#include "engine.h"
+#include "rules.h"
 #include "event.h"
 #include "schema.h"
 #include "store.h"
@@ -34,7 +36,11 @@ typedef struct hq_daemon {
     hq_daemon_opts opts;
     hq_store *store;
     hq_schemas *schemas;
+    hq_rules *rules;
+    hq_engine *engine;
     hq_clock clock;
+    int64_t next_due_ms;     /* the next timer's due time, INT64_MAX when none */
+    uint64_t outbox_last;    /* the last outbox seq published */
     void *zctx;
     void *ingest;
     void *control;
@@ -43,7 +49,7 @@ typedef struct hq_daemon {
     bool stopping;
     bool unavailable;        /* storage failed: reject until a commit works */
     /* counters for status */
-    uint64_t n_stored, n_duplicate, n_rejected, n_batches, n_replies_dropped;
+    uint64_t n_stored, n_duplicate, n_rejected, n_batches, n_replies_dropped, n_timers, n_opened;
     int64_t started_ms;
 } hq_daemon;
 
@@ -54,6 +60,19 @@ void hq_ingest_fini(hq_daemon *d);
  * transaction, commits, then replies.  Returns 0, or HQ_EPANIC when the
  * store is unusable (the caller exits without replying). */
 int hq_ingest_batch(hq_daemon *d);
+
+/* Fires every timer due at the clock's now, in bounded batches (each one
+ * transaction), publishing what they wrote. */
+int hq_ingest_timers(hq_daemon *d);
+/* Refreshes next_due_ms from the store. */
+void hq_ingest_refresh_due(hq_daemon *d);
+/* Publishes outbox records (first..last] that are new, then a heartbeat. */
+void hq_publish_outbox(hq_daemon *d, uint64_t first, uint64_t last);
+void hq_publish_heartbeat(hq_daemon *d);
+
+/* main.c: reloads the rules; a rule set that does not validate is refused
+ * and the running one stays.  Returns 0 or the number of errors. */
+int hq_daemon_reload(hq_daemon *d, char *msg, size_t size);
 
 /* control.c */
 /* Handles every ready control request. */

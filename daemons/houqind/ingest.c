@@ -12,8 +12,11 @@
 #include "houqind.h"
 
 #include "log.h"
+#include "outbox.h"
+#include "timer.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +155,7 @@ static void decode_all(hq_daemon *d)
 
 /* Applies the decoded items to txn.  Returns 0 or an HQ_E* code that ends
  * the transaction (HQ_EFULL: grow and replay). */
-static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_err *err)
+static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_effects *fx, hq_err *err)
 {
     hq_batch *b = d->batch;
     for (unsigned i = 0; i < b->n; i++) {
@@ -175,6 +178,21 @@ static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_err *err)
                      "id reused with different content (the first event with this id is seq %llu)",
                      (unsigned long long)seq);
             continue;
+        }
+        uint64_t next;
+        if ((rc = hq_store_peek_seq(d->store, txn, HQ_DB_EVENTS, &next, err)))
+            return rc;
+        hq_err eerr = {0};
+        rc = hq_engine_event(d->engine, d->store, txn, &it->ev, next, now_ms, fx, &eerr);
+        if (rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL) {
+            /* A lifecycle event that does not fit: nothing was written. */
+            it->status = R_REJECTED;
+            snprintf(it->error, sizeof it->error, "%s", eerr.msg);
+            continue;
+        }
+        if (rc) {
+            *err = eerr;
+            return rc;
         }
         rc = hq_store_event_append(d->store, txn, &it->ev, now_ms, &seq, err);
         if (rc)
@@ -226,6 +244,100 @@ static void send_reply(hq_daemon *d, item *it)
         d->n_replies_dropped++;
 }
 
+/* Persists the manual clock so that a restarted daemon resumes from it. */
+static int save_clock(hq_daemon *d, MDB_txn *txn, hq_err *err)
+{
+    if (!d->clock.manual)
+        return 0;
+    unsigned char v[8];
+    hq_be64_put(v, (uint64_t)d->clock.now_ms);
+    return hq_store_put(d->store, txn, HQ_DB_META, "clock", 5, v, 8, err);
+}
+
+/* One write transaction: the received events (if any), then up to
+ * max_timers due timers; commit; retry on a full map.  Returns 0, or the
+ * error that ended it (the items are marked accordingly). */
+static int run_txn(hq_daemon *d, size_t max_timers, hq_effects *fx, size_t *fired, hq_err *err)
+{
+    hq_batch *b = d->batch;
+    int rc = 0;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        MDB_txn *txn = NULL;
+        int64_t now_ms = hq_clock_now_ms(&d->clock);
+        memset(fx, 0, sizeof *fx);
+        *fired = 0;
+        hq_store_maybe_grow(d->store, NULL);
+        rc = hq_store_begin(d->store, true, &txn, err);
+        if (rc == 0) {
+            rc = apply_all(d, txn, now_ms, fx, err);
+            if (rc == 0 && max_timers)
+                rc = hq_engine_fire_due(d->engine, d->store, txn, now_ms, max_timers, fired, fx, err);
+            if (rc == 0)
+                rc = save_clock(d, txn, err);
+            if (rc == 0)
+                rc = hq_store_commit(d->store, txn, err);
+            else
+                hq_store_abort(d->store, txn);
+        }
+        if (rc != HQ_EFULL)
+            break;
+        /* Nothing of this batch is applied: grow and replay it whole. */
+        for (unsigned i = 0; i < b->n; i++)
+            if (b->items[i].decoded)
+                b->items[i].status = R_PENDING;
+        hq_err gerr;
+        if (hq_store_grow(d->store, &gerr) != 0) {
+            hq_log_err("cannot grow the map: %s", gerr.msg);
+            break;
+        }
+        hq_log_notice("map full; grown, replaying a batch of %u events", b->n);
+    }
+    return rc;
+}
+
+void hq_ingest_refresh_due(hq_daemon *d)
+{
+    MDB_txn *txn;
+    d->next_due_ms = INT64_MAX;
+    if (hq_store_begin(d->store, false, &txn, NULL) == 0) {
+        int64_t due;
+        if (hq_timer_next_due(d->store, txn, &due, NULL) == 0)
+            d->next_due_ms = due;
+        hq_store_abort(d->store, txn);
+    }
+}
+
+static void after_commit(hq_daemon *d, const hq_effects *fx, size_t fired)
+{
+    d->n_timers += fired;
+    d->n_opened += fx->issues_opened;
+    if (fx->outbox_first)
+        hq_publish_outbox(d, fx->outbox_first, fx->outbox_last);
+    hq_ingest_refresh_due(d);
+}
+
+#define TIMERS_PER_TXN 1000
+
+int hq_ingest_timers(hq_daemon *d)
+{
+    d->batch->n = 0;
+    for (;;) {
+        if (d->next_due_ms > hq_clock_now_ms(&d->clock))
+            return 0;
+        hq_effects fx;
+        size_t fired;
+        hq_err err = {0};
+        int rc = run_txn(d, TIMERS_PER_TXN, &fx, &fired, &err);
+        if (rc) {
+            hq_log_err("timers not applied: %s", err.msg);
+            return rc == HQ_EPANIC ? rc : 0;
+        }
+        after_commit(d, &fx, fired);
+        if (fired == 0)
+            return 0;
+    }
+}
+
 int hq_ingest_batch(hq_daemon *d)
 {
     hq_batch *b = d->batch;
@@ -241,33 +353,12 @@ int hq_ingest_batch(hq_daemon *d)
         return 0;
     decode_all(d);
 
-    int rc = 0;
     hq_err err = {0};
-    for (int attempt = 0; attempt < 8; attempt++) {
-        MDB_txn *txn = NULL;
-        int64_t now_ms = hq_clock_now_ms(&d->clock);
-        hq_store_maybe_grow(d->store, NULL);
-        rc = hq_store_begin(d->store, true, &txn, &err);
-        if (rc == 0) {
-            rc = apply_all(d, txn, now_ms, &err);
-            if (rc == 0)
-                rc = hq_store_commit(d->store, txn, &err);
-            else
-                hq_store_abort(d->store, txn);
-        }
-        if (rc != HQ_EFULL)
-            break;
-        /* Nothing of this batch is applied: grow and replay it whole. */
-        for (unsigned i = 0; i < b->n; i++)
-            if (b->items[i].decoded)
-                b->items[i].status = R_PENDING;
-        hq_err gerr;
-        if (hq_store_grow(d->store, &gerr) != 0) {
-            hq_log_err("cannot grow the map: %s", gerr.msg);
-            break;
-        }
-        hq_log_notice("map full; grown, replaying a batch of %u", b->n);
-    }
+    hq_effects fx;
+    size_t fired = 0;
+    /* Timers due now ride along in the same transaction. */
+    size_t max_timers = d->next_due_ms <= hq_clock_now_ms(&d->clock) ? TIMERS_PER_TXN : 0;
+    int rc = run_txn(d, max_timers, &fx, &fired, &err);
     if (rc == HQ_EPANIC) {
         hq_log_err("storage failed, exiting without acknowledging the batch: %s", err.msg);
         for (unsigned i = 0; i < b->n; i++)
@@ -301,5 +392,49 @@ int hq_ingest_batch(hq_daemon *d)
         item_release(it);
     }
     d->n_batches++;
+    if (rc == 0)
+        after_commit(d, &fx, fired);
     return 0;
+}
+
+/* ---- publishing (SPEC §5): topic frame, then the record; heartbeats ---- */
+
+void hq_publish_outbox(hq_daemon *d, uint64_t first, uint64_t last)
+{
+    MDB_txn *txn;
+    if (hq_store_begin(d->store, false, &txn, NULL) != 0)
+        return;
+    for (uint64_t seq = first; seq <= last; seq++) {
+        const char *rec;
+        size_t len;
+        if (hq_outbox_get(d->store, txn, seq, &rec, &len, NULL) != 0)
+            continue;
+        char topic[160];
+        hq_outbox_topic(rec, len, topic, sizeof topic);
+        zmq_send(d->publish, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        zmq_send(d->publish, rec, len, ZMQ_DONTWAIT);
+    }
+    hq_store_abort(d->store, txn);
+    if (last > d->outbox_last)
+        d->outbox_last = last;
+}
+
+void hq_publish_heartbeat(hq_daemon *d)
+{
+    /* "hugz" with the latest outbox seq: a subscriber that lost the last
+     * alert can tell (the zguide's Clone pattern). */
+    unsigned char buf[32];
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    pack_str(&pk, "last_seq", 8);
+    msgpack_pack_uint64(&pk, d->outbox_last);
+    pack_str(&pk, "clock_ms", 8);
+    msgpack_pack_int64(&pk, hq_clock_now_ms(&d->clock));
+    (void)buf;
+    zmq_send(d->publish, "hugz", 4, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(d->publish, sb.data, sb.size, ZMQ_DONTWAIT);
+    msgpack_sbuffer_destroy(&sb);
 }

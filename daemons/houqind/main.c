@@ -4,6 +4,7 @@
  * signalfd polled with the sockets, so handlers never run arbitrary code. */
 #include "houqind.h"
 
+#include "buf.h"
 #include "log.h"
 
 #include <errno.h>
@@ -163,12 +164,44 @@ static int load_config(hq_daemon *d)
     hq_diags diags;
     hq_diags_init(&diags);
     int rc = hq_schemas_load_dir(d->opts.schemas_dir, &d->schemas, &diags);
+    if (rc == 0)
+        rc = hq_rules_load(d->opts.rules_dir, d->schemas, &d->rules, &diags);
+    if (rc == 0 && hq_tz_set(hq_rules_timezone(d->rules)) != 0) {
+        hq_diags_add(&diags, d->opts.rules_dir, 0, 0, "unknown time zone \"%s\"", hq_rules_timezone(d->rules));
+        rc = HQ_EINVAL;
+    }
     if (rc) {
         print_diags(&diags);
-        hq_log_err("%zu error(s) in %s; not started", diags.count, d->opts.schemas_dir);
+        hq_log_err("%zu error(s) in the configuration; not started", diags.count);
     }
     hq_diags_fini(&diags);
     return rc;
+}
+
+int hq_daemon_reload(hq_daemon *d, char *msg, size_t size)
+{
+    hq_diags diags;
+    hq_diags_init(&diags);
+    hq_rules *nr = NULL;
+    int rc = hq_rules_load(d->opts.rules_dir, d->schemas, &nr, &diags);
+    if (rc) {
+        print_diags(&diags);
+        char first[600] = "";
+        if (diags.count)
+            hq_err_str(&diags.items[0], first, sizeof first);
+        snprintf(msg, size, "reload refused: %zu error(s); the running rules stay. first: %s", diags.count, first);
+        hq_log_err("%s", msg);
+        int n = (int)diags.count;
+        hq_diags_fini(&diags);
+        return n ? n : 1;
+    }
+    hq_diags_fini(&diags);
+    hq_engine_set_rules(d->engine, nr);
+    hq_rules_destroy(&d->rules);
+    d->rules = nr;
+    snprintf(msg, size, "reloaded: %zu rules from %s", hq_rules_count(nr), d->opts.rules_dir);
+    hq_log_notice("%s", msg);
+    return 0;
 }
 
 static void *bind_socket(hq_daemon *d, int type, const char *ep, const char *what)
@@ -213,7 +246,8 @@ static void handle_signals(hq_daemon *d, int sfd)
             hq_log_notice("signal %u: stopping", si.ssi_signo);
             d->stopping = true;
         } else if (si.ssi_signo == SIGHUP) {
-            hq_log_notice("SIGHUP: rules reload requested");
+            char msg[1024];
+            hq_daemon_reload(d, msg, sizeof msg);
         }
     }
 }
@@ -230,13 +264,22 @@ static int run(hq_daemon *d)
     int64_t last_wd = hq_mono_ms(), last_reader_check = hq_mono_ms();
     sd_notify(0, "READY=1\nSTATUS=accepting events");
     int status = 0;
+    int64_t last_hb = 0;
+    hq_ingest_refresh_due(d);
+    if (hq_ingest_timers(d) == HQ_EPANIC) /* what came due while down */
+        return 2;
     while (!d->stopping) {
+        long timeout = 1000;
+        if (!d->clock.manual && d->next_due_ms != INT64_MAX) {
+            int64_t wait = d->next_due_ms - hq_clock_now_ms(&d->clock);
+            timeout = wait < 0 ? 0 : wait < 1000 ? (long)wait : 1000;
+        }
         zmq_pollitem_t items[] = {
             {d->ingest, 0, ZMQ_POLLIN, 0},
             {d->control, 0, ZMQ_POLLIN, 0},
             {NULL, sfd, ZMQ_POLLIN, 0},
         };
-        int rc = zmq_poll(items, 3, 1000);
+        int rc = zmq_poll(items, 3, timeout);
         if (rc < 0 && errno != EINTR) {
             hq_log_err("zmq_poll: %s", zmq_strerror(errno));
             status = 2;
@@ -252,7 +295,15 @@ static int run(hq_daemon *d)
         }
         if (items[1].revents & ZMQ_POLLIN)
             hq_control_handle(d);
+        if (d->next_due_ms <= hq_clock_now_ms(&d->clock) && hq_ingest_timers(d) == HQ_EPANIC) {
+            status = 2;
+            break;
+        }
         int64_t now = hq_mono_ms();
+        if (now - last_hb >= 1000) {
+            hq_publish_heartbeat(d);
+            last_hb = now;
+        }
         if (watchdog && (now - last_wd) * 1000 >= (int64_t)wd_usec / 2) {
             sd_notify(0, "WATCHDOG=1");
             last_wd = now;
@@ -279,22 +330,51 @@ int main(int argc, char **argv)
     if (load_config(&d) != 0)
         return 1;
     if (d.opts.check_only) {
-        printf("configuration OK: %zu schemas in %s, rules in %s\n", hq_schemas_count(d.schemas),
-               d.opts.schemas_dir, d.opts.rules_dir);
+        printf("configuration OK: %zu schemas in %s, %zu rules in %s\n", hq_schemas_count(d.schemas),
+               d.opts.schemas_dir, hq_rules_count(d.rules), d.opts.rules_dir);
+        hq_rules_destroy(&d.rules);
         hq_schemas_destroy(&d.schemas);
         return 0;
     }
+    d.engine = hq_engine_new();
+    hq_engine_set_rules(d.engine, d.rules);
     hq_err err = {0};
     if (hq_store_open(d.opts.state_dir, 0, d.opts.map_size, &d.store, &err) != 0) {
         hq_log_err("%s", err.msg);
+        hq_engine_destroy(&d.engine);
+        hq_rules_destroy(&d.rules);
         hq_schemas_destroy(&d.schemas);
         return err.code == HQ_EVERSION ? 1 : 2;
     }
-    if (d.opts.manual_clock)
-        hq_clock_init_manual(&d.clock, hq_wall_ms());
-    else
+    if (d.opts.manual_clock) {
+        /* A manual clock resumes where the last run left it. */
+        int64_t start = hq_wall_ms();
+        MDB_txn *txn;
+        MDB_val v;
+        if (hq_store_begin(d.store, false, &txn, NULL) == 0) {
+            if (hq_store_get(d.store, txn, HQ_DB_META, "clock", 5, &v, NULL) == 0 && v.mv_size == 8)
+                start = (int64_t)hq_be64_get(v.mv_data);
+            hq_store_abort(d.store, txn);
+        }
+        hq_clock_init_manual(&d.clock, start);
+    } else {
         hq_clock_init_real(&d.clock);
-    d.started_ms = hq_wall_ms();
+    }
+    d.started_ms = hq_clock_now_ms(&d.clock);
+    hq_engine_set_started(d.engine, d.started_ms);
+    {
+        MDB_txn *txn;
+        if (hq_store_begin(d.store, false, &txn, NULL) == 0) {
+            MDB_cursor *c;
+            MDB_val k, v;
+            if (mdb_cursor_open(txn, hq_store_dbi(d.store, HQ_DB_OUTBOX), &c) == 0) {
+                if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+                    d.outbox_last = hq_be64_get(k.mv_data);
+                mdb_cursor_close(c);
+            }
+            hq_store_abort(d.store, txn);
+        }
+    }
     int status = 1;
     d.zctx = zmq_ctx_new();
     if (hq_ingest_init(&d) != 0)
@@ -304,9 +384,10 @@ int main(int argc, char **argv)
     d.ingest = d.publish ? bind_socket(&d, ZMQ_ROUTER, d.opts.ingest_ep, "ingest") : NULL;
     if (!d.ingest)
         goto out;
-    hq_log_info("started: state %s, %zu schemas from %s, rules from %s, ingest %s, control %s, publish %s, "
+    hq_log_info("started: state %s, %zu schemas from %s, %zu rules from %s, ingest %s, control %s, publish %s, "
                 "clock %s",
-                d.opts.state_dir, hq_schemas_count(d.schemas), d.opts.schemas_dir, d.opts.rules_dir,
+                d.opts.state_dir, hq_schemas_count(d.schemas), d.opts.schemas_dir, hq_rules_count(d.rules),
+                d.opts.rules_dir,
                 d.opts.ingest_ep, d.opts.control_ep, d.opts.publish_ep, d.clock.manual ? "manual" : "real");
     status = run(&d);
     hq_log_info("stopped: %llu stored, %llu duplicate, %llu rejected in %llu batches",
@@ -322,6 +403,8 @@ out:
     zmq_ctx_term(d.zctx);
     hq_ingest_fini(&d);
     hq_store_close(&d.store);
+    hq_engine_destroy(&d.engine);
+    hq_rules_destroy(&d.rules);
     hq_schemas_destroy(&d.schemas);
     return status;
 }

@@ -37,5 +37,8 @@ int ctl_control_call(const char *endpoint, const char *req, size_t len, int time
 
 int cmd_send(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_issues(int argc, char **argv);
+int cmd_issue(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
 
 #endif

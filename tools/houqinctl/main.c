@@ -1,6 +1,7 @@
 /* houqinctl - the command line of the campus logistics office. */
 #include "ctl.h"
 
+#include "clock.h"
 #include "log.h"
 #include "mp.h"
 
@@ -14,6 +15,9 @@
 static const ctl_cmd commands[] = {
     {"send", cmd_send, "send events (fields as key=value, or JSON lines)"},
     {"status", cmd_status, "ask houqind for its counters and clock"},
+    {"issues", cmd_issues, "list issues, filtered (table or --json)"},
+    {"issue", cmd_issue, "one issue with its whole timeline"},
+    {"outbox", cmd_outbox, "the notifications written to the outbox (JSON lines)"},
 };
 
 static void usage(FILE *f)
@@ -92,6 +96,8 @@ out:
 int main(int argc, char **argv)
 {
     hq_log_init("houqinctl", HQ_LOG_INFO);
+    const char *tz = getenv("HQ_TZ");
+    hq_tz_set(tz ? tz : "Asia/Shanghai");
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

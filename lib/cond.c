@@ -1,0 +1,405 @@
+#include "cond.h"
+
+#include "mp.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { C_ALL, C_ANY, C_NOT, C_CMP } cond_kind;
+typedef enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOT_IN, OP_RANGE, OP_EXISTS, OP_PREFIX } cond_op;
+typedef enum { V_NUM, V_STR, V_BOOL } val_kind;
+
+typedef struct cval {
+    val_kind kind;
+    double num;
+    bool b;
+    char *str;
+    size_t len;
+} cval;
+
+struct hq_cond {
+    cond_kind kind;
+    cond_op op;
+    char *path;          /* as written */
+    const char *dpath;   /* below data., or NULL for envelope paths */
+    cval *vals;
+    size_t nvals;
+    bool exists;         /* OP_EXISTS: expected presence */
+    hq_cond **kids;
+    size_t nkids;
+};
+
+static const char *const op_names[] = {"eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "range", "exists",
+                                       "prefix"};
+#define NOPS (sizeof op_names / sizeof *op_names)
+
+void hq_cond_destroy(hq_cond **cp)
+{
+    if (!cp || !*cp)
+        return;
+    hq_cond *c = *cp;
+    for (size_t i = 0; i < c->nkids; i++)
+        hq_cond_destroy(&c->kids[i]);
+    free(c->kids);
+    for (size_t i = 0; i < c->nvals; i++)
+        free(c->vals[i].str);
+    free(c->vals);
+    free(c->path);
+    free(c);
+    *cp = NULL;
+}
+
+static bool is_envelope(const char *p)
+{
+    return strcmp(p, "source") == 0 || strcmp(p, "ts") == 0 || strcmp(p, "type") == 0 || strcmp(p, "id") == 0;
+}
+
+const hq_field *hq_cond_check_path(const hq_ydoc *doc, const hq_ynode *n, const char *path,
+                                   const hq_schema *const *schemas, size_t nschemas, hq_diags *diags, bool *ok)
+{
+    if (is_envelope(path))
+        return NULL;
+    if (strncmp(path, "data.", 5) != 0 || path[5] == '\0') {
+        hq_ydiag(diags, doc, n, "field \"%s\": expected data.<field> or one of source, ts, type, id", path);
+        *ok = false;
+        return NULL;
+    }
+    const hq_field *first = NULL;
+    for (size_t i = 0; i < nschemas; i++) {
+        const hq_field *f = hq_schema_field(schemas[i], path + 5);
+        if (!f) {
+            hq_ydiag(diags, doc, n, "field \"%s\": event type %s has no such field", path, schemas[i]->type);
+            *ok = false;
+            return NULL;
+        }
+        if (!first)
+            first = f;
+    }
+    return first;
+}
+
+static int parse_val(const hq_ydoc *doc, const hq_ynode *n, const hq_field *f, const char *path, cval *v,
+                     hq_diags *d)
+{
+    if (n->type != HQ_Y_SCALAR) {
+        hq_ydiag(d, doc, n, "%s: expected a single value", path);
+        return HQ_EINVAL;
+    }
+    bool numeric_field = f && (f->type == HQ_F_INT || f->type == HQ_F_NUMBER || f->type == HQ_F_TIMESTAMP);
+    bool is_ts = strcmp(path, "ts") == 0;
+    if (!n->quoted && hq_parse_double(n->str, &v->num) && (numeric_field || is_ts || !f)) {
+        v->kind = V_NUM;
+        if (f && !numeric_field) {
+            hq_ydiag(d, doc, n, "%s is a %s field; compare it with a text value", path, hq_ftype_name(f->type));
+            return HQ_EINVAL;
+        }
+        return 0;
+    }
+    if (!n->quoted && (strcmp(n->str, "true") == 0 || strcmp(n->str, "false") == 0) &&
+        (!f || f->type == HQ_F_BOOL)) {
+        v->kind = V_BOOL;
+        v->b = n->str[0] == 't';
+        return 0;
+    }
+    if (numeric_field || is_ts) {
+        hq_ydiag(d, doc, n, "%s is a number; expected a number, got \"%s\"", path, n->str);
+        return HQ_EINVAL;
+    }
+    if (f && f->type == HQ_F_BOOL) {
+        hq_ydiag(d, doc, n, "%s is a boolean; expected true or false, got \"%s\"", path, n->str);
+        return HQ_EINVAL;
+    }
+    if (f && f->type == HQ_F_ENUM) {
+        bool found = false;
+        for (size_t i = 0; i < f->nvalues && !found; i++)
+            found = strcmp(f->values[i], n->str) == 0;
+        if (!found) {
+            hq_ydiag(d, doc, n, "%s: \"%s\" is not one of the field's values", path, n->str);
+            return HQ_EINVAL;
+        }
+    }
+    v->kind = V_STR;
+    v->str = strdup(n->str);
+    v->len = n->len;
+    return 0;
+}
+
+static hq_cond *compile_list(const hq_ydoc *doc, const hq_ynode *n, cond_kind k, const hq_schema *const *schemas,
+                             size_t ns, hq_diags *d)
+{
+    hq_cond *c = calloc(1, sizeof *c);
+    c->kind = k;
+    if (n->type != HQ_Y_SEQ || n->len == 0) {
+        hq_ydiag(d, doc, n, "%s: expected a non-empty list of conditions", k == C_ALL ? "all" : "any");
+        return c;
+    }
+    c->kids = calloc(n->len, sizeof *c->kids);
+    for (size_t i = 0; i < n->len; i++) {
+        hq_cond *kid = hq_cond_compile(doc, n->kids[i], schemas, ns, d);
+        if (kid)
+            c->kids[c->nkids++] = kid;
+    }
+    return c;
+}
+
+static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
+                            hq_diags *d)
+{
+    if (n->type == HQ_Y_SEQ)
+        return compile_list(doc, n, C_ALL, schemas, ns, d);
+    if (n->type != HQ_Y_MAP) {
+        hq_ydiag(d, doc, n, "expected a condition: {field: ..., eq: ...}, all, any or not");
+        return NULL;
+    }
+    const hq_ynode *v;
+    if ((v = hq_ymap_get(n, "all")) || (v = hq_ymap_get(n, "any"))) {
+        if (n->len != 1) {
+            hq_ydiag(d, doc, n, "all/any must be alone in their mapping");
+            return NULL;
+        }
+        return compile_list(doc, v, hq_ymap_get(n, "all") ? C_ALL : C_ANY, schemas, ns, d);
+    }
+    if ((v = hq_ymap_get(n, "not"))) {
+        if (n->len != 1) {
+            hq_ydiag(d, doc, n, "not must be alone in its mapping");
+            return NULL;
+        }
+        hq_cond *c = calloc(1, sizeof *c);
+        c->kind = C_NOT;
+        hq_cond *kid = hq_cond_compile(doc, v, schemas, ns, d);
+        if (kid) {
+            c->kids = calloc(1, sizeof *c->kids);
+            c->kids[c->nkids++] = kid;
+        }
+        return c;
+    }
+    const hq_ynode *fn = hq_ymap_get(n, "field");
+    if (!fn || fn->type != HQ_Y_SCALAR) {
+        hq_ydiag(d, doc, n, "a condition needs \"field\" and one operator (eq, ne, lt, le, gt, ge, in, not_in, "
+                            "range, exists, prefix), or all/any/not");
+        return NULL;
+    }
+    if (n->len != 2) {
+        hq_ydiag(d, doc, n, "a condition has \"field\" and exactly one operator");
+        return NULL;
+    }
+    const hq_ynode *opk = hq_ymap_key(n, 0) == fn ? NULL : hq_ymap_key(n, 0);
+    const hq_ynode *opv = NULL;
+    for (size_t i = 0; i < n->len; i++)
+        if (strcmp(hq_ymap_key(n, i)->str, "field") != 0) {
+            opk = hq_ymap_key(n, i);
+            opv = hq_ymap_val(n, i);
+        }
+    size_t op;
+    for (op = 0; op < NOPS; op++)
+        if (strcmp(op_names[op], opk->str) == 0)
+            break;
+    if (op == NOPS) {
+        hq_ydiag(d, doc, opk, "unknown operator \"%s\" (expected eq, ne, lt, le, gt, ge, in, not_in, range, "
+                              "exists or prefix)", opk->str);
+        return NULL;
+    }
+    bool ok = true;
+    const hq_field *f = hq_cond_check_path(doc, fn, fn->str, schemas, ns, d, &ok);
+    if (!ok)
+        return NULL;
+    hq_cond *c = calloc(1, sizeof *c);
+    c->kind = C_CMP;
+    c->op = (cond_op)op;
+    c->path = strdup(fn->str);
+    c->dpath = strncmp(c->path, "data.", 5) == 0 ? c->path + 5 : NULL;
+    size_t before = d->count;
+    switch (c->op) {
+    case OP_EXISTS:
+        hq_yget_bool(d, doc, opv, &c->exists);
+        break;
+    case OP_IN:
+    case OP_NOT_IN:
+    case OP_RANGE:
+        if (opv->type != HQ_Y_SEQ || opv->len == 0 || (c->op == OP_RANGE && opv->len != 2)) {
+            hq_ydiag(d, doc, opv, c->op == OP_RANGE ? "range: expected [low, high]" : "%s: expected a list of values",
+                     opk->str);
+            break;
+        }
+        c->vals = calloc(opv->len, sizeof *c->vals);
+        for (size_t i = 0; i < opv->len; i++)
+            if (parse_val(doc, opv->kids[i], f, c->path, &c->vals[c->nvals], d) == 0)
+                c->nvals++;
+        if (c->op == OP_RANGE && c->nvals == 2) {
+            if (c->vals[0].kind != V_NUM || c->vals[1].kind != V_NUM)
+                hq_ydiag(d, doc, opv, "range: expected two numbers");
+            else if (c->vals[0].num > c->vals[1].num)
+                hq_ydiag(d, doc, opv, "range: low is greater than high");
+        }
+        break;
+    default:
+        c->vals = calloc(1, sizeof *c->vals);
+        if (parse_val(doc, opv, f, c->path, &c->vals[0], d) == 0)
+            c->nvals = 1;
+        if (c->nvals && c->op >= OP_LT && c->op <= OP_GE && c->vals[0].kind != V_NUM)
+            hq_ydiag(d, doc, opv, "%s: expected a number", opk->str);
+        if (c->nvals && c->op == OP_PREFIX && c->vals[0].kind != V_STR)
+            hq_ydiag(d, doc, opv, "prefix: expected a text value");
+        break;
+    }
+    if (d->count > before) {
+        hq_cond_destroy(&c);
+        return NULL;
+    }
+    return c;
+}
+
+hq_cond *hq_cond_compile(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
+                         hq_diags *d)
+{
+    size_t before = d->count;
+    hq_cond *c = compile_one(doc, n, schemas, ns, d);
+    if (c && d->count > before)
+        hq_cond_destroy(&c);
+    return c;
+}
+
+/* ---- evaluation ---- */
+
+const msgpack_object *hq_event_field(const hq_event *ev, const char *path, msgpack_object *tmp)
+{
+    if (strncmp(path, "data.", 5) == 0)
+        return hq_mp_path(ev->data, path + 5);
+    if (strcmp(path, "ts") == 0) {
+        tmp->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        tmp->via.u64 = (uint64_t)ev->ts_ms;
+        return tmp;
+    }
+    tmp->type = MSGPACK_OBJECT_STR;
+    if (strcmp(path, "source") == 0) {
+        tmp->via.str.ptr = ev->source;
+        tmp->via.str.size = (uint32_t)ev->source_len;
+    } else if (strcmp(path, "type") == 0) {
+        tmp->via.str.ptr = ev->type;
+        tmp->via.str.size = (uint32_t)ev->type_len;
+    } else if (strcmp(path, "id") == 0) {
+        tmp->via.str.ptr = ev->id;
+        tmp->via.str.size = (uint32_t)ev->id_len;
+    } else {
+        return NULL;
+    }
+    return tmp;
+}
+
+static bool val_eq(const cval *v, const msgpack_object *o)
+{
+    double x;
+    switch (v->kind) {
+    case V_NUM: return hq_mp_number(o, &x) && x == v->num;
+    case V_BOOL: return o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean == v->b;
+    case V_STR:
+        return o->type == MSGPACK_OBJECT_STR && o->via.str.size == v->len &&
+               memcmp(o->via.str.ptr, v->str, v->len) == 0;
+    }
+    return false;
+}
+
+/* The comparison on one value (not an array). */
+static bool cmp_scalar(const hq_cond *c, const msgpack_object *o)
+{
+    double x;
+    switch (c->op) {
+    case OP_EQ: return val_eq(&c->vals[0], o);
+    case OP_NE: return !val_eq(&c->vals[0], o);
+    case OP_LT: return hq_mp_number(o, &x) && x < c->vals[0].num;
+    case OP_LE: return hq_mp_number(o, &x) && x <= c->vals[0].num;
+    case OP_GT: return hq_mp_number(o, &x) && x > c->vals[0].num;
+    case OP_GE: return hq_mp_number(o, &x) && x >= c->vals[0].num;
+    case OP_IN:
+    case OP_NOT_IN: {
+        bool in = false;
+        for (size_t i = 0; i < c->nvals && !in; i++)
+            in = val_eq(&c->vals[i], o);
+        return c->op == OP_IN ? in : !in;
+    }
+    case OP_RANGE: return hq_mp_number(o, &x) && x >= c->vals[0].num && x <= c->vals[1].num;
+    case OP_PREFIX:
+        return o->type == MSGPACK_OBJECT_STR && o->via.str.size >= c->vals[0].len &&
+               memcmp(o->via.str.ptr, c->vals[0].str, c->vals[0].len) == 0;
+    case OP_EXISTS: return true;
+    }
+    return false;
+}
+
+/* Walks path from o; arrays on the way fan out: any item may match. */
+static bool match_path(const hq_cond *c, const msgpack_object *o, const char *p, bool *found)
+{
+    while (*p) {
+        if (o->type == MSGPACK_OBJECT_ARRAY) {
+            const char *dot = strchr(p, '.');
+            size_t n = dot ? (size_t)(dot - p) : strlen(p);
+            bool digits = n > 0;
+            for (size_t i = 0; i < n; i++)
+                digits = digits && p[i] >= '0' && p[i] <= '9';
+            if (!digits) {
+                for (uint32_t i = 0; i < o->via.array.size; i++)
+                    if (match_path(c, &o->via.array.ptr[i], p, found))
+                        return true;
+                return false;
+            }
+        }
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (o->type == MSGPACK_OBJECT_MAP) {
+            o = hq_mp_map_getn(o, p, n);
+        } else if (o->type == MSGPACK_OBJECT_ARRAY) {
+            unsigned long i = strtoul(p, NULL, 10);
+            o = i < o->via.array.size ? &o->via.array.ptr[i] : NULL;
+        } else {
+            o = NULL;
+        }
+        if (!o)
+            return false;
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    if (o->type == MSGPACK_OBJECT_NIL)
+        return false;
+    *found = true;
+    if (o->type == MSGPACK_OBJECT_ARRAY && c->op != OP_EXISTS) {
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            if (cmp_scalar(c, &o->via.array.ptr[i]))
+                return true;
+        return false;
+    }
+    return cmp_scalar(c, o);
+}
+
+bool hq_cond_eval(const hq_cond *c, const hq_event *ev)
+{
+    switch (c->kind) {
+    case C_ALL:
+        for (size_t i = 0; i < c->nkids; i++)
+            if (!hq_cond_eval(c->kids[i], ev))
+                return false;
+        return true;
+    case C_ANY:
+        for (size_t i = 0; i < c->nkids; i++)
+            if (hq_cond_eval(c->kids[i], ev))
+                return true;
+        return false;
+    case C_NOT: return c->nkids && !hq_cond_eval(c->kids[0], ev);
+    case C_CMP: break;
+    }
+    bool found = false, m;
+    if (c->dpath) {
+        m = match_path(c, ev->data, c->dpath, &found);
+    } else {
+        msgpack_object tmp;
+        const msgpack_object *o = hq_event_field(ev, c->path, &tmp);
+        found = o != NULL;
+        m = o && cmp_scalar(c, o);
+    }
+    if (c->op == OP_EXISTS)
+        return found == c->exists;
+    if (!found)
+        return c->op == OP_NE || c->op == OP_NOT_IN; /* absent differs from any value */
+    return m;
+}

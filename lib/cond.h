@@ -1,0 +1,44 @@
+/* cond.h - rule conditions: compiled once from YAML, evaluated per event.
+ *
+ * A condition is one of
+ *   {field: PATH, OP: VALUE}   OP: eq ne lt le gt ge in not_in range exists prefix
+ *   {all: [COND...]}  {any: [COND...]}  {not: COND}
+ * and a list of conditions means all of them.  PATH is data.<field>[.<field>...]
+ * (a path that crosses an array matches when any item matches), or one of
+ * the envelope's source, ts, type, id.  At compile time every data path is
+ * checked against the schemas of the rule's event types, and every value
+ * against the field's type (an enum value must be one of the enum's).
+ *
+ * An hq_cond owns its children and values; hq_cond_destroy() frees the tree.
+ */
+#ifndef HQ_COND_H
+#define HQ_COND_H
+
+#include "err.h"
+#include "event.h"
+#include "schema.h"
+#include "ytree.h"
+
+#include <stdbool.h>
+
+typedef struct hq_cond hq_cond;
+
+/* Compiles n.  schemas[0..nschemas) are the schemas of the event types the
+ * rule listens to; data paths must exist in each.  Problems go to diags
+ * (file:line:column); returns NULL if there was any. */
+hq_cond *hq_cond_compile(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas,
+                         size_t nschemas, hq_diags *diags);
+void hq_cond_destroy(hq_cond **c);
+bool hq_cond_eval(const hq_cond *c, const hq_event *ev);
+
+/* Resolves an envelope or data path against an event (views into it).
+ * Envelope fields are returned in *tmp (which must outlive the result). */
+const msgpack_object *hq_event_field(const hq_event *ev, const char *path, msgpack_object *tmp);
+
+/* Checks that path names something the schemas have; adds a diagnostic at
+ * node n if not.  Returns the field of the first schema (NULL for envelope
+ * paths).  *ok is set false on error. */
+const hq_field *hq_cond_check_path(const hq_ydoc *doc, const hq_ynode *n, const char *path,
+                                   const hq_schema *const *schemas, size_t nschemas, hq_diags *diags, bool *ok);
+
+#endif

@@ -1,0 +1,1017 @@
+/* engine.c - rules, issues, timers and escalation (SPEC §3, §4).
+ *
+ * Per event: the rules indexed under its type are evaluated; a match opens
+ * an issue for (rule, key) or attaches to the open one.  Counting rules keep
+ * the timestamps of the last N matches per key in rulestate; sustained rules
+ * keep when the condition started and fire through a SUSTAIN timer; their
+ * issues can clear themselves through a CLEAR timer.  Lifecycle events
+ * (issue.*) move issues through the transition table of issue.c.
+ *
+ * Time: deadlines and escalation follow the daemon's clock (now_ms);
+ * counting windows and sustained conditions follow the events' ts.
+ */
+#include "engine.h"
+
+#include "buf.h"
+#include "clock.h"
+#include "issue.h"
+#include "mp.h"
+#include "outbox.h"
+#include "timer.h"
+
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+
+struct hq_engine {
+    const hq_rules *rules;
+    int64_t started_ms;
+};
+
+hq_engine *hq_engine_new(void)
+{
+    return calloc(1, sizeof(hq_engine));
+}
+
+void hq_engine_destroy(hq_engine **e)
+{
+    if (e && *e) {
+        free(*e);
+        *e = NULL;
+    }
+}
+
+void hq_engine_set_rules(hq_engine *e, const hq_rules *rules)
+{
+    e->rules = rules;
+}
+
+void hq_engine_set_started(hq_engine *e, int64_t started_ms)
+{
+    e->started_ms = started_ms;
+}
+
+static void fx_outbox(hq_effects *fx, uint64_t seq)
+{
+    if (!fx->outbox_first)
+        fx->outbox_first = seq;
+    fx->outbox_last = seq;
+}
+
+/* ---- template context ---- */
+
+typedef struct rctx {
+    const hq_engine *e;
+    const hq_rule *rule;
+    const hq_event *ev;
+    const char *key;
+    const char *site;
+    const char *contractor;
+    int64_t deadline_ms;
+} rctx;
+
+static bool resolve(void *ctx, const char *path, hq_buf *out)
+{
+    rctx *c = ctx;
+    msgpack_object tmp;
+    if (!strcmp(path, "key")) {
+        hq_buf_puts(out, c->key ? c->key : "");
+        return true;
+    }
+    if (!strcmp(path, "rule")) {
+        hq_buf_puts(out, c->rule->id);
+        return true;
+    }
+    if (!strcmp(path, "office")) {
+        hq_buf_puts(out, hq_rules_office(c->e->rules));
+        return true;
+    }
+    if (!strcmp(path, "deadline") || !strcmp(path, "ts")) {
+        char t[32];
+        int64_t ms = !strcmp(path, "ts") ? (c->ev ? c->ev->ts_ms : 0) : c->deadline_ms;
+        hq_local_fmt(ms, t, sizeof t);
+        hq_buf_puts(out, t);
+        return true;
+    }
+    if (!strncmp(path, "site.", 5) || !strncmp(path, "sensor.", 7) || !strncmp(path, "contractor.", 11)) {
+        const char *attr = strchr(path, '.') + 1, *val = NULL;
+        if (path[1] == 'i') {
+            const hq_site *s = hq_rules_site(c->e->rules, c->site);
+            if (!strcmp(attr, "id"))
+                val = c->site;
+            else if (s)
+                val = !strcmp(attr, "name") ? s->name : !strcmp(attr, "domain") ? s->domain
+                      : !strcmp(attr, "contractor") ? s->contractor : s->unit;
+        } else if (path[1] == 'e') {
+            const msgpack_object *o = c->ev ? hq_mp_map_get(c->ev->data, "sensor") : NULL;
+            char id[128] = "";
+            if (o && o->type == MSGPACK_OBJECT_STR)
+                snprintf(id, sizeof id, "%.*s", (int)o->via.str.size, o->via.str.ptr);
+            const hq_sensor *s = hq_rules_sensor(c->e->rules, id);
+            val = !strcmp(attr, "id") ? (id[0] ? id : NULL) : s ? (!strcmp(attr, "site") ? s->site : s->kind) : NULL;
+            if (val == id) {
+                hq_buf_puts(out, id);
+                return true;
+            }
+        } else {
+            const hq_contractor *k = hq_rules_contractor(c->e->rules, c->contractor);
+            val = !strcmp(attr, "id") ? c->contractor : k ? k->name : c->contractor;
+        }
+        if (val)
+            hq_buf_puts(out, val);
+        return val != NULL;
+    }
+    if (!c->ev)
+        return false;
+    const msgpack_object *o = hq_event_field(c->ev, path, &tmp);
+    if (!o)
+        return false;
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR: hq_buf_append(out, o->via.str.ptr, o->via.str.size); break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: hq_buf_printf(out, "%llu", (unsigned long long)o->via.u64); break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: hq_buf_printf(out, "%lld", (long long)o->via.i64); break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: hq_buf_printf(out, "%g", o->via.f64); break;
+    case MSGPACK_OBJECT_BOOLEAN: hq_buf_puts(out, o->via.boolean ? "true" : "false"); break;
+    default: return false;
+    }
+    return true;
+}
+
+static char *render(const hq_tmpl *t, rctx *c)
+{
+    hq_buf b;
+    hq_buf_init(&b);
+    if (t)
+        hq_tmpl_render(t, resolve, c, &b);
+    return hq_buf_steal(&b);
+}
+
+static char *mp_str(const msgpack_object *data, const char *k)
+{
+    return hq_mp_strdup(hq_mp_map_get(data, k));
+}
+
+/* ---- timers of an issue ---- */
+
+static int issue_timer(hq_store *s, MDB_txn *txn, hq_issue *is, hq_timer_kind kind, int64_t due_ms, int64_t arg,
+                       hq_err *err)
+{
+    hq_timer t = {.due_ms = due_ms, .kind = kind, .arg = arg};
+    snprintf(t.issue, sizeof t.issue, "%s", is->number);
+    int rc = hq_timer_add(s, txn, &t, err);
+    if (rc)
+        return rc;
+    is->timers = realloc(is->timers, (is->ntimers + 1) * sizeof *is->timers);
+    is->timers[is->ntimers++] = (hq_timer_ref){due_ms, t.id, kind};
+    return 0;
+}
+
+/* Cancels the issue's timers of the given kinds (a mask of 1 << kind). */
+static int cancel_timers(hq_store *s, MDB_txn *txn, hq_issue *is, unsigned mask, hq_err *err)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < is->ntimers; i++) {
+        if (mask & (1u << is->timers[i].kind)) {
+            int rc = hq_timer_del(s, txn, is->timers[i].due_ms, is->timers[i].id, err);
+            if (rc)
+                return rc;
+        } else {
+            is->timers[keep++] = is->timers[i];
+        }
+    }
+    is->ntimers = keep;
+    return 0;
+}
+
+static void forget_timer(hq_issue *is, uint64_t id)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < is->ntimers; i++)
+        if (is->timers[i].id != id)
+            is->timers[keep++] = is->timers[i];
+    is->ntimers = keep;
+}
+
+#define CLOCK_TIMERS ((1u << HQ_TIMER_DEADLINE) | (1u << HQ_TIMER_ESCALATE) | (1u << HQ_TIMER_OVERDUE_DAY) | \
+                      (1u << HQ_TIMER_ACK))
+#define ALL_TIMERS 0xffffffffu
+
+/* Schedules the deadline and the escalation steps above the current level. */
+static int schedule_deadline(hq_store *s, MDB_txn *txn, hq_issue *is, hq_err *err)
+{
+    int rc = issue_timer(s, txn, is, HQ_TIMER_DEADLINE, is->deadline_ms, 0, err);
+    for (size_t i = 0; rc == 0 && i < is->nchain; i++)
+        if (is->chain[i].level > is->level && is->chain[i].level > 1)
+            rc = issue_timer(s, txn, is, HQ_TIMER_ESCALATE, is->deadline_ms + is->chain[i].after_ms,
+                             is->chain[i].level, err);
+    return rc;
+}
+
+/* ---- notifications ---- */
+
+static const char *const kind_zh[] = {
+    "opened", "新整改通知", "reminder", "提醒", "overdue", "逾期", "escalated", "升级",
+    "accountability", "启动问责", "penalty", "违约金", "reopened", "复查未通过，重新整改",
+    "closed", "已办结", "rectified", "已整改待复查", "feedback", "处理结果反馈", NULL,
+};
+
+static const char *zh(const char *kind)
+{
+    for (size_t i = 0; kind_zh[i]; i += 2)
+        if (!strcmp(kind_zh[i], kind))
+            return kind_zh[i + 1];
+    return kind;
+}
+
+/* Writes one outbox record about is.  roles: the ones to tell (NULL: the
+ * current level's roles plus the contractor's contacts). */
+static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const char *kind, const hq_role *roles,
+                  size_t nroles, const char *extra, hq_effects *fx, hq_err *err)
+{
+    hq_role buf[16];
+    if (!roles) {
+        const hq_chain_step *st = hq_issue_step(is, is->level);
+        nroles = 0;
+        for (size_t i = 0; st && i < st->nroles && nroles < 15; i++)
+            buf[nroles++] = st->roles[i];
+        bool has_contact = false;
+        for (size_t i = 0; i < nroles; i++)
+            has_contact = has_contact || buf[i] == HQ_ROLE_CONTRACTOR_CONTACT;
+        if (!has_contact)
+            buf[nroles++] = HQ_ROLE_CONTRACTOR_CONTACT;
+        roles = buf;
+    }
+    char dl[32], text[2048];
+    hq_local_fmt(is->deadline_ms, dl, sizeof dl);
+    snprintf(text, sizeof text, "【%s】%s %s｜承办单位：%s｜地点：%s｜整改期限：%s｜当前级别：%d%s%s", zh(kind),
+             is->number, is->title ? is->title : "", is->contractor && *is->contractor ? is->contractor : "未指定",
+             is->site && *is->site ? is->site : "-", dl, is->level, extra ? "｜" : "", extra ? extra : "");
+    hq_alert a = {
+        .ts_ms = now_ms,
+        .kind = kind,
+        .issue = is->number,
+        .rule = is->rule,
+        .level = is->level,
+        .roles = roles,
+        .nroles = nroles,
+        .domain = is->domain,
+        .contractor = is->contractor,
+        .site = is->site,
+        .title = is->title,
+        .text = text,
+        .severity = is->severity,
+        .deadline_ms = is->deadline_ms,
+    };
+    uint64_t seq;
+    int rc = hq_outbox_add(s, txn, &a, &seq, err);
+    if (rc == 0)
+        fx_outbox(fx, seq);
+    return rc;
+}
+
+static int notify_penalty(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, int64_t cents, const char *why,
+                          hq_effects *fx, hq_err *err)
+{
+    if (cents <= 0)
+        return 0;
+    char extra[256];
+    snprintf(extra, sizeof extra, "违约金 %lld.%02lld 元（%s）", (long long)(cents / 100), (long long)(cents % 100), why);
+    static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_CONTRACTOR_CONTACT};
+    return notify(s, txn, is, now_ms, "penalty", roles, 3, extra, fx, err);
+}
+
+static int start_accountability(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const char *actor,
+                                uint64_t seq, const char *why, hq_effects *fx, hq_err *err)
+{
+    if (is->accountability)
+        return 0;
+    is->accountability = true;
+    hq_issue_note(is, now_ms, actor, seq, "accountability: 启动问责（%s）", why);
+    static const hq_role roles[] = {HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_DEPUTY_DIRECTOR, HQ_ROLE_SECTION_HEAD,
+                                    HQ_ROLE_CONTRACTOR_CONTACT};
+    return notify(s, txn, is, now_ms, "accountability", roles, 4, why, fx, err);
+}
+
+/* Raises the level to `level` (no-op when already there or above). */
+static int escalate_to(hq_store *s, MDB_txn *txn, hq_issue *is, int level, int64_t now_ms, const char *actor,
+                       uint64_t seq, const char *why, hq_effects *fx, hq_err *err)
+{
+    const hq_chain_step *st = hq_issue_step(is, level);
+    if (!st || level <= is->level)
+        return 0;
+    is->level = level;
+    hq_issue_note(is, now_ms, actor, seq, "escalated: 升级至第%d级（%s）", level, why);
+    int rc = notify(s, txn, is, now_ms, "escalated", NULL, 0, why, fx, err);
+    if (rc == 0 && st->accountability)
+        rc = start_accountability(s, txn, is, now_ms, actor, seq, "逾期未整改，升级至问责级别", fx, err);
+    return rc;
+}
+
+/* ---- opening ---- */
+
+static int open_issue(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
+                      const hq_event *ev, uint64_t seq, int64_t now_ms, hq_group *g, hq_effects *fx, hq_err *err)
+{
+    hq_issue is;
+    memset(&is, 0, sizeof is);
+    is.is_new = true;
+    struct tm tm;
+    hq_local_tm(now_ms, &tm);
+    int rc = hq_issue_number_new(s, txn, tm.tm_year + 1900, is.number, sizeof is.number, err);
+    if (rc)
+        return rc;
+    rctx c = {.e = e, .rule = rule, .ev = ev, .key = key};
+    /* Site: the rule's template, else data.site, else the sensor's site. */
+    char *site = rule->site ? render(rule->site, &c) : NULL;
+    if ((!site || !*site) && ev) {
+        free(site);
+        site = mp_str(ev->data, "site");
+        if (!site) {
+            char *sensor = mp_str(ev->data, "sensor");
+            const hq_sensor *sn = hq_rules_sensor(e->rules, sensor);
+            site = sn && sn->site ? strdup(sn->site) : NULL;
+            free(sensor);
+        }
+    }
+    is.site = site ? site : strdup("");
+    c.site = is.site;
+    /* Contractor: the rule's template, else data.contractor, else the site's. */
+    char *contractor = rule->contractor ? render(rule->contractor, &c) : NULL;
+    if ((!contractor || !*contractor) && ev) {
+        free(contractor);
+        contractor = mp_str(ev->data, "contractor");
+    }
+    if (!contractor || !*contractor) {
+        free(contractor);
+        const hq_site *st = hq_rules_site(e->rules, is.site);
+        contractor = st && st->contractor ? strdup(st->contractor) : strdup("");
+    }
+    is.contractor = contractor;
+    c.contractor = is.contractor;
+    is.rule = strdup(rule->id);
+    is.key = strdup(key);
+    is.state = HQ_IS_OPENED;
+    is.domain = strdup(rule->domain);
+    is.category = strdup(rule->category ? rule->category : "");
+    is.severity = rule->severity;
+    is.opened_ms = now_ms;
+    is.deadline_ms = now_ms + rule->deadline_ms;
+    c.deadline_ms = is.deadline_ms;
+    is.title = render(rule->title, &c);
+    is.description = rule->description_t ? render(rule->description_t, &c) : NULL;
+    is.requirement = rule->requirement ? render(rule->requirement, &c) : NULL;
+    is.level = 1;
+    is.occurrences = 1;
+    is.source_seq = seq;
+    if (ev && ev->type_len == 19 && !memcmp(ev->type, "complaint.submitted", 19))
+        is.complaint_contact = mp_str(ev->data, "contact");
+    const hq_contractor *k = hq_rules_contractor(e->rules, is.contractor);
+    const hq_penalty_terms *terms =
+        k && k->penalty_terms ? hq_rules_penalty_terms(e->rules, k->penalty_terms) : rule->penalties;
+    hq_issue_copy_plan(&is, rule, terms);
+    if (is.recheck_after_ms <= 0)
+        is.recheck_after_ms = DAY_MS; /* a rectification is always rechecked */
+    hq_issue_note(&is, now_ms, "system", seq, "opened: 规则 %s 开立整改通知（事件 %llu）", rule->id,
+                  (unsigned long long)seq);
+
+    bool recurrence = rule->recurrence_window_ms > 0 && g->last_closed[0] &&
+                      now_ms - g->last_closed_ms <= rule->recurrence_window_ms;
+    if (recurrence) {
+        is.recurrence_of = strdup(g->last_closed);
+        int start = is.nchain >= 2 ? 2 : 1;
+        is.level = start;
+        hq_issue_note(&is, now_ms, "system", seq, "recurrence: 同一问题在 %s 办结后再次发生，从第%d级开始",
+                      g->last_closed, start);
+    }
+    rc = notify(s, txn, &is, now_ms, "opened", NULL, 0, NULL, fx, err);
+    if (rc == 0 && recurrence) {
+        char why[128];
+        snprintf(why, sizeof why, "问题重复发生（前次 %s）", g->last_closed);
+        rc = start_accountability(s, txn, &is, now_ms, "system", seq, why, fx, err);
+        if (rc == 0) {
+            int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_recurrence_cents, is.terms.recurrence_cap_cents,
+                                            "per_recurrence", why);
+            if (amt > 0) {
+                hq_issue_note(&is, now_ms, "system", seq, "penalty: 违约金 %lld.%02lld 元（%s）",
+                              (long long)(amt / 100), (long long)(amt % 100), why);
+                rc = notify_penalty(s, txn, &is, now_ms, amt, why, fx, err);
+            }
+        }
+    }
+    if (rc == 0)
+        rc = schedule_deadline(s, txn, &is, err);
+    if (rc == 0 && is.ack_within_ms > 0)
+        rc = issue_timer(s, txn, &is, HQ_TIMER_ACK, now_ms + is.ack_within_ms, 0, err);
+    if (rc == 0)
+        rc = hq_issue_save(s, txn, &is, err);
+    if (rc == 0) {
+        snprintf(g->open, sizeof g->open, "%s", is.number);
+        rc = hq_group_put(s, txn, rule->id, key, g, err);
+    }
+    fx->issues_opened++;
+    hq_issue_fini(&is);
+    return rc;
+}
+
+/* A match of rule for key: attach to the open issue or open one. */
+static int match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, const hq_event *ev,
+                 uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    hq_group g;
+    int rc = hq_group_get(s, txn, rule->id, key, &g, err);
+    if (rc)
+        return rc;
+    if (!g.open[0])
+        return open_issue(e, s, txn, rule, key, ev, seq, now_ms, &g, fx, err);
+    hq_issue is;
+    rc = hq_issue_load(s, txn, g.open, &is, err);
+    if (rc)
+        return rc;
+    is.occurrences++;
+    hq_issue_note(&is, now_ms, "system", seq, "occurrence: 再次发生（第%d次，事件 %llu）", is.occurrences,
+                  (unsigned long long)seq);
+    rc = hq_issue_save(s, txn, &is, err);
+    hq_issue_fini(&is);
+    return rc;
+}
+
+/* ---- rule state (counting windows, sustained conditions) ---- */
+
+static size_t state_key(char *buf, size_t size, char kind, const char *rule, const char *key)
+{
+    int n = snprintf(buf, size, "%c%c%s%c%s", kind, 0, rule, 0, key);
+    return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* Counting: keeps the ts of the last count_n matches. */
+static int count_match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
+                       const hq_event *ev, uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    char k[700];
+    size_t kl = state_key(k, sizeof k, 'w', rule->id, key);
+    MDB_val v;
+    int64_t ts[1024];
+    size_t n = 0;
+    int rc = hq_store_get(s, txn, HQ_DB_RULESTATE, k, kl, &v, err);
+    if (rc == 0) {
+        n = v.mv_size / 8;
+        if (n > 1024)
+            n = 1024;
+        for (size_t i = 0; i < n; i++)
+            ts[i] = (int64_t)hq_be64_get((unsigned char *)v.mv_data + 8 * i);
+    } else if (rc != HQ_ENOTFOUND) {
+        return rc;
+    }
+    /* Drop what fell out of the window, append this one, keep the last N. */
+    size_t keep = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ts[i] > ev->ts_ms - rule->window_ms)
+            ts[keep++] = ts[i];
+    n = keep;
+    if (n == rule->count_n && n > 0) {
+        memmove(ts, ts + 1, (n - 1) * sizeof *ts);
+        n--;
+    }
+    ts[n++] = ev->ts_ms;
+    if (n >= rule->count_n) {
+        rc = hq_store_del(s, txn, HQ_DB_RULESTATE, k, kl, err);
+        if (rc && rc != HQ_ENOTFOUND)
+            return rc;
+        return match(e, s, txn, rule, key, ev, seq, now_ms, fx, err);
+    }
+    unsigned char out[1024 * 8];
+    for (size_t i = 0; i < n; i++)
+        hq_be64_put(out + 8 * i, (uint64_t)ts[i]);
+    return hq_store_put(s, txn, HQ_DB_RULESTATE, k, kl, out, n * 8, err);
+}
+
+/* Sustained state: be64 since_ms | be64 last_seq | be64 timer due | be64 timer id. */
+typedef struct sus_state {
+    int64_t since_ms;
+    uint64_t last_seq;
+    int64_t due_ms;
+    uint64_t timer_id;
+} sus_state;
+
+static int sus_get(hq_store *s, MDB_txn *txn, const char *k, size_t kl, sus_state *st, bool *found, hq_err *err)
+{
+    MDB_val v;
+    int rc = hq_store_get(s, txn, HQ_DB_RULESTATE, k, kl, &v, err);
+    *found = false;
+    if (rc == HQ_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (v.mv_size != 32)
+        return hq_err_set(err, HQ_ESTORE, "sustained state of unexpected size");
+    const unsigned char *p = v.mv_data;
+    st->since_ms = (int64_t)hq_be64_get(p);
+    st->last_seq = hq_be64_get(p + 8);
+    st->due_ms = (int64_t)hq_be64_get(p + 16);
+    st->timer_id = hq_be64_get(p + 24);
+    *found = true;
+    return 0;
+}
+
+static int sus_put(hq_store *s, MDB_txn *txn, const char *k, size_t kl, const sus_state *st, hq_err *err)
+{
+    unsigned char p[32];
+    hq_be64_put(p, (uint64_t)st->since_ms);
+    hq_be64_put(p + 8, st->last_seq);
+    hq_be64_put(p + 16, (uint64_t)st->due_ms);
+    hq_be64_put(p + 24, st->timer_id);
+    return hq_store_put(s, txn, HQ_DB_RULESTATE, k, kl, p, 32, err);
+}
+
+static int rule_timer(hq_store *s, MDB_txn *txn, hq_timer_kind kind, const hq_rule *rule, const char *key,
+                      int64_t due_ms, hq_timer *t, hq_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->due_ms = due_ms;
+    t->kind = kind;
+    snprintf(t->rule, sizeof t->rule, "%s", rule->id);
+    snprintf(t->key, sizeof t->key, "%s", key);
+    return hq_timer_add(s, txn, t, err);
+}
+
+/* Sustained rules see every event of their types for the key: a true
+ * condition starts (or continues) the clock, a false one stops it; with
+ * clears_after, the open issue clears itself when false long enough. */
+static int sustained(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, bool cond,
+                     const hq_event *ev, uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    char k[700], ck[700];
+    size_t kl = state_key(k, sizeof k, 's', rule->id, key);
+    size_t ckl = state_key(ck, sizeof ck, 'c', rule->id, key);
+    sus_state st, cst;
+    bool found, cfound;
+    int rc = sus_get(s, txn, k, kl, &st, &found, err);
+    if (rc == 0)
+        rc = sus_get(s, txn, ck, ckl, &cst, &cfound, err);
+    if (rc)
+        return rc;
+    if (cond) {
+        if (cfound) { /* it went bad again before clearing */
+            if ((rc = hq_timer_del(s, txn, cst.due_ms, cst.timer_id, err)) ||
+                (rc = hq_store_del(s, txn, HQ_DB_RULESTATE, ck, ckl, err)))
+                return rc;
+        }
+        if (found) {
+            st.last_seq = seq;
+            return sus_put(s, txn, k, kl, &st, err);
+        }
+        hq_group g;
+        if ((rc = hq_group_get(s, txn, rule->id, key, &g, err)))
+            return rc;
+        if (g.open[0])
+            return 0; /* the issue is open already and the condition persists */
+        hq_timer t;
+        if ((rc = rule_timer(s, txn, HQ_TIMER_SUSTAIN, rule, key, ev->ts_ms + rule->sustained_ms, &t, err)))
+            return rc;
+        st = (sus_state){ev->ts_ms, seq, t.due_ms, t.id};
+        return sus_put(s, txn, k, kl, &st, err);
+    }
+    /* The condition is false. */
+    if (found) {
+        if ((rc = hq_timer_del(s, txn, st.due_ms, st.timer_id, err)) ||
+            (rc = hq_store_del(s, txn, HQ_DB_RULESTATE, k, kl, err)))
+            return rc;
+    }
+    if (rule->clears_after_ms > 0 && !cfound) {
+        hq_group g;
+        if ((rc = hq_group_get(s, txn, rule->id, key, &g, err)))
+            return rc;
+        if (g.open[0]) {
+            hq_timer t;
+            if ((rc = rule_timer(s, txn, HQ_TIMER_CLEAR, rule, key, ev->ts_ms + rule->clears_after_ms, &t, err)))
+                return rc;
+            cst = (sus_state){ev->ts_ms, seq, t.due_ms, t.id};
+            return sus_put(s, txn, ck, ckl, &cst, err);
+        }
+    }
+    return 0;
+}
+
+/* ---- lifecycle events ---- */
+
+static const struct {
+    const char *type;
+    hq_issue_action act;
+} lifecycle[] = {
+    {"issue.acknowledged", HQ_ACT_ACK}, {"issue.rectified", HQ_ACT_RECTIFY}, {"issue.rechecked", HQ_ACT_RECHECK_PASS},
+    {"issue.comment", HQ_ACT_COMMENT},  {"issue.closed", HQ_ACT_CLOSE},      {"issue.opinion", HQ_ACT_OPINION},
+};
+
+static int close_issue(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    is->closed_ms = now_ms;
+    int rc = cancel_timers(s, txn, is, ALL_TIMERS, err);
+    if (rc)
+        return rc;
+    hq_group g;
+    if ((rc = hq_group_get(s, txn, is->rule, is->key, &g, err)))
+        return rc;
+    if (!strcmp(g.open, is->number)) {
+        g.open[0] = '\0';
+        snprintf(g.last_closed, sizeof g.last_closed, "%s", is->number);
+        g.last_closed_ms = now_ms;
+        if ((rc = hq_group_put(s, txn, is->rule, is->key, &g, err)))
+            return rc;
+    }
+    /* Also drop rule state that would reopen it by itself. */
+    rc = notify(s, txn, is, now_ms, "closed", NULL, 0, is->close_reason, fx, err);
+    if (rc == 0 && is->complaint_contact) {
+        char text[1024];
+        snprintf(text, sizeof text, "您反映的问题（%s）已处理完毕：%s。感谢您对后勤服务的监督。", is->number,
+                 is->title ? is->title : "");
+        static const hq_role roles[] = {HQ_ROLE_COMPLAINANT};
+        hq_alert a = {.ts_ms = now_ms, .kind = "feedback", .issue = is->number, .rule = is->rule, .level = is->level,
+                      .roles = roles, .nroles = 1, .domain = is->domain, .contractor = is->contractor,
+                      .site = is->site, .title = is->title, .text = text, .severity = is->severity,
+                      .deadline_ms = is->deadline_ms, .contact = is->complaint_contact};
+        uint64_t seq;
+        rc = hq_outbox_add(s, txn, &a, &seq, err);
+        if (rc == 0)
+            fx_outbox(fx, seq);
+    }
+    return rc;
+}
+
+static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, hq_issue_action act,
+                           uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    char *number = mp_str(ev->data, "issue");
+    char *actor = mp_str(ev->data, "actor");
+    hq_issue is;
+    int rc = hq_issue_load(s, txn, number ? number : "", &is, err);
+    if (rc) {
+        if (rc == HQ_ENOTFOUND)
+            hq_err_set(err, HQ_ENOTFOUND, "data.issue: no issue %s", number ? number : "");
+        free(number);
+        free(actor);
+        return rc;
+    }
+    if (act == HQ_ACT_RECHECK_PASS && hq_mp_str_eq(hq_mp_map_get(ev->data, "result"), "fail"))
+        act = HQ_ACT_RECHECK_FAIL;
+    hq_issue_state to;
+    rc = hq_issue_next_state(is.state, act, &to, err);
+    if (rc) {
+        hq_err_prefix(err, "%s", is.number);
+        goto out;
+    }
+    /* From here on the action fits: apply it. */
+    is.state = to;
+    char *text = NULL;
+    switch (act) {
+    case HQ_ACT_ACK:
+        hq_issue_note(&is, now_ms, actor, seq, "acknowledged: 承办单位已签收整改通知");
+        rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_ACK, err);
+        break;
+    case HQ_ACT_RECTIFY:
+        text = mp_str(ev->data, "evidence");
+        hq_issue_note(&is, now_ms, actor, seq, "rectified: 提交整改反馈：%s", text ? text : "");
+        /* The feedback is the receipt that stops the deadline clock. */
+        rc = cancel_timers(s, txn, &is, CLOCK_TIMERS, err);
+        if (rc == 0)
+            rc = issue_timer(s, txn, &is, HQ_TIMER_RECHECK, now_ms + is.recheck_after_ms, 0, err);
+        if (rc == 0) {
+            static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_SUPERVISOR};
+            rc = notify(s, txn, &is, now_ms, "rectified", roles, 2, "请安排复查", fx, err);
+        }
+        break;
+    case HQ_ACT_RECHECK_PASS:
+        hq_issue_note(&is, now_ms, actor, seq, "closed: 复查通过，办结");
+        rc = close_issue(s, txn, &is, now_ms, fx, err);
+        break;
+    case HQ_ACT_RECHECK_FAIL: {
+        text = mp_str(ev->data, "note");
+        is.failed_rechecks++;
+        is.overdue = false;
+        is.deadline_ms = now_ms + is.deadline_dur_ms;
+        hq_issue_note(&is, now_ms, actor, seq, "reopened: 复查未通过（第%d次），重新限期整改%s%s", is.failed_rechecks,
+                      text ? "：" : "", text ? text : "");
+        rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_RECHECK, err);
+        if (rc == 0)
+            rc = schedule_deadline(s, txn, &is, err);
+        if (rc == 0)
+            rc = notify(s, txn, &is, now_ms, "reopened", NULL, 0, NULL, fx, err);
+        int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_failed_recheck_cents,
+                                        is.terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
+        if (rc == 0 && amt > 0) {
+            hq_issue_note(&is, now_ms, "system", seq, "penalty: 违约金 %lld.%02lld 元（复查未通过）",
+                          (long long)(amt / 100), (long long)(amt % 100));
+            rc = notify_penalty(s, txn, &is, now_ms, amt, "复查未通过", fx, err);
+        }
+        break;
+    }
+    case HQ_ACT_COMMENT:
+        text = mp_str(ev->data, "text");
+        hq_issue_note(&is, now_ms, actor, seq, "comment: %s", text ? text : "");
+        break;
+    case HQ_ACT_CLOSE:
+        text = mp_str(ev->data, "reason");
+        is.close_reason = text ? strdup(text) : NULL;
+        hq_issue_note(&is, now_ms, actor, seq, "closed: 关闭：%s", text ? text : "");
+        rc = close_issue(s, txn, &is, now_ms, fx, err);
+        break;
+    case HQ_ACT_OPINION: {
+        text = mp_str(ev->data, "text");
+        hq_issue_note(&is, now_ms, actor, seq, "opinion: 发生舆情事件%s%s", text ? "：" : "", text ? text : "");
+        int top = is.nchain ? is.chain[is.nchain - 1].level : is.level;
+        rc = escalate_to(s, txn, &is, top, now_ms, actor, seq, "舆情事件，直接升级至最高级", fx, err);
+        if (rc == 0)
+            rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_ESCALATE, err);
+        if (rc == 0)
+            rc = start_accountability(s, txn, &is, now_ms, actor, seq, "引发舆情事件", fx, err);
+        int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.opinion_cents, 0, "opinion", "引发舆情事件");
+        if (rc == 0 && amt > 0) {
+            hq_issue_note(&is, now_ms, "system", seq, "penalty: 违约金 %lld.%02lld 元（引发舆情事件）",
+                          (long long)(amt / 100), (long long)(amt % 100));
+            rc = notify_penalty(s, txn, &is, now_ms, amt, "引发舆情事件", fx, err);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    free(text);
+    if (rc == 0)
+        rc = hq_issue_save(s, txn, &is, err);
+out:
+    hq_issue_fini(&is);
+    free(number);
+    free(actor);
+    return rc;
+}
+
+int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t now_ms,
+                    hq_effects *fx, hq_err *err)
+{
+    if (ev->type_len > 6 && !memcmp(ev->type, "issue.", 6)) {
+        for (size_t i = 0; i < sizeof lifecycle / sizeof *lifecycle; i++)
+            if (strlen(lifecycle[i].type) == ev->type_len && !memcmp(lifecycle[i].type, ev->type, ev->type_len))
+                return lifecycle_event(e, s, txn, ev, lifecycle[i].act, seq, now_ms, fx, err);
+    }
+    if (!e->rules)
+        return 0;
+    size_t n;
+    const hq_rule *const *rules = hq_rules_for(e->rules, ev->schema, &n);
+    for (size_t i = 0; i < n; i++) {
+        const hq_rule *r = rules[i];
+        bool cond = !r->when || hq_cond_eval(r->when, ev);
+        if (!cond && r->kind != HQ_RULE_SUSTAINED)
+            continue;
+        rctx c = {.e = e, .rule = r, .ev = ev};
+        char *key = render(r->key, &c);
+        int rc;
+        switch (r->kind) {
+        case HQ_RULE_COUNT: rc = count_match(e, s, txn, r, key, ev, seq, now_ms, fx, err); break;
+        case HQ_RULE_SUSTAINED: rc = sustained(e, s, txn, r, key, cond, ev, seq, now_ms, fx, err); break;
+        default: rc = match(e, s, txn, r, key, ev, seq, now_ms, fx, err); break;
+        }
+        free(key);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- timers ---- */
+
+static int fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer *t, int64_t now_ms,
+                            hq_effects *fx, hq_err *err)
+{
+    hq_issue is;
+    int rc = hq_issue_load(s, txn, t->issue, &is, err);
+    if (rc == HQ_ENOTFOUND)
+        return 0; /* an orphan: nothing to do */
+    if (rc)
+        return rc;
+    forget_timer(&is, t->id);
+    bool missed = t->due_ms < e->started_ms && now_ms - t->due_ms > 1000;
+    if (missed) {
+        char due[32];
+        hq_local_fmt(t->due_ms, due, sizeof due);
+        hq_issue_note(&is, now_ms, "system", 0, "missed-while-down: %s 应于 %s 触发，系统停机期间错过，现补执行%s",
+                      hq_timer_kind_name(t->kind), due,
+                      hq_timer_missed_policy(t->kind) == HQ_MISSED_COLLAPSE ? "（合并为一次）" : "");
+    }
+    switch (t->kind) {
+    case HQ_TIMER_DEADLINE:
+        is.overdue = true;
+        hq_issue_note(&is, now_ms, "system", 0, "overdue: 超过整改期限未完成整改");
+        rc = notify(s, txn, &is, now_ms, "overdue", NULL, 0, NULL, fx, err);
+        if (rc == 0)
+            rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + DAY_MS, 1, err);
+        break;
+    case HQ_TIMER_ESCALATE: {
+        char why[64];
+        const hq_chain_step *st = hq_issue_step(&is, (int)t->arg);
+        int64_t h = st ? st->after_ms / 3600000 : 0;
+        snprintf(why, sizeof why, "逾期 %lld 小时", (long long)h);
+        rc = escalate_to(s, txn, &is, (int)t->arg, now_ms, "system", 0, why, fx, err);
+        break;
+    }
+    case HQ_TIMER_OVERDUE_DAY: {
+        /* Collapse: every full day overdue up to now, at once. */
+        int64_t days = (now_ms - is.deadline_ms) / DAY_MS;
+        int64_t done = t->arg - 1; /* days assessed before this one */
+        int64_t total = 0;
+        if (days < 1)
+            days = 1;
+        for (int64_t d = done + 1; d <= days; d++) {
+            char why[64];
+            snprintf(why, sizeof why, "逾期第%lld天", (long long)d);
+            total += hq_issue_penalize(&is, now_ms, is.terms.per_overdue_day_cents, is.terms.overdue_cap_cents,
+                                       "per_overdue_day", why);
+        }
+        hq_issue_note(&is, now_ms, "system", 0, "reminder: 已逾期 %lld 天，请尽快整改", (long long)days);
+        rc = notify(s, txn, &is, now_ms, "reminder", NULL, 0, "已逾期，请尽快整改", fx, err);
+        if (rc == 0 && total > 0) {
+            hq_issue_note(&is, now_ms, "system", 0, "penalty: 违约金 %lld.%02lld 元（逾期）", (long long)(total / 100),
+                          (long long)(total % 100));
+            rc = notify_penalty(s, txn, &is, now_ms, total, "逾期未整改", fx, err);
+        }
+        if (rc == 0)
+            rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + (days + 1) * DAY_MS, days + 1, err);
+        break;
+    }
+    case HQ_TIMER_RECHECK: {
+        hq_issue_note(&is, now_ms, "system", 0, "reminder: 整改反馈已提交，请尽快复查");
+        static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_SUPERVISOR};
+        rc = notify(s, txn, &is, now_ms, "reminder", roles, 2, "待复查", fx, err);
+        /* Remind again each recheck period until someone rechecks. */
+        if (rc == 0)
+            rc = issue_timer(s, txn, &is, HQ_TIMER_RECHECK, now_ms + is.recheck_after_ms, 0, err);
+        break;
+    }
+    case HQ_TIMER_ACK:
+        if (is.state == HQ_IS_OPENED || is.state == HQ_IS_REOPENED) {
+            hq_issue_note(&is, now_ms, "system", 0, "reminder: 整改通知尚未签收");
+            rc = notify(s, txn, &is, now_ms, "reminder", NULL, 0, "请签收整改通知", fx, err);
+        }
+        break;
+    default:
+        break;
+    }
+    if (rc == 0)
+        rc = hq_issue_save(s, txn, &is, err);
+    hq_issue_fini(&is);
+    return rc;
+}
+
+/* A SUSTAIN or CLEAR timer: the rule state says whether it still holds. */
+static int fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer *t, int64_t now_ms,
+                           hq_effects *fx, hq_err *err)
+{
+    char k[700];
+    size_t kl = state_key(k, sizeof k, t->kind == HQ_TIMER_SUSTAIN ? 's' : 'c', t->rule, t->key);
+    sus_state st;
+    bool found;
+    int rc = sus_get(s, txn, k, kl, &st, &found, err);
+    if (rc || !found || st.timer_id != t->id)
+        return rc; /* superseded */
+    if ((rc = hq_store_del(s, txn, HQ_DB_RULESTATE, k, kl, err)))
+        return rc;
+    hq_group g;
+    if ((rc = hq_group_get(s, txn, t->rule, t->key, &g, err)))
+        return rc;
+    if (t->kind == HQ_TIMER_CLEAR) {
+        if (!g.open[0])
+            return 0;
+        hq_issue is;
+        if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
+            return rc;
+        if (is.state != HQ_IS_CLOSED) {
+            char dur[32];
+            snprintf(dur, sizeof dur, "%lld 分钟", (long long)(is.clears_after_ms / 60000));
+            if (is.state != HQ_IS_RECTIFIED)
+                hq_issue_note(&is, now_ms, "data", st.last_seq, "rectified: 数据显示已恢复正常（持续 %s）", dur);
+            is.state = HQ_IS_RECTIFIED;
+            hq_issue_note(&is, now_ms, "auto-recheck", st.last_seq, "closed: 自动复查通过，办结");
+            is.state = HQ_IS_CLOSED;
+            rc = close_issue(s, txn, &is, now_ms, fx, err);
+            if (rc == 0)
+                rc = hq_issue_save(s, txn, &is, err);
+        }
+        hq_issue_fini(&is);
+        return rc;
+    }
+    /* SUSTAIN: the condition held for the whole duration. */
+    const hq_rule *rule = e->rules ? hq_rules_find(e->rules, t->rule) : NULL;
+    if (!rule)
+        return 0; /* the rule was removed by a reload */
+    const char *frame;
+    size_t len;
+    if ((rc = hq_store_event_get(s, txn, st.last_seq, NULL, &frame, &len, err)))
+        return rc;
+    /* Re-decode the stored event for the templates (it was valid when stored). */
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    hq_event ev;
+    hq_err derr;
+    hq_event_limits lim = hq_event_default_limits;
+    lim.max_bytes = 1u << 20;
+    const hq_schema *schema = rule->ntypes ? rule->types[0] : NULL;
+    rc = 0;
+    if (schema) {
+        /* hq_event_decode needs the schema registry; reuse the rule's type
+         * by decoding the envelope without validation. */
+        msgpack_object root;
+        if (hq_mp_decode(frame, len, &lim.mp, &zone, &root, &derr) == 0) {
+            memset(&ev, 0, sizeof ev);
+            ev.raw = frame;
+            ev.raw_len = len;
+            ev.root = &root;
+            ev.data = hq_mp_map_get(&root, "data");
+            const msgpack_object *o;
+            if ((o = hq_mp_map_get(&root, "type")) && o->type == MSGPACK_OBJECT_STR) {
+                ev.type = o->via.str.ptr;
+                ev.type_len = o->via.str.size;
+            }
+            if ((o = hq_mp_map_get(&root, "source")) && o->type == MSGPACK_OBJECT_STR) {
+                ev.source = o->via.str.ptr;
+                ev.source_len = o->via.str.size;
+            }
+            if ((o = hq_mp_map_get(&root, "id")) && o->type == MSGPACK_OBJECT_STR) {
+                ev.id = o->via.str.ptr;
+                ev.id_len = o->via.str.size;
+            }
+            hq_mp_int64(hq_mp_map_get(&root, "ts"), &ev.ts_ms);
+            ev.schema = schema;
+            if (ev.data && !g.open[0])
+                rc = open_issue(e, s, txn, rule, t->key, &ev, st.last_seq, now_ms, &g, fx, err);
+        }
+    }
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
+
+int hq_engine_fire_due(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, size_t max, size_t *fired,
+                       hq_effects *fx, hq_err *err)
+{
+    *fired = 0;
+    while (*fired < max) {
+        hq_timer t;
+        int rc = hq_timer_first_due(s, txn, now_ms, &t, err);
+        if (rc == HQ_ENOTFOUND)
+            return 0;
+        if (rc)
+            return rc;
+        if ((rc = hq_timer_del(s, txn, t.due_ms, t.id, err)))
+            return rc;
+        if (t.kind == HQ_TIMER_SUSTAIN || t.kind == HQ_TIMER_CLEAR)
+            rc = fire_rule_timer(e, s, txn, &t, now_ms, fx, err);
+        else
+            rc = fire_issue_timer(e, s, txn, &t, now_ms, fx, err);
+        if (rc)
+            return rc;
+        (*fired)++;
+        fx->timers_fired++;
+    }
+    return 0;
+}
+
+typedef struct audit_ctx {
+    hq_store *s;
+    MDB_txn *txn;
+    size_t open, stuck;
+    char *first;
+    size_t size;
+} audit_ctx;
+
+static int audit_one(void *ctx, const char *number)
+{
+    audit_ctx *a = ctx;
+    hq_issue is;
+    hq_err err;
+    a->open++;
+    if (hq_issue_load(a->s, a->txn, number, &is, &err) == 0) {
+        if (is.ntimers == 0) {
+            if (a->stuck++ == 0 && a->first)
+                snprintf(a->first, a->size, "%s", number);
+        }
+        hq_issue_fini(&is);
+    }
+    return 0;
+}
+
+int hq_engine_audit(hq_store *s, MDB_txn *txn, size_t *open, size_t *stuck, char *first_stuck, size_t size,
+                    hq_err *err)
+{
+    audit_ctx a = {s, txn, 0, 0, first_stuck, size};
+    if (first_stuck && size)
+        first_stuck[0] = '\0';
+    for (int st = 0; st < HQ_IS_CLOSED; st++) {
+        int rc = hq_issue_each_in_state(s, txn, (hq_issue_state)st, audit_one, &a, err);
+        if (rc)
+            return rc;
+    }
+    *open = a.open;
+    *stuck = a.stuck;
+    return 0;
+}

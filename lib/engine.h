@@ -1,0 +1,49 @@
+/* engine.h - applies events and due timers to the state.
+ *
+ * The engine does no I/O and reads no global: the store, the transaction,
+ * the rules and the time come in as arguments, and what it decided comes
+ * out as effects (the outbox records to publish after the commit).
+ *
+ * hq_engine_event() is called with the sequence number the event will be
+ * stored under, before it is appended.  A lifecycle event that does not
+ * fit (unknown issue, a recheck of a closed issue, ...) is refused with
+ * HQ_ESTATE or HQ_ENOTFOUND and a reason, and the engine has written
+ * nothing: every check comes before the first write.  The caller then
+ * rejects the event instead of storing it.
+ */
+#ifndef HQ_ENGINE_H
+#define HQ_ENGINE_H
+
+#include "event.h"
+#include "rules.h"
+#include "store.h"
+
+#include <stdint.h>
+
+typedef struct hq_engine hq_engine;
+
+typedef struct hq_effects {
+    uint64_t outbox_first;   /* outbox records written: [first, last], 0 when none */
+    uint64_t outbox_last;
+    size_t issues_opened;
+    size_t timers_fired;
+} hq_effects;
+
+hq_engine *hq_engine_new(void);
+void hq_engine_destroy(hq_engine **e);
+/* The rules in force (borrowed; may be NULL: events are stored, nothing opens). */
+void hq_engine_set_rules(hq_engine *e, const hq_rules *rules);
+/* Timers due before this time were missed while the daemon was down. */
+void hq_engine_set_started(hq_engine *e, int64_t started_ms);
+
+int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t now_ms,
+                    hq_effects *fx, hq_err *err);
+/* Fires up to max timers due at now_ms, in due order. *fired counts them;
+ * more may be due when *fired == max. */
+int hq_engine_fire_due(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, size_t max, size_t *fired,
+                       hq_effects *fx, hq_err *err);
+/* Counts issues that are not closed and have no timer scheduled. */
+int hq_engine_audit(hq_store *s, MDB_txn *txn, size_t *open, size_t *stuck, char *first_stuck, size_t size,
+                    hq_err *err);
+
+#endif

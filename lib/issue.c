@@ -1,0 +1,662 @@
+#include "issue.h"
+
+#include "json.h"
+#include "mp.h"
+
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[HQ_IS_COUNT] = {"opened", "acknowledged", "rectified", "reopened", "closed"};
+static const char *const action_names[HQ_ACT_COUNT] = {"acknowledge", "rectify", "recheck (pass)", "recheck (fail)",
+                                                       "comment", "close", "public-opinion report"};
+
+const char *hq_issue_state_name(hq_issue_state s)
+{
+    return (unsigned)s < HQ_IS_COUNT ? state_names[s] : "?";
+}
+
+int hq_issue_state_parse(const char *s, hq_issue_state *out)
+{
+    for (int i = 0; i < HQ_IS_COUNT; i++)
+        if (strcmp(s, state_names[i]) == 0) {
+            *out = (hq_issue_state)i;
+            return 0;
+        }
+    return HQ_EINVAL;
+}
+
+const char *hq_issue_action_name(hq_issue_action a)
+{
+    return action_names[a];
+}
+
+/* The transition table.  from: a bit per state the action is allowed in;
+ * to: the state after it (-1: unchanged). */
+#define S(x) (1u << (x))
+static const struct {
+    unsigned from;
+    int to;
+} transitions[HQ_ACT_COUNT] = {
+    [HQ_ACT_ACK] = {S(HQ_IS_OPENED) | S(HQ_IS_REOPENED), HQ_IS_ACKNOWLEDGED},
+    [HQ_ACT_RECTIFY] = {S(HQ_IS_OPENED) | S(HQ_IS_ACKNOWLEDGED) | S(HQ_IS_REOPENED), HQ_IS_RECTIFIED},
+    [HQ_ACT_RECHECK_PASS] = {S(HQ_IS_RECTIFIED), HQ_IS_CLOSED},
+    [HQ_ACT_RECHECK_FAIL] = {S(HQ_IS_RECTIFIED), HQ_IS_REOPENED},
+    [HQ_ACT_COMMENT] = {S(HQ_IS_OPENED) | S(HQ_IS_ACKNOWLEDGED) | S(HQ_IS_RECTIFIED) | S(HQ_IS_REOPENED) |
+                            S(HQ_IS_CLOSED),
+                        -1},
+    [HQ_ACT_CLOSE] = {S(HQ_IS_OPENED) | S(HQ_IS_ACKNOWLEDGED) | S(HQ_IS_RECTIFIED) | S(HQ_IS_REOPENED),
+                      HQ_IS_CLOSED},
+    [HQ_ACT_OPINION] = {S(HQ_IS_OPENED) | S(HQ_IS_ACKNOWLEDGED) | S(HQ_IS_RECTIFIED) | S(HQ_IS_REOPENED), -1},
+};
+
+int hq_issue_next_state(hq_issue_state from, hq_issue_action act, hq_issue_state *to, hq_err *err)
+{
+    if (!(transitions[act].from & S(from))) {
+        if (from == HQ_IS_CLOSED)
+            return hq_err_set(err, HQ_ESTATE, "the issue is closed; %s is not possible", action_names[act]);
+        if (act == HQ_ACT_RECHECK_PASS || act == HQ_ACT_RECHECK_FAIL)
+            return hq_err_set(err, HQ_ESTATE, "the issue is %s; a recheck needs a rectification first",
+                              state_names[from]);
+        if (act == HQ_ACT_RECTIFY)
+            return hq_err_set(err, HQ_ESTATE, "the issue is already rectified and waits for its recheck");
+        return hq_err_set(err, HQ_ESTATE, "the issue is %s; %s is not possible", state_names[from],
+                          action_names[act]);
+    }
+    *to = transitions[act].to < 0 ? from : (hq_issue_state)transitions[act].to;
+    return 0;
+}
+
+void hq_issue_fini(hq_issue *is)
+{
+    free(is->rule);
+    free(is->key);
+    free(is->domain);
+    free(is->contractor);
+    free(is->site);
+    free(is->category);
+    free(is->title);
+    free(is->description);
+    free(is->requirement);
+    free(is->recurrence_of);
+    free(is->close_reason);
+    free(is->complaint_contact);
+    free(is->chain_name);
+    for (size_t i = 0; i < is->nchain; i++)
+        free(is->chain[i].roles);
+    free(is->chain);
+    free(is->terms.name);
+    free(is->terms.contract);
+    for (size_t i = 0; i < is->npenalties; i++) {
+        free(is->penalties[i].reason);
+        free(is->penalties[i].term);
+    }
+    free(is->penalties);
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        free(is->timeline[i].what);
+        free(is->timeline[i].actor);
+    }
+    free(is->timeline);
+    free(is->timers);
+    memset(is, 0, sizeof *is);
+}
+
+void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    is->timeline = realloc(is->timeline, (is->ntimeline + 1) * sizeof *is->timeline);
+    hq_tl_entry *e = &is->timeline[is->ntimeline++];
+    e->ts_ms = ts_ms;
+    e->what = strdup(what);
+    e->actor = strdup(actor ? actor : "system");
+    e->seq = seq;
+}
+
+int64_t hq_issue_penalty_total(const hq_issue *is)
+{
+    int64_t t = 0;
+    for (size_t i = 0; i < is->npenalties; i++)
+        t += is->penalties[i].amount_cents;
+    return t;
+}
+
+int64_t hq_issue_penalize(hq_issue *is, int64_t ts_ms, int64_t amount_cents, int64_t cap_cents, const char *kind,
+                          const char *reason)
+{
+    if (amount_cents <= 0)
+        return 0;
+    int64_t same = 0;
+    for (size_t i = 0; i < is->npenalties; i++)
+        if (strstr(is->penalties[i].term, kind))
+            same += is->penalties[i].amount_cents;
+    if (cap_cents > 0 && same + amount_cents > cap_cents)
+        amount_cents = cap_cents - same;
+    if (is->terms.total_cap_cents > 0 && hq_issue_penalty_total(is) + amount_cents > is->terms.total_cap_cents)
+        amount_cents = is->terms.total_cap_cents - hq_issue_penalty_total(is);
+    if (amount_cents <= 0)
+        return 0;
+    is->penalties = realloc(is->penalties, (is->npenalties + 1) * sizeof *is->penalties);
+    hq_penalty *p = &is->penalties[is->npenalties++];
+    p->amount_cents = amount_cents;
+    p->reason = strdup(reason);
+    char term[256];
+    snprintf(term, sizeof term, "%s:%s%s%s", is->terms.name ? is->terms.name : "-", kind,
+             is->terms.contract ? " " : "", is->terms.contract ? is->terms.contract : "");
+    p->term = strdup(term);
+    p->ts_ms = ts_ms;
+    return amount_cents;
+}
+
+const hq_chain_step *hq_issue_step(const hq_issue *is, int level)
+{
+    for (size_t i = 0; i < is->nchain; i++)
+        if (is->chain[i].level == level)
+            return &is->chain[i];
+    return NULL;
+}
+
+static char *sdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+void hq_issue_copy_plan(hq_issue *is, const hq_rule *rule, const hq_penalty_terms *terms)
+{
+    is->deadline_dur_ms = rule->deadline_ms;
+    is->recheck_after_ms = rule->recheck_after_ms;
+    is->ack_within_ms = rule->ack_within_ms;
+    is->clears_after_ms = rule->clears_after_ms;
+    if (rule->chain) {
+        is->chain_name = strdup(rule->chain->name);
+        is->nchain = rule->chain->nsteps;
+        is->chain = calloc(is->nchain ? is->nchain : 1, sizeof *is->chain);
+        for (size_t i = 0; i < is->nchain; i++) {
+            is->chain[i] = rule->chain->steps[i];
+            is->chain[i].roles = calloc(is->chain[i].nroles ? is->chain[i].nroles : 1, sizeof(hq_role));
+            memcpy(is->chain[i].roles, rule->chain->steps[i].roles, is->chain[i].nroles * sizeof(hq_role));
+        }
+    }
+    if (terms) {
+        is->has_terms = true;
+        is->terms = *terms;
+        is->terms.name = sdup(terms->name);
+        is->terms.contract = sdup(terms->contract);
+    }
+}
+
+/* ---- codec ---- */
+
+static void pk_key(msgpack_packer *pk, const char *k)
+{
+    size_t n = strlen(k);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, k, n);
+}
+
+static void pk_str(msgpack_packer *pk, const char *s)
+{
+    if (!s) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+#define KS(k, v) (pk_key(pk, k), pk_str(pk, v))
+#define KI(k, v) (pk_key(pk, k), msgpack_pack_int64(pk, v))
+#define KB(k, v) (pk_key(pk, k), (v) ? msgpack_pack_true(pk) : msgpack_pack_false(pk))
+
+static void encode(const hq_issue *is, msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 36); /* keep in step with the keys below */
+    KS("number", is->number);
+    KS("rule", is->rule);
+    KS("key", is->key);
+    KI("state", is->state);
+    KS("domain", is->domain);
+    KS("contractor", is->contractor);
+    KS("site", is->site);
+    KS("category", is->category);
+    KI("severity", is->severity);
+    KS("title", is->title);
+    KS("description", is->description);
+    KS("requirement", is->requirement);
+    KI("opened_ms", is->opened_ms);
+    KI("deadline_ms", is->deadline_ms);
+    KI("closed_ms", is->closed_ms);
+    KB("overdue", is->overdue);
+    KB("accountability", is->accountability);
+    KI("level", is->level);
+    KI("occurrences", is->occurrences);
+    KI("failed_rechecks", is->failed_rechecks);
+    KS("recurrence_of", is->recurrence_of);
+    KS("close_reason", is->close_reason);
+    KI("source_seq", (int64_t)is->source_seq);
+    KS("complaint_contact", is->complaint_contact);
+    KI("deadline_dur_ms", is->deadline_dur_ms);
+    KI("recheck_after_ms", is->recheck_after_ms);
+    KI("ack_within_ms", is->ack_within_ms);
+    KI("clears_after_ms", is->clears_after_ms);
+    KS("chain_name", is->chain_name);
+    pk_key(pk, "chain");
+    msgpack_pack_array(pk, is->nchain);
+    for (size_t i = 0; i < is->nchain; i++) {
+        const hq_chain_step *st = &is->chain[i];
+        msgpack_pack_array(pk, 4);
+        msgpack_pack_int(pk, st->level);
+        msgpack_pack_int64(pk, st->after_ms);
+        st->accountability ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+        msgpack_pack_array(pk, st->nroles);
+        for (size_t j = 0; j < st->nroles; j++)
+            msgpack_pack_int(pk, st->roles[j]);
+    }
+    KB("has_terms", is->has_terms);
+    pk_key(pk, "terms");
+    msgpack_pack_array(pk, 10);
+    pk_str(pk, is->terms.name);
+    pk_str(pk, is->terms.contract);
+    msgpack_pack_int64(pk, is->terms.per_overdue_day_cents);
+    msgpack_pack_int64(pk, is->terms.overdue_cap_cents);
+    msgpack_pack_int64(pk, is->terms.per_failed_recheck_cents);
+    msgpack_pack_int64(pk, is->terms.failed_recheck_cap_cents);
+    msgpack_pack_int64(pk, is->terms.per_recurrence_cents);
+    msgpack_pack_int64(pk, is->terms.recurrence_cap_cents);
+    msgpack_pack_int64(pk, is->terms.opinion_cents);
+    msgpack_pack_int64(pk, is->terms.total_cap_cents);
+    pk_key(pk, "penalties");
+    msgpack_pack_array(pk, is->npenalties);
+    for (size_t i = 0; i < is->npenalties; i++) {
+        msgpack_pack_array(pk, 4);
+        msgpack_pack_int64(pk, is->penalties[i].amount_cents);
+        pk_str(pk, is->penalties[i].reason);
+        pk_str(pk, is->penalties[i].term);
+        msgpack_pack_int64(pk, is->penalties[i].ts_ms);
+    }
+    pk_key(pk, "timeline");
+    msgpack_pack_array(pk, is->ntimeline);
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        msgpack_pack_array(pk, 4);
+        msgpack_pack_int64(pk, is->timeline[i].ts_ms);
+        pk_str(pk, is->timeline[i].what);
+        pk_str(pk, is->timeline[i].actor);
+        msgpack_pack_uint64(pk, is->timeline[i].seq);
+    }
+    pk_key(pk, "timers");
+    msgpack_pack_array(pk, is->ntimers);
+    for (size_t i = 0; i < is->ntimers; i++) {
+        msgpack_pack_array(pk, 3);
+        msgpack_pack_int64(pk, is->timers[i].due_ms);
+        msgpack_pack_uint64(pk, is->timers[i].id);
+        msgpack_pack_int(pk, is->timers[i].kind);
+    }
+    pk_key(pk, "v");
+    msgpack_pack_int(pk, 1);
+}
+
+static char *ostr(const msgpack_object *o)
+{
+    return hq_mp_strdup(o);
+}
+
+static int64_t oint(const msgpack_object *o)
+{
+    int64_t v = 0;
+    hq_mp_int64(o, &v);
+    return v;
+}
+
+static bool obool(const msgpack_object *o)
+{
+    return o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
+}
+
+static void decode(const msgpack_object *m, hq_issue *is)
+{
+    for (uint32_t i = 0; i < m->via.map.size; i++) {
+        const msgpack_object *k = &m->via.map.ptr[i].key, *v = &m->via.map.ptr[i].val;
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)k->via.str.size, k->via.str.ptr);
+#define IS(name) (strcmp(key, name) == 0)
+        if (IS("number")) {
+            if (v->type == MSGPACK_OBJECT_STR)
+                snprintf(is->number, sizeof is->number, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+        } else if (IS("rule")) is->rule = ostr(v);
+        else if (IS("key")) is->key = ostr(v);
+        else if (IS("state")) is->state = (hq_issue_state)oint(v);
+        else if (IS("domain")) is->domain = ostr(v);
+        else if (IS("contractor")) is->contractor = ostr(v);
+        else if (IS("site")) is->site = ostr(v);
+        else if (IS("category")) is->category = ostr(v);
+        else if (IS("severity")) is->severity = (hq_severity)oint(v);
+        else if (IS("title")) is->title = ostr(v);
+        else if (IS("description")) is->description = ostr(v);
+        else if (IS("requirement")) is->requirement = ostr(v);
+        else if (IS("opened_ms")) is->opened_ms = oint(v);
+        else if (IS("deadline_ms")) is->deadline_ms = oint(v);
+        else if (IS("closed_ms")) is->closed_ms = oint(v);
+        else if (IS("overdue")) is->overdue = obool(v);
+        else if (IS("accountability")) is->accountability = obool(v);
+        else if (IS("level")) is->level = (int)oint(v);
+        else if (IS("occurrences")) is->occurrences = (int)oint(v);
+        else if (IS("failed_rechecks")) is->failed_rechecks = (int)oint(v);
+        else if (IS("recurrence_of")) is->recurrence_of = ostr(v);
+        else if (IS("close_reason")) is->close_reason = ostr(v);
+        else if (IS("source_seq")) is->source_seq = (uint64_t)oint(v);
+        else if (IS("complaint_contact")) is->complaint_contact = ostr(v);
+        else if (IS("deadline_dur_ms")) is->deadline_dur_ms = oint(v);
+        else if (IS("recheck_after_ms")) is->recheck_after_ms = oint(v);
+        else if (IS("ack_within_ms")) is->ack_within_ms = oint(v);
+        else if (IS("clears_after_ms")) is->clears_after_ms = oint(v);
+        else if (IS("chain_name")) is->chain_name = ostr(v);
+        else if (IS("has_terms")) is->has_terms = obool(v);
+        else if (IS("chain") && v->type == MSGPACK_OBJECT_ARRAY) {
+            is->nchain = v->via.array.size;
+            is->chain = calloc(is->nchain ? is->nchain : 1, sizeof *is->chain);
+            for (size_t j = 0; j < is->nchain; j++) {
+                const msgpack_object *a = &v->via.array.ptr[j];
+                if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size != 4)
+                    continue;
+                hq_chain_step *st = &is->chain[j];
+                st->level = (int)oint(&a->via.array.ptr[0]);
+                st->after_ms = oint(&a->via.array.ptr[1]);
+                st->accountability = obool(&a->via.array.ptr[2]);
+                const msgpack_object *r = &a->via.array.ptr[3];
+                st->nroles = r->type == MSGPACK_OBJECT_ARRAY ? r->via.array.size : 0;
+                st->roles = calloc(st->nroles ? st->nroles : 1, sizeof(hq_role));
+                for (size_t q = 0; q < st->nroles; q++)
+                    st->roles[q] = (hq_role)oint(&r->via.array.ptr[q]);
+            }
+        } else if (IS("terms") && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 10) {
+            const msgpack_object *a = v->via.array.ptr;
+            is->terms.name = ostr(&a[0]);
+            is->terms.contract = ostr(&a[1]);
+            is->terms.per_overdue_day_cents = oint(&a[2]);
+            is->terms.overdue_cap_cents = oint(&a[3]);
+            is->terms.per_failed_recheck_cents = oint(&a[4]);
+            is->terms.failed_recheck_cap_cents = oint(&a[5]);
+            is->terms.per_recurrence_cents = oint(&a[6]);
+            is->terms.recurrence_cap_cents = oint(&a[7]);
+            is->terms.opinion_cents = oint(&a[8]);
+            is->terms.total_cap_cents = oint(&a[9]);
+        } else if (IS("penalties") && v->type == MSGPACK_OBJECT_ARRAY) {
+            is->npenalties = v->via.array.size;
+            is->penalties = calloc(is->npenalties ? is->npenalties : 1, sizeof *is->penalties);
+            for (size_t j = 0; j < is->npenalties; j++) {
+                const msgpack_object *a = v->via.array.ptr[j].via.array.ptr;
+                is->penalties[j].amount_cents = oint(&a[0]);
+                is->penalties[j].reason = ostr(&a[1]);
+                is->penalties[j].term = ostr(&a[2]);
+                is->penalties[j].ts_ms = oint(&a[3]);
+            }
+        } else if (IS("timeline") && v->type == MSGPACK_OBJECT_ARRAY) {
+            is->ntimeline = v->via.array.size;
+            is->timeline = calloc(is->ntimeline ? is->ntimeline : 1, sizeof *is->timeline);
+            for (size_t j = 0; j < is->ntimeline; j++) {
+                const msgpack_object *a = v->via.array.ptr[j].via.array.ptr;
+                is->timeline[j].ts_ms = oint(&a[0]);
+                is->timeline[j].what = ostr(&a[1]);
+                is->timeline[j].actor = ostr(&a[2]);
+                is->timeline[j].seq = (uint64_t)oint(&a[3]);
+            }
+        } else if (IS("timers") && v->type == MSGPACK_OBJECT_ARRAY) {
+            is->ntimers = v->via.array.size;
+            is->timers = calloc(is->ntimers ? is->ntimers : 1, sizeof *is->timers);
+            for (size_t j = 0; j < is->ntimers; j++) {
+                const msgpack_object *a = v->via.array.ptr[j].via.array.ptr;
+                is->timers[j].due_ms = oint(&a[0]);
+                is->timers[j].id = (uint64_t)oint(&a[1]);
+                is->timers[j].kind = (int)oint(&a[2]);
+            }
+        }
+#undef IS
+    }
+}
+
+int hq_issue_load_raw(const char *buf, size_t len, hq_issue *is, hq_err *err)
+{
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object o;
+    size_t off = 0;
+    memset(is, 0, sizeof *is);
+    int rc = 0;
+    if (msgpack_unpack(buf, len, &off, &zone, &o) != MSGPACK_UNPACK_SUCCESS || o.type != MSGPACK_OBJECT_MAP)
+        rc = hq_err_set(err, HQ_ESTORE, "issue record does not decode");
+    else
+        decode(&o, is);
+    msgpack_zone_destroy(&zone);
+    is->stored_state = is->state;
+    return rc;
+}
+
+int hq_issue_load(hq_store *s, MDB_txn *txn, const char *number, hq_issue *is, hq_err *err)
+{
+    MDB_val v;
+    int rc = hq_store_get(s, txn, HQ_DB_ISSUES, number, strlen(number), &v, err);
+    if (rc == HQ_ENOTFOUND)
+        return hq_err_set(err, HQ_ENOTFOUND, "no issue %s", number);
+    if (rc)
+        return rc;
+    return hq_issue_load_raw(v.mv_data, v.mv_size, is, err);
+}
+
+/* kind 0x00 value 0x00 number */
+static size_t idx_key(char *buf, size_t size, char kind, const char *value, const char *number)
+{
+    int n = snprintf(buf, size, "%c%c%s%c%s", kind, 0, value ? value : "", 0, number);
+    return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+int hq_issue_save(hq_store *s, MDB_txn *txn, hq_issue *is, hq_err *err)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    encode(is, &pk);
+    int rc = hq_store_put(s, txn, HQ_DB_ISSUES, is->number, strlen(is->number), sb.data, sb.size, err);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc)
+        return rc;
+    char key[512];
+    size_t kl;
+    if (is->is_new) {
+        kl = idx_key(key, sizeof key, 'd', is->domain, is->number);
+        if ((rc = hq_store_put(s, txn, HQ_DB_ISSUE_IDX, key, kl, "", 0, err)))
+            return rc;
+        kl = idx_key(key, sizeof key, 'c', is->contractor, is->number);
+        if ((rc = hq_store_put(s, txn, HQ_DB_ISSUE_IDX, key, kl, "", 0, err)))
+            return rc;
+    }
+    if (is->is_new || is->stored_state != is->state) {
+        if (!is->is_new) {
+            kl = idx_key(key, sizeof key, 's', state_names[is->stored_state], is->number);
+            rc = hq_store_del(s, txn, HQ_DB_ISSUE_IDX, key, kl, err);
+            if (rc && rc != HQ_ENOTFOUND)
+                return rc;
+        }
+        kl = idx_key(key, sizeof key, 's', state_names[is->state], is->number);
+        if ((rc = hq_store_put(s, txn, HQ_DB_ISSUE_IDX, key, kl, "", 0, err)))
+            return rc;
+    }
+    is->is_new = false;
+    is->stored_state = is->state;
+    return 0;
+}
+
+int hq_issue_number_new(hq_store *s, MDB_txn *txn, int year, char *out, size_t size, hq_err *err)
+{
+    char name[32];
+    snprintf(name, sizeof name, "issue:%04d", year);
+    uint64_t n;
+    int rc = hq_store_counter_next(s, txn, name, &n, err);
+    if (rc)
+        return rc;
+    snprintf(out, size, "HQ-%04d-%06llu", year, (unsigned long long)n);
+    return 0;
+}
+
+static size_t group_key(char *buf, size_t size, const char *rule, const char *key)
+{
+    int n = snprintf(buf, size, "%s%c%s", rule, 0, key);
+    return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+int hq_group_get(hq_store *s, MDB_txn *txn, const char *rule, const char *key, hq_group *g, hq_err *err)
+{
+    char k[600];
+    size_t kl = group_key(k, sizeof k, rule, key);
+    MDB_val v;
+    memset(g, 0, sizeof *g);
+    int rc = hq_store_get(s, txn, HQ_DB_GROUPS, k, kl, &v, err);
+    if (rc == HQ_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (v.mv_size != 24 + 24 + 8)
+        return hq_err_set(err, HQ_ESTORE, "group record of unexpected size");
+    memcpy(g->open, v.mv_data, 24);
+    memcpy(g->last_closed, (char *)v.mv_data + 24, 24);
+    g->open[23] = g->last_closed[23] = '\0';
+    g->last_closed_ms = (int64_t)hq_be64_get((unsigned char *)v.mv_data + 48);
+    return 0;
+}
+
+int hq_group_put(hq_store *s, MDB_txn *txn, const char *rule, const char *key, const hq_group *g, hq_err *err)
+{
+    char k[600];
+    size_t kl = group_key(k, sizeof k, rule, key);
+    unsigned char v[56];
+    memset(v, 0, sizeof v);
+    memcpy(v, g->open, strnlen(g->open, 23));
+    memcpy(v + 24, g->last_closed, strnlen(g->last_closed, 23));
+    hq_be64_put(v + 48, (uint64_t)g->last_closed_ms);
+    return hq_store_put(s, txn, HQ_DB_GROUPS, k, kl, v, sizeof v, err);
+}
+
+int hq_issue_each_in_state(hq_store *s, MDB_txn *txn, hq_issue_state st,
+                           int (*fn)(void *ctx, const char *number), void *ctx, hq_err *err)
+{
+    char prefix[64];
+    size_t pl = idx_key(prefix, sizeof prefix, 's', state_names[st], "");
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
+    if (rc)
+        return hq_store_code(rc, err, "issue index");
+    MDB_val k = {pl, prefix}, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size > pl && memcmp(k.mv_data, prefix, pl) == 0) {
+        char number[32];
+        snprintf(number, sizeof number, "%.*s", (int)(k.mv_size - pl), (char *)k.mv_data + pl);
+        if (fn(ctx, number))
+            break;
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    return 0;
+}
+
+/* ---- JSON ---- */
+
+static void jkey(hq_buf *b, const char *k, bool first)
+{
+    if (!first)
+        hq_buf_putc(b, ',');
+    hq_json_cstr(b, k);
+    hq_buf_putc(b, ':');
+}
+
+static void jstr(hq_buf *b, const char *k, const char *v)
+{
+    jkey(b, k, false);
+    if (v)
+        hq_json_cstr(b, v);
+    else
+        hq_buf_puts(b, "null");
+}
+
+static void jint(hq_buf *b, const char *k, int64_t v)
+{
+    jkey(b, k, false);
+    hq_buf_printf(b, "%lld", (long long)v);
+}
+
+void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
+{
+    hq_buf_putc(b, '{');
+    jkey(b, "number", true);
+    hq_json_cstr(b, is->number);
+    jstr(b, "rule", is->rule);
+    jstr(b, "key", is->key);
+    jstr(b, "state", hq_issue_state_name(is->state));
+    jstr(b, "domain", is->domain);
+    jstr(b, "contractor", is->contractor);
+    jstr(b, "site", is->site);
+    jstr(b, "category", is->category);
+    jstr(b, "severity", hq_severity_name(is->severity));
+    jstr(b, "title", is->title);
+    jstr(b, "description", is->description);
+    jstr(b, "requirement", is->requirement);
+    jint(b, "opened_ms", is->opened_ms);
+    jint(b, "deadline_ms", is->deadline_ms);
+    jkey(b, "closed_ms", false);
+    if (is->closed_ms)
+        hq_buf_printf(b, "%lld", (long long)is->closed_ms);
+    else
+        hq_buf_puts(b, "null");
+    jkey(b, "overdue", false);
+    hq_buf_puts(b, is->overdue ? "true" : "false");
+    jint(b, "level", is->level);
+    jkey(b, "accountability", false);
+    hq_buf_puts(b, is->accountability ? "true" : "false");
+    jint(b, "occurrences", is->occurrences);
+    jint(b, "failed_rechecks", is->failed_rechecks);
+    jstr(b, "recurrence_of", is->recurrence_of);
+    jstr(b, "close_reason", is->close_reason);
+    jstr(b, "chain", is->chain_name);
+    if (include_pii)
+        jstr(b, "complaint_contact", is->complaint_contact);
+    jint(b, "penalty_total_cents", hq_issue_penalty_total(is));
+    jkey(b, "penalties", false);
+    hq_buf_putc(b, '[');
+    for (size_t i = 0; i < is->npenalties; i++) {
+        if (i)
+            hq_buf_putc(b, ',');
+        hq_buf_putc(b, '{');
+        jkey(b, "amount_cents", true);
+        hq_buf_printf(b, "%lld", (long long)is->penalties[i].amount_cents);
+        jstr(b, "reason", is->penalties[i].reason);
+        jstr(b, "term", is->penalties[i].term);
+        jint(b, "ts_ms", is->penalties[i].ts_ms);
+        hq_buf_putc(b, '}');
+    }
+    hq_buf_putc(b, ']');
+    jkey(b, "timeline", false);
+    hq_buf_putc(b, '[');
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        if (i)
+            hq_buf_putc(b, ',');
+        hq_buf_putc(b, '{');
+        jkey(b, "ts_ms", true);
+        hq_buf_printf(b, "%lld", (long long)is->timeline[i].ts_ms);
+        jstr(b, "what", is->timeline[i].what);
+        jstr(b, "actor", is->timeline[i].actor);
+        jint(b, "seq", (int64_t)is->timeline[i].seq);
+        hq_buf_putc(b, '}');
+    }
+    hq_buf_putc(b, ']');
+    jkey(b, "next_timers", false);
+    hq_buf_putc(b, '[');
+    for (size_t i = 0; i < is->ntimers; i++)
+        hq_buf_printf(b, "%s%lld", i ? "," : "", (long long)is->timers[i].due_ms);
+    hq_buf_putc(b, ']');
+    hq_buf_putc(b, '}');
+}

@@ -1,0 +1,147 @@
+/* issue.h - issues (rectification cases): the record, its state machine,
+ * its storage and indexes.
+ *
+ * States (SPEC §4):
+ *
+ *   opened --ack--> acknowledged --rectify--> rectified --recheck pass--> closed
+ *     |                  |                       |
+ *     +----rectify-------+                       +--recheck fail--> reopened
+ *   reopened --ack--> acknowledged;  reopened --rectify--> rectified
+ *   any state but closed --close--> closed;  --opinion--> (same state)
+ *
+ * Overdue, the escalation level and accountability are part of the state
+ * but not of the state name.  hq_issue_apply() is the one place that
+ * changes the state: it checks the action against the transition table
+ * and refuses (HQ_ESTATE, with a reason) what does not fit, changing
+ * nothing.
+ *
+ * An issue keeps a copy of its plan (deadline duration, escalation chain,
+ * penalty terms), so rule reloads never strand it, and the keys of its
+ * pending timers, so that moving on cancels them.
+ */
+#ifndef HQ_ISSUE_H
+#define HQ_ISSUE_H
+
+#include "buf.h"
+#include "rules.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum { HQ_IS_OPENED, HQ_IS_ACKNOWLEDGED, HQ_IS_RECTIFIED, HQ_IS_REOPENED, HQ_IS_CLOSED, HQ_IS_COUNT } hq_issue_state;
+
+typedef enum {
+    HQ_ACT_ACK,
+    HQ_ACT_RECTIFY,
+    HQ_ACT_RECHECK_PASS,
+    HQ_ACT_RECHECK_FAIL,
+    HQ_ACT_COMMENT,
+    HQ_ACT_CLOSE,
+    HQ_ACT_OPINION,
+    HQ_ACT_COUNT
+} hq_issue_action;
+
+typedef struct hq_penalty {
+    int64_t amount_cents;
+    char *reason;
+    char *term;
+    int64_t ts_ms;
+} hq_penalty;
+
+typedef struct hq_tl_entry {
+    int64_t ts_ms;
+    char *what;
+    char *actor;
+    uint64_t seq; /* the event that caused it; 0 for timers */
+} hq_tl_entry;
+
+typedef struct hq_timer_ref {
+    int64_t due_ms;
+    uint64_t id;
+    int kind;
+} hq_timer_ref;
+
+typedef struct hq_issue {
+    char number[24];
+    char *rule, *key;
+    hq_issue_state state;
+    hq_issue_state stored_state; /* as indexed in the store; -1 when new */
+    bool is_new;
+    char *domain, *contractor, *site, *category;
+    hq_severity severity;
+    char *title, *description, *requirement;
+    int64_t opened_ms, deadline_ms, closed_ms;
+    bool overdue, accountability;
+    int level;
+    int occurrences;
+    int failed_rechecks;
+    char *recurrence_of;
+    char *close_reason;
+    uint64_t source_seq;      /* the event that opened it */
+    char *complaint_contact;  /* personal data: only for complainant feedback */
+    /* the plan, copied from the rule when opened */
+    int64_t deadline_dur_ms, recheck_after_ms, ack_within_ms, clears_after_ms;
+    char *chain_name;
+    hq_chain_step *chain;
+    size_t nchain;
+    hq_penalty_terms terms;
+    bool has_terms;
+    hq_penalty *penalties;
+    size_t npenalties;
+    hq_tl_entry *timeline;
+    size_t ntimeline;
+    hq_timer_ref *timers;
+    size_t ntimers;
+} hq_issue;
+
+const char *hq_issue_state_name(hq_issue_state s);
+int hq_issue_state_parse(const char *s, hq_issue_state *out);
+const char *hq_issue_action_name(hq_issue_action a);
+
+/* Frees everything the issue owns (not the struct). */
+void hq_issue_fini(hq_issue *is);
+
+/* The transition table: returns the state after act, or -1 with a reason
+ * in err when act does not fit the state. */
+int hq_issue_next_state(hq_issue_state from, hq_issue_action act, hq_issue_state *to, hq_err *err);
+
+/* Timeline and penalties; strings are copied. */
+void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Assesses a penalty under the issue's terms, respecting the caps of its
+ * kind (cap_cents, 0 = none) and the total cap; returns the amount
+ * actually assessed (0 when a cap is reached). */
+int64_t hq_issue_penalize(hq_issue *is, int64_t ts_ms, int64_t amount_cents, int64_t cap_cents, const char *kind,
+                          const char *reason);
+int64_t hq_issue_penalty_total(const hq_issue *is);
+/* The chain step of a level, or NULL. */
+const hq_chain_step *hq_issue_step(const hq_issue *is, int level);
+void hq_issue_copy_plan(hq_issue *is, const hq_rule *rule, const hq_penalty_terms *terms);
+
+/* Storage.  hq_issue_load fills is from the store (HQ_ENOTFOUND if no
+ * such number); hq_issue_save writes it and keeps the indexes right. */
+int hq_issue_load(hq_store *s, MDB_txn *txn, const char *number, hq_issue *is, hq_err *err);
+int hq_issue_load_raw(const char *buf, size_t len, hq_issue *is, hq_err *err);
+int hq_issue_save(hq_store *s, MDB_txn *txn, hq_issue *is, hq_err *err);
+/* A new number HQ-<year>-NNNNNN (year in the configured time zone). */
+int hq_issue_number_new(hq_store *s, MDB_txn *txn, int year, char *out, size_t size, hq_err *err);
+
+/* The group of (rule, key): its open issue and its last closed one. */
+typedef struct hq_group {
+    char open[24];        /* "" when none is open */
+    char last_closed[24];
+    int64_t last_closed_ms;
+} hq_group;
+int hq_group_get(hq_store *s, MDB_txn *txn, const char *rule, const char *key, hq_group *g, hq_err *err);
+int hq_group_put(hq_store *s, MDB_txn *txn, const char *rule, const char *key, const hq_group *g, hq_err *err);
+
+/* JSON of SPEC §8 (with the timeline; pii only when include_pii). */
+void hq_issue_to_json(const hq_issue *is, hq_buf *out, bool include_pii);
+
+/* Iterates the issues in one state through the index; fn returns nonzero
+ * to stop. */
+int hq_issue_each_in_state(hq_store *s, MDB_txn *txn, hq_issue_state st,
+                           int (*fn)(void *ctx, const char *number), void *ctx, hq_err *err);
+
+#endif

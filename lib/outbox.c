@@ -1,0 +1,106 @@
+#include "outbox.h"
+
+#include "buf.h"
+#include "mp.h"
+
+#include <msgpack.h>
+#include <stdio.h>
+#include <string.h>
+
+static void pk_kv(msgpack_packer *pk, const char *k, const char *v)
+{
+    size_t n = strlen(k);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, k, n);
+    if (!v) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    n = strlen(v);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, v, n);
+}
+
+static void pk_k(msgpack_packer *pk, const char *k)
+{
+    size_t n = strlen(k);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, k, n);
+}
+
+int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, hq_err *err)
+{
+    uint64_t n;
+    int rc = hq_store_next_seq(s, txn, HQ_DB_OUTBOX, &n, err);
+    if (rc)
+        return rc;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, a->contact ? 15 : 14);
+    pk_k(&pk, "seq");
+    msgpack_pack_uint64(&pk, n);
+    pk_k(&pk, "ts_ms");
+    msgpack_pack_int64(&pk, a->ts_ms);
+    pk_kv(&pk, "kind", a->kind);
+    pk_kv(&pk, "issue", a->issue);
+    pk_kv(&pk, "rule", a->rule);
+    pk_k(&pk, "level");
+    msgpack_pack_int(&pk, a->level);
+    pk_k(&pk, "roles");
+    msgpack_pack_array(&pk, a->nroles);
+    for (size_t i = 0; i < a->nroles; i++) {
+        const char *r = hq_role_name(a->roles[i]);
+        msgpack_pack_str(&pk, strlen(r));
+        msgpack_pack_str_body(&pk, r, strlen(r));
+    }
+    pk_kv(&pk, "domain", a->domain);
+    pk_kv(&pk, "contractor", a->contractor);
+    pk_kv(&pk, "site", a->site);
+    pk_kv(&pk, "severity", hq_severity_name(a->severity));
+    pk_kv(&pk, "title", a->title);
+    pk_kv(&pk, "text", a->text);
+    pk_k(&pk, "deadline_ms");
+    msgpack_pack_int64(&pk, a->deadline_ms);
+    if (a->contact)
+        pk_kv(&pk, "contact", a->contact);
+    unsigned char key[8];
+    hq_be64_put(key, n);
+    rc = hq_store_put(s, txn, HQ_DB_OUTBOX, key, 8, sb.data, sb.size, err);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc == 0 && seq)
+        *seq = n;
+    return rc;
+}
+
+int hq_outbox_get(hq_store *s, MDB_txn *txn, uint64_t seq, const char **rec, size_t *len, hq_err *err)
+{
+    unsigned char key[8];
+    hq_be64_put(key, seq);
+    MDB_val v;
+    int rc = hq_store_get(s, txn, HQ_DB_OUTBOX, key, 8, &v, err);
+    if (rc)
+        return rc;
+    *rec = v.mv_data;
+    *len = v.mv_size;
+    return 0;
+}
+
+void hq_outbox_topic(const char *rec, size_t len, char *out, size_t size)
+{
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object o;
+    size_t off = 0;
+    snprintf(out, size, "alert");
+    if (msgpack_unpack(rec, len, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS && o.type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object *k = hq_mp_map_get(&o, "kind"), *d = hq_mp_map_get(&o, "domain"),
+                             *s = hq_mp_map_get(&o, "severity");
+#define SV(x) (x && x->type == MSGPACK_OBJECT_STR ? (int)x->via.str.size : 1), \
+              (x && x->type == MSGPACK_OBJECT_STR ? x->via.str.ptr : "-")
+        snprintf(out, size, "alert.%.*s.%.*s.%.*s", SV(k), SV(d), SV(s));
+#undef SV
+    }
+    msgpack_zone_destroy(&zone);
+}

@@ -1,0 +1,940 @@
+#include "rules.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct type_index {
+    const hq_schema *type;
+    const hq_rule **rules;
+    size_t n;
+} type_index;
+
+struct hq_rules {
+    hq_rule *rules;
+    size_t nrules;
+    type_index *index;
+    size_t nindex;
+    hq_chain *chains;
+    size_t nchains;
+    hq_penalty_terms *terms;
+    size_t nterms;
+    hq_site *sites;
+    size_t nsites;
+    hq_sensor *sensors;
+    size_t nsensors;
+    hq_contractor *contractors;
+    size_t ncontractors;
+    hq_person *people;
+    size_t npeople;
+    char *office;
+    char *timezone;
+};
+
+static const char *const sev_names[] = {"low", "medium", "high", "critical"};
+static const char *const role_names[HQ_ROLE_COUNT] = {
+    "working_group", "office_director", "deputy_director", "section_head", "centre_head",
+    "supervisor",    "vice_president",  "contractor_contact", "complainant", "admin",
+};
+static const char *const domains[] = {"catering",    "dormitory",   "property",  "energy", "transport",
+                                      "procurement", "maintenance", "decisions", "general", NULL};
+
+const char *hq_severity_name(hq_severity s)
+{
+    return sev_names[s];
+}
+
+int hq_severity_parse(const char *s, hq_severity *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, sev_names[i]) == 0) {
+            *out = (hq_severity)i;
+            return 0;
+        }
+    return HQ_EINVAL;
+}
+
+const char *hq_role_name(hq_role r)
+{
+    return role_names[r];
+}
+
+int hq_role_parse(const char *s, hq_role *out)
+{
+    for (int i = 0; i < HQ_ROLE_COUNT; i++)
+        if (strcmp(s, role_names[i]) == 0) {
+            *out = (hq_role)i;
+            return 0;
+        }
+    return HQ_EINVAL;
+}
+
+static bool role_scoped(hq_role r)
+{
+    return r == HQ_ROLE_SECTION_HEAD || r == HQ_ROLE_CENTRE_HEAD || r == HQ_ROLE_SUPERVISOR ||
+           r == HQ_ROLE_CONTRACTOR_CONTACT;
+}
+
+static bool is_domain(const char *s)
+{
+    for (const char *const *d = domains; *d; d++)
+        if (strcmp(*d, s) == 0)
+            return true;
+    return false;
+}
+
+/* ---- destruction ---- */
+
+static void rule_fini(hq_rule *r)
+{
+    free(r->id);
+    free(r->file);
+    free(r->description);
+    free(r->types);
+    hq_cond_destroy(&r->when);
+    hq_tmpl_destroy(&r->key);
+    hq_tmpl_destroy(&r->title);
+    hq_tmpl_destroy(&r->description_t);
+    hq_tmpl_destroy(&r->contractor);
+    hq_tmpl_destroy(&r->site);
+    hq_tmpl_destroy(&r->requirement);
+    free(r->domain);
+    free(r->category);
+}
+
+void hq_rules_destroy(hq_rules **rp)
+{
+    if (!rp || !*rp)
+        return;
+    hq_rules *r = *rp;
+    for (size_t i = 0; i < r->nrules; i++)
+        rule_fini(&r->rules[i]);
+    free(r->rules);
+    for (size_t i = 0; i < r->nindex; i++)
+        free(r->index[i].rules);
+    free(r->index);
+    for (size_t i = 0; i < r->nchains; i++) {
+        for (size_t j = 0; j < r->chains[i].nsteps; j++)
+            free(r->chains[i].steps[j].roles);
+        free(r->chains[i].steps);
+        free(r->chains[i].name);
+    }
+    free(r->chains);
+    for (size_t i = 0; i < r->nterms; i++) {
+        free(r->terms[i].name);
+        free(r->terms[i].contract);
+    }
+    free(r->terms);
+    for (size_t i = 0; i < r->nsites; i++) {
+        free(r->sites[i].id);
+        free(r->sites[i].name);
+        free(r->sites[i].domain);
+        free(r->sites[i].contractor);
+        free(r->sites[i].unit);
+    }
+    free(r->sites);
+    for (size_t i = 0; i < r->nsensors; i++) {
+        free(r->sensors[i].id);
+        free(r->sensors[i].site);
+        free(r->sensors[i].kind);
+    }
+    free(r->sensors);
+    for (size_t i = 0; i < r->ncontractors; i++) {
+        free(r->contractors[i].id);
+        free(r->contractors[i].name);
+        free(r->contractors[i].penalty_terms);
+    }
+    free(r->contractors);
+    for (size_t i = 0; i < r->npeople; i++) {
+        free(r->people[i].id);
+        free(r->people[i].name);
+        for (size_t j = 0; j < r->people[i].nroles; j++)
+            free(r->people[i].roles[j].scope);
+        free(r->people[i].roles);
+    }
+    free(r->people);
+    free(r->office);
+    free(r->timezone);
+    free(r);
+    *rp = NULL;
+}
+
+/* ---- lookups ---- */
+
+size_t hq_rules_count(const hq_rules *r)
+{
+    return r ? r->nrules : 0;
+}
+
+const hq_rule *hq_rules_at(const hq_rules *r, size_t i)
+{
+    return &r->rules[i];
+}
+
+const hq_rule *hq_rules_find(const hq_rules *r, const char *id)
+{
+    for (size_t i = 0; r && i < r->nrules; i++)
+        if (strcmp(r->rules[i].id, id) == 0)
+            return &r->rules[i];
+    return NULL;
+}
+
+const hq_rule *const *hq_rules_for(const hq_rules *r, const hq_schema *type, size_t *n)
+{
+    for (size_t i = 0; r && i < r->nindex; i++)
+        if (r->index[i].type == type) {
+            *n = r->index[i].n;
+            return r->index[i].rules;
+        }
+    *n = 0;
+    return NULL;
+}
+
+#define FIND_BY(fn, T, arr, cnt, field)                                                                            \
+    const T *fn(const hq_rules *r, const char *key)                                                                \
+    {                                                                                                              \
+        for (size_t i = 0; r && key && i < r->cnt; i++)                                                            \
+            if (strcmp(r->arr[i].field, key) == 0)                                                                 \
+                return &r->arr[i];                                                                                 \
+        return NULL;                                                                                               \
+    }
+FIND_BY(hq_rules_chain, hq_chain, chains, nchains, name)
+FIND_BY(hq_rules_penalty_terms, hq_penalty_terms, terms, nterms, name)
+FIND_BY(hq_rules_site, hq_site, sites, nsites, id)
+FIND_BY(hq_rules_sensor, hq_sensor, sensors, nsensors, id)
+FIND_BY(hq_rules_contractor, hq_contractor, contractors, ncontractors, id)
+
+size_t hq_rules_people(const hq_rules *r, const hq_person **out)
+{
+    *out = r->people;
+    return r->npeople;
+}
+
+const char *hq_rules_office(const hq_rules *r)
+{
+    return r && r->office ? r->office : "后勤管理处";
+}
+
+const char *hq_rules_timezone(const hq_rules *r)
+{
+    return r && r->timezone ? r->timezone : "Asia/Shanghai";
+}
+
+size_t hq_rules_resolve_role(const hq_rules *r, hq_role role, const char *scope, const hq_person **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->npeople; i++) {
+        const hq_person *p = &r->people[i];
+        for (size_t j = 0; j < p->nroles; j++) {
+            const hq_person_role *pr = &p->roles[j];
+            bool hit = pr->role == role || (role == HQ_ROLE_WORKING_GROUP && pr->role != HQ_ROLE_CONTRACTOR_CONTACT &&
+                                            pr->role != HQ_ROLE_COMPLAINANT && pr->role != HQ_ROLE_ADMIN &&
+                                            pr->role != HQ_ROLE_VICE_PRESIDENT);
+            if (hit && role_scoped(role) && pr->scope && scope && strcmp(pr->scope, scope) != 0)
+                hit = false;
+            if (hit) {
+                if (n < max)
+                    out[n] = p;
+                n++;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/* ---- loading ---- */
+
+typedef struct loader {
+    hq_rules *r;
+    const hq_schemas *schemas;
+    hq_diags *d;
+    hq_ydoc **docs;
+    size_t ndocs;
+} loader;
+
+static char *dup_scalar(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    const char *s;
+    if (!n || hq_yget_str(L->d, doc, n, &s) != 0)
+        return NULL;
+    return strdup(s);
+}
+
+static bool ident_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+              *s == '_' || *s == '.'))
+            return false;
+    return true;
+}
+
+/* Money in yuan (with up to two decimals) to cents. */
+static int get_cents(loader *L, const hq_ydoc *doc, const hq_ynode *n, int64_t *out)
+{
+    double v;
+    if (hq_yget_number(L->d, doc, n, &v) != 0)
+        return HQ_EINVAL;
+    if (v < 0) {
+        hq_ydiag(L->d, doc, n, "an amount cannot be negative");
+        return HQ_EINVAL;
+    }
+    *out = (int64_t)(v * 100 + 0.5);
+    return 0;
+}
+
+static void load_chains(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    static const char *const step_keys[] = {"level", "after", "notify", "accountability", NULL};
+    if (n->type != HQ_Y_MAP) {
+        hq_ydiag(L->d, doc, n, "chains: expected a mapping of chain names to their steps");
+        return;
+    }
+    for (size_t i = 0; i < n->len; i++) {
+        const hq_ynode *k = hq_ymap_key(n, i), *v = hq_ymap_val(n, i);
+        if (hq_rules_chain(L->r, k->str)) {
+            hq_ydiag(L->d, doc, k, "chain \"%s\" is defined twice", k->str);
+            continue;
+        }
+        if (v->type != HQ_Y_SEQ || v->len == 0) {
+            hq_ydiag(L->d, doc, v, "chain \"%s\": expected a list of steps", k->str);
+            continue;
+        }
+        L->r->chains = realloc(L->r->chains, (L->r->nchains + 1) * sizeof *L->r->chains);
+        hq_chain *c = &L->r->chains[L->r->nchains++];
+        memset(c, 0, sizeof *c);
+        c->name = strdup(k->str);
+        c->steps = calloc(v->len, sizeof *c->steps);
+        for (size_t j = 0; j < v->len; j++) {
+            const hq_ynode *s = v->kids[j];
+            if (hq_ycheck_keys(L->d, doc, s, step_keys))
+                continue;
+            hq_chain_step *st = &c->steps[c->nsteps];
+            memset(st, 0, sizeof *st);
+            int64_t lv = 0;
+            const hq_ynode *x;
+            if ((x = hq_yrequire(L->d, doc, s, "level")) && hq_yget_int(L->d, doc, x, &lv) == 0 &&
+                (lv < 1 || lv > 9))
+                hq_ydiag(L->d, doc, x, "level must be 1 to 9");
+            st->level = (int)lv;
+            if ((int64_t)c->nsteps + 1 != lv)
+                hq_ydiag(L->d, doc, s, "chain \"%s\": steps must be levels 1, 2, 3, ... in order", c->name);
+            if ((x = hq_ymap_get(s, "after")))
+                hq_yget_duration_ms(L->d, doc, x, &st->after_ms);
+            else if (lv > 1)
+                hq_ydiag(L->d, doc, s, "level %lld needs \"after\" (time after the deadline)", (long long)lv);
+            if (c->nsteps > 0 && st->after_ms <= c->steps[c->nsteps - 1].after_ms && lv > 2)
+                hq_ydiag(L->d, doc, s, "level %lld must come later than level %lld", (long long)lv,
+                         (long long)lv - 1);
+            if ((x = hq_ymap_get(s, "accountability")))
+                hq_yget_bool(L->d, doc, x, &st->accountability);
+            x = hq_yrequire(L->d, doc, s, "notify");
+            if (x && (x->type != HQ_Y_SEQ || x->len == 0)) {
+                hq_ydiag(L->d, doc, x, "notify: expected a list of roles");
+            } else if (x) {
+                st->roles = calloc(x->len, sizeof *st->roles);
+                for (size_t m = 0; m < x->len; m++) {
+                    const hq_ynode *rn = x->kids[m];
+                    if (rn->type != HQ_Y_SCALAR || hq_role_parse(rn->str, &st->roles[st->nroles]) != 0) {
+                        hq_ydiag(L->d, doc, rn,
+                                 "unknown role \"%s\" (roles: working_group, office_director, deputy_director, "
+                                 "section_head, centre_head, supervisor, vice_president, contractor_contact, "
+                                 "complainant, admin)",
+                                 rn->type == HQ_Y_SCALAR ? rn->str : "?");
+                        continue;
+                    }
+                    st->nroles++;
+                }
+            }
+            c->nsteps++;
+        }
+    }
+}
+
+static void load_terms(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    static const char *const keys[] = {"contract",       "per_overdue_day",     "overdue_cap",
+                                       "per_failed_recheck", "failed_recheck_cap", "per_recurrence",
+                                       "recurrence_cap", "opinion",             "total_cap",
+                                       NULL};
+    if (n->type != HQ_Y_MAP) {
+        hq_ydiag(L->d, doc, n, "penalty_terms: expected a mapping of names to terms");
+        return;
+    }
+    for (size_t i = 0; i < n->len; i++) {
+        const hq_ynode *k = hq_ymap_key(n, i), *v = hq_ymap_val(n, i);
+        if (hq_rules_penalty_terms(L->r, k->str)) {
+            hq_ydiag(L->d, doc, k, "penalty terms \"%s\" are defined twice", k->str);
+            continue;
+        }
+        if (hq_ycheck_keys(L->d, doc, v, keys))
+            continue;
+        L->r->terms = realloc(L->r->terms, (L->r->nterms + 1) * sizeof *L->r->terms);
+        hq_penalty_terms *t = &L->r->terms[L->r->nterms++];
+        memset(t, 0, sizeof *t);
+        t->name = strdup(k->str);
+        const hq_ynode *x;
+        if ((x = hq_ymap_get(v, "contract")))
+            t->contract = dup_scalar(L, doc, x);
+        struct {
+            const char *key;
+            int64_t *dst;
+        } amounts[] = {
+            {"per_overdue_day", &t->per_overdue_day_cents}, {"overdue_cap", &t->overdue_cap_cents},
+            {"per_failed_recheck", &t->per_failed_recheck_cents}, {"failed_recheck_cap", &t->failed_recheck_cap_cents},
+            {"per_recurrence", &t->per_recurrence_cents}, {"recurrence_cap", &t->recurrence_cap_cents},
+            {"opinion", &t->opinion_cents}, {"total_cap", &t->total_cap_cents},
+        };
+        for (size_t j = 0; j < sizeof amounts / sizeof *amounts; j++)
+            if ((x = hq_ymap_get(v, amounts[j].key)))
+                get_cents(L, doc, x, amounts[j].dst);
+    }
+}
+
+static void load_sites(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    static const char *const keys[] = {"id", "name", "domain", "contractor", "unit", NULL};
+    if (n->type != HQ_Y_SEQ) {
+        hq_ydiag(L->d, doc, n, "sites: expected a list");
+        return;
+    }
+    for (size_t i = 0; i < n->len; i++) {
+        const hq_ynode *s = n->kids[i];
+        if (hq_ycheck_keys(L->d, doc, s, keys))
+            continue;
+        char *id = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "id"));
+        if (!id)
+            continue;
+        if (hq_rules_site(L->r, id)) {
+            hq_ydiag(L->d, doc, s, "site \"%s\" is defined twice", id);
+            free(id);
+            continue;
+        }
+        L->r->sites = realloc(L->r->sites, (L->r->nsites + 1) * sizeof *L->r->sites);
+        hq_site *st = &L->r->sites[L->r->nsites++];
+        memset(st, 0, sizeof *st);
+        st->id = id;
+        const hq_ynode *x;
+        st->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
+        if ((x = hq_ymap_get(s, "domain"))) {
+            st->domain = dup_scalar(L, doc, x);
+            if (st->domain && !is_domain(st->domain))
+                hq_ydiag(L->d, doc, x, "unknown domain \"%s\"", st->domain);
+        }
+        if ((x = hq_ymap_get(s, "contractor")))
+            st->contractor = dup_scalar(L, doc, x);
+        if ((x = hq_ymap_get(s, "unit")))
+            st->unit = dup_scalar(L, doc, x);
+    }
+}
+
+static void load_sensors(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    static const char *const keys[] = {"id", "site", "kind", NULL};
+    if (n->type != HQ_Y_SEQ) {
+        hq_ydiag(L->d, doc, n, "sensors: expected a list");
+        return;
+    }
+    for (size_t i = 0; i < n->len; i++) {
+        const hq_ynode *s = n->kids[i];
+        if (hq_ycheck_keys(L->d, doc, s, keys))
+            continue;
+        char *id = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "id"));
+        if (!id)
+            continue;
+        if (hq_rules_sensor(L->r, id)) {
+            hq_ydiag(L->d, doc, s, "sensor \"%s\" is defined twice", id);
+            free(id);
+            continue;
+        }
+        L->r->sensors = realloc(L->r->sensors, (L->r->nsensors + 1) * sizeof *L->r->sensors);
+        hq_sensor *st = &L->r->sensors[L->r->nsensors++];
+        memset(st, 0, sizeof *st);
+        st->id = id;
+        st->site = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "site"));
+        const hq_ynode *x;
+        if ((x = hq_ymap_get(s, "kind")))
+            st->kind = dup_scalar(L, doc, x);
+    }
+}
+
+static void load_contractors(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    static const char *const keys[] = {"id", "name", "penalty_terms", "domains", "contract", NULL};
+    if (n->type != HQ_Y_SEQ) {
+        hq_ydiag(L->d, doc, n, "contractors: expected a list");
+        return;
+    }
+    for (size_t i = 0; i < n->len; i++) {
+        const hq_ynode *s = n->kids[i];
+        if (hq_ycheck_keys(L->d, doc, s, keys))
+            continue;
+        char *id = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "id"));
+        if (!id)
+            continue;
+        if (hq_rules_contractor(L->r, id)) {
+            hq_ydiag(L->d, doc, s, "contractor \"%s\" is defined twice", id);
+            free(id);
+            continue;
+        }
+        L->r->contractors = realloc(L->r->contractors, (L->r->ncontractors + 1) * sizeof *L->r->contractors);
+        hq_contractor *c = &L->r->contractors[L->r->ncontractors++];
+        memset(c, 0, sizeof *c);
+        c->id = id;
+        const hq_ynode *x;
+        c->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
+        if ((x = hq_ymap_get(s, "penalty_terms")))
+            c->penalty_terms = dup_scalar(L, doc, x);
+    }
+}
+
+static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    static const char *const keys[] = {"id", "name", "roles", "channels", "working_hours", "title", NULL};
+    if (n->type != HQ_Y_SEQ) {
+        hq_ydiag(L->d, doc, n, "people: expected a list");
+        return;
+    }
+    for (size_t i = 0; i < n->len; i++) {
+        const hq_ynode *s = n->kids[i];
+        if (hq_ycheck_keys(L->d, doc, s, keys))
+            continue;
+        char *id = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "id"));
+        if (!id)
+            continue;
+        L->r->people = realloc(L->r->people, (L->r->npeople + 1) * sizeof *L->r->people);
+        hq_person *p = &L->r->people[L->r->npeople++];
+        memset(p, 0, sizeof *p);
+        p->id = id;
+        const hq_ynode *x;
+        p->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
+        x = hq_yrequire(L->d, doc, s, "roles");
+        if (!x)
+            continue;
+        if (x->type != HQ_Y_SEQ) {
+            hq_ydiag(L->d, doc, x, "roles: expected a list like [office_director] or [section_head:catering]");
+            continue;
+        }
+        p->roles = calloc(x->len ? x->len : 1, sizeof *p->roles);
+        for (size_t j = 0; j < x->len; j++) {
+            const char *rs;
+            if (hq_yget_str(L->d, doc, x->kids[j], &rs) != 0)
+                continue;
+            char buf[128];
+            snprintf(buf, sizeof buf, "%s", rs);
+            char *colon = strchr(buf, ':');
+            if (colon)
+                *colon++ = '\0';
+            hq_person_role *pr = &p->roles[p->nroles];
+            if (hq_role_parse(buf, &pr->role) != 0) {
+                hq_ydiag(L->d, doc, x->kids[j], "unknown role \"%s\"", buf);
+                continue;
+            }
+            if (role_scoped(pr->role) && !colon) {
+                hq_ydiag(L->d, doc, x->kids[j], "role %s needs a scope: %s:<%s>", buf, buf,
+                         pr->role == HQ_ROLE_CONTRACTOR_CONTACT ? "contractor" : "domain");
+                continue;
+            }
+            if (!role_scoped(pr->role) && colon) {
+                hq_ydiag(L->d, doc, x->kids[j], "role %s takes no scope", buf);
+                continue;
+            }
+            if (colon && pr->role != HQ_ROLE_CONTRACTOR_CONTACT && !is_domain(colon)) {
+                hq_ydiag(L->d, doc, x->kids[j], "unknown domain \"%s\"", colon);
+                continue;
+            }
+            pr->scope = colon ? strdup(colon) : NULL;
+            p->nroles++;
+        }
+    }
+}
+
+/* ---- rules ---- */
+
+typedef struct tctx {
+    loader *L;
+    const hq_rule *rule;
+} tctx;
+
+static bool registry_attr(const char *ns, const char *attr)
+{
+    if (strcmp(ns, "site") == 0)
+        return !strcmp(attr, "id") || !strcmp(attr, "name") || !strcmp(attr, "domain") ||
+               !strcmp(attr, "contractor") || !strcmp(attr, "unit");
+    if (strcmp(ns, "sensor") == 0)
+        return !strcmp(attr, "id") || !strcmp(attr, "site") || !strcmp(attr, "kind");
+    if (strcmp(ns, "contractor") == 0)
+        return !strcmp(attr, "id") || !strcmp(attr, "name");
+    return false;
+}
+
+/* Template placeholders: data paths of every type, envelope fields, key,
+ * rule, and registry attributes site.*, sensor.*, contractor.*. */
+static bool tmpl_check(void *ctx, const char *path, char *why, size_t whylen)
+{
+    tctx *t = ctx;
+    if (!strcmp(path, "source") || !strcmp(path, "ts") || !strcmp(path, "type") || !strcmp(path, "id") ||
+        !strcmp(path, "key") || !strcmp(path, "rule") || !strcmp(path, "deadline") || !strcmp(path, "office"))
+        return true;
+    const char *dot = strchr(path, '.');
+    if (!dot) {
+        snprintf(why, whylen, "unknown name (use data.<field>, source, ts, key, rule, site.name, ...)");
+        return false;
+    }
+    if (strncmp(path, "data.", 5) == 0) {
+        for (size_t i = 0; i < t->rule->ntypes; i++)
+            if (!hq_schema_field(t->rule->types[i], path + 5)) {
+                snprintf(why, whylen, "event type %s has no field %s", t->rule->types[i]->type, path + 5);
+                return false;
+            }
+        return true;
+    }
+    char ns[32];
+    snprintf(ns, sizeof ns, "%.*s", (int)(dot - path), path);
+    if (registry_attr(ns, dot + 1))
+        return true;
+    snprintf(why, whylen, "unknown name (registry attributes: site.id/name/domain/contractor/unit, "
+                          "sensor.id/site/kind, contractor.id/name)");
+    return false;
+}
+
+static hq_tmpl *get_tmpl(loader *L, const hq_ydoc *doc, const hq_ynode *n, const hq_rule *rule)
+{
+    tctx t = {L, rule};
+    return hq_tmpl_compile(doc, n, tmpl_check, &t, L->d);
+}
+
+static const char *const rule_keys[] = {"id",  "description", "on",       "when", "count", "sustained",
+                                        "key", "issue",       "recurrence", NULL};
+static const char *const issue_keys[] = {"title",    "description", "domain",   "contractor", "site",
+                                         "category", "severity",    "deadline", "recheck",    "ack_within",
+                                         "chain",    "penalties",   "requirement", NULL};
+
+static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    size_t before = L->d->count;
+    if (hq_ycheck_keys(L->d, doc, n, rule_keys))
+        return;
+    L->r->rules = realloc(L->r->rules, (L->r->nrules + 1) * sizeof *L->r->rules);
+    hq_rule *r = &L->r->rules[L->r->nrules];
+    memset(r, 0, sizeof *r);
+    r->file = strdup(doc->file);
+    r->line = n->line;
+    const hq_ynode *x;
+    r->id = dup_scalar(L, doc, hq_yrequire(L->d, doc, n, "id"));
+    if (r->id && !ident_ok(r->id))
+        hq_ydiag(L->d, doc, hq_ymap_get(n, "id"), "rule id \"%s\": use letters, digits, - _ and .", r->id);
+    if (r->id && hq_rules_find(L->r, r->id))
+        hq_ydiag(L->d, doc, hq_ymap_get(n, "id"), "rule id \"%s\" is used twice", r->id);
+    if ((x = hq_ymap_get(n, "description")))
+        r->description = dup_scalar(L, doc, x);
+    x = hq_yrequire(L->d, doc, n, "on");
+    if (x) {
+        size_t cnt = x->type == HQ_Y_SEQ ? x->len : 1;
+        r->types = calloc(cnt, sizeof *r->types);
+        for (size_t i = 0; i < cnt; i++) {
+            const hq_ynode *tn = x->type == HQ_Y_SEQ ? x->kids[i] : x;
+            const char *ts;
+            if (hq_yget_str(L->d, doc, tn, &ts) != 0)
+                continue;
+            const hq_schema *s = hq_schemas_find(L->schemas, ts, strlen(ts));
+            if (!s)
+                hq_ydiag(L->d, doc, tn, "unknown event type \"%s\" (no schema)", ts);
+            else
+                r->types[r->ntypes++] = s;
+        }
+    }
+    if (L->d->count > before) {
+        rule_fini(r);
+        return;
+    }
+    if ((x = hq_ymap_get(n, "when")))
+        r->when = hq_cond_compile(doc, x, r->types, r->ntypes, L->d);
+    r->kind = HQ_RULE_MATCH;
+    if ((x = hq_ymap_get(n, "count"))) {
+        static const char *const ck[] = {"at_least", "within", NULL};
+        if (!hq_ycheck_keys(L->d, doc, x, ck)) {
+            int64_t v = 0;
+            const hq_ynode *y;
+            if ((y = hq_yrequire(L->d, doc, x, "at_least")) && hq_yget_int(L->d, doc, y, &v) == 0 &&
+                (v < 1 || v > 10000))
+                hq_ydiag(L->d, doc, y, "at_least must be 1 to 10000");
+            r->count_n = (unsigned)v;
+            if ((y = hq_yrequire(L->d, doc, x, "within")))
+                hq_yget_duration_ms(L->d, doc, y, &r->window_ms);
+            r->kind = HQ_RULE_COUNT;
+        }
+    }
+    if ((x = hq_ymap_get(n, "sustained"))) {
+        static const char *const sk[] = {"for", "clears_after", NULL};
+        if (r->kind == HQ_RULE_COUNT)
+            hq_ydiag(L->d, doc, x, "a rule cannot both count and be sustained");
+        else if (!hq_ycheck_keys(L->d, doc, x, sk)) {
+            const hq_ynode *y;
+            if ((y = hq_yrequire(L->d, doc, x, "for")))
+                hq_yget_duration_ms(L->d, doc, y, &r->sustained_ms);
+            if ((y = hq_ymap_get(x, "clears_after")))
+                hq_yget_duration_ms(L->d, doc, y, &r->clears_after_ms);
+            r->kind = HQ_RULE_SUSTAINED;
+        }
+    }
+    if ((x = hq_ymap_get(n, "recurrence"))) {
+        static const char *const rk[] = {"within", NULL};
+        const hq_ynode *y;
+        if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "within")))
+            hq_yget_duration_ms(L->d, doc, y, &r->recurrence_window_ms);
+    }
+    r->key = (x = hq_ymap_get(n, "key")) ? get_tmpl(L, doc, x, r) : hq_tmpl_compile_str("", NULL);
+    if (r->kind == HQ_RULE_SUSTAINED && !hq_ymap_get(n, "key"))
+        hq_ydiag(L->d, doc, n, "a sustained rule needs a key (what the condition is tracked per, e.g. \"{{data.sensor}}\")");
+
+    const hq_ynode *is = hq_yrequire(L->d, doc, n, "issue");
+    if (is && !hq_ycheck_keys(L->d, doc, is, issue_keys)) {
+        if ((x = hq_yrequire(L->d, doc, is, "title")))
+            r->title = get_tmpl(L, doc, x, r);
+        if ((x = hq_ymap_get(is, "description")))
+            r->description_t = get_tmpl(L, doc, x, r);
+        if ((x = hq_ymap_get(is, "requirement")))
+            r->requirement = get_tmpl(L, doc, x, r);
+        if ((x = hq_ymap_get(is, "contractor")))
+            r->contractor = get_tmpl(L, doc, x, r);
+        if ((x = hq_ymap_get(is, "site")))
+            r->site = get_tmpl(L, doc, x, r);
+        if ((x = hq_yrequire(L->d, doc, is, "domain"))) {
+            r->domain = dup_scalar(L, doc, x);
+            if (r->domain && !is_domain(r->domain))
+                hq_ydiag(L->d, doc, x, "unknown domain \"%s\" (catering, dormitory, property, energy, transport, "
+                                      "procurement, maintenance, decisions, general)", r->domain);
+        }
+        if ((x = hq_ymap_get(is, "category")))
+            r->category = dup_scalar(L, doc, x);
+        r->severity = HQ_SEV_MEDIUM;
+        if ((x = hq_ymap_get(is, "severity"))) {
+            const char *s;
+            if (hq_yget_str(L->d, doc, x, &s) == 0 && hq_severity_parse(s, &r->severity) != 0)
+                hq_ydiag(L->d, doc, x, "unknown severity \"%s\" (low, medium, high, critical)", s);
+        }
+        if ((x = hq_yrequire(L->d, doc, is, "deadline")) && hq_yget_duration_ms(L->d, doc, x, &r->deadline_ms) == 0 &&
+            r->deadline_ms <= 0)
+            hq_ydiag(L->d, doc, x, "deadline must be positive");
+        if ((x = hq_ymap_get(is, "recheck"))) {
+            static const char *const rk[] = {"after", NULL};
+            const hq_ynode *y;
+            if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "after")))
+                hq_yget_duration_ms(L->d, doc, y, &r->recheck_after_ms);
+        }
+        if ((x = hq_ymap_get(is, "ack_within")))
+            hq_yget_duration_ms(L->d, doc, x, &r->ack_within_ms);
+        if ((x = hq_yrequire(L->d, doc, is, "chain"))) {
+            const char *s;
+            if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->chain = hq_rules_chain(L->r, s)))
+                hq_ydiag(L->d, doc, x, "unknown escalation chain \"%s\"", s);
+        }
+        if ((x = hq_ymap_get(is, "penalties"))) {
+            const char *s;
+            if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->penalties = hq_rules_penalty_terms(L->r, s)))
+                hq_ydiag(L->d, doc, x, "unknown penalty terms \"%s\"", s);
+        }
+    }
+    if (L->d->count > before) {
+        rule_fini(r);
+        return;
+    }
+    L->r->nrules++;
+}
+
+static const char *const file_keys[] = {"rules",   "chains", "penalty_terms", "sites",    "sensors",
+                                        "contractors", "people", "office",    "timezone", NULL};
+
+static void load_dir(loader *L, const char *dir, int depth)
+{
+    if (depth > 8)
+        return;
+    DIR *dh = opendir(dir);
+    if (!dh) {
+        hq_diags_add(L->d, dir, 0, 0, "cannot open the rules directory");
+        return;
+    }
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0;
+    while ((de = readdir(dh))) {
+        if (de->d_name[0] == '.')
+            continue;
+        names = realloc(names, (n + 1) * sizeof *names);
+        names[n++] = strdup(de->d_name);
+    }
+    closedir(dh);
+    /* Sorted, so that load order (and thus diagnostics) is stable. */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        struct stat st;
+        size_t l = strlen(names[i]);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (strcmp(names[i], "tests") != 0)
+                load_dir(L, path, depth + 1);
+        } else if (l > 5 && strcmp(names[i] + l - 5, ".yaml") == 0 &&
+                   !(l > 10 && strcmp(names[i] + l - 10, ".test.yaml") == 0)) {
+            hq_ydoc *doc = NULL;
+            hq_err e;
+            if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
+                hq_diags_add_err(L->d, &e);
+            } else {
+                L->docs = realloc(L->docs, (L->ndocs + 1) * sizeof *L->docs);
+                L->docs[L->ndocs++] = doc;
+            }
+        } else if (l > 4 && strcmp(names[i] + l - 4, ".yml") == 0) {
+            hq_diags_add(L->d, path, 0, 0, "use the .yaml extension (this file is not loaded)");
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* The file sections in dependency order: registries and chains before the
+ * rules that name them. */
+static void load_section(loader *L, const char *section)
+{
+    for (size_t i = 0; i < L->ndocs; i++) {
+        const hq_ydoc *doc = L->docs[i];
+        const hq_ynode *v = hq_ymap_get(doc->root, section);
+        if (!v)
+            continue;
+        if (!strcmp(section, "chains"))
+            load_chains(L, doc, v);
+        else if (!strcmp(section, "penalty_terms"))
+            load_terms(L, doc, v);
+        else if (!strcmp(section, "sites"))
+            load_sites(L, doc, v);
+        else if (!strcmp(section, "sensors"))
+            load_sensors(L, doc, v);
+        else if (!strcmp(section, "contractors"))
+            load_contractors(L, doc, v);
+        else if (!strcmp(section, "people"))
+            load_people(L, doc, v);
+        else if (!strcmp(section, "office") || !strcmp(section, "timezone")) {
+            char **dst = !strcmp(section, "office") ? &L->r->office : &L->r->timezone;
+            if (*dst)
+                hq_ydiag(L->d, doc, v, "%s is set twice", section);
+            else
+                *dst = dup_scalar(L, doc, v);
+        } else if (!strcmp(section, "rules")) {
+            if (v->type != HQ_Y_SEQ)
+                hq_ydiag(L->d, doc, v, "rules: expected a list of rules");
+            else
+                for (size_t j = 0; j < v->len; j++)
+                    load_rule(L, doc, v->kids[j]);
+        }
+    }
+}
+
+/* Cross-references that need everything loaded. */
+static void check_refs(loader *L)
+{
+    hq_rules *r = L->r;
+    for (size_t i = 0; i < r->nsensors; i++)
+        if (r->sensors[i].site && !hq_rules_site(r, r->sensors[i].site))
+            hq_diags_add(L->d, "sensors", 0, 0, "sensor %s: unknown site \"%s\"", r->sensors[i].id,
+                         r->sensors[i].site);
+    for (size_t i = 0; i < r->nsites; i++)
+        if (r->sites[i].contractor && !hq_rules_contractor(r, r->sites[i].contractor))
+            hq_diags_add(L->d, "sites", 0, 0, "site %s: unknown contractor \"%s\"", r->sites[i].id,
+                         r->sites[i].contractor);
+    for (size_t i = 0; i < r->ncontractors; i++)
+        if (r->contractors[i].penalty_terms && !hq_rules_penalty_terms(r, r->contractors[i].penalty_terms))
+            hq_diags_add(L->d, "contractors", 0, 0, "contractor %s: unknown penalty terms \"%s\"",
+                         r->contractors[i].id, r->contractors[i].penalty_terms);
+    /* No escalation step may resolve to nobody (for office roles). */
+    for (size_t i = 0; i < r->nrules; i++) {
+        const hq_rule *ru = &r->rules[i];
+        if (!ru->chain)
+            continue;
+        for (size_t s = 0; s < ru->chain->nsteps; s++)
+            for (size_t k = 0; k < ru->chain->steps[s].nroles; k++) {
+                hq_role role = ru->chain->steps[s].roles[k];
+                if (role == HQ_ROLE_CONTRACTOR_CONTACT || role == HQ_ROLE_COMPLAINANT)
+                    continue;
+                const hq_person *p;
+                if (r->npeople && hq_rules_resolve_role(r, role, ru->domain, &p, 1) == 0)
+                    hq_diags_add(L->d, ru->file, ru->line, 0,
+                                 "rule %s: chain %s level %d notifies %s%s%s, and no one in the organisation "
+                                 "holds that role",
+                                 ru->id, ru->chain->name, ru->chain->steps[s].level, hq_role_name(role),
+                                 role_scoped(role) ? " of " : "", role_scoped(role) ? ru->domain : "");
+            }
+    }
+}
+
+static void build_index(hq_rules *r)
+{
+    for (size_t i = 0; i < r->nrules; i++)
+        for (size_t t = 0; t < r->rules[i].ntypes; t++) {
+            const hq_schema *s = r->rules[i].types[t];
+            type_index *ix = NULL;
+            for (size_t k = 0; k < r->nindex; k++)
+                if (r->index[k].type == s)
+                    ix = &r->index[k];
+            if (!ix) {
+                r->index = realloc(r->index, (r->nindex + 1) * sizeof *r->index);
+                ix = &r->index[r->nindex++];
+                memset(ix, 0, sizeof *ix);
+                ix->type = s;
+            }
+            ix->rules = realloc(ix->rules, (ix->n + 1) * sizeof *ix->rules);
+            ix->rules[ix->n++] = &r->rules[i];
+        }
+}
+
+int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq_diags *d)
+{
+    loader L = {.schemas = schemas, .d = d};
+    L.r = calloc(1, sizeof *L.r);
+    size_t before = d->count;
+    load_dir(&L, dir, 0);
+    for (size_t i = 0; i < L.ndocs; i++) {
+        const hq_ydoc *doc = L.docs[i];
+        if (!doc->root)
+            continue;
+        hq_ycheck_keys(d, doc, doc->root, file_keys);
+    }
+    /* Rules point into chains and terms: count them all first so the
+     * arrays are never reallocated under a rule. */
+    static const char *const order[] = {"office",  "timezone", "chains",      "penalty_terms",
+                                        "contractors", "sites", "sensors", "people", NULL};
+    for (const char *const *s = order; *s; s++)
+        load_section(&L, *s);
+    if (d->count == before) {
+        /* Rules are appended with realloc: count them first. */
+        size_t total = 0;
+        for (size_t i = 0; i < L.ndocs; i++) {
+            const hq_ynode *v = hq_ymap_get(L.docs[i]->root, "rules");
+            if (v && v->type == HQ_Y_SEQ)
+                total += v->len;
+        }
+        L.r->rules = calloc(total ? total : 1, sizeof *L.r->rules);
+        load_section(&L, "rules");
+        check_refs(&L);
+    }
+    for (size_t i = 0; i < L.ndocs; i++)
+        hq_ydoc_destroy(&L.docs[i]);
+    free(L.docs);
+    if (d->count > before) {
+        hq_rules_destroy(&L.r);
+        return HQ_EINVAL;
+    }
+    build_index(L.r);
+    *out = L.r;
+    return 0;
+}

@@ -1,0 +1,151 @@
+/* rules.h - the rule set: rules, escalation chains, penalty terms, the
+ * organisation and the registries (sites, sensors, contractors), loaded
+ * from a rules directory.  The language is documented in rules/README.md.
+ *
+ * hq_rules_load() reads every *.yaml under the directory (recursively;
+ * files named *.test.yaml and directories named tests are rule tests, not
+ * rules), checks everything, and either returns a complete rule set or
+ * reports every problem as file:line:column and returns nothing: a half
+ * loaded rule set never exists.  Rules are compiled once and indexed by
+ * event type.
+ *
+ * A loaded hq_rules owns everything in it.  Pointers into it are views
+ * valid until hq_rules_destroy(); the engine never keeps them in the state
+ * (an issue copies the plan it was opened with), so a reload never strands
+ * an open issue.
+ */
+#ifndef HQ_RULES_H
+#define HQ_RULES_H
+
+#include "cond.h"
+#include "err.h"
+#include "schema.h"
+#include "template.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum { HQ_SEV_LOW, HQ_SEV_MEDIUM, HQ_SEV_HIGH, HQ_SEV_CRITICAL } hq_severity;
+const char *hq_severity_name(hq_severity s);
+int hq_severity_parse(const char *s, hq_severity *out);
+
+/* The roles escalation chains and alerts name.  Roles marked "by domain"
+ * resolve through the issue's domain; contractor_contact through its
+ * contractor; complainant through the complaint. */
+typedef enum {
+    HQ_ROLE_WORKING_GROUP,
+    HQ_ROLE_OFFICE_DIRECTOR,
+    HQ_ROLE_DEPUTY_DIRECTOR,
+    HQ_ROLE_SECTION_HEAD,     /* by domain */
+    HQ_ROLE_CENTRE_HEAD,      /* by domain */
+    HQ_ROLE_SUPERVISOR,       /* by domain */
+    HQ_ROLE_VICE_PRESIDENT,
+    HQ_ROLE_CONTRACTOR_CONTACT,
+    HQ_ROLE_COMPLAINANT,
+    HQ_ROLE_ADMIN,            /* rule and data administrators */
+    HQ_ROLE_COUNT
+} hq_role;
+const char *hq_role_name(hq_role r);
+int hq_role_parse(const char *s, hq_role *out);
+
+typedef struct hq_chain_step {
+    int level;              /* 1 = first level */
+    int64_t after_ms;       /* after the deadline (level 1: at opening) */
+    hq_role *roles;
+    size_t nroles;
+    bool accountability;    /* reaching this level starts accountability */
+} hq_chain_step;
+
+typedef struct hq_chain {
+    char *name;
+    hq_chain_step *steps;   /* sorted by level */
+    size_t nsteps;
+} hq_chain;
+
+typedef struct hq_penalty_terms {
+    char *name;
+    char *contract;               /* the contract clause, quoted on the issue */
+    int64_t per_overdue_day_cents, overdue_cap_cents;
+    int64_t per_failed_recheck_cents, failed_recheck_cap_cents;
+    int64_t per_recurrence_cents, recurrence_cap_cents;
+    int64_t opinion_cents;
+    int64_t total_cap_cents;      /* 0 = none */
+} hq_penalty_terms;
+
+typedef struct hq_site {
+    char *id, *name, *domain, *contractor, *unit;
+} hq_site;
+
+typedef struct hq_sensor {
+    char *id, *site, *kind;
+} hq_sensor;
+
+typedef struct hq_contractor {
+    char *id, *name, *penalty_terms;
+} hq_contractor;
+
+typedef struct hq_person_role {
+    hq_role role;
+    char *scope;            /* the domain or contractor, or NULL */
+} hq_person_role;
+
+typedef struct hq_person {
+    char *id, *name;
+    hq_person_role *roles;
+    size_t nroles;
+} hq_person;
+
+typedef enum { HQ_RULE_MATCH, HQ_RULE_COUNT, HQ_RULE_SUSTAINED } hq_rule_kind;
+
+typedef struct hq_rule {
+    char *id;
+    char *file;
+    int line;
+    char *description;
+    hq_rule_kind kind;
+    const hq_schema **types;   /* the event types it listens to */
+    size_t ntypes;
+    hq_cond *when;             /* NULL: every event of the types */
+    unsigned count_n;          /* COUNT: this many matches ... */
+    int64_t window_ms;         /* ... within this window, per key */
+    int64_t sustained_ms;      /* SUSTAINED: true for this long, per key */
+    int64_t clears_after_ms;   /* 0: no self-clearing */
+    hq_tmpl *key;              /* the grouping key */
+    /* what an opened issue carries */
+    hq_tmpl *title, *description_t, *contractor, *site, *requirement;
+    char *domain, *category;
+    hq_severity severity;
+    int64_t deadline_ms;
+    int64_t recheck_after_ms;  /* 0: no recheck reminder */
+    int64_t ack_within_ms;     /* 0: no acknowledgement reminder */
+    const hq_chain *chain;
+    const hq_penalty_terms *penalties;
+    int64_t recurrence_window_ms; /* 0: no recurrence rule */
+} hq_rule;
+
+typedef struct hq_rules hq_rules;
+
+int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq_diags *diags);
+void hq_rules_destroy(hq_rules **r);
+
+size_t hq_rules_count(const hq_rules *r);
+const hq_rule *hq_rules_at(const hq_rules *r, size_t i);
+const hq_rule *hq_rules_find(const hq_rules *r, const char *id);
+/* The rules listening to an event type (schema pointer from the same
+ * hq_schemas the rules were loaded against). */
+const hq_rule *const *hq_rules_for(const hq_rules *r, const hq_schema *type, size_t *n);
+
+const hq_chain *hq_rules_chain(const hq_rules *r, const char *name);
+const hq_penalty_terms *hq_rules_penalty_terms(const hq_rules *r, const char *name);
+const hq_site *hq_rules_site(const hq_rules *r, const char *id);
+const hq_sensor *hq_rules_sensor(const hq_rules *r, const char *id);
+const hq_contractor *hq_rules_contractor(const hq_rules *r, const char *id);
+size_t hq_rules_people(const hq_rules *r, const hq_person **out);
+const char *hq_rules_office(const hq_rules *r);
+const char *hq_rules_timezone(const hq_rules *r);
+/* People holding role (in scope, when the role is scoped); returns the
+ * count, fills up to max ids. */
+size_t hq_rules_resolve_role(const hq_rules *r, hq_role role, const char *scope, const hq_person **out,
+                             size_t max);
+
+#endif
