@@ -64,9 +64,11 @@ int hq_event_decode(const char *buf, size_t len, const hq_event_limits *lim, con
         bool known = false;
         for (size_t j = 0; j < sizeof envelope_keys / sizeof *envelope_keys && !known; j++)
             known = strlen(envelope_keys[j]) == k->size && memcmp(envelope_keys[j], k->ptr, k->size) == 0;
-        if (!known)
-            return hq_err_set(err, HQ_EINVAL, "%.*s: unknown envelope key (expected id, type, source, ts, data)",
-                              (int)(k->size > 64 ? 64 : k->size), k->ptr);
+        if (!known) {
+            size_t kl = hq_utf8_prefix(k->ptr, k->size, 64);
+            return hq_err_set(err, HQ_EINVAL, "%.*s%s: unknown envelope key (expected id, type, source, ts, data)",
+                              (int)kl, k->ptr, kl < k->size ? "..." : "");
+        }
     }
 
     const msgpack_object *src = hq_mp_map_get(r, "source");
@@ -95,9 +97,11 @@ int hq_event_decode(const char *buf, size_t len, const hq_event_limits *lim, con
     ev->type = type->via.str.ptr;
     ev->type_len = type->via.str.size;
     ev->schema = hq_schemas_find(schemas, ev->type, ev->type_len);
-    if (!ev->schema)
-        return hq_err_set(err, HQ_EINVAL, "type: unknown event type \"%.*s\"",
-                          (int)(ev->type_len > 64 ? 64 : ev->type_len), ev->type);
+    if (!ev->schema) {
+        size_t tl = hq_utf8_prefix(ev->type, ev->type_len, 64);
+        return hq_err_set(err, HQ_EINVAL, "type: unknown event type \"%.*s%s\"", (int)tl, ev->type,
+                          tl < ev->type_len ? "..." : "");
+    }
 
     const msgpack_object *data = hq_mp_map_get(r, "data");
     if (!data)

@@ -19,7 +19,14 @@ static uint64_t rd_be(const unsigned char *p, int n)
     return v;
 }
 
-#define PRESCAN_MAX_STACK 64
+/* msgpack-c's unpacker has a fixed stack of MSGPACK_EMBED_STACK_SIZE (32)
+ * containers and fails a deeper frame with NOMEM: never let a frame through
+ * the prescan that the library would then refuse as "out of memory". */
+#ifdef MSGPACK_EMBED_STACK_SIZE
+#define PRESCAN_MAX_STACK MSGPACK_EMBED_STACK_SIZE
+#else
+#define PRESCAN_MAX_STACK 32
+#endif
 
 int hq_mp_prescan(const char *buf, size_t len, const hq_mp_limits *lim, hq_err *err)
 {
@@ -111,7 +118,11 @@ int hq_mp_prescan(const char *buf, size_t len, const hq_mp_limits *lim, hq_err *
             return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", len);
         pos += (size_t)skip;
         left -= (size_t)skip;
-        if (container && children > 0) {
+        if (container) {
+            /* An empty container is a level too: the limit is on how deep
+             * containers nest, not on where the data ends. */
+            if (depth + 1 > max_depth)
+                return hq_err_set(err, HQ_EINVAL, "nesting deeper than %u levels", max_depth);
             /* Every child takes at least one byte: a count larger than
              * what is left can only be a lie (and would make msgpack-c
              * allocate for it). */
@@ -119,10 +130,10 @@ int hq_mp_prescan(const char *buf, size_t len, const hq_mp_limits *lim, hq_err *
                 return hq_err_set(err, HQ_EINVAL,
                                   "malformed msgpack: container declares %llu objects but %zu bytes are left",
                                   (unsigned long long)children, left);
-            if (depth + 1 > max_depth)
-                return hq_err_set(err, HQ_EINVAL, "nesting deeper than %u levels", max_depth);
-            stack[depth++] = children;
-            continue;
+            if (children > 0) {
+                stack[depth++] = children;
+                continue;
+            }
         }
         /* The object is complete: pop finished containers. */
         for (;;) {
@@ -136,7 +147,8 @@ int hq_mp_prescan(const char *buf, size_t len, const hq_mp_limits *lim, hq_err *
         }
     }
     if (pos != len)
-        return hq_err_set(err, HQ_EINVAL, "malformed msgpack: %zu trailing bytes after the message", len - pos);
+        return hq_err_set(err, HQ_EINVAL, "malformed msgpack: %zu trailing byte%s after the message", len - pos,
+                          len - pos == 1 ? "" : "s");
     return 0;
 }
 
@@ -177,6 +189,17 @@ bool hq_utf8_valid(const char *s, size_t len)
         i += n + 1;
     }
     return true;
+}
+
+size_t hq_utf8_prefix(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    /* Back up over continuation bytes to the start of the cut character. */
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    return n;
 }
 
 static int kv_cmp(const void *a, const void *b)
@@ -295,9 +318,17 @@ const msgpack_object *hq_mp_path(const msgpack_object *root, const char *path)
         if (o->type == MSGPACK_OBJECT_MAP) {
             o = hq_mp_map_getn(o, p, n);
         } else if (o->type == MSGPACK_OBJECT_ARRAY) {
-            char *end;
-            unsigned long i = strtoul(p, &end, 10);
-            if (end != p + n || n == 0 || i >= o->via.array.size)
+            /* Plain decimal digits only: strtoul would also take " 1",
+             * "+1" and "-1" (as ULONG_MAX). */
+            uint64_t i = 0;
+            if (n == 0 || n > 10)
+                return NULL;
+            for (size_t k = 0; k < n; k++) {
+                if (p[k] < '0' || p[k] > '9')
+                    return NULL;
+                i = i * 10 + (uint64_t)(p[k] - '0');
+            }
+            if (i >= o->via.array.size)
                 return NULL;
             o = &o->via.array.ptr[i];
         } else {

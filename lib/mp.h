@@ -24,7 +24,9 @@
 #include <stdint.h>
 
 typedef struct hq_mp_limits {
-    unsigned max_depth;    /* containers nested deeper than this are refused */
+    unsigned max_depth;    /* containers nested deeper than this are refused
+                            * (empty ones count; at most 32, msgpack-c's own
+                            * limit, whatever is asked) */
     unsigned max_objects;  /* total objects in the frame */
     bool allow_bin_ext;    /* bin and ext types (events never use them) */
 } hq_mp_limits;
@@ -43,11 +45,16 @@ int hq_mp_decode(const char *buf, size_t len, const hq_mp_limits *lim, msgpack_z
 
 /* Checks that s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool hq_utf8_valid(const char *s, size_t len);
+/* The length of the longest prefix of s[0..len) of at most max bytes that
+ * does not cut a UTF-8 sequence: for quoting untrusted strings in messages
+ * ("%.*s") without producing invalid UTF-8. */
+size_t hq_utf8_prefix(const char *s, size_t len, size_t max);
 
 /* Lookups.  Return views into the object, or NULL. */
 const msgpack_object *hq_mp_map_get(const msgpack_object *map, const char *key);
 const msgpack_object *hq_mp_map_getn(const msgpack_object *map, const char *key, size_t klen);
-/* A dotted path ("data.items.0.code" style, numeric parts index arrays). */
+/* A dotted path ("data.items.0.code" style: a part of decimal digits
+ * indexes an array). */
 const msgpack_object *hq_mp_path(const msgpack_object *root, const char *path);
 bool hq_mp_str_eq(const msgpack_object *o, const char *s);
 /* The object's numeric value as a double; false when it is not a number. */

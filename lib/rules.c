@@ -748,8 +748,13 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     L->r->nrules++;
 }
 
-static const char *const file_keys[] = {"rules",   "chains", "penalty_terms", "sites",    "sensors",
-                                        "contractors", "people", "office",    "timezone", NULL};
+/* Top-level keys of a rules-directory file.  evaluation (evaluation.c),
+ * channels, templates and policies (houqin-alertd) belong to other
+ * loaders; this one only accepts them. */
+static const char *const file_keys[] = {"rules",    "chains",     "penalty_terms", "sites",     "sensors",
+                                        "contractors", "people",  "office",        "timezone",  "evaluation",
+                                        "channels", "templates",  "policies",      "calendar",  "schedules",
+                                        "prices",   NULL};
 
 static void load_dir(loader *L, const char *dir, int depth)
 {

@@ -4,6 +4,7 @@
 #include "ytree.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,100 +88,152 @@ static const char *const field_keys[] = {"type", "optional", "pii", "description
 
 static int parse_fields(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, hq_field *owner);
 
+/* Reports key in field spec n when the field's type does not take it. */
+static void only_for(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *key, bool applies,
+                     const char *types)
+{
+    const hq_ynode *v = hq_ymap_get(n, key);
+    if (v && !applies)
+        hq_ydiag(d, doc, v, "\"%s\" applies to %s fields only", key, types);
+}
+
+/* Reads an integer limit that must be >= lowest; returns true when it was
+ * there and valid. */
+static bool read_limit(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *key, int64_t lowest,
+                       size_t *out)
+{
+    const hq_ynode *v = hq_ymap_get(n, key);
+    int64_t iv;
+    if (!v || hq_yget_int(d, doc, v, &iv) != 0)
+        return false;
+    if (iv < lowest) {
+        hq_ydiag(d, doc, v, "%s must be %s, got %lld", key, lowest > 0 ? "positive" : "zero or more",
+                 (long long)iv);
+        return false;
+    }
+    *out = (size_t)iv;
+    return true;
+}
+
+/* Parses one field spec.  Checks that depend on the type are made only
+ * once the type is known: an unknown type is one diagnostic, not a cascade
+ * of "applies to ... only". */
 static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *n, hq_field *f)
 {
     size_t before = d->count;
     f->name = strdup(name);
-    if (n->type == HQ_Y_SCALAR) {
+    if (n->type != HQ_Y_MAP) {
         hq_ydiag(d, doc, n, "field \"%s\": expected a mapping with at least \"type\"", name);
         return HQ_EINVAL;
     }
     hq_ycheck_keys(d, doc, n, field_keys);
-    const hq_ynode *t = hq_yrequire(d, doc, n, "type");
+    const hq_ynode *t = hq_ymap_get(n, "type");
     const char *ts = NULL;
-    if (t && hq_yget_str(d, doc, t, &ts) == 0) {
+    bool typed = false;
+    if (!t) {
+        hq_ydiag(d, doc, n, "field \"%s\": missing required key \"type\"", name);
+    } else if (hq_yget_str(d, doc, t, &ts) == 0) {
         size_t k;
         for (k = 0; k < sizeof ftype_names / sizeof *ftype_names; k++)
             if (strcmp(ts, ftype_names[k]) == 0)
                 break;
-        if (k == sizeof ftype_names / sizeof *ftype_names)
+        if (k == sizeof ftype_names / sizeof *ftype_names) {
             hq_ydiag(d, doc, t,
                      "unknown field type \"%s\" (expected string, int, number, bool, enum, timestamp, map or array)",
                      ts);
-        else
+        } else {
             f->type = (hq_ftype)k;
+            typed = true;
+        }
     }
     const hq_ynode *v;
+    const char *us;
     if ((v = hq_ymap_get(n, "optional")))
         hq_yget_bool(d, doc, v, &f->optional);
     if ((v = hq_ymap_get(n, "pii")))
         hq_yget_bool(d, doc, v, &f->pii);
-    if ((v = hq_ymap_get(n, "unit")) && v->type == HQ_Y_SCALAR)
-        f->unit = strdup(v->str);
-    bool numeric = f->type == HQ_F_INT || f->type == HQ_F_NUMBER || f->type == HQ_F_TIMESTAMP;
-    if ((v = hq_ymap_get(n, "min"))) {
-        if (!numeric)
-            hq_ydiag(d, doc, v, "\"min\" applies to int, number and timestamp fields only");
-        else if (hq_yget_number(d, doc, v, &f->min) == 0)
-            f->has_min = true;
-    }
-    if ((v = hq_ymap_get(n, "max"))) {
-        if (!numeric)
-            hq_ydiag(d, doc, v, "\"max\" applies to int, number and timestamp fields only");
-        else if (hq_yget_number(d, doc, v, &f->max) == 0)
-            f->has_max = true;
-    }
-    if (f->has_min && f->has_max && f->min > f->max)
-        hq_ydiag(d, doc, n, "field \"%s\": min is greater than max", name);
-    int64_t iv;
-    if ((v = hq_ymap_get(n, "min_length")) && hq_yget_int(d, doc, v, &iv) == 0)
-        f->min_len = iv < 0 ? 0 : (size_t)iv;
-    if ((v = hq_ymap_get(n, "max_length")) && hq_yget_int(d, doc, v, &iv) == 0) {
-        if (iv <= 0)
-            hq_ydiag(d, doc, v, "max_length must be positive");
-        f->max_len = iv < 0 ? 0 : (size_t)iv;
-    }
-    if ((v = hq_ymap_get(n, "min_items")) && hq_yget_int(d, doc, v, &iv) == 0)
-        f->min_items = iv < 0 ? 0 : (size_t)iv;
-    if ((v = hq_ymap_get(n, "max_items")) && hq_yget_int(d, doc, v, &iv) == 0)
-        f->max_items = iv < 0 ? 0 : (size_t)iv;
-    if ((hq_ymap_get(n, "min_length") || hq_ymap_get(n, "max_length")) && f->type != HQ_F_STRING)
-        hq_ydiag(d, doc, n, "field \"%s\": min_length/max_length apply to string fields only", name);
+    if ((v = hq_ymap_get(n, "unit")) && hq_yget_str(d, doc, v, &us) == 0)
+        f->unit = strdup(us);
+    if (f->pii && !f->optional)
+        hq_ydiag(d, doc, hq_ymap_get(n, "pii"), "field \"%s\": personal data (pii) must be optional", name);
+    if (!typed)
+        return HQ_EINVAL;
 
-    v = hq_ymap_get(n, "values");
-    if (f->type == HQ_F_ENUM) {
+    bool numeric = f->type == HQ_F_INT || f->type == HQ_F_NUMBER || f->type == HQ_F_TIMESTAMP;
+    only_for(d, doc, n, "min", numeric, "int, number and timestamp");
+    only_for(d, doc, n, "max", numeric, "int, number and timestamp");
+    only_for(d, doc, n, "min_length", f->type == HQ_F_STRING, "string");
+    only_for(d, doc, n, "max_length", f->type == HQ_F_STRING, "string");
+    only_for(d, doc, n, "min_items", f->type == HQ_F_ARRAY, "array");
+    only_for(d, doc, n, "max_items", f->type == HQ_F_ARRAY, "array");
+    only_for(d, doc, n, "values", f->type == HQ_F_ENUM, "enum");
+    only_for(d, doc, n, "fields", f->type == HQ_F_MAP, "map");
+    only_for(d, doc, n, "items", f->type == HQ_F_ARRAY, "array");
+
+    switch (f->type) {
+    case HQ_F_INT:
+    case HQ_F_NUMBER:
+    case HQ_F_TIMESTAMP:
+        if ((v = hq_ymap_get(n, "min")) && hq_yget_number(d, doc, v, &f->min) == 0)
+            f->has_min = true;
+        if ((v = hq_ymap_get(n, "max")) && hq_yget_number(d, doc, v, &f->max) == 0)
+            f->has_max = true;
+        if (f->has_min && f->has_max && f->min > f->max)
+            hq_ydiag(d, doc, hq_ymap_get(n, "min"), "field \"%s\": min %.15g is greater than max %.15g", name,
+                     f->min, f->max);
+        break;
+    case HQ_F_STRING: {
+        bool has_min = read_limit(d, doc, n, "min_length", 0, &f->min_len);
+        bool has_max = read_limit(d, doc, n, "max_length", 1, &f->max_len);
+        if (has_min && has_max && f->min_len > f->max_len)
+            hq_ydiag(d, doc, hq_ymap_get(n, "min_length"),
+                     "field \"%s\": min_length %zu is greater than max_length %zu", name, f->min_len, f->max_len);
+        break;
+    }
+    case HQ_F_ENUM:
+        v = hq_ymap_get(n, "values");
         if (!v || v->type != HQ_Y_SEQ || v->len == 0) {
             hq_ydiag(d, doc, v ? v : n, "enum field \"%s\" needs a non-empty list \"values\"", name);
-        } else {
-            f->values = calloc(v->len, sizeof *f->values);
-            for (size_t i = 0; i < v->len; i++) {
-                const char *s;
-                if (hq_yget_str(d, doc, v->kids[i], &s) == 0)
-                    f->values[f->nvalues++] = strdup(s);
-            }
+            break;
         }
-    } else if (v) {
-        hq_ydiag(d, doc, v, "\"values\" applies to enum fields only");
-    }
-    v = hq_ymap_get(n, "fields");
-    if (f->type == HQ_F_MAP) {
+        f->values = calloc(v->len, sizeof *f->values);
+        for (size_t i = 0; i < v->len; i++) {
+            const char *es;
+            if (hq_yget_str(d, doc, v->kids[i], &es) != 0)
+                continue;
+            bool dup = false;
+            for (size_t j = 0; j < f->nvalues && !dup; j++)
+                dup = strcmp(f->values[j], es) == 0;
+            if (dup)
+                hq_ydiag(d, doc, v->kids[i], "enum field \"%s\": value \"%s\" is listed twice", name, es);
+            else
+                f->values[f->nvalues++] = strdup(es);
+        }
+        break;
+    case HQ_F_MAP:
+        v = hq_ymap_get(n, "fields");
         if (!v)
             hq_ydiag(d, doc, n, "map field \"%s\" needs \"fields\"", name);
         else
             parse_fields(d, doc, v, f);
-    } else if (v) {
-        hq_ydiag(d, doc, v, "\"fields\" applies to map fields only");
-    }
-    v = hq_ymap_get(n, "items");
-    if (f->type == HQ_F_ARRAY) {
+        break;
+    case HQ_F_ARRAY: {
+        bool has_min = read_limit(d, doc, n, "min_items", 0, &f->min_items);
+        bool has_max = read_limit(d, doc, n, "max_items", 1, &f->max_items);
+        if (has_min && has_max && f->min_items > f->max_items)
+            hq_ydiag(d, doc, hq_ymap_get(n, "min_items"),
+                     "field \"%s\": min_items %zu is greater than max_items %zu", name, f->min_items, f->max_items);
+        v = hq_ymap_get(n, "items");
         if (!v) {
             hq_ydiag(d, doc, n, "array field \"%s\" needs \"items\"", name);
         } else {
             f->items = calloc(1, sizeof *f->items);
             parse_field(d, doc, "items", v, f->items);
         }
-    } else if (v) {
-        hq_ydiag(d, doc, v, "\"items\" applies to array fields only");
+        break;
+    }
+    case HQ_F_BOOL:
+        break;
     }
     return d->count > before ? HQ_EINVAL : 0;
 }
@@ -258,15 +311,20 @@ int hq_schemas_load_dir(const char *dir, hq_schemas **out, hq_diags *d)
 {
     DIR *dh = opendir(dir);
     if (!dh) {
-        hq_diags_add(d, dir, 0, 0, "cannot open the schemas directory");
+        hq_diags_add(d, dir, 0, 0, "cannot open the schemas directory: %s", strerror(errno));
         return HQ_EIO;
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
+    size_t before = d->count;
     struct dirent *de;
     while ((de = readdir(dh))) {
         size_t l = strlen(de->d_name);
-        if (l > 5 && strcmp(de->d_name + l - 5, ".yaml") == 0 && de->d_name[0] != '.') {
+        if (de->d_name[0] == '.')
+            continue;
+        /* *.yml is collected too, to be refused by name below. */
+        if ((l > 5 && strcmp(de->d_name + l - 5, ".yaml") == 0) ||
+            (l > 4 && strcmp(de->d_name + l - 4, ".yml") == 0)) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 32;
                 names = realloc(names, cap * sizeof *names);
@@ -275,20 +333,28 @@ int hq_schemas_load_dir(const char *dir, hq_schemas **out, hq_diags *d)
         }
     }
     closedir(dh);
-    qsort(names, n, sizeof *names, name_cmp);
+    if (n > 1)
+        qsort(names, n, sizeof *names, name_cmp);
     hq_schemas *s = calloc(1, sizeof *s);
     s->items = calloc(n ? n : 1, sizeof *s->items);
-    size_t before = d->count;
+    size_t nyaml = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        hq_schema *one = load_one(path, d);
-        if (one)
-            s->items[s->count++] = one;
+        size_t l = strlen(names[i]);
+        if (strcmp(names[i] + l - 4, ".yml") == 0) {
+            /* Not loaded: say so rather than silently run without it. */
+            hq_diags_add(d, path, 0, 0, "use the .yaml extension: only *.yaml files are loaded");
+        } else {
+            nyaml++;
+            hq_schema *one = load_one(path, d);
+            if (one)
+                s->items[s->count++] = one;
+        }
         free(names[i]);
     }
     free(names);
-    if (n == 0)
+    if (nyaml == 0)
         hq_diags_add(d, dir, 0, 0, "no schemas (*.yaml) in the directory");
     if (d->count > before) {
         hq_schemas_destroy(&s);
@@ -299,6 +365,10 @@ int hq_schemas_load_dir(const char *dir, hq_schemas **out, hq_diags *d)
 }
 
 /* ---- validation ---- */
+
+/* Bytes of allowed values quoted in an enum rejection: the whole message
+ * must fit the daemon's reply (about 300 bytes) with the path and the value. */
+#define ENUM_LIST_MAX 160
 
 static size_t utf8_chars(const char *s, size_t len)
 {
@@ -361,9 +431,11 @@ static int validate_map(const hq_field *f, const msgpack_object *o, char *path, 
         bool known = false;
         for (size_t j = 0; j < f->nfields && !known; j++)
             known = strlen(f->fields[j].name) == k->size && memcmp(f->fields[j].name, k->ptr, k->size) == 0;
-        if (!known)
-            return hq_err_set(err, HQ_EINVAL, "%s.%.*s: unknown field", path, (int)(k->size > 64 ? 64 : k->size),
-                              k->ptr);
+        if (!known) {
+            size_t kl = hq_utf8_prefix(k->ptr, k->size, 64);
+            return hq_err_set(err, HQ_EINVAL, "%s.%.*s%s: unknown field", path, (int)kl, k->ptr,
+                              kl < k->size ? "..." : "");
+        }
     }
     return 0;
 }
@@ -392,13 +464,21 @@ static int validate(const hq_field *f, const msgpack_object *o, char *path, size
             if (hq_mp_str_eq(o, f->values[i]))
                 return 0;
         {
-            char list[256];
+            /* Whole values while they fit a reply; the rest as ", ...". */
+            char list[ENUM_LIST_MAX + 8];
             size_t used = 0;
             list[0] = '\0';
-            for (size_t i = 0; i < f->nvalues && used < sizeof list - 32; i++)
+            for (size_t i = 0; i < f->nvalues; i++) {
+                size_t need = strlen(f->values[i]) + (i ? 2 : 0);
+                if (used + need > ENUM_LIST_MAX) {
+                    snprintf(list + used, sizeof list - used, ", ...");
+                    break;
+                }
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", f->values[i]);
-            return hq_err_set(err, HQ_EINVAL, "%s: expected one of %s, got \"%.*s\"", path, list,
-                              (int)(o->via.str.size > 64 ? 64 : o->via.str.size), o->via.str.ptr);
+            }
+            size_t gl = hq_utf8_prefix(o->via.str.ptr, o->via.str.size, 64);
+            return hq_err_set(err, HQ_EINVAL, "%s: expected one of %s, got \"%.*s%s\"", path, list, (int)gl,
+                              o->via.str.ptr, gl < o->via.str.size ? "..." : "");
         }
     case HQ_F_BOOL:
         if (o->type != MSGPACK_OBJECT_BOOLEAN)
@@ -406,18 +486,25 @@ static int validate(const hq_field *f, const msgpack_object *o, char *path, size
         return 0;
     case HQ_F_INT:
     case HQ_F_TIMESTAMP:
+        if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 > (uint64_t)INT64_MAX)
+            return hq_err_set(err, HQ_EINVAL, "%s: %llu is too large for a 64-bit integer", path,
+                              (unsigned long long)o->via.u64);
         if (!hq_mp_int64(o, &iv))
             return hq_err_set(err, HQ_EINVAL, "%s: expected an integer, got %s", path, obj_kind(o));
-        num = (double)iv;
-        goto range;
+        /* Integers print as integers: %g would say "4.10245e+12 is above
+         * the maximum 4.10244e+12". */
+        if (f->has_min && (double)iv < f->min)
+            return hq_err_set(err, HQ_EINVAL, "%s: %lld is below the minimum %.15g", path, (long long)iv, f->min);
+        if (f->has_max && (double)iv > f->max)
+            return hq_err_set(err, HQ_EINVAL, "%s: %lld is above the maximum %.15g", path, (long long)iv, f->max);
+        return 0;
     case HQ_F_NUMBER:
         if (!hq_mp_number(o, &num))
             return hq_err_set(err, HQ_EINVAL, "%s: expected a number, got %s", path, obj_kind(o));
-    range:
         if (f->has_min && num < f->min)
-            return hq_err_set(err, HQ_EINVAL, "%s: %g is below the minimum %g", path, num, f->min);
+            return hq_err_set(err, HQ_EINVAL, "%s: %.15g is below the minimum %.15g", path, num, f->min);
         if (f->has_max && num > f->max)
-            return hq_err_set(err, HQ_EINVAL, "%s: %g is above the maximum %g", path, num, f->max);
+            return hq_err_set(err, HQ_EINVAL, "%s: %.15g is above the maximum %.15g", path, num, f->max);
         return 0;
     case HQ_F_MAP:
         return validate_map(f, o, path, plen, pcap, err);

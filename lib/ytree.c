@@ -45,6 +45,8 @@ typedef struct frame {
 
 typedef struct builder {
     const char *name;
+    const unsigned char *buf; /* the input, for positions of reader errors */
+    size_t len;
     const hq_ylimits *lim;
     size_t nodes;
     frame *stack;
@@ -84,12 +86,13 @@ static int str_cmp_nodes(const void *a, const void *b)
 static int check_dup_keys(builder *b, hq_ynode *map)
 {
     size_t n = map->len;
-    const hq_ynode *dup = NULL;
+    const hq_ynode *dup = NULL, *first = NULL;
     if (n <= 32) {
         for (size_t i = 1; i < n && !dup; i++)
             for (size_t j = 0; j < i; j++)
                 if (strcmp(map->kids[2 * i]->str, map->kids[2 * j]->str) == 0) {
                     dup = map->kids[2 * i];
+                    first = map->kids[2 * j];
                     break;
                 }
     } else {
@@ -99,16 +102,23 @@ static int check_dup_keys(builder *b, hq_ynode *map)
         for (size_t i = 0; i < n; i++)
             keys[i] = map->kids[2 * i];
         qsort(keys, n, sizeof *keys, str_cmp_nodes);
-        for (size_t i = 1; i < n; i++)
-            if (strcmp(keys[i]->str, keys[i - 1]->str) == 0) {
+        /* Sorted by name then position: the first of a run is the original.
+         * Report the duplicate that comes first in the file. */
+        for (size_t i = 1; i < n; i++) {
+            /* keys[i] is the second of its run: keys[i - 1] is the original. */
+            bool second = strcmp(keys[i]->str, keys[i - 1]->str) == 0 &&
+                          (i == 1 || strcmp(keys[i - 1]->str, keys[i - 2]->str) != 0);
+            if (second && (!dup || keys[i]->line < dup->line ||
+                           (keys[i]->line == dup->line && keys[i]->column < dup->column))) {
                 dup = keys[i];
-                break;
+                first = keys[i - 1];
             }
+        }
         free(keys);
     }
     if (dup)
         return hq_err_setpos(b->err, HQ_EINVAL, b->name, dup->line, dup->column,
-                             "duplicate key \"%s\"", dup->str);
+                             "duplicate key \"%s\" (first at %d:%d)", dup->str, first->line, first->column);
     return 0;
 }
 
@@ -159,10 +169,55 @@ static int refuse_props(builder *b, const yaml_mark_t *m, const yaml_char_t *anc
     if (anchor)
         return hq_err_setpos(b->err, HQ_EINVAL, b->name, (int)m->line + 1, (int)m->column + 1,
                              "anchors (&%s) are not supported: write the value out", (const char *)anchor);
-    if (tag && !implicit)
+    if (tag && !implicit) {
+        /* Show a core tag the way it was written: !!str, not tag:yaml.org,2002:str. */
+        static const char core[] = "tag:yaml.org,2002:";
+        const char *t = (const char *)tag;
+        bool is_core = strncmp(t, core, sizeof core - 1) == 0;
         return hq_err_setpos(b->err, HQ_EINVAL, b->name, (int)m->line + 1, (int)m->column + 1,
-                             "tags (%s) are not supported", (const char *)tag);
+                             "tags (%s%s) are not supported", is_core ? "!!" : "",
+                             is_core ? t + sizeof core - 1 : t);
+    }
     return 0;
+}
+
+/* libyaml's reader errors (bad UTF-8, control characters) carry a byte
+ * offset, not a mark: turn it into a line and a column counted in
+ * characters, as the marks are. */
+static void offset_to_pos(const builder *b, size_t off, int *line, int *column)
+{
+    int l = 1, c = 1;
+    if (off > b->len)
+        off = b->len;
+    for (size_t i = 0; i < off; i++) {
+        if (b->buf[i] == '\n') {
+            l++;
+            c = 1;
+        } else if ((b->buf[i] & 0xc0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *column = c;
+}
+
+static int syntax_error(builder *b, const yaml_parser_t *parser)
+{
+    int line = (int)parser->problem_mark.line + 1, column = (int)parser->problem_mark.column + 1;
+    if (parser->error == YAML_READER_ERROR) {
+        offset_to_pos(b, parser->problem_offset, &line, &column);
+        if (parser->problem_value >= 0)
+            return hq_err_setpos(b->err, HQ_EINVAL, b->name, line, column, "yaml syntax: %s (0x%02x)",
+                                 parser->problem ? parser->problem : "error", (unsigned)parser->problem_value);
+    }
+    if (parser->context && (parser->context_mark.line != parser->problem_mark.line ||
+                            parser->context_mark.column != parser->problem_mark.column))
+        return hq_err_setpos(b->err, HQ_EINVAL, b->name, line, column, "yaml syntax: %s %s (started at %d:%d)",
+                             parser->problem ? parser->problem : "error", parser->context,
+                             (int)parser->context_mark.line + 1, (int)parser->context_mark.column + 1);
+    return hq_err_setpos(b->err, HQ_EINVAL, b->name, line, column, "yaml syntax: %s%s%s",
+                         parser->problem ? parser->problem : "error", parser->context ? " " : "",
+                         parser->context ? parser->context : "");
 }
 
 static int build(builder *b, yaml_parser_t *parser)
@@ -170,12 +225,8 @@ static int build(builder *b, yaml_parser_t *parser)
     yaml_event_t ev;
     int docs = 0;
     for (;;) {
-        if (!yaml_parser_parse(parser, &ev)) {
-            return hq_err_setpos(b->err, HQ_EINVAL, b->name, (int)parser->problem_mark.line + 1,
-                                 (int)parser->problem_mark.column + 1, "yaml syntax: %s%s%s",
-                                 parser->problem ? parser->problem : "error",
-                                 parser->context ? " " : "", parser->context ? parser->context : "");
-        }
+        if (!yaml_parser_parse(parser, &ev))
+            return syntax_error(b, parser);
         int rc = 0;
         const yaml_mark_t *m = &ev.start_mark;
         switch (ev.type) {
@@ -272,7 +323,7 @@ int hq_ydoc_load_buf(const char *name, const char *buf, size_t len, const hq_yli
         lim = &hq_ydefault_limits;
     if (len > lim->max_bytes)
         return hq_err_setpos(err, HQ_ELIMIT, name, 0, 0, "file is larger than %zu bytes", lim->max_bytes);
-    builder b = {.name = name, .lim = lim, .err = err};
+    builder b = {.name = name, .buf = (const unsigned char *)buf, .len = len, .lim = lim, .err = err};
     b.stack = calloc(lim->max_depth + 1, sizeof *b.stack);
     if (!b.stack)
         return hq_err_set(err, HQ_ENOMEM, "out of memory");
@@ -371,10 +422,17 @@ int hq_ycheck_keys(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, const c
                 break;
             }
         if (!ok) {
-            char list[400] = "";
+            /* Whole names only; a list that does not fit ends in ", ...". */
+            char list[300] = "";
             size_t used = 0;
-            for (const char *const *a = allowed; *a && used < sizeof list - 40; a++)
+            for (const char *const *a = allowed; *a; a++) {
+                size_t need = strlen(*a) + (a == allowed ? 0 : 2);
+                if (used + need + 5 >= sizeof list) {
+                    snprintf(list + used, sizeof list - used, ", ...");
+                    break;
+                }
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", a == allowed ? "" : ", ", *a);
+            }
             hq_ydiag(d, doc, k, "unknown key \"%s\" (expected one of: %s)", k->str, list);
             bad++;
         }
@@ -417,6 +475,9 @@ bool hq_parse_double(const char *s, double *out)
 {
     char *end;
     if (!*s || (*s != '-' && *s != '+' && *s != '.' && (*s < '0' || *s > '9')))
+        return false;
+    /* strtod also reads hex floats ("0x1p3"), "inf" and "nan": decimal only. */
+    if (strpbrk(s, "xXnN"))
         return false;
     errno = 0;
     double v = strtod(s, &end);
@@ -468,7 +529,17 @@ int hq_yget_bool(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, bool *out)
 
 int hq_parse_duration_ms(const char *s, int64_t *out)
 {
+    /* Units from the largest down, each at most once ("1h30m", not "30m1h"
+     * or "1h1h"): that keeps the total below 7 * 10^8 weeks, far from
+     * overflow, and a typo from adding up silently. */
+    static const struct {
+        const char *name;
+        int64_t ms;
+    } units[] = {{"w", 7 * 86400000LL}, {"d", 86400000LL}, {"h", 3600000LL},
+                 {"ms", 1},             {"m", 60000LL},    {"s", 1000LL}};
+    static const int rank[] = {0, 1, 2, 5, 3, 4}; /* w d h m s ms, by index above */
     int64_t total = 0;
+    int last_rank = -1;
     const char *p = s;
     if (!*p)
         return HQ_EINVAL;
@@ -482,29 +553,15 @@ int hq_parse_duration_ms(const char *s, int64_t *out)
                 return HQ_EINVAL;
             p++;
         }
-        int64_t unit;
-        if (strncmp(p, "ms", 2) == 0) {
-            unit = 1;
-            p += 2;
-        } else if (*p == 's') {
-            unit = 1000;
-            p++;
-        } else if (*p == 'm') {
-            unit = 60000;
-            p++;
-        } else if (*p == 'h') {
-            unit = 3600000;
-            p++;
-        } else if (*p == 'd') {
-            unit = 86400000;
-            p++;
-        } else if (*p == 'w') {
-            unit = 7 * 86400000LL;
-            p++;
-        } else {
+        size_t u;
+        for (u = 0; u < sizeof units / sizeof *units; u++)
+            if (strncmp(p, units[u].name, strlen(units[u].name)) == 0)
+                break;
+        if (u == sizeof units / sizeof *units || rank[u] <= last_rank)
             return HQ_EINVAL;
-        }
-        total += v * unit;
+        last_rank = rank[u];
+        p += strlen(units[u].name);
+        total += v * units[u].ms;
     }
     *out = total;
     return 0;

@@ -75,11 +75,13 @@ int hq_yget_str(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *
 int hq_yget_int(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out);
 int hq_yget_number(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, double *out);
 int hq_yget_bool(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, bool *out);
-/* A duration like 500ms, 90s, 30m, 24h, 7d, 2w or a combination (1h30m). */
+/* A duration like 500ms, 90s, 30m, 24h, 7d, 2w or a combination with the
+ * units from the largest down, each once (1h30m, 2d12h; not 30m1h). */
 int hq_yget_duration_ms(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out);
 /* A duration string outside YAML; returns 0 or HQ_EINVAL. */
 int hq_parse_duration_ms(const char *s, int64_t *out);
-/* Number parsing shared by YAML and JSON scalars: strict, whole string. */
+/* Number parsing shared by YAML and JSON scalars: strict, whole string,
+ * decimal only (no hex, no inf or nan). */
 bool hq_parse_int64(const char *s, int64_t *out);
 bool hq_parse_double(const char *s, double *out);
 
