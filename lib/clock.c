@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -59,7 +60,7 @@ int hq_clock_advance(hq_clock *c, int64_t ms)
 {
     if (!c->manual)
         return HQ_ESTATE;
-    if (ms < 0)
+    if (ms < 0 || ms > INT64_MAX - c->now_ms)
         return HQ_EINVAL;
     c->now_ms += ms;
     return 0;

@@ -116,7 +116,12 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
     }
     mdb_env_set_maxdbs(s->env, HQ_DB_COUNT + 4);
     mdb_env_set_maxreaders(s->env, 254);
-    if (!rdonly)
+    /* A new state starts with the requested map; an existing one keeps
+     * the size recorded in it (grown by earlier runs), raised below if
+     * more was asked for. */
+    char datafile[4096];
+    snprintf(datafile, sizeof datafile, "%s/data.mdb", dir);
+    if (!rdonly && stat(datafile, &st) != 0)
         mdb_env_set_mapsize(s->env, map_size ? map_size : (1ULL << 30));
     unsigned eflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0);
     rc = mdb_env_open(s->env, dir, eflags, 0640);
@@ -134,8 +139,9 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
         /* A map larger than asked for (grown by an earlier run) is kept. */
         MDB_envinfo info;
         mdb_env_info(s->env, &info);
-        if (map_size && info.me_mapsize < map_size)
-            mdb_env_set_mapsize(s->env, map_size);
+        uint64_t want = map_size ? map_size : (1ULL << 30);
+        if (info.me_mapsize < want)
+            mdb_env_set_mapsize(s->env, want);
     }
     MDB_txn *txn;
     rc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn);

@@ -158,7 +158,7 @@ static int cmd_clock_advance(hq_daemon *d, ctl_req *r)
     if (rc == HQ_ESTATE)
         reply_error(r, "the clock is real; start houqind with --clock manual");
     else if (rc)
-        reply_error(r, "ms must not be negative");
+        reply_error(r, "ms must be between 0 and the end of time");
     else if (hq_ingest_timers(d) != 0)
         reply_error(r, "timers could not be applied; see the log");
     else
