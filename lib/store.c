@@ -408,6 +408,59 @@ int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t
     return 0;
 }
 
+int hq_store_dedup_claim(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, hq_dedup *res,
+                         uint64_t *orig_seq, hq_err *err)
+{
+    unsigned char dkey[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
+    size_t dkl = dedup_key(ev, dkey);
+    unsigned char dval[8 + HQ_DIGEST_BYTES];
+    hq_be64_put(dval, seq);
+    crypto_generichash(dval + 8, HQ_DIGEST_BYTES, (const unsigned char *)ev->raw, ev->raw_len, NULL, 0);
+    MDB_val k = {dkl, dkey}, v = {sizeof dval, dval};
+    int rc = mdb_put(txn, s->dbi[HQ_DB_DEDUP], &k, &v, MDB_NOOVERWRITE);
+    if (rc == 0) {
+        *res = HQ_DEDUP_NEW;
+        return 0;
+    }
+    if (rc != MDB_KEYEXIST)
+        return hq_store_code(rc, err, "dedup");
+    /* v now holds the existing record. */
+    if (v.mv_size != 8 + HQ_DIGEST_BYTES)
+        return hq_err_set(err, HQ_ESTORE, "dedup record of unexpected size %zu", v.mv_size);
+    *orig_seq = hq_be64_get(v.mv_data);
+    *res = memcmp(dval + 8, (const unsigned char *)v.mv_data + 8, HQ_DIGEST_BYTES) == 0 ? HQ_DEDUP_SAME
+                                                                                        : HQ_DEDUP_CONFLICT;
+    return 0;
+}
+
+int hq_store_dedup_release(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_err *err)
+{
+    unsigned char dkey[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
+    size_t dkl = dedup_key(ev, dkey);
+    return hq_store_del(s, txn, HQ_DB_DEDUP, dkey, dkl, err);
+}
+
+int hq_store_event_put(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t seq,
+                       hq_err *err)
+{
+    uint64_t n;
+    int rc = hq_store_next_seq(s, txn, HQ_DB_EVENTS, &n, err);
+    if (rc)
+        return rc;
+    if (n != seq)
+        return hq_err_set(err, HQ_ESTORE, "event seq %llu is not the next (%llu)", (unsigned long long)seq,
+                          (unsigned long long)n);
+    unsigned char key[8];
+    hq_be64_put(key, n);
+    MDB_val k = {8, key}, v = {8 + ev->raw_len, NULL};
+    rc = mdb_put(txn, s->dbi[HQ_DB_EVENTS], &k, &v, MDB_RESERVE | MDB_APPEND);
+    if (rc)
+        return hq_store_code(rc, err, "events");
+    hq_be64_put(v.mv_data, (uint64_t)stored_ms);
+    memcpy((unsigned char *)v.mv_data + 8, ev->raw, ev->raw_len);
+    return 0;
+}
+
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,
                        size_t *len, hq_err *err)
 {

@@ -106,6 +106,17 @@ int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_dedup
 /* Appends the event to the log and records it in the dedup index. */
 int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t *seq,
                           hq_err *err);
+/* The fast path of ingest, one B-tree descent for dedup: records
+ * (source, id) -> seq unless it exists (MDB_NOOVERWRITE), reporting what
+ * exists as hq_store_dedup_check does.  With NEW, the caller must either
+ * store the event under seq (hq_store_event_put) or give the claim back
+ * (hq_store_dedup_release) in the same transaction. */
+int hq_store_dedup_claim(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, hq_dedup *res,
+                         uint64_t *orig_seq, hq_err *err);
+int hq_store_dedup_release(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_err *err);
+/* Appends the event under seq, which must be the next one (peeked). */
+int hq_store_event_put(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t seq,
+                       hq_err *err);
 /* Reads event seq: *frame is a view of the msgpack frame. */
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,
                        size_t *len, hq_err *err);

@@ -335,6 +335,15 @@ int hq_ydoc_load_buf(const char *name, const char *buf, size_t len, const hq_yli
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
     int rc = build(&b, &parser);
     yaml_parser_delete(&parser);
+    if (rc) {
+        /* A map still open holds a key whose value never came: its len
+         * (pairs) does not count it, so node_free() would not see it. */
+        for (unsigned i = 0; i < b.depth; i++) {
+            frame *f = &b.stack[i];
+            if (f->node->type == HQ_Y_MAP && f->nkids % 2 == 1)
+                node_free(f->node->kids[f->nkids - 1]);
+        }
+    }
     free(b.stack);
     if (rc) {
         node_free(b.root);

@@ -163,8 +163,10 @@ static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_effects *fx,
         if (!it->decoded)
             continue;
         hq_dedup dd;
-        uint64_t seq = 0;
-        int rc = hq_store_dedup_check(d->store, txn, &it->ev, &dd, &seq, err);
+        uint64_t seq = 0, next;
+        int rc = hq_store_peek_seq(d->store, txn, HQ_DB_EVENTS, &next, err);
+        if (rc == 0)
+            rc = hq_store_dedup_claim(d->store, txn, &it->ev, next, &dd, &seq, err);
         if (rc)
             return rc;
         if (dd == HQ_DEDUP_SAME) {
@@ -179,22 +181,23 @@ static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_effects *fx,
                      (unsigned long long)seq);
             continue;
         }
-        uint64_t next;
-        if ((rc = hq_store_peek_seq(d->store, txn, HQ_DB_EVENTS, &next, err)))
-            return rc;
         hq_err eerr = {0};
         rc = hq_engine_event(d->engine, d->store, txn, &it->ev, next, now_ms, fx, &eerr);
         if (rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL) {
-            /* A lifecycle event that does not fit: nothing was written. */
+            /* A lifecycle event that does not fit: the engine wrote
+             * nothing; give the id back so that a corrected retry works. */
             it->status = R_REJECTED;
             snprintf(it->error, sizeof it->error, "%s", eerr.msg);
+            if ((rc = hq_store_dedup_release(d->store, txn, &it->ev, err)))
+                return rc;
             continue;
         }
         if (rc) {
             *err = eerr;
             return rc;
         }
-        rc = hq_store_event_append(d->store, txn, &it->ev, now_ms, &seq, err);
+        seq = next;
+        rc = hq_store_event_put(d->store, txn, &it->ev, now_ms, seq, err);
         if (rc)
             return rc;
         it->status = R_STORED;
