@@ -441,10 +441,27 @@ static int match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, c
 
 /* ---- rule state (counting windows, sustained conditions) ---- */
 
+/* kind 0x00 rule 0x00 key (kind 0: no kind byte), without printf: this
+ * runs for every event a sustained or counting rule sees. */
+static size_t compose_key(char *buf, size_t size, char kind, const char *rule, const char *key)
+{
+    size_t rl = strlen(rule), kl = strlen(key), n = 0;
+    if ((kind ? 2 : 0) + rl + 1 + kl > size)
+        kl = size > (kind ? 2 : 0) + rl + 1 ? size - (kind ? 2 : 0) - rl - 1 : 0;
+    if (kind) {
+        buf[n++] = kind;
+        buf[n++] = 0;
+    }
+    memcpy(buf + n, rule, rl);
+    n += rl;
+    buf[n++] = 0;
+    memcpy(buf + n, key, kl);
+    return n + kl;
+}
+
 static size_t state_key(char *buf, size_t size, char kind, const char *rule, const char *key)
 {
-    int n = snprintf(buf, size, "%c%c%s%c%s", kind, 0, rule, 0, key);
-    return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+    return compose_key(buf, size, kind, rule, key);
 }
 
 /* Counting: keeps the ts of the last count_n matches. */

@@ -506,8 +506,13 @@ int hq_issue_number_new(hq_store *s, MDB_txn *txn, int year, char *out, size_t s
 
 static size_t group_key(char *buf, size_t size, const char *rule, const char *key)
 {
-    int n = snprintf(buf, size, "%s%c%s", rule, 0, key);
-    return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+    size_t rl = strlen(rule), kl = strlen(key);
+    if (rl + 1 + kl > size)
+        kl = size > rl + 1 ? size - rl - 1 : 0;
+    memcpy(buf, rule, rl);
+    buf[rl] = 0;
+    memcpy(buf + rl + 1, key, kl);
+    return rl + 1 + kl;
 }
 
 int hq_group_get(hq_store *s, MDB_txn *txn, const char *rule, const char *key, hq_group *g, hq_err *err)

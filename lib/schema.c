@@ -122,6 +122,7 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
 {
     size_t before = d->count;
     f->name = strdup(name);
+    f->name_len = strlen(name);
     if (n->type != HQ_Y_MAP) {
         hq_ydiag(d, doc, n, "field \"%s\": expected a mapping with at least \"type\"", name);
         return HQ_EINVAL;
@@ -274,6 +275,7 @@ static hq_schema *load_one(const char *path, hq_diags *d)
     s->file = strdup(path);
     s->data.type = HQ_F_MAP;
     s->data.name = strdup("data");
+    s->data.name_len = 4;
     const hq_ynode *root = doc->root;
     if (!root || root->type != HQ_Y_MAP) {
         hq_ydiag(d, doc, root, "a schema is a mapping with \"type\" and \"fields\"");
@@ -395,6 +397,20 @@ static const char *obj_kind(const msgpack_object *o)
     }
 }
 
+/* Appends ".name" to path (length plen, capacity pcap), truncating;
+ * returns the new length.  The hot path of validation: no printf. */
+static size_t path_append(char *path, size_t plen, size_t pcap, const char *name, size_t n)
+{
+    if (plen + 1 + n >= pcap)
+        n = plen + 1 < pcap ? pcap - plen - 2 : 0;
+    if (plen + 1 >= pcap)
+        return plen;
+    path[plen] = '.';
+    memcpy(path + plen + 1, name, n);
+    path[plen + 1 + n] = '\0';
+    return plen + 1 + n;
+}
+
 /* path is the dotted path so far, built in a caller buffer. */
 static int validate(const hq_field *f, const msgpack_object *o, char *path, size_t plen, size_t pcap,
                     hq_err *err);
@@ -406,11 +422,8 @@ static int validate_map(const hq_field *f, const msgpack_object *o, char *path, 
         return hq_err_set(err, HQ_EINVAL, "%s: expected a map, got %s", path, obj_kind(o));
     for (size_t i = 0; i < f->nfields; i++) {
         const hq_field *sub = &f->fields[i];
-        const msgpack_object *v = hq_mp_map_get(o, sub->name);
-        int n = snprintf(path + plen, pcap - plen, ".%s", sub->name);
-        size_t nlen = plen + (n > 0 ? (size_t)n : 0);
-        if (nlen >= pcap)
-            nlen = pcap - 1;
+        const msgpack_object *v = hq_mp_map_getn(o, sub->name, sub->name_len);
+        size_t nlen = path_append(path, plen, pcap, sub->name, strlen(sub->name));
         if (!v || (v->type == MSGPACK_OBJECT_NIL && sub->optional)) {
             if (!sub->optional) {
                 int rc = hq_err_set(err, HQ_EINVAL, "%s: missing required field", path);
@@ -430,7 +443,7 @@ static int validate_map(const hq_field *f, const msgpack_object *o, char *path, 
         const msgpack_object_str *k = &o->via.map.ptr[i].key.via.str;
         bool known = false;
         for (size_t j = 0; j < f->nfields && !known; j++)
-            known = strlen(f->fields[j].name) == k->size && memcmp(f->fields[j].name, k->ptr, k->size) == 0;
+            known = f->fields[j].name_len == k->size && memcmp(f->fields[j].name, k->ptr, k->size) == 0;
         if (!known) {
             size_t kl = hq_utf8_prefix(k->ptr, k->size, 64);
             return hq_err_set(err, HQ_EINVAL, "%s.%.*s%s: unknown field", path, (int)kl, k->ptr,
@@ -516,10 +529,19 @@ static int validate(const hq_field *f, const msgpack_object *o, char *path, size
         if (f->max_items && o->via.array.size > f->max_items)
             return hq_err_set(err, HQ_EINVAL, "%s: more than %zu items", path, f->max_items);
         for (uint32_t i = 0; i < o->via.array.size; i++) {
-            int n = snprintf(path + plen, pcap - plen, ".%u", i);
-            size_t nlen = plen + (n > 0 ? (size_t)n : 0);
-            if (nlen >= pcap)
-                nlen = pcap - 1;
+            char idx[16];
+            size_t il = 0;
+            uint32_t q = i;
+            do {
+                idx[il++] = (char)('0' + q % 10);
+                q /= 10;
+            } while (q);
+            for (size_t a = 0, b = il - 1; a < b; a++, b--) {
+                char t = idx[a];
+                idx[a] = idx[b];
+                idx[b] = t;
+            }
+            size_t nlen = path_append(path, plen, pcap, idx, il);
             int rc = validate(f->items, &o->via.array.ptr[i], path, nlen, pcap, err);
             path[plen] = '\0';
             if (rc)

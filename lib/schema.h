@@ -48,6 +48,7 @@ struct hq_field {
     size_t nfields;
     hq_field *items;              /* array: the item's spec */
     char *unit;                   /* documentation only */
+    size_t name_len;              /* strlen(name), for the validator's hot path */
 };
 
 typedef struct hq_schema {

@@ -50,7 +50,15 @@ int hq_store_code(int rc, hq_err *err, const char *what)
 {
     switch (rc) {
     case MDB_SUCCESS: return 0;
-    case MDB_NOTFOUND: return hq_err_set(err, HQ_ENOTFOUND, "%s: not found", what);
+    case MDB_NOTFOUND:
+        /* Common and expected on hot paths (rule state lookups): no printf. */
+        if (err) {
+            err->code = HQ_ENOTFOUND;
+            err->line = err->column = 0;
+            err->file[0] = '\0';
+            memcpy(err->msg, "not found", 10);
+        }
+        return HQ_ENOTFOUND;
     case MDB_MAP_FULL: return hq_err_set(err, HQ_EFULL, "%s: storage map full", what);
     case MDB_PANIC: return hq_err_set(err, HQ_EPANIC, "%s: lmdb panic: %s", what, mdb_strerror(rc));
     case ENOSPC: return hq_err_set(err, HQ_EFULL, "%s: no space left on device", what);

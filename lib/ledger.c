@@ -1,0 +1,284 @@
+#include "ledger.h"
+
+#include "clock.h"
+#include "json.h"
+#include "mp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool hq_tl_is(const hq_tl_entry *e, const char *word)
+{
+    size_t n = strlen(word);
+    return e->what && strncmp(e->what, word, n) == 0 && e->what[n] == ':';
+}
+
+int64_t hq_tl_first(const hq_issue *is, const char *word)
+{
+    for (size_t i = 0; i < is->ntimeline; i++)
+        if (hq_tl_is(&is->timeline[i], word))
+            return is->timeline[i].ts_ms;
+    return 0;
+}
+
+int64_t hq_tl_last(const hq_issue *is, const char *word)
+{
+    for (size_t i = is->ntimeline; i > 0; i--)
+        if (hq_tl_is(&is->timeline[i - 1], word))
+            return is->timeline[i - 1].ts_ms;
+    return 0;
+}
+
+const char *hq_tl_text(const hq_tl_entry *e)
+{
+    const char *w = e->what ? e->what : "";
+    const char *c = strchr(w, ':');
+    if (!c)
+        return w;
+    for (const char *p = w; p < c; p++)
+        if (!((*p >= 'a' && *p <= 'z') || *p == '-'))
+            return w;
+    return c[1] == ' ' ? c + 2 : c + 1;
+}
+
+const char *hq_domain_label(const char *d)
+{
+    static const char *const map[][2] = {
+        {"catering", "餐饮"},       {"dormitory", "宿舍"},     {"property", "物业"},
+        {"energy", "能源"},         {"transport", "车辆运输"}, {"procurement", "采购"},
+        {"maintenance", "维修"},    {"decisions", "决策督办"}, {"general", "综合"},
+    };
+    if (!d)
+        return "";
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strcmp(map[i][0], d) == 0)
+            return map[i][1];
+    return d;
+}
+
+const char *hq_severity_label(hq_severity s)
+{
+    static const char *const l[] = {"轻微", "一般", "严重", "重大"};
+    return (unsigned)s < 4 ? l[s] : "?";
+}
+
+const char *hq_state_label(hq_issue_state s)
+{
+    static const char *const l[HQ_IS_COUNT] = {"已开立", "已签收", "已反馈待复查", "重新整改", "已办结"};
+    return (unsigned)s < HQ_IS_COUNT ? l[s] : "?";
+}
+
+void hq_csv_field(hq_buf *b, const char *s)
+{
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    bool quote = n && (s[0] == ' ' || s[n - 1] == ' ');
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!quote) {
+        hq_buf_append(b, s, n);
+        return;
+    }
+    hq_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            hq_buf_putc(b, '"');
+        hq_buf_putc(b, s[i]);
+    }
+    hq_buf_putc(b, '"');
+}
+
+static const char *const csv_cols[] = {
+    "编号",       "开立时间",   "领域",     "类别",     "严重程度",   "承办单位编号", "承办单位",
+    "地点编号",   "地点",       "标题",     "问题描述", "整改要求",   "状态",         "整改期限",
+    "签收时间",   "整改反馈时间", "办结时间", "是否逾期", "升级级别",   "问责",         "发生次数",
+    "复查未通过次数", "复发自", "违约金合计(元)", "办结原因", "投诉人联系方式", "处理过程", "规则",
+};
+
+void hq_ledger_csv_begin(hq_buf *b)
+{
+    hq_buf_puts(b, "\xEF\xBB\xBF");
+    for (size_t i = 0; i < sizeof csv_cols / sizeof *csv_cols; i++) {
+        if (i)
+            hq_buf_putc(b, ',');
+        hq_csv_field(b, csv_cols[i]);
+    }
+    hq_buf_puts(b, "\r\n");
+}
+
+static void fmt_time(int64_t ms, char *buf, size_t size)
+{
+    if (ms)
+        hq_local_fmt(ms, buf, size);
+    else
+        buf[0] = '\0';
+}
+
+static const char *pii_value(const hq_issue *is, bool include_pii)
+{
+    if (!is->complaint_contact || !*is->complaint_contact)
+        return NULL;
+    return include_pii ? is->complaint_contact : "(redacted)";
+}
+
+/* "time actor what" per entry, joined by LF. */
+static void timeline_summary(hq_buf *b, const hq_issue *is)
+{
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        const hq_tl_entry *e = &is->timeline[i];
+        char t[32];
+        hq_local_fmt(e->ts_ms, t, sizeof t);
+        const char *w = e->what ? e->what : "";
+        size_t wl = hq_utf8_prefix(w, strlen(w), HQ_LEDGER_WHAT_MAX);
+        hq_buf_printf(b, "%s%s %s %.*s%s", i ? "\n" : "", t, e->actor ? e->actor : "", (int)wl, w,
+                      wl < strlen(w) ? "…" : "");
+    }
+}
+
+void hq_ledger_csv_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *names, bool include_pii)
+{
+    char t[8][32];
+    fmt_time(is->opened_ms, t[0], sizeof t[0]);
+    fmt_time(is->deadline_ms, t[1], sizeof t[1]);
+    fmt_time(hq_tl_first(is, "acknowledged"), t[2], sizeof t[2]);
+    fmt_time(hq_tl_last(is, "rectified"), t[3], sizeof t[3]);
+    fmt_time(is->closed_ms, t[4], sizeof t[4]);
+    char level[16], occ[16], failed[16], pen[32];
+    snprintf(level, sizeof level, "%d", is->level);
+    snprintf(occ, sizeof occ, "%d", is->occurrences);
+    snprintf(failed, sizeof failed, "%d", is->failed_rechecks);
+    int64_t p = hq_issue_penalty_total(is);
+    snprintf(pen, sizeof pen, "%lld.%02lld", (long long)(p / 100), (long long)(p % 100));
+    hq_buf tl;
+    hq_buf_init(&tl);
+    timeline_summary(&tl, is);
+    const char *fields[] = {
+        is->number,
+        t[0],
+        hq_domain_label(is->domain),
+        is->category,
+        hq_severity_label(is->severity),
+        is->contractor,
+        names && names->contractor ? names->contractor : is->contractor,
+        is->site,
+        names && names->site ? names->site : is->site,
+        is->title,
+        is->description,
+        is->requirement,
+        hq_state_label(is->state),
+        t[1],
+        t[2],
+        t[3],
+        t[4],
+        is->overdue ? "是" : "否",
+        level,
+        is->accountability ? "是" : "否",
+        occ,
+        failed,
+        is->recurrence_of,
+        pen,
+        is->close_reason,
+        pii_value(is, include_pii),
+        tl.data,
+        is->rule,
+    };
+    _Static_assert(sizeof fields / sizeof *fields == sizeof csv_cols / sizeof *csv_cols, "one field per column");
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        if (i)
+            hq_buf_putc(b, ',');
+        hq_csv_field(b, fields[i]);
+    }
+    hq_buf_puts(b, "\r\n");
+    hq_buf_fini(&tl);
+}
+
+static void jkey(hq_buf *b, const char *k, bool first)
+{
+    if (!first)
+        hq_buf_putc(b, ',');
+    hq_json_cstr(b, k);
+    hq_buf_putc(b, ':');
+}
+
+static void jstr(hq_buf *b, const char *k, const char *v)
+{
+    jkey(b, k, false);
+    if (v)
+        hq_json_cstr(b, v);
+    else
+        hq_buf_puts(b, "null");
+}
+
+static void jms(hq_buf *b, const char *k, int64_t v)
+{
+    jkey(b, k, false);
+    if (v)
+        hq_buf_printf(b, "%lld", (long long)v);
+    else
+        hq_buf_puts(b, "null");
+}
+
+static void jint(hq_buf *b, const char *k, int64_t v)
+{
+    jkey(b, k, false);
+    hq_buf_printf(b, "%lld", (long long)v);
+}
+
+static void jbool(hq_buf *b, const char *k, bool v)
+{
+    jkey(b, k, false);
+    hq_buf_puts(b, v ? "true" : "false");
+}
+
+void hq_ledger_json_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *names, bool include_pii)
+{
+    hq_buf_putc(b, '{');
+    jkey(b, "number", true);
+    hq_json_cstr(b, is->number);
+    jms(b, "opened_ms", is->opened_ms);
+    jstr(b, "domain", is->domain);
+    jstr(b, "category", is->category);
+    jstr(b, "severity", hq_severity_name(is->severity));
+    jstr(b, "contractor", is->contractor);
+    jstr(b, "contractor_name", names && names->contractor ? names->contractor : is->contractor);
+    jstr(b, "site", is->site);
+    jstr(b, "site_name", names && names->site ? names->site : is->site);
+    jstr(b, "title", is->title);
+    jstr(b, "description", is->description);
+    jstr(b, "requirement", is->requirement);
+    jstr(b, "state", hq_issue_state_name(is->state));
+    jms(b, "deadline_ms", is->deadline_ms);
+    jms(b, "acknowledged_ms", hq_tl_first(is, "acknowledged"));
+    jms(b, "rectified_ms", hq_tl_last(is, "rectified"));
+    jms(b, "closed_ms", is->closed_ms);
+    jbool(b, "overdue", is->overdue);
+    jint(b, "level", is->level);
+    jbool(b, "accountability", is->accountability);
+    jint(b, "occurrences", is->occurrences);
+    jint(b, "failed_rechecks", is->failed_rechecks);
+    jstr(b, "recurrence_of", is->recurrence_of);
+    jint(b, "penalty_total_cents", hq_issue_penalty_total(is));
+    jstr(b, "close_reason", is->close_reason);
+    jstr(b, "complaint_contact", pii_value(is, include_pii));
+    jkey(b, "timeline", false);
+    hq_buf_putc(b, '[');
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        const hq_tl_entry *e = &is->timeline[i];
+        const char *w = e->what ? e->what : "";
+        const char *colon = strchr(w, ':');
+        char word[32] = "";
+        if (colon && (size_t)(colon - w) < sizeof word)
+            snprintf(word, sizeof word, "%.*s", (int)(colon - w), w);
+        hq_buf_puts(b, i ? ",{" : "{");
+        jkey(b, "ts_ms", true);
+        hq_buf_printf(b, "%lld", (long long)e->ts_ms);
+        jstr(b, "event", word);
+        jstr(b, "actor", e->actor);
+        hq_buf_putc(b, '}');
+    }
+    hq_buf_putc(b, ']');
+    jstr(b, "rule", is->rule);
+    jstr(b, "key", is->key);
+    hq_buf_putc(b, '}');
+}
