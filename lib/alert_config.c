@@ -659,7 +659,7 @@ static void load_digest(loader *L, const hq_ynode *m, hq_alert_policies *p)
             hq_ydiag(L->d, L->doc, x, "roles: expected a list like [office_director, section_head]");
         for (size_t i = 0; x->type == HQ_Y_SEQ && i < x->len; i++) {
             const char *s;
-            hq_role r;
+            hq_role r = HQ_ROLE_COUNT;
             if (hq_yget_str(L->d, L->doc, x->kids[i], &s) != 0)
                 continue;
             if (hq_role_parse(s, &r) != 0 || r == HQ_ROLE_COMPLAINANT)

@@ -1,5 +1,7 @@
 #include "evaluation.h"
 
+#include "clock.h"
+
 #include "json.h"
 #include "ledger.h"
 #include "ytree.h"
@@ -420,6 +422,7 @@ struct hq_eval {
     size_t ndomains;
     int *counts;               /* ndomains x nbuckets */
     bool finished;
+    size_t ranked;
 };
 
 hq_eval *hq_eval_new(const hq_eval_scheme *s, const hq_period *p, const char *period_name, int64_t as_of_ms)
@@ -529,6 +532,11 @@ static int64_t clip_days(const hq_eval *e, int64_t a, int64_t b)
     return (b - a + DAY_MS - 1) / DAY_MS;
 }
 
+static bool in_period(const hq_eval *e, int64_t ts)
+{
+    return ts >= e->p.from_ms && ts < e->p.to_ms && ts <= e->as_of;
+}
+
 /* Closed without any rectification feedback before the closing. */
 static bool dismissed(const hq_issue *is)
 {
@@ -543,9 +551,7 @@ static bool dismissed(const hq_issue *is)
 
 void hq_eval_add(hq_eval *e, const hq_issue *is)
 {
-    const int64_t from = e->p.from_ms, to = e->p.to_ms;
-    const int64_t end = to < e->as_of ? to : e->as_of;
-    bool opened_in = is->opened_ms >= from && is->opened_ms < to && is->opened_ms <= e->as_of;
+    bool opened_in = in_period(e, is->opened_ms);
     if (opened_in)
         count_domain(e, is->domain, is->opened_ms);
     if (!is->contractor || !*is->contractor)
@@ -554,7 +560,7 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
     bool dis = dismissed(is);
     int64_t pen = 0;
     for (size_t i = 0; i < is->npenalties; i++)
-        if (is->penalties[i].ts_ms >= from && is->penalties[i].ts_ms < end + (end == e->as_of ? 1 : 0))
+        if (in_period(e, is->penalties[i].ts_ms))
             pen += is->penalties[i].amount_cents;
     if (pen) {
         rx = row_for(e, is->contractor);
@@ -601,7 +607,7 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
     int64_t span_from = 0;
     for (size_t i = 0; i < is->ntimeline; i++) {
         const hq_tl_entry *t = &is->timeline[i];
-        bool in = t->ts_ms >= from && t->ts_ms < to && t->ts_ms <= e->as_of;
+        bool in = in_period(e, t->ts_ms);
         if (in && hq_tl_is(t, "reopened"))
             add.failed_rechecks++;
         if (in && hq_tl_is(t, "recurrence"))
@@ -691,9 +697,183 @@ void hq_eval_finish(hq_eval *e)
     qsort(e->out, n, sizeof *e->out, cmp_rank);
     for (size_t i = 0; i < n; i++)
         e->out[i].rank = i && e->out[i].score_cp == e->out[i - 1].score_cp ? e->out[i - 1].rank : (int)i + 1;
-    e->nrows = e->nrows; /* rows stay owned by e->rows; out holds views */
-    e->out = realloc(e->out, (n ? n : 1) * sizeof *e->out);
-    /* remember how many ranked rows there are */
-    e->bucket_label = e->bucket_label;
-    e->ranked = n;
+    e->ranked = n; /* out holds views of the strings owned by rows */
+}
+
+size_t hq_eval_rows(const hq_eval *e, const hq_eval_row **rows)
+{
+    *rows = e->out;
+    return e->ranked;
+}
+
+const hq_period *hq_eval_get_period(const hq_eval *e)
+{
+    return &e->p;
+}
+
+const char *hq_eval_period_name(const hq_eval *e)
+{
+    return e->period_name;
+}
+
+const hq_eval_scheme *hq_eval_get_scheme(const hq_eval *e)
+{
+    return e->s;
+}
+
+int64_t hq_eval_as_of(const hq_eval *e)
+{
+    return e->as_of;
+}
+
+size_t hq_eval_buckets(const hq_eval *e)
+{
+    return e->nbuckets;
+}
+
+const char *hq_eval_bucket_label(const hq_eval *e, size_t b)
+{
+    return b < e->nbuckets ? e->bucket_label[b] : "";
+}
+
+size_t hq_eval_domains(const hq_eval *e)
+{
+    return e->ndomains;
+}
+
+const char *hq_eval_domain(const hq_eval *e, size_t d)
+{
+    return d < e->ndomains ? e->domains[d] : "";
+}
+
+int hq_eval_count(const hq_eval *e, size_t d, size_t b)
+{
+    return d < e->ndomains && b < e->nbuckets ? e->counts[d * e->nbuckets + b] : 0;
+}
+
+void hq_eval_points(int64_t cp, char *buf, size_t size)
+{
+    const char *sign = cp < 0 ? "-" : "";
+    if (cp < 0)
+        cp = -cp;
+    snprintf(buf, size, "%s%lld.%02lld", sign, (long long)(cp / 100), (long long)(cp % 100));
+}
+
+/* "85.7%" of on_time/due, or "" when nothing was due. */
+static void rate_str(const hq_eval_row *r, char *buf, size_t size)
+{
+    if (!r->due)
+        buf[0] = '\0';
+    else
+        snprintf(buf, size, "%.1f%%", 100.0 * r->on_time / r->due);
+}
+
+void hq_eval_to_csv(const hq_eval *e, hq_buf *b)
+{
+    static const char *const head[] = {"排名", "承办单位编号", "承办单位", "得分", "等级", "一票否决", "问题数",
+                                       "轻微", "一般", "严重", "重大", "逾期天数", "复查未通过", "复发",
+                                       "有效投诉", "自查缺失", "问责", "未确认(已撤销)"};
+    hq_buf_puts(b, "\xEF\xBB\xBF");
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++) {
+        if (i)
+            hq_buf_putc(b, ',');
+        hq_csv_field(b, head[i]);
+    }
+    for (int k = 0; k < HQ_EVAL_D_COUNT; k++) {
+        hq_buf_putc(b, ',');
+        hq_csv_field(b, dlabels[k]);
+    }
+    hq_buf_puts(b, ",扣分合计,应按期整改数,按期整改数,按期整改率,违约金合计(元),考评期间\r\n");
+    const hq_eval_row *rows;
+    size_t n = hq_eval_rows(e, &rows);
+    for (size_t i = 0; i < n; i++) {
+        const hq_eval_row *r = &rows[i];
+        char score[32], rate[16];
+        hq_eval_points(r->score_cp, score, sizeof score);
+        rate_str(r, rate, sizeof rate);
+        hq_buf_printf(b, "%d,", r->rank);
+        hq_csv_field(b, r->contractor);
+        hq_buf_putc(b, ',');
+        hq_csv_field(b, r->name ? r->name : r->contractor);
+        hq_buf_printf(b, ",%s,", score);
+        hq_csv_field(b, r->grade);
+        hq_buf_printf(b, ",%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", r->vetoes ? "是" : "否", r->issues,
+                      r->by_severity[0], r->by_severity[1], r->by_severity[2], r->by_severity[3], r->overdue_days,
+                      r->failed_rechecks, r->recurrences, r->complaints, r->missed_inspections, r->accountability,
+                      r->dismissed);
+        for (int k = 0; k < HQ_EVAL_D_COUNT; k++) {
+            char p[32];
+            hq_eval_points(r->deduct_cp[k], p, sizeof p);
+            hq_buf_printf(b, ",%s", p);
+        }
+        char total[32];
+        hq_eval_points(r->deductions_cp, total, sizeof total);
+        hq_buf_printf(b, ",%s,%d,%d,%s,%lld.%02lld,", total, r->due, r->on_time, rate,
+                      (long long)(r->penalties_cents / 100), (long long)(r->penalties_cents % 100));
+        hq_csv_field(b, e->period_name);
+        hq_buf_puts(b, "\r\n");
+    }
+}
+
+void hq_eval_to_json(const hq_eval *e, hq_buf *b)
+{
+    const hq_eval_scheme *s = e->s;
+    char from[16], to[16], pts[32];
+    hq_local_date(e->p.from_ms, from, sizeof from);
+    hq_local_date(e->p.to_ms - 1, to, sizeof to);
+    hq_buf_puts(b, "{\"scheme\":");
+    hq_json_cstr(b, s->name);
+    hq_buf_puts(b, ",\"period\":{\"id\":");
+    hq_json_cstr(b, e->p.id);
+    hq_buf_puts(b, ",\"name\":");
+    hq_json_cstr(b, e->period_name);
+    hq_buf_printf(b, ",\"from\":\"%s\",\"to\":\"%s\",\"from_ms\":%lld,\"to_ms\":%lld,\"as_of_ms\":%lld}", from, to,
+                  (long long)e->p.from_ms, (long long)e->p.to_ms, (long long)e->as_of);
+    hq_eval_points(s->base_cp, pts, sizeof pts);
+    hq_buf_printf(b, ",\"base\":%s,\"contractors\":[", pts);
+    const hq_eval_row *rows;
+    size_t n = hq_eval_rows(e, &rows);
+    for (size_t i = 0; i < n; i++) {
+        const hq_eval_row *r = &rows[i];
+        hq_eval_points(r->score_cp, pts, sizeof pts);
+        hq_buf_printf(b, "%s{\"rank\":%d,\"contractor\":", i ? "," : "", r->rank);
+        hq_json_cstr(b, r->contractor);
+        hq_buf_puts(b, ",\"name\":");
+        hq_json_cstr(b, r->name ? r->name : r->contractor);
+        hq_buf_printf(b, ",\"score\":%s,\"grade\":", pts);
+        hq_json_cstr(b, r->grade);
+        hq_buf_printf(b,
+                      ",\"veto\":%s,\"counts\":{\"issues\":%d,\"low\":%d,\"medium\":%d,\"high\":%d,\"critical\":%d,"
+                      "\"overdue_days\":%d,\"failed_rechecks\":%d,\"recurrences\":%d,\"confirmed_complaints\":%d,"
+                      "\"missed_inspections\":%d,\"accountability\":%d,\"vetoes\":%d,\"dismissed\":%d}",
+                      r->vetoes ? "true" : "false", r->issues, r->by_severity[0], r->by_severity[1],
+                      r->by_severity[2], r->by_severity[3], r->overdue_days, r->failed_rechecks, r->recurrences,
+                      r->complaints, r->missed_inspections, r->accountability, r->vetoes, r->dismissed);
+        hq_buf_puts(b, ",\"deductions\":{");
+        for (int k = 0; k < HQ_EVAL_D_COUNT; k++) {
+            hq_eval_points(r->deduct_cp[k], pts, sizeof pts);
+            hq_buf_printf(b, "%s\"%s\":%s", k ? "," : "", dnames[k], pts);
+        }
+        hq_eval_points(r->deductions_cp, pts, sizeof pts);
+        hq_buf_printf(b, ",\"total\":%s}", pts);
+        hq_buf_printf(b, ",\"on_time\":{\"due\":%d,\"on_time\":%d,\"rate\":", r->due, r->on_time);
+        if (r->due)
+            hq_buf_printf(b, "%.4f}", (double)r->on_time / r->due);
+        else
+            hq_buf_puts(b, "null}");
+        hq_buf_printf(b, ",\"penalties_cents\":%lld}", (long long)r->penalties_cents);
+    }
+    hq_buf_puts(b, "],\"series\":{\"buckets\":[");
+    for (size_t i = 0; i < e->nbuckets; i++)
+        hq_buf_printf(b, "%s\"%s\"", i ? "," : "", e->bucket_label[i]);
+    hq_buf_puts(b, "],\"domains\":{");
+    for (size_t d = 0; d < e->ndomains; d++) {
+        hq_buf_puts(b, d ? "," : "");
+        hq_json_cstr(b, e->domains[d]);
+        hq_buf_puts(b, ":[");
+        for (size_t i = 0; i < e->nbuckets; i++)
+            hq_buf_printf(b, "%s%d", i ? "," : "", e->counts[d * e->nbuckets + i]);
+        hq_buf_putc(b, ']');
+    }
+    hq_buf_puts(b, "}}}");
 }

@@ -56,7 +56,11 @@ int hq_store_code(int rc, hq_err *err, const char *what)
             err->code = HQ_ENOTFOUND;
             err->line = err->column = 0;
             err->file[0] = '\0';
-            memcpy(err->msg, "not found", 10);
+            size_t wl = strlen(what);
+            if (wl > sizeof err->msg - 12)
+                wl = sizeof err->msg - 12;
+            memcpy(err->msg, what, wl);
+            memcpy(err->msg + wl, ": not found", 12);
         }
         return HQ_ENOTFOUND;
     case MDB_MAP_FULL: return hq_err_set(err, HQ_EFULL, "%s: storage map full", what);

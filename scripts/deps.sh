@@ -4,7 +4,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libzmq3-dev liblmdb-dev libmsgpack-dev libyaml-dev libsodium-dev
       libcmocka-dev libcurl4-openssl-dev libsystemd-dev lmdb-utils
-      python3 python3-zmq python3-msgpack python3-lmdb python3-aiosmtpd)
+      python3 python3-zmq python3-msgpack python3-lmdb python3-aiosmtpd
+      chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
