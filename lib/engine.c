@@ -71,6 +71,8 @@ typedef struct rctx {
     const char *site;
     const char *contractor;
     int64_t deadline_ms;
+    const char *unit;      /* absence rules: the unit whose event is missing */
+    int64_t slot_ms;       /* absence rules: the missed deadline */
 } rctx;
 
 static bool resolve(void *ctx, const char *path, hq_buf *out)
@@ -83,6 +85,17 @@ static bool resolve(void *ctx, const char *path, hq_buf *out)
     }
     if (!strcmp(path, "rule")) {
         hq_buf_puts(out, c->rule->id);
+        return true;
+    }
+    if (!strcmp(path, "unit.id") || !strcmp(path, "unit.name")) {
+        const char *u = c->unit ? c->unit : "";
+        hq_buf_puts(out, path[5] == 'n' && c->unit ? hq_rules_unit_name(c->e->rules, u) : u);
+        return true;
+    }
+    if (!strcmp(path, "slot")) {
+        char t[32];
+        hq_local_fmt(c->slot_ms, t, sizeof t);
+        hq_buf_puts(out, t);
         return true;
     }
     if (!strcmp(path, "office")) {
@@ -313,8 +326,19 @@ static int escalate_to(hq_store *s, MDB_txn *txn, hq_issue *is, int level, int64
 
 /* ---- opening ---- */
 
+static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
+                          const hq_event *ev, const char *unit, int64_t slot_ms, uint64_t seq, int64_t now_ms,
+                          hq_group *g, hq_effects *fx, hq_err *err);
+
 static int open_issue(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
                       const hq_event *ev, uint64_t seq, int64_t now_ms, hq_group *g, hq_effects *fx, hq_err *err)
+{
+    return open_issue_for(e, s, txn, rule, key, ev, NULL, 0, seq, now_ms, g, fx, err);
+}
+
+static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
+                          const hq_event *ev, const char *unit, int64_t slot_ms, uint64_t seq, int64_t now_ms,
+                          hq_group *g, hq_effects *fx, hq_err *err)
 {
     hq_issue is;
     memset(&is, 0, sizeof is);
@@ -324,9 +348,14 @@ static int open_issue(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *ru
     int rc = hq_issue_number_new(s, txn, tm.tm_year + 1900, is.number, sizeof is.number, err);
     if (rc)
         return rc;
-    rctx c = {.e = e, .rule = rule, .ev = ev, .key = key};
-    /* Site: the rule's template, else data.site, else the sensor's site. */
+    rctx c = {.e = e, .rule = rule, .ev = ev, .key = key, .unit = unit, .slot_ms = slot_ms};
+    /* Site: the rule's template, else data.site, else the sensor's site,
+     * else the unit when it is a site. */
     char *site = rule->site ? render(rule->site, &c) : NULL;
+    if ((!site || !*site) && unit && hq_rules_site(e->rules, unit)) {
+        free(site);
+        site = strdup(unit);
+    }
     if ((!site || !*site) && ev) {
         free(site);
         site = mp_str(ev->data, "site");
@@ -348,7 +377,9 @@ static int open_issue(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *ru
     if (!contractor || !*contractor) {
         free(contractor);
         const hq_site *st = hq_rules_site(e->rules, is.site);
-        contractor = st && st->contractor ? strdup(st->contractor) : strdup("");
+        contractor = st && st->contractor ? strdup(st->contractor)
+                     : unit && hq_rules_contractor(e->rules, unit) ? strdup(unit)
+                                                                    : strdup("");
     }
     is.contractor = contractor;
     c.contractor = is.contractor;
@@ -375,8 +406,15 @@ static int open_issue(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *ru
     hq_issue_copy_plan(&is, rule, terms);
     if (is.recheck_after_ms <= 0)
         is.recheck_after_ms = DAY_MS; /* a rectification is always rechecked */
-    hq_issue_note(&is, now_ms, "system", seq, "opened: 规则 %s 开立整改通知（事件 %llu）", rule->id,
-                  (unsigned long long)seq);
+    if (unit) {
+        char t[32];
+        hq_local_fmt(slot_ms, t, sizeof t);
+        hq_issue_note(&is, now_ms, "system", 0, "opened: 规则 %s：%s 应于 %s 前提交的记录未收到", rule->id,
+                      hq_rules_unit_name(e->rules, unit), t);
+    } else {
+        hq_issue_note(&is, now_ms, "system", seq, "opened: 规则 %s 开立整改通知（事件 %llu）", rule->id,
+                      (unsigned long long)seq);
+    }
 
     bool recurrence = rule->recurrence_window_ms > 0 && g->last_closed[0] &&
                       now_ms - g->last_closed_ms <= rule->recurrence_window_ms;
@@ -613,6 +651,308 @@ static int sustained(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rul
     return 0;
 }
 
+/* ---- obligations (absence rules, R6) ---- */
+
+/* Obligation keys in rulestate: 'o' 0 rule 0 unit 0 be64(due_ms).
+ * Value: be64 start_ms | u8 state | be64 timer id | be64 seq. */
+static size_t obl_key(char *buf, size_t size, const char *rule, const char *unit, int64_t due_ms)
+{
+    size_t n = compose_key(buf, size - 9, 'o', rule, unit);
+    buf[n++] = 0;
+    hq_be64_put((unsigned char *)buf + n, (uint64_t)due_ms);
+    return n + 8;
+}
+
+typedef struct obl_val {
+    int64_t start_ms;
+    int state;
+    uint64_t timer_id;
+    uint64_t seq;
+} obl_val;
+
+static void obl_pack(unsigned char *p, const obl_val *v)
+{
+    hq_be64_put(p, (uint64_t)v->start_ms);
+    p[8] = (unsigned char)v->state;
+    hq_be64_put(p + 9, v->timer_id);
+    hq_be64_put(p + 17, v->seq);
+}
+
+static bool obl_unpack(const MDB_val *m, obl_val *v)
+{
+    if (m->mv_size != 25)
+        return false;
+    const unsigned char *p = m->mv_data;
+    v->start_ms = (int64_t)hq_be64_get(p);
+    v->state = p[8];
+    v->timer_id = hq_be64_get(p + 9);
+    v->seq = hq_be64_get(p + 17);
+    return true;
+}
+
+const char *hq_obligation_state_name(hq_obligation_state st)
+{
+    static const char *const names[] = {"due", "satisfied", "late", "missed"};
+    return (unsigned)st < 4 ? names[st] : "?";
+}
+
+typedef struct gen_ctx {
+    hq_store *s;
+    MDB_txn *txn;
+    const hq_rule *rule;
+    const char *unit;
+    int64_t now_ms;
+    size_t created;
+    int rc;
+    hq_err *err;
+} gen_ctx;
+
+static int gen_slot(void *ctx, const hq_slot *slot)
+{
+    gen_ctx *g = ctx;
+    if (slot->due_ms <= g->now_ms)
+        return 0; /* a deadline already past when generated: nothing to expect */
+    char k[800];
+    size_t kl = obl_key(k, sizeof k, g->rule->id, g->unit, slot->due_ms);
+    MDB_val v;
+    int rc = hq_store_get(g->s, g->txn, HQ_DB_RULESTATE, k, kl, &v, g->err);
+    if (rc == 0)
+        return 0;
+    if (rc != HQ_ENOTFOUND) {
+        g->rc = rc;
+        return 1;
+    }
+    hq_timer t = {.due_ms = slot->due_ms, .kind = HQ_TIMER_OBLIGATION, .arg = slot->due_ms};
+    snprintf(t.rule, sizeof t.rule, "%s", g->rule->id);
+    snprintf(t.key, sizeof t.key, "%s", g->unit);
+    if ((rc = hq_timer_add(g->s, g->txn, &t, g->err))) {
+        g->rc = rc;
+        return 1;
+    }
+    obl_val ov = {slot->start_ms, HQ_OBL_DUE, t.id, 0};
+    unsigned char p[25];
+    obl_pack(p, &ov);
+    if ((rc = hq_store_put(g->s, g->txn, HQ_DB_RULESTATE, k, kl, p, sizeof p, g->err))) {
+        g->rc = rc;
+        return 1;
+    }
+    g->created++;
+    return 0;
+}
+
+int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, int64_t horizon_ms,
+                       size_t *created, hq_err *err)
+{
+    *created = 0;
+    if (!e->rules)
+        return 0;
+    for (size_t i = 0; i < hq_rules_count(e->rules); i++) {
+        const hq_rule *r = hq_rules_at(e->rules, i);
+        if (r->kind != HQ_RULE_ABSENCE)
+            continue;
+        char mk[200];
+        int mkl = snprintf(mk, sizeof mk, "gen:%s", r->id);
+        MDB_val v;
+        int64_t until = now_ms;
+        int rc = hq_store_get(s, txn, HQ_DB_META, mk, (size_t)mkl, &v, err);
+        if (rc == 0 && v.mv_size == 8)
+            until = (int64_t)hq_be64_get(v.mv_data);
+        else if (rc && rc != HQ_ENOTFOUND)
+            return rc;
+        int64_t from = until > now_ms ? until : now_ms, to = now_ms + horizon_ms;
+        if (to <= from)
+            continue;
+        for (size_t u = 0; u < r->nunits; u++) {
+            gen_ctx g = {s, txn, r, r->units[u], now_ms, 0, 0, err};
+            hq_schedule_slots(r->schedule, hq_rules_calendar(e->rules), from, to, gen_slot, &g);
+            if (g.rc)
+                return g.rc;
+            *created += g.created;
+        }
+        unsigned char b[8];
+        hq_be64_put(b, (uint64_t)to);
+        if ((rc = hq_store_put(s, txn, HQ_DB_META, mk, (size_t)mkl, b, 8, err)))
+            return rc;
+    }
+    return 0;
+}
+
+/* An expected event arrived: the slot whose window holds ts is satisfied;
+ * one that was already missed (within a day) becomes late. */
+static int satisfy(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *unit, const hq_event *ev,
+                   uint64_t seq, int64_t now_ms, hq_err *err)
+{
+    char k[800], prefix[800];
+    size_t kl = obl_key(k, sizeof k, rule->id, unit, ev->ts_ms);
+    size_t pl = kl - 8;
+    memcpy(prefix, k, pl);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &c);
+    if (rc)
+        return hq_store_code(rc, err, "rulestate");
+    MDB_val mk = {kl, k}, mv;
+    obl_val ov;
+    rc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
+    bool hit = rc == 0 && mk.mv_size == kl && !memcmp(mk.mv_data, prefix, pl) && obl_unpack(&mv, &ov) &&
+               ov.start_ms <= ev->ts_ms && ov.state == HQ_OBL_DUE;
+    if (!hit) {
+        /* The slot before: missed, and this is the late record. */
+        rc = rc == 0 ? mdb_cursor_get(c, &mk, &mv, MDB_PREV) : mdb_cursor_get(c, &mk, &mv, MDB_LAST);
+        hit = rc == 0 && mk.mv_size == kl && !memcmp(mk.mv_data, prefix, pl) && obl_unpack(&mv, &ov) &&
+              ov.state == HQ_OBL_MISSED &&
+              ev->ts_ms <= (int64_t)hq_be64_get((unsigned char *)mk.mv_data + pl) + DAY_MS;
+    }
+    if (!hit) {
+        mdb_cursor_close(c);
+        return 0;
+    }
+    int64_t due = (int64_t)hq_be64_get((unsigned char *)mk.mv_data + pl);
+    memcpy(k, mk.mv_data, kl);
+    mdb_cursor_close(c);
+    bool late = ov.state == HQ_OBL_MISSED;
+    if (!late && (rc = hq_timer_del(s, txn, due, ov.timer_id, err)))
+        return rc;
+    ov.state = late ? HQ_OBL_LATE : HQ_OBL_SATISFIED;
+    ov.seq = seq;
+    unsigned char p[25];
+    obl_pack(p, &ov);
+    if ((rc = hq_store_put(s, txn, HQ_DB_RULESTATE, k, kl, p, sizeof p, err)))
+        return rc;
+    if (late) {
+        hq_group g;
+        if ((rc = hq_group_get(s, txn, rule->id, unit, &g, err)))
+            return rc;
+        if (g.open[0]) {
+            hq_issue is;
+            if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
+                return rc;
+            char t[32];
+            hq_local_fmt(due, t, sizeof t);
+            hq_issue_note(&is, now_ms, "system", seq, "late: 迟交的记录已收到（应于 %s 前，事件 %llu）", t,
+                          (unsigned long long)seq);
+            rc = hq_issue_save(s, txn, &is, err);
+            hq_issue_fini(&is);
+        }
+    }
+    (void)e;
+    return rc;
+}
+
+static int fire_obligation(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer *t, int64_t now_ms,
+                           hq_effects *fx, hq_err *err)
+{
+    char k[800];
+    size_t kl = obl_key(k, sizeof k, t->rule, t->key, t->arg);
+    MDB_val v;
+    obl_val ov;
+    int rc = hq_store_get(s, txn, HQ_DB_RULESTATE, k, kl, &v, err);
+    if (rc == HQ_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (!obl_unpack(&v, &ov) || ov.state != HQ_OBL_DUE || ov.timer_id != t->id)
+        return 0;
+    ov.state = HQ_OBL_MISSED;
+    unsigned char p[25];
+    obl_pack(p, &ov);
+    if ((rc = hq_store_put(s, txn, HQ_DB_RULESTATE, k, kl, p, sizeof p, err)))
+        return rc;
+    const hq_rule *rule = e->rules ? hq_rules_find(e->rules, t->rule) : NULL;
+    if (!rule)
+        return 0; /* the rule was removed by a reload: the slot is recorded as missed */
+    hq_group g;
+    if ((rc = hq_group_get(s, txn, rule->id, t->key, &g, err)))
+        return rc;
+    if (!g.open[0])
+        return open_issue_for(e, s, txn, rule, t->key, NULL, t->key, t->arg, 0, now_ms, &g, fx, err);
+    hq_issue is;
+    if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
+        return rc;
+    is.occurrences++;
+    char d[32];
+    hq_local_fmt(t->arg, d, sizeof d);
+    hq_issue_note(&is, now_ms, "system", 0, "occurrence: 再次缺失（应于 %s 前，第%d次）", d, is.occurrences);
+    rc = hq_issue_save(s, txn, &is, err);
+    hq_issue_fini(&is);
+    return rc;
+}
+
+int hq_engine_each_obligation(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const hq_obligation *o), void *ctx,
+                              hq_err *err)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &c);
+    if (rc)
+        return hq_store_code(rc, err, "rulestate");
+    char start[2] = {'o', 0};
+    MDB_val k = {2, start}, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size > 11 && ((char *)k.mv_data)[0] == 'o' && ((char *)k.mv_data)[1] == 0) {
+        const char *p = (const char *)k.mv_data + 2;
+        size_t rest = k.mv_size - 2 - 8;
+        const char *rule = p;
+        size_t rl = strnlen(rule, rest);
+        obl_val ov;
+        if (rl + 2 <= rest && obl_unpack(&v, &ov)) {
+            char rbuf[256], ubuf[512];
+            snprintf(rbuf, sizeof rbuf, "%.*s", (int)rl, rule);
+            snprintf(ubuf, sizeof ubuf, "%.*s", (int)(rest - rl - 2), rule + rl + 1);
+            hq_obligation o = {rbuf, ubuf, ov.start_ms,
+                               (int64_t)hq_be64_get((const unsigned char *)k.mv_data + k.mv_size - 8),
+                               (hq_obligation_state)ov.state, ov.seq};
+            if (fn(ctx, &o))
+                break;
+        }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    return 0;
+}
+
+/* ---- stale data ---- */
+
+/* State 'l' rule key: be64 last_ts | be64 last_seq | be64 timer due | be64 timer id.
+ * An event only moves last_ts; the timer, when it fires, re-arms itself
+ * at last_ts + stale if data came meanwhile (one put per event). */
+static int stale_seen(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
+                      const hq_event *ev, uint64_t seq, int64_t now_ms, hq_err *err)
+{
+    char k[700];
+    size_t kl = state_key(k, sizeof k, 'l', rule->id, key);
+    sus_state st;
+    bool found;
+    int rc = sus_get(s, txn, k, kl, &st, &found, err);
+    if (rc)
+        return rc;
+    if (found) {
+        if (ev->ts_ms > st.since_ms) {
+            st.since_ms = ev->ts_ms;
+            st.last_seq = seq;
+        }
+        return sus_put(s, txn, k, kl, &st, err);
+    }
+    hq_timer t;
+    if ((rc = rule_timer(s, txn, HQ_TIMER_STALE, rule, key, ev->ts_ms + rule->stale_ms, &t, err)))
+        return rc;
+    st = (sus_state){ev->ts_ms, seq, t.due_ms, t.id};
+    if ((rc = sus_put(s, txn, k, kl, &st, err)))
+        return rc;
+    /* Reporting again after a stale-data issue: say so on it. */
+    hq_group g;
+    if ((rc = hq_group_get(s, txn, rule->id, key, &g, err)))
+        return rc;
+    if (g.open[0]) {
+        hq_issue is;
+        if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
+            return rc;
+        hq_issue_note(&is, now_ms, "system", seq, "comment: 数据已恢复上报（事件 %llu）", (unsigned long long)seq);
+        rc = hq_issue_save(s, txn, &is, err);
+        hq_issue_fini(&is);
+    }
+    (void)e;
+    return rc;
+}
+
 /* ---- lifecycle events ---- */
 
 static const struct {
@@ -783,9 +1123,18 @@ int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev,
         if (!cond && r->kind != HQ_RULE_SUSTAINED)
             continue;
         rctx c = {.e = e, .rule = r, .ev = ev};
-        char *key = render(r->key, &c);
         int rc;
+        if (r->kind == HQ_RULE_ABSENCE) {
+            char *unit = render(r->unit, &c);
+            rc = *unit ? satisfy(e, s, txn, r, unit, ev, seq, now_ms, err) : 0;
+            free(unit);
+            if (rc)
+                return rc;
+            continue;
+        }
+        char *key = render(r->key, &c);
         switch (r->kind) {
+        case HQ_RULE_STALE: rc = stale_seen(e, s, txn, r, key, ev, seq, now_ms, err); break;
         case HQ_RULE_COUNT: rc = count_match(e, s, txn, r, key, ev, seq, now_ms, fx, err); break;
         case HQ_RULE_SUSTAINED: rc = sustained(e, s, txn, r, key, cond, ev, seq, now_ms, fx, err); break;
         default: rc = match(e, s, txn, r, key, ev, seq, now_ms, fx, err); break;
@@ -886,12 +1235,25 @@ static int fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_tim
                            hq_effects *fx, hq_err *err)
 {
     char k[700];
-    size_t kl = state_key(k, sizeof k, t->kind == HQ_TIMER_SUSTAIN ? 's' : 'c', t->rule, t->key);
+    char kind = t->kind == HQ_TIMER_SUSTAIN ? 's' : t->kind == HQ_TIMER_CLEAR ? 'c' : 'l';
+    size_t kl = state_key(k, sizeof k, kind, t->rule, t->key);
     sus_state st;
     bool found;
     int rc = sus_get(s, txn, k, kl, &st, &found, err);
     if (rc || !found || st.timer_id != t->id)
         return rc; /* superseded */
+    if (t->kind == HQ_TIMER_STALE) {
+        const hq_rule *sr = e->rules ? hq_rules_find(e->rules, t->rule) : NULL;
+        if (sr && st.since_ms + sr->stale_ms > now_ms) {
+            /* Data came meanwhile: re-arm at the new silence deadline. */
+            hq_timer nt;
+            if ((rc = rule_timer(s, txn, HQ_TIMER_STALE, sr, t->key, st.since_ms + sr->stale_ms, &nt, err)))
+                return rc;
+            st.due_ms = nt.due_ms;
+            st.timer_id = nt.id;
+            return sus_put(s, txn, k, kl, &st, err);
+        }
+    }
     if ((rc = hq_store_del(s, txn, HQ_DB_RULESTATE, k, kl, err)))
         return rc;
     hq_group g;
@@ -981,8 +1343,10 @@ int hq_engine_fire_due(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
             return rc;
         if ((rc = hq_timer_del(s, txn, t.due_ms, t.id, err)))
             return rc;
-        if (t.kind == HQ_TIMER_SUSTAIN || t.kind == HQ_TIMER_CLEAR)
+        if (t.kind == HQ_TIMER_SUSTAIN || t.kind == HQ_TIMER_CLEAR || t.kind == HQ_TIMER_STALE)
             rc = fire_rule_timer(e, s, txn, &t, now_ms, fx, err);
+        else if (t.kind == HQ_TIMER_OBLIGATION)
+            rc = fire_obligation(e, s, txn, &t, now_ms, fx, err);
         else
             rc = fire_issue_timer(e, s, txn, &t, now_ms, fx, err);
         if (rc)

@@ -31,6 +31,7 @@ struct hq_rules {
     size_t npeople;
     char *office;
     char *timezone;
+    hq_calendar *calendar;
 };
 
 static const char *const sev_names[] = {"low", "medium", "high", "critical"};
@@ -102,6 +103,11 @@ static void rule_fini(hq_rule *r)
     hq_tmpl_destroy(&r->requirement);
     free(r->domain);
     free(r->category);
+    hq_schedule_destroy(&r->schedule);
+    hq_tmpl_destroy(&r->unit);
+    for (size_t i = 0; i < r->nunits; i++)
+        free(r->units[i]);
+    free(r->units);
 }
 
 void hq_rules_destroy(hq_rules **rp)
@@ -157,6 +163,7 @@ void hq_rules_destroy(hq_rules **rp)
     free(r->people);
     free(r->office);
     free(r->timezone);
+    hq_calendar_destroy(&r->calendar);
     free(r);
     *rp = NULL;
 }
@@ -215,6 +222,22 @@ size_t hq_rules_people(const hq_rules *r, const hq_person **out)
 const char *hq_rules_office(const hq_rules *r)
 {
     return r && r->office ? r->office : "后勤管理处";
+}
+
+const hq_calendar *hq_rules_calendar(const hq_rules *r)
+{
+    return r->calendar;
+}
+
+const char *hq_rules_unit_name(const hq_rules *r, const char *unit)
+{
+    const hq_site *s = hq_rules_site(r, unit);
+    if (s && s->name)
+        return s->name;
+    const hq_contractor *c = hq_rules_contractor(r, unit);
+    if (c && c->name)
+        return c->name;
+    return unit;
 }
 
 const char *hq_rules_timezone(const hq_rules *r)
@@ -559,6 +582,7 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 typedef struct tctx {
     loader *L;
     const hq_rule *rule;
+    bool no_event; /* templates of issues opened by a timer with no event */
 } tctx;
 
 static bool registry_attr(const char *ns, const char *attr)
@@ -581,12 +605,22 @@ static bool tmpl_check(void *ctx, const char *path, char *why, size_t whylen)
     if (!strcmp(path, "source") || !strcmp(path, "ts") || !strcmp(path, "type") || !strcmp(path, "id") ||
         !strcmp(path, "key") || !strcmp(path, "rule") || !strcmp(path, "deadline") || !strcmp(path, "office"))
         return true;
+    if (!strcmp(path, "unit.id") || !strcmp(path, "unit.name") || !strcmp(path, "slot")) {
+        if (t->rule->kind == HQ_RULE_ABSENCE)
+            return true;
+        snprintf(why, whylen, "unit.id, unit.name and slot exist only in scheduled (absence) rules");
+        return false;
+    }
     const char *dot = strchr(path, '.');
     if (!dot) {
         snprintf(why, whylen, "unknown name (use data.<field>, source, ts, key, rule, site.name, ...)");
         return false;
     }
     if (strncmp(path, "data.", 5) == 0) {
+        if (t->no_event) {
+            snprintf(why, whylen, "an issue for a missing event has no event data; use unit.id, unit.name, slot");
+            return false;
+        }
         for (size_t i = 0; i < t->rule->ntypes; i++)
             if (!hq_schema_field(t->rule->types[i], path + 5)) {
                 snprintf(why, whylen, "event type %s has no field %s", t->rule->types[i]->type, path + 5);
@@ -605,12 +639,53 @@ static bool tmpl_check(void *ctx, const char *path, char *why, size_t whylen)
 
 static hq_tmpl *get_tmpl(loader *L, const hq_ydoc *doc, const hq_ynode *n, const hq_rule *rule)
 {
-    tctx t = {L, rule};
+    tctx t = {L, rule, rule->kind == HQ_RULE_ABSENCE && rule->issue_phase};
     return hq_tmpl_compile(doc, n, tmpl_check, &t, L->d);
 }
 
-static const char *const rule_keys[] = {"id",  "description", "on",       "when", "count", "sustained",
-                                        "key", "issue",       "recurrence", NULL};
+/* units: {sites: <domain>|all} | {contractors: all} | [id, ...] */
+static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule *r)
+{
+    const hq_ynode *u = hq_yrequire(L->d, doc, n, "units");
+    if (!u)
+        return;
+    if (u->type == HQ_Y_SEQ) {
+        r->units = calloc(u->len ? u->len : 1, sizeof *r->units);
+        for (size_t i = 0; i < u->len; i++) {
+            const char *id;
+            if (hq_yget_str(L->d, doc, u->kids[i], &id) != 0)
+                continue;
+            if (!hq_rules_site(L->r, id) && !hq_rules_contractor(L->r, id))
+                hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site or contractor)", id);
+            r->units[r->nunits++] = strdup(id);
+        }
+    } else if (u->type == HQ_Y_MAP && u->len == 1) {
+        const char *what = hq_ymap_key(u, 0)->str, *which;
+        if (hq_yget_str(L->d, doc, hq_ymap_val(u, 0), &which) != 0)
+            return;
+        if (!strcmp(what, "sites")) {
+            r->units = calloc(L->r->nsites ? L->r->nsites : 1, sizeof *r->units);
+            for (size_t i = 0; i < L->r->nsites; i++)
+                if (!strcmp(which, "all") || (L->r->sites[i].domain && !strcmp(L->r->sites[i].domain, which)))
+                    r->units[r->nunits++] = strdup(L->r->sites[i].id);
+        } else if (!strcmp(what, "contractors")) {
+            r->units = calloc(L->r->ncontractors ? L->r->ncontractors : 1, sizeof *r->units);
+            for (size_t i = 0; i < L->r->ncontractors; i++)
+                r->units[r->nunits++] = strdup(L->r->contractors[i].id);
+        } else {
+            hq_ydiag(L->d, doc, u, "units: expected {sites: <domain>|all}, {contractors: all} or a list");
+            return;
+        }
+        if (r->nunits == 0)
+            hq_ydiag(L->d, doc, u, "units: no %s match \"%s\": the rule would never apply", what, which);
+    } else {
+        hq_ydiag(L->d, doc, u, "units: expected {sites: <domain>|all}, {contractors: all} or a list");
+    }
+}
+
+static const char *const rule_keys[] = {"id",  "description", "on",         "when",     "count", "sustained",
+                                        "key", "issue",       "recurrence", "schedule", "units", "unit",
+                                        "stale", NULL};
 static const char *const issue_keys[] = {"title",    "description", "domain",   "contractor", "site",
                                          "category", "severity",    "deadline", "recheck",    "ack_within",
                                          "chain",    "penalties",   "requirement", NULL};
@@ -689,7 +764,39 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "within")))
             hq_yget_duration_ms(L->d, doc, y, &r->recurrence_window_ms);
     }
+    if ((x = hq_ymap_get(n, "schedule"))) {
+        if (r->kind != HQ_RULE_MATCH)
+            hq_ydiag(L->d, doc, x, "a scheduled (absence) rule cannot also count or be sustained");
+        r->kind = HQ_RULE_ABSENCE;
+        r->schedule = hq_schedule_parse(doc, x, L->r->calendar, L->d);
+        load_units(L, doc, n, r);
+        const hq_ynode *u = hq_ymap_get(n, "unit");
+        r->unit = u ? get_tmpl(L, doc, u, r) : NULL;
+        if (!u) {
+            bool has_site = true;
+            for (size_t i = 0; i < r->ntypes; i++)
+                has_site = has_site && hq_schema_field(r->types[i], "site");
+            if (has_site)
+                r->unit = hq_tmpl_compile_str("{{data.site}}", NULL);
+            else
+                hq_ydiag(L->d, doc, n, "say which unit an expected event is for, e.g. unit: \"{{data.site}}\"");
+        }
+    } else if (hq_ymap_get(n, "units") || hq_ymap_get(n, "unit")) {
+        hq_ydiag(L->d, doc, n, "units/unit belong to scheduled (absence) rules, which need \"schedule\"");
+    }
+    if ((x = hq_ymap_get(n, "stale"))) {
+        static const char *const sk[] = {"after", NULL};
+        const hq_ynode *y;
+        if (r->kind != HQ_RULE_MATCH)
+            hq_ydiag(L->d, doc, x, "a stale-data rule cannot also count, be sustained or scheduled");
+        if (!hq_ycheck_keys(L->d, doc, x, sk) && (y = hq_yrequire(L->d, doc, x, "after")))
+            hq_yget_duration_ms(L->d, doc, y, &r->stale_ms);
+        r->kind = HQ_RULE_STALE;
+        if (!hq_ymap_get(n, "key"))
+            hq_ydiag(L->d, doc, n, "a stale-data rule needs a key (what must keep reporting, e.g. \"{{data.sensor}}\")");
+    }
     r->key = (x = hq_ymap_get(n, "key")) ? get_tmpl(L, doc, x, r) : hq_tmpl_compile_str("", NULL);
+    r->issue_phase = true;
     if (r->kind == HQ_RULE_SUSTAINED && !hq_ymap_get(n, "key"))
         hq_ydiag(L->d, doc, n, "a sustained rule needs a key (what the condition is tracked per, e.g. \"{{data.sensor}}\")");
 
@@ -829,6 +936,12 @@ static void load_section(loader *L, const char *section)
             load_contractors(L, doc, v);
         else if (!strcmp(section, "people"))
             load_people(L, doc, v);
+        else if (!strcmp(section, "calendar")) {
+            if (L->r->calendar)
+                hq_ydiag(L->d, doc, v, "calendar is defined twice");
+            else
+                L->r->calendar = hq_calendar_parse(doc, v, L->d);
+        }
         else if (!strcmp(section, "office") || !strcmp(section, "timezone")) {
             char **dst = !strcmp(section, "office") ? &L->r->office : &L->r->timezone;
             if (*dst)
@@ -916,10 +1029,12 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
     }
     /* Rules point into chains and terms: count them all first so the
      * arrays are never reallocated under a rule. */
-    static const char *const order[] = {"office",  "timezone", "chains",      "penalty_terms",
+    static const char *const order[] = {"office",  "timezone", "calendar", "chains",  "penalty_terms",
                                         "contractors", "sites", "sensors", "people", NULL};
     for (const char *const *s = order; *s; s++)
         load_section(&L, *s);
+    if (!L.r->calendar && d->count == before)
+        L.r->calendar = hq_calendar_default();
     if (d->count == before) {
         /* Rules are appended with realloc: count them first. */
         size_t total = 0;

@@ -17,7 +17,9 @@
 #ifndef HQ_RULES_H
 #define HQ_RULES_H
 
+#include "calendar.h"
 #include "cond.h"
+#include "schedule.h"
 #include "err.h"
 #include "schema.h"
 #include "template.h"
@@ -95,7 +97,7 @@ typedef struct hq_person {
     size_t nroles;
 } hq_person;
 
-typedef enum { HQ_RULE_MATCH, HQ_RULE_COUNT, HQ_RULE_SUSTAINED } hq_rule_kind;
+typedef enum { HQ_RULE_MATCH, HQ_RULE_COUNT, HQ_RULE_SUSTAINED, HQ_RULE_ABSENCE, HQ_RULE_STALE } hq_rule_kind;
 
 typedef struct hq_rule {
     char *id;
@@ -121,6 +123,14 @@ typedef struct hq_rule {
     const hq_chain *chain;
     const hq_penalty_terms *penalties;
     int64_t recurrence_window_ms; /* 0: no recurrence rule */
+    /* ABSENCE: expected events (on/when) per unit on a schedule */
+    hq_schedule *schedule;
+    hq_tmpl *unit;             /* which unit an expected event is for */
+    char **units;              /* the units the rule is instantiated for */
+    size_t nunits;
+    /* STALE: no event for the key within this long */
+    int64_t stale_ms;
+    bool issue_phase;          /* loader-internal: compiling the issue's templates */
 } hq_rule;
 
 typedef struct hq_rules hq_rules;
@@ -143,6 +153,10 @@ const hq_contractor *hq_rules_contractor(const hq_rules *r, const char *id);
 size_t hq_rules_people(const hq_rules *r, const hq_person **out);
 const char *hq_rules_office(const hq_rules *r);
 const char *hq_rules_timezone(const hq_rules *r);
+/* The calendar (the default one when the rules have none). */
+const hq_calendar *hq_rules_calendar(const hq_rules *r);
+/* A unit's display name: a site's or contractor's name, else the id. */
+const char *hq_rules_unit_name(const hq_rules *r, const char *unit);
 /* People holding role (in scope, when the role is scoped); returns the
  * count, fills up to max ids. */
 size_t hq_rules_resolve_role(const hq_rules *r, hq_role role, const char *scope, const hq_person **out,

@@ -17,6 +17,8 @@ const char *hq_timer_kind_name(hq_timer_kind k)
     case HQ_TIMER_ACK: return "acknowledgement-reminder";
     case HQ_TIMER_SUSTAIN: return "sustained-condition";
     case HQ_TIMER_CLEAR: return "self-clearing";
+    case HQ_TIMER_OBLIGATION: return "obligation-deadline";
+    case HQ_TIMER_STALE: return "stale-data";
     }
     return "?";
 }

@@ -22,6 +22,8 @@ typedef enum {
     HQ_TIMER_ACK,            /* the notice waits for its acknowledgement */
     HQ_TIMER_SUSTAIN,        /* a condition has held for the rule's duration */
     HQ_TIMER_CLEAR,          /* a condition has been false for clears_after */
+    HQ_TIMER_OBLIGATION,     /* an expected event's deadline (arg: the slot's due_ms) */
+    HQ_TIMER_STALE,          /* a key may have stopped reporting */
 } hq_timer_kind;
 
 /* What a timer missed while the daemon was down does. */

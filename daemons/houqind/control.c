@@ -137,12 +137,12 @@ static int cmd_clock_set(hq_daemon *d, ctl_req *r)
     int64_t ms;
     if (get_ms(r, &ms))
         return 0;
-    int rc = hq_clock_set(&d->clock, ms);
+    int rc = d->clock.manual ? (ms < d->clock.now_ms ? HQ_EINVAL : 0) : HQ_ESTATE;
     if (rc == HQ_ESTATE)
         reply_error(r, "the clock is real; start houqind with --clock manual");
     else if (rc)
         reply_error(r, "the clock cannot go backwards");
-    else if (hq_ingest_timers(d) != 0)
+    else if (hq_clock_move(d, ms) != 0)
         reply_error(r, "timers could not be applied; see the log");
     else
         reply_clock(d, r);
@@ -154,15 +154,29 @@ static int cmd_clock_advance(hq_daemon *d, ctl_req *r)
     int64_t ms;
     if (get_ms(r, &ms))
         return 0;
-    int rc = hq_clock_advance(&d->clock, ms);
+    int rc = d->clock.manual ? (ms < 0 || ms > INT64_MAX - d->clock.now_ms ? HQ_EINVAL : 0) : HQ_ESTATE;
     if (rc == HQ_ESTATE)
         reply_error(r, "the clock is real; start houqind with --clock manual");
     else if (rc)
         reply_error(r, "ms must be between 0 and the end of time");
-    else if (hq_ingest_timers(d) != 0)
+    else if (hq_clock_move(d, d->clock.now_ms + ms) != 0)
         reply_error(r, "timers could not be applied; see the log");
     else
         reply_clock(d, r);
+    return 0;
+}
+
+int hq_clock_move(hq_daemon *d, int64_t ms)
+{
+    const int64_t step = 86400000;
+    while (d->clock.now_ms < ms) {
+        int64_t next = ms - d->clock.now_ms > step ? d->clock.now_ms + step : ms;
+        if (hq_clock_set(&d->clock, next) != 0)
+            return -1;
+        hq_ingest_generate(d);
+        if (hq_ingest_timers(d) != 0)
+            return -1;
+    }
     return 0;
 }
 

@@ -64,6 +64,11 @@ int hq_ingest_batch(hq_daemon *d);
 /* Fires every timer due at the clock's now, in bounded batches (each one
  * transaction), publishing what they wrote. */
 int hq_ingest_timers(hq_daemon *d);
+/* Generates obligations ahead (a 14-day horizon) in one transaction. */
+int hq_ingest_generate(hq_daemon *d);
+/* Moves a manual clock to ms in steps of at most a day, generating
+ * obligations and firing timers at each step. */
+int hq_clock_move(hq_daemon *d, int64_t ms);
 /* Refreshes next_due_ms from the store. */
 void hq_ingest_refresh_due(hq_daemon *d);
 /* Publishes outbox records (first..last] that are new, then a heartbeat. */

@@ -320,6 +320,33 @@ static void after_commit(hq_daemon *d, const hq_effects *fx, size_t fired)
 }
 
 #define TIMERS_PER_TXN 1000
+#define HORIZON_MS (14 * 86400000LL)
+
+int hq_ingest_generate(hq_daemon *d)
+{
+    hq_err err = {0};
+    size_t created = 0;
+    int rc = 0;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        MDB_txn *txn;
+        hq_store_maybe_grow(d->store, NULL);
+        if ((rc = hq_store_begin(d->store, true, &txn, &err)))
+            break;
+        rc = hq_engine_generate(d->engine, d->store, txn, hq_clock_now_ms(&d->clock), HORIZON_MS, &created, &err);
+        if (rc == 0)
+            rc = hq_store_commit(d->store, txn, &err);
+        else
+            hq_store_abort(d->store, txn);
+        if (rc != HQ_EFULL || hq_store_grow(d->store, NULL) != 0)
+            break;
+    }
+    if (rc)
+        hq_log_err("obligations not generated: %s", err.msg);
+    else if (created)
+        hq_log_info("generated %zu obligations (expected inspections and reports)", created);
+    hq_ingest_refresh_due(d);
+    return rc;
+}
 
 int hq_ingest_timers(hq_daemon *d)
 {

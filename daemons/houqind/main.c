@@ -199,6 +199,7 @@ int hq_daemon_reload(hq_daemon *d, char *msg, size_t size)
     hq_engine_set_rules(d->engine, nr);
     hq_rules_destroy(&d->rules);
     d->rules = nr;
+    hq_ingest_generate(d);
     snprintf(msg, size, "reloaded: %zu rules from %s", hq_rules_count(nr), d->opts.rules_dir);
     hq_log_notice("%s", msg);
     return 0;
@@ -268,6 +269,8 @@ static int run(hq_daemon *d)
     hq_ingest_refresh_due(d);
     if (hq_ingest_timers(d) == HQ_EPANIC) /* what came due while down */
         return 2;
+    hq_ingest_generate(d);
+    int64_t last_gen = hq_mono_ms();
     while (!d->stopping) {
         long timeout = 1000;
         if (!d->clock.manual && d->next_due_ms != INT64_MAX) {
@@ -300,6 +303,10 @@ static int run(hq_daemon *d)
             break;
         }
         int64_t now = hq_mono_ms();
+        if (now - last_gen >= 3600000) {
+            hq_ingest_generate(d);
+            last_gen = now;
+        }
         if (now - last_hb >= 1000) {
             hq_publish_heartbeat(d);
             last_hb = now;

@@ -1,0 +1,247 @@
+#include "schedule.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { EVERY_DAY, EVERY_WEEK, EVERY_INTERVAL } every_kind;
+
+#define MAX_TIMES 48
+
+typedef struct times {
+    int by[MAX_TIMES];      /* minutes after midnight, ascending */
+    int nby;
+    int weekday;            /* week: 0 = Monday */
+    int interval_min;       /* interval */
+    int between_from, between_to;
+} times;
+
+typedef struct override {
+    char *period;
+    times t;
+} override;
+
+struct hq_schedule {
+    every_kind every;
+    times t;
+    bool workdays_only;
+    bool suspend_holidays, suspend_vacations;
+    override *ov;
+    size_t nov;
+    char desc[128];
+};
+
+void hq_schedule_destroy(hq_schedule **sp)
+{
+    if (!sp || !*sp)
+        return;
+    for (size_t i = 0; i < (*sp)->nov; i++)
+        free((*sp)->ov[i].period);
+    free((*sp)->ov);
+    free(*sp);
+    *sp = NULL;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+static const char *const wd[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+/* Reads by / interval / between for the given kind into t. */
+static void parse_times(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, every_kind k, times *t)
+{
+    const hq_ynode *by = hq_ymap_get(n, "by");
+    if (k == EVERY_DAY) {
+        if (!by) {
+            hq_ydiag(d, doc, n, "a daily schedule needs \"by\" (a time like \"18:00\" or a list of times)");
+            return;
+        }
+        size_t cnt = by->type == HQ_Y_SEQ ? by->len : 1;
+        for (size_t i = 0; i < cnt && t->nby < MAX_TIMES; i++) {
+            const hq_ynode *x = by->type == HQ_Y_SEQ ? by->kids[i] : by;
+            int m;
+            if (x->type != HQ_Y_SCALAR || !hq_minutes_parse(x->str, &m) || m == 0) {
+                hq_ydiag(d, doc, x, "expected a time like \"18:00\" (00:01 to 24:00)");
+                continue;
+            }
+            for (int j = 0; j < t->nby; j++)
+                if (t->by[j] == m)
+                    hq_ydiag(d, doc, x, "two deadlines at %s make the same slot", x->str);
+            t->by[t->nby++] = m;
+        }
+        qsort(t->by, (size_t)t->nby, sizeof *t->by, cmp_int);
+    } else if (k == EVERY_WEEK) {
+        char day[8], hm[8];
+        if (!by || by->type != HQ_Y_SCALAR || sscanf(by->str, "%3s %5s", day, hm) != 2) {
+            hq_ydiag(d, doc, by ? by : n, "a weekly schedule needs \"by\" like \"fri 18:00\"");
+            return;
+        }
+        t->weekday = -1;
+        for (int i = 0; i < 7; i++)
+            if (!strcmp(day, wd[i]))
+                t->weekday = i;
+        int m;
+        if (t->weekday < 0 || !hq_minutes_parse(hm, &m) || m == 0)
+            hq_ydiag(d, doc, by, "expected \"<mon..sun> HH:MM\", got \"%s\"", by->str);
+        else
+            t->by[t->nby++] = m;
+    } else {
+        const hq_ynode *iv = hq_ymap_get(n, "interval"), *bw = hq_ymap_get(n, "between");
+        int64_t ms = 0;
+        if (!iv || hq_yget_duration_ms(d, doc, iv, &ms) != 0 || ms < 60000 || ms % 60000 || ms > 86400000) {
+            if (iv)
+                hq_ydiag(d, doc, iv, "interval: whole minutes, from 1m to 24h");
+            else
+                hq_ydiag(d, doc, n, "an interval schedule needs \"interval\" (like 2h)");
+            return;
+        }
+        t->interval_min = (int)(ms / 60000);
+        t->between_from = 0;
+        t->between_to = 24 * 60;
+        if (bw) {
+            char a[8], b[8];
+            if (bw->type != HQ_Y_SCALAR || sscanf(bw->str, "%5[0-9:]-%5[0-9:]", a, b) != 2 ||
+                !hq_minutes_parse(a, &t->between_from) || !hq_minutes_parse(b, &t->between_to))
+                hq_ydiag(d, doc, bw, "between: expected \"06:00-22:00\"");
+            else if (t->between_to <= t->between_from)
+                hq_ydiag(d, doc, bw, "between: the slot ends before it starts");
+        }
+        if (t->between_to - t->between_from < t->interval_min)
+            hq_ydiag(d, doc, iv, "interval is longer than the \"between\" range");
+    }
+}
+
+hq_schedule *hq_schedule_parse(const hq_ydoc *doc, const hq_ynode *n, const hq_calendar *cal, hq_diags *d)
+{
+    static const char *const keys[] = {"every", "by", "interval", "between", "days", "suspend", "overrides", NULL};
+    static const char *const okeys[] = {"period", "by", "interval", "between", NULL};
+    size_t before = d->count;
+    if (hq_ycheck_keys(d, doc, n, keys))
+        return NULL;
+    hq_schedule *s = calloc(1, sizeof *s);
+    const hq_ynode *x = hq_yrequire(d, doc, n, "every");
+    const char *ev = "day";
+    if (x && hq_yget_str(d, doc, x, &ev) == 0) {
+        if (!strcmp(ev, "day"))
+            s->every = EVERY_DAY;
+        else if (!strcmp(ev, "week"))
+            s->every = EVERY_WEEK;
+        else if (!strcmp(ev, "interval"))
+            s->every = EVERY_INTERVAL;
+        else
+            hq_ydiag(d, doc, x, "every: expected day, week or interval, got \"%s\"", ev);
+    }
+    parse_times(d, doc, n, s->every, &s->t);
+    if ((x = hq_ymap_get(n, "days"))) {
+        const char *v;
+        if (hq_yget_str(d, doc, x, &v) == 0) {
+            if (!strcmp(v, "workdays"))
+                s->workdays_only = true;
+            else if (strcmp(v, "all"))
+                hq_ydiag(d, doc, x, "days: expected all or workdays");
+        }
+    }
+    if ((x = hq_ymap_get(n, "suspend"))) {
+        for (size_t i = 0; x->type == HQ_Y_SEQ && i < x->len; i++) {
+            const hq_ynode *y = x->kids[i];
+            if (y->type == HQ_Y_SCALAR && !strcmp(y->str, "holidays"))
+                s->suspend_holidays = true;
+            else if (y->type == HQ_Y_SCALAR && !strcmp(y->str, "vacations"))
+                s->suspend_vacations = true;
+            else
+                hq_ydiag(d, doc, y, "suspend: expected holidays or vacations");
+        }
+        if (x->type != HQ_Y_SEQ)
+            hq_ydiag(d, doc, x, "suspend: expected a list, like [holidays, vacations]");
+    }
+    if ((x = hq_ymap_get(n, "overrides"))) {
+        if (x->type != HQ_Y_SEQ) {
+            hq_ydiag(d, doc, x, "overrides: expected a list of {period, by}");
+        } else {
+            s->ov = calloc(x->len ? x->len : 1, sizeof *s->ov);
+            for (size_t i = 0; i < x->len; i++) {
+                const hq_ynode *o = x->kids[i];
+                if (hq_ycheck_keys(d, doc, o, okeys))
+                    continue;
+                const hq_ynode *p = hq_yrequire(d, doc, o, "period");
+                const char *ps;
+                if (!p || hq_yget_str(d, doc, p, &ps) != 0)
+                    continue;
+                if (cal && !hq_cal_has_period(cal, ps))
+                    hq_ydiag(d, doc, p, "unknown calendar period \"%s\"", ps);
+                for (size_t j = 0; j < s->nov; j++)
+                    if (!strcmp(s->ov[j].period, ps))
+                        hq_ydiag(d, doc, p, "period \"%s\" is overridden twice", ps);
+                override *ov = &s->ov[s->nov++];
+                ov->period = strdup(ps);
+                parse_times(d, doc, o, s->every, &ov->t);
+            }
+        }
+    }
+    if (s->every == EVERY_DAY && s->t.nby)
+        snprintf(s->desc, sizeof s->desc, "daily by %02d:%02d%s", s->t.by[s->t.nby - 1] / 60, s->t.by[s->t.nby - 1] % 60,
+                 s->t.nby > 1 ? " (several deadlines)" : "");
+    else if (s->every == EVERY_WEEK && s->t.nby)
+        snprintf(s->desc, sizeof s->desc, "weekly by %s %02d:%02d", wd[s->t.weekday < 0 ? 0 : s->t.weekday],
+                 s->t.by[0] / 60, s->t.by[0] % 60);
+    else
+        snprintf(s->desc, sizeof s->desc, "every %d min", s->t.interval_min);
+    if (d->count > before)
+        hq_schedule_destroy(&s);
+    return s;
+}
+
+const char *hq_schedule_describe(const hq_schedule *s)
+{
+    return s->desc;
+}
+
+static const times *times_for(const hq_schedule *s, const hq_calendar *cal, hq_day day)
+{
+    for (size_t i = 0; i < s->nov; i++)
+        if (hq_cal_in_period(cal, s->ov[i].period, day))
+            return &s->ov[i].t;
+    return &s->t;
+}
+
+void hq_schedule_slots(const hq_schedule *s, const hq_calendar *cal, int64_t from_ms, int64_t to_ms,
+                       int (*fn)(void *ctx, const hq_slot *slot), void *ctx)
+{
+    hq_day first = hq_local_day(from_ms) - 1, last = hq_local_day(to_ms) + 1;
+    for (hq_day day = first; day <= last; day++) {
+        if (s->suspend_holidays && hq_cal_is_holiday(cal, day))
+            continue;
+        if (s->suspend_vacations && hq_cal_in_vacation(cal, day))
+            continue;
+        if (s->every != EVERY_WEEK && s->workdays_only && !hq_cal_is_workday(cal, day))
+            continue;
+        const times *t = times_for(s, cal, day);
+        hq_slot slot;
+        if (s->every == EVERY_DAY) {
+            int prev = 0;
+            for (int i = 0; i < t->nby; i++) {
+                slot.start_ms = hq_local_instant_ms(day, prev);
+                slot.due_ms = hq_local_instant_ms(day, t->by[i]);
+                prev = t->by[i];
+                if (slot.due_ms >= from_ms && slot.due_ms < to_ms && fn(ctx, &slot))
+                    return;
+            }
+        } else if (s->every == EVERY_WEEK) {
+            if (hq_day_weekday(day) != t->weekday || !t->nby)
+                continue;
+            slot.start_ms = hq_local_instant_ms(day - hq_day_weekday(day), 0);
+            slot.due_ms = hq_local_instant_ms(day, t->by[0]);
+            if (slot.due_ms >= from_ms && slot.due_ms < to_ms && fn(ctx, &slot))
+                return;
+        } else {
+            for (int m = t->between_from + t->interval_min; m <= t->between_to; m += t->interval_min) {
+                slot.start_ms = hq_local_instant_ms(day, m - t->interval_min);
+                slot.due_ms = hq_local_instant_ms(day, m);
+                if (slot.due_ms >= from_ms && slot.due_ms < to_ms && fn(ctx, &slot))
+                    return;
+            }
+        }
+    }
+}
