@@ -40,5 +40,6 @@ int cmd_status(int argc, char **argv);
 int cmd_issues(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+int cmd_obligations(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const ctl_cmd commands[] = {
     {"issues", cmd_issues, "list issues, filtered (table or --json)"},
     {"issue", cmd_issue, "one issue with its whole timeline"},
     {"outbox", cmd_outbox, "the notifications written to the outbox (JSON lines)"},
+    {"obligations", cmd_obligations, "expected inspections and reports (R6) and their states"},
 };
 
 static void usage(FILE *f)
