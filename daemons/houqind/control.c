@@ -142,6 +142,8 @@ static int cmd_clock_set(hq_daemon *d, ctl_req *r)
         reply_error(r, "the clock is real; start houqind with --clock manual");
     else if (rc)
         reply_error(r, "the clock cannot go backwards");
+    else if (ms - d->clock.now_ms > MAX_JUMP_MS)
+        reply_error(r, "the clock moves at most ten years per request");
     else if (hq_clock_move(d, ms) != 0)
         reply_error(r, "timers could not be applied; see the log");
     else
@@ -154,17 +156,19 @@ static int cmd_clock_advance(hq_daemon *d, ctl_req *r)
     int64_t ms;
     if (get_ms(r, &ms))
         return 0;
-    int rc = d->clock.manual ? (ms < 0 || ms > INT64_MAX - d->clock.now_ms ? HQ_EINVAL : 0) : HQ_ESTATE;
+    int rc = d->clock.manual ? (ms < 0 || ms > MAX_JUMP_MS ? HQ_EINVAL : 0) : HQ_ESTATE;
     if (rc == HQ_ESTATE)
         reply_error(r, "the clock is real; start houqind with --clock manual");
     else if (rc)
-        reply_error(r, "ms must be between 0 and the end of time");
+        reply_error(r, "ms must be between 0 and ten years");
     else if (hq_clock_move(d, d->clock.now_ms + ms) != 0)
         reply_error(r, "timers could not be applied; see the log");
     else
         reply_clock(d, r);
     return 0;
 }
+
+#define MAX_JUMP_MS (3660LL * 86400000)
 
 int hq_clock_move(hq_daemon *d, int64_t ms)
 {
