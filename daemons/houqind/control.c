@@ -16,6 +16,10 @@
 #include <string.h>
 #include <zmq.h>
 
+/* The manual clock moves at most this far per request (it steps a day
+ * at a time, generating obligations and firing timers). */
+#define MAX_JUMP_MS (3660LL * 86400000)
+
 typedef struct ctl_req {
     const msgpack_object *args;
     msgpack_packer *pk;
@@ -167,8 +171,6 @@ static int cmd_clock_advance(hq_daemon *d, ctl_req *r)
         reply_clock(d, r);
     return 0;
 }
-
-#define MAX_JUMP_MS (3660LL * 86400000)
 
 int hq_clock_move(hq_daemon *d, int64_t ms)
 {
