@@ -95,6 +95,10 @@ static int connect_sock(hq_client *c, hq_err *err)
     zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (c->o.server_key && (zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, c->o.server_key, 40) != 0 ||
+                            zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, c->o.public_key, 40) != 0 ||
+                            zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, c->o.secret_key, 40) != 0))
+        return hq_err_set(err, HQ_EINVAL, "CURVE keys not accepted: %s", zmq_strerror(errno));
     if (zmq_connect(c->sock, c->endpoint) != 0)
         return hq_err_set(err, HQ_EINVAL, "cannot connect to %s: %s", c->endpoint, zmq_strerror(errno));
     return 0;
@@ -217,8 +221,12 @@ static int send_frame(hq_client *c, pending *p)
 {
     p->sent_us = now_us();
     p->tries++;
-    /* A DEALER with no HWM queues; it never blocks here. */
-    return zmq_send(c->sock, p->frame, p->len, 0) < 0 ? -1 : 0;
+    /* A DEALER with no peer (houqind down, or the handshake refused) would
+     * block: never wait here.  An event not sent now is resent when its
+     * reply is overdue, like one whose reply was lost. */
+    if (zmq_send(c->sock, p->frame, p->len, ZMQ_DONTWAIT) < 0 && errno != EAGAIN)
+        return -1;
+    return 0;
 }
 
 /* Parses one reply frame; fills r.  Returns 0 when it names a pending id. */

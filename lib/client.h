@@ -34,6 +34,9 @@ typedef struct hq_client_opts {
     int timeout_ms;   /* resend after this long without a reply (2500) */
     int retries;      /* resends before giving up (3) */
     size_t window;    /* hq_client_send waits for replies above this many pending (1000) */
+    /* CURVE (all three, Z85, or none): the server's public key and this
+     * producer's key pair (see allowlist.h for key files). */
+    const char *server_key, *public_key, *secret_key;
 } hq_client_opts;
 
 typedef enum { HQ_REPLY_STORED, HQ_REPLY_DUPLICATE, HQ_REPLY_REJECTED, HQ_REPLY_TIMEOUT } hq_reply_status;

@@ -506,6 +506,13 @@ static size_t state_key(char *buf, size_t size, char kind, const char *rule, con
 static int count_match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
                        const hq_event *ev, uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
 {
+    /* While the issue is open, every further match attaches to it. */
+    hq_group g;
+    int grc = hq_group_get(s, txn, rule->id, key, &g, err);
+    if (grc)
+        return grc;
+    if (g.open[0])
+        return match(e, s, txn, rule, key, ev, seq, now_ms, fx, err);
     char k[700];
     size_t kl = state_key(k, sizeof k, 'w', rule->id, key);
     MDB_val v;
@@ -1048,7 +1055,12 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
         text = mp_str(ev->data, "note");
         is.failed_rechecks++;
         is.overdue = false;
-        is.deadline_ms = now_ms + is.deadline_dur_ms;
+        /* The supervisor may set the new deadline; else the rule's duration. */
+        int64_t dl = 0;
+        if (hq_mp_int64(hq_mp_map_get(ev->data, "deadline_ms"), &dl) && dl > now_ms)
+            is.deadline_ms = dl;
+        else
+            is.deadline_ms = now_ms + is.deadline_dur_ms;
         hq_issue_note(&is, now_ms, actor, seq, "reopened: 复查未通过（第%d次），重新限期整改%s%s", is.failed_rechecks,
                       text ? "：" : "", text ? text : "");
         rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_RECHECK, err);
@@ -1076,7 +1088,7 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
         rc = close_issue(s, txn, &is, now_ms, fx, err);
         break;
     case HQ_ACT_OPINION: {
-        text = mp_str(ev->data, "text");
+        text = mp_str(ev->data, "summary");
         hq_issue_note(&is, now_ms, actor, seq, "opinion: 发生舆情事件%s%s", text ? "：" : "", text ? text : "");
         int top = is.nchain ? is.chain[is.nchain - 1].level : is.level;
         rc = escalate_to(s, txn, &is, top, now_ms, actor, seq, "舆情事件，直接升级至最高级", fx, err);

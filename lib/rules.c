@@ -737,8 +737,8 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             int64_t v = 0;
             const hq_ynode *y;
             if ((y = hq_yrequire(L->d, doc, x, "at_least")) && hq_yget_int(L->d, doc, y, &v) == 0 &&
-                (v < 1 || v > 10000))
-                hq_ydiag(L->d, doc, y, "at_least must be 1 to 10000");
+                (v < 1 || v > 1000))
+                hq_ydiag(L->d, doc, y, "at_least must be 1 to 1000");
             r->count_n = (unsigned)v;
             if ((y = hq_yrequire(L->d, doc, x, "within")))
                 hq_yget_duration_ms(L->d, doc, y, &r->window_ms);

@@ -87,6 +87,7 @@ typedef struct ctl_state {
     int64_t retry_mono;   /* do not ask before this */
     uint64_t from;        /* outbox.range: what was asked */
     bool complained;      /* "no answer" logged for this outage */
+    bool asked_status;    /* the start-up status request went out */
 } ctl_state;
 
 typedef struct pending_rec {

@@ -351,9 +351,8 @@ void feed_tick(alertd *a)
     }
     if (a->ctl.pending || now < a->ctl.retry_mono || !a->ctl.sock || a->nbatch >= BATCH_MAX)
         return;
-    static bool asked_status;
-    if (!asked_status) {
-        asked_status = true;
+    if (!a->ctl.asked_status) {
+        a->ctl.asked_status = true;
         ctl_send(a, CTL_STATUS, 0, 0);
     } else if (a->known_last > batch_end(a)) {
         uint64_t from = batch_end(a) + 1;
@@ -397,7 +396,9 @@ static int route_one(alertd *a, MDB_txn *txn, const pending_rec *p, hq_routes *r
             hq_alert_rec_fini(&r);
         return 0;
     }
-    int64_t now = a->opts.follow_clock ? (r.ts_ms > a->clock_ms ? r.ts_ms : a->clock_ms) : hq_wall_ms();
+    if (a->opts.follow_clock)
+        note_clock(a, r.ts_ms);
+    int64_t now = alertd_policy_now(a);
     hq_alert_route(a->rules, a->cfg, &r, now, routes);
     uint32_t refs = 0;
     for (size_t i = 0; i < routes->n; i++)

@@ -174,16 +174,21 @@ static int cmd_clock_advance(hq_daemon *d, ctl_req *r)
 
 int hq_clock_move(hq_daemon *d, int64_t ms)
 {
-    const int64_t step = 86400000;
+    /* Steps of a week: obligations are generated 14 days ahead before each
+     * step, so every slot inside it exists; timers due inside a step fire
+     * together at its end, so reminders missed by a jump collapse as they
+     * would after downtime. */
+    const int64_t step = 7 * 86400000LL;
     while (d->clock.now_ms < ms) {
         int64_t next = ms - d->clock.now_ms > step ? d->clock.now_ms + step : ms;
+        hq_ingest_generate(d);
         if (hq_clock_set(&d->clock, next) != 0)
             return -1;
-        hq_ingest_generate(d);
         if (hq_ingest_timers(d) != 0)
             return -1;
     }
-    return 0;
+    hq_ingest_generate(d);
+    return hq_ingest_save_clock(d);
 }
 
 static int cmd_reload(hq_daemon *d, ctl_req *r)

@@ -4,7 +4,9 @@
 #ifndef HOUQIND_H
 #define HOUQIND_H
 
+#include "allowlist.h"
 #include "clock.h"
+#include "ratelimit.h"
 #include "engine.h"
 #include "rules.h"
 #include "event.h"
@@ -28,6 +30,11 @@ typedef struct hq_daemon_opts {
     hq_event_limits limits;
     int hard_max_bytes;  /* ZMQ_MAXMSGSIZE: above it the peer is dropped */
     int verbose;
+    const char *curve_key;   /* the server's key file: CURVE on the ingest socket */
+    const char *allow_file;  /* producers' keys, sources and types */
+    bool allow_remote;       /* bind a non-loopback address without CURVE */
+    double rate_per_s;       /* per-source token bucket; 0 = no limit */
+    double rate_burst;
 } hq_daemon_opts;
 
 typedef struct hq_batch hq_batch;
@@ -46,6 +53,9 @@ typedef struct hq_daemon {
     void *control;
     void *publish;
     hq_batch *batch;
+    void *zap;               /* the ZAP handler (REP on inproc://zeromq.zap.01) */
+    hq_allowlist *allow;     /* NULL when CURVE is off */
+    hq_ratelimit *rate;
     bool stopping;
     bool unavailable;        /* storage failed: reject until a commit works */
     /* counters for status */
@@ -69,6 +79,8 @@ int hq_ingest_generate(hq_daemon *d);
 /* Moves a manual clock to ms in steps of at most a day, generating
  * obligations and firing timers at each step. */
 int hq_clock_move(hq_daemon *d, int64_t ms);
+/* Writes the manual clock into the state (a restart resumes from it). */
+int hq_ingest_save_clock(hq_daemon *d);
 /* Refreshes next_due_ms from the store. */
 void hq_ingest_refresh_due(hq_daemon *d);
 /* Publishes outbox records (first..last] that are new, then a heartbeat. */
@@ -78,6 +90,9 @@ void hq_publish_heartbeat(hq_daemon *d);
 /* main.c: reloads the rules; a rule set that does not validate is refused
  * and the running one stays.  Returns 0 or the number of errors. */
 int hq_daemon_reload(hq_daemon *d, char *msg, size_t size);
+
+/* main.c: answers pending ZAP requests (CURVE handshakes). */
+void hq_zap_handle(hq_daemon *d);
 
 /* control.c */
 /* Handles every ready control request. */

@@ -33,6 +33,7 @@ typedef struct item {
     bool has_body;
     int nbody;            /* body frames received (must be 1) */
     bool decoded;         /* decode and validation passed */
+    const char *user_id;  /* the ZAP User-Id (the key's source), or NULL */
     hq_event ev;
     reply_status status;
     uint64_t seq;
@@ -115,6 +116,7 @@ static int recv_one(void *sock, item *it)
             if (!it->has_body) {
                 it->body = m;
                 it->has_body = true;
+                it->user_id = zmq_msg_gets(&it->body, "User-Id");
             } else {
                 zmq_msg_close(&m); /* extra frames: counted and refused */
             }
@@ -147,6 +149,32 @@ static void decode_all(hq_daemon *d)
         if (hq_event_decode(zmq_msg_data(&it->body), zmq_msg_size(&it->body), &d->opts.limits, d->schemas,
                             &b->zone, &it->ev, &err) != 0) {
             reject(it, err.msg);
+            continue;
+        }
+        if (d->allow) {
+            /* CURVE: the key decides the source and what it may send. */
+            const hq_producer *p = it->user_id ? hq_allowlist_by_source(d->allow, it->user_id, strlen(it->user_id))
+                                               : NULL;
+            char msg[300];
+            if (!p) {
+                reject(it, "unauthorised: the connection has no producer key on the allow-list");
+                continue;
+            }
+            if (it->ev.source_len != strlen(p->source) || memcmp(it->ev.source, p->source, it->ev.source_len)) {
+                snprintf(msg, sizeof msg, "source: \"%.*s\" is not the source bound to this producer's key (\"%s\")",
+                         (int)(it->ev.source_len > 64 ? 64 : it->ev.source_len), it->ev.source, p->source);
+                reject(it, msg);
+                continue;
+            }
+            if (!hq_producer_may_send(p, it->ev.type, it->ev.type_len)) {
+                snprintf(msg, sizeof msg, "type: source \"%s\" may not send %.*s events", p->source,
+                         (int)it->ev.type_len, it->ev.type);
+                reject(it, msg);
+                continue;
+            }
+        }
+        if (!hq_ratelimit_take(d->rate, it->ev.source, it->ev.source_len, hq_mono_ms())) {
+            reject(it, "rate limited: this source sends faster than its limit; retry later");
             continue;
         }
         it->decoded = true;
@@ -295,6 +323,25 @@ static int run_txn(hq_daemon *d, size_t max_timers, hq_effects *fx, size_t *fire
         }
         hq_log_notice("map full; grown, replaying a batch of %u events", b->n);
     }
+    return rc;
+}
+
+int hq_ingest_save_clock(hq_daemon *d)
+{
+    if (!d->clock.manual)
+        return 0;
+    MDB_txn *txn;
+    hq_err err = {0};
+    int rc = hq_store_begin(d->store, true, &txn, &err);
+    if (rc == 0) {
+        rc = save_clock(d, txn, &err);
+        if (rc == 0)
+            rc = hq_store_commit(d->store, txn, &err);
+        else
+            hq_store_abort(d->store, txn);
+    }
+    if (rc)
+        hq_log_err("the manual clock was not saved: %s", err.msg);
     return rc;
 }
 

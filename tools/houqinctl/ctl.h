@@ -41,5 +41,6 @@ int cmd_issues(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_obligations(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const ctl_cmd commands[] = {
     {"issue", cmd_issue, "one issue with its whole timeline"},
     {"outbox", cmd_outbox, "the notifications written to the outbox (JSON lines)"},
     {"obligations", cmd_obligations, "expected inspections and reports (R6) and their states"},
+    {"keygen", cmd_keygen, "write a CURVE key pair for houqind or a producer"},
 };
 
 static void usage(FILE *f)

@@ -2,6 +2,7 @@
  * through the producer API (client.h) and answered one line per event. */
 #include "ctl.h"
 
+#include "allowlist.h"
 #include "buf.h"
 #include "client.h"
 #include "clock.h"
@@ -44,6 +45,8 @@ static const char send_usage[] =
     "    --timeout MS     resend after MS without a reply (default 2500)\n"
     "    --retries N      resends before giving up (default 3)\n"
     "    -q, --quiet      print only rejections and timeouts\n"
+    "    --curve-server FILE  houqind's public key file: use CURVE (with --curve-key)\n"
+    "    --curve-key FILE     this producer's key pair file (houqinctl keygen)\n"
     "\n"
     "EXIT STATUS\n"
     "    0 every event stored or duplicate; 1 any rejected or timed out; 2 bad usage.\n";
@@ -315,8 +318,11 @@ int cmd_send(int argc, char **argv)
         {"id", required_argument, NULL, 'I'},     {"ts", required_argument, NULL, 'T'},
         {"file", required_argument, NULL, 'f'},   {"timeout", required_argument, NULL, 'o'},
         {"retries", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"curve-server", required_argument, NULL, 'C'},
+        {"curve-key", required_argument, NULL, 'K'}, {NULL, 0, NULL, 0},
     };
+    const char *curve_server = NULL, *curve_key = NULL;
+    char spub[41], cpub[41], csec[41];
     const char *ingest = HQ_DEFAULT_INGEST, *schemas_dir = HQ_DEFAULT_SCHEMAS, *type = NULL,
                *source = "houqinctl", *id = NULL, *ts = NULL, *file = NULL;
     hq_client_opts co = {0};
@@ -335,6 +341,8 @@ int cmd_send(int argc, char **argv)
         case 'o': co.timeout_ms = atoi(optarg); break;
         case 'r': co.retries = atoi(optarg); break;
         case 'q': s.quiet = 1; break;
+        case 'C': curve_server = optarg; break;
+        case 'K': curve_key = optarg; break;
         case 'h': fputs(send_usage, stdout); return 0;
         default: return EXIT_USAGE;
         }
@@ -342,6 +350,15 @@ int cmd_send(int argc, char **argv)
     if (!file && !type)
         return ctl_fail("send: give --type and FIELD=VALUE arguments, or --file; see houqinctl send --help");
     hq_err err;
+    if ((curve_server != NULL) != (curve_key != NULL))
+        return ctl_fail("send: --curve-server and --curve-key go together");
+    if (curve_server) {
+        if (hq_keyfile_read(curve_server, spub, NULL, &err) != 0 || hq_keyfile_read(curve_key, cpub, csec, &err) != 0)
+            return ctl_fail("%s", err.msg);
+        co.server_key = spub;
+        co.public_key = cpub;
+        co.secret_key = csec;
+    }
     if (hq_client_new(ingest, &co, &s.client, &err) != 0)
         return ctl_fail("%s", err.msg);
     int rc = 0;

@@ -1,0 +1,441 @@
+/* houqin-alertd - alert delivery: follows houqind's outbox and delivers
+ * every alert to every recipient on every channel, once per (alert,
+ * recipient, channel) as far as the sink's idempotency allows.
+ *
+ * main.c holds options, start-up and the loop; signals arrive through a
+ * signalfd polled with the sockets, so handlers never run arbitrary code.
+ */
+#include "alertd.h"
+
+#include "clock.h"
+#include "log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#ifndef HQ_DEFAULT_RULES
+#define HQ_DEFAULT_RULES "rules"
+#endif
+#ifndef HQ_DEFAULT_SCHEMAS
+#define HQ_DEFAULT_SCHEMAS "schemas"
+#endif
+
+static const char usage[] =
+    "NAME\n"
+    "    houqin-alertd - deliver houqind's alerts to people (告警推送)\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    houqin-alertd [OPTIONS]\n"
+    "    houqin-alertd --check [--rules DIR] [--schemas DIR]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Subscribes to houqind's alert PUB socket, replays what it missed from\n"
+    "    houqind's control socket (outbox.range), resolves each alert's roles to\n"
+    "    people through the organisation file, and delivers it on each person's\n"
+    "    channels: webhook (plain JSON, WeCom or DingTalk robots), e-mail (SMTP),\n"
+    "    command (alert JSON on stdin) or file (JSON lines).  Contractor contacts\n"
+    "    get the rectification notice, office staff the supervisor's version,\n"
+    "    the complainant of a closed complaint the outcome through the contact\n"
+    "    they gave.  Quiet hours, digests and rate limits follow the policies.\n"
+    "\n"
+    "    Its cursor and every pending delivery live in its own LMDB state and\n"
+    "    survive restarts.  Delivery is at least once; every try of one alert to\n"
+    "    one recipient on one channel carries the same idempotency key\n"
+    "    (<seq>-<recipient>-<channel>: HTTP header Idempotency-Key, e-mail\n"
+    "    Message-ID, HOUQIN_IDEMPOTENCY_KEY for commands, idempotency_key in\n"
+    "    JSON), so a sink that honours it sees each alert once.  Failed tries\n"
+    "    are retried with exponential backoff and end in the dead letters\n"
+    "    (houqinctl deadletters).  See docs/alertd.md.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --rules DIR, --config DIR\n"
+    "                       rules directory: the organisation (people, roles,\n"
+    "                       channels, working hours) and alerts.yaml (channels,\n"
+    "                       templates, policies) (default " HQ_DEFAULT_RULES ")\n"
+    "    --schemas DIR      schemas directory, for loading the rules (default\n"
+    "                       " HQ_DEFAULT_SCHEMAS ")\n"
+    "    --state DIR        alertd's own state directory (default ./var-alertd);\n"
+    "                       never houqind's\n"
+    "    --subscribe EP     houqind's alert PUB endpoint (default tcp://127.0.0.1:7602)\n"
+    "    --control EP       houqind's control endpoint (default tcp://127.0.0.1:7603)\n"
+    "    --clock real|follow\n"
+    "                       the clock of quiet hours, digests and rate limits:\n"
+    "                       real (default) or follow houqind's clock as its\n"
+    "                       heartbeats report it (a manual clock in tests and\n"
+    "                       backtests); retry backoff always runs on real time\n"
+    "    --max-in-flight N  deliveries in flight at once (default 256)\n"
+    "    --check            load and validate the configuration, print a summary,\n"
+    "                       exit 0 if all is well and 1 otherwise\n"
+    "    -v, --verbose      log debug messages (one per delivery)\n"
+    "    -h, --help         this text\n"
+    "\n"
+    "SIGNALS\n"
+    "    SIGTERM, SIGINT    stop taking new deliveries, let those in flight finish\n"
+    "                       (at most 5 s), record the results and exit 0\n"
+    "    SIGHUP             reload the configuration (one that does not validate\n"
+    "                       is refused and the running one stays)\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 clean stop or --check passed; 1 configuration error; 2 storage failure.\n"
+    "\n"
+    "LOGGING\n"
+    "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n"
+    "    A complainant's contact never appears in the log.\n";
+
+enum { OPT_RULES = 256, OPT_SCHEMAS, OPT_STATE, OPT_SUBSCRIBE, OPT_CONTROL, OPT_CLOCK, OPT_CHECK, OPT_MAXFLIGHT };
+
+static int parse_opts(int argc, char **argv, alertd_opts *o)
+{
+    static const struct option longopts[] = {
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"config", required_argument, NULL, OPT_RULES},
+        {"schemas", required_argument, NULL, OPT_SCHEMAS},
+        {"state", required_argument, NULL, OPT_STATE},
+        {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
+        {"control", required_argument, NULL, OPT_CONTROL},
+        {"clock", required_argument, NULL, OPT_CLOCK},
+        {"check", no_argument, NULL, OPT_CHECK},
+        {"max-in-flight", required_argument, NULL, OPT_MAXFLIGHT},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (alertd_opts){
+        .rules_dir = HQ_DEFAULT_RULES,
+        .schemas_dir = HQ_DEFAULT_SCHEMAS,
+        .state_dir = "var-alertd",
+        .subscribe_ep = "tcp://127.0.0.1:7602",
+        .control_ep = "tcp://127.0.0.1:7603",
+        .max_in_flight = 256,
+    };
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_RULES: o->rules_dir = optarg; break;
+        case OPT_SCHEMAS: o->schemas_dir = optarg; break;
+        case OPT_STATE: o->state_dir = optarg; break;
+        case OPT_SUBSCRIBE: o->subscribe_ep = optarg; break;
+        case OPT_CONTROL: o->control_ep = optarg; break;
+        case OPT_CLOCK:
+            if (!strcmp(optarg, "follow"))
+                o->follow_clock = true;
+            else if (strcmp(optarg, "real") != 0) {
+                fprintf(stderr, "houqin-alertd: --clock: expected real or follow, got \"%s\"\n", optarg);
+                return -1;
+            }
+            break;
+        case OPT_CHECK: o->check_only = true; break;
+        case OPT_MAXFLIGHT:
+            o->max_in_flight = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || o->max_in_flight == 0 || o->max_in_flight > 4096) {
+                fprintf(stderr, "houqin-alertd: --max-in-flight: expected 1..4096\n");
+                return -1;
+            }
+            break;
+        case 'v': o->verbose = 1; break;
+        case 'h': fputs(usage, stdout); exit(0);
+        default: fprintf(stderr, "Try 'houqin-alertd --help'.\n"); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "houqin-alertd: unexpected argument \"%s\"\nTry 'houqin-alertd --help'.\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int64_t alertd_policy_now(const alertd *a)
+{
+    return a->opts.follow_clock ? a->clock_ms : hq_wall_ms();
+}
+
+/* ---- configuration ---- */
+
+static void print_diags(const hq_diags *d)
+{
+    char line[1024];
+    for (size_t i = 0; i < d->count; i++)
+        hq_log_err("%s", hq_err_str(&d->items[i], line, sizeof line));
+}
+
+/* Loads rules and alert configuration from the rules directory into *r
+ * and *c; nothing is kept on failure. */
+static int load(alertd *a, hq_rules **r, hq_alert_config **c)
+{
+    hq_diags diags;
+    hq_diags_init(&diags);
+    int rc = hq_rules_load(a->opts.rules_dir, a->schemas, r, &diags);
+    if (rc == 0 && hq_tz_set(hq_rules_timezone(*r)) != 0) {
+        hq_diags_add(&diags, a->opts.rules_dir, 0, 0, "unknown time zone \"%s\"", hq_rules_timezone(*r));
+        rc = HQ_EINVAL;
+    }
+    if (rc == 0)
+        rc = hq_alert_config_load(a->opts.rules_dir, c, &diags);
+    if (rc) {
+        print_diags(&diags);
+        hq_log_err("%zu error(s) in the configuration in %s", diags.count, a->opts.rules_dir);
+        hq_rules_destroy(r);
+    }
+    hq_diags_fini(&diags);
+    return rc;
+}
+
+/* People who hold a role but have no channel: alerts to them are
+ * dead-lettered, so say it at start-up. */
+static void warn_unreachable(alertd *a)
+{
+    const hq_person *ps;
+    size_t n = hq_rules_people(a->rules, &ps);
+    for (size_t i = 0; i < n; i++) {
+        const hq_alert_person *ap = hq_alert_config_person(a->cfg, ps[i].id);
+        if (!ap || !ap->nchannels)
+            hq_log_warn("%s (%s) has no alert channels: alerts to them will be dead-lettered", ps[i].id,
+                        ps[i].name);
+    }
+}
+
+int alertd_reload(alertd *a)
+{
+    hq_rules *r = NULL;
+    hq_alert_config *c = NULL;
+    if (load(a, &r, &c) != 0) {
+        hq_log_err("reload refused; the running configuration stays");
+        return -1;
+    }
+    hq_rules_destroy(&a->rules);
+    hq_alert_config_destroy(&a->cfg);
+    a->rules = r;
+    a->cfg = c;
+    for (size_t i = 0; i < a->nlanes; i++)
+        a->lanes[i]->dirty = true;
+    hq_log_notice("reloaded the configuration from %s: %zu channels", a->opts.rules_dir,
+                  hq_alert_config_nchannels(c));
+    warn_unreachable(a);
+    return 0;
+}
+
+static int check_only(alertd *a)
+{
+    const hq_person *ps;
+    size_t n = hq_rules_people(a->rules, &ps), reachable = 0;
+    for (size_t i = 0; i < n; i++) {
+        const hq_alert_person *ap = hq_alert_config_person(a->cfg, ps[i].id);
+        reachable += ap && ap->nchannels;
+    }
+    printf("configuration OK: %zu channels, %zu of %zu people with channels, in %s\n",
+           hq_alert_config_nchannels(a->cfg), reachable, n, a->opts.rules_dir);
+    for (size_t i = 0; i < n; i++) {
+        const hq_alert_person *ap = hq_alert_config_person(a->cfg, ps[i].id);
+        if (!ap || !ap->nchannels)
+            printf("note: %s has no channels\n", ps[i].id);
+    }
+    return 0;
+}
+
+/* ---- the loop ---- */
+
+static int make_signalfd(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void handle_signals(alertd *a, int sfd)
+{
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            if (!a->stopping)
+                hq_log_notice("signal %u: stopping", si.ssi_signo);
+            a->stopping = true;
+        } else if (si.ssi_signo == SIGHUP) {
+            alertd_reload(a);
+        } /* SIGCHLD: send_tick reaps */
+    }
+}
+
+static void notify_status(alertd *a)
+{
+    char st[256];
+    snprintf(st, sizeof st,
+             "STATUS=cursor %" PRIu64 ", houqind at %" PRIu64 ", %u in flight, %" PRIu64 " delivered, %" PRIu64
+             " dead",
+             a->cursor, a->known_last, a->ninflight, a->n_delivered, a->n_dead);
+    sd_notify(0, st);
+}
+
+enum { MAX_ITEMS = 1024 };
+
+static int run(alertd *a)
+{
+    int sfd = make_signalfd();
+    if (sfd < 0) {
+        hq_log_err("signalfd: %s", strerror(errno));
+        return 1;
+    }
+    uint64_t wd_usec = 0;
+    bool watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
+    int64_t last_wd = hq_mono_ms(), last_status = 0, stop_by = 0;
+    sd_notify(0, "READY=1\nSTATUS=delivering alerts");
+    int status = 0;
+    zmq_pollitem_t *items = calloc(MAX_ITEMS, sizeof *items);
+    long timeout = 0;
+    while (items) {
+        items[0] = (zmq_pollitem_t){a->sub, 0, ZMQ_POLLIN, 0};
+        items[1] = (zmq_pollitem_t){a->ctl.sock, 0, ZMQ_POLLIN, 0};
+        items[2] = (zmq_pollitem_t){NULL, sfd, ZMQ_POLLIN, 0};
+        size_t n = 3 + send_pollitems(a, items + 3, MAX_ITEMS - 3);
+        long t = send_timeout_ms(a);
+        if (t < timeout)
+            timeout = t;
+        if (zmq_poll(items, (int)n, timeout) < 0 && errno != EINTR) {
+            hq_log_err("zmq_poll: %s", zmq_strerror(errno));
+            status = 2;
+            break;
+        }
+        if (items[2].revents & ZMQ_POLLIN)
+            handle_signals(a, sfd);
+        if (items[0].revents & ZMQ_POLLIN)
+            feed_on_sub(a);
+        if (items[1].revents & ZMQ_POLLIN)
+            feed_on_ctl(a);
+        send_on_poll(a, items + 3, n - 3);
+        send_tick(a);
+        feed_tick(a);
+        if (feed_flush(a) == HQ_EPANIC || sched_commit_results(a) == HQ_EPANIC) {
+            status = 2;
+            break;
+        }
+        timeout = 1000;
+        if (!a->stopping)
+            timeout = sched_run(a);
+        if (a->done || a->nbatch)
+            timeout = 0;
+        int64_t now = hq_mono_ms();
+        if (watchdog && (now - last_wd) * 1000 >= (int64_t)wd_usec / 2) {
+            sd_notify(0, "WATCHDOG=1");
+            last_wd = now;
+        }
+        if (now - last_status >= 5000) {
+            notify_status(a);
+            last_status = now;
+        }
+        if (a->stopping) {
+            if (!stop_by) {
+                stop_by = now + 5000;
+                sd_notify(0, "STOPPING=1");
+            }
+            if (!a->ninflight || now >= stop_by)
+                break;
+            timeout = 100;
+        }
+    }
+    if (status == 0 && a->ninflight)
+        hq_log_notice("%u deliveries still in flight at stop: they are tried again at the next start",
+                      a->ninflight);
+    send_abort_all(a);
+    free(items);
+    close(sfd);
+    return status;
+}
+
+static int start(alertd *a)
+{
+    hq_err err = {0};
+    if (hq_alert_queue_open(a->opts.state_dir, 0, &a->q, &err) != 0) {
+        hq_log_err("%s", err.msg);
+        return err.code == HQ_EVERSION ? 1 : 2;
+    }
+    MDB_txn *txn;
+    uint64_t clock = 0;
+    if (hq_alert_queue_begin(a->q, false, &txn, &err) == 0) {
+        hq_alert_queue_meta_get(a->q, txn, "cursor", &a->cursor, &err);
+        hq_alert_queue_meta_get(a->q, txn, "clock", &clock, &err);
+        hq_alert_queue_abort(a->q, txn);
+    }
+    a->clock_ms = (int64_t)clock;
+    a->known_last = a->cursor;
+    if (send_init(a) != 0) {
+        hq_log_err("libcurl failed to initialise");
+        return 2;
+    }
+    a->zctx = zmq_ctx_new();
+    if (feed_open(a) != 0 || sched_load_lanes(a) != 0)
+        return 2;
+    hq_log_info("started: state %s, cursor %" PRIu64 ", %zu lanes pending, subscribe %s, control %s, clock %s",
+                a->opts.state_dir, a->cursor, a->nlanes, a->opts.subscribe_ep, a->opts.control_ep,
+                a->opts.follow_clock ? "follow" : "real");
+    warn_unreachable(a);
+    return run(a);
+}
+
+static void cleanup(alertd *a)
+{
+    feed_close(a);
+    if (a->zctx)
+        zmq_ctx_term(a->zctx);
+    if (a->multi)
+        send_fini(a);
+    while (a->done) {
+        xfer *x = a->done;
+        a->done = x->next;
+        xfer_free(x);
+    }
+    for (size_t i = 0; i < a->nlanes; i++) {
+        hq_rate_fini(&a->lanes[i]->rate);
+        free(a->lanes[i]);
+    }
+    free(a->lanes);
+    hq_alert_queue_close(&a->q);
+    hq_alert_config_destroy(&a->cfg);
+    hq_rules_destroy(&a->rules);
+    hq_schemas_destroy(&a->schemas);
+}
+
+int main(int argc, char **argv)
+{
+    alertd a = {0};
+    if (parse_opts(argc, argv, &a.opts) != 0)
+        return 1;
+    hq_log_init("houqin-alertd", a.opts.verbose ? HQ_LOG_DEBUG : HQ_LOG_INFO);
+    srand((unsigned)hq_mono_ns() ^ (unsigned)getpid());
+    hq_diags diags;
+    hq_diags_init(&diags);
+    int rc = hq_schemas_load_dir(a.opts.schemas_dir, &a.schemas, &diags);
+    if (rc) {
+        print_diags(&diags);
+        hq_log_err("%zu error(s) in the schemas in %s", diags.count, a.opts.schemas_dir);
+    }
+    hq_diags_fini(&diags);
+    if (rc || load(&a, &a.rules, &a.cfg) != 0) {
+        cleanup(&a);
+        return 1;
+    }
+    if (a.opts.check_only) {
+        int status = check_only(&a);
+        cleanup(&a);
+        return status;
+    }
+    int status = start(&a);
+    hq_log_info("stopped: cursor %" PRIu64 ", %" PRIu64 " alerts routed, %" PRIu64 " delivered, %" PRIu64
+                " failed tries, %" PRIu64 " dead-lettered, %" PRIu64 " replays, %" PRIu64 " pruned",
+                a.cursor, a.n_routed, a.n_delivered, a.n_failed, a.n_dead, a.n_replays, a.n_pruned);
+    cleanup(&a);
+    return status;
+}

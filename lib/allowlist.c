@@ -1,0 +1,179 @@
+#include "allowlist.h"
+
+#include "ytree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+struct hq_allowlist {
+    hq_producer *p;
+    size_t n;
+};
+
+void hq_allowlist_destroy(hq_allowlist **ap)
+{
+    if (!ap || !*ap)
+        return;
+    hq_allowlist *a = *ap;
+    for (size_t i = 0; i < a->n; i++) {
+        free(a->p[i].source);
+        for (size_t j = 0; j < a->p[i].ntypes; j++)
+            free(a->p[i].types[j]);
+        free(a->p[i].types);
+    }
+    free(a->p);
+    free(a);
+    *ap = NULL;
+}
+
+size_t hq_allowlist_count(const hq_allowlist *a)
+{
+    return a ? a->n : 0;
+}
+
+static bool z85_ok(const char *s)
+{
+    if (strlen(s) != 40)
+        return false;
+    unsigned char bin[32];
+    return zmq_z85_decode(bin, s) != NULL;
+}
+
+int hq_allowlist_load(const char *path, hq_allowlist **out, hq_diags *d)
+{
+    static const char *const top[] = {"producers", NULL};
+    static const char *const keys[] = {"source", "key", "types", "description", NULL};
+    hq_ydoc *doc = NULL;
+    hq_err e;
+    if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
+        hq_diags_add_err(d, &e);
+        return HQ_EINVAL;
+    }
+    size_t before = d->count;
+    hq_allowlist *a = calloc(1, sizeof *a);
+    const hq_ynode *root = doc->root, *ps;
+    if (!root || hq_ycheck_keys(d, doc, root, top) || !(ps = hq_yrequire(d, doc, root, "producers"))) {
+        /* reported */
+    } else if (ps->type != HQ_Y_SEQ) {
+        hq_ydiag(d, doc, ps, "producers: expected a list of {source, key, types}");
+    } else {
+        a->p = calloc(ps->len ? ps->len : 1, sizeof *a->p);
+        for (size_t i = 0; i < ps->len; i++) {
+            const hq_ynode *n = ps->kids[i];
+            if (hq_ycheck_keys(d, doc, n, keys))
+                continue;
+            const hq_ynode *src = hq_yrequire(d, doc, n, "source"), *key = hq_yrequire(d, doc, n, "key"),
+                           *ty = hq_yrequire(d, doc, n, "types");
+            const char *ss, *ks;
+            if (!src || !key || !ty || hq_yget_str(d, doc, src, &ss) || hq_yget_str(d, doc, key, &ks))
+                continue;
+            if (!z85_ok(ks)) {
+                hq_ydiag(d, doc, key, "key: expected a 40-character Z85 CURVE public key (houqinctl keygen)");
+                continue;
+            }
+            if (hq_allowlist_by_key(a, ks))
+                hq_ydiag(d, doc, key, "this key is listed twice");
+            if (hq_allowlist_by_source(a, ss, strlen(ss)))
+                hq_ydiag(d, doc, src, "source \"%s\" is listed twice", ss);
+            if (ty->type != HQ_Y_SEQ || ty->len == 0) {
+                hq_ydiag(d, doc, ty, "types: expected a list of event types, or [\"*\"] for all");
+                continue;
+            }
+            hq_producer *p = &a->p[a->n++];
+            p->source = strdup(ss);
+            memcpy(p->key, ks, 41);
+            p->types = calloc(ty->len, sizeof *p->types);
+            for (size_t j = 0; j < ty->len; j++) {
+                const char *ts;
+                if (hq_yget_str(d, doc, ty->kids[j], &ts) == 0)
+                    p->types[p->ntypes++] = strdup(ts);
+            }
+        }
+    }
+    hq_ydoc_destroy(&doc);
+    if (d->count > before) {
+        hq_allowlist_destroy(&a);
+        return HQ_EINVAL;
+    }
+    *out = a;
+    return 0;
+}
+
+const hq_producer *hq_allowlist_by_key(const hq_allowlist *a, const char *z85)
+{
+    for (size_t i = 0; a && i < a->n; i++)
+        if (!strcmp(a->p[i].key, z85))
+            return &a->p[i];
+    return NULL;
+}
+
+const hq_producer *hq_allowlist_by_source(const hq_allowlist *a, const char *source, size_t len)
+{
+    for (size_t i = 0; a && i < a->n; i++)
+        if (strlen(a->p[i].source) == len && !memcmp(a->p[i].source, source, len))
+            return &a->p[i];
+    return NULL;
+}
+
+bool hq_producer_may_send(const hq_producer *p, const char *type, size_t len)
+{
+    for (size_t i = 0; i < p->ntypes; i++)
+        if (!strcmp(p->types[i], "*") || (strlen(p->types[i]) == len && !memcmp(p->types[i], type, len)))
+            return true;
+    return false;
+}
+
+int hq_keyfile_read(const char *path, char *pub, char *sec, hq_err *err)
+{
+    hq_ydoc *doc = NULL;
+    if (hq_ydoc_load_file(path, NULL, &doc, err) != 0)
+        return HQ_EINVAL;
+    const hq_ynode *p = hq_ymap_get(doc->root, "public"), *s = hq_ymap_get(doc->root, "secret");
+    int rc = 0;
+    if (!p || p->type != HQ_Y_SCALAR || !z85_ok(p->str))
+        rc = hq_err_set(err, HQ_EINVAL, "%s: no valid \"public:\" key", path);
+    else
+        memcpy(pub, p->str, 41);
+    if (rc == 0 && sec) {
+        if (!s)
+            rc = hq_err_set(err, HQ_ENOTFOUND, "%s: no \"secret:\" key (is this the .pub file?)", path);
+        else if (s->type != HQ_Y_SCALAR || !z85_ok(s->str))
+            rc = hq_err_set(err, HQ_EINVAL, "%s: the secret key is not valid Z85", path);
+        else
+            memcpy(sec, s->str, 41);
+    }
+    hq_ydoc_destroy(&doc);
+    return rc;
+}
+
+static int write_file(const char *path, mode_t mode, const char *text, hq_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+    if (fd < 0)
+        return hq_err_set(err, HQ_EIO, "%s: %s", path, strerror(errno));
+    size_t n = strlen(text);
+    int rc = (size_t)write(fd, text, n) == n && fsync(fd) == 0 ? 0 : hq_err_set(err, HQ_EIO, "%s: write failed", path);
+    close(fd);
+    return rc;
+}
+
+int hq_keyfile_write_pair(const char *path, hq_err *err)
+{
+    char pub[41], sec[41];
+    if (zmq_curve_keypair(pub, sec) != 0)
+        return hq_err_set(err, HQ_EIO, "CURVE is not available in this libzmq");
+    char text[256], pubpath[4096];
+    snprintf(text, sizeof text, "# houqin CURVE key pair: keep this file secret\npublic: \"%s\"\nsecret: \"%s\"\n", pub, sec);
+    int rc = write_file(path, 0600, text, err);
+    if (rc)
+        return rc;
+    snprintf(pubpath, sizeof pubpath, "%s.pub", path);
+    snprintf(text, sizeof text, "# houqin CURVE public key\npublic: \"%s\"\n", pub);
+    return write_file(pubpath, 0644, text, err);
+}
