@@ -7,7 +7,10 @@
 #include <string.h>
 
 typedef enum { C_ALL, C_ANY, C_NOT, C_CMP } cond_kind;
-typedef enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOT_IN, OP_RANGE, OP_EXISTS, OP_PREFIX } cond_op;
+typedef enum {
+    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOT_IN, OP_RANGE, OP_EXISTS, OP_PREFIX,
+    OP_KNOWN, OP_UNKNOWN, OP_ABOVE_TABLE
+} cond_op;
 typedef enum { V_NUM, V_STR, V_BOOL } val_kind;
 
 typedef struct cval {
@@ -26,12 +29,17 @@ struct hq_cond {
     cval *vals;
     size_t nvals;
     bool exists;         /* OP_EXISTS: expected presence */
+    char *registry;      /* OP_KNOWN, OP_UNKNOWN */
+    char *table;         /* OP_ABOVE_TABLE: the table ... */
+    char *keypath;       /* ... and the event path of the key */
+    const hq_cond_env *env;
     hq_cond **kids;
     size_t nkids;
 };
 
-static const char *const op_names[] = {"eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "range", "exists",
-                                       "prefix"};
+static const char *const op_names[] = {"eq",     "ne",    "lt",      "le",     "gt",         "ge",
+                                       "in",     "not_in", "range",  "exists", "prefix",     "known",
+                                       "unknown", "above_table"};
 #define NOPS (sizeof op_names / sizeof *op_names)
 
 void hq_cond_destroy(hq_cond **cp)
@@ -46,6 +54,9 @@ void hq_cond_destroy(hq_cond **cp)
         free(c->vals[i].str);
     free(c->vals);
     free(c->path);
+    free(c->registry);
+    free(c->table);
+    free(c->keypath);
     free(c);
     *cp = NULL;
 }
@@ -125,8 +136,11 @@ static int parse_val(const hq_ydoc *doc, const hq_ynode *n, const hq_field *f, c
     return 0;
 }
 
+static hq_cond *compile_env(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
+                            const hq_cond_env *env, hq_diags *d);
+
 static hq_cond *compile_list(const hq_ydoc *doc, const hq_ynode *n, cond_kind k, const hq_schema *const *schemas,
-                             size_t ns, hq_diags *d)
+                             size_t ns, const hq_cond_env *env, hq_diags *d)
 {
     hq_cond *c = calloc(1, sizeof *c);
     c->kind = k;
@@ -136,7 +150,7 @@ static hq_cond *compile_list(const hq_ydoc *doc, const hq_ynode *n, cond_kind k,
     }
     c->kids = calloc(n->len, sizeof *c->kids);
     for (size_t i = 0; i < n->len; i++) {
-        hq_cond *kid = hq_cond_compile(doc, n->kids[i], schemas, ns, d);
+        hq_cond *kid = compile_env(doc, n->kids[i], schemas, ns, env, d);
         if (kid)
             c->kids[c->nkids++] = kid;
     }
@@ -144,10 +158,10 @@ static hq_cond *compile_list(const hq_ydoc *doc, const hq_ynode *n, cond_kind k,
 }
 
 static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
-                            hq_diags *d)
+                            const hq_cond_env *env, hq_diags *d)
 {
     if (n->type == HQ_Y_SEQ)
-        return compile_list(doc, n, C_ALL, schemas, ns, d);
+        return compile_list(doc, n, C_ALL, schemas, ns, env, d);
     if (n->type != HQ_Y_MAP) {
         hq_ydiag(d, doc, n, "expected a condition: {field: ..., eq: ...}, all, any or not");
         return NULL;
@@ -158,7 +172,7 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
             hq_ydiag(d, doc, n, "all/any must be alone in their mapping");
             return NULL;
         }
-        return compile_list(doc, v, hq_ymap_get(n, "all") ? C_ALL : C_ANY, schemas, ns, d);
+        return compile_list(doc, v, hq_ymap_get(n, "all") ? C_ALL : C_ANY, schemas, ns, env, d);
     }
     if ((v = hq_ymap_get(n, "not"))) {
         if (n->len != 1) {
@@ -167,7 +181,7 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
         }
         hq_cond *c = calloc(1, sizeof *c);
         c->kind = C_NOT;
-        hq_cond *kid = hq_cond_compile(doc, v, schemas, ns, d);
+        hq_cond *kid = compile_env(doc, v, schemas, ns, env, d);
         if (kid) {
             c->kids = calloc(1, sizeof *c->kids);
             c->kids[c->nkids++] = kid;
@@ -197,7 +211,7 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
             break;
     if (op == NOPS) {
         hq_ydiag(d, doc, opk, "unknown operator \"%s\" (expected eq, ne, lt, le, gt, ge, in, not_in, range, "
-                              "exists or prefix)", opk->str);
+                              "exists, prefix, known, unknown or above_table)", opk->str);
         return NULL;
     }
     bool ok = true;
@@ -209,8 +223,38 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
     c->op = (cond_op)op;
     c->path = strdup(fn->str);
     c->dpath = strncmp(c->path, "data.", 5) == 0 ? c->path + 5 : NULL;
+    c->env = env;
     size_t before = d->count;
     switch (c->op) {
+    case OP_KNOWN:
+    case OP_UNKNOWN: {
+        const char *reg;
+        if (hq_yget_str(d, doc, opv, &reg) != 0)
+            break;
+        if (!env || !env->has_registry(env->ctx, reg))
+            hq_ydiag(d, doc, opv, "%s: unknown registry \"%s\" (sites, sensors, contractors)", opk->str, reg);
+        else if (f && f->type != HQ_F_STRING)
+            hq_ydiag(d, doc, opv, "%s: %s is not a text field", opk->str, c->path);
+        c->registry = strdup(reg);
+        break;
+    }
+    case OP_ABOVE_TABLE: {
+        static const char *const tk[] = {"table", "key", NULL};
+        const hq_ynode *tn, *kn;
+        const char *ts, *ks;
+        if (hq_ycheck_keys(d, doc, opv, tk) || !(tn = hq_yrequire(d, doc, opv, "table")) ||
+            !(kn = hq_yrequire(d, doc, opv, "key")) || hq_yget_str(d, doc, tn, &ts) || hq_yget_str(d, doc, kn, &ks))
+            break;
+        if (!env || !env->has_table(env->ctx, ts))
+            hq_ydiag(d, doc, tn, "above_table: unknown table \"%s\" (define it under tables:)", ts);
+        bool pok = true;
+        hq_cond_check_path(doc, kn, ks, schemas, ns, d, &pok);
+        if (f && f->type != HQ_F_INT && f->type != HQ_F_NUMBER)
+            hq_ydiag(d, doc, opv, "above_table: %s is not a number field", c->path);
+        c->table = strdup(ts);
+        c->keypath = strdup(ks);
+        break;
+    }
     case OP_EXISTS:
         hq_yget_bool(d, doc, opv, &c->exists);
         break;
@@ -250,14 +294,26 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
     return c;
 }
 
-hq_cond *hq_cond_compile(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
-                         hq_diags *d)
+static hq_cond *compile_env(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
+                            const hq_cond_env *env, hq_diags *d)
 {
     size_t before = d->count;
-    hq_cond *c = compile_one(doc, n, schemas, ns, d);
+    hq_cond *c = compile_one(doc, n, schemas, ns, env, d);
     if (c && d->count > before)
         hq_cond_destroy(&c);
     return c;
+}
+
+hq_cond *hq_cond_compile_env(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
+                             const hq_cond_env *env, hq_diags *d)
+{
+    return compile_env(doc, n, schemas, ns, env, d);
+}
+
+hq_cond *hq_cond_compile(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
+                         hq_diags *d)
+{
+    return compile_env(doc, n, schemas, ns, NULL, d);
 }
 
 /* ---- evaluation ---- */
@@ -300,10 +356,43 @@ static bool val_eq(const cval *v, const msgpack_object *o)
     return false;
 }
 
-/* The comparison on one value (not an array). */
-static bool cmp_scalar(const hq_cond *c, const msgpack_object *o)
+/* The table key of an above_table comparison: a sibling of the compared
+ * value when both paths differ only in their last part (data.items.code
+ * beside data.items.unit_price_fen: the same item), else from the event. */
+static const msgpack_object *table_key(const hq_cond *c, const hq_event *ev, const msgpack_object *parent,
+                                       msgpack_object *tmp)
 {
-    double x;
+    const char *a = strrchr(c->path, '.'), *b = strrchr(c->keypath, '.');
+    if (parent && a && b && a - c->path == b - c->keypath && !strncmp(c->path, c->keypath, (size_t)(a - c->path)))
+        return hq_mp_map_get(parent, b + 1);
+    return ev ? hq_event_field(ev, c->keypath, tmp) : NULL;
+}
+
+/* The comparison on one value (not an array); ev for table keys. */
+static bool cmp_scalar_ev(const hq_cond *c, const msgpack_object *o, const hq_event *ev,
+                          const msgpack_object *parent)
+{
+    double x, limit;
+    switch (c->op) {
+    case OP_KNOWN:
+    case OP_UNKNOWN: {
+        if (o->type != MSGPACK_OBJECT_STR || !c->env)
+            return false;
+        bool k = c->env->known(c->env->ctx, c->registry, o->via.str.ptr, o->via.str.size);
+        return c->op == OP_KNOWN ? k : !k;
+    }
+    case OP_ABOVE_TABLE: {
+        msgpack_object tmp;
+        const msgpack_object *key = table_key(c, ev, parent, &tmp);
+        if (!key || key->type != MSGPACK_OBJECT_STR || !c->env || !hq_mp_number(o, &x))
+            return false;
+        if (!c->env->table_value(c->env->ctx, c->table, key->via.str.ptr, key->via.str.size, &limit))
+            return false; /* no approved value: nothing to compare with */
+        return x > limit;
+    }
+    default:
+        break;
+    }
     switch (c->op) {
     case OP_EQ: return val_eq(&c->vals[0], o);
     case OP_NE: return !val_eq(&c->vals[0], o);
@@ -323,13 +412,14 @@ static bool cmp_scalar(const hq_cond *c, const msgpack_object *o)
         return o->type == MSGPACK_OBJECT_STR && o->via.str.size >= c->vals[0].len &&
                memcmp(o->via.str.ptr, c->vals[0].str, c->vals[0].len) == 0;
     case OP_EXISTS: return true;
+    default: return false;
     }
-    return false;
 }
 
 /* Walks path from o; arrays on the way fan out: any item may match. */
-static bool match_path(const hq_cond *c, const msgpack_object *o, const char *p, bool *found)
+static bool match_path(const hq_cond *c, const msgpack_object *o, const char *p, bool *found, const hq_event *ev)
 {
+    const msgpack_object *parent = NULL; /* the map holding the value */
     while (*p) {
         if (o->type == MSGPACK_OBJECT_ARRAY) {
             const char *dot = strchr(p, '.');
@@ -339,7 +429,7 @@ static bool match_path(const hq_cond *c, const msgpack_object *o, const char *p,
                 digits = digits && p[i] >= '0' && p[i] <= '9';
             if (!digits) {
                 for (uint32_t i = 0; i < o->via.array.size; i++)
-                    if (match_path(c, &o->via.array.ptr[i], p, found))
+                    if (match_path(c, &o->via.array.ptr[i], p, found, ev))
                         return true;
                 return false;
             }
@@ -347,6 +437,7 @@ static bool match_path(const hq_cond *c, const msgpack_object *o, const char *p,
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
         if (o->type == MSGPACK_OBJECT_MAP) {
+            parent = o;
             o = hq_mp_map_getn(o, p, n);
         } else if (o->type == MSGPACK_OBJECT_ARRAY) {
             unsigned long i = strtoul(p, NULL, 10);
@@ -365,11 +456,11 @@ static bool match_path(const hq_cond *c, const msgpack_object *o, const char *p,
     *found = true;
     if (o->type == MSGPACK_OBJECT_ARRAY && c->op != OP_EXISTS) {
         for (uint32_t i = 0; i < o->via.array.size; i++)
-            if (cmp_scalar(c, &o->via.array.ptr[i]))
+            if (cmp_scalar_ev(c, &o->via.array.ptr[i], ev, parent))
                 return true;
         return false;
     }
-    return cmp_scalar(c, o);
+    return cmp_scalar_ev(c, o, ev, parent);
 }
 
 bool hq_cond_eval(const hq_cond *c, const hq_event *ev)
@@ -390,12 +481,12 @@ bool hq_cond_eval(const hq_cond *c, const hq_event *ev)
     }
     bool found = false, m;
     if (c->dpath) {
-        m = match_path(c, ev->data, c->dpath, &found);
+        m = match_path(c, ev->data, c->dpath, &found, ev);
     } else {
         msgpack_object tmp;
         const msgpack_object *o = hq_event_field(ev, c->path, &tmp);
         found = o != NULL;
-        m = o && cmp_scalar(c, o);
+        m = o && cmp_scalar_ev(c, o, ev, NULL);
     }
     if (c->op == OP_EXISTS)
         return found == c->exists;

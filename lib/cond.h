@@ -2,6 +2,7 @@
  *
  * A condition is one of
  *   {field: PATH, OP: VALUE}   OP: eq ne lt le gt ge in not_in range exists prefix
+ *                              known unknown (a registry) above_table
  *   {all: [COND...]}  {any: [COND...]}  {not: COND}
  * and a list of conditions means all of them.  PATH is data.<field>[.<field>...]
  * (a path that crosses an array matches when any item matches), or one of
@@ -23,11 +24,26 @@
 
 typedef struct hq_cond hq_cond;
 
+/* What conditions may look up beyond the event: registries for
+ * {field: data.site, known: sites} / {unknown: sites}, and tables of
+ * numbers for {field: data.price_fen, above_table: {table: approved-prices,
+ * key: data.item}}.  Owned by the caller; must outlive the conditions. */
+typedef struct hq_cond_env {
+    void *ctx;
+    bool (*has_registry)(void *ctx, const char *name);
+    bool (*known)(void *ctx, const char *registry, const char *key, size_t len);
+    bool (*has_table)(void *ctx, const char *table);
+    bool (*table_value)(void *ctx, const char *table, const char *key, size_t len, double *out);
+} hq_cond_env;
+
 /* Compiles n.  schemas[0..nschemas) are the schemas of the event types the
  * rule listens to; data paths must exist in each.  Problems go to diags
  * (file:line:column); returns NULL if there was any. */
 hq_cond *hq_cond_compile(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas,
                          size_t nschemas, hq_diags *diags);
+/* Same, with registry and table lookups available. */
+hq_cond *hq_cond_compile_env(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas,
+                             size_t nschemas, const hq_cond_env *env, hq_diags *diags);
 void hq_cond_destroy(hq_cond **c);
 bool hq_cond_eval(const hq_cond *c, const hq_event *ev);
 

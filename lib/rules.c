@@ -6,6 +6,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+typedef struct table_row {
+    char *key;
+    double value;
+} table_row;
+
+typedef struct table {
+    char *name;
+    table_row *rows;
+    size_t n;
+} table;
+
 typedef struct type_index {
     const hq_schema *type;
     const hq_rule **rules;
@@ -32,6 +43,9 @@ struct hq_rules {
     char *office;
     char *timezone;
     hq_calendar *calendar;
+    struct table *tables;
+    size_t ntables;
+    hq_cond_env env;
 };
 
 static const char *const sev_names[] = {"low", "medium", "high", "critical"};
@@ -164,6 +178,13 @@ void hq_rules_destroy(hq_rules **rp)
     free(r->office);
     free(r->timezone);
     hq_calendar_destroy(&r->calendar);
+    for (size_t i = 0; i < r->ntables; i++) {
+        for (size_t j = 0; j < r->tables[i].n; j++)
+            free(r->tables[i].rows[j].key);
+        free(r->tables[i].rows);
+        free(r->tables[i].name);
+    }
+    free(r->tables);
     free(r);
     *rp = NULL;
 }
@@ -266,6 +287,53 @@ size_t hq_rules_resolve_role(const hq_rules *r, hq_role role, const char *scope,
         }
     }
     return n;
+}
+
+/* ---- lookups for conditions (hq_cond_env) ---- */
+
+static bool env_has_registry(void *ctx, const char *name)
+{
+    (void)ctx;
+    return !strcmp(name, "sites") || !strcmp(name, "sensors") || !strcmp(name, "contractors");
+}
+
+static bool env_known(void *ctx, const char *reg, const char *key, size_t len)
+{
+    const hq_rules *r = ctx;
+    char k[256];
+    if (len >= sizeof k)
+        return false;
+    memcpy(k, key, len);
+    k[len] = '\0';
+    if (!strcmp(reg, "sites"))
+        return hq_rules_site(r, k) != NULL;
+    if (!strcmp(reg, "sensors"))
+        return hq_rules_sensor(r, k) != NULL;
+    return hq_rules_contractor(r, k) != NULL;
+}
+
+static const table *find_table(const hq_rules *r, const char *name)
+{
+    for (size_t i = 0; i < r->ntables; i++)
+        if (!strcmp(r->tables[i].name, name))
+            return &r->tables[i];
+    return NULL;
+}
+
+static bool env_has_table(void *ctx, const char *name)
+{
+    return find_table(ctx, name) != NULL;
+}
+
+static bool env_table_value(void *ctx, const char *name, const char *key, size_t len, double *out)
+{
+    const table *t = find_table(ctx, name);
+    for (size_t i = 0; t && i < t->n; i++)
+        if (strlen(t->rows[i].key) == len && !memcmp(t->rows[i].key, key, len)) {
+            *out = t->rows[i].value;
+            return true;
+        }
+    return false;
 }
 
 /* ---- loading ---- */
@@ -516,6 +584,38 @@ static void load_contractors(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     }
 }
 
+/* tables: {name: {key: number, ...}, ...} */
+static void load_tables(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    if (n->type != HQ_Y_MAP) {
+        hq_ydiag(L->d, doc, n, "tables: expected a mapping of table names to {key: number}");
+        return;
+    }
+    for (size_t i = 0; i < n->len; i++) {
+        const hq_ynode *k = hq_ymap_key(n, i), *v = hq_ymap_val(n, i);
+        if (find_table(L->r, k->str)) {
+            hq_ydiag(L->d, doc, k, "table \"%s\" is defined twice", k->str);
+            continue;
+        }
+        if (v->type != HQ_Y_MAP) {
+            hq_ydiag(L->d, doc, v, "table \"%s\": expected a mapping of keys to numbers", k->str);
+            continue;
+        }
+        L->r->tables = realloc(L->r->tables, (L->r->ntables + 1) * sizeof *L->r->tables);
+        table *t = &L->r->tables[L->r->ntables++];
+        t->name = strdup(k->str);
+        t->rows = calloc(v->len ? v->len : 1, sizeof *t->rows);
+        t->n = 0;
+        for (size_t j = 0; j < v->len; j++) {
+            double num;
+            if (hq_yget_number(L->d, doc, hq_ymap_val(v, j), &num) != 0)
+                continue;
+            t->rows[t->n].key = strdup(hq_ymap_key(v, j)->str);
+            t->rows[t->n++].value = num;
+        }
+    }
+}
+
 static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
     static const char *const keys[] = {"id", "name", "roles", "channels", "working_hours", "title", NULL};
@@ -729,7 +829,7 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         return;
     }
     if ((x = hq_ymap_get(n, "when")))
-        r->when = hq_cond_compile(doc, x, r->types, r->ntypes, L->d);
+        r->when = hq_cond_compile_env(doc, x, r->types, r->ntypes, &L->r->env, L->d);
     r->kind = HQ_RULE_MATCH;
     if ((x = hq_ymap_get(n, "count"))) {
         static const char *const ck[] = {"at_least", "within", NULL};
@@ -861,7 +961,7 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 static const char *const file_keys[] = {"rules",    "chains",     "penalty_terms", "sites",     "sensors",
                                         "contractors", "people",  "office",        "timezone",  "evaluation",
                                         "channels", "templates",  "policies",      "calendar",  "schedules",
-                                        "prices",   NULL};
+                                        "prices",   "tables",     NULL};
 
 static void load_dir(loader *L, const char *dir, int depth)
 {
@@ -936,6 +1036,8 @@ static void load_section(loader *L, const char *section)
             load_contractors(L, doc, v);
         else if (!strcmp(section, "people"))
             load_people(L, doc, v);
+        else if (!strcmp(section, "tables"))
+            load_tables(L, doc, v);
         else if (!strcmp(section, "calendar")) {
             if (L->r->calendar)
                 hq_ydiag(L->d, doc, v, "calendar is defined twice");
@@ -1019,6 +1121,7 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
 {
     loader L = {.schemas = schemas, .d = d};
     L.r = calloc(1, sizeof *L.r);
+    L.r->env = (hq_cond_env){L.r, env_has_registry, env_known, env_has_table, env_table_value};
     size_t before = d->count;
     load_dir(&L, dir, 0);
     for (size_t i = 0; i < L.ndocs; i++) {
@@ -1030,7 +1133,7 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
     /* Rules point into chains and terms: count them all first so the
      * arrays are never reallocated under a rule. */
     static const char *const order[] = {"office",  "timezone", "calendar", "chains",  "penalty_terms",
-                                        "contractors", "sites", "sensors", "people", NULL};
+                                        "contractors", "sites", "sensors", "people", "tables", NULL};
     for (const char *const *s = order; *s; s++)
         load_section(&L, *s);
     if (!L.r->calendar && d->count == before)
