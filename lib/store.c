@@ -65,7 +65,9 @@ int hq_store_code(int rc, hq_err *err, const char *what)
         return HQ_ENOTFOUND;
     case MDB_MAP_FULL: return hq_err_set(err, HQ_EFULL, "%s: storage map full", what);
     case MDB_PANIC: return hq_err_set(err, HQ_EPANIC, "%s: lmdb panic: %s", what, mdb_strerror(rc));
-    case ENOSPC: return hq_err_set(err, HQ_EFULL, "%s: no space left on device", what);
+    /* A full disk is not a full map: growing the map cannot help, and the
+     * batch is refused ("unavailable") until space returns. */
+    case ENOSPC: return hq_err_set(err, HQ_ESTORE, "%s: no space left on device", what);
     case EIO: return hq_err_set(err, HQ_EPANIC, "%s: i/o error", what);
     default: return hq_err_set(err, HQ_ESTORE, "%s: %s", what, mdb_strerror(rc));
     }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -274,6 +275,10 @@ static void *bind_socket(hq_daemon *d, int type, const char *ep, const char *wha
         zmq_close(s);
         return NULL;
     }
+    /* An ipc control socket is for administrators: owner and group only
+     * (the systemd unit puts it in RuntimeDirectory, group houqin). */
+    if (strcmp(what, "control") == 0 && strncmp(ep, "ipc://", 6) == 0 && chmod(ep + 6, 0660) != 0)
+        hq_log_warn("cannot restrict %s to mode 0660: %s", ep + 6, strerror(errno));
     return s;
 }
 
@@ -422,7 +427,7 @@ static int run(hq_daemon *d)
     }
     uint64_t wd_usec = 0;
     bool watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
-    int64_t last_wd = hq_mono_ms(), last_reader_check = hq_mono_ms();
+    int64_t last_wd = hq_mono_ms(), last_reader_check = hq_mono_ms(), last_status = 0;
     sd_notify(0, "READY=1\nSTATUS=accepting events");
     int status = 0;
     int64_t last_hb = 0;
@@ -477,6 +482,13 @@ static int run(hq_daemon *d)
         if (watchdog && (now - last_wd) * 1000 >= (int64_t)wd_usec / 2) {
             sd_notify(0, "WATCHDOG=1");
             last_wd = now;
+        }
+        if (now - last_status >= 10000) {
+            sd_notifyf(0, "STATUS=%s; %llu stored, %llu rejected, %llu timers fired, outbox %llu",
+                       d->unavailable ? "storage unavailable, refusing events" : "accepting events",
+                       (unsigned long long)d->n_stored, (unsigned long long)d->n_rejected,
+                       (unsigned long long)d->n_timers, (unsigned long long)d->outbox_last);
+            last_status = now;
         }
         if (now - last_reader_check > 60000) {
             int cleared = 0;
