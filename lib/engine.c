@@ -1369,6 +1369,46 @@ int hq_engine_fire_due(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
     return 0;
 }
 
+int hq_engine_ledger_head(hq_store *s, MDB_txn *txn, int64_t now_ms, int64_t every_ms, hq_effects *fx,
+                          hq_err *err)
+{
+    MDB_val v;
+    uint64_t sent_seq = 0;
+    int rc = hq_store_get(s, txn, HQ_DB_META, "head_sent", 9, &v, err);
+    if (rc == 0 && v.mv_size == 16) {
+        if (now_ms - (int64_t)hq_be64_get(v.mv_data) < every_ms)
+            return 0;
+        sent_seq = hq_be64_get((unsigned char *)v.mv_data + 8);
+    } else if (rc && rc != HQ_ENOTFOUND) {
+        return rc;
+    }
+    uint64_t seq;
+    unsigned char head[HQ_CHAIN_BYTES];
+    if ((rc = hq_store_chain_head(s, txn, &seq, head, err)))
+        return rc;
+    if (seq == sent_seq)
+        return 0; /* nothing new since the last one */
+    char hex[2 * HQ_CHAIN_BYTES + 1], text[512], day[32];
+    for (int i = 0; i < HQ_CHAIN_BYTES; i++)
+        snprintf(hex + 2 * i, 3, "%02x", head[i]);
+    hq_local_fmt(now_ms, day, sizeof day);
+    snprintf(text, sizeof text,
+             "【台账校验值】截至 %s，事件日志共 %llu 条，链头哈希 %s。请留存备查（houqinctl verify 可核对）。", day,
+             (unsigned long long)seq, hex);
+    static const hq_role roles[] = {HQ_ROLE_ADMIN};
+    hq_alert a = {.ts_ms = now_ms, .kind = "ledger-head", .issue = "", .rule = "", .level = 0, .roles = roles,
+                  .nroles = 1, .domain = "general", .contractor = "", .site = "", .title = "台账校验值",
+                  .text = text, .severity = HQ_SEV_LOW, .deadline_ms = 0};
+    uint64_t oseq;
+    if ((rc = hq_outbox_add(s, txn, &a, &oseq, err)))
+        return rc;
+    fx_outbox(fx, oseq);
+    unsigned char b[16];
+    hq_be64_put(b, (uint64_t)now_ms);
+    hq_be64_put(b + 8, seq);
+    return hq_store_put(s, txn, HQ_DB_META, "head_sent", 9, b, 16, err);
+}
+
 typedef struct audit_ctx {
     hq_store *s;
     MDB_txn *txn;

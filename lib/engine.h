@@ -48,6 +48,12 @@ int hq_engine_fire_due(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
 int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, int64_t horizon_ms,
                        size_t *created, hq_err *err);
 
+/* Every every_ms (a day, in the shipped unit), when events were stored
+ * since the last one: an outbox record "ledger-head" with the head of the
+ * event log's hash chain, so that someone outside the office holds a copy. */
+int hq_engine_ledger_head(hq_store *s, MDB_txn *txn, int64_t now_ms, int64_t every_ms, hq_effects *fx,
+                          hq_err *err);
+
 typedef enum { HQ_OBL_DUE, HQ_OBL_SATISFIED, HQ_OBL_LATE, HQ_OBL_MISSED } hq_obligation_state;
 const char *hq_obligation_state_name(hq_obligation_state s);
 

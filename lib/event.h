@@ -31,6 +31,8 @@ typedef struct hq_event {
     const msgpack_object *root;
     const msgpack_object *data;
     const hq_schema *schema;
+    unsigned char digest[16];  /* BLAKE2b-128 of the frame, once computed */
+    bool has_digest;
 } hq_event;
 
 typedef struct hq_event_limits {

@@ -4,6 +4,7 @@
 #include "mp.h"
 
 #include <msgpack.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,38 @@ void hq_issue_fini(hq_issue *is)
     memset(is, 0, sizeof *is);
 }
 
+/* hash = BLAKE2b-256(previous hash (or the issue number for the first) |
+ * be64 ts | what | 0 | actor | 0 | be64 seq). */
+static void tl_hash(const hq_issue *is, size_t i, unsigned char out[32])
+{
+    crypto_generichash_state st;
+    unsigned char b[8];
+    const hq_tl_entry *e = &is->timeline[i];
+    crypto_generichash_init(&st, NULL, 0, 32);
+    if (i == 0)
+        crypto_generichash_update(&st, (const unsigned char *)is->number, strlen(is->number));
+    else
+        crypto_generichash_update(&st, is->timeline[i - 1].hash, 32);
+    hq_be64_put(b, (uint64_t)e->ts_ms);
+    crypto_generichash_update(&st, b, 8);
+    crypto_generichash_update(&st, (const unsigned char *)e->what, strlen(e->what) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)e->actor, strlen(e->actor) + 1);
+    hq_be64_put(b, e->seq);
+    crypto_generichash_update(&st, b, 8);
+    crypto_generichash_final(&st, out, 32);
+}
+
+long hq_issue_verify_timeline(const hq_issue *is)
+{
+    unsigned char h[32];
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        tl_hash(is, i, h);
+        if (memcmp(h, is->timeline[i].hash, 32) != 0)
+            return (long)i;
+    }
+    return -1;
+}
+
 void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const char *fmt, ...)
 {
     char what[1024];
@@ -116,6 +149,7 @@ void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq,
     e->what = strdup(what);
     e->actor = strdup(actor ? actor : "system");
     e->seq = seq;
+    tl_hash(is, is->ntimeline - 1, e->hash);
 }
 
 int64_t hq_issue_penalty_total(const hq_issue *is)
@@ -283,11 +317,13 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     pk_key(pk, "timeline");
     msgpack_pack_array(pk, is->ntimeline);
     for (size_t i = 0; i < is->ntimeline; i++) {
-        msgpack_pack_array(pk, 4);
+        msgpack_pack_array(pk, 5);
         msgpack_pack_int64(pk, is->timeline[i].ts_ms);
         pk_str(pk, is->timeline[i].what);
         pk_str(pk, is->timeline[i].actor);
         msgpack_pack_uint64(pk, is->timeline[i].seq);
+        msgpack_pack_bin(pk, 32);
+        msgpack_pack_bin_body(pk, is->timeline[i].hash, 32);
     }
     pk_key(pk, "timers");
     msgpack_pack_array(pk, is->ntimers);
@@ -405,6 +441,9 @@ static void decode(const msgpack_object *m, hq_issue *is)
                 is->timeline[j].what = ostr(&a[1]);
                 is->timeline[j].actor = ostr(&a[2]);
                 is->timeline[j].seq = (uint64_t)oint(&a[3]);
+                if (v->via.array.ptr[j].via.array.size >= 5 && a[4].type == MSGPACK_OBJECT_BIN &&
+                    a[4].via.bin.size == 32)
+                    memcpy(is->timeline[j].hash, a[4].via.bin.ptr, 32);
             }
         } else if (IS("timers") && v->type == MSGPACK_OBJECT_ARRAY) {
             is->ntimers = v->via.array.size;

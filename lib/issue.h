@@ -54,6 +54,7 @@ typedef struct hq_tl_entry {
     char *what;
     char *actor;
     uint64_t seq; /* the event that caused it; 0 for timers */
+    unsigned char hash[32]; /* BLAKE2b-256 chained over the timeline (tamper evidence) */
 } hq_tl_entry;
 
 typedef struct hq_timer_ref {
@@ -135,6 +136,10 @@ typedef struct hq_group {
 } hq_group;
 int hq_group_get(hq_store *s, MDB_txn *txn, const char *rule, const char *key, hq_group *g, hq_err *err);
 int hq_group_put(hq_store *s, MDB_txn *txn, const char *rule, const char *key, const hq_group *g, hq_err *err);
+
+/* Recomputes the timeline's hash chain; returns the index of the first
+ * entry that does not match, or -1 when the whole timeline is intact. */
+long hq_issue_verify_timeline(const hq_issue *is);
 
 /* JSON of SPEC §8 (with the timeline; pii only when include_pii). */
 void hq_issue_to_json(const hq_issue *is, hq_buf *out, bool include_pii);

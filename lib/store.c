@@ -15,8 +15,11 @@
  *   timers     be64 due_ms | be64 id        -> msgpack timer record (timer.c); the first
  *                                              entry is the next due, ties in id order
  *   outbox     be64 seq                     -> msgpack outbox record (outbox.c)
- *   rulestate  rule 0x00 key                -> per-rule state: counting windows,
- *                                              sustained conditions (engine.c)
+ *   rulestate  kind 0x00 rule 0x00 key      -> per-rule state: counting windows (w),
+ *                                              sustained conditions (s, c), stale data (l),
+ *                                              obligations (o, with 0x00 be64 due_ms) (engine.c)
+ *   chain      be64 seq                     -> 32-byte BLAKE2b chain hash of the event log
+ *                                              (tamper evidence; hq_store_chain_verify)
  *
  * Event log and dedup index are append-mostly for producers whose ids grow
  * with time (the client library makes such ids): each batch then touches
@@ -34,7 +37,7 @@
 #include <sys/stat.h>
 
 static const char *const db_names[HQ_DB_COUNT] = {
-    "meta", "events", "dedup", "issues", "groups", "issue_idx", "timers", "outbox", "rulestate",
+    "meta", "events", "dedup", "issues", "groups", "issue_idx", "timers", "outbox", "rulestate", "chain",
 };
 
 struct hq_store {
@@ -43,6 +46,8 @@ struct hq_store {
     char *dir;
     bool rdonly;
     MDB_txn *wtxn;                  /* the write txn the seq cache belongs to */
+    unsigned char chain_head[32];   /* chain hash of the last event in wtxn ... */
+    bool chain_loaded;              /* ... once loaded in this txn */
     uint64_t seq_cache[HQ_DB_COUNT]; /* next seq in wtxn; 0 = not loaded */
 };
 
@@ -235,6 +240,7 @@ int hq_store_begin(hq_store *s, bool write, MDB_txn **txn, hq_err *err)
         if (write) {
             s->wtxn = *txn;
             memset(s->seq_cache, 0, sizeof s->seq_cache);
+            s->chain_loaded = false;
         }
         return 0;
     }
@@ -393,6 +399,9 @@ int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_dedup
     return 0;
 }
 
+static int chain_extend(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t stored_ms,
+                        hq_err *err);
+
 int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t *seq,
                           hq_err *err)
 {
@@ -409,6 +418,8 @@ int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t
         return hq_store_code(rc, err, "events");
     hq_be64_put(v.mv_data, (uint64_t)stored_ms);
     memcpy((unsigned char *)v.mv_data + 8, ev->raw, ev->raw_len);
+    if ((rc = chain_extend(s, txn, ev, n, stored_ms, err)))
+        return rc;
 
     unsigned char dkey[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
     size_t dkl = dedup_key(ev, dkey);
@@ -422,6 +433,106 @@ int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t
     return 0;
 }
 
+static void event_digest(const hq_event *ev, unsigned char out[HQ_DIGEST_BYTES])
+{
+    if (ev->has_digest) {
+        memcpy(out, ev->digest, HQ_DIGEST_BYTES);
+        return;
+    }
+    crypto_generichash(out, HQ_DIGEST_BYTES, (const unsigned char *)ev->raw, ev->raw_len, NULL, 0);
+    hq_event *m = (hq_event *)ev; /* a cache of a pure function of the frame */
+    memcpy(m->digest, out, HQ_DIGEST_BYTES);
+    m->has_digest = true;
+}
+
+static void chain_link(const unsigned char prev[32], uint64_t seq, int64_t stored_ms,
+                       const unsigned char digest[HQ_DIGEST_BYTES], unsigned char out[32])
+{
+    unsigned char buf[32 + 8 + 8 + HQ_DIGEST_BYTES];
+    memcpy(buf, prev, 32);
+    hq_be64_put(buf + 32, seq);
+    hq_be64_put(buf + 40, (uint64_t)stored_ms);
+    memcpy(buf + 48, digest, HQ_DIGEST_BYTES);
+    crypto_generichash(out, 32, buf, sizeof buf, NULL, 0);
+}
+
+int hq_store_chain_head(hq_store *s, MDB_txn *txn, uint64_t *seq, unsigned char head[32], hq_err *err)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, s->dbi[HQ_DB_CHAIN], &c);
+    if (rc)
+        return hq_store_code(rc, err, "chain");
+    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND) {
+        *seq = 0;
+        memset(head, 0, 32);
+        return 0;
+    }
+    if (rc)
+        return hq_store_code(rc, err, "chain");
+    if (k.mv_size != 8 || v.mv_size != 32)
+        return hq_err_set(err, HQ_ESTORE, "chain record of unexpected size");
+    *seq = hq_be64_get(k.mv_data);
+    memcpy(head, v.mv_data, 32);
+    return 0;
+}
+
+int hq_store_chain_verify(hq_store *s, MDB_txn *txn, uint64_t *checked, uint64_t *bad_seq, char *why, size_t whylen,
+                          void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx, hq_err *err)
+{
+    MDB_cursor *ce, *cc;
+    MDB_val ek, ev, ck, cv;
+    unsigned char prev[32] = {0}, h[32], dg[HQ_DIGEST_BYTES];
+    MDB_stat st;
+    mdb_stat(txn, s->dbi[HQ_DB_EVENTS], &st);
+    *checked = 0;
+    *bad_seq = 0;
+    int rc = mdb_cursor_open(txn, s->dbi[HQ_DB_EVENTS], &ce);
+    if (rc)
+        return hq_store_code(rc, err, "events");
+    if ((rc = mdb_cursor_open(txn, s->dbi[HQ_DB_CHAIN], &cc))) {
+        mdb_cursor_close(ce);
+        return hq_store_code(rc, err, "chain");
+    }
+    int re = mdb_cursor_get(ce, &ek, &ev, MDB_FIRST), rcn = mdb_cursor_get(cc, &ck, &cv, MDB_FIRST);
+    uint64_t expect = 1;
+    while (re == 0 || rcn == 0) {
+        uint64_t seq = re == 0 && ek.mv_size == 8 ? hq_be64_get(ek.mv_data) : 0;
+        uint64_t cseq = rcn == 0 && ck.mv_size == 8 ? hq_be64_get(ck.mv_data) : 0;
+        if (re != 0 || rcn != 0 || seq != cseq || seq != expect) {
+            *bad_seq = expect;
+            snprintf(why, whylen, "%s", re != 0 ? "a chain record without its event (an event was deleted)"
+                                        : rcn != 0 ? "an event without its chain record"
+                                                   : "a gap or a record out of place in the log");
+            break;
+        }
+        if (ev.mv_size < 8 || cv.mv_size != 32) {
+            *bad_seq = seq;
+            snprintf(why, whylen, "a record of unexpected size");
+            break;
+        }
+        crypto_generichash(dg, sizeof dg, (const unsigned char *)ev.mv_data + 8, ev.mv_size - 8, NULL, 0);
+        chain_link(prev, seq, (int64_t)hq_be64_get(ev.mv_data), dg, h);
+        if (memcmp(h, cv.mv_data, 32) != 0) {
+            *bad_seq = seq;
+            snprintf(why, whylen, "the event's content or time does not match the chain (altered)");
+            break;
+        }
+        memcpy(prev, h, 32);
+        (*checked)++;
+        expect++;
+        if (progress && (*checked & 0xffff) == 0)
+            progress(ctx, *checked, st.ms_entries);
+        re = mdb_cursor_get(ce, &ek, &ev, MDB_NEXT);
+        rcn = mdb_cursor_get(cc, &ck, &cv, MDB_NEXT);
+    }
+    mdb_cursor_close(ce);
+    mdb_cursor_close(cc);
+    return 0;
+}
+
 int hq_store_dedup_claim(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, hq_dedup *res,
                          uint64_t *orig_seq, hq_err *err)
 {
@@ -429,7 +540,7 @@ int hq_store_dedup_claim(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t
     size_t dkl = dedup_key(ev, dkey);
     unsigned char dval[8 + HQ_DIGEST_BYTES];
     hq_be64_put(dval, seq);
-    crypto_generichash(dval + 8, HQ_DIGEST_BYTES, (const unsigned char *)ev->raw, ev->raw_len, NULL, 0);
+    event_digest(ev, dval + 8);
     MDB_val k = {dkl, dkey}, v = {sizeof dval, dval};
     int rc = mdb_put(txn, s->dbi[HQ_DB_DEDUP], &k, &v, MDB_NOOVERWRITE);
     if (rc == 0) {
@@ -454,6 +565,26 @@ int hq_store_dedup_release(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_err
     return hq_store_del(s, txn, HQ_DB_DEDUP, dkey, dkl, err);
 }
 
+static int chain_extend(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t stored_ms, hq_err *err)
+{
+    if (txn != s->wtxn || !s->chain_loaded) {
+        uint64_t last;
+        int rc = hq_store_chain_head(s, txn, &last, s->chain_head, err);
+        if (rc)
+            return rc;
+        if (last + 1 != seq)
+            return hq_err_set(err, HQ_ESTORE, "the chain ends at %llu, not before event %llu",
+                              (unsigned long long)last, (unsigned long long)seq);
+        s->chain_loaded = txn == s->wtxn;
+    }
+    unsigned char dg[HQ_DIGEST_BYTES], key[8];
+    event_digest(ev, dg);
+    chain_link(s->chain_head, seq, stored_ms, dg, s->chain_head);
+    hq_be64_put(key, seq);
+    MDB_val k = {8, key}, v = {32, s->chain_head};
+    return hq_store_code(mdb_put(txn, s->dbi[HQ_DB_CHAIN], &k, &v, MDB_APPEND), err, "chain");
+}
+
 int hq_store_event_put(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t seq,
                        hq_err *err)
 {
@@ -472,7 +603,7 @@ int hq_store_event_put(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t st
         return hq_store_code(rc, err, "events");
     hq_be64_put(v.mv_data, (uint64_t)stored_ms);
     memcpy((unsigned char *)v.mv_data + 8, ev->raw, ev->raw_len);
-    return 0;
+    return chain_extend(s, txn, ev, seq, stored_ms, err);
 }
 
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,

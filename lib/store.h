@@ -35,6 +35,7 @@ enum hq_db {
     HQ_DB_TIMERS,
     HQ_DB_OUTBOX,
     HQ_DB_RULESTATE,
+    HQ_DB_CHAIN,
     HQ_DB_COUNT
 };
 
@@ -117,6 +118,15 @@ int hq_store_dedup_release(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_err
 /* Appends the event under seq, which must be the next one (peeked). */
 int hq_store_event_put(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t seq,
                        hq_err *err);
+/* The tamper-evident chain over the event log: chain[seq] =
+ * BLAKE2b-256(chain[seq-1] | be64 seq | be64 stored_ms | BLAKE2b-128(frame)),
+ * with chain[0] = 32 zero bytes.  hq_store_event_put extends it.
+ * hq_store_chain_verify walks the log and the chain and reports the first
+ * seq where they disagree (*bad_seq 0 when all is well). */
+#define HQ_CHAIN_BYTES 32
+int hq_store_chain_head(hq_store *s, MDB_txn *txn, uint64_t *seq, unsigned char head[HQ_CHAIN_BYTES], hq_err *err);
+int hq_store_chain_verify(hq_store *s, MDB_txn *txn, uint64_t *checked, uint64_t *bad_seq, char *why, size_t whylen,
+                          void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx, hq_err *err);
 /* Reads event seq: *frame is a view of the msgpack frame. */
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,
                        size_t *len, hq_err *err);

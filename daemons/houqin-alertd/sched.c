@@ -102,14 +102,20 @@ int sched_load_lanes(alertd *a)
 
 typedef struct scan {
     int64_t pnow;
+    bool limited;              /* the lane's rate limit is used up: look for urgent ones too */
     size_t entries;
     hq_delivery *seal;         /* digest members whose time has come */
     size_t nseal;
-    hq_delivery cand;
+    hq_delivery cand;          /* the first ready delivery */
     bool have_cand;
+    hq_delivery urgent;        /* with limited: the first ready urgent one behind cand */
+    bool have_urgent;
     int64_t wake;              /* earliest held ready_ms */
 } scan;
 
+/* Walks a lane in seq order (see the top of this file).  Stops at the
+ * first ready delivery, or, when the rate limit holds that one back, at
+ * the first urgent one behind it: urgent alerts are never rate-limited. */
 static int scan_fn(void *ctx, const hq_delivery *d)
 {
     scan *s = ctx;
@@ -127,9 +133,17 @@ static int scan_fn(void *ctx, const hq_delivery *d)
         }
         return 0;
     }
-    s->cand = *d;
-    s->have_cand = true;
-    return 1;
+    if (!s->have_cand) {
+        s->cand = *d;
+        s->have_cand = true;
+        return !s->limited || d->urgent;
+    }
+    if (d->urgent) {
+        s->urgent = *d;
+        s->have_urgent = true;
+        return 1;
+    }
+    return 0;
 }
 
 static unsigned channel_inflight(const alertd *a, const char *channel)
@@ -309,11 +323,18 @@ static void look_at(alertd *a, lane *l, MDB_txn *txn, int64_t pnow, int64_t wall
         l->wake_wall = d->next_ms;
         return;
     }
-    int64_t next = d->urgent ? pnow : hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow);
-    if (next > pnow) {
-        if (next < l->wake_policy)
-            l->wake_policy = next;
-        return;
+    if (!d->urgent && s->limited) {
+        if (!s->have_urgent) {
+            int64_t next = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow);
+            if (next < l->wake_policy)
+                l->wake_policy = next;
+            return;
+        }
+        d = &s->urgent; /* an urgent alert goes past the limit */
+        if (d->next_ms > wall) {
+            l->wake_wall = d->next_ms;
+            return;
+        }
     }
     const hq_channel *ch = hq_alert_config_channel(a->cfg, d->channel);
     if (a->ninflight >= a->opts.max_in_flight || (ch && channel_inflight(a, ch->name) >= ch->parallel)) {
@@ -371,7 +392,9 @@ long sched_run(alertd *a)
             hq_log_err("reading the queue: %s", err.msg);
             return 1000;
         }
-        scan s = {.pnow = pnow, .wake = INT64_MAX};
+        const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
+        scan s = {.pnow = pnow, .wake = INT64_MAX,
+                  .limited = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow) > pnow};
         look_at(a, l, txn, pnow, wall, &s);
         if (s.nseal) {
             jobs = realloc(jobs, (njobs + 1) * sizeof *jobs);

@@ -35,6 +35,7 @@ typedef struct hq_daemon_opts {
     bool allow_remote;       /* bind a non-loopback address without CURVE */
     double rate_per_s;       /* per-source token bucket; 0 = no limit */
     double rate_burst;
+    int64_t ledger_head_ms;  /* send the ledger's head hash this often; 0 = never */
 } hq_daemon_opts;
 
 typedef struct hq_batch hq_batch;

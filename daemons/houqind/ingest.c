@@ -379,11 +379,17 @@ int hq_ingest_generate(hq_daemon *d)
         hq_store_maybe_grow(d->store, NULL);
         if ((rc = hq_store_begin(d->store, true, &txn, &err)))
             break;
+        hq_effects fx = {0};
         rc = hq_engine_generate(d->engine, d->store, txn, hq_clock_now_ms(&d->clock), HORIZON_MS, &created, &err);
-        if (rc == 0)
+        if (rc == 0 && d->opts.ledger_head_ms > 0)
+            rc = hq_engine_ledger_head(d->store, txn, hq_clock_now_ms(&d->clock), d->opts.ledger_head_ms, &fx, &err);
+        if (rc == 0) {
             rc = hq_store_commit(d->store, txn, &err);
-        else
+            if (rc == 0 && fx.outbox_first)
+                hq_publish_outbox(d, fx.outbox_first, fx.outbox_last);
+        } else {
             hq_store_abort(d->store, txn);
+        }
         if (rc != HQ_EFULL || hq_store_grow(d->store, NULL) != 0)
             break;
     }

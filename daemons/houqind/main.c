@@ -5,6 +5,7 @@
 #include "houqind.h"
 
 #include "buf.h"
+#include "ytree.h"
 #include "log.h"
 
 #include <errno.h>
@@ -62,6 +63,9 @@ static const char usage[] =
     "                       the event types it may send (reloaded with SIGHUP)\n"
     "    --allow-remote     bind a non-loopback ingest address without CURVE (refused\n"
     "                       otherwise)\n"
+    "    --ledger-head DURATION\n"
+    "                       send the event log's hash-chain head as a \"ledger-head\"\n"
+    "                       alert this often (e.g. 24h; default off) when events came\n"
     "    --rate-limit N[:B] at most N events/s per source, bursts of B (default off);\n"
     "                       more is rejected with \"rate limited\"\n"
     "    -v, --verbose      log debug messages\n"
@@ -78,7 +82,7 @@ static const char usage[] =
     "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n";
 
 enum { OPT_STATE = 256, OPT_RULES, OPT_SCHEMAS, OPT_INGEST, OPT_PUBLISH, OPT_CONTROL, OPT_CLOCK, OPT_CHECK,
-       OPT_MAXBATCH, OPT_MAXMSG, OPT_MAPSIZE, OPT_CURVEKEY, OPT_ALLOW, OPT_ALLOWREMOTE, OPT_RATE };
+       OPT_MAXBATCH, OPT_MAXMSG, OPT_MAPSIZE, OPT_CURVEKEY, OPT_ALLOW, OPT_ALLOWREMOTE, OPT_RATE, OPT_HEAD };
 
 static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
 {
@@ -98,6 +102,7 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         {"allow", required_argument, NULL, OPT_ALLOW},
         {"allow-remote", no_argument, NULL, OPT_ALLOWREMOTE},
         {"rate-limit", required_argument, NULL, OPT_RATE},
+        {"ledger-head", required_argument, NULL, OPT_HEAD},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -154,6 +159,12 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
             }
             break;
         case OPT_CURVEKEY: o->curve_key = optarg; break;
+        case OPT_HEAD:
+            if (hq_parse_duration_ms(optarg, &o->ledger_head_ms) != 0 || o->ledger_head_ms < 60000) {
+                fprintf(stderr, "houqind: --ledger-head: expected a duration of at least 1m, like 24h\n");
+                return -1;
+            }
+            break;
         case OPT_ALLOW: o->allow_file = optarg; break;
         case OPT_ALLOWREMOTE: o->allow_remote = true; break;
         case OPT_RATE:

@@ -42,5 +42,6 @@ int cmd_issue(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_obligations(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

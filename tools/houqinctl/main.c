@@ -20,6 +20,7 @@ static const ctl_cmd commands[] = {
     {"outbox", cmd_outbox, "the notifications written to the outbox (JSON lines)"},
     {"obligations", cmd_obligations, "expected inspections and reports (R6) and their states"},
     {"keygen", cmd_keygen, "write a CURVE key pair for houqind or a producer"},
+    {"verify", cmd_verify, "check the tamper-evident chains of the event log and timelines"},
 };
 
 static void usage(FILE *f)
