@@ -58,11 +58,22 @@ int hq_day_weekday(hq_day day)
     return w < 0 ? w + 7 : w;
 }
 
+static bool digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
 bool hq_day_parse(const char *s, hq_day *out)
 {
     int y, m, d;
     char tail;
-    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || strlen(s) != 10)
+    /* Exactly YYYY-MM-DD: no signs, no blanks (sscanf alone takes " 9"). */
+    if (strlen(s) != 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
+        return false;
+    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
         return false;
     if (m < 1 || m > 12 || d < 1 || d > 31 || y < 1970 || y > 2200)
         return false;
@@ -79,7 +90,9 @@ bool hq_minutes_parse(const char *s, int *out)
 {
     int h, m;
     char tail;
-    if (sscanf(s, "%2d:%2d%c", &h, &m, &tail) != 2 || strlen(s) != 5 || h < 0 || h > 24 || m < 0 || m > 59 ||
+    if (strlen(s) != 5 || !digits(s, 2) || s[2] != ':' || !digits(s + 3, 2))
+        return false;
+    if (sscanf(s, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 24 || m < 0 || m > 59 ||
         (h == 24 && m != 0))
         return false;
     *out = h * 60 + m;
@@ -299,6 +312,17 @@ void hq_cal_working_hours(const hq_calendar *c, int *from_min, int *to_min)
 {
     *from_min = c->work_from;
     *to_min = c->work_to;
+}
+
+bool hq_cal_periods_overlap(const hq_calendar *c, const char *a, const char *b)
+{
+    for (size_t i = 0; i < c->periods.n; i++)
+        for (size_t j = 0; j < c->periods.n; j++) {
+            const span *x = &c->periods.v[i], *y = &c->periods.v[j];
+            if (!strcmp(x->name, a) && !strcmp(y->name, b) && x->from <= y->to && y->from <= x->to)
+                return true;
+        }
+    return false;
 }
 
 bool hq_cal_range(const hq_calendar *c, const char *name, hq_day *from, hq_day *to)

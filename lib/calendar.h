@@ -57,6 +57,8 @@ bool hq_cal_in_term(const hq_calendar *c, hq_day day);
 /* Whether day is in the named period; false for an unknown name. */
 bool hq_cal_in_period(const hq_calendar *c, const char *name, hq_day day);
 bool hq_cal_has_period(const hq_calendar *c, const char *name);
+/* Whether two named periods share a day. */
+bool hq_cal_periods_overlap(const hq_calendar *c, const char *a, const char *b);
 /* Working hours as minutes after midnight. */
 void hq_cal_working_hours(const hq_calendar *c, int *from_min, int *to_min);
 /* A term or month range: "2026-autumn" (a term's name) or "2026-09". */

@@ -799,11 +799,14 @@ static int satisfy(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule,
         return hq_store_code(rc, err, "rulestate");
     MDB_val mk = {kl, k}, mv;
     obl_val ov;
+    /* The slot whose window holds ts: due if on time, missed if the record
+     * came after the deadline fired (then it is late). */
     rc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
     bool hit = rc == 0 && mk.mv_size == kl && !memcmp(mk.mv_data, prefix, pl) && obl_unpack(&mv, &ov) &&
-               ov.start_ms <= ev->ts_ms && ov.state == HQ_OBL_DUE;
+               ov.start_ms <= ev->ts_ms && (ov.state == HQ_OBL_DUE || ov.state == HQ_OBL_MISSED);
     if (!hit) {
-        /* The slot before: missed, and this is the late record. */
+        /* Between windows (a weekly slot's gap): the missed slot just
+         * before, within a day, takes it as late. */
         rc = rc == 0 ? mdb_cursor_get(c, &mk, &mv, MDB_PREV) : mdb_cursor_get(c, &mk, &mv, MDB_LAST);
         hit = rc == 0 && mk.mv_size == kl && !memcmp(mk.mv_data, prefix, pl) && obl_unpack(&mv, &ov) &&
               ov.state == HQ_OBL_MISSED &&
@@ -882,6 +885,51 @@ static int fire_obligation(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_tim
     rc = hq_issue_save(s, txn, &is, err);
     hq_issue_fini(&is);
     return rc;
+}
+
+int hq_engine_obligations_reset(hq_store *s, MDB_txn *txn, int64_t now_ms, size_t *dropped, hq_err *err)
+{
+    *dropped = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &c);
+    if (rc)
+        return hq_store_code(rc, err, "rulestate");
+    char start[2] = {'o', 0};
+    MDB_val k = {2, start}, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size > 11 && ((char *)k.mv_data)[0] == 'o' && ((char *)k.mv_data)[1] == 0) {
+        obl_val ov;
+        int64_t due = (int64_t)hq_be64_get((const unsigned char *)k.mv_data + k.mv_size - 8);
+        if (obl_unpack(&v, &ov) && ov.state == HQ_OBL_DUE && due > now_ms) {
+            if ((rc = hq_timer_del(s, txn, due, ov.timer_id, err))) {
+                mdb_cursor_close(c);
+                return rc;
+            }
+            if ((rc = mdb_cursor_del(c, 0))) {
+                mdb_cursor_close(c);
+                return hq_store_code(rc, err, "rulestate");
+            }
+            (*dropped)++;
+            rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+            if (rc == 0)
+                continue;
+            break;
+        }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    /* Forget how far each rule was generated: all of it is regenerated. */
+    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_META), &c)))
+        return hq_store_code(rc, err, "meta");
+    MDB_val gk = {4, (void *)"gen:"};
+    rc = mdb_cursor_get(c, &gk, &v, MDB_SET_RANGE);
+    while (rc == 0 && gk.mv_size >= 4 && !memcmp(gk.mv_data, "gen:", 4)) {
+        if ((rc = mdb_cursor_del(c, 0)))
+            break;
+        rc = mdb_cursor_get(c, &gk, &v, MDB_GET_CURRENT);
+    }
+    mdb_cursor_close(c);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : hq_store_code(rc, err, "meta");
 }
 
 int hq_engine_each_obligation(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const hq_obligation *o), void *ctx,

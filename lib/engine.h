@@ -54,6 +54,11 @@ int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
 int hq_engine_ledger_head(hq_store *s, MDB_txn *txn, int64_t now_ms, int64_t every_ms, hq_effects *fx,
                           hq_err *err);
 
+/* Drops the obligations still due in the future (and their timers) and
+ * the generation marks, so that the next hq_engine_generate follows a
+ * reloaded rule set (sites added or removed, a new vacation). */
+int hq_engine_obligations_reset(hq_store *s, MDB_txn *txn, int64_t now_ms, size_t *dropped, hq_err *err);
+
 typedef enum { HQ_OBL_DUE, HQ_OBL_SATISFIED, HQ_OBL_LATE, HQ_OBL_MISSED } hq_obligation_state;
 const char *hq_obligation_state_name(hq_obligation_state s);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct table_row {
     char *key;
@@ -1050,6 +1051,13 @@ static void load_section(loader *L, const char *section)
                 hq_ydiag(L->d, doc, v, "%s is set twice", section);
             else
                 *dst = dup_scalar(L, doc, v);
+            if (*dst && dst == &L->r->timezone) {
+                char zp[512];
+                snprintf(zp, sizeof zp, "/usr/share/zoneinfo/%s", *dst);
+                if (strstr(*dst, "..") || access(zp, R_OK) != 0)
+                    hq_ydiag(L->d, doc, v, "unknown time zone \"%s\" (a name of the tz database, like Asia/Shanghai)",
+                             *dst);
+            }
         } else if (!strcmp(section, "rules")) {
             if (v->type != HQ_Y_SEQ)
                 hq_ydiag(L->d, doc, v, "rules: expected a list of rules");

@@ -52,6 +52,15 @@ static const char *const wd[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"
 /* Reads by / interval / between for the given kind into t. */
 static void parse_times(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, every_kind k, times *t)
 {
+    for (size_t i = 0; i < n->len; i++) {
+        const hq_ynode *key = hq_ymap_key(n, i);
+        bool interval_key = !strcmp(key->str, "between") || !strcmp(key->str, "interval");
+        if (k != EVERY_INTERVAL && interval_key)
+            hq_ydiag(d, doc, key, "\"%s\" belongs to interval schedules (every: interval)", key->str);
+        if (k == EVERY_INTERVAL && !strcmp(key->str, "by"))
+            hq_ydiag(d, doc, key, "\"by\" belongs to daily and weekly schedules; an interval schedule has interval "
+                                  "and between");
+    }
     const hq_ynode *by = hq_ymap_get(n, "by");
     if (k == EVERY_DAY) {
         if (!by) {
@@ -90,25 +99,32 @@ static void parse_times(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, ever
     } else {
         const hq_ynode *iv = hq_ymap_get(n, "interval"), *bw = hq_ymap_get(n, "between");
         int64_t ms = 0;
-        if (!iv || hq_yget_duration_ms(d, doc, iv, &ms) != 0 || ms < 60000 || ms % 60000 || ms > 86400000) {
-            if (iv)
-                hq_ydiag(d, doc, iv, "interval: whole minutes, from 1m to 24h");
-            else
-                hq_ydiag(d, doc, n, "an interval schedule needs \"interval\" (like 2h)");
+        if (!iv) {
+            hq_ydiag(d, doc, n, "an interval schedule needs \"interval\" (like 2h)");
+            return;
+        }
+        if (hq_yget_duration_ms(d, doc, iv, &ms) != 0)
+            return;
+        if (ms < 60000 || ms % 60000 || ms > 86400000) {
+            hq_ydiag(d, doc, iv, "interval: whole minutes, from 1m to 24h");
             return;
         }
         t->interval_min = (int)(ms / 60000);
         t->between_from = 0;
         t->between_to = 24 * 60;
+        bool between_ok = true;
         if (bw) {
             char a[8], b[8];
+            between_ok = false;
             if (bw->type != HQ_Y_SCALAR || sscanf(bw->str, "%5[0-9:]-%5[0-9:]", a, b) != 2 ||
                 !hq_minutes_parse(a, &t->between_from) || !hq_minutes_parse(b, &t->between_to))
                 hq_ydiag(d, doc, bw, "between: expected \"06:00-22:00\"");
             else if (t->between_to <= t->between_from)
                 hq_ydiag(d, doc, bw, "between: the slot ends before it starts");
+            else
+                between_ok = true;
         }
-        if (t->between_to - t->between_from < t->interval_min)
+        if (between_ok && t->between_to - t->between_from < t->interval_min)
             hq_ydiag(d, doc, iv, "interval is longer than the \"between\" range");
     }
 }
@@ -171,9 +187,13 @@ hq_schedule *hq_schedule_parse(const hq_ydoc *doc, const hq_ynode *n, const hq_c
                     continue;
                 if (cal && !hq_cal_has_period(cal, ps))
                     hq_ydiag(d, doc, p, "unknown calendar period \"%s\"", ps);
-                for (size_t j = 0; j < s->nov; j++)
+                for (size_t j = 0; j < s->nov; j++) {
                     if (!strcmp(s->ov[j].period, ps))
                         hq_ydiag(d, doc, p, "period \"%s\" is overridden twice", ps);
+                    else if (cal && hq_cal_periods_overlap(cal, s->ov[j].period, ps))
+                        hq_ydiag(d, doc, p, "periods \"%s\" and \"%s\" overlap: on their common days two overrides "
+                                            "would apply", s->ov[j].period, ps);
+                }
                 override *ov = &s->ov[s->nov++];
                 ov->period = strdup(ps);
                 parse_times(d, doc, o, s->every, &ov->t);
@@ -229,6 +249,9 @@ void hq_schedule_slots(const hq_schedule *s, const hq_calendar *cal, int64_t fro
                     return;
             }
         } else if (s->every == EVERY_WEEK) {
+            /* A week follows the times in force on its Monday, so that a
+             * period starting mid-week never gives a week two slots or none. */
+            t = times_for(s, cal, day - hq_day_weekday(day));
             if (hq_day_weekday(day) != t->weekday || !t->nby)
                 continue;
             slot.start_ms = hq_local_instant_ms(day - hq_day_weekday(day), 0);
@@ -236,9 +259,16 @@ void hq_schedule_slots(const hq_schedule *s, const hq_calendar *cal, int64_t fro
             if (slot.due_ms >= from_ms && slot.due_ms < to_ms && fn(ctx, &slot))
                 return;
         } else {
+            /* Windows tile the range even across a DST change: a deadline
+             * that falls on the same instant as the previous one (the hour
+             * skipped in spring) is left out. */
+            int64_t prev = hq_local_instant_ms(day, t->between_from);
             for (int m = t->between_from + t->interval_min; m <= t->between_to; m += t->interval_min) {
-                slot.start_ms = hq_local_instant_ms(day, m - t->interval_min);
                 slot.due_ms = hq_local_instant_ms(day, m);
+                if (slot.due_ms <= prev)
+                    continue;
+                slot.start_ms = prev;
+                prev = slot.due_ms;
                 if (slot.due_ms >= from_ms && slot.due_ms < to_ms && fn(ctx, &slot))
                     return;
             }

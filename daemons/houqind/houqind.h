@@ -75,6 +75,8 @@ int hq_ingest_batch(hq_daemon *d);
 /* Fires every timer due at the clock's now, in bounded batches (each one
  * transaction), publishing what they wrote. */
 int hq_ingest_timers(hq_daemon *d);
+/* After a reload: drops future obligations and generates them anew. */
+int hq_ingest_regenerate(hq_daemon *d);
 /* Generates obligations ahead (a 14-day horizon) in one transaction. */
 int hq_ingest_generate(hq_daemon *d);
 /* Moves a manual clock to ms in steps of at most a day, generating

@@ -369,6 +369,28 @@ static void after_commit(hq_daemon *d, const hq_effects *fx, size_t fired)
 #define TIMERS_PER_TXN 1000
 #define HORIZON_MS (14 * 86400000LL)
 
+int hq_ingest_regenerate(hq_daemon *d)
+{
+    hq_err err = {0};
+    size_t dropped = 0;
+    MDB_txn *txn;
+    int rc = hq_store_begin(d->store, true, &txn, &err);
+    if (rc == 0) {
+        rc = hq_engine_obligations_reset(d->store, txn, hq_clock_now_ms(&d->clock), &dropped, &err);
+        if (rc == 0)
+            rc = hq_store_commit(d->store, txn, &err);
+        else
+            hq_store_abort(d->store, txn);
+    }
+    if (rc) {
+        hq_log_err("obligations not reset after reload: %s", err.msg);
+        return rc;
+    }
+    if (dropped)
+        hq_log_info("reload: %zu future obligations dropped, regenerating", dropped);
+    return hq_ingest_generate(d);
+}
+
 int hq_ingest_generate(hq_daemon *d)
 {
     hq_err err = {0};

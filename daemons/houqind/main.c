@@ -240,6 +240,13 @@ int hq_daemon_reload(hq_daemon *d, char *msg, size_t size)
         return n ? n : 1;
     }
     hq_diags_fini(&diags);
+    if (hq_tz_set(hq_rules_timezone(nr)) != 0) {
+        snprintf(msg, size, "reload refused: unknown time zone \"%s\"; the running rules stay", hq_rules_timezone(nr));
+        hq_log_err("%s", msg);
+        hq_tz_set(hq_rules_timezone(d->rules));
+        hq_rules_destroy(&nr);
+        return 1;
+    }
     if (d->allow) {
         hq_allowlist *na = NULL;
         if (load_allowlist(d, &na) != 0) {
@@ -255,7 +262,7 @@ int hq_daemon_reload(hq_daemon *d, char *msg, size_t size)
     hq_engine_set_rules(d->engine, nr);
     hq_rules_destroy(&d->rules);
     d->rules = nr;
-    hq_ingest_generate(d);
+    hq_ingest_regenerate(d);
     snprintf(msg, size, "reloaded: %zu rules from %s", hq_rules_count(nr), d->opts.rules_dir);
     hq_log_notice("%s", msg);
     return 0;
