@@ -5,7 +5,8 @@ pkgs=(build-essential cmake pkg-config
       libzmq3-dev liblmdb-dev libmsgpack-dev libyaml-dev libsodium-dev
       libcmocka-dev libcurl4-openssl-dev libsystemd-dev lmdb-utils
       python3 python3-zmq python3-msgpack python3-lmdb python3-aiosmtpd
-      chromium)
+      chromium
+      clang libclang-rt-14-dev valgrind python3-yaml)   # fuzzing, valgrind, tests/fuzz/make_corpus.py
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

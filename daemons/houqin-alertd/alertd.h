@@ -51,6 +51,8 @@ typedef struct lane {
     int64_t wake_policy;  /* policy-clock time to look again (INT64_MAX: none) */
     int64_t wake_wall;    /* wall-clock time to look again (backoff) */
     hq_rate rate;
+    uint64_t *uncommitted; /* delivered, result not yet committed: skip them */
+    size_t nunc, capunc;
 } lane;
 
 /* A delivery in flight, and then its result. */
@@ -120,6 +122,8 @@ typedef struct alertd {
     xfer *inflight;       /* list */
     unsigned ninflight;
     xfer *done;           /* results to commit */
+    size_t ndone;
+    int64_t done_since_mono; /* when the oldest of them came */
     CURLM *multi;
     zmq_pollitem_t *cfds; /* libcurl's sockets */
     size_t ncfds, capcfds;
@@ -142,16 +146,30 @@ void feed_on_sub(alertd *a);
 void feed_on_ctl(alertd *a);
 /* Asks for what is missing, handles control timeouts. */
 void feed_tick(alertd *a);
-/* Routes the batch into the queue in one transaction; HQ_EPANIC: exit. */
-int feed_flush(alertd *a);
+/* Routes the batch (a->nbatch > 0) into the queue inside txn and moves
+ * the cursor past it; all[i] receives record i's routes (the caller
+ * zero-inits the array). */
+int feed_route_txn(alertd *a, MDB_txn *txn, hq_routes *all, hq_err *err);
+/* After the commit (or its failure): moves the in-memory cursor, marks
+ * lanes, logs problems, empties the batch and frees all[]'s routes. */
+void feed_after_commit(alertd *a, hq_routes *all, bool committed, const char *why);
 
 /* sched.c */
 lane *lane_get(alertd *a, const char *recipient, const char *channel, bool create);
 int sched_load_lanes(alertd *a);
 /* Starts what is due; returns the poll timeout in ms it wants. */
 long sched_run(alertd *a);
-/* Commits the results in a->done; HQ_EPANIC: exit. */
-int sched_commit_results(alertd *a);
+/* A transfer finished (called by send.c and for failures found before
+ * sending): a delivered one frees its lane at once (its seq is skipped
+ * until the result is committed), a failed one keeps the lane until then. */
+void sched_on_result(alertd *a, xfer *x);
+/* Whether the results in a->done are due for a commit: 512 of them, the
+ * oldest 10 ms old, or force. */
+bool sched_results_due(const alertd *a, bool force);
+/* Records the results in a->done inside txn. */
+int sched_results_txn(alertd *a, MDB_txn *txn, int64_t wall, hq_err *err);
+/* After the commit: logs, frees the transfers, wakes their lanes. */
+void sched_after_commit(alertd *a, int64_t wall);
 
 /* send.c */
 int send_init(alertd *a);

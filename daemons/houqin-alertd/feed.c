@@ -321,8 +321,12 @@ void feed_on_ctl(alertd *a)
                    hq_mp_map_get(&o, "ok")->via.boolean) {
             if (what == CTL_STATUS)
                 on_status(a, &o);
-            else if (what == CTL_RANGE)
+            else if (what == CTL_RANGE) {
+                size_t before = a->nbatch;
                 on_range(a, &o);
+                if (a->nbatch == before) /* nothing new yet: do not ask again at once */
+                    a->ctl.retry_mono = hq_mono_ms() + 1000;
+            }
         } else {
             const msgpack_object *e = hq_mp_map_get(&o, "error");
             hq_log_warn("houqind refused a %s request: %.*s", what == CTL_RANGE ? "outbox.range" : "status",
@@ -437,54 +441,36 @@ static void after_route(alertd *a, const pending_rec *p, const hq_routes *routes
     a->n_routed++;
 }
 
-static int flush_once(alertd *a, size_t n, hq_routes *all, hq_err *err)
+int feed_route_txn(alertd *a, MDB_txn *txn, hq_routes *all, hq_err *err)
 {
-    MDB_txn *txn;
-    int rc = hq_alert_queue_begin(a->q, true, &txn, err);
-    for (size_t i = 0; rc == 0 && i < n; i++)
+    size_t n = a->nbatch;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        hq_routes_fini(&all[i]); /* a retried transaction starts afresh */
         rc = route_one(a, txn, &a->batch[i], &all[i], err);
+    }
     if (rc == 0)
         rc = hq_alert_queue_meta_put(a->q, txn, "cursor", a->batch[n - 1].seq, err);
     if (rc == 0 && a->opts.follow_clock)
         rc = hq_alert_queue_meta_put(a->q, txn, "clock", (uint64_t)a->clock_ms, err);
-    if (rc) {
-        hq_alert_queue_abort(a->q, txn);
-        return rc;
-    }
-    return hq_alert_queue_commit(a->q, txn, err);
+    return rc;
 }
 
-int feed_flush(alertd *a)
+void feed_after_commit(alertd *a, hq_routes *all, bool committed, const char *why)
 {
-    if (!a->nbatch)
-        return 0;
     size_t n = a->nbatch;
-    hq_routes *all = calloc(n, sizeof *all);
-    if (!all)
-        abort();
-    hq_err err = {0};
-    int rc = flush_once(a, n, all, &err);
-    for (int tries = 0; rc == HQ_EFULL && tries < 8; tries++) {
-        for (size_t i = 0; i < n; i++)
-            hq_routes_fini(&all[i]);
-        if ((rc = hq_alert_queue_grow(a->q, &err)) == 0)
-            rc = flush_once(a, n, all, &err);
-    }
-    if (rc == 0) {
+    if (committed) {
         a->cursor = a->batch[n - 1].seq;
         for (size_t i = 0; i < n; i++)
             after_route(a, &a->batch[i], &all[i]);
     } else {
+        /* The cursor stays where it was: the records are asked for again. */
         hq_log_err("routing outbox records %" PRIu64 "..%" PRIu64 ": %s", a->batch[0].seq, a->batch[n - 1].seq,
-                   err.msg);
+                   why);
     }
     for (size_t i = 0; i < n; i++) {
         hq_routes_fini(&all[i]);
         free(a->batch[i].bytes);
     }
-    free(all);
     a->nbatch = 0;
-    /* A failed commit leaves the cursor where it was: the records are
-     * asked for again.  Storage that fails like that is fatal. */
-    return rc == 0 ? 0 : (rc == HQ_EPANIC || rc == HQ_ESTORE || rc == HQ_EFULL) ? HQ_EPANIC : rc;
 }

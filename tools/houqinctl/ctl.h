@@ -3,9 +3,13 @@
 #define HQCTL_H
 
 #include "err.h"
+#include "rules.h"
+#include "schema.h"
+#include "store.h"
 
 #include <msgpack.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #ifndef HQ_DEFAULT_RULES
 #define HQ_DEFAULT_RULES "rules"
@@ -35,13 +39,56 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_control_call(const char *endpoint, const char *req, size_t len, int timeout_ms, msgpack_zone *zone,
                      msgpack_object *reply, char **raw_out);
 
+/* ---- common.c ---- */
+
+/* Opens the state read-only and begins a read transaction (a snapshot).
+ * Prints a one-line error and returns EXIT_USAGE when dir does not exist
+ * or is not a houqin state. */
+int ctl_open_state(const char *dir, hq_store **s, MDB_txn **txn);
+void ctl_close_state(hq_store **s, MDB_txn *txn);
+/* The state's "now": the manual clock houqind saved in it, else the wall
+ * clock. */
+int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn);
+/* Loads schemas and rules; prints the first problem (and how many more)
+ * and returns EXIT_USAGE when they do not load. */
+int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **schemas, hq_rules **rules);
+/* HQ-YYYY-NNNNNN (any number of digits after the year). */
+bool ctl_valid_number(const char *s);
+/* Prints usage text for --help: text to stdout, returns 0. */
+int ctl_help(const char *text);
+
+/* A progress bar on stderr, drawn only when stderr is a terminal, at
+ * most ten times a second; ctl_progress_end clears it. */
+typedef struct ctl_progress {
+    bool on;
+    const char *label;
+    uint64_t total;
+    int64_t last_ms;
+} ctl_progress;
+void ctl_progress_begin(ctl_progress *p, const char *label, uint64_t total);
+void ctl_progress_update(ctl_progress *p, uint64_t done);
+void ctl_progress_end(ctl_progress *p);
+
 int cmd_send(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_issues(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
 int cmd_obligations(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_ack(int argc, char **argv);
+int cmd_rectify(int argc, char **argv);
+int cmd_recheck(int argc, char **argv);
+int cmd_comment(int argc, char **argv);
+int cmd_close(int argc, char **argv);
+int cmd_opinion(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
+int cmd_notice(int argc, char **argv);
+int cmd_evaluation(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 #endif

@@ -8,7 +8,9 @@
 #include "json.h"
 #include "mp.h"
 #include "outbox.h"
+#include "period.h"
 #include "store.h"
+#include "ytree.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -16,41 +18,55 @@
 #include <string.h>
 #include <unistd.h>
 
-static int open_state(const char *dir, hq_store **s, MDB_txn **txn)
-{
-    hq_err err;
-    if (hq_store_open(dir, HQ_STORE_RDONLY, 0, s, &err) != 0)
-        return ctl_fail("%s", err.msg);
-    if (hq_store_begin(*s, false, txn, &err) != 0) {
-        hq_store_close(s);
-        return ctl_fail("%s", err.msg);
-    }
-    return 0;
-}
-
 static const char issues_usage[] =
     "NAME\n"
     "    houqinctl issues - list issues (整改问题台账)\n"
     "\n"
     "SYNOPSIS\n"
-    "    houqinctl issues [--state DIR] [--json] [--status S] [--domain D]\n"
-    "                     [--contractor C] [--site S] [--severity S] [--overdue]\n"
-    "                     [--level N] [--accountability] [--text T]\n"
+    "    houqinctl issues [--state DIR] [--json] [--color auto|always|never]\n"
+    "                     [--status S] [--domain D] [--contractor C] [--site S]\n"
+    "                     [--severity S] [--overdue] [--level N] [--accountability]\n"
+    "                     [--opened-from DATE] [--opened-to DATE]\n"
+    "                     [--closed-from DATE] [--closed-to DATE] [--text T]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Reads the state directly (LMDB, read-only, one consistent snapshot) while\n"
+    "    houqind runs.  Prints an aligned table, or with --json one JSON array of\n"
+    "    issue objects (SPEC section 8).  Filters combine with AND.\n"
     "\n"
     "OPTIONS\n"
-    "    --state DIR        the state directory (default ./var)\n"
-    "    --json             one JSON array of issue objects\n"
-    "    --status S         opened, acknowledged, rectified, reopened, closed, or open\n"
-    "                       (every state but closed)\n"
-    "    --domain, --contractor, --site, --severity   exact match\n"
-    "    --overdue          only overdue issues\n"
-    "    --level N          escalation level at least N\n"
-    "    --accountability   only issues under accountability\n"
-    "    --text T           T appears in the title or description\n";
+    "    --state DIR          the state directory (default ./var)\n"
+    "    --json               one JSON array of issue objects\n"
+    "    --color WHEN         colour the table: auto (default: only when stdout is a\n"
+    "                         terminal and NO_COLOR is unset), always, never\n"
+    "    --status S           opened, acknowledged, rectified, reopened, closed, or\n"
+    "                         open (every state but closed)\n"
+    "    --domain D           catering, dormitory, property, energy, transport,\n"
+    "                         procurement, maintenance, decisions (or a domain on an issue)\n"
+    "    --contractor C       a contractor id (of the rules, or on an issue)\n"
+    "    --site S             a site id (of the rules, or on an issue)\n"
+    "    --severity S         low, medium, high, critical\n"
+    "    --overdue            only overdue issues\n"
+    "    --level N            escalation level at least N (1 = first level)\n"
+    "    --accountability     only issues under accountability (问责)\n"
+    "    --opened-from DATE   opened on or after DATE (YYYY-MM-DD, local time)\n"
+    "    --opened-to DATE     opened on or before DATE (the whole day)\n"
+    "    --closed-from DATE   closed on or after DATE\n"
+    "    --closed-to DATE     closed on or before DATE\n"
+    "    --text T             T appears in the title or description\n"
+    "    --rules DIR          rules used to check --contractor and --site\n"
+    "                         (default " HQ_DEFAULT_RULES ")\n"
+    "    --schemas DIR        schemas the rules are loaded against\n"
+    "                         (default " HQ_DEFAULT_SCHEMAS ")\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 listed (possibly nothing); 2 bad usage, an unknown filter value, a bad\n"
+    "    date, or a state directory that does not exist or is not a houqin state.\n";
 
 typedef struct filter {
     const char *status, *domain, *contractor, *site, *severity, *text;
     int overdue, accountability, level;
+    int64_t opened_from, opened_to, closed_from, closed_to; /* [from, to); 0: unbounded */
 } filter;
 
 static bool eq_opt(const char *want, const char *have)
@@ -77,24 +93,70 @@ static bool keep(const filter *f, const hq_issue *is)
         return false;
     if (f->level && is->level < f->level)
         return false;
+    if ((f->opened_from && is->opened_ms < f->opened_from) || (f->opened_to && is->opened_ms >= f->opened_to))
+        return false;
+    if ((f->closed_from || f->closed_to) && !is->closed_ms)
+        return false;
+    if ((f->closed_from && is->closed_ms < f->closed_from) || (f->closed_to && is->closed_ms >= f->closed_to))
+        return false;
     if (f->text && !(is->title && strstr(is->title, f->text)) && !(is->description && strstr(is->description, f->text)))
         return false;
     return true;
 }
 
+static const char *const known_domains[] = {"catering",    "dormitory",   "property",  "energy",
+                                            "transport",   "procurement", "maintenance", "decisions", NULL};
+
+static int date_opt(const char *opt, const char *v, bool end, int64_t *out)
+{
+    hq_err err;
+    int64_t from, to;
+    if (hq_date_parse(v, &from, &to, &err) != 0)
+        return ctl_fail("%s: %s", opt, err.msg);
+    *out = end ? to : from;
+    return 0;
+}
+
+/* Colours (ANSI SGR) of states and severities. */
+static const char *state_colour(hq_issue_state s)
+{
+    static const char *const c[HQ_IS_COUNT] = {"33", "36", "34", "35", "32"};
+    return (unsigned)s < HQ_IS_COUNT ? c[s] : "0";
+}
+
+static const char *severity_colour(hq_severity s)
+{
+    static const char *const c[] = {"0", "33", "31", "1;31"};
+    return (unsigned)s < 4 ? c[s] : "0";
+}
+
+/* Appends text padded to width, wrapped in colour when colour is on. */
+static void cell(hq_buf *b, bool colour, const char *sgr, const char *text, int width)
+{
+    if (colour && strcmp(sgr, "0") != 0)
+        hq_buf_printf(b, "\033[%sm%-*s\033[0m ", sgr, width, text);
+    else
+        hq_buf_printf(b, "%-*s ", width, text);
+}
+
 int cmd_issues(int argc, char **argv)
 {
+    enum { O_OF = 256, O_OT, O_CF, O_CT, O_COLOR, O_RULES, O_SCHEMAS };
     static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},     {"json", no_argument, NULL, 'j'},
-        {"status", required_argument, NULL, 's'},    {"domain", required_argument, NULL, 'D'},
+        {"state", required_argument, NULL, 'd'},      {"json", no_argument, NULL, 'j'},
+        {"status", required_argument, NULL, 's'},     {"domain", required_argument, NULL, 'D'},
         {"contractor", required_argument, NULL, 'c'}, {"site", required_argument, NULL, 'S'},
-        {"severity", required_argument, NULL, 'v'},  {"overdue", no_argument, NULL, 'o'},
-        {"level", required_argument, NULL, 'l'},     {"accountability", no_argument, NULL, 'a'},
-        {"text", required_argument, NULL, 't'},      {"help", no_argument, NULL, 'h'},
+        {"severity", required_argument, NULL, 'v'},   {"overdue", no_argument, NULL, 'o'},
+        {"level", required_argument, NULL, 'l'},      {"accountability", no_argument, NULL, 'a'},
+        {"text", required_argument, NULL, 't'},       {"help", no_argument, NULL, 'h'},
+        {"opened-from", required_argument, NULL, O_OF}, {"opened-to", required_argument, NULL, O_OT},
+        {"closed-from", required_argument, NULL, O_CF}, {"closed-to", required_argument, NULL, O_CT},
+        {"color", required_argument, NULL, O_COLOR},  {"colour", required_argument, NULL, O_COLOR},
+        {"rules", required_argument, NULL, O_RULES},  {"schemas", required_argument, NULL, O_SCHEMAS},
         {NULL, 0, NULL, 0},
     };
-    const char *dir = "var";
-    int json = 0, c;
+    const char *dir = "var", *color = "auto", *rules_dir = HQ_DEFAULT_RULES, *schemas_dir = HQ_DEFAULT_SCHEMAS;
+    int json = 0, c, rc;
     filter f = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -107,13 +169,37 @@ int cmd_issues(int argc, char **argv)
         case 'S': f.site = optarg; break;
         case 'v': f.severity = optarg; break;
         case 'o': f.overdue = 1; break;
-        case 'l': f.level = atoi(optarg); break;
+        case 'l': {
+            int64_t lv;
+            if (!hq_parse_int64(optarg, &lv) || lv < 1 || lv > 100)
+                return ctl_fail("--level: expected a level of 1 or more, got \"%s\"", optarg);
+            f.level = (int)lv;
+            break;
+        }
         case 'a': f.accountability = 1; break;
         case 't': f.text = optarg; break;
-        case 'h': fputs(issues_usage, stdout); return 0;
+        case O_OF: if ((rc = date_opt("--opened-from", optarg, false, &f.opened_from))) return rc; break;
+        case O_OT: if ((rc = date_opt("--opened-to", optarg, true, &f.opened_to))) return rc; break;
+        case O_CF: if ((rc = date_opt("--closed-from", optarg, false, &f.closed_from))) return rc; break;
+        case O_CT: if ((rc = date_opt("--closed-to", optarg, true, &f.closed_to))) return rc; break;
+        case O_COLOR: color = optarg; break;
+        case O_RULES: rules_dir = optarg; break;
+        case O_SCHEMAS: schemas_dir = optarg; break;
+        case 'h': return ctl_help(issues_usage);
         default: return EXIT_USAGE;
         }
     }
+    if (optind < argc)
+        return ctl_fail("issues: unexpected argument \"%s\"; see houqinctl issues --help", argv[optind]);
+    bool colour;
+    if (strcmp(color, "always") == 0)
+        colour = true;
+    else if (strcmp(color, "never") == 0)
+        colour = false;
+    else if (strcmp(color, "auto") == 0)
+        colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    else
+        return ctl_fail("--color: expected auto, always or never, got \"%s\"", color);
     hq_issue_state st;
     if (f.status && strcmp(f.status, "open") != 0 && hq_issue_state_parse(f.status, &st) != 0)
         return ctl_fail("--status: unknown state \"%s\" (opened, acknowledged, rectified, reopened, closed, open)",
@@ -121,9 +207,16 @@ int cmd_issues(int argc, char **argv)
     hq_severity sv;
     if (f.severity && hq_severity_parse(f.severity, &sv) != 0)
         return ctl_fail("--severity: unknown severity \"%s\" (low, medium, high, critical)", f.severity);
+    if (f.opened_from && f.opened_to && f.opened_to <= f.opened_from)
+        return ctl_fail("--opened-to is before --opened-from");
+    if (f.closed_from && f.closed_to && f.closed_to <= f.closed_from)
+        return ctl_fail("--closed-to is before --closed-from");
+    bool domain_known = !f.domain, contractor_seen = !f.contractor, site_seen = !f.site;
+    for (size_t i = 0; f.domain && known_domains[i]; i++)
+        domain_known |= strcmp(known_domains[i], f.domain) == 0;
     hq_store *s;
     MDB_txn *txn;
-    int rc = open_state(dir, &s, &txn);
+    rc = ctl_open_state(dir, &s, &txn);
     if (rc)
         return rc;
     MDB_cursor *cur;
@@ -140,18 +233,33 @@ int cmd_issues(int argc, char **argv)
     int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (mrc == 0) {
         hq_issue is;
-        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0 && keep(&f, &is)) {
+        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) != 0) {
+            hq_issue_fini(&is);
+            mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+        domain_known |= f.domain && is.domain && strcmp(f.domain, is.domain) == 0;
+        contractor_seen |= f.contractor && is.contractor && strcmp(f.contractor, is.contractor) == 0;
+        site_seen |= f.site && is.site && strcmp(f.site, is.site) == 0;
+        if (keep(&f, &is)) {
             if (json) {
                 if (n)
                     hq_buf_putc(&out, ',');
                 hq_issue_to_json(&is, &out, false);
             } else {
-                char dl[32];
+                char dl[32], lv[8];
                 hq_local_fmt(is.deadline_ms, dl, sizeof dl);
-                hq_buf_printf(&out, "%-15s %-12s %-9s %-3d %-7s %-16s %-22s %s%s\n", is.number,
-                              hq_issue_state_name(is.state), hq_severity_name(is.severity), is.level,
-                              is.overdue ? "yes" : "no", dl, is.contractor ? is.contractor : "", is.title ? is.title : "",
-                              is.accountability ? " [问责]" : "");
+                snprintf(lv, sizeof lv, "%d", is.level);
+                cell(&out, false, "0", is.number, 15);
+                cell(&out, colour, state_colour(is.state), hq_issue_state_name(is.state), 12);
+                cell(&out, colour, severity_colour(is.severity), hq_severity_name(is.severity), 9);
+                cell(&out, false, "0", lv, 3);
+                cell(&out, colour, is.overdue ? "1;31" : "0", is.overdue ? "yes" : "no", 7);
+                cell(&out, false, "0", dl, 16);
+                cell(&out, false, "0", is.contractor ? is.contractor : "", 22);
+                hq_buf_printf(&out, "%s%s%s%s\n", is.title ? is.title : "",
+                              is.accountability && colour ? " \033[1;31m" : is.accountability ? " " : "",
+                              is.accountability ? "[问责]" : "", is.accountability && colour ? "\033[0m" : "");
             }
             n++;
         }
@@ -159,13 +267,35 @@ int cmd_issues(int argc, char **argv)
         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(cur);
+    ctl_close_state(&s, txn);
     if (json)
         hq_buf_puts(&out, "]\n");
-    fputs(out.data, stdout);
+    if (!contractor_seen || !site_seen) {
+        /* Not on any issue: known to the rules?  An id of the rules with no
+         * issue yet is a fine filter that matches nothing. */
+        hq_schemas *schemas = NULL;
+        hq_rules *rules = NULL;
+        hq_diags d;
+        hq_diags_init(&d);
+        if (hq_schemas_load_dir(schemas_dir, &schemas, &d) == 0 && hq_rules_load(rules_dir, schemas, &rules, &d) == 0) {
+            contractor_seen |= f.contractor && hq_rules_contractor(rules, f.contractor) != NULL;
+            site_seen |= f.site && hq_rules_site(rules, f.site) != NULL;
+        }
+        hq_diags_fini(&d);
+        hq_rules_destroy(&rules);
+        hq_schemas_destroy(&schemas);
+    }
+    if (!domain_known)
+        rc = ctl_fail("--domain: unknown domain \"%s\" (catering, dormitory, property, energy, transport, "
+                      "procurement, maintenance, decisions)", f.domain);
+    else if (!contractor_seen)
+        rc = ctl_fail("--contractor: unknown contractor \"%s\" (not in %s and on no issue)", f.contractor, rules_dir);
+    else if (!site_seen)
+        rc = ctl_fail("--site: unknown site \"%s\" (not in %s and on no issue)", f.site, rules_dir);
+    else
+        fputs(out.data, stdout);
     hq_buf_fini(&out);
-    hq_store_abort(s, txn);
-    hq_store_close(&s);
-    return 0;
+    return rc;
 }
 
 int cmd_issue(int argc, char **argv)
@@ -186,18 +316,26 @@ int cmd_issue(int argc, char **argv)
         case 'j': json = 1; break;
         case 'p': pii = 1; break;
         case 'h':
-            puts("NAME\n    houqinctl issue - one issue with its whole timeline\n\nSYNOPSIS\n"
-                 "    houqinctl issue NUMBER [--state DIR] [--json] [--include-pii]");
-            return 0;
+            return ctl_help("NAME\n    houqinctl issue - one issue with its whole timeline\n\n"
+                            "SYNOPSIS\n    houqinctl issue NUMBER [--state DIR] [--json] [--include-pii]\n\n"
+                            "DESCRIPTION\n    Shows the issue's fields, penalties and every timeline entry (time,\n"
+                            "    actor, what happened), read from the state (read-only).\n\n"
+                            "OPTIONS\n    --state DIR      the state directory (default ./var)\n"
+                            "    --json           one JSON object (SPEC section 8)\n"
+                            "    --include-pii    with --json: include the complainant's contact (personal\n"
+                            "                     data; for authorised staff only)\n\n"
+                            "EXIT STATUS\n    0 shown; 2 bad usage, an unknown issue or a bad state directory.\n");
         default: return EXIT_USAGE;
         }
     }
     if (optind >= argc)
         return ctl_fail("issue: give an issue number like HQ-2026-000123");
     const char *number = argv[optind];
+    if (!ctl_valid_number(number))
+        return ctl_fail("issue: \"%s\" is not an issue number (like HQ-2026-000123)", number);
     hq_store *s;
     MDB_txn *txn;
-    int rc = open_state(dir, &s, &txn);
+    int rc = ctl_open_state(dir, &s, &txn);
     if (rc)
         return rc;
     hq_issue is;
@@ -267,18 +405,28 @@ int cmd_outbox(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
-        case 'f': from = strtoull(optarg, NULL, 10); break;
+        case 'f': {
+            int64_t v;
+            if (!hq_parse_int64(optarg, &v) || v < 1)
+                return ctl_fail("--from: expected a sequence number of 1 or more, got \"%s\"", optarg);
+            from = (unsigned long long)v;
+            break;
+        }
         case 'h':
-            puts("NAME\n    houqinctl outbox - the notifications houqind wrote, one JSON object per line\n\n"
-                 "SYNOPSIS\n    houqinctl outbox [--state DIR] [--from SEQ]\n\n"
-                 "    Complainants' contact data is shown as \"contact\": \"(redacted)\".");
-            return 0;
+            return ctl_help("NAME\n    houqinctl outbox - the notifications houqind wrote, one JSON object per line\n\n"
+                            "SYNOPSIS\n    houqinctl outbox [--state DIR] [--from SEQ]\n\n"
+                            "DESCRIPTION\n    Reads the outbox from the state (read-only), from sequence number SEQ\n"
+                            "    (default 1).  Complainants' contact data is shown as\n"
+                            "    \"contact\": \"(redacted)\".\n\n"
+                            "OPTIONS\n    --state DIR   the state directory (default ./var)\n"
+                            "    --from SEQ    the first sequence number\n\n"
+                            "EXIT STATUS\n    0 printed; 2 bad usage or a bad state directory.\n");
         default: return EXIT_USAGE;
         }
     }
     hq_store *s;
     MDB_txn *txn;
-    int rc = open_state(dir, &s, &txn);
+    int rc = ctl_open_state(dir, &s, &txn);
     if (rc)
         return rc;
     MDB_cursor *cur;

@@ -18,9 +18,22 @@ static const ctl_cmd commands[] = {
     {"issues", cmd_issues, "list issues, filtered (table or --json)"},
     {"issue", cmd_issue, "one issue with its whole timeline"},
     {"outbox", cmd_outbox, "the notifications written to the outbox (JSON lines)"},
+    {"rules", cmd_rules, "check rules and run rule tests (rules check DIR, rules test FILE...)"},
+    {"backtest", cmd_backtest, "replay the stored event log through a rule set and compare"},
     {"obligations", cmd_obligations, "expected inspections and reports (R6) and their states"},
     {"keygen", cmd_keygen, "write a CURVE key pair for houqind or a producer"},
     {"verify", cmd_verify, "check the tamper-evident chains of the event log and timelines"},
+    {"ack", cmd_ack, "acknowledge an issue (签收)"},
+    {"rectify", cmd_rectify, "report an issue rectified, with evidence (整改反馈)"},
+    {"recheck", cmd_recheck, "pass or fail a rectification (复查)"},
+    {"comment", cmd_comment, "add a comment to an issue's timeline"},
+    {"close", cmd_close, "close an issue by hand, with the reason"},
+    {"opinion", cmd_opinion, "record a public-opinion incident about an issue (舆情)"},
+    {"ledger", cmd_ledger, "export the issue ledger of a period (台账; CSV, JSON)"},
+    {"notice", cmd_notice, "the rectification notice of an issue (问题整改通知单; text, HTML)"},
+    {"evaluation", cmd_evaluation, "contractor evaluation for a month or term (考评; CSV, JSON, HTML)"},
+    {"stats", cmd_stats, "counters, rates and lags (also Prometheus textfile format)"},
+    {"backup", cmd_backup, "a consistent compacted copy of the state while houqind runs"},
 };
 
 static void usage(FILE *f)

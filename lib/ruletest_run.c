@@ -1,0 +1,758 @@
+/* ruletest_run.c - running a rule test on a scratch state (ruletest.h)
+ * and comparing what it holds with the expectations.
+ */
+#include "ruletest_int.h"
+
+#include "buf.h"
+#include "issue.h"
+#include "mp.h"
+#include "sim.h"
+
+#include <math.h>
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- running ---- */
+
+typedef struct outrec {
+    uint64_t seq;
+    int64_t ts_ms, deadline_ms;
+    int64_t level;
+    char *kind, *issue, *rule, *domain, *contractor, *site, *severity, *title, *text;
+    char **roles;
+    size_t nroles;
+} outrec;
+
+typedef struct run {
+    const hq_ruletests *t;
+    const test *tc;
+    const hq_ruletest_opts *o;
+    hq_sim *sim;
+    hq_diags *out;
+    hq_rt_result result;
+    bool stop;
+    hq_issue *issues;     /* in number order: the order they were opened */
+    bool any_number;      /* expect_rejected: a number need not exist */
+    size_t nissues;
+    outrec *recs;
+    size_t nrecs;
+} run;
+
+static void trace(run *r, const step *st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void trace(run *r, const step *st, const char *fmt, ...)
+{
+    if (!r->o || !r->o->trace)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->o->trace(r->o->ctx, r->t->file, st->line, msg);
+}
+
+static void fail(run *r, const step *st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(run *r, const step *st, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hq_diags_add(r->out, r->t->file, st->line, 0, "%s", msg);
+    if (r->result == HQ_RT_PASS)
+        r->result = HQ_RT_FAIL;
+}
+
+static void error_at(run *r, int line, int column, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void error_at(run *r, int line, int column, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hq_diags_add(r->out, r->t->file, line, column, "%s", msg);
+    r->result = HQ_RT_ERROR;
+    r->stop = true;
+}
+
+static void issues_clear(run *r)
+{
+    for (size_t i = 0; i < r->nissues; i++)
+        hq_issue_fini(&r->issues[i]);
+    free(r->issues);
+    r->issues = NULL;
+    r->nissues = 0;
+}
+
+static void recs_clear(run *r)
+{
+    for (size_t i = 0; i < r->nrecs; i++) {
+        outrec *o = &r->recs[i];
+        free(o->kind), free(o->issue), free(o->rule), free(o->domain), free(o->contractor);
+        free(o->site), free(o->severity), free(o->title), free(o->text);
+        for (size_t j = 0; j < o->nroles; j++)
+            free(o->roles[j]);
+        free(o->roles);
+    }
+    free(r->recs);
+    r->recs = NULL;
+    r->nrecs = 0;
+}
+
+/* Reads every issue (in number order: the order they were opened) and
+ * every outbox record of the scratch state. */
+static int load_state(run *r, hq_err *err)
+{
+    issues_clear(r);
+    recs_clear(r);
+    MDB_txn *txn;
+    int rc = hq_sim_txn(r->sim, &txn, err);
+    if (rc)
+        return rc;
+    hq_store *s = hq_sim_store(r->sim);
+    MDB_cursor *c;
+    MDB_val k, v;
+    size_t cap = 0;
+    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
+        return hq_store_code(rc, err, "issues");
+    for (int m = mdb_cursor_get(c, &k, &v, MDB_FIRST); m == 0; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (r->nissues == cap) {
+            cap = cap ? cap * 2 : 8;
+            r->issues = realloc(r->issues, cap * sizeof *r->issues);
+        }
+        if (hq_issue_load_raw(v.mv_data, v.mv_size, &r->issues[r->nissues], err) != 0) {
+            mdb_cursor_close(c);
+            return HQ_ESTORE;
+        }
+        r->nissues++;
+    }
+    mdb_cursor_close(c);
+
+    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_OUTBOX), &c)))
+        return hq_store_code(rc, err, "outbox");
+    cap = 0;
+    for (int m = mdb_cursor_get(c, &k, &v, MDB_FIRST); m == 0; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        msgpack_zone zone;
+        msgpack_zone_init(&zone, 2048);
+        msgpack_object o;
+        size_t off = 0;
+        if (msgpack_unpack(v.mv_data, v.mv_size, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS &&
+            o.type == MSGPACK_OBJECT_MAP) {
+            if (r->nrecs == cap) {
+                cap = cap ? cap * 2 : 16;
+                r->recs = realloc(r->recs, cap * sizeof *r->recs);
+            }
+            outrec *x = &r->recs[r->nrecs++];
+            memset(x, 0, sizeof *x);
+            int64_t iv;
+            if (hq_mp_int64(hq_mp_map_get(&o, "seq"), &iv))
+                x->seq = (uint64_t)iv;
+            hq_mp_int64(hq_mp_map_get(&o, "ts_ms"), &x->ts_ms);
+            hq_mp_int64(hq_mp_map_get(&o, "deadline_ms"), &x->deadline_ms);
+            hq_mp_int64(hq_mp_map_get(&o, "level"), &x->level);
+            x->kind = hq_mp_strdup(hq_mp_map_get(&o, "kind"));
+            x->issue = hq_mp_strdup(hq_mp_map_get(&o, "issue"));
+            x->rule = hq_mp_strdup(hq_mp_map_get(&o, "rule"));
+            x->domain = hq_mp_strdup(hq_mp_map_get(&o, "domain"));
+            x->contractor = hq_mp_strdup(hq_mp_map_get(&o, "contractor"));
+            x->site = hq_mp_strdup(hq_mp_map_get(&o, "site"));
+            x->severity = hq_mp_strdup(hq_mp_map_get(&o, "severity"));
+            x->title = hq_mp_strdup(hq_mp_map_get(&o, "title"));
+            x->text = hq_mp_strdup(hq_mp_map_get(&o, "text"));
+            const msgpack_object *roles = hq_mp_map_get(&o, "roles");
+            if (roles && roles->type == MSGPACK_OBJECT_ARRAY && roles->via.array.size) {
+                x->roles = calloc(roles->via.array.size, sizeof *x->roles);
+                for (uint32_t j = 0; j < roles->via.array.size; j++) {
+                    char *role = hq_mp_strdup(&roles->via.array.ptr[j]);
+                    if (role)
+                        x->roles[x->nroles++] = role;
+                }
+            }
+        }
+        msgpack_zone_destroy(&zone);
+    }
+    mdb_cursor_close(c);
+    return 0;
+}
+
+static int resolve_ref(void *ctx, const char *text, char *out, size_t size, hq_err *err)
+{
+    run *r = ctx;
+    hq_rt_ref ref;
+    if (hq_rt_ref_parse(text, &ref) != 0)
+        return hq_err_set(err, HQ_EINVAL, "%s: not an issue reference", text);
+    if (ref.kind == REF_NUMBER) {
+        if (r->any_number) {
+            snprintf(out, size, "%s", text);
+            return 0;
+        }
+        for (size_t i = 0; i < r->nissues; i++)
+            if (!strcmp(r->issues[i].number, text)) {
+                snprintf(out, size, "%s", text);
+                return 0;
+            }
+        return hq_err_set(err, HQ_ENOTFOUND, "no issue %s in this test (%zu opened)", text, r->nissues);
+    }
+    /* The issues of the rule (or all), in the order they were opened. */
+    size_t n = 0, want = ref.kind == REF_NTH ? (size_t)ref.n : 0;
+    const char *found = NULL;
+    for (size_t i = 0; i < r->nissues; i++) {
+        if (ref.rule && strcmp(r->issues[i].rule, ref.rule) != 0)
+            continue;
+        n++;
+        if (ref.kind == REF_LAST || n == want)
+            found = r->issues[i].number;
+        if (n == want)
+            break;
+    }
+    if (!found) {
+        if (ref.rule)
+            return hq_err_set(err, HQ_ENOTFOUND, "%s: rule %s has opened %zu issue%s so far in this test", text,
+                              ref.rule, n, n == 1 ? "" : "s");
+        return hq_err_set(err, HQ_ENOTFOUND, "%s: %zu issue%s opened so far in this test", text, n,
+                          n == 1 ? "" : "s");
+    }
+    snprintf(out, size, "%s", found);
+    return 0;
+}
+
+/* ---- comparing ---- */
+
+/* The expected value as written, for messages. */
+static void want_text(const fcond *c, hq_buf *b)
+{
+    switch (c->def->vt) {
+    case V_WORDS:
+        hq_buf_putc(b, '[');
+        for (size_t i = 0; i < c->nwords; i++)
+            hq_buf_printf(b, "%s%s", i ? ", " : "", c->words[i]);
+        hq_buf_putc(b, ']');
+        break;
+    case V_YUAN: hq_buf_printf(b, "%lld.%02lld", (long long)(c->i / 100), (long long)llabs(c->i % 100)); break;
+    case V_TIME: {
+        char t[48];
+        hq_rt_format_time(c->i, t, sizeof t);
+        hq_buf_puts(b, t);
+        break;
+    }
+    default: hq_buf_puts(b, c->node->type == HQ_Y_SCALAR ? c->node->str : "?"); break;
+    }
+}
+
+/* "rule=catering.cold-storage-high state=opened" */
+static void filter_text(const step *st, hq_buf *b)
+{
+    for (size_t i = 0; i < st->nconds; i++) {
+        hq_buf_printf(b, "%s%s=", i ? " " : "", st->conds[i].def->name);
+        want_text(&st->conds[i], b);
+    }
+}
+
+static void quote(hq_buf *b, const char *s)
+{
+    hq_buf_printf(b, "\"%s\"", s ? s : "");
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* A word at the start of a timeline entry ("escalated: 升级至第2级..."). */
+static bool entry_is(const char *what, const char *word)
+{
+    size_t n = strlen(word);
+    return what && !strncmp(what, word, n) && (what[n] == ':' || what[n] == ' ' || what[n] == '\0');
+}
+
+static void entry_word(const char *what, hq_buf *b)
+{
+    size_t n = what ? strcspn(what, ": ") : 0;
+    hq_buf_append(b, what, n);
+}
+
+static bool words_has(char *const *have, size_t n, const char *w)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(have[i], w))
+            return true;
+    return false;
+}
+
+static void words_text(char *const *w, size_t n, hq_buf *b)
+{
+    hq_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++)
+        hq_buf_printf(b, "%s%s", i ? ", " : "", w[i]);
+    hq_buf_putc(b, ']');
+}
+
+static void timeline_text(const hq_issue *is, hq_buf *b)
+{
+    hq_buf_putc(b, '[');
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        if (i)
+            hq_buf_puts(b, ", ");
+        entry_word(is->timeline[i].what, b);
+    }
+    hq_buf_putc(b, ']');
+}
+
+static void time_text(int64_t ms, hq_buf *b)
+{
+    char t[48];
+    if (ms == 0) {
+        hq_buf_puts(b, "none");
+        return;
+    }
+    hq_rt_format_time(ms, t, sizeof t);
+    hq_buf_puts(b, t);
+}
+
+/* Compares one condition with an issue; on a mismatch appends
+ * "expected X, got Y" to why.  ref is the resolved number for V_REF. */
+static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_buf *why)
+{
+    const char *s = NULL;
+    int64_t i = 0;
+    bool b = false, ok;
+    hq_buf got;
+    hq_buf_init(&got);
+    switch (c->def->id) {
+    case K_NUMBER: s = is->number; ok = str_eq(s, ref); quote(&got, s); break;
+    case K_RULE: s = is->rule; goto str;
+    case K_KEY: s = is->key; goto str;
+    case K_DOMAIN: s = is->domain; goto str;
+    case K_CONTRACTOR: s = is->contractor; goto str;
+    case K_SITE: s = is->site; goto str;
+    case K_CATEGORY: s = is->category; goto str;
+    case K_TITLE: s = is->title; goto str;
+    case K_SEVERITY: s = hq_severity_name(is->severity); goto str;
+    case K_STATE:
+        s = hq_issue_state_name(is->state);
+        ok = !strcmp(c->s, "open") ? is->state != HQ_IS_CLOSED : !strcmp(c->s, s);
+        hq_buf_puts(&got, s);
+        break;
+    str:
+        ok = str_eq(c->s, s);
+        if (c->def->id == K_SEVERITY || c->def->id == K_KIND)
+            hq_buf_puts(&got, s ? s : "none");
+        else
+            quote(&got, s);
+        break;
+    case K_TITLE_CONTAINS: s = is->title; goto contains;
+    case K_DESCRIPTION_CONTAINS: s = is->description; goto contains;
+    contains:
+        ok = s && strstr(s, c->s);
+        quote(&got, s);
+        break;
+    case K_LEVEL: i = is->level; goto num;
+    case K_OCCURRENCES: i = is->occurrences; goto num;
+    case K_PENALTIES: i = (int64_t)is->npenalties; goto num;
+    num:
+        ok = i == c->i;
+        hq_buf_printf(&got, "%lld", (long long)i);
+        break;
+    case K_OVERDUE: b = is->overdue; goto boolean;
+    case K_ACCOUNTABILITY: b = is->accountability; goto boolean;
+    boolean:
+        ok = b == c->b;
+        hq_buf_puts(&got, b ? "true" : "false");
+        break;
+    case K_OPENED_AT: i = is->opened_ms; goto tm;
+    case K_CLOSED_AT: i = is->closed_ms; goto tm;
+    case K_DEADLINE_AT: i = is->deadline_ms; goto tm;
+    tm:
+        ok = i == c->i;
+        time_text(i, &got);
+        break;
+    case K_PENALTY_TOTAL:
+        i = hq_issue_penalty_total(is);
+        ok = i == c->i;
+        hq_buf_printf(&got, "%lld.%02lld", (long long)(i / 100), (long long)llabs(i % 100));
+        break;
+    case K_TIMELINE_CONTAINS:
+        ok = true;
+        for (size_t w = 0; w < c->nwords && ok; w++) {
+            bool found = false;
+            for (size_t e = 0; e < is->ntimeline && !found; e++)
+                found = entry_is(is->timeline[e].what, c->words[w]);
+            ok = found;
+        }
+        timeline_text(is, &got);
+        break;
+    case K_TIMELINE:
+        ok = c->nwords == is->ntimeline;
+        for (size_t w = 0; w < c->nwords && ok; w++)
+            ok = entry_is(is->timeline[w].what, c->words[w]);
+        timeline_text(is, &got);
+        break;
+    default: ok = false; break;
+    }
+    if (!ok && why) {
+        if (why->len)
+            hq_buf_puts(why, "; ");
+        hq_buf_printf(why, "expected %s ", c->def->name);
+        if (c->def->vt == V_STR || c->def->vt == V_REF) {
+            if (c->def->id == K_STATE || c->def->id == K_SEVERITY)
+                hq_buf_puts(why, c->s);
+            else
+                quote(why, c->def->vt == V_REF ? ref : c->s);
+        } else {
+            want_text(c, why);
+        }
+        hq_buf_printf(why, ", got %s", got.data);
+    }
+    hq_buf_fini(&got);
+    return ok;
+}
+
+static bool outbox_cond(const fcond *c, const outrec *o, const char *ref, hq_buf *why)
+{
+    const char *s = NULL;
+    int64_t i = 0;
+    bool ok;
+    hq_buf got;
+    hq_buf_init(&got);
+    switch (c->def->id) {
+    case K_ISSUE: s = o->issue; ok = str_eq(s, ref); quote(&got, s); break;
+    case K_KIND: s = o->kind; goto str;
+    case K_RULE: s = o->rule; goto str;
+    case K_DOMAIN: s = o->domain; goto str;
+    case K_CONTRACTOR: s = o->contractor; goto str;
+    case K_SITE: s = o->site; goto str;
+    case K_SEVERITY: s = o->severity; goto str;
+    case K_TITLE: s = o->title; goto str;
+    str:
+        ok = str_eq(c->s, s);
+        if (c->def->id == K_SEVERITY || c->def->id == K_KIND)
+            hq_buf_puts(&got, s ? s : "none");
+        else
+            quote(&got, s);
+        break;
+    case K_TITLE_CONTAINS: s = o->title; goto contains;
+    case K_TEXT_CONTAINS: s = o->text; goto contains;
+    contains:
+        ok = s && strstr(s, c->s);
+        quote(&got, s);
+        break;
+    case K_LEVEL:
+        ok = o->level == c->i;
+        hq_buf_printf(&got, "%lld", (long long)o->level);
+        break;
+    case K_AT: i = o->ts_ms; goto tm;
+    case K_DEADLINE_AT: i = o->deadline_ms; goto tm;
+    tm:
+        ok = i == c->i;
+        time_text(i, &got);
+        break;
+    case K_ROLES:
+    case K_ROLES_INCLUDE:
+        ok = c->def->id == K_ROLES ? o->nroles == c->nwords : true;
+        for (size_t w = 0; w < c->nwords && ok; w++)
+            ok = words_has(o->roles, o->nroles, c->words[w]);
+        /* roles: the same set, in any order */
+        for (size_t w = 0; c->def->id == K_ROLES && w < o->nroles && ok; w++) {
+            bool found = false;
+            for (size_t x = 0; x < c->nwords && !found; x++)
+                found = !strcmp(c->words[x], o->roles[w]);
+            ok = found;
+        }
+        words_text(o->roles, o->nroles, &got);
+        break;
+    default: ok = false; break;
+    }
+    if (!ok && why) {
+        if (why->len)
+            hq_buf_puts(why, "; ");
+        hq_buf_printf(why, "expected %s ", c->def->name);
+        if (c->def->vt == V_STR || c->def->vt == V_REF) {
+            if (c->def->id == K_KIND || c->def->id == K_SEVERITY)
+                hq_buf_puts(why, c->s);
+            else
+                quote(why, c->def->vt == V_REF ? ref : c->s);
+        } else {
+            want_text(c, why);
+        }
+        hq_buf_printf(why, ", got %s", got.data);
+    }
+    hq_buf_fini(&got);
+    return ok;
+}
+
+/* Resolves the references of a step's conditions; refs[i] for cond i.
+ * (A step has at most one condition per field: ytree refuses duplicate
+ * keys, so MAX_CONDS is never reached by a file that loaded.) */
+#define MAX_CONDS 64
+static bool resolve_conds(run *r, const step *st, char (*refs)[64])
+{
+    if (st->nconds > MAX_CONDS) {
+        error_at(r, st->line, st->column, "%s: more than %d fields", hq_rt_step_names[st->kind], MAX_CONDS);
+        return false;
+    }
+    for (size_t i = 0; i < st->nconds; i++) {
+        refs[i][0] = '\0';
+        if (st->conds[i].def->vt != V_REF)
+            continue;
+        hq_err e = {0};
+        if (resolve_ref(r, st->conds[i].s, refs[i], 64, &e) != 0) {
+            error_at(r, st->conds[i].node->line, st->conds[i].node->column, "%s: %s", hq_rt_step_names[st->kind], e.msg);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* How many conditions issue (or record) i misses; why gets the reasons. */
+static size_t misses(const step *st, char (*refs)[64], const hq_issue *is, const outrec *o, hq_buf *why)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < st->nconds; c++)
+        if (is ? !issue_cond(&st->conds[c], is, refs[c], why) : !outbox_cond(&st->conds[c], o, refs[c], why))
+            n++;
+    return n;
+}
+
+static void issue_brief(const hq_issue *is, hq_buf *b)
+{
+    hq_buf_printf(b, "%s (%s %s, %s, %s, level %d)", is->number, is->rule, is->key, hq_issue_state_name(is->state),
+                  hq_severity_name(is->severity), is->level);
+}
+
+static void rec_brief(const outrec *o, hq_buf *b)
+{
+    char t[48];
+    hq_rt_format_time(o->ts_ms, t, sizeof t);
+    hq_buf_printf(b, "#%llu %s %s level %lld at %s", (unsigned long long)o->seq, o->kind ? o->kind : "?",
+                  o->issue ? o->issue : "", (long long)o->level, t);
+}
+
+static void check_issues(run *r, const step *st)
+{
+    char refs[MAX_CONDS][64];
+    if (!resolve_conds(r, st, refs))
+        return;
+    hq_buf w, got;
+    hq_buf_init(&w);
+    hq_buf_init(&got);
+    filter_text(st, &w);
+    size_t n = 0, best = SIZE_MAX, best_i = 0;
+    for (size_t i = 0; i < r->nissues; i++) {
+        size_t m = misses(st, refs, &r->issues[i], NULL, NULL);
+        if (m == 0) {
+            if (n++ < 5) {
+                hq_buf_puts(&got, n > 1 ? ", " : ": ");
+                issue_brief(&r->issues[i], &got);
+            }
+        } else if (m <= best) {
+            /* the latest of the closest */
+            best = m;
+            best_i = i;
+        }
+    }
+    const char *what = w.len ? w.data : "";
+    switch (st->kind) {
+    case ST_EXPECT_ISSUES:
+        if ((int64_t)n != st->count)
+            fail(r, st, "expect_issues: expected %lld issue%s%s%s%s, got %zu%s%s", (long long)st->count,
+                 st->count == 1 ? "" : "s", *what ? " (" : "", what, *what ? ")" : "", n, got.data,
+                 n > 5 ? ", ..." : "");
+        else
+            trace(r, st, "expect_issues: %zu, ok", n);
+        break;
+    case ST_EXPECT_ISSUE:
+        if (n == 0) {
+            if (r->nissues == 0) {
+                fail(r, st, "expect_issue: expected an issue%s%s, got no issues", *what ? " with " : "", what);
+            } else {
+                hq_buf why;
+                hq_buf_init(&why);
+                misses(st, refs, &r->issues[best_i], NULL, &why);
+                fail(r, st, "expect_issue: %s (%s, the closest of %zu issue%s)", why.data, r->issues[best_i].number,
+                     r->nissues, r->nissues == 1 ? "" : "s");
+                hq_buf_fini(&why);
+            }
+        } else {
+            trace(r, st, "expect_issue: ok%s", got.data);
+        }
+        break;
+    case ST_EXPECT_NO_ISSUE:
+        if (n)
+            fail(r, st, "expect_no_issue: expected no issue%s%s, got %zu%s%s", *what ? " with " : "", what, n,
+                 got.data, n > 5 ? ", ..." : "");
+        else
+            trace(r, st, "expect_no_issue: ok");
+        break;
+    default: break;
+    }
+    hq_buf_fini(&w);
+    hq_buf_fini(&got);
+}
+
+static void check_outbox(run *r, const step *st)
+{
+    char refs[MAX_CONDS][64];
+    if (!resolve_conds(r, st, refs))
+        return;
+    hq_buf w, got;
+    hq_buf_init(&w);
+    hq_buf_init(&got);
+    filter_text(st, &w);
+    const char *what = w.len ? w.data : "";
+    size_t n = 0, best = SIZE_MAX, best_i = 0;
+    for (size_t i = 0; i < r->nrecs; i++) {
+        size_t m = misses(st, refs, NULL, &r->recs[i], NULL);
+        if (m == 0) {
+            if (n++ < 5) {
+                hq_buf_puts(&got, n > 1 ? ", " : ": ");
+                rec_brief(&r->recs[i], &got);
+            }
+        } else if (m <= best) {
+            best = m;
+            best_i = i;
+        }
+    }
+    if (st->kind == ST_EXPECT_NO_OUTBOX) {
+        if (n)
+            fail(r, st, "expect_no_outbox: expected no outbox record%s%s, got %zu%s%s", *what ? " with " : "", what,
+                 n, got.data, n > 5 ? ", ..." : "");
+        else
+            trace(r, st, "expect_no_outbox: ok");
+    } else if (st->has_count) {
+        if ((int64_t)n != st->count)
+            fail(r, st, "expect_outbox: expected %lld record%s%s%s, got %zu%s%s", (long long)st->count,
+                 st->count == 1 ? "" : "s", *what ? " with " : "", what, n, got.data, n > 5 ? ", ..." : "");
+        else
+            trace(r, st, "expect_outbox: %zu, ok", n);
+    } else if (n == 0) {
+        if (r->nrecs == 0) {
+            fail(r, st, "expect_outbox: expected a record%s%s, got an empty outbox", *what ? " with " : "", what);
+        } else {
+            hq_buf why, brief;
+            hq_buf_init(&why);
+            hq_buf_init(&brief);
+            misses(st, refs, NULL, &r->recs[best_i], &why);
+            rec_brief(&r->recs[best_i], &brief);
+            fail(r, st, "expect_outbox: %s (%s, the closest of %zu record%s)", why.data, brief.data, r->nrecs,
+                 r->nrecs == 1 ? "" : "s");
+            hq_buf_fini(&why);
+            hq_buf_fini(&brief);
+        }
+    } else {
+        trace(r, st, "expect_outbox: ok%s", got.data);
+    }
+    hq_buf_fini(&w);
+    hq_buf_fini(&got);
+}
+
+/* Sends the step's event; returns the sim's result, or -1 after an error. */
+static int send_event(run *r, const step *st, hq_sim_result *res, hq_err *err)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    hq_err perr = {0};
+    r->any_number = st->kind == ST_EXPECT_REJECTED;
+    int rc = hq_rt_pack_event(&st->ev, st->line, st->clock_ms, resolve_ref, r, &sb, &perr);
+    if (rc) {
+        error_at(r, perr.line, perr.column, "%s: %s", hq_rt_step_names[st->kind], perr.msg);
+        msgpack_sbuffer_destroy(&sb);
+        return -1;
+    }
+    rc = hq_sim_event(r->sim, sb.data, sb.size, st->clock_ms, res, err);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+static int run_step(run *r, const step *st, hq_err *err)
+{
+    char t[48];
+    int rc;
+    switch (st->kind) {
+    case ST_EVENT:
+    case ST_ACT: {
+        hq_sim_result res;
+        if ((rc = send_event(r, st, &res, err)) != 0)
+            return rc < 0 ? 0 : rc;
+        if (res.status == HQ_SIM_REJECTED) {
+            const hq_ynode *n = hq_rt_node_of_path(&st->ev, res.error.msg);
+            error_at(r, n->line, n->column, "%s: the %s event was rejected: %s", hq_rt_step_names[st->kind], st->ev.type,
+                     res.error.msg);
+        } else if (res.status == HQ_SIM_REFUSED) {
+            fail(r, st, "%s: expected the %s event to be accepted, got refused: %s", hq_rt_step_names[st->kind],
+                 st->ev.type, res.error.msg);
+            r->stop = true;
+        } else {
+            trace(r, st, "%s %s: %s as seq %llu%s", hq_rt_step_names[st->kind], st->ev.type, hq_sim_status_name(res.status),
+                  (unsigned long long)res.seq, res.issues_opened ? ", an issue opened" : "");
+        }
+        return 0;
+    }
+    case ST_EXPECT_REJECTED: {
+        hq_sim_result res;
+        if ((rc = send_event(r, st, &res, err)) != 0)
+            return rc < 0 ? 0 : rc;
+        if (res.status == HQ_SIM_STORED || res.status == HQ_SIM_DUPLICATE) {
+            fail(r, st, "expect_rejected: expected the %s event to be rejected, got %s as seq %llu", st->ev.type,
+                 hq_sim_status_name(res.status), (unsigned long long)res.seq);
+        } else if (st->error_contains && !strstr(res.error.msg, st->error_contains)) {
+            fail(r, st, "expect_rejected: expected an error containing \"%s\", got \"%s\"", st->error_contains,
+                 res.error.msg);
+        } else {
+            trace(r, st, "expect_rejected: %s: %s", hq_sim_status_name(res.status), res.error.msg);
+        }
+        return 0;
+    }
+    case ST_ADVANCE:
+    case ST_AT: {
+        size_t fired = 0;
+        int64_t to = st->kind == ST_AT ? st->ms : st->clock_ms + st->ms;
+        if ((rc = hq_sim_advance(r->sim, to, &fired, err)))
+            return rc;
+        hq_rt_format_time(to, t, sizeof t);
+        if (st->kind == ST_ADVANCE) {
+            char d[32];
+            hq_rt_fmt_duration(st->ms, d, sizeof d);
+            trace(r, st, "advance %s: now %s, %zu timer%s fired", d, t, fired, fired == 1 ? "" : "s");
+        } else {
+            trace(r, st, "at %s: %zu timer%s fired", t, fired, fired == 1 ? "" : "s");
+        }
+        return 0;
+    }
+    case ST_EXPECT_ISSUES:
+    case ST_EXPECT_ISSUE:
+    case ST_EXPECT_NO_ISSUE: check_issues(r, st); return 0;
+    case ST_EXPECT_OUTBOX:
+    case ST_EXPECT_NO_OUTBOX: check_outbox(r, st); return 0;
+    default: return 0;
+    }
+}
+
+int hq_ruletests_run(const hq_ruletests *t, size_t i, const hq_ruletest_opts *opts, hq_rt_result *result,
+                     hq_diags *out, hq_err *err)
+{
+    if (i >= t->ntests)
+        return hq_err_set(err, HQ_EINVAL, "no test %zu in %s", i, t->file);
+    const test *tc = &t->tests[i];
+    run r = {.t = t, .tc = tc, .o = opts, .out = out, .result = HQ_RT_PASS};
+    hq_sim_opts so = {.parent_dir = opts ? opts->scratch_dir : NULL, .map_size = 64ULL << 20, .batch = 1};
+    int rc = hq_sim_new(&so, t->schemas, t->rules, tc->start_ms, &r.sim, err);
+    for (size_t s = 0; rc == 0 && s < tc->nsteps && !r.stop; s++) {
+        const step *st = &tc->steps[s];
+        if ((rc = run_step(&r, st, err)) != 0)
+            break;
+        /* What the expectations and references see. */
+        if (st->kind == ST_EVENT || st->kind == ST_ACT || st->kind == ST_ADVANCE || st->kind == ST_AT ||
+            st->kind == ST_EXPECT_REJECTED)
+            rc = load_state(&r, err);
+    }
+    issues_clear(&r);
+    recs_clear(&r);
+    hq_sim_destroy(&r.sim);
+    *result = rc ? HQ_RT_ERROR : r.result;
+    return rc;
+}

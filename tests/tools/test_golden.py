@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""Golden-file tests of houqinctl's outputs (issue 7): the issue table (with
+filters), issues --json, issue NUMBER (text and --json), the ledger (CSV and
+JSON, with and without personal data), the rectification notice (text and
+HTML) and the evaluation (CSV, JSON), on the fixture state of hqtool.py.
+Every time in them is fixed by houqind's manual clock.
+
+Run with --update to rewrite the golden files after a deliberate change;
+review the diff before committing it.
+"""
+import difflib
+import os
+
+import hqtool as H
+from hqtool import T, check, check_eq
+
+N = {i: "HQ-2036-%06d" % i for i in range(1, 7)}
+
+# (golden file, houqinctl arguments after the command's --state/--rules)
+CASES = [
+    ("issues.txt", ["issues", "--color", "never"]),
+    ("issues-open.txt", ["issues", "--status", "open", "--color", "never"]),
+    ("issues-opened-range.txt", ["issues", "--opened-from", "2036-03-03", "--opened-to", "2036-03-10",
+                                 "--color", "never"]),
+    ("issues-closed-range.txt", ["issues", "--closed-from", "2036-03-06", "--closed-to", "2036-03-12",
+                                 "--color", "never"]),
+    ("issues-anju-property.txt", ["issues", "--contractor", "anju-property", "--domain", "property",
+                                  "--color", "never"]),
+    ("issues-colour.txt", ["issues", "--color", "always"]),
+    ("issues.json", ["issues", "--json"]),
+    ("issues-overdue.json", ["issues", "--json", "--overdue"]),
+    ("issue-2.txt", ["issue", N[2]]),
+    ("issue-2.json", ["issue", N[2], "--json"]),
+    ("issue-3-pii.json", ["issue", N[3], "--json", "--include-pii"]),
+    ("ledger.csv", ["ledger", "--from", "2036-02-01", "--to", "2036-03-31", "--format", "csv", "RULES"]),
+    ("ledger-pii.csv", ["ledger", "--from", "2036-03-05", "--to", "2036-03-05", "--format", "csv",
+                        "--include-pii", "RULES"]),
+    ("ledger-march-catering.json", ["ledger", "--from", "2036-03-01", "--to", "2036-03-31", "--format", "json",
+                                    "--domain", "catering", "RULES"]),
+    ("ledger.json", ["ledger", "--from", "2036-02-01", "--to", "2036-03-31", "--format", "json", "RULES"]),
+    ("notice-2.txt", ["notice", N[2], "--format", "text", "RULES"]),
+    ("notice-2.html", ["notice", N[2], "--format", "html", "RULES"]),
+    ("notice-4.txt", ["notice", N[4], "--format", "text", "RULES"]),
+    ("evaluation-2036-03.csv", ["evaluation", "--period", "2036-03", "--format", "csv", "RULES"]),
+    ("evaluation-2036-03.json", ["evaluation", "--period", "2036-03", "--format", "json", "RULES"]),
+    ("evaluation-2036-spring.json", ["evaluation", "--period", "2036-spring", "--format", "json", "RULES"]),
+]
+
+STATE = None
+
+
+def run_case(args):
+    argv = []
+    for a in args:
+        if a == "RULES":
+            argv += ["--rules", H.ARGS.rules]
+            if args[0] != "evaluation":
+                argv += ["--schemas", H.ARGS.schemas]
+        else:
+            argv.append(a)
+    argv[1:1] = ["--state", STATE]
+    return H.ctl(*argv).out
+
+
+def compare(name, got):
+    path = os.path.join(H.ARGS.golden, name)
+    if H.ARGS.update:
+        with open(path, "wb") as f:
+            f.write(got)
+        T.log("wrote", path)
+        return
+    check(os.path.exists(path), "%s: no golden file (run with --update to create it)" % path)
+    with open(path, "rb") as f:
+        want = f.read()
+    if got != want:
+        diff = difflib.unified_diff(want.decode("utf-8", "replace").splitlines(),
+                                    got.decode("utf-8", "replace").splitlines(), "golden/" + name, "houqinctl",
+                                    lineterm="", n=2)
+        raise T.TestFailure("%s differs from the golden file:\n%s" % (name, "\n".join(list(diff)[:80])))
+
+
+def test_fixture():
+    """The fixture builds; the daemon is stopped so that the reads below see
+    a state nobody writes."""
+    global STATE
+    d = H.fixture_daemon()
+    try:
+        st = d.status()
+        check_eq(st["issues"], 6, "issues in the fixture")
+        d.stop()
+    finally:
+        d.kill()
+    STATE = d.state
+
+
+def test_golden_outputs():
+    check(STATE, "no fixture")
+    failed = []
+    for name, args in CASES:
+        try:
+            compare(name, run_case(args))
+        except T.TestFailure as e:
+            failed.append(str(e))
+    check(not failed, "\n\n".join(failed))
+
+
+def test_csv_shape():
+    """The CSV ledger: UTF-8 BOM, CRLF records, RFC 4180 quoting; one row per
+    issue opened in the range; personal data only with --include-pii."""
+    import csv
+    import io
+    raw = run_case(["ledger", "--from", "2036-02-01", "--to", "2036-03-31", "--format", "csv", "RULES"])
+    check(raw.startswith(b"\xef\xbb\xbf"), "no UTF-8 BOM")
+    text = raw[3:].decode("utf-8")
+    check("\r\n" in text, "records do not end with CRLF")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    head, body = rows[0], rows[1:]
+    check_eq(len(body), 6, "ledger rows")
+    check_eq([r[0] for r in body], [N[i] for i in range(1, 7)], "numbers")
+    col = head.index("投诉人联系方式")
+    check_eq(body[2][col], "(redacted)", "contact of the complaint, redacted")
+    check("13800000000" not in text, "the complainant's phone is in the redacted ledger")
+    pii = run_case(["ledger", "--from", "2036-02-01", "--to", "2036-03-31", "--format", "csv", "--include-pii",
+                    "RULES"]).decode("utf-8")
+    check("13800000000" in pii, "--include-pii does not include the contact")
+    tl = body[1][head.index("处理过程")]
+    check(tl.count("\n") >= 5 and "reopened:" in tl, "timeline summary of #2: %r" % tl)
+    # A one-day range holds the complaint only.
+    one = run_case(["ledger", "--from", "2036-03-05", "--to", "2036-03-05", "--format", "json", "RULES"])
+    import json
+    check_eq([r["number"] for r in json.loads(one)], [N[3]], "ledger of 2036-03-05")
+    check_eq(json.loads(one)[0]["complaint_contact"], "(redacted)", "JSON ledger contact")
+
+
+def on_a_terminal(args, env=None):
+    """houqinctl with stdout on a pseudo-terminal; returns what it wrote."""
+    import pty
+    import subprocess
+    master, slave = pty.openpty()
+    e = dict(os.environ)
+    e.pop("NO_COLOR", None)
+    e.update(env or {})
+    p = subprocess.Popen([H.ARGS.houqinctl] + args, stdin=subprocess.DEVNULL, stdout=slave,
+                         stderr=subprocess.DEVNULL, env=e)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    check_eq(p.wait(timeout=60), 0, "houqinctl on a terminal")
+    return out
+
+
+def test_colour_only_on_a_terminal():
+    args = ["issues", "--state", STATE]
+    check(b"\033[" in on_a_terminal(args), "no colour on a terminal")
+    check(b"\033[" not in on_a_terminal(args, {"NO_COLOR": "1"}), "colour with NO_COLOR set")
+    check(b"\033[" not in on_a_terminal(args + ["--color", "never"]), "colour with --color never")
+    check(b"\033[" not in H.ctl(*args).out, "colour when piped")
+
+
+if __name__ == "__main__":
+    H.parse_args()
+    T.main([test_fixture, test_golden_outputs, test_csv_shape, test_colour_only_on_a_terminal])

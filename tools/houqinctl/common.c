@@ -1,0 +1,118 @@
+/* Pieces shared by houqinctl's commands: the read-only state, the rules,
+ * issue numbers, progress bars. */
+#include "ctl.h"
+
+#include "buf.h"
+#include "clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int ctl_open_state(const char *dir, hq_store **s, MDB_txn **txn)
+{
+    hq_err err;
+    if (hq_store_open(dir, HQ_STORE_RDONLY, 0, s, &err) != 0)
+        return ctl_fail("%s", err.msg);
+    if (hq_store_begin(*s, false, txn, &err) != 0) {
+        hq_store_close(s);
+        return ctl_fail("%s", err.msg);
+    }
+    return 0;
+}
+
+void ctl_close_state(hq_store **s, MDB_txn *txn)
+{
+    if (*s)
+        hq_store_abort(*s, txn);
+    hq_store_close(s);
+}
+
+int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn)
+{
+    MDB_val v;
+    if (hq_store_get(s, txn, HQ_DB_META, "clock", 5, &v, NULL) == 0 && v.mv_size == 8)
+        return (int64_t)hq_be64_get(v.mv_data);
+    return hq_wall_ms();
+}
+
+int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **schemas, hq_rules **rules)
+{
+    hq_diags d;
+    hq_diags_init(&d);
+    int rc = hq_schemas_load_dir(schemas_dir, schemas, &d);
+    if (rc == 0) {
+        rc = hq_rules_load(rules_dir, *schemas, rules, &d);
+        if (rc)
+            hq_schemas_destroy(schemas);
+    }
+    if (rc) {
+        char b[700] = "";
+        if (d.count)
+            hq_err_str(&d.items[0], b, sizeof b);
+        if (d.count > 1)
+            ctl_fail("%s (and %zu more problem%s; see houqind --check)", b, d.count - 1, d.count > 2 ? "s" : "");
+        else
+            ctl_fail("%s", d.count ? b : "the rules do not load");
+    }
+    hq_diags_fini(&d);
+    return rc ? EXIT_USAGE : 0;
+}
+
+bool ctl_valid_number(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 10 || n > 23 || strncmp(s, "HQ-", 3) != 0 || s[7] != '-')
+        return false;
+    for (size_t i = 3; i < n; i++)
+        if (i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    return true;
+}
+
+int ctl_help(const char *text)
+{
+    fputs(text, stdout);
+    return 0;
+}
+
+void ctl_progress_begin(ctl_progress *p, const char *label, uint64_t total)
+{
+    p->on = isatty(STDERR_FILENO) && !getenv("HQ_NO_PROGRESS");
+    p->label = label;
+    p->total = total;
+    p->last_ms = 0;
+    ctl_progress_update(p, 0);
+}
+
+void ctl_progress_update(ctl_progress *p, uint64_t done)
+{
+    if (!p->on)
+        return;
+    int64_t now = hq_mono_ms();
+    if (done && done < p->total && now - p->last_ms < 100)
+        return;
+    p->last_ms = now;
+    int width = 30;
+    int pct = p->total ? (int)(done * 100 / p->total) : 0;
+    if (pct > 100)
+        pct = 100;
+    int fill = pct * width / 100;
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '-';
+    bar[width] = '\0';
+    fprintf(stderr, "\r%s [%s] %3d%% %llu/%llu", p->label, bar, pct, (unsigned long long)done,
+            (unsigned long long)p->total);
+    fflush(stderr);
+}
+
+void ctl_progress_end(ctl_progress *p)
+{
+    if (!p->on)
+        return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    p->on = false;
+}

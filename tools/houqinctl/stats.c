@@ -1,0 +1,414 @@
+/* houqinctl stats: the state's counters (events, issues by state, timers,
+ * outbox), the ingest rate, and houqin-alertd's lag; for people, as JSON, or
+ * in node_exporter's textfile-collector format. */
+#include "ctl.h"
+
+#include "alert_queue.h"
+#include "buf.h"
+#include "clock.h"
+#include "issue.h"
+#include "mp.h"
+#include "ytree.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char stats_usage[] =
+    "NAME\n"
+    "    houqinctl stats - counters of the state and of houqin-alertd\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    houqinctl stats [--state DIR] [--control EP [--interval MS]] [--window S]\n"
+    "                    [--alertd-state DIR] [--json | --prometheus [--output FILE]]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Reads the state (read-only, one snapshot): events stored, issues by state\n"
+    "    (and how many open ones are overdue or under accountability), pending\n"
+    "    timers and how late the first one is, the outbox, the map size.\n"
+    "\n"
+    "    Events per second: with --control, from two status samples of houqind\n"
+    "    taken --interval ms apart; otherwise from the stored time of the log's\n"
+    "    tail: the events stored in the last --window seconds before the state's\n"
+    "    clock (the manual clock houqind saved, else now), divided by the window.\n"
+    "\n"
+    "    With --alertd-state, houqin-alertd's state is read too: its cursor, its\n"
+    "    lag behind houqind's outbox (records not yet routed), pending deliveries\n"
+    "    and dead letters.  A directory that does not exist is skipped with a note.\n"
+    "\n"
+    "    --prometheus writes the metrics in the text format of node_exporter's\n"
+    "    textfile collector (# HELP and # TYPE lines, names prefixed houqin_);\n"
+    "    with --output the file is written beside and renamed into place, so that\n"
+    "    the collector never reads half a file.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --state DIR          houqind's state directory (default ./var)\n"
+    "    --control EP         houqind's control endpoint, for the rate from two samples\n"
+    "    --interval MS        ms between the two samples (default 1000)\n"
+    "    --window S           seconds of log tail for the rate without --control (default 60)\n"
+    "    --alertd-state DIR   houqin-alertd's state directory\n"
+    "    --json               one JSON object\n"
+    "    --prometheus         node_exporter textfile-collector format\n"
+    "    --output FILE        write to FILE (atomically) instead of stdout\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 written; 2 bad usage, no answer on --control, or a state directory that\n"
+    "    does not exist or is not a houqin state.\n";
+
+typedef struct stats {
+    uint64_t events, last_seq, issues[HQ_IS_COUNT], open, overdue, accountability, timers, outbox, outbox_last;
+    uint64_t map_size, used_bytes;
+    int64_t now_ms, next_due_ms; /* next_due_ms 0: no timer */
+    double rate;
+    const char *rate_method;
+    bool alertd;
+    const char *alertd_note;
+    hq_alert_queue_stats aq;
+} stats;
+
+static int count_cb(void *ctx, const char *number)
+{
+    (void)number;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+typedef struct open_ctx {
+    hq_store *s;
+    MDB_txn *txn;
+    stats *st;
+} open_ctx;
+
+static int open_cb(void *ctx, const char *number)
+{
+    open_ctx *o = ctx;
+    hq_issue is = {0};
+    if (hq_issue_load(o->s, o->txn, number, &is, NULL) == 0) {
+        o->st->overdue += is.overdue;
+        o->st->accountability += is.accountability;
+    }
+    hq_issue_fini(&is);
+    return 0;
+}
+
+static int read_state(const char *dir, int64_t window_s, stats *st)
+{
+    hq_store *s;
+    MDB_txn *txn;
+    int rc = ctl_open_state(dir, &s, &txn);
+    if (rc)
+        return rc;
+    hq_store_stats ss;
+    hq_err err;
+    if (hq_store_stats_get(s, txn, &ss, &err) != 0) {
+        ctl_close_state(&s, txn);
+        return ctl_fail("%s", err.msg);
+    }
+    st->events = ss.entries[HQ_DB_EVENTS];
+    st->last_seq = ss.last_event_seq;
+    st->timers = ss.entries[HQ_DB_TIMERS];
+    st->outbox = ss.entries[HQ_DB_OUTBOX];
+    st->map_size = ss.map_size;
+    st->used_bytes = ss.used_bytes;
+    st->now_ms = ctl_state_now_ms(s, txn);
+    for (int i = 0; i < HQ_IS_COUNT; i++)
+        hq_issue_each_in_state(s, txn, (hq_issue_state)i, count_cb, &st->issues[i], NULL);
+    open_ctx oc = {s, txn, st};
+    for (int i = 0; i < HQ_IS_COUNT; i++)
+        if (i != HQ_IS_CLOSED) {
+            st->open += st->issues[i];
+            hq_issue_each_in_state(s, txn, (hq_issue_state)i, open_cb, &oc, NULL);
+        }
+    MDB_cursor *c;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_OUTBOX), &c) == 0) {
+        if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+            st->outbox_last = hq_be64_get(k.mv_data);
+        mdb_cursor_close(c);
+    }
+    if (mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_TIMERS), &c) == 0) {
+        if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && k.mv_size >= 8)
+            st->next_due_ms = (int64_t)hq_be64_get(k.mv_data);
+        mdb_cursor_close(c);
+    }
+    if (!st->rate_method) {
+        /* The log's tail: events stored within the window before now. */
+        uint64_t n = 0;
+        int64_t since = st->now_ms - window_s * 1000;
+        if (mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_EVENTS), &c) == 0) {
+            for (int m = mdb_cursor_get(c, &k, &v, MDB_LAST); m == 0 && n < 10000000;
+                 m = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+                if (v.mv_size < 8)
+                    continue;
+                int64_t stored = (int64_t)hq_be64_get(v.mv_data);
+                if (stored < since)
+                    break;
+                if (stored <= st->now_ms)
+                    n++;
+            }
+            mdb_cursor_close(c);
+        }
+        st->rate = (double)n / (double)window_s;
+        st->rate_method = "log";
+    }
+    ctl_close_state(&s, txn);
+    return 0;
+}
+
+static int sample(const char *ep, uint64_t *seq)
+{
+    static const char req[] = "\x81\xa3" "cmd" "\xa6" "status";
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object reply;
+    char *raw = NULL;
+    int rc = ctl_control_call(ep, req, sizeof req - 1, 5000, &zone, &reply, &raw);
+    if (rc == 0) {
+        int64_t v = 0;
+        if (!hq_mp_int64(hq_mp_map_get(&reply, "last_seq"), &v))
+            rc = ctl_fail("status reply from %s has no last_seq", ep);
+        *seq = (uint64_t)v;
+    }
+    free(raw);
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
+
+static void read_alertd(const char *dir, stats *st)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        st->alertd_note = "no alertd state there; skipped";
+        return;
+    }
+    hq_alert_queue *q;
+    hq_err err;
+    MDB_txn *txn;
+    if (hq_alert_queue_open(dir, HQ_AQ_RDONLY, &q, &err) != 0) {
+        st->alertd_note = "not an alertd state; skipped";
+        return;
+    }
+    if (hq_alert_queue_begin(q, false, &txn, &err) == 0) {
+        if (hq_alert_queue_stats_get(q, txn, &st->aq, &err) == 0)
+            st->alertd = true;
+        hq_alert_queue_abort(q, txn);
+    }
+    hq_alert_queue_close(&q);
+    if (!st->alertd)
+        st->alertd_note = "could not be read; skipped";
+}
+
+static uint64_t alertd_lag(const stats *st)
+{
+    return st->outbox_last > st->aq.cursor ? st->outbox_last - st->aq.cursor : 0;
+}
+
+static double timer_lag_s(const stats *st)
+{
+    return st->next_due_ms && st->next_due_ms < st->now_ms ? (st->now_ms - st->next_due_ms) / 1000.0 : 0.0;
+}
+
+static void metric(hq_buf *b, const char *name, const char *type, const char *help)
+{
+    hq_buf_printf(b, "# HELP houqin_%s %s\n# TYPE houqin_%s %s\n", name, help, name, type);
+}
+
+static void prometheus(hq_buf *b, const stats *st)
+{
+    metric(b, "events_total", "counter", "Events stored in the log.");
+    hq_buf_printf(b, "houqin_events_total %llu\n", (unsigned long long)st->events);
+    metric(b, "last_event_seq", "gauge", "Sequence number of the last stored event.");
+    hq_buf_printf(b, "houqin_last_event_seq %llu\n", (unsigned long long)st->last_seq);
+    metric(b, "events_per_second", "gauge", "Events stored per second (two status samples, or the log tail).");
+    hq_buf_printf(b, "houqin_events_per_second{method=\"%s\"} %.3f\n", st->rate_method, st->rate);
+    metric(b, "issues", "gauge", "Issues by state.");
+    for (int i = 0; i < HQ_IS_COUNT; i++)
+        hq_buf_printf(b, "houqin_issues{state=\"%s\"} %llu\n", hq_issue_state_name((hq_issue_state)i),
+                      (unsigned long long)st->issues[i]);
+    metric(b, "issues_open", "gauge", "Issues in any state but closed.");
+    hq_buf_printf(b, "houqin_issues_open %llu\n", (unsigned long long)st->open);
+    metric(b, "issues_overdue", "gauge", "Open issues past their deadline.");
+    hq_buf_printf(b, "houqin_issues_overdue %llu\n", (unsigned long long)st->overdue);
+    metric(b, "issues_accountability", "gauge", "Open issues under accountability.");
+    hq_buf_printf(b, "houqin_issues_accountability %llu\n", (unsigned long long)st->accountability);
+    metric(b, "timers_pending", "gauge", "Durable timers waiting to fire.");
+    hq_buf_printf(b, "houqin_timers_pending %llu\n", (unsigned long long)st->timers);
+    metric(b, "timer_lag_seconds", "gauge", "How far the first pending timer is past due (0 when none is).");
+    hq_buf_printf(b, "houqin_timer_lag_seconds %.3f\n", timer_lag_s(st));
+    metric(b, "outbox_records", "gauge", "Records in the alert outbox.");
+    hq_buf_printf(b, "houqin_outbox_records %llu\n", (unsigned long long)st->outbox);
+    metric(b, "outbox_last_seq", "gauge", "Sequence number of the last outbox record.");
+    hq_buf_printf(b, "houqin_outbox_last_seq %llu\n", (unsigned long long)st->outbox_last);
+    metric(b, "state_map_bytes", "gauge", "Size of the LMDB map.");
+    hq_buf_printf(b, "houqin_state_map_bytes %llu\n", (unsigned long long)st->map_size);
+    metric(b, "state_used_bytes", "gauge", "Bytes of the LMDB map in use.");
+    hq_buf_printf(b, "houqin_state_used_bytes %llu\n", (unsigned long long)st->used_bytes);
+    if (st->alertd) {
+        metric(b, "alertd_cursor", "gauge", "Last outbox record houqin-alertd has routed.");
+        hq_buf_printf(b, "houqin_alertd_cursor %llu\n", (unsigned long long)st->aq.cursor);
+        metric(b, "alertd_lag_records", "gauge", "Outbox records houqin-alertd has not routed yet.");
+        hq_buf_printf(b, "houqin_alertd_lag_records %llu\n", (unsigned long long)alertd_lag(st));
+        metric(b, "alertd_pending_deliveries", "gauge", "Deliveries waiting in houqin-alertd.");
+        hq_buf_printf(b, "houqin_alertd_pending_deliveries %llu\n", (unsigned long long)st->aq.pending);
+        metric(b, "alertd_dead_letters", "gauge", "Deliveries houqin-alertd gave up on.");
+        hq_buf_printf(b, "houqin_alertd_dead_letters %llu\n", (unsigned long long)st->aq.dead);
+    }
+}
+
+static void json(hq_buf *b, const stats *st)
+{
+    hq_buf_printf(b, "{\"events\":%llu,\"last_seq\":%llu,\"events_per_second\":%.3f,\"rate_method\":\"%s\",\"issues\":{",
+                  (unsigned long long)st->events, (unsigned long long)st->last_seq, st->rate, st->rate_method);
+    for (int i = 0; i < HQ_IS_COUNT; i++)
+        hq_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", hq_issue_state_name((hq_issue_state)i),
+                      (unsigned long long)st->issues[i]);
+    hq_buf_printf(b,
+                  "},\"open\":%llu,\"overdue\":%llu,\"accountability\":%llu,\"timers\":%llu,\"timer_lag_s\":%.3f,"
+                  "\"next_timer_ms\":",
+                  (unsigned long long)st->open, (unsigned long long)st->overdue,
+                  (unsigned long long)st->accountability, (unsigned long long)st->timers, timer_lag_s(st));
+    if (st->next_due_ms)
+        hq_buf_printf(b, "%lld", (long long)st->next_due_ms);
+    else
+        hq_buf_puts(b, "null");
+    hq_buf_printf(b, ",\"outbox\":%llu,\"outbox_last\":%llu,\"map_size\":%llu,\"used_bytes\":%llu,\"alertd\":",
+                  (unsigned long long)st->outbox, (unsigned long long)st->outbox_last,
+                  (unsigned long long)st->map_size, (unsigned long long)st->used_bytes);
+    if (st->alertd)
+        hq_buf_printf(b, "{\"cursor\":%llu,\"lag\":%llu,\"pending\":%llu,\"dead\":%llu}",
+                      (unsigned long long)st->aq.cursor, (unsigned long long)alertd_lag(st),
+                      (unsigned long long)st->aq.pending, (unsigned long long)st->aq.dead);
+    else
+        hq_buf_puts(b, "null");
+    hq_buf_puts(b, "}\n");
+}
+
+static void human(hq_buf *b, const stats *st, const char *dir, int interval_ms, int64_t window_s)
+{
+    hq_buf_printf(b, "state            %s\n", dir);
+    hq_buf_printf(b, "events           %llu (last seq %llu)\n", (unsigned long long)st->events,
+                  (unsigned long long)st->last_seq);
+    if (!strcmp(st->rate_method, "control"))
+        hq_buf_printf(b, "events/s         %.1f (two status samples %d ms apart)\n", st->rate, interval_ms);
+    else
+        hq_buf_printf(b, "events/s         %.1f (stored in the last %lld s of the log)\n", st->rate,
+                      (long long)window_s);
+    hq_buf_puts(b, "issues          ");
+    for (int i = 0; i < HQ_IS_COUNT; i++)
+        hq_buf_printf(b, " %s %llu%s", hq_issue_state_name((hq_issue_state)i), (unsigned long long)st->issues[i],
+                      i + 1 < HQ_IS_COUNT ? "," : "");
+    hq_buf_printf(b, "\n                 open %llu, overdue %llu, accountability %llu\n",
+                  (unsigned long long)st->open, (unsigned long long)st->overdue,
+                  (unsigned long long)st->accountability);
+    hq_buf_printf(b, "timers pending   %llu", (unsigned long long)st->timers);
+    if (st->next_due_ms) {
+        char t[32];
+        hq_local_fmt(st->next_due_ms, t, sizeof t);
+        hq_buf_printf(b, " (next due %s, %.1f s late)", t, timer_lag_s(st));
+    }
+    hq_buf_printf(b, "\noutbox           %llu records (last seq %llu)\n", (unsigned long long)st->outbox,
+                  (unsigned long long)st->outbox_last);
+    if (st->alertd)
+        hq_buf_printf(b, "alertd           cursor %llu, lag %llu records, %llu pending deliveries, %llu dead letters\n",
+                      (unsigned long long)st->aq.cursor, (unsigned long long)alertd_lag(st),
+                      (unsigned long long)st->aq.pending, (unsigned long long)st->aq.dead);
+    else if (st->alertd_note)
+        hq_buf_printf(b, "alertd           %s\n", st->alertd_note);
+    hq_buf_printf(b, "map              %.1f MiB used of %.1f MiB\n", st->used_bytes / 1048576.0,
+                  st->map_size / 1048576.0);
+}
+
+/* Writes to path.tmp.PID and renames it into place. */
+static int write_atomic(const char *path, const hq_buf *b)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return ctl_fail("%s: cannot write", tmp);
+    bool ok = fwrite(b->data, 1, b->len, f) == b->len;
+    ok = fflush(f) == 0 && ok;
+    ok = fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return ctl_fail("%s: cannot write", path);
+    }
+    return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    enum { O_STATE = 256, O_CONTROL, O_INTERVAL, O_WINDOW, O_ALERTD, O_JSON, O_PROM, O_OUTPUT };
+    static const struct option longopts[] = {
+        {"state", required_argument, NULL, O_STATE},     {"control", required_argument, NULL, O_CONTROL},
+        {"interval", required_argument, NULL, O_INTERVAL}, {"window", required_argument, NULL, O_WINDOW},
+        {"alertd-state", required_argument, NULL, O_ALERTD}, {"json", no_argument, NULL, O_JSON},
+        {"prometheus", no_argument, NULL, O_PROM},       {"output", required_argument, NULL, O_OUTPUT},
+        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
+    };
+    const char *dir = "var", *control = NULL, *alertd = NULL, *output = NULL;
+    int64_t interval = 1000, window = 60;
+    int c, fmt = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_STATE: dir = optarg; break;
+        case O_CONTROL: control = optarg; break;
+        case O_INTERVAL:
+            if (!hq_parse_int64(optarg, &interval) || interval < 10 || interval > 600000)
+                return ctl_fail("--interval: expected 10 to 600000 ms, got \"%s\"", optarg);
+            break;
+        case O_WINDOW:
+            if (!hq_parse_int64(optarg, &window) || window < 1 || window > 86400 * 30)
+                return ctl_fail("--window: expected seconds (1 or more), got \"%s\"", optarg);
+            break;
+        case O_ALERTD: alertd = optarg; break;
+        case O_JSON: fmt = 1; break;
+        case O_PROM: fmt = 2; break;
+        case O_OUTPUT: output = optarg; break;
+        case 'h': return ctl_help(stats_usage);
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return ctl_fail("stats: unexpected argument \"%s\"", argv[optind]);
+    stats st = {0};
+    if (control) {
+        uint64_t a, b;
+        int rc = sample(control, &a);
+        if (rc)
+            return rc;
+        int64_t t0 = hq_mono_ms();
+        struct timespec ts = {interval / 1000, (interval % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        if ((rc = sample(control, &b)))
+            return rc;
+        int64_t dt = hq_mono_ms() - t0;
+        st.rate = dt > 0 ? (double)(b - a) * 1000.0 / (double)dt : 0;
+        st.rate_method = "control";
+    }
+    int rc = read_state(dir, window, &st);
+    if (rc)
+        return rc;
+    if (alertd)
+        read_alertd(alertd, &st);
+    hq_buf out;
+    hq_buf_init(&out);
+    if (fmt == 2)
+        prometheus(&out, &st);
+    else if (fmt == 1)
+        json(&out, &st);
+    else
+        human(&out, &st, dir, (int)interval, window);
+    if (output)
+        rc = write_atomic(output, &out);
+    else
+        fwrite(out.data, 1, out.len, stdout);
+    hq_buf_fini(&out);
+    return rc;
+}
