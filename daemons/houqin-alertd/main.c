@@ -280,6 +280,51 @@ static void notify_status(alertd *a)
     sd_notify(0, st);
 }
 
+/* The loop's one write transaction (at most one per iteration): the
+ * records to route, and the delivery results that are due.  Routing must
+ * be on disk before its deliveries start; results are committed in
+ * groups (sched_results_due), and a delivered one frees its lane at
+ * once, so that a lane never waits for the disk between two deliveries.
+ * A crash loses at most the uncommitted results: those deliveries are
+ * made again, with the same idempotency keys.  Returns HQ_EPANIC when the
+ * state cannot be written. */
+static int commit_point(alertd *a, bool force)
+{
+    bool route = a->nbatch > 0, results = sched_results_due(a, force || route);
+    if (!route && !results)
+        return 0;
+    hq_routes *all = route ? calloc(a->nbatch, sizeof *all) : NULL;
+    if (route && !all)
+        abort();
+    int64_t wall = hq_wall_ms();
+    hq_err err = {0};
+    int rc;
+    for (int tries = 0;; tries++) {
+        MDB_txn *txn = NULL;
+        rc = hq_alert_queue_begin(a->q, true, &txn, &err);
+        if (rc == 0 && route)
+            rc = feed_route_txn(a, txn, all, &err);
+        if (rc == 0 && results)
+            rc = sched_results_txn(a, txn, wall, &err);
+        if (rc == 0)
+            rc = hq_alert_queue_commit(a->q, txn, &err);
+        else
+            hq_alert_queue_abort(a->q, txn);
+        if (rc != HQ_EFULL || tries == 8 || hq_alert_queue_grow(a->q, &err) != 0)
+            break;
+    }
+    if (route)
+        feed_after_commit(a, all, rc == 0, err.msg);
+    free(all);
+    if (rc == 0 && results)
+        sched_after_commit(a, wall);
+    if (rc) {
+        hq_log_err("alertd's state cannot be written: %s", err.msg);
+        return HQ_EPANIC;
+    }
+    return 0;
+}
+
 enum { MAX_ITEMS = 1024 };
 
 static int run(alertd *a)
@@ -318,15 +363,20 @@ static int run(alertd *a)
         send_on_poll(a, items + 3, n - 3);
         send_tick(a);
         feed_tick(a);
-        if (feed_flush(a) == HQ_EPANIC || sched_commit_results(a) == HQ_EPANIC) {
+        if (commit_point(a, a->stopping) == HQ_EPANIC) {
             status = 2;
             break;
         }
         timeout = 1000;
         if (!a->stopping)
             timeout = sched_run(a);
-        if (a->done || a->nbatch)
+        if (a->nbatch)
             timeout = 0;
+        if (a->done) {
+            int64_t left = 10 - (hq_mono_ms() - a->done_since_mono);
+            if (left < timeout)
+                timeout = left < 0 ? 0 : (long)left;
+        }
         int64_t now = hq_mono_ms();
         if (watchdog && (now - last_wd) * 1000 >= (int64_t)wd_usec / 2) {
             sd_notify(0, "WATCHDOG=1");
@@ -346,6 +396,8 @@ static int run(alertd *a)
             timeout = 100;
         }
     }
+    if (status == 0 && commit_point(a, true) == HQ_EPANIC)
+        status = 2;
     if (status == 0 && a->ninflight)
         hq_log_notice("%u deliveries still in flight at stop: they are tried again at the next start",
                       a->ninflight);
@@ -399,6 +451,7 @@ static void cleanup(alertd *a)
     }
     for (size_t i = 0; i < a->nlanes; i++) {
         hq_rate_fini(&a->lanes[i]->rate);
+        free(a->lanes[i]->uncommitted);
         free(a->lanes[i]);
     }
     free(a->lanes);

@@ -75,6 +75,7 @@ lane *lane_get(alertd *a, const char *recipient, const char *channel, bool creat
 static void lane_remove(alertd *a, size_t i)
 {
     hq_rate_fini(&a->lanes[i]->rate);
+    free(a->lanes[i]->uncommitted);
     free(a->lanes[i]);
     a->lanes[i] = a->lanes[--a->nlanes];
 }
@@ -101,6 +102,7 @@ int sched_load_lanes(alertd *a)
 /* ---- looking at a lane ---- */
 
 typedef struct scan {
+    const lane *l;
     int64_t pnow;
     bool limited;              /* the lane's rate limit is used up: look for urgent ones too */
     size_t entries;
@@ -119,6 +121,9 @@ typedef struct scan {
 static int scan_fn(void *ctx, const hq_delivery *d)
 {
     scan *s = ctx;
+    for (size_t i = 0; i < s->l->nunc; i++)
+        if (s->l->uncommitted[i] == d->seq)
+            return 0; /* delivered; its result is on its way to the disk */
     s->entries++;
     if (d->ready_ms > s->pnow) {
         if (d->ready_ms < s->wake)
@@ -164,8 +169,7 @@ static void fail_now(alertd *a, const hq_delivery *d, const char *key, const cha
     snprintf(x->key, sizeof x->key, "%s", key);
     snprintf(x->error, sizeof x->error, "%s", why);
     x->permanent = true;
-    x->next = a->done;
-    a->done = x;
+    sched_on_result(a, x);
 }
 
 static const hq_person *find_person(const hq_rules *r, const char *id)
@@ -393,7 +397,7 @@ long sched_run(alertd *a)
             return 1000;
         }
         const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
-        scan s = {.pnow = pnow, .wake = INT64_MAX,
+        scan s = {.l = l, .pnow = pnow, .wake = INT64_MAX,
                   .limited = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow) > pnow};
         look_at(a, l, txn, pnow, wall, &s);
         if (s.nseal) {
@@ -446,19 +450,6 @@ static int apply_result(alertd *a, MDB_txn *txn, const xfer *x, int64_t wall, hq
     return hq_alert_queue_put(a->q, txn, &d, err);
 }
 
-static int commit_once(alertd *a, int64_t wall, hq_err *err)
-{
-    MDB_txn *txn;
-    int rc = hq_alert_queue_begin(a->q, true, &txn, err);
-    for (const xfer *x = a->done; rc == 0 && x; x = x->next)
-        rc = apply_result(a, txn, x, wall, err);
-    if (rc) {
-        hq_alert_queue_abort(a->q, txn);
-        return rc;
-    }
-    return hq_alert_queue_commit(a->q, txn, err);
-}
-
 static void log_result(alertd *a, const xfer *x, int64_t wall)
 {
     const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
@@ -485,32 +476,66 @@ static void log_result(alertd *a, const xfer *x, int64_t wall)
     }
 }
 
-int sched_commit_results(alertd *a)
+void sched_on_result(alertd *a, xfer *x)
 {
     if (!a->done)
-        return 0;
-    int64_t wall = hq_wall_ms();
-    hq_err err = {0};
-    int rc = commit_once(a, wall, &err);
-    for (int tries = 0; rc == HQ_EFULL && tries < 8; tries++)
-        if ((rc = hq_alert_queue_grow(a->q, &err)) == 0)
-            rc = commit_once(a, wall, &err);
-    if (rc) {
-        hq_log_err("recording delivery results: %s", err.msg);
-        return HQ_EPANIC; /* the deliveries stay pending and are tried again after a restart */
+        a->done_since_mono = hq_mono_ms();
+    x->next = a->done;
+    a->done = x;
+    a->ndone++;
+    if (!x->ok)
+        return; /* the lane waits for the failure to be recorded (tries, next try) */
+    lane *l = lane_get(a, x->d.recipient, x->d.channel, true);
+    if (l->nunc == l->capunc) {
+        l->capunc = l->capunc ? l->capunc * 2 : 8;
+        l->uncommitted = realloc(l->uncommitted, l->capunc * sizeof *l->uncommitted);
+        if (!l->uncommitted)
+            abort();
     }
+    l->uncommitted[l->nunc++] = x->d.seq;
+    l->busy = false;
+    l->dirty = true;
+}
+
+bool sched_results_due(const alertd *a, bool force)
+{
+    return a->done && (force || a->ndone >= 512 || hq_mono_ms() - a->done_since_mono >= 10);
+}
+
+int sched_results_txn(alertd *a, MDB_txn *txn, int64_t wall, hq_err *err)
+{
+    int rc = 0;
+    for (const xfer *x = a->done; rc == 0 && x; x = x->next)
+        rc = apply_result(a, txn, x, wall, err);
+    return rc;
+}
+
+static void forget_uncommitted(lane *l, uint64_t seq)
+{
+    for (size_t i = 0; i < l->nunc; i++)
+        if (l->uncommitted[i] == seq) {
+            l->uncommitted[i] = l->uncommitted[--l->nunc];
+            return;
+        }
+}
+
+void sched_after_commit(alertd *a, int64_t wall)
+{
     while (a->done) {
         xfer *x = a->done;
         a->done = x->next;
         log_result(a, x, wall);
         lane *l = lane_get(a, x->d.recipient, x->d.channel, true);
-        l->busy = false;
+        if (x->ok)
+            forget_uncommitted(l, x->d.seq);
+        else
+            l->busy = false;
         l->dirty = true;
         xfer_free(x);
     }
+    a->ndone = 0;
     /* A slot came free: lanes waiting for one may go. */
     for (size_t i = 0; i < a->nlanes; i++)
         if (a->lanes[i]->capped)
             a->lanes[i]->dirty = true;
-    return 0;
 }

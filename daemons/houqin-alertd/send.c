@@ -11,7 +11,7 @@
  * file: one JSON line appended (O_APPEND) and fsynced.
  *
  * A finished transfer leaves a->inflight for a->done with ok/permanent/
- * error set; sched_commit_results() records it.
+ * error set (sched_on_result); the loop commits the results in groups.
  */
 #include "alertd.h"
 
@@ -55,8 +55,7 @@ static void finish(alertd *a, xfer *x)
             a->ninflight--;
             break;
         }
-    x->next = a->done;
-    a->done = x;
+    sched_on_result(a, x);
 }
 
 static void fail(xfer *x, bool permanent, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
