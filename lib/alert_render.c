@@ -342,16 +342,17 @@ void hq_rfc2047(const char *s, hq_buf *out)
         hq_buf_puts(out, s);
         return;
     }
-    /* "=?UTF-8?B?" + base64 + "?=" within 75 bytes: 63 for base64, so at
-     * most 45 input bytes (60 base64 characters) per word. */
+    /* Words of at most 39 input bytes: "=?UTF-8?B?" + 52 base64 + "?=" is
+     * 64 bytes, so even the first line ("Subject: " and a word) stays
+     * within 76 (RFC 2047 allows 75 per word). */
     size_t len = strlen(s), i = 0;
     bool first = true;
     while (i < len) {
-        size_t n = len - i < 45 ? len - i : 45;
+        size_t n = len - i < 39 ? len - i : 39;
         while (n > 0 && i + n < len && ((unsigned char)s[i + n] & 0xC0) == 0x80)
             n--; /* do not cut a UTF-8 sequence */
         if (n == 0)
-            n = len - i < 45 ? len - i : 45;
+            n = len - i < 39 ? len - i : 39;
         if (!first)
             hq_buf_puts(out, "\r\n ");
         hq_buf_puts(out, "=?UTF-8?B?");

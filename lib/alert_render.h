@@ -61,7 +61,7 @@ void hq_alert_render_mime(const hq_alert_msg *m, int64_t date_ms, hq_buf *out);
 
 /* Helpers, exposed for tests. */
 void hq_base64(const void *data, size_t len, hq_buf *out);
-/* s as RFC 2047 "B" encoded-words of at most 75 bytes, never splitting a
+/* s as RFC 2047 "B" encoded-words of at most 64 bytes, never splitting a
  * UTF-8 sequence, folded with CRLF SP; plain ASCII text without "=?" is
  * copied as is. */
 void hq_rfc2047(const char *s, hq_buf *out);

@@ -349,6 +349,8 @@ static int run(alertd *a)
         long t = send_timeout_ms(a);
         if (t < timeout)
             timeout = t;
+        if (watchdog && timeout > (long)(wd_usec / 2000))
+            timeout = (long)(wd_usec / 2000); /* wake up to ping in time */
         if (zmq_poll(items, (int)n, timeout) < 0 && errno != EINTR) {
             hq_log_err("zmq_poll: %s", zmq_strerror(errno));
             status = 2;

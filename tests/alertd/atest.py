@@ -114,6 +114,12 @@ class WebhookSink:
             def log_message(self, *a):
                 pass
 
+            def setup(self):
+                super().setup()
+                # One answer is two writes (headers, body): without
+                # TCP_NODELAY the second waits for a delayed ACK (40 ms).
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
@@ -233,15 +239,15 @@ class SmtpSink:
 
 
 def read_jsonl(path):
-    out = []
+    """The complete lines of a JSON-lines file that another process may be
+    appending to (a last line without its newline is not read yet)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    out.append(json.loads(line))
+        with open(path, "rb") as f:
+            data = f.read()
     except FileNotFoundError:
-        pass
-    return out
+        return []
+    lines = data.split(b"\n")[:-1]
+    return [json.loads(l.decode("utf-8")) for l in lines if l.strip()]
 
 
 # --------------------------------------------------------------------------
@@ -486,7 +492,8 @@ class Notify:
 class Alertd:
     """houqin-alertd on hq's endpoints, with --clock follow and -v."""
 
-    def __init__(self, hq, rules, workdir=None, extra=()):
+    def __init__(self, hq, rules, workdir=None, extra=(), env=None):
+        self.env = env or {}
         self.hq = hq
         self.rules = rules
         self.dir = workdir or T.tmpdir("hq-alertd-")
@@ -507,7 +514,7 @@ class Alertd:
         self.starts += 1
         npath = os.path.join(self.dir, "notify%d" % self.starts)
         self.notify = Notify(npath)
-        env = dict(os.environ, NOTIFY_SOCKET=npath)
+        env = dict(os.environ, NOTIFY_SOCKET=npath, **self.env)
         logf = open(self.logpath, "ab")
         logf.write(b"---- start %d\n" % self.starts)
         logf.flush()

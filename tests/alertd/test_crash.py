@@ -11,9 +11,9 @@ command and a file.
 - test_kill_alertd: alertd is killed with SIGKILL while a stream is being
   delivered (once a third of it reached the sinks); more alerts are made
   while it is down; after the restart every expected idempotency key
-  reaches the sinks.  Deliveries repeated by the crash (sent, not yet
-  recorded) carry the same key and the same body, and there are no more of
-  them than were in flight.
+  reaches the sinks.  Deliveries repeated by the crash (sent, result not
+  yet committed) carry the same key and the same body, come again only
+  after the restart, and are bounded by the group commit of results.
 - test_kill_houqind: houqind is killed with SIGKILL and restarted on its
   state while alertd runs; alerts made after the restart (and any the PUB
   socket lost while alertd's subscription reconnected) are delivered,
@@ -70,7 +70,8 @@ def test_kill_alertd():
         check(len(want) >= 120 * 8, "expected deliveries: %d" % len(want))
         A.wait_for(lambda: len(set(st.keys()) & want) >= len(want) // 3, 120, "a third of the stream delivered")
         st.ad.kill()
-        got_at_kill = len(set(st.keys()))
+        at_kill = Counter(st.keys())
+        got_at_kill = len(at_kill)
         log("killed alertd with %d of %d delivered" % (got_at_kill, len(want)))
         check(got_at_kill < len(want), "the kill came before the end of the stream")
         # More alerts while alertd is down: replayed from houqind's outbox.
@@ -83,9 +84,12 @@ def test_kill_alertd():
         check_eq(set(keys), want, "delivered keys = expected keys")
         rep = repeats(st)
         check_repeats_same(rep)
-        # A repeat is a delivery that was in flight at the kill: at most one per lane.
-        lanes = set(k.split("-", 1)[1] for k in want)
-        check(len(rep) <= len(lanes), "%d repeated keys for %d lanes" % (len(rep), len(lanes)))
+        # A repeat is a delivery in flight at the kill, or one whose result
+        # was not yet committed (results are committed in groups of at
+        # most 512 or 10 ms): a bound, not a figure.
+        check(len(rep) <= 512 + 256, "%d repeated keys" % len(rep))
+        # Repeats come only from the crash: nothing was twice before it.
+        check_eq([k for k, n in at_kill.items() if n > 1], [], "keys delivered twice before the kill")
         log("%d alerts, %d deliveries, %d distinct keys, %d repeated by the crash (same key, same body)" %
             (len(recs), len(keys), len(set(keys)), sum(len(v) - 1 for v in rep.values())))
         st.stop()

@@ -14,8 +14,9 @@ right channels, in order (issue 5, "Tests that must exist", the first one).
   RFC 2047 UTF-8 subject and a Message-ID from the key, commands with the
   alert on stdin, the file channel one JSON line per alert.
 - test_basics: --help, --check on the shipped rules, READY=1 on
-  NOTIFY_SOCKET only after start-up, STOPPING=1 and exit 0 on SIGTERM,
-  and a restart that delivers nothing again.
+  NOTIFY_SOCKET after start-up, WATCHDOG=1 when systemd asks for it
+  (WATCHDOG_USEC), STOPPING=1 and exit 0 on SIGTERM, and a restart that
+  delivers nothing again.
 """
 import json
 import os
@@ -157,7 +158,9 @@ def test_basics():
         notify.close()
         n = len(st.keys())
         # A restart delivers nothing again; a new alert still goes out.
+        st.ad.env = {"WATCHDOG_USEC": "200000"}
         st.ad.start()
+        check(st.ad.notify.wait("WATCHDOG=1", 10, st.ad.proc), "WATCHDOG=1 with WATCHDOG_USEC set")
         st.hq.complaint("catering", "x", contact=None)  # no rule for single complaints: nothing new
         st.hq.set_clock(st.hq.now() + 5 * HOUR)          # overdue: new records
         recs = st.hq.outbox()
