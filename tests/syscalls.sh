@@ -81,9 +81,23 @@ if [ $all = 1 ]; then
 else
   sopts="-f -qq --seccomp-bpf -e trace=$(cat "$work/outside")"
 fi
+# The tests signal the PID they started (SIGTERM to stop, SIGKILL to
+# crash): that is this wrapper, which forwards TERM and INT to houqind
+# (strace's child); strace dies with the wrapper (pdeathsig) and takes
+# houqind with it (it kills the tracees it started when it dies).
 cat >"$work/houqind" <<EOF
-#!/bin/sh
-exec strace $sopts -o "$work/trace.\$\$" "$bdir/daemons/houqind/houqind" "\$@"
+#!/bin/bash
+setpriv --pdeathsig KILL strace $sopts -o "$work/trace.\$\$" "$bdir/daemons/houqind/houqind" "\$@" &
+child=\$!
+fwd() { for p in \$(cat /proc/\$child/task/\$child/children 2>/dev/null); do kill -\$1 \$p 2>/dev/null; done; }
+trap 'fwd TERM' TERM
+trap 'fwd INT' INT
+rc=0
+while :; do
+  wait \$child; rc=\$?
+  kill -0 \$child 2>/dev/null || break
+done
+exit \$rc
 EOF
 chmod +x "$work/houqind"
 

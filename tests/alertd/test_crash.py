@@ -26,7 +26,7 @@ from collections import Counter
 
 import atest as A
 import hqtest as T
-from atest import T0, check, check_eq, log
+from atest import check, check_eq, log
 
 RULES = {"test/complaints.yaml": A.rules_file(A.complaint_rule("test.complaint", "catering", "high"))}
 

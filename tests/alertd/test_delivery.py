@@ -18,15 +18,11 @@ right channels, in order (issue 5, "Tests that must exist", the first one).
   (WATCHDOG_USEC), STOPPING=1 and exit 0 on SIGTERM, and a restart that
   delivers nothing again.
 """
-import json
-import os
-import re
 from collections import Counter
 
 import atest as A
 from atest import HOUR, MIN, T0, check, check_eq, log
 
-COLD = {"catering/cold-storage.yaml": None}
 
 
 def cold_rules():

@@ -16,7 +16,6 @@ against a stand-in for houqind that the test controls exactly: a PUB socket
   state) is warned about.  Every record's delivery arrives once, in seq
   order.
 """
-import os
 import threading
 
 import msgpack

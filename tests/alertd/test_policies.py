@@ -25,7 +25,7 @@ held one with the clock at least at the marker's time.
   the limit.
 """
 import atest as A
-from atest import HOUR, MIN, T0, check, check_eq, log
+from atest import HOUR, check, check_eq
 
 
 def rule(rule_id, domain, category, severity):

@@ -19,7 +19,7 @@ blocked; dead letters after the stated number of tries).
 from collections import Counter
 
 import atest as A
-from atest import T0, check, check_eq, log
+from atest import check, check_eq, log
 
 RULES = {"test/complaints.yaml": A.rules_file(A.complaint_rule("test.complaint", "catering", "high"))}
 
