@@ -82,7 +82,7 @@ else
   sopts="-f -qq --seccomp-bpf -e trace=$(cat "$work/outside")"
 fi
 # The tests signal the PID they started (SIGTERM to stop, SIGKILL to
-# crash): that is this wrapper, which forwards TERM and INT to houqind
+# crash): that is this wrapper, which forwards TERM, INT and HUP to houqind
 # (strace's child); strace dies with the wrapper (pdeathsig) and takes
 # houqind with it (it kills the tracees it started when it dies).
 cat >"$work/houqind" <<EOF
@@ -92,6 +92,7 @@ child=\$!
 fwd() { for p in \$(cat /proc/\$child/task/\$child/children 2>/dev/null); do kill -\$1 \$p 2>/dev/null; done; }
 trap 'fwd TERM' TERM
 trap 'fwd INT' INT
+trap 'fwd HUP' HUP
 rc=0
 while :; do
   wait \$child; rc=\$?

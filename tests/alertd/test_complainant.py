@@ -14,6 +14,8 @@ they gave, and only them; their contact never appears anywhere else.
   whose reason names no contact.  No other delivery, no other sink, no
   dead letter and no line of alertd's log holds any contact.
 """
+import json
+import subprocess
 import os
 
 import atest as A
@@ -50,6 +52,16 @@ def test_feedback():
         check_eq((d["recipient"], d["channel"], d["seq"], d["error"]),
                  ("complainant:" + fb[ODD]["issue"], "-", fb[ODD]["seq"],
                   "the complainant's contact is neither an e-mail address nor a phone number"), "dead letter")
+        # houqinctl deadletters shows the same, without the contact.
+        ctl = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(A.ARGS.alertd)))),
+                           "tools", "houqinctl", "houqinctl")
+        out = subprocess.run([ctl, "deadletters", "--alertd-state", st.ad.state, "--json"], capture_output=True,
+                             text=True, timeout=30)
+        check_eq(out.returncode, 0, "houqinctl deadletters exit status (%s)" % out.stderr)
+        listed = json.loads(out.stdout)
+        check_eq([(x["recipient"], x["seq"], x["error"]) for x in listed], [(d["recipient"], d["seq"], d["error"])],
+                 "houqinctl deadletters --json")
+        check(ODD not in out.stdout, "the contact in houqinctl deadletters")
         # Each feedback record went to its complainant only.
         for c, r in fb.items():
             mine = [k for k in st.keys() if k.startswith("%d-" % r["seq"])]

@@ -79,6 +79,7 @@ int cmd_backtest(int argc, char **argv);
 int cmd_obligations(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_deadletters(int argc, char **argv);
 int cmd_ack(int argc, char **argv);
 int cmd_rectify(int argc, char **argv);
 int cmd_recheck(int argc, char **argv);

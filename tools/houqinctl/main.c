@@ -23,6 +23,7 @@ static const ctl_cmd commands[] = {
     {"obligations", cmd_obligations, "expected inspections and reports (R6) and their states"},
     {"keygen", cmd_keygen, "write a CURVE key pair for houqind or a producer"},
     {"verify", cmd_verify, "check the tamper-evident chains of the event log and timelines"},
+    {"deadletters", cmd_deadletters, "alerts houqin-alertd could not deliver"},
     {"ack", cmd_ack, "acknowledge an issue (签收)"},
     {"rectify", cmd_rectify, "report an issue rectified, with evidence (整改反馈)"},
     {"recheck", cmd_recheck, "pass or fail a rectification (复查)"},
