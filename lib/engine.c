@@ -25,6 +25,7 @@
 #include <string.h>
 
 #define DAY_MS 86400000LL
+#define HQ_OCCURRENCES_LISTED 100 /* occurrences listed on a timeline; later ones are counted */
 
 struct hq_engine {
     const hq_rules *rules;
@@ -470,8 +471,15 @@ static int match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, c
     if (rc)
         return rc;
     is.occurrences++;
-    hq_issue_note(&is, now_ms, "system", seq, "occurrence: 再次发生（第%d次，事件 %llu）", is.occurrences,
-                  (unsigned long long)seq);
+    /* The timeline lists the first occurrences one by one; after that they
+     * are counted (a flood of matches must not grow the record without
+     * bound: it is rewritten on every change). */
+    if (is.occurrences <= HQ_OCCURRENCES_LISTED)
+        hq_issue_note(&is, now_ms, "system", seq, "occurrence: 再次发生（第%d次，事件 %llu）", is.occurrences,
+                      (unsigned long long)seq);
+    else if (is.occurrences == HQ_OCCURRENCES_LISTED + 1)
+        hq_issue_note(&is, now_ms, "system", seq, "occurrence: 再次发生（第%d次起只计数，不逐条列出）",
+                      is.occurrences);
     rc = hq_issue_save(s, txn, &is, err);
     hq_issue_fini(&is);
     return rc;
@@ -881,7 +889,8 @@ static int fire_obligation(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_tim
     is.occurrences++;
     char d[32];
     hq_local_fmt(t->arg, d, sizeof d);
-    hq_issue_note(&is, now_ms, "system", 0, "occurrence: 再次缺失（应于 %s 前，第%d次）", d, is.occurrences);
+    if (is.occurrences <= HQ_OCCURRENCES_LISTED)
+        hq_issue_note(&is, now_ms, "system", 0, "occurrence: 再次缺失（应于 %s 前，第%d次）", d, is.occurrences);
     rc = hq_issue_save(s, txn, &is, err);
     hq_issue_fini(&is);
     return rc;
