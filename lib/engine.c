@@ -321,7 +321,7 @@ static int escalate_to(hq_store *s, MDB_txn *txn, hq_issue *is, int level, int64
     hq_issue_note(is, now_ms, actor, seq, "escalated: 升级至第%d级（%s）", level, why);
     int rc = notify(s, txn, is, now_ms, "escalated", NULL, 0, why, fx, err);
     if (rc == 0 && st->accountability)
-        rc = start_accountability(s, txn, is, now_ms, actor, seq, "逾期未整改，升级至问责级别", fx, err);
+        rc = start_accountability(s, txn, is, now_ms, actor, seq, why, fx, err);
     return rc;
 }
 
@@ -539,7 +539,7 @@ static int count_match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
     /* Drop what fell out of the window, append this one, keep the last N. */
     size_t keep = 0;
     for (size_t i = 0; i < n; i++)
-        if (ts[i] > ev->ts_ms - rule->window_ms)
+        if (ts[i] > ev->ts_ms - rule->window_ms) /* strictly within: a match exactly window ago has left it */
             ts[keep++] = ts[i];
     n = keep;
     if (n == rule->count_n && n > 0) {
