@@ -48,11 +48,7 @@ install(CODE "
   include(\"${CMAKE_SOURCE_DIR}/cmake/InstallStep.cmake\")
 ")
 
-# The install test: an install into a DESTDIR, checked file by file, the
-# installed rules and schemas validated by the installed houqind, and the
-# units checked by systemd-analyze (skipped where it cannot run).
+# The install test and the sd_notify test (tests/systemd/).
 if(BUILD_TESTING)
-  add_test(NAME install.destdir
-           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install/check.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
-  set_tests_properties(install.destdir PROPERTIES TIMEOUT 300 LABELS install)
+  add_subdirectory(tests/systemd)
 endif()

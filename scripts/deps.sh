@@ -6,7 +6,7 @@ pkgs=(build-essential cmake pkg-config
       libcmocka-dev libcurl4-openssl-dev libsystemd-dev lmdb-utils
       python3 python3-zmq python3-msgpack python3-lmdb python3-aiosmtpd
       chromium
-      clang libclang-rt-14-dev valgrind python3-yaml)   # fuzzing, valgrind, tests/fuzz/make_corpus.py
+      clang libclang-rt-14-dev valgrind strace python3-yaml)   # fuzzing, valgrind, syscall audit, corpus
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs the integration and scenario tests with every houqind (and, with
-# --ctl, every houqinctl) they start under valgrind memcheck, then reports
-# per test whether it passed, and over all the daemons: memcheck errors
-# and definitely-lost bytes.
+# Runs the integration, scenario and alertd tests with every houqind and
+# houqin-alertd (and, with --ctl, every houqinctl) they start under
+# valgrind memcheck, then reports per test whether it passed, and over all
+# the processes: memcheck errors and definitely-lost bytes.
 #
 #   tests/valgrind.sh [--build DIR] [--ctl] [-j N] [PATTERN...]
 #
@@ -14,9 +14,9 @@
 #   -j N         tests at once (default 2)
 #   PATTERN      only the tests whose file name contains it (e.g. crash)
 #
-# How: a wrapper script stands in for houqind (the tests take --houqind
-# PATH); it execs valgrind --error-exitcode=99 --leak-check=full, so that
-# a memcheck error or a definite leak turns houqind's clean exit after
+# How: a wrapper script stands in for each program (the tests take
+# --houqind PATH, --alertd PATH); it execs valgrind --error-exitcode=99 --leak-check=full, so that
+# a memcheck error or a definite leak turns a daemon's clean exit after
 # SIGTERM (which the tests check) into exit 99 and fails the test, and it
 # writes one valgrind log per process, which this script sums up.  Daemons
 # the tests kill -9 have no leak check, by nature.
@@ -50,34 +50,53 @@ fi
 if [ ! -f "$bdir/CMakeCache.txt" ]; then
   cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 2
 fi
-cmake --build "$bdir" -j"$(nproc)" --target houqind houqinctl >/dev/null || exit 2
+targets=(houqind houqinctl)
+[ -d daemons/houqin-alertd ] && targets+=(houqin-alertd)
+cmake --build "$bdir" -j"$(nproc)" --target "${targets[@]}" >/dev/null || exit 2
 houqind=$bdir/daemons/houqind/houqind
 houqinctl=$bdir/tools/houqinctl/houqinctl
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hq-vg.XXXXXX")
 mkdir -p "$work/vg" "$work/out"
-wrap() { # NAME BINARY
-  cat >"$work/$1" <<EOF
+# The wrappers sit where the build puts the programs (b/daemons/NAME/NAME,
+# b/tools/houqinctl/houqinctl), for tests that find one beside another.
+mkdir -p "$work/b/daemons" "$work/b/tools/houqinctl"
+wrap() { # NAME BINARY WRAPPER
+  mkdir -p "$(dirname "$3")"
+  cat >"$3" <<EOF
 #!/bin/sh
 exec valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
   --show-leak-kinds=definite --num-callers=30 --log-file="$work/vg/$1.%p.log" "$2" "\$@"
 EOF
-  chmod +x "$work/$1"
+  chmod +x "$3"
 }
-wrap houqind "$houqind"
-wrap houqinctl "$houqinctl"
-ctlpath=$houqinctl
-[ $ctl = 1 ] && ctlpath=$work/houqinctl
+wrap houqind "$houqind" "$work/b/daemons/houqind/houqind"
+if [ $ctl = 1 ]; then
+  wrap houqinctl "$houqinctl" "$work/b/tools/houqinctl/houqinctl"
+else
+  ln -s "$houqinctl" "$work/b/tools/houqinctl/houqinctl"
+fi
+ctlpath=$work/b/tools/houqinctl/houqinctl
+alertd=$bdir/daemons/houqin-alertd/houqin-alertd
+if [ -x "$alertd" ]; then
+  wrap houqin-alertd "$alertd" "$work/b/daemons/houqin-alertd/houqin-alertd"
+fi
 
 # name, then the command (argument list), one test per line.
 tests=()
 for f in tests/integration/test_*.py; do
-  tests+=("$(basename "$f" .py)|/usr/bin/python3 $f --houqind $work/houqind --schemas $top/schemas --rules $top/rules")
+  tests+=("$(basename "$f" .py)|/usr/bin/python3 $f --houqind $work/b/daemons/houqind/houqind --schemas $top/schemas --rules $top/rules")
 done
 for f in tests/scenario/test_*.py; do
   [ -e "$f" ] || continue
-  tests+=("scenario_$(basename "$f" .py)|/usr/bin/python3 $f --houqind $work/houqind --houqinctl $ctlpath --schemas $top/schemas --rules $top/rules")
+  tests+=("scenario_$(basename "$f" .py)|/usr/bin/python3 $f --houqind $work/b/daemons/houqind/houqind --houqinctl $ctlpath --schemas $top/schemas --rules $top/rules")
 done
+if [ -x "$alertd" ]; then
+  for f in tests/alertd/test_*.py; do
+    [ -e "$f" ] || continue
+    tests+=("alertd_$(basename "$f" .py)|/usr/bin/python3 $f --houqind $work/b/daemons/houqind/houqind --alertd $work/b/daemons/houqin-alertd/houqin-alertd --schemas $top/schemas --rules $top/rules")
+  done
+fi
 sel=()
 for t in "${tests[@]}"; do
   name=${t%%|*}

@@ -262,25 +262,35 @@ example:
 
 
 def merged_rules():
-    """The shipped rule set in one file: every file's text, with later
-    `rules:` headers dropped so that the rule lists join up."""
+    """The shipped rule set in one file: every file cut into its top-level
+    blocks (a key at column 0 and the indented or comment lines under it),
+    the blocks of one key joined under a single header (lists append,
+    mappings merge), keys in first-seen order."""
     files = sorted(p for p in glob.glob(os.path.join(TOP, "rules", "**", "*.yaml"), recursive=True)
                    if not p.endswith(".test.yaml") and "/tests/" not in p)
-    out, seen = [], set()
+    order, bodies, heads = [], {}, {}
     for p in files:
         with open(p, encoding="utf-8") as f:
             lines = f.read().splitlines()
+        key = None
         for line in lines:
-            key = line.split(":", 1)[0] if line and not line[0].isspace() and not line.startswith("#") \
-                and ":" in line else None
-            if key and key in seen:
-                if line.rstrip() == key + ":":
-                    continue  # a list continues under the first header
-                raise SystemExit(f"make_corpus: cannot merge {p}: top-level key {key} twice")
-            if key:
-                seen.add(key)
-            out.append(line)
-        out.append("")
+            top = line and not line[0].isspace() and not line.startswith("#") and ":" in line
+            if top:
+                key = line.split(":", 1)[0]
+                rest = line.split(":", 1)[1].strip()
+                if key not in bodies:
+                    order.append(key)
+                    bodies[key] = []
+                    heads[key] = line
+                elif rest and not rest.startswith("#"):
+                    raise SystemExit(f"make_corpus: cannot merge {p}: scalar key {key} twice")
+                continue
+            if key is not None:
+                bodies[key].append(line)
+    out = []
+    for key in order:
+        out.append(heads[key])
+        out.extend(bodies[key])
     return "\n".join(out) + "\n"
 
 
@@ -288,6 +298,8 @@ def rules_corpus():
     t = "rules"
     clear(t)
     for p in sorted(glob.glob(os.path.join(TOP, "rules", "**", "*.yaml"), recursive=True)):
+        if p.endswith(".test.yaml") or "/tests/" in p:
+            continue  # rule tests: the ruletest target's
         rel = os.path.relpath(p, os.path.join(TOP, "rules")).replace("/", "_")
         with open(p, "rb") as f:
             write(t, "seed-" + rel, f.read())

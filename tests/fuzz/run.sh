@@ -9,7 +9,8 @@
 #   -t SECONDS   how long each target runs (default $HQ_FUZZ_SECONDS or 30)
 #   -j JOBS      targets run at once (default: the number of CPUs, at most 2)
 #   --no-build   use the fuzzers already built
-#   TARGET       event schema rules control json (default: all)
+#   TARGET       event schema rules control json ruletest (default: every
+#                tests/fuzz/fuzz_<target>.c)
 #
 # The seeds in tests/fuzz/corpus/<target>/ are read, never written: what a
 # run discovers goes to build-fuzz/fuzz-out/corpus/<target>/ (kept between
@@ -37,12 +38,14 @@ while [ $# -gt 0 ]; do
     -t) secs=$2; shift 2 ;;
     -j) jobs=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(event schema rules control json)
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in tests/fuzz/fuzz_*.c; do t=$(basename "$f" .c); targets+=("${t#fuzz_}"); done
+fi
 
 bdir=${HQ_FUZZ_BUILD:-$top/build-fuzz}
 out=$bdir/fuzz-out
@@ -60,7 +63,7 @@ fi
 max_len() {
   case $1 in
     rules) echo 32768 ;;
-    schema) echo 16384 ;;
+    schema|ruletest) echo 16384 ;;
     event) echo 8192 ;;
     *) echo 4096 ;;
   esac

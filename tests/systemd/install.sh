@@ -6,7 +6,7 @@
 # `systemd-analyze verify` (with no output at all: it exits 0 on some
 # errors) and score 2.0 or lower in `systemd-analyze security --offline`.
 # The systemd-analyze steps are skipped where systemd-analyze is missing.
-# Usage: check.sh BUILD_DIR SOURCE_DIR
+# Usage: install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
 d=$(mktemp -d "${TMPDIR:-/tmp}/hq-install.XXXXXX")
