@@ -19,10 +19,20 @@ void hq_json_str(hq_buf *b, const char *s, size_t len)
         case '\r': hq_buf_puts(b, "\\r"); break;
         case '\t': hq_buf_puts(b, "\\t"); break;
         default:
-            if (c < 0x20)
+            if (c < 0x20 || c == 0x7f) {
                 hq_buf_printf(b, "\\u%04x", c);
-            else
+            } else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0x85) {
+                /* NEL, LS, PS: line breaks to YAML (which reads our JSON
+                 * back): escaped so that a round trip keeps them. */
+                hq_buf_puts(b, "\\u0085");
+                i += 1;
+            } else if (c == 0xe2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+                       ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)) {
+                hq_buf_puts(b, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
+                i += 2;
+            } else {
                 hq_buf_putc(b, (char)c);
+            }
         }
     }
     hq_buf_putc(b, '"');

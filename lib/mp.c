@@ -207,7 +207,8 @@ static int kv_cmp(const void *a, const void *b)
     const msgpack_object_kv *x = *(const msgpack_object_kv *const *)a;
     const msgpack_object_kv *y = *(const msgpack_object_kv *const *)b;
     uint32_t lx = x->key.via.str.size, ly = y->key.via.str.size;
-    int c = memcmp(x->key.via.str.ptr, y->key.via.str.ptr, lx < ly ? lx : ly);
+    /* msgpack-c gives an empty string a NULL pointer: no memcmp on it. */
+    int c = lx && ly ? memcmp(x->key.via.str.ptr, y->key.via.str.ptr, lx < ly ? lx : ly) : 0;
     if (c)
         return c;
     return lx < ly ? -1 : lx > ly;
@@ -249,7 +250,7 @@ static int check_obj(const msgpack_object *o, hq_err *err)
                 for (uint32_t j = i + 1; j < n; j++) {
                     const msgpack_object_str *a = &o->via.map.ptr[i].key.via.str;
                     const msgpack_object_str *b = &o->via.map.ptr[j].key.via.str;
-                    if (a->size == b->size && memcmp(a->ptr, b->ptr, a->size) == 0)
+                    if (a->size == b->size && (a->size == 0 || memcmp(a->ptr, b->ptr, a->size) == 0))
                         return hq_err_set(err, HQ_EINVAL, "duplicate map key \"%.*s\"", (int)a->size, a->ptr);
                 }
         } else {
@@ -297,7 +298,7 @@ const msgpack_object *hq_mp_map_getn(const msgpack_object *map, const char *key,
     for (uint32_t i = 0; i < map->via.map.size; i++) {
         const msgpack_object *k = &map->via.map.ptr[i].key;
         if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
-            memcmp(k->via.str.ptr, key, klen) == 0)
+            (klen == 0 || memcmp(k->via.str.ptr, key, klen) == 0))
             return &map->via.map.ptr[i].val;
     }
     return NULL;
@@ -344,8 +345,7 @@ const msgpack_object *hq_mp_path(const msgpack_object *root, const char *path)
 bool hq_mp_str_eq(const msgpack_object *o, const char *s)
 {
     size_t n = strlen(s);
-    return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-           memcmp(o->via.str.ptr, s, n) == 0;
+    return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n && (n == 0 || memcmp(o->via.str.ptr, s, n) == 0);
 }
 
 bool hq_mp_number(const msgpack_object *o, double *out)
