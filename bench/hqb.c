@@ -412,8 +412,41 @@ void hqb_tail(FILE *f, const char *path, int n, const char *prefix)
 
 /* ---- /proc ---- */
 
+/* The sum of every thread's run time (/proc/pid/task/N/schedstat, in ns). */
+static double cpu_schedstat(pid_t pid)
+{
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(p);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    double total = 0;
+    bool any = false;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char f[320];
+        snprintf(f, sizeof f, "/proc/%d/task/%s/schedstat", (int)pid, de->d_name);
+        FILE *in = fopen(f, "r");
+        unsigned long long ns;
+        if (in && fscanf(in, "%llu", &ns) == 1) {
+            total += (double)ns / 1e9;
+            any = true;
+        }
+        if (in)
+            fclose(in);
+    }
+    closedir(d);
+    return any ? total : -1;
+}
+
 double hqb_proc_cpu_s(pid_t pid)
 {
+    double ss = cpu_schedstat(pid);
+    if (ss >= 0)
+        return ss;
+
     char p[64], buf[2048];
     snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(p, "r");
@@ -450,6 +483,18 @@ long hqb_proc_kib(pid_t pid, const char *field)
     }
     fclose(f);
     return v;
+}
+
+double hqb_loadavg(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = -1;
+        fclose(f);
+    }
+    return l;
 }
 
 long hqb_proc_ctxsw(pid_t pid)

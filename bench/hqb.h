@@ -86,10 +86,13 @@ void hqb_tail(FILE *f, const char *path, int n, const char *prefix);
 
 /* ---- /proc ---- */
 
-/* user + system CPU seconds of pid so far (/proc/pid/stat). */
+/* CPU seconds of pid so far, all threads: the scheduler's run time
+ * (/proc/pid/task/N/schedstat, ns), else user + system (/proc/pid/stat). */
 double hqb_proc_cpu_s(pid_t pid);
 /* A "Name:  N kB" field of /proc/pid/status, in KiB; -1 when absent. */
 long hqb_proc_kib(pid_t pid, const char *field);
+/* The 1-minute load average (other work on the machine). */
+double hqb_loadavg(void);
 /* voluntary + involuntary context switches (wake-ups) of pid. */
 long hqb_proc_ctxsw(pid_t pid);
 

@@ -160,7 +160,7 @@ static int cmd_rulesdir(int argc, char **argv)
 /* ---- throughput ---- */
 
 typedef struct run {
-    double eps, p50, p99, cpu_us, rss_mib;
+    double eps, p50, p99, cpu_us, rss_mib, load;
     bool ok;
 } run;
 
@@ -199,6 +199,7 @@ static int one_run(const char *houqind, const char *hqbench, const char *schemas
     int lst = lp > 0 ? hqb_wait(lp, NULL) : -1;
     double cpu1 = hqb_proc_cpu_s(h.pid);
     r->rss_mib = hqb_proc_kib(h.pid, "RssAnon") / 1024.0;
+    r->load = hqb_loadavg();
     const char *js = outp ? hqb_last_json(outp) : NULL;
     double acked = 0;
     if (lst == 0 && hqb_json_num(js, "events_per_s", &r->eps) && hqb_json_num(js, "p50_ms", &r->p50) &&
@@ -273,8 +274,8 @@ static int cmd_throughput(int argc, char **argv)
     run *runs = calloc(rounds * (size_t)nsets, sizeof *runs);
     printf("throughput: %llu events per run, window %llu, time-ordered ids, %llu round(s); baseline %s\n",
            (unsigned long long)events, (unsigned long long)window, (unsigned long long)rounds, sets[0].name);
-    printf("%-5s %-12s %10s %8s %8s %12s %9s\n", "round", "set", "events/s", "p50 ms", "p99 ms", "cpu us/event",
-           "RssAnon");
+    printf("%-5s %-12s %10s %8s %8s %12s %9s %6s\n", "round", "set", "events/s", "p50 ms", "p99 ms", "cpu us/event",
+           "RssAnon", "load");
     int failed = 0;
     for (unsigned r = 0; r < rounds && !g_stop; r++) {
         for (int j = 0; j < nsets && !g_stop; j++) {
@@ -285,8 +286,8 @@ static int cmd_throughput(int argc, char **argv)
                 printf("%-5u %-12s FAILED\n", r + 1, sets[si].name);
                 continue;
             }
-            printf("%-5u %-12s %10.0f %8.2f %8.2f %12.2f %7.1f M\n", r + 1, sets[si].name, x->eps, x->p50, x->p99,
-                   x->cpu_us, x->rss_mib);
+            printf("%-5u %-12s %10.0f %8.2f %8.2f %12.2f %7.1f M %6.2f\n", r + 1, sets[si].name, x->eps, x->p50,
+                   x->p99, x->cpu_us, x->rss_mib, x->load);
             fflush(stdout);
         }
     }

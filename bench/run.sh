@@ -39,6 +39,7 @@ fi
 tmp=${TMPDIR:-/tmp}
 echo "hq-bench: $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(uname -n), kernel $(uname -r), $(nproc) CPU(s)"
 echo "hq-bench: state directories under $tmp: $(df -PT "$tmp" | awk 'NR == 2 { print $2 " on " $1 }')"
+echo "hq-bench: load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews the figures)"
 
 mode=compare
 if [ $# -gt 0 ]; then

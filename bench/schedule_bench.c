@@ -764,7 +764,7 @@ static int cmd_ingest(int argc, char **argv)
            "round(s), order rotating\n",
            (unsigned long long)events, (unsigned long long)sensors, (unsigned long long)window,
            (unsigned long long)rounds);
-    printf("%-5s %-10s %-7s %10s %14s\n", "round", "set", "values", "events/s", "cpu us/event");
+    printf("%-5s %-10s %-7s %10s %14s %6s\n", "round", "set", "values", "events/s", "cpu us/event", "load");
     int rc = 0;
     for (unsigned r = 0; r < rounds; r++) {
         for (int j = 0; j < nm; j++) {
@@ -790,8 +790,8 @@ static int cmd_ingest(int argc, char **argv)
                 }
                 eps[(size_t)k * rounds + r] = (double)st / el;
                 cpu[(size_t)k * rounds + r] = (c1 - c0) * 1e6 / (double)events;
-                printf("%-5u %-10s %-7s %10.0f %14.2f\n", r + 1, sets[s].name, mode ? "active" : "quiet",
-                       (double)st / el, (c1 - c0) * 1e6 / (double)events);
+                printf("%-5u %-10s %-7s %10.0f %14.2f %6.2f\n", r + 1, sets[s].name, mode ? "active" : "quiet",
+                       (double)st / el, (c1 - c0) * 1e6 / (double)events, hqb_loadavg());
             }
             if (h.pid > 0)
                 hqb_stop(h.pid, 30, NULL);

@@ -441,6 +441,7 @@ static int cmd_run(int argc, char **argv)
     /* The load: from now until 2 s after the last deadline. */
     pid_t lp = 0;
     int lfd = -1;
+    char loadlog[HQB_PATH] = "";
     uint64_t events = 0;
     if (rate > 0) {
         events = (uint64_t)((double)rate * ((last_due - hq_wall_ms()) / 1e3 + 2));
@@ -449,7 +450,8 @@ static int cmd_run(int argc, char **argv)
         snprintf(rt, sizeof rt, "%llu", (unsigned long long)rate);
         const char *la[] = {hqbench, "load", "--endpoint", h.ingest, "--events", ev,     "--rate",
                             rt,      "--window", "10000", "--ids", "ordered", "--json", NULL};
-        lp = hqb_spawn((char *const *)la, &lfd, "/dev/null");
+        snprintf(loadlog, sizeof loadlog, "%s/load.log", rundir);
+        lp = hqb_spawn((char *const *)la, &lfd, loadlog);
     }
     printf("lag: houqind answered after %.3f s (RssAnon %.1f MiB); first deadline in %.1f s; %llu events at %llu/s "
            "meanwhile\n",
@@ -528,14 +530,19 @@ static int cmd_run(int argc, char **argv)
            "after a status (VmHWM %.1f MiB, file pages of the map included); CPU %.2f s over the window\n",
            rss_ready, rss_max, rss_end, rss_after_status, hwm / 1024.0, cpu1 - cpu0);
     const char *js = lout ? hqb_last_json(lout) : NULL;
-    double eps = 0, p50 = 0, p99 = 0, acked = 0;
+    double eps = 0, p50 = 0, p99 = 0, acked = 0, rej = 0, lost = 0;
     if (js && hqb_json_num(js, "events_per_s", &eps) && hqb_json_num(js, "p50_ms", &p50) &&
-        hqb_json_num(js, "p99_ms", &p99) && hqb_json_num(js, "acked", &acked))
-        printf("lag: the load meanwhile: %.0f events acked at %.0f/s, ack latency from the scheduled send p50 %.2f "
-               "ms, p99 %.2f ms\n",
-               acked, eps, p50, p99);
-    else if (rate > 0)
+        hqb_json_num(js, "p99_ms", &p99) && hqb_json_num(js, "acked", &acked)) {
+        hqb_json_num(js, "rejected", &rej);
+        hqb_json_num(js, "lost", &lost);
+        printf("lag: the load meanwhile: %.0f of %llu events acked (%.0f rejected, %.0f lost) at %.0f/s, ack latency "
+               "from the scheduled send p50 %.2f ms, p99 %.2f ms\n",
+               acked, (unsigned long long)events, rej, lost, eps, p50, p99);
+    } else if (rate > 0) {
         printf("lag: the load did not report\n");
+    }
+    if (rate > 0 && (acked < (double)events || rej > 0))
+        hqb_tail(stdout, loadlog, 6, "lag:   load: ");
     printf("JSON {\"due_rate\":%llu,\"deadlines\":%llu,\"seen\":%zu,\"lag_p50_ms\":%.3f,\"lag_p99_ms\":%.3f,"
            "\"lag_p999_ms\":%.3f,\"lag_max_ms\":%.3f,\"fire_p99_ms\":%.0f,\"rss_ready_mib\":%.2f,\"rss_max_mib\":%.2f,"
            "\"rss_after_status_mib\":%.2f,\"timers\":%.0f,\"issues\":%.0f,\"events_per_s\":%.0f,\"event_p99_ms\":%.3f}\n",
