@@ -21,11 +21,17 @@ void hq_json_str(hq_buf *b, const char *s, size_t len)
         default:
             if (c < 0x20 || c == 0x7f) {
                 hq_buf_printf(b, "\\u%04x", c);
-            } else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0x85) {
-                /* NEL, LS, PS: line breaks to YAML (which reads our JSON
-                 * back): escaped so that a round trip keeps them. */
-                hq_buf_puts(b, "\\u0085");
+            } else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+                       (unsigned char)s[i + 1] <= 0x9f) {
+                /* C1 controls (NEL among them), like LS, PS, U+FFFE and
+                 * U+FFFF below: characters YAML (which reads our JSON back)
+                 * refuses or folds, so escaped to survive a round trip. */
+                hq_buf_printf(b, "\\u%04x", (unsigned char)s[i + 1]);
                 i += 1;
+            } else if (c == 0xef && i + 2 < len && (unsigned char)s[i + 1] == 0xbf &&
+                       ((unsigned char)s[i + 2] == 0xbe || (unsigned char)s[i + 2] == 0xbf)) {
+                hq_buf_puts(b, (unsigned char)s[i + 2] == 0xbe ? "\\ufffe" : "\\uffff");
+                i += 2;
             } else if (c == 0xe2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
                        ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)) {
                 hq_buf_puts(b, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
