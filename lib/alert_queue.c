@@ -123,7 +123,7 @@ int hq_alert_queue_open(const char *dir, unsigned flags, hq_alert_queue **out, h
     if (stat(dir, &st) != 0) {
         if (rdonly || errno != ENOENT)
             return hq_err_set(err, HQ_EIO, "%s: %s", dir, strerror(errno));
-        if (mkdir(dir, 0750) != 0)
+        if (mkdir(dir, 0770) != 0)
             return hq_err_set(err, HQ_EIO, "%s: cannot create: %s", dir, strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
         return hq_err_set(err, HQ_EIO, "%s: not a directory", dir);
@@ -145,7 +145,7 @@ int hq_alert_queue_open(const char *dir, unsigned flags, hq_alert_queue **out, h
     snprintf(datafile, sizeof datafile, "%s/data.mdb", dir);
     if (!rdonly && stat(datafile, &st) != 0)
         mdb_env_set_mapsize(q->env, 256ULL << 20);
-    rc = mdb_env_open(q->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0640);
+    rc = mdb_env_open(q->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0660);
     if (rc == 0 && !rdonly) {
         int dead = 0;
         mdb_reader_check(q->env, &dead);

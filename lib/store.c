@@ -108,7 +108,7 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
     if (stat(dir, &st) != 0) {
         if (rdonly || errno != ENOENT)
             return hq_err_set(err, HQ_EIO, "%s: %s", dir, strerror(errno));
-        if (mkdir(dir, 0750) != 0)
+        if (mkdir(dir, 0770) != 0)
             return hq_err_set(err, HQ_EIO, "%s: cannot create: %s", dir, strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
         return hq_err_set(err, HQ_EIO, "%s: not a directory", dir);
@@ -143,7 +143,7 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
     if (!rdonly && stat(datafile, &st) != 0)
         mdb_env_set_mapsize(s->env, map_size ? map_size : (1ULL << 30));
     unsigned eflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0);
-    rc = mdb_env_open(s->env, dir, eflags, 0640);
+    rc = mdb_env_open(s->env, dir, eflags, 0660);
     if (rc) {
         int code = hq_store_code(rc, err, "open state");
         hq_err_prefix(err, "%s", dir);

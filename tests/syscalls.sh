@@ -9,10 +9,13 @@
 # make libzmq abort).  Tests that kill -9 a daemon may fail under the
 # wrapper (the kill takes one more hop); their calls still count.
 #
-#   tests/syscalls.sh [--build DIR] [--all] [PATTERN...]
+#   tests/syscalls.sh [--build DIR] [--all] [REGEX]
 #
 #   --all    trace every call instead and list them all (slow: strace stops
 #            on each call, and the tests' bounded waits may then fail)
+#   REGEX    the ctest names to run (default
+#            '^(integration|scenario|alertd|systemd)\.'); the tests and their
+#            arguments come from the build (tests/wrapped_tests.py)
 #
 # Exit 0 when no daemon made a call outside its unit's filter.  Skips
 # (exit 0) without strace or systemd-analyze.
@@ -21,22 +24,21 @@ cd "$(dirname "$0")/.."
 top=$PWD
 bdir=$top/build
 all=0
-pats=()
+regex='^(integration|scenario|alertd|systemd)\.'
+
 while [ $# -gt 0 ]; do
   case $1 in
     --build) bdir=$(cd "$2" && pwd); shift 2 ;;
     --all) all=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) pats+=("$1"); shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) regex=$1; shift ;;
   esac
 done
 for c in strace systemd-analyze setpriv; do
   command -v $c >/dev/null || { echo "syscalls.sh: SKIP: $c is missing"; exit 0; }
 done
 [ -f "$bdir/CMakeCache.txt" ] || cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=(houqind houqinctl)
-[ -f systemd/houqin-alertd.service ] && [ -d daemons/houqin-alertd ] && targets+=(houqin-alertd)
-cmake --build "$bdir" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+cmake --build "$bdir" -j"$(nproc)" >/dev/null
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hq-sc.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -118,26 +120,18 @@ if [ -f "$work/houqin-alertd.outside" ] && [ -x "$bdir/daemons/houqin-alertd/hou
   alertd=1
 fi
 
-for f in tests/integration/test_*.py tests/scenario/test_*.py tests/alertd/test_*.py; do
-  [ -e "$f" ] || continue
-  name=$(basename "$(dirname "$f")")/$(basename "$f" .py)
-  if [ ${#pats[@]} -gt 0 ]; then
-    m=0; for p in "${pats[@]}"; do case $name in *"$p"*) m=1 ;; esac; done
-    [ $m = 1 ] || continue
-  fi
-  args=(--houqind "$work/b/daemons/houqind/houqind" --schemas "$top/schemas" --rules "$top/rules")
-  case $f in
-    tests/scenario/*) args+=(--houqinctl "$bdir/tools/houqinctl/houqinctl") ;;
-    tests/alertd/*) [ $alertd = 1 ] || continue; args+=(--alertd "$work/b/daemons/houqin-alertd/houqin-alertd") ;;
-  esac
-  log=$work/$(echo "$name" | tr / _).log
-  if PYTHONDONTWRITEBYTECODE=1 timeout 1800 /usr/bin/python3 "$f" "${args[@]}" >"$log" 2>&1; then
+swaps=("$bdir/daemons/houqind/houqind=$work/b/daemons/houqind/houqind")
+[ $alertd = 1 ] && swaps+=("$bdir/daemons/houqin-alertd/houqin-alertd=$work/b/daemons/houqin-alertd/houqin-alertd")
+/usr/bin/python3 tests/wrapped_tests.py "$bdir" "$regex" "${swaps[@]}" >"$work/tests.tsv"
+while IFS=$'\t' read -r name dir tmo cmd; do
+  log=$work/$name.log
+  if (cd "$dir" && PYTHONDONTWRITEBYTECODE=1 timeout -k 10 $((tmo * 2)) bash -c "$cmd") >"$log" 2>&1 </dev/null; then
     echo "  $name: passed"
   else
     echo "  $name: FAILED under strace (its calls still count); last lines:"
     tail -3 "$log" | sed 's/^/      /'
   fi
-done
+done <"$work/tests.tsv"
 
 /usr/bin/python3 - "$work" "$all" <<'PY'
 import glob, os, re, sys
