@@ -376,6 +376,10 @@ static int get_cents(loader *L, const hq_ydoc *doc, const hq_ynode *n, int64_t *
         hq_ydiag(L->d, doc, n, "an amount cannot be negative");
         return HQ_EINVAL;
     }
+    if (v > 1e12) { /* keeps v * 100 well inside int64 */
+        hq_ydiag(L->d, doc, n, "an amount above 1,000,000,000,000 yuan is not a contract term");
+        return HQ_EINVAL;
+    }
     *out = (int64_t)(v * 100 + 0.5);
     return 0;
 }

@@ -217,6 +217,8 @@ static int load_config(hq_daemon *d)
     if (rc) {
         print_diags(&diags);
         hq_log_err("%zu error(s) in the configuration; not started", diags.count);
+        hq_rules_destroy(&d->rules);
+        hq_schemas_destroy(&d->schemas);
     }
     hq_diags_fini(&diags);
     return rc;
