@@ -473,6 +473,7 @@ int hq_issue_load_raw(const char *buf, size_t len, hq_issue *is, hq_err *err)
         decode(&o, is);
     msgpack_zone_destroy(&zone);
     is->stored_state = is->state;
+    is->stored_stuck = is->state != HQ_IS_CLOSED && is->ntimers == 0;
     return rc;
 }
 
@@ -487,11 +488,29 @@ int hq_issue_load(hq_store *s, MDB_txn *txn, const char *number, hq_issue *is, h
     return hq_issue_load_raw(v.mv_data, v.mv_size, is, err);
 }
 
+static int each_indexed(hq_store *s, MDB_txn *txn, char kind, const char *value,
+                        int (*fn)(void *ctx, const char *number), void *ctx, hq_err *err);
+
 /* kind 0x00 value 0x00 number */
 static size_t idx_key(char *buf, size_t size, char kind, const char *value, const char *number)
 {
     int n = snprintf(buf, size, "%c%c%s%c%s", kind, 0, value ? value : "", 0, number);
     return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+#define OPEN_COUNT "count:open"
+
+/* meta "count:open": the number of issues not closed, kept by every save. */
+static int count_open(hq_store *s, MDB_txn *txn, int delta, hq_err *err)
+{
+    uint64_t n;
+    int rc = hq_issue_open_count(s, txn, &n, err);
+    if (rc)
+        return rc;
+    n = delta < 0 && n == 0 ? 0 : n + (uint64_t)(int64_t)delta;
+    unsigned char b[8];
+    hq_be64_put(b, n);
+    return hq_store_put(s, txn, HQ_DB_META, OPEN_COUNT, sizeof OPEN_COUNT - 1, b, 8, err);
 }
 
 int hq_issue_save(hq_store *s, MDB_txn *txn, hq_issue *is, hq_err *err)
@@ -526,9 +545,90 @@ int hq_issue_save(hq_store *s, MDB_txn *txn, hq_issue *is, hq_err *err)
         if ((rc = hq_store_put(s, txn, HQ_DB_ISSUE_IDX, key, kl, "", 0, err)))
             return rc;
     }
+    bool stuck = is->state != HQ_IS_CLOSED && is->ntimers == 0;
+    if (is->is_new ? stuck : stuck != is->stored_stuck) {
+        kl = idx_key(key, sizeof key, 'n', "", is->number);
+        rc = stuck ? hq_store_put(s, txn, HQ_DB_ISSUE_IDX, key, kl, "", 0, err)
+                   : hq_store_del(s, txn, HQ_DB_ISSUE_IDX, key, kl, err);
+        if (rc && rc != HQ_ENOTFOUND)
+            return rc;
+    }
+    bool was_open = !is->is_new && is->stored_state != HQ_IS_CLOSED, open = is->state != HQ_IS_CLOSED;
+    if (was_open != open && (rc = count_open(s, txn, open ? 1 : -1, err)))
+        return rc;
     is->is_new = false;
     is->stored_state = is->state;
+    is->stored_stuck = stuck;
     return 0;
+}
+
+int hq_issue_open_count(hq_store *s, MDB_txn *txn, uint64_t *n, hq_err *err)
+{
+    MDB_val v;
+    *n = 0;
+    int rc = hq_store_get(s, txn, HQ_DB_META, OPEN_COUNT, sizeof OPEN_COUNT - 1, &v, err);
+    if (rc == HQ_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (v.mv_size != 8)
+        return hq_err_set(err, HQ_ESTORE, "open issue count of unexpected size");
+    *n = hq_be64_get(v.mv_data);
+    return 0;
+}
+
+int hq_issue_each_stuck(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const char *number), void *ctx,
+                        hq_err *err)
+{
+    return each_indexed(s, txn, 'n', "", fn, ctx, err);
+}
+
+/* States written before the audit index existed get it built once, by a
+ * scan of every issue; new states are marked as indexed from the start. */
+int hq_issue_index_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err)
+{
+    static const char marker[] = "index:audit";
+    MDB_val v;
+    *scanned = 0;
+    int rc = hq_store_get(s, txn, HQ_DB_META, marker, sizeof marker - 1, &v, err);
+    if (rc != HQ_ENOTFOUND)
+        return rc;
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
+        return hq_store_code(rc, err, "issues");
+    uint64_t open = 0;
+    MDB_val k;
+    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        hq_issue is;
+        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, err) == 0) {
+            snprintf(is.number, sizeof is.number, "%.*s", (int)(k.mv_size < 23 ? k.mv_size : 23),
+                     (const char *)k.mv_data);
+            if (is.state != HQ_IS_CLOSED)
+                open++;
+            if (is.stored_stuck) {
+                char key[64];
+                size_t kl = idx_key(key, sizeof key, 'n', "", is.number);
+                int prc = hq_store_put(s, txn, HQ_DB_ISSUE_IDX, key, kl, "", 0, err);
+                if (prc) {
+                    hq_issue_fini(&is);
+                    mdb_cursor_close(c);
+                    return prc;
+                }
+            }
+        }
+        hq_issue_fini(&is);
+        (*scanned)++;
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND)
+        return hq_store_code(rc, err, "issues");
+    unsigned char b[8];
+    hq_be64_put(b, open);
+    if ((rc = hq_store_put(s, txn, HQ_DB_META, OPEN_COUNT, sizeof OPEN_COUNT - 1, b, 8, err)))
+        return rc;
+    return hq_store_put(s, txn, HQ_DB_META, marker, sizeof marker - 1, "1", 1, err);
 }
 
 int hq_issue_number_new(hq_store *s, MDB_txn *txn, int year, char *out, size_t size, hq_err *err)
@@ -589,8 +689,14 @@ int hq_group_put(hq_store *s, MDB_txn *txn, const char *rule, const char *key, c
 int hq_issue_each_in_state(hq_store *s, MDB_txn *txn, hq_issue_state st,
                            int (*fn)(void *ctx, const char *number), void *ctx, hq_err *err)
 {
+    return each_indexed(s, txn, 's', state_names[st], fn, ctx, err);
+}
+
+static int each_indexed(hq_store *s, MDB_txn *txn, char kind, const char *value,
+                        int (*fn)(void *ctx, const char *number), void *ctx, hq_err *err)
+{
     char prefix[64];
-    size_t pl = idx_key(prefix, sizeof prefix, 's', state_names[st], "");
+    size_t pl = idx_key(prefix, sizeof prefix, kind, value, "");
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
     if (rc)

@@ -69,6 +69,7 @@ typedef struct hq_issue {
     hq_issue_state state;
     hq_issue_state stored_state; /* as indexed in the store; -1 when new */
     bool is_new;
+    bool stored_stuck;           /* indexed as open with no next step (audit) */
     char *domain, *contractor, *site, *category;
     hq_severity severity;
     char *title, *description, *requirement;
@@ -146,6 +147,15 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *out, bool include_pii);
 
 /* Iterates the issues in one state through the index; fn returns nonzero
  * to stop. */
+/* The audit's indexes: the number of issues not closed (kept by every
+ * save), and the open issues with no next step scheduled. */
+int hq_issue_open_count(hq_store *s, MDB_txn *txn, uint64_t *n, hq_err *err);
+int hq_issue_each_stuck(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const char *number), void *ctx,
+                        hq_err *err);
+/* Builds those indexes once for a state written before they existed (a scan
+ * of every issue); a no-op afterwards. *scanned counts the issues read. */
+int hq_issue_index_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err);
+
 int hq_issue_each_in_state(hq_store *s, MDB_txn *txn, hq_issue_state st,
                            int (*fn)(void *ctx, const char *number), void *ctx, hq_err *err);
 

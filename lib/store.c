@@ -5,13 +5,17 @@
  *
  *   meta       "format"                     -> decimal format version ("1")
  *              "counter:<name>"             -> be64 last value handed out
+ *              "count:open"                 -> be64 issues not closed (issue.c)
+ *              "index:audit"                -> "1": the audit indexes exist (written
+ *                                              at creation; older states are scanned once)
  *   events     be64 seq                     -> be64 stored_ms | msgpack frame as received
  *   dedup      source 0x00 id               -> be64 seq | 16-byte BLAKE2b of the frame
  *   issues     number ("HQ-2026-000123")    -> msgpack issue record (issue.c)
  *   groups     rule 0x00 key                -> msgpack group record: the open issue of a
  *                                              (rule, key), the last closed one (issue.c)
  *   issue_idx  kind 0x00 value 0x00 number  -> "" (secondary indexes: s=state,
- *                                              d=domain, c=contractor; issue.c)
+ *                                              d=domain, c=contractor, n=open with no
+ *                                              next step scheduled, value ""; issue.c)
  *   timers     be64 due_ms | be64 id        -> msgpack timer record (timer.c); the first
  *                                              entry is the next due, ties in id order
  *   outbox     be64 seq                     -> msgpack outbox record (outbox.c)
@@ -88,7 +92,13 @@ static int check_format(hq_store *s, MDB_txn *txn, hq_err *err)
         char ver[16];
         int n = snprintf(ver, sizeof ver, "%d", HQ_STORE_FORMAT);
         MDB_val nv = {(size_t)n, ver};
-        return hq_store_code(mdb_put(txn, s->dbi[HQ_DB_META], &k, &nv, 0), err, "write format record");
+        rc = mdb_put(txn, s->dbi[HQ_DB_META], &k, &nv, 0);
+        if (rc == 0) {
+            /* A new state has every index from its first issue on. */
+            MDB_val mk = {11, (void *)"index:audit"}, mv = {1, (void *)"1"};
+            rc = mdb_put(txn, s->dbi[HQ_DB_META], &mk, &mv, 0);
+        }
+        return hq_store_code(rc, err, "write format record");
     }
     if (rc)
         return hq_store_code(rc, err, "read format record");

@@ -73,8 +73,12 @@ void hq_ingest_fini(hq_daemon *d);
 int hq_ingest_batch(hq_daemon *d);
 
 /* Fires every timer due at the clock's now, in bounded batches (each one
- * transaction), publishing what they wrote. */
+ * transaction), publishing what they wrote (clock.advance). */
 int hq_ingest_timers(hq_daemon *d);
+/* Fires one bounded batch of due timers in one transaction (*fired of
+ * them), so that the main loop serves ingest between batches.  Returns 0,
+ * HQ_EPANIC, or -1 when the batch failed (logged). */
+int hq_ingest_timers_step(hq_daemon *d, size_t *fired);
 /* After a reload: drops future obligations and generates them anew. */
 int hq_ingest_regenerate(hq_daemon *d);
 /* Generates obligations ahead (a 14-day horizon) in one transaction. */

@@ -10,6 +10,7 @@
  * loses them (and retries) instead of stalling the daemon.
  */
 #include "houqind.h"
+#include "issue.h"
 
 #include "log.h"
 #include "outbox.h"
@@ -62,6 +63,24 @@ int hq_ingest_init(hq_daemon *d)
     msgpack_zone_init(&b->zone, 64 * 1024);
     msgpack_sbuffer_init(&b->sbuf);
     d->batch = b;
+    /* A state from before the audit indexes gets them now, once. */
+    MDB_txn *txn;
+    hq_err err = {0};
+    size_t scanned = 0;
+    int rc = hq_store_begin(d->store, true, &txn, &err);
+    if (rc == 0) {
+        rc = hq_issue_index_upgrade(d->store, txn, &scanned, &err);
+        if (rc == 0)
+            rc = hq_store_commit(d->store, txn, &err);
+        else
+            hq_store_abort(d->store, txn);
+    }
+    if (rc) {
+        hq_log_err("issue indexes not upgraded: %s", err.msg);
+        return rc;
+    }
+    if (scanned)
+        hq_log_notice("built the audit indexes over %zu issues (once, for an older state)", scanned);
     return 0;
 }
 
@@ -423,21 +442,32 @@ int hq_ingest_generate(hq_daemon *d)
     return rc;
 }
 
+int hq_ingest_timers_step(hq_daemon *d, size_t *fired)
+{
+    *fired = 0;
+    d->batch->n = 0;
+    if (d->next_due_ms > hq_clock_now_ms(&d->clock))
+        return 0;
+    hq_effects fx;
+    hq_err err = {0};
+    int rc = run_txn(d, TIMERS_PER_TXN, &fx, fired, &err);
+    if (rc) {
+        hq_log_err("timers not applied: %s", err.msg);
+        /* Try again in a second rather than spin on a full disk. */
+        d->next_due_ms = hq_clock_now_ms(&d->clock) + 1000;
+        return rc == HQ_EPANIC ? rc : -1;
+    }
+    after_commit(d, &fx, *fired);
+    return 0;
+}
+
 int hq_ingest_timers(hq_daemon *d)
 {
-    d->batch->n = 0;
     for (;;) {
-        if (d->next_due_ms > hq_clock_now_ms(&d->clock))
-            return 0;
-        hq_effects fx;
         size_t fired;
-        hq_err err = {0};
-        int rc = run_txn(d, TIMERS_PER_TXN, &fx, &fired, &err);
-        if (rc) {
-            hq_log_err("timers not applied: %s", err.msg);
+        int rc = hq_ingest_timers_step(d, &fired);
+        if (rc)
             return rc == HQ_EPANIC ? rc : 0;
-        }
-        after_commit(d, &fx, fired);
         if (fired == 0)
             return 0;
     }

@@ -452,13 +452,16 @@ static int run(hq_daemon *d)
     int status = 0;
     int64_t last_hb = 0;
     hq_ingest_refresh_due(d);
-    if (hq_ingest_timers(d) == HQ_EPANIC) /* what came due while down */
+    size_t fired;
+    if (hq_ingest_timers_step(d, &fired) == HQ_EPANIC) /* what came due while down: the loop goes on */
         return 2;
     hq_ingest_generate(d);
     int64_t last_gen = hq_mono_ms();
     while (!d->stopping) {
         long timeout = 1000;
-        if (!d->clock.manual && d->next_due_ms != INT64_MAX) {
+        if (d->next_due_ms <= hq_clock_now_ms(&d->clock))
+            timeout = 0; /* more timers due: one batch per turn, ingest in between */
+        else if (!d->clock.manual && d->next_due_ms != INT64_MAX) {
             int64_t wait = d->next_due_ms - hq_clock_now_ms(&d->clock);
             timeout = wait < 0 ? 0 : wait < 1000 ? (long)wait : 1000;
         }
@@ -486,7 +489,7 @@ static int run(hq_daemon *d)
         }
         if (items[1].revents & ZMQ_POLLIN)
             hq_control_handle(d);
-        if (d->next_due_ms <= hq_clock_now_ms(&d->clock) && hq_ingest_timers(d) == HQ_EPANIC) {
+        if (d->next_due_ms <= hq_clock_now_ms(&d->clock) && hq_ingest_timers_step(d, &fired) == HQ_EPANIC) {
             status = 2;
             break;
         }
