@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "issue.h"
 #include "mp.h"
+#include "obligation.h"
 #include "outbox.h"
 #include "timer.h"
 
@@ -668,92 +669,9 @@ static int sustained(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rul
 
 /* ---- obligations (absence rules, R6) ---- */
 
-/* Obligation keys in rulestate: 'o' 0 rule 0 unit 0 be64(due_ms).
- * Value: be64 start_ms | u8 state | be64 timer id | be64 seq. */
-static size_t obl_key(char *buf, size_t size, const char *rule, const char *unit, int64_t due_ms)
-{
-    size_t n = compose_key(buf, size - 9, 'o', rule, unit);
-    buf[n++] = 0;
-    hq_be64_put((unsigned char *)buf + n, (uint64_t)due_ms);
-    return n + 8;
-}
-
-typedef struct obl_val {
-    int64_t start_ms;
-    int state;
-    uint64_t timer_id;
-    uint64_t seq;
-} obl_val;
-
-static void obl_pack(unsigned char *p, const obl_val *v)
-{
-    hq_be64_put(p, (uint64_t)v->start_ms);
-    p[8] = (unsigned char)v->state;
-    hq_be64_put(p + 9, v->timer_id);
-    hq_be64_put(p + 17, v->seq);
-}
-
-static bool obl_unpack(const MDB_val *m, obl_val *v)
-{
-    if (m->mv_size != 25)
-        return false;
-    const unsigned char *p = m->mv_data;
-    v->start_ms = (int64_t)hq_be64_get(p);
-    v->state = p[8];
-    v->timer_id = hq_be64_get(p + 9);
-    v->seq = hq_be64_get(p + 17);
-    return true;
-}
-
-const char *hq_obligation_state_name(hq_obligation_state st)
-{
-    static const char *const names[] = {"due", "satisfied", "late", "missed"};
-    return (unsigned)st < 4 ? names[st] : "?";
-}
-
-typedef struct gen_ctx {
-    hq_store *s;
-    MDB_txn *txn;
-    const hq_rule *rule;
-    const char *unit;
-    int64_t now_ms;
-    size_t created;
-    int rc;
-    hq_err *err;
-} gen_ctx;
-
-static int gen_slot(void *ctx, const hq_slot *slot)
-{
-    gen_ctx *g = ctx;
-    if (slot->due_ms <= g->now_ms)
-        return 0; /* a deadline already past when generated: nothing to expect */
-    char k[800];
-    size_t kl = obl_key(k, sizeof k, g->rule->id, g->unit, slot->due_ms);
-    MDB_val v;
-    int rc = hq_store_get(g->s, g->txn, HQ_DB_RULESTATE, k, kl, &v, g->err);
-    if (rc == 0)
-        return 0;
-    if (rc != HQ_ENOTFOUND) {
-        g->rc = rc;
-        return 1;
-    }
-    hq_timer t = {.due_ms = slot->due_ms, .kind = HQ_TIMER_OBLIGATION, .arg = slot->due_ms};
-    snprintf(t.rule, sizeof t.rule, "%s", g->rule->id);
-    snprintf(t.key, sizeof t.key, "%s", g->unit);
-    if ((rc = hq_timer_add(g->s, g->txn, &t, g->err))) {
-        g->rc = rc;
-        return 1;
-    }
-    obl_val ov = {slot->start_ms, HQ_OBL_DUE, t.id, 0};
-    unsigned char p[25];
-    obl_pack(p, &ov);
-    if ((rc = hq_store_put(g->s, g->txn, HQ_DB_RULESTATE, k, kl, p, sizeof p, g->err))) {
-        g->rc = rc;
-        return 1;
-    }
-    g->created++;
-    return 0;
-}
+/* Stored per rule and slot by obligation.c: one timer per slot, the
+ * units' records only when something happens.  The engine decides what a
+ * late or missed slot does to issues. */
 
 int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, int64_t horizon_ms,
                        size_t *created, hq_err *err)
@@ -765,212 +683,92 @@ int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
         const hq_rule *r = hq_rules_at(e->rules, i);
         if (r->kind != HQ_RULE_ABSENCE)
             continue;
-        char mk[200];
-        int mkl = snprintf(mk, sizeof mk, "gen:%s", r->id);
-        MDB_val v;
-        int64_t until = now_ms;
-        int rc = hq_store_get(s, txn, HQ_DB_META, mk, (size_t)mkl, &v, err);
-        if (rc == 0 && v.mv_size == 8)
-            until = (int64_t)hq_be64_get(v.mv_data);
-        else if (rc && rc != HQ_ENOTFOUND)
+        size_t n = 0;
+        int rc = hq_obligation_generate(s, txn, r->id, (const char *const *)r->units, r->nunits, r->schedule,
+                                        hq_rules_calendar(e->rules), now_ms, horizon_ms, &n, err);
+        if (rc)
             return rc;
-        int64_t from = until > now_ms ? until : now_ms, to = now_ms + horizon_ms;
-        if (to <= from)
-            continue;
-        for (size_t u = 0; u < r->nunits; u++) {
-            gen_ctx g = {s, txn, r, r->units[u], now_ms, 0, 0, err};
-            hq_schedule_slots(r->schedule, hq_rules_calendar(e->rules), from, to, gen_slot, &g);
-            if (g.rc)
-                return g.rc;
-            *created += g.created;
-        }
-        unsigned char b[8];
-        hq_be64_put(b, (uint64_t)to);
-        if ((rc = hq_store_put(s, txn, HQ_DB_META, mk, (size_t)mkl, b, 8, err)))
-            return rc;
+        *created += n;
     }
     return 0;
 }
 
 /* An expected event arrived: the slot whose window holds ts is satisfied;
- * one that was already missed (within a day) becomes late. */
+ * one that was already missed (within a day) becomes late, and the open
+ * issue is told. */
 static int satisfy(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *unit, const hq_event *ev,
                    uint64_t seq, int64_t now_ms, hq_err *err)
 {
-    char k[800], prefix[800];
-    size_t kl = obl_key(k, sizeof k, rule->id, unit, ev->ts_ms);
-    size_t pl = kl - 8;
-    memcpy(prefix, k, pl);
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &c);
-    if (rc)
-        return hq_store_code(rc, err, "rulestate");
-    MDB_val mk = {kl, k}, mv;
-    obl_val ov;
-    /* The slot whose window holds ts: due if on time, missed if the record
-     * came after the deadline fired (then it is late). */
-    rc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
-    bool hit = rc == 0 && mk.mv_size == kl && !memcmp(mk.mv_data, prefix, pl) && obl_unpack(&mv, &ov) &&
-               ov.start_ms <= ev->ts_ms && (ov.state == HQ_OBL_DUE || ov.state == HQ_OBL_MISSED);
-    if (!hit) {
-        /* Between windows (a weekly slot's gap): the missed slot just
-         * before, within a day, takes it as late. */
-        rc = rc == 0 ? mdb_cursor_get(c, &mk, &mv, MDB_PREV) : mdb_cursor_get(c, &mk, &mv, MDB_LAST);
-        hit = rc == 0 && mk.mv_size == kl && !memcmp(mk.mv_data, prefix, pl) && obl_unpack(&mv, &ov) &&
-              ov.state == HQ_OBL_MISSED &&
-              ev->ts_ms <= (int64_t)hq_be64_get((unsigned char *)mk.mv_data + pl) + DAY_MS;
-    }
-    if (!hit) {
-        mdb_cursor_close(c);
-        return 0;
-    }
-    int64_t due = (int64_t)hq_be64_get((unsigned char *)mk.mv_data + pl);
-    memcpy(k, mk.mv_data, kl);
-    mdb_cursor_close(c);
-    bool late = ov.state == HQ_OBL_MISSED;
-    if (!late && (rc = hq_timer_del(s, txn, due, ov.timer_id, err)))
+    hq_obligation_hit hit;
+    int rc = hq_obligation_arrived(s, txn, rule->id, unit, ev->ts_ms, seq, &hit, err);
+    if (rc || hit.state != HQ_OBL_LATE)
         return rc;
-    ov.state = late ? HQ_OBL_LATE : HQ_OBL_SATISFIED;
-    ov.seq = seq;
-    unsigned char p[25];
-    obl_pack(p, &ov);
-    if ((rc = hq_store_put(s, txn, HQ_DB_RULESTATE, k, kl, p, sizeof p, err)))
+    hq_group g;
+    if ((rc = hq_group_get(s, txn, rule->id, unit, &g, err)))
         return rc;
-    if (late) {
-        hq_group g;
-        if ((rc = hq_group_get(s, txn, rule->id, unit, &g, err)))
+    if (g.open[0]) {
+        hq_issue is;
+        if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
             return rc;
-        if (g.open[0]) {
-            hq_issue is;
-            if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
-                return rc;
-            char t[32];
-            hq_local_fmt(due, t, sizeof t);
-            hq_issue_note(&is, now_ms, "system", seq, "late: 迟交的记录已收到（应于 %s 前，事件 %llu）", t,
-                          (unsigned long long)seq);
-            rc = hq_issue_save(s, txn, &is, err);
-            hq_issue_fini(&is);
-        }
+        char t[32];
+        hq_local_fmt(hit.due_ms, t, sizeof t);
+        hq_issue_note(&is, now_ms, "system", seq, "late: 迟交的记录已收到（应于 %s 前，事件 %llu）", t,
+                      (unsigned long long)seq);
+        rc = hq_issue_save(s, txn, &is, err);
+        hq_issue_fini(&is);
     }
     (void)e;
     return rc;
 }
 
-static int fire_obligation(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer *t, int64_t now_ms,
-                           hq_effects *fx, hq_err *err)
+typedef struct miss_ctx {
+    hq_engine *e;
+    hq_store *s;
+    MDB_txn *txn;
+    const hq_rule *rule;
+    int64_t now_ms;
+    hq_effects *fx;
+    hq_err *err;
+} miss_ctx;
+
+/* A unit missed its slot: an issue against it, or an occurrence on the
+ * open one. */
+static int missed_unit(void *ctx, const char *unit, int64_t due_ms)
 {
-    char k[800];
-    size_t kl = obl_key(k, sizeof k, t->rule, t->key, t->arg);
-    MDB_val v;
-    obl_val ov;
-    int rc = hq_store_get(s, txn, HQ_DB_RULESTATE, k, kl, &v, err);
-    if (rc == HQ_ENOTFOUND)
-        return 0;
+    miss_ctx *m = ctx;
+    hq_group g;
+    int rc = hq_group_get(m->s, m->txn, m->rule->id, unit, &g, m->err);
     if (rc)
         return rc;
-    if (!obl_unpack(&v, &ov) || ov.state != HQ_OBL_DUE || ov.timer_id != t->id)
-        return 0;
-    ov.state = HQ_OBL_MISSED;
-    unsigned char p[25];
-    obl_pack(p, &ov);
-    if ((rc = hq_store_put(s, txn, HQ_DB_RULESTATE, k, kl, p, sizeof p, err)))
-        return rc;
-    const hq_rule *rule = e->rules ? hq_rules_find(e->rules, t->rule) : NULL;
-    if (!rule)
-        return 0; /* the rule was removed by a reload: the slot is recorded as missed */
-    hq_group g;
-    if ((rc = hq_group_get(s, txn, rule->id, t->key, &g, err)))
-        return rc;
     if (!g.open[0])
-        return open_issue_for(e, s, txn, rule, t->key, NULL, t->key, t->arg, 0, now_ms, &g, fx, err);
+        return open_issue_for(m->e, m->s, m->txn, m->rule, unit, NULL, unit, due_ms, 0, m->now_ms, &g, m->fx, m->err);
     hq_issue is;
-    if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
+    if ((rc = hq_issue_load(m->s, m->txn, g.open, &is, m->err)))
         return rc;
     is.occurrences++;
     char d[32];
-    hq_local_fmt(t->arg, d, sizeof d);
+    hq_local_fmt(due_ms, d, sizeof d);
     if (is.occurrences <= HQ_OCCURRENCES_LISTED)
-        hq_issue_note(&is, now_ms, "system", 0, "occurrence: 再次缺失（应于 %s 前，第%d次）", d, is.occurrences);
-    rc = hq_issue_save(s, txn, &is, err);
+        hq_issue_note(&is, m->now_ms, "system", 0, "occurrence: 再次缺失（应于 %s 前，第%d次）", d, is.occurrences);
+    rc = hq_issue_save(m->s, m->txn, &is, m->err);
     hq_issue_fini(&is);
     return rc;
 }
 
-int hq_engine_obligations_reset(hq_store *s, MDB_txn *txn, int64_t now_ms, size_t *dropped, hq_err *err)
+/* A slot's deadline: its units still due are missed (at most max of them
+ * in this call; *work counts them). */
+static int fire_obligation(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer *t, int64_t now_ms, size_t max,
+                           size_t *work, hq_effects *fx, hq_err *err)
 {
-    *dropped = 0;
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &c);
-    if (rc)
-        return hq_store_code(rc, err, "rulestate");
-    char start[2] = {'o', 0};
-    MDB_val k = {2, start}, v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size > 11 && ((char *)k.mv_data)[0] == 'o' && ((char *)k.mv_data)[1] == 0) {
-        obl_val ov;
-        int64_t due = (int64_t)hq_be64_get((const unsigned char *)k.mv_data + k.mv_size - 8);
-        if (obl_unpack(&v, &ov) && ov.state == HQ_OBL_DUE && due > now_ms) {
-            if ((rc = hq_timer_del(s, txn, due, ov.timer_id, err))) {
-                mdb_cursor_close(c);
-                return rc;
-            }
-            if ((rc = mdb_cursor_del(c, 0))) {
-                mdb_cursor_close(c);
-                return hq_store_code(rc, err, "rulestate");
-            }
-            (*dropped)++;
-            rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
-            if (rc == 0)
-                continue;
-            break;
-        }
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(c);
-    /* Forget how far each rule was generated: all of it is regenerated. */
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_META), &c)))
-        return hq_store_code(rc, err, "meta");
-    MDB_val gk = {4, (void *)"gen:"};
-    rc = mdb_cursor_get(c, &gk, &v, MDB_SET_RANGE);
-    while (rc == 0 && gk.mv_size >= 4 && !memcmp(gk.mv_data, "gen:", 4)) {
-        if ((rc = mdb_cursor_del(c, 0)))
-            break;
-        rc = mdb_cursor_get(c, &gk, &v, MDB_GET_CURRENT);
-    }
-    mdb_cursor_close(c);
-    return rc == 0 || rc == MDB_NOTFOUND ? 0 : hq_store_code(rc, err, "meta");
+    const hq_rule *rule = e->rules ? hq_rules_find(e->rules, t->rule) : NULL;
+    miss_ctx m = {e, s, txn, rule, now_ms, fx, err};
+    /* A rule removed by a reload: its slots are recorded as missed, no issue. */
+    return hq_obligation_deadline(s, txn, t, max, rule ? missed_unit : NULL, &m, work, err);
 }
 
-int hq_engine_each_obligation(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const hq_obligation *o), void *ctx,
-                              hq_err *err)
+int hq_engine_obligations_reset(hq_store *s, MDB_txn *txn, int64_t now_ms, size_t *dropped, hq_err *err)
 {
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &c);
-    if (rc)
-        return hq_store_code(rc, err, "rulestate");
-    char start[2] = {'o', 0};
-    MDB_val k = {2, start}, v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size > 11 && ((char *)k.mv_data)[0] == 'o' && ((char *)k.mv_data)[1] == 0) {
-        const char *p = (const char *)k.mv_data + 2;
-        size_t rest = k.mv_size - 2 - 8;
-        const char *rule = p;
-        size_t rl = strnlen(rule, rest);
-        obl_val ov;
-        if (rl + 2 <= rest && obl_unpack(&v, &ov)) {
-            char rbuf[256], ubuf[512];
-            snprintf(rbuf, sizeof rbuf, "%.*s", (int)rl, rule);
-            snprintf(ubuf, sizeof ubuf, "%.*s", (int)(rest - rl - 2), rule + rl + 1);
-            hq_obligation o = {rbuf, ubuf, ov.start_ms,
-                               (int64_t)hq_be64_get((const unsigned char *)k.mv_data + k.mv_size - 8),
-                               (hq_obligation_state)ov.state, ov.seq};
-            if (fn(ctx, &o))
-                break;
-        }
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(c);
-    return 0;
+    return hq_obligation_reset(s, txn, now_ms, dropped, err);
 }
 
 /* ---- stale data ---- */
@@ -1412,15 +1210,17 @@ int hq_engine_fire_due(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
             return rc;
         if ((rc = hq_timer_del(s, txn, t.due_ms, t.id, err)))
             return rc;
+        size_t work = 1;
         if (t.kind == HQ_TIMER_SUSTAIN || t.kind == HQ_TIMER_CLEAR || t.kind == HQ_TIMER_STALE)
             rc = fire_rule_timer(e, s, txn, &t, now_ms, fx, err);
         else if (t.kind == HQ_TIMER_OBLIGATION)
-            rc = fire_obligation(e, s, txn, &t, now_ms, fx, err);
+            rc = fire_obligation(e, s, txn, &t, now_ms, max - *fired, &work, fx, err);
         else
             rc = fire_issue_timer(e, s, txn, &t, now_ms, fx, err);
         if (rc)
             return rc;
-        (*fired)++;
+        /* A slot's deadline counts as the units it marked missed. */
+        *fired += work > 1 ? work : 1;
         fx->timers_fired++;
     }
     return 0;

@@ -38,13 +38,15 @@ void hq_engine_set_started(hq_engine *e, int64_t started_ms);
 
 int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t now_ms,
                     hq_effects *fx, hq_err *err);
-/* Fires up to max timers due at now_ms, in due order. *fired counts them;
- * more may be due when *fired == max. */
+/* Fires up to max timers due at now_ms, in due order. *fired counts them
+ * (a schedule slot's deadline counts once per unit it marks missed, and
+ * marks at most what is left of max); more may be due when *fired == max. */
 int hq_engine_fire_due(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, size_t max, size_t *fired,
                        hq_effects *fx, hq_err *err);
 /* Generates the obligations (expected occurrences of scheduled events)
  * whose deadlines fall before now_ms + horizon_ms and were not generated
- * yet, each with its deadline timer.  *created counts new ones. */
+ * yet: one record and one deadline timer per rule and slot (obligation.h).
+ * *created counts new obligations (slots x units). */
 int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, int64_t horizon_ms,
                        size_t *created, hq_err *err);
 
@@ -54,25 +56,11 @@ int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
 int hq_engine_ledger_head(hq_store *s, MDB_txn *txn, int64_t now_ms, int64_t every_ms, hq_effects *fx,
                           hq_err *err);
 
-/* Drops the obligations still due in the future (and their timers) and
+/* Drops the slots whose deadlines are still ahead (and their timers) and
  * the generation marks, so that the next hq_engine_generate follows a
- * reloaded rule set (sites added or removed, a new vacation). */
+ * reloaded rule set (sites added or removed, a new vacation); see
+ * hq_obligation_reset. */
 int hq_engine_obligations_reset(hq_store *s, MDB_txn *txn, int64_t now_ms, size_t *dropped, hq_err *err);
-
-typedef enum { HQ_OBL_DUE, HQ_OBL_SATISFIED, HQ_OBL_LATE, HQ_OBL_MISSED } hq_obligation_state;
-const char *hq_obligation_state_name(hq_obligation_state s);
-
-typedef struct hq_obligation {
-    const char *rule;        /* views, valid during the callback */
-    const char *unit;
-    int64_t start_ms, due_ms;
-    hq_obligation_state state;
-    uint64_t seq;            /* the event that satisfied it, or 0 */
-} hq_obligation;
-
-/* Calls fn for every stored obligation (in rule, unit, due order). */
-int hq_engine_each_obligation(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const hq_obligation *o), void *ctx,
-                              hq_err *err);
 
 /* Counts issues that are not closed and have no timer scheduled. */
 int hq_engine_audit(hq_store *s, MDB_txn *txn, size_t *open, size_t *stuck, char *first_stuck, size_t size,

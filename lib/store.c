@@ -3,8 +3,10 @@
  * The key space (every database of the environment; all integers are
  * big-endian so that byte order is numeric order):
  *
- *   meta       "format"                     -> decimal format version ("1")
+ *   meta       "format"                     -> decimal format version ("2"; 1 stored
+ *                                              obligations per unit, with a timer each)
  *              "counter:<name>"             -> be64 last value handed out
+ *              "gen:<rule>"                 -> be64 ms: obligations generated up to here
  *              "count:open"                 -> be64 issues not closed (issue.c)
  *              "index:audit"                -> "1": the audit indexes exist (written
  *                                              at creation; older states are scanned once)
@@ -20,8 +22,15 @@
  *                                              entry is the next due, ties in id order
  *   outbox     be64 seq                     -> msgpack outbox record (outbox.c)
  *   rulestate  kind 0x00 rule 0x00 key      -> per-rule state: counting windows (w),
- *                                              sustained conditions (s, c), stale data (l),
- *                                              obligations (o, with 0x00 be64 due_ms) (engine.c)
+ *                                              sustained conditions (s, c), stale data (l)
+ *                                              (engine.c)
+ *              'O' 0x00 rule 0x00 be64 due_ms
+ *                                           -> an obligation slot: its window, its one
+ *                                              deadline timer, its unit set (obligation.c)
+ *              'P' 0x00 rule 0x00 be64 due_ms unit
+ *                                           -> one unit's obligation in that slot, once
+ *                                              something happened (satisfied, late, missed)
+ *              'U' 0x00 16-byte set id      -> a unit set, shared by the slots expecting it
  *   chain      be64 seq                     -> 32-byte BLAKE2b chain hash of the event log
  *                                              (tamper evidence; hq_store_chain_verify)
  *

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define HQ_STORE_FORMAT 1
+#define HQ_STORE_FORMAT 2
 
 enum hq_db {
     HQ_DB_META,

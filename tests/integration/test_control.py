@@ -257,7 +257,7 @@ def test_format_version_and_sigint():
         try:
             with env.begin(write=True) as txn:
                 meta = env.open_db(b"meta", txn=txn, create=False)
-                check_eq(txn.get(b"format", db=meta), b"1", "format record")
+                check_eq(txn.get(b"format", db=meta), b"2", "format record")
                 txn.put(b"format", b"99", db=meta)
         finally:
             env.close()

@@ -153,7 +153,7 @@ def test_ingest_store_duplicate_restart():
         where = T.verify_log_consistent(view)
         check_eq(len(view.events), total + 1, "events in the log")
         check_eq(sorted(view.events), list(range(1, total + 2)), "seqs in the log")
-        check_eq(view.meta.get(b"format"), b"1", "format record")
+        check_eq(view.meta.get(b"format"), b"2", "format record")
         for src, lst in frames.items():
             for eid, fb in lst:
                 seq = seq_of[(src, eid)]

@@ -119,7 +119,7 @@ def seed_clock(state, text, map_size=1 << 20):
     env = lmdb.open(state, max_dbs=16, map_size=map_size)
     meta = env.open_db(b"meta")
     with env.begin(write=True) as txn:
-        txn.put(b"format", b"1", db=meta)
+        txn.put(b"format", b"2", db=meta)
         txn.put(b"clock", struct.pack(">Q", ms(text)), db=meta)
     env.close()
 

@@ -158,7 +158,7 @@ static void test_open_creates_a_state_with_a_format_record(void **state)
     MDB_val v;
     assert_int_equal(hq_store_get(f->store, txn, HQ_DB_META, "format", 6, &v, NULL), 0);
     assert_int_equal(v.mv_size, 1);
-    assert_memory_equal(v.mv_data, "1", 1);
+    assert_memory_equal(v.mv_data, "2", 1);
     hq_store_stats st;
     assert_int_equal(hq_store_stats_get(f->store, txn, &st, NULL), 0);
     assert_int_equal(st.entries[HQ_DB_EVENTS], 0);
@@ -181,20 +181,21 @@ static void test_another_format_version_is_refused(void **state)
     fixture *f = *state;
     open_ok(f, 0, 0);
     hq_store_close(&f->store); /* never two handles on one environment */
-    write_format_raw(f->state, "2");
+    write_format_raw(f->state, "99");
 
     hq_err err = {0};
     char want[4500];
     snprintf(want, sizeof want,
-             "%s: state format version 2 is not supported by this build (it knows version 1)", f->state);
+             "%s: state format version 99 is not supported by this build (it knows version %d)", f->state,
+             HQ_STORE_FORMAT);
     assert_int_equal(hq_store_open(f->state, 0, 0, &f->store, &err), HQ_EVERSION);
     assert_null(f->store);
     assert_string_equal(err.msg, want);
     assert_int_equal(hq_store_open(f->state, HQ_STORE_RDONLY, 0, &f->store, &err), HQ_EVERSION);
     assert_string_equal(err.msg, want);
     assert_null(f->store);
-    /* The refused state was not rewritten: still version 2. */
-    write_format_raw(f->state, "1");
+    /* The refused state was not rewritten: still version 99. */
+    write_format_raw(f->state, "2");
     open_ok(f, 0, 0);
 }
 

@@ -4,8 +4,8 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "engine.h"
 #include "json.h"
+#include "obligation.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -106,7 +106,7 @@ int cmd_obligations(int argc, char **argv)
         hq_buf_putc(&out, '[');
     else
         hq_buf_printf(&out, "%-36s %-14s %-16s %-16s %s\n", "RULE", "UNIT", "FROM", "DUE", "STATE");
-    hq_engine_each_obligation(s, txn, one, &c, &err);
+    hq_obligation_each(s, txn, one, &c, &err);
     if (c.json)
         hq_buf_puts(&out, "]\n");
     fputs(out.data, stdout);
