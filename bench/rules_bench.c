@@ -104,8 +104,8 @@ static void write_rule(FILE *f, unsigned i, bool mixed)
                 sites[i % 6], sites[(i + 1) % 6], sites[(i + 2) % 6], p, t);
         break;
     }
-    if (mixed && i % 20 == 7)
-        fprintf(f, "    sustained: {for: 30m, clears_after: 30m}\n");
+    if (mixed && i % 20 == 7) /* scope: the readings a sustained rule follows (rules/README.md) */
+        fprintf(f, "    scope: {field: data.sensor, prefix: \"%s\"}\n    sustained: {for: 30m, clears_after: 30m}\n", p);
     else if (mixed && i % 20 == 13)
         fprintf(f, "    count: {at_least: 5, within: 1h}\n");
     fprintf(f,

@@ -123,10 +123,8 @@ static const char sustained_rule[] =
     "rules:\n"
     "  - id: bench.cold-storage-high\n"
     "    on: sensor.reading\n"
-    "    when:\n"
-    "      all:\n"
-    "        - {field: data.kind, eq: cold_storage_temp}\n"
-    "        - {field: data.value, gt: 8}\n"
+    "    scope: {field: data.kind, eq: cold_storage_temp}\n"
+    "    when: {field: data.value, gt: 8}\n"
     "    sustained: {for: 30m, clears_after: 30m}\n"
     "    key: \"{{data.sensor}}\"\n"
     "    issue:\n"
@@ -194,8 +192,8 @@ static int write_sustained_rules(const char *dir, unsigned n)
         fprintf(f, "# written by hq-schedule-bench rulesdir: one sustained rule per sensor\nrules:\n");
         for (unsigned j = i; j < n && j < i + 500; j++)
             fprintf(f,
-                    "  - id: bench.cold-storage-high-%05u\n    on: sensor.reading\n    when:\n      all:\n"
-                    "        - {field: data.sensor, eq: bs-%05u}\n        - {field: data.value, gt: 8}\n"
+                    "  - id: bench.cold-storage-high-%05u\n    on: sensor.reading\n"
+                    "    scope: {field: data.sensor, eq: bs-%05u}\n    when: {field: data.value, gt: 8}\n"
                     "    sustained: {for: 30m, clears_after: 30m}\n    key: \"{{data.sensor}}\"\n    issue:\n"
                     "      title: \"冷库温度超标：{{site.name}} 传感器 {{data.sensor}} {{data.value}}℃\"\n"
                     "      domain: catering\n      severity: high\n      deadline: 4h\n      chain: urgent\n",

@@ -316,6 +316,106 @@ hq_cond *hq_cond_compile(const hq_ydoc *doc, const hq_ynode *n, const hq_schema 
     return compile_env(doc, n, schemas, ns, NULL, d);
 }
 
+/* ---- guards ---- */
+
+typedef struct gval {
+    unsigned id;
+    const char *path;
+    bool prefix;
+    const char *val;
+    size_t len;
+} gval;
+
+typedef struct glist {
+    gval *v;
+    size_t n, cap;
+} glist;
+
+static void glist_add(glist *l, unsigned id, const char *path, bool prefix, const char *val, size_t len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        gval *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return; /* fewer guards: a weaker filter, never a wrong one */
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (gval){id, path, prefix, val, len};
+}
+
+/* Appends the guards of c to l, numbering conjuncts from *next.  An `any`
+ * is a guard on P when each of its branches has one on P: the union of
+ * their values (the first such path). */
+static void guards_of(const hq_cond *c, glist *l, unsigned *next)
+{
+    if (c->kind == C_ALL) {
+        for (size_t i = 0; i < c->nkids; i++)
+            guards_of(c->kids[i], l, next);
+        return;
+    }
+    if (c->kind == C_ANY && c->nkids > 0) {
+        glist *kl = calloc(c->nkids, sizeof *kl);
+        if (!kl)
+            return;
+        for (size_t i = 0; i < c->nkids; i++) {
+            unsigned kn = 0;
+            guards_of(c->kids[i], &kl[i], &kn);
+        }
+        for (size_t a = 0; a < kl[0].n; a++) {
+            const char *path = kl[0].v[a].path;
+            bool everywhere = true;
+            for (size_t i = 1; i < c->nkids && everywhere; i++) {
+                bool has = false;
+                for (size_t b = 0; b < kl[i].n && !has; b++)
+                    has = strcmp(kl[i].v[b].path, path) == 0;
+                everywhere = has;
+            }
+            if (!everywhere)
+                continue;
+            unsigned g = (*next)++;
+            for (size_t i = 0; i < c->nkids; i++) {
+                /* Branch i's first guard on the path, with all its values. */
+                unsigned first = 0;
+                bool seen = false;
+                for (size_t b = 0; b < kl[i].n; b++) {
+                    const gval *v = &kl[i].v[b];
+                    if (strcmp(v->path, path) != 0 || (seen && v->id != first))
+                        continue;
+                    first = v->id;
+                    seen = true;
+                    glist_add(l, g, v->path, v->prefix, v->val, v->len);
+                }
+            }
+            break;
+        }
+        for (size_t i = 0; i < c->nkids; i++)
+            free(kl[i].v);
+        free(kl);
+        return;
+    }
+    if (c->kind != C_CMP || (c->op != OP_EQ && c->op != OP_IN && c->op != OP_PREFIX) || c->nvals == 0)
+        return;
+    for (size_t i = 0; i < c->nvals; i++)
+        if (c->vals[i].kind != V_STR)
+            return;
+    unsigned g = (*next)++;
+    for (size_t i = 0; i < c->nvals; i++)
+        glist_add(l, g, c->path, c->op == OP_PREFIX, c->vals[i].str, c->vals[i].len);
+}
+
+void hq_cond_each_guard(const hq_cond *c, hq_guard_fn fn, void *ctx)
+{
+    if (!c)
+        return;
+    glist l = {0};
+    unsigned next = 0;
+    guards_of(c, &l, &next);
+    for (size_t i = 0; i < l.n; i++)
+        fn(ctx, l.v[i].id, l.v[i].path, l.v[i].prefix, l.v[i].val, l.v[i].len);
+    free(l.v);
+}
+
 /* ---- evaluation ---- */
 
 const msgpack_object *hq_event_field(const hq_event *ev, const char *path, msgpack_object *tmp)

@@ -47,6 +47,16 @@ hq_cond *hq_cond_compile_env(const hq_ydoc *doc, const hq_ynode *n, const hq_sch
 void hq_cond_destroy(hq_cond **c);
 bool hq_cond_eval(const hq_cond *c, const hq_event *ev);
 
+/* The guards of a condition: the conjuncts every event that satisfies it
+ * must satisfy and that compare a field with text, {field: P, eq: "x"},
+ * {in: [...]} (equality) or {prefix: "x"}, and an `any` whose every
+ * branch has such a guard on the same field.  fn is called once per value,
+ * with a number that tells the conjuncts apart (0, 1, ...); a conjunct
+ * with any value that is not text is no guard.  Rules are indexed by them
+ * (rules.c): only an event whose P could pass meets the rule. */
+typedef void (*hq_guard_fn)(void *ctx, unsigned guard, const char *path, bool prefix, const char *val, size_t len);
+void hq_cond_each_guard(const hq_cond *c, hq_guard_fn fn, void *ctx);
+
 /* Resolves an envelope or data path against an event (views into it).
  * Envelope fields are returned in *tmp (which must outlive the result). */
 const msgpack_object *hq_event_field(const hq_event *ev, const char *path, msgpack_object *tmp);

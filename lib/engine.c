@@ -31,6 +31,8 @@
 struct hq_engine {
     const hq_rules *rules;
     int64_t started_ms;
+    const hq_rule **cand; /* hq_rules_select's output, room for hq_rules_max_for */
+    size_t ncand;
 };
 
 hq_engine *hq_engine_new(void)
@@ -41,6 +43,7 @@ hq_engine *hq_engine_new(void)
 void hq_engine_destroy(hq_engine **e)
 {
     if (e && *e) {
+        free((*e)->cand);
         free(*e);
         *e = NULL;
     }
@@ -560,8 +563,18 @@ static int count_match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
     return hq_store_put(s, txn, HQ_DB_RULESTATE, k, kl, out, n * 8, err);
 }
 
-/* Sustained state: be64 since_ms | be64 last_seq | be64 timer due | be64 timer id. */
+/* Rule state records ('s' sustained, 'l' stale): u8 phase | be64 since_ms |
+ * be64 last_seq | be64 timer due | be64 timer id.  Sustained phases:
+ *   'h' holding:  the condition is true since since_ms, no issue open;
+ *                 a SUSTAIN timer is pending;
+ *   'o' open:     the rule's issue is open (self-clearing rules only), the
+ *                 condition held at last sight; no timer;
+ *   'c' clearing: the issue is open and the condition false since
+ *                 since_ms; a CLEAR timer is pending.
+ * No record: the condition is false and nothing is open that could clear
+ * itself, so a quiet reading costs one lookup.  Stale records: phase 'l'. */
 typedef struct sus_state {
+    char phase;
     int64_t since_ms;
     uint64_t last_seq;
     int64_t due_ms;
@@ -577,25 +590,27 @@ static int sus_get(hq_store *s, MDB_txn *txn, const char *k, size_t kl, sus_stat
         return 0;
     if (rc)
         return rc;
-    if (v.mv_size != 32)
-        return hq_err_set(err, HQ_ESTORE, "sustained state of unexpected size");
+    if (v.mv_size != 33)
+        return hq_err_set(err, HQ_ESTORE, "rule state of unexpected size");
     const unsigned char *p = v.mv_data;
-    st->since_ms = (int64_t)hq_be64_get(p);
-    st->last_seq = hq_be64_get(p + 8);
-    st->due_ms = (int64_t)hq_be64_get(p + 16);
-    st->timer_id = hq_be64_get(p + 24);
+    st->phase = (char)p[0];
+    st->since_ms = (int64_t)hq_be64_get(p + 1);
+    st->last_seq = hq_be64_get(p + 9);
+    st->due_ms = (int64_t)hq_be64_get(p + 17);
+    st->timer_id = hq_be64_get(p + 25);
     *found = true;
     return 0;
 }
 
 static int sus_put(hq_store *s, MDB_txn *txn, const char *k, size_t kl, const sus_state *st, hq_err *err)
 {
-    unsigned char p[32];
-    hq_be64_put(p, (uint64_t)st->since_ms);
-    hq_be64_put(p + 8, st->last_seq);
-    hq_be64_put(p + 16, (uint64_t)st->due_ms);
-    hq_be64_put(p + 24, st->timer_id);
-    return hq_store_put(s, txn, HQ_DB_RULESTATE, k, kl, p, 32, err);
+    unsigned char p[33];
+    p[0] = (unsigned char)st->phase;
+    hq_be64_put(p + 1, (uint64_t)st->since_ms);
+    hq_be64_put(p + 9, st->last_seq);
+    hq_be64_put(p + 17, (uint64_t)st->due_ms);
+    hq_be64_put(p + 25, st->timer_id);
+    return hq_store_put(s, txn, HQ_DB_RULESTATE, k, kl, p, sizeof p, err);
 }
 
 static int rule_timer(hq_store *s, MDB_txn *txn, hq_timer_kind kind, const hq_rule *rule, const char *key,
@@ -609,62 +624,68 @@ static int rule_timer(hq_store *s, MDB_txn *txn, hq_timer_kind kind, const hq_ru
     return hq_timer_add(s, txn, t, err);
 }
 
-/* Sustained rules see every event of their types for the key: a true
+/* Starts a phase with a timer (SUSTAIN for 'h', CLEAR for 'c') at ts + after. */
+static int sus_start(hq_store *s, MDB_txn *txn, const char *k, size_t kl, char phase, const hq_rule *rule,
+                     const char *key, const hq_event *ev, uint64_t seq, hq_err *err)
+{
+    hq_timer t;
+    int64_t after = phase == 'h' ? rule->sustained_ms : rule->clears_after_ms;
+    int rc = rule_timer(s, txn, phase == 'h' ? HQ_TIMER_SUSTAIN : HQ_TIMER_CLEAR, rule, key, ev->ts_ms + after, &t,
+                        err);
+    if (rc)
+        return rc;
+    sus_state st = {phase, ev->ts_ms, seq, t.due_ms, t.id};
+    return sus_put(s, txn, k, kl, &st, err);
+}
+
+/* Sustained rules see every event in their scope for the key: a true
  * condition starts (or continues) the clock, a false one stops it; with
  * clears_after, the open issue clears itself when false long enough. */
 static int sustained(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, bool cond,
                      const hq_event *ev, uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
 {
-    char k[700], ck[700];
+    (void)e, (void)now_ms, (void)fx;
+    char k[700];
     size_t kl = state_key(k, sizeof k, 's', rule->id, key);
-    size_t ckl = state_key(ck, sizeof ck, 'c', rule->id, key);
-    sus_state st, cst;
-    bool found, cfound;
+    sus_state st;
+    bool found;
     int rc = sus_get(s, txn, k, kl, &st, &found, err);
-    if (rc == 0)
-        rc = sus_get(s, txn, ck, ckl, &cst, &cfound, err);
     if (rc)
         return rc;
-    if (cond) {
-        if (cfound) { /* it went bad again before clearing */
-            if ((rc = hq_timer_del(s, txn, cst.due_ms, cst.timer_id, err)) ||
-                (rc = hq_store_del(s, txn, HQ_DB_RULESTATE, ck, ckl, err)))
+    if (!cond) {
+        if (!found || st.phase == 'c')
+            return 0; /* quiet, or already clearing */
+        if (st.phase == 'h') { /* it held for less than the duration */
+            if ((rc = hq_timer_del(s, txn, st.due_ms, st.timer_id, err)))
                 return rc;
+        } else if (rule->clears_after_ms > 0) { /* 'o': back to normal while open */
+            hq_group g;
+            if ((rc = hq_group_get(s, txn, rule->id, key, &g, err)))
+                return rc;
+            if (g.open[0])
+                return sus_start(s, txn, k, kl, 'c', rule, key, ev, seq, err);
         }
-        if (found) {
-            st.last_seq = seq;
-            return sus_put(s, txn, k, kl, &st, err);
-        }
-        hq_group g;
-        if ((rc = hq_group_get(s, txn, rule->id, key, &g, err)))
-            return rc;
-        if (g.open[0])
-            return 0; /* the issue is open already and the condition persists */
-        hq_timer t;
-        if ((rc = rule_timer(s, txn, HQ_TIMER_SUSTAIN, rule, key, ev->ts_ms + rule->sustained_ms, &t, err)))
-            return rc;
-        st = (sus_state){ev->ts_ms, seq, t.due_ms, t.id};
+        return hq_store_del(s, txn, HQ_DB_RULESTATE, k, kl, err);
+    }
+    if (found && st.phase == 'h') {
+        st.last_seq = seq;
         return sus_put(s, txn, k, kl, &st, err);
     }
-    /* The condition is false. */
-    if (found) {
-        if ((rc = hq_timer_del(s, txn, st.due_ms, st.timer_id, err)) ||
-            (rc = hq_store_del(s, txn, HQ_DB_RULESTATE, k, kl, err)))
-            return rc;
+    if (found && st.phase == 'c' && (rc = hq_timer_del(s, txn, st.due_ms, st.timer_id, err)))
+        return rc; /* it went bad again before clearing */
+    hq_group g;
+    if ((rc = hq_group_get(s, txn, rule->id, key, &g, err)))
+        return rc;
+    if (g.open[0]) {
+        /* The issue is open already and the condition persists. */
+        if (found && st.phase == 'o')
+            return 0;
+        if (rule->clears_after_ms <= 0)
+            return found ? hq_store_del(s, txn, HQ_DB_RULESTATE, k, kl, err) : 0;
+        st = (sus_state){'o', ev->ts_ms, seq, 0, 0};
+        return sus_put(s, txn, k, kl, &st, err);
     }
-    if (rule->clears_after_ms > 0 && !cfound) {
-        hq_group g;
-        if ((rc = hq_group_get(s, txn, rule->id, key, &g, err)))
-            return rc;
-        if (g.open[0]) {
-            hq_timer t;
-            if ((rc = rule_timer(s, txn, HQ_TIMER_CLEAR, rule, key, ev->ts_ms + rule->clears_after_ms, &t, err)))
-                return rc;
-            cst = (sus_state){ev->ts_ms, seq, t.due_ms, t.id};
-            return sus_put(s, txn, ck, ckl, &cst, err);
-        }
-    }
-    return 0;
+    return sus_start(s, txn, k, kl, 'h', rule, key, ev, seq, err);
 }
 
 /* ---- obligations (absence rules, R6) ---- */
@@ -796,7 +817,7 @@ static int stale_seen(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *ru
     hq_timer t;
     if ((rc = rule_timer(s, txn, HQ_TIMER_STALE, rule, key, ev->ts_ms + rule->stale_ms, &t, err)))
         return rc;
-    st = (sus_state){ev->ts_ms, seq, t.due_ms, t.id};
+    st = (sus_state){'l', ev->ts_ms, seq, t.due_ms, t.id};
     if ((rc = sus_put(s, txn, k, kl, &st, err)))
         return rc;
     /* Reporting again after a stale-data issue: say so on it. */
@@ -982,10 +1003,19 @@ int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev,
     }
     if (!e->rules)
         return 0;
-    size_t n;
-    const hq_rule *const *rules = hq_rules_for(e->rules, ev->schema, &n);
+    size_t need = hq_rules_max_for(e->rules);
+    if (need > e->ncand) {
+        const hq_rule **c = realloc(e->cand, need * sizeof *c);
+        if (!c)
+            return hq_err_set(err, HQ_ENOMEM, "out of memory for the rules of an event");
+        e->cand = c;
+        e->ncand = need;
+    }
+    size_t n = hq_rules_select(e->rules, ev, e->cand);
     for (size_t i = 0; i < n; i++) {
-        const hq_rule *r = rules[i];
+        const hq_rule *r = e->cand[i];
+        if (r->scope && !hq_cond_eval(r->scope, ev))
+            continue; /* not an event this sustained rule follows */
         bool cond = !r->when || hq_cond_eval(r->when, ev);
         if (!cond && r->kind != HQ_RULE_SUSTAINED)
             continue;
@@ -1102,8 +1132,7 @@ static int fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_tim
                            hq_effects *fx, hq_err *err)
 {
     char k[700];
-    char kind = t->kind == HQ_TIMER_SUSTAIN ? 's' : t->kind == HQ_TIMER_CLEAR ? 'c' : 'l';
-    size_t kl = state_key(k, sizeof k, kind, t->rule, t->key);
+    size_t kl = state_key(k, sizeof k, t->kind == HQ_TIMER_STALE ? 'l' : 's', t->rule, t->key);
     sus_state st;
     bool found;
     int rc = sus_get(s, txn, k, kl, &st, &found, err);
@@ -1194,6 +1223,11 @@ static int fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_tim
         }
     }
     msgpack_zone_destroy(&zone);
+    if (rc == 0 && g.open[0] && rule->clears_after_ms > 0) {
+        /* Open, and it may clear itself: the next normal reading starts the clearing clock. */
+        st = (sus_state){'o', st.since_ms, st.last_seq, 0, 0};
+        rc = sus_put(s, txn, k, kl, &st, err);
+    }
     return rc;
 }
 

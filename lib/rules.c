@@ -1,6 +1,9 @@
 #include "rules.h"
 
+#include "dispatch.h"
+
 #include <dirent.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@ typedef struct type_index {
     const hq_schema *type;
     const hq_rule **rules;
     size_t n;
+    hq_dispatch *dispatch; /* which of them an event can match */
 } type_index;
 
 struct hq_rules {
@@ -47,6 +51,12 @@ struct hq_rules {
     struct table *tables;
     size_t ntables;
     hq_cond_env env;
+    size_t max_for;              /* the most rules of one type */
+    /* Lookups by id, sorted views of the arrays above (bsearch). */
+    const hq_rule **rule_ix;
+    const hq_site **site_ix;
+    const hq_sensor **sensor_ix;
+    const hq_contractor **contractor_ix;
 };
 
 static const char *const sev_names[] = {"low", "medium", "high", "critical"};
@@ -110,6 +120,7 @@ static void rule_fini(hq_rule *r)
     free(r->description);
     free(r->types);
     hq_cond_destroy(&r->when);
+    hq_cond_destroy(&r->scope);
     hq_tmpl_destroy(&r->key);
     hq_tmpl_destroy(&r->title);
     hq_tmpl_destroy(&r->description_t);
@@ -133,9 +144,15 @@ void hq_rules_destroy(hq_rules **rp)
     for (size_t i = 0; i < r->nrules; i++)
         rule_fini(&r->rules[i]);
     free(r->rules);
-    for (size_t i = 0; i < r->nindex; i++)
+    for (size_t i = 0; i < r->nindex; i++) {
         free(r->index[i].rules);
+        hq_dispatch_destroy(&r->index[i].dispatch);
+    }
     free(r->index);
+    free(r->rule_ix);
+    free(r->site_ix);
+    free(r->sensor_ix);
+    free(r->contractor_ix);
     for (size_t i = 0; i < r->nchains; i++) {
         for (size_t j = 0; j < r->chains[i].nsteps; j++)
             free(r->chains[i].steps[j].roles);
@@ -202,12 +219,35 @@ const hq_rule *hq_rules_at(const hq_rules *r, size_t i)
     return &r->rules[i];
 }
 
+/* bsearch over a sorted array of pointers to structs whose first member
+ * is the id (char *). */
+static int cmp_id_key(const void *key, const void *elem)
+{
+    return strcmp(key, **(char *const *const *)elem);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+static const void *find_id(const void *ix, size_t n, const char *id)
+{
+    if (!ix || !id)
+        return NULL;
+    const void *const *p = bsearch(id, ix, n, sizeof(void *), cmp_id_key);
+    return p ? *p : NULL;
+}
+
 const hq_rule *hq_rules_find(const hq_rules *r, const char *id)
 {
-    for (size_t i = 0; r && i < r->nrules; i++)
-        if (strcmp(r->rules[i].id, id) == 0)
-            return &r->rules[i];
-    return NULL;
+    if (r && !r->rule_ix) { /* while loading: the index comes at the end */
+        for (size_t i = 0; id && i < r->nrules; i++)
+            if (strcmp(r->rules[i].id, id) == 0)
+                return &r->rules[i];
+        return NULL;
+    }
+    return r ? find_id(r->rule_ix, r->nrules, id) : NULL;
 }
 
 const hq_rule *const *hq_rules_for(const hq_rules *r, const hq_schema *type, size_t *n)
@@ -231,9 +271,22 @@ const hq_rule *const *hq_rules_for(const hq_rules *r, const hq_schema *type, siz
     }
 FIND_BY(hq_rules_chain, hq_chain, chains, nchains, name)
 FIND_BY(hq_rules_penalty_terms, hq_penalty_terms, terms, nterms, name)
-FIND_BY(hq_rules_site, hq_site, sites, nsites, id)
-FIND_BY(hq_rules_sensor, hq_sensor, sensors, nsensors, id)
-FIND_BY(hq_rules_contractor, hq_contractor, contractors, ncontractors, id)
+
+/* Registries: sorted views once loaded, a scan while loading. */
+#define FIND_SORTED(fn, T, arr, cnt, ix)                                                                           \
+    const T *fn(const hq_rules *r, const char *key)                                                                \
+    {                                                                                                              \
+        if (r && !r->ix) {                                                                                         \
+            for (size_t i = 0; key && i < r->cnt; i++)                                                             \
+                if (strcmp(r->arr[i].id, key) == 0)                                                                \
+                    return &r->arr[i];                                                                             \
+            return NULL;                                                                                           \
+        }                                                                                                          \
+        return r ? find_id(r->ix, r->cnt, key) : NULL;                                                             \
+    }
+FIND_SORTED(hq_rules_site, hq_site, sites, nsites, site_ix)
+FIND_SORTED(hq_rules_sensor, hq_sensor, sensors, nsensors, sensor_ix)
+FIND_SORTED(hq_rules_contractor, hq_contractor, contractors, ncontractors, contractor_ix)
 
 size_t hq_rules_people(const hq_rules *r, const hq_person **out)
 {
@@ -790,7 +843,7 @@ static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule
 
 static const char *const rule_keys[] = {"id",  "description", "on",         "when",     "count", "sustained",
                                         "key", "issue",       "recurrence", "schedule", "units", "unit",
-                                        "stale", NULL};
+                                        "stale", "scope", NULL};
 static const char *const issue_keys[] = {"title",    "description", "domain",   "contractor", "site",
                                          "category", "severity",    "deadline", "recheck",    "ack_within",
                                          "chain",    "penalties",   "requirement", NULL};
@@ -862,6 +915,12 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
                 hq_yget_duration_ms(L->d, doc, y, &r->clears_after_ms);
             r->kind = HQ_RULE_SUSTAINED;
         }
+    }
+    if ((x = hq_ymap_get(n, "scope"))) {
+        if (r->kind != HQ_RULE_SUSTAINED)
+            hq_ydiag(L->d, doc, x, "scope belongs to sustained rules (the events they follow); use when");
+        else
+            r->scope = hq_cond_compile_env(doc, x, r->types, r->ntypes, &L->r->env, L->d);
     }
     if ((x = hq_ymap_get(n, "recurrence"))) {
         static const char *const rk[] = {"within", NULL};
@@ -1109,7 +1168,20 @@ static void check_refs(loader *L)
     }
 }
 
-static void build_index(hq_rules *r)
+/* A sorted view of n structs of size sz whose first member is the id. */
+static int sorted_view(const void *arr, size_t n, size_t sz, const void ***out)
+{
+    const void **ix = malloc((n ? n : 1) * sizeof *ix);
+    if (!ix)
+        return HQ_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        ix[i] = (const char *)arr + i * sz;
+    qsort(ix, n, sizeof *ix, cmp_id);
+    *out = ix;
+    return 0;
+}
+
+static int build_index(hq_rules *r)
 {
     for (size_t i = 0; i < r->nrules; i++)
         for (size_t t = 0; t < r->rules[i].ntypes; t++) {
@@ -1119,14 +1191,50 @@ static void build_index(hq_rules *r)
                 if (r->index[k].type == s)
                     ix = &r->index[k];
             if (!ix) {
-                r->index = realloc(r->index, (r->nindex + 1) * sizeof *r->index);
+                type_index *grown = realloc(r->index, (r->nindex + 1) * sizeof *r->index);
+                if (!grown)
+                    return HQ_ENOMEM;
+                r->index = grown;
                 ix = &r->index[r->nindex++];
                 memset(ix, 0, sizeof *ix);
                 ix->type = s;
             }
-            ix->rules = realloc(ix->rules, (ix->n + 1) * sizeof *ix->rules);
+            const hq_rule **grown = realloc(ix->rules, (ix->n + 1) * sizeof *ix->rules);
+            if (!grown)
+                return HQ_ENOMEM;
+            ix->rules = grown;
             ix->rules[ix->n++] = &r->rules[i];
         }
+    for (size_t k = 0; k < r->nindex; k++) {
+        if (!(r->index[k].dispatch = hq_dispatch_build(r->index[k].rules, r->index[k].n)))
+            return HQ_ENOMEM;
+        if (r->index[k].n > r->max_for)
+            r->max_for = r->index[k].n;
+    }
+    /* The id members come first in each struct (checked by the casts in
+     * cmp_id). */
+    _Static_assert(offsetof(hq_rule, id) == 0 && offsetof(hq_site, id) == 0 && offsetof(hq_sensor, id) == 0 &&
+                       offsetof(hq_contractor, id) == 0,
+                   "ids first");
+    if (sorted_view(r->rules, r->nrules, sizeof *r->rules, (const void ***)&r->rule_ix) ||
+        sorted_view(r->sites, r->nsites, sizeof *r->sites, (const void ***)&r->site_ix) ||
+        sorted_view(r->sensors, r->nsensors, sizeof *r->sensors, (const void ***)&r->sensor_ix) ||
+        sorted_view(r->contractors, r->ncontractors, sizeof *r->contractors, (const void ***)&r->contractor_ix))
+        return HQ_ENOMEM;
+    return 0;
+}
+
+size_t hq_rules_select(const hq_rules *r, const hq_event *ev, const hq_rule **out)
+{
+    for (size_t i = 0; r && i < r->nindex; i++)
+        if (r->index[i].type == ev->schema)
+            return hq_dispatch_select(r->index[i].dispatch, ev, out);
+    return 0;
+}
+
+size_t hq_rules_max_for(const hq_rules *r)
+{
+    return r ? r->max_for : 0;
 }
 
 int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq_diags *d)
@@ -1169,7 +1277,11 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
         hq_rules_destroy(&L.r);
         return HQ_EINVAL;
     }
-    build_index(L.r);
+    if (build_index(L.r) != 0) {
+        hq_rules_destroy(&L.r);
+        hq_diags_add(d, dir, 0, 0, "out of memory while indexing the rules");
+        return HQ_ENOMEM;
+    }
     *out = L.r;
     return 0;
 }

@@ -108,6 +108,7 @@ typedef struct hq_rule {
     const hq_schema **types;   /* the event types it listens to */
     size_t ntypes;
     hq_cond *when;             /* NULL: every event of the types */
+    hq_cond *scope;            /* SUSTAINED: the events it follows (NULL: all of its types) */
     unsigned count_n;          /* COUNT: this many matches ... */
     int64_t window_ms;         /* ... within this window, per key */
     int64_t sustained_ms;      /* SUSTAINED: true for this long, per key */
@@ -144,6 +145,12 @@ const hq_rule *hq_rules_find(const hq_rules *r, const char *id);
 /* The rules listening to an event type (schema pointer from the same
  * hq_schemas the rules were loaded against). */
 const hq_rule *const *hq_rules_for(const hq_rules *r, const hq_schema *type, size_t *n);
+/* The rules of ev's type that ev can match (dispatch.h), in rule order:
+ * fills out, which has room for hq_rules_max_for(r) rules; returns how
+ * many. */
+size_t hq_rules_select(const hq_rules *r, const hq_event *ev, const hq_rule **out);
+/* The largest number of rules listening to one event type. */
+size_t hq_rules_max_for(const hq_rules *r);
 
 const hq_chain *hq_rules_chain(const hq_rules *r, const char *name);
 const hq_penalty_terms *hq_rules_penalty_terms(const hq_rules *r, const char *name);

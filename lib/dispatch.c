@@ -1,0 +1,320 @@
+#include "dispatch.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One filed value: the rules (positions in rule order) whose guard on the
+ * selecting field admits it, exactly or as a prefix. */
+typedef struct gkey {
+    const char *val; /* a view into a rule's condition */
+    size_t len;
+    bool prefix;
+    uint32_t *pos;
+    size_t npos;
+} gkey;
+
+struct hq_dispatch {
+    const hq_rule **rules;
+    size_t n;
+    char *field;        /* NULL: no index, every rule is selected */
+    gkey *keys;         /* sorted by (prefix, value) */
+    size_t nkeys;
+    size_t *plens;      /* the distinct lengths of the prefixes */
+    size_t nplens;
+    uint32_t *always;   /* rules with no guard on the field */
+    size_t nalways;
+};
+
+const hq_cond *hq_rule_gate(const hq_rule *r)
+{
+    return r->kind == HQ_RULE_SUSTAINED ? r->scope : r->when;
+}
+
+/* ---- building ---- */
+
+typedef struct guard {
+    uint32_t pos;
+    unsigned id;
+    const char *path;
+    bool prefix;
+    const char *val;
+    size_t len;
+} guard;
+
+typedef struct collect {
+    uint32_t pos;
+    guard *g;
+    size_t n, cap;
+    bool oom;
+} collect;
+
+static void collect_one(void *ctx, unsigned id, const char *path, bool prefix, const char *val, size_t len)
+{
+    collect *c = ctx;
+    if (c->oom)
+        return;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        guard *g = realloc(c->g, cap * sizeof *g);
+        if (!g) {
+            c->oom = true;
+            return;
+        }
+        c->g = g;
+        c->cap = cap;
+    }
+    c->g[c->n++] = (guard){c->pos, id, path, prefix, val, len};
+}
+
+static int by_path(const void *a, const void *b)
+{
+    const guard *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    if (c)
+        return c;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    const guard *x = a, *y = b;
+    if (x->prefix != y->prefix)
+        return x->prefix ? 1 : -1;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->val, y->val, n);
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The path guarded by the most rules (ties: the first in path order). */
+static const char *best_path(guard *g, size_t n)
+{
+    qsort(g, n, sizeof *g, by_path);
+    const char *best = NULL;
+    size_t best_rules = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i, rules = 0;
+        uint32_t last = UINT32_MAX;
+        for (; j < n && !strcmp(g[j].path, g[i].path); j++)
+            if (g[j].pos != last) {
+                rules++;
+                last = g[j].pos;
+            }
+        if (rules > best_rules) {
+            best_rules = rules;
+            best = g[i].path;
+        }
+        i = j;
+    }
+    return best;
+}
+
+static bool add_pos(gkey *k, uint32_t pos)
+{
+    if (k->npos && k->pos[k->npos - 1] == pos)
+        return true;
+    uint32_t *p = realloc(k->pos, (k->npos + 1) * sizeof *p);
+    if (!p)
+        return false;
+    p[k->npos++] = pos;
+    k->pos = p;
+    return true;
+}
+
+static bool file_guards(hq_dispatch *d, guard *g, size_t n)
+{
+    /* g is sorted by path, then rule: a rule's guards on the field are
+     * adjacent.  Each rule is filed under the values of its first guard on
+     * the field only (any guard would do: all of them must pass). */
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        for (; j < n && g[j].pos == g[i].pos && !strcmp(g[j].path, g[i].path); j++)
+            ;
+        if (!strcmp(g[i].path, d->field)) {
+            unsigned least = g[i].id;
+            for (size_t k = i; k < j; k++)
+                least = g[k].id < least ? g[k].id : least;
+            for (size_t k = i; k < j; k++)
+                if (g[k].id == least)
+                    g[m++] = g[k];
+        }
+        i = j;
+    }
+    bool *filed = calloc(d->n ? d->n : 1, sizeof *filed);
+    if (!filed)
+        return false;
+    qsort(g, m, sizeof *g, by_key);
+    for (size_t i = 0; i < m; i++) {
+        filed[g[i].pos] = true;
+        gkey *last = d->nkeys ? &d->keys[d->nkeys - 1] : NULL;
+        if (!last || last->prefix != g[i].prefix || last->len != g[i].len || memcmp(last->val, g[i].val, g[i].len)) {
+            gkey *ks = realloc(d->keys, (d->nkeys + 1) * sizeof *ks);
+            if (!ks)
+                goto oom;
+            d->keys = ks;
+            last = &d->keys[d->nkeys++];
+            *last = (gkey){g[i].val, g[i].len, g[i].prefix, NULL, 0};
+            if (g[i].prefix) {
+                size_t p;
+                for (p = 0; p < d->nplens && d->plens[p] != g[i].len; p++)
+                    ;
+                if (p == d->nplens) {
+                    size_t *pl = realloc(d->plens, (d->nplens + 1) * sizeof *pl);
+                    if (!pl)
+                        goto oom;
+                    d->plens = pl;
+                    d->plens[d->nplens++] = g[i].len;
+                }
+            }
+        }
+        if (!add_pos(last, g[i].pos))
+            goto oom;
+    }
+    d->always = malloc((d->n ? d->n : 1) * sizeof *d->always);
+    if (!d->always)
+        goto oom;
+    for (size_t i = 0; i < d->n; i++)
+        if (!filed[i])
+            d->always[d->nalways++] = (uint32_t)i;
+    free(filed);
+    return true;
+oom:
+    free(filed);
+    return false;
+}
+
+hq_dispatch *hq_dispatch_build(const hq_rule *const *rules, size_t n)
+{
+    hq_dispatch *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->rules = malloc((n ? n : 1) * sizeof *d->rules);
+    if (!d->rules) {
+        free(d);
+        return NULL;
+    }
+    memcpy(d->rules, rules, n * sizeof *rules);
+    d->n = n;
+    collect c = {0};
+    for (size_t i = 0; i < n; i++) {
+        c.pos = (uint32_t)i;
+        hq_cond_each_guard(hq_rule_gate(rules[i]), collect_one, &c);
+    }
+    const char *field = c.oom ? NULL : best_path(c.g, c.n);
+    if (field) {
+        d->field = strdup(field);
+        if (!d->field || !file_guards(d, c.g, c.n)) {
+            free(c.g);
+            hq_dispatch_destroy(&d);
+            return NULL;
+        }
+    }
+    free(c.g);
+    if (c.oom)
+        hq_dispatch_destroy(&d);
+    return d;
+}
+
+void hq_dispatch_destroy(hq_dispatch **dp)
+{
+    if (!dp || !*dp)
+        return;
+    hq_dispatch *d = *dp;
+    for (size_t i = 0; i < d->nkeys; i++)
+        free(d->keys[i].pos);
+    free(d->keys);
+    free(d->plens);
+    free(d->always);
+    free(d->field);
+    free(d->rules);
+    free(d);
+    *dp = NULL;
+}
+
+const char *hq_dispatch_field(const hq_dispatch *d)
+{
+    return d ? d->field : NULL;
+}
+
+/* ---- selecting ---- */
+
+static const gkey *find(const hq_dispatch *d, bool prefix, const char *val, size_t len)
+{
+    size_t lo = 0, hi = d->nkeys;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const gkey *k = &d->keys[mid];
+        int c;
+        if (k->prefix != prefix) {
+            c = k->prefix ? 1 : -1;
+        } else {
+            size_t m = k->len < len ? k->len : len;
+            c = memcmp(k->val, val, m);
+            if (!c && k->len != len)
+                c = k->len < len ? -1 : 1;
+        }
+        if (c == 0)
+            return k;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int by_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t hq_dispatch_select(const hq_dispatch *d, const hq_event *ev, const hq_rule **out)
+{
+    msgpack_object tmp;
+    const msgpack_object *o = d->field ? hq_event_field(ev, d->field, &tmp) : NULL;
+    if (!d->field || !o || o->type == MSGPACK_OBJECT_ARRAY) {
+        memcpy(out, d->rules, d->n * sizeof *out);
+        return d->n;
+    }
+    uint32_t small[512], *pos = d->n <= 512 ? small : malloc(d->n * sizeof *pos);
+    if (!pos) { /* no memory for the filter: every rule (still correct) */
+        memcpy(out, d->rules, d->n * sizeof *out);
+        return d->n;
+    }
+    memcpy(pos, d->always, d->nalways * sizeof *pos);
+    size_t n = d->nalways;
+    bool sorted = true;
+    if (o->type == MSGPACK_OBJECT_STR) {
+        const char *v = o->via.str.ptr;
+        size_t vl = o->via.str.size;
+        for (size_t p = 0; p <= d->nplens; p++) {
+            const gkey *k = p == 0 ? find(d, false, v, vl) : d->plens[p - 1] <= vl ? find(d, true, v, d->plens[p - 1])
+                                                                                 : NULL;
+            if (!k)
+                continue;
+            memcpy(pos + n, k->pos, k->npos * sizeof *pos);
+            n += k->npos;
+            sorted = n == k->npos; /* one list alone is in order */
+        }
+    }
+    if (!sorted) {
+        /* An `any` of an equality and a prefix files one rule twice. */
+        qsort(pos, n, sizeof *pos, by_u32);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (m == 0 || pos[m - 1] != pos[i])
+                pos[m++] = pos[i];
+        n = m;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = d->rules[pos[i]];
+    if (pos != small)
+        free(pos);
+    return n;
+}
