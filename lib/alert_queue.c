@@ -571,8 +571,8 @@ static int dead_put(hq_alert_queue *q, MDB_txn *txn, hq_dead_letter *dl, hq_err 
 
 static void fill_from_alert(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, hq_dead_letter *dl)
 {
-    const char *rec;
-    size_t len;
+    const char *rec = NULL;
+    size_t len = 0;
     hq_alert_rec r;
     if (hq_alert_queue_alert_get(q, txn, seq, &rec, &len, NULL) != 0 || hq_alert_rec_decode(rec, len, &r, NULL) != 0)
         return;

@@ -99,7 +99,10 @@ static int parse_val(const hq_ydoc *doc, const hq_ynode *n, const hq_field *f, c
     }
     bool numeric_field = f && (f->type == HQ_F_INT || f->type == HQ_F_NUMBER || f->type == HQ_F_TIMESTAMP);
     bool is_ts = strcmp(path, "ts") == 0;
-    if (!n->quoted && hq_parse_double(n->str, &v->num) && (numeric_field || is_ts || !f)) {
+    /* The envelope's source, id and type are text, like a data text field:
+     * an unquoted 42 is the text "42" on every text field. */
+    bool text_env = !f && is_envelope(path) && !is_ts;
+    if (!n->quoted && hq_parse_double(n->str, &v->num) && (numeric_field || is_ts || (!f && !text_env))) {
         v->kind = V_NUM;
         if (f && !numeric_field) {
             hq_ydiag(d, doc, n, "%s is a %s field; compare it with a text value", path, hq_ftype_name(f->type));
@@ -108,7 +111,7 @@ static int parse_val(const hq_ydoc *doc, const hq_ynode *n, const hq_field *f, c
         return 0;
     }
     if (!n->quoted && (strcmp(n->str, "true") == 0 || strcmp(n->str, "false") == 0) &&
-        (!f || f->type == HQ_F_BOOL)) {
+        ((!f && !text_env) || (f && f->type == HQ_F_BOOL))) {
         v->kind = V_BOOL;
         v->b = n->str[0] == 't';
         return 0;
@@ -191,7 +194,7 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
     const hq_ynode *fn = hq_ymap_get(n, "field");
     if (!fn || fn->type != HQ_Y_SCALAR) {
         hq_ydiag(d, doc, n, "a condition needs \"field\" and one operator (eq, ne, lt, le, gt, ge, in, not_in, "
-                            "range, exists, prefix), or all/any/not");
+                            "range, exists, prefix, known, unknown, above_table), or all/any/not");
         return NULL;
     }
     if (n->len != 2) {

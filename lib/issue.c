@@ -480,7 +480,12 @@ int hq_issue_load_raw(const char *buf, size_t len, hq_issue *is, hq_err *err)
 int hq_issue_load(hq_store *s, MDB_txn *txn, const char *number, hq_issue *is, hq_err *err)
 {
     MDB_val v;
-    int rc = hq_store_get(s, txn, HQ_DB_ISSUES, number, strlen(number), &v, err);
+    size_t len = strlen(number);
+    /* LMDB refuses empty and over-long keys (a dead transaction): no issue
+     * has such a number. */
+    if (len == 0 || len >= sizeof is->number)
+        return hq_err_set(err, HQ_ENOTFOUND, "no issue %.40s", number);
+    int rc = hq_store_get(s, txn, HQ_DB_ISSUES, number, len, &v, err);
     if (rc == HQ_ENOTFOUND)
         return hq_err_set(err, HQ_ENOTFOUND, "no issue %s", number);
     if (rc)
