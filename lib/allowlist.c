@@ -45,10 +45,15 @@ static bool z85_ok(const char *s)
     return zmq_z85_decode(bin, s) != NULL;
 }
 
-int hq_allowlist_load(const char *path, hq_allowlist **out, hq_diags *d)
+/* Loads either list: producers (source, key, types) or administrators
+ * (name, key), into the same table; an administrator's name goes in
+ * source and it may send no type. */
+static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags *d)
 {
-    static const char *const top[] = {"producers", NULL};
-    static const char *const keys[] = {"source", "key", "types", "description", NULL};
+    static const char *const top_p[] = {"producers", NULL}, *const top_a[] = {"administrators", NULL};
+    static const char *const keys_p[] = {"source", "key", "types", "description", NULL};
+    static const char *const keys_a[] = {"name", "key", "description", NULL};
+    const char *list = admins ? "administrators" : "producers", *idname = admins ? "name" : "source";
     hq_ydoc *doc = NULL;
     hq_err e;
     if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
@@ -58,20 +63,24 @@ int hq_allowlist_load(const char *path, hq_allowlist **out, hq_diags *d)
     size_t before = d->count;
     hq_allowlist *a = calloc(1, sizeof *a);
     const hq_ynode *root = doc->root, *ps;
-    if (!root || hq_ycheck_keys(d, doc, root, top) || !(ps = hq_yrequire(d, doc, root, "producers"))) {
+    if (!a) {
+        hq_diags_add(d, path, 0, 0, "out of memory");
+    } else if (!root || hq_ycheck_keys(d, doc, root, admins ? top_a : top_p) ||
+               !(ps = hq_yrequire(d, doc, root, list))) {
         /* reported */
     } else if (ps->type != HQ_Y_SEQ) {
-        hq_ydiag(d, doc, ps, "producers: expected a list of {source, key, types}");
+        hq_ydiag(d, doc, ps, admins ? "administrators: expected a list of {name, key}"
+                                    : "producers: expected a list of {source, key, types}");
     } else {
         a->p = calloc(ps->len ? ps->len : 1, sizeof *a->p);
-        for (size_t i = 0; i < ps->len; i++) {
+        for (size_t i = 0; a->p && i < ps->len; i++) {
             const hq_ynode *n = ps->kids[i];
-            if (hq_ycheck_keys(d, doc, n, keys))
+            if (hq_ycheck_keys(d, doc, n, admins ? keys_a : keys_p))
                 continue;
-            const hq_ynode *src = hq_yrequire(d, doc, n, "source"), *key = hq_yrequire(d, doc, n, "key"),
-                           *ty = hq_yrequire(d, doc, n, "types");
+            const hq_ynode *src = hq_yrequire(d, doc, n, idname), *key = hq_yrequire(d, doc, n, "key"),
+                           *ty = admins ? NULL : hq_yrequire(d, doc, n, "types");
             const char *ss, *ks;
-            if (!src || !key || !ty || hq_yget_str(d, doc, src, &ss) || hq_yget_str(d, doc, key, &ks))
+            if (!src || !key || (!admins && !ty) || hq_yget_str(d, doc, src, &ss) || hq_yget_str(d, doc, key, &ks))
                 continue;
             if (!z85_ok(ks)) {
                 hq_ydiag(d, doc, key, "key: expected a 40-character Z85 CURVE public key (houqinctl keygen)");
@@ -80,16 +89,18 @@ int hq_allowlist_load(const char *path, hq_allowlist **out, hq_diags *d)
             if (hq_allowlist_by_key(a, ks))
                 hq_ydiag(d, doc, key, "this key is listed twice");
             if (hq_allowlist_by_source(a, ss, strlen(ss)))
-                hq_ydiag(d, doc, src, "source \"%s\" is listed twice", ss);
-            if (ty->type != HQ_Y_SEQ || ty->len == 0) {
+                hq_ydiag(d, doc, src, "%s \"%s\" is listed twice", idname, ss);
+            if (!admins && (ty->type != HQ_Y_SEQ || ty->len == 0)) {
                 hq_ydiag(d, doc, ty, "types: expected a list of event types, or [\"*\"] for all");
                 continue;
             }
             hq_producer *p = &a->p[a->n++];
             p->source = strdup(ss);
             memcpy(p->key, ks, 41);
+            if (admins)
+                continue;
             p->types = calloc(ty->len, sizeof *p->types);
-            for (size_t j = 0; j < ty->len; j++) {
+            for (size_t j = 0; p->types && j < ty->len; j++) {
                 const char *ts;
                 if (hq_yget_str(d, doc, ty->kids[j], &ts) == 0)
                     p->types[p->ntypes++] = strdup(ts);
@@ -103,6 +114,21 @@ int hq_allowlist_load(const char *path, hq_allowlist **out, hq_diags *d)
     }
     *out = a;
     return 0;
+}
+
+int hq_allowlist_load(const char *path, hq_allowlist **out, hq_diags *d)
+{
+    return load_list(path, false, out, d);
+}
+
+int hq_adminlist_load(const char *path, hq_allowlist **out, hq_diags *d)
+{
+    return load_list(path, true, out, d);
+}
+
+const hq_producer *hq_allowlist_at(const hq_allowlist *a, size_t i)
+{
+    return a && i < a->n ? &a->p[i] : NULL;
 }
 
 const hq_producer *hq_allowlist_by_key(const hq_allowlist *a, const char *z85)

@@ -28,8 +28,18 @@ typedef struct hq_producer {
 } hq_producer;
 
 int hq_allowlist_load(const char *path, hq_allowlist **out, hq_diags *diags);
+/* The administrators allowed on houqind's control socket (--control-keys):
+ *
+ *   administrators:
+ *     - {name: alice, key: "<40-char Z85 public key>"}
+ *
+ * Loaded into the same table: an entry's source is the name, and it may
+ * send no event type.  Diagnostics as for hq_allowlist_load. */
+int hq_adminlist_load(const char *path, hq_allowlist **out, hq_diags *diags);
 void hq_allowlist_destroy(hq_allowlist **a);
 size_t hq_allowlist_count(const hq_allowlist *a);
+/* The i-th entry (file order), NULL past the end. */
+const hq_producer *hq_allowlist_at(const hq_allowlist *a, size_t i);
 /* The producer with this Z85 public key, or NULL. */
 const hq_producer *hq_allowlist_by_key(const hq_allowlist *a, const char *z85);
 const hq_producer *hq_allowlist_by_source(const hq_allowlist *a, const char *source, size_t len);

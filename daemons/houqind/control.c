@@ -343,11 +343,16 @@ int hq_control_handle(hq_daemon *d)
         }
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
-        if (overflow) {
+        /* With --control-keys the ZAP handler admitted only administrators;
+         * checked again here so that a socket set up without CURVE by
+         * mistake still serves nobody. */
+        const char *uid = d->admins ? zmq_msg_gets(&frames[nf - 1], "User-Id") : NULL;
+        if (overflow || (d->admins && (!uid || strncmp(uid, HQ_ADMIN_USER_PREFIX, strlen(HQ_ADMIN_USER_PREFIX))))) {
             msgpack_packer pk;
             msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
             ctl_req r = {.pk = &pk, .sb = &sb};
-            reply_error(&r, "one request map per message");
+            reply_error(&r, overflow ? "one request map per message"
+                                     : "unauthorised: the control socket is for administrators' keys");
         } else {
             handle_one(d, zmq_msg_data(&frames[nf - 1]), zmq_msg_size(&frames[nf - 1]), &sb);
         }

@@ -36,6 +36,7 @@ typedef struct hq_daemon_opts {
     double rate_per_s;       /* per-source token bucket; 0 = no limit */
     double rate_burst;
     int64_t ledger_head_ms;  /* send the ledger's head hash this often; 0 = never */
+    const char *control_keys; /* administrators' keys: CURVE on the control socket */
 } hq_daemon_opts;
 
 typedef struct hq_batch hq_batch;
@@ -62,7 +63,16 @@ typedef struct hq_daemon {
     /* counters for status */
     uint64_t n_stored, n_duplicate, n_rejected, n_batches, n_replies_dropped, n_timers, n_opened;
     int64_t started_ms;
+    hq_allowlist *admins;    /* administrators (--control-keys); NULL when the control socket has no CURVE */
+    char curve_secret[41];   /* the server's CURVE secret key (Z85), "" without --curve-key */
 } hq_daemon;
+
+/* ZAP domains: the handler tells the two CURVE sockets apart by these. */
+#define HQ_ZAP_DOMAIN_INGEST "houqin"
+#define HQ_ZAP_DOMAIN_CONTROL "houqin-control"
+/* The ZAP User-Id of an administrator on the control socket: this prefix
+ * and the name from --control-keys. */
+#define HQ_ADMIN_USER_PREFIX "admin:"
 
 /* ingest.c */
 int hq_ingest_init(hq_daemon *d);

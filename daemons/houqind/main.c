@@ -59,9 +59,15 @@ static const char usage[] =
     "                       larger events are rejected with a reply (default 65536)\n"
     "    --map-size BYTES   initial LMDB map size (default 1 GiB; grows by itself)\n"
     "    --curve-key FILE   the server's CURVE key pair (houqinctl keygen): encrypt and\n"
-    "                       authenticate the ingest socket; needs --allow\n"
+    "                       authenticate the ingest socket (with --allow) and the\n"
+    "                       control socket (with --control-keys); one server key for both\n"
     "    --allow FILE       allow-list of producer keys, each bound to a source id and\n"
     "                       the event types it may send (reloaded with SIGHUP)\n"
+    "    --control-keys FILE\n"
+    "                       administrators' public keys (administrators: [{name, key}]):\n"
+    "                       the control socket then requires CURVE and accepts only\n"
+    "                       these keys, never a producer's (reloaded with SIGHUP); needed\n"
+    "                       for a control endpoint other than ipc:// or loopback\n"
     "    --allow-remote     bind a non-loopback ingest address without CURVE (refused\n"
     "                       otherwise)\n"
     "    --ledger-head DURATION\n"
@@ -84,7 +90,8 @@ static const char usage[] =
     "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n";
 
 enum { OPT_STATE = 256, OPT_RULES, OPT_SCHEMAS, OPT_INGEST, OPT_PUBLISH, OPT_CONTROL, OPT_CLOCK, OPT_CHECK,
-       OPT_MAXBATCH, OPT_MAXMSG, OPT_MAPSIZE, OPT_CURVEKEY, OPT_ALLOW, OPT_ALLOWREMOTE, OPT_RATE, OPT_HEAD };
+       OPT_MAXBATCH, OPT_MAXMSG, OPT_MAPSIZE, OPT_CURVEKEY, OPT_ALLOW, OPT_ALLOWREMOTE, OPT_RATE, OPT_HEAD,
+       OPT_CONTROLKEYS };
 
 static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
 {
@@ -105,6 +112,7 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         {"allow-remote", no_argument, NULL, OPT_ALLOWREMOTE},
         {"rate-limit", required_argument, NULL, OPT_RATE},
         {"ledger-head", required_argument, NULL, OPT_HEAD},
+        {"control-keys", required_argument, NULL, OPT_CONTROLKEYS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -168,6 +176,7 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
             }
             break;
         case OPT_ALLOW: o->allow_file = optarg; break;
+        case OPT_CONTROLKEYS: o->control_keys = optarg; break;
         case OPT_ALLOWREMOTE: o->allow_remote = true; break;
         case OPT_RATE:
             o->rate_per_s = strtod(optarg, &end);
@@ -184,8 +193,13 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         default: fprintf(stderr, "Try 'houqind --help'.\n"); return -1;
         }
     }
-    if ((o->curve_key != NULL) != (o->allow_file != NULL)) {
-        fprintf(stderr, "houqind: --curve-key and --allow go together\n");
+    if (o->curve_key && !o->allow_file && !o->control_keys) {
+        fprintf(stderr, "houqind: --curve-key needs --allow (ingest), --control-keys (control) or both\n");
+        return -1;
+    }
+    if ((o->allow_file || o->control_keys) && !o->curve_key) {
+        fprintf(stderr, "houqind: --%s needs --curve-key (the server's key pair)\n",
+                o->allow_file ? "allow" : "control-keys");
         return -1;
     }
     if (optind < argc) {
@@ -195,8 +209,8 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
     return 0;
 }
 
-static int load_allowlist(hq_daemon *d, hq_allowlist **out);
-static int setup_curve(hq_daemon *d, void *sock);
+static int load_keys(hq_daemon *d, hq_allowlist **allow, hq_allowlist **admins);
+static int setup_curve(hq_daemon *d, void *sock, const char *domain);
 
 static void print_diags(const hq_diags *d)
 {
@@ -244,24 +258,30 @@ int hq_daemon_reload(hq_daemon *d, char *msg, size_t size)
         return n ? n : 1;
     }
     hq_diags_fini(&diags);
+    hq_allowlist *na = NULL, *nadm = NULL;
+    if (load_keys(d, &na, &nadm) != 0) {
+        snprintf(msg, size, "reload refused: the key lists (--allow, --control-keys) do not validate; "
+                 "the running ones and the running rules stay");
+        hq_log_err("%s", msg);
+        hq_rules_destroy(&nr);
+        return 1;
+    }
     if (hq_tz_set(hq_rules_timezone(nr)) != 0) {
         snprintf(msg, size, "reload refused: unknown time zone \"%s\"; the running rules stay", hq_rules_timezone(nr));
         hq_log_err("%s", msg);
         hq_tz_set(hq_rules_timezone(d->rules));
         hq_rules_destroy(&nr);
+        hq_allowlist_destroy(&na);
+        hq_allowlist_destroy(&nadm);
         return 1;
     }
-    if (d->allow) {
-        hq_allowlist *na = NULL;
-        if (load_allowlist(d, &na) != 0) {
-            snprintf(msg, size, "reload refused: the allow-list %s does not validate; the running one stays",
-                     d->opts.allow_file);
-            hq_log_err("%s", msg);
-            hq_rules_destroy(&nr);
-            return 1;
-        }
+    if (d->opts.allow_file) {
         hq_allowlist_destroy(&d->allow);
         d->allow = na;
+    }
+    if (d->opts.control_keys) {
+        hq_allowlist_destroy(&d->admins);
+        d->admins = nadm;
     }
     hq_engine_set_rules(d->engine, nr);
     hq_rules_destroy(&d->rules);
@@ -286,8 +306,9 @@ static void *bind_socket(hq_daemon *d, int type, const char *ep, const char *wha
         int hs = 5000;
         zmq_setsockopt(s, ZMQ_HANDSHAKE_IVL, &hs, sizeof hs);
     }
-    if (s == NULL || (type == ZMQ_ROUTER && strcmp(what, "ingest") == 0 && d->opts.curve_key &&
-                      setup_curve(d, s) != 0)) {
+    bool ingest = strcmp(what, "ingest") == 0, control = strcmp(what, "control") == 0;
+    if (s == NULL || (ingest && d->allow && setup_curve(d, s, HQ_ZAP_DOMAIN_INGEST) != 0) ||
+        (control && d->admins && setup_curve(d, s, HQ_ZAP_DOMAIN_CONTROL) != 0)) {
         if (s)
             zmq_close(s);
         return NULL;
@@ -299,7 +320,7 @@ static void *bind_socket(hq_daemon *d, int type, const char *ep, const char *wha
     }
     /* An ipc control socket is for administrators: owner and group only
      * (the systemd unit puts it in RuntimeDirectory, group houqin). */
-    if (strcmp(what, "control") == 0 && strncmp(ep, "ipc://", 6) == 0 && chmod(ep + 6, 0660) != 0)
+    if (control && strncmp(ep, "ipc://", 6) == 0 && chmod(ep + 6, 0660) != 0)
         hq_log_warn("cannot restrict %s to mode 0660: %s", ep + 6, strerror(errno));
     return s;
 }
@@ -321,7 +342,13 @@ static bool endpoint_local(const char *ep)
 /* ZAP (RFC 27): one request per CURVE handshake.  Frames: version, request
  * id, domain, address, routing id, mechanism, client public key (32 bytes).
  * Reply: version, request id, status code, status text, user id, metadata.
- * The user id is the key's source, which ingest checks on every event. */
+ * libzmq has one handler per context, so the domain tells the sockets
+ * apart: on the ingest socket (HQ_ZAP_DOMAIN_INGEST) the producer's key
+ * must be on --allow and the user id is its source, which ingest checks on
+ * every event; on the control socket (HQ_ZAP_DOMAIN_CONTROL) the key must
+ * be on --control-keys and the user id is "admin:<name>".  A key is looked
+ * up only in its socket's list, so a producer's key never opens the
+ * control socket. */
 void hq_zap_handle(hq_daemon *d)
 {
     for (;;) {
@@ -343,22 +370,42 @@ void hq_zap_handle(hq_daemon *d)
             else
                 zmq_msg_close(&m);
         }
-        const char *status = "400", *text = "unknown key", *user = "";
-        char z85[41] = "";
-        if (n >= 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
-            zmq_msg_size(&f[6]) == 32) {
+        const char *status = "400", *text = "unknown key", *who = "a client";
+        char z85[41] = "", user[sizeof HQ_ADMIN_USER_PREFIX + 256] = "";
+        const hq_allowlist *list = NULL;
+        bool admin = false;
+        if (n >= 3) {
+            size_t dl = zmq_msg_size(&f[2]);
+            const char *dom = zmq_msg_data(&f[2]);
+            if (dl == strlen(HQ_ZAP_DOMAIN_INGEST) && memcmp(dom, HQ_ZAP_DOMAIN_INGEST, dl) == 0) {
+                list = d->allow;
+                who = "a producer key";
+            } else if (dl == strlen(HQ_ZAP_DOMAIN_CONTROL) && memcmp(dom, HQ_ZAP_DOMAIN_CONTROL, dl) == 0) {
+                list = d->admins;
+                admin = true;
+                who = "a key on the control socket";
+            }
+        }
+        if (!list) {
+            text = "unknown ZAP domain";
+        } else if (n >= 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
+                   zmq_msg_size(&f[6]) == 32) {
             zmq_z85_encode(z85, zmq_msg_data(&f[6]), 32);
-            const hq_producer *p = hq_allowlist_by_key(d->allow, z85);
+            const hq_producer *p = hq_allowlist_by_key(list, z85);
             if (p) {
                 status = "200";
                 text = "OK";
-                user = p->source;
+                snprintf(user, sizeof user, "%s%s", admin ? HQ_ADMIN_USER_PREFIX : "", p->source);
+                if (admin)
+                    hq_log_info("administrator %s connected to the control socket", p->source);
+            } else if (admin && hq_allowlist_by_key(d->allow, z85)) {
+                text = "a producer key may not use the control socket";
             }
         } else {
             text = "CURVE required";
         }
         if (strcmp(status, "200") != 0)
-            hq_log_notice("refused a producer key %s: %s", z85[0] ? z85 : "(none)", text);
+            hq_log_notice("refused %s %s: %s", who, z85[0] ? z85 : "(none)", text);
         zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
         if (n >= 2)
             zmq_send(d->zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
@@ -373,44 +420,82 @@ void hq_zap_handle(hq_daemon *d)
     }
 }
 
-static int load_allowlist(hq_daemon *d, hq_allowlist **out)
+/* Loads the producers' allow-list and the administrators' keys (each when
+ * configured; the other stays NULL).  A key on both lists is refused: a
+ * producer's key must not open the control socket, so an administrator
+ * who also sends events has a key for each.  Returns 0, or -1 with every
+ * problem logged and nothing loaded. */
+static int load_keys(hq_daemon *d, hq_allowlist **allow, hq_allowlist **admins)
 {
     hq_diags diags;
     hq_diags_init(&diags);
-    int rc = hq_allowlist_load(d->opts.allow_file, out, &diags);
-    if (rc)
+    *allow = *admins = NULL;
+    int rc = 0;
+    if (d->opts.allow_file && hq_allowlist_load(d->opts.allow_file, allow, &diags) != 0)
+        rc = -1;
+    if (d->opts.control_keys && hq_adminlist_load(d->opts.control_keys, admins, &diags) != 0)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < hq_allowlist_count(*admins); i++) {
+        const hq_producer *a = hq_allowlist_at(*admins, i), *p = hq_allowlist_by_key(*allow, a->key);
+        if (p)
+            hq_diags_add(&diags, d->opts.control_keys, 0, 0,
+                         "administrator \"%s\" has the key of producer \"%s\" (%s): give the administrator "
+                         "a key of their own",
+                         a->source, p->source, d->opts.allow_file);
+    }
+    if (diags.count) {
         print_diags(&diags);
+        rc = -1;
+        hq_allowlist_destroy(allow);
+        hq_allowlist_destroy(admins);
+    }
     hq_diags_fini(&diags);
     return rc;
 }
 
-/* CURVE on the ingest socket: the ZAP handler is bound first, and the
- * socket is told to fail closed if the handler is ever missing (libzmq
- * 4.3.4 otherwise accepts any key without a handler). */
-static int setup_curve(hq_daemon *d, void *sock)
+/* CURVE on a socket, authenticated by the ZAP handler (bound before any
+ * CURVE socket, in main) under the socket's domain.  The socket is told
+ * to fail closed if the handler is ever missing (libzmq 4.3.4 otherwise
+ * accepts any key without a handler). */
+static int setup_curve(hq_daemon *d, void *sock, const char *domain)
 {
-    char pub[41], sec[41];
+    int one = 1;
+    if (!d->zap || zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, d->curve_secret, 40) != 0 ||
+        zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0) {
+        hq_log_err("cannot set up CURVE (%s): %s", domain, d->zap ? zmq_strerror(errno) : "no ZAP handler");
+        return -1;
+    }
+    if (zmq_setsockopt(sock, ZMQ_ZAP_ENFORCE_DOMAIN_OPT, &one, sizeof one) != 0)
+        hq_log_warn("ZMQ_ZAP_ENFORCE_DOMAIN not supported by this libzmq");
+    return 0;
+}
+
+/* Reads the server key pair, loads the key lists and binds the ZAP
+ * handler: all before any CURVE socket is bound. */
+static int start_curve(hq_daemon *d)
+{
+    char pub[41];
     hq_err err;
-    if (hq_keyfile_read(d->opts.curve_key, pub, sec, &err) != 0) {
+    if (hq_keyfile_read(d->opts.curve_key, pub, d->curve_secret, &err) != 0) {
         hq_log_err("%s", err.msg);
         return -1;
     }
-    if (load_allowlist(d, &d->allow) != 0)
+    if (load_keys(d, &d->allow, &d->admins) != 0)
         return -1;
     d->zap = zmq_socket(d->zctx, ZMQ_REP);
-    int zero = 0, one = 1;
+    int zero = 0;
     zmq_setsockopt(d->zap, ZMQ_LINGER, &zero, sizeof zero);
     if (zmq_bind(d->zap, "inproc://zeromq.zap.01") != 0) {
         hq_log_err("cannot bind the ZAP handler: %s", zmq_strerror(errno));
         return -1;
     }
-    zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one);
-    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec, 40);
-    zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, "houqin", 6);
-    if (zmq_setsockopt(sock, ZMQ_ZAP_ENFORCE_DOMAIN_OPT, &one, sizeof one) != 0)
-        hq_log_warn("ZMQ_ZAP_ENFORCE_DOMAIN not supported by this libzmq");
-    hq_log_info("CURVE on the ingest socket: server key %s, %zu producers allowed", pub,
-                hq_allowlist_count(d->allow));
+    if (d->allow)
+        hq_log_info("CURVE on the ingest socket: server key %s, %zu producers allowed", pub,
+                    hq_allowlist_count(d->allow));
+    if (d->admins)
+        hq_log_info("CURVE on the control socket: server key %s, %zu administrators allowed", pub,
+                    hq_allowlist_count(d->admins));
     return 0;
 }
 
@@ -621,17 +706,29 @@ int main(int argc, char **argv)
         }
     }
     int status = 1;
-    if (!d.opts.curve_key && !d.opts.allow_remote && !endpoint_local(d.opts.ingest_ep)) {
+    if (!d.opts.allow_file && !d.opts.allow_remote && !endpoint_local(d.opts.ingest_ep)) {
         hq_log_err("refusing to bind %s without CURVE: give --curve-key and --allow, or --allow-remote",
                    d.opts.ingest_ep);
         goto early;
     }
-    if (!endpoint_local(d.opts.control_ep))
-        hq_log_warn("the control socket %s is reachable from other machines; prefer an ipc:// endpoint",
-                    d.opts.control_ep);
+    /* The control socket is for administrators only (SPEC §7): off this
+     * machine that takes CURVE with their keys; --allow-remote does not
+     * cover it. */
+    if (!d.opts.control_keys && !endpoint_local(d.opts.control_ep)) {
+        hq_log_err("refusing to bind the control socket %s without CURVE: give --curve-key and --control-keys, "
+                   "or use an ipc:// endpoint",
+                   d.opts.control_ep);
+        goto early;
+    }
+    if (!d.opts.control_keys && strncmp(d.opts.control_ep, "tcp://", 6) == 0)
+        hq_log_notice("the control socket %s can be reached by every local user; prefer ipc:// (mode 0660) "
+                      "or --control-keys",
+                      d.opts.control_ep);
     d.rate = hq_ratelimit_new(d.opts.rate_per_s, d.opts.rate_burst);
     d.zctx = zmq_ctx_new();
     if (hq_ingest_init(&d) != 0)
+        goto out;
+    if (d.opts.curve_key && start_curve(&d) != 0)
         goto out;
     d.control = bind_socket(&d, ZMQ_ROUTER, d.opts.control_ep, "control");
     d.publish = d.control ? bind_socket(&d, ZMQ_PUB, d.opts.publish_ep, "publish") : NULL;
@@ -660,6 +757,8 @@ out:
     hq_ingest_fini(&d);
 early:
     hq_allowlist_destroy(&d.allow);
+    hq_allowlist_destroy(&d.admins);
+    explicit_bzero(d.curve_secret, sizeof d.curve_secret);
     hq_ratelimit_destroy(&d.rate);
     hq_store_close(&d.store);
     hq_engine_destroy(&d.engine);

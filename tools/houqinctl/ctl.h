@@ -35,9 +35,17 @@ typedef struct ctl_cmd {
 int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One request/reply on the control socket; *reply is decoded into zone.
- * Returns 0, or prints the problem and returns an exit code. */
+ * Returns 0, or prints the problem and returns an exit code.  With CURVE
+ * configured (ctl_control_curve, else the environment variables
+ * HQ_CONTROL_CURVE_SERVER and HQ_CONTROL_CURVE_KEY) the connection is
+ * encrypted and authenticated with an administrator's key, and a key
+ * houqind refuses is reported as such rather than as a timeout. */
 int ctl_control_call(const char *endpoint, const char *req, size_t len, int timeout_ms, msgpack_zone *zone,
                      msgpack_object *reply, char **raw_out);
+/* The key files for CURVE on the control socket (the --curve-server and
+ * --curve-key options of the commands that use it); NULL leaves the
+ * environment's. */
+void ctl_control_curve(const char *server_file, const char *key_file);
 
 /* ---- common.c ---- */
 

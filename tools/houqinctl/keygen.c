@@ -14,6 +14,10 @@ int cmd_keygen(int argc, char **argv)
              "    houqind takes its pair with --curve-key FILE; a producer's FILE.pub public key\n"
              "    goes into houqind's allow-list (--allow) with the producer's source id and event\n"
              "    types, and the producer sends with --curve-server SERVER.pub --curve-key FILE.\n"
+             "    An administrator's FILE.pub goes into the administrators' list (--control-keys),\n"
+             "    and houqinctl status/stats connect with --curve-server SERVER.pub --curve-key FILE\n"
+             "    (or HQ_CONTROL_CURVE_SERVER and HQ_CONTROL_CURVE_KEY).  Keep the two kinds apart:\n"
+             "    houqind refuses a key that is on both lists.\n"
              "    Existing files are never overwritten.");
         return argc == 2 ? 0 : EXIT_USAGE;
     }

@@ -1,6 +1,8 @@
 /* houqinctl - the command line of the campus logistics office. */
 #include "ctl.h"
 
+#include "allowlist.h"
+
 #include "clock.h"
 #include "log.h"
 #include "mp.h"
@@ -68,24 +70,122 @@ int ctl_fail(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+static const char *curve_server_opt, *curve_key_opt;
+
+void ctl_control_curve(const char *server_file, const char *key_file)
+{
+    curve_server_opt = server_file;
+    curve_key_opt = key_file;
+}
+
+/* CURVE on s when configured (options, else environment).  Returns 0
+ * (*on tells whether CURVE is used) or an exit code, having said why. */
+static int control_curve_setup(void *s, bool *on)
+{
+    const char *server = curve_server_opt ? curve_server_opt : getenv("HQ_CONTROL_CURVE_SERVER");
+    const char *key = curve_key_opt ? curve_key_opt : getenv("HQ_CONTROL_CURVE_KEY");
+    if (server && !*server)
+        server = NULL;
+    if (key && !*key)
+        key = NULL;
+    *on = false;
+    if (!server && !key)
+        return 0;
+    if (!server || !key)
+        return ctl_fail("CURVE on the control socket needs both the server's public key (--curve-server, "
+                        "HQ_CONTROL_CURVE_SERVER) and an administrator's key pair (--curve-key, HQ_CONTROL_CURVE_KEY)");
+    char spub[41], cpub[41], csec[41];
+    hq_err err;
+    if (hq_keyfile_read(server, spub, NULL, &err) != 0 || hq_keyfile_read(key, cpub, csec, &err) != 0)
+        return ctl_fail("%s", err.msg);
+    int rc = zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, spub, 40) || zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, cpub, 40) ||
+             zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, csec, 40);
+    explicit_bzero(csec, sizeof csec);
+    if (rc)
+        return ctl_fail("CURVE keys not accepted: %s", zmq_strerror(errno));
+    *on = true;
+    return 0;
+}
+
+/* The next handshake event from a monitor socket, 0 when none is ready. */
+static unsigned monitor_event(void *mon)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    unsigned ev = 0;
+    if (zmq_msg_recv(&m, mon, ZMQ_DONTWAIT) >= 0) {
+        uint16_t e;
+        if (zmq_msg_size(&m) >= sizeof e) {
+            memcpy(&e, zmq_msg_data(&m), sizeof e);
+            ev = e;
+        }
+        while (zmq_msg_more(&m) && zmq_msg_recv(&m, mon, 0) >= 0) {
+        }
+    }
+    zmq_msg_close(&m);
+    return ev;
+}
+
 int ctl_control_call(const char *endpoint, const char *req, size_t len, int timeout_ms, msgpack_zone *zone,
                      msgpack_object *reply, char **raw_out)
 {
     void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    void *s = zmq_socket(ctx, ZMQ_DEALER), *mon = NULL;
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
-    int rc = EXIT_USAGE;
+    bool curve = false;
+    int rc = control_curve_setup(s, &curve);
+    if (rc)
+        goto out;
+    rc = EXIT_USAGE;
+    if (curve) {
+        /* Watch the handshake, to tell a refused key from a silent daemon. */
+        char mep[64];
+        snprintf(mep, sizeof mep, "inproc://houqinctl-monitor-%p", s);
+        if (zmq_socket_monitor(s, mep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
+            mon = zmq_socket(ctx, ZMQ_PAIR);
+            zmq_setsockopt(mon, ZMQ_LINGER, &zero, sizeof zero);
+            if (zmq_connect(mon, mep) != 0) {
+                zmq_close(mon);
+                mon = NULL;
+            }
+        }
+    }
     if (zmq_connect(s, endpoint) != 0) {
         ctl_fail("cannot connect to %s: %s", endpoint, zmq_strerror(errno));
         goto out;
     }
     zmq_send(s, req, len, 0);
+    int64_t deadline = hq_mono_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - hq_mono_ms();
+        zmq_pollitem_t items[] = {{s, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
+        if (left <= 0 || zmq_poll(items, mon ? 2 : 1, (long)left) < 0) {
+            if (left > 0 && errno == EINTR)
+                continue;
+            ctl_fail("no answer from houqind at %s within %d ms", endpoint, timeout_ms);
+            goto out;
+        }
+        if (mon && (items[1].revents & ZMQ_POLLIN)) {
+            unsigned ev = monitor_event(mon);
+            if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+                ctl_fail("houqind at %s refused this key at the CURVE handshake: it is not on the "
+                         "administrators' list (--control-keys)", endpoint);
+                goto out;
+            }
+            if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+                ctl_fail("CURVE handshake with %s failed: wrong server key, or the control socket does not "
+                         "use CURVE", endpoint);
+                goto out;
+            }
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            break;
+    }
     zmq_msg_t m;
     zmq_msg_init(&m);
-    if (zmq_msg_recv(&m, s, 0) < 0) {
-        ctl_fail("no answer from houqind at %s within %d ms", endpoint, timeout_ms);
+    if (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) < 0) {
+        ctl_fail("no answer from houqind at %s: %s", endpoint, zmq_strerror(errno));
         zmq_msg_close(&m);
         goto out;
     }
@@ -105,6 +205,10 @@ int ctl_control_call(const char *endpoint, const char *req, size_t len, int time
     *raw_out = raw;
     rc = 0;
 out:
+    if (mon) {
+        zmq_socket_monitor(s, NULL, 0);
+        zmq_close(mon);
+    }
     zmq_close(s);
     zmq_ctx_term(ctx);
     return rc;

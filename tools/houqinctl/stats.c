@@ -49,6 +49,8 @@ static const char stats_usage[] =
     "    --state DIR          houqind's state directory (default ./var)\n"
     "    --control EP         houqind's control endpoint, for the rate from two samples\n"
     "    --interval MS        ms between the two samples (default 1000)\n"
+    "    --curve-server FILE, --curve-key FILE\n"
+    "                         CURVE on the control socket, as for houqinctl status\n"
     "    --window S           seconds of log tail for the rate without --control (default 60)\n"
     "    --alertd-state DIR   houqin-alertd's state directory\n"
     "    --json               one JSON object\n"
@@ -343,15 +345,16 @@ static int write_atomic(const char *path, const hq_buf *b)
 
 int cmd_stats(int argc, char **argv)
 {
-    enum { O_STATE = 256, O_CONTROL, O_INTERVAL, O_WINDOW, O_ALERTD, O_JSON, O_PROM, O_OUTPUT };
+    enum { O_STATE = 256, O_CONTROL, O_INTERVAL, O_WINDOW, O_ALERTD, O_JSON, O_PROM, O_OUTPUT, O_CSERVER, O_CKEY };
     static const struct option longopts[] = {
         {"state", required_argument, NULL, O_STATE},     {"control", required_argument, NULL, O_CONTROL},
         {"interval", required_argument, NULL, O_INTERVAL}, {"window", required_argument, NULL, O_WINDOW},
         {"alertd-state", required_argument, NULL, O_ALERTD}, {"json", no_argument, NULL, O_JSON},
         {"prometheus", no_argument, NULL, O_PROM},       {"output", required_argument, NULL, O_OUTPUT},
+        {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
     };
-    const char *dir = "var", *control = NULL, *alertd = NULL, *output = NULL;
+    const char *dir = "var", *control = NULL, *alertd = NULL, *output = NULL, *cserver = NULL, *ckey = NULL;
     int64_t interval = 1000, window = 60;
     int c, fmt = 0;
     optind = 1;
@@ -371,6 +374,8 @@ int cmd_stats(int argc, char **argv)
         case O_JSON: fmt = 1; break;
         case O_PROM: fmt = 2; break;
         case O_OUTPUT: output = optarg; break;
+        case O_CSERVER: cserver = optarg; break;
+        case O_CKEY: ckey = optarg; break;
         case 'h': return ctl_help(stats_usage);
         default: return EXIT_USAGE;
         }
@@ -378,6 +383,7 @@ int cmd_stats(int argc, char **argv)
     if (optind < argc)
         return ctl_fail("stats: unexpected argument \"%s\"", argv[optind]);
     stats st = {0};
+    ctl_control_curve(cserver, ckey);
     if (control) {
         uint64_t a, b;
         int rc = sample(control, &a);

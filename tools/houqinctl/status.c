@@ -14,10 +14,16 @@ static const char status_usage[] =
     "    houqinctl status - houqind's counters, state directory and clock\n"
     "\n"
     "SYNOPSIS\n"
-    "    houqinctl status [--control EP] [--json]\n"
+    "    houqinctl status [--control EP] [--curve-server FILE --curve-key FILE] [--json]\n"
     "\n"
     "OPTIONS\n"
     "    --control EP   houqind's control endpoint (default " HQ_DEFAULT_CONTROL ")\n"
+    "    --curve-server FILE\n"
+    "                   houqind's public key file: use CURVE (when houqind runs with\n"
+    "                   --control-keys); default $HQ_CONTROL_CURVE_SERVER\n"
+    "    --curve-key FILE\n"
+    "                   an administrator's key pair file (houqinctl keygen) whose public\n"
+    "                   key is on houqind's --control-keys list; default $HQ_CONTROL_CURVE_KEY\n"
     "    --json         print the reply as one JSON object\n";
 
 int cmd_status(int argc, char **argv)
@@ -25,20 +31,27 @@ int cmd_status(int argc, char **argv)
     static const struct option longopts[] = {
         {"control", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},
+        {"curve-server", required_argument, NULL, 'C'},
+        {"curve-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *control = HQ_DEFAULT_CONTROL;
+    const char *control = HQ_DEFAULT_CONTROL, *curve_server = NULL, *curve_key = NULL;
     int json = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': control = optarg; break;
         case 'j': json = 1; break;
+        case 'C': curve_server = optarg; break;
+        case 'K': curve_key = optarg; break;
         case 'h': fputs(status_usage, stdout); return 0;
         default: return EXIT_USAGE;
         }
     }
+    if (optind < argc)
+        return ctl_fail("status: unexpected argument \"%s\"", argv[optind]);
+    ctl_control_curve(curve_server, curve_key);
     static const char req[] = "\x81\xa3" "cmd" "\xa6" "status";
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
