@@ -688,6 +688,11 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         char *id = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "id"));
         if (!id)
             continue;
+        for (size_t k = 0; k < L->r->npeople; k++)
+            if (!strcmp(L->r->people[k].id, id)) {
+                hq_ydiag(L->d, doc, hq_ymap_get(s, "id"), "person \"%s\" is defined twice", id);
+                break;
+            }
         L->r->people = realloc(L->r->people, (L->r->npeople + 1) * sizeof *L->r->people);
         hq_person *p = &L->r->people[L->r->npeople++];
         memset(p, 0, sizeof *p);
@@ -827,17 +832,26 @@ static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule
                 if (!strcmp(which, "all") || (L->r->sites[i].domain && !strcmp(L->r->sites[i].domain, which)))
                     r->units[r->nunits++] = strdup(L->r->sites[i].id);
         } else if (!strcmp(what, "contractors")) {
+            /* A contractor is in a domain when it runs a site of the domain. */
             r->units = calloc(L->r->ncontractors ? L->r->ncontractors : 1, sizeof *r->units);
-            for (size_t i = 0; i < L->r->ncontractors; i++)
-                r->units[r->nunits++] = strdup(L->r->contractors[i].id);
+            for (size_t i = 0; i < L->r->ncontractors; i++) {
+                bool in = !strcmp(which, "all");
+                for (size_t k = 0; k < L->r->nsites && !in; k++) {
+                    const hq_site *st = &L->r->sites[k];
+                    in = st->contractor && st->domain && !strcmp(st->contractor, L->r->contractors[i].id) &&
+                         !strcmp(st->domain, which);
+                }
+                if (in)
+                    r->units[r->nunits++] = strdup(L->r->contractors[i].id);
+            }
         } else {
-            hq_ydiag(L->d, doc, u, "units: expected {sites: <domain>|all}, {contractors: all} or a list");
+            hq_ydiag(L->d, doc, u, "units: expected {sites: <domain>|all}, {contractors: <domain>|all} or a list");
             return;
         }
         if (r->nunits == 0)
             hq_ydiag(L->d, doc, u, "units: no %s match \"%s\": the rule would never apply", what, which);
     } else {
-        hq_ydiag(L->d, doc, u, "units: expected {sites: <domain>|all}, {contractors: all} or a list");
+        hq_ydiag(L->d, doc, u, "units: expected {sites: <domain>|all}, {contractors: <domain>|all} or a list");
     }
 }
 
@@ -1022,10 +1036,10 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 /* Top-level keys of a rules-directory file.  evaluation (evaluation.c),
  * channels, templates and policies (houqin-alertd) belong to other
  * loaders; this one only accepts them. */
-static const char *const file_keys[] = {"rules",    "chains",     "penalty_terms", "sites",     "sensors",
-                                        "contractors", "people",  "office",        "timezone",  "evaluation",
-                                        "channels", "templates",  "policies",      "calendar",  "schedules",
-                                        "prices",   "tables",     NULL};
+static const char *const file_keys[] = {"rules",    "chains",    "penalty_terms", "sites",    "sensors",
+                                        "contractors", "people", "office",        "timezone", "evaluation",
+                                        "channels", "templates", "policies",      "calendar", "tables",
+                                        NULL};
 
 static void load_dir(loader *L, const char *dir, int depth)
 {

@@ -68,7 +68,11 @@ static void parse_times(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, ever
             return;
         }
         size_t cnt = by->type == HQ_Y_SEQ ? by->len : 1;
-        for (size_t i = 0; i < cnt && t->nby < MAX_TIMES; i++) {
+        if (cnt > MAX_TIMES) {
+            hq_ydiag(d, doc, by, "at most %d deadlines a day (use an interval schedule)", MAX_TIMES);
+            return;
+        }
+        for (size_t i = 0; i < cnt; i++) {
             const hq_ynode *x = by->type == HQ_Y_SEQ ? by->kids[i] : by;
             int m;
             if (x->type != HQ_Y_SCALAR || !hq_minutes_parse(x->str, &m) || m == 0) {
@@ -153,7 +157,10 @@ hq_schedule *hq_schedule_parse(const hq_ydoc *doc, const hq_ynode *n, const hq_c
     if ((x = hq_ymap_get(n, "days"))) {
         const char *v;
         if (hq_yget_str(d, doc, x, &v) == 0) {
-            if (!strcmp(v, "workdays"))
+            if (!strcmp(v, "workdays") && s->every == EVERY_WEEK)
+                hq_ydiag(d, doc, x, "days: workdays is for daily and interval schedules; a weekly one names "
+                                    "its day (suspend: [holidays] skips holidays)");
+            else if (!strcmp(v, "workdays"))
                 s->workdays_only = true;
             else if (strcmp(v, "all"))
                 hq_ydiag(d, doc, x, "days: expected all or workdays");

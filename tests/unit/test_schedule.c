@@ -861,6 +861,17 @@ static void test_error_unknown_keys_and_values(void **state)
     sched_errors("schedule:\n  every: day\n  by: \"18:00\"\n  overrides: {period: opening, by: \"12:00\"}\n",
                  "s.yaml:4:14: overrides: expected a list of {period, by}", NULL);
     sched_errors("schedule:\n  by: \"18:00\"\n", "s.yaml:2:3: missing required key \"every\"", NULL);
+    /* A weekly deadline names its day: workdays would mean nothing. */
+    sched_error_first("schedule:\n  every: week\n  by: \"fri 18:00\"\n  days: workdays\n",
+                      "s.yaml:4:9: days: workdays is for daily and interval schedules; a weekly one names its day "
+                      "(suspend: [holidays] skips holidays)");
+    /* More deadlines than a day holds are refused, not cut short. */
+    char text[1024] = "schedule:\n  every: day\n  by: [";
+    for (int i = 1; i <= 49; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s\"%02d:%02d\"", i > 1 ? ", " : "",
+                 i * 29 / 60, i * 29 % 60);
+    strcat(text, "]\n");
+    sched_error_first(text, "s.yaml:3:7: at most 48 deadlines a day (use an interval schedule)");
 }
 
 /* Keys that mean nothing for the kind of schedule are mistakes, not
