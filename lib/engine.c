@@ -33,6 +33,7 @@ struct hq_engine {
     int64_t started_ms;
     const hq_rule **cand; /* hq_rules_select's output, room for hq_rules_max_for */
     size_t ncand;
+    const hq_timer *late; /* the timer being fired, when it came due while the daemon was down */
 };
 
 hq_engine *hq_engine_new(void)
@@ -57,6 +58,21 @@ void hq_engine_set_rules(hq_engine *e, const hq_rules *rules)
 void hq_engine_set_started(hq_engine *e, int64_t started_ms)
 {
     e->started_ms = started_ms;
+}
+
+/* A timer that came due before this start of the daemon fires late. */
+static bool missed_while_down(const hq_engine *e, const hq_timer *t, int64_t now_ms)
+{
+    return t->due_ms < e->started_ms && now_ms - t->due_ms > 1000;
+}
+
+static void note_missed(hq_issue *is, const hq_timer *t, int64_t now_ms)
+{
+    char due[32];
+    hq_local_fmt(t->due_ms, due, sizeof due);
+    hq_issue_note(is, now_ms, "system", 0, "missed-while-down: %s 应于 %s 触发，系统停机期间错过，现补执行%s",
+                  hq_timer_kind_name(t->kind), due,
+                  hq_timer_missed_policy(t->kind) == HQ_MISSED_COLLAPSE ? "（合并为一次）" : "");
 }
 
 static void fx_outbox(hq_effects *fx, uint64_t seq)
@@ -430,6 +446,8 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
         hq_issue_note(&is, now_ms, "system", seq, "recurrence: 同一问题在 %s 办结后再次发生，从第%d级开始",
                       g->last_closed, start);
     }
+    if (e->late) /* opened by a rule or slot timer that fired late */
+        note_missed(&is, e->late, now_ms);
     rc = notify(s, txn, &is, now_ms, "opened", NULL, 0, NULL, fx, err);
     if (rc == 0 && recurrence) {
         char why[128];
@@ -769,6 +787,8 @@ static int missed_unit(void *ctx, const char *unit, int64_t due_ms)
     is.occurrences++;
     char d[32];
     hq_local_fmt(due_ms, d, sizeof d);
+    if (m->e->late && is.occurrences <= HQ_OCCURRENCES_LISTED)
+        note_missed(&is, m->e->late, m->now_ms);
     if (is.occurrences <= HQ_OCCURRENCES_LISTED)
         hq_issue_note(&is, m->now_ms, "system", 0, "occurrence: 再次缺失（应于 %s 前，第%d次）", d, is.occurrences);
     rc = hq_issue_save(m->s, m->txn, &is, m->err);
@@ -1055,14 +1075,8 @@ static int fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_ti
     if (rc)
         return rc;
     forget_timer(&is, t->id);
-    bool missed = t->due_ms < e->started_ms && now_ms - t->due_ms > 1000;
-    if (missed) {
-        char due[32];
-        hq_local_fmt(t->due_ms, due, sizeof due);
-        hq_issue_note(&is, now_ms, "system", 0, "missed-while-down: %s 应于 %s 触发，系统停机期间错过，现补执行%s",
-                      hq_timer_kind_name(t->kind), due,
-                      hq_timer_missed_policy(t->kind) == HQ_MISSED_COLLAPSE ? "（合并为一次）" : "");
-    }
+    if (missed_while_down(e, t, now_ms))
+        note_missed(&is, t, now_ms);
     switch (t->kind) {
     case HQ_TIMER_DEADLINE:
         is.overdue = true;
@@ -1162,6 +1176,8 @@ static int fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_tim
         if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
             return rc;
         if (is.state != HQ_IS_CLOSED) {
+            if (e->late)
+                note_missed(&is, t, now_ms);
             char dur[32];
             snprintf(dur, sizeof dur, "%lld 分钟", (long long)(is.clears_after_ms / 60000));
             if (is.state != HQ_IS_RECTIFIED)
@@ -1245,12 +1261,14 @@ int hq_engine_fire_due(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
         if ((rc = hq_timer_del(s, txn, t.due_ms, t.id, err)))
             return rc;
         size_t work = 1;
+        e->late = missed_while_down(e, &t, now_ms) ? &t : NULL;
         if (t.kind == HQ_TIMER_SUSTAIN || t.kind == HQ_TIMER_CLEAR || t.kind == HQ_TIMER_STALE)
             rc = fire_rule_timer(e, s, txn, &t, now_ms, fx, err);
         else if (t.kind == HQ_TIMER_OBLIGATION)
             rc = fire_obligation(e, s, txn, &t, now_ms, max - *fired, &work, fx, err);
         else
             rc = fire_issue_timer(e, s, txn, &t, now_ms, fx, err);
+        e->late = NULL;
         if (rc)
             return rc;
         /* A slot's deadline counts as the units it marked missed. */

@@ -51,7 +51,16 @@ static const char rules_yaml[] =
     "    key: \"{{data.site}}\"\n"
     "    recurrence: {within: 30d}\n"
     "    issue: {title: \"complaints about {{data.site}}\", domain: catering, severity: medium,\n"
-    "            deadline: 4h, chain: standard}\n";
+    "            deadline: 4h, chain: standard}\n"
+    /* A cold-storage sensor above 8 for 30 minutes; clears itself after
+     * 30 minutes back to normal; it follows cold-storage readings only. */
+    "  - id: t.cold\n"
+    "    on: sensor.reading\n"
+    "    scope: {field: data.kind, eq: cold_storage_temp}\n"
+    "    when: {field: data.value, gt: 8}\n"
+    "    sustained: {for: 30m, clears_after: 30m}\n"
+    "    key: \"{{data.sensor}}\"\n"
+    "    issue: {title: \"cold {{data.sensor}}\", domain: catering, severity: high, deadline: 4h, chain: urgent}\n";
 
 typedef struct fixture {
     char *tmp;
@@ -738,6 +747,95 @@ static void actions_that_do_not_fit_are_refused_and_change_nothing(void **state)
     hq_issue_fini(&before);
 }
 
+/* ---- sustained rules ---- */
+
+static sent reading(fixture *f, const char *sensor, const char *kind, double value, int64_t ts_ms)
+{
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"sensor\": \"%s\", \"kind\": \"%s\", \"value\": %g, \"unit\": \"C\", \"site\": \"canteen-1\"}",
+             sensor, kind, value);
+    sent r = apply(f, "sensor.reading", ts_ms, ts_ms, json);
+    if (r.rc != 0)
+        fail_msg("reading refused: %s", r.err.msg);
+    return r;
+}
+
+static const char *cold_issue(fixture *f, const char *sensor, char *buf, size_t size)
+{
+    hq_group g;
+    hq_err err = {0};
+    if (hq_group_get(f->store, rd(f), "t.cold", sensor, &g, &err) != 0)
+        fail_msg("group: %s", err.msg);
+    snprintf(buf, size, "%s", g.open);
+    return buf;
+}
+
+/* Entries in rulestate (sustained records of t.cold). */
+static size_t rule_states(fixture *f)
+{
+    hq_store_stats st;
+    hq_err err = {0};
+    if (hq_store_stats_get(f->store, rd(f), &st, &err) != 0)
+        fail_msg("stats: %s", err.msg);
+    return st.entries[HQ_DB_RULESTATE];
+}
+
+static void sustained_opens_after_the_duration_and_out_of_scope_readings_do_not_count(void **state)
+{
+    fixture *f = *state;
+    char num[24];
+    /* Quiet readings leave no state at all. */
+    reading(f, "cs-1", "cold_storage_temp", 4.5, T0 - HOUR);
+    assert_int_equal(rule_states(f), 0);
+    reading(f, "cs-1", "cold_storage_temp", 9.5, T0);
+    /* A reading of another kind of the same sensor is out of scope: it
+     * does not stop the clock (its 2.0 would have, as a false condition). */
+    reading(f, "cs-1", "room_humidity", 2.0, T0 + 10 * MIN);
+    reading(f, "cs-1", "cold_storage_temp", 9.7, T0 + 20 * MIN);
+    assert_int_equal(fire(f, T0 + 29 * MIN, NULL), 0);
+    assert_string_equal(cold_issue(f, "cs-1", num, sizeof num), "");
+    assert_int_equal(fire(f, T0 + 30 * MIN, NULL), 1);
+    cold_issue(f, "cs-1", num, sizeof num);
+    assert_true(num[0] != '\0');
+    hq_issue is;
+    load(f, num, &is);
+    assert_string_equal(is.title, "cold cs-1");
+    assert_int_equal(notes(&is, "missed-while-down:"), 0);
+    hq_issue_fini(&is);
+    /* Back to normal for 30 minutes: rectified by the data, closed by the
+     * automatic recheck. */
+    reading(f, "cs-1", "cold_storage_temp", 5.0, T0 + 40 * MIN);
+    reading(f, "cs-1", "cold_storage_temp", 9.0, T0 + 50 * MIN); /* bad again: the clearing stops */
+    reading(f, "cs-1", "cold_storage_temp", 5.0, T0 + 60 * MIN);
+    assert_int_equal(fire(f, T0 + 89 * MIN, NULL), 0);
+    assert_true(fire(f, T0 + 90 * MIN, NULL) >= 1);
+    load(f, num, &is);
+    assert_int_equal(is.state, HQ_IS_CLOSED);
+    assert_int_equal(notes(&is, "rectified:"), 1);
+    assert_int_equal(notes(&is, "closed:"), 1);
+    hq_issue_fini(&is);
+    /* Nothing is left behind for the key. */
+    assert_int_equal(rule_states(f), 0);
+}
+
+static void a_rule_timer_that_came_due_while_down_says_so_on_the_issue(void **state)
+{
+    fixture *f = *state;
+    char num[24];
+    reading(f, "cs-2", "cold_storage_temp", 9.5, T0);
+    /* The daemon was down from T0 + 10 min and starts again at T0 + 2 h. */
+    hq_engine_set_started(f->engine, T0 + 2 * HOUR);
+    assert_int_equal(fire(f, T0 + 2 * HOUR, NULL), 1);
+    cold_issue(f, "cs-2", num, sizeof num);
+    assert_true(num[0] != '\0');
+    hq_issue is;
+    load(f, num, &is);
+    assert_int_equal(notes(&is, "missed-while-down:"), 1);
+    assert_int_equal(is.opened_ms, T0 + 2 * HOUR);
+    hq_issue_fini(&is);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -755,6 +853,8 @@ int main(void)
         T(a_rectified_issue_does_not_become_overdue),
         T(a_failed_recheck_reopens_with_a_new_deadline),
         T(actions_that_do_not_fit_are_refused_and_change_nothing),
+        T(sustained_opens_after_the_duration_and_out_of_scope_readings_do_not_count),
+        T(a_rule_timer_that_came_due_while_down_says_so_on_the_issue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
