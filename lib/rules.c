@@ -392,13 +392,40 @@ static bool env_table_value(void *ctx, const char *name, const char *key, size_t
 
 /* ---- loading ---- */
 
+/* A reference to check once everything is loaded (a sensor's site, a
+ * site's contractor, a contractor's penalty terms), with its place. */
+typedef struct xref {
+    char kind; /* 's' site, 'c' contractor, 't' penalty terms */
+    const hq_ydoc *doc;
+    const hq_ynode *n;
+    char *owner; /* "sensor cs-001" */
+} xref;
+
 typedef struct loader {
     hq_rules *r;
     const hq_schemas *schemas;
     hq_diags *d;
     hq_ydoc **docs;
     size_t ndocs;
+    xref *refs;
+    size_t nrefs;
 } loader;
+
+static void add_xref(loader *L, char kind, const hq_ydoc *doc, const hq_ynode *n, const char *what, const char *id)
+{
+    if (!n || n->type != HQ_Y_SCALAR)
+        return;
+    xref *r = realloc(L->refs, (L->nrefs + 1) * sizeof *r);
+    if (!r)
+        return;
+    L->refs = r;
+    size_t len = strlen(what) + strlen(id) + 2;
+    char *owner = malloc(len);
+    if (!owner)
+        return;
+    snprintf(owner, len, "%s %s", what, id);
+    L->refs[L->nrefs++] = (xref){kind, doc, n, owner};
+}
 
 static char *dup_scalar(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
@@ -575,8 +602,10 @@ static void load_sites(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             if (st->domain && !is_domain(st->domain))
                 hq_ydiag(L->d, doc, x, "unknown domain \"%s\"", st->domain);
         }
-        if ((x = hq_ymap_get(s, "contractor")))
+        if ((x = hq_ymap_get(s, "contractor"))) {
             st->contractor = dup_scalar(L, doc, x);
+            add_xref(L, 'c', doc, x, "site", id);
+        }
         if ((x = hq_ymap_get(s, "unit")))
             st->unit = dup_scalar(L, doc, x);
     }
@@ -606,6 +635,7 @@ static void load_sensors(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         memset(st, 0, sizeof *st);
         st->id = id;
         st->site = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "site"));
+        add_xref(L, 's', doc, hq_ymap_get(s, "site"), "sensor", id);
         const hq_ynode *x;
         if ((x = hq_ymap_get(s, "kind")))
             st->kind = dup_scalar(L, doc, x);
@@ -637,8 +667,10 @@ static void load_contractors(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         c->id = id;
         const hq_ynode *x;
         c->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
-        if ((x = hq_ymap_get(s, "penalty_terms")))
+        if ((x = hq_ymap_get(s, "penalty_terms"))) {
             c->penalty_terms = dup_scalar(L, doc, x);
+            add_xref(L, 't', doc, x, "contractor", id);
+        }
     }
 }
 
@@ -1149,18 +1181,16 @@ static void load_section(loader *L, const char *section)
 static void check_refs(loader *L)
 {
     hq_rules *r = L->r;
-    for (size_t i = 0; i < r->nsensors; i++)
-        if (r->sensors[i].site && !hq_rules_site(r, r->sensors[i].site))
-            hq_diags_add(L->d, "sensors", 0, 0, "sensor %s: unknown site \"%s\"", r->sensors[i].id,
-                         r->sensors[i].site);
-    for (size_t i = 0; i < r->nsites; i++)
-        if (r->sites[i].contractor && !hq_rules_contractor(r, r->sites[i].contractor))
-            hq_diags_add(L->d, "sites", 0, 0, "site %s: unknown contractor \"%s\"", r->sites[i].id,
-                         r->sites[i].contractor);
-    for (size_t i = 0; i < r->ncontractors; i++)
-        if (r->contractors[i].penalty_terms && !hq_rules_penalty_terms(r, r->contractors[i].penalty_terms))
-            hq_diags_add(L->d, "contractors", 0, 0, "contractor %s: unknown penalty terms \"%s\"",
-                         r->contractors[i].id, r->contractors[i].penalty_terms);
+    for (size_t i = 0; i < L->nrefs; i++) {
+        const xref *x = &L->refs[i];
+        const char *v = x->n->str;
+        if (x->kind == 's' && !hq_rules_site(r, v))
+            hq_ydiag(L->d, x->doc, x->n, "%s: unknown site \"%s\"", x->owner, v);
+        else if (x->kind == 'c' && !hq_rules_contractor(r, v))
+            hq_ydiag(L->d, x->doc, x->n, "%s: unknown contractor \"%s\"", x->owner, v);
+        else if (x->kind == 't' && !hq_rules_penalty_terms(r, v))
+            hq_ydiag(L->d, x->doc, x->n, "%s: unknown penalty terms \"%s\"", x->owner, v);
+    }
     /* No escalation step may resolve to nobody (for office roles). */
     for (size_t i = 0; i < r->nrules; i++) {
         const hq_rule *ru = &r->rules[i];
@@ -1287,6 +1317,9 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
     for (size_t i = 0; i < L.ndocs; i++)
         hq_ydoc_destroy(&L.docs[i]);
     free(L.docs);
+    for (size_t i = 0; i < L.nrefs; i++)
+        free(L.refs[i].owner);
+    free(L.refs);
     if (d->count > before) {
         hq_rules_destroy(&L.r);
         return HQ_EINVAL;
