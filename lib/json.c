@@ -82,6 +82,80 @@ void hq_json_from_mp(hq_buf *b, const msgpack_object *o)
     }
 }
 
+/* A decimal number by its form (what strtod reads whole), whatever its
+ * size. */
+static bool looks_numeric(const char *s)
+{
+    char *end;
+    if (!*s || strpbrk(s, "xXnNiI"))
+        return false;
+    (void)strtod(s, &end);
+    return *end == '\0';
+}
+
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* JSON writes characters beyond U+FFFF as a pair of \u escapes (UTF-16
+ * surrogates: Python's json.dumps does by default); YAML, whose reader
+ * parses our JSON, takes only \U00010000 forms.  Rewrites each pair inside
+ * a string as its UTF-8 bytes; a lone surrogate is left for the reader to
+ * refuse.  Returns a new text (the caller frees it), or NULL when out of
+ * memory. */
+static char *join_surrogates(const char *text, size_t len, size_t *out_len)
+{
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (!in_str) {
+            in_str = c == '"';
+            out[o++] = c;
+            continue;
+        }
+        if (c == '"') {
+            in_str = false;
+            out[o++] = c;
+            continue;
+        }
+        if (c != '\\' || i + 1 >= len) {
+            out[o++] = c;
+            continue;
+        }
+        int hi = i + 6 <= len && text[i + 1] == 'u' ? hex4(text + i + 2) : -1;
+        int lo = hi >= 0xd800 && hi <= 0xdbff && i + 12 <= len && text[i + 6] == '\\' && text[i + 7] == 'u'
+                     ? hex4(text + i + 8)
+                     : -1;
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+            unsigned cp = 0x10000 + (((unsigned)hi - 0xd800) << 10) + ((unsigned)lo - 0xdc00);
+            out[o++] = (char)(0xf0 | (cp >> 18));
+            out[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+            out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+            out[o++] = (char)(0x80 | (cp & 0x3f));
+            i += 11;
+            continue;
+        }
+        out[o++] = c; /* any other escape: copied, with the character it escapes */
+        out[o++] = text[++i];
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
 static int pack_node(const hq_ynode *n, msgpack_packer *pk, const char *name, hq_err *err)
 {
     switch (n->type) {
@@ -101,6 +175,9 @@ static int pack_node(const hq_ynode *n, msgpack_packer *pk, const char *name, hq
             msgpack_pack_int64(pk, iv);
         } else if (hq_parse_double(n->str, &dv)) {
             msgpack_pack_double(pk, dv);
+        } else if (looks_numeric(n->str)) {
+            return hq_err_setpos(err, HQ_EINVAL, name, n->line, n->column,
+                                 "number %s is out of range (beyond about 1.8e308)", n->str);
         } else {
             return hq_err_setpos(err, HQ_EINVAL, name, n->line, n->column,
                                  "unquoted value \"%s\": strings must be in double quotes", n->str);
@@ -133,7 +210,12 @@ static int pack_node(const hq_ynode *n, msgpack_packer *pk, const char *name, hq
 int hq_json_to_mp(const char *name, const char *text, size_t len, msgpack_packer *pk, hq_err *err)
 {
     hq_ydoc *doc = NULL;
-    int rc = hq_ydoc_load_buf(name, text, len, NULL, &doc, err);
+    size_t jl;
+    char *joined = join_surrogates(text, len, &jl);
+    if (!joined)
+        return hq_err_set(err, HQ_ENOMEM, "%s: out of memory", name);
+    int rc = hq_ydoc_load_buf(name, joined, jl, NULL, &doc, err);
+    free(joined);
     if (rc)
         return rc;
     if (!doc->root) {

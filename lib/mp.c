@@ -385,7 +385,8 @@ char *hq_mp_strdup(const msgpack_object *o)
     char *s = malloc(o->via.str.size + 1);
     if (!s)
         return NULL;
-    memcpy(s, o->via.str.ptr, o->via.str.size);
+    if (o->via.str.size) /* an empty string's ptr may be NULL */
+        memcpy(s, o->via.str.ptr, o->via.str.size);
     s[o->via.str.size] = '\0';
     return s;
 }

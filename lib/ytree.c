@@ -1,6 +1,7 @@
 #include "ytree.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -490,7 +491,11 @@ bool hq_parse_double(const char *s, double *out)
         return false;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v))
+    if (*end || !isfinite(v))
+        return false;
+    /* Overflow is refused; underflow (5e-324, 1e-400) gives the nearest
+     * value, as JSON and YAML readers do. */
+    if (errno == ERANGE && fabs(v) >= DBL_MIN)
         return false;
     *out = v;
     return true;
