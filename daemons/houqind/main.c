@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -240,7 +241,25 @@ static int load_config(hq_daemon *d)
     return rc;
 }
 
+static int reload(hq_daemon *d, char *msg, size_t size);
+
+/* A reload, told to systemd: RELOADING=1 (with the CLOCK_MONOTONIC time
+ * that systemd 253's Type=notify-reload asks for; 252 ignores it) before,
+ * READY=1 and a STATUS= saying how it went after, also when the new rule
+ * set was refused and the running one stays. */
 int hq_daemon_reload(hq_daemon *d, char *msg, size_t size)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading rules from %s",
+               (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000, d->opts.rules_dir);
+    int rc = reload(d, msg, size);
+    sd_notifyf(0, "READY=1\nSTATUS=%s; %s", d->unavailable ? "storage unavailable, refusing events" : "accepting events",
+               msg);
+    return rc;
+}
+
+static int reload(hq_daemon *d, char *msg, size_t size)
 {
     hq_diags diags;
     hq_diags_init(&diags);
