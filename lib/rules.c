@@ -797,8 +797,14 @@ static bool registry_attr(const char *ns, const char *attr)
 static bool tmpl_check(void *ctx, const char *path, char *why, size_t whylen)
 {
     tctx *t = ctx;
-    if (!strcmp(path, "source") || !strcmp(path, "ts") || !strcmp(path, "type") || !strcmp(path, "id") ||
-        !strcmp(path, "key") || !strcmp(path, "rule") || !strcmp(path, "deadline") || !strcmp(path, "office"))
+    if (!strcmp(path, "source") || !strcmp(path, "ts") || !strcmp(path, "type") || !strcmp(path, "id")) {
+        if (!t->no_event)
+            return true;
+        snprintf(why, whylen, "an issue for a missing event has no event (no %s); use unit.id, unit.name, slot",
+                 path);
+        return false;
+    }
+    if (!strcmp(path, "key") || !strcmp(path, "rule") || !strcmp(path, "deadline") || !strcmp(path, "office"))
         return true;
     if (!strcmp(path, "unit.id") || !strcmp(path, "unit.name") || !strcmp(path, "slot")) {
         if (t->rule->kind == HQ_RULE_ABSENCE)
