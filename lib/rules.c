@@ -910,6 +910,7 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     memset(r, 0, sizeof *r);
     r->file = strdup(doc->file);
     r->line = n->line;
+    r->column = n->column;
     const hq_ynode *x;
     r->id = dup_scalar(L, doc, hq_yrequire(L->d, doc, n, "id"));
     if (r->id && !ident_ok(r->id))
@@ -1197,6 +1198,22 @@ static void check_refs(loader *L)
         else if (x->kind == 't' && !hq_rules_penalty_terms(r, v))
             hq_ydiag(L->d, x->doc, x->n, "%s: unknown penalty terms \"%s\"", x->owner, v);
     }
+    /* Every slot of a scheduled rule is someone's: a unit that is a site
+     * needs a contractor or a responsible unit (unless the rule names the
+     * contractor itself). */
+    for (size_t i = 0; i < r->nrules; i++) {
+        const hq_rule *ru = &r->rules[i];
+        if (ru->kind != HQ_RULE_ABSENCE || ru->contractor)
+            continue;
+        for (size_t u = 0; u < ru->nunits; u++) {
+            const hq_site *st = hq_rules_site(r, ru->units[u]);
+            if (st && !(st->contractor && *st->contractor) && !(st->unit && *st->unit))
+                hq_diags_add(L->d, ru->file, ru->line, ru->column,
+                             "rule %s: site %s has no contractor and no responsible unit: its missed slots would "
+                             "be nobody's",
+                             ru->id, st->id);
+        }
+    }
     /* No escalation step may resolve to nobody (for office roles). */
     for (size_t i = 0; i < r->nrules; i++) {
         const hq_rule *ru = &r->rules[i];
@@ -1209,7 +1226,7 @@ static void check_refs(loader *L)
                     continue;
                 const hq_person *p;
                 if (r->npeople && hq_rules_resolve_role(r, role, ru->domain, &p, 1) == 0)
-                    hq_diags_add(L->d, ru->file, ru->line, 0,
+                    hq_diags_add(L->d, ru->file, ru->line, ru->column,
                                  "rule %s: chain %s level %d notifies %s%s%s, and no one in the organisation "
                                  "holds that role",
                                  ru->id, ru->chain->name, ru->chain->steps[s].level, hq_role_name(role),

@@ -102,7 +102,7 @@ typedef enum { HQ_RULE_MATCH, HQ_RULE_COUNT, HQ_RULE_SUSTAINED, HQ_RULE_ABSENCE,
 typedef struct hq_rule {
     char *id;
     char *file;
-    int line;
+    int line, column;
     char *description;
     hq_rule_kind kind;
     const hq_schema **types;   /* the event types it listens to */

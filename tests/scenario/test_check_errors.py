@@ -92,6 +92,12 @@ CASES = [
     ("duplicate key",
      "rules:\n" + rule("    on: sensor.reading\n"),
      [(4, 5, "duplicate")]),
+    ("a scheduled rule's site is nobody's",
+     "sites:\n  - {id: t-orphan, name: 无主地点, domain: maintenance}\n"
+     "rules:\n  - id: t.daily\n    on: inspection.submitted\n    when: {field: data.kind, eq: self}\n"
+     "    schedule: {every: day, by: \"18:00\"}\n    units: [t-orphan]\n"
+     "    issue: {title: \"缺少自查：{{unit.name}}\", domain: maintenance, deadline: 24h, chain: standard}\n",
+     [(4, 5, "nobody's")]),
     ("50,000-deep flow nesting",
      "rules:\n  - id: t.a\n    on: complaint.submitted\n    when: " + "[" * 50000 + "]" * 50000 + "\n" + GOOD_ISSUE,
      [(4, 11 + 64 - 3, "nesting")]),
