@@ -20,6 +20,7 @@
 
 #include "cond.h"
 #include "hq_test.h"
+#include "hq_tev.h"
 #include "json.h"
 #include "mp.h"
 #include "schema.h"
@@ -227,36 +228,11 @@ static void refused(const char *yaml, const char *want)
 /* ---- events ---- */
 
 /* An event of type t.cond: envelope fields and data given as JSON. */
-typedef struct tev {
-    msgpack_sbuffer sb;
-    msgpack_zone zone;
-    msgpack_object data;
-    hq_event ev;
-} tev;
+typedef hq_tev tev;
 
 static hq_event *mkev_env(tev *t, const char *source, const char *id, int64_t ts_ms, const char *json)
 {
-    msgpack_sbuffer_init(&t->sb);
-    msgpack_zone_init(&t->zone, 1024);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &t->sb, msgpack_sbuffer_write);
-    hq_err err = {0};
-    if (hq_json_to_mp("data", json, strlen(json), &pk, &err) != 0)
-        fail_msg("data %s: %s", json, err.msg);
-    hq_mp_limits lim = hq_mp_default_limits;
-    if (hq_mp_decode(t->sb.data, t->sb.size, &lim, &t->zone, &t->data, &err) != 0)
-        fail_msg("data %s: %s", json, err.msg);
-    memset(&t->ev, 0, sizeof t->ev);
-    t->ev.type = "t.cond";
-    t->ev.type_len = 6;
-    t->ev.source = source;
-    t->ev.source_len = strlen(source);
-    t->ev.id = id;
-    t->ev.id_len = strlen(id);
-    t->ev.ts_ms = ts_ms;
-    t->ev.data = &t->data;
-    t->ev.schema = G.cond;
-    return &t->ev;
+    return hq_tev_make(t, G.cond, "t.cond", source, id, ts_ms, json);
 }
 
 static hq_event *mkev(tev *t, const char *json)
@@ -266,8 +242,7 @@ static hq_event *mkev(tev *t, const char *json)
 
 static void tev_fini(tev *t)
 {
-    msgpack_zone_destroy(&t->zone);
-    msgpack_sbuffer_destroy(&t->sb);
+    hq_tev_fini(t);
 }
 
 /* Evaluates c against an event with the given data. */

@@ -13,6 +13,7 @@
 
 #include "dispatch.h"
 #include "hq_test.h"
+#include "hq_tev.h"
 #include "json.h"
 #include "mp.h"
 #include "schema.h"
@@ -116,41 +117,16 @@ static void rset_fini(rset *s)
     }
 }
 
-typedef struct tev {
-    msgpack_sbuffer sb;
-    msgpack_zone zone;
-    msgpack_object data;
-    hq_event ev;
-} tev;
+typedef hq_tev tev;
 
 static hq_event *mkev(tev *t, const char *json)
 {
-    msgpack_sbuffer_init(&t->sb);
-    msgpack_zone_init(&t->zone, 1024);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &t->sb, msgpack_sbuffer_write);
-    hq_err err = {0};
-    if (hq_json_to_mp("data", json, strlen(json), &pk, &err) != 0)
-        fail_msg("%s: %s", json, err.msg);
-    hq_mp_limits lim = hq_mp_default_limits;
-    if (hq_mp_decode(t->sb.data, t->sb.size, &lim, &t->zone, &t->data, &err) != 0)
-        fail_msg("%s: %s", json, err.msg);
-    memset(&t->ev, 0, sizeof t->ev);
-    t->ev.type = "t.disp";
-    t->ev.type_len = 6;
-    t->ev.source = "gw";
-    t->ev.source_len = 2;
-    t->ev.id = "e1";
-    t->ev.id_len = 2;
-    t->ev.data = &t->data;
-    t->ev.schema = G.t;
-    return &t->ev;
+    return hq_tev_make(t, G.t, "t.disp", "gw", "e1", 0, json);
 }
 
 static void tev_fini(tev *t)
 {
-    msgpack_zone_destroy(&t->zone);
-    msgpack_sbuffer_destroy(&t->sb);
+    hq_tev_fini(t);
 }
 
 /* The selection for json as a string of rule numbers: "0,3,4". */
