@@ -460,6 +460,10 @@ int hq_obligation_arrived(hq_store *s, MDB_txn *txn, const char *rule, const cha
                 slot_pack(p, &a);
                 return put(s, txn, k, kl, p, sizeof p, err);
             }
+            /* Exactly at a deadline already met: the event opens the next
+             * window (which starts at this deadline). */
+            if (a_due == ts_ms && ts_ms < INT64_MAX)
+                return hq_obligation_arrived(s, txn, rule, unit, ts_ms + 1, seq, hit, err);
         }
     }
     /* Between windows (a weekly slot's gap), or the slot was already

@@ -287,6 +287,11 @@ static void test_an_event_in_the_window_satisfies_its_unit_only(void **state)
     h = arrive(f, "r.daily", "c", MON + 12 * HOUR_MS, 8);
     assert_int_equal(h.state, HQ_OBL_SATISFIED);
     assert_int_equal(h.due_ms, MON + 12 * HOUR_MS);
+    /* A second event exactly at a deadline already met counts for the
+     * next window, which starts there. */
+    h = arrive(f, "r.daily", "c", MON + 12 * HOUR_MS, 13);
+    assert_int_equal(h.state, HQ_OBL_SATISFIED);
+    assert_int_equal(h.due_ms, MON + 18 * HOUR_MS);
     /* A unit the rule does not expect, a second event, another rule: nothing. */
     assert_int_equal(arrive(f, "r.daily", "z", MON + 10 * HOUR_MS, 9).state, HQ_OBL_DUE);
     assert_int_equal(arrive(f, "r.daily", "b", MON + 11 * HOUR_MS, 10).state, HQ_OBL_DUE);
@@ -300,6 +305,7 @@ static void test_an_event_in_the_window_satisfies_its_unit_only(void **state)
     assert_int_equal(b->start_ms, MON);
     assert_int_equal(find(f, "r.daily", "c", MON + 12 * HOUR_MS)->seq, 8);
     assert_int_equal(find(f, "r.daily", "b", MON + 18 * HOUR_MS)->state, HQ_OBL_DUE);
+    assert_int_equal(find(f, "r.daily", "c", MON + 18 * HOUR_MS)->seq, 13);
     /* Before any window of the rule: nothing. */
     assert_int_equal(arrive(f, "r.daily", "a", MON - HOUR_MS, 12).state, HQ_OBL_DUE);
 }
