@@ -559,8 +559,9 @@ static void handle_signals(hq_daemon *d, int sfd)
  * MDB_PANIC to everything: that is fatal).  The events of such a batch
  * get no reply (ingest.c drops the replies of a batch that ended in
  * HQ_EPANIC) and their producers resend; later batches on the full disk
- * end the same way, or in ENOSPC ("unavailable"), until space returns. */
-static bool storage_full(hq_daemon *d)
+ * end the same way, or in ENOSPC ("unavailable"), until space returns.
+ * Declared in houqind.h, for ingest.c to answer such a batch. */
+bool hq_storage_full(hq_daemon *d)
 {
     struct statvfs vfs;
     if (statvfs(d->opts.state_dir, &vfs) != 0)
@@ -594,7 +595,7 @@ static int run(hq_daemon *d)
     int64_t last_hb = 0;
     hq_ingest_refresh_due(d);
     size_t fired;
-    if (hq_ingest_timers_step(d, &fired) == HQ_EPANIC && !storage_full(d)) { /* what came due while down */
+    if (hq_ingest_timers_step(d, &fired) == HQ_EPANIC && !hq_storage_full(d)) { /* what came due while down */
         close(sfd);
         return 2;
     }
@@ -625,7 +626,7 @@ static int run(hq_daemon *d)
         if (d->zap && (items[3].revents & ZMQ_POLLIN))
             hq_zap_handle(d);
         if (items[0].revents & ZMQ_POLLIN) {
-            if (hq_ingest_batch(d) == HQ_EPANIC && !storage_full(d)) {
+            if (hq_ingest_batch(d) == HQ_EPANIC && !hq_storage_full(d)) {
                 status = 2;
                 break;
             }
@@ -633,7 +634,7 @@ static int run(hq_daemon *d)
         if (items[1].revents & ZMQ_POLLIN)
             hq_control_handle(d);
         if (d->next_due_ms <= hq_clock_now_ms(&d->clock) && hq_ingest_timers_step(d, &fired) == HQ_EPANIC &&
-            !storage_full(d)) {
+            !hq_storage_full(d)) {
             status = 2;
             break;
         }
