@@ -268,11 +268,7 @@ static const gkey *find(const hq_dispatch *d, bool prefix, const char *val, size
     return NULL;
 }
 
-static int by_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
+#define MAX_LISTS 16
 
 size_t hq_dispatch_select(const hq_dispatch *d, const hq_event *ev, const hq_rule **out)
 {
@@ -282,14 +278,15 @@ size_t hq_dispatch_select(const hq_dispatch *d, const hq_event *ev, const hq_rul
         memcpy(out, d->rules, d->n * sizeof *out);
         return d->n;
     }
-    uint32_t small[512], *pos = d->n <= 512 ? small : malloc(d->n * sizeof *pos);
-    if (!pos) { /* no memory for the filter: every rule (still correct) */
-        memcpy(out, d->rules, d->n * sizeof *out);
-        return d->n;
+    /* The lists that apply, each in rule order: "always", the value's own,
+     * and those of its prefixes.  Merged in order; an `any` of an equality
+     * and a prefix files one rule twice, which the merge drops. */
+    const uint32_t *list[MAX_LISTS];
+    size_t len[MAX_LISTS], at[MAX_LISTS] = {0}, nl = 0;
+    if (d->nalways) {
+        list[nl] = d->always;
+        len[nl++] = d->nalways;
     }
-    memcpy(pos, d->always, d->nalways * sizeof *pos);
-    size_t n = d->nalways;
-    bool sorted = true;
     if (o->type == MSGPACK_OBJECT_STR) {
         const char *v = o->via.str.ptr;
         size_t vl = o->via.str.size;
@@ -298,23 +295,27 @@ size_t hq_dispatch_select(const hq_dispatch *d, const hq_event *ev, const hq_rul
                                                                                  : NULL;
             if (!k)
                 continue;
-            memcpy(pos + n, k->pos, k->npos * sizeof *pos);
-            n += k->npos;
-            sorted = n == k->npos; /* one list alone is in order */
+            if (nl == MAX_LISTS) { /* more prefix lengths than lists: every rule (still correct) */
+                memcpy(out, d->rules, d->n * sizeof *out);
+                return d->n;
+            }
+            list[nl] = k->pos;
+            len[nl++] = k->npos;
         }
     }
-    if (!sorted) {
-        /* An `any` of an equality and a prefix files one rule twice. */
-        qsort(pos, n, sizeof *pos, by_u32);
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (m == 0 || pos[m - 1] != pos[i])
-                pos[m++] = pos[i];
-        n = m;
+    size_t n = 0;
+    uint32_t last = UINT32_MAX;
+    for (;;) {
+        size_t best = nl;
+        for (size_t l = 0; l < nl; l++)
+            if (at[l] < len[l] && (best == nl || list[l][at[l]] < list[best][at[best]]))
+                best = l;
+        if (best == nl)
+            break;
+        uint32_t p = list[best][at[best]++];
+        if (p != last)
+            out[n++] = d->rules[p];
+        last = p;
     }
-    for (size_t i = 0; i < n; i++)
-        out[i] = d->rules[pos[i]];
-    if (pos != small)
-        free(pos);
     return n;
 }

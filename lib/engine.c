@@ -34,6 +34,7 @@ struct hq_engine {
     const hq_rule **cand; /* hq_rules_select's output, room for hq_rules_max_for */
     size_t ncand;
     const hq_timer *late; /* the timer being fired, when it came due while the daemon was down */
+    hq_buf key;           /* the grouping key of the rule being applied (reused: no allocation per event) */
 };
 
 hq_engine *hq_engine_new(void)
@@ -45,6 +46,7 @@ void hq_engine_destroy(hq_engine **e)
 {
     if (e && *e) {
         free((*e)->cand);
+        hq_buf_fini(&(*e)->key);
         free(*e);
         *e = NULL;
     }
@@ -96,10 +98,14 @@ typedef struct rctx {
     int64_t slot_ms;       /* absence rules: the missed deadline */
 } rctx;
 
+static bool put_value(const msgpack_object *o, hq_buf *out);
+
 static bool resolve(void *ctx, const char *path, hq_buf *out)
 {
     rctx *c = ctx;
     msgpack_object tmp;
+    if (path[0] == 'd' && !strncmp(path, "data.", 5)) /* the common case first */
+        return c->ev && put_value(hq_event_field(c->ev, path, &tmp), out);
     if (!strcmp(path, "key")) {
         hq_buf_puts(out, c->key ? c->key : "");
         return true;
@@ -160,7 +166,11 @@ static bool resolve(void *ctx, const char *path, hq_buf *out)
     }
     if (!c->ev)
         return false;
-    const msgpack_object *o = hq_event_field(c->ev, path, &tmp);
+    return put_value(hq_event_field(c->ev, path, &tmp), out);
+}
+
+static bool put_value(const msgpack_object *o, hq_buf *out)
+{
     if (!o)
         return false;
     switch (o->type) {
@@ -828,10 +838,10 @@ static int stale_seen(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *ru
     if (rc)
         return rc;
     if (found) {
-        if (ev->ts_ms > st.since_ms) {
-            st.since_ms = ev->ts_ms;
-            st.last_seq = seq;
-        }
+        if (ev->ts_ms <= st.since_ms)
+            return 0; /* not newer than what was seen (often the same millisecond) */
+        st.since_ms = ev->ts_ms;
+        st.last_seq = seq;
         return sus_put(s, txn, k, kl, &st, err);
     }
     hq_timer t;
@@ -1049,14 +1059,16 @@ int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev,
                 return rc;
             continue;
         }
-        char *key = render(r->key, &c);
+        hq_buf_reserve(&e->key, 0); /* data is never NULL, even for an empty key */
+        hq_buf_reset(&e->key);
+        hq_tmpl_render(r->key, resolve, &c, &e->key);
+        const char *key = e->key.data;
         switch (r->kind) {
         case HQ_RULE_STALE: rc = stale_seen(e, s, txn, r, key, ev, seq, now_ms, err); break;
         case HQ_RULE_COUNT: rc = count_match(e, s, txn, r, key, ev, seq, now_ms, fx, err); break;
         case HQ_RULE_SUSTAINED: rc = sustained(e, s, txn, r, key, cond, ev, seq, now_ms, fx, err); break;
         default: rc = match(e, s, txn, r, key, ev, seq, now_ms, fx, err); break;
         }
-        free(key);
         if (rc)
             return rc;
     }
