@@ -106,9 +106,10 @@ schedules)
     "$sb" idle --houqind "$houqind" --schemas "$root/schemas" --tmpdir "$work" --seconds 60 \
         --set none="$work/sus-none" --set sched="$work/sched" || status=1
     "$sb" sustained --schemas "$root/schemas" --tmpdir "$work" --set none="$work/sus-none" \
-        --set rule="$work/sus-rule" --set rules="$work/sus-rules" --events 200000 --events-heavy 5000 || status=1
+        --set rule="$work/sus-rule" --set rules="$work/sus-rules" --events 200000 --events-heavy 200000 || status=1
     "$sb" ingest --houqind "$houqind" --schemas "$root/schemas" --tmpdir "$work" \
-        --set none="$work/sus-none" --set rule="$work/sus-rule" --events 200000 --rounds 3 || status=1
+        --set none="$work/sus-none" --set rule="$work/sus-rule" --set rules="$work/sus-rules" \
+        --events 200000 --rounds 3 || status=1
     ;;
 esac
 exit $status
