@@ -93,6 +93,8 @@ static int by_key(const void *a, const void *b)
 /* The path guarded by the most rules (ties: the first in path order). */
 static const char *best_path(guard *g, size_t n)
 {
+    if (n == 0)
+        return NULL;
     qsort(g, n, sizeof *g, by_path);
     const char *best = NULL;
     size_t best_rules = 0;
@@ -198,7 +200,8 @@ hq_dispatch *hq_dispatch_build(const hq_rule *const *rules, size_t n)
         free(d);
         return NULL;
     }
-    memcpy(d->rules, rules, n * sizeof *rules);
+    if (n)
+        memcpy(d->rules, rules, n * sizeof *rules);
     d->n = n;
     collect c = {0};
     for (size_t i = 0; i < n; i++) {
