@@ -572,106 +572,119 @@ static void load_terms(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     }
 }
 
-static void load_sites(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+/* The loop the registries share: a list of mappings, each with a unique
+ * id.  add() takes the new entry's id (it owns it from then on). */
+typedef struct registry {
+    const char *what;                 /* "site" */
+    const char *const *keys;          /* the keys an entry may have */
+    bool (*exists)(const hq_rules *r, const char *id);
+    void (*add)(loader *L, const hq_ydoc *doc, const hq_ynode *entry, char *id);
+} registry;
+
+static void load_registry(loader *L, const hq_ydoc *doc, const hq_ynode *n, const registry *reg)
 {
-    static const char *const keys[] = {"id", "name", "domain", "contractor", "unit", NULL};
     if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(L->d, doc, n, "sites: expected a list");
+        hq_ydiag(L->d, doc, n, "%ss: expected a list", reg->what);
         return;
     }
     for (size_t i = 0; i < n->len; i++) {
         const hq_ynode *s = n->kids[i];
-        if (hq_ycheck_keys(L->d, doc, s, keys))
+        if (hq_ycheck_keys(L->d, doc, s, reg->keys))
             continue;
         char *id = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "id"));
         if (!id)
             continue;
-        if (hq_rules_site(L->r, id)) {
-            hq_ydiag(L->d, doc, s, "site \"%s\" is defined twice", id);
+        if (reg->exists(L->r, id)) {
+            hq_ydiag(L->d, doc, s, "%s \"%s\" is defined twice", reg->what, id);
             free(id);
             continue;
         }
-        L->r->sites = realloc(L->r->sites, (L->r->nsites + 1) * sizeof *L->r->sites);
-        hq_site *st = &L->r->sites[L->r->nsites++];
-        memset(st, 0, sizeof *st);
-        st->id = id;
-        const hq_ynode *x;
-        st->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
-        if ((x = hq_ymap_get(s, "domain"))) {
-            st->domain = dup_scalar(L, doc, x);
-            if (st->domain && !is_domain(st->domain))
-                hq_ydiag(L->d, doc, x, "unknown domain \"%s\"", st->domain);
-        }
-        if ((x = hq_ymap_get(s, "contractor"))) {
-            st->contractor = dup_scalar(L, doc, x);
-            add_xref(L, 'c', doc, x, "site", id);
-        }
-        if ((x = hq_ymap_get(s, "unit")))
-            st->unit = dup_scalar(L, doc, x);
+        reg->add(L, doc, s, id);
     }
+}
+
+static bool site_exists(const hq_rules *r, const char *id)
+{
+    return hq_rules_site(r, id) != NULL;
+}
+
+static void add_site(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *id)
+{
+    L->r->sites = realloc(L->r->sites, (L->r->nsites + 1) * sizeof *L->r->sites);
+    hq_site *st = &L->r->sites[L->r->nsites++];
+    memset(st, 0, sizeof *st);
+    st->id = id;
+    const hq_ynode *x;
+    st->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
+    if ((x = hq_ymap_get(s, "domain"))) {
+        st->domain = dup_scalar(L, doc, x);
+        if (st->domain && !is_domain(st->domain))
+            hq_ydiag(L->d, doc, x, "unknown domain \"%s\"", st->domain);
+    }
+    if ((x = hq_ymap_get(s, "contractor"))) {
+        st->contractor = dup_scalar(L, doc, x);
+        add_xref(L, 'c', doc, x, "site", id);
+    }
+    if ((x = hq_ymap_get(s, "unit")))
+        st->unit = dup_scalar(L, doc, x);
+}
+
+static bool sensor_exists(const hq_rules *r, const char *id)
+{
+    return hq_rules_sensor(r, id) != NULL;
+}
+
+static void add_sensor(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *id)
+{
+    L->r->sensors = realloc(L->r->sensors, (L->r->nsensors + 1) * sizeof *L->r->sensors);
+    hq_sensor *st = &L->r->sensors[L->r->nsensors++];
+    memset(st, 0, sizeof *st);
+    st->id = id;
+    st->site = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "site"));
+    add_xref(L, 's', doc, hq_ymap_get(s, "site"), "sensor", id);
+    const hq_ynode *x;
+    if ((x = hq_ymap_get(s, "kind")))
+        st->kind = dup_scalar(L, doc, x);
+}
+
+static bool contractor_exists(const hq_rules *r, const char *id)
+{
+    return hq_rules_contractor(r, id) != NULL;
+}
+
+static void add_contractor(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *id)
+{
+    L->r->contractors = realloc(L->r->contractors, (L->r->ncontractors + 1) * sizeof *L->r->contractors);
+    hq_contractor *c = &L->r->contractors[L->r->ncontractors++];
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    const hq_ynode *x;
+    c->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
+    if ((x = hq_ymap_get(s, "penalty_terms"))) {
+        c->penalty_terms = dup_scalar(L, doc, x);
+        add_xref(L, 't', doc, x, "contractor", id);
+    }
+}
+
+static void load_sites(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    static const char *const keys[] = {"id", "name", "domain", "contractor", "unit", NULL};
+    static const registry reg = {"site", keys, site_exists, add_site};
+    load_registry(L, doc, n, &reg);
 }
 
 static void load_sensors(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
     static const char *const keys[] = {"id", "site", "kind", NULL};
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(L->d, doc, n, "sensors: expected a list");
-        return;
-    }
-    for (size_t i = 0; i < n->len; i++) {
-        const hq_ynode *s = n->kids[i];
-        if (hq_ycheck_keys(L->d, doc, s, keys))
-            continue;
-        char *id = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "id"));
-        if (!id)
-            continue;
-        if (hq_rules_sensor(L->r, id)) {
-            hq_ydiag(L->d, doc, s, "sensor \"%s\" is defined twice", id);
-            free(id);
-            continue;
-        }
-        L->r->sensors = realloc(L->r->sensors, (L->r->nsensors + 1) * sizeof *L->r->sensors);
-        hq_sensor *st = &L->r->sensors[L->r->nsensors++];
-        memset(st, 0, sizeof *st);
-        st->id = id;
-        st->site = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "site"));
-        add_xref(L, 's', doc, hq_ymap_get(s, "site"), "sensor", id);
-        const hq_ynode *x;
-        if ((x = hq_ymap_get(s, "kind")))
-            st->kind = dup_scalar(L, doc, x);
-    }
+    static const registry reg = {"sensor", keys, sensor_exists, add_sensor};
+    load_registry(L, doc, n, &reg);
 }
 
 static void load_contractors(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
     static const char *const keys[] = {"id", "name", "penalty_terms", "domains", "contract", NULL};
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(L->d, doc, n, "contractors: expected a list");
-        return;
-    }
-    for (size_t i = 0; i < n->len; i++) {
-        const hq_ynode *s = n->kids[i];
-        if (hq_ycheck_keys(L->d, doc, s, keys))
-            continue;
-        char *id = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "id"));
-        if (!id)
-            continue;
-        if (hq_rules_contractor(L->r, id)) {
-            hq_ydiag(L->d, doc, s, "contractor \"%s\" is defined twice", id);
-            free(id);
-            continue;
-        }
-        L->r->contractors = realloc(L->r->contractors, (L->r->ncontractors + 1) * sizeof *L->r->contractors);
-        hq_contractor *c = &L->r->contractors[L->r->ncontractors++];
-        memset(c, 0, sizeof *c);
-        c->id = id;
-        const hq_ynode *x;
-        c->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
-        if ((x = hq_ymap_get(s, "penalty_terms"))) {
-            c->penalty_terms = dup_scalar(L, doc, x);
-            add_xref(L, 't', doc, x, "contractor", id);
-        }
-    }
+    static const registry reg = {"contractor", keys, contractor_exists, add_contractor};
+    load_registry(L, doc, n, &reg);
 }
 
 /* tables: {name: {key: number, ...}, ...} */
