@@ -11,11 +11,9 @@
 #include "ytree.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 const char *const hq_alert_kinds[] = {"opened",  "reminder",  "overdue", "escalated", "accountability",
                                       "penalty", "rectified", "reopened", "closed",   "feedback",
@@ -797,55 +795,6 @@ static void load_people(loader *L, const hq_ynode *n)
 
 /* ---- files ---- */
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void load_dir(loader *L, const char *dir, int depth)
-{
-    if (depth > 8)
-        return;
-    DIR *dh = opendir(dir);
-    if (!dh) {
-        hq_diags_add(L->d, dir, 0, 0, "cannot open the rules directory");
-        return;
-    }
-    struct dirent *de;
-    char **names = NULL;
-    size_t n = 0;
-    while ((de = readdir(dh))) {
-        if (de->d_name[0] == '.')
-            continue;
-        names = realloc(names, (n + 1) * sizeof *names);
-        names[n++] = strdup(de->d_name);
-    }
-    closedir(dh);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        struct stat st;
-        size_t l = strlen(names[i]);
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (strcmp(names[i], "tests") != 0)
-                load_dir(L, path, depth + 1);
-        } else if (l > 5 && !strcmp(names[i] + l - 5, ".yaml") && !(l > 10 && !strcmp(names[i] + l - 10, ".test.yaml"))) {
-            hq_ydoc *doc = NULL;
-            hq_err e = {0};
-            if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
-                hq_diags_add_err(L->d, &e);
-            } else {
-                L->c->docs = realloc(L->c->docs, (L->c->ndocs + 1) * sizeof *L->c->docs);
-                L->c->docs[L->c->ndocs++] = doc;
-            }
-        }
-        free(names[i]);
-    }
-    free(names);
-}
-
 static void load_docs(loader *L)
 {
     for (size_t i = 0; i < L->c->ndocs; i++) { /* pass 1: channels */
@@ -884,7 +833,7 @@ int hq_alert_config_load(const char *dir, hq_alert_config **out, hq_diags *diags
     size_t before = diags->count;
     loader L = {.c = c, .d = diags};
     if (compile_builtins(c, diags) == 0) {
-        load_dir(&L, dir, 0);
+        hq_ydocs_load_dir(dir, &c->docs, &c->ndocs, diags);
         load_docs(&L);
     }
     /* The documents are only needed while loading. */

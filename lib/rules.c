@@ -2,12 +2,10 @@
 
 #include "dispatch.h"
 
-#include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct table_row {
@@ -1093,58 +1091,6 @@ static const char *const file_keys[] = {"rules",    "chains",    "penalty_terms"
                                         "channels", "templates", "policies",      "calendar", "tables",
                                         NULL};
 
-static void load_dir(loader *L, const char *dir, int depth)
-{
-    if (depth > 8)
-        return;
-    DIR *dh = opendir(dir);
-    if (!dh) {
-        hq_diags_add(L->d, dir, 0, 0, "cannot open the rules directory");
-        return;
-    }
-    struct dirent *de;
-    char **names = NULL;
-    size_t n = 0;
-    while ((de = readdir(dh))) {
-        if (de->d_name[0] == '.')
-            continue;
-        names = realloc(names, (n + 1) * sizeof *names);
-        names[n++] = strdup(de->d_name);
-    }
-    closedir(dh);
-    /* Sorted, so that load order (and thus diagnostics) is stable. */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
-    for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        struct stat st;
-        size_t l = strlen(names[i]);
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (strcmp(names[i], "tests") != 0)
-                load_dir(L, path, depth + 1);
-        } else if (l > 5 && strcmp(names[i] + l - 5, ".yaml") == 0 &&
-                   !(l > 10 && strcmp(names[i] + l - 10, ".test.yaml") == 0)) {
-            hq_ydoc *doc = NULL;
-            hq_err e;
-            if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
-                hq_diags_add_err(L->d, &e);
-            } else {
-                L->docs = realloc(L->docs, (L->ndocs + 1) * sizeof *L->docs);
-                L->docs[L->ndocs++] = doc;
-            }
-        } else if (l > 4 && strcmp(names[i] + l - 4, ".yml") == 0) {
-            hq_diags_add(L->d, path, 0, 0, "use the .yaml extension (this file is not loaded)");
-        }
-        free(names[i]);
-    }
-    free(names);
-}
-
 /* The file sections in dependency order: registries and chains before the
  * rules that name them. */
 static void load_section(loader *L, const char *section)
@@ -1323,7 +1269,7 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
     L.r = calloc(1, sizeof *L.r);
     L.r->env = (hq_cond_env){L.r, env_has_registry, env_known, env_has_table, env_table_value};
     size_t before = d->count;
-    load_dir(&L, dir, 0);
+    hq_ydocs_load_dir(dir, &L.docs, &L.ndocs, d);
     for (size_t i = 0; i < L.ndocs; i++) {
         const hq_ydoc *doc = L.docs[i];
         if (!doc->root)

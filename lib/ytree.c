@@ -1,5 +1,6 @@
 #include "ytree.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -591,4 +592,77 @@ int hq_yget_duration_ms(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int6
         return HQ_EINVAL;
     }
     return 0;
+}
+
+/* ---- directories ---- */
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ends_with(const char *s, size_t l, const char *suffix)
+{
+    size_t sl = strlen(suffix);
+    return l > sl && strcmp(s + l - sl, suffix) == 0;
+}
+
+static void load_dir(const char *dir, int depth, hq_ydoc ***docs, size_t *ndocs, hq_diags *diags)
+{
+    if (depth > 8)
+        return;
+    DIR *dh = opendir(dir);
+    if (!dh) {
+        hq_diags_add(diags, dir, 0, 0, "cannot open the directory: %s", strerror(errno));
+        return;
+    }
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0;
+    while ((de = readdir(dh))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char **grown = realloc(names, (n + 1) * sizeof *names);
+        if (!grown)
+            break;
+        names = grown;
+        if ((names[n] = strdup(de->d_name)))
+            n++;
+    }
+    closedir(dh);
+    /* Sorted, so that the load order (and the diagnostics) are stable. */
+    if (n)
+        qsort(names, n, sizeof *names, cmp_name);
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        struct stat st;
+        size_t l = strlen(names[i]);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (strcmp(names[i], "tests") != 0)
+                load_dir(path, depth + 1, docs, ndocs, diags);
+        } else if (ends_with(names[i], l, ".yaml") && !ends_with(names[i], l, ".test.yaml")) {
+            hq_ydoc *doc = NULL;
+            hq_err e = {0};
+            hq_ydoc **grown;
+            if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
+                hq_diags_add_err(diags, &e);
+            } else if ((grown = realloc(*docs, (*ndocs + 1) * sizeof **docs))) {
+                *docs = grown;
+                (*docs)[(*ndocs)++] = doc;
+            } else {
+                hq_ydoc_destroy(&doc);
+                hq_diags_add(diags, path, 0, 0, "out of memory");
+            }
+        } else if (ends_with(names[i], l, ".yml")) {
+            hq_diags_add(diags, path, 0, 0, "use the .yaml extension (this file is not loaded)");
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+void hq_ydocs_load_dir(const char *dir, hq_ydoc ***docs, size_t *ndocs, hq_diags *diags)
+{
+    load_dir(dir, 0, docs, ndocs, diags);
 }

@@ -49,6 +49,12 @@ extern const hq_ylimits hq_ydefault_limits;
 /* Loads a file.  On error returns HQ_EINVAL (or HQ_EIO) with a positioned
  * err and *out untouched.  The caller destroys *out. */
 int hq_ydoc_load_file(const char *path, const hq_ylimits *lim, hq_ydoc **out, hq_err *err);
+/* Loads every *.yaml file under dir (recursively, at most 8 levels, in
+ * name order; not *.test.yaml, not directories named "tests", not dot
+ * files), appending the documents to *docs / *ndocs (the caller destroys
+ * them and frees the array).  Problems go to diags: an unreadable
+ * directory, a file that does not load, a *.yml file (not loaded). */
+void hq_ydocs_load_dir(const char *dir, hq_ydoc ***docs, size_t *ndocs, hq_diags *diags);
 /* Loads from memory; name is used in diagnostics. */
 int hq_ydoc_load_buf(const char *name, const char *buf, size_t len, const hq_ylimits *lim,
                      hq_ydoc **out, hq_err *err);
