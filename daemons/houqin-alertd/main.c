@@ -9,15 +9,14 @@
 
 #include "clock.h"
 #include "log.h"
+#include "service.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -243,28 +242,16 @@ static int check_only(alertd *a)
 
 /* ---- the loop ---- */
 
-static int make_signalfd(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
 static void handle_signals(alertd *a, int sfd)
 {
-    struct signalfd_siginfo si;
-    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+    hq_signal sig;
+    unsigned no;
+    while ((sig = hq_signals_next(sfd, &no)) != HQ_SIG_NONE) {
+        if (sig == HQ_SIG_STOP) {
             if (!a->stopping)
-                hq_log_notice("signal %u: stopping", si.ssi_signo);
+                hq_log_notice("signal %u: stopping", no);
             a->stopping = true;
-        } else if (si.ssi_signo == SIGHUP) {
+        } else if (sig == HQ_SIG_RELOAD) {
             alertd_reload(a);
         } /* SIGCHLD: send_tick reaps */
     }
@@ -329,14 +316,14 @@ enum { MAX_ITEMS = 1024 };
 
 static int run(alertd *a)
 {
-    int sfd = make_signalfd();
+    int sfd = hq_signals_open(true);
     if (sfd < 0) {
         hq_log_err("signalfd: %s", strerror(errno));
         return 1;
     }
-    uint64_t wd_usec = 0;
-    bool watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
-    int64_t last_wd = hq_mono_ms(), last_status = 0, stop_by = 0;
+    hq_watchdog wd;
+    hq_watchdog_init(&wd, hq_mono_ms());
+    int64_t last_status = 0, stop_by = 0;
     sd_notify(0, "READY=1\nSTATUS=delivering alerts");
     int status = 0;
     zmq_pollitem_t *items = calloc(MAX_ITEMS, sizeof *items);
@@ -349,8 +336,7 @@ static int run(alertd *a)
         long t = send_timeout_ms(a);
         if (t < timeout)
             timeout = t;
-        if (watchdog && timeout > (long)(wd_usec / 2000))
-            timeout = (long)(wd_usec / 2000); /* wake up to ping in time */
+        timeout = hq_watchdog_timeout(&wd, timeout); /* wake up to ping in time */
         if (zmq_poll(items, (int)n, timeout) < 0 && errno != EINTR) {
             hq_log_err("zmq_poll: %s", zmq_strerror(errno));
             status = 2;
@@ -380,10 +366,7 @@ static int run(alertd *a)
                 timeout = left < 0 ? 0 : (long)left;
         }
         int64_t now = hq_mono_ms();
-        if (watchdog && (now - last_wd) * 1000 >= (int64_t)wd_usec / 2) {
-            sd_notify(0, "WATCHDOG=1");
-            last_wd = now;
-        }
+        hq_watchdog_tick(&wd, now);
         if (now - last_status >= 5000) {
             notify_status(a);
             last_status = now;

@@ -7,14 +7,13 @@
 #include "buf.h"
 #include "ytree.h"
 #include "log.h"
+#include "service.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <systemd/sd-daemon.h>
@@ -518,26 +517,15 @@ static int start_curve(hq_daemon *d)
     return 0;
 }
 
-static int make_signalfd(void)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
 static void handle_signals(hq_daemon *d, int sfd)
 {
-    struct signalfd_siginfo si;
-    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-            hq_log_notice("signal %u: stopping", si.ssi_signo);
+    hq_signal sig;
+    unsigned no;
+    while ((sig = hq_signals_next(sfd, &no)) != HQ_SIG_NONE) {
+        if (sig == HQ_SIG_STOP) {
+            hq_log_notice("signal %u: stopping", no);
             d->stopping = true;
-        } else if (si.ssi_signo == SIGHUP) {
+        } else if (sig == HQ_SIG_RELOAD) {
             char msg[1024];
             hq_daemon_reload(d, msg, sizeof msg);
         }
@@ -582,14 +570,14 @@ bool hq_storage_full(hq_daemon *d)
 
 static int run(hq_daemon *d)
 {
-    int sfd = make_signalfd();
+    int sfd = hq_signals_open(false);
     if (sfd < 0) {
         hq_log_err("signalfd: %s", strerror(errno));
         return 1;
     }
-    uint64_t wd_usec = 0;
-    bool watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
-    int64_t last_wd = hq_mono_ms(), last_reader_check = hq_mono_ms(), last_status = 0;
+    hq_watchdog wd;
+    hq_watchdog_init(&wd, hq_mono_ms());
+    int64_t last_reader_check = hq_mono_ms(), last_status = 0;
     sd_notify(0, "READY=1\nSTATUS=accepting events");
     int status = 0;
     int64_t last_hb = 0;
@@ -647,10 +635,7 @@ static int run(hq_daemon *d)
             hq_publish_heartbeat(d);
             last_hb = now;
         }
-        if (watchdog && (now - last_wd) * 1000 >= (int64_t)wd_usec / 2) {
-            sd_notify(0, "WATCHDOG=1");
-            last_wd = now;
-        }
+        hq_watchdog_tick(&wd, now);
         if (now - last_status >= 10000) {
             sd_notifyf(0, "STATUS=%s; %llu stored, %llu rejected, %llu timers fired, outbox %llu",
                        d->unavailable ? "storage unavailable, refusing events" : "accepting events",
