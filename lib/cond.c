@@ -236,8 +236,9 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
             break;
         if (!env || !env->has_registry(env->ctx, reg))
             hq_ydiag(d, doc, opv, "%s: unknown registry \"%s\" (sites, sensors, contractors)", opk->str, reg);
-        else if (f && f->type != HQ_F_STRING)
-            hq_ydiag(d, doc, opv, "%s: %s is not a text field", opk->str, c->path);
+        else if (f && f->type != HQ_F_STRING &&
+                 !(f->type == HQ_F_ARRAY && f->items && f->items->type == HQ_F_STRING))
+            hq_ydiag(d, doc, opv, "%s: %s is not a text field (or a list of texts)", opk->str, c->path);
         c->registry = strdup(reg);
         break;
     }

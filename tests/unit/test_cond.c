@@ -515,6 +515,11 @@ static void paths_into_nested_maps_and_arrays(void **state)
     assert_false(eval1("{field: data.items.7.result, eq: fail}", ev)); /* out of range: absent */
     /* An array of scalars: any item. */
     assert_true(eval1("{field: data.tags, eq: y}", ev));
+    /* Registry checks on a list of texts hold when any item passes. */
+    assert_true(eval1("{field: data.tags, unknown: sites}", ev));
+    assert_false(eval1("{field: data.tags, known: sites}", ev));
+    assert_true(eval1("{field: data.tags, known: sites}", D("\"value\": 1, \"tags\": [\"x\", \"dorm-3\"]")));
+    assert_false(eval1("{field: data.tags, unknown: sites}", D("\"value\": 1, \"tags\": [\"canteen-1\"]")));
     assert_false(eval1("{field: data.tags, eq: z}", ev));
     assert_true(eval1("{field: data.tags, in: [z, x]}", ev));
     /* The path through a map that is not there. */
@@ -772,7 +777,8 @@ static void registry_and_table_errors(void **state)
 {
     (void)state;
     refused("{field: data.site, known: people}", "c.yaml:1:27: known: unknown registry \"people\" (sites, sensors, contractors)\n");
-    refused("{field: data.value, unknown: sites}", "c.yaml:1:30: unknown: data.value is not a text field\n");
+    refused("{field: data.value, unknown: sites}",
+            "c.yaml:1:30: unknown: data.value is not a text field (or a list of texts)\n");
     /* Without an environment there are no registries and no tables. */
     refused_with("{field: data.site, known: sites}", &G.cond, 1, NULL,
                  "c.yaml:1:27: known: unknown registry \"sites\" (sites, sensors, contractors)\n");
