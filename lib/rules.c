@@ -1009,6 +1009,8 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             else
                 hq_ydiag(L->d, doc, n, "say which unit an expected event is for, e.g. unit: \"{{data.site}}\"");
         }
+        if ((x = hq_ymap_get(n, "key")))
+            hq_ydiag(L->d, doc, x, "a scheduled rule groups its issues per unit; key is not used here (remove it)");
     } else if (hq_ymap_get(n, "units") || hq_ymap_get(n, "unit")) {
         hq_ydiag(L->d, doc, n, "units/unit belong to scheduled (absence) rules, which need \"schedule\"");
     }
