@@ -415,15 +415,44 @@ static size_t path_append(char *path, size_t plen, size_t pcap, const char *name
 static int validate(const hq_field *f, const msgpack_object *o, char *path, size_t plen, size_t pcap,
                     hq_err *err);
 
+static int unknown_field(const msgpack_object_str *k, const char *path, hq_err *err)
+{
+    size_t kl = hq_utf8_prefix(k->ptr, k->size, 64);
+    return hq_err_set(err, HQ_EINVAL, "%s.%.*s%s: unknown field", path, (int)kl, k->ptr, kl < k->size ? "..." : "");
+}
+
+#define MATCH_FIELDS 64 /* schemas up to this many fields per map: one pass over the keys */
+
 static int validate_map(const hq_field *f, const msgpack_object *o, char *path, size_t plen, size_t pcap,
                         hq_err *err)
 {
     if (o->type != MSGPACK_OBJECT_MAP)
         return hq_err_set(err, HQ_EINVAL, "%s: expected a map, got %s", path, obj_kind(o));
+    /* Each key to its field once (keys are strings without repeats: mp.c
+     * checked); then the fields in schema order, then unknown keys. */
+    const msgpack_object *vals[MATCH_FIELDS];
+    const msgpack_object_str *unknown = NULL;
+    bool matched = f->nfields <= MATCH_FIELDS;
+    if (matched) {
+        memset(vals, 0, f->nfields * sizeof *vals);
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            if (o->via.map.ptr[i].key.type != MSGPACK_OBJECT_STR)
+                return hq_err_set(err, HQ_EINVAL, "%s: map key is not a string", path);
+            const msgpack_object_str *k = &o->via.map.ptr[i].key.via.str;
+            size_t j;
+            for (j = 0; j < f->nfields; j++)
+                if (f->fields[j].name_len == k->size && memcmp(f->fields[j].name, k->ptr, k->size) == 0)
+                    break;
+            if (j < f->nfields)
+                vals[j] = &o->via.map.ptr[i].val;
+            else if (!unknown)
+                unknown = k;
+        }
+    }
     for (size_t i = 0; i < f->nfields; i++) {
         const hq_field *sub = &f->fields[i];
-        const msgpack_object *v = hq_mp_map_getn(o, sub->name, sub->name_len);
-        size_t nlen = path_append(path, plen, pcap, sub->name, strlen(sub->name));
+        const msgpack_object *v = matched ? vals[i] : hq_mp_map_getn(o, sub->name, sub->name_len);
+        size_t nlen = path_append(path, plen, pcap, sub->name, sub->name_len);
         if (!v || (v->type == MSGPACK_OBJECT_NIL && sub->optional)) {
             if (!sub->optional) {
                 int rc = hq_err_set(err, HQ_EINVAL, "%s: missing required field", path);
@@ -438,17 +467,18 @@ static int validate_map(const hq_field *f, const msgpack_object *o, char *path, 
         if (rc)
             return rc;
     }
+    if (matched)
+        return unknown ? unknown_field(unknown, path, err) : 0;
     /* Unknown fields: every key must be in the schema. */
     for (uint32_t i = 0; i < o->via.map.size; i++) {
+        if (o->via.map.ptr[i].key.type != MSGPACK_OBJECT_STR)
+            return hq_err_set(err, HQ_EINVAL, "%s: map key is not a string", path);
         const msgpack_object_str *k = &o->via.map.ptr[i].key.via.str;
         bool known = false;
         for (size_t j = 0; j < f->nfields && !known; j++)
             known = f->fields[j].name_len == k->size && memcmp(f->fields[j].name, k->ptr, k->size) == 0;
-        if (!known) {
-            size_t kl = hq_utf8_prefix(k->ptr, k->size, 64);
-            return hq_err_set(err, HQ_EINVAL, "%s.%.*s%s: unknown field", path, (int)kl, k->ptr,
-                              kl < k->size ? "..." : "");
-        }
+        if (!known)
+            return unknown_field(k, path, err);
     }
     return 0;
 }
