@@ -110,6 +110,19 @@ int hqb_parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+int hqb_parse_set(const char *arg, hqb_set *sets, int *n)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || *n >= HQB_MAX_SETS) {
+        fprintf(stderr, "--set: expected NAME=DIR (at most %d)\n", HQB_MAX_SETS);
+        return -1;
+    }
+    snprintf(sets[*n].name, sizeof sets[*n].name, "%.*s", (int)(eq - arg), arg);
+    sets[*n].dir = eq + 1;
+    (*n)++;
+    return 0;
+}
+
 /* ---- files ---- */
 
 int hqb_mkdirs(const char *path)

@@ -43,6 +43,14 @@ double hqb_min(const double *v, size_t n);
 double hqb_max(const double *v, size_t n);
 /* "1000", "1k", "1M" -> value; -1 on a bad number. */
 int hqb_parse_u64(const char *s, uint64_t *out);
+/* A named rules directory of a benchmark (--set NAME=DIR). */
+#define HQB_MAX_SETS 8
+typedef struct hqb_set {
+    char name[64];
+    const char *dir; /* a view into the argument */
+} hqb_set;
+/* Appends NAME=DIR to sets[*n]; -1 (with a message) when malformed or full. */
+int hqb_parse_set(const char *arg, hqb_set *sets, int *n);
 
 /* ---- files ---- */
 

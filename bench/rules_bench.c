@@ -32,25 +32,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define MAX_SETS 8
-
-typedef struct set {
-    char name[64];
-    const char *dir;
-} set;
-
-static int parse_set(const char *arg, set *sets, int *n)
-{
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg || *n >= MAX_SETS) {
-        fprintf(stderr, "--set: expected NAME=DIR (at most %d)\n", MAX_SETS);
-        return -1;
-    }
-    snprintf(sets[*n].name, sizeof sets[*n].name, "%.*s", (int)(eq - arg), arg);
-    sets[*n].dir = eq + 1;
-    (*n)++;
-    return 0;
-}
 
 /* ---- rulesdir ---- */
 
@@ -171,7 +152,7 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
-static int one_run(const char *houqind, const char *hqbench, const char *schemas, const set *st, const char *tmp,
+static int one_run(const char *houqind, const char *hqbench, const char *schemas, const hqb_set *st, const char *tmp,
                    uint64_t events, unsigned window, void *zctx, run *r)
 {
     memset(r, 0, sizeof *r);
@@ -227,7 +208,7 @@ out:
 static int cmd_throughput(int argc, char **argv)
 {
     const char *houqind = NULL, *hqbench = NULL, *schemas = "schemas", *tmp = getenv("TMPDIR");
-    set sets[MAX_SETS];
+    hqb_set sets[HQB_MAX_SETS];
     int nsets = 0;
     uint64_t rounds = 5, events = 300000, window = 1000;
     static const struct option lo[] = {{"houqind", 1, NULL, 'q'}, {"hq-bench", 1, NULL, 'b'},
@@ -242,7 +223,7 @@ static int cmd_throughput(int argc, char **argv)
         case 'b': hqbench = optarg; break;
         case 's': schemas = optarg; break;
         case 'S':
-            if (parse_set(optarg, sets, &nsets))
+            if (hqb_parse_set(optarg, sets, &nsets))
                 return 2;
             break;
         case 'r':
@@ -337,7 +318,7 @@ static int cmd_throughput(int argc, char **argv)
 static int cmd_engine(int argc, char **argv)
 {
     const char *schemas_dir = "schemas", *tmp = getenv("TMPDIR");
-    set sets[MAX_SETS];
+    hqb_set sets[HQB_MAX_SETS];
     int nsets = 0;
     uint64_t events = 200000, repeat = 3;
     static const struct option lo[] = {{"schemas", 1, NULL, 's'}, {"set", 1, NULL, 'S'}, {"events", 1, NULL, 'e'},
@@ -347,7 +328,7 @@ static int cmd_engine(int argc, char **argv)
         switch (c) {
         case 's': schemas_dir = optarg; break;
         case 'S':
-            if (parse_set(optarg, sets, &nsets))
+            if (hqb_parse_set(optarg, sets, &nsets))
                 return 2;
             break;
         case 'e':

@@ -47,25 +47,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define MAX_SETS 8
-
-typedef struct set {
-    char name[64];
-    const char *dir;
-} set;
-
-static int parse_set(const char *arg, set *sets, int *n)
-{
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg || *n >= MAX_SETS) {
-        fprintf(stderr, "--set: expected NAME=DIR (at most %d)\n", MAX_SETS);
-        return -1;
-    }
-    snprintf(sets[*n].name, sizeof sets[*n].name, "%.*s", (int)(eq - arg), arg);
-    sets[*n].dir = eq + 1;
-    (*n)++;
-    return 0;
-}
 
 /* ---- rulesdir ---- */
 
@@ -475,7 +456,7 @@ static int cmd_generate(int argc, char **argv)
 static int cmd_idle(int argc, char **argv)
 {
     const char *houqind = NULL, *schemas = "schemas", *tmp = getenv("TMPDIR");
-    set sets[MAX_SETS];
+    hqb_set sets[HQB_MAX_SETS];
     int nsets = 0;
     uint64_t seconds = 60;
     static const struct option lo[] = {{"houqind", 1, NULL, 'q'}, {"schemas", 1, NULL, 's'}, {"set", 1, NULL, 'S'},
@@ -486,7 +467,7 @@ static int cmd_idle(int argc, char **argv)
         case 'q': houqind = optarg; break;
         case 's': schemas = optarg; break;
         case 'S':
-            if (parse_set(optarg, sets, &nsets))
+            if (hqb_parse_set(optarg, sets, &nsets))
                 return 2;
             break;
         case 'n':
@@ -550,7 +531,7 @@ static int cmd_idle(int argc, char **argv)
 static int cmd_sustained(int argc, char **argv)
 {
     const char *schemas_dir = "schemas", *tmp = getenv("TMPDIR");
-    set sets[MAX_SETS];
+    hqb_set sets[HQB_MAX_SETS];
     int nsets = 0;
     uint64_t sensors = 5000, events = 200000, heavy = 20000, repeat = 3;
     static const struct option lo[] = {{"schemas", 1, NULL, 's'}, {"set", 1, NULL, 'S'},
@@ -562,7 +543,7 @@ static int cmd_sustained(int argc, char **argv)
         switch (c) {
         case 's': schemas_dir = optarg; break;
         case 'S':
-            if (parse_set(optarg, sets, &nsets))
+            if (hqb_parse_set(optarg, sets, &nsets))
                 return 2;
             break;
         case 'm':
@@ -713,7 +694,7 @@ static uint64_t send_readings(void *zctx, const char *ep, uint64_t n, uint64_t s
 static int cmd_ingest(int argc, char **argv)
 {
     const char *houqind = NULL, *schemas = "schemas", *tmp = getenv("TMPDIR");
-    set sets[MAX_SETS];
+    hqb_set sets[HQB_MAX_SETS];
     int nsets = 0;
     uint64_t sensors = 5000, events = 200000, rounds = 3, window = 1000;
     static const struct option lo[] = {{"houqind", 1, NULL, 'q'}, {"schemas", 1, NULL, 's'}, {"set", 1, NULL, 'S'},
@@ -725,7 +706,7 @@ static int cmd_ingest(int argc, char **argv)
         case 'q': houqind = optarg; break;
         case 's': schemas = optarg; break;
         case 'S':
-            if (parse_set(optarg, sets, &nsets))
+            if (hqb_parse_set(optarg, sets, &nsets))
                 return 2;
             break;
         case 'm':
