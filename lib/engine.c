@@ -669,10 +669,9 @@ static int sus_start(hq_store *s, MDB_txn *txn, const char *k, size_t kl, char p
 /* Sustained rules see every event in their scope for the key: a true
  * condition starts (or continues) the clock, a false one stops it; with
  * clears_after, the open issue clears itself when false long enough. */
-static int sustained(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, bool cond,
-                     const hq_event *ev, uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+static int sustained(hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, bool cond, const hq_event *ev,
+                     uint64_t seq, hq_err *err)
 {
-    (void)e, (void)now_ms, (void)fx;
     char k[700];
     size_t kl = state_key(k, sizeof k, 's', rule->id, key);
     sus_state st;
@@ -1066,7 +1065,7 @@ int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev,
         switch (r->kind) {
         case HQ_RULE_STALE: rc = stale_seen(e, s, txn, r, key, ev, seq, now_ms, err); break;
         case HQ_RULE_COUNT: rc = count_match(e, s, txn, r, key, ev, seq, now_ms, fx, err); break;
-        case HQ_RULE_SUSTAINED: rc = sustained(e, s, txn, r, key, cond, ev, seq, now_ms, fx, err); break;
+        case HQ_RULE_SUSTAINED: rc = sustained(s, txn, r, key, cond, ev, seq, err); break;
         default: rc = match(e, s, txn, r, key, ev, seq, now_ms, fx, err); break;
         }
         if (rc)

@@ -156,6 +156,14 @@ static char *join_surrogates(const char *text, size_t len, size_t *out_len)
     return out;
 }
 
+static bool has_u_escape(const char *text, size_t len)
+{
+    for (const char *p = text, *end = text + len; (p = memchr(p, '\\', (size_t)(end - p))) && p + 1 < end; p += 2)
+        if (p[1] == 'u')
+            return true;
+    return false;
+}
+
 static int pack_node(const hq_ynode *n, msgpack_packer *pk, const char *name, hq_err *err)
 {
     switch (n->type) {
@@ -210,11 +218,13 @@ static int pack_node(const hq_ynode *n, msgpack_packer *pk, const char *name, hq
 int hq_json_to_mp(const char *name, const char *text, size_t len, msgpack_packer *pk, hq_err *err)
 {
     hq_ydoc *doc = NULL;
-    size_t jl;
-    char *joined = join_surrogates(text, len, &jl);
-    if (!joined)
-        return hq_err_set(err, HQ_ENOMEM, "%s: out of memory", name);
-    int rc = hq_ydoc_load_buf(name, joined, jl, NULL, &doc, err);
+    size_t jl = len;
+    char *joined = NULL;
+    if (has_u_escape(text, len)) { /* only text with \u escapes can hold surrogate pairs */
+        if (!(joined = join_surrogates(text, len, &jl)))
+            return hq_err_set(err, HQ_ENOMEM, "%s: out of memory", name);
+    }
+    int rc = hq_ydoc_load_buf(name, joined ? joined : text, jl, NULL, &doc, err);
     free(joined);
     if (rc)
         return rc;
