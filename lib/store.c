@@ -48,6 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 static const char *const db_names[HQ_DB_COUNT] = {
     "meta", "events", "dedup", "issues", "groups", "issue_idx", "timers", "outbox", "rulestate", "chain",
@@ -266,11 +268,42 @@ int hq_store_begin(hq_store *s, bool write, MDB_txn **txn, hq_err *err)
     return hq_err_set(err, HQ_ESTORE, "begin transaction: the map kept being resized");
 }
 
+/* Below this much free space on the state's file system, an I/O error
+ * from a commit is taken for a full disk. */
+#define FULL_DISK_BYTES (4u << 20)
+
+/* Whether a commit's EIO was a full disk: LMDB 0.9.24 reports a short page
+ * write (the last free blocks taken by part of a commit) as EIO, like a
+ * failing disk.  A commit whose data pages did not all reach the file never
+ * wrote its meta page, so the environment is still at the last commit.  It
+ * is a full disk when the file system has (almost) no free space and a
+ * write transaction still begins (after a failed meta write LMDB answers
+ * MDB_PANIC to everything: that stays fatal). */
+static bool full_disk(hq_store *s, uint64_t *free_bytes)
+{
+    struct statvfs vfs;
+    if (statvfs(s->dir, &vfs) != 0)
+        return false;
+    *free_bytes = (uint64_t)(geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) * vfs.f_frsize;
+    if (*free_bytes >= FULL_DISK_BYTES)
+        return false;
+    MDB_txn *t;
+    if (mdb_txn_begin(s->env, NULL, 0, &t) != 0)
+        return false;
+    mdb_txn_abort(t);
+    return true;
+}
+
 int hq_store_commit(hq_store *s, MDB_txn *txn, hq_err *err)
 {
     if (txn == s->wtxn)
         s->wtxn = NULL;
-    return hq_store_code(mdb_txn_commit(txn), err, "commit");
+    int rc = mdb_txn_commit(txn);
+    uint64_t free_bytes;
+    if (rc == EIO && full_disk(s, &free_bytes))
+        return hq_err_set(err, HQ_ESTORE, "commit: no space left on device (the file system is full, %llu bytes free)",
+                          (unsigned long long)free_bytes);
+    return hq_store_code(rc, err, "commit");
 }
 
 void hq_store_abort(hq_store *s, MDB_txn *txn)

@@ -108,12 +108,6 @@ void hq_publish_heartbeat(hq_daemon *d);
  * and the running one stays.  Returns 0 or the number of errors. */
 int hq_daemon_reload(hq_daemon *d, char *msg, size_t size);
 
-/* main.c: whether a storage failure (HQ_EPANIC) was a full file system
- * (LMDB 0.9.24 reports a short page write as EIO) that houqind rides out:
- * then it logs once, sets d->unavailable and returns true.  False means a
- * real storage failure: exit. */
-bool hq_storage_full(hq_daemon *d);
-
 /* main.c: answers pending ZAP requests (CURVE handshakes). */
 void hq_zap_handle(hq_daemon *d);
 

@@ -494,12 +494,6 @@ int hq_ingest_batch(hq_daemon *d)
     /* Timers due now ride along in the same transaction. */
     size_t max_timers = d->next_due_ms <= hq_clock_now_ms(&d->clock) ? TIMERS_PER_TXN : 0;
     int rc = run_txn(d, max_timers, &fx, &fired, &err);
-    if (rc == HQ_EPANIC && hq_storage_full(d)) {
-        /* LMDB reports a short write on a full file system as EIO: the
-         * commit did not happen, and the batch is refused like ENOSPC. */
-        rc = HQ_ESTORE;
-        snprintf(err.msg, sizeof err.msg, "commit: no space left on device");
-    }
     if (rc == HQ_EPANIC) {
         hq_log_err("storage failed, exiting without acknowledging the batch: %s", err.msg);
         for (unsigned i = 0; i < b->n; i++)

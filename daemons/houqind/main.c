@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -532,42 +531,6 @@ static void handle_signals(hq_daemon *d, int sfd)
     }
 }
 
-/* Below this much free space on the state's file system, an I/O error
- * from a commit is taken for a full disk. */
-#define FULL_DISK_BYTES (4u << 20)
-
-/* Whether a storage failure (HQ_EPANIC from a batch of events or timers)
- * was a full disk, which houqind rides out: LMDB 0.9.24 reports a short
- * page write (the last few free blocks taken, then no more) as EIO,
- * indistinguishable from a failing disk.  A commit whose data pages did
- * not all reach the file never wrote its meta page, so the environment is
- * still at the last commit and nothing acknowledged is touched.  It is a
- * full disk when the file system has (almost) no free space left and a
- * write transaction still begins (after a failed meta write LMDB answers
- * MDB_PANIC to everything: that is fatal).  The events of such a batch
- * get no reply (ingest.c drops the replies of a batch that ended in
- * HQ_EPANIC) and their producers resend; later batches on the full disk
- * end the same way, or in ENOSPC ("unavailable"), until space returns.
- * Declared in houqind.h, for ingest.c to answer such a batch. */
-bool hq_storage_full(hq_daemon *d)
-{
-    struct statvfs vfs;
-    if (statvfs(d->opts.state_dir, &vfs) != 0)
-        return false;
-    uint64_t free_bytes = (uint64_t)(geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) * vfs.f_frsize;
-    if (free_bytes >= FULL_DISK_BYTES)
-        return false;
-    MDB_txn *txn;
-    if (hq_store_begin(d->store, true, &txn, NULL) != 0)
-        return false;
-    hq_store_abort(d->store, txn);
-    if (!d->unavailable)
-        hq_log_err("the file system of %s is full (%llu bytes free): refusing events until space returns",
-                   d->opts.state_dir, (unsigned long long)free_bytes);
-    d->unavailable = true;
-    return true;
-}
-
 static int run(hq_daemon *d)
 {
     int sfd = hq_signals_open(false);
@@ -583,7 +546,7 @@ static int run(hq_daemon *d)
     int64_t last_hb = 0;
     hq_ingest_refresh_due(d);
     size_t fired;
-    if (hq_ingest_timers_step(d, &fired) == HQ_EPANIC && !hq_storage_full(d)) { /* what came due while down */
+    if (hq_ingest_timers_step(d, &fired) == HQ_EPANIC) { /* what came due while down */
         close(sfd);
         return 2;
     }
@@ -614,15 +577,14 @@ static int run(hq_daemon *d)
         if (d->zap && (items[3].revents & ZMQ_POLLIN))
             hq_zap_handle(d);
         if (items[0].revents & ZMQ_POLLIN) {
-            if (hq_ingest_batch(d) == HQ_EPANIC && !hq_storage_full(d)) {
+            if (hq_ingest_batch(d) == HQ_EPANIC) {
                 status = 2;
                 break;
             }
         }
         if (items[1].revents & ZMQ_POLLIN)
             hq_control_handle(d);
-        if (d->next_due_ms <= hq_clock_now_ms(&d->clock) && hq_ingest_timers_step(d, &fired) == HQ_EPANIC &&
-            !hq_storage_full(d)) {
+        if (d->next_due_ms <= hq_clock_now_ms(&d->clock) && hq_ingest_timers_step(d, &fired) == HQ_EPANIC) {
             status = 2;
             break;
         }

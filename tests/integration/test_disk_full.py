@@ -10,8 +10,8 @@ is deleted.  Afterwards every event acknowledged `stored` is in the log
 Two ways to fill it: every block taken (page writes fail with ENOSPC), and
 a few pages left free, so that a commit's write is short (LMDB 0.9.24
 reports that as EIO, like a failing disk; houqind must tell the two apart
-by the free space, see hq_storage_full() in main.c); ingest.c then refuses
-the batch as unavailable, as for ENOSPC.  What must hold in both cases:
+by the free space, see full_disk() in lib/store.c); the commit then fails
+as a full disk and the batch is refused as unavailable, as for ENOSPC.  What must hold in both cases:
 every event is answered, nothing is acknowledged that was not stored,
 houqind keeps running, and it stores again by itself once the filler is
 deleted.
