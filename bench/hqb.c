@@ -819,8 +819,9 @@ int hqb_eng_event(hqb_eng *e, const char *frame, size_t len, int64_t now_ms, hq_
     }
     uint64_t next, orig;
     hq_dedup dd;
+    hq_frame fr = hq_event_frame(&ev);
     if ((rc = hq_store_peek_seq(e->store, e->txn, HQ_DB_EVENTS, &next, err)) ||
-        (rc = hq_store_dedup_claim(e->store, e->txn, &ev, next, &dd, &orig, err)))
+        (rc = hq_store_dedup_claim(e->store, e->txn, &fr, next, &dd, &orig, err)))
         return rc;
     if (dd != HQ_DEDUP_NEW) {
         e->duplicate++;
@@ -831,12 +832,12 @@ int hqb_eng_event(hqb_eng *e, const char *frame, size_t len, int64_t now_ms, hq_
         if (rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL) {
             if (e->refused++ == 0)
                 fprintf(stderr, "event refused: %s\n", eerr.msg);
-            rc = hq_store_dedup_release(e->store, e->txn, &ev, err);
+            rc = hq_store_dedup_release(e->store, e->txn, &fr, err);
         } else if (rc) {
             *err = eerr;
         } else {
             e->opened += fx.issues_opened;
-            rc = hq_store_event_put(e->store, e->txn, &ev, now_ms, next, err);
+            rc = hq_store_event_put(e->store, e->txn, &fr, now_ms, next, err);
             e->stored++;
         }
         if (rc)

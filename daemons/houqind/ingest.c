@@ -211,9 +211,10 @@ static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_effects *fx,
             continue;
         hq_dedup dd;
         uint64_t seq = 0, next;
+        hq_frame fr = hq_event_frame(&it->ev);
         int rc = hq_store_peek_seq(d->store, txn, HQ_DB_EVENTS, &next, err);
         if (rc == 0)
-            rc = hq_store_dedup_claim(d->store, txn, &it->ev, next, &dd, &seq, err);
+            rc = hq_store_dedup_claim(d->store, txn, &fr, next, &dd, &seq, err);
         if (rc)
             return rc;
         if (dd == HQ_DEDUP_SAME) {
@@ -235,7 +236,7 @@ static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_effects *fx,
              * nothing; give the id back so that a corrected retry works. */
             it->status = R_REJECTED;
             snprintf(it->error, sizeof it->error, "%s", eerr.msg);
-            if ((rc = hq_store_dedup_release(d->store, txn, &it->ev, err)))
+            if ((rc = hq_store_dedup_release(d->store, txn, &fr, err)))
                 return rc;
             continue;
         }
@@ -244,7 +245,7 @@ static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_effects *fx,
             return rc;
         }
         seq = next;
-        rc = hq_store_event_put(d->store, txn, &it->ev, now_ms, seq, err);
+        rc = hq_store_event_put(d->store, txn, &fr, now_ms, seq, err);
         if (rc)
             return rc;
         it->status = R_STORED;

@@ -4,6 +4,7 @@
 #ifndef HQ_ISSUE_FIXTURE_H
 #define HQ_ISSUE_FIXTURE_H
 
+#include <stdio.h>
 #include "clock.h"
 #include "issue.h"
 #include "period.h"

@@ -179,7 +179,8 @@ static sent apply(fixture *f, const char *type, int64_t ts_ms, int64_t now_ms, c
         return r;
     }
     uint64_t seq = 0;
-    if (hq_store_event_append(f->store, txn, &ev, now_ms, &seq, &err) != 0)
+    hq_frame fr = hq_event_frame(&ev);
+    if (hq_store_event_append(f->store, txn, &fr, now_ms, &seq, &err) != 0)
         fail_msg("append: %s", err.msg);
     assert_int_equal(seq, r.seq);
     if (hq_store_commit(f->store, txn, &err) != 0)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "hq_issue_fixture.h"
+#include "html.h"
 #include "report_html.h"
 
 static int setup(void **state)

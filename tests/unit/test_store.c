@@ -79,7 +79,7 @@ static void commit(fixture *f, MDB_txn *txn)
 
 /* An event as the store sees it: the frame's bytes, its source and id.
  * pad_bytes of padding make the frame as big as wanted. */
-static hq_event make_event(msgpack_sbuffer *sb, const char *source, const char *id, const char *value,
+static hq_frame make_frame(msgpack_sbuffer *sb, const char *source, const char *id, const char *value,
                            size_t pad_bytes)
 {
     msgpack_sbuffer_clear(sb);
@@ -96,7 +96,7 @@ static hq_event make_event(msgpack_sbuffer *sb, const char *source, const char *
     msgpack_pack_str(&pk, pad_bytes);
     for (size_t i = 0; i < pad_bytes; i++)
         msgpack_pack_str_body(&pk, "p", 1);
-    hq_event ev = {0};
+    hq_frame ev = {0};
     ev.raw = sb->data;
     ev.raw_len = sb->size;
     ev.id = id;
@@ -106,7 +106,7 @@ static hq_event make_event(msgpack_sbuffer *sb, const char *source, const char *
     return ev;
 }
 
-static uint64_t append_ok(fixture *f, MDB_txn *txn, const hq_event *ev, int64_t stored_ms)
+static uint64_t append_ok(fixture *f, MDB_txn *txn, hq_frame *ev, int64_t stored_ms)
 {
     uint64_t seq = 0;
     hq_err err = {0};
@@ -115,7 +115,7 @@ static uint64_t append_ok(fixture *f, MDB_txn *txn, const hq_event *ev, int64_t 
     return seq;
 }
 
-static hq_dedup dedup(fixture *f, MDB_txn *txn, const hq_event *ev, uint64_t *seq)
+static hq_dedup dedup(fixture *f, MDB_txn *txn, const hq_frame *ev, uint64_t *seq)
 {
     hq_dedup res;
     hq_err err = {0};
@@ -244,7 +244,7 @@ static void test_readonly_store_reads_but_never_writes(void **state)
     fixture *f = *state;
     open_ok(f, 0, 0);
     MDB_txn *txn = begin(f, true);
-    hq_event ev = make_event(&f->frames[0], "gw-1", "e-1", "v", 0);
+    hq_frame ev = make_frame(&f->frames[0], "gw-1", "e-1", "v", 0);
     assert_int_equal(append_ok(f, txn, &ev, 1000), 1);
     commit(f, txn);
     hq_store_close(&f->store);
@@ -272,10 +272,10 @@ static void test_append_and_read_back(void **state)
     fixture *f = *state;
     open_ok(f, 0, 0);
     MDB_txn *txn = begin(f, true);
-    hq_event ev[3];
+    hq_frame ev[3];
     static const char *const ids[] = {"e-1", "e-2", "e-3"};
     for (int i = 0; i < 3; i++) {
-        ev[i] = make_event(&f->frames[i], "gw-1", ids[i], i == 1 ? "冷库" : "x", (size_t)i * 100);
+        ev[i] = make_frame(&f->frames[i], "gw-1", ids[i], i == 1 ? "冷库" : "x", (size_t)i * 100);
         assert_int_equal(append_ok(f, txn, &ev[i], 1000 + i), (uint64_t)i + 1);
     }
     commit(f, txn);
@@ -313,36 +313,36 @@ static void test_dedup_new_same_conflict(void **state)
     open_ok(f, 0, 0);
     uint64_t seq;
     MDB_txn *txn = begin(f, true);
-    hq_event a = make_event(&f->frames[0], "gw-1", "e-1", "first", 0);
+    hq_frame a = make_frame(&f->frames[0], "gw-1", "e-1", "first", 0);
     assert_int_equal(dedup(f, txn, &a, &seq), HQ_DEDUP_NEW);
     assert_int_equal(append_ok(f, txn, &a, 1), 1);
     /* Within the same transaction already. */
     assert_int_equal(dedup(f, txn, &a, &seq), HQ_DEDUP_SAME);
     assert_int_equal(seq, 1);
-    hq_event b = make_event(&f->frames[1], "gw-1", "e-2", "second", 0);
+    hq_frame b = make_frame(&f->frames[1], "gw-1", "e-2", "second", 0);
     assert_int_equal(append_ok(f, txn, &b, 1), 2);
     commit(f, txn);
 
     txn = begin(f, false);
     /* A retry: the same bytes. */
-    hq_event retry = make_event(&f->frames[2], "gw-1", "e-1", "first", 0);
+    hq_frame retry = make_frame(&f->frames[2], "gw-1", "e-1", "first", 0);
     assert_int_equal(dedup(f, txn, &retry, &seq), HQ_DEDUP_SAME);
     assert_int_equal(seq, 1);
     /* The same id with other content: a conflict, naming the original. */
-    hq_event reused = make_event(&f->frames[3], "gw-1", "e-1", "changed", 0);
+    hq_frame reused = make_frame(&f->frames[3], "gw-1", "e-1", "changed", 0);
     assert_int_equal(dedup(f, txn, &reused, &seq), HQ_DEDUP_CONFLICT);
     assert_int_equal(seq, 1);
     /* Even a difference of one padding byte. */
-    hq_event longer = make_event(&f->frames[4], "gw-1", "e-2", "second", 1);
+    hq_frame longer = make_frame(&f->frames[4], "gw-1", "e-2", "second", 1);
     assert_int_equal(dedup(f, txn, &longer, &seq), HQ_DEDUP_CONFLICT);
     assert_int_equal(seq, 2);
     /* Ids are unique per source. */
-    hq_event other_src = make_event(&f->frames[5], "gw-2", "e-1", "first", 0);
+    hq_frame other_src = make_frame(&f->frames[5], "gw-2", "e-1", "first", 0);
     assert_int_equal(dedup(f, txn, &other_src, &seq), HQ_DEDUP_NEW);
-    hq_event other_id = make_event(&f->frames[6], "gw-1", "e-3", "first", 0);
+    hq_frame other_id = make_frame(&f->frames[6], "gw-1", "e-3", "first", 0);
     assert_int_equal(dedup(f, txn, &other_id, &seq), HQ_DEDUP_NEW);
     /* The key is source 0x00 id: "gw-1"+"e-1" is not "gw-"+"1e-1". */
-    hq_event shifted = make_event(&f->frames[7], "gw-", "1e-1", "first", 0);
+    hq_frame shifted = make_frame(&f->frames[7], "gw-", "1e-1", "first", 0);
     assert_int_equal(dedup(f, txn, &shifted, &seq), HQ_DEDUP_NEW);
     hq_store_abort(f->store, txn);
 }
@@ -352,15 +352,15 @@ static void test_seq_is_monotonic_across_aborts_and_reopens(void **state)
     fixture *f = *state;
     open_ok(f, 0, 0);
     MDB_txn *txn = begin(f, true);
-    hq_event e1 = make_event(&f->frames[0], "gw-1", "e-1", "x", 0);
-    hq_event e2 = make_event(&f->frames[1], "gw-1", "e-2", "x", 0);
+    hq_frame e1 = make_frame(&f->frames[0], "gw-1", "e-1", "x", 0);
+    hq_frame e2 = make_frame(&f->frames[1], "gw-1", "e-2", "x", 0);
     assert_int_equal(append_ok(f, txn, &e1, 1), 1);
     assert_int_equal(append_ok(f, txn, &e2, 1), 2);
     commit(f, txn);
 
     /* An aborted batch hands out no numbers. */
     txn = begin(f, true);
-    hq_event e3 = make_event(&f->frames[2], "gw-1", "e-3", "x", 0);
+    hq_frame e3 = make_frame(&f->frames[2], "gw-1", "e-3", "x", 0);
     assert_int_equal(append_ok(f, txn, &e3, 1), 3);
     hq_store_abort(f->store, txn);
     hq_store_abort(f->store, NULL); /* accepts NULL */
@@ -373,7 +373,7 @@ static void test_seq_is_monotonic_across_aborts_and_reopens(void **state)
 
     open_ok(f, 0, 0);
     txn = begin(f, true);
-    hq_event e4 = make_event(&f->frames[3], "gw-1", "e-4", "x", 0);
+    hq_frame e4 = make_frame(&f->frames[3], "gw-1", "e-4", "x", 0);
     assert_int_equal(append_ok(f, txn, &e4, 1), 4);
     /* The outbox has its own sequence; peeking takes nothing. */
     assert_int_equal(hq_store_peek_seq(f->store, txn, HQ_DB_OUTBOX, &seq, NULL), 0);
@@ -401,7 +401,7 @@ static void test_seq_is_monotonic_across_aborts_and_reopens(void **state)
 /* Appends a batch the way houqind's ingest does: on HQ_EFULL (from a put
  * or from commit) the transaction is gone, the map is grown, and the
  * whole batch is replayed.  Returns how many times the map grew. */
-static int append_batch(fixture *f, hq_event *evs, unsigned n, uint64_t *first_seq)
+static int append_batch(fixture *f, hq_frame *evs, unsigned n, uint64_t *first_seq)
 {
     int grown = 0;
     for (int attempt = 0; attempt < 16; attempt++) {
@@ -440,7 +440,7 @@ static void test_map_full_grows_and_loses_nothing(void **state)
     open_ok(f, 0, 1 << 20); /* 1 MiB: full after a few hundred events */
     enum { BATCH = 40, BATCHES = 60, PAD = 1500 };
     msgpack_sbuffer *sbs = calloc(BATCH, sizeof *sbs);
-    hq_event *evs = calloc(BATCH, sizeof *evs);
+    hq_frame *evs = calloc(BATCH, sizeof *evs);
     char (*ids)[32] = calloc(BATCH, sizeof *ids);
     assert_true(sbs && evs && ids);
     for (int i = 0; i < BATCH; i++)
@@ -450,7 +450,7 @@ static void test_map_full_grows_and_loses_nothing(void **state)
     for (int b = 0; b < BATCHES; b++) {
         for (int i = 0; i < BATCH; i++) {
             snprintf(ids[i], sizeof ids[i], "e-%05d", b * BATCH + i);
-            evs[i] = make_event(&sbs[i], "gw-1", ids[i], ids[i], PAD);
+            evs[i] = make_frame(&sbs[i], "gw-1", ids[i], ids[i], PAD);
         }
         uint64_t first = 0;
         grown += append_batch(f, evs, BATCH, &first);
@@ -483,7 +483,7 @@ static void test_map_full_grows_and_loses_nothing(void **state)
         char id[32];
         snprintf(id, sizeof id, "e-%05llu", (unsigned long long)seq - 1);
         msgpack_sbuffer_clear(&sbs[0]);
-        hq_event want = make_event(&sbs[0], "gw-1", id, id, PAD);
+        hq_frame want = make_frame(&sbs[0], "gw-1", id, id, PAD);
         assert_int_equal(len, want.raw_len);
         assert_memory_equal(frame, want.raw, len);
     }
@@ -516,7 +516,7 @@ static void test_maybe_grow_grows_ahead_of_need(void **state)
     while (st.used_bytes * 10 <= st.map_size * 8) {
         char id[32];
         snprintf(id, sizeof id, "e-%u", n++);
-        hq_event ev = make_event(&f->frames[0], "gw-1", id, "x", 4000);
+        hq_frame ev = make_frame(&f->frames[0], "gw-1", id, "x", 4000);
         uint64_t first;
         assert_int_equal(append_batch(f, &ev, 1, &first), 0);
         txn = begin(f, false);

@@ -420,19 +420,19 @@ int hq_store_counter_next(hq_store *s, MDB_txn *txn, const char *name, uint64_t 
 }
 
 /* source 0x00 id; returns the key length. */
-static size_t dedup_key(const hq_event *ev, unsigned char *key)
+static size_t dedup_key(const hq_frame *fr, unsigned char *key)
 {
-    memcpy(key, ev->source, ev->source_len);
-    key[ev->source_len] = 0;
-    memcpy(key + ev->source_len + 1, ev->id, ev->id_len);
-    return ev->source_len + 1 + ev->id_len;
+    memcpy(key, fr->source, fr->source_len);
+    key[fr->source_len] = 0;
+    memcpy(key + fr->source_len + 1, fr->id, fr->id_len);
+    return fr->source_len + 1 + fr->id_len;
 }
 
-int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_dedup *res, uint64_t *seq,
+int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_frame *fr, hq_dedup *res, uint64_t *seq,
                          hq_err *err)
 {
     unsigned char key[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
-    size_t kl = dedup_key(ev, key);
+    size_t kl = dedup_key(fr, key);
     MDB_val v;
     int rc = hq_store_get(s, txn, HQ_DB_DEDUP, key, kl, &v, err);
     if (rc == HQ_ENOTFOUND) {
@@ -444,17 +444,17 @@ int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_dedup
     if (v.mv_size != 8 + HQ_DIGEST_BYTES)
         return hq_err_set(err, HQ_ESTORE, "dedup record of unexpected size %zu", v.mv_size);
     unsigned char digest[HQ_DIGEST_BYTES];
-    crypto_generichash(digest, sizeof digest, (const unsigned char *)ev->raw, ev->raw_len, NULL, 0);
+    crypto_generichash(digest, sizeof digest, (const unsigned char *)fr->raw, fr->raw_len, NULL, 0);
     *seq = hq_be64_get(v.mv_data);
     *res = memcmp(digest, (const unsigned char *)v.mv_data + 8, HQ_DIGEST_BYTES) == 0 ? HQ_DEDUP_SAME
                                                                                       : HQ_DEDUP_CONFLICT;
     return 0;
 }
 
-static int chain_extend(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t stored_ms,
+static int chain_extend(hq_store *s, MDB_txn *txn, hq_frame *fr, uint64_t seq, int64_t stored_ms,
                         hq_err *err);
 
-int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t *seq,
+int hq_store_event_append(hq_store *s, MDB_txn *txn, hq_frame *fr, int64_t stored_ms, uint64_t *seq,
                           hq_err *err)
 {
     uint64_t n;
@@ -463,21 +463,21 @@ int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t
         return rc;
     unsigned char key[8];
     hq_be64_put(key, n);
-    MDB_val k = {8, key}, v = {8 + ev->raw_len, NULL};
+    MDB_val k = {8, key}, v = {8 + fr->raw_len, NULL};
     /* MDB_RESERVE: write the record in place, no staging copy. */
     rc = mdb_put(txn, s->dbi[HQ_DB_EVENTS], &k, &v, MDB_RESERVE | MDB_APPEND);
     if (rc)
         return hq_store_code(rc, err, "events");
     hq_be64_put(v.mv_data, (uint64_t)stored_ms);
-    memcpy((unsigned char *)v.mv_data + 8, ev->raw, ev->raw_len);
-    if ((rc = chain_extend(s, txn, ev, n, stored_ms, err)))
+    memcpy((unsigned char *)v.mv_data + 8, fr->raw, fr->raw_len);
+    if ((rc = chain_extend(s, txn, fr, n, stored_ms, err)))
         return rc;
 
     unsigned char dkey[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
-    size_t dkl = dedup_key(ev, dkey);
+    size_t dkl = dedup_key(fr, dkey);
     unsigned char dval[8 + HQ_DIGEST_BYTES];
     hq_be64_put(dval, n);
-    crypto_generichash(dval + 8, HQ_DIGEST_BYTES, (const unsigned char *)ev->raw, ev->raw_len, NULL, 0);
+    crypto_generichash(dval + 8, HQ_DIGEST_BYTES, (const unsigned char *)fr->raw, fr->raw_len, NULL, 0);
     rc = hq_store_put(s, txn, HQ_DB_DEDUP, dkey, dkl, dval, sizeof dval, err);
     if (rc)
         return rc;
@@ -485,16 +485,15 @@ int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t
     return 0;
 }
 
-static void event_digest(const hq_event *ev, unsigned char out[HQ_DIGEST_BYTES])
+static void event_digest(hq_frame *fr, unsigned char out[HQ_DIGEST_BYTES])
 {
-    if (ev->has_digest) {
-        memcpy(out, ev->digest, HQ_DIGEST_BYTES);
+    if (fr->has_digest) {
+        memcpy(out, fr->digest, HQ_DIGEST_BYTES);
         return;
     }
-    crypto_generichash(out, HQ_DIGEST_BYTES, (const unsigned char *)ev->raw, ev->raw_len, NULL, 0);
-    hq_event *m = (hq_event *)ev; /* a cache of a pure function of the frame */
-    memcpy(m->digest, out, HQ_DIGEST_BYTES);
-    m->has_digest = true;
+    crypto_generichash(out, HQ_DIGEST_BYTES, (const unsigned char *)fr->raw, fr->raw_len, NULL, 0);
+    memcpy(fr->digest, out, HQ_DIGEST_BYTES);
+    fr->has_digest = true;
 }
 
 static void chain_link(const unsigned char prev[32], uint64_t seq, int64_t stored_ms,
@@ -585,14 +584,14 @@ int hq_store_chain_verify(hq_store *s, MDB_txn *txn, uint64_t *checked, uint64_t
     return 0;
 }
 
-int hq_store_dedup_claim(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, hq_dedup *res,
+int hq_store_dedup_claim(hq_store *s, MDB_txn *txn, hq_frame *fr, uint64_t seq, hq_dedup *res,
                          uint64_t *orig_seq, hq_err *err)
 {
     unsigned char dkey[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
-    size_t dkl = dedup_key(ev, dkey);
+    size_t dkl = dedup_key(fr, dkey);
     unsigned char dval[8 + HQ_DIGEST_BYTES];
     hq_be64_put(dval, seq);
-    event_digest(ev, dval + 8);
+    event_digest(fr, dval + 8);
     MDB_val k = {dkl, dkey}, v = {sizeof dval, dval};
     int rc = mdb_put(txn, s->dbi[HQ_DB_DEDUP], &k, &v, MDB_NOOVERWRITE);
     if (rc == 0) {
@@ -610,14 +609,14 @@ int hq_store_dedup_claim(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t
     return 0;
 }
 
-int hq_store_dedup_release(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_err *err)
+int hq_store_dedup_release(hq_store *s, MDB_txn *txn, hq_frame *fr, hq_err *err)
 {
     unsigned char dkey[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
-    size_t dkl = dedup_key(ev, dkey);
+    size_t dkl = dedup_key(fr, dkey);
     return hq_store_del(s, txn, HQ_DB_DEDUP, dkey, dkl, err);
 }
 
-static int chain_extend(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t stored_ms, hq_err *err)
+static int chain_extend(hq_store *s, MDB_txn *txn, hq_frame *fr, uint64_t seq, int64_t stored_ms, hq_err *err)
 {
     if (txn != s->wtxn || !s->chain_loaded) {
         uint64_t last;
@@ -630,14 +629,14 @@ static int chain_extend(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t 
         s->chain_loaded = txn == s->wtxn;
     }
     unsigned char dg[HQ_DIGEST_BYTES], key[8];
-    event_digest(ev, dg);
+    event_digest(fr, dg);
     chain_link(s->chain_head, seq, stored_ms, dg, s->chain_head);
     hq_be64_put(key, seq);
     MDB_val k = {8, key}, v = {32, s->chain_head};
     return hq_store_code(mdb_put(txn, s->dbi[HQ_DB_CHAIN], &k, &v, MDB_APPEND), err, "chain");
 }
 
-int hq_store_event_put(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t seq,
+int hq_store_event_put(hq_store *s, MDB_txn *txn, hq_frame *fr, int64_t stored_ms, uint64_t seq,
                        hq_err *err)
 {
     uint64_t n;
@@ -649,13 +648,13 @@ int hq_store_event_put(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t st
                           (unsigned long long)n);
     unsigned char key[8];
     hq_be64_put(key, n);
-    MDB_val k = {8, key}, v = {8 + ev->raw_len, NULL};
+    MDB_val k = {8, key}, v = {8 + fr->raw_len, NULL};
     rc = mdb_put(txn, s->dbi[HQ_DB_EVENTS], &k, &v, MDB_RESERVE | MDB_APPEND);
     if (rc)
         return hq_store_code(rc, err, "events");
     hq_be64_put(v.mv_data, (uint64_t)stored_ms);
-    memcpy((unsigned char *)v.mv_data + 8, ev->raw, ev->raw_len);
-    return chain_extend(s, txn, ev, seq, stored_ms, err);
+    memcpy((unsigned char *)v.mv_data + 8, fr->raw, fr->raw_len);
+    return chain_extend(s, txn, fr, seq, stored_ms, err);
 }
 
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,

@@ -111,3 +111,13 @@ int hq_event_decode(const char *buf, size_t len, const hq_event_limits *lim, con
     ev->data = data;
     return hq_schema_validate(ev->schema, data, err);
 }
+
+hq_frame hq_event_frame(const hq_event *ev)
+{
+    return (hq_frame){.raw = ev->raw,
+                      .raw_len = ev->raw_len,
+                      .source = ev->source,
+                      .source_len = ev->source_len,
+                      .id = ev->id,
+                      .id_len = ev->id_len};
+}

@@ -23,56 +23,13 @@
 #include "err.h"
 #include "schema.h"
 #include "template.h"
+#include "plan.h"
+#include "vocab.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { HQ_SEV_LOW, HQ_SEV_MEDIUM, HQ_SEV_HIGH, HQ_SEV_CRITICAL } hq_severity;
-const char *hq_severity_name(hq_severity s);
-int hq_severity_parse(const char *s, hq_severity *out);
 
-/* The roles escalation chains and alerts name.  Roles marked "by domain"
- * resolve through the issue's domain; contractor_contact through its
- * contractor; complainant through the complaint. */
-typedef enum {
-    HQ_ROLE_WORKING_GROUP,
-    HQ_ROLE_OFFICE_DIRECTOR,
-    HQ_ROLE_DEPUTY_DIRECTOR,
-    HQ_ROLE_SECTION_HEAD,     /* by domain */
-    HQ_ROLE_CENTRE_HEAD,      /* by domain */
-    HQ_ROLE_SUPERVISOR,       /* by domain */
-    HQ_ROLE_VICE_PRESIDENT,
-    HQ_ROLE_CONTRACTOR_CONTACT,
-    HQ_ROLE_COMPLAINANT,
-    HQ_ROLE_ADMIN,            /* rule and data administrators */
-    HQ_ROLE_COUNT
-} hq_role;
-const char *hq_role_name(hq_role r);
-int hq_role_parse(const char *s, hq_role *out);
-
-typedef struct hq_chain_step {
-    int level;              /* 1 = first level */
-    int64_t after_ms;       /* after the deadline (level 1: at opening) */
-    hq_role *roles;
-    size_t nroles;
-    bool accountability;    /* reaching this level starts accountability */
-} hq_chain_step;
-
-typedef struct hq_chain {
-    char *name;
-    hq_chain_step *steps;   /* sorted by level */
-    size_t nsteps;
-} hq_chain;
-
-typedef struct hq_penalty_terms {
-    char *name;
-    char *contract;               /* the contract clause, quoted on the issue */
-    int64_t per_overdue_day_cents, overdue_cap_cents;
-    int64_t per_failed_recheck_cents, failed_recheck_cap_cents;
-    int64_t per_recurrence_cents, recurrence_cap_cents;
-    int64_t opinion_cents;
-    int64_t total_cap_cents;      /* 0 = none */
-} hq_penalty_terms;
 
 typedef struct hq_site {
     char *id, *name, *domain, *contractor, *unit;

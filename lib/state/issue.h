@@ -23,7 +23,8 @@
 #define HQ_ISSUE_H
 
 #include "buf.h"
-#include "rules.h"
+#include "plan.h"
+#include "vocab.h"
 #include "store.h"
 
 #include <stdbool.h>
@@ -119,7 +120,8 @@ int64_t hq_issue_penalize(hq_issue *is, int64_t ts_ms, int64_t amount_cents, int
 int64_t hq_issue_penalty_total(const hq_issue *is);
 /* The chain step of a level, or NULL. */
 const hq_chain_step *hq_issue_step(const hq_issue *is, int level);
-void hq_issue_copy_plan(hq_issue *is, const hq_rule *rule, const hq_penalty_terms *terms);
+/* Copies the plan (chain steps and terms deep) into the issue. */
+void hq_issue_copy_plan(hq_issue *is, const hq_plan *plan);
 
 /* Storage.  hq_issue_load fills is from the store (HQ_ENOTFOUND if no
  * such number); hq_issue_save writes it and keeps the indexes right. */

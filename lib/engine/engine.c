@@ -434,7 +434,12 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
     const hq_contractor *k = hq_rules_contractor(e->rules, is.contractor);
     const hq_penalty_terms *terms =
         k && k->penalty_terms ? hq_rules_penalty_terms(e->rules, k->penalty_terms) : rule->penalties;
-    hq_issue_copy_plan(&is, rule, terms);
+    hq_issue_copy_plan(&is, &(hq_plan){.deadline_ms = rule->deadline_ms,
+                                        .recheck_after_ms = rule->recheck_after_ms,
+                                        .ack_within_ms = rule->ack_within_ms,
+                                        .clears_after_ms = rule->clears_after_ms,
+                                        .chain = rule->chain,
+                                        .terms = terms});
     if (is.recheck_after_ms <= 0)
         is.recheck_after_ms = DAY_MS; /* a rectification is always rechecked */
     if (unit) {

@@ -1,26 +1,11 @@
 #include "report_html.h"
 
 #include "clock.h"
+#include "html.h"
 #include "ledger.h"
 
 #include <stdio.h>
 #include <string.h>
-
-void hq_html_escape(hq_buf *b, const char *s)
-{
-    if (!s)
-        return;
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': hq_buf_puts(b, "&amp;"); break;
-        case '<': hq_buf_puts(b, "&lt;"); break;
-        case '>': hq_buf_puts(b, "&gt;"); break;
-        case '"': hq_buf_puts(b, "&quot;"); break;
-        case '\'': hq_buf_puts(b, "&#39;"); break;
-        default: hq_buf_putc(b, *s); break;
-        }
-    }
-}
 
 /* Colours of the grades, best first; the last is used for the rest. */
 static const char *const grade_colours[] = {"#2e7d32", "#558b2f", "#f9a825", "#c62828"};

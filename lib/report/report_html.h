@@ -1,4 +1,4 @@
-/* report_html.h - self-contained HTML: escaping, and the contractor
+/* report_html.h - self-contained HTML: the contractor
  * evaluation report (考评报告) with inline SVG charts.
  *
  * The documents load nothing: no scripts, no external style sheets, fonts
@@ -13,9 +13,6 @@
 
 #include "buf.h"
 #include "evaluation.h"
-
-/* Appends s with &, <, >, " and ' escaped (NULL appends nothing). */
-void hq_html_escape(hq_buf *b, const char *s);
 
 /* The evaluation report of a finished hq_eval. */
 void hq_eval_to_html(const hq_eval *e, hq_buf *out);

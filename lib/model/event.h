@@ -10,13 +10,11 @@
 #define HQ_EVENT_H
 
 #include "err.h"
+#include "frame.h"
 #include "mp.h"
 #include "schema.h"
 
 #include <stdint.h>
-
-#define HQ_ID_MAX 64
-#define HQ_SOURCE_MAX 128
 
 typedef struct hq_event {
     const char *raw;          /* the whole frame */
@@ -31,8 +29,6 @@ typedef struct hq_event {
     const msgpack_object *root;
     const msgpack_object *data;
     const hq_schema *schema;
-    unsigned char digest[16];  /* BLAKE2b-128 of the frame, once computed */
-    bool has_digest;
 } hq_event;
 
 typedef struct hq_event_limits {
@@ -46,6 +42,9 @@ extern const hq_event_limits hq_event_default_limits;
  * for the "rejected" reply. */
 int hq_event_decode(const char *buf, size_t len, const hq_event_limits *lim, const hq_schemas *schemas,
                     msgpack_zone *zone, hq_event *out, hq_err *err);
+
+/* The frame the store keeps of a decoded event (views into ev's frame). */
+hq_frame hq_event_frame(const hq_event *ev);
 
 /* Checks an id or source string: 1..max bytes of [A-Za-z0-9._:-]. */
 bool hq_event_ident_ok(const char *s, size_t len, size_t max);

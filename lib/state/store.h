@@ -17,7 +17,7 @@
 #define HQ_STORE_H
 
 #include "err.h"
-#include "event.h"
+#include "frame.h"
 
 #include <lmdb.h>
 #include <stdbool.h>
@@ -96,27 +96,25 @@ int hq_store_counter_next(hq_store *s, MDB_txn *txn, const char *name, uint64_t 
 
 /* ---- event log and dedup ---- */
 
-#define HQ_DIGEST_BYTES 16
-
 typedef enum { HQ_DEDUP_NEW, HQ_DEDUP_SAME, HQ_DEDUP_CONFLICT } hq_dedup;
 
 /* Looks (source, id) up.  NEW: not seen.  SAME: seen with the same bytes,
  * *seq is the original.  CONFLICT: the id was used with different content. */
-int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_dedup *res, uint64_t *seq,
+int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_frame *fr, hq_dedup *res, uint64_t *seq,
                          hq_err *err);
 /* Appends the event to the log and records it in the dedup index. */
-int hq_store_event_append(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t *seq,
+int hq_store_event_append(hq_store *s, MDB_txn *txn, hq_frame *fr, int64_t stored_ms, uint64_t *seq,
                           hq_err *err);
 /* The fast path of ingest, one B-tree descent for dedup: records
  * (source, id) -> seq unless it exists (MDB_NOOVERWRITE), reporting what
  * exists as hq_store_dedup_check does.  With NEW, the caller must either
  * store the event under seq (hq_store_event_put) or give the claim back
  * (hq_store_dedup_release) in the same transaction. */
-int hq_store_dedup_claim(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, hq_dedup *res,
+int hq_store_dedup_claim(hq_store *s, MDB_txn *txn, hq_frame *fr, uint64_t seq, hq_dedup *res,
                          uint64_t *orig_seq, hq_err *err);
-int hq_store_dedup_release(hq_store *s, MDB_txn *txn, const hq_event *ev, hq_err *err);
+int hq_store_dedup_release(hq_store *s, MDB_txn *txn, hq_frame *fr, hq_err *err);
 /* Appends the event under seq, which must be the next one (peeked). */
-int hq_store_event_put(hq_store *s, MDB_txn *txn, const hq_event *ev, int64_t stored_ms, uint64_t seq,
+int hq_store_event_put(hq_store *s, MDB_txn *txn, hq_frame *fr, int64_t stored_ms, uint64_t seq,
                        hq_err *err);
 /* The tamper-evident chain over the event log: chain[seq] =
  * BLAKE2b-256(chain[seq-1] | be64 seq | be64 stored_ms | BLAKE2b-128(frame)),

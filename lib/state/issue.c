@@ -200,20 +200,21 @@ static char *sdup(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-void hq_issue_copy_plan(hq_issue *is, const hq_rule *rule, const hq_penalty_terms *terms)
+void hq_issue_copy_plan(hq_issue *is, const hq_plan *plan)
 {
-    is->deadline_dur_ms = rule->deadline_ms;
-    is->recheck_after_ms = rule->recheck_after_ms;
-    is->ack_within_ms = rule->ack_within_ms;
-    is->clears_after_ms = rule->clears_after_ms;
-    if (rule->chain) {
-        is->chain_name = strdup(rule->chain->name);
-        is->nchain = rule->chain->nsteps;
+    const hq_penalty_terms *terms = plan->terms;
+    is->deadline_dur_ms = plan->deadline_ms;
+    is->recheck_after_ms = plan->recheck_after_ms;
+    is->ack_within_ms = plan->ack_within_ms;
+    is->clears_after_ms = plan->clears_after_ms;
+    if (plan->chain) {
+        is->chain_name = strdup(plan->chain->name);
+        is->nchain = plan->chain->nsteps;
         is->chain = calloc(is->nchain ? is->nchain : 1, sizeof *is->chain);
         for (size_t i = 0; i < is->nchain; i++) {
-            is->chain[i] = rule->chain->steps[i];
+            is->chain[i] = plan->chain->steps[i];
             is->chain[i].roles = calloc(is->chain[i].nroles ? is->chain[i].nroles : 1, sizeof(hq_role));
-            memcpy(is->chain[i].roles, rule->chain->steps[i].roles, is->chain[i].nroles * sizeof(hq_role));
+            memcpy(is->chain[i].roles, plan->chain->steps[i].roles, is->chain[i].nroles * sizeof(hq_role));
         }
     }
     if (terms) {

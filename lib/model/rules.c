@@ -57,43 +57,8 @@ struct hq_rules {
     const hq_contractor **contractor_ix;
 };
 
-static const char *const sev_names[] = {"low", "medium", "high", "critical"};
-static const char *const role_names[HQ_ROLE_COUNT] = {
-    "working_group", "office_director", "deputy_director", "section_head", "centre_head",
-    "supervisor",    "vice_president",  "contractor_contact", "complainant", "admin",
-};
 static const char *const domains[] = {"catering",    "dormitory",   "property",  "energy", "transport",
                                       "procurement", "maintenance", "decisions", "general", NULL};
-
-const char *hq_severity_name(hq_severity s)
-{
-    return sev_names[s];
-}
-
-int hq_severity_parse(const char *s, hq_severity *out)
-{
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, sev_names[i]) == 0) {
-            *out = (hq_severity)i;
-            return 0;
-        }
-    return HQ_EINVAL;
-}
-
-const char *hq_role_name(hq_role r)
-{
-    return role_names[r];
-}
-
-int hq_role_parse(const char *s, hq_role *out)
-{
-    for (int i = 0; i < HQ_ROLE_COUNT; i++)
-        if (strcmp(s, role_names[i]) == 0) {
-            *out = (hq_role)i;
-            return 0;
-        }
-    return HQ_EINVAL;
-}
 
 static bool role_scoped(hq_role r)
 {

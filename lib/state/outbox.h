@@ -10,7 +10,7 @@
 #ifndef HQ_OUTBOX_H
 #define HQ_OUTBOX_H
 
-#include "rules.h"
+#include "vocab.h"
 #include "store.h"
 
 #include <stdint.h>

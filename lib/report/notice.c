@@ -3,7 +3,7 @@
 #include "clock.h"
 #include "ledger.h"
 #include "period.h"
-#include "report_html.h"
+#include "html.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -181,8 +181,9 @@ static int do_event(hq_sim *s, const op *o, hq_sim_result *res, hq_err *err)
     }
     uint64_t next, orig = 0;
     hq_dedup dd;
+    hq_frame fr = hq_event_frame(&ev);
     if ((rc = hq_store_peek_seq(s->store, s->txn, HQ_DB_EVENTS, &next, err)) ||
-        (rc = hq_store_dedup_claim(s->store, s->txn, &ev, next, &dd, &orig, err)))
+        (rc = hq_store_dedup_claim(s->store, s->txn, &fr, next, &dd, &orig, err)))
         return rc;
     if (dd == HQ_DEDUP_SAME) {
         res->status = HQ_SIM_DUPLICATE;
@@ -202,14 +203,14 @@ static int do_event(hq_sim *s, const op *o, hq_sim_result *res, hq_err *err)
     if (rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL) {
         res->status = HQ_SIM_REFUSED;
         res->error = eerr;
-        return hq_store_dedup_release(s->store, s->txn, &ev, err);
+        return hq_store_dedup_release(s->store, s->txn, &fr, err);
     }
     if (rc) {
         if (err)
             *err = eerr;
         return rc;
     }
-    if ((rc = hq_store_event_put(s->store, s->txn, &ev, s->clk.now_ms, next, err)))
+    if ((rc = hq_store_event_put(s->store, s->txn, &fr, s->clk.now_ms, next, err)))
         return rc;
     res->status = HQ_SIM_STORED;
     res->seq = next;
