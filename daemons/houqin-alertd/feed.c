@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mem.h"
 #include "mp.h"
 
 #include <errno.h>
@@ -89,18 +90,14 @@ static void batch_add(alertd *a, uint64_t seq, const char *bytes, size_t len)
 {
     if (a->nbatch == a->capbatch) {
         a->capbatch = a->capbatch ? a->capbatch * 2 : 256;
-        a->batch = realloc(a->batch, a->capbatch * sizeof *a->batch);
-        if (!a->batch)
-            abort();
+        a->batch = hq_realloc(a->batch, a->capbatch * sizeof *a->batch);
     }
     pending_rec *p = &a->batch[a->nbatch++];
     p->seq = seq;
     p->len = len;
     p->bytes = NULL;
     if (bytes) {
-        p->bytes = malloc(len ? len : 1);
-        if (!p->bytes)
-            abort();
+        p->bytes = hq_malloc(len ? len : 1);
         memcpy(p->bytes, bytes, len);
     }
 }

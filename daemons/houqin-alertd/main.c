@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mem.h"
 #include "service.h"
 
 #include <errno.h>
@@ -280,7 +281,7 @@ static int commit_point(alertd *a, bool force)
     bool route = a->nbatch > 0, results = sched_results_due(a, force || route);
     if (!route && !results)
         return 0;
-    hq_routes *all = route ? calloc(a->nbatch, sizeof *all) : NULL;
+    hq_routes *all = route ? hq_calloc(a->nbatch, sizeof *all) : NULL;
     if (route && !all)
         abort();
     int64_t wall = hq_wall_ms();
@@ -326,7 +327,7 @@ static int run(alertd *a)
     int64_t last_status = 0, stop_by = 0;
     sd_notify(0, "READY=1\nSTATUS=delivering alerts");
     int status = 0;
-    zmq_pollitem_t *items = calloc(MAX_ITEMS, sizeof *items);
+    zmq_pollitem_t *items = hq_calloc(MAX_ITEMS, sizeof *items);
     long timeout = 0;
     while (items) {
         items[0] = (zmq_pollitem_t){a->sub, 0, ZMQ_POLLIN, 0};

@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mem.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -55,13 +56,9 @@ lane *lane_get(alertd *a, const char *recipient, const char *channel, bool creat
         return NULL;
     if (a->nlanes == a->caplanes) {
         a->caplanes = a->caplanes ? a->caplanes * 2 : 64;
-        a->lanes = realloc(a->lanes, a->caplanes * sizeof *a->lanes);
-        if (!a->lanes)
-            abort();
+        a->lanes = hq_realloc(a->lanes, a->caplanes * sizeof *a->lanes);
     }
-    lane *l = calloc(1, sizeof *l);
-    if (!l)
-        abort();
+    lane *l = hq_calloc(1, sizeof *l);
     snprintf(l->recipient, sizeof l->recipient, "%s", recipient);
     snprintf(l->channel, sizeof l->channel, "%s", channel);
     l->hash = h;
@@ -132,7 +129,7 @@ static int scan_fn(void *ctx, const hq_delivery *d)
     }
     if (d->digest) {
         if (s->nseal < HQ_DIGEST_MAX) {
-            if (!s->seal && !(s->seal = malloc(HQ_DIGEST_MAX * sizeof *s->seal)))
+            if (!s->seal && !(s->seal = hq_malloc(HQ_DIGEST_MAX * sizeof *s->seal)))
                 abort();
             s->seal[s->nseal++] = *d;
         }
@@ -161,9 +158,7 @@ static unsigned channel_inflight(const alertd *a, const char *channel)
 
 static void fail_now(alertd *a, const hq_delivery *d, const char *key, const char *why)
 {
-    xfer *x = calloc(1, sizeof *x);
-    if (!x)
-        abort();
+    xfer *x = hq_calloc(1, sizeof *x);
     x->d = *d;
     x->fd_in = -1;
     snprintf(x->key, sizeof x->key, "%s", key);
@@ -280,9 +275,7 @@ static void start(alertd *a, lane *l, const hq_delivery *d, MDB_txn *txn)
                           .channel = ch, .audience = d->audience, .lang = w.lang, .recs = rp, .nrecs = n,
                           .digest = d->nmembers > 0};
         hq_alert_render_text(a->cfg, a->rules, &m);
-        xfer *x = calloc(1, sizeof *x);
-        if (!x)
-            abort();
+        xfer *x = hq_calloc(1, sizeof *x);
         x->d = *d;
         x->fd_in = -1;
         x->type = ch->type;
@@ -401,9 +394,7 @@ long sched_run(alertd *a)
                   .limited = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow) > pnow};
         look_at(a, l, txn, pnow, wall, &s);
         if (s.nseal) {
-            jobs = realloc(jobs, (njobs + 1) * sizeof *jobs);
-            if (!jobs)
-                abort();
+            jobs = hq_realloc(jobs, (njobs + 1) * sizeof *jobs);
             jobs[njobs++] = (seal_job){l, s.seal, s.nseal};
             s.seal = NULL;
         }
@@ -488,9 +479,7 @@ void sched_on_result(alertd *a, xfer *x)
     lane *l = lane_get(a, x->d.recipient, x->d.channel, true);
     if (l->nunc == l->capunc) {
         l->capunc = l->capunc ? l->capunc * 2 : 8;
-        l->uncommitted = realloc(l->uncommitted, l->capunc * sizeof *l->uncommitted);
-        if (!l->uncommitted)
-            abort();
+        l->uncommitted = hq_realloc(l->uncommitted, l->capunc * sizeof *l->uncommitted);
     }
     l->uncommitted[l->nunc++] = x->d.seq;
     l->busy = false;

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,9 +88,7 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
     if (i == a->ncfds) {
         if (a->ncfds == a->capcfds) {
             a->capcfds = a->capcfds ? a->capcfds * 2 : 32;
-            a->cfds = realloc(a->cfds, a->capcfds * sizeof *a->cfds);
-            if (!a->cfds)
-                abort();
+            a->cfds = hq_realloc(a->cfds, a->capcfds * sizeof *a->cfds);
         }
         a->ncfds++;
     }
@@ -302,9 +301,7 @@ static char **command_env(const xfer *x)
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 4, sizeof *env);
-    if (!env)
-        return NULL;
+    char **env = hq_calloc(n + 4, sizeof *env);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "HOUQIN_", 7) != 0)

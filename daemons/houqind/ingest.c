@@ -13,6 +13,7 @@
 #include "issue.h"
 
 #include "log.h"
+#include "mem.h"
 #include "outbox.h"
 #include "timer.h"
 
@@ -51,15 +52,9 @@ struct hq_batch {
 
 int hq_ingest_init(hq_daemon *d)
 {
-    hq_batch *b = calloc(1, sizeof *b);
-    if (!b)
-        return HQ_ENOMEM;
+    hq_batch *b = hq_calloc(1, sizeof *b);
     b->cap = d->opts.max_batch;
-    b->items = calloc(b->cap, sizeof *b->items);
-    if (!b->items) {
-        free(b);
-        return HQ_ENOMEM;
-    }
+    b->items = hq_calloc(b->cap, sizeof *b->items);
     msgpack_zone_init(&b->zone, 64 * 1024);
     msgpack_sbuffer_init(&b->sbuf);
     d->batch = b;

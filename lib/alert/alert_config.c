@@ -8,6 +8,7 @@
  */
 #include "alert_config.h"
 
+#include "mem.h"
 #include "ytree.h"
 
 #include <ctype.h>
@@ -153,7 +154,7 @@ static char *dup_str(loader *L, const hq_ynode *n)
     const char *s;
     if (!n || hq_yget_str(L->d, L->doc, n, &s) != 0)
         return NULL;
-    return strdup(s);
+    return hq_strdup(s);
 }
 
 static bool has_ctl(const char *s)
@@ -389,7 +390,7 @@ static char *read_secret(loader *L, const hq_ynode *n)
     }
     fclose(f);
     buf[strcspn(buf, "\r\n")] = '\0';
-    char *s = strdup(buf);
+    char *s = hq_strdup(buf);
     memset(buf, 0, sizeof buf);
     return s;
 }
@@ -435,7 +436,7 @@ static void load_channel_type(loader *L, const hq_ynode *m, hq_channel *ch)
             hq_ydiag(L->d, L->doc, x, "argv: expected a list like [/usr/local/bin/notify, --urgent]");
             break;
         }
-        ch->argv = calloc(x->len + 1, sizeof *ch->argv);
+        ch->argv = hq_calloc(x->len + 1, sizeof *ch->argv);
         for (size_t i = 0; i < x->len; i++)
             if ((ch->argv[ch->argc] = dup_str(L, x->kids[i])))
                 ch->argc++;
@@ -490,8 +491,8 @@ static void load_channel(loader *L, const hq_ynode *key, const hq_ynode *m)
         channel_fini(&ch);
         return;
     }
-    ch.name = strdup(name);
-    L->c->channels = realloc(L->c->channels, (L->c->nchannels + 1) * sizeof *L->c->channels);
+    ch.name = hq_strdup(name);
+    L->c->channels = hq_realloc(L->c->channels, (L->c->nchannels + 1) * sizeof *L->c->channels);
     L->c->channels[L->c->nchannels++] = ch;
 }
 
@@ -605,8 +606,8 @@ static void load_template(loader *L, const hq_ynode *key, const hq_ynode *m)
             tmpl_fini(&e.t[l]);
         return;
     }
-    e.kind = dot ? strdup(dot) : NULL;
-    L->c->tmpls = realloc(L->c->tmpls, (L->c->ntmpls + 1) * sizeof *L->c->tmpls);
+    e.kind = dot ? hq_strdup(dot) : NULL;
+    L->c->tmpls = hq_realloc(L->c->tmpls, (L->c->ntmpls + 1) * sizeof *L->c->tmpls);
     L->c->tmpls[L->c->ntmpls++] = e;
 }
 
@@ -757,7 +758,7 @@ static void load_person_channel(loader *L, const hq_ynode *m, hq_alert_person *p
             free(pc.to);
             return;
         }
-    p->channels = realloc(p->channels, (p->nchannels + 1) * sizeof *p->channels);
+    p->channels = hq_realloc(p->channels, (p->nchannels + 1) * sizeof *p->channels);
     p->channels[p->nchannels++] = pc;
 }
 
@@ -773,7 +774,7 @@ static void load_person(loader *L, const hq_ynode *m)
         hq_ydiag(L->d, L->doc, id, "person \"%s\" has alert settings twice", id->str);
         return;
     }
-    hq_alert_person p = {.id = strdup(id->str)};
+    hq_alert_person p = {.id = hq_strdup(id->str)};
     if (chs && chs->type != HQ_Y_SEQ)
         hq_ydiag(L->d, L->doc, chs, "channels: expected a list like [{channel: office-mail, to: "
                                     "name@example.edu.cn}]");
@@ -781,7 +782,7 @@ static void load_person(loader *L, const hq_ynode *m)
         load_person_channel(L, chs->kids[i], &p);
     if (wh && get_hours(L, wh, &p.hours) == 0)
         p.has_hours = true;
-    L->c->people = realloc(L->c->people, (L->c->npeople + 1) * sizeof *L->c->people);
+    L->c->people = hq_realloc(L->c->people, (L->c->npeople + 1) * sizeof *L->c->people);
     L->c->people[L->c->npeople++] = p;
 }
 
@@ -819,9 +820,7 @@ static void load_docs(loader *L)
 
 int hq_alert_config_load(const char *dir, hq_alert_config **out, hq_diags *diags)
 {
-    hq_alert_config *c = calloc(1, sizeof *c);
-    if (!c)
-        return HQ_ENOMEM;
+    hq_alert_config *c = hq_calloc(1, sizeof *c);
     c->pol = (hq_alert_policies){
         .urgent_from = HQ_SEV_HIGH,
         .quiet_hours = true,

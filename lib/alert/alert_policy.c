@@ -2,6 +2,7 @@
 #include "alert_policy.h"
 
 #include "clock.h"
+#include "mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,9 +97,7 @@ void hq_rate_note(hq_rate *r, unsigned max, int64_t now_ms)
         return;
     if (r->cap != max) {
         /* Resize: keep the newest sends that fit. */
-        int64_t *ns = calloc(max, sizeof *ns);
-        if (!ns)
-            return;
+        int64_t *ns = hq_calloc(max, sizeof *ns);
         unsigned keep = r->n < max ? r->n : max, skip = r->n - keep;
         for (unsigned i = 0; i < keep; i++)
             ns[i] = r->sent[(r->head + skip + i) % r->cap];

@@ -41,6 +41,7 @@
 #include "alert_queue.h"
 
 #include "buf.h"
+#include "mem.h"
 #include "mp.h"
 #include "store.h"
 
@@ -128,8 +129,8 @@ int hq_alert_queue_open(const char *dir, unsigned flags, hq_alert_queue **out, h
     } else if (!S_ISDIR(st.st_mode)) {
         return hq_err_set(err, HQ_EIO, "%s: not a directory", dir);
     }
-    hq_alert_queue *q = calloc(1, sizeof *q);
-    if (!q || !(q->dir = strdup(dir))) {
+    hq_alert_queue *q = hq_calloc(1, sizeof *q);
+    if (!q || !(q->dir = hq_strdup(dir))) {
         free(q);
         return hq_err_set(err, HQ_ENOMEM, "out of memory");
     }
@@ -274,9 +275,7 @@ static int alert_unref(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, hq_err *er
     if (refs <= 1)
         return code(mdb_del(txn, q->dbi[DB_ALERTS], &k, NULL), err, "release alert");
     /* Rewrite in place: a put with the same size. */
-    char *copy = malloc(v.mv_size);
-    if (!copy)
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    char *copy = hq_malloc(v.mv_size);
     memcpy(copy, v.mv_data, v.mv_size);
     hq_be32_put((unsigned char *)copy, refs - 1);
     MDB_val nv = {v.mv_size, copy};
@@ -468,7 +467,7 @@ int hq_alert_queue_lane_each(hq_alert_queue *q, MDB_txn *txn, const char *recipi
     if (rc)
         return code(rc, err, "cursor");
     MDB_val k = {kl, kb}, v;
-    hq_delivery *d = malloc(sizeof *d);
+    hq_delivery *d = hq_malloc(sizeof *d);
     int ret = d ? 0 : hq_err_set(err, HQ_ENOMEM, "out of memory");
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); ret == 0 && rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -683,7 +682,7 @@ int hq_alert_queue_each_dead(hq_alert_queue *q, MDB_txn *txn, int (*fn)(void *ct
     if (rc)
         return code(rc, err, "cursor");
     MDB_val k, v;
-    hq_dead_letter *dl = malloc(sizeof *dl);
+    hq_dead_letter *dl = hq_malloc(sizeof *dl);
     int ret = dl ? 0 : hq_err_set(err, HQ_ENOMEM, "out of memory");
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); ret == 0 && rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if ((ret = decode_dead(&k, &v, dl, err)) != 0 || fn(ctx, dl))

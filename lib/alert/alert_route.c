@@ -2,6 +2,7 @@
 #include "alert_route.h"
 
 #include "alert_policy.h"
+#include "mem.h"
 #include "mp.h"
 
 #include <ctype.h>
@@ -15,7 +16,7 @@ static char *str_or_empty(const msgpack_object *map, const char *key)
 {
     const msgpack_object *o = hq_mp_map_get(map, key);
     char *s = o && o->type == MSGPACK_OBJECT_STR ? hq_mp_strdup(o) : NULL;
-    return s ? s : strdup("");
+    return s ? s : hq_strdup("");
 }
 
 static int64_t int_or_zero(const msgpack_object *map, const char *key)
@@ -63,7 +64,7 @@ int hq_alert_rec_decode(const char *buf, size_t len, hq_alert_rec *out, hq_err *
         out->contact = hq_mp_strdup(c);
     const msgpack_object *roles = hq_mp_map_get(&o, "roles");
     if (roles && roles->type == MSGPACK_OBJECT_ARRAY && roles->via.array.size) {
-        out->roles = calloc(roles->via.array.size, sizeof *out->roles);
+        out->roles = hq_calloc(roles->via.array.size, sizeof *out->roles);
         for (uint32_t i = 0; out->roles && i < roles->via.array.size; i++)
             if (roles->via.array.ptr[i].type == MSGPACK_OBJECT_STR)
                 out->roles[out->nroles++] = hq_mp_strdup(&roles->via.array.ptr[i]);
@@ -121,7 +122,7 @@ static hq_route *add_route(hq_routes *out, const char *recipient, const char *ch
 {
     if (out->n == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 8;
-        hq_route *v = realloc(out->v, cap * sizeof *v);
+        hq_route *v = hq_realloc(out->v, cap * sizeof *v);
         if (!v)
             abort(); /* like hq_buf: small, bounded, nothing sensible to do */
         out->v = v;

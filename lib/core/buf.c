@@ -1,5 +1,7 @@
 #include "buf.h"
 
+#include "mem.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +34,7 @@ void hq_buf_reserve(hq_buf *b, size_t extra)
     size_t ncap = b->cap ? b->cap : 64;
     while (ncap < need)
         ncap *= 2;
-    char *n = realloc(b->data, ncap);
-    if (!n)
-        abort();
+    char *n = hq_realloc(b->data, ncap);
     b->data = n;
     b->cap = ncap;
 }
@@ -77,9 +77,7 @@ char *hq_buf_steal(hq_buf *b)
 {
     char *d = b->data;
     if (!d) {
-        d = malloc(1);
-        if (!d)
-            abort();
+        d = hq_malloc(1);
         d[0] = '\0';
     }
     hq_buf_init(b);

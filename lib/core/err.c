@@ -1,5 +1,7 @@
 #include "err.h"
 
+#include "mem.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,9 +98,7 @@ static hq_err *diags_slot(hq_diags *d)
 {
     if (d->count == d->cap) {
         size_t ncap = d->cap ? d->cap * 2 : 8;
-        hq_err *n = realloc(d->items, ncap * sizeof *n);
-        if (!n)
-            return NULL;
+        hq_err *n = hq_realloc(d->items, ncap * sizeof *n);
         d->items = n;
         d->cap = ncap;
     }

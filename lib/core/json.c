@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include "mem.h"
 #include "ytree.h"
 
 #include <inttypes.h>
@@ -114,9 +115,7 @@ static int hex4(const char *p)
  * memory. */
 static char *join_surrogates(const char *text, size_t len, size_t *out_len)
 {
-    char *out = malloc(len + 1);
-    if (!out)
-        return NULL;
+    char *out = hq_malloc(len + 1);
     size_t o = 0;
     bool in_str = false;
     for (size_t i = 0; i < len; i++) {

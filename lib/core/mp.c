@@ -1,5 +1,7 @@
 #include "mp.h"
 
+#include "mem.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,9 +256,7 @@ static int check_obj(const msgpack_object *o, hq_err *err)
                         return hq_err_set(err, HQ_EINVAL, "duplicate map key \"%.*s\"", (int)a->size, a->ptr);
                 }
         } else {
-            const msgpack_object_kv **idx = malloc(n * sizeof *idx);
-            if (!idx)
-                return hq_err_set(err, HQ_ENOMEM, "out of memory");
+            const msgpack_object_kv **idx = hq_malloc(n * sizeof *idx);
             for (uint32_t i = 0; i < n; i++)
                 idx[i] = &o->via.map.ptr[i];
             qsort(idx, n, sizeof *idx, kv_cmp);
@@ -382,9 +382,7 @@ char *hq_mp_strdup(const msgpack_object *o)
 {
     if (!o || o->type != MSGPACK_OBJECT_STR)
         return NULL;
-    char *s = malloc(o->via.str.size + 1);
-    if (!s)
-        return NULL;
+    char *s = hq_malloc(o->via.str.size + 1);
     if (o->via.str.size) /* an empty string's ptr may be NULL */
         memcpy(s, o->via.str.ptr, o->via.str.size);
     s[o->via.str.size] = '\0';

@@ -1,5 +1,7 @@
 #include "ratelimit.h"
 
+#include "mem.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,17 +20,11 @@ struct hq_ratelimit {
 
 hq_ratelimit *hq_ratelimit_new(double rate, double burst)
 {
-    hq_ratelimit *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
+    hq_ratelimit *r = hq_calloc(1, sizeof *r);
     r->rate = rate;
     r->burst = burst < 1 ? 1 : burst;
     r->cap = 64;
-    r->b = calloc(r->cap, sizeof *r->b);
-    if (!r->b) {
-        free(r);
-        return NULL;
-    }
+    r->b = hq_calloc(r->cap, sizeof *r->b);
     return r;
 }
 
@@ -72,9 +68,7 @@ static void grow(hq_ratelimit *r)
 {
     bucket *old = r->b;
     size_t ocap = r->cap;
-    bucket *nb = calloc(ocap * 2, sizeof *nb);
-    if (!nb)
-        return;
+    bucket *nb = hq_calloc(ocap * 2, sizeof *nb);
     r->b = nb;
     r->cap = ocap * 2;
     for (size_t i = 0; i < ocap; i++)
@@ -94,7 +88,7 @@ bool hq_ratelimit_take(hq_ratelimit *r, const char *source, size_t len, int64_t 
     bool fresh;
     bucket *b = find(r, source, len, &fresh);
     if (fresh) {
-        b->source = malloc(len ? len : 1);
+        b->source = hq_malloc(len ? len : 1);
         if (!b->source)
             return true; /* out of memory: do not refuse for it */
         memcpy(b->source, source, len);

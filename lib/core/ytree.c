@@ -1,5 +1,7 @@
 #include "ytree.h"
 
+#include "mem.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <float.h>
@@ -64,11 +66,7 @@ static hq_ynode *node_new(builder *b, hq_ytype t, const yaml_mark_t *m)
                       "document has more than %zu nodes", b->lim->max_nodes);
         return NULL;
     }
-    hq_ynode *n = calloc(1, sizeof *n);
-    if (!n) {
-        hq_err_set(b->err, HQ_ENOMEM, "out of memory");
-        return NULL;
-    }
+    hq_ynode *n = hq_calloc(1, sizeof *n);
     n->type = t;
     n->line = (int)m->line + 1;
     n->column = (int)m->column + 1;
@@ -98,9 +96,7 @@ static int check_dup_keys(builder *b, hq_ynode *map)
                     break;
                 }
     } else {
-        hq_ynode **keys = malloc(n * sizeof *keys);
-        if (!keys)
-            return hq_err_set(b->err, HQ_ENOMEM, "out of memory");
+        hq_ynode **keys = hq_malloc(n * sizeof *keys);
         for (size_t i = 0; i < n; i++)
             keys[i] = map->kids[2 * i];
         qsort(keys, n, sizeof *keys, str_cmp_nodes);
@@ -152,11 +148,7 @@ static int attach(builder *b, hq_ynode *n)
     }
     if (f->nkids == f->cap) {
         size_t ncap = f->cap ? f->cap * 2 : 4;
-        hq_ynode **k = realloc(f->node->kids, ncap * sizeof *k);
-        if (!k) {
-            node_free(n);
-            return hq_err_set(b->err, HQ_ENOMEM, "out of memory");
-        }
+        hq_ynode **k = hq_realloc(f->node->kids, ncap * sizeof *k);
         f->node->kids = k;
         f->cap = ncap;
     }
@@ -255,12 +247,7 @@ static int build(builder *b, yaml_parser_t *parser)
                 rc = b->err ? b->err->code : HQ_ELIMIT;
                 break;
             }
-            n->str = malloc(ev.data.scalar.length + 1);
-            if (!n->str) {
-                node_free(n);
-                rc = hq_err_set(b->err, HQ_ENOMEM, "out of memory");
-                break;
-            }
+            n->str = hq_malloc(ev.data.scalar.length + 1);
             memcpy(n->str, ev.data.scalar.value, ev.data.scalar.length);
             n->str[ev.data.scalar.length] = '\0';
             n->len = ev.data.scalar.length;
@@ -326,9 +313,7 @@ int hq_ydoc_load_buf(const char *name, const char *buf, size_t len, const hq_yli
     if (len > lim->max_bytes)
         return hq_err_setpos(err, HQ_ELIMIT, name, 0, 0, "file is larger than %zu bytes", lim->max_bytes);
     builder b = {.name = name, .buf = (const unsigned char *)buf, .len = len, .lim = lim, .err = err};
-    b.stack = calloc(lim->max_depth + 1, sizeof *b.stack);
-    if (!b.stack)
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    b.stack = hq_calloc(lim->max_depth + 1, sizeof *b.stack);
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
         free(b.stack);
@@ -353,8 +338,8 @@ int hq_ydoc_load_buf(const char *name, const char *buf, size_t len, const hq_yli
             snprintf(err->file, sizeof err->file, "%s", name);
         return rc;
     }
-    hq_ydoc *d = calloc(1, sizeof *d);
-    if (!d || !(d->file = strdup(name))) {
+    hq_ydoc *d = hq_calloc(1, sizeof *d);
+    if (!d || !(d->file = hq_strdup(name))) {
         free(d);
         node_free(b.root);
         return hq_err_set(err, HQ_ENOMEM, "out of memory");
@@ -380,11 +365,7 @@ int hq_ydoc_load_file(const char *path, const hq_ylimits *lim, hq_ydoc **out, hq
         fclose(f);
         return hq_err_setpos(err, HQ_ELIMIT, path, 0, 0, "file is larger than %zu bytes", lim->max_bytes);
     }
-    char *buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        fclose(f);
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
-    }
+    char *buf = hq_malloc((size_t)st.st_size + 1);
     size_t n = fread(buf, 1, (size_t)st.st_size, f);
     fclose(f);
     int rc = hq_ydoc_load_buf(path, buf, n, lim, out, err);
@@ -622,11 +603,9 @@ static void load_dir(const char *dir, int depth, hq_ydoc ***docs, size_t *ndocs,
     while ((de = readdir(dh))) {
         if (de->d_name[0] == '.')
             continue;
-        char **grown = realloc(names, (n + 1) * sizeof *names);
-        if (!grown)
-            break;
+        char **grown = hq_realloc(names, (n + 1) * sizeof *names);
         names = grown;
-        if ((names[n] = strdup(de->d_name)))
+        if ((names[n] = hq_strdup(de->d_name)))
             n++;
     }
     closedir(dh);
@@ -647,7 +626,7 @@ static void load_dir(const char *dir, int depth, hq_ydoc ***docs, size_t *ndocs,
             hq_ydoc **grown;
             if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
                 hq_diags_add_err(diags, &e);
-            } else if ((grown = realloc(*docs, (*ndocs + 1) * sizeof **docs))) {
+            } else if ((grown = hq_realloc(*docs, (*ndocs + 1) * sizeof **docs))) {
                 *docs = grown;
                 (*docs)[(*ndocs)++] = doc;
             } else {

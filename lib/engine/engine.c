@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "issue.h"
+#include "mem.h"
 #include "mp.h"
 #include "obligation.h"
 #include "outbox.h"
@@ -39,7 +40,7 @@ struct hq_engine {
 
 hq_engine *hq_engine_new(void)
 {
-    return calloc(1, sizeof(hq_engine));
+    return hq_calloc(1, sizeof(hq_engine));
 }
 
 void hq_engine_destroy(hq_engine **e)
@@ -209,7 +210,7 @@ static int issue_timer(hq_store *s, MDB_txn *txn, hq_issue *is, hq_timer_kind ki
     int rc = hq_timer_add(s, txn, &t, err);
     if (rc)
         return rc;
-    is->timers = realloc(is->timers, (is->ntimers + 1) * sizeof *is->timers);
+    is->timers = hq_realloc(is->timers, (is->ntimers + 1) * sizeof *is->timers);
     is->timers[is->ntimers++] = (hq_timer_ref){due_ms, t.id, kind};
     return 0;
 }
@@ -385,7 +386,7 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
     char *site = rule->site ? render(rule->site, &c) : NULL;
     if ((!site || !*site) && unit && hq_rules_site(e->rules, unit)) {
         free(site);
-        site = strdup(unit);
+        site = hq_strdup(unit);
     }
     if ((!site || !*site) && ev) {
         free(site);
@@ -393,11 +394,11 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
         if (!site) {
             char *sensor = mp_str(ev->data, "sensor");
             const hq_sensor *sn = hq_rules_sensor(e->rules, sensor);
-            site = sn && sn->site ? strdup(sn->site) : NULL;
+            site = sn && sn->site ? hq_strdup(sn->site) : NULL;
             free(sensor);
         }
     }
-    is.site = site ? site : strdup("");
+    is.site = site ? site : hq_strdup("");
     c.site = is.site;
     /* Contractor: the rule's template, else data.contractor, else the site's. */
     char *contractor = rule->contractor ? render(rule->contractor, &c) : NULL;
@@ -408,17 +409,17 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
     if (!contractor || !*contractor) {
         free(contractor);
         const hq_site *st = hq_rules_site(e->rules, is.site);
-        contractor = st && st->contractor ? strdup(st->contractor)
-                     : unit && hq_rules_contractor(e->rules, unit) ? strdup(unit)
-                                                                    : strdup("");
+        contractor = st && st->contractor ? hq_strdup(st->contractor)
+                     : unit && hq_rules_contractor(e->rules, unit) ? hq_strdup(unit)
+                                                                    : hq_strdup("");
     }
     is.contractor = contractor;
     c.contractor = is.contractor;
-    is.rule = strdup(rule->id);
-    is.key = strdup(key);
+    is.rule = hq_strdup(rule->id);
+    is.key = hq_strdup(key);
     is.state = HQ_IS_OPENED;
-    is.domain = strdup(rule->domain);
-    is.category = strdup(rule->category ? rule->category : "");
+    is.domain = hq_strdup(rule->domain);
+    is.category = hq_strdup(rule->category ? rule->category : "");
     is.severity = rule->severity;
     is.opened_ms = now_ms;
     is.deadline_ms = now_ms + rule->deadline_ms;
@@ -455,7 +456,7 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
     bool recurrence = rule->recurrence_window_ms > 0 && g->last_closed[0] &&
                       now_ms - g->last_closed_ms <= rule->recurrence_window_ms;
     if (recurrence) {
-        is.recurrence_of = strdup(g->last_closed);
+        is.recurrence_of = hq_strdup(g->last_closed);
         int start = is.nchain >= 2 ? 2 : 1;
         is.level = start;
         hq_issue_note(&is, now_ms, "system", seq, "recurrence: 同一问题在 %s 办结后再次发生，从第%d级开始",
@@ -993,7 +994,7 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
         break;
     case HQ_ACT_CLOSE:
         text = mp_str(ev->data, "reason");
-        is.close_reason = text ? strdup(text) : NULL;
+        is.close_reason = text ? hq_strdup(text) : NULL;
         hq_issue_note(&is, now_ms, actor, seq, "closed: 关闭：%s", text ? text : "");
         rc = close_issue(s, txn, &is, now_ms, fx, err);
         break;
@@ -1039,9 +1040,7 @@ int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev,
         return 0;
     size_t need = hq_rules_max_for(e->rules);
     if (need > e->ncand) {
-        const hq_rule **c = realloc(e->cand, need * sizeof *c);
-        if (!c)
-            return hq_err_set(err, HQ_ENOMEM, "out of memory for the rules of an event");
+        const hq_rule **c = hq_realloc(e->cand, need * sizeof *c);
         e->cand = c;
         e->ncand = need;
     }

@@ -1,6 +1,7 @@
 #include "calendar.h"
 
 #include "clock.h"
+#include "mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +146,7 @@ void hq_calendar_destroy(hq_calendar **cp)
 
 hq_calendar *hq_calendar_default(void)
 {
-    hq_calendar *c = calloc(1, sizeof *c);
+    hq_calendar *c = hq_calloc(1, sizeof *c);
     for (int i = 0; i < 5; i++)
         c->weekdays[i] = true;
     c->work_from = 8 * 60;
@@ -172,7 +173,7 @@ static void parse_spans(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, span
         hq_ydiag(d, doc, n, "%s: expected a list of {name, from, to}", what);
         return;
     }
-    out->v = calloc(n->len ? n->len : 1, sizeof *out->v);
+    out->v = hq_calloc(n->len ? n->len : 1, sizeof *out->v);
     for (size_t i = 0; i < n->len; i++) {
         const hq_ynode *e = n->kids[i];
         if (hq_ycheck_keys(d, doc, e, keys))
@@ -180,11 +181,11 @@ static void parse_spans(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, span
         span sp = {0};
         const hq_ynode *x = hq_ymap_get(e, "name");
         if (x && x->type == HQ_Y_SCALAR)
-            sp.name = strdup(x->str);
+            sp.name = hq_strdup(x->str);
         else if (named)
             hq_ydiag(d, doc, e, "%s: each entry needs a name", what);
         if ((x = hq_ymap_get(e, "title")) && x->type == HQ_Y_SCALAR)
-            sp.title = strdup(x->str);
+            sp.title = hq_strdup(x->str);
         const hq_ynode *f = hq_yrequire(d, doc, e, "from"), *t = hq_yrequire(d, doc, e, "to");
         bool ok = f && t && get_day(d, doc, f, &sp.from) && get_day(d, doc, t, &sp.to);
         if (ok && sp.to < sp.from) {
@@ -245,7 +246,7 @@ hq_calendar *hq_calendar_parse(const hq_ydoc *doc, const hq_ynode *n, hq_diags *
         if (x->type != HQ_Y_SEQ) {
             hq_ydiag(d, doc, x, "workdays: expected a list of dates (make-up working days)");
         } else {
-            c->workdays = calloc(x->len ? x->len : 1, sizeof *c->workdays);
+            c->workdays = hq_calloc(x->len ? x->len : 1, sizeof *c->workdays);
             for (size_t i = 0; i < x->len; i++) {
                 hq_day day;
                 if (get_day(d, doc, x->kids[i], &day)) {

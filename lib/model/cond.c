@@ -1,5 +1,6 @@
 #include "cond.h"
 
+#include "mem.h"
 #include "mp.h"
 
 #include <math.h>
@@ -134,7 +135,7 @@ static int parse_val(const hq_ydoc *doc, const hq_ynode *n, const hq_field *f, c
         }
     }
     v->kind = V_STR;
-    v->str = strdup(n->str);
+    v->str = hq_strdup(n->str);
     v->len = n->len;
     return 0;
 }
@@ -145,13 +146,13 @@ static hq_cond *compile_env(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
 static hq_cond *compile_list(const hq_ydoc *doc, const hq_ynode *n, cond_kind k, const hq_schema *const *schemas,
                              size_t ns, const hq_cond_env *env, hq_diags *d)
 {
-    hq_cond *c = calloc(1, sizeof *c);
+    hq_cond *c = hq_calloc(1, sizeof *c);
     c->kind = k;
     if (n->type != HQ_Y_SEQ || n->len == 0) {
         hq_ydiag(d, doc, n, "%s: expected a non-empty list of conditions", k == C_ALL ? "all" : "any");
         return c;
     }
-    c->kids = calloc(n->len, sizeof *c->kids);
+    c->kids = hq_calloc(n->len, sizeof *c->kids);
     for (size_t i = 0; i < n->len; i++) {
         hq_cond *kid = compile_env(doc, n->kids[i], schemas, ns, env, d);
         if (kid)
@@ -182,11 +183,11 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
             hq_ydiag(d, doc, n, "not must be alone in its mapping");
             return NULL;
         }
-        hq_cond *c = calloc(1, sizeof *c);
+        hq_cond *c = hq_calloc(1, sizeof *c);
         c->kind = C_NOT;
         hq_cond *kid = compile_env(doc, v, schemas, ns, env, d);
         if (kid) {
-            c->kids = calloc(1, sizeof *c->kids);
+            c->kids = hq_calloc(1, sizeof *c->kids);
             c->kids[c->nkids++] = kid;
         }
         return c;
@@ -221,10 +222,10 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
     const hq_field *f = hq_cond_check_path(doc, fn, fn->str, schemas, ns, d, &ok);
     if (!ok)
         return NULL;
-    hq_cond *c = calloc(1, sizeof *c);
+    hq_cond *c = hq_calloc(1, sizeof *c);
     c->kind = C_CMP;
     c->op = (cond_op)op;
-    c->path = strdup(fn->str);
+    c->path = hq_strdup(fn->str);
     c->dpath = strncmp(c->path, "data.", 5) == 0 ? c->path + 5 : NULL;
     c->env = env;
     size_t before = d->count;
@@ -239,7 +240,7 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
         else if (f && f->type != HQ_F_STRING &&
                  !(f->type == HQ_F_ARRAY && f->items && f->items->type == HQ_F_STRING))
             hq_ydiag(d, doc, opv, "%s: %s is not a text field (or a list of texts)", opk->str, c->path);
-        c->registry = strdup(reg);
+        c->registry = hq_strdup(reg);
         break;
     }
     case OP_ABOVE_TABLE: {
@@ -255,8 +256,8 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
         hq_cond_check_path(doc, kn, ks, schemas, ns, d, &pok);
         if (f && f->type != HQ_F_INT && f->type != HQ_F_NUMBER)
             hq_ydiag(d, doc, opv, "above_table: %s is not a number field", c->path);
-        c->table = strdup(ts);
-        c->keypath = strdup(ks);
+        c->table = hq_strdup(ts);
+        c->keypath = hq_strdup(ks);
         break;
     }
     case OP_EXISTS:
@@ -270,7 +271,7 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
                      opk->str);
             break;
         }
-        c->vals = calloc(opv->len, sizeof *c->vals);
+        c->vals = hq_calloc(opv->len, sizeof *c->vals);
         for (size_t i = 0; i < opv->len; i++)
             if (parse_val(doc, opv->kids[i], f, c->path, &c->vals[c->nvals], d) == 0)
                 c->nvals++;
@@ -282,7 +283,7 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
         }
         break;
     default:
-        c->vals = calloc(1, sizeof *c->vals);
+        c->vals = hq_calloc(1, sizeof *c->vals);
         if (parse_val(doc, opv, f, c->path, &c->vals[0], d) == 0)
             c->nvals = 1;
         if (c->nvals && c->op >= OP_LT && c->op <= OP_GE && c->vals[0].kind != V_NUM)
@@ -339,7 +340,7 @@ static void glist_add(glist *l, unsigned id, const char *path, bool prefix, cons
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 8;
-        gval *v = realloc(l->v, cap * sizeof *v);
+        gval *v = hq_realloc(l->v, cap * sizeof *v);
         if (!v)
             return; /* fewer guards: a weaker filter, never a wrong one */
         l->v = v;
@@ -359,9 +360,7 @@ static void guards_of(const hq_cond *c, glist *l, unsigned *next)
         return;
     }
     if (c->kind == C_ANY && c->nkids > 0) {
-        glist *kl = calloc(c->nkids, sizeof *kl);
-        if (!kl)
-            return;
+        glist *kl = hq_calloc(c->nkids, sizeof *kl);
         for (size_t i = 0; i < c->nkids; i++) {
             unsigned kn = 0;
             guards_of(c->kids[i], &kl[i], &kn);

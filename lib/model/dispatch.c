@@ -1,5 +1,7 @@
 #include "dispatch.h"
 
+#include "mem.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,11 +58,7 @@ static void collect_one(void *ctx, unsigned id, const char *path, bool prefix, c
         return;
     if (c->n == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 64;
-        guard *g = realloc(c->g, cap * sizeof *g);
-        if (!g) {
-            c->oom = true;
-            return;
-        }
+        guard *g = hq_realloc(c->g, cap * sizeof *g);
         c->g = g;
         c->cap = cap;
     }
@@ -119,9 +117,7 @@ static bool add_pos(gkey *k, uint32_t pos)
 {
     if (k->npos && k->pos[k->npos - 1] == pos)
         return true;
-    uint32_t *p = realloc(k->pos, (k->npos + 1) * sizeof *p);
-    if (!p)
-        return false;
+    uint32_t *p = hq_realloc(k->pos, (k->npos + 1) * sizeof *p);
     p[k->npos++] = pos;
     k->pos = p;
     return true;
@@ -147,17 +143,13 @@ static bool file_guards(hq_dispatch *d, guard *g, size_t n)
         }
         i = j;
     }
-    bool *filed = calloc(d->n ? d->n : 1, sizeof *filed);
-    if (!filed)
-        return false;
+    bool *filed = hq_calloc(d->n ? d->n : 1, sizeof *filed);
     qsort(g, m, sizeof *g, by_key);
     for (size_t i = 0; i < m; i++) {
         filed[g[i].pos] = true;
         gkey *last = d->nkeys ? &d->keys[d->nkeys - 1] : NULL;
         if (!last || last->prefix != g[i].prefix || last->len != g[i].len || memcmp(last->val, g[i].val, g[i].len)) {
-            gkey *ks = realloc(d->keys, (d->nkeys + 1) * sizeof *ks);
-            if (!ks)
-                goto oom;
+            gkey *ks = hq_realloc(d->keys, (d->nkeys + 1) * sizeof *ks);
             d->keys = ks;
             last = &d->keys[d->nkeys++];
             *last = (gkey){g[i].val, g[i].len, g[i].prefix, NULL, 0};
@@ -166,9 +158,7 @@ static bool file_guards(hq_dispatch *d, guard *g, size_t n)
                 for (p = 0; p < d->nplens && d->plens[p] != g[i].len; p++)
                     ;
                 if (p == d->nplens) {
-                    size_t *pl = realloc(d->plens, (d->nplens + 1) * sizeof *pl);
-                    if (!pl)
-                        goto oom;
+                    size_t *pl = hq_realloc(d->plens, (d->nplens + 1) * sizeof *pl);
                     d->plens = pl;
                     d->plens[d->nplens++] = g[i].len;
                 }
@@ -177,9 +167,7 @@ static bool file_guards(hq_dispatch *d, guard *g, size_t n)
         if (!add_pos(last, g[i].pos))
             goto oom;
     }
-    d->always = malloc((d->n ? d->n : 1) * sizeof *d->always);
-    if (!d->always)
-        goto oom;
+    d->always = hq_malloc((d->n ? d->n : 1) * sizeof *d->always);
     for (size_t i = 0; i < d->n; i++)
         if (!filed[i])
             d->always[d->nalways++] = (uint32_t)i;
@@ -192,14 +180,8 @@ oom:
 
 hq_dispatch *hq_dispatch_build(const hq_rule *const *rules, size_t n)
 {
-    hq_dispatch *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    d->rules = malloc((n ? n : 1) * sizeof *d->rules);
-    if (!d->rules) {
-        free(d);
-        return NULL;
-    }
+    hq_dispatch *d = hq_calloc(1, sizeof *d);
+    d->rules = hq_malloc((n ? n : 1) * sizeof *d->rules);
     if (n)
         memcpy(d->rules, rules, n * sizeof *rules);
     d->n = n;
@@ -210,7 +192,7 @@ hq_dispatch *hq_dispatch_build(const hq_rule *const *rules, size_t n)
     }
     const char *field = c.oom ? NULL : best_path(c.g, c.n);
     if (field) {
-        d->field = strdup(field);
+        d->field = hq_strdup(field);
         if (!d->field || !file_guards(d, c.g, c.n)) {
             free(c.g);
             hq_dispatch_destroy(&d);

@@ -1,6 +1,7 @@
 #include "rules.h"
 
 #include "dispatch.h"
+#include "mem.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -378,14 +379,10 @@ static void add_xref(loader *L, char kind, const hq_ydoc *doc, const hq_ynode *n
 {
     if (!n || n->type != HQ_Y_SCALAR)
         return;
-    xref *r = realloc(L->refs, (L->nrefs + 1) * sizeof *r);
-    if (!r)
-        return;
+    xref *r = hq_realloc(L->refs, (L->nrefs + 1) * sizeof *r);
     L->refs = r;
     size_t len = strlen(what) + strlen(id) + 2;
-    char *owner = malloc(len);
-    if (!owner)
-        return;
+    char *owner = hq_malloc(len);
     snprintf(owner, len, "%s %s", what, id);
     L->refs[L->nrefs++] = (xref){kind, doc, n, owner};
 }
@@ -395,7 +392,7 @@ static char *dup_scalar(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     const char *s;
     if (!n || hq_yget_str(L->d, doc, n, &s) != 0)
         return NULL;
-    return strdup(s);
+    return hq_strdup(s);
 }
 
 static bool ident_ok(const char *s)
@@ -444,11 +441,11 @@ static void load_chains(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             hq_ydiag(L->d, doc, v, "chain \"%s\": expected a list of steps", k->str);
             continue;
         }
-        L->r->chains = realloc(L->r->chains, (L->r->nchains + 1) * sizeof *L->r->chains);
+        L->r->chains = hq_realloc(L->r->chains, (L->r->nchains + 1) * sizeof *L->r->chains);
         hq_chain *c = &L->r->chains[L->r->nchains++];
         memset(c, 0, sizeof *c);
-        c->name = strdup(k->str);
-        c->steps = calloc(v->len, sizeof *c->steps);
+        c->name = hq_strdup(k->str);
+        c->steps = hq_calloc(v->len, sizeof *c->steps);
         for (size_t j = 0; j < v->len; j++) {
             const hq_ynode *s = v->kids[j];
             if (hq_ycheck_keys(L->d, doc, s, step_keys))
@@ -476,7 +473,7 @@ static void load_chains(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             if (x && (x->type != HQ_Y_SEQ || x->len == 0)) {
                 hq_ydiag(L->d, doc, x, "notify: expected a list of roles");
             } else if (x) {
-                st->roles = calloc(x->len, sizeof *st->roles);
+                st->roles = hq_calloc(x->len, sizeof *st->roles);
                 for (size_t m = 0; m < x->len; m++) {
                     const hq_ynode *rn = x->kids[m];
                     if (rn->type != HQ_Y_SCALAR || hq_role_parse(rn->str, &st->roles[st->nroles]) != 0) {
@@ -513,10 +510,10 @@ static void load_terms(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         }
         if (hq_ycheck_keys(L->d, doc, v, keys))
             continue;
-        L->r->terms = realloc(L->r->terms, (L->r->nterms + 1) * sizeof *L->r->terms);
+        L->r->terms = hq_realloc(L->r->terms, (L->r->nterms + 1) * sizeof *L->r->terms);
         hq_penalty_terms *t = &L->r->terms[L->r->nterms++];
         memset(t, 0, sizeof *t);
-        t->name = strdup(k->str);
+        t->name = hq_strdup(k->str);
         const hq_ynode *x;
         if ((x = hq_ymap_get(v, "contract")))
             t->contract = dup_scalar(L, doc, x);
@@ -573,12 +570,12 @@ static bool site_exists(const hq_rules *r, const char *id)
 
 static void add_site(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *id)
 {
-    L->r->sites = realloc(L->r->sites, (L->r->nsites + 1) * sizeof *L->r->sites);
+    L->r->sites = hq_realloc(L->r->sites, (L->r->nsites + 1) * sizeof *L->r->sites);
     hq_site *st = &L->r->sites[L->r->nsites++];
     memset(st, 0, sizeof *st);
     st->id = id;
     const hq_ynode *x;
-    st->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
+    st->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : hq_strdup(id);
     if ((x = hq_ymap_get(s, "domain"))) {
         st->domain = dup_scalar(L, doc, x);
         if (st->domain && !is_domain(st->domain))
@@ -599,7 +596,7 @@ static bool sensor_exists(const hq_rules *r, const char *id)
 
 static void add_sensor(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *id)
 {
-    L->r->sensors = realloc(L->r->sensors, (L->r->nsensors + 1) * sizeof *L->r->sensors);
+    L->r->sensors = hq_realloc(L->r->sensors, (L->r->nsensors + 1) * sizeof *L->r->sensors);
     hq_sensor *st = &L->r->sensors[L->r->nsensors++];
     memset(st, 0, sizeof *st);
     st->id = id;
@@ -617,12 +614,12 @@ static bool contractor_exists(const hq_rules *r, const char *id)
 
 static void add_contractor(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *id)
 {
-    L->r->contractors = realloc(L->r->contractors, (L->r->ncontractors + 1) * sizeof *L->r->contractors);
+    L->r->contractors = hq_realloc(L->r->contractors, (L->r->ncontractors + 1) * sizeof *L->r->contractors);
     hq_contractor *c = &L->r->contractors[L->r->ncontractors++];
     memset(c, 0, sizeof *c);
     c->id = id;
     const hq_ynode *x;
-    c->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
+    c->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : hq_strdup(id);
     if ((x = hq_ymap_get(s, "penalty_terms"))) {
         c->penalty_terms = dup_scalar(L, doc, x);
         add_xref(L, 't', doc, x, "contractor", id);
@@ -667,16 +664,16 @@ static void load_tables(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             hq_ydiag(L->d, doc, v, "table \"%s\": expected a mapping of keys to numbers", k->str);
             continue;
         }
-        L->r->tables = realloc(L->r->tables, (L->r->ntables + 1) * sizeof *L->r->tables);
+        L->r->tables = hq_realloc(L->r->tables, (L->r->ntables + 1) * sizeof *L->r->tables);
         table *t = &L->r->tables[L->r->ntables++];
-        t->name = strdup(k->str);
-        t->rows = calloc(v->len ? v->len : 1, sizeof *t->rows);
+        t->name = hq_strdup(k->str);
+        t->rows = hq_calloc(v->len ? v->len : 1, sizeof *t->rows);
         t->n = 0;
         for (size_t j = 0; j < v->len; j++) {
             double num;
             if (hq_yget_number(L->d, doc, hq_ymap_val(v, j), &num) != 0)
                 continue;
-            t->rows[t->n].key = strdup(hq_ymap_key(v, j)->str);
+            t->rows[t->n].key = hq_strdup(hq_ymap_key(v, j)->str);
             t->rows[t->n++].value = num;
         }
     }
@@ -701,12 +698,12 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
                 hq_ydiag(L->d, doc, hq_ymap_get(s, "id"), "person \"%s\" is defined twice", id);
                 break;
             }
-        L->r->people = realloc(L->r->people, (L->r->npeople + 1) * sizeof *L->r->people);
+        L->r->people = hq_realloc(L->r->people, (L->r->npeople + 1) * sizeof *L->r->people);
         hq_person *p = &L->r->people[L->r->npeople++];
         memset(p, 0, sizeof *p);
         p->id = id;
         const hq_ynode *x;
-        p->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : strdup(id);
+        p->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : hq_strdup(id);
         x = hq_yrequire(L->d, doc, s, "roles");
         if (!x)
             continue;
@@ -714,7 +711,7 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             hq_ydiag(L->d, doc, x, "roles: expected a list like [office_director] or [section_head:catering]");
             continue;
         }
-        p->roles = calloc(x->len ? x->len : 1, sizeof *p->roles);
+        p->roles = hq_calloc(x->len ? x->len : 1, sizeof *p->roles);
         for (size_t j = 0; j < x->len; j++) {
             const char *rs;
             if (hq_yget_str(L->d, doc, x->kids[j], &rs) != 0)
@@ -742,7 +739,7 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
                 hq_ydiag(L->d, doc, x->kids[j], "unknown domain \"%s\"", colon);
                 continue;
             }
-            pr->scope = colon ? strdup(colon) : NULL;
+            pr->scope = colon ? hq_strdup(colon) : NULL;
             p->nroles++;
         }
     }
@@ -827,27 +824,27 @@ static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule
     if (!u)
         return;
     if (u->type == HQ_Y_SEQ) {
-        r->units = calloc(u->len ? u->len : 1, sizeof *r->units);
+        r->units = hq_calloc(u->len ? u->len : 1, sizeof *r->units);
         for (size_t i = 0; i < u->len; i++) {
             const char *id;
             if (hq_yget_str(L->d, doc, u->kids[i], &id) != 0)
                 continue;
             if (!hq_rules_site(L->r, id) && !hq_rules_contractor(L->r, id))
                 hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site or contractor)", id);
-            r->units[r->nunits++] = strdup(id);
+            r->units[r->nunits++] = hq_strdup(id);
         }
     } else if (u->type == HQ_Y_MAP && u->len == 1) {
         const char *what = hq_ymap_key(u, 0)->str, *which;
         if (hq_yget_str(L->d, doc, hq_ymap_val(u, 0), &which) != 0)
             return;
         if (!strcmp(what, "sites")) {
-            r->units = calloc(L->r->nsites ? L->r->nsites : 1, sizeof *r->units);
+            r->units = hq_calloc(L->r->nsites ? L->r->nsites : 1, sizeof *r->units);
             for (size_t i = 0; i < L->r->nsites; i++)
                 if (!strcmp(which, "all") || (L->r->sites[i].domain && !strcmp(L->r->sites[i].domain, which)))
-                    r->units[r->nunits++] = strdup(L->r->sites[i].id);
+                    r->units[r->nunits++] = hq_strdup(L->r->sites[i].id);
         } else if (!strcmp(what, "contractors")) {
             /* A contractor is in a domain when it runs a site of the domain. */
-            r->units = calloc(L->r->ncontractors ? L->r->ncontractors : 1, sizeof *r->units);
+            r->units = hq_calloc(L->r->ncontractors ? L->r->ncontractors : 1, sizeof *r->units);
             for (size_t i = 0; i < L->r->ncontractors; i++) {
                 bool in = !strcmp(which, "all");
                 for (size_t k = 0; k < L->r->nsites && !in; k++) {
@@ -856,7 +853,7 @@ static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule
                          !strcmp(st->domain, which);
                 }
                 if (in)
-                    r->units[r->nunits++] = strdup(L->r->contractors[i].id);
+                    r->units[r->nunits++] = hq_strdup(L->r->contractors[i].id);
             }
         } else {
             hq_ydiag(L->d, doc, u, "units: expected {sites: <domain>|all}, {contractors: <domain>|all} or a list");
@@ -881,10 +878,10 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     size_t before = L->d->count;
     if (hq_ycheck_keys(L->d, doc, n, rule_keys))
         return;
-    L->r->rules = realloc(L->r->rules, (L->r->nrules + 1) * sizeof *L->r->rules);
+    L->r->rules = hq_realloc(L->r->rules, (L->r->nrules + 1) * sizeof *L->r->rules);
     hq_rule *r = &L->r->rules[L->r->nrules];
     memset(r, 0, sizeof *r);
-    r->file = strdup(doc->file);
+    r->file = hq_strdup(doc->file);
     r->line = n->line;
     r->column = n->column;
     const hq_ynode *x;
@@ -898,7 +895,7 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     x = hq_yrequire(L->d, doc, n, "on");
     if (x) {
         size_t cnt = x->type == HQ_Y_SEQ ? x->len : 1;
-        r->types = calloc(cnt, sizeof *r->types);
+        r->types = hq_calloc(cnt, sizeof *r->types);
         for (size_t i = 0; i < cnt; i++) {
             const hq_ynode *tn = x->type == HQ_Y_SEQ ? x->kids[i] : x;
             const char *ts;
@@ -1164,9 +1161,7 @@ static void check_refs(loader *L)
 /* A sorted view of n structs of size sz whose first member is the id. */
 static int sorted_view(const void *arr, size_t n, size_t sz, const void ***out)
 {
-    const void **ix = malloc((n ? n : 1) * sizeof *ix);
-    if (!ix)
-        return HQ_ENOMEM;
+    const void **ix = hq_malloc((n ? n : 1) * sizeof *ix);
     for (size_t i = 0; i < n; i++)
         ix[i] = (const char *)arr + i * sz;
     qsort(ix, n, sizeof *ix, cmp_id);
@@ -1184,17 +1179,13 @@ static int build_index(hq_rules *r)
                 if (r->index[k].type == s)
                     ix = &r->index[k];
             if (!ix) {
-                type_index *grown = realloc(r->index, (r->nindex + 1) * sizeof *r->index);
-                if (!grown)
-                    return HQ_ENOMEM;
+                type_index *grown = hq_realloc(r->index, (r->nindex + 1) * sizeof *r->index);
                 r->index = grown;
                 ix = &r->index[r->nindex++];
                 memset(ix, 0, sizeof *ix);
                 ix->type = s;
             }
-            const hq_rule **grown = realloc(ix->rules, (ix->n + 1) * sizeof *ix->rules);
-            if (!grown)
-                return HQ_ENOMEM;
+            const hq_rule **grown = hq_realloc(ix->rules, (ix->n + 1) * sizeof *ix->rules);
             ix->rules = grown;
             ix->rules[ix->n++] = &r->rules[i];
         }
@@ -1233,7 +1224,7 @@ size_t hq_rules_max_for(const hq_rules *r)
 int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq_diags *d)
 {
     loader L = {.schemas = schemas, .d = d};
-    L.r = calloc(1, sizeof *L.r);
+    L.r = hq_calloc(1, sizeof *L.r);
     L.r->env = (hq_cond_env){L.r, env_has_registry, env_known, env_has_table, env_table_value};
     size_t before = d->count;
     hq_ydocs_load_dir(dir, &L.docs, &L.ndocs, d);
@@ -1259,7 +1250,7 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
             if (v && v->type == HQ_Y_SEQ)
                 total += v->len;
         }
-        L.r->rules = calloc(total ? total : 1, sizeof *L.r->rules);
+        L.r->rules = hq_calloc(total ? total : 1, sizeof *L.r->rules);
         load_section(&L, "rules");
         check_refs(&L);
     }

@@ -1,5 +1,7 @@
 #include "schedule.h"
 
+#include "mem.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,7 +142,7 @@ hq_schedule *hq_schedule_parse(const hq_ydoc *doc, const hq_ynode *n, const hq_c
     size_t before = d->count;
     if (hq_ycheck_keys(d, doc, n, keys))
         return NULL;
-    hq_schedule *s = calloc(1, sizeof *s);
+    hq_schedule *s = hq_calloc(1, sizeof *s);
     const hq_ynode *x = hq_yrequire(d, doc, n, "every");
     const char *ev = "day";
     if (x && hq_yget_str(d, doc, x, &ev) == 0) {
@@ -183,7 +185,7 @@ hq_schedule *hq_schedule_parse(const hq_ydoc *doc, const hq_ynode *n, const hq_c
         if (x->type != HQ_Y_SEQ) {
             hq_ydiag(d, doc, x, "overrides: expected a list of {period, by}");
         } else {
-            s->ov = calloc(x->len ? x->len : 1, sizeof *s->ov);
+            s->ov = hq_calloc(x->len ? x->len : 1, sizeof *s->ov);
             for (size_t i = 0; i < x->len; i++) {
                 const hq_ynode *o = x->kids[i];
                 if (hq_ycheck_keys(d, doc, o, okeys))
@@ -202,7 +204,7 @@ hq_schedule *hq_schedule_parse(const hq_ydoc *doc, const hq_ynode *n, const hq_c
                                             "would apply", s->ov[j].period, ps);
                 }
                 override *ov = &s->ov[s->nov++];
-                ov->period = strdup(ps);
+                ov->period = hq_strdup(ps);
                 parse_times(d, doc, o, s->every, &ov->t);
             }
         }

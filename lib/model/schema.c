@@ -1,5 +1,6 @@
 #include "schema.h"
 
+#include "mem.h"
 #include "mp.h"
 #include "ytree.h"
 
@@ -121,7 +122,7 @@ static bool read_limit(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const
 static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *n, hq_field *f)
 {
     size_t before = d->count;
-    f->name = strdup(name);
+    f->name = hq_strdup(name);
     f->name_len = strlen(name);
     if (n->type != HQ_Y_MAP) {
         hq_ydiag(d, doc, n, "field \"%s\": expected a mapping with at least \"type\"", name);
@@ -154,7 +155,7 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
     if ((v = hq_ymap_get(n, "pii")))
         hq_yget_bool(d, doc, v, &f->pii);
     if ((v = hq_ymap_get(n, "unit")) && hq_yget_str(d, doc, v, &us) == 0)
-        f->unit = strdup(us);
+        f->unit = hq_strdup(us);
     if (f->pii && !f->optional)
         hq_ydiag(d, doc, hq_ymap_get(n, "pii"), "field \"%s\": personal data (pii) must be optional", name);
     if (!typed)
@@ -197,7 +198,7 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
             hq_ydiag(d, doc, v ? v : n, "enum field \"%s\" needs a non-empty list \"values\"", name);
             break;
         }
-        f->values = calloc(v->len, sizeof *f->values);
+        f->values = hq_calloc(v->len, sizeof *f->values);
         for (size_t i = 0; i < v->len; i++) {
             const char *es;
             if (hq_yget_str(d, doc, v->kids[i], &es) != 0)
@@ -208,7 +209,7 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
             if (dup)
                 hq_ydiag(d, doc, v->kids[i], "enum field \"%s\": value \"%s\" is listed twice", name, es);
             else
-                f->values[f->nvalues++] = strdup(es);
+                f->values[f->nvalues++] = hq_strdup(es);
         }
         break;
     case HQ_F_MAP:
@@ -228,7 +229,7 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
         if (!v) {
             hq_ydiag(d, doc, n, "array field \"%s\" needs \"items\"", name);
         } else {
-            f->items = calloc(1, sizeof *f->items);
+            f->items = hq_calloc(1, sizeof *f->items);
             parse_field(d, doc, "items", v, f->items);
         }
         break;
@@ -245,7 +246,7 @@ static int parse_fields(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, hq
         hq_ydiag(d, doc, map, "\"fields\" must be a mapping of field names to their specs");
         return HQ_EINVAL;
     }
-    owner->fields = calloc(map->len ? map->len : 1, sizeof *owner->fields);
+    owner->fields = hq_calloc(map->len ? map->len : 1, sizeof *owner->fields);
     owner->nfields = map->len;
     for (size_t i = 0; i < map->len; i++) {
         const char *name = hq_ymap_key(map, i)->str;
@@ -271,10 +272,10 @@ static hq_schema *load_one(const char *path, hq_diags *d)
         return NULL;
     }
     size_t before = d->count;
-    hq_schema *s = calloc(1, sizeof *s);
-    s->file = strdup(path);
+    hq_schema *s = hq_calloc(1, sizeof *s);
+    s->file = hq_strdup(path);
     s->data.type = HQ_F_MAP;
-    s->data.name = strdup("data");
+    s->data.name = hq_strdup("data");
     s->data.name_len = 4;
     const hq_ynode *root = doc->root;
     if (!root || root->type != HQ_Y_MAP) {
@@ -284,7 +285,7 @@ static hq_schema *load_one(const char *path, hq_diags *d)
         const hq_ynode *t = hq_yrequire(d, doc, root, "type");
         const char *ts;
         if (t && hq_yget_str(d, doc, t, &ts) == 0) {
-            s->type = strdup(ts);
+            s->type = hq_strdup(ts);
             /* The file name must say what the schema is about. */
             const char *base = strrchr(path, '/');
             base = base ? base + 1 : path;
@@ -329,16 +330,16 @@ int hq_schemas_load_dir(const char *dir, hq_schemas **out, hq_diags *d)
             (l > 4 && strcmp(de->d_name + l - 4, ".yml") == 0)) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 32;
-                names = realloc(names, cap * sizeof *names);
+                names = hq_realloc(names, cap * sizeof *names);
             }
-            names[n++] = strdup(de->d_name);
+            names[n++] = hq_strdup(de->d_name);
         }
     }
     closedir(dh);
     if (n > 1)
         qsort(names, n, sizeof *names, name_cmp);
-    hq_schemas *s = calloc(1, sizeof *s);
-    s->items = calloc(n ? n : 1, sizeof *s->items);
+    hq_schemas *s = hq_calloc(1, sizeof *s);
+    s->items = hq_calloc(n ? n : 1, sizeof *s->items);
     size_t nyaml = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4096];

@@ -1,5 +1,7 @@
 #include "template.h"
 
+#include "mem.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,17 +32,17 @@ void hq_tmpl_destroy(hq_tmpl **tp)
 
 static void add_part(hq_tmpl *t, bool var, const char *s, size_t n)
 {
-    t->parts = realloc(t->parts, (t->nparts + 1) * sizeof *t->parts);
+    t->parts = hq_realloc(t->parts, (t->nparts + 1) * sizeof *t->parts);
     t->parts[t->nparts].var = var;
-    t->parts[t->nparts].text = strndup(s, n);
+    t->parts[t->nparts].text = hq_strndup(s, n);
     t->nparts++;
 }
 
 /* Splits s into parts; returns NULL and fills why on a syntax error. */
 static hq_tmpl *parse(const char *s, char *why, size_t whylen, size_t *errpos)
 {
-    hq_tmpl *t = calloc(1, sizeof *t);
-    t->src = strdup(s);
+    hq_tmpl *t = hq_calloc(1, sizeof *t);
+    t->src = hq_strdup(s);
     const char *p = s;
     while (*p) {
         const char *open = strstr(p, "{{");

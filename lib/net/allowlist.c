@@ -1,5 +1,6 @@
 #include "allowlist.h"
 
+#include "mem.h"
 #include "ytree.h"
 
 #include <errno.h>
@@ -61,7 +62,7 @@ static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags
         return HQ_EINVAL;
     }
     size_t before = d->count;
-    hq_allowlist *a = calloc(1, sizeof *a);
+    hq_allowlist *a = hq_calloc(1, sizeof *a);
     const hq_ynode *root = doc->root, *ps;
     if (!a) {
         hq_diags_add(d, path, 0, 0, "out of memory");
@@ -72,7 +73,7 @@ static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags
         hq_ydiag(d, doc, ps, admins ? "administrators: expected a list of {name, key}"
                                     : "producers: expected a list of {source, key, types}");
     } else {
-        a->p = calloc(ps->len ? ps->len : 1, sizeof *a->p);
+        a->p = hq_calloc(ps->len ? ps->len : 1, sizeof *a->p);
         for (size_t i = 0; a->p && i < ps->len; i++) {
             const hq_ynode *n = ps->kids[i];
             if (hq_ycheck_keys(d, doc, n, admins ? keys_a : keys_p))
@@ -95,15 +96,15 @@ static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags
                 continue;
             }
             hq_producer *p = &a->p[a->n++];
-            p->source = strdup(ss);
+            p->source = hq_strdup(ss);
             memcpy(p->key, ks, 41);
             if (admins)
                 continue;
-            p->types = calloc(ty->len, sizeof *p->types);
+            p->types = hq_calloc(ty->len, sizeof *p->types);
             for (size_t j = 0; p->types && j < ty->len; j++) {
                 const char *ts;
                 if (hq_yget_str(d, doc, ty->kids[j], &ts) == 0)
-                    p->types[p->ntypes++] = strdup(ts);
+                    p->types[p->ntypes++] = hq_strdup(ts);
             }
         }
     }

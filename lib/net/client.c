@@ -1,6 +1,7 @@
 #include "client.h"
 
 #include "clock.h"
+#include "mem.h"
 #include "mp.h"
 
 #include <errno.h>
@@ -106,9 +107,7 @@ static int connect_sock(hq_client *c, hq_err *err)
 
 int hq_client_new(const char *endpoint, const hq_client_opts *opts, hq_client **out, hq_err *err)
 {
-    hq_client *c = calloc(1, sizeof *c);
-    if (!c)
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    hq_client *c = hq_calloc(1, sizeof *c);
     c->o = opts ? *opts : (hq_client_opts){0};
     if (c->o.timeout_ms <= 0)
         c->o.timeout_ms = 2500;
@@ -119,8 +118,8 @@ int hq_client_new(const char *endpoint, const hq_client_opts *opts, hq_client **
     c->nslots = 16;
     while (c->nslots < c->o.window * 2 + 2)
         c->nslots *= 2;
-    c->slots = calloc(c->nslots, sizeof *c->slots);
-    c->endpoint = strdup(endpoint);
+    c->slots = hq_calloc(c->nslots, sizeof *c->slots);
+    c->endpoint = hq_strdup(endpoint);
     c->ctx = zmq_ctx_new();
     if (getrandom(&c->tag, sizeof c->tag, 0) != sizeof c->tag)
         c->tag = (uint32_t)now_us();
@@ -346,9 +345,7 @@ int hq_client_send(hq_client *c, const char *id, const void *frame, size_t len, 
     if (strlen(id) > 64)
         return hq_err_set(err, HQ_EINVAL, "id longer than 64 bytes");
     while (c->npending >= c->o.window) {
-        ready *q = calloc(1, sizeof *q);
-        if (!q)
-            return hq_err_set(err, HQ_ENOMEM, "out of memory");
+        ready *q = hq_calloc(1, sizeof *q);
         int rc = wait_reply(c, &q->r, err);
         if (rc) {
             free(q);
@@ -365,8 +362,8 @@ int hq_client_send(hq_client *c, const char *id, const void *frame, size_t len, 
     pending **slot = slot_find(c, id, true);
     if (!slot)
         return hq_err_set(err, HQ_EEXIST, "id %s is already pending", id);
-    pending *p = calloc(1, sizeof *p);
-    if (!p || !(p->frame = malloc(len))) {
+    pending *p = hq_calloc(1, sizeof *p);
+    if (!p || !(p->frame = hq_malloc(len))) {
         free(p);
         return hq_err_set(err, HQ_ENOMEM, "out of memory");
     }

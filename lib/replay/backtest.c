@@ -2,6 +2,7 @@
 #include "backtest.h"
 
 #include "json.h"
+#include "mem.h"
 #include "mp.h"
 #include "sim.h"
 
@@ -148,12 +149,7 @@ static int load_issues(hq_store *s, MDB_txn *txn, int64_t from_ms, int64_t to_ms
         }
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
-            hq_issue *nv = realloc(*out, cap * sizeof **out);
-            if (!nv) {
-                hq_issue_fini(&is);
-                mdb_cursor_close(c);
-                return hq_err_set(err, HQ_ENOMEM, "out of memory");
-            }
+            hq_issue *nv = hq_realloc(*out, cap * sizeof **out);
             *out = nv;
         }
         (*out)[(*n)++] = is;
@@ -172,9 +168,9 @@ static bool same_group(const hq_issue *a, const hq_issue *b)
 /* Pairs the two sorted lists group by group, in opening order. */
 static int compare(hq_backtest *b, hq_err *err)
 {
-    b->pairs = calloc(b->nbt + b->nrun + 1, sizeof *b->pairs);
-    b->only_bt = calloc(b->nbt + 1, sizeof *b->only_bt);
-    b->only_run = calloc(b->nrun + 1, sizeof *b->only_run);
+    b->pairs = hq_calloc(b->nbt + b->nrun + 1, sizeof *b->pairs);
+    b->only_bt = hq_calloc(b->nbt + 1, sizeof *b->only_bt);
+    b->only_run = hq_calloc(b->nrun + 1, sizeof *b->only_run);
     if (!b->pairs || !b->only_bt || !b->only_run)
         return hq_err_set(err, HQ_ENOMEM, "out of memory");
     size_t i = 0, j = 0;
@@ -221,8 +217,8 @@ int hq_backtest_run(hq_store *src, MDB_txn *src_txn, const hq_schemas *schemas, 
                     const hq_backtest_opts *opts, hq_backtest **out, hq_err *err)
 {
     hq_backtest_opts o = opts ? *opts : (hq_backtest_opts){0};
-    hq_backtest *b = calloc(1, sizeof *b);
-    if (!b || !(b->skips = calloc(HQ_BT_MAX_SKIPS, sizeof *b->skips))) {
+    hq_backtest *b = hq_calloc(1, sizeof *b);
+    if (!b || !(b->skips = hq_calloc(HQ_BT_MAX_SKIPS, sizeof *b->skips))) {
         free(b);
         return hq_err_set(err, HQ_ENOMEM, "out of memory");
     }

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "issue.h"
+#include "mem.h"
 #include "mp.h"
 #include "ytree.h"
 
@@ -549,7 +550,7 @@ static int load_words(loader *L, const fcond *c, const char ***out, size_t *n)
 {
     const hq_ynode *v = c->node;
     size_t cnt = v->type == HQ_Y_SEQ ? v->len : 1;
-    const char **w = calloc(cnt ? cnt : 1, sizeof *w);
+    const char **w = hq_calloc(cnt ? cnt : 1, sizeof *w);
     int bad = 0;
     for (size_t i = 0; i < cnt; i++) {
         const hq_ynode *it = v->type == HQ_Y_SEQ ? v->kids[i] : v;
@@ -585,7 +586,7 @@ static int load_filter(loader *L, const hq_ynode *n, unsigned where, step_kind k
         return HQ_EINVAL;
     }
     bool allow_count = kind == ST_EXPECT_ISSUES || kind == ST_EXPECT_OUTBOX;
-    st->conds = calloc(n->len ? n->len : 1, sizeof *st->conds);
+    st->conds = hq_calloc(n->len ? n->len : 1, sizeof *st->conds);
     int bad = 0;
     for (size_t i = 0; i < n->len; i++) {
         const hq_ynode *k = hq_ymap_key(n, i), *v = hq_ymap_val(n, i);
@@ -770,7 +771,7 @@ static int load_test(loader *L, const hq_ynode *n, test *t)
     t->line = n ? n->line : 1;
     if (!n || n->type != HQ_Y_MAP) {
         hq_ycheck_keys(L->d, L->doc, n, keys);
-        t->name = strdup("");
+        t->name = hq_strdup("");
         return HQ_EINVAL;
     }
     int bad = hq_ycheck_keys(L->d, L->doc, n, keys);
@@ -778,7 +779,7 @@ static int load_test(loader *L, const hq_ynode *n, test *t)
     const hq_ynode *v = hq_yrequire(L->d, L->doc, n, "name");
     if (!v || hq_yget_str(L->d, L->doc, v, &name) != 0)
         bad++;
-    t->name = strdup(name ? name : "");
+    t->name = hq_strdup(name ? name : "");
     if ((v = hq_ymap_get(n, "description")) && v->type != HQ_Y_SCALAR) {
         hq_ydiag(L->d, L->doc, v, "description: expected text");
         bad++;
@@ -793,7 +794,7 @@ static int load_test(loader *L, const hq_ynode *n, test *t)
         hq_ydiag(L->d, L->doc, steps, "steps: expected a list of steps");
         return HQ_EINVAL;
     }
-    t->steps = calloc(steps->len, sizeof *t->steps);
+    t->steps = hq_calloc(steps->len, sizeof *t->steps);
     int64_t clock_ms = t->start_ms;
     for (size_t i = 0; i < steps->len; i++) {
         if (load_step(L, steps->kids[i], &clock_ms, &t->steps[i]) != 0)
@@ -838,8 +839,8 @@ int hq_ruletests_load(const char *path, const hq_schemas *schemas, const hq_rule
         hq_diags_add_err(diags, &err);
         return rc;
     }
-    hq_ruletests *t = calloc(1, sizeof *t);
-    t->file = strdup(path);
+    hq_ruletests *t = hq_calloc(1, sizeof *t);
+    t->file = hq_strdup(path);
     t->doc = doc;
     t->schemas = schemas;
     t->rules = rules;
@@ -856,7 +857,7 @@ int hq_ruletests_load(const char *path, const hq_schemas *schemas, const hq_rule
             if (list->type != HQ_Y_SEQ || list->len == 0) {
                 hq_ydiag(diags, doc, list, "tests: expected a list of tests (each with name, start and steps)");
             } else {
-                t->tests = calloc(list->len, sizeof *t->tests);
+                t->tests = hq_calloc(list->len, sizeof *t->tests);
                 for (size_t i = 0; i < list->len; i++) {
                     load_test(&L, list->kids[i], &t->tests[i]);
                     t->ntests = i + 1;
@@ -864,7 +865,7 @@ int hq_ruletests_load(const char *path, const hq_schemas *schemas, const hq_rule
             }
         }
     } else {
-        t->tests = calloc(1, sizeof *t->tests);
+        t->tests = hq_calloc(1, sizeof *t->tests);
         t->ntests = 1;
         load_test(&L, root, &t->tests[0]);
     }

@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "issue.h"
+#include "mem.h"
 #include "mp.h"
 #include "sim.h"
 
@@ -123,7 +124,7 @@ static int load_state(run *r, hq_err *err)
     for (int m = mdb_cursor_get(c, &k, &v, MDB_FIRST); m == 0; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (r->nissues == cap) {
             cap = cap ? cap * 2 : 8;
-            r->issues = realloc(r->issues, cap * sizeof *r->issues);
+            r->issues = hq_realloc(r->issues, cap * sizeof *r->issues);
         }
         if (hq_issue_load_raw(v.mv_data, v.mv_size, &r->issues[r->nissues], err) != 0) {
             mdb_cursor_close(c);
@@ -145,7 +146,7 @@ static int load_state(run *r, hq_err *err)
             o.type == MSGPACK_OBJECT_MAP) {
             if (r->nrecs == cap) {
                 cap = cap ? cap * 2 : 16;
-                r->recs = realloc(r->recs, cap * sizeof *r->recs);
+                r->recs = hq_realloc(r->recs, cap * sizeof *r->recs);
             }
             outrec *x = &r->recs[r->nrecs++];
             memset(x, 0, sizeof *x);
@@ -166,7 +167,7 @@ static int load_state(run *r, hq_err *err)
             x->text = hq_mp_strdup(hq_mp_map_get(&o, "text"));
             const msgpack_object *roles = hq_mp_map_get(&o, "roles");
             if (roles && roles->type == MSGPACK_OBJECT_ARRAY && roles->via.array.size) {
-                x->roles = calloc(roles->via.array.size, sizeof *x->roles);
+                x->roles = hq_calloc(roles->via.array.size, sizeof *x->roles);
                 for (uint32_t j = 0; j < roles->via.array.size; j++) {
                     char *role = hq_mp_strdup(&roles->via.array.ptr[j]);
                     if (role)

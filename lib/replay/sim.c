@@ -7,6 +7,7 @@
 #include "sim.h"
 
 #include "buf.h"
+#include "mem.h"
 #include "timer.h"
 
 #include <dirent.h>
@@ -92,9 +93,7 @@ static int ops_push(hq_sim *s, op_kind kind, int64_t at_ms, const char *frame, s
 {
     if (s->nops == s->capops) {
         size_t ncap = s->capops ? s->capops * 2 : 16;
-        op *n = realloc(s->ops, ncap * sizeof *n);
-        if (!n)
-            return hq_err_set(err, HQ_ENOMEM, "out of memory");
+        op *n = hq_realloc(s->ops, ncap * sizeof *n);
         s->ops = n;
         s->capops = ncap;
     }
@@ -103,7 +102,7 @@ static int ops_push(hq_sim *s, op_kind kind, int64_t at_ms, const char *frame, s
     o->kind = kind;
     o->at_ms = at_ms;
     if (frame) {
-        if (!(o->frame = malloc(len ? len : 1)))
+        if (!(o->frame = hq_malloc(len ? len : 1)))
             return hq_err_set(err, HQ_ENOMEM, "out of memory");
         memcpy(o->frame, frame, len);
         o->len = len;
@@ -316,9 +315,7 @@ int hq_sim_new(const hq_sim_opts *opts, const hq_schemas *schemas, const hq_rule
         parent = getenv("TMPDIR");
     if (!parent || !*parent)
         parent = "/tmp";
-    hq_sim *s = calloc(1, sizeof *s);
-    if (!s)
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    hq_sim *s = hq_calloc(1, sizeof *s);
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/hq-sim-XXXXXX", parent);
     if (o.state_dir) {
@@ -328,7 +325,7 @@ int hq_sim_new(const hq_sim_opts *opts, const hq_schemas *schemas, const hq_rule
         free(s);
         return hq_err_set(err, HQ_EIO, "%s: cannot create a scratch directory: %s", parent, strerror(errno));
     }
-    s->dir = strdup(tmpl);
+    s->dir = hq_strdup(tmpl);
     s->schemas = schemas;
     s->rules = rules;
     s->batch = o.batch ? o.batch : 1;

@@ -4,6 +4,7 @@
 
 #include "json.h"
 #include "ledger.h"
+#include "mem.h"
 #include "ytree.h"
 
 #include <dirent.h>
@@ -84,11 +85,11 @@ static void get_strlist(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, hq_s
         return;
     }
     strlist_fini(out);
-    out->v = calloc(n->len ? n->len : 1, sizeof *out->v);
+    out->v = hq_calloc(n->len ? n->len : 1, sizeof *out->v);
     for (size_t i = 0; i < n->len; i++) {
         const char *s;
         if (hq_yget_str(d, doc, n->kids[i], &s) == 0)
-            out->v[out->n++] = strdup(s);
+            out->v[out->n++] = hq_strdup(s);
     }
 }
 
@@ -106,7 +107,7 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
     const hq_ynode *x;
     const char *str;
     if ((x = hq_yrequire(d, doc, ev, "name")) && hq_yget_str(d, doc, x, &str) == 0)
-        s->name = strdup(str);
+        s->name = hq_strdup(str);
     s->base_cp = 10000;
     if ((x = hq_ymap_get(ev, "base")))
         get_points(d, doc, x, &s->base_cp);
@@ -153,7 +154,7 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
                 hq_yget_bool(d, doc, x, &s->veto_accountability);
             get_strlist(d, doc, hq_ymap_get(veto, "categories"), &s->veto_categories);
             if ((x = hq_ymap_get(veto, "grade")) && hq_yget_str(d, doc, x, &str) == 0)
-                s->veto_grade = strdup(str);
+                s->veto_grade = hq_strdup(str);
         }
     }
 
@@ -163,7 +164,7 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
     else if (gr && gr->len == 0)
         hq_ydiag(d, doc, gr, "at least one grade is needed");
     else if (gr) {
-        s->grades = calloc(gr->len, sizeof *s->grades);
+        s->grades = hq_calloc(gr->len, sizeof *s->grades);
         for (size_t i = 0; i < gr->len; i++) {
             const hq_ynode *g = gr->kids[i];
             static const char *const gk[] = {"name", "min", NULL};
@@ -182,7 +183,7 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
                 if (s->grades[j].min_cp == min)
                     hq_ydiag(d, doc, m, "two grades with min %s", m->str);
             }
-            s->grades[s->ngrades].name = strdup(str);
+            s->grades[s->ngrades].name = hq_strdup(str);
             s->grades[s->ngrades++].min_cp = min;
         }
         /* Highest first. */
@@ -208,7 +209,7 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
     if (tm && tm->type != HQ_Y_SEQ)
         hq_ydiag(d, doc, tm, "expected a list of {id, name, from, to}");
     else if (tm) {
-        s->terms = calloc(tm->len ? tm->len : 1, sizeof *s->terms);
+        s->terms = hq_calloc(tm->len ? tm->len : 1, sizeof *s->terms);
         for (size_t i = 0; i < tm->len; i++) {
             const hq_ynode *t = tm->kids[i];
             static const char *const tk[] = {"id", "name", "from", "to", NULL};
@@ -246,8 +247,8 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
                 continue;
             }
             hq_eval_term *nt = &s->terms[s->nterms++];
-            nt->id = strdup(ids);
-            nt->name = strdup(nms);
+            nt->id = hq_strdup(ids);
+            nt->name = hq_strdup(nms);
             nt->from_ms = a;
             nt->to_ms = b;
         }
@@ -278,9 +279,9 @@ static void scan_doc(scan *sc, const hq_ydoc *doc)
         if (!id || id->type != HQ_Y_SCALAR)
             continue;
         hq_eval_scheme *s = sc->s;
-        s->contractors = realloc(s->contractors, (s->ncontractors + 1) * sizeof *s->contractors);
-        s->contractors[s->ncontractors].id = strdup(id->str);
-        s->contractors[s->ncontractors++].name = nm && nm->type == HQ_Y_SCALAR ? strdup(nm->str) : NULL;
+        s->contractors = hq_realloc(s->contractors, (s->ncontractors + 1) * sizeof *s->contractors);
+        s->contractors[s->ncontractors].id = hq_strdup(id->str);
+        s->contractors[s->ncontractors++].name = nm && nm->type == HQ_Y_SCALAR ? hq_strdup(nm->str) : NULL;
     }
     if (!ev)
         return;
@@ -290,8 +291,8 @@ static void scan_doc(scan *sc, const hq_ydoc *doc)
     }
     char w[600];
     snprintf(w, sizeof w, "%s:%d:%d", doc->file, ev->line, ev->column);
-    sc->where = strdup(w);
-    sc->s->file = strdup(doc->file);
+    sc->where = hq_strdup(w);
+    sc->s->file = hq_strdup(doc->file);
     if (ev->type != HQ_Y_MAP)
         hq_ydiag(sc->d, doc, ev, "evaluation: expected a map");
     else
@@ -318,8 +319,8 @@ static void scan_dir(scan *sc, const char *dir, int depth)
     while ((de = readdir(dh))) {
         if (de->d_name[0] == '.')
             continue;
-        names = realloc(names, (n + 1) * sizeof *names);
-        names[n++] = strdup(de->d_name);
+        names = hq_realloc(names, (n + 1) * sizeof *names);
+        names[n++] = hq_strdup(de->d_name);
     }
     closedir(dh);
     if (n)
@@ -363,7 +364,7 @@ static int finish_load(scan *sc, const char *where, hq_eval_scheme **out, size_t
 int hq_eval_scheme_load(const char *rules_dir, hq_eval_scheme **out, hq_diags *d)
 {
     size_t before = d->count;
-    scan sc = {d, calloc(1, sizeof(hq_eval_scheme)), NULL};
+    scan sc = {d, hq_calloc(1, sizeof(hq_eval_scheme)), NULL};
     scan_dir(&sc, rules_dir, 0);
     return finish_load(&sc, rules_dir, out, before);
 }
@@ -371,7 +372,7 @@ int hq_eval_scheme_load(const char *rules_dir, hq_eval_scheme **out, hq_diags *d
 int hq_eval_scheme_load_buf(const char *name, const char *yaml, size_t len, hq_eval_scheme **out, hq_diags *d)
 {
     size_t before = d->count;
-    scan sc = {d, calloc(1, sizeof(hq_eval_scheme)), NULL};
+    scan sc = {d, hq_calloc(1, sizeof(hq_eval_scheme)), NULL};
     hq_ydoc *doc = NULL;
     hq_err e;
     if (hq_ydoc_load_buf(name, yaml, len, NULL, &doc, &e) != 0)
@@ -444,10 +445,10 @@ struct hq_eval {
 
 hq_eval *hq_eval_new(const hq_eval_scheme *s, const hq_period *p, const char *period_name, int64_t as_of_ms)
 {
-    hq_eval *e = calloc(1, sizeof *e);
+    hq_eval *e = hq_calloc(1, sizeof *e);
     e->s = s;
     e->p = *p;
-    e->period_name = strdup(period_name ? period_name : p->id);
+    e->period_name = hq_strdup(period_name ? period_name : p->id);
     e->as_of = as_of_ms;
     struct tm tm;
     hq_local_tm(p->from_ms, &tm);
@@ -458,8 +459,8 @@ hq_eval *hq_eval_new(const hq_eval_scheme *s, const hq_period *p, const char *pe
                               : e->nbuckets == 0 ? p->from_ms : hq_local_midnight(y, m + (int)e->nbuckets, 1);
         if (start >= p->to_ms || e->nbuckets >= 400)
             break;
-        e->bucket_from = realloc(e->bucket_from, (e->nbuckets + 2) * sizeof *e->bucket_from);
-        e->bucket_label = realloc(e->bucket_label, (e->nbuckets + 1) * sizeof *e->bucket_label);
+        e->bucket_from = hq_realloc(e->bucket_from, (e->nbuckets + 2) * sizeof *e->bucket_from);
+        e->bucket_label = hq_realloc(e->bucket_label, (e->nbuckets + 1) * sizeof *e->bucket_label);
         e->bucket_from[e->nbuckets] = start;
         struct tm bt;
         hq_local_tm(start, &bt);
@@ -501,10 +502,10 @@ static row_ext *row_for(hq_eval *e, const char *id)
     for (size_t i = 0; i < e->nrows; i++)
         if (strcmp(e->rows[i].r.contractor, id) == 0)
             return &e->rows[i];
-    e->rows = realloc(e->rows, (e->nrows + 1) * sizeof *e->rows);
+    e->rows = hq_realloc(e->rows, (e->nrows + 1) * sizeof *e->rows);
     row_ext *r = &e->rows[e->nrows++];
     memset(r, 0, sizeof *r);
-    r->r.contractor = strdup(id);
+    r->r.contractor = hq_strdup(id);
     return r;
 }
 
@@ -513,7 +514,7 @@ void hq_eval_contractor(hq_eval *e, const char *id, const char *name)
     row_ext *r = row_for(e, id);
     r->registered = true;
     if (name && !r->r.name)
-        r->r.name = strdup(name);
+        r->r.name = hq_strdup(name);
 }
 
 static void count_domain(hq_eval *e, const char *domain, int64_t ts)
@@ -529,9 +530,9 @@ static void count_domain(hq_eval *e, const char *domain, int64_t ts)
         if (strcmp(e->domains[d], dn) == 0)
             break;
     if (d == e->ndomains) {
-        e->domains = realloc(e->domains, (e->ndomains + 1) * sizeof *e->domains);
-        e->domains[e->ndomains++] = strdup(dn);
-        e->counts = realloc(e->counts, e->ndomains * e->nbuckets * sizeof *e->counts);
+        e->domains = hq_realloc(e->domains, (e->ndomains + 1) * sizeof *e->domains);
+        e->domains[e->ndomains++] = hq_strdup(dn);
+        e->counts = hq_realloc(e->counts, e->ndomains * e->nbuckets * sizeof *e->counts);
         memset(e->counts + d * e->nbuckets, 0, e->nbuckets * sizeof *e->counts);
     }
     e->counts[d * e->nbuckets + b]++;
@@ -678,7 +679,7 @@ void hq_eval_finish(hq_eval *e)
         return;
     e->finished = true;
     const hq_eval_scheme *s = e->s;
-    e->out = calloc(e->nrows ? e->nrows : 1, sizeof *e->out);
+    e->out = hq_calloc(e->nrows ? e->nrows : 1, sizeof *e->out);
     size_t n = 0;
     for (size_t i = 0; i < e->nrows; i++) {
         row_ext *rx = &e->rows[i];

@@ -1,6 +1,7 @@
 #include "issue.h"
 
 #include "json.h"
+#include "mem.h"
 #include "mp.h"
 
 #include <msgpack.h>
@@ -143,11 +144,11 @@ void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq,
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    is->timeline = realloc(is->timeline, (is->ntimeline + 1) * sizeof *is->timeline);
+    is->timeline = hq_realloc(is->timeline, (is->ntimeline + 1) * sizeof *is->timeline);
     hq_tl_entry *e = &is->timeline[is->ntimeline++];
     e->ts_ms = ts_ms;
-    e->what = strdup(what);
-    e->actor = strdup(actor ? actor : "system");
+    e->what = hq_strdup(what);
+    e->actor = hq_strdup(actor ? actor : "system");
     e->seq = seq;
     tl_hash(is, is->ntimeline - 1, e->hash);
 }
@@ -175,14 +176,14 @@ int64_t hq_issue_penalize(hq_issue *is, int64_t ts_ms, int64_t amount_cents, int
         amount_cents = is->terms.total_cap_cents - hq_issue_penalty_total(is);
     if (amount_cents <= 0)
         return 0;
-    is->penalties = realloc(is->penalties, (is->npenalties + 1) * sizeof *is->penalties);
+    is->penalties = hq_realloc(is->penalties, (is->npenalties + 1) * sizeof *is->penalties);
     hq_penalty *p = &is->penalties[is->npenalties++];
     p->amount_cents = amount_cents;
-    p->reason = strdup(reason);
+    p->reason = hq_strdup(reason);
     char term[256];
     snprintf(term, sizeof term, "%s:%s%s%s", is->terms.name ? is->terms.name : "-", kind,
              is->terms.contract ? " " : "", is->terms.contract ? is->terms.contract : "");
-    p->term = strdup(term);
+    p->term = hq_strdup(term);
     p->ts_ms = ts_ms;
     return amount_cents;
 }
@@ -197,7 +198,7 @@ const hq_chain_step *hq_issue_step(const hq_issue *is, int level)
 
 static char *sdup(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? hq_strdup(s) : NULL;
 }
 
 void hq_issue_copy_plan(hq_issue *is, const hq_plan *plan)
@@ -208,12 +209,12 @@ void hq_issue_copy_plan(hq_issue *is, const hq_plan *plan)
     is->ack_within_ms = plan->ack_within_ms;
     is->clears_after_ms = plan->clears_after_ms;
     if (plan->chain) {
-        is->chain_name = strdup(plan->chain->name);
+        is->chain_name = hq_strdup(plan->chain->name);
         is->nchain = plan->chain->nsteps;
-        is->chain = calloc(is->nchain ? is->nchain : 1, sizeof *is->chain);
+        is->chain = hq_calloc(is->nchain ? is->nchain : 1, sizeof *is->chain);
         for (size_t i = 0; i < is->nchain; i++) {
             is->chain[i] = plan->chain->steps[i];
-            is->chain[i].roles = calloc(is->chain[i].nroles ? is->chain[i].nroles : 1, sizeof(hq_role));
+            is->chain[i].roles = hq_calloc(is->chain[i].nroles ? is->chain[i].nroles : 1, sizeof(hq_role));
             memcpy(is->chain[i].roles, plan->chain->steps[i].roles, is->chain[i].nroles * sizeof(hq_role));
         }
     }
@@ -396,7 +397,7 @@ static void decode(const msgpack_object *m, hq_issue *is)
         else if (IS("has_terms")) is->has_terms = obool(v);
         else if (IS("chain") && v->type == MSGPACK_OBJECT_ARRAY) {
             is->nchain = v->via.array.size;
-            is->chain = calloc(is->nchain ? is->nchain : 1, sizeof *is->chain);
+            is->chain = hq_calloc(is->nchain ? is->nchain : 1, sizeof *is->chain);
             for (size_t j = 0; j < is->nchain; j++) {
                 const msgpack_object *a = &v->via.array.ptr[j];
                 if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size != 4)
@@ -407,7 +408,7 @@ static void decode(const msgpack_object *m, hq_issue *is)
                 st->accountability = obool(&a->via.array.ptr[2]);
                 const msgpack_object *r = &a->via.array.ptr[3];
                 st->nroles = r->type == MSGPACK_OBJECT_ARRAY ? r->via.array.size : 0;
-                st->roles = calloc(st->nroles ? st->nroles : 1, sizeof(hq_role));
+                st->roles = hq_calloc(st->nroles ? st->nroles : 1, sizeof(hq_role));
                 for (size_t q = 0; q < st->nroles; q++)
                     st->roles[q] = (hq_role)oint(&r->via.array.ptr[q]);
             }
@@ -425,7 +426,7 @@ static void decode(const msgpack_object *m, hq_issue *is)
             is->terms.total_cap_cents = oint(&a[9]);
         } else if (IS("penalties") && v->type == MSGPACK_OBJECT_ARRAY) {
             is->npenalties = v->via.array.size;
-            is->penalties = calloc(is->npenalties ? is->npenalties : 1, sizeof *is->penalties);
+            is->penalties = hq_calloc(is->npenalties ? is->npenalties : 1, sizeof *is->penalties);
             for (size_t j = 0; j < is->npenalties; j++) {
                 const msgpack_object *a = v->via.array.ptr[j].via.array.ptr;
                 is->penalties[j].amount_cents = oint(&a[0]);
@@ -435,7 +436,7 @@ static void decode(const msgpack_object *m, hq_issue *is)
             }
         } else if (IS("timeline") && v->type == MSGPACK_OBJECT_ARRAY) {
             is->ntimeline = v->via.array.size;
-            is->timeline = calloc(is->ntimeline ? is->ntimeline : 1, sizeof *is->timeline);
+            is->timeline = hq_calloc(is->ntimeline ? is->ntimeline : 1, sizeof *is->timeline);
             for (size_t j = 0; j < is->ntimeline; j++) {
                 const msgpack_object *a = v->via.array.ptr[j].via.array.ptr;
                 is->timeline[j].ts_ms = oint(&a[0]);
@@ -448,7 +449,7 @@ static void decode(const msgpack_object *m, hq_issue *is)
             }
         } else if (IS("timers") && v->type == MSGPACK_OBJECT_ARRAY) {
             is->ntimers = v->via.array.size;
-            is->timers = calloc(is->ntimers ? is->ntimers : 1, sizeof *is->timers);
+            is->timers = hq_calloc(is->ntimers ? is->ntimers : 1, sizeof *is->timers);
             for (size_t j = 0; j < is->ntimers; j++) {
                 const msgpack_object *a = v->via.array.ptr[j].via.array.ptr;
                 is->timers[j].due_ms = oint(&a[0]);

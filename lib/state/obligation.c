@@ -22,6 +22,7 @@
 #include "obligation.h"
 
 #include "buf.h"
+#include "mem.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -241,8 +242,8 @@ static int put_set(hq_store *s, MDB_txn *txn, const char *const *units, size_t n
     int rc = hq_store_get(s, txn, HQ_DB_RULESTATE, k, sizeof k, &m, err);
     if (rc != HQ_ENOTFOUND)
         return rc;
-    unsigned char *p = malloc(bytes);
-    sort_ent *ents = malloc((n ? n : 1) * sizeof *ents);
+    unsigned char *p = hq_malloc(bytes);
+    sort_ent *ents = hq_malloc((n ? n : 1) * sizeof *ents);
     if (!p || !ents) {
         free(p);
         free(ents);
@@ -508,9 +509,7 @@ int hq_obligation_deadline(hq_store *s, MDB_txn *txn, const hq_timer *t, size_t 
     if ((rc = get_set(s, txn, r.set, &sv, err)))
         return rc;
     /* The callbacks write to the txn: work on a copy of the set. */
-    unsigned char *copy = malloc(sv.len);
-    if (!copy)
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
+    unsigned char *copy = hq_malloc(sv.len);
     memcpy(copy, sv.p, sv.len);
     sv.p = copy;
     r.fired = true;

@@ -41,6 +41,7 @@
 #include "store.h"
 
 #include "buf.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -142,8 +143,8 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
     }
     if (sodium_init() < 0)
         return hq_err_set(err, HQ_EIO, "libsodium failed to initialise");
-    hq_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->dir = strdup(dir))) {
+    hq_store *s = hq_calloc(1, sizeof *s);
+    if (!s || !(s->dir = hq_strdup(dir))) {
         free(s);
         return hq_err_set(err, HQ_ENOMEM, "out of memory");
     }

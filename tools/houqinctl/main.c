@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mem.h"
 #include "mp.h"
 
 #include <errno.h>
@@ -190,7 +191,7 @@ int ctl_control_call(const char *endpoint, const char *req, size_t len, int time
         goto out;
     }
     size_t n = zmq_msg_size(&m);
-    char *raw = malloc(n ? n : 1);
+    char *raw = hq_malloc(n ? n : 1);
     memcpy(raw, zmq_msg_data(&m), n);
     zmq_msg_close(&m);
     hq_mp_limits lim = hq_mp_default_limits;

@@ -3,6 +3,7 @@
 #include "ctl.h"
 
 #include "clock.h"
+#include "mem.h"
 #include "ruletest.h"
 
 #include <dirent.h>
@@ -55,11 +56,9 @@ static void strv_push(strv *s, const char *x)
 {
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 16;
-        s->v = realloc(s->v, s->cap * sizeof *s->v);
-        if (!s->v)
-            abort();
+        s->v = hq_realloc(s->v, s->cap * sizeof *s->v);
     }
-    s->v[s->n++] = strdup(x);
+    s->v[s->n++] = hq_strdup(x);
 }
 
 static void strv_free(strv *s)
@@ -160,10 +159,10 @@ static ruleset *get_rules(rtctx *c, const char *dir)
     for (size_t i = 0; i < c->nsets; i++)
         if (!strcmp(c->sets[i].dir, dir))
             return &c->sets[i];
-    c->sets = realloc(c->sets, (c->nsets + 1) * sizeof *c->sets);
+    c->sets = hq_realloc(c->sets, (c->nsets + 1) * sizeof *c->sets);
     ruleset *rs = &c->sets[c->nsets++];
     memset(rs, 0, sizeof *rs);
-    rs->dir = strdup(dir);
+    rs->dir = hq_strdup(dir);
     hq_diags d;
     hq_diags_init(&d);
     if (hq_rules_load(dir, c->schemas, &rs->rules, &d) != 0) {

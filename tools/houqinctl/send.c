@@ -7,6 +7,7 @@
 #include "client.h"
 #include "clock.h"
 #include "json.h"
+#include "mem.h"
 #include "mp.h"
 #include "schema.h"
 #include "ytree.h"
@@ -369,7 +370,7 @@ int cmd_send(int argc, char **argv)
             rc = send_file(&s, file, source);
     } else {
         size_t n = (size_t)(argc - optind);
-        kv *kvs = calloc(n ? n : 1, sizeof *kvs);
+        kv *kvs = hq_calloc(n ? n : 1, sizeof *kvs);
         for (size_t i = 0; i < n && rc == 0; i++) {
             char *a = argv[optind + (int)i];
             char *eq = strchr(a, '=');
