@@ -417,18 +417,15 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
     c.contractor = is.contractor;
     is.rule = hq_strdup(rule->id);
     is.key = hq_strdup(key);
-    is.state = HQ_IS_OPENED;
+    hq_issue_open(&is, now_ms);
     is.domain = hq_strdup(rule->domain);
     is.category = hq_strdup(rule->category ? rule->category : "");
     is.severity = rule->severity;
-    is.opened_ms = now_ms;
     is.deadline_ms = now_ms + rule->deadline_ms;
     c.deadline_ms = is.deadline_ms;
     is.title = render(rule->title, &c);
     is.description = rule->description_t ? render(rule->description_t, &c) : NULL;
     is.requirement = rule->requirement ? render(rule->requirement, &c) : NULL;
-    is.level = 1;
-    is.occurrences = 1;
     is.source_seq = seq;
     if (ev && ev->type_len == 19 && !memcmp(ev->type, "complaint.submitted", 19))
         is.complaint_contact = mp_str(ev->data, "contact");
@@ -932,14 +929,9 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
     }
     if (act == HQ_ACT_RECHECK_PASS && hq_mp_str_eq(hq_mp_map_get(ev->data, "result"), "fail"))
         act = HQ_ACT_RECHECK_FAIL;
-    hq_issue_state to;
-    rc = hq_issue_next_state(is.state, act, &to, err);
-    if (rc) {
-        hq_err_prefix(err, "%s", is.number);
+    if ((rc = hq_issue_apply(&is, act, err)))
         goto out;
-    }
-    /* From here on the action fits: apply it. */
-    is.state = to;
+    /* From here on the action fits and the state has moved. */
     char *text = NULL;
     switch (act) {
     case HQ_ACT_ACK:
@@ -1195,12 +1187,18 @@ static int fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_tim
                 note_missed(&is, t, now_ms);
             char dur[32];
             snprintf(dur, sizeof dur, "%lld 分钟", (long long)(is.clears_after_ms / 60000));
-            if (is.state != HQ_IS_RECTIFIED)
+            /* The data rectified it and the data passed the recheck:
+             * the same two transitions a person's actions would make. */
+            if (is.state != HQ_IS_RECTIFIED) {
                 hq_issue_note(&is, now_ms, "data", st.last_seq, "rectified: 数据显示已恢复正常（持续 %s）", dur);
-            is.state = HQ_IS_RECTIFIED;
-            hq_issue_note(&is, now_ms, "auto-recheck", st.last_seq, "closed: 自动复查通过，办结");
-            is.state = HQ_IS_CLOSED;
-            rc = close_issue(s, txn, &is, now_ms, fx, err);
+                rc = hq_issue_apply(&is, HQ_ACT_RECTIFY, err);
+            }
+            if (rc == 0) {
+                hq_issue_note(&is, now_ms, "auto-recheck", st.last_seq, "closed: 自动复查通过，办结");
+                rc = hq_issue_apply(&is, HQ_ACT_RECHECK_PASS, err);
+            }
+            if (rc == 0)
+                rc = close_issue(s, txn, &is, now_ms, fx, err);
             if (rc == 0)
                 rc = hq_issue_save(s, txn, &is, err);
         }

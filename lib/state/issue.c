@@ -71,6 +71,47 @@ int hq_issue_next_state(hq_issue_state from, hq_issue_action act, hq_issue_state
     return 0;
 }
 
+/* The invariants issue.h states, checked on entry to and exit from every
+ * state change (SQLite's assert_pager_state() habit).  Always true. */
+static inline bool issue_check(const hq_issue *is)
+{
+    assert((unsigned)is->state < HQ_IS_COUNT);
+    assert(is->number[0]);
+    assert(is->level >= 1);
+    assert(is->occurrences >= 1);
+    assert(is->ntimeline == 0 || is->timeline);
+    assert(is->npenalties == 0 || is->penalties);
+    assert(is->nchain == 0 || is->chain);
+    assert(is->ntimers == 0 || is->timers);
+    (void)is;
+    return true;
+}
+
+void hq_issue_open(hq_issue *is, int64_t now_ms)
+{
+    is->state = HQ_IS_OPENED;
+    is->opened_ms = now_ms;
+    is->closed_ms = 0;
+    is->level = 1;
+    is->occurrences = 1;
+    assert(issue_check(is));
+}
+
+int hq_issue_apply(hq_issue *is, hq_issue_action act, hq_err *err)
+{
+    assert(issue_check(is));
+    assert((unsigned)act < HQ_ACT_COUNT);
+    hq_issue_state to;
+    int rc = hq_issue_next_state(is->state, act, &to, err);
+    if (rc) {
+        hq_err_prefix(err, "%s", is->number);
+        return rc;
+    }
+    is->state = to;
+    assert(issue_check(is));
+    return 0;
+}
+
 void hq_issue_fini(hq_issue *is)
 {
     free(is->rule);

@@ -10,10 +10,15 @@
  *   any state but closed --close--> closed;  --opinion--> (same state)
  *
  * Overdue, the escalation level and accountability are part of the state
- * but not of the state name.  hq_issue_apply() is the one place that
- * changes the state: it checks the action against the transition table
- * and refuses (HQ_ESTATE, with a reason) what does not fit, changing
- * nothing.
+ * but not of the state name.  A new issue starts opened (hq_issue_open);
+ * from then on hq_issue_apply() is the one place that changes the state:
+ * it checks the action against the transition table and refuses
+ * (HQ_ESTATE, with a reason) what does not fit, changing nothing.  Both
+ * assert the record's invariants on entry and exit (issue_check in
+ * issue.c):
+ *   - state is one of hq_issue_state, and closed_ms is 0 unless closed;
+ *   - the number is set, level >= 1, occurrences >= 1;
+ *   - an array with a count has storage (timeline, penalties, chain, timers).
  *
  * An issue keeps a copy of its plan (deadline duration, escalation chain,
  * penalty terms), so rule reloads never strand it, and the keys of its
@@ -105,9 +110,18 @@ const char *hq_issue_action_name(hq_issue_action a);
 /* Frees everything the issue owns (not the struct). */
 void hq_issue_fini(hq_issue *is);
 
-/* The transition table: returns the state after act, or -1 with a reason
- * in err when act does not fit the state. */
+/* The transition table: 0 and *to the state after act, or HQ_ESTATE with
+ * a reason in err when act does not fit the state. */
 int hq_issue_next_state(hq_issue_state from, hq_issue_action act, hq_issue_state *to, hq_err *err);
+
+/* Makes a new record an open issue: state opened, level 1, one
+ * occurrence, opened at now_ms.  The number must be set. */
+void hq_issue_open(hq_issue *is, int64_t now_ms);
+
+/* Applies act to the issue's state through the transition table: 0, or
+ * HQ_ESTATE with a reason (prefixed with the number) and nothing changed.
+ * The timeline, deadlines and penalties are the caller's (the engine). */
+int hq_issue_apply(hq_issue *is, hq_issue_action act, hq_err *err);
 
 /* Timeline and penalties; strings are copied. */
 void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const char *fmt, ...)
