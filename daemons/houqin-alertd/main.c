@@ -160,12 +160,6 @@ int64_t alertd_policy_now(const alertd *a)
 
 /* ---- configuration ---- */
 
-static void print_diags(const hq_diags *d)
-{
-    char line[1024];
-    for (size_t i = 0; i < d->count; i++)
-        hq_log_err("%s", hq_err_str(&d->items[i], line, sizeof line));
-}
 
 /* Loads rules and alert configuration from the rules directory into *r
  * and *c; nothing is kept on failure. */
@@ -181,7 +175,7 @@ static int load(alertd *a, hq_rules **r, hq_alert_config **c)
     if (rc == 0)
         rc = hq_alert_config_load(a->opts.rules_dir, c, &diags);
     if (rc) {
-        print_diags(&diags);
+        hq_log_diags(&diags);
         hq_log_err("%zu error(s) in the configuration in %s", diags.count, a->opts.rules_dir);
         hq_rules_destroy(r);
     }
@@ -458,7 +452,7 @@ int main(int argc, char **argv)
     hq_diags_init(&diags);
     int rc = hq_schemas_load_dir(a.opts.schemas_dir, &a.schemas, &diags);
     if (rc) {
-        print_diags(&diags);
+        hq_log_diags(&diags);
         hq_log_err("%zu error(s) in the schemas in %s", diags.count, a.opts.schemas_dir);
     }
     hq_diags_fini(&diags);

@@ -211,12 +211,6 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
 static int load_keys(hq_daemon *d, hq_allowlist **allow, hq_allowlist **admins);
 static int setup_curve(hq_daemon *d, void *sock, const char *domain);
 
-static void print_diags(const hq_diags *d)
-{
-    char line[1024];
-    for (size_t i = 0; i < d->count; i++)
-        hq_log_err("%s", hq_err_str(&d->items[i], line, sizeof line));
-}
 
 static int load_config(hq_daemon *d)
 {
@@ -230,7 +224,7 @@ static int load_config(hq_daemon *d)
         rc = HQ_EINVAL;
     }
     if (rc) {
-        print_diags(&diags);
+        hq_log_diags(&diags);
         hq_log_err("%zu error(s) in the configuration; not started", diags.count);
         hq_rules_destroy(&d->rules);
         hq_schemas_destroy(&d->schemas);
@@ -264,7 +258,7 @@ static int reload(hq_daemon *d, char *msg, size_t size)
     hq_rules *nr = NULL;
     int rc = hq_rules_load(d->opts.rules_dir, d->schemas, &nr, &diags);
     if (rc) {
-        print_diags(&diags);
+        hq_log_diags(&diags);
         char first[600] = "";
         if (diags.count)
             hq_err_str(&diags.items[0], first, sizeof first);
@@ -461,7 +455,7 @@ static int load_keys(hq_daemon *d, hq_allowlist **allow, hq_allowlist **admins)
                          a->source, p->source, d->opts.allow_file);
     }
     if (diags.count) {
-        print_diags(&diags);
+        hq_log_diags(&diags);
         rc = -1;
         hq_allowlist_destroy(allow);
         hq_allowlist_destroy(admins);

@@ -12,6 +12,12 @@
 #include <stdint.h>
 #include <time.h>
 
+/* Exact durations in milliseconds (calendar days with their time zone and
+ * working time are calendar.h's). */
+#define HQ_MINUTE_MS 60000LL
+#define HQ_HOUR_MS 3600000LL
+#define HQ_DAY_MS 86400000LL
+
 typedef struct hq_clock {
     int manual;       /* 0: real time, 1: manual */
     int64_t now_ms;   /* the manual clock's time */

@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "err.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -23,4 +25,11 @@ void hq_log(int prio, const char *fmt, ...)
     va_end(ap);
     /* One fprintf per line so that concurrent writers do not interleave. */
     fprintf(stderr, "<%d>%s: %s\n", prio, log_prog, line);
+}
+
+void hq_log_diags(const hq_diags *d)
+{
+    char line[1024];
+    for (size_t i = 0; i < d->count; i++)
+        hq_log_err("%s", hq_err_str(&d->items[i], line, sizeof line));
 }

@@ -388,3 +388,23 @@ char *hq_mp_strdup(const msgpack_object *o)
     s[o->via.str.size] = '\0';
     return s;
 }
+
+void hq_mp_pack_strn(msgpack_packer *pk, const char *s, size_t n)
+{
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+void hq_mp_pack_str(msgpack_packer *pk, const char *s)
+{
+    if (s)
+        hq_mp_pack_strn(pk, s, strlen(s));
+    else
+        msgpack_pack_nil(pk);
+}
+
+void hq_mp_pack_kv(msgpack_packer *pk, const char *k, const char *v)
+{
+    hq_mp_pack_str(pk, k);
+    hq_mp_pack_str(pk, v);
+}

@@ -64,4 +64,10 @@ bool hq_mp_int64(const msgpack_object *o, int64_t *out);
 /* A malloc'd NUL-terminated copy of a string object, or NULL. */
 char *hq_mp_strdup(const msgpack_object *o);
 
+/* Packing strings: n bytes; a C string (NULL packs nil); a key and its
+ * string value (NULL value packs nil). */
+void hq_mp_pack_strn(msgpack_packer *pk, const char *s, size_t n);
+void hq_mp_pack_str(msgpack_packer *pk, const char *s);
+void hq_mp_pack_kv(msgpack_packer *pk, const char *k, const char *v);
+
 #endif

@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DAY_MS 86400000LL
 #define HQ_OCCURRENCES_LISTED 100 /* occurrences listed on a timeline; later ones are counted */
 
 struct hq_engine {
@@ -318,13 +317,19 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
     return rc;
 }
 
-static int notify_penalty(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, int64_t cents, const char *why,
-                          hq_effects *fx, hq_err *err)
+/* Records a penalty already assessed on the issue (hq_issue_penalize):
+ * notes it on the timeline as "（label）" and tells the section head, the
+ * office director and the contractor "（why）".  Nothing when cents is 0
+ * (a cap was reached). */
+static int record_penalty(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, uint64_t seq, int64_t cents,
+                          const char *label, const char *why, hq_effects *fx, hq_err *err)
 {
     if (cents <= 0)
         return 0;
+    long long yuan = (long long)(cents / 100), fen = (long long)(cents % 100);
+    hq_issue_note(is, now_ms, "system", seq, "penalty: 违约金 %lld.%02lld 元（%s）", yuan, fen, label);
     char extra[256];
-    snprintf(extra, sizeof extra, "违约金 %lld.%02lld 元（%s）", (long long)(cents / 100), (long long)(cents % 100), why);
+    snprintf(extra, sizeof extra, "违约金 %lld.%02lld 元（%s）", yuan, fen, why);
     static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_CONTRACTOR_CONTACT};
     return notify(s, txn, is, now_ms, "penalty", roles, 3, extra, fx, err);
 }
@@ -439,7 +444,7 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
                                         .chain = rule->chain,
                                         .terms = terms});
     if (is.recheck_after_ms <= 0)
-        is.recheck_after_ms = DAY_MS; /* a rectification is always rechecked */
+        is.recheck_after_ms = HQ_DAY_MS; /* a rectification is always rechecked */
     if (unit) {
         char t[32];
         hq_local_fmt(slot_ms, t, sizeof t);
@@ -469,11 +474,7 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
         if (rc == 0) {
             int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_recurrence_cents, is.terms.recurrence_cap_cents,
                                             "per_recurrence", why);
-            if (amt > 0) {
-                hq_issue_note(&is, now_ms, "system", seq, "penalty: 违约金 %lld.%02lld 元（%s）",
-                              (long long)(amt / 100), (long long)(amt % 100), why);
-                rc = notify_penalty(s, txn, &is, now_ms, amt, why, fx, err);
-            }
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, why, why, fx, err);
         }
     }
     if (rc == 0)
@@ -973,11 +974,8 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
             rc = notify(s, txn, &is, now_ms, "reopened", NULL, 0, NULL, fx, err);
         int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_failed_recheck_cents,
                                         is.terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
-        if (rc == 0 && amt > 0) {
-            hq_issue_note(&is, now_ms, "system", seq, "penalty: 违约金 %lld.%02lld 元（复查未通过）",
-                          (long long)(amt / 100), (long long)(amt % 100));
-            rc = notify_penalty(s, txn, &is, now_ms, amt, "复查未通过", fx, err);
-        }
+        if (rc == 0)
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "复查未通过", "复查未通过", fx, err);
         break;
     }
     case HQ_ACT_COMMENT:
@@ -1000,11 +998,8 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
         if (rc == 0)
             rc = start_accountability(s, txn, &is, now_ms, actor, seq, "引发舆情事件", fx, err);
         int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.opinion_cents, 0, "opinion", "引发舆情事件");
-        if (rc == 0 && amt > 0) {
-            hq_issue_note(&is, now_ms, "system", seq, "penalty: 违约金 %lld.%02lld 元（引发舆情事件）",
-                          (long long)(amt / 100), (long long)(amt % 100));
-            rc = notify_penalty(s, txn, &is, now_ms, amt, "引发舆情事件", fx, err);
-        }
+        if (rc == 0)
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "引发舆情事件", "引发舆情事件", fx, err);
         break;
     }
     default:
@@ -1090,7 +1085,7 @@ static int fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_ti
         hq_issue_note(&is, now_ms, "system", 0, "overdue: 超过整改期限未完成整改");
         rc = notify(s, txn, &is, now_ms, "overdue", NULL, 0, NULL, fx, err);
         if (rc == 0)
-            rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + DAY_MS, 1, err);
+            rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + HQ_DAY_MS, 1, err);
         break;
     case HQ_TIMER_ESCALATE: {
         char why[64];
@@ -1102,7 +1097,7 @@ static int fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_ti
     }
     case HQ_TIMER_OVERDUE_DAY: {
         /* Collapse: every full day overdue up to now, at once. */
-        int64_t days = (now_ms - is.deadline_ms) / DAY_MS;
+        int64_t days = (now_ms - is.deadline_ms) / HQ_DAY_MS;
         int64_t done = t->arg - 1; /* days assessed before this one */
         int64_t total = 0;
         if (days < 1)
@@ -1115,13 +1110,10 @@ static int fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_ti
         }
         hq_issue_note(&is, now_ms, "system", 0, "reminder: 已逾期 %lld 天，请尽快整改", (long long)days);
         rc = notify(s, txn, &is, now_ms, "reminder", NULL, 0, "已逾期，请尽快整改", fx, err);
-        if (rc == 0 && total > 0) {
-            hq_issue_note(&is, now_ms, "system", 0, "penalty: 违约金 %lld.%02lld 元（逾期）", (long long)(total / 100),
-                          (long long)(total % 100));
-            rc = notify_penalty(s, txn, &is, now_ms, total, "逾期未整改", fx, err);
-        }
         if (rc == 0)
-            rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + (days + 1) * DAY_MS, days + 1, err);
+            rc = record_penalty(s, txn, &is, now_ms, 0, total, "逾期", "逾期未整改", fx, err);
+        if (rc == 0)
+            rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + (days + 1) * HQ_DAY_MS, days + 1, err);
         break;
     }
     case HQ_TIMER_RECHECK: {

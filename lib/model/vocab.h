@@ -9,6 +9,10 @@
 #ifndef HQ_VOCAB_H
 #define HQ_VOCAB_H
 
+/* Bytes for an issue number (HQ-2026-000123) and its NUL, with room for
+ * years and counters beyond six digits. */
+#define HQ_ISSUE_NUMBER_SIZE 24
+
 typedef enum { HQ_SEV_LOW, HQ_SEV_MEDIUM, HQ_SEV_HIGH, HQ_SEV_CRITICAL, HQ_SEV_COUNT } hq_severity;
 
 /* "low", "medium", "high", "critical"; a static string. */

@@ -58,7 +58,7 @@ typedef struct hq_bt_pair {
 typedef struct hq_bt_skip {
     uint64_t seq;          /* in the source log */
     char type[48];
-    char issue[24];        /* the running state's number */
+    char issue[HQ_ISSUE_NUMBER_SIZE];        /* the running state's number */
     char reason[200];
     int refused;           /* 1: the engine refused it; 0: no issue to map it to */
 } hq_bt_skip;

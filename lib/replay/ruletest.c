@@ -226,17 +226,6 @@ static const hq_field *field_named(const hq_field *map, const char *name)
     return NULL;
 }
 
-static void pk_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
-static void pk_cstr(msgpack_packer *pk, const char *s)
-{
-    pk_str(pk, s, strlen(s));
-}
-
 /* A plain scalar is typed by the field it fills: text for string and
  * enum fields (so that 001 stays "001"), a number for numeric ones, a
  * time like 2026-09-01T08:00:00+08:00 for timestamps.  Without a field
@@ -246,7 +235,7 @@ static void pack_scalar(msgpack_packer *pk, const hq_ynode *n, const hq_field *f
     int64_t iv;
     double dv;
     if (n->quoted || (f && (f->type == HQ_F_STRING || f->type == HQ_F_ENUM))) {
-        pk_str(pk, n->str, n->len);
+        hq_mp_pack_strn(pk, n->str, n->len);
         return;
     }
     if (f && f->type == HQ_F_TIMESTAMP && !hq_parse_int64(n->str, &iv) && hq_rt_parse_time(n->str, &iv) == 0) {
@@ -264,7 +253,7 @@ static void pack_scalar(msgpack_packer *pk, const hq_ynode *n, const hq_field *f
     else if (hq_parse_double(n->str, &dv))
         msgpack_pack_double(pk, dv);
     else
-        pk_str(pk, n->str, n->len);
+        hq_mp_pack_strn(pk, n->str, n->len);
 }
 
 static void pack_node(msgpack_packer *pk, const hq_ynode *n, const hq_field *f)
@@ -280,7 +269,7 @@ static void pack_node(msgpack_packer *pk, const hq_ynode *n, const hq_field *f)
         msgpack_pack_map(pk, n->len);
         for (size_t i = 0; i < n->len; i++) {
             const hq_ynode *k = hq_ymap_key(n, i);
-            pk_str(pk, k->str, k->len);
+            hq_mp_pack_strn(pk, k->str, k->len);
             pack_node(pk, hq_ymap_val(n, i), f && f->type == HQ_F_MAP ? field_named(f, k->str) : NULL);
         }
         break;
@@ -306,15 +295,15 @@ int hq_rt_pack_event(const evspec *e, int line, int64_t clock_ms, hq_rt_ref_fn r
     char id[40];
     snprintf(id, sizeof id, "rt-L%d", line);
     msgpack_pack_map(&pk, 5);
-    pk_cstr(&pk, "id");
-    pk_cstr(&pk, e->id ? e->id : id);
-    pk_cstr(&pk, "type");
-    pk_cstr(&pk, e->type ? e->type : "");
-    pk_cstr(&pk, "source");
-    pk_cstr(&pk, e->source ? e->source : DEFAULT_SOURCE);
-    pk_cstr(&pk, "ts");
+    hq_mp_pack_str(&pk, "id");
+    hq_mp_pack_str(&pk, e->id ? e->id : id);
+    hq_mp_pack_str(&pk, "type");
+    hq_mp_pack_str(&pk, e->type ? e->type : "");
+    hq_mp_pack_str(&pk, "source");
+    hq_mp_pack_str(&pk, e->source ? e->source : DEFAULT_SOURCE);
+    hq_mp_pack_str(&pk, "ts");
     msgpack_pack_int64(&pk, e->has_ts ? e->ts_ms : clock_ms);
-    pk_cstr(&pk, "data");
+    hq_mp_pack_str(&pk, "data");
     const hq_field *df = e->schema ? &e->schema->data : NULL;
     const hq_ynode *map = e->act ? e->node : e->data;
     size_t n = 0;
@@ -332,7 +321,7 @@ int hq_rt_pack_event(const evspec *e, int line, int64_t clock_ms, hq_rt_ref_fn r
         const hq_ynode *k = hq_ymap_key(map, i), *v = hq_ymap_val(map, i);
         if (e->act && is_envelope_key(k->str))
             continue;
-        pk_str(&pk, k->str, k->len);
+        hq_mp_pack_strn(&pk, k->str, k->len);
         hq_rt_ref rf;
         if (!strcmp(k->str, "issue") && v->type == HQ_Y_SCALAR && hq_rt_ref_parse(v->str, &rf) == 0) {
             char num[64];
@@ -342,14 +331,14 @@ int hq_rt_pack_event(const evspec *e, int line, int64_t clock_ms, hq_rt_ref_fn r
                 err->column = v->column;
                 return rc;
             }
-            pk_cstr(&pk, num);
+            hq_mp_pack_str(&pk, num);
         } else {
             pack_node(&pk, v, field_named(df, k->str));
         }
     }
     if (add_actor) {
-        pk_cstr(&pk, "actor");
-        pk_cstr(&pk, DEFAULT_ACTOR);
+        hq_mp_pack_str(&pk, "actor");
+        hq_mp_pack_str(&pk, DEFAULT_ACTOR);
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "sim.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "mem.h"
 #include "timer.h"
 
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DAY_MS 86400000LL
 #define TIMERS_PER_CALL 1000
 
 typedef enum { OP_ADVANCE, OP_EVENT } op_kind;
@@ -139,7 +139,7 @@ static int do_advance(hq_sim *s, int64_t to_ms, size_t *fired, size_t *opened, h
         if (s->clk.next_gen_ms <= to_ms && s->clk.next_gen_ms <= due) {
             if (s->clk.next_gen_ms > s->clk.now_ms)
                 s->clk.now_ms = s->clk.next_gen_ms;
-            s->clk.next_gen_ms += DAY_MS;
+            s->clk.next_gen_ms += HQ_DAY_MS;
             if ((rc = generate(s, err)))
                 return rc;
             continue;
@@ -331,7 +331,7 @@ int hq_sim_new(const hq_sim_opts *opts, const hq_schemas *schemas, const hq_rule
     s->batch = o.batch ? o.batch : 1;
     s->limits = o.limits.max_bytes ? o.limits : hq_event_default_limits;
     s->clk.now_ms = start_ms;
-    s->clk.next_gen_ms = start_ms + DAY_MS;
+    s->clk.next_gen_ms = start_ms + HQ_DAY_MS;
     msgpack_zone_init(&s->zone, 8192);
     int rc = s->dir ? 0 : hq_err_set(err, HQ_ENOMEM, "out of memory");
     if (rc == 0)

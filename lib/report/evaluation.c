@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define DAY_MS (24LL * 3600 * 1000)
 
 /* ---- the scheme ---- */
 
@@ -452,7 +451,7 @@ hq_eval *hq_eval_new(const hq_eval_scheme *s, const hq_period *p, const char *pe
     e->as_of = as_of_ms;
     struct tm tm;
     hq_local_tm(p->from_ms, &tm);
-    bool daily = p->to_ms - p->from_ms <= 31 * DAY_MS + 3600 * 1000;
+    bool daily = p->to_ms - p->from_ms <= 31 * HQ_DAY_MS + 3600 * 1000;
     int y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday;
     for (;;) {
         int64_t start = daily ? hq_local_midnight(y, m, d + (int)e->nbuckets)
@@ -547,7 +546,7 @@ static int64_t clip_days(const hq_eval *e, int64_t a, int64_t b)
         b = end;
     if (b <= a)
         return 0;
-    return (b - a + DAY_MS - 1) / DAY_MS;
+    return (b - a + HQ_DAY_MS - 1) / HQ_DAY_MS;
 }
 
 static bool in_period(const hq_eval *e, int64_t ts)

@@ -269,27 +269,9 @@ void hq_issue_copy_plan(hq_issue *is, const hq_plan *plan)
 
 /* ---- codec ---- */
 
-static void pk_key(msgpack_packer *pk, const char *k)
-{
-    size_t n = strlen(k);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, k, n);
-}
-
-static void pk_str(msgpack_packer *pk, const char *s)
-{
-    if (!s) {
-        msgpack_pack_nil(pk);
-        return;
-    }
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
-#define KS(k, v) (pk_key(pk, k), pk_str(pk, v))
-#define KI(k, v) (pk_key(pk, k), msgpack_pack_int64(pk, v))
-#define KB(k, v) (pk_key(pk, k), (v) ? msgpack_pack_true(pk) : msgpack_pack_false(pk))
+#define KS(k, v) (hq_mp_pack_str(pk, k), hq_mp_pack_str(pk, v))
+#define KI(k, v) (hq_mp_pack_str(pk, k), msgpack_pack_int64(pk, v))
+#define KB(k, v) (hq_mp_pack_str(pk, k), (v) ? msgpack_pack_true(pk) : msgpack_pack_false(pk))
 
 static void encode(const hq_issue *is, msgpack_packer *pk)
 {
@@ -323,7 +305,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     KI("ack_within_ms", is->ack_within_ms);
     KI("clears_after_ms", is->clears_after_ms);
     KS("chain_name", is->chain_name);
-    pk_key(pk, "chain");
+    hq_mp_pack_str(pk, "chain");
     msgpack_pack_array(pk, is->nchain);
     for (size_t i = 0; i < is->nchain; i++) {
         const hq_chain_step *st = &is->chain[i];
@@ -336,10 +318,10 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
             msgpack_pack_int(pk, st->roles[j]);
     }
     KB("has_terms", is->has_terms);
-    pk_key(pk, "terms");
+    hq_mp_pack_str(pk, "terms");
     msgpack_pack_array(pk, 10);
-    pk_str(pk, is->terms.name);
-    pk_str(pk, is->terms.contract);
+    hq_mp_pack_str(pk, is->terms.name);
+    hq_mp_pack_str(pk, is->terms.contract);
     msgpack_pack_int64(pk, is->terms.per_overdue_day_cents);
     msgpack_pack_int64(pk, is->terms.overdue_cap_cents);
     msgpack_pack_int64(pk, is->terms.per_failed_recheck_cents);
@@ -348,27 +330,27 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     msgpack_pack_int64(pk, is->terms.recurrence_cap_cents);
     msgpack_pack_int64(pk, is->terms.opinion_cents);
     msgpack_pack_int64(pk, is->terms.total_cap_cents);
-    pk_key(pk, "penalties");
+    hq_mp_pack_str(pk, "penalties");
     msgpack_pack_array(pk, is->npenalties);
     for (size_t i = 0; i < is->npenalties; i++) {
         msgpack_pack_array(pk, 4);
         msgpack_pack_int64(pk, is->penalties[i].amount_cents);
-        pk_str(pk, is->penalties[i].reason);
-        pk_str(pk, is->penalties[i].term);
+        hq_mp_pack_str(pk, is->penalties[i].reason);
+        hq_mp_pack_str(pk, is->penalties[i].term);
         msgpack_pack_int64(pk, is->penalties[i].ts_ms);
     }
-    pk_key(pk, "timeline");
+    hq_mp_pack_str(pk, "timeline");
     msgpack_pack_array(pk, is->ntimeline);
     for (size_t i = 0; i < is->ntimeline; i++) {
         msgpack_pack_array(pk, 5);
         msgpack_pack_int64(pk, is->timeline[i].ts_ms);
-        pk_str(pk, is->timeline[i].what);
-        pk_str(pk, is->timeline[i].actor);
+        hq_mp_pack_str(pk, is->timeline[i].what);
+        hq_mp_pack_str(pk, is->timeline[i].actor);
         msgpack_pack_uint64(pk, is->timeline[i].seq);
         msgpack_pack_bin(pk, 32);
         msgpack_pack_bin_body(pk, is->timeline[i].hash, 32);
     }
-    pk_key(pk, "timers");
+    hq_mp_pack_str(pk, "timers");
     msgpack_pack_array(pk, is->ntimers);
     for (size_t i = 0; i < is->ntimers; i++) {
         msgpack_pack_array(pk, 3);
@@ -376,7 +358,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
         msgpack_pack_uint64(pk, is->timers[i].id);
         msgpack_pack_int(pk, is->timers[i].kind);
     }
-    pk_key(pk, "v");
+    hq_mp_pack_str(pk, "v");
     msgpack_pack_int(pk, 1);
 }
 

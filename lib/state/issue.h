@@ -70,7 +70,7 @@ typedef struct hq_timer_ref {
 } hq_timer_ref;
 
 typedef struct hq_issue {
-    char number[24];
+    char number[HQ_ISSUE_NUMBER_SIZE];
     char *rule, *key;
     hq_issue_state state;
     hq_issue_state stored_state; /* as indexed in the store; -1 when new */
@@ -147,8 +147,8 @@ int hq_issue_number_new(hq_store *s, MDB_txn *txn, int year, char *out, size_t s
 
 /* The group of (rule, key): its open issue and its last closed one. */
 typedef struct hq_group {
-    char open[24];        /* "" when none is open */
-    char last_closed[24];
+    char open[HQ_ISSUE_NUMBER_SIZE];        /* "" when none is open */
+    char last_closed[HQ_ISSUE_NUMBER_SIZE];
     int64_t last_closed_ms;
 } hq_group;
 int hq_group_get(hq_store *s, MDB_txn *txn, const char *rule, const char *key, hq_group *g, hq_err *err);

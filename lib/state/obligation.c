@@ -22,6 +22,7 @@
 #include "obligation.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "mem.h"
 
 #include <sodium.h>
@@ -29,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DAY_MS 86400000LL
 #define SET_ID 16
 #define RULE_MAX 255           /* longest rule id stored */
 #define UNIT_MAX 200           /* longest unit id stored */
@@ -470,7 +470,7 @@ int hq_obligation_arrived(hq_store *s, MDB_txn *txn, const char *rule, const cha
     /* Between windows (a weekly slot's gap), or the slot was already
      * done: the slot just before takes it as late if it was missed within
      * a day. */
-    if (!b_found || ts_ms > b_due + DAY_MS)
+    if (!b_found || ts_ms > b_due + HQ_DAY_MS)
         return 0;
     if ((rc = get_unit(s, txn, rule, b_due, unit, &u, &found, err)))
         return rc;

@@ -7,27 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void pk_kv(msgpack_packer *pk, const char *k, const char *v)
-{
-    size_t n = strlen(k);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, k, n);
-    if (!v) {
-        msgpack_pack_nil(pk);
-        return;
-    }
-    n = strlen(v);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, v, n);
-}
-
-static void pk_k(msgpack_packer *pk, const char *k)
-{
-    size_t n = strlen(k);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, k, n);
-}
-
 int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, hq_err *err)
 {
     uint64_t n;
@@ -39,32 +18,32 @@ int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, h
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, a->contact ? 15 : 14);
-    pk_k(&pk, "seq");
+    hq_mp_pack_str(&pk, "seq");
     msgpack_pack_uint64(&pk, n);
-    pk_k(&pk, "ts_ms");
+    hq_mp_pack_str(&pk, "ts_ms");
     msgpack_pack_int64(&pk, a->ts_ms);
-    pk_kv(&pk, "kind", a->kind);
-    pk_kv(&pk, "issue", a->issue);
-    pk_kv(&pk, "rule", a->rule);
-    pk_k(&pk, "level");
+    hq_mp_pack_kv(&pk, "kind", a->kind);
+    hq_mp_pack_kv(&pk, "issue", a->issue);
+    hq_mp_pack_kv(&pk, "rule", a->rule);
+    hq_mp_pack_str(&pk, "level");
     msgpack_pack_int(&pk, a->level);
-    pk_k(&pk, "roles");
+    hq_mp_pack_str(&pk, "roles");
     msgpack_pack_array(&pk, a->nroles);
     for (size_t i = 0; i < a->nroles; i++) {
         const char *r = hq_role_name(a->roles[i]);
         msgpack_pack_str(&pk, strlen(r));
         msgpack_pack_str_body(&pk, r, strlen(r));
     }
-    pk_kv(&pk, "domain", a->domain);
-    pk_kv(&pk, "contractor", a->contractor);
-    pk_kv(&pk, "site", a->site);
-    pk_kv(&pk, "severity", hq_severity_name(a->severity));
-    pk_kv(&pk, "title", a->title);
-    pk_kv(&pk, "text", a->text);
-    pk_k(&pk, "deadline_ms");
+    hq_mp_pack_kv(&pk, "domain", a->domain);
+    hq_mp_pack_kv(&pk, "contractor", a->contractor);
+    hq_mp_pack_kv(&pk, "site", a->site);
+    hq_mp_pack_kv(&pk, "severity", hq_severity_name(a->severity));
+    hq_mp_pack_kv(&pk, "title", a->title);
+    hq_mp_pack_kv(&pk, "text", a->text);
+    hq_mp_pack_str(&pk, "deadline_ms");
     msgpack_pack_int64(&pk, a->deadline_ms);
     if (a->contact)
-        pk_kv(&pk, "contact", a->contact);
+        hq_mp_pack_kv(&pk, "contact", a->contact);
     unsigned char key[8];
     hq_be64_put(key, n);
     rc = hq_store_put(s, txn, HQ_DB_OUTBOX, key, 8, sb.data, sb.size, err);

@@ -11,6 +11,7 @@
 #define HQ_TIMER_H
 
 #include "store.h"
+#include "vocab.h"
 
 #include <stdint.h>
 
@@ -33,7 +34,7 @@ typedef struct hq_timer {
     int64_t due_ms;
     uint64_t id;
     hq_timer_kind kind;
-    char issue[24];      /* the issue it belongs to, or "" */
+    char issue[HQ_ISSUE_NUMBER_SIZE];      /* the issue it belongs to, or "" */
     char rule[128];      /* for rule-state timers */
     char key[256];
     int64_t arg;         /* level for ESCALATE */

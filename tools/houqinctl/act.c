@@ -89,19 +89,6 @@ static void usage(const action *a)
            a->name, a->summary, a->name, a->synopsis, a->type, a->options);
 }
 
-static void pk_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
-static void pk_kv(msgpack_packer *pk, const char *k, const char *v)
-{
-    pk_str(pk, k);
-    pk_str(pk, v);
-}
-
 #define MAX_LINKS 20
 
 static int run_action(const action *a, int argc, char **argv)
@@ -265,20 +252,20 @@ static int run_action(const action *a, int argc, char **argv)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 5);
-    pk_kv(&pk, "id", idbuf);
-    pk_kv(&pk, "type", a->type);
-    pk_kv(&pk, "source", source);
-    pk_str(&pk, "ts");
+    hq_mp_pack_kv(&pk, "id", idbuf);
+    hq_mp_pack_kv(&pk, "type", a->type);
+    hq_mp_pack_kv(&pk, "source", source);
+    hq_mp_pack_str(&pk, "ts");
     msgpack_pack_int64(&pk, ts);
-    pk_str(&pk, "data");
+    hq_mp_pack_str(&pk, "data");
     msgpack_pack_map(&pk, n + (nlinks ? 1 : 0));
     for (size_t i = 0; i < n; i++)
-        pk_kv(&pk, kv[i][0], kv[i][1]);
+        hq_mp_pack_kv(&pk, kv[i][0], kv[i][1]);
     if (nlinks) {
-        pk_str(&pk, "photos");
+        hq_mp_pack_str(&pk, "photos");
         msgpack_pack_array(&pk, nlinks);
         for (size_t i = 0; i < nlinks; i++)
-            pk_str(&pk, links[i]);
+            hq_mp_pack_str(&pk, links[i]);
     }
     int rc = 0;
     hq_client_reply r;

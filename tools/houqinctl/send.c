@@ -57,12 +57,6 @@ typedef struct kv {
     const char *val;
 } kv;
 
-static void pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 /* Packs one value typed by its schema field (or guessed without one). */
 static int pack_value(msgpack_packer *pk, const hq_field *f, const char *key, const char *v)
 {
@@ -98,7 +92,7 @@ static int pack_value(msgpack_packer *pk, const hq_field *f, const char *key, co
         case HQ_F_ARRAY:
             goto json;
         default:
-            pack_str(pk, v, strlen(v));
+            hq_mp_pack_strn(pk, v, strlen(v));
             return 0;
         }
     }
@@ -111,7 +105,7 @@ static int pack_value(msgpack_packer *pk, const hq_field *f, const char *key, co
     else if (strcmp(v, "false") == 0)
         msgpack_pack_false(pk);
     else
-        pack_str(pk, v, strlen(v));
+        hq_mp_pack_strn(pk, v, strlen(v));
     return 0;
 json:;
     hq_err err;
@@ -147,7 +141,7 @@ static int pack_fields(msgpack_packer *pk, const hq_schema *sch, kv *kvs, size_t
     }
     msgpack_pack_map(pk, nseg);
     for (size_t j = 0; j < nseg; j++) {
-        pack_str(pk, seg[j], seglen[j]);
+        hq_mp_pack_strn(pk, seg[j], seglen[j]);
         char sub[512];
         snprintf(sub, sizeof sub, "%.*s%.*s", (int)plen, prefix, (int)seglen[j], seg[j]);
         const kv *leaf = NULL;
@@ -266,16 +260,16 @@ static int send_json_line(send_ctx *s, const char *name, int lineno, const char 
         msgpack_pack_object(&opk, o.via.map.ptr[i].val);
     }
     if (add_id) {
-        pack_str(&opk, "id", 2);
-        pack_str(&opk, idbuf, strlen(idbuf));
+        hq_mp_pack_strn(&opk, "id", 2);
+        hq_mp_pack_strn(&opk, idbuf, strlen(idbuf));
     }
     if (add_ts) {
-        pack_str(&opk, "ts", 2);
+        hq_mp_pack_strn(&opk, "ts", 2);
         msgpack_pack_int64(&opk, hq_wall_ms());
     }
     if (add_src) {
-        pack_str(&opk, "source", 6);
-        pack_str(&opk, source, strlen(source));
+        hq_mp_pack_strn(&opk, "source", 6);
+        hq_mp_pack_strn(&opk, source, strlen(source));
     }
     rc = send_frame(s, idbuf, out.data, out.size);
     msgpack_sbuffer_destroy(&out);
@@ -402,15 +396,15 @@ int cmd_send(int argc, char **argv)
             rc = ctl_fail("send: --ts: expected ms since the epoch, got \"%s\"", ts);
         if (rc == 0) {
             msgpack_pack_map(&pk, 5);
-            pack_str(&pk, "id", 2);
-            pack_str(&pk, idbuf, strlen(idbuf));
-            pack_str(&pk, "type", 4);
-            pack_str(&pk, type, strlen(type));
-            pack_str(&pk, "source", 6);
-            pack_str(&pk, source, strlen(source));
-            pack_str(&pk, "ts", 2);
+            hq_mp_pack_strn(&pk, "id", 2);
+            hq_mp_pack_strn(&pk, idbuf, strlen(idbuf));
+            hq_mp_pack_strn(&pk, "type", 4);
+            hq_mp_pack_strn(&pk, type, strlen(type));
+            hq_mp_pack_strn(&pk, "source", 6);
+            hq_mp_pack_strn(&pk, source, strlen(source));
+            hq_mp_pack_strn(&pk, "ts", 2);
             msgpack_pack_int64(&pk, tsv);
-            pack_str(&pk, "data", 4);
+            hq_mp_pack_strn(&pk, "data", 4);
             rc = pack_fields(&pk, sch, kvs, n, "", 0);
         }
         if (rc == 0)
