@@ -654,15 +654,12 @@ int main(int argc, char **argv)
     d.started_ms = hq_clock_now_ms(&d.clock);
     hq_engine_set_started(d.engine, d.started_ms);
     {
+        /* The outbox's last sequence, for the publisher's heartbeat. */
         MDB_txn *txn;
+        uint64_t next;
         if (hq_store_begin(d.store, false, &txn, NULL) == 0) {
-            MDB_cursor *c;
-            MDB_val k, v;
-            if (mdb_cursor_open(txn, hq_store_dbi(d.store, HQ_DB_OUTBOX), &c) == 0) {
-                if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-                    d.outbox_last = hq_be64_get(k.mv_data);
-                mdb_cursor_close(c);
-            }
+            if (hq_store_peek_seq(d.store, txn, HQ_DB_OUTBOX, &next, NULL) == 0)
+                d.outbox_last = next - 1;
             hq_store_abort(d.store, txn);
         }
     }

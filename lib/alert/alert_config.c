@@ -818,6 +818,8 @@ static void load_docs(loader *L)
     }
 }
 
+const char *const hq_alert_config_sections[] = {"channels", "templates", "policies", "people", NULL};
+
 int hq_alert_config_load(const char *dir, hq_alert_config **out, hq_diags *diags)
 {
     hq_alert_config *c = hq_calloc(1, sizeof *c);

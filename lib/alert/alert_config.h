@@ -109,6 +109,10 @@ typedef struct hq_alert_tmpl {
 typedef struct hq_alert_config hq_alert_config;
 
 /* Loads dir (see above).  Returns 0, or HQ_EINVAL with every problem in diags. */
+/* The top-level sections of a rules directory this loader reads
+ * (NULL-terminated); each is listed in hq_rules_sections. */
+extern const char *const hq_alert_config_sections[];
+
 int hq_alert_config_load(const char *dir, hq_alert_config **out, hq_diags *diags);
 /* Frees and clears *cfg; accepts NULL. */
 void hq_alert_config_destroy(hq_alert_config **cfg);

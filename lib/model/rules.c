@@ -1047,13 +1047,25 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     L->r->nrules++;
 }
 
-/* Top-level keys of a rules-directory file.  evaluation (evaluation.c),
- * channels, templates and policies (houqin-alertd) belong to other
- * loaders; this one only accepts them. */
-static const char *const file_keys[] = {"rules",    "chains",    "penalty_terms", "sites",    "sensors",
-                                        "contractors", "people", "office",        "timezone", "evaluation",
-                                        "channels", "templates", "policies",      "calendar", "tables",
-                                        NULL};
+const hq_rules_section hq_rules_sections[] = {
+    /* in the order error messages list them */
+    {"rules", "the rule set (rules.c)"},
+    {"chains", "the rule set"},
+    {"penalty_terms", "the rule set"},
+    {"sites", "the rule set"},
+    {"sensors", "the rule set"},
+    {"contractors", "the rule set"},
+    {"people", "the rule set (the organisation) and the alert configuration"},
+    {"office", "the rule set"},
+    {"timezone", "the rule set"},
+    {"evaluation", "the evaluation scheme (report layer)"},
+    {"channels", "the alert configuration (alert layer)"},
+    {"templates", "the alert configuration"},
+    {"policies", "the alert configuration"},
+    {"calendar", "the rule set"},
+    {"tables", "the rule set"},
+    {NULL, NULL},
+};
 
 /* The file sections in dependency order: registries and chains before the
  * rules that name them. */
@@ -1223,6 +1235,9 @@ size_t hq_rules_max_for(const hq_rules *r)
 
 int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq_diags *d)
 {
+    const char *file_keys[sizeof hq_rules_sections / sizeof *hq_rules_sections];
+    for (size_t i = 0; i < sizeof file_keys / sizeof *file_keys; i++)
+        file_keys[i] = hq_rules_sections[i].key;
     loader L = {.schemas = schemas, .d = d};
     L.r = hq_calloc(1, sizeof *L.r);
     L.r->env = (hq_cond_env){L.r, env_has_registry, env_known, env_has_table, env_table_value};

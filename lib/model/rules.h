@@ -94,6 +94,19 @@ typedef struct hq_rule {
 typedef struct hq_rules hq_rules;
 
 int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq_diags *diags);
+
+/* The format of a rules directory: the sections (top-level keys) its files
+ * may hold and who reads each, ending with {NULL, NULL}.  hq_rules_load()
+ * refuses any other key, so a misspelt section is caught wherever it was
+ * meant to go.  Loaders in higher layers (the alert configuration, the
+ * evaluation scheme) read their sections from the same files; their unit
+ * tests check that each section they read is listed here, so the
+ * dependency points down. */
+typedef struct hq_rules_section {
+    const char *key;
+    const char *reader;
+} hq_rules_section;
+extern const hq_rules_section hq_rules_sections[];
 void hq_rules_destroy(hq_rules **r);
 
 size_t hq_rules_count(const hq_rules *r);

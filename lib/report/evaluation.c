@@ -266,7 +266,7 @@ static void scan_doc(scan *sc, const hq_ydoc *doc)
         return;
     const hq_ynode *ev = NULL, *cs = NULL;
     for (size_t i = 0; i < doc->root->len; i++) {
-        if (strcmp(hq_ymap_key(doc->root, i)->str, "evaluation") == 0)
+        if (strcmp(hq_ymap_key(doc->root, i)->str, hq_eval_sections[0]) == 0)
             ev = hq_ymap_val(doc->root, i);
         if (strcmp(hq_ymap_key(doc->root, i)->str, "contractors") == 0)
             cs = hq_ymap_val(doc->root, i);
@@ -359,6 +359,8 @@ static int finish_load(scan *sc, const char *where, hq_eval_scheme **out, size_t
     *out = sc->s;
     return 0;
 }
+
+const char *const hq_eval_sections[] = {"evaluation", NULL};
 
 int hq_eval_scheme_load(const char *rules_dir, hq_eval_scheme **out, hq_diags *d)
 {

@@ -81,6 +81,10 @@ typedef struct hq_eval_scheme {
 
 /* From a rules directory; exactly one file may hold `evaluation:`.  The
  * contractors are read from the same walk. */
+/* The top-level section of a rules directory this loader reads
+ * (NULL-terminated); listed in hq_rules_sections. */
+extern const char *const hq_eval_sections[];
+
 int hq_eval_scheme_load(const char *rules_dir, hq_eval_scheme **out, hq_diags *d);
 /* From YAML text whose root map holds `evaluation:` (tests, tools). */
 int hq_eval_scheme_load_buf(const char *name, const char *yaml, size_t len, hq_eval_scheme **out, hq_diags *d);

@@ -15,11 +15,6 @@
  * Personal data: the complainant's contact (complaint_contact) is written
  * only when include_pii is true; otherwise "(redacted)" stands in its place
  * when the issue has one, and the field is empty when it has none.
- *
- * Timeline entries begin with a stable English word and a colon (opened,
- * acknowledged, rectified, reopened, closed, overdue, escalated,
- * accountability, penalty, reminder, occurrence, comment, recurrence,
- * opinion, missed-while-down); hq_tl_is() tests it.
  */
 #ifndef HQ_LEDGER_H
 #define HQ_LEDGER_H
@@ -37,14 +32,6 @@ typedef struct hq_ledger_names {
     const char *contractor;
     const char *site;
 } hq_ledger_names;
-
-/* True when the entry's `what` starts with word followed by ':'. */
-bool hq_tl_is(const hq_tl_entry *e, const char *word);
-/* ts_ms of the first (or last) entry of that word, 0 when none. */
-int64_t hq_tl_first(const hq_issue *is, const char *word);
-int64_t hq_tl_last(const hq_issue *is, const char *word);
-/* The text after "word: " (the whole what when it has no such prefix). */
-const char *hq_tl_text(const hq_tl_entry *e);
 
 /* Chinese labels: 餐饮, 严重, 已签收 ...; unknown domains come back as given. */
 const char *hq_domain_label(const char *domain);

@@ -267,6 +267,42 @@ void hq_issue_copy_plan(hq_issue *is, const hq_plan *plan)
     }
 }
 
+/* ---- timeline words ---- */
+
+bool hq_tl_is(const hq_tl_entry *e, const char *word)
+{
+    size_t n = strlen(word);
+    return e->what && strncmp(e->what, word, n) == 0 && e->what[n] == ':';
+}
+
+int64_t hq_tl_first(const hq_issue *is, const char *word)
+{
+    for (size_t i = 0; i < is->ntimeline; i++)
+        if (hq_tl_is(&is->timeline[i], word))
+            return is->timeline[i].ts_ms;
+    return 0;
+}
+
+int64_t hq_tl_last(const hq_issue *is, const char *word)
+{
+    for (size_t i = is->ntimeline; i > 0; i--)
+        if (hq_tl_is(&is->timeline[i - 1], word))
+            return is->timeline[i - 1].ts_ms;
+    return 0;
+}
+
+const char *hq_tl_text(const hq_tl_entry *e)
+{
+    const char *w = e->what ? e->what : "";
+    const char *c = strchr(w, ':');
+    if (!c)
+        return w;
+    for (const char *p = w; p < c; p++)
+        if (!((*p >= 'a' && *p <= 'z') || *p == '-'))
+            return w;
+    return c[1] == ' ' ? c + 2 : c + 1;
+}
+
 /* ---- codec ---- */
 
 #define KS(k, v) (hq_mp_pack_str(pk, k), hq_mp_pack_str(pk, v))

@@ -123,6 +123,18 @@ void hq_issue_open(hq_issue *is, int64_t now_ms);
  * The timeline, deadlines and penalties are the caller's (the engine). */
 int hq_issue_apply(hq_issue *is, hq_issue_action act, hq_err *err);
 
+/* The timeline's words.  Entries begin with a stable English word and a
+ * colon (opened, acknowledged, rectified, reopened, closed, overdue,
+ * escalated, accountability, penalty, reminder, occurrence, comment,
+ * recurrence, opinion, late, missed-while-down), then the Chinese text.
+ * hq_tl_is: whether the entry's `what` starts with word and ':'.
+ * hq_tl_first/last: ts_ms of the first (last) entry of that word, 0: none.
+ * hq_tl_text: the text after "word: " (the whole what without a prefix). */
+bool hq_tl_is(const hq_tl_entry *e, const char *word);
+int64_t hq_tl_first(const hq_issue *is, const char *word);
+int64_t hq_tl_last(const hq_issue *is, const char *word);
+const char *hq_tl_text(const hq_tl_entry *e);
+
 /* Timeline and penalties; strings are copied. */
 void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -4,6 +4,7 @@
  * every mistake is refused with its file:line:column. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -236,9 +237,24 @@ static void every_mistake_is_reported(void **state)
     assert_int_equal(f->d.count, 3);
 }
 
+/* The sections this loader reads belong to the rules directory's format
+ * (hq_rules_sections), so the rules loader accepts them. */
+static void sections_are_in_the_rules_directory_format(void **state)
+{
+    (void)state;
+    for (const char *const *k = hq_alert_config_sections; *k; k++) {
+        bool listed = false;
+        for (const hq_rules_section *r = hq_rules_sections; r->key; r++)
+            listed |= strcmp(r->key, *k) == 0;
+        if (!listed)
+            fail_msg("section %s is not in hq_rules_sections", *k);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sections_are_in_the_rules_directory_format),
         cmocka_unit_test(shipped_configuration_loads),
         cmocka_unit_test_setup_teardown(an_empty_directory_gives_built_in_templates, setup, teardown),
         cmocka_unit_test_setup_teardown(channels_and_people, setup, teardown),

@@ -3,6 +3,7 @@
  * score of a small case worked out by hand. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "evaluation.h"
+#include "rules.h"
 #include "hq_issue_fixture.h"
 #include "hq_test.h"
 
@@ -325,9 +327,24 @@ static void test_the_shipped_scheme_loads(void **state)
     hq_diags_fini(&d);
 }
 
+/* The sections this loader reads belong to the rules directory's format
+ * (hq_rules_sections), so the rules loader accepts them. */
+static void sections_are_in_the_rules_directory_format(void **state)
+{
+    (void)state;
+    for (const char *const *k = hq_eval_sections; *k; k++) {
+        bool listed = false;
+        for (const hq_rules_section *r = hq_rules_sections; r->key; r++)
+            listed |= strcmp(r->key, *k) == 0;
+        if (!listed)
+            fail_msg("section %s is not in hq_rules_sections", *k);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sections_are_in_the_rules_directory_format),
         cmocka_unit_test(test_the_scheme_loads),
         cmocka_unit_test(test_scheme_errors),
         cmocka_unit_test(test_periods),
