@@ -86,6 +86,12 @@ int web_clients_load(const char *path, web_clients *out, hq_diags *d)
             hq_ydiag(d, doc, burst, "burst: expected 1 or more");
         if (types && types->type != HQ_Y_SEQ)
             hq_ydiag(d, doc, types, "types: expected a list of event types");
+        for (size_t j = 0; types && types->type == HQ_Y_SEQ && j < types->len; j++) {
+            const char *ty;
+            if (hq_yget_str(d, doc, types->kids[j], &ty) == 0 && g_web && g_web->schemas &&
+                !hq_schemas_find(g_web->schemas, ty, strlen(ty)))
+                hq_ydiag(d, doc, types->kids[j], "types: unknown event type \"%s\"", ty);
+        }
         if (!s || !t)
             continue;
         out->v = realloc(out->v, (out->n + 1) * sizeof *out->v);
@@ -101,12 +107,8 @@ int web_clients_load(const char *path, web_clients *out, hq_diags *d)
         if (types && types->type == HQ_Y_SEQ) {
             c->types = calloc(types->len ? types->len : 1, sizeof *c->types);
             for (size_t j = 0; j < types->len; j++) {
-                const char *ty;
-                if (hq_yget_str(d, doc, types->kids[j], &ty) == 0) {
-                    if (g_web && g_web->schemas && !hq_schemas_find(g_web->schemas, ty, strlen(ty)))
-                        hq_ydiag(d, doc, types->kids[j], "types: unknown event type \"%s\"", ty);
-                    c->types[c->ntypes++] = strdup(ty);
-                }
+                if (types->kids[j]->type == HQ_Y_SCALAR)
+                    c->types[c->ntypes++] = strdup(types->kids[j]->str);
             }
         }
         if (open311 && !web_client_may_send(c, "complaint.submitted"))
