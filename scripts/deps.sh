@@ -5,7 +5,8 @@ pkgs=(build-essential cmake pkg-config
       libzmq3-dev liblmdb-dev libmsgpack-dev libyaml-dev libsodium-dev
       libcmocka-dev libcurl4-openssl-dev libsystemd-dev lmdb-utils
       python3 python3-zmq python3-msgpack python3-lmdb python3-aiosmtpd
-      chromium
+      chromium chromium-driver python3-selenium fonts-noto-cjk   # browser tests (houqin-web)
+      libmicrohttpd-dev libjansson-dev wrk                  # houqin-web, its benchmark
       clang libclang-rt-14-dev valgrind strace python3-yaml)   # fuzzing, valgrind, syscall audit, corpus
 missing=()
 for p in "${pkgs[@]}"; do

@@ -252,6 +252,12 @@ FIND_SORTED(hq_rules_site, hq_site, sites, nsites, site_ix)
 FIND_SORTED(hq_rules_sensor, hq_sensor, sensors, nsensors, sensor_ix)
 FIND_SORTED(hq_rules_contractor, hq_contractor, contractors, ncontractors, contractor_ix)
 
+size_t hq_rules_sites(const hq_rules *r, const hq_site **out)
+{
+    *out = r ? r->sites : NULL;
+    return r ? r->nsites : 0;
+}
+
 size_t hq_rules_people(const hq_rules *r, const hq_person **out)
 {
     *out = r->people;

@@ -125,6 +125,8 @@ size_t hq_rules_max_for(const hq_rules *r);
 const hq_chain *hq_rules_chain(const hq_rules *r, const char *name);
 const hq_penalty_terms *hq_rules_penalty_terms(const hq_rules *r, const char *name);
 const hq_site *hq_rules_site(const hq_rules *r, const char *id);
+/* Every site of the registry, in file order (houqin-web's site list). */
+size_t hq_rules_sites(const hq_rules *r, const hq_site **out);
 const hq_sensor *hq_rules_sensor(const hq_rules *r, const char *id);
 const hq_contractor *hq_rules_contractor(const hq_rules *r, const char *id);
 size_t hq_rules_people(const hq_rules *r, const hq_person **out);

@@ -9,7 +9,8 @@
 #   -t SECONDS   how long each target runs (default $HQ_FUZZ_SECONDS or 30)
 #   -j JOBS      targets run at once (default: the number of CPUs, at most 2)
 #   --no-build   use the fuzzers already built
-#   TARGET       event schema rules control json ruletest (default: every
+#   TARGET       event schema rules control json ruletest web_form web_intake
+#                (default: every
 #                tests/fuzz/fuzz_<target>.c)
 #
 # The seeds in tests/fuzz/corpus/<target>/ are read, never written: what a

@@ -1,0 +1,441 @@
+/* houqin-web - the HTTP side of Houqin: the public complaint channel,
+ * Open311 GeoReport v2 and the HTTP intake (SPEC §6b, §8; docs/web.md).
+ *
+ * main.c holds options, start-up, signals (a signalfd read by the main
+ * thread, which otherwise only pings the watchdog) and the router that
+ * libmicrohttpd's worker threads call. */
+#include "web.h"
+
+#include "clock.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "service.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#ifndef HQ_DEFAULT_RULES
+#define HQ_DEFAULT_RULES "rules"
+#endif
+#ifndef HQ_DEFAULT_SCHEMAS
+#define HQ_DEFAULT_SCHEMAS "schemas"
+#endif
+
+web *g_web;
+
+static const char usage[] =
+    "NAME\n"
+    "    houqin-web - the HTTP side of Houqin: complaint form, Open311, HTTP intake\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    houqin-web [OPTIONS]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Serves the public complaint form (/), the receipt and the status page of a\n"
+    "    complaint (by its secret link), Open311 GeoReport v2 (/open311/v2/) and\n"
+    "    the HTTP intake for campus systems (POST /api/v1/events).  Reads the state\n"
+    "    read-only; writes only by sending events to houqind's ingest socket, and\n"
+    "    answers only after houqind acknowledged them as durably stored.  Meant to\n"
+    "    run behind a reverse proxy (nginx) that terminates TLS; see docs/web.md.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --listen ADDR:PORT  where to listen (default 127.0.0.1:7680; IPv4)\n"
+    "    --state DIR         houqind's state directory, read-only (default ./var)\n"
+    "    --rules DIR         rules: sites and their names (default " HQ_DEFAULT_RULES ")\n"
+    "    --schemas DIR       schemas (default " HQ_DEFAULT_SCHEMAS ")\n"
+    "    --ingest EP         houqind's ingest endpoint (default tcp://127.0.0.1:7601)\n"
+    "    --clients FILE      the clients file: bearer tokens of the intake and the\n"
+    "                        Open311 api_keys (clients: [{source, token, types,\n"
+    "                        open311}]); without it the intake and Open311 POST\n"
+    "                        refuse every request (401/403)\n"
+    "    --secret FILE       32-byte key for CSRF tokens (default STATE/web.key,\n"
+    "                        created at first start); share it between instances\n"
+    "    --media DIR         where photos are stored (default STATE/media)\n"
+    "    --source NAME       the source of the public form's events (default\n"
+    "                        houqin-web)\n"
+    "    --threads N         worker threads (default 4)\n"
+    "    --timeout S         idle connection timeout in seconds (default 15)\n"
+    "    --max-connections N total connections (default 512)\n"
+    "    --per-ip N          connections per client address (default 32)\n"
+    "    --form-rate R[:B]   POSTs of the form and Open311 per address: R a second on\n"
+    "                        average, B at once (default 0.5:20; 0 switches it off)\n"
+    "    --behind-proxy      take the client address from X-Forwarded-For (the last\n"
+    "                        address) when the peer is loopback\n"
+    "    --ack-timeout MS    wait this long for houqind's ack before one retry\n"
+    "                        (default 2500)\n"
+    "    -v, --verbose       log debug messages\n"
+    "    --help              this text\n"
+    "\n"
+    "SIGNALS\n"
+    "    SIGTERM, SIGINT stop (requests in progress finish); SIGHUP reloads the\n"
+    "    clients file (a file with errors is refused, the old one stays).\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 on a clean stop, 1 on a configuration error.\n";
+
+/* ---- per-request state and the router ---- */
+
+static void addr_of(web_req *r)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    r->addr[0] = '\0';
+    bool loop = false;
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET) {
+            const struct sockaddr_in *in = (const void *)sa;
+            inet_ntop(AF_INET, &in->sin_addr, r->addr, sizeof r->addr);
+            loop = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+        } else if (sa->sa_family == AF_INET6) {
+            const struct sockaddr_in6 *in6 = (const void *)sa;
+            inet_ntop(AF_INET6, &in6->sin6_addr, r->addr, sizeof r->addr);
+            loop = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+        }
+    }
+    if (g_web->behind_proxy && loop) {
+        const char *xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+        if (xff && *xff) {
+            const char *last = strrchr(xff, ',');
+            last = last ? last + 1 : xff;
+            while (*last == ' ')
+                last++;
+            snprintf(r->addr, sizeof r->addr, "%.63s", last);
+        }
+    }
+}
+
+static size_t body_cap(const char *url)
+{
+    if (strncmp(url, "/api/", 5) == 0)
+        return WEB_MAX_BODY_JSON;
+    return WEB_MAX_BODY_UPLOAD;
+}
+
+static enum MHD_Result route(web_req *r)
+{
+    const char *u = r->url;
+    if (strcmp(u, "/api/v1/events") == 0)
+        return web_intake(r);
+    if (strncmp(u, "/open311/v2/", 12) == 0)
+        return web_open311(r);
+    if (strcmp(u, "/healthz") == 0)
+        return web_reply(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
+    return web_pages(r);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    web_req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->conn = conn;
+        r->method = method;
+        r->url = url;
+        hq_buf_init(&r->body);
+        r->max_body = body_cap(url);
+        addr_of(r);
+        *con_cls = r;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > r->max_body)
+            r->too_large = true; /* answered once the (discarded) body is read */
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->too_large && r->body.len + *upload_size <= r->max_body)
+            hq_buf_append(&r->body, upload, *upload_size);
+        else {
+            r->too_large = true;
+            if (r->body.data) {
+                hq_buf_fini(&r->body);
+                hq_buf_init(&r->body);
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_large && strncmp(url, "/api/", 5) != 0)
+        return web_reply(r, 413, "text/plain; charset=utf-8", "413 请求内容过大 (request too large)\n",
+                         strlen("413 请求内容过大 (request too large)\n"));
+    return route(r);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    web_req *r = *con_cls;
+    if (r) {
+        hq_buf_fini(&r->body);
+        free(r);
+        *con_cls = NULL;
+    }
+}
+
+/* ---- start-up ---- */
+
+static int parse_listen(const char *s, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= sizeof host)
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 1 || port > 65535)
+        return -1;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) != 1)
+        return -1;
+    return 0;
+}
+
+static int load_secret(web *w, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        unsigned char k[32];
+        randombytes_buf(k, sizeof k);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            if (write(fd, k, sizeof k) != (ssize_t)sizeof k || fsync(fd) != 0) {
+                close(fd);
+                unlink(path);
+                return -1;
+            }
+            close(fd);
+            hq_log_notice("created the CSRF key %s", path);
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC); /* another instance may have won the race */
+    }
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, w->secret, sizeof w->secret);
+    close(fd);
+    return n == (ssize_t)sizeof w->secret ? 0 : -1;
+}
+
+static int parse_rate(const char *s, double *rate, double *burst)
+{
+    char *end;
+    *rate = strtod(s, &end);
+    if (end == s || *rate < 0)
+        return -1;
+    *burst = *rate * 10 < 1 ? 1 : *rate * 10;
+    if (*end == ':') {
+        *burst = strtod(end + 1, &end);
+        if (*burst < 1)
+            return -1;
+    }
+    return *end ? -1 : 0;
+}
+
+static int load_clients(web *w)
+{
+    if (!w->clients_file)
+        return 0;
+    hq_diags d;
+    hq_diags_init(&d);
+    web_clients c;
+    int rc = web_clients_load(w->clients_file, &c, &d);
+    for (size_t i = 0; i < d.count; i++) {
+        char b[700];
+        fprintf(stderr, "houqin-web: %s\n", hq_err_str(&d.items[i], b, sizeof b));
+    }
+    hq_diags_fini(&d);
+    if (rc)
+        return rc;
+    web_clients_fini(&w->clients);
+    w->clients = c;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_LISTEN = 256, O_STATE, O_RULES, O_SCHEMAS, O_INGEST, O_CLIENTS, O_SECRET, O_MEDIA, O_SOURCE,
+           O_THREADS, O_TIMEOUT, O_MAXCONN, O_PERIP, O_FORMRATE, O_PROXY, O_ACKTO };
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, O_LISTEN},   {"state", required_argument, NULL, O_STATE},
+        {"rules", required_argument, NULL, O_RULES},     {"schemas", required_argument, NULL, O_SCHEMAS},
+        {"ingest", required_argument, NULL, O_INGEST},   {"clients", required_argument, NULL, O_CLIENTS},
+        {"secret", required_argument, NULL, O_SECRET},   {"media", required_argument, NULL, O_MEDIA},
+        {"source", required_argument, NULL, O_SOURCE},   {"threads", required_argument, NULL, O_THREADS},
+        {"timeout", required_argument, NULL, O_TIMEOUT}, {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"per-ip", required_argument, NULL, O_PERIP},    {"form-rate", required_argument, NULL, O_FORMRATE},
+        {"behind-proxy", no_argument, NULL, O_PROXY},    {"ack-timeout", required_argument, NULL, O_ACKTO},
+        {"verbose", no_argument, NULL, 'v'},             {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static web w;
+    g_web = &w;
+    w.state_dir = "var";
+    w.rules_dir = HQ_DEFAULT_RULES;
+    w.schemas_dir = HQ_DEFAULT_SCHEMAS;
+    w.ingest = "tcp://127.0.0.1:7601";
+    w.form_source = "houqin-web";
+    w.timeout_s = 15;
+    w.form_rate = 0.5;
+    w.form_burst = 20;
+    w.send_timeout_ms = 2500;
+    w.send_retries = 1;
+    const char *listen_s = "127.0.0.1:7680";
+    unsigned threads = 4, maxconn = 512, perip = 32;
+    int verbose = 0, c;
+    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN: listen_s = optarg; break;
+        case O_STATE: w.state_dir = optarg; break;
+        case O_RULES: w.rules_dir = optarg; break;
+        case O_SCHEMAS: w.schemas_dir = optarg; break;
+        case O_INGEST: w.ingest = optarg; break;
+        case O_CLIENTS: w.clients_file = optarg; break;
+        case O_SECRET: w.secret_file = optarg; break;
+        case O_MEDIA: w.media_dir_opt = optarg; break;
+        case O_SOURCE: w.form_source = optarg; break;
+        case O_THREADS: threads = (unsigned)atoi(optarg); break;
+        case O_TIMEOUT: w.timeout_s = atoi(optarg); break;
+        case O_MAXCONN: maxconn = (unsigned)atoi(optarg); break;
+        case O_PERIP: perip = (unsigned)atoi(optarg); break;
+        case O_FORMRATE:
+            if (parse_rate(optarg, &w.form_rate, &w.form_burst) != 0) {
+                fprintf(stderr, "houqin-web: --form-rate: expected R or R:B, got \"%s\"\n", optarg);
+                return 1;
+            }
+            break;
+        case O_PROXY: w.behind_proxy = true; break;
+        case O_ACKTO: w.send_timeout_ms = atoi(optarg); break;
+        case 'v': verbose = 1; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs("see houqin-web --help\n", stderr); return 1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "houqin-web: unexpected argument \"%s\"; see houqin-web --help\n", argv[optind]);
+        return 1;
+    }
+    if (threads < 1 || threads > 256 || w.timeout_s < 1 || maxconn < 1 || perip < 1 || w.send_timeout_ms < 100) {
+        fprintf(stderr, "houqin-web: --threads, --timeout, --max-connections, --per-ip or --ack-timeout out of "
+                        "range\n");
+        return 1;
+    }
+    hq_log_init("houqin-web", verbose ? HQ_LOG_DEBUG : HQ_LOG_INFO);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "houqin-web: libsodium does not start\n");
+        return 1;
+    }
+    struct sockaddr_in sa;
+    if (parse_listen(listen_s, &sa) != 0) {
+        fprintf(stderr, "houqin-web: --listen: expected ADDR:PORT (IPv4), got \"%s\"\n", listen_s);
+        return 1;
+    }
+    /* Schemas and rules: the sites and their names. */
+    hq_diags d;
+    hq_diags_init(&d);
+    int rc = hq_schemas_load_dir(w.schemas_dir, &w.schemas, &d);
+    if (rc == 0)
+        rc = hq_rules_load(w.rules_dir, w.schemas, &w.rules, &d);
+    for (size_t i = 0; i < d.count; i++) {
+        char b[700];
+        fprintf(stderr, "houqin-web: %s\n", hq_err_str(&d.items[i], b, sizeof b));
+    }
+    hq_diags_fini(&d);
+    if (rc)
+        return 1;
+    if (load_clients(&w) != 0)
+        return 1;
+    char secret_path[4096];
+    snprintf(secret_path, sizeof secret_path, "%s/web.key", w.state_dir);
+    if (!w.secret_file) {
+        mkdir(w.state_dir, 0770);
+        w.secret_file = secret_path;
+    }
+    if (load_secret(&w, w.secret_file) != 0) {
+        fprintf(stderr, "houqin-web: %s: cannot read or create the 32-byte key: %s\n", w.secret_file,
+                strerror(errno));
+        return 1;
+    }
+    snprintf(w.media_dir, sizeof w.media_dir, "%s", w.media_dir_opt ? w.media_dir_opt : "");
+    if (!w.media_dir_opt)
+        snprintf(w.media_dir, sizeof w.media_dir, "%s/media", w.state_dir);
+    pthread_mutex_init(&w.state_lock, NULL);
+    pthread_mutex_init(&w.rl_lock, NULL);
+    pthread_rwlock_init(&w.clients_lock, NULL);
+    if (w.form_rate > 0)
+        w.rl_form = hq_ratelimit_new(w.form_rate, w.form_burst);
+
+    int sigfd = hq_signals_open(false);
+    if (sigfd < 0) {
+        fprintf(stderr, "houqin-web: signalfd: %s\n", strerror(errno));
+        return 1;
+    }
+    /* libmicrohttpd's defaults are unsafe for a public server (no
+     * connection timeout, no per-address limit): every limit is set. */
+    struct MHD_Daemon *d_http = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, &w, MHD_OPTION_SOCK_ADDR, &sa,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)w.timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, maxconn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, perip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u, MHD_OPTION_END);
+    if (!d_http) {
+        fprintf(stderr, "houqin-web: cannot listen on %s: %s\n", listen_s, strerror(errno));
+        return 1;
+    }
+    hq_log_notice("listening on http://%s (%u threads), ingest %s, state %s", listen_s, threads, w.ingest,
+                  w.state_dir);
+    char st[256];
+    snprintf(st, sizeof st, "READY=1\nSTATUS=listening on %s", listen_s);
+    sd_notify(0, st);
+    hq_watchdog wd;
+    hq_watchdog_init(&wd, hq_mono_ms());
+    bool stop = false;
+    while (!stop) {
+        struct pollfd p = {.fd = sigfd, .events = POLLIN};
+        poll(&p, 1, (int)hq_watchdog_timeout(&wd, 5000));
+        hq_watchdog_tick(&wd, hq_mono_ms());
+        unsigned no;
+        hq_signal sig;
+        while ((sig = hq_signals_next(sigfd, &no)) != HQ_SIG_NONE) {
+            if (sig == HQ_SIG_STOP) {
+                hq_log_notice("signal %u: stopping", no);
+                stop = true;
+            } else if (sig == HQ_SIG_RELOAD) {
+                sd_notify(0, "RELOADING=1");
+                hq_log_notice("reloading %s", w.clients_file ? w.clients_file : "(no clients file)");
+                /* Workers hold the read lock while they use a client. */
+                pthread_rwlock_wrlock(&w.clients_lock);
+                if (load_clients(&w) != 0)
+                    hq_log_err("%s: not reloaded (errors above); the old clients stay", w.clients_file);
+                pthread_rwlock_unlock(&w.clients_lock);
+                snprintf(st, sizeof st, "READY=1\nSTATUS=listening on %s", listen_s);
+                sd_notify(0, st);
+            }
+        }
+    }
+    sd_notify(0, "STOPPING=1");
+    MHD_stop_daemon(d_http);
+    pthread_mutex_lock(&w.state_lock);
+    hq_store_close(&w.store);
+    pthread_mutex_unlock(&w.state_lock);
+    hq_ratelimit_destroy(&w.rl_form);
+    web_clients_fini(&w.clients);
+    hq_rules_destroy(&w.rules);
+    hq_schemas_destroy(&w.schemas);
+    close(sigfd);
+    hq_log_notice("stopped");
+    return 0;
+}

@@ -1,0 +1,257 @@
+/* web.h - houqin-web: the HTTP side of Houqin (SPEC §6b, §8).
+ *
+ * One process, libmicrohttpd with an epoll thread pool.  It reads the
+ * state read-only (one LMDB environment shared by the workers, reads
+ * serialised by a mutex: the pages that read are few and short) and
+ * writes only by sending events to houqind's ingest socket, one DEALER
+ * client per worker thread (thread-local), answering only after the
+ * durable ack.  Nothing is kept between requests: CSRF tokens are
+ * HMAC-signed, a complaint's secret token is checked against the hash in
+ * its stored event.  Several processes may run behind one proxy if they
+ * share the secret key file (--secret).
+ *
+ * Files:
+ *   main.c     options, start-up, signals, the router
+ *   http.c     requests (body caps), responses (security headers), limits
+ *   clients.c  the clients file (--clients): bearer tokens, Open311 keys
+ *   intake.c   POST /api/v1/events
+ *   open311.c  /open311/v2/ (GeoReport v2, XML and JSON)
+ *   pages.c    the public form, receipt, status page, satisfaction
+ *   form.c     application/x-www-form-urlencoded and multipart/form-data
+ *   photo.c    photo checks, metadata stripping, content-addressed storage
+ *   state.c    read-only lookups in the state (complaints, issues)
+ *   catalog.c  domains, complaint categories and sites with Chinese names
+ *   send.c     events to houqind (per-thread client, await the acks)
+ */
+#ifndef HQ_WEB_H
+#define HQ_WEB_H
+
+#include "buf.h"
+#include "client.h"
+#include "err.h"
+#include "issue.h"
+#include "rules.h"
+#include "schema.h"
+#include "store.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WEB_MAX_BODY_JSON (1u << 20)    /* intake body */
+#define WEB_MAX_BODY_FORM (64u << 10)   /* form without a file */
+#define WEB_MAX_BODY_UPLOAD (6u << 20)  /* form with a photo */
+#define WEB_MAX_PHOTO (5u << 20)
+#define WEB_MAX_EVENTS 1000             /* per intake request */
+
+/* ---- clients.c ---- */
+typedef struct web_client {
+    char *source, *token;
+    char **types;
+    size_t ntypes;
+    bool open311;
+    double rate, burst; /* intake requests per second per client (0: none) */
+    struct hq_ratelimit *rl;
+} web_client;
+
+typedef struct web_clients {
+    web_client *v;
+    size_t n;
+} web_clients;
+
+/* Loads the clients file; every problem goes to d (file:line:column). */
+int web_clients_load(const char *path, web_clients *out, hq_diags *d);
+void web_clients_fini(web_clients *c);
+/* The client whose token is tok (constant-time compare), or NULL. */
+const web_client *web_clients_by_token(const web_clients *c, const char *tok, size_t len);
+bool web_client_may_send(const web_client *c, const char *type);
+
+/* ---- the daemon ---- */
+typedef struct hq_ratelimit hq_ratelimit;
+
+typedef struct web {
+    const char *state_dir, *rules_dir, *schemas_dir, *ingest, *clients_file, *secret_file, *media_dir_opt;
+    const char *form_source; /* the source of the public form's events */
+    char media_dir[4096];
+    hq_schemas *schemas;
+    hq_rules *rules;
+    web_clients clients;
+    pthread_rwlock_t clients_lock; /* read: a request using clients; write: SIGHUP reload */
+    unsigned char secret[32]; /* CSRF HMAC key */
+    bool behind_proxy;
+    int timeout_s;
+    /* state (lazily opened, reads under lock) */
+    pthread_mutex_t state_lock;
+    hq_store *store;
+    /* rate limits, under lock */
+    pthread_mutex_t rl_lock;
+    hq_ratelimit *rl_form;   /* per address: POSTs of the public form and Open311 */
+    double form_rate, form_burst;
+    int send_timeout_ms, send_retries;
+} web;
+
+extern web *g_web;
+
+/* ---- http.c ---- */
+typedef struct web_req {
+    struct MHD_Connection *conn;
+    const char *method, *url;
+    hq_buf body;
+    size_t max_body;
+    bool too_large;
+    char addr[64]; /* client address (X-Forwarded-For when behind_proxy) */
+} web_req;
+
+/* Queues a response with the security headers (CSP, nosniff,
+ * frame-ancestors none, Referrer-Policy); takes the body (copied). */
+enum MHD_Result web_reply(web_req *r, unsigned status, const char *ctype, const char *body, size_t len);
+enum MHD_Result web_reply_buf(web_req *r, unsigned status, const char *ctype, hq_buf *b);
+/* {"error": {"code": code, "message": msg}} */
+enum MHD_Result web_reply_json_error(web_req *r, unsigned status, const char *code, const char *msg);
+enum MHD_Result web_redirect(web_req *r, const char *location);
+const char *web_header(web_req *r, const char *name);
+const char *web_query(web_req *r, const char *name);
+/* Takes a token from the per-address form bucket; false: answer 429. */
+bool web_rate_form(web_req *r);
+bool web_rate_intake(const web_client *c);
+
+/* ---- form.c (pure: no I/O; fuzzed) ---- */
+typedef struct web_field {
+    char *name, *value;  /* NUL-terminated; value may hold NULs for files */
+    size_t value_len;
+    char *filename;      /* multipart file part, else NULL */
+    char *ctype;         /* multipart part's Content-Type, or NULL */
+} web_field;
+
+typedef struct web_form {
+    web_field *v;
+    size_t n;
+} web_form;
+
+#define WEB_FORM_MAX_FIELDS 64
+/* Parses an urlencoded body (or query string).  HQ_EINVAL for bad
+ * percent escapes, more than WEB_FORM_MAX_FIELDS fields. */
+int web_form_parse_urlencoded(const char *body, size_t len, web_form *f, hq_err *err);
+/* Parses a multipart/form-data body; ctype is the request's Content-Type
+ * (the boundary is taken from it). */
+int web_form_parse_multipart(const char *body, size_t len, const char *ctype, web_form *f, hq_err *err);
+/* Dispatches on the Content-Type (urlencoded or multipart); HQ_EINVAL
+ * for anything else. */
+int web_form_parse(const char *body, size_t len, const char *ctype, web_form *f, hq_err *err);
+void web_form_fini(web_form *f);
+/* The value of name (first occurrence), or NULL; *len may be NULL. */
+const char *web_form_get(const web_form *f, const char *name);
+const web_field *web_form_field(const web_form *f, const char *name);
+
+/* ---- intake.c ---- */
+/* Parses an intake body into events (jansson), pure; used by the fuzz
+ * target.  Each item is a JSON object or a parse error. */
+typedef struct web_item {
+    void *json;        /* json_t * object, or NULL when err is set */
+    char err[256];
+} web_item;
+int web_intake_split(const char *body, size_t len, web_item **items, size_t *n, hq_err *err);
+void web_intake_items_free(web_item *items, size_t n);
+enum MHD_Result web_intake(web_req *r);
+
+/* ---- send.c ---- */
+typedef struct web_out {
+    char id[72];
+    char *frame;
+    size_t len;
+} web_out;
+/* Sends the frames and waits for every reply; replies[i] answers out[i].
+ * Returns 0, or HQ_EIO when the client cannot be set up. */
+int web_send(web_out *out, size_t n, hq_client_reply *replies, hq_err *err);
+void web_make_id(char *buf, size_t size);
+/* A complaint's tracking number: W + yyyymmdd + '-' + 6 chars. */
+void web_tracking_new(char *buf, size_t size);
+void web_send_thread_fini(void);
+
+/* ---- catalog.c ---- */
+typedef struct web_category {
+    const char *domain, *code, *name;
+} web_category;
+const char *web_domain_name(const char *domain);
+const char *const *web_domains(void);
+const web_category *web_categories(size_t *n);
+const web_category *web_category_find(const char *domain, const char *code);
+size_t web_sites(const hq_site **out);
+
+/* ---- state.c ---- */
+typedef struct web_complaint {
+    char source[129], id[65];
+    uint64_t seq;
+    int64_t ts_ms, stored_ms;
+    char domain[32], site[65], category[65];
+    char *text;
+    char token_hash[65];
+    char follows[33];
+    /* the issue it belongs to, when found */
+    bool has_issue;
+    char issue[24];
+    hq_issue_state state;
+    int64_t opened_ms, deadline_ms, closed_ms, updated_ms;
+    char *outcome; /* issue.closed outcome, when closed */
+    char contractor[65];
+} web_complaint;
+void web_complaint_fini(web_complaint *c);
+/* Finds the complaint (source, id) and its issue.  HQ_ENOTFOUND. */
+int web_state_complaint(const char *source, const char *id, web_complaint *c, hq_err *err);
+/* Open issues at site that complaints of category belong to:
+ * fills numbers and titles (up to max); returns the count. */
+typedef struct web_open_issue {
+    char number[24];
+    char title[256];
+    int64_t opened_ms;
+    int occurrences;
+} web_open_issue;
+size_t web_state_open_issues(const char *site, const char *category, web_open_issue *out, size_t max);
+bool web_state_issue_open(const char *number, const char *site);
+/* Complaints (newest first) of the given sources, for Open311 GET. */
+typedef int (*web_complaint_fn)(void *ctx, const web_complaint *c);
+int web_state_each_complaint(const char *const *sources, size_t nsources, int64_t from_ms, int64_t to_ms,
+                             size_t max_scan, web_complaint_fn fn, void *ctx, hq_err *err);
+int64_t web_state_now_ms(void);
+/* The ts of the stored event (source, id): true when there is one. */
+bool web_state_event_ts(const char *source, const char *id, int64_t *ts_ms);
+
+/* ---- photo.c ---- */
+/* Checks (JPEG/PNG/WebP by content, dimensions), strips metadata, and
+ * stores the photo under media_dir/ab/cd/<sha256 hex>; hash gets the hex.
+ * HQ_EINVAL with a Chinese reason for the person. */
+int web_photo_clean(const unsigned char *in, size_t len, unsigned char **out, size_t *out_len, const char **kind,
+                    hq_err *err);
+int web_photo_store(const char *media_dir, const unsigned char *in, size_t len, char hash[65], hq_err *err);
+
+/* ---- pages.c: filing a complaint (also for Open311) ---- */
+typedef struct web_new_complaint {
+    const char *source, *id;            /* id: a tracking number */
+    const char *domain, *site, *category, *text;
+    const char *contact, *name;         /* personal data, optional */
+    const char *token_hash;             /* hex, optional */
+    const char *follows;                /* issue number, optional */
+    const char *location, *channel;     /* optional */
+    const char *photos[4];
+    size_t nphotos;
+    bool anonymous, wants_reply;
+} web_new_complaint;
+/* Sends the complaint.submitted event and waits for the durable ack. */
+int web_file_complaint(const web_new_complaint *nc, hq_client_reply *rep, hq_err *err);
+/* ISO 8601 with the offset of the local time zone. */
+void web_iso8601(int64_t ms, char *out, size_t size);
+
+/* ---- pages.c, open311.c ---- */
+enum MHD_Result web_pages(web_req *r);
+enum MHD_Result web_open311(web_req *r);
+/* CSRF: a token bound to purpose, valid for 4 hours. */
+void web_csrf_make(const char *purpose, char *out, size_t size);
+bool web_csrf_check(const char *purpose, const char *tok);
+
+/* HTML escaping into b. */
+void web_html(hq_buf *b, const char *s);
+void web_html_n(hq_buf *b, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""A student on a phone files a complaint in a real browser (headless
+Chromium through Selenium), gets the receipt, watches the status change
+as staff act (houqinctl, manual clock), and rates the outcome after
+closing.  Screenshots go to --shots (the build dir) for review.
+
+Skipped (exit 77) when chromium, chromedriver or python3-selenium are
+missing."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+import hqtest  # noqa: E402
+from hqtest import check, check_eq, log  # noqa: E402
+from webtest import Web, houqinctl  # noqa: E402
+
+
+def extra(p):
+    p.add_argument("--houqin-web", required=True)
+    p.add_argument("--houqinctl", required=True)
+    p.add_argument("--shots", required=True)
+
+
+ARGS = hqtest.parse_args(extra)
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+except ImportError:
+    print("python3-selenium missing: skipped")
+    sys.exit(77)
+
+CHROMIUM = shutil.which("chromium")
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+if not CHROMIUM or not os.path.exists(DRIVER):
+    print("chromium or chromium-driver missing: skipped")
+    sys.exit(77)
+
+
+def browser():
+    o = webdriver.ChromeOptions()
+    o.binary_location = CHROMIUM
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-dev-shm-usage", "--window-size=390,844",
+              "--user-data-dir=" + hqtest.tmpdir("hq-chrome-")):
+        o.add_argument(a)
+    o.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844,
+                                                                    "pixelRatio": 2.0}})
+    drv = webdriver.Chrome(service=Service(DRIVER), options=o)
+    drv.set_page_load_timeout(30)
+    drv.implicitly_wait(10)  # find_element waits (bounded) for the next page after a click
+    return drv
+
+
+def shot(drv, name):
+    os.makedirs(ARGS.shots, exist_ok=True)
+    path = os.path.join(ARGS.shots, name + ".png")
+    h = drv.execute_script("return Math.max(document.body.scrollHeight, 844)")
+    drv.set_window_size(390, min(int(h) + 120, 2400))
+    drv.save_screenshot(path)
+    log("screenshot", path)
+
+
+def test_student_journey():
+    d = hqtest.Daemon(extra=["--clock", "manual"])
+    d.start()
+    d.control().call({"cmd": "clock.set", "ms": 1773022500000})
+    w = Web(d, ARGS.houqin_web)
+    w.start()
+    drv = browser()
+    try:
+        # an earlier complaint (another student) so that the second opens an issue
+        drv.get(w.url("/?site=canteen-2"))
+        check_eq(Select(drv.find_element(By.ID, "site")).first_selected_option.get_attribute("value"), "canteen-2",
+                 "QR code pre-fills the site")
+        Select(drv.find_element(By.ID, "category")).select_by_value("catering.foreign_matter")
+        drv.find_element(By.ID, "text").send_keys("午饭土豆牛肉里有一根头发")
+        drv.find_element(By.ID, "submit").click()
+        check(drv.find_element(By.ID, "tracking").text, "first receipt")
+        # the student
+        drv.get(w.url("/?site=canteen-2"))
+        shot(drv, "web-1-form")
+        Select(drv.find_element(By.ID, "category")).select_by_value("catering.foreign_matter")
+        drv.find_element(By.ID, "text").send_keys("二楼3号窗口的青菜里有虫子，已拍照")
+        drv.find_element(By.ID, "contact").send_keys("13812345678")
+        shot(drv, "web-2-filled")
+        drv.find_element(By.ID, "submit").click()
+        tracking = drv.find_element(By.ID, "tracking").text
+        check(tracking.startswith("W"), "tracking number shown: %r" % tracking)
+        link = drv.find_element(By.ID, "status-link").get_attribute("href")
+        shot(drv, "web-3-receipt")
+        rc, out, err = houqinctl(ARGS.houqinctl, "issues", "--state", d.state, "--json", "--rules", ARGS.rules,
+                                 "--schemas", ARGS.schemas)
+        number = [i for i in json.loads(out) if i["site"] == "canteen-2"][0]["number"]
+        drv.get(link)
+        check_eq(drv.find_element(By.ID, "stage").text, "处理中", "stage after the issue opened")
+        shot(drv, "web-4-status-open")
+        ing = ["--ingest", d.ingest_ep]
+        check_eq(houqinctl(ARGS.houqinctl, "ack", number, "--actor", "contact.xinyuan", *ing)[0], 0, "ack")
+        d.control().call({"cmd": "clock.advance", "ms": 3600000})
+        check_eq(houqinctl(ARGS.houqinctl, "rectify", number, "--actor", "contact.xinyuan", "--evidence",
+                           "已对3号窗口停业整顿并全面消杀", *ing)[0], 0, "rectify")
+        drv.refresh()
+        check_eq(drv.find_element(By.ID, "stage").text, "已整改待复查", "stage after rectification")
+        shot(drv, "web-5-status-rectified")
+        d.control().call({"cmd": "clock.advance", "ms": 86400000})
+        check_eq(houqinctl(ARGS.houqinctl, "close", number, "--actor", "hq-cat-head", "--reason", "复查合格",
+                           "--outcome", "3号窗口已停业整顿、全面消杀，更换蔬菜供应商；复查合格。", *ing)[0], 0, "close")
+        drv.refresh()
+        check_eq(drv.find_element(By.ID, "stage").text, "已办结", "stage after closing")
+        check("更换蔬菜供应商" in drv.find_element(By.ID, "outcome").text, "the office's reply")
+        check("13812345678" not in drv.page_source and number not in drv.page_source, "no contact, no issue number")
+        shot(drv, "web-6-status-closed")
+        drv.find_element(By.ID, "solved-yes").click()
+        drv.find_element(By.ID, "stars-5").click()
+        drv.find_element(By.ID, "comment").send_keys("处理很快，谢谢！")
+        drv.find_element(By.ID, "rate").click()
+        check("感谢您的评价" in drv.find_element(By.ID, "notice").text, "rated")
+        shot(drv, "web-7-rated")
+        v = hqtest.read_store(d.state)
+        fbs = [hqtest.unpack(f) for _, f in v.events.values() if b"complaint.feedback" in f]
+        check_eq(len(fbs), 1, "one feedback event")
+        check_eq((fbs[0]["data"]["solved"], fbs[0]["data"]["stars"], fbs[0]["data"]["complaint"]),
+                 (True, 5, tracking), "feedback event")
+        # houqind down: the error and the text kept
+        d.stop()
+        drv.get(w.url("/?site=canteen-1"))
+        Select(drv.find_element(By.ID, "category")).select_by_value("catering.hygiene")
+        drv.find_element(By.ID, "text").send_keys("餐盘上有油污")
+        drv.find_element(By.ID, "submit").click()
+        check("尚未提交" in drv.find_element(By.ID, "error").text, "error shown")
+        check_eq(drv.find_element(By.ID, "text").get_attribute("value"), "餐盘上有油污", "text kept")
+        shot(drv, "web-8-houqind-down")
+    finally:
+        drv.quit()
+        w.stop()
+        if d.alive():
+            d.stop()
+
+
+if __name__ == "__main__":
+    hqtest.main([test_student_journey])
