@@ -9,6 +9,7 @@
 #include "web.h"
 
 #include "event.h"
+#include "mem.h"
 #include "ratelimit.h"
 #include "ytree.h"
 
@@ -94,21 +95,21 @@ int web_clients_load(const char *path, web_clients *out, hq_diags *d)
         }
         if (!s || !t)
             continue;
-        out->v = realloc(out->v, (out->n + 1) * sizeof *out->v);
+        out->v = hq_realloc(out->v, (out->n + 1) * sizeof *out->v);
         web_client *c = &out->v[out->n++];
         memset(c, 0, sizeof *c);
-        c->source = strdup(s);
-        c->token = strdup(t);
+        c->source = hq_strdup(s);
+        c->token = hq_strdup(t);
         c->open311 = open311;
         c->rate = r;
         c->burst = b > 0 ? b : (r > 0 ? r * 2 : 0);
         if (r > 0)
             c->rl = hq_ratelimit_new(r, c->burst);
         if (types && types->type == HQ_Y_SEQ) {
-            c->types = calloc(types->len ? types->len : 1, sizeof *c->types);
+            c->types = hq_calloc(types->len ? types->len : 1, sizeof *c->types);
             for (size_t j = 0; j < types->len; j++) {
                 if (types->kids[j]->type == HQ_Y_SCALAR)
-                    c->types[c->ntypes++] = strdup(types->kids[j]->str);
+                    c->types[c->ntypes++] = hq_strdup(types->kids[j]->str);
             }
         }
         if (open311 && !web_client_may_send(c, "complaint.submitted"))

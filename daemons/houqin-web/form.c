@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "web.h"
 
+#include "mem.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,9 +34,7 @@ static int add(web_form *f, char *name, char *value, size_t vlen, char *filename
         free(ctype);
         return hq_err_set(err, HQ_EINVAL, "more than %d form fields", WEB_FORM_MAX_FIELDS);
     }
-    web_field *nv = realloc(f->v, (f->n + 1) * sizeof *f->v);
-    if (!nv)
-        abort();
+    web_field *nv = hq_realloc(f->v, (f->n + 1) * sizeof *f->v);
     f->v = nv;
     f->v[f->n++] = (web_field){name, value, vlen, filename, ctype};
     return 0;
@@ -54,9 +54,7 @@ static int hexval(char c)
 /* Decodes %XX and '+' into a new NUL-terminated string. */
 static char *urldecode(const char *s, size_t n, size_t *out_len, hq_err *err)
 {
-    char *o = malloc(n + 1);
-    if (!o)
-        abort();
+    char *o = hq_malloc(n + 1);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+')
@@ -90,7 +88,7 @@ int web_form_parse_urlencoded(const char *body, size_t len, web_form *f, hq_err 
             size_t nl = eq ? (size_t)(eq - body) - i : end - i;
             size_t kl, vl = 0;
             char *k = urldecode(body + i, nl, &kl, err);
-            char *v = k ? (eq ? urldecode(eq + 1, end - (size_t)(eq + 1 - body), &vl, err) : strdup("")) : NULL;
+            char *v = k ? (eq ? urldecode(eq + 1, end - (size_t)(eq + 1 - body), &vl, err) : hq_strdup("")) : NULL;
             if (!k || !v || memchr(k, '\0', kl)) {
                 free(k);
                 free(v);
@@ -137,9 +135,7 @@ static char *header_param(const char *h, size_t hl, const char *param)
                 while (vl < rest && v[vl] != ';' && v[vl] != ' ' && v[vl] != '\t')
                     vl++;
             }
-            char *o = malloc(vl + 1);
-            if (!o)
-                abort();
+            char *o = hq_malloc(vl + 1);
             memcpy(o, v, vl);
             o[vl] = '\0';
             return o;
@@ -201,9 +197,7 @@ int web_form_parse_multipart(const char *body, size_t len, const char *ctype, we
                     vl--;
                 }
                 free(pct);
-                pct = strndup(v, vl);
-                if (!pct)
-                    abort();
+                pct = hq_strndup(v, vl);
             }
             h += hl + 2;
         }
@@ -220,9 +214,7 @@ int web_form_parse_multipart(const char *body, size_t len, const char *ctype, we
             return hq_err_set(err, HQ_EINVAL, next ? "multipart: part without a name" : "multipart: truncated part");
         }
         size_t vl = (size_t)(next - data);
-        char *v = malloc(vl + 1);
-        if (!v)
-            abort();
+        char *v = hq_malloc(vl + 1);
         memcpy(v, data, vl);
         v[vl] = '\0';
         if (add(f, name, v, vl, filename, pct, err) != 0) {

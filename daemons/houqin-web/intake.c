@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "json.h"
+#include "mem.h"
 
 #include <jansson.h>
 #include <msgpack.h>
@@ -202,9 +203,9 @@ static enum MHD_Result intake(web_req *r)
             return web_reply_json_error(r, 403, "forbidden_type", msg);
         }
     }
-    web_out *out = calloc(n, sizeof *out);
-    hq_client_reply *rep = calloc(n, sizeof *rep);
-    char (*reasons)[256] = calloc(n, sizeof *reasons);
+    web_out *out = hq_calloc(n, sizeof *out);
+    hq_client_reply *rep = hq_calloc(n, sizeof *rep);
+    char (*reasons)[256] = hq_calloc(n, sizeof *reasons);
     if (!out || !rep || !reasons)
         abort();
     for (size_t i = 0; i < n; i++) {

@@ -2,6 +2,8 @@
  * shared by intake.c and tests/fuzz/fuzz_web_intake.c. */
 #include "web.h"
 
+#include "mem.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,7 @@ static void push(web_item **items, size_t *n, size_t *cap, json_t *j, const char
 {
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 16;
-        *items = realloc(*items, *cap * sizeof **items);
+        *items = hq_realloc(*items, *cap * sizeof **items);
         if (!*items)
             abort();
     }

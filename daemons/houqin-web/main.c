@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mem.h"
 #include "ratelimit.h"
 #include "service.h"
 
@@ -139,9 +140,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 {
     web_req *r = *con_cls;
     if (!r) {
-        r = calloc(1, sizeof *r);
-        if (!r)
-            return MHD_NO;
+        r = hq_calloc(1, sizeof *r);
         r->conn = conn;
         r->method = method;
         r->url = url;
