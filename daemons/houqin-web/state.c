@@ -344,9 +344,7 @@ int64_t web_state_now_ms(void)
     int64_t now = hq_wall_ms();
     if (begin(&txn, &err) != 0)
         return now;
-    MDB_val v;
-    if (hq_store_get(g_web->store, txn, HQ_DB_META, "clock", 5, &v, NULL) == 0 && v.mv_size == 8)
-        now = (int64_t)hq_be64_get(v.mv_data);
+    hq_store_clock_get(g_web->store, txn, &now);
     end(txn);
     return now;
 }

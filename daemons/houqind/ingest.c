@@ -295,9 +295,7 @@ static int save_clock(hq_daemon *d, MDB_txn *txn, hq_err *err)
 {
     if (!d->clock.manual)
         return 0;
-    unsigned char v[8];
-    hq_be64_put(v, (uint64_t)d->clock.now_ms);
-    return hq_store_put(d->store, txn, HQ_DB_META, "clock", 5, v, 8, err);
+    return hq_store_clock_put(d->store, txn, d->clock.now_ms, err);
 }
 
 /* One write transaction: the received events (if any), then up to

@@ -641,10 +641,8 @@ int main(int argc, char **argv)
         /* A manual clock resumes where the last run left it. */
         int64_t start = hq_wall_ms();
         MDB_txn *txn;
-        MDB_val v;
         if (hq_store_begin(d.store, false, &txn, NULL) == 0) {
-            if (hq_store_get(d.store, txn, HQ_DB_META, "clock", 5, &v, NULL) == 0 && v.mv_size == 8)
-                start = (int64_t)hq_be64_get(v.mv_data);
+            hq_store_clock_get(d.store, txn, &start);
             hq_store_abort(d.store, txn);
         }
         hq_clock_init_manual(&d.clock, start);

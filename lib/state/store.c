@@ -10,6 +10,12 @@
  *              "count:open"                 -> be64 issues not closed (issue.c)
  *              "index:audit"                -> "1": the audit indexes exist (written
  *                                              at creation; older states are scanned once)
+ *              "clock"                      -> be64 ms: the manual clock's time at the
+ *                                              last commit (hq_store_clock_get/put), so a
+ *                                              restarted daemon and the readers use it
+ *              "head_sent"                  -> be64 ms | be64 seq: when the daily ledger
+ *                                              head (the chain's last hash) was last
+ *                                              published, and at which event (engine.c)
  *   events     be64 seq                     -> be64 stored_ms | msgpack frame as received
  *   dedup      source 0x00 id               -> be64 seq | 16-byte BLAKE2b of the frame
  *   issues     number ("HQ-2026-000123")    -> msgpack issue record (issue.c)
@@ -656,6 +662,22 @@ int hq_store_event_put(hq_store *s, MDB_txn *txn, hq_frame *fr, int64_t stored_m
     hq_be64_put(v.mv_data, (uint64_t)stored_ms);
     memcpy((unsigned char *)v.mv_data + 8, fr->raw, fr->raw_len);
     return chain_extend(s, txn, fr, seq, stored_ms, err);
+}
+
+int hq_store_clock_get(hq_store *s, MDB_txn *txn, int64_t *ms)
+{
+    MDB_val v;
+    if (hq_store_get(s, txn, HQ_DB_META, "clock", 5, &v, NULL) != 0 || v.mv_size != 8)
+        return HQ_ENOTFOUND;
+    *ms = (int64_t)hq_be64_get(v.mv_data);
+    return 0;
+}
+
+int hq_store_clock_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
+{
+    unsigned char v[8];
+    hq_be64_put(v, (uint64_t)ms);
+    return hq_store_put(s, txn, HQ_DB_META, "clock", 5, v, 8, err);
 }
 
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,

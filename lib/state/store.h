@@ -94,6 +94,11 @@ int hq_store_peek_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, h
  * next value, starting at 1. */
 int hq_store_counter_next(hq_store *s, MDB_txn *txn, const char *name, uint64_t *val, hq_err *err);
 
+/* The manual clock's time as last committed (meta "clock"): 0, or
+ * HQ_ENOTFOUND when the state has never run on a manual clock. */
+int hq_store_clock_get(hq_store *s, MDB_txn *txn, int64_t *ms);
+int hq_store_clock_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err);
+
 /* ---- event log and dedup ---- */
 
 typedef enum { HQ_DEDUP_NEW, HQ_DEDUP_SAME, HQ_DEDUP_CONFLICT } hq_dedup;

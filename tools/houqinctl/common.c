@@ -31,10 +31,8 @@ void ctl_close_state(hq_store **s, MDB_txn *txn)
 
 int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn)
 {
-    MDB_val v;
-    if (hq_store_get(s, txn, HQ_DB_META, "clock", 5, &v, NULL) == 0 && v.mv_size == 8)
-        return (int64_t)hq_be64_get(v.mv_data);
-    return hq_wall_ms();
+    int64_t ms;
+    return hq_store_clock_get(s, txn, &ms) == 0 ? ms : hq_wall_ms();
 }
 
 int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **schemas, hq_rules **rules)
