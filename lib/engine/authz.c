@@ -22,9 +22,8 @@ static hq_perm_action perm_action(hq_issue_action act)
 hq_perm_reason hq_authz_issue_action(const hq_rules *rules, const hq_event *ev, const char *actor,
                                      const hq_issue *is, hq_issue_action act, hq_err *err)
 {
-    (void)ev;
     const hq_perm *t = hq_rules_perm(rules);
-    if (!t)
+    if (!t || ev->auth == HQ_AUTH_UNKNOWN)
         return HQ_PERM_OK;
     const char *who = actor ? actor : "";
     const hq_person *p = hq_rules_person(rules, who, strlen(who));

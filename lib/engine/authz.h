@@ -3,9 +3,13 @@
  * an issue of the state (state/issue.h).
  *
  * The engine calls it after loading the issue and before its first write,
- * so a refused action writes nothing.  With no permission table in the
- * rules, actions are not checked (HQ_PERM_OK): rules directories of tests
- * and rule-only deployments; the shipped rules have one.
+ * so a refused action writes nothing.  Not checked (HQ_PERM_OK):
+ *  - with no permission table in the rules (rules directories of tests
+ *    and rule-only deployments; the shipped rules have one);
+ *  - events whose transport said nothing (ev->auth == HQ_AUTH_UNKNOWN):
+ *    the accepted event log replayed by a backtest, events of a rule test.
+ *    houqind's ingest sets auth on every action it receives, so every
+ *    live action is checked.
  */
 #ifndef HQ_AUTHZ_H
 #define HQ_AUTHZ_H
