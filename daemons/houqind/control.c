@@ -64,7 +64,7 @@ static int cmd_status(hq_daemon *d, ctl_req *r)
         hq_engine_audit(d->store, txn, &open, &stuck, first_stuck, sizeof first_stuck, &err);
         hq_store_abort(d->store, txn);
     }
-    msgpack_pack_map(r->pk, 23);
+    msgpack_pack_map(r->pk, 26);
     pk_str(r->pk, "rules");
     msgpack_pack_uint64(r->pk, hq_rules_count(d->rules));
     pk_str(r->pk, "open_issues");
@@ -114,6 +114,27 @@ static int cmd_status(hq_daemon *d, ctl_req *r)
     msgpack_pack_uint64(r->pk, st.map_size);
     pk_str(r->pk, "used_bytes");
     msgpack_pack_uint64(r->pk, st.used_bytes);
+    /* Who may do what (SPEC §6a): whether actions are checked, and the
+     * refusals by reason and by source since the start. */
+    pk_str(r->pk, "permissions");
+    pk_str(r->pk, hq_rules_perm(d->rules) ? "on" : "off");
+    const hq_refusals *f = &d->refusals;
+    pk_str(r->pk, "refusals");
+    msgpack_pack_map(r->pk, HQ_PERM_REASON_COUNT - 1);
+    for (int i = 1; i < HQ_PERM_REASON_COUNT; i++) {
+        pk_str(r->pk, hq_perm_reason_name((hq_perm_reason)i));
+        msgpack_pack_uint64(r->pk, f->by_reason[i]);
+    }
+    pk_str(r->pk, "refusals_by_source");
+    msgpack_pack_map(r->pk, f->nsources + (f->other_sources ? 1 : 0));
+    for (size_t i = 0; i < f->nsources; i++) {
+        pk_str(r->pk, f->by_source[i].source);
+        msgpack_pack_uint64(r->pk, f->by_source[i].n);
+    }
+    if (f->other_sources) {
+        pk_str(r->pk, "(other)");
+        msgpack_pack_uint64(r->pk, f->other_sources);
+    }
     return 0;
 }
 

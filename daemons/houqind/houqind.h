@@ -41,6 +41,22 @@ typedef struct hq_daemon_opts {
 
 typedef struct hq_batch hq_batch;
 
+/* Refusals of actions (perm.h), counted by reason and by source for
+ * status and houqinctl stats; the log of them is rate-limited. */
+#define HQ_REFUSAL_SOURCES 64
+typedef struct hq_refusals {
+    uint64_t by_reason[HQ_PERM_REASON_COUNT];
+    struct {
+        char source[65];
+        uint64_t n;
+    } by_source[HQ_REFUSAL_SOURCES];
+    size_t nsources;
+    uint64_t other_sources;    /* sources beyond the first HQ_REFUSAL_SOURCES */
+    int64_t log_window_ms;     /* the start of the current one-second log window */
+    unsigned logged_in_window;
+    uint64_t not_logged;       /* refusals not logged since the last line */
+} hq_refusals;
+
 typedef struct hq_daemon {
     hq_daemon_opts opts;
     hq_store *store;
@@ -65,11 +81,15 @@ typedef struct hq_daemon {
     int64_t started_ms;
     hq_allowlist *admins;    /* administrators (--control-keys); NULL when the control socket has no CURVE */
     char curve_secret[41];   /* the server's CURVE secret key (Z85), "" without --curve-key */
+    hq_refusals refusals;
 } hq_daemon;
 
 /* ZAP domains: the handler tells the two CURVE sockets apart by these. */
 #define HQ_ZAP_DOMAIN_INGEST "houqin"
 #define HQ_ZAP_DOMAIN_CONTROL "houqin-control"
+/* The ZAP User-Id of a staff member's key (staff_keys of the rules):
+ * this prefix and the person id. */
+#define HQ_STAFF_USER_PREFIX "person:"
 /* The ZAP User-Id of an administrator on the control socket: this prefix
  * and the name from --control-keys. */
 #define HQ_ADMIN_USER_PREFIX "admin:"
@@ -110,6 +130,23 @@ int hq_daemon_reload(hq_daemon *d, char *msg, size_t size);
 
 /* main.c: answers pending ZAP requests (CURVE handshakes). */
 void hq_zap_handle(hq_daemon *d);
+
+/* actor.c: who acts (SPEC §6a) */
+/* For an event of an action type (hq_perm_action_of_type >= 0) received on
+ * a connection with ZAP user id user_id (NULL without CURVE): checks that
+ * the transport may name data.actor (a staff key only its own person, a
+ * producer only with on_behalf), decides pii_export (no issue involved),
+ * and sets ev->auth.  Returns HQ_PERM_OK, or the reason with msg set. */
+hq_perm_reason hq_actor_check(const hq_daemon *d, const char *user_id, hq_event *ev, hq_perm_action a, char *msg,
+                              size_t size);
+/* Counts a refusal by reason and source, and logs it (at most a few
+ * lines a second; the rest are counted and summed up in the next line). */
+void hq_refusal_note(hq_daemon *d, hq_perm_reason r, const hq_event *ev, const char *msg);
+/* Cross-checks the rule set's staff keys and the key lists: a key is one
+ * person's, one producer's or one administrator's; on_behalf roles exist.
+ * Problems go to diags. */
+void hq_actor_check_keys(const hq_rules *rules, const hq_allowlist *allow, const hq_allowlist *admins,
+                         hq_diags *diags);
 
 /* control.c */
 /* Handles every ready control request. */

@@ -165,7 +165,26 @@ static void decode_all(hq_daemon *d)
             reject(it, err.msg);
             continue;
         }
-        if (d->allow) {
+        int action = hq_perm_action_of_type(it->ev.type, it->ev.type_len);
+        const char *person = it->user_id && !strncmp(it->user_id, HQ_STAFF_USER_PREFIX, strlen(HQ_STAFF_USER_PREFIX))
+                                 ? it->user_id + strlen(HQ_STAFF_USER_PREFIX)
+                                 : NULL;
+        if (d->allow && person) {
+            /* A staff key: its events carry the person as source, and are actions. */
+            char msg[300];
+            if (it->ev.source_len != strlen(person) || memcmp(it->ev.source, person, it->ev.source_len)) {
+                snprintf(msg, sizeof msg, "source: \"%.*s\" is not the person this staff key is bound to (\"%s\")",
+                         (int)(it->ev.source_len > 64 ? 64 : it->ev.source_len), it->ev.source, person);
+                reject(it, msg);
+                continue;
+            }
+            if (action < 0 || action == HQ_PA_FEEDBACK) {
+                snprintf(msg, sizeof msg, "type: a staff key sends actions on issues (issue.*) and audit.pii_access, "
+                         "not %.*s", (int)it->ev.type_len, it->ev.type);
+                reject(it, msg);
+                continue;
+            }
+        } else if (d->allow) {
             /* CURVE: the key decides the source and what it may send. */
             const hq_producer *p = it->user_id ? hq_allowlist_by_source(d->allow, it->user_id, strlen(it->user_id))
                                                : NULL;
@@ -184,6 +203,16 @@ static void decode_all(hq_daemon *d)
                 snprintf(msg, sizeof msg, "type: source \"%s\" may not send %.*s events", p->source,
                          (int)it->ev.type_len, it->ev.type);
                 reject(it, msg);
+                continue;
+            }
+        }
+        if (action >= 0) {
+            /* Who acts: the transport's part (actor.c); the engine decides the rest. */
+            hq_perm_reason why = hq_actor_check(d, it->user_id, &it->ev, (hq_perm_action)action, it->error,
+                                                sizeof it->error);
+            if (why != HQ_PERM_OK) {
+                it->status = R_REJECTED;
+                hq_refusal_note(d, why, &it->ev, it->error);
                 continue;
             }
         }
@@ -226,11 +255,14 @@ static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_effects *fx,
         }
         hq_err eerr = {0};
         rc = hq_engine_event(d->engine, d->store, txn, &it->ev, next, now_ms, fx, &eerr);
-        if (rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL) {
-            /* A lifecycle event that does not fit: the engine wrote
-             * nothing; give the id back so that a corrected retry works. */
+        if (rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL || rc == HQ_EPERM) {
+            /* A lifecycle event that does not fit, or an actor who may
+             * not: the engine wrote nothing; give the id back so that a
+             * corrected retry works. */
             it->status = R_REJECTED;
             snprintf(it->error, sizeof it->error, "%s", eerr.msg);
+            if (rc == HQ_EPERM)
+                hq_refusal_note(d, hq_engine_refusal(d->engine), &it->ev, it->error);
             if ((rc = hq_store_dedup_release(d->store, txn, &fr, err)))
                 return rc;
             continue;

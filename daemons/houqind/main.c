@@ -208,7 +208,7 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
     return 0;
 }
 
-static int load_keys(hq_daemon *d, hq_allowlist **allow, hq_allowlist **admins);
+static int load_keys(hq_daemon *d, const hq_rules *rules, hq_allowlist **allow, hq_allowlist **admins);
 static int setup_curve(hq_daemon *d, void *sock, const char *domain);
 
 
@@ -270,7 +270,7 @@ static int reload(hq_daemon *d, char *msg, size_t size)
     }
     hq_diags_fini(&diags);
     hq_allowlist *na = NULL, *nadm = NULL;
-    if (load_keys(d, &na, &nadm) != 0) {
+    if (load_keys(d, nr, &na, &nadm) != 0) {
         snprintf(msg, size, "reload refused: the key lists (--allow, --control-keys) do not validate; "
                  "the running ones and the running rules stay");
         hq_log_err("%s", msg);
@@ -403,12 +403,19 @@ void hq_zap_handle(hq_daemon *d)
                    zmq_msg_size(&f[6]) == 32) {
             zmq_z85_encode(z85, zmq_msg_data(&f[6]), 32);
             const hq_producer *p = hq_allowlist_by_key(list, z85);
+            const hq_person *staff = !p && !admin ? hq_rules_person_by_key(d->rules, z85) : NULL;
             if (p) {
                 status = "200";
                 text = "OK";
                 snprintf(user, sizeof user, "%s%s", admin ? HQ_ADMIN_USER_PREFIX : "", p->source);
                 if (admin)
                     hq_log_info("administrator %s connected to the control socket", p->source);
+            } else if (staff) {
+                /* A staff member's key (staff_keys of the rules): the user id
+                 * names the person, whom ingest makes the actor. */
+                status = "200";
+                text = "OK";
+                snprintf(user, sizeof user, "%s%s", HQ_STAFF_USER_PREFIX, staff->id);
             } else if (admin && hq_allowlist_by_key(d->allow, z85)) {
                 text = "a producer key may not use the control socket";
             }
@@ -436,7 +443,7 @@ void hq_zap_handle(hq_daemon *d)
  * producer's key must not open the control socket, so an administrator
  * who also sends events has a key for each.  Returns 0, or -1 with every
  * problem logged and nothing loaded. */
-static int load_keys(hq_daemon *d, hq_allowlist **allow, hq_allowlist **admins)
+static int load_keys(hq_daemon *d, const hq_rules *rules, hq_allowlist **allow, hq_allowlist **admins)
 {
     hq_diags diags;
     hq_diags_init(&diags);
@@ -454,6 +461,9 @@ static int load_keys(hq_daemon *d, hq_allowlist **allow, hq_allowlist **admins)
                          "a key of their own",
                          a->source, p->source, d->opts.allow_file);
     }
+    /* Staff keys (the rules) against both lists; on_behalf roles exist. */
+    if (rc == 0)
+        hq_actor_check_keys(rules, *allow, *admins, &diags);
     if (diags.count) {
         hq_log_diags(&diags);
         rc = -1;
@@ -492,7 +502,7 @@ static int start_curve(hq_daemon *d)
         hq_log_err("%s", err.msg);
         return -1;
     }
-    if (load_keys(d, &d->allow, &d->admins) != 0)
+    if (load_keys(d, d->rules, &d->allow, &d->admins) != 0)
         return -1;
     d->zap = zmq_socket(d->zctx, ZMQ_REP);
     int zero = 0;

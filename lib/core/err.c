@@ -79,6 +79,7 @@ const char *hq_strerror(int code)
     case HQ_ELIMIT: return "limit exceeded";
     case HQ_ESTATE: return "action does not fit the state";
     case HQ_EPANIC: return "fatal error";
+    case HQ_EPERM: return "not permitted";
     default: return "unknown error";
     }
 }

@@ -27,6 +27,7 @@ enum {
     HQ_ELIMIT = -10,   /* a configured limit was exceeded */
     HQ_ESTATE = -11,   /* the action does not fit the current state */
     HQ_EPANIC = -12,   /* unrecoverable: the process must exit */
+    HQ_EPERM = -13,    /* the actor may not do this (perm.h): refused, nothing written */
 };
 
 typedef struct hq_err {

@@ -12,6 +12,7 @@
  */
 #include "engine.h"
 
+#include "authz.h"
 #include "buf.h"
 #include "clock.h"
 #include "issue.h"
@@ -35,7 +36,13 @@ struct hq_engine {
     size_t ncand;
     const hq_timer *late; /* the timer being fired, when it came due while the daemon was down */
     hq_buf key;           /* the grouping key of the rule being applied (reused: no allocation per event) */
+    hq_perm_reason refusal; /* why the last event was refused (HQ_EPERM) */
 };
+
+hq_perm_reason hq_engine_refusal(const hq_engine *e)
+{
+    return e->refusal;
+}
 
 hq_engine *hq_engine_new(void)
 {
@@ -877,6 +884,7 @@ static const struct {
 } lifecycle[] = {
     {"issue.acknowledged", HQ_ACT_ACK}, {"issue.rectified", HQ_ACT_RECTIFY}, {"issue.rechecked", HQ_ACT_RECHECK_PASS},
     {"issue.comment", HQ_ACT_COMMENT},  {"issue.closed", HQ_ACT_CLOSE},      {"issue.opinion", HQ_ACT_OPINION},
+    {"issue.accountability", HQ_ACT_ACCOUNTABILITY},
 };
 
 static int close_issue(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, hq_effects *fx, hq_err *err)
@@ -930,8 +938,20 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
     }
     if (act == HQ_ACT_RECHECK_PASS && hq_mp_str_eq(hq_mp_map_get(ev->data, "result"), "fail"))
         act = HQ_ACT_RECHECK_FAIL;
+    /* Who may: before the state, so that a refused actor learns nothing
+     * and nothing is written (authz.h). */
+    e->refusal = hq_authz_issue_action(e->rules, ev, actor, &is, act, err);
+    if (e->refusal != HQ_PERM_OK) {
+        rc = HQ_EPERM;
+        goto out;
+    }
+    size_t tl_from = is.ntimeline;
     if ((rc = hq_issue_apply(&is, act, err)))
         goto out;
+    if (act == HQ_ACT_ACCOUNTABILITY && is.accountability) {
+        rc = hq_err_set(err, HQ_ESTATE, "%s: accountability was already started for this issue", is.number);
+        goto out;
+    }
     /* From here on the action fits and the state has moved. */
     char *text = NULL;
     switch (act) {
@@ -1002,10 +1022,16 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
             rc = record_penalty(s, txn, &is, now_ms, seq, amt, "引发舆情事件", "引发舆情事件", fx, err);
         break;
     }
+    case HQ_ACT_ACCOUNTABILITY:
+        text = mp_str(ev->data, "reason");
+        rc = start_accountability(s, txn, &is, now_ms, actor, seq, text ? text : "", fx, err);
+        break;
     default:
         break;
     }
     free(text);
+    char mark[96];
+    hq_issue_mark_auth(&is, tl_from, actor, hq_authz_mark(ev, mark, sizeof mark));
     if (rc == 0)
         rc = hq_issue_save(s, txn, &is, err);
 out:
@@ -1018,6 +1044,7 @@ out:
 int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t now_ms,
                     hq_effects *fx, hq_err *err)
 {
+    e->refusal = HQ_PERM_OK;
     if (ev->type_len > 6 && !memcmp(ev->type, "issue.", 6)) {
         for (size_t i = 0; i < sizeof lifecycle / sizeof *lifecycle; i++)
             if (strlen(lifecycle[i].type) == ev->type_len && !memcmp(lifecycle[i].type, ev->type, ev->type_len))

@@ -8,7 +8,9 @@
  * stored under, before it is appended.  A lifecycle event that does not
  * fit (unknown issue, a recheck of a closed issue, ...) is refused with
  * HQ_ESTATE or HQ_ENOTFOUND and a reason, and the engine has written
- * nothing: every check comes before the first write.  The caller then
+ * nothing: every check comes before the first write.  An actor the
+ * permission table does not let act (authz.h) is refused the same way,
+ * with HQ_EPERM.  The caller then
  * rejects the event instead of storing it.
  */
 #ifndef HQ_ENGINE_H
@@ -35,6 +37,10 @@ void hq_engine_destroy(hq_engine **e);
 void hq_engine_set_rules(hq_engine *e, const hq_rules *rules);
 /* Timers due before this time were missed while the daemon was down. */
 void hq_engine_set_started(hq_engine *e, int64_t started_ms);
+
+/* After hq_engine_event returned HQ_EPERM: why (perm.h), for the refusal
+ * counters; HQ_PERM_OK after anything else. */
+hq_perm_reason hq_engine_refusal(const hq_engine *e);
 
 int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t now_ms,
                     hq_effects *fx, hq_err *err);

@@ -16,6 +16,16 @@
 
 #include <stdint.h>
 
+/* Who vouches for data.actor: the transport's word, set by houqind's
+ * ingest (perm.h; SPEC §6a).  Zero for events that come from elsewhere
+ * (the event log in a backtest, a rule test): nothing is marked. */
+typedef enum {
+    HQ_AUTH_UNKNOWN,
+    HQ_AUTH_NONE,     /* no CURVE: the actor is claimed, not proven */
+    HQ_AUTH_KEY,      /* the actor's own staff key */
+    HQ_AUTH_GATEWAY,  /* a gateway with on_behalf (the envelope source) acted for the actor */
+} hq_auth;
+
 typedef struct hq_event {
     const char *raw;          /* the whole frame */
     size_t raw_len;
@@ -29,6 +39,7 @@ typedef struct hq_event {
     const msgpack_object *root;
     const msgpack_object *data;
     const hq_schema *schema;
+    hq_auth auth;             /* set after decoding, by the transport */
 } hq_event;
 
 typedef struct hq_event_limits {

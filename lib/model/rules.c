@@ -44,6 +44,13 @@ struct hq_rules {
     size_t ncontractors;
     hq_person *people;
     size_t npeople;
+    const hq_person **person_ix; /* people sorted by id (bsearch) */
+    struct staff_key {
+        char key[41];          /* Z85 public key */
+        size_t person;         /* index into people */
+    } *keys;
+    size_t nkeys;
+    hq_perm *perm;
     char *office;
     char *timezone;
     hq_calendar *calendar;
@@ -153,10 +160,13 @@ void hq_rules_destroy(hq_rules **rp)
         free(r->people[i].id);
         free(r->people[i].name);
         for (size_t j = 0; j < r->people[i].nroles; j++)
-            free(r->people[i].roles[j].scope);
+            free((char *)r->people[i].roles[j].scope);
         free(r->people[i].roles);
     }
     free(r->people);
+    free(r->person_ix);
+    free(r->keys);
+    hq_perm_destroy(&r->perm);
     free(r->office);
     free(r->timezone);
     hq_calendar_destroy(&r->calendar);
@@ -262,6 +272,47 @@ size_t hq_rules_people(const hq_rules *r, const hq_person **out)
 {
     *out = r->people;
     return r->npeople;
+}
+
+static int cmp_person_key(const void *key, const void *elem)
+{
+    const struct {
+        const char *s;
+        size_t n;
+    } *k = key;
+    const char *id = (*(const hq_person *const *)elem)->id;
+    int c = strncmp(k->s, id, k->n);
+    return c ? c : (id[k->n] ? -1 : 0);
+}
+
+const hq_person *hq_rules_person(const hq_rules *r, const char *id, size_t len)
+{
+    if (!r || !r->person_ix || !id)
+        return NULL;
+    struct {
+        const char *s;
+        size_t n;
+    } k = {id, len};
+    const hq_person *const *p = bsearch(&k, r->person_ix, r->npeople, sizeof *r->person_ix, cmp_person_key);
+    return p ? *p : NULL;
+}
+
+const hq_person *hq_rules_person_by_key(const hq_rules *r, const char *z85)
+{
+    for (size_t i = 0; r && z85 && i < r->nkeys; i++)
+        if (!strcmp(r->keys[i].key, z85))
+            return &r->people[r->keys[i].person];
+    return NULL;
+}
+
+size_t hq_rules_staff_key_count(const hq_rules *r)
+{
+    return r ? r->nkeys : 0;
+}
+
+const hq_perm *hq_rules_perm(const hq_rules *r)
+{
+    return r ? r->perm : NULL;
 }
 
 const char *hq_rules_office(const hq_rules *r)
@@ -717,6 +768,9 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             hq_ydiag(L->d, doc, x, "roles: expected a list like [office_director] or [section_head:catering]");
             continue;
         }
+        if (x->len == 0)
+            hq_ydiag(L->d, doc, x, "person \"%s\" has no role: give at least one (like [supervisor:catering])",
+                     id);
         p->roles = hq_calloc(x->len ? x->len : 1, sizeof *p->roles);
         for (size_t j = 0; j < x->len; j++) {
             const char *rs;
@@ -747,6 +801,102 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             }
             pr->scope = colon ? hq_strdup(colon) : NULL;
             p->nroles++;
+        }
+    }
+}
+
+/* A Z85 CURVE public key: 40 characters of the Z85 alphabet (ZMQ RFC 32). */
+static bool z85_key_ok(const char *s)
+{
+    static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    if (strlen(s) != 40)
+        return false;
+    for (; *s; s++)
+        if (!strchr(alphabet, *s))
+            return false;
+    return true;
+}
+
+/* staff_keys: [{person, key, description}]: the CURVE keys staff use with
+ * houqinctl, each bound to one person (a person may have several). */
+static void load_staff_keys(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    static const char *const keys[] = {"person", "key", "description", NULL};
+    if (n->type != HQ_Y_SEQ) {
+        hq_ydiag(L->d, doc, n, "staff_keys: expected a list of {person, key}");
+        return;
+    }
+    for (size_t i = 0; i < n->len; i++) {
+        const hq_ynode *e = n->kids[i];
+        if (hq_ycheck_keys(L->d, doc, e, keys))
+            continue;
+        const hq_ynode *pn = hq_yrequire(L->d, doc, e, "person"), *kn = hq_yrequire(L->d, doc, e, "key");
+        const char *ps, *ks;
+        if (!pn || !kn || hq_yget_str(L->d, doc, pn, &ps) || hq_yget_str(L->d, doc, kn, &ks))
+            continue;
+        const hq_person *p = NULL;
+        for (size_t k = 0; k < L->r->npeople; k++)
+            if (!strcmp(L->r->people[k].id, ps))
+                p = &L->r->people[k];
+        if (!p) {
+            hq_ydiag(L->d, doc, pn, "unknown person \"%s\" (not in the people of the organisation)", ps);
+            continue;
+        }
+        if (!z85_key_ok(ks)) {
+            hq_ydiag(L->d, doc, kn, "key: expected a 40-character Z85 CURVE public key (houqinctl keygen)");
+            continue;
+        }
+        const hq_person *other = NULL;
+        for (size_t k = 0; k < L->r->nkeys; k++)
+            if (!strcmp(L->r->keys[k].key, ks))
+                other = &L->r->people[L->r->keys[k].person];
+        if (other) {
+            if (other == p)
+                hq_ydiag(L->d, doc, kn, "this key of %s is listed twice", ps);
+            else
+                hq_ydiag(L->d, doc, kn, "this key is bound to two people: %s and %s (one key, one person)",
+                         other->id, ps);
+            continue;
+        }
+        struct staff_key *grown = hq_realloc(L->r->keys, (L->r->nkeys + 1) * sizeof *grown);
+        L->r->keys = grown;
+        memcpy(grown[L->r->nkeys].key, ks, 41);
+        grown[L->r->nkeys++].person = (size_t)(p - L->r->people);
+    }
+}
+
+/* Separation of duties per person: someone who holds a contractor's
+ * contact role cannot also hold a role the table lets recheck or close
+ * (the decision refuses it anyway; the load says so first). */
+static void check_people_duties(loader *L)
+{
+    const hq_rules *r = L->r;
+    if (!r->perm)
+        return;
+    static const hq_perm_action watched[] = {HQ_PA_RECHECK, HQ_PA_CLOSE, HQ_PA_ACCOUNTABILITY};
+    for (size_t i = 0; i < L->ndocs; i++) {
+        const hq_ydoc *doc = L->docs[i];
+        const hq_ynode *ps = hq_ymap_get(doc->root, "people");
+        if (!ps || ps->type != HQ_Y_SEQ)
+            continue;
+        for (size_t k = 0; k < ps->len; k++) {
+            const hq_ynode *idn = hq_ymap_get(ps->kids[k], "id"), *rn = hq_ymap_get(ps->kids[k], "roles");
+            if (!idn || idn->type != HQ_Y_SCALAR || !rn)
+                continue;
+            const hq_person *p = hq_rules_person(r, idn->str, strlen(idn->str));
+            if (!p || !hq_perm_is_contractor(p->roles, p->nroles))
+                continue;
+            for (size_t j = 0; j < p->nroles; j++)
+                for (size_t w = 0; w < sizeof watched / sizeof *watched; w++)
+                    if (hq_perm_role_may(r->perm, p->roles[j].role, watched[w])) {
+                        hq_ydiag(L->d, doc, rn,
+                                 "separation of duties: %s is a contractor's contact and also %s, which the "
+                                 "permissions let %s: a contractor's person never rechecks, closes or starts "
+                                 "accountability",
+                                 p->id, hq_role_name(p->roles[j].role), hq_perm_action_name(watched[w]));
+                        w = sizeof watched / sizeof *watched;
+                        j = p->nroles;
+                    }
         }
     }
 }
@@ -1070,6 +1220,8 @@ const hq_rules_section hq_rules_sections[] = {
     {"policies", "the alert configuration"},
     {"calendar", "the rule set"},
     {"tables", "the rule set"},
+    {"permissions", "the rule set (who may do what, perm.c)"},
+    {"staff_keys", "the rule set (staff CURVE keys, perm.c)"},
     {NULL, NULL},
 };
 
@@ -1094,6 +1246,10 @@ static void load_section(loader *L, const char *section)
             load_contractors(L, doc, v);
         else if (!strcmp(section, "people"))
             load_people(L, doc, v);
+        else if (!strcmp(section, "staff_keys"))
+            load_staff_keys(L, doc, v);
+        else if (!strcmp(section, "permissions"))
+            hq_perm_parse(&L->r->perm, doc, v, L->d);
         else if (!strcmp(section, "tables"))
             load_tables(L, doc, v);
         else if (!strcmp(section, "calendar")) {
@@ -1216,6 +1372,7 @@ static int build_index(hq_rules *r)
     /* The id members come first in each struct (checked by the casts in
      * cmp_id). */
     _Static_assert(offsetof(hq_rule, id) == 0 && offsetof(hq_site, id) == 0 && offsetof(hq_sensor, id) == 0 &&
+                       offsetof(hq_person, id) == 0 &&
                        offsetof(hq_contractor, id) == 0,
                    "ids first");
     if (sorted_view(r->rules, r->nrules, sizeof *r->rules, (const void ***)&r->rule_ix) ||
@@ -1258,9 +1415,14 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
     /* Rules point into chains and terms: count them all first so the
      * arrays are never reallocated under a rule. */
     static const char *const order[] = {"office",  "timezone", "calendar", "chains",  "penalty_terms",
-                                        "contractors", "sites", "sensors", "people", "tables", NULL};
+                                        "contractors", "sites", "sensors", "people", "tables", "permissions", NULL};
     for (const char *const *s = order; *s; s++)
         load_section(&L, *s);
+    /* People are all in: index them, then the sections that name them. */
+    if (sorted_view(L.r->people, L.r->npeople, sizeof *L.r->people, (const void ***)&L.r->person_ix) != 0)
+        hq_diags_add(d, dir, 0, 0, "out of memory while indexing the people");
+    load_section(&L, "staff_keys");
+    check_people_duties(&L);
     if (!L.r->calendar && d->count == before)
         L.r->calendar = hq_calendar_default();
     if (d->count == before) {

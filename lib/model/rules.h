@@ -23,6 +23,7 @@
 #include "err.h"
 #include "schema.h"
 #include "template.h"
+#include "perm.h"
 #include "plan.h"
 #include "vocab.h"
 
@@ -43,10 +44,9 @@ typedef struct hq_contractor {
     char *id, *name, *penalty_terms;
 } hq_contractor;
 
-typedef struct hq_person_role {
-    hq_role role;
-    char *scope;            /* the domain or contractor, or NULL */
-} hq_person_role;
+/* A role a person holds, with its scope: the domain or contractor, or
+ * NULL (perm.h; the scope string is owned by the rule set). */
+typedef hq_perm_role hq_person_role;
 
 typedef struct hq_person {
     char *id, *name;
@@ -136,6 +136,15 @@ const char *hq_rules_timezone(const hq_rules *r);
 const hq_calendar *hq_rules_calendar(const hq_rules *r);
 /* A unit's display name: a site's or contractor's name, else the id. */
 const char *hq_rules_unit_name(const hq_rules *r, const char *unit);
+/* The person with this id (len bytes), or NULL. */
+const hq_person *hq_rules_person(const hq_rules *r, const char *id, size_t len);
+/* The person a staff CURVE key (40-character Z85 public key, the
+ * `staff_keys:` section) is bound to, or NULL. */
+const hq_person *hq_rules_person_by_key(const hq_rules *r, const char *z85);
+size_t hq_rules_staff_key_count(const hq_rules *r);
+/* The permission table (`permissions:`), or NULL when the rule set has
+ * none: then lifecycle actions are not checked (perm.h). */
+const hq_perm *hq_rules_perm(const hq_rules *r);
 /* People holding role (in scope, when the role is scoped); returns the
  * count, fills up to max ids. */
 size_t hq_rules_resolve_role(const hq_rules *r, hq_role role, const char *scope, const hq_person **out,

@@ -15,7 +15,25 @@
 struct hq_allowlist {
     hq_producer *p;
     size_t n;
+    char *file;
 };
+
+const char *hq_allowlist_file(const hq_allowlist *a)
+{
+    return a && a->file ? a->file : "";
+}
+
+bool hq_producer_acts_for(const hq_producer *p, const char *role)
+{
+    if (!p || !p->on_behalf)
+        return false;
+    if (p->nroles == 0)
+        return true;
+    for (size_t i = 0; i < p->nroles; i++)
+        if (!strcmp(p->roles[i], role))
+            return true;
+    return false;
+}
 
 void hq_allowlist_destroy(hq_allowlist **ap)
 {
@@ -27,8 +45,12 @@ void hq_allowlist_destroy(hq_allowlist **ap)
         for (size_t j = 0; j < a->p[i].ntypes; j++)
             free(a->p[i].types[j]);
         free(a->p[i].types);
+        for (size_t j = 0; j < a->p[i].nroles; j++)
+            free(a->p[i].roles[j]);
+        free(a->p[i].roles);
     }
     free(a->p);
+    free(a->file);
     free(a);
     *ap = NULL;
 }
@@ -52,7 +74,7 @@ static bool z85_ok(const char *s)
 static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags *d)
 {
     static const char *const top_p[] = {"producers", NULL}, *const top_a[] = {"administrators", NULL};
-    static const char *const keys_p[] = {"source", "key", "types", "description", NULL};
+    static const char *const keys_p[] = {"source", "key", "types", "description", "on_behalf", NULL};
     static const char *const keys_a[] = {"name", "key", "description", NULL};
     const char *list = admins ? "administrators" : "producers", *idname = admins ? "name" : "source";
     hq_ydoc *doc = NULL;
@@ -98,8 +120,24 @@ static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags
             hq_producer *p = &a->p[a->n++];
             p->source = hq_strdup(ss);
             memcpy(p->key, ks, 41);
+            p->line = n->line;
+            p->column = n->column;
             if (admins)
                 continue;
+            const hq_ynode *ob = hq_ymap_get(n, "on_behalf");
+            if (ob && ob->type == HQ_Y_SEQ) {
+                p->on_behalf = true;
+                if (ob->len == 0)
+                    hq_ydiag(d, doc, ob, "on_behalf: an empty list acts for nobody: give roles, or true for all");
+                p->roles = hq_calloc(ob->len ? ob->len : 1, sizeof *p->roles);
+                for (size_t j = 0; p->roles && j < ob->len; j++) {
+                    const char *rs;
+                    if (hq_yget_str(d, doc, ob->kids[j], &rs) == 0)
+                        p->roles[p->nroles++] = hq_strdup(rs);
+                }
+            } else if (ob && hq_yget_bool(d, doc, ob, &p->on_behalf) != 0) {
+                /* reported: expected true, false or a list of roles */
+            }
             p->types = hq_calloc(ty->len, sizeof *p->types);
             for (size_t j = 0; p->types && j < ty->len; j++) {
                 const char *ts;
@@ -109,6 +147,8 @@ static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags
         }
     }
     hq_ydoc_destroy(&doc);
+    if (a && !(a->file = hq_strdup(path)))
+        hq_diags_add(d, path, 0, 0, "out of memory");
     if (d->count > before) {
         hq_allowlist_destroy(&a);
         return HQ_EINVAL;

@@ -3,6 +3,13 @@
  *   producers:
  *     - {source: gw-canteen-1, key: "<40-char Z85 public key>", types: [sensor.reading]}
  *     - {source: console-office, key: "...", types: ["*"]}     # every type
+ *     - {source: web-1, key: "...", types: [issue.comment], on_behalf: [supervisor, section_head]}
+ *
+ * on_behalf makes the producer a gateway (houqin-web) that acts for
+ * logged-in people: only such a source may name a data.actor in a
+ * lifecycle event (perm.h); true for every role, or the list of roles
+ * (codes of vocab.h, checked by houqind against the rule set) whose
+ * holders it may act for; "complainant" lets it send complaint.feedback.
  *
  * houqind's ZAP handler accepts a CURVE client only if its public key is
  * listed, and binds the connection to the entry's source id (the ZAP
@@ -25,7 +32,16 @@ typedef struct hq_producer {
     char key[41];     /* Z85 public key */
     char **types;     /* "*" allows every type */
     size_t ntypes;
+    bool on_behalf;   /* a gateway acting for people */
+    char **roles;     /* on_behalf: the roles it may act for; none = every role */
+    size_t nroles;
+    int line, column; /* where the entry is, for cross-checks by the caller */
 } hq_producer;
+
+/* The file the list was loaded from (for diagnostics of cross-checks). */
+const char *hq_allowlist_file(const hq_allowlist *a);
+/* Whether p may act for a holder of the role named role. */
+bool hq_producer_acts_for(const hq_producer *p, const char *role);
 
 int hq_allowlist_load(const char *path, hq_allowlist **out, hq_diags *diags);
 /* The administrators allowed on houqind's control socket (--control-keys):

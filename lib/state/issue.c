@@ -13,7 +13,8 @@
 
 static const char *const state_names[HQ_IS_COUNT] = {"opened", "acknowledged", "rectified", "reopened", "closed"};
 static const char *const action_names[HQ_ACT_COUNT] = {"acknowledge", "rectify", "recheck (pass)", "recheck (fail)",
-                                                       "comment", "close", "public-opinion report"};
+                                                       "comment", "close", "public-opinion report",
+                                                       "accountability"};
 
 const char *hq_issue_state_name(hq_issue_state s)
 {
@@ -52,6 +53,9 @@ static const struct {
     [HQ_ACT_CLOSE] = {S(HQ_IS_OPENED) | S(HQ_IS_ACKNOWLEDGED) | S(HQ_IS_RECTIFIED) | S(HQ_IS_REOPENED),
                       HQ_IS_CLOSED},
     [HQ_ACT_OPINION] = {S(HQ_IS_OPENED) | S(HQ_IS_ACKNOWLEDGED) | S(HQ_IS_RECTIFIED) | S(HQ_IS_REOPENED), -1},
+    [HQ_ACT_ACCOUNTABILITY] = {S(HQ_IS_OPENED) | S(HQ_IS_ACKNOWLEDGED) | S(HQ_IS_RECTIFIED) | S(HQ_IS_REOPENED) |
+                                   S(HQ_IS_CLOSED),
+                               -1},
 };
 
 int hq_issue_next_state(hq_issue_state from, hq_issue_action act, hq_issue_state *to, hq_err *err)
@@ -140,6 +144,7 @@ void hq_issue_fini(hq_issue *is)
     for (size_t i = 0; i < is->ntimeline; i++) {
         free(is->timeline[i].what);
         free(is->timeline[i].actor);
+        free(is->timeline[i].auth);
     }
     free(is->timeline);
     free(is->timers);
@@ -147,7 +152,8 @@ void hq_issue_fini(hq_issue *is)
 }
 
 /* hash = BLAKE2b-256(previous hash (or the issue number for the first) |
- * be64 ts | what | 0 | actor | 0 | be64 seq). */
+ * be64 ts | what | 0 | actor | 0 | be64 seq [| auth | 0 when auth is set]):
+ * entries without auth (all those from before it existed) hash as they did. */
 static void tl_hash(const hq_issue *is, size_t i, unsigned char out[32])
 {
     crypto_generichash_state st;
@@ -164,6 +170,8 @@ static void tl_hash(const hq_issue *is, size_t i, unsigned char out[32])
     crypto_generichash_update(&st, (const unsigned char *)e->actor, strlen(e->actor) + 1);
     hq_be64_put(b, e->seq);
     crypto_generichash_update(&st, b, 8);
+    if (e->auth && *e->auth)
+        crypto_generichash_update(&st, (const unsigned char *)e->auth, strlen(e->auth) + 1);
     crypto_generichash_final(&st, out, 32);
 }
 
@@ -191,7 +199,30 @@ void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq,
     e->what = hq_strdup(what);
     e->actor = hq_strdup(actor ? actor : "system");
     e->seq = seq;
+    e->auth = NULL;
     tl_hash(is, is->ntimeline - 1, e->hash);
+}
+
+void hq_issue_mark_auth(hq_issue *is, size_t from, const char *actor, const char *auth)
+{
+    if (!auth || !actor)
+        return;
+    for (size_t i = from; i < is->ntimeline; i++) {
+        hq_tl_entry *e = &is->timeline[i];
+        if (!strcmp(e->actor, actor)) {
+            free(e->auth);
+            e->auth = hq_strdup(auth);
+        }
+        tl_hash(is, i, e->hash);
+    }
+}
+
+const char *hq_issue_rectified_by(const hq_issue *is)
+{
+    for (size_t i = is->ntimeline; i-- > 0;)
+        if (!strncmp(is->timeline[i].what, "rectified:", 10))
+            return is->timeline[i].actor;
+    return NULL;
 }
 
 int64_t hq_issue_penalty_total(const hq_issue *is)
@@ -378,13 +409,16 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     hq_mp_pack_str(pk, "timeline");
     msgpack_pack_array(pk, is->ntimeline);
     for (size_t i = 0; i < is->ntimeline; i++) {
-        msgpack_pack_array(pk, 5);
+        bool auth = is->timeline[i].auth && *is->timeline[i].auth;
+        msgpack_pack_array(pk, auth ? 6 : 5);
         msgpack_pack_int64(pk, is->timeline[i].ts_ms);
         hq_mp_pack_str(pk, is->timeline[i].what);
         hq_mp_pack_str(pk, is->timeline[i].actor);
         msgpack_pack_uint64(pk, is->timeline[i].seq);
         msgpack_pack_bin(pk, 32);
         msgpack_pack_bin_body(pk, is->timeline[i].hash, 32);
+        if (auth)
+            hq_mp_pack_str(pk, is->timeline[i].auth);
     }
     hq_mp_pack_str(pk, "timers");
     msgpack_pack_array(pk, is->ntimers);
@@ -505,6 +539,8 @@ static void decode(const msgpack_object *m, hq_issue *is)
                 if (v->via.array.ptr[j].via.array.size >= 5 && a[4].type == MSGPACK_OBJECT_BIN &&
                     a[4].via.bin.size == 32)
                     memcpy(is->timeline[j].hash, a[4].via.bin.ptr, 32);
+                if (v->via.array.ptr[j].via.array.size >= 6 && a[5].type == MSGPACK_OBJECT_STR)
+                    is->timeline[j].auth = ostr(&a[5]);
             }
         } else if (IS("timers") && v->type == MSGPACK_OBJECT_ARRAY) {
             is->ntimers = v->via.array.size;
@@ -866,6 +902,8 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
         jstr(b, "what", is->timeline[i].what);
         jstr(b, "actor", is->timeline[i].actor);
         jint(b, "seq", (int64_t)is->timeline[i].seq);
+        if (is->timeline[i].auth && *is->timeline[i].auth)
+            jstr(b, "auth", is->timeline[i].auth);
         hq_buf_putc(b, '}');
     }
     hq_buf_putc(b, ']');

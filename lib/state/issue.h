@@ -8,6 +8,7 @@
  *     +----rectify-------+                       +--recheck fail--> reopened
  *   reopened --ack--> acknowledged;  reopened --rectify--> rectified
  *   any state but closed --close--> closed;  --opinion--> (same state)
+ *   any state --accountability--> (same state; once per issue)
  *
  * Overdue, the escalation level and accountability are part of the state
  * but not of the state name.  A new issue starts opened (hq_issue_open);
@@ -45,6 +46,7 @@ typedef enum {
     HQ_ACT_COMMENT,
     HQ_ACT_CLOSE,
     HQ_ACT_OPINION,
+    HQ_ACT_ACCOUNTABILITY,
     HQ_ACT_COUNT
 } hq_issue_action;
 
@@ -60,6 +62,9 @@ typedef struct hq_tl_entry {
     char *what;
     char *actor;
     uint64_t seq; /* the event that caused it; 0 for timers */
+    char *auth;   /* how the actor was proven (perm.h): NULL for the system and for
+                   * entries from before, "key" (their own CURVE key), "via:<source>"
+                   * (a gateway acting for them), "unauthenticated" (no CURVE) */
     unsigned char hash[32]; /* BLAKE2b-256 chained over the timeline (tamper evidence) */
 } hq_tl_entry;
 
@@ -138,6 +143,11 @@ const char *hq_tl_text(const hq_tl_entry *e);
 /* Timeline and penalties; strings are copied. */
 void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Marks the entries from index `from` on whose actor is `actor` with how
+ * the actor was proven (auth, copied), and re-chains their hashes. */
+void hq_issue_mark_auth(hq_issue *is, size_t from, const char *actor, const char *auth);
+/* The actor of the last rectification reported, or NULL (a view). */
+const char *hq_issue_rectified_by(const hq_issue *is);
 /* Assesses a penalty under the issue's terms, respecting the caps of its
  * kind (cap_cents, 0 = none) and the total cap; returns the amount
  * actually assessed (0 when a cap is reached). */

@@ -112,7 +112,7 @@ def test_student_journey():
         check_eq(drv.find_element(By.ID, "stage").text, "已整改待复查", "stage after rectification")
         shot(drv, "web-5-status-rectified")
         d.control().call({"cmd": "clock.advance", "ms": 86400000})
-        check_eq(houqinctl(ARGS.houqinctl, "close", number, "--actor", "hq-cat-head", "--reason", "复查合格",
+        check_eq(houqinctl(ARGS.houqinctl, "close", number, "--actor", "chen.catering", "--reason", "复查合格",
                            "--outcome", "3号窗口已停业整顿、全面消杀，更换蔬菜供应商；复查合格。", *ing)[0], 0, "close")
         drv.refresh()
         check_eq(drv.find_element(By.ID, "stage").text, "已办结", "stage after closing")

@@ -321,7 +321,7 @@ def test_form_and_status():
         check_eq(rc, 0, "rectify: %s %s" % (out, err))
         st, h, b = w.http("GET", link)
         check('id="stage">已整改待复查<' in b.decode(), "stage 已整改待复查")
-        rc, out, err = houqinctl(ctl, "close", number, "--actor", "hq-cat-head", "--reason", "复查合格",
+        rc, out, err = houqinctl(ctl, "close", number, "--actor", "chen.catering", "--reason", "复查合格",
                                  "--outcome", "食堂已更换发网并加强检查，复查合格。", *ing)
         check_eq(rc, 0, "close: %s %s" % (out, err))
         st, h, b = w.http("GET", link)

@@ -186,7 +186,7 @@ def test_open311():
         st, _, b = c2.get_request(s1)
         check_eq((b[0]["status"], b[0]["status_notes"]), ("open", "处理中"), "open with the stage")
         check(b[0]["expected_datetime"] and ISO.match(b[0]["expected_datetime"]), "expected_datetime: the deadline")
-        rc, out, err = houqinctl(ARGS.houqinctl, "close", num, "--actor", "hq-cat-head", "--reason", "已处理",
+        rc, out, err = houqinctl(ARGS.houqinctl, "close", num, "--actor", "chen.catering", "--reason", "已处理",
                                  "--ingest", d.ingest_ep)
         check_eq(rc, 0, "close: " + err)
         for sid in (s1, s2):

@@ -164,7 +164,7 @@ class Hq(T.Daemon):
         self.baseline = set()
         for i in self.issues(status="open"):
             self.baseline.add(i["number"])
-            self.staff("close", i["number"], "--actor", "xu.office", "--reason", "场景开始前的缺失记录（测试基线）")
+            self.staff("close", i["number"], "--actor", "wang.director", "--reason", "场景开始前的缺失记录（测试基线）")
         check(not self.issues(status="open"), "open issues left at T0")
         log("T0 %s" % local(self.t0))
         return self.t0

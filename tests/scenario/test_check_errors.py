@@ -126,7 +126,7 @@ def deep_block(n):
 
 def base_files():
     files = {}
-    for name in ("org.yaml", "escalation.yaml", "contractors.yaml"):
+    for name in ("org.yaml", "escalation.yaml", "contractors.yaml", "permissions.yaml"):
         with open(os.path.join(S.ARGS.rules, name), encoding="utf-8") as f:
             files[name] = f.read()
     return files
@@ -161,6 +161,53 @@ def check_case(name, rel, text, want, start_daemon=True):
                                            "--publish", "ipc://%s/pub" % w, "--clock", "manual"], timeout=60)
         check_eq(rc2, 1, "%s: houqind on the directory must not start (stderr %r)" % (name, err2[-500:]))
     return out
+
+
+KEY = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"  # a Z85 public key (the ZMQ RFC 32 example)
+
+
+def at(text, line, token):
+    """(line, column) of token's first character on 1-based line of text."""
+    return line, text.split("\n")[line - 1].index(token) + 1
+
+
+def permission_cases():
+    """Issue 13, "Bad input": the organisation and its permission table."""
+    cases = []
+
+    def add(name, text, line, token, words):
+        l, c = at(text, line, token)
+        cases.append((name, text, [(l, c, words)]))
+    t = "permissions:\n  - {role: contractor_contact, actions: [ack, close]}\n"
+    add("permission: contractors close", t, 2, "close]", "separation of duties")
+    t = "permissions:\n  - {role: contractor_contact, actions: [recheck]}\n"
+    add("permission: contractors recheck", t, 2, "recheck]", "may never recheck")
+    t = "permissions:\n  - {role: superviser, actions: [recheck]}\n"
+    add("permission: unknown role", t, 2, "superviser", "unknown role \"superviser\"")
+    t = "permissions:\n  - {role: supervisor, actions: [pass]}\n"
+    add("permission: unknown action", t, 2, "pass]", "unknown action \"pass\"")
+    t = "staff_keys:\n  - {person: nobody.at.all, key: \"%s\"}\n" % KEY
+    add("staff key: unknown person", t, 2, "nobody.at.all", "unknown person \"nobody.at.all\"")
+    t = ("staff_keys:\n  - {person: lin.sup, key: \"%s\"}\n  - {person: chen.catering, key: \"%s\"}\n" %
+         (KEY, KEY))
+    add("staff key: bound to two people", t, 3, '"rq:', "bound to two people: lin.sup and chen.catering")
+    t = "staff_keys:\n  - {person: lin.sup, key: \"not-a-key\"}\n"
+    add("staff key: not a key", t, 2, '"not-a-key"', "40-character Z85")
+    t = "people:\n  - {id: ghost, name: 无角色, roles: []}\n"
+    add("person with no role", t, 2, "[]", "has no role")
+    t = "people:\n  - {id: two.hats, roles: [\"contractor_contact:xinyuan-catering\", section_head:catering]}\n"
+    add("contractor's person who may close", t, 2, "[\"contractor", "two.hats is a contractor's contact")
+    return cases
+
+
+def test_permission_mistakes():
+    failed = []
+    for name, text, want in permission_cases():
+        try:
+            check_case(name, "x.yaml", text, want)
+        except S.T.TestFailure as e:
+            failed.append(str(e))
+    check(not failed, "%d case(s) failed:\n%s" % (len(failed), "\n".join(failed)))
 
 
 def test_rule_mistakes():
@@ -233,5 +280,5 @@ def test_shipped_rules_check():
 
 if __name__ == "__main__":
     S.parse_args()
-    S.main([test_rule_mistakes, test_chain_mistakes, test_hostile_yaml, test_all_errors_in_one_run,
+    S.main([test_rule_mistakes, test_permission_mistakes, test_chain_mistakes, test_hostile_yaml, test_all_errors_in_one_run,
             test_shipped_rules_check])

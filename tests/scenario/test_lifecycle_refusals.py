@@ -136,7 +136,7 @@ def test_opinion():
         check_eq(sorted(iss["next_timers"]), [D, D + DAY, D + 3 * DAY], "deadline and two escalation steps")
         last = hq.outbox()[-1]["seq"]
         hq.set_clock(T0 + 2 * HOUR)
-        r = S.lifecycle(hq, "opinion", n, actor="xu.office", platform="weibo", title="食堂饭菜吃出异物",
+        r = S.lifecycle(hq, "opinion", n, actor="chen.catering", platform="weibo", title="食堂饭菜吃出异物",
                         reach=120000)
         check_eq(r.get("status"), "stored", "opinion: %r" % r)
         iss = hq.issue(n)
@@ -158,7 +158,7 @@ def test_opinion():
         check_eq(len(S.timeline(iss, "escalated")), 1, "escalations after the chain's times")
         # a second opinion: no new escalation or accountability
         last = hq.outbox()[-1]["seq"]
-        check_eq(S.lifecycle(hq, "opinion", n, actor="xu.office").get("status"), "stored", "second opinion")
+        check_eq(S.lifecycle(hq, "opinion", n, actor="chen.catering").get("status"), "stored", "second opinion")
         iss = hq.issue(n)
         check_eq((len(S.timeline(iss, "escalated")), len(S.timeline(iss, "accountability"))), (1, 1),
                  "no second escalation or accountability")

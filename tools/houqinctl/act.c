@@ -1,10 +1,15 @@
-/* houqinctl ack | rectify | recheck | comment | close | opinion: actions on
+/* houqinctl ack | rectify | recheck | comment | close | opinion |
+ * accountability: actions on
  * an issue, sent as lifecycle events (schemas/issue.*.yaml) through the
  * ingest socket with the producer API (client.h), so that they are stored
  * and applied exactly as any other event.  The acting person is data.actor
- * (--actor, else $USER).  The daemon's reply is printed as it is. */
+ * (--actor, else $USER).  With CURVE (--curve-server, --curve-key: a staff
+ * key of the rules' staff_keys) houqind takes the actor from the key and
+ * refuses a --actor that disagrees; the source is then the actor.  The
+ * daemon's reply is printed as it is. */
 #include "ctl.h"
 
+#include "allowlist.h"
 #include "client.h"
 #include "clock.h"
 #include "ytree.h"
@@ -50,6 +55,9 @@ static const action actions[] = {
      "                       tieba, news, campus_forum or other (data.platform)\n"
      "    --url URL          link to the post (data.url)\n"
      "    --severity S       low, medium, high or critical (data.severity)\n"},
+    {"accountability", "issue.accountability", "start accountability (问责) for the issue",
+     "--reason TEXT",
+     "    --reason TEXT      why accountability is started (data.reason; required)\n"},
 };
 
 static void usage(const action *a)
@@ -60,23 +68,36 @@ static void usage(const action *a)
            "SYNOPSIS\n"
            "    houqinctl %s NUMBER %s\n"
            "                  [--actor NAME] [--ingest EP] [--source SRC] [--id ID] [--ts MS]\n"
+           "                  [--curve-server FILE --curve-key FILE]\n"
            "\n"
            "DESCRIPTION\n"
            "    Sends an %s event for issue NUMBER (like HQ-2026-000123) to houqind's\n"
            "    ingest socket and waits until it is stored, then prints the reply:\n"
            "        stored NUMBER TYPE id=ID seq=N\n"
            "    A refusal (an unknown issue, an action that does not fit the issue's\n"
-           "    state) is printed as houqind gave it:\n"
+           "    state, an actor who may not do it) is printed as houqind gave it:\n"
            "        rejected NUMBER TYPE: REASON\n"
+           "\n"
+           "    Who may (rules/permissions.yaml, rules/README.md \"Permissions\"): the actor\n"
+           "    must be a person of rules/org.yaml whose roles allow the action on this\n"
+           "    issue's domain or contractor.  A contractor's contact never rechecks or\n"
+           "    closes, and whoever reported the rectification cannot pass its recheck.\n"
+           "    With CURVE the actor comes from your staff key (staff_keys in the rules):\n"
+           "    a --actor other than your own person is refused.  Without CURVE the\n"
+           "    timeline marks the action unauthenticated (未认证).\n"
            "    An event with no reply is resent with the same id, which houqind answers\n"
            "    \"duplicate\" if it had stored it: an action is never applied twice.\n"
            "\n"
            "OPTIONS\n"
            "%s"
-           "    --actor NAME       the acting person (data.actor; default $USER): a staff id of\n"
-           "                       rules/org.yaml or a contractor contact\n"
+           "    --actor NAME       the acting person (data.actor; default $USER): a person id of\n"
+           "                       rules/org.yaml (staff or a contractor's contact)\n"
            "    --ingest EP        houqind's ingest endpoint (default " HQ_DEFAULT_INGEST ")\n"
-           "    --source SRC       the producer id of the event (default houqinctl)\n"
+           "    --source SRC       the producer id of the event (default houqinctl; with CURVE\n"
+           "                       the actor, which is the source a staff key is bound to)\n"
+           "    --curve-server FILE  houqind's public key file: use CURVE (with --curve-key)\n"
+           "    --curve-key FILE   your staff key pair (houqinctl keygen; its public key is\n"
+           "                       bound to your person in the rules' staff_keys)\n"
            "    --id ID            the event id (default: a new time-ordered id); resending\n"
            "                       the same event (same id, --ts and options) is answered\n"
            "                       \"duplicate\" and changes nothing\n"
@@ -95,7 +116,7 @@ static int run_action(const action *a, int argc, char **argv)
 {
     enum { O_NOTE = 256, O_EVIDENCE, O_LINK, O_MEASURES, O_PASS, O_FAIL, O_METHOD, O_REASON, O_RESOLUTION,
            O_OUTCOME, O_TEXT, O_TITLE, O_PLATFORM, O_URL, O_SEVERITY, O_ACTOR, O_INGEST, O_SOURCE, O_ID,
-           O_TIMEOUT, O_RETRIES, O_TS };
+           O_TIMEOUT, O_RETRIES, O_TS, O_CSERVER, O_CKEY };
     static const struct option longopts[] = {
         {"note", required_argument, NULL, O_NOTE},         {"evidence", required_argument, NULL, O_EVIDENCE},
         {"link", required_argument, NULL, O_LINK},         {"measures", required_argument, NULL, O_MEASURES},
@@ -108,6 +129,7 @@ static int run_action(const action *a, int argc, char **argv)
         {"ingest", required_argument, NULL, O_INGEST},     {"source", required_argument, NULL, O_SOURCE},
         {"id", required_argument, NULL, O_ID},             {"timeout", required_argument, NULL, O_TIMEOUT},
         {"retries", required_argument, NULL, O_RETRIES},   {"ts", required_argument, NULL, O_TS},
+        {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -117,11 +139,12 @@ static int run_action(const action *a, int argc, char **argv)
                        : !strcmp(a->name, "recheck") ? "pass fail note method"
                        : !strcmp(a->name, "comment") ? ""
                        : !strcmp(a->name, "close")   ? "reason resolution outcome"
+                       : !strcmp(a->name, "accountability") ? "reason"
                                                      : "text title platform url severity";
     const char *note = NULL, *evidence = NULL, *measures = NULL, *method = NULL, *reason = NULL,
                *resolution = NULL, *outcome = NULL, *text = NULL, *title = NULL, *platform = NULL, *url = NULL,
-               *severity = NULL, *actor = getenv("USER"), *ingest = HQ_DEFAULT_INGEST, *source = "houqinctl",
-               *id = NULL;
+               *severity = NULL, *actor = getenv("USER"), *ingest = HQ_DEFAULT_INGEST, *source = NULL,
+               *id = NULL, *curve_server = NULL, *curve_key = NULL;
     const char *links[MAX_LINKS];
     size_t nlinks = 0;
     int result = 0; /* 1 pass, 2 fail */
@@ -167,6 +190,8 @@ static int run_action(const action *a, int argc, char **argv)
         case O_ACTOR: actor = optarg; break;
         case O_INGEST: ingest = optarg; break;
         case O_SOURCE: source = optarg; break;
+        case O_CSERVER: curve_server = optarg; break;
+        case O_CKEY: curve_key = optarg; break;
         case O_ID: id = optarg; break;
         case O_TIMEOUT:
             if (!hq_parse_int64(optarg, &iv) || iv < 1 || iv > 600000)
@@ -206,15 +231,27 @@ static int run_action(const action *a, int argc, char **argv)
         return ctl_fail("rectify: --evidence TEXT is required");
     if (!strcmp(a->name, "recheck") && !result)
         return ctl_fail("recheck: give --pass or --fail");
-    if (!strcmp(a->name, "close") && (!reason || !*reason))
-        return ctl_fail("close: --reason TEXT is required");
+    if ((!strcmp(a->name, "close") || !strcmp(a->name, "accountability")) && (!reason || !*reason))
+        return ctl_fail("%s: --reason TEXT is required", a->name);
     if (!strcmp(a->name, "opinion") && (!text || !*text))
         return ctl_fail("opinion: --text TEXT is required");
     if (comment && !*comment)
         return ctl_fail("comment: the text is empty");
 
-    hq_client *cl;
     hq_err err;
+    char spub[41], cpub[41], csec[41];
+    if ((curve_server != NULL) != (curve_key != NULL))
+        return ctl_fail("%s: --curve-server and --curve-key go together", a->name);
+    if (curve_server) {
+        if (hq_keyfile_read(curve_server, spub, NULL, &err) != 0 || hq_keyfile_read(curve_key, cpub, csec, &err) != 0)
+            return ctl_fail("%s", err.msg);
+        co.server_key = spub;
+        co.public_key = cpub;
+        co.secret_key = csec;
+    }
+    if (!source)
+        source = curve_server ? actor : "houqinctl";
+    hq_client *cl;
     if (hq_client_new(ingest, &co, &cl, &err) != 0)
         return ctl_fail("%s", err.msg);
     char idbuf[72];
@@ -297,3 +334,4 @@ int cmd_recheck(int argc, char **argv) { return run_named("recheck", argc, argv)
 int cmd_comment(int argc, char **argv) { return run_named("comment", argc, argv); }
 int cmd_close(int argc, char **argv) { return run_named("close", argc, argv); }
 int cmd_opinion(int argc, char **argv) { return run_named("opinion", argc, argv); }
+int cmd_accountability(int argc, char **argv) { return run_named("accountability", argc, argv); }

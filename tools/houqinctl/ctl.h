@@ -94,6 +94,7 @@ int cmd_recheck(int argc, char **argv);
 int cmd_comment(int argc, char **argv);
 int cmd_close(int argc, char **argv);
 int cmd_opinion(int argc, char **argv);
+int cmd_accountability(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_notice(int argc, char **argv);
 int cmd_evaluation(int argc, char **argv);

@@ -379,7 +379,14 @@ int cmd_issue(int argc, char **argv)
         for (size_t i = 0; i < is.ntimeline; i++) {
             char t[32];
             hq_local_fmt(is.timeline[i].ts_ms, t, sizeof t);
-            hq_buf_printf(&out, "    %s  %-14s %s\n", t, is.timeline[i].actor, is.timeline[i].what);
+            /* How the actor was proven (SPEC §6a): said only when not by their own key. */
+            const char *auth = is.timeline[i].auth;
+            char how[96] = "";
+            if (auth && !strcmp(auth, "unauthenticated"))
+                snprintf(how, sizeof how, "（未认证）");
+            else if (auth && !strncmp(auth, "via:", 4))
+                snprintf(how, sizeof how, "（经 %s 代办）", auth + 4);
+            hq_buf_printf(&out, "    %s  %-14s %s%s\n", t, is.timeline[i].actor, is.timeline[i].what, how);
         }
     }
     fputs(out.data, stdout);

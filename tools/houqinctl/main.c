@@ -33,6 +33,7 @@ static const ctl_cmd commands[] = {
     {"comment", cmd_comment, "add a comment to an issue's timeline"},
     {"close", cmd_close, "close an issue by hand, with the reason"},
     {"opinion", cmd_opinion, "record a public-opinion incident about an issue (舆情)"},
+    {"accountability", cmd_accountability, "start accountability for an issue (问责)"},
     {"ledger", cmd_ledger, "export the issue ledger of a period (台账; CSV, JSON)"},
     {"notice", cmd_notice, "the rectification notice of an issue (问题整改通知单; text, HTML)"},
     {"evaluation", cmd_evaluation, "contractor evaluation for a month or term (考评; CSV, JSON, HTML)"},

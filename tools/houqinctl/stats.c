@@ -72,6 +72,36 @@ typedef struct stats {
     hq_alert_queue_stats aq;
 } stats;
 
+/* Refusals of actions (SPEC §6a), from houqind's status (with --control). */
+#define MAX_COUNTS 80
+typedef struct counts {
+    size_t n;
+    char name[MAX_COUNTS][72];
+    uint64_t v[MAX_COUNTS];
+} counts;
+typedef struct refusals {
+    bool have;
+    counts by_reason, by_source;
+} refusals;
+
+static void read_counts(const msgpack_object *m, counts *c)
+{
+    c->n = 0;
+    if (!m || m->type != MSGPACK_OBJECT_MAP)
+        return;
+    for (uint32_t i = 0; i < m->via.map.size && c->n < MAX_COUNTS; i++) {
+        const msgpack_object *k = &m->via.map.ptr[i].key;
+        int64_t v;
+        if (k->type != MSGPACK_OBJECT_STR || !hq_mp_int64(&m->via.map.ptr[i].val, &v))
+            continue;
+        snprintf(c->name[c->n], sizeof c->name[c->n], "%.*s", (int)(k->via.str.size > 64 ? 64 : k->via.str.size),
+                 k->via.str.ptr);
+        c->v[c->n++] = (uint64_t)v;
+    }
+}
+
+static refusals g_refusals;
+
 static int count_cb(void *ctx, const char *number)
 {
     (void)number;
@@ -174,6 +204,12 @@ static int sample(const char *ep, uint64_t *seq)
         if (!hq_mp_int64(hq_mp_map_get(&reply, "last_seq"), &v))
             rc = ctl_fail("status reply from %s has no last_seq", ep);
         *seq = (uint64_t)v;
+        const msgpack_object *r = hq_mp_map_get(&reply, "refusals");
+        if (r) {
+            g_refusals.have = true;
+            read_counts(r, &g_refusals.by_reason);
+            read_counts(hq_mp_map_get(&reply, "refusals_by_source"), &g_refusals.by_source);
+        }
     }
     free(raw);
     msgpack_zone_destroy(&zone);
@@ -249,6 +285,16 @@ static void prometheus(hq_buf *b, const stats *st)
     hq_buf_printf(b, "houqin_state_map_bytes %llu\n", (unsigned long long)st->map_size);
     metric(b, "state_used_bytes", "gauge", "Bytes of the LMDB map in use.");
     hq_buf_printf(b, "houqin_state_used_bytes %llu\n", (unsigned long long)st->used_bytes);
+    if (g_refusals.have) {
+        metric(b, "refusals_total", "counter", "Actions refused (who may do what), by reason, since houqind started.");
+        for (size_t i = 0; i < g_refusals.by_reason.n; i++)
+            hq_buf_printf(b, "houqin_refusals_total{reason=\"%s\"} %llu\n", g_refusals.by_reason.name[i],
+                          (unsigned long long)g_refusals.by_reason.v[i]);
+        metric(b, "refusals_by_source_total", "counter", "Actions refused, by the source that sent them.");
+        for (size_t i = 0; i < g_refusals.by_source.n; i++)
+            hq_buf_printf(b, "houqin_refusals_by_source_total{source=\"%s\"} %llu\n", g_refusals.by_source.name[i],
+                          (unsigned long long)g_refusals.by_source.v[i]);
+    }
     if (st->alertd) {
         metric(b, "alertd_cursor", "gauge", "Last outbox record houqin-alertd has routed.");
         hq_buf_printf(b, "houqin_alertd_cursor %llu\n", (unsigned long long)st->aq.cursor);
@@ -286,6 +332,15 @@ static void json(hq_buf *b, const stats *st)
                       (unsigned long long)st->aq.pending, (unsigned long long)st->aq.dead);
     else
         hq_buf_puts(b, "null");
+    if (g_refusals.have) {
+        const counts *cs[2] = {&g_refusals.by_reason, &g_refusals.by_source};
+        for (int k = 0; k < 2; k++) {
+            hq_buf_printf(b, ",\"%s\":{", k ? "refusals_by_source" : "refusals");
+            for (size_t i = 0; i < cs[k]->n; i++)
+                hq_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", cs[k]->name[i], (unsigned long long)cs[k]->v[i]);
+            hq_buf_puts(b, "}");
+        }
+    }
     hq_buf_puts(b, "}\n");
 }
 
