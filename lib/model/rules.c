@@ -1,6 +1,7 @@
 #include "rules.h"
 
 #include "dispatch.h"
+#include "retention.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ struct hq_rules {
     const hq_site **site_ix;
     const hq_sensor **sensor_ix;
     const hq_contractor **contractor_ix;
+    hq_retention *retention;     /* NULL: no retention section (retention.h) */
 };
 
 static const char *const domains[] = {"catering",    "dormitory",   "property",  "energy", "transport",
@@ -104,6 +106,7 @@ void hq_rules_destroy(hq_rules **rp)
     if (!rp || !*rp)
         return;
     hq_rules *r = *rp;
+    hq_retention_destroy(&r->retention);
     for (size_t i = 0; i < r->nrules; i++)
         rule_fini(&r->rules[i]);
     free(r->rules);
@@ -1056,7 +1059,7 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 static const char *const file_keys[] = {"rules",    "chains",    "penalty_terms", "sites",    "sensors",
                                         "contractors", "people", "office",        "timezone", "evaluation",
                                         "channels", "templates", "policies",      "calendar", "tables",
-                                        NULL};
+                                        "retention", NULL};
 
 /* The file sections in dependency order: registries and chains before the
  * rules that name them. */
@@ -1225,6 +1228,11 @@ size_t hq_rules_select(const hq_rules *r, const hq_event *ev, const hq_rule **ou
     return 0;
 }
 
+const hq_retention *hq_rules_retention(const hq_rules *r)
+{
+    return r ? r->retention : NULL;
+}
+
 size_t hq_rules_max_for(const hq_rules *r)
 {
     return r ? r->max_for : 0;
@@ -1262,6 +1270,8 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
         L.r->rules = calloc(total ? total : 1, sizeof *L.r->rules);
         load_section(&L, "rules");
         check_refs(&L);
+        if (d->count == before)
+            hq_retention_load(L.docs, L.ndocs, L.r, schemas, &L.r->retention, d);
     }
     for (size_t i = 0; i < L.ndocs; i++)
         hq_ydoc_destroy(&L.docs[i]);
