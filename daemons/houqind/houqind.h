@@ -40,6 +40,7 @@ typedef struct hq_daemon_opts {
 } hq_daemon_opts;
 
 typedef struct hq_batch hq_batch;
+struct hq_prune;
 
 typedef struct hq_daemon {
     hq_daemon_opts opts;
@@ -65,6 +66,8 @@ typedef struct hq_daemon {
     int64_t started_ms;
     hq_allowlist *admins;    /* administrators (--control-keys); NULL when the control socket has no CURVE */
     char curve_secret[41];   /* the server's CURVE secret key (Z85), "" without --curve-key */
+    struct hq_prune *prune;  /* the retention run (retain.c) */
+    int64_t retain_last_step_ms;
 } hq_daemon;
 
 /* ZAP domains: the handler tells the two CURVE sockets apart by these. */
@@ -110,6 +113,21 @@ int hq_daemon_reload(hq_daemon *d, char *msg, size_t size);
 
 /* main.c: answers pending ZAP requests (CURVE handshakes). */
 void hq_zap_handle(hq_daemon *d);
+
+/* retain.c: the retention run between ingest batches (lib/state/prune.h). */
+int hq_retain_init(hq_daemon *d);
+void hq_retain_fini(hq_daemon *d);
+/* One bounded step when one is due (idle: the loop had nothing else to
+ * do; otherwise at most one step per 20 ms).  *more while the run has
+ * work left.  Returns HQ_EPANIC when the store is unusable, else 0 (other
+ * failures are logged and the run is retried after `every`). */
+int hq_retain_step(hq_daemon *d, bool idle, bool *more);
+/* Starts a run now; with wait, runs it to the end before returning
+ * (control command retention.run).  -1 when the run failed. */
+int hq_retain_run(hq_daemon *d, bool wait);
+/* The "retention" member of the status reply (nil without a policy). */
+struct msgpack_packer;
+void hq_retain_pack_status(hq_daemon *d, struct msgpack_packer *pk);
 
 /* control.c */
 /* Handles every ready control request. */
