@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libzmq3-dev liblmdb-dev libmsgpack-dev libyaml-dev libsodium-dev
-      libcmocka-dev libcurl4-openssl-dev libsystemd-dev lmdb-utils libzstd-dev
+      libcmocka-dev libcurl4-openssl-dev libsystemd-dev lmdb-utils libzstd-dev zstd
       python3 python3-zmq python3-msgpack python3-lmdb python3-aiosmtpd
       chromium
       clang libclang-rt-14-dev valgrind strace python3-yaml)   # fuzzing, valgrind, syscall audit, corpus
