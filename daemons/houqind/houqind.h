@@ -125,7 +125,7 @@ int hq_retain_step(hq_daemon *d, bool idle, bool *more);
 /* Starts a run now; with wait, runs it to the end before returning
  * (control command retention.run).  -1 when the run failed. */
 int hq_retain_run(hq_daemon *d, bool wait);
-/* The "retention" member of the status reply (nil without a policy). */
+/* The "retention" member of the status reply: sizes, and the run. */
 struct msgpack_packer;
 void hq_retain_pack_status(hq_daemon *d, struct msgpack_packer *pk);
 

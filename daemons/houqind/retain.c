@@ -98,12 +98,32 @@ void hq_retain_pack_status(hq_daemon *d, msgpack_packer *pk)
 {
     static const char *const phases[] = {"idle", "archive", "protect", "delete"};
     const hq_retention *pol = hq_rules_retention(d->rules);
-    if (!d->prune || !pol) {
-        msgpack_pack_nil(pk);
-        return;
+    hq_state_sizes z = {0};
+    MDB_txn *txn;
+    if (hq_store_begin(d->store, false, &txn, NULL) == 0) {
+        hq_state_sizes_get(d->store, txn, &z, NULL);
+        hq_store_abort(d->store, txn);
     }
-    const hq_prune_figures *f = hq_prune_figures_get(d->prune);
-    msgpack_pack_map(pk, 9);
+    const hq_prune_figures *f = d->prune ? hq_prune_figures_get(d->prune) : NULL;
+    msgpack_pack_map(pk, 15);
+    pk_str(pk, "policy");
+    if (pol)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    pk_str(pk, "state_file_bytes");
+    msgpack_pack_uint64(pk, z.file_bytes);
+    pk_str(pk, "bytes_per_event");
+    msgpack_pack_uint64(pk, z.bytes_per_event);
+    pk_str(pk, "archive_bytes");
+    msgpack_pack_uint64(pk, z.archive_bytes);
+    pk_str(pk, "oldest_event_ms");
+    msgpack_pack_int64(pk, z.oldest_event_ms);
+    pk_str(pk, "events_in_lmdb");
+    msgpack_pack_uint64(pk, z.events);
+    static const hq_prune_figures none = {0};
+    if (!f || !pol)
+        f = &none;
     pk_str(pk, "phase");
     pk_str(pk, phases[f->phase]);
     pk_str(pk, "next_run_ms");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define K_UPTO "archive:upto"
@@ -580,5 +581,33 @@ int hq_prune_step(hq_prune *p, const hq_retention *pol, int64_t now_ms, unsigned
     if (p->fig.phase == HQ_PRUNE_IDLE)
         p->fig.last_error[0] = 0;
     *more = p->fig.phase != HQ_PRUNE_IDLE;
+    return 0;
+}
+
+int hq_state_sizes_get(hq_store *s, MDB_txn *txn, hq_state_sizes *out, hq_err *err)
+{
+    memset(out, 0, sizeof *out);
+    hq_store_stats st;
+    int rc = hq_store_stats_get(s, txn, &st, err);
+    if (rc == 0)
+        rc = hq_prune_read_meta(s, txn, &out->archived_upto, &out->next_run_ms, &out->last_run_ms, err);
+    if (rc)
+        return rc;
+    out->used_bytes = st.used_bytes;
+    out->events = st.entries[HQ_DB_EVENTS];
+    out->bytes_per_event = out->events ? out->used_bytes / out->events : 0;
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/data.mdb", hq_store_dir(s));
+    if (stat(path, &sb) == 0)
+        out->file_bytes = (uint64_t)sb.st_size;
+    out->archive_bytes = hq_archive_bytes(hq_store_dir(s));
+    MDB_cursor *c;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_EVENTS), &c) == 0) {
+        if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && v.mv_size >= 8)
+            out->oldest_event_ms = (int64_t)hq_be64_get(v.mv_data);
+        mdb_cursor_close(c);
+    }
     return 0;
 }

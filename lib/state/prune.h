@@ -82,6 +82,19 @@ int hq_prune_step(hq_prune *p, const hq_retention *policy, int64_t now_ms, unsig
 void hq_prune_kick(hq_prune *p);
 const hq_prune_figures *hq_prune_figures_get(const hq_prune *p);
 
+/* Sizes and retention figures of a state, for status and stats. */
+typedef struct hq_state_sizes {
+    uint64_t file_bytes;       /* data.mdb on disk (LMDB's high-water mark) */
+    uint64_t used_bytes;       /* pages in use, of the map */
+    uint64_t events;           /* events in LMDB */
+    uint64_t bytes_per_event;  /* used_bytes / events (0 without events) */
+    uint64_t archive_bytes;    /* STATE/archive/ */
+    uint64_t archived_upto;
+    int64_t oldest_event_ms;   /* stored time of the oldest event in LMDB, 0 without */
+    int64_t next_run_ms, last_run_ms;
+} hq_state_sizes;
+int hq_state_sizes_get(hq_store *s, MDB_txn *txn, hq_state_sizes *out, hq_err *err);
+
 /* The retention meta of a state, for readers (status, stats). */
 int hq_prune_read_meta(hq_store *s, MDB_txn *txn, uint64_t *archived_upto, int64_t *next_run_ms, int64_t *last_run_ms,
                        hq_err *err);

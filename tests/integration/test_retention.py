@@ -187,6 +187,7 @@ def test_two_years():
                 st = d.status()
                 if st["retention"]["phase"] != "idle":
                     break
+            T.log("kill -9 with the retention run in phase %s" % st["retention"]["phase"])
             d.kill()
             killed = True
             d.start()
