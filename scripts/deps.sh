@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libzmq3-dev liblmdb-dev libmsgpack-dev libyaml-dev libsodium-dev
-      libcmocka-dev libcurl4-openssl-dev libsystemd-dev lmdb-utils
+      libcmocka-dev libcurl4-openssl-dev libsystemd-dev lmdb-utils libzstd-dev zstd
       python3 python3-zmq python3-msgpack python3-lmdb python3-aiosmtpd
       chromium chromium-driver python3-selenium fonts-noto-cjk   # browser tests (houqin-web)
       libmicrohttpd-dev libjansson-dev wrk                  # houqin-web, its benchmark

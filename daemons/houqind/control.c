@@ -64,7 +64,9 @@ static int cmd_status(hq_daemon *d, ctl_req *r)
         hq_engine_audit(d->store, txn, &open, &stuck, first_stuck, sizeof first_stuck, &err);
         hq_store_abort(d->store, txn);
     }
-    msgpack_pack_map(r->pk, 26);
+    msgpack_pack_map(r->pk, 27);
+    pk_str(r->pk, "retention");
+    hq_retain_pack_status(d, r->pk);
     pk_str(r->pk, "rules");
     msgpack_pack_uint64(r->pk, hq_rules_count(d->rules));
     pk_str(r->pk, "open_issues");
@@ -293,10 +295,29 @@ static int cmd_outbox_range(hq_daemon *d, ctl_req *r)
     return 0;
 }
 
+/* retention.run {wait: bool}: starts a retention run now; with wait the
+ * reply comes when it is over (tests, operators after changing the policy). */
+static int cmd_retention_run(hq_daemon *d, ctl_req *r)
+{
+    const msgpack_object *w = hq_mp_map_get(r->args, "wait");
+    bool wait = w && w->type == MSGPACK_OBJECT_BOOLEAN && w->via.boolean;
+    if (hq_retain_run(d, wait) != 0) {
+        reply_error(r, "retention run failed; see the log and status.retention.error");
+        return 0;
+    }
+    msgpack_pack_map(r->pk, 2);
+    pk_str(r->pk, "ok");
+    msgpack_pack_true(r->pk);
+    pk_str(r->pk, "retention");
+    hq_retain_pack_status(d, r->pk);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(hq_daemon *, ctl_req *);
 } commands[] = {
+    {"retention.run", cmd_retention_run},
     {"status", cmd_status},
     {"clock.set", cmd_clock_set},
     {"clock.advance", cmd_clock_advance},

@@ -40,6 +40,7 @@ typedef struct hq_daemon_opts {
 } hq_daemon_opts;
 
 typedef struct hq_batch hq_batch;
+struct hq_prune;
 
 /* Refusals of actions (perm.h), counted by reason and by source for
  * status and houqinctl stats; the log of them is rate-limited. */
@@ -82,6 +83,8 @@ typedef struct hq_daemon {
     hq_allowlist *admins;    /* administrators (--control-keys); NULL when the control socket has no CURVE */
     char curve_secret[41];   /* the server's CURVE secret key (Z85), "" without --curve-key */
     hq_refusals refusals;
+    struct hq_prune *prune;  /* the retention run (retain.c) */
+    int64_t retain_last_step_ms;
 } hq_daemon;
 
 /* ZAP domains: the handler tells the two CURVE sockets apart by these. */
@@ -147,6 +150,20 @@ void hq_refusal_note(hq_daemon *d, hq_perm_reason r, const hq_event *ev, const c
  * Problems go to diags. */
 void hq_actor_check_keys(const hq_rules *rules, const hq_allowlist *allow, const hq_allowlist *admins,
                          hq_diags *diags);
+/* retain.c: the retention run between ingest batches (lib/state/prune.h). */
+int hq_retain_init(hq_daemon *d);
+void hq_retain_fini(hq_daemon *d);
+/* One bounded step when one is due (idle: the loop had nothing else to
+ * do; otherwise at most one step per 20 ms).  *more while the run has
+ * work left.  Returns HQ_EPANIC when the store is unusable, else 0 (other
+ * failures are logged and the run is retried after `every`). */
+int hq_retain_step(hq_daemon *d, bool idle, bool *more);
+/* Starts a run now; with wait, runs it to the end before returning
+ * (control command retention.run).  -1 when the run failed. */
+int hq_retain_run(hq_daemon *d, bool wait);
+/* The "retention" member of the status reply: sizes, and the run. */
+struct msgpack_packer;
+void hq_retain_pack_status(hq_daemon *d, struct msgpack_packer *pk);
 
 /* control.c */
 /* Handles every ready control request. */

@@ -556,8 +556,9 @@ static int run(hq_daemon *d)
     }
     hq_ingest_generate(d);
     int64_t last_gen = hq_mono_ms();
+    bool retain_more = false;
     while (!d->stopping) {
-        long timeout = 1000;
+        long timeout = retain_more ? 0 : 1000;
         if (d->next_due_ms <= hq_clock_now_ms(&d->clock))
             timeout = 0; /* more timers due: one batch per turn, ingest in between */
         else if (!d->clock.manual && d->next_due_ms != INT64_MAX) {
@@ -588,6 +589,12 @@ static int run(hq_daemon *d)
         }
         if (items[1].revents & ZMQ_POLLIN)
             hq_control_handle(d);
+        /* Retention between batches: freely when nothing came, rationed
+         * under load (retain.c). */
+        if (hq_retain_step(d, rc == 0, &retain_more) == HQ_EPANIC) {
+            status = 2;
+            break;
+        }
         if (d->next_due_ms <= hq_clock_now_ms(&d->clock) && hq_ingest_timers_step(d, &fired) == HQ_EPANIC) {
             status = 2;
             break;
@@ -706,6 +713,8 @@ int main(int argc, char **argv)
                 d.opts.state_dir, hq_schemas_count(d.schemas), d.opts.schemas_dir, hq_rules_count(d.rules),
                 d.opts.rules_dir,
                 d.opts.ingest_ep, d.opts.control_ep, d.opts.publish_ep, d.clock.manual ? "manual" : "real");
+    if (hq_retain_init(&d) != 0)
+        goto out;
     status = run(&d);
     hq_log_info("stopped: %llu stored, %llu duplicate, %llu rejected in %llu batches",
                 (unsigned long long)d.n_stored, (unsigned long long)d.n_duplicate,
@@ -721,6 +730,7 @@ out:
         zmq_close(d.control);
     zmq_ctx_term(d.zctx);
     hq_ingest_fini(&d);
+    hq_retain_fini(&d);
 early:
     hq_allowlist_destroy(&d.allow);
     hq_allowlist_destroy(&d.admins);

@@ -2,6 +2,7 @@
 
 #include "dispatch.h"
 #include "mem.h"
+#include "retention.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -63,6 +64,7 @@ struct hq_rules {
     const hq_site **site_ix;
     const hq_sensor **sensor_ix;
     const hq_contractor **contractor_ix;
+    hq_retention *retention;     /* NULL: no retention section (retention.h) */
 };
 
 static const char *const domains[] = {"catering",    "dormitory",   "property",  "energy", "transport",
@@ -112,6 +114,7 @@ void hq_rules_destroy(hq_rules **rp)
     if (!rp || !*rp)
         return;
     hq_rules *r = *rp;
+    hq_retention_destroy(&r->retention);
     for (size_t i = 0; i < r->nrules; i++)
         rule_fini(&r->rules[i]);
     free(r->rules);
@@ -1222,6 +1225,7 @@ const hq_rules_section hq_rules_sections[] = {
     {"tables", "the rule set"},
     {"permissions", "the rule set (who may do what, perm.c)"},
     {"staff_keys", "the rule set (staff CURVE keys, perm.c)"},
+    {"retention", "the rule set (how long events stay in LMDB, retention.c)"},
     {NULL, NULL},
 };
 
@@ -1391,6 +1395,11 @@ size_t hq_rules_select(const hq_rules *r, const hq_event *ev, const hq_rule **ou
     return 0;
 }
 
+const hq_retention *hq_rules_retention(const hq_rules *r)
+{
+    return r ? r->retention : NULL;
+}
+
 size_t hq_rules_max_for(const hq_rules *r)
 {
     return r ? r->max_for : 0;
@@ -1436,6 +1445,8 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
         L.r->rules = hq_calloc(total ? total : 1, sizeof *L.r->rules);
         load_section(&L, "rules");
         check_refs(&L);
+        if (d->count == before)
+            hq_retention_load(L.docs, L.ndocs, L.r, schemas, &L.r->retention, d);
     }
     for (size_t i = 0; i < L.ndocs; i++)
         hq_ydoc_destroy(&L.docs[i]);

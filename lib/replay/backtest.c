@@ -1,6 +1,8 @@
 /* backtest.c - replay of a stored event log through a rule set (backtest.h). */
 #include "backtest.h"
 
+#include "archive.h"
+
 #include "json.h"
 #include "mem.h"
 #include "mp.h"
@@ -213,6 +215,75 @@ static int compare(hq_backtest *b, hq_err *err)
     return 0;
 }
 
+/* One stored event of the source log (from LMDB or an archive) replayed
+ * into the simulation; events outside [from_ms, to_ms) are skipped. */
+static int bt_one(hq_backtest *b, hq_sim **sim, const hq_backtest_opts *o, hq_store *src, MDB_txn *src_txn,
+                  const hq_schemas *schemas, const hq_rules *rules, const hq_event_limits *lim, uint64_t map_size,
+                  msgpack_zone *zone, uint64_t seq, int64_t stored_ms, const char *frame, size_t len, hq_err *err)
+{
+    int rc;
+    if (stored_ms < o->from_ms || (o->to_ms > 0 && stored_ms >= o->to_ms))
+        return 0;
+    b->events++;
+    if (!*sim) {
+        hq_sim_opts so = {.parent_dir = o->scratch_dir, .map_size = map_size, .batch = BATCH, .limits = *lim};
+        if ((rc = hq_sim_new(&so, schemas, rules, o->from_ms > 0 ? o->from_ms : stored_ms, sim, err)))
+            return rc;
+    }
+    if (!b->first_ms)
+        b->first_ms = stored_ms;
+    b->last_ms = stored_ms;
+    msgpack_zone_clear(zone);
+    hq_event ev;
+    hq_err derr = {0};
+    if (hq_event_decode(frame, len, lim, schemas, zone, &ev, &derr) != 0) {
+        b->invalid++;
+        return 0;
+    }
+    if (ev.type_len > 6 && !memcmp(ev.type, "issue.", 6))
+        return replay_lifecycle(b, *sim, src, src_txn, seq, &ev, stored_ms, rules, err);
+    hq_sim_result res;
+    if ((rc = hq_sim_event(*sim, frame, len, stored_ms, &res, err)))
+        return rc;
+    if (res.status == HQ_SIM_STORED)
+        b->replayed++;
+    else
+        b->invalid++;
+    return 0;
+}
+
+/* The archived months first (archive.h: every event of a segment, in seq
+ * order, checked against its manifest before it is read), then LMDB from
+ * where the archives end. */
+static int bt_archives(hq_backtest *b, hq_sim **sim, const hq_backtest_opts *o, hq_store *src, MDB_txn *src_txn,
+                       const hq_schemas *schemas, const hq_rules *rules, const hq_event_limits *lim,
+                       uint64_t map_size, msgpack_zone *zone, uint64_t *upto, hq_err *err)
+{
+    hq_archive_info *a;
+    size_t n;
+    *upto = 0;
+    int rc = hq_archive_list(hq_store_dir(src), &a, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        *upto = a[i].last_seq;
+        if (a[i].last_ms < o->from_ms || (o->to_ms > 0 && a[i].first_ms >= o->to_ms))
+            continue;
+        hq_archive_reader *r;
+        if ((rc = hq_archive_reader_open(hq_store_dir(src), &a[i], &r, err)))
+            break;
+        uint64_t seq;
+        int64_t ms;
+        const char *frame;
+        size_t len;
+        while ((rc = hq_archive_reader_next(r, &seq, &ms, &frame, &len, err)) == 1)
+            if ((rc = bt_one(b, sim, o, src, src_txn, schemas, rules, lim, map_size, zone, seq, ms, frame, len,
+                             err)))
+                break;
+        hq_archive_reader_close(&r);
+    }
+    free(a);
+    return rc;
+}
+
 int hq_backtest_run(hq_store *src, MDB_txn *src_txn, const hq_schemas *schemas, const hq_rules *rules,
                     const hq_backtest_opts *opts, hq_backtest **out, hq_err *err)
 {
@@ -246,46 +317,24 @@ int hq_backtest_run(hq_store *src, MDB_txn *src_txn, const hq_schemas *schemas, 
     uint64_t map_size = 256ULL << 20;
     if (hq_store_stats_get(src, src_txn, &st, NULL) == 0 && st.used_bytes * 2 > map_size)
         map_size = st.used_bytes * 2;
+    uint64_t upto = 0;
+    if ((rc = bt_archives(b, &sim, &o, src, src_txn, schemas, rules, &lim, map_size, &zone, &upto, err)))
+        goto out;
+    if (upto) {
+        unsigned char kb[8];
+        hq_be64_put(kb, upto + 1);
+        k = (MDB_val){8, kb};
+        m = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    }
     for (; m == 0; m = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (o.progress && ++done % PROGRESS_EVERY == 0)
             o.progress(o.ctx, done, total);
         /* events: be64 seq -> be64 stored_ms | frame (store.c's key space) */
         if (k.mv_size != 8 || v.mv_size < 8)
             continue;
-        uint64_t seq = hq_be64_get(k.mv_data);
-        int64_t stored_ms = (int64_t)hq_be64_get(v.mv_data);
-        if (stored_ms < o.from_ms || (o.to_ms > 0 && stored_ms >= o.to_ms))
-            continue;
-        b->events++;
-        if (!sim) {
-            hq_sim_opts so = {.parent_dir = o.scratch_dir, .map_size = map_size, .batch = BATCH, .limits = lim};
-            if ((rc = hq_sim_new(&so, schemas, rules, o.from_ms > 0 ? o.from_ms : stored_ms, &sim, err)))
-                goto out;
-        }
-        if (!b->first_ms)
-            b->first_ms = stored_ms;
-        b->last_ms = stored_ms;
-        const char *frame = (const char *)v.mv_data + 8;
-        size_t len = v.mv_size - 8;
-        msgpack_zone_clear(&zone);
-        hq_event ev;
-        hq_err derr = {0};
-        if (hq_event_decode(frame, len, &lim, schemas, &zone, &ev, &derr) != 0) {
-            b->invalid++;
-            continue;
-        }
-        if (ev.type_len > 6 && !memcmp(ev.type, "issue.", 6)) {
-            if ((rc = replay_lifecycle(b, sim, src, src_txn, seq, &ev, stored_ms, rules, err)))
-                goto out;
-            continue;
-        }
-        hq_sim_result res;
-        if ((rc = hq_sim_event(sim, frame, len, stored_ms, &res, err)))
+        if ((rc = bt_one(b, &sim, &o, src, src_txn, schemas, rules, &lim, map_size, &zone, hq_be64_get(k.mv_data),
+                         (int64_t)hq_be64_get(v.mv_data), (const char *)v.mv_data + 8, v.mv_size - 8, err)))
             goto out;
-        if (res.status == HQ_SIM_STORED)
-            b->replayed++;
-        else
-            b->invalid++;
     }
     if (o.progress)
         o.progress(o.ctx, total, total);

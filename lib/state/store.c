@@ -40,6 +40,15 @@
  *   chain      be64 seq                     -> 32-byte BLAKE2b chain hash of the event log
  *                                              (tamper evidence; hq_store_chain_verify)
  *
+ * Retention (prune.c, archive.c) removes old events with their chain and
+ * dedup records once they are in a monthly archive under STATE/archive/;
+ * the log then starts above 1 and has gaps where archived events left.
+ * Its meta records:
+ *   meta       "archive:upto"               -> be64 the last seq in an archive
+ *              "archive:chain"              -> 32-byte chain hash at that seq
+ *              "prune:next"                 -> be64 ms: when the next retention run starts
+ *              "prune:last"                 -> msgpack map: the last run's figures
+ *
  * Event log and dedup index are append-mostly for producers whose ids grow
  * with time (the client library makes such ids): each batch then touches
  * the right edge of both trees instead of random leaves.
@@ -514,6 +523,37 @@ static void chain_link(const unsigned char prev[32], uint64_t seq, int64_t store
     crypto_generichash(out, 32, buf, sizeof buf, NULL, 0);
 }
 
+void hq_store_chain_next(const unsigned char prev[32], uint64_t seq, int64_t stored_ms, const char *frame, size_t len,
+                         unsigned char out[32])
+{
+    unsigned char dg[HQ_DIGEST_BYTES];
+    crypto_generichash(dg, sizeof dg, (const unsigned char *)frame, len, NULL, 0);
+    chain_link(prev, seq, stored_ms, dg, out);
+}
+
+int hq_store_event_remove(hq_store *s, MDB_txn *txn, uint64_t seq, const char *source, size_t source_len,
+                          const char *id, size_t id_len, hq_err *err)
+{
+    unsigned char key[8];
+    hq_be64_put(key, seq);
+    int rc = hq_store_del(s, txn, HQ_DB_EVENTS, key, 8, err);
+    if (rc == 0)
+        rc = hq_store_del(s, txn, HQ_DB_CHAIN, key, 8, err);
+    if (rc || source_len > HQ_SOURCE_MAX || id_len > HQ_ID_MAX)
+        return rc;
+    unsigned char dkey[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
+    memcpy(dkey, source, source_len);
+    dkey[source_len] = 0;
+    memcpy(dkey + source_len + 1, id, id_len);
+    MDB_val v;
+    rc = hq_store_get(s, txn, HQ_DB_DEDUP, dkey, source_len + 1 + id_len, &v, err);
+    if (rc == HQ_ENOTFOUND)
+        return 0;
+    if (rc == 0 && v.mv_size >= 8 && hq_be64_get(v.mv_data) == seq)
+        rc = hq_store_del(s, txn, HQ_DB_DEDUP, dkey, source_len + 1 + id_len, err);
+    return rc;
+}
+
 int hq_store_chain_head(hq_store *s, MDB_txn *txn, uint64_t *seq, unsigned char head[32], hq_err *err)
 {
     MDB_cursor *c;
@@ -540,9 +580,19 @@ int hq_store_chain_head(hq_store *s, MDB_txn *txn, uint64_t *seq, unsigned char 
 int hq_store_chain_verify(hq_store *s, MDB_txn *txn, uint64_t *checked, uint64_t *bad_seq, char *why, size_t whylen,
                           void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx, hq_err *err)
 {
+    static const unsigned char zero[32];
+    return hq_store_chain_verify_from(s, txn, 0, zero, checked, bad_seq, why, whylen, progress, ctx, err);
+}
+
+int hq_store_chain_verify_from(hq_store *s, MDB_txn *txn, uint64_t after, const unsigned char after_chain[32],
+                               uint64_t *checked, uint64_t *bad_seq, char *why, size_t whylen,
+                               void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx, hq_err *err)
+{
     MDB_cursor *ce, *cc;
     MDB_val ek, ev, ck, cv;
-    unsigned char prev[32] = {0}, h[32], dg[HQ_DIGEST_BYTES];
+    unsigned char prev[32], h[32], dg[HQ_DIGEST_BYTES], from[8];
+    memcpy(prev, after_chain, 32);
+    hq_be64_put(from, after + 1);
     MDB_stat st;
     mdb_stat(txn, s->dbi[HQ_DB_EVENTS], &st);
     *checked = 0;
@@ -554,8 +604,10 @@ int hq_store_chain_verify(hq_store *s, MDB_txn *txn, uint64_t *checked, uint64_t
         mdb_cursor_close(ce);
         return hq_store_code(rc, err, "chain");
     }
-    int re = mdb_cursor_get(ce, &ek, &ev, MDB_FIRST), rcn = mdb_cursor_get(cc, &ck, &cv, MDB_FIRST);
-    uint64_t expect = 1;
+    ek = (MDB_val){8, from};
+    ck = (MDB_val){8, from};
+    int re = mdb_cursor_get(ce, &ek, &ev, MDB_SET_RANGE), rcn = mdb_cursor_get(cc, &ck, &cv, MDB_SET_RANGE);
+    uint64_t expect = after + 1;
     while (re == 0 || rcn == 0) {
         uint64_t seq = re == 0 && ek.mv_size == 8 ? hq_be64_get(ek.mv_data) : 0;
         uint64_t cseq = rcn == 0 && ck.mv_size == 8 ? hq_be64_get(ck.mv_data) : 0;

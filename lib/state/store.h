@@ -130,6 +130,21 @@ int hq_store_event_put(hq_store *s, MDB_txn *txn, hq_frame *fr, int64_t stored_m
 int hq_store_chain_head(hq_store *s, MDB_txn *txn, uint64_t *seq, unsigned char head[HQ_CHAIN_BYTES], hq_err *err);
 int hq_store_chain_verify(hq_store *s, MDB_txn *txn, uint64_t *checked, uint64_t *bad_seq, char *why, size_t whylen,
                           void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx, hq_err *err);
+/* The same from seq after+1 on, chained to after_chain (the hash at seq
+ * after, where the archives end: archive.h).  Events at or below after are
+ * not looked at. */
+int hq_store_chain_verify_from(hq_store *s, MDB_txn *txn, uint64_t after, const unsigned char after_chain[HQ_CHAIN_BYTES],
+                               uint64_t *checked, uint64_t *bad_seq, char *why, size_t whylen,
+                               void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx, hq_err *err);
+/* One link of that chain, for readers of archived segments (archive.c). */
+void hq_store_chain_next(const unsigned char prev[HQ_CHAIN_BYTES], uint64_t seq, int64_t stored_ms, const char *frame,
+                         size_t len, unsigned char out[HQ_CHAIN_BYTES]);
+/* Removes event seq from the log with its chain record, and the dedup
+ * record of (source, id) when it still names seq.  Only for events already
+ * in a durable archive (prune.c); never the last event of the log (its seq
+ * and chain record are where the next event continues). */
+int hq_store_event_remove(hq_store *s, MDB_txn *txn, uint64_t seq, const char *source, size_t source_len,
+                          const char *id, size_t id_len, hq_err *err);
 /* Reads event seq: *frame is a view of the msgpack frame. */
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,
                        size_t *len, hq_err *err);

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "issue.h"
 #include "mp.h"
+#include "prune.h"
 #include "ytree.h"
 
 #include <getopt.h>
@@ -70,6 +71,7 @@ typedef struct stats {
     bool alertd;
     const char *alertd_note;
     hq_alert_queue_stats aq;
+    hq_state_sizes sizes;
 } stats;
 
 /* Refusals of actions (SPEC §6a), from houqind's status (with --control). */
@@ -147,6 +149,7 @@ static int read_state(const char *dir, int64_t window_s, stats *st)
     st->map_size = ss.map_size;
     st->used_bytes = ss.used_bytes;
     st->now_ms = ctl_state_now_ms(s, txn);
+    hq_state_sizes_get(s, txn, &st->sizes, NULL);
     for (int i = 0; i < HQ_IS_COUNT; i++)
         hq_issue_each_in_state(s, txn, (hq_issue_state)i, count_cb, &st->issues[i], NULL);
     open_ctx oc = {s, txn, st};
@@ -295,6 +298,20 @@ static void prometheus(hq_buf *b, const stats *st)
             hq_buf_printf(b, "houqin_refusals_by_source_total{source=\"%s\"} %llu\n", g_refusals.by_source.name[i],
                           (unsigned long long)g_refusals.by_source.v[i]);
     }
+    metric(b, "state_file_bytes", "gauge", "Size of data.mdb on disk (LMDB's high-water mark; retention keeps it flat).");
+    hq_buf_printf(b, "houqin_state_file_bytes %llu\n", (unsigned long long)st->sizes.file_bytes);
+    metric(b, "state_bytes_per_event", "gauge", "Used LMDB bytes per event held in LMDB.");
+    hq_buf_printf(b, "houqin_state_bytes_per_event %llu\n", (unsigned long long)st->sizes.bytes_per_event);
+    metric(b, "state_events", "gauge", "Events held in LMDB (the rest are in the archives).");
+    hq_buf_printf(b, "houqin_state_events %llu\n", (unsigned long long)st->sizes.events);
+    metric(b, "archive_bytes", "gauge", "Size of the monthly event archives under STATE/archive/.");
+    hq_buf_printf(b, "houqin_archive_bytes %llu\n", (unsigned long long)st->sizes.archive_bytes);
+    metric(b, "archived_upto_seq", "gauge", "Last event sequence number held in an archive.");
+    hq_buf_printf(b, "houqin_archived_upto_seq %llu\n", (unsigned long long)st->sizes.archived_upto);
+    metric(b, "oldest_event_timestamp_seconds", "gauge", "Stored time of the oldest event kept in LMDB.");
+    hq_buf_printf(b, "houqin_oldest_event_timestamp_seconds %.3f\n", st->sizes.oldest_event_ms / 1000.0);
+    metric(b, "retention_next_run_timestamp_seconds", "gauge", "When the next retention run starts (0: no policy or never ran).");
+    hq_buf_printf(b, "houqin_retention_next_run_timestamp_seconds %.3f\n", st->sizes.next_run_ms / 1000.0);
     if (st->alertd) {
         metric(b, "alertd_cursor", "gauge", "Last outbox record houqin-alertd has routed.");
         hq_buf_printf(b, "houqin_alertd_cursor %llu\n", (unsigned long long)st->aq.cursor);
@@ -323,9 +340,15 @@ static void json(hq_buf *b, const stats *st)
         hq_buf_printf(b, "%lld", (long long)st->next_due_ms);
     else
         hq_buf_puts(b, "null");
-    hq_buf_printf(b, ",\"outbox\":%llu,\"outbox_last\":%llu,\"map_size\":%llu,\"used_bytes\":%llu,\"alertd\":",
+    hq_buf_printf(b, ",\"outbox\":%llu,\"outbox_last\":%llu,\"map_size\":%llu,\"used_bytes\":%llu,",
                   (unsigned long long)st->outbox, (unsigned long long)st->outbox_last,
                   (unsigned long long)st->map_size, (unsigned long long)st->used_bytes);
+    hq_buf_printf(b, "\"state_file_bytes\":%llu,\"bytes_per_event\":%llu,\"state_events\":%llu,\"archive_bytes\":%llu,"
+                     "\"archived_upto\":%llu,\"oldest_event_ms\":%lld,\"retention_next_run_ms\":%lld,\"alertd\":",
+                  (unsigned long long)st->sizes.file_bytes, (unsigned long long)st->sizes.bytes_per_event,
+                  (unsigned long long)st->sizes.events, (unsigned long long)st->sizes.archive_bytes,
+                  (unsigned long long)st->sizes.archived_upto, (long long)st->sizes.oldest_event_ms,
+                  (long long)st->sizes.next_run_ms);
     if (st->alertd)
         hq_buf_printf(b, "{\"cursor\":%llu,\"lag\":%llu,\"pending\":%llu,\"dead\":%llu}",
                       (unsigned long long)st->aq.cursor, (unsigned long long)alertd_lag(st),
@@ -377,6 +400,19 @@ static void human(hq_buf *b, const stats *st, const char *dir, int interval_ms, 
         hq_buf_printf(b, "alertd           %s\n", st->alertd_note);
     hq_buf_printf(b, "map              %.1f MiB used of %.1f MiB\n", st->used_bytes / 1048576.0,
                   st->map_size / 1048576.0);
+    hq_buf_printf(b, "state file       %.1f MiB, %llu events in LMDB, %llu bytes/event\n",
+                  st->sizes.file_bytes / 1048576.0, (unsigned long long)st->sizes.events,
+                  (unsigned long long)st->sizes.bytes_per_event);
+    hq_buf_printf(b, "archives         %.1f MiB, events 1..%llu archived\n", st->sizes.archive_bytes / 1048576.0,
+                  (unsigned long long)st->sizes.archived_upto);
+    char when[32] = "-";
+    if (st->sizes.next_run_ms) {
+        time_t t = (time_t)(st->sizes.next_run_ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+    }
+    hq_buf_printf(b, "retention        next run %s\n", when);
 }
 
 /* Writes to path.tmp.PID and renames it into place. */

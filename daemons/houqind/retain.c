@@ -1,0 +1,145 @@
+/* retain.c - houqind's side of retention (lib/state/prune.h): bounded
+ * steps of the retention run between ingest batches, its figures for the
+ * status command. */
+#include "houqind.h"
+
+#include "log.h"
+#include "prune.h"
+#include "retention.h"
+
+#include <string.h>
+
+/* A step removes at most this many events in one write transaction (about
+ * one ingest batch's commit) or archives eight times as many (a read
+ * transaction and zstd, no commit). */
+#define STEP_BUDGET 256
+/* Under steady ingest a step runs at most this often, so a run progresses
+ * without taking more than a sliver of the writer's time. */
+#define BUSY_INTERVAL_MS 20
+
+int hq_retain_init(hq_daemon *d)
+{
+    hq_err err;
+    if (hq_prune_new(d->store, &d->prune, &err) != 0) {
+        hq_log_err("retention: %s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+void hq_retain_fini(hq_daemon *d)
+{
+    hq_prune_destroy(&d->prune);
+}
+
+int hq_retain_step(hq_daemon *d, bool idle, bool *more)
+{
+    *more = false;
+    if (!d->prune || d->unavailable)
+        return 0;
+    int64_t mono = hq_mono_ms();
+    if (!idle && mono - d->retain_last_step_ms < BUSY_INTERVAL_MS) {
+        *more = hq_prune_figures_get(d->prune)->phase != HQ_PRUNE_IDLE;
+        return 0;
+    }
+    d->retain_last_step_ms = mono;
+    const hq_retention *pol = hq_rules_retention(d->rules);
+    hq_prune_phase before = hq_prune_figures_get(d->prune)->phase;
+    hq_err err = {0};
+    int rc = hq_prune_step(d->prune, pol, hq_clock_now_ms(&d->clock), STEP_BUDGET, more, &err);
+    const hq_prune_figures *f = hq_prune_figures_get(d->prune);
+    if (rc == HQ_EPANIC) {
+        hq_log_err("retention: %s", err.msg);
+        return rc;
+    }
+    if (rc == HQ_EFULL) {
+        hq_err gerr;
+        if (hq_store_grow(d->store, &gerr) != 0)
+            hq_log_err("retention: %s", gerr.msg);
+        return 0;
+    }
+    if (rc) {
+        hq_log_err("retention run abandoned, events stay in LMDB until the next run: %s", err.msg);
+        return 0;
+    }
+    if (before != HQ_PRUNE_IDLE && f->phase == HQ_PRUNE_IDLE)
+        hq_log_info("retention run done: %llu events archived, %llu removed from LMDB, archived up to event %llu",
+                    (unsigned long long)f->last_archived, (unsigned long long)f->last_removed,
+                    (unsigned long long)f->archived_upto);
+    return 0;
+}
+
+int hq_retain_run(hq_daemon *d, bool wait)
+{
+    if (!d->prune)
+        return 0;
+    hq_prune_kick(d->prune);
+    if (!wait)
+        return 0;
+    bool more = true;
+    int rc = 0;
+    while (more && rc == 0) {
+        d->retain_last_step_ms = 0;
+        rc = hq_retain_step(d, true, &more);
+        if (hq_prune_figures_get(d->prune)->last_error[0] && !more)
+            return -1;
+    }
+    return rc;
+}
+
+static void pk_str(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+void hq_retain_pack_status(hq_daemon *d, msgpack_packer *pk)
+{
+    static const char *const phases[] = {"idle", "archive", "protect", "delete"};
+    const hq_retention *pol = hq_rules_retention(d->rules);
+    hq_state_sizes z = {0};
+    MDB_txn *txn;
+    if (hq_store_begin(d->store, false, &txn, NULL) == 0) {
+        hq_state_sizes_get(d->store, txn, &z, NULL);
+        hq_store_abort(d->store, txn);
+    }
+    const hq_prune_figures *f = d->prune ? hq_prune_figures_get(d->prune) : NULL;
+    msgpack_pack_map(pk, 15);
+    pk_str(pk, "policy");
+    if (pol)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    pk_str(pk, "state_file_bytes");
+    msgpack_pack_uint64(pk, z.file_bytes);
+    pk_str(pk, "bytes_per_event");
+    msgpack_pack_uint64(pk, z.bytes_per_event);
+    pk_str(pk, "archive_bytes");
+    msgpack_pack_uint64(pk, z.archive_bytes);
+    pk_str(pk, "oldest_event_ms");
+    msgpack_pack_int64(pk, z.oldest_event_ms);
+    pk_str(pk, "events_in_lmdb");
+    msgpack_pack_uint64(pk, z.events);
+    static const hq_prune_figures none = {0};
+    if (!f || !pol)
+        f = &none;
+    pk_str(pk, "phase");
+    pk_str(pk, phases[f->phase]);
+    pk_str(pk, "next_run_ms");
+    msgpack_pack_int64(pk, f->next_run_ms);
+    pk_str(pk, "last_run_ms");
+    msgpack_pack_int64(pk, f->last_run_ms);
+    pk_str(pk, "archived_upto");
+    msgpack_pack_uint64(pk, f->archived_upto);
+    pk_str(pk, "last_archived");
+    msgpack_pack_uint64(pk, f->last_archived);
+    pk_str(pk, "last_removed");
+    msgpack_pack_uint64(pk, f->last_removed);
+    pk_str(pk, "total_archived");
+    msgpack_pack_uint64(pk, f->total_archived);
+    pk_str(pk, "total_removed");
+    msgpack_pack_uint64(pk, f->total_removed);
+    pk_str(pk, "error");
+    pk_str(pk, f->last_error);
+}
