@@ -20,9 +20,15 @@
  *                         {audience: "office"|"contractor"|"complainant",
  *                          urgent: bool, digest: bool, ready_ms: int,
  *                          next_ms: int, first_ms: int, tries: int,
- *                          error: str, members: [seq, ...]}
+ *                          error: str, members: [seq, ...],
+ *                          issue: str, sev: int}
  *                         A lane is one (recipient, channel); its entries
- *                         sort by seq, which is delivery order.  members
+ *                         sort by seq.  Delivery order is seq order among
+ *                         the entries of one issue only (issue "" is one
+ *                         group; entries written before issue and sev
+ *                         existed read as issue "" and critical), so a
+ *                         failing delivery holds back only later ones of
+ *                         its own issue that are not more severe.  members
  *                         is non-empty for a sealed digest (keyed by its
  *                         first alert).
  *   dead    be64 id    -> msgpack map, one dead letter:
@@ -392,6 +398,8 @@ static int decode_delivery(const MDB_val *k, const MDB_val *v, hq_delivery *d, h
         d->first_ms = get_int(&o, "first_ms");
         d->tries = (uint32_t)get_int(&o, "tries");
         copy_str(&o, "error", d->error, sizeof d->error);
+        copy_str(&o, "issue", d->issue, sizeof d->issue);
+        d->sev = hq_mp_map_get(&o, "sev") ? (uint8_t)get_int(&o, "sev") : (uint8_t)HQ_SEV_CRITICAL;
         const msgpack_object *m = hq_mp_map_get(&o, "members");
         for (uint32_t i = 0; m && m->type == MSGPACK_OBJECT_ARRAY && i < m->via.array.size && i < HQ_DIGEST_MAX;
              i++)
@@ -412,7 +420,9 @@ int hq_alert_queue_put(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *d, hq
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 9);
+    msgpack_pack_map(&pk, 11);
+    pk_kstr(&pk, "issue", d->issue);
+    pk_kint(&pk, "sev", d->sev);
     pk_kstr(&pk, "audience", hq_audience_name(d->audience));
     pk_kbool(&pk, "urgent", d->urgent);
     pk_kbool(&pk, "digest", d->digest);
@@ -621,6 +631,7 @@ int hq_alert_queue_seal_digest(hq_alert_queue *q, MDB_txn *txn, const hq_deliver
     sealed->tries = 0;
     sealed->next_ms = 0;
     sealed->error[0] = '\0';
+    sealed->issue[0] = '\0'; /* a digest spans issues: ordered with the lane's other issue-less ones */
     sealed->nmembers = n;
     for (size_t i = 0; i < n; i++) {
         const hq_delivery *m = members[i];

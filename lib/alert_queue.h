@@ -47,6 +47,10 @@ typedef struct hq_delivery {
     hq_audience audience;
     bool urgent;             /* never held by quiet hours, digests or rate limits */
     bool digest;             /* waiting to be gathered into a digest at ready_ms */
+    char issue[64];          /* the alert's issue ("" for none, and for a sealed digest): order
+                                within a lane is kept only among deliveries of one issue */
+    uint8_t sev;             /* the alert's hq_severity (unknown: critical): a later delivery of
+                                the same issue with a higher one is not held back by it */
     int64_t ready_ms;        /* policy clock: not before this */
     int64_t next_ms;         /* wall clock: next try not before this (backoff); 0: now */
     int64_t first_ms;        /* wall clock: when it was queued */
@@ -100,7 +104,10 @@ int hq_alert_queue_put(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *d, hq
 int hq_alert_queue_get(hq_alert_queue *q, MDB_txn *txn, const char *recipient, const char *channel, uint64_t seq,
                        hq_delivery *d, hq_err *err);
 /* Calls fn for the lane's deliveries in seq order until it returns
- * non-zero. */
+ * non-zero.  Delivery order (docs/alertd.md, "Delivery semantics"): the
+ * caller keeps seq order only among deliveries of one issue; a delivery is
+ * held back only by an earlier pending one of the same issue with a
+ * severity at least as high, never by another issue's. */
 int hq_alert_queue_lane_each(hq_alert_queue *q, MDB_txn *txn, const char *recipient, const char *channel,
                              int (*fn)(void *ctx, const hq_delivery *d), void *ctx, hq_err *err);
 /* Calls fn once per lane that has deliveries. */

@@ -38,14 +38,17 @@ typedef struct alertd_opts {
     int verbose;
 } alertd_opts;
 
-/* A lane: one (recipient, channel).  Its deliveries go one at a time in
- * seq order; a failing one holds back the ones behind it (order per
- * recipient), never another lane. */
+/* A lane: one (recipient, channel).  Its deliveries go in seq order among
+ * those of one issue: a failing or hanging one holds back only later
+ * deliveries of its own issue that are not more severe, never another
+ * issue's and never another lane (sched.c, docs/alertd.md).  Several may
+ * be in flight at once: one non-urgent and two urgent ones. */
 typedef struct lane {
     char recipient[HQ_RECIPIENT_MAX + 16];
     char channel[HQ_CHANNEL_NAME_MAX + 1];
     uint64_t hash;
-    bool busy;            /* a delivery in flight */
+    uint64_t *flying;     /* seqs in flight, or failed with the failure not yet committed */
+    size_t nfly, capfly;
     bool dirty;           /* look at it again now */
     bool capped;          /* waiting for a free in-flight slot */
     int64_t wake_policy;  /* policy-clock time to look again (INT64_MAX: none) */
