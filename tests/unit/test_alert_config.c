@@ -197,14 +197,14 @@ static void mistakes_are_refused_with_positions(void **state)
             "url: expected http://..., got \"ftp://h/\"");
     refused(f, "channels:\n  x: {type: webhook, urll: \"http://h/\"}\n", "urll",
             "unknown key \"urll\" (expected one of: type, lang, shared, parallel, timeout, connect_timeout, url, "
-            "format)");
+            "format, to)");
     refused(f, "channels:\n  x: {type: command, argv: [notify]}\n", "notify",
             "argv[0]: expected an absolute path, got \"notify\"");
     refused(f, "people:\n  - {id: a, channels: [{channel: ghost}]}\n", "ghost", "unknown channel \"ghost\"");
     refused(f,
             "channels:\n  m: {type: email, url: \"smtp://h\", from: a@b.cn}\n"
             "people:\n  - {id: a, channels: [{channel: m, to: \"not mail\"}]}\n",
-            "\"not mail", "channel m is e-mail: expected `to` with an address like name@example.edu.cn");
+            "\"not mail", "channel m is e-mail: expected `to` or the person's `email:` with an address like name@example.edu.cn");
     refused(f, "people:\n  - {id: a, working_hours: {days: [mon-fri], from: \"18:00\", to: \"08:00\"}}\n",
             "\"08:00", "working_hours: \"to\" must be later than \"from\" on the same day");
     refused(f, "people:\n  - {id: a, working_hours: {days: [weekday], from: \"08:00\", to: \"18:00\"}}\n",
