@@ -249,8 +249,13 @@ void hq_alert_route(const hq_rules *rules, const hq_alert_config *cfg, const hq_
             continue;
         }
         const hq_hours *hours = ap->has_hours ? &ap->hours : &p->default_hours;
+        bool past_fallback = false;
         for (size_t c = 0; c < ap->nchannels; c++) {
             const hq_channel *ch = ap->channels[c].channel;
+            if (ap->channels[c].fallback && p->failover_ms > 0 && c > 0)
+                past_fallback = true;
+            if (past_fallback && !ch->shared)
+                continue; /* waits for failover (feed.c watches the person) */
             if (ch->shared) {
                 size_t s = 0;
                 while (s < ns && shared[s].ch != ch)

@@ -426,6 +426,8 @@ static int route_one(alertd *a, MDB_txn *txn, const pending_rec *p, hq_routes *r
         snprintf(d.channel, sizeof d.channel, "%s", rt->channel);
         rc = hq_alert_queue_put(a->q, txn, &d, err);
     }
+    if (rc == 0)
+        rc = failover_after_route_txn(a, txn, &r, p->bytes, p->len, routes, err);
     hq_alert_rec_fini(&r);
     return rc;
 }

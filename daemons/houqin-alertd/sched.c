@@ -307,8 +307,11 @@ static who recipient_of(const alertd *a, const hq_delivery *d, const hq_channel 
         w.name = ch->lang == HQ_LANG_ZH ? "各位" : "All";
         return w;
     }
-    const hq_person *p = find_person(a->rules, d->recipient);
-    const hq_alert_person *ap = hq_alert_config_person(a->cfg, d->recipient);
+    char id[HQ_RECIPIENT_MAX + 16];
+    snprintf(id, sizeof id, "%s", d->recipient);
+    id[strcspn(id, "~")] = '\0'; /* "<deputy>~<person>": an escalation to the deputy */
+    const hq_person *p = find_person(a->rules, id);
+    const hq_alert_person *ap = hq_alert_config_person(a->cfg, id);
     const hq_person_channel *pc = NULL;
     for (size_t i = 0; ap && i < ap->nchannels; i++)
         if (ap->channels[i].channel == ch)
@@ -384,6 +387,17 @@ static void start(alertd *a, lane *l, const hq_delivery *d, MDB_txn *txn)
                           .channel = ch, .audience = d->audience, .lang = w.lang, .recs = rp, .nrecs = n,
                           .digest = d->nmembers > 0};
         hq_alert_render_text(a->cfg, a->rules, &m);
+        if (d->note[0]) {
+            /* An escalation: who could not be reached comes first. */
+            hq_buf b;
+            hq_buf_init(&b);
+            hq_buf_printf(&b, "%s%s", w.lang == HQ_LANG_EN ? "[Passed on] " : "【转告】", m.subject);
+            free(m.subject);
+            m.subject = hq_buf_steal(&b);
+            hq_buf_printf(&b, "%s\n\n%s", d->note, m.body);
+            free(m.body);
+            m.body = hq_buf_steal(&b);
+        }
         xfer *x = calloc(1, sizeof *x);
         if (!x)
             abort();
@@ -499,6 +513,7 @@ static bool due(const alertd *a, const lane *l, int64_t pnow, int64_t wall)
 
 long sched_run(alertd *a)
 {
+    failover_run(a);
     int64_t pnow = alertd_policy_now(a), wall = hq_wall_ms();
     MDB_txn *txn = NULL;
     seal_job *jobs = NULL;
@@ -527,7 +542,7 @@ long sched_run(alertd *a)
         free(s.go);
         free(s.held);
         free(s.issues);
-        if (!s.entries && !l->nfly && !strncmp(l->recipient, "complainant:", 12))
+        if (!s.entries && !l->nfly && (!strncmp(l->recipient, "complainant:", 12) || strchr(l->recipient, '~')))
             lane_remove(a, i);
     }
     hq_alert_queue_abort(a->q, txn);
@@ -556,13 +571,17 @@ long sched_run(alertd *a)
 static int apply_result(alertd *a, MDB_txn *txn, const xfer *x, int64_t wall, hq_err *err)
 {
     const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
-    if (x->ok)
-        return hq_alert_queue_complete(a->q, txn, &x->d, err);
+    if (x->ok) {
+        int rc = hq_alert_queue_complete(a->q, txn, &x->d, err);
+        return rc ? rc : failover_on_result_txn(a, txn, &x->d, true, NULL, err);
+    }
     hq_delivery d = x->d;
     d.tries++;
     snprintf(d.error, sizeof d.error, "%s", x->error);
-    if (x->permanent || d.tries >= p->retry_tries)
-        return hq_alert_queue_bury(a->q, txn, &d, x->key, x->error, wall, err);
+    if (x->permanent || d.tries >= p->retry_tries) {
+        int rc = hq_alert_queue_bury(a->q, txn, &d, x->key, x->error, wall, err);
+        return rc ? rc : failover_on_result_txn(a, txn, &x->d, false, x->error, err);
+    }
     d.next_ms = wall + hq_retry_backoff_ms(p->retry_first_ms, p->retry_max_ms, d.tries, (unsigned)(rand() % 101));
     return hq_alert_queue_put(a->q, txn, &d, err);
 }
