@@ -23,7 +23,7 @@ const char *const hq_alert_vars[] = {"seq",      "kind",      "kind_name",     "
                                      "level",    "domain",    "domain_name",   "contractor", "contractor_id",
                                      "site",     "site_id",   "severity",      "severity_name", "title",
                                      "text",     "deadline",  "time",          "recipient", "office",
-                                     NULL};
+                                     "outcome",  NULL};
 
 /* Digest subject and body see the digest, not one alert. */
 static const char *const digest_vars[] = {"count", "items", "recipient", "office", "time", NULL};
@@ -128,10 +128,12 @@ static const char *const builtin_src[HQ_AUD_COUNT][HQ_LANG_COUNT][3] = {
                         NULL},
     },
     [HQ_AUD_COMPLAINANT] = {
-        [HQ_LANG_ZH] = {"您反映的问题已处理（{{issue}}）", "{{text}}\n—— {{office}}", NULL},
+        [HQ_LANG_ZH] = {"您反映的问题已处理（{{issue}}）",
+                        "您好！您反映的问题（{{issue}}）已处理完毕。\n处理结果：{{outcome}}\n感谢您对后勤服务的监督。\n—— {{office}}",
+                        NULL},
         [HQ_LANG_EN] = {"Your report has been dealt with ({{issue}})",
                         "The problem you reported ({{issue}}: {{title}}) has been dealt with and the case is "
-                        "closed. Thank you for helping us improve campus services.\n-- {{office}}",
+                        "closed.\nOutcome: {{outcome}}\nThank you for helping us improve campus services.\n-- {{office}}",
                         NULL},
     },
     [HQ_AUD_DIGEST] = {

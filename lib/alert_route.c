@@ -58,6 +58,7 @@ int hq_alert_rec_decode(const char *buf, size_t len, hq_alert_rec *out, hq_err *
     out->severity = str_or_empty(&o, "severity");
     out->title = str_or_empty(&o, "title");
     out->text = str_or_empty(&o, "text");
+    out->outcome = str_or_empty(&o, "outcome");
     const msgpack_object *c = hq_mp_map_get(&o, "contact");
     if (c && c->type == MSGPACK_OBJECT_STR && c->via.str.size)
         out->contact = hq_mp_strdup(c);
@@ -75,7 +76,7 @@ int hq_alert_rec_decode(const char *buf, size_t len, hq_alert_rec *out, hq_err *
 void hq_alert_rec_fini(hq_alert_rec *r)
 {
     char **s[] = {&r->kind,       &r->issue, &r->rule,     &r->domain, &r->contractor,
-                  &r->site,       &r->severity, &r->title, &r->text,   &r->contact};
+                  &r->site,       &r->severity, &r->title, &r->text,   &r->contact, &r->outcome};
     for (size_t i = 0; i < sizeof s / sizeof *s; i++)
         free(*s[i]);
     for (size_t i = 0; i < r->nroles; i++)

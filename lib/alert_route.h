@@ -43,6 +43,7 @@ typedef struct hq_alert_rec {
     /* Never NULL after decode ("" when the record has none or nil). */
     char *kind, *issue, *rule, *domain, *contractor, *site, *severity, *title, *text;
     char *contact;      /* feedback only, else NULL: personal data, never log it */
+    char *outcome;      /* feedback: the outcome given at closing ("" when none was given) */
     char **roles;       /* role names as written by houqind */
     size_t nroles;
 } hq_alert_rec;

@@ -38,7 +38,7 @@ int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, h
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, a->contact ? 15 : 14);
+    msgpack_pack_map(&pk, 14 + (a->contact ? 1 : 0) + (a->outcome ? 1 : 0));
     pk_k(&pk, "seq");
     msgpack_pack_uint64(&pk, n);
     pk_k(&pk, "ts_ms");
@@ -65,6 +65,8 @@ int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, h
     msgpack_pack_int64(&pk, a->deadline_ms);
     if (a->contact)
         pk_kv(&pk, "contact", a->contact);
+    if (a->outcome)
+        pk_kv(&pk, "outcome", a->outcome);
     unsigned char key[8];
     hq_be64_put(key, n);
     rc = hq_store_put(s, txn, HQ_DB_OUTBOX, key, 8, sb.data, sb.size, err);

@@ -214,7 +214,7 @@ static void mistakes_are_refused_with_positions(void **state)
     refused(f, "templates:\n  office: {zh: {subject: \"{{contact}}\", body: y}}\n", "\"{{contact",
             "template placeholder {{contact}}: unknown placeholder (known: seq, kind, kind_name, issue, rule, "
             "level, domain, domain_name, contractor, contractor_id, site, site_id, severity, severity_name, title, "
-            "text, deadline, time, recipient, office)");
+            "text, deadline, time, recipient, office, outcome)");
     refused(f, "templates:\n  office: {fr: {subject: x, body: y}}\n", "fr", "unknown key \"fr\" (expected one of: zh, en)");
     refused(f, "policies:\n  digest: {every: 4h, roles: [complainant]}\n", "complainant",
             "unknown role \"complainant\" (feedback to complainants is never digested)");
