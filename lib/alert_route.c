@@ -141,15 +141,17 @@ static void route_feedback(const hq_alert_config *cfg, const hq_alert_rec *rec, 
     char who[HQ_RECIPIENT_MAX + 16];
     snprintf(who, sizeof who, "complainant:%.*s", HQ_RECIPIENT_MAX - 12, rec->issue);
     int kind = hq_contact_kind(rec->contact);
-    const hq_channel *ch = kind == 'e' ? p->complainant_email : kind == 'p' ? p->complainant_phone : NULL;
+    const hq_channel *ch = kind == 'e' ? p->complainant_email : kind == 'p' ? p->complainant_phone
+                                                                            : p->complainant_other;
     hq_route *r = add_route(out, who, ch ? ch->name : "-");
     r->audience = HQ_AUD_COMPLAINANT;
     r->urgent = true; /* one message, the outcome: never held or gathered */
     r->ready_ms = now_ms;
     if (!rec->contact)
         r->problem = "feedback without a contact";
-    else if (!kind)
-        r->problem = "the complainant's contact is neither an e-mail address nor a phone number";
+    else if (!kind && !ch)
+        r->problem = "the complainant's contact is neither an e-mail address nor a phone number, and there is no "
+                     "channel for other contacts (policies.complainant.other)";
     else if (!ch)
         r->problem = kind == 'e' ? "no channel for e-mail contacts (policies.complainant.email)"
                                  : "no channel for phone contacts (policies.complainant.phone)";

@@ -54,7 +54,8 @@ def test_feedback():
         d = dead[0][1]
         check_eq((d["recipient"], d["channel"], d["seq"], d["error"]),
                  ("complainant:" + fb[ODD]["issue"], "-", fb[ODD]["seq"],
-                  "the complainant's contact is neither an e-mail address nor a phone number"), "dead letter")
+                  "the complainant's contact is neither an e-mail address nor a phone number, and there is no "
+                  "channel for other contacts (policies.complainant.other)"), "dead letter")
         # houqinctl deadletters shows the same, without the contact.
         ctl = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(A.ARGS.alertd)))),
                            "tools", "houqinctl", "houqinctl")
