@@ -427,7 +427,7 @@ static void load_channel_type(loader *L, const hq_ynode *m, hq_channel *ch)
     static const char *const email_keys[] = {"type", "lang", "shared", "parallel", "timeout", "connect_timeout",
                                              "url", "from", "username", "password_file", "starttls", "to", NULL};
     static const char *const command_keys[] = {"type", "lang", "shared", "parallel", "timeout", "argv", "to", NULL};
-    static const char *const file_keys[] = {"type", "lang", "shared", "parallel", "path", NULL};
+    static const char *const file_keys[] = {"type", "lang", "shared", "parallel", "path", "to", NULL};
     static const char *const *const keys[] = {webhook_keys, email_keys, command_keys, file_keys};
     static const char *const http[] = {"http://", "https://", NULL};
     static const char *const smtp[] = {"smtp://", "smtps://", NULL};
