@@ -38,14 +38,17 @@ typedef struct alertd_opts {
     int verbose;
 } alertd_opts;
 
-/* A lane: one (recipient, channel).  Its deliveries go one at a time in
- * seq order; a failing one holds back the ones behind it (order per
- * recipient), never another lane. */
+/* A lane: one (recipient, channel).  Its deliveries go in seq order among
+ * those of one issue: a failing or hanging one holds back only later
+ * deliveries of its own issue that are not more severe, never another
+ * issue's and never another lane (sched.c, docs/alertd.md).  Several may
+ * be in flight at once: one non-urgent and two urgent ones. */
 typedef struct lane {
     char recipient[HQ_RECIPIENT_MAX + 16];
     char channel[HQ_CHANNEL_NAME_MAX + 1];
     uint64_t hash;
-    bool busy;            /* a delivery in flight */
+    uint64_t *flying;     /* seqs in flight, or failed with the failure not yet committed */
+    size_t nfly, capfly;
     bool dirty;           /* look at it again now */
     bool capped;          /* waiting for a free in-flight slot */
     int64_t wake_policy;  /* policy-clock time to look again (INT64_MAX: none) */
@@ -129,6 +132,8 @@ typedef struct alertd {
     size_t ncfds, capcfds;
     int64_t curl_due_mono; /* libcurl's timer (INT64_MAX: none) */
 
+    int64_t watch_next_ms; /* policy clock: the earliest watch due (INT64_MAX: none) */
+
     /* counters */
     uint64_t n_routed, n_delivered, n_failed, n_dead, n_replays, n_gaps, n_undecodable, n_pruned;
 } alertd;
@@ -170,6 +175,17 @@ bool sched_results_due(const alertd *a, bool force);
 int sched_results_txn(alertd *a, MDB_txn *txn, int64_t wall, hq_err *err);
 /* After the commit: logs, frees the transfers, wakes their lanes. */
 void sched_after_commit(alertd *a, int64_t wall);
+
+/* failover.c */
+int failover_load(alertd *a);
+/* Inside the routing txn: watches the people rec was routed to, and passes
+ * it on at once for people without channels. */
+int failover_after_route_txn(alertd *a, MDB_txn *txn, const hq_alert_rec *r, const char *rec, size_t len,
+                             const hq_routes *routes, hq_err *err);
+/* Inside the results txn, after the delivery's own result is recorded. */
+int failover_on_result_txn(alertd *a, MDB_txn *txn, const hq_delivery *d, bool ok, const char *error, hq_err *err);
+/* Fires the watches that are due (its own write transaction). */
+void failover_run(alertd *a);
 
 /* send.c */
 int send_init(alertd *a);

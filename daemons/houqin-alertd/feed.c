@@ -415,10 +415,16 @@ static int route_one(alertd *a, MDB_txn *txn, const pending_rec *p, hq_routes *r
         }
         hq_delivery d = {.seq = p->seq, .audience = rt->audience, .urgent = rt->urgent, .digest = rt->digest,
                          .ready_ms = rt->ready_ms, .first_ms = hq_wall_ms()};
+        hq_severity sev = HQ_SEV_CRITICAL;
+        hq_severity_parse(r.severity, &sev);
+        d.sev = (uint8_t)sev;
+        snprintf(d.issue, sizeof d.issue, "%s", r.issue);
         snprintf(d.recipient, sizeof d.recipient, "%s", rt->recipient);
         snprintf(d.channel, sizeof d.channel, "%s", rt->channel);
         rc = hq_alert_queue_put(a->q, txn, &d, err);
     }
+    if (rc == 0)
+        rc = failover_after_route_txn(a, txn, &r, p->bytes, p->len, routes, err);
     hq_alert_rec_fini(&r);
     return rc;
 }

@@ -276,8 +276,6 @@ static int commit_point(alertd *a, bool force)
     if (!route && !results)
         return 0;
     hq_routes *all = route ? hq_calloc(a->nbatch, sizeof *all) : NULL;
-    if (route && !all)
-        abort();
     int64_t wall = hq_wall_ms();
     hq_err err = {0};
     int rc;
@@ -408,7 +406,7 @@ static int start(alertd *a)
         return 2;
     }
     a->zctx = zmq_ctx_new();
-    if (feed_open(a) != 0 || sched_load_lanes(a) != 0)
+    if (feed_open(a) != 0 || sched_load_lanes(a) != 0 || failover_load(a) != 0)
         return 2;
     hq_log_info("started: state %s, cursor %" PRIu64 ", %zu lanes pending, subscribe %s, control %s, clock %s",
                 a->opts.state_dir, a->cursor, a->nlanes, a->opts.subscribe_ep, a->opts.control_ep,

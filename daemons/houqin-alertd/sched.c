@@ -5,11 +5,19 @@
  *   - one waiting for a digest whose time has come is gathered (sealed
  *     into one digest delivery, in a write transaction);
  *   - one held by quiet hours (ready_ms in the future) is passed over: it
- *     does not hold back urgent alerts behind it;
- *   - the first ready one is the lane's next delivery.  If it is in
- *     backoff after a failure, the whole lane waits (order per recipient
- *     is kept); if the lane's rate limit is used up, a non-urgent one
- *     waits; if the in-flight caps are reached, it waits for a slot.
+ *     does not hold back anything behind it;
+ *   - every other one is pending and holds back the later ones of its own
+ *     issue whose severity is not higher (order per recipient is kept
+ *     among the alerts of one issue, not across issues);
+ *   - a pending one that is not held back, not in flight, not in backoff
+ *     after a failure and (if not urgent) within the lane's rate limit
+ *     starts, as long as the in-flight caps allow: --max-in-flight for
+ *     all; per lane one non-urgent and two urgent ones; for non-urgent
+ *     ones also the channel's `parallel`.  Urgent ones are never kept
+ *     waiting by the slots that stuck non-urgent ones hold.
+ * So a failing delivery delays only the later alerts of its own issue, and
+ * an urgent alert goes out at once on every channel of the person that
+ * works, whatever is stuck in front of it.
  * A lane is looked at when something changed (new deliveries, a result)
  * or when its wake-up time comes (policy clock for holds and rate limits,
  * wall clock for backoff).
@@ -73,6 +81,7 @@ static void lane_remove(alertd *a, size_t i)
 {
     hq_rate_fini(&a->lanes[i]->rate);
     free(a->lanes[i]->uncommitted);
+    free(a->lanes[i]->flying);
     free(a->lanes[i]);
     a->lanes[i] = a->lanes[--a->nlanes];
 }
@@ -98,23 +107,86 @@ int sched_load_lanes(alertd *a)
 
 /* ---- looking at a lane ---- */
 
+typedef struct held_issue {
+    const char *issue;         /* into the scan's copy of the delivery */
+    uint8_t sev;               /* the highest severity pending for it so far */
+} held_issue;
+
+enum { SCAN_GO_MAX = 32, SCAN_HELD_MAX = 512 };
+
 typedef struct scan {
     const lane *l;
-    int64_t pnow;
-    bool limited;              /* the lane's rate limit is used up: look for urgent ones too */
+    int64_t pnow, wall;
+    bool limited;              /* the lane's rate limit is used up: only urgent ones go */
     size_t entries;
     hq_delivery *seal;         /* digest members whose time has come */
     size_t nseal;
-    hq_delivery cand;          /* the first ready delivery */
-    bool have_cand;
-    hq_delivery urgent;        /* with limited: the first ready urgent one behind cand */
-    bool have_urgent;
-    int64_t wake;              /* earliest held ready_ms */
+    hq_delivery *go;           /* may start now, in seq order (at most one per issue and severity) */
+    size_t ngo;
+    bool full;                 /* stopped at SCAN_GO_MAX: look again */
+    bool rate_wait;            /* a non-urgent one waits for the rate limit */
+    char (*issues)[64];        /* storage of held[].issue */
+    held_issue *held;          /* issues with a pending delivery so far */
+    size_t nheld;
+    bool held_all;             /* too many issues to track: hold everything behind */
+    int64_t wake;              /* earliest held ready_ms (policy clock) */
+    int64_t wake_wall;         /* earliest end of a backoff (wall clock) */
 } scan;
 
-/* Walks a lane in seq order (see the top of this file).  Stops at the
- * first ready delivery, or, when the rate limit holds that one back, at
- * the first urgent one behind it: urgent alerts are never rate-limited. */
+static bool lane_flying(const lane *l, uint64_t seq)
+{
+    for (size_t i = 0; i < l->nfly; i++)
+        if (l->flying[i] == seq)
+            return true;
+    return false;
+}
+
+static void fly_add(lane *l, uint64_t seq)
+{
+    if (l->nfly == l->capfly) {
+        l->capfly = l->capfly ? l->capfly * 2 : 4;
+        l->flying = hq_realloc(l->flying, l->capfly * sizeof *l->flying);
+    }
+    l->flying[l->nfly++] = seq;
+}
+
+static void fly_del(lane *l, uint64_t seq)
+{
+    for (size_t i = 0; i < l->nfly; i++)
+        if (l->flying[i] == seq) {
+            l->flying[i] = l->flying[--l->nfly];
+            return;
+        }
+}
+
+/* Whether an earlier pending delivery of d's issue, at least as severe,
+ * holds d back; then notes d as pending. */
+static bool held_back(scan *s, const hq_delivery *d)
+{
+    if (s->held_all)
+        return true;
+    for (size_t i = 0; i < s->nheld; i++)
+        if (!strcmp(s->held[i].issue, d->issue)) {
+            bool back = s->held[i].sev >= d->sev;
+            if (d->sev > s->held[i].sev)
+                s->held[i].sev = d->sev;
+            return back;
+        }
+    if (s->nheld == SCAN_HELD_MAX) {
+        s->held_all = true; /* conservative: keeps every order */
+        return false;
+    }
+    if (!s->held) {
+        s->held = hq_malloc(SCAN_HELD_MAX * sizeof *s->held);
+        s->issues = hq_malloc(SCAN_HELD_MAX * sizeof *s->issues);
+    }
+    memcpy(s->issues[s->nheld], d->issue, sizeof d->issue);
+    s->held[s->nheld] = (held_issue){s->issues[s->nheld], d->sev};
+    s->nheld++;
+    return false;
+}
+
+/* Walks a lane in seq order (see the top of this file). */
 static int scan_fn(void *ctx, const hq_delivery *d)
 {
     scan *s = ctx;
@@ -129,30 +201,58 @@ static int scan_fn(void *ctx, const hq_delivery *d)
     }
     if (d->digest) {
         if (s->nseal < HQ_DIGEST_MAX) {
-            if (!s->seal && !(s->seal = hq_malloc(HQ_DIGEST_MAX * sizeof *s->seal)))
-                abort();
+            if (!s->seal)
+                s->seal = hq_malloc(HQ_DIGEST_MAX * sizeof *s->seal);
             s->seal[s->nseal++] = *d;
         }
         return 0;
     }
-    if (!s->have_cand) {
-        s->cand = *d;
-        s->have_cand = true;
-        return !s->limited || d->urgent;
+    if (held_back(s, d) || lane_flying(s->l, d->seq))
+        return 0;
+    if (d->next_ms > s->wall) {
+        if (d->next_ms < s->wake_wall)
+            s->wake_wall = d->next_ms;
+        return 0;
     }
-    if (d->urgent) {
-        s->urgent = *d;
-        s->have_urgent = true;
+    if (s->limited && !d->urgent) {
+        s->rate_wait = true;
+        return 0;
+    }
+    if (!s->go)
+        s->go = hq_malloc(SCAN_GO_MAX * sizeof *s->go);
+    s->go[s->ngo++] = *d;
+    if (s->ngo == SCAN_GO_MAX) {
+        s->full = true;
         return 1;
     }
     return 0;
 }
 
-static unsigned channel_inflight(const alertd *a, const char *channel)
+/* Per lane: non-urgent deliveries in flight at once, and urgent ones.  A
+ * lane is one endpoint (a person's address, a group robot): more would only
+ * queue up at the far end, and a burst of connections to one endpoint is
+ * what webhook servers answer slowly.  Two urgent slots of its own keep an
+ * urgent alert from waiting for a stuck non-urgent one. */
+enum { LANE_NONURGENT_MAX = 1, LANE_URGENT_MAX = 2 };
+
+/* Non-urgent deliveries in flight on the channel; *lane_n and *lane_u
+ * receive the lane's non-urgent and urgent ones. */
+static unsigned channel_inflight(const alertd *a, const char *channel, const lane *l, unsigned *lane_n,
+                                 unsigned *lane_u)
 {
     unsigned n = 0;
-    for (const xfer *x = a->inflight; x; x = x->next)
-        n += !strcmp(x->channel_name, channel);
+    *lane_n = *lane_u = 0;
+    for (const xfer *x = a->inflight; x; x = x->next) {
+        if (strcmp(x->channel_name, channel))
+            continue;
+        bool mine = !strcmp(x->d.recipient, l->recipient);
+        if (x->d.urgent) {
+            *lane_u += mine;
+            continue;
+        }
+        n++;
+        *lane_n += mine;
+    }
     return n;
 }
 
@@ -198,8 +298,11 @@ static who recipient_of(const alertd *a, const hq_delivery *d, const hq_channel 
         w.name = ch->lang == HQ_LANG_ZH ? "各位" : "All";
         return w;
     }
-    const hq_person *p = find_person(a->rules, d->recipient);
-    const hq_alert_person *ap = hq_alert_config_person(a->cfg, d->recipient);
+    char id[HQ_RECIPIENT_MAX + 16];
+    snprintf(id, sizeof id, "%s", d->recipient);
+    id[strcspn(id, "~")] = '\0'; /* "<deputy>~<person>": an escalation to the deputy */
+    const hq_person *p = find_person(a->rules, id);
+    const hq_alert_person *ap = hq_alert_config_person(a->cfg, id);
     const hq_person_channel *pc = NULL;
     for (size_t i = 0; ap && i < ap->nchannels; i++)
         if (ap->channels[i].channel == ch)
@@ -252,7 +355,7 @@ static void start(alertd *a, lane *l, const hq_delivery *d, MDB_txn *txn)
         hq_alert_digest_key(d->members[0], d->members[d->nmembers - 1], d->recipient, d->channel, key, sizeof key);
     else
         hq_alert_key(d->seq, d->recipient, d->channel, key, sizeof key);
-    l->busy = true;
+    fly_add(l, d->seq);
     const hq_channel *ch = hq_alert_config_channel(a->cfg, d->channel);
     if (!ch) {
         fail_now(a, d, key, "the channel is no longer in the configuration");
@@ -275,6 +378,17 @@ static void start(alertd *a, lane *l, const hq_delivery *d, MDB_txn *txn)
                           .channel = ch, .audience = d->audience, .lang = w.lang, .recs = rp, .nrecs = n,
                           .digest = d->nmembers > 0};
         hq_alert_render_text(a->cfg, a->rules, &m);
+        if (d->note[0]) {
+            /* An escalation: who could not be reached comes first. */
+            hq_buf b;
+            hq_buf_init(&b);
+            hq_buf_printf(&b, "%s%s", w.lang == HQ_LANG_EN ? "[Passed on] " : "【转告】", m.subject);
+            free(m.subject);
+            m.subject = hq_buf_steal(&b);
+            hq_buf_printf(&b, "%s\n\n%s", d->note, m.body);
+            free(m.body);
+            m.body = hq_buf_steal(&b);
+        }
         xfer *x = hq_calloc(1, sizeof *x);
         x->d = *d;
         x->fd_in = -1;
@@ -313,32 +427,46 @@ static void look_at(alertd *a, lane *l, MDB_txn *txn, int64_t pnow, int64_t wall
         return;
     }
     l->wake_policy = s->wake;
-    if (s->nseal || !s->have_cand)
-        return;
-    const hq_delivery *d = &s->cand;
-    if (d->next_ms > wall) {
-        l->wake_wall = d->next_ms;
-        return;
+    l->wake_wall = s->wake_wall;
+    if (s->rate_wait) {
+        int64_t next = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow);
+        if (next < l->wake_policy)
+            l->wake_policy = next;
     }
-    if (!d->urgent && s->limited) {
-        if (!s->have_urgent) {
-            int64_t next = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow);
-            if (next < l->wake_policy)
-                l->wake_policy = next;
+    if (s->nseal)
+        return; /* gathered first; the lane is looked at again after */
+    const hq_channel *ch = hq_alert_config_channel(a->cfg, l->channel);
+    bool rate_stop = false;
+    for (size_t i = 0; i < s->ngo; i++) {
+        const hq_delivery *d = &s->go[i];
+        if (a->ninflight >= a->opts.max_in_flight) {
+            l->capped = true;
             return;
         }
-        d = &s->urgent; /* an urgent alert goes past the limit */
-        if (d->next_ms > wall) {
-            l->wake_wall = d->next_ms;
-            return;
+        unsigned lane_n = 0, lane_u = 0, on_ch = ch ? channel_inflight(a, ch->name, l, &lane_n, &lane_u) : 0;
+        if (d->urgent && lane_u >= LANE_URGENT_MAX)
+            continue; /* the lane's own results wake it */
+        if (!d->urgent) {
+            if (rate_stop || hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow) > pnow) {
+                if (!rate_stop) {
+                    int64_t next = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow);
+                    if (next < l->wake_policy)
+                        l->wake_policy = next;
+                }
+                rate_stop = true;
+                continue;
+            }
+            if (lane_n >= LANE_NONURGENT_MAX)
+                continue; /* the lane's own results wake it; urgent ones behind it may still go */
+            if (ch && on_ch >= ch->parallel) {
+                l->capped = true; /* woken when a slot comes free */
+                continue;
+            }
         }
+        start(a, l, d, txn);
     }
-    const hq_channel *ch = hq_alert_config_channel(a->cfg, d->channel);
-    if (a->ninflight >= a->opts.max_in_flight || (ch && channel_inflight(a, ch->name) >= ch->parallel)) {
-        l->capped = true;
-        return;
-    }
-    start(a, l, d, txn);
+    if (s->full)
+        l->dirty = true;
 }
 
 static void do_seals(alertd *a, seal_job *jobs, size_t n)
@@ -368,14 +496,13 @@ static void do_seals(alertd *a, seal_job *jobs, size_t n)
 
 static bool due(const alertd *a, const lane *l, int64_t pnow, int64_t wall)
 {
-    if (l->busy)
-        return false;
     bool slot = a->ninflight < a->opts.max_in_flight;
     return l->dirty || (l->capped && slot) || l->wake_policy <= pnow || l->wake_wall <= wall;
 }
 
 long sched_run(alertd *a)
 {
+    failover_run(a);
     int64_t pnow = alertd_policy_now(a), wall = hq_wall_ms();
     MDB_txn *txn = NULL;
     seal_job *jobs = NULL;
@@ -390,7 +517,7 @@ long sched_run(alertd *a)
             return 1000;
         }
         const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
-        scan s = {.l = l, .pnow = pnow, .wake = INT64_MAX,
+        scan s = {.l = l, .pnow = pnow, .wall = wall, .wake = INT64_MAX, .wake_wall = INT64_MAX,
                   .limited = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow) > pnow};
         look_at(a, l, txn, pnow, wall, &s);
         if (s.nseal) {
@@ -399,7 +526,10 @@ long sched_run(alertd *a)
             s.seal = NULL;
         }
         free(s.seal);
-        if (!s.entries && !l->busy && !strncmp(l->recipient, "complainant:", 12))
+        free(s.go);
+        free(s.held);
+        free(s.issues);
+        if (!s.entries && !l->nfly && (!strncmp(l->recipient, "complainant:", 12) || strchr(l->recipient, '~')))
             lane_remove(a, i);
     }
     hq_alert_queue_abort(a->q, txn);
@@ -412,8 +542,6 @@ long sched_run(alertd *a)
     long timeout = 1000;
     for (size_t i = 0; i < a->nlanes; i++) {
         const lane *l = a->lanes[i];
-        if (l->busy)
-            continue;
         if (l->dirty || (l->capped && a->ninflight < a->opts.max_in_flight))
             return 0;
         if (l->wake_wall != INT64_MAX && l->wake_wall - wall < timeout)
@@ -430,13 +558,17 @@ long sched_run(alertd *a)
 static int apply_result(alertd *a, MDB_txn *txn, const xfer *x, int64_t wall, hq_err *err)
 {
     const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
-    if (x->ok)
-        return hq_alert_queue_complete(a->q, txn, &x->d, err);
+    if (x->ok) {
+        int rc = hq_alert_queue_complete(a->q, txn, &x->d, err);
+        return rc ? rc : failover_on_result_txn(a, txn, &x->d, true, NULL, err);
+    }
     hq_delivery d = x->d;
     d.tries++;
     snprintf(d.error, sizeof d.error, "%s", x->error);
-    if (x->permanent || d.tries >= p->retry_tries)
-        return hq_alert_queue_bury(a->q, txn, &d, x->key, x->error, wall, err);
+    if (x->permanent || d.tries >= p->retry_tries) {
+        int rc = hq_alert_queue_bury(a->q, txn, &d, x->key, x->error, wall, err);
+        return rc ? rc : failover_on_result_txn(a, txn, &x->d, false, x->error, err);
+    }
     d.next_ms = wall + hq_retry_backoff_ms(p->retry_first_ms, p->retry_max_ms, d.tries, (unsigned)(rand() % 101));
     return hq_alert_queue_put(a->q, txn, &d, err);
 }
@@ -482,7 +614,7 @@ void sched_on_result(alertd *a, xfer *x)
         l->uncommitted = hq_realloc(l->uncommitted, l->capunc * sizeof *l->uncommitted);
     }
     l->uncommitted[l->nunc++] = x->d.seq;
-    l->busy = false;
+    fly_del(l, x->d.seq);
     l->dirty = true;
 }
 
@@ -518,7 +650,7 @@ void sched_after_commit(alertd *a, int64_t wall)
         if (x->ok)
             forget_uncommitted(l, x->d.seq);
         else
-            l->busy = false;
+            fly_del(l, x->d.seq);
         l->dirty = true;
         xfer_free(x);
     }

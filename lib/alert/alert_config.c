@@ -24,7 +24,7 @@ const char *const hq_alert_vars[] = {"seq",      "kind",      "kind_name",     "
                                      "level",    "domain",    "domain_name",   "contractor", "contractor_id",
                                      "site",     "site_id",   "severity",      "severity_name", "title",
                                      "text",     "deadline",  "time",          "recipient", "office",
-                                     NULL};
+                                     "outcome",  NULL};
 
 /* Digest subject and body see the digest, not one alert. */
 static const char *const digest_vars[] = {"count", "items", "recipient", "office", "time", NULL};
@@ -33,6 +33,9 @@ static const char *const channel_types[] = {"webhook", "email", "command", "file
 static const char *const langs[] = {"zh", "en", NULL};
 static const char *const audiences[] = {"office", "contractor", "complainant", "digest", NULL};
 static const char *const formats[] = {"json", "wecom", "dingtalk", NULL};
+static const char *const addr_fields[] = {"email", "phone", "webhook", NULL};
+
+const char *hq_addr_field_name(hq_addr_field f) { return addr_fields[f]; }
 
 const char *hq_channel_type_name(hq_channel_type t) { return channel_types[t]; }
 const char *hq_lang_name(hq_lang l) { return langs[l]; }
@@ -75,9 +78,21 @@ struct hq_alert_config {
     size_t ndocs;
 };
 
+typedef struct deputy_ref {
+    const hq_ydoc *doc;
+    const hq_ynode *node;             /* the deputy's id */
+    const char *person;
+} deputy_ref;
+
 typedef struct loader {
     hq_alert_config *c;
     hq_diags *d;
+    const char **ids;                 /* every person id of the files (views into the documents) */
+    size_t nids;
+    deputy_ref *deps;
+    size_t ndeps;
+    deputy_ref *fbs;                  /* fallback entries (person, node), checked against policies.failover */
+    size_t nfbs;
     const hq_ydoc *doc;               /* the document being read */
     const hq_ynode *policies_at;      /* first policies mapping, for "defined twice" */
     const hq_ydoc *policies_doc;
@@ -114,10 +129,12 @@ static const char *const builtin_src[HQ_AUD_COUNT][HQ_LANG_COUNT][3] = {
                         NULL},
     },
     [HQ_AUD_COMPLAINANT] = {
-        [HQ_LANG_ZH] = {"您反映的问题已处理（{{issue}}）", "{{text}}\n—— {{office}}", NULL},
+        [HQ_LANG_ZH] = {"您反映的问题已处理（{{issue}}）",
+                        "您好！您反映的问题（{{issue}}）已处理完毕。\n处理结果：{{outcome}}\n感谢您对后勤服务的监督。\n—— {{office}}",
+                        NULL},
         [HQ_LANG_EN] = {"Your report has been dealt with ({{issue}})",
                         "The problem you reported ({{issue}}: {{title}}) has been dealt with and the case is "
-                        "closed. Thank you for helping us improve campus services.\n-- {{office}}",
+                        "closed.\nOutcome: {{outcome}}\nThank you for helping us improve campus services.\n-- {{office}}",
                         NULL},
     },
     [HQ_AUD_DIGEST] = {
@@ -155,6 +172,14 @@ static char *dup_str(loader *L, const hq_ynode *n)
     if (!n || hq_yget_str(L->d, L->doc, n, &s) != 0)
         return NULL;
     return hq_strdup(s);
+}
+
+/* "file:line:column" of n, owned by the caller. */
+static char *where(loader *L, const hq_ynode *n)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s:%d:%d", L->doc->file, n ? n->line : 0, n ? n->column : 0);
+    return hq_strdup(buf);
 }
 
 static bool has_ctl(const char *s)
@@ -344,6 +369,7 @@ static void channel_fini(hq_channel *ch)
         free(ch->argv[i]);
     free(ch->argv);
     free(ch->path);
+    free(ch->at);
 }
 
 static char *get_url(loader *L, const hq_ynode *n, const char *const *schemes)
@@ -398,20 +424,34 @@ static char *read_secret(loader *L, const hq_ynode *n)
 static void load_channel_type(loader *L, const hq_ynode *m, hq_channel *ch)
 {
     static const char *const webhook_keys[] = {"type", "lang", "shared", "parallel", "timeout", "connect_timeout",
-                                               "url", "format", NULL};
+                                               "url", "format", "to", NULL};
     static const char *const email_keys[] = {"type", "lang", "shared", "parallel", "timeout", "connect_timeout",
-                                             "url", "from", "username", "password_file", "starttls", NULL};
-    static const char *const command_keys[] = {"type", "lang", "shared", "parallel", "timeout", "argv", NULL};
-    static const char *const file_keys[] = {"type", "lang", "shared", "parallel", "path", NULL};
+                                             "url", "from", "username", "password_file", "starttls", "to", NULL};
+    static const char *const command_keys[] = {"type", "lang", "shared", "parallel", "timeout", "argv", "to", NULL};
+    static const char *const file_keys[] = {"type", "lang", "shared", "parallel", "path", "to", NULL};
     static const char *const *const keys[] = {webhook_keys, email_keys, command_keys, file_keys};
     static const char *const http[] = {"http://", "https://", NULL};
     static const char *const smtp[] = {"smtp://", "smtps://", NULL};
     if (hq_ycheck_keys(L->d, L->doc, m, keys[ch->type]))
         return;
     const hq_ynode *x;
+    if ((x = hq_ymap_get(m, "to"))) {
+        int f;
+        if (get_enum(L, x, addr_fields, "person's address field", &f) == 0)
+            ch->to_field = f;
+        if (ch->to_field == HQ_ADDR_WEBHOOK && ch->type != HQ_CH_WEBHOOK)
+            hq_ydiag(L->d, L->doc, x, "to: webhook: only a webhook channel takes a webhook address");
+        else if (ch->to_field >= 0 && ch->type == HQ_CH_WEBHOOK && ch->to_field != HQ_ADDR_WEBHOOK)
+            hq_ydiag(L->d, L->doc, x, "to: a webhook channel takes its address from the person's webhook");
+    }
     switch (ch->type) {
     case HQ_CH_WEBHOOK:
-        ch->url = get_url(L, hq_yrequire(L->d, L->doc, m, "url"), http);
+        /* With `to: webhook` each person's own URL is the address. */
+        if ((x = hq_ymap_get(m, "url")) || ch->to_field != HQ_ADDR_WEBHOOK) {
+            ch->url = get_url(L, hq_yrequire(L->d, L->doc, m, "url"), http);
+            free(ch->at);
+            ch->at = where(L, hq_ymap_get(m, "url"));
+        }
         if ((x = hq_ymap_get(m, "format"))) {
             int f;
             if (get_enum(L, x, formats, "webhook format", &f) == 0)
@@ -420,6 +460,8 @@ static void load_channel_type(loader *L, const hq_ynode *m, hq_channel *ch)
         break;
     case HQ_CH_EMAIL:
         ch->url = get_url(L, hq_yrequire(L->d, L->doc, m, "url"), smtp);
+        free(ch->at);
+        ch->at = where(L, hq_ymap_get(m, "url"));
         if ((x = hq_yrequire(L->d, L->doc, m, "from")) && (ch->from = dup_str(L, x)) && !valid_email(ch->from))
             hq_ydiag(L->d, L->doc, x, "from: expected an e-mail address like alerts@example.edu.cn");
         if ((x = hq_ymap_get(m, "username")))
@@ -436,6 +478,8 @@ static void load_channel_type(loader *L, const hq_ynode *m, hq_channel *ch)
             hq_ydiag(L->d, L->doc, x, "argv: expected a list like [/usr/local/bin/notify, --urgent]");
             break;
         }
+        free(ch->at);
+        ch->at = where(L, x->kids[0]);
         ch->argv = hq_calloc(x->len + 1, sizeof *ch->argv);
         for (size_t i = 0; i < x->len; i++)
             if ((ch->argv[ch->argc] = dup_str(L, x->kids[i])))
@@ -444,6 +488,10 @@ static void load_channel_type(loader *L, const hq_ynode *m, hq_channel *ch)
             hq_ydiag(L->d, L->doc, x->kids[0], "argv[0]: expected an absolute path, got \"%s\"", ch->argv[0]);
         break;
     case HQ_CH_FILE:
+        if ((x = hq_ymap_get(m, "path"))) {
+            free(ch->at);
+            ch->at = where(L, x);
+        }
         if ((x = hq_yrequire(L->d, L->doc, m, "path")) && (ch->path = dup_str(L, x)) && ch->path[0] != '/')
             hq_ydiag(L->d, L->doc, x, "path: expected an absolute path, got \"%s\"", ch->path);
         break;
@@ -470,7 +518,8 @@ static void load_channel(loader *L, const hq_ynode *key, const hq_ynode *m)
     int type;
     if (!t || get_enum(L, t, channel_types, "channel type", &type) != 0)
         return;
-    hq_channel ch = {.type = (hq_channel_type)type, .parallel = 8, .timeout_ms = 10000, .connect_timeout_ms = 5000};
+    hq_channel ch = {.type = (hq_channel_type)type, .parallel = 8, .timeout_ms = 10000, .connect_timeout_ms = 5000,
+                     .to_field = -1, .at = where(L, key)};
     if (type == HQ_CH_EMAIL || type == HQ_CH_COMMAND)
         ch.timeout_ms = 30000;
     size_t before = L->d->count;
@@ -674,7 +723,7 @@ static void load_policy_part(loader *L, const char *k, const hq_ynode *v, hq_ale
 {
     static const char *const rate_keys[] = {"max", "per", NULL};
     static const char *const retry_keys[] = {"tries", "first", "max", NULL};
-    static const char *const compl_keys[] = {"email", "phone", NULL};
+    static const char *const compl_keys[] = {"email", "phone", "other", NULL};
     const hq_ynode *x;
     if (!strcmp(k, "urgent")) {
         get_severity(L, v, &p->urgent_from);
@@ -705,13 +754,19 @@ static void load_policy_part(loader *L, const char *k, const hq_ynode *v, hq_ale
         if ((x = hq_ymap_get(v, "phone")) && (p->complainant_phone = get_channel_ref(L, x)) &&
             p->complainant_phone->shared)
             hq_ydiag(L->d, L->doc, x, "complainant feedback cannot go to a shared channel");
+        if ((x = hq_ymap_get(v, "other")) && (p->complainant_other = get_channel_ref(L, x)) &&
+            (p->complainant_other->shared || p->complainant_other->type == HQ_CH_EMAIL))
+            hq_ydiag(L->d, L->doc, x, "complainant.other: expected a command or webhook channel that is not shared "
+                                      "(it gets the contact as recipient.to)");
+    } else if (!strcmp(k, "failover")) {
+        get_duration(L, v, 1000, &p->failover_ms);
     }
 }
 
 static void load_policies(loader *L, const hq_ynode *n)
 {
     static const char *const keys[] = {"urgent", "quiet_hours", "working_hours", "digest", "rate_limit",
-                                       "retry",  "complainant", NULL};
+                                       "retry",  "complainant", "failover", NULL};
     if (L->policies_at) {
         hq_ydiag(L->d, L->doc, n, "policies are defined twice (first at %s:%d:%d)", L->policies_doc->file,
                  L->policies_at->line, L->policies_at->column);
@@ -727,27 +782,61 @@ static void load_policies(loader *L, const hq_ynode *n)
 
 /* ---- people ---- */
 
+static bool valid_http(const char *s)
+{
+    return (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) && !has_ctl(s) && !strchr(s, ' ');
+}
+
+/* An entry: {channel: NAME, to: ADDRESS, lang: zh|en, fallback: bool}, or
+ * just NAME. */
 static void load_person_channel(loader *L, const hq_ynode *m, hq_alert_person *p)
 {
-    static const char *const keys[] = {"channel", "to", "lang", NULL};
-    if (hq_ycheck_keys(L->d, L->doc, m, keys))
-        return;
-    const hq_ynode *x = hq_yrequire(L->d, L->doc, m, "channel");
+    static const char *const keys[] = {"channel", "to", "lang", "fallback", NULL};
+    const hq_ynode *x = m;
+    if (m->type == HQ_Y_MAP) {
+        if (hq_ycheck_keys(L->d, L->doc, m, keys))
+            return;
+        x = hq_yrequire(L->d, L->doc, m, "channel");
+    }
     const hq_channel *ch = x ? get_channel_ref(L, x) : NULL;
     if (!ch)
         return;
     hq_person_channel pc = {.channel = ch, .lang = ch->lang};
     int lang;
-    if ((x = hq_ymap_get(m, "lang")) && get_enum(L, x, langs, "language", &lang) == 0)
+    const hq_ynode *to = m->type == HQ_Y_MAP ? hq_ymap_get(m, "to") : NULL;
+    if (m->type == HQ_Y_MAP && (x = hq_ymap_get(m, "lang")) && get_enum(L, x, langs, "language", &lang) == 0)
         pc.lang = (hq_lang)lang;
-    if ((x = hq_ymap_get(m, "to")) && (pc.to = dup_str(L, x)) && (has_ctl(pc.to) || !*pc.to)) {
-        hq_ydiag(L->d, L->doc, x, "to: expected an address without control characters");
+    if (m->type == HQ_Y_MAP && (x = hq_ymap_get(m, "fallback")))
+        hq_yget_bool(L->d, L->doc, x, &pc.fallback);
+    if (to && (pc.to = dup_str(L, to)) && (has_ctl(pc.to) || !*pc.to)) {
+        hq_ydiag(L->d, L->doc, to, "to: expected an address without control characters");
         free(pc.to);
         return;
     }
+    if (!pc.to && ch->to_field >= 0 && p->addr[ch->to_field])
+        pc.to = hq_strdup(p->addr[ch->to_field]);
+    const hq_ynode *at = to ? to : m;
     if (ch->type == HQ_CH_EMAIL && (!pc.to || !valid_email(pc.to))) {
-        hq_ydiag(L->d, L->doc, x ? x : m, "channel %s is e-mail: expected `to` with an address like "
-                                          "name@example.edu.cn",
+        hq_ydiag(L->d, L->doc, at, "channel %s is e-mail: expected `to` or the person's `email:` with an address "
+                                   "like name@example.edu.cn",
+                 ch->name);
+        free(pc.to);
+        return;
+    }
+    if (ch->type == HQ_CH_WEBHOOK && !ch->url && (!pc.to || !valid_http(pc.to))) {
+        hq_ydiag(L->d, L->doc, at, "channel %s takes each person's webhook: expected `to` or the person's "
+                                   "`webhook:` with a URL like https://...",
+                 ch->name);
+        free(pc.to);
+        return;
+    }
+    if (ch->to_field >= 0 && !pc.to) {
+        hq_ydiag(L->d, L->doc, at, "channel %s needs the person's %s: add `%s:` to %s or `to:` to this entry",
+                 ch->name, addr_fields[ch->to_field], addr_fields[ch->to_field], p->id);
+        return;
+    }
+    if (pc.fallback && ch->shared) {
+        hq_ydiag(L->d, L->doc, at, "fallback: channel %s is shared (a group robot cannot stand in for a person)",
                  ch->name);
         free(pc.to);
         return;
@@ -758,6 +847,7 @@ static void load_person_channel(loader *L, const hq_ynode *m, hq_alert_person *p
             free(pc.to);
             return;
         }
+    pc.at = where(L, m);
     p->channels = hq_realloc(p->channels, (p->nchannels + 1) * sizeof *p->channels);
     p->channels[p->nchannels++] = pc;
 }
@@ -767,19 +857,49 @@ static void load_person(loader *L, const hq_ynode *m)
     if (m->type != HQ_Y_MAP)
         return; /* houqind's loader reports it */
     const hq_ynode *id = hq_ymap_get(m, "id"), *chs = hq_ymap_get(m, "channels"),
-                   *wh = hq_ymap_get(m, "working_hours");
-    if (!id || id->type != HQ_Y_SCALAR || (!chs && !wh))
+                   *wh = hq_ymap_get(m, "working_hours"), *dep = hq_ymap_get(m, "deputy");
+    if (!id || id->type != HQ_Y_SCALAR)
+        return;
+    L->ids = hq_realloc(L->ids, (L->nids + 1) * sizeof *L->ids);
+    L->ids[L->nids++] = id->str;
+    const hq_ynode *addr[HQ_ADDR_COUNT];
+    bool any = chs || wh || dep;
+    for (int f = 0; f < HQ_ADDR_COUNT; f++)
+        any = (addr[f] = hq_ymap_get(m, addr_fields[f])) || any;
+    if (!any)
         return;
     if (hq_alert_config_person(L->c, id->str)) {
         hq_ydiag(L->d, L->doc, id, "person \"%s\" has alert settings twice", id->str);
         return;
     }
-    hq_alert_person p = {.id = hq_strdup(id->str)};
+    hq_alert_person p = {.id = hq_strdup(id->str), .at = where(L, id)};
+    for (int f = 0; f < HQ_ADDR_COUNT; f++) {
+        if (!addr[f] || !(p.addr[f] = dup_str(L, addr[f])))
+            continue;
+        bool ok = f == HQ_ADDR_EMAIL ? valid_email(p.addr[f]) : f == HQ_ADDR_WEBHOOK ? valid_http(p.addr[f])
+                                                                                     : !has_ctl(p.addr[f]) && *p.addr[f];
+        if (!ok)
+            hq_ydiag(L->d, L->doc, addr[f], "%s: expected %s, got \"%s\"", addr_fields[f],
+                     f == HQ_ADDR_EMAIL ? "an address like name@example.edu.cn"
+                     : f == HQ_ADDR_WEBHOOK ? "a URL like https://..." : "a phone number",
+                     p.addr[f]);
+    }
+    if (dep && (p.deputy = dup_str(L, dep))) {
+        L->deps = hq_realloc(L->deps, (L->ndeps + 1) * sizeof *L->deps);
+        L->deps[L->ndeps++] = (deputy_ref){L->doc, dep, id->str};
+    }
     if (chs && chs->type != HQ_Y_SEQ)
-        hq_ydiag(L->d, L->doc, chs, "channels: expected a list like [{channel: office-mail, to: "
-                                    "name@example.edu.cn}]");
+        hq_ydiag(L->d, L->doc, chs, "channels: expected a list like [office-mail, {channel: sms, to: "
+                                    "\"13800000000\", fallback: true}]");
     for (size_t i = 0; chs && chs->type == HQ_Y_SEQ && i < chs->len; i++)
         load_person_channel(L, chs->kids[i], &p);
+    for (size_t i = 0; chs && chs->type == HQ_Y_SEQ && i < chs->len; i++) {
+        const hq_ynode *fb = chs->kids[i]->type == HQ_Y_MAP ? hq_ymap_get(chs->kids[i], "fallback") : NULL;
+        if (fb) {
+            L->fbs = hq_realloc(L->fbs, (L->nfbs + 1) * sizeof *L->fbs);
+            L->fbs[L->nfbs++] = (deputy_ref){L->doc, fb, id->str};
+        }
+    }
     if (wh && get_hours(L, wh, &p.hours) == 0)
         p.has_hours = true;
     L->c->people = hq_realloc(L->c->people, (L->c->npeople + 1) * sizeof *L->c->people);
@@ -792,6 +912,26 @@ static void load_people(loader *L, const hq_ynode *n)
         return; /* houqind's loader reports it */
     for (size_t i = 0; i < n->len; i++)
         load_person(L, n->kids[i]);
+}
+
+/* A deputy is a person of the files, and someone else. */
+static void check_deputies(loader *L)
+{
+    for (size_t i = 0; i < L->ndeps; i++) {
+        const deputy_ref *r = &L->deps[i];
+        const char *dep = r->node->type == HQ_Y_SCALAR ? r->node->str : "";
+        size_t k = 0;
+        while (k < L->nids && strcmp(L->ids[k], dep))
+            k++;
+        if (!strcmp(dep, r->person))
+            hq_ydiag(L->d, r->doc, r->node, "deputy: %s cannot be their own deputy", r->person);
+        else if (k == L->nids)
+            hq_ydiag(L->d, r->doc, r->node, "deputy: unknown person \"%s\"", dep);
+    }
+    for (size_t i = 0; i < L->nfbs && !L->c->pol.failover_ms; i++)
+        if (L->fbs[i].node->type == HQ_Y_SCALAR && !strcmp(L->fbs[i].node->str, "true"))
+            hq_ydiag(L->d, L->fbs[i].doc, L->fbs[i].node,
+                     "fallback: needs policies.failover (the time after which the next channel is tried)");
 }
 
 /* ---- files ---- */
@@ -816,6 +956,7 @@ static void load_docs(loader *L)
         if ((x = hq_ymap_get(r, "people")))
             load_people(L, x);
     }
+    check_deputies(L);
 }
 
 const char *const hq_alert_config_sections[] = {"channels", "templates", "policies", "people", NULL};
@@ -837,6 +978,9 @@ int hq_alert_config_load(const char *dir, hq_alert_config **out, hq_diags *diags
         hq_ydocs_load_dir(dir, &c->docs, &c->ndocs, diags);
         load_docs(&L);
     }
+    free(L.ids);
+    free(L.deps);
+    free(L.fbs);
     /* The documents are only needed while loading. */
     for (size_t i = 0; i < c->ndocs; i++)
         hq_ydoc_destroy(&c->docs[i]);
@@ -867,10 +1011,16 @@ void hq_alert_config_destroy(hq_alert_config **cp)
         channel_fini(&c->channels[i]);
     free(c->channels);
     for (size_t i = 0; i < c->npeople; i++) {
-        for (size_t j = 0; j < c->people[i].nchannels; j++)
+        for (size_t j = 0; j < c->people[i].nchannels; j++) {
             free(c->people[i].channels[j].to);
+            free(c->people[i].channels[j].at);
+        }
         free(c->people[i].channels);
         free(c->people[i].id);
+        free(c->people[i].deputy);
+        free(c->people[i].at);
+        for (int f = 0; f < HQ_ADDR_COUNT; f++)
+            free(c->people[i].addr[f]);
     }
     free(c->people);
     for (size_t i = 0; i < c->ntmpls; i++) {

@@ -61,12 +61,24 @@ typedef struct hq_channel {
     char **argv;                /* command: NULL-terminated, argv[0] an absolute path */
     size_t argc;
     char *path;                 /* file: absolute path of the JSON-lines file */
+    int to_field;               /* HQ_ADDR_*: the person's field a delivery's address comes from, or -1 */
+    char *at;                   /* "file:line:column" of its address (url, argv, path) or of its name */
 } hq_channel;
+
+/* A person's own addresses (org.yaml `email:`, `phone:`, `webhook:`), which
+ * a channel with `to: email|phone|webhook` uses, so that one channel serves
+ * everyone. */
+typedef enum { HQ_ADDR_EMAIL, HQ_ADDR_PHONE, HQ_ADDR_WEBHOOK, HQ_ADDR_COUNT } hq_addr_field;
+const char *hq_addr_field_name(hq_addr_field f);
 
 typedef struct hq_person_channel {
     const hq_channel *channel;
-    char *to;                   /* address on that channel (e-mail, phone), or NULL */
+    char *to;                   /* address on that channel (e-mail, phone, webhook URL), or NULL:
+                                   the entry's `to`, else the person's field the channel names */
     hq_lang lang;
+    bool fallback;              /* used only when the entries before it did not deliver within
+                                   policies.failover (docs/alertd.md, "Failover") */
+    char *at;                   /* "file:line:column" of the entry */
 } hq_person_channel;
 
 /* Working hours in local time: on the days in `days` (bit n = tm_wday n,
@@ -83,6 +95,9 @@ typedef struct hq_alert_person {
     size_t nchannels;
     bool has_hours;             /* false: the policies' default hours */
     hq_hours hours;
+    char *deputy;               /* who is told when they cannot be reached, or NULL */
+    char *addr[HQ_ADDR_COUNT];  /* their own addresses, or NULL */
+    char *at;                   /* "file:line:column" of the person's id */
 } hq_alert_person;
 
 typedef struct hq_alert_policies {
@@ -99,6 +114,9 @@ typedef struct hq_alert_policies {
     int64_t retry_max_ms;       /* backoff cap */
     const hq_channel *complainant_email; /* where feedback to an e-mail contact goes, or NULL */
     const hq_channel *complainant_phone; /* ... to a phone number, or NULL */
+    const hq_channel *complainant_other; /* ... to any other contact (a WeChat id, ...), or NULL */
+    int64_t failover_ms;        /* not delivered to a person within this: their next channel, then
+                                   their deputy and the administrators; 0: never */
 } hq_alert_policies;
 
 /* One template set: subject and body (and, for digests, the line per alert). */
@@ -108,11 +126,15 @@ typedef struct hq_alert_tmpl {
 
 typedef struct hq_alert_config hq_alert_config;
 
-/* Loads dir (see above).  Returns 0, or HQ_EINVAL with every problem in diags. */
 /* The top-level sections of a rules directory this loader reads
  * (NULL-terminated); each is listed in hq_rules_sections. */
 extern const char *const hq_alert_config_sections[];
 
+/* Loads dir (see above).  Returns 0, or HQ_EINVAL with every problem in diags.
+ * Also checked: a person's deputy is a person of the files and not
+ * themselves; every channel entry has the address its channel needs (its
+ * own `to`, or the person's field the channel's `to` names); fallback
+ * entries need policies.failover. */
 int hq_alert_config_load(const char *dir, hq_alert_config **out, hq_diags *diags);
 /* Frees and clears *cfg; accepts NULL. */
 void hq_alert_config_destroy(hq_alert_config **cfg);

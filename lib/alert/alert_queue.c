@@ -20,11 +20,22 @@
  *                         {audience: "office"|"contractor"|"complainant",
  *                          urgent: bool, digest: bool, ready_ms: int,
  *                          next_ms: int, first_ms: int, tries: int,
- *                          error: str, members: [seq, ...]}
+ *                          error: str, members: [seq, ...],
+ *                          issue: str, sev: int, note: str}
  *                         A lane is one (recipient, channel); its entries
- *                         sort by seq, which is delivery order.  members
+ *                         sort by seq.  Delivery order is seq order among
+ *                         the entries of one issue only (issue "" is one
+ *                         group; entries written before issue and sev
+ *                         existed read as issue "" and critical), so a
+ *                         failing delivery holds back only later ones of
+ *                         its own issue that are not more severe.  members
  *                         is non-empty for a sealed digest (keyed by its
  *                         first alert).
+ *   watch   be64 seq ‖ person
+ *                      -> msgpack map, a person not reached yet with alert
+ *                         seq (policies.failover):
+ *                         {due_ms, stage, audience, urgent, sev, issue,
+ *                          tried}; holds one reference on the alert
  *   dead    be64 id    -> msgpack map, one dead letter:
  *                         {seq, alerts, recipient, channel, key, tries,
  *                          first_ms, dead_ms, error, kind, issue,
@@ -52,13 +63,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { DB_META, DB_ALERTS, DB_QUEUE, DB_DEAD, DB_COUNT };
-static const char *const db_names[DB_COUNT] = {"meta", "alerts", "queue", "dead"};
+enum { DB_META, DB_ALERTS, DB_QUEUE, DB_DEAD, DB_WATCH, DB_COUNT };
+static const char *const db_names[DB_COUNT] = {"meta", "alerts", "queue", "dead", "watch"};
 
 struct hq_alert_queue {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
     bool rdonly;
+    bool no_watch;
     char *dir;
 };
 
@@ -103,6 +115,11 @@ static int open_dbs(hq_alert_queue *q, hq_err *err)
         return code(rc, err, "begin");
     for (int i = 0; i < DB_COUNT && rc == 0; i++) {
         rc = mdb_dbi_open(txn, db_names[i], q->rdonly ? 0 : MDB_CREATE, &q->dbi[i]);
+        if (rc == MDB_NOTFOUND && i == DB_WATCH) {
+            rc = 0; /* a state from before watches, read-only: none to read */
+            q->no_watch = true;
+            continue;
+        }
         if (rc == MDB_NOTFOUND) {
             mdb_txn_abort(txn);
             return hq_err_set(err, HQ_EVERSION, "%s: not a houqin-alertd state (no \"%s\" database)", q->dir,
@@ -284,6 +301,29 @@ static int alert_unref(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, hq_err *er
     return code(rc, err, "release alert");
 }
 
+int hq_alert_queue_alert_ref(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, const char *rec, size_t len, uint32_t n,
+                             hq_err *err)
+{
+    unsigned char kb[8];
+    hq_be64_put(kb, seq);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_get(txn, q->dbi[DB_ALERTS], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        if (!rec)
+            return hq_err_set(err, HQ_ESTORE, "alert %llu is not stored", (unsigned long long)seq);
+        return hq_alert_queue_alert_put(q, txn, seq, rec, len, n, err);
+    }
+    if (rc || v.mv_size < 4)
+        return rc ? code(rc, err, "alert") : hq_err_set(err, HQ_ESTORE, "alert: truncated record");
+    char *copy = hq_malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    hq_be32_put((unsigned char *)copy, hq_be32_get(v.mv_data) + n);
+    MDB_val nv = {v.mv_size, copy};
+    rc = mdb_put(txn, q->dbi[DB_ALERTS], &k, &nv, 0);
+    free(copy);
+    return code(rc, err, "reference alert");
+}
+
 /* ---- deliveries ---- */
 
 static void pk_str(msgpack_packer *pk, const char *s)
@@ -391,6 +431,9 @@ static int decode_delivery(const MDB_val *k, const MDB_val *v, hq_delivery *d, h
         d->first_ms = get_int(&o, "first_ms");
         d->tries = (uint32_t)get_int(&o, "tries");
         copy_str(&o, "error", d->error, sizeof d->error);
+        copy_str(&o, "issue", d->issue, sizeof d->issue);
+        copy_str(&o, "note", d->note, sizeof d->note);
+        d->sev = hq_mp_map_get(&o, "sev") ? (uint8_t)get_int(&o, "sev") : (uint8_t)HQ_SEV_CRITICAL;
         const msgpack_object *m = hq_mp_map_get(&o, "members");
         for (uint32_t i = 0; m && m->type == MSGPACK_OBJECT_ARRAY && i < m->via.array.size && i < HQ_DIGEST_MAX;
              i++)
@@ -411,7 +454,10 @@ int hq_alert_queue_put(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *d, hq
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 9);
+    msgpack_pack_map(&pk, 12);
+    pk_kstr(&pk, "note", d->note);
+    pk_kstr(&pk, "issue", d->issue);
+    pk_kint(&pk, "sev", d->sev);
     pk_kstr(&pk, "audience", hq_audience_name(d->audience));
     pk_kbool(&pk, "urgent", d->urgent);
     pk_kbool(&pk, "digest", d->digest);
@@ -531,6 +577,133 @@ int hq_alert_queue_complete(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *
     return rc ? rc : release(q, txn, d, err);
 }
 
+/* ---- watches ---- */
+
+static size_t watch_key(unsigned char *out, size_t size, uint64_t seq, const char *person)
+{
+    size_t n = strlen(person);
+    if (n + 8 > size)
+        return 0;
+    hq_be64_put(out, seq);
+    memcpy(out + 8, person, n);
+    return n + 8;
+}
+
+int hq_alert_queue_watch_put(hq_alert_queue *q, MDB_txn *txn, const hq_watch *w, bool is_new, hq_err *err)
+{
+    unsigned char kb[160];
+    size_t kl = watch_key(kb, sizeof kb, w->seq, w->person);
+    if (!kl)
+        return hq_err_set(err, HQ_EINVAL, "watch: person id too long");
+    if (is_new) {
+        int rc = hq_alert_queue_alert_ref(q, txn, w->seq, NULL, 0, 1, err);
+        if (rc)
+            return rc;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 7);
+    pk_kint(&pk, "due_ms", w->due_ms);
+    pk_kint(&pk, "stage", w->stage);
+    pk_kstr(&pk, "audience", hq_audience_name(w->audience));
+    pk_kbool(&pk, "urgent", w->urgent);
+    pk_kint(&pk, "sev", w->sev);
+    pk_kstr(&pk, "issue", w->issue);
+    pk_kstr(&pk, "tried", w->tried);
+    MDB_val k = {kl, kb}, v = {sb.size, sb.data};
+    int rc = mdb_put(txn, q->dbi[DB_WATCH], &k, &v, 0);
+    msgpack_sbuffer_destroy(&sb);
+    return code(rc, err, "watch");
+}
+
+static int decode_watch(const MDB_val *k, const MDB_val *v, hq_watch *w, hq_err *err)
+{
+    memset(w, 0, sizeof *w);
+    if (k->mv_size <= 8 || k->mv_size - 8 >= sizeof w->person)
+        return hq_err_set(err, HQ_ESTORE, "watch: malformed key");
+    w->seq = hq_be64_get(k->mv_data);
+    memcpy(w->person, (const char *)k->mv_data + 8, k->mv_size - 8);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object o;
+    int rc = hq_mp_decode(v->mv_data, v->mv_size, &hq_mp_default_limits, &zone, &o, err);
+    if (rc == 0 && o.type != MSGPACK_OBJECT_MAP)
+        rc = hq_err_set(err, HQ_ESTORE, "watch: not a map");
+    if (rc == 0) {
+        char aud[16];
+        w->due_ms = get_int(&o, "due_ms");
+        w->stage = (uint32_t)get_int(&o, "stage");
+        copy_str(&o, "audience", aud, sizeof aud);
+        if (hq_audience_parse(aud, &w->audience) != 0)
+            w->audience = HQ_AUD_OFFICE;
+        w->urgent = get_bool(&o, "urgent");
+        w->sev = (uint8_t)get_int(&o, "sev");
+        copy_str(&o, "issue", w->issue, sizeof w->issue);
+        copy_str(&o, "tried", w->tried, sizeof w->tried);
+    }
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
+
+int hq_alert_queue_watch_get(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, const char *person, hq_watch *w,
+                             bool *found, hq_err *err)
+{
+    *found = false;
+    unsigned char kb[160];
+    size_t kl = watch_key(kb, sizeof kb, seq, person);
+    if (!kl || q->no_watch)
+        return 0;
+    MDB_val k = {kl, kb}, v;
+    int rc = mdb_get(txn, q->dbi[DB_WATCH], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return code(rc, err, "watch");
+    *found = true;
+    return decode_watch(&k, &v, w, err);
+}
+
+int hq_alert_queue_watch_del(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, const char *person, bool *found,
+                             hq_err *err)
+{
+    *found = false;
+    unsigned char kb[160];
+    size_t kl = watch_key(kb, sizeof kb, seq, person);
+    if (!kl || q->no_watch)
+        return 0;
+    MDB_val k = {kl, kb};
+    int rc = mdb_del(txn, q->dbi[DB_WATCH], &k, NULL);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return code(rc, err, "remove watch");
+    *found = true;
+    return alert_unref(q, txn, seq, err);
+}
+
+int hq_alert_queue_each_watch(hq_alert_queue *q, MDB_txn *txn, int (*fn)(void *ctx, const hq_watch *w), void *ctx,
+                              hq_err *err)
+{
+    if (q->no_watch)
+        return 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, q->dbi[DB_WATCH], &c);
+    if (rc)
+        return code(rc, err, "cursor");
+    MDB_val k, v;
+    hq_watch w;
+    int ret = 0;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if ((ret = decode_watch(&k, &v, &w, err)) != 0 || fn(ctx, &w))
+            break;
+    if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
+        ret = code(rc, err, "watches");
+    mdb_cursor_close(c);
+    return ret;
+}
+
 /* ---- dead letters ---- */
 
 static int dead_put(hq_alert_queue *q, MDB_txn *txn, hq_dead_letter *dl, hq_err *err)
@@ -620,6 +793,7 @@ int hq_alert_queue_seal_digest(hq_alert_queue *q, MDB_txn *txn, const hq_deliver
     sealed->tries = 0;
     sealed->next_ms = 0;
     sealed->error[0] = '\0';
+    sealed->issue[0] = '\0'; /* a digest spans issues: ordered with the lane's other issue-less ones */
     sealed->nmembers = n;
     for (size_t i = 0; i < n; i++) {
         const hq_delivery *m = members[i];

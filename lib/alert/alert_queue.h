@@ -47,6 +47,10 @@ typedef struct hq_delivery {
     hq_audience audience;
     bool urgent;             /* never held by quiet hours, digests or rate limits */
     bool digest;             /* waiting to be gathered into a digest at ready_ms */
+    char issue[64];          /* the alert's issue ("" for none, and for a sealed digest): order
+                                within a lane is kept only among deliveries of one issue */
+    uint8_t sev;             /* the alert's hq_severity (unknown: critical): a later delivery of
+                                the same issue with a higher one is not held back by it */
     int64_t ready_ms;        /* policy clock: not before this */
     int64_t next_ms;         /* wall clock: next try not before this (backoff); 0: now */
     int64_t first_ms;        /* wall clock: when it was queued */
@@ -54,7 +58,25 @@ typedef struct hq_delivery {
     char error[256];         /* the last failure ("" before any) */
     size_t nmembers;         /* a sealed digest: the alerts it carries; 0 otherwise */
     uint64_t members[HQ_DIGEST_MAX];
+    char note[512];          /* an escalation: why the recipient gets it (put before the text) */
 } hq_delivery;
+
+/* A person who has not been reached with an alert yet (policies.failover):
+ * removed when one of their own (not shared) channels delivers it; when
+ * due_ms passes first, their next fallback channels get it, and after the
+ * last, their deputy and the administrators (docs/alertd.md, "Failover").
+ * It holds a reference on the alert. */
+typedef struct hq_watch {
+    uint64_t seq;
+    char person[HQ_RECIPIENT_MAX + 16];
+    int64_t due_ms;          /* policy clock */
+    uint32_t stage;          /* index of the person's first channel entry not used yet */
+    hq_audience audience;
+    bool urgent;
+    uint8_t sev;
+    char issue[64];
+    char tried[512];         /* what was tried and how it failed, for the escalation and the dead letter */
+} hq_watch;
 
 /* A delivery that was given up on (too many tries, a permanent error, or
  * nothing to deliver it with).  Self-contained: it names the alert but
@@ -68,7 +90,7 @@ typedef struct hq_dead_letter {
     char key[256];           /* the idempotency key its tries carried ("" if never tried) */
     uint32_t tries;
     int64_t first_ms, dead_ms; /* wall clock */
-    char error[256];
+    char error[512];
     char kind[32], issue[64], severity[16];
     char title[512];
 } hq_dead_letter;
@@ -95,12 +117,31 @@ int hq_alert_queue_alert_put(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, cons
 int hq_alert_queue_alert_get(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, const char **rec, size_t *len,
                              hq_err *err);
 
+/* Adds n references to alert seq, storing rec (len bytes) if it is not
+ * stored yet (rec may be NULL when it is known to be stored). */
+int hq_alert_queue_alert_ref(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, const char *rec, size_t len, uint32_t n,
+                             hq_err *err);
+
+/* Watches (see hq_watch).  put adds the alert reference for a new watch;
+ * del releases it (a missing watch is not an error: *found says). */
+int hq_alert_queue_watch_put(hq_alert_queue *q, MDB_txn *txn, const hq_watch *w, bool is_new, hq_err *err);
+int hq_alert_queue_watch_get(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, const char *person, hq_watch *w,
+                             bool *found, hq_err *err);
+int hq_alert_queue_watch_del(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, const char *person, bool *found,
+                             hq_err *err);
+/* Calls fn for every watch (seq order) until it returns non-zero. */
+int hq_alert_queue_each_watch(hq_alert_queue *q, MDB_txn *txn, int (*fn)(void *ctx, const hq_watch *w), void *ctx,
+                              hq_err *err);
+
 /* Pending deliveries. */
 int hq_alert_queue_put(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *d, hq_err *err);
 int hq_alert_queue_get(hq_alert_queue *q, MDB_txn *txn, const char *recipient, const char *channel, uint64_t seq,
                        hq_delivery *d, hq_err *err);
 /* Calls fn for the lane's deliveries in seq order until it returns
- * non-zero. */
+ * non-zero.  Delivery order (docs/alertd.md, "Delivery semantics"): the
+ * caller keeps seq order only among deliveries of one issue; a delivery is
+ * held back only by an earlier pending one of the same issue with a
+ * severity at least as high, never by another issue's. */
 int hq_alert_queue_lane_each(hq_alert_queue *q, MDB_txn *txn, const char *recipient, const char *channel,
                              int (*fn)(void *ctx, const hq_delivery *d), void *ctx, hq_err *err);
 /* Calls fn once per lane that has deliveries. */

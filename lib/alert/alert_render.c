@@ -151,6 +151,7 @@ static bool resolve(void *ctx, const char *p, hq_buf *out)
     else if (!strcmp(p, "severity_name")) hq_buf_puts(out, hq_alert_severity_name(r->severity, lang));
     else if (!strcmp(p, "title")) hq_buf_puts(out, r->title);
     else if (!strcmp(p, "text")) hq_buf_puts(out, r->text);
+    else if (!strcmp(p, "outcome")) hq_buf_puts(out, r->outcome && *r->outcome ? r->outcome : r->title);
     else if (!strcmp(p, "deadline")) put_time(out, r->deadline_ms, lang);
     else if (!strcmp(p, "time")) put_time(out, r->ts_ms, lang);
     else return false;

@@ -59,6 +59,7 @@ int hq_alert_rec_decode(const char *buf, size_t len, hq_alert_rec *out, hq_err *
     out->severity = str_or_empty(&o, "severity");
     out->title = str_or_empty(&o, "title");
     out->text = str_or_empty(&o, "text");
+    out->outcome = str_or_empty(&o, "outcome");
     const msgpack_object *c = hq_mp_map_get(&o, "contact");
     if (c && c->type == MSGPACK_OBJECT_STR && c->via.str.size)
         out->contact = hq_mp_strdup(c);
@@ -76,7 +77,7 @@ int hq_alert_rec_decode(const char *buf, size_t len, hq_alert_rec *out, hq_err *
 void hq_alert_rec_fini(hq_alert_rec *r)
 {
     char **s[] = {&r->kind,       &r->issue, &r->rule,     &r->domain, &r->contractor,
-                  &r->site,       &r->severity, &r->title, &r->text,   &r->contact};
+                  &r->site,       &r->severity, &r->title, &r->text,   &r->contact, &r->outcome};
     for (size_t i = 0; i < sizeof s / sizeof *s; i++)
         free(*s[i]);
     for (size_t i = 0; i < r->nroles; i++)
@@ -123,8 +124,6 @@ static hq_route *add_route(hq_routes *out, const char *recipient, const char *ch
     if (out->n == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 8;
         hq_route *v = hq_realloc(out->v, cap * sizeof *v);
-        if (!v)
-            abort(); /* like hq_buf: small, bounded, nothing sensible to do */
         out->v = v;
         out->cap = cap;
     }
@@ -141,15 +140,17 @@ static void route_feedback(const hq_alert_config *cfg, const hq_alert_rec *rec, 
     char who[HQ_RECIPIENT_MAX + 16];
     snprintf(who, sizeof who, "complainant:%.*s", HQ_RECIPIENT_MAX - 12, rec->issue);
     int kind = hq_contact_kind(rec->contact);
-    const hq_channel *ch = kind == 'e' ? p->complainant_email : kind == 'p' ? p->complainant_phone : NULL;
+    const hq_channel *ch = kind == 'e' ? p->complainant_email : kind == 'p' ? p->complainant_phone
+                                                                            : p->complainant_other;
     hq_route *r = add_route(out, who, ch ? ch->name : "-");
     r->audience = HQ_AUD_COMPLAINANT;
     r->urgent = true; /* one message, the outcome: never held or gathered */
     r->ready_ms = now_ms;
     if (!rec->contact)
         r->problem = "feedback without a contact";
-    else if (!kind)
-        r->problem = "the complainant's contact is neither an e-mail address nor a phone number";
+    else if (!kind && !ch)
+        r->problem = "the complainant's contact is neither an e-mail address nor a phone number, and there is no "
+                     "channel for other contacts (policies.complainant.other)";
     else if (!ch)
         r->problem = kind == 'e' ? "no channel for e-mail contacts (policies.complainant.email)"
                                  : "no channel for phone contacts (policies.complainant.phone)";
@@ -250,8 +251,13 @@ void hq_alert_route(const hq_rules *rules, const hq_alert_config *cfg, const hq_
             continue;
         }
         const hq_hours *hours = ap->has_hours ? &ap->hours : &p->default_hours;
+        bool past_fallback = false;
         for (size_t c = 0; c < ap->nchannels; c++) {
             const hq_channel *ch = ap->channels[c].channel;
+            if (ap->channels[c].fallback && p->failover_ms > 0 && c > 0)
+                past_fallback = true;
+            if (past_fallback && !ch->shared)
+                continue; /* waits for failover (feed.c watches the person) */
             if (ch->shared) {
                 size_t s = 0;
                 while (s < ns && shared[s].ch != ch)

@@ -16,6 +16,11 @@
  * that is neither an e-mail address nor a phone number, no complainant
  * channel configured) is still a route, with channel "-" and a problem:
  * the caller dead-letters it so that it is visible, never silently lost.
+ *
+ * Failover: with policies.failover, a person's channel entries from the
+ * first `fallback: true` one on (unless it is the first entry) are not
+ * routed; the caller watches the person (hq_watch) and routes them when the
+ * first ones have not delivered in time.
  */
 #ifndef HQ_ALERT_ROUTE_H
 #define HQ_ALERT_ROUTE_H
@@ -38,6 +43,7 @@ typedef struct hq_alert_rec {
     /* Never NULL after decode ("" when the record has none or nil). */
     char *kind, *issue, *rule, *domain, *contractor, *site, *severity, *title, *text;
     char *contact;      /* feedback only, else NULL: personal data, never log it */
+    char *outcome;      /* feedback: the outcome given at closing ("" when none was given) */
     char **roles;       /* role names as written by houqind */
     size_t nroles;
 } hq_alert_rec;

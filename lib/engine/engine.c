@@ -887,7 +887,9 @@ static const struct {
     {"issue.accountability", HQ_ACT_ACCOUNTABILITY},
 };
 
-static int close_issue(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, hq_effects *fx, hq_err *err)
+/* outcome: what the complainant is told (issue.closed data.outcome), or NULL. */
+static int close_issue(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const char *outcome, hq_effects *fx,
+                       hq_err *err)
 {
     is->closed_ms = now_ms;
     int rc = cancel_timers(s, txn, is, ALL_TIMERS, err);
@@ -908,12 +910,13 @@ static int close_issue(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, 
     if (rc == 0 && is->complaint_contact) {
         char text[1024];
         snprintf(text, sizeof text, "您反映的问题（%s）已处理完毕：%s。感谢您对后勤服务的监督。", is->number,
-                 is->title ? is->title : "");
+                 outcome && *outcome ? outcome : is->title ? is->title : "");
         static const hq_role roles[] = {HQ_ROLE_COMPLAINANT};
         hq_alert a = {.ts_ms = now_ms, .kind = "feedback", .issue = is->number, .rule = is->rule, .level = is->level,
                       .roles = roles, .nroles = 1, .domain = is->domain, .contractor = is->contractor,
                       .site = is->site, .title = is->title, .text = text, .severity = is->severity,
-                      .deadline_ms = is->deadline_ms, .contact = is->complaint_contact};
+                      .deadline_ms = is->deadline_ms, .contact = is->complaint_contact,
+                      .outcome = outcome && *outcome ? outcome : NULL};
         uint64_t seq;
         rc = hq_outbox_add(s, txn, &a, &seq, err);
         if (rc == 0)
@@ -973,7 +976,7 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
         break;
     case HQ_ACT_RECHECK_PASS:
         hq_issue_note(&is, now_ms, actor, seq, "closed: 复查通过，办结");
-        rc = close_issue(s, txn, &is, now_ms, fx, err);
+        rc = close_issue(s, txn, &is, now_ms, NULL, fx, err);
         break;
     case HQ_ACT_RECHECK_FAIL: {
         text = mp_str(ev->data, "note");
@@ -1006,7 +1009,11 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
         text = mp_str(ev->data, "reason");
         is.close_reason = text ? hq_strdup(text) : NULL;
         hq_issue_note(&is, now_ms, actor, seq, "closed: 关闭：%s", text ? text : "");
-        rc = close_issue(s, txn, &is, now_ms, fx, err);
+        {
+            char *outcome = mp_str(ev->data, "outcome");
+            rc = close_issue(s, txn, &is, now_ms, outcome, fx, err);
+            free(outcome);
+        }
         break;
     case HQ_ACT_OPINION: {
         text = mp_str(ev->data, "summary");
@@ -1217,7 +1224,7 @@ static int fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_tim
                 rc = hq_issue_apply(&is, HQ_ACT_RECHECK_PASS, err);
             }
             if (rc == 0)
-                rc = close_issue(s, txn, &is, now_ms, fx, err);
+                rc = close_issue(s, txn, &is, now_ms, NULL, fx, err);
             if (rc == 0)
                 rc = hq_issue_save(s, txn, &is, err);
         }

@@ -741,7 +741,8 @@ static void load_tables(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 
 static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
-    static const char *const keys[] = {"id", "name", "roles", "channels", "working_hours", "title", NULL};
+    static const char *const keys[] = {"id",     "name",  "roles", "channels", "working_hours", "title",
+                                       "deputy", "email", "phone", "webhook",  NULL}; /* the last four: alertd's */
     if (n->type != HQ_Y_SEQ) {
         hq_ydiag(L->d, doc, n, "people: expected a list");
         return;

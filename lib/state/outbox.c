@@ -17,7 +17,7 @@ int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, h
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, a->contact ? 15 : 14);
+    msgpack_pack_map(&pk, 14 + (a->contact ? 1 : 0) + (a->outcome ? 1 : 0));
     hq_mp_pack_str(&pk, "seq");
     msgpack_pack_uint64(&pk, n);
     hq_mp_pack_str(&pk, "ts_ms");
@@ -44,6 +44,8 @@ int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, h
     msgpack_pack_int64(&pk, a->deadline_ms);
     if (a->contact)
         hq_mp_pack_kv(&pk, "contact", a->contact);
+    if (a->outcome)
+        hq_mp_pack_kv(&pk, "outcome", a->outcome);
     unsigned char key[8];
     hq_be64_put(key, n);
     rc = hq_store_put(s, txn, HQ_DB_OUTBOX, key, 8, sb.data, sb.size, err);

@@ -28,6 +28,7 @@ typedef struct hq_alert {
     hq_severity severity;
     int64_t deadline_ms;
     const char *contact;     /* complainant feedback only (personal data) */
+    const char *outcome;     /* complainant feedback only: the outcome given at closing, or NULL */
 } hq_alert;
 
 int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, hq_err *err);

@@ -296,10 +296,11 @@ class Org:
     """The test organisation: the shipped people and roles, each with the
     test's channels (list of dicts) and working hours (YAML text or None)."""
 
-    def __init__(self, channels, hours=None):
+    def __init__(self, channels, hours=None, extra=None):
         self.people = shipped_people()
         self.channels = channels          # {person id: [{"channel": .., "to": ..}]}
         self.hours = hours or {}          # {person id: YAML text}
+        self.extra = extra or {}          # {person id: "key: value, ..." YAML flow text}
 
     def yaml(self):
         lines = ["office: 后勤管理处", "timezone: Asia/Shanghai", "people:"]
@@ -308,9 +309,12 @@ class Org:
             chs = self.channels.get(pid, [])
             if chs:
                 parts.append("channels: [%s]" % ", ".join(
-                    "{%s}" % ", ".join('%s: "%s"' % (k, v) for k, v in c.items()) for c in chs))
+                    "{%s}" % ", ".join(('%s: %s' % (k, "true" if v else "false")) if isinstance(v, bool)
+                                       else '%s: "%s"' % (k, v) for k, v in c.items()) for c in chs))
             if self.hours.get(pid):
                 parts.append("working_hours: %s" % self.hours[pid])
+            if self.extra.get(pid):
+                parts.append(self.extra[pid])
             lines.append("  - {%s}" % ", ".join(parts))
         return "\n".join(lines) + "\n"
 
@@ -645,7 +649,7 @@ class Stack:
     webhook sink's base URL."""
 
     def __init__(self, policies=DEFAULT_POLICIES, rules=None, extra_channels="", person_channels=None, hours=None,
-                 alertd_extra=()):
+                 alertd_extra=(), person_extra=None):
         self.web = WebhookSink()
         self.smtp = SmtpSink()
         self.dir = T.tmpdir("hq-astack-")
@@ -675,7 +679,7 @@ class Stack:
                 if pid in LEADERS:
                     pcs[pid].append({"channel": "sms", "to": LEADERS[pid]})
         pcs.update(person_channels or {})
-        self.org = Org(pcs, hours)
+        self.org = Org(pcs, hours, person_extra)
         self.rules = rules_dir(self.org, channels, policies, rules)
         self.hq = Hq(self.rules)
         self.ad = Alertd(self.hq, self.rules, extra=alertd_extra)
@@ -723,6 +727,8 @@ class Stack:
             shared = set()
             for pid in self.org.resolve(r):
                 for c in self.org.channels.get(pid, []):
+                    if c.get("fallback"):
+                        break      # used only on failover
                     if c["channel"] in ("wecom", "dingtalk-x", "archive"):
                         shared.add(c["channel"])
                     else:

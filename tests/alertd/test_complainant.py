@@ -13,6 +13,9 @@ they gave, and only them; their contact never appears anywhere else.
   JSON names the number as recipient.to); the third is a dead letter
   whose reason names no contact.  No other delivery, no other sink, no
   dead letter and no line of alertd's log holds any contact.
+- test_outcome (issue 14 item 4): an issue closed by hand with
+  `outcome` (houqinctl close --outcome): the complainant's mail carries
+  that text (the shipped template's {{outcome}}), not the issue's title.
 """
 import json
 import subprocess
@@ -51,7 +54,8 @@ def test_feedback():
         d = dead[0][1]
         check_eq((d["recipient"], d["channel"], d["seq"], d["error"]),
                  ("complainant:" + fb[ODD]["issue"], "-", fb[ODD]["seq"],
-                  "the complainant's contact is neither an e-mail address nor a phone number"), "dead letter")
+                  "the complainant's contact is neither an e-mail address nor a phone number, and there is no "
+                  "channel for other contacts (policies.complainant.other)"), "dead letter")
         # houqinctl deadletters shows the same, without the contact.
         ctl = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(A.ARGS.alertd)))),
                            "tools", "houqinctl", "houqinctl")
@@ -94,6 +98,29 @@ def test_feedback():
         st.kill()
 
 
+OUTCOME = "经调查，系热水器温控阀故障，已于当日更换，热水供应恢复正常。"
+
+
+def test_outcome():
+    st = A.Stack(rules=RULES)
+    try:
+        st.start()
+        st.hq.complaint("dormitory", "宿舍没有热水", site="dorm-3", contact=EMAIL)
+        number = [r for r in st.hq.outbox() if r["kind"] == "opened"][0]["issue"]
+        st.hq.lifecycle("closed", number, actor="wang.director", reason="维修完成（内部记录）", outcome=OUTCOME)
+        fb = [r for r in st.hq.outbox() if r["kind"] == "feedback"]
+        check_eq(len(fb), 1, "feedback records")
+        check_eq(fb[0].get("outcome"), OUTCOME, "the outcome on the feedback record")
+        key = "%d-complainant:%s-complaint-mail" % (fb[0]["seq"], number)
+        st.wait_keys({key}, what="the feedback mail")
+        mail = [m for m in st.smtp.got() if m["key"] == key][0]
+        check("处理结果：" + OUTCOME in mail["body"], "the outcome in the mail: %r" % mail["body"])
+        check("内部记录" not in mail["body"], "the internal reason is not told")
+        st.stop()
+    finally:
+        st.kill()
+
+
 if __name__ == "__main__":
     A.parse_args()
-    A.main([test_feedback])
+    A.main([test_feedback, test_outcome])

@@ -59,7 +59,7 @@ def test_check_errors():
         (GOOD_CHANNELS + '  y: {type: webhook, urll: "http://x/"}\n', GOOD_POLICIES, [], "alerts.yaml", "urll",
          "unknown key"),
         (GOOD_CHANNELS, GOOD_POLICIES, [{"channel": "mail"}], "org.yaml", "{channel: \"mail\"}",
-         "channel mail is e-mail: expected `to` with an address like name@example.edu.cn"),
+         "channel mail is e-mail: expected `to` or the person's `email:` with an address like name@example.edu.cn"),
         (GOOD_CHANNELS, '  digest: {every: 4h, roles: [section_head, dean]}\n', [], "alerts.yaml", "dean",
          'unknown role "dean"'),
         (GOOD_CHANNELS, '  working_hours: {days: [mon-fri], from: "8am", to: "18:00"}\n', [], "alerts.yaml",

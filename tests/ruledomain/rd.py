@@ -300,19 +300,23 @@ def file_channels_alerts(shipped_text, sink_dir):
     lines = shipped_text.splitlines(keepends=True)
     start = next(i for i, l in enumerate(lines) if l.startswith("channels:"))
     end = next(i for i in range(start + 1, len(lines)) if re.match(r"^[a-z_]+:", lines[i]))
-    names, shared, cur = [], set(), None
+    names, shared, to, cur = [], set(), {}, None
     for l in lines[start + 1:end]:
         m = re.match(r"^  ([A-Za-z0-9_.-]+):\s*$", l)
+        t = re.match(r"^\s+to:\s*([a-z]+)", l)
         if m:
             cur = m.group(1)
             names.append(cur)
         elif cur and re.match(r"^\s+shared:\s*true\s*$", l):
             shared.add(cur)
+        elif cur and t:
+            to[cur] = t.group(1)    # the person's field its address comes from
     check(names, "no channels found in alerts.yaml")
     chan = ["channels:\n"]
     for n in names:
-        chan.append("  %s:\n    type: file\n    path: %s\n%s" % (n, os.path.join(sink_dir, n + ".jsonl"),
-                                                             "    shared: true\n" if n in shared else ""))
+        chan.append("  %s:\n    type: file\n    path: %s\n%s%s" % (n, os.path.join(sink_dir, n + ".jsonl"),
+                                                               "    shared: true\n" if n in shared else "",
+                                                               "    to: %s\n" % to[n] if n in to else ""))
     return "".join(lines[:start] + chan + lines[end:]), names
 
 

@@ -198,14 +198,14 @@ static void mistakes_are_refused_with_positions(void **state)
             "url: expected http://..., got \"ftp://h/\"");
     refused(f, "channels:\n  x: {type: webhook, urll: \"http://h/\"}\n", "urll",
             "unknown key \"urll\" (expected one of: type, lang, shared, parallel, timeout, connect_timeout, url, "
-            "format)");
+            "format, to)");
     refused(f, "channels:\n  x: {type: command, argv: [notify]}\n", "notify",
             "argv[0]: expected an absolute path, got \"notify\"");
     refused(f, "people:\n  - {id: a, channels: [{channel: ghost}]}\n", "ghost", "unknown channel \"ghost\"");
     refused(f,
             "channels:\n  m: {type: email, url: \"smtp://h\", from: a@b.cn}\n"
             "people:\n  - {id: a, channels: [{channel: m, to: \"not mail\"}]}\n",
-            "\"not mail", "channel m is e-mail: expected `to` with an address like name@example.edu.cn");
+            "\"not mail", "channel m is e-mail: expected `to` or the person's `email:` with an address like name@example.edu.cn");
     refused(f, "people:\n  - {id: a, working_hours: {days: [mon-fri], from: \"18:00\", to: \"08:00\"}}\n",
             "\"08:00", "working_hours: \"to\" must be later than \"from\" on the same day");
     refused(f, "people:\n  - {id: a, working_hours: {days: [weekday], from: \"08:00\", to: \"18:00\"}}\n",
@@ -215,7 +215,7 @@ static void mistakes_are_refused_with_positions(void **state)
     refused(f, "templates:\n  office: {zh: {subject: \"{{contact}}\", body: y}}\n", "\"{{contact",
             "template placeholder {{contact}}: unknown placeholder (known: seq, kind, kind_name, issue, rule, "
             "level, domain, domain_name, contractor, contractor_id, site, site_id, severity, severity_name, title, "
-            "text, deadline, time, recipient, office)");
+            "text, deadline, time, recipient, office, outcome)");
     refused(f, "templates:\n  office: {fr: {subject: x, body: y}}\n", "fr", "unknown key \"fr\" (expected one of: zh, en)");
     refused(f, "policies:\n  digest: {every: 4h, roles: [complainant]}\n", "complainant",
             "unknown role \"complainant\" (feedback to complainants is never digested)");

@@ -162,7 +162,9 @@ static void feedback_goes_to_the_complainant_only(void **state)
     } cases[] = {
         {"student@example.com", "complaint-mail", NULL},
         {"+86 138-1234-5678", "sms", NULL},
-        {"wechat:abc", "-", "the complainant's contact is neither an e-mail address nor a phone number"},
+        {"wechat:abc", "-",
+         "the complainant's contact is neither an e-mail address nor a phone number, and there is no channel for "
+         "other contacts (policies.complainant.other)"},
         {NULL, "-", "feedback without a contact"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
