@@ -1,4 +1,5 @@
 #include "rules.h"
+#include "worktime.h"
 
 #include "dispatch.h"
 
@@ -464,10 +465,12 @@ static void load_chains(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             if ((int64_t)c->nsteps + 1 != lv)
                 hq_ydiag(L->d, doc, s, "chain \"%s\": steps must be levels 1, 2, 3, ... in order", c->name);
             if ((x = hq_ymap_get(s, "after")))
-                hq_yget_duration_ms(L->d, doc, x, &st->after_ms);
+                hq_yget_wdur(L->d, doc, x, &st->after_ms);
             else if (lv > 1)
                 hq_ydiag(L->d, doc, s, "level %lld needs \"after\" (time after the deadline)", (long long)lv);
-            if (c->nsteps > 0 && st->after_ms <= c->steps[c->nsteps - 1].after_ms && lv > 2)
+            /* Comparable only in one kind of time: 2 workdays and 40h may come either way round. */
+            if (c->nsteps > 0 && st->after_ms <= c->steps[c->nsteps - 1].after_ms && lv > 2 &&
+                hq_wdur_kind_of(st->after_ms) == hq_wdur_kind_of(c->steps[c->nsteps - 1].after_ms))
                 hq_ydiag(L->d, doc, s, "level %lld must come later than level %lld", (long long)lv,
                          (long long)lv - 1);
             if ((x = hq_ymap_get(s, "accountability")))
@@ -1021,17 +1024,17 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             if (hq_yget_str(L->d, doc, x, &s) == 0 && hq_severity_parse(s, &r->severity) != 0)
                 hq_ydiag(L->d, doc, x, "unknown severity \"%s\" (low, medium, high, critical)", s);
         }
-        if ((x = hq_yrequire(L->d, doc, is, "deadline")) && hq_yget_duration_ms(L->d, doc, x, &r->deadline_ms) == 0 &&
+        if ((x = hq_yrequire(L->d, doc, is, "deadline")) && hq_yget_wdur(L->d, doc, x, &r->deadline_ms) == 0 &&
             r->deadline_ms <= 0)
             hq_ydiag(L->d, doc, x, "deadline must be positive");
         if ((x = hq_ymap_get(is, "recheck"))) {
             static const char *const rk[] = {"after", NULL};
             const hq_ynode *y;
             if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "after")))
-                hq_yget_duration_ms(L->d, doc, y, &r->recheck_after_ms);
+                hq_yget_wdur(L->d, doc, y, &r->recheck_after_ms);
         }
         if ((x = hq_ymap_get(is, "ack_within")))
-            hq_yget_duration_ms(L->d, doc, x, &r->ack_within_ms);
+            hq_yget_wdur(L->d, doc, x, &r->ack_within_ms);
         if ((x = hq_yrequire(L->d, doc, is, "chain"))) {
             const char *s;
             if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->chain = hq_rules_chain(L->r, s)))
