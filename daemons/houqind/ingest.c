@@ -346,6 +346,11 @@ static int run_txn(hq_daemon *d, size_t max_timers, hq_effects *fx, size_t *fire
     return rc;
 }
 
+int hq_ingest_save_clock_txn(hq_daemon *d, MDB_txn *txn, hq_err *err)
+{
+    return save_clock(d, txn, err);
+}
+
 int hq_ingest_save_clock(hq_daemon *d)
 {
     if (!d->clock.manual)

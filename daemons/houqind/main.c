@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "ytree.h"
 #include "log.h"
+#include "ruletest.h"
 #include "service.h"
 
 #include <errno.h>
@@ -48,9 +49,12 @@ static const char usage[] =
     "    --ingest EP        ingest ROUTER endpoint (default tcp://127.0.0.1:7601)\n"
     "    --publish EP       alert PUB endpoint (default tcp://127.0.0.1:7602)\n"
     "    --control EP       control ROUTER endpoint (default tcp://127.0.0.1:7603)\n"
-    "    --clock real|manual\n"
+    "    --clock real|manual|manual@TIME\n"
     "                       manual: time moves only by clock.set/clock.advance on\n"
-    "                       the control socket (tests, backtests)\n"
+    "                       the control socket (tests, backtests); it resumes where\n"
+    "                       the state's last run left it.  manual@2026-09-08T10:00+08:00\n"
+    "                       starts it there: on a state that holds no event yet at that\n"
+    "                       time (earlier too), else forward from the saved clock\n"
     "    --check            load and validate schemas and rules, print a summary,\n"
     "                       exit 0 if all is well and 1 otherwise\n"
     "    --max-batch N      events per write transaction (default 1000)\n"
@@ -76,6 +80,25 @@ static const char usage[] =
     "                       more is rejected with \"rate limited\"\n"
     "    -v, --verbose      log debug messages\n"
     "    -h, --help         this text\n"
+    "\n"
+    "CONTROL SOCKET (--control)\n"
+    "    One msgpack map per request, {\"cmd\": NAME, args...}; one map per reply,\n"
+    "    {\"ok\": true, results...} or {\"ok\": false, \"error\": TEXT}.  houqinctl clock\n"
+    "    and houqinctl stats speak it.\n"
+    "    status             counts (events, issues, timers, outbox, stored, rejected...),\n"
+    "                       clock, clock_ms (the daemon's now), next_timer_ms, and the\n"
+    "                       rule set in force: rules_dir, rules_loaded_ms, and the\n"
+    "                       last refused reload (reload_refused_ms, reload_error)\n"
+    "    clock.set {ms}     manual clock: move to ms (ms since the epoch).  Forward,\n"
+    "                       every timer fires at its own due time, in order; back,\n"
+    "                       only on a state that holds no event, issue or alert\n"
+    "    clock.advance {ms} manual clock: move forward by ms; the reply comes after\n"
+    "                       every timer due by then has been applied and committed\n"
+    "    reload             reload the rules (as SIGHUP); refused with the errors if\n"
+    "                       the new set does not validate, and the running one stays\n"
+    "    outbox.range {from, to}\n"
+    "                       the outbox records with those sequence numbers (at most\n"
+    "                       10,000), and the ones pruned\n"
     "\n"
     "SIGNALS\n"
     "    SIGTERM, SIGINT    finish the batch in hand (commit, reply) and exit 0\n"
@@ -138,10 +161,16 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         case OPT_PUBLISH: o->publish_ep = optarg; break;
         case OPT_CONTROL: o->control_ep = optarg; break;
         case OPT_CLOCK:
-            if (strcmp(optarg, "manual") == 0)
+            if (strcmp(optarg, "manual") == 0) {
                 o->manual_clock = true;
-            else if (strcmp(optarg, "real") != 0) {
-                fprintf(stderr, "houqind: --clock: expected real or manual, got \"%s\"\n", optarg);
+            } else if (strncmp(optarg, "manual@", 7) == 0) {
+                o->manual_clock = true;
+                o->clock_start = optarg + 7;
+            } else if (strcmp(optarg, "real") != 0) {
+                fprintf(stderr,
+                        "houqind: --clock: expected real, manual or manual@TIME (manual@2026-09-08T10:00+08:00), "
+                        "got \"%s\"\n",
+                        optarg);
                 return -1;
             }
             break;
@@ -551,6 +580,9 @@ static int run(hq_daemon *d)
         return 2;
     }
     hq_ingest_generate(d);
+    if (d->clock.manual && d->opts.clock_start && d->opts.clock_start_ms > d->clock.now_ms &&
+        hq_clock_move(d, d->opts.clock_start_ms) != 0) /* --clock manual@TIME, forward */
+        hq_log_err("--clock manual@%s: timers could not be applied", d->opts.clock_start);
     int64_t last_gen = hq_mono_ms();
     while (!d->stopping) {
         long timeout = 1000;
@@ -643,6 +675,15 @@ int main(int argc, char **argv)
         hq_schemas_destroy(&d.schemas);
         return err.code == HQ_EVERSION ? 1 : 2;
     }
+    if (d.opts.clock_start && (hq_rt_parse_time(d.opts.clock_start, &d.opts.clock_start_ms) != 0 ||
+                               d.opts.clock_start_ms < 0)) {
+        hq_log_err("--clock manual@%s: expected a time like 2026-09-08T10:00+08:00", d.opts.clock_start);
+        hq_store_close(&d.store);
+        hq_engine_destroy(&d.engine);
+        hq_rules_destroy(&d.rules);
+        hq_schemas_destroy(&d.schemas);
+        return 1;
+    }
     if (d.opts.manual_clock) {
         /* A manual clock resumes where the last run left it. */
         int64_t start = hq_wall_ms();
@@ -659,6 +700,19 @@ int main(int argc, char **argv)
     }
     d.started_ms = hq_clock_now_ms(&d.clock);
     hq_engine_set_started(d.engine, d.started_ms);
+    d.next_gen_ms = d.started_ms + 86400000LL;
+    if (d.opts.clock_start && d.opts.clock_start_ms < d.clock.now_ms) {
+        /* Back in time: only a state with nothing in it yet. */
+        char why[256];
+        if (hq_clock_reset(&d, d.opts.clock_start_ms, why, sizeof why) != 0) {
+            hq_log_err("--clock manual@%s: %s", d.opts.clock_start, why);
+            hq_store_close(&d.store);
+            hq_engine_destroy(&d.engine);
+            hq_rules_destroy(&d.rules);
+            hq_schemas_destroy(&d.schemas);
+            return 1;
+        }
+    }
     {
         MDB_txn *txn;
         if (hq_store_begin(d.store, false, &txn, NULL) == 0) {
