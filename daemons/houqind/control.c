@@ -246,7 +246,7 @@ int hq_clock_reset(hq_daemon *d, int64_t ms, char *msg, size_t size)
     d->next_gen_ms = ms + DAY_MS;
     char when[32];
     hq_local_fmt(ms, when, sizeof when);
-    hq_log_notice("manual clock set back to %s on a state without events; expected events generated again%s", when,
+    hq_log_notice("manual clock set to %s on a state without events; expected events generated again%s", when,
                   st.entries[HQ_DB_ISSUES] ? " (the issues scheduled rules opened stay)" : "");
     return hq_ingest_generate(d) == 0 ? 0 : (snprintf(msg, size, "obligations not generated; see the log"), -1);
 }

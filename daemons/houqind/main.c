@@ -701,10 +701,13 @@ int main(int argc, char **argv)
     d.started_ms = hq_clock_now_ms(&d.clock);
     hq_engine_set_started(d.engine, d.started_ms);
     d.next_gen_ms = d.started_ms + 86400000LL;
-    if (d.opts.clock_start && d.opts.clock_start_ms < d.clock.now_ms) {
-        /* Back in time: only a state with nothing in it yet. */
+    if (d.opts.clock_start) {
+        /* On a state without events the clock starts at TIME (earlier or
+         * later), exactly as a rule test's start; on one with events it
+         * only moves forward, in run(). */
         char why[256];
-        if (hq_clock_reset(&d, d.opts.clock_start_ms, why, sizeof why) != 0) {
+        int rc = hq_clock_reset(&d, d.opts.clock_start_ms, why, sizeof why);
+        if (rc != 0 && !(rc == HQ_ESTATE && d.opts.clock_start_ms >= d.clock.now_ms)) {
             hq_log_err("--clock manual@%s: %s", d.opts.clock_start, why);
             hq_store_close(&d.store);
             hq_engine_destroy(&d.engine);
