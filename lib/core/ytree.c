@@ -139,7 +139,12 @@ static int attach(builder *b, hq_ynode *n)
     if (f->node->type == HQ_Y_MAP && f->nkids % 2 == 0) {
         /* n is a key */
         if (n->type != HQ_Y_SCALAR) {
-            hq_err_setpos(b->err, HQ_EINVAL, b->name, n->line, n->column, "a mapping key must be a plain value");
+            /* key: {{data.site}} is a flow mapping inside a flow mapping to YAML */
+            hq_err_setpos(b->err, HQ_EINVAL, b->name, n->line, n->column, "a mapping key must be a plain value%s",
+                          n->type == HQ_Y_MAP
+                              ? " (a value that starts with { is a mapping to YAML: quote a template, "
+                                "key: \"{{data.site}}\")"
+                              : "");
             node_free(n);
             return HQ_EINVAL;
         }

@@ -1,4 +1,5 @@
 #include "rules.h"
+#include "buf.h"
 #include "suggest.h"
 #include "worktime.h"
 
@@ -990,8 +991,10 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     r->id = dup_scalar(L, doc, hq_yrequire(L->d, doc, n, "id"));
     if (r->id && !ident_ok(r->id))
         hq_ydiag(L->d, doc, hq_ymap_get(n, "id"), "rule id \"%s\": use letters, digits, - _ and .", r->id);
-    if (r->id && hq_rules_find(L->r, r->id))
-        hq_ydiag(L->d, doc, hq_ymap_get(n, "id"), "rule id \"%s\" is used twice", r->id);
+    const hq_rule *first = r->id ? hq_rules_find(L->r, r->id) : NULL;
+    if (first)
+        hq_ydiag(L->d, doc, hq_ymap_get(n, "id"), "rule id \"%s\" is used twice (first at %s:%d:%d)", r->id,
+                 first->file, first->line, first->column);
     if ((x = hq_ymap_get(n, "description")))
         r->description = dup_scalar(L, doc, x);
     x = hq_yrequire(L->d, doc, n, "on");
@@ -1142,8 +1145,23 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             hq_yget_wdur(L->d, doc, x, &r->ack_within_ms);
         if ((x = hq_yrequire(L->d, doc, is, "chain"))) {
             const char *s;
-            if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->chain = hq_rules_chain(L->r, s)))
-                hq_ydiag(L->d, doc, x, "unknown escalation chain \"%s\"", s);
+            if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->chain = hq_rules_chain(L->r, s))) {
+                hq_buf names;
+                hq_buf_init(&names);
+                for (size_t i = 0; i < L->r->nchains; i++)
+                    hq_buf_printf(&names, "%s%s", i ? ", " : "", L->r->chains[i].name);
+                const char *near = NULL;
+                const char **v = calloc(L->r->nchains + 1, sizeof *v);
+                for (size_t i = 0; v && i < L->r->nchains; i++)
+                    v[i] = L->r->chains[i].name;
+                if (v)
+                    near = hq_suggest(s, v, L->r->nchains);
+                hq_ydiag(L->d, doc, x, "unknown escalation chain \"%s\" (%s%s%sdefined: %s)", s,
+                         near ? "did you mean \"" : "", near ? near : "", near ? "\"? " : "",
+                         names.len ? names.data : "none");
+                free(v);
+                hq_buf_fini(&names);
+            }
         }
         if ((x = hq_ymap_get(is, "penalties"))) {
             const char *s;
