@@ -65,9 +65,30 @@ static int cmd_status(hq_daemon *d, ctl_req *r)
         hq_engine_audit(d->store, txn, &open, &stuck, first_stuck, sizeof first_stuck, &err);
         hq_store_abort(d->store, txn);
     }
-    msgpack_pack_map(r->pk, 23);
+    msgpack_pack_map(r->pk, 28);
     pk_str(r->pk, "rules");
     msgpack_pack_uint64(r->pk, hq_rules_count(d->rules));
+    /* The rule set in force and the last refused reload (issue 18 item 5):
+     * a refused SIGHUP leaves the old rules running, and says so here. */
+    pk_str(r->pk, "rules_dir");
+    pk_str(r->pk, d->opts.rules_dir);
+    pk_str(r->pk, "rules_loaded_ms");
+    msgpack_pack_int64(r->pk, d->rules_loaded_ms);
+    pk_str(r->pk, "reload_refused");
+    if (d->reload_refused_ms)
+        msgpack_pack_true(r->pk);
+    else
+        msgpack_pack_false(r->pk);
+    pk_str(r->pk, "reload_refused_ms");
+    if (d->reload_refused_ms)
+        msgpack_pack_int64(r->pk, d->reload_refused_ms);
+    else
+        msgpack_pack_nil(r->pk);
+    pk_str(r->pk, "reload_error");
+    if (d->reload_refused_ms)
+        pk_str(r->pk, d->reload_error);
+    else
+        msgpack_pack_nil(r->pk);
     pk_str(r->pk, "open_issues");
     msgpack_pack_uint64(r->pk, open);
     pk_str(r->pk, "stuck_issues");

@@ -66,6 +66,9 @@ typedef struct hq_daemon {
     /* counters for status */
     uint64_t n_stored, n_duplicate, n_rejected, n_batches, n_replies_dropped, n_timers, n_opened;
     int64_t started_ms;
+    int64_t rules_loaded_ms;   /* wall clock: when the rule set in force was loaded */
+    int64_t reload_refused_ms; /* wall clock of the last refused reload since then, 0 if none */
+    char reload_error[640];    /* its message, with the first error */
     hq_allowlist *admins;    /* administrators (--control-keys); NULL when the control socket has no CURVE */
     char curve_secret[41];   /* the server's CURVE secret key (Z85), "" without --curve-key */
 } hq_daemon;

@@ -88,7 +88,8 @@ static const char usage[] =
     "    status             counts (events, issues, timers, outbox, stored, rejected...),\n"
     "                       clock, clock_ms (the daemon's now), next_timer_ms, and the\n"
     "                       rule set in force: rules_dir, rules_loaded_ms, and the\n"
-    "                       last refused reload (reload_refused_ms, reload_error)\n"
+    "                       last refused reload (reload_refused, reload_refused_ms,\n"
+    "                       reload_error: its first error), until a reload succeeds\n"
     "    clock.set {ms}     manual clock: move to ms (ms since the epoch).  Forward,\n"
     "                       every timer fires at its own due time, in order; back,\n"
     "                       only on a state that holds no event, issue or alert\n"
@@ -268,7 +269,7 @@ static int load_config(hq_daemon *d)
     return rc;
 }
 
-static int reload(hq_daemon *d, char *msg, size_t size);
+static int record_reload(hq_daemon *d, char *msg, size_t size);
 
 /* A reload, told to systemd: RELOADING=1 (with the CLOCK_MONOTONIC time
  * that systemd 253's Type=notify-reload asks for; 252 ignores it) before,
@@ -280,13 +281,13 @@ int hq_daemon_reload(hq_daemon *d, char *msg, size_t size)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading rules from %s",
                (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000, d->opts.rules_dir);
-    int rc = reload(d, msg, size);
+    int rc = record_reload(d, msg, size);
     sd_notifyf(0, "READY=1\nSTATUS=%s; %s", d->unavailable ? "storage unavailable, refusing events" : "accepting events",
                msg);
     return rc;
 }
 
-static int reload(hq_daemon *d, char *msg, size_t size)
+static int reload_rules(hq_daemon *d, char *msg, size_t size)
 {
     hq_diags diags;
     hq_diags_init(&diags);
@@ -336,6 +337,21 @@ static int reload(hq_daemon *d, char *msg, size_t size)
     snprintf(msg, size, "reloaded: %zu rules from %s", hq_rules_count(nr), d->opts.rules_dir);
     hq_log_notice("%s", msg);
     return 0;
+}
+
+static int record_reload(hq_daemon *d, char *msg, size_t size)
+{
+    int rc = reload_rules(d, msg, size);
+    if (rc == 0) {
+        d->rules_loaded_ms = hq_wall_ms();
+        d->reload_refused_ms = 0;
+        d->reload_error[0] = '\0';
+    } else {
+        /* status shows it until a reload succeeds (issue 18 item 5) */
+        d->reload_refused_ms = hq_wall_ms();
+        snprintf(d->reload_error, sizeof d->reload_error, "%s", msg);
+    }
+    return rc;
 }
 
 static void *bind_socket(hq_daemon *d, int type, const char *ep, const char *what)
@@ -699,6 +715,7 @@ int main(int argc, char **argv)
         hq_clock_init_real(&d.clock);
     }
     d.started_ms = hq_clock_now_ms(&d.clock);
+    d.rules_loaded_ms = hq_wall_ms();
     hq_engine_set_started(d.engine, d.started_ms);
     d.next_gen_ms = d.started_ms + 86400000LL;
     if (d.opts.clock_start) {
