@@ -829,7 +829,7 @@ int hqb_eng_event(hqb_eng *e, const char *frame, size_t len, int64_t now_ms, hq_
         hq_effects fx = {0};
         hq_err eerr = {0};
         rc = hq_engine_event(e->engine, e->store, e->txn, &ev, next, now_ms, &fx, &eerr);
-        if (rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL) {
+        if (hq_engine_refused(rc)) {
             if (e->refused++ == 0)
                 fprintf(stderr, "event refused: %s\n", eerr.msg);
             rc = hq_store_dedup_release(e->store, e->txn, &fr, err);

@@ -16,9 +16,10 @@
 #include <string.h>
 #include <zmq.h>
 
-/* The manual clock moves at most this far per request (it steps a day
- * at a time, generating obligations and firing timers). */
-#define MAX_JUMP_MS (3660LL * 86400000)
+#define DAY_MS 86400000LL
+/* The clock stays inside years 1970..9999: far from int64 overflow in any
+ * arithmetic on it, and every time in it can be printed. */
+#define MAX_CLOCK_MS 253402300799999LL
 
 typedef struct ctl_req {
     const msgpack_object *args;
@@ -64,11 +65,32 @@ static int cmd_status(hq_daemon *d, ctl_req *r)
         hq_engine_audit(d->store, txn, &open, &stuck, first_stuck, sizeof first_stuck, &err);
         hq_store_abort(d->store, txn);
     }
-    msgpack_pack_map(r->pk, 27);
+    msgpack_pack_map(r->pk, 32);
     pk_str(r->pk, "retention");
     hq_retain_pack_status(d, r->pk);
     pk_str(r->pk, "rules");
     msgpack_pack_uint64(r->pk, hq_rules_count(d->rules));
+    /* The rule set in force and the last refused reload (issue 18 item 5):
+     * a refused SIGHUP leaves the old rules running, and says so here. */
+    pk_str(r->pk, "rules_dir");
+    pk_str(r->pk, d->opts.rules_dir);
+    pk_str(r->pk, "rules_loaded_ms");
+    msgpack_pack_int64(r->pk, d->rules_loaded_ms);
+    pk_str(r->pk, "reload_refused");
+    if (d->reload_refused_ms)
+        msgpack_pack_true(r->pk);
+    else
+        msgpack_pack_false(r->pk);
+    pk_str(r->pk, "reload_refused_ms");
+    if (d->reload_refused_ms)
+        msgpack_pack_int64(r->pk, d->reload_refused_ms);
+    else
+        msgpack_pack_nil(r->pk);
+    pk_str(r->pk, "reload_error");
+    if (d->reload_refused_ms)
+        pk_str(r->pk, d->reload_error);
+    else
+        msgpack_pack_nil(r->pk);
     pk_str(r->pk, "open_issues");
     msgpack_pack_uint64(r->pk, open);
     pk_str(r->pk, "stuck_issues");
@@ -162,16 +184,16 @@ static void reply_clock(hq_daemon *d, ctl_req *r)
 static int cmd_clock_set(hq_daemon *d, ctl_req *r)
 {
     int64_t ms;
+    char why[256];
     if (get_ms(r, &ms))
         return 0;
-    int rc = d->clock.manual ? (ms < d->clock.now_ms ? HQ_EINVAL : 0) : HQ_ESTATE;
-    if (rc == HQ_ESTATE)
+    if (!d->clock.manual)
         reply_error(r, "the clock is real; start houqind with --clock manual");
-    else if (rc)
-        reply_error(r, "the clock cannot go backwards");
-    else if (ms - d->clock.now_ms > MAX_JUMP_MS)
-        reply_error(r, "the clock moves at most ten years per request");
-    else if (hq_clock_move(d, ms) != 0)
+    else if (ms < 0 || ms > MAX_CLOCK_MS)
+        reply_error(r, "ms must be a time between 1970 and 9999");
+    else if (ms < d->clock.now_ms && hq_clock_reset(d, ms, why, sizeof why) != 0)
+        reply_error(r, why);
+    else if (ms >= d->clock.now_ms && hq_clock_move(d, ms) != 0)
         reply_error(r, "timers could not be applied; see the log");
     else
         reply_clock(d, r);
@@ -183,11 +205,10 @@ static int cmd_clock_advance(hq_daemon *d, ctl_req *r)
     int64_t ms;
     if (get_ms(r, &ms))
         return 0;
-    int rc = d->clock.manual ? (ms < 0 || ms > MAX_JUMP_MS ? HQ_EINVAL : 0) : HQ_ESTATE;
-    if (rc == HQ_ESTATE)
+    if (!d->clock.manual)
         reply_error(r, "the clock is real; start houqind with --clock manual");
-    else if (rc)
-        reply_error(r, "ms must be between 0 and ten years");
+    else if (ms < 0 || ms > MAX_CLOCK_MS - d->clock.now_ms)
+        reply_error(r, "ms must be positive and keep the clock before the year 10000");
     else if (hq_clock_move(d, d->clock.now_ms + ms) != 0)
         reply_error(r, "timers could not be applied; see the log");
     else
@@ -195,23 +216,83 @@ static int cmd_clock_advance(hq_daemon *d, ctl_req *r)
     return 0;
 }
 
+/* Fires every timer due at the clock's now, in bounded transactions. */
+static int fire_now(hq_daemon *d)
+{
+    size_t fired;
+    do {
+        if (hq_ingest_timers_step(d, &fired) != 0)
+            return -1;
+    } while (fired > 0 && d->next_due_ms <= d->clock.now_ms);
+    return 0;
+}
+
 int hq_clock_move(hq_daemon *d, int64_t ms)
 {
-    /* Steps of a week: obligations are generated 14 days ahead before each
-     * step, so every slot inside it exists; timers due inside a step fire
-     * together at its end, so reminders missed by a jump collapse as they
-     * would after downtime. */
-    const int64_t step = 7 * 86400000LL;
-    while (d->clock.now_ms < ms) {
-        int64_t next = ms - d->clock.now_ms > step ? d->clock.now_ms + step : ms;
-        hq_ingest_generate(d);
-        if (hq_clock_set(&d->clock, next) != 0)
+    /* The same walk as the simulator's do_advance(), so that the daemon
+     * and a rule test of the same events write the same issues, timelines
+     * and outbox: generation first when it is due no later than the next
+     * timer, then the timers of one due time, each stamped with it. */
+    for (;;) {
+        hq_ingest_refresh_due(d);
+        int64_t due = d->next_due_ms;
+        if (d->next_gen_ms <= ms && d->next_gen_ms <= due) {
+            if (d->next_gen_ms > d->clock.now_ms && hq_clock_set(&d->clock, d->next_gen_ms) != 0)
+                return -1;
+            d->next_gen_ms += DAY_MS;
+            if (hq_ingest_generate(d) != 0)
+                return -1;
+            continue;
+        }
+        if (due > ms)
+            break;
+        if (due > d->clock.now_ms && hq_clock_set(&d->clock, due) != 0)
             return -1;
-        if (hq_ingest_timers(d) != 0)
+        if (fire_now(d) != 0)
             return -1;
     }
-    hq_ingest_generate(d);
+    if (ms > d->clock.now_ms && hq_clock_set(&d->clock, ms) != 0)
+        return -1;
     return hq_ingest_save_clock(d);
+}
+
+int hq_clock_reset(hq_daemon *d, int64_t ms, char *msg, size_t size)
+{
+    MDB_txn *txn = NULL;
+    hq_err err = {0};
+    hq_store_stats st;
+    int rc = hq_store_begin(d->store, true, &txn, &err);
+    if (rc == 0 && (rc = hq_store_stats_get(d->store, txn, &st, &err)) == 0 && st.entries[HQ_DB_EVENTS]) {
+        snprintf(msg, size,
+                 "the clock cannot go backwards on a state that holds events (%llu); start on a new state to "
+                 "replay an earlier time",
+                 (unsigned long long)st.entries[HQ_DB_EVENTS]);
+        hq_store_abort(d->store, txn);
+        return HQ_ESTATE;
+    }
+    size_t dropped = 0;
+    if (rc == 0)
+        rc = hq_engine_obligations_reset(d->store, txn, INT64_MIN, &dropped, &err);
+    if (rc == 0) {
+        hq_clock_init_manual(&d->clock, ms);
+        rc = hq_ingest_save_clock_txn(d, txn, &err);
+    }
+    if (rc == 0)
+        rc = hq_store_commit(d->store, txn, &err);
+    else if (txn)
+        hq_store_abort(d->store, txn);
+    if (rc) {
+        snprintf(msg, size, "the clock was not set: %s", err.msg);
+        return rc;
+    }
+    d->started_ms = ms;
+    hq_engine_set_started(d->engine, ms);
+    d->next_gen_ms = ms + DAY_MS;
+    char when[32];
+    hq_local_fmt(ms, when, sizeof when);
+    hq_log_notice("manual clock set to %s on a state without events; expected events generated again%s", when,
+                  st.entries[HQ_DB_ISSUES] ? " (the issues scheduled rules opened stay)" : "");
+    return hq_ingest_generate(d) == 0 ? 0 : (snprintf(msg, size, "obligations not generated; see the log"), -1);
 }
 
 static int cmd_reload(hq_daemon *d, ctl_req *r)

@@ -24,6 +24,8 @@ typedef struct hq_daemon_opts {
     const char *publish_ep;
     const char *control_ep;
     bool manual_clock;
+    const char *clock_start;  /* --clock manual@TIME, or NULL */
+    int64_t clock_start_ms;   /* ... parsed after the rules set the zone */
     bool check_only;
     uint64_t map_size;
     unsigned max_batch;
@@ -66,6 +68,7 @@ typedef struct hq_daemon {
     hq_engine *engine;
     hq_clock clock;
     int64_t next_due_ms;     /* the next timer's due time, INT64_MAX when none */
+    int64_t next_gen_ms;     /* manual clock: the next daily generation of obligations */
     uint64_t outbox_last;    /* the last outbox seq published */
     void *zctx;
     void *ingest;
@@ -80,6 +83,9 @@ typedef struct hq_daemon {
     /* counters for status */
     uint64_t n_stored, n_duplicate, n_rejected, n_batches, n_replies_dropped, n_timers, n_opened;
     int64_t started_ms;
+    int64_t rules_loaded_ms;   /* wall clock: when the rule set in force was loaded */
+    int64_t reload_refused_ms; /* wall clock of the last refused reload since then, 0 if none */
+    char reload_error[640];    /* its message, with the first error */
     hq_allowlist *admins;    /* administrators (--control-keys); NULL when the control socket has no CURVE */
     char curve_secret[41];   /* the server's CURVE secret key (Z85), "" without --curve-key */
     hq_refusals refusals;
@@ -116,11 +122,23 @@ int hq_ingest_timers_step(hq_daemon *d, size_t *fired);
 int hq_ingest_regenerate(hq_daemon *d);
 /* Generates obligations ahead (a 14-day horizon) in one transaction. */
 int hq_ingest_generate(hq_daemon *d);
-/* Moves a manual clock to ms in steps of at most a day, generating
- * obligations and firing timers at each step. */
+/* Moves a manual clock forward to ms the way the rule-test simulator
+ * does (lib/replay/sim.c): obligations are generated once per simulated
+ * day from the clock's start, and every timer fires at its own due time,
+ * in due order, stamped with it; a jump of any length is a sequence of
+ * those steps, each its own transaction (bounded memory).  Returns 0, or
+ * -1 when timers could not be applied (logged). */
 int hq_clock_move(hq_daemon *d, int64_t ms);
+/* Sets a manual clock to any time, earlier too, on a state that holds no
+ * event (SPEC §8): the expected events not yet due are dropped and
+ * generated again from ms; issues that scheduled rules opened meanwhile
+ * stay (they are the record of what happened).  Returns 0, or HQ_ESTATE
+ * with the reason in msg when the state holds an event. */
+int hq_clock_reset(hq_daemon *d, int64_t ms, char *msg, size_t size);
 /* Writes the manual clock into the state (a restart resumes from it). */
 int hq_ingest_save_clock(hq_daemon *d);
+/* The same, inside the caller's write transaction. */
+int hq_ingest_save_clock_txn(hq_daemon *d, MDB_txn *txn, hq_err *err);
 /* Refreshes next_due_ms from the store. */
 void hq_ingest_refresh_due(hq_daemon *d);
 /* Publishes outbox records (first..last] that are new, then a heartbeat. */

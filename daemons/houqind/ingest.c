@@ -255,7 +255,7 @@ static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_effects *fx,
         }
         hq_err eerr = {0};
         rc = hq_engine_event(d->engine, d->store, txn, &it->ev, next, now_ms, fx, &eerr);
-        if (rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL || rc == HQ_EPERM) {
+        if (hq_engine_refused(rc)) {
             /* A lifecycle event that does not fit, or an actor who may
              * not: the engine wrote nothing; give the id back so that a
              * corrected retry works. */
@@ -369,6 +369,11 @@ static int run_txn(hq_daemon *d, size_t max_timers, hq_effects *fx, size_t *fire
         hq_log_notice("map full; grown, replaying a batch of %u events", b->n);
     }
     return rc;
+}
+
+int hq_ingest_save_clock_txn(hq_daemon *d, MDB_txn *txn, hq_err *err)
+{
+    return save_clock(d, txn, err);
 }
 
 int hq_ingest_save_clock(hq_daemon *d)

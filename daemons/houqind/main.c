@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "ytree.h"
 #include "log.h"
+#include "ruletest.h"
 #include "service.h"
 
 #include <errno.h>
@@ -48,9 +49,12 @@ static const char usage[] =
     "    --ingest EP        ingest ROUTER endpoint (default tcp://127.0.0.1:7601)\n"
     "    --publish EP       alert PUB endpoint (default tcp://127.0.0.1:7602)\n"
     "    --control EP       control ROUTER endpoint (default tcp://127.0.0.1:7603)\n"
-    "    --clock real|manual\n"
+    "    --clock real|manual|manual@TIME\n"
     "                       manual: time moves only by clock.set/clock.advance on\n"
-    "                       the control socket (tests, backtests)\n"
+    "                       the control socket (tests, backtests); it resumes where\n"
+    "                       the state's last run left it.  manual@2026-09-08T10:00+08:00\n"
+    "                       starts it there: on a state that holds no event yet at that\n"
+    "                       time (earlier too), else forward from the saved clock\n"
     "    --check            load and validate schemas and rules, print a summary,\n"
     "                       exit 0 if all is well and 1 otherwise\n"
     "    --max-batch N      events per write transaction (default 1000)\n"
@@ -76,6 +80,26 @@ static const char usage[] =
     "                       more is rejected with \"rate limited\"\n"
     "    -v, --verbose      log debug messages\n"
     "    -h, --help         this text\n"
+    "\n"
+    "CONTROL SOCKET (--control)\n"
+    "    One msgpack map per request, {\"cmd\": NAME, args...}; one map per reply,\n"
+    "    {\"ok\": true, results...} or {\"ok\": false, \"error\": TEXT}.  houqinctl clock\n"
+    "    and houqinctl stats speak it.\n"
+    "    status             counts (events, issues, timers, outbox, stored, rejected...),\n"
+    "                       clock, clock_ms (the daemon's now), next_timer_ms, and the\n"
+    "                       rule set in force: rules_dir, rules_loaded_ms, and the\n"
+    "                       last refused reload (reload_refused, reload_refused_ms,\n"
+    "                       reload_error: its first error), until a reload succeeds\n"
+    "    clock.set {ms}     manual clock: move to ms (ms since the epoch).  Forward,\n"
+    "                       every timer fires at its own due time, in order; back,\n"
+    "                       only on a state that holds no event, issue or alert\n"
+    "    clock.advance {ms} manual clock: move forward by ms; the reply comes after\n"
+    "                       every timer due by then has been applied and committed\n"
+    "    reload             reload the rules (as SIGHUP); refused with the errors if\n"
+    "                       the new set does not validate, and the running one stays\n"
+    "    outbox.range {from, to}\n"
+    "                       the outbox records with those sequence numbers (at most\n"
+    "                       10,000), and the ones pruned\n"
     "\n"
     "SIGNALS\n"
     "    SIGTERM, SIGINT    finish the batch in hand (commit, reply) and exit 0\n"
@@ -138,10 +162,16 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         case OPT_PUBLISH: o->publish_ep = optarg; break;
         case OPT_CONTROL: o->control_ep = optarg; break;
         case OPT_CLOCK:
-            if (strcmp(optarg, "manual") == 0)
+            if (strcmp(optarg, "manual") == 0) {
                 o->manual_clock = true;
-            else if (strcmp(optarg, "real") != 0) {
-                fprintf(stderr, "houqind: --clock: expected real or manual, got \"%s\"\n", optarg);
+            } else if (strncmp(optarg, "manual@", 7) == 0) {
+                o->manual_clock = true;
+                o->clock_start = optarg + 7;
+            } else if (strcmp(optarg, "real") != 0) {
+                fprintf(stderr,
+                        "houqind: --clock: expected real, manual or manual@TIME (manual@2026-09-08T10:00+08:00), "
+                        "got \"%s\"\n",
+                        optarg);
                 return -1;
             }
             break;
@@ -233,7 +263,7 @@ static int load_config(hq_daemon *d)
     return rc;
 }
 
-static int reload(hq_daemon *d, char *msg, size_t size);
+static int record_reload(hq_daemon *d, char *msg, size_t size);
 
 /* A reload, told to systemd: RELOADING=1 (with the CLOCK_MONOTONIC time
  * that systemd 253's Type=notify-reload asks for; 252 ignores it) before,
@@ -245,13 +275,13 @@ int hq_daemon_reload(hq_daemon *d, char *msg, size_t size)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading rules from %s",
                (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000, d->opts.rules_dir);
-    int rc = reload(d, msg, size);
+    int rc = record_reload(d, msg, size);
     sd_notifyf(0, "READY=1\nSTATUS=%s; %s", d->unavailable ? "storage unavailable, refusing events" : "accepting events",
                msg);
     return rc;
 }
 
-static int reload(hq_daemon *d, char *msg, size_t size)
+static int reload_rules(hq_daemon *d, char *msg, size_t size)
 {
     hq_diags diags;
     hq_diags_init(&diags);
@@ -301,6 +331,21 @@ static int reload(hq_daemon *d, char *msg, size_t size)
     snprintf(msg, size, "reloaded: %zu rules from %s", hq_rules_count(nr), d->opts.rules_dir);
     hq_log_notice("%s", msg);
     return 0;
+}
+
+static int record_reload(hq_daemon *d, char *msg, size_t size)
+{
+    int rc = reload_rules(d, msg, size);
+    if (rc == 0) {
+        d->rules_loaded_ms = hq_wall_ms();
+        d->reload_refused_ms = 0;
+        d->reload_error[0] = '\0';
+    } else {
+        /* status shows it until a reload succeeds (issue 18 item 5) */
+        d->reload_refused_ms = hq_wall_ms();
+        snprintf(d->reload_error, sizeof d->reload_error, "%s", msg);
+    }
+    return rc;
 }
 
 static void *bind_socket(hq_daemon *d, int type, const char *ep, const char *what)
@@ -555,6 +600,9 @@ static int run(hq_daemon *d)
         return 2;
     }
     hq_ingest_generate(d);
+    if (d->clock.manual && d->opts.clock_start && d->opts.clock_start_ms > d->clock.now_ms &&
+        hq_clock_move(d, d->opts.clock_start_ms) != 0) /* --clock manual@TIME, forward */
+        hq_log_err("--clock manual@%s: timers could not be applied", d->opts.clock_start);
     int64_t last_gen = hq_mono_ms();
     bool retain_more = false;
     while (!d->stopping) {
@@ -654,6 +702,15 @@ int main(int argc, char **argv)
         hq_schemas_destroy(&d.schemas);
         return err.code == HQ_EVERSION ? 1 : 2;
     }
+    if (d.opts.clock_start && (hq_rt_parse_time(d.opts.clock_start, &d.opts.clock_start_ms) != 0 ||
+                               d.opts.clock_start_ms < 0)) {
+        hq_log_err("--clock manual@%s: expected a time like 2026-09-08T10:00+08:00", d.opts.clock_start);
+        hq_store_close(&d.store);
+        hq_engine_destroy(&d.engine);
+        hq_rules_destroy(&d.rules);
+        hq_schemas_destroy(&d.schemas);
+        return 1;
+    }
     if (d.opts.manual_clock) {
         /* A manual clock resumes where the last run left it. */
         int64_t start = hq_wall_ms();
@@ -667,7 +724,24 @@ int main(int argc, char **argv)
         hq_clock_init_real(&d.clock);
     }
     d.started_ms = hq_clock_now_ms(&d.clock);
+    d.rules_loaded_ms = hq_wall_ms();
     hq_engine_set_started(d.engine, d.started_ms);
+    d.next_gen_ms = d.started_ms + 86400000LL;
+    if (d.opts.clock_start) {
+        /* On a state without events the clock starts at TIME (earlier or
+         * later), exactly as a rule test's start; on one with events it
+         * only moves forward, in run(). */
+        char why[256];
+        int rc = hq_clock_reset(&d, d.opts.clock_start_ms, why, sizeof why);
+        if (rc != 0 && !(rc == HQ_ESTATE && d.opts.clock_start_ms >= d.clock.now_ms)) {
+            hq_log_err("--clock manual@%s: %s", d.opts.clock_start, why);
+            hq_store_close(&d.store);
+            hq_engine_destroy(&d.engine);
+            hq_rules_destroy(&d.rules);
+            hq_schemas_destroy(&d.schemas);
+            return 1;
+        }
+    }
     {
         /* The outbox's last sequence, for the publisher's heartbeat. */
         MDB_txn *txn;

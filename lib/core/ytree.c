@@ -135,7 +135,12 @@ static int attach(builder *b, hq_ynode *n)
     if (f->node->type == HQ_Y_MAP && f->nkids % 2 == 0) {
         /* n is a key */
         if (n->type != HQ_Y_SCALAR) {
-            hq_err_setpos(b->err, HQ_EINVAL, b->name, n->line, n->column, "a mapping key must be a plain value");
+            /* key: {{data.site}} is a flow mapping inside a flow mapping to YAML */
+            hq_err_setpos(b->err, HQ_EINVAL, b->name, n->line, n->column, "a mapping key must be a plain value%s",
+                          n->type == HQ_Y_MAP
+                              ? " (a value that starts with { is a mapping to YAML: quote a template, "
+                                "key: \"{{data.site}}\")"
+                              : "");
             node_free(n);
             return HQ_EINVAL;
         }
@@ -563,13 +568,24 @@ int hq_parse_duration_ms(const char *s, int64_t *out)
     return 0;
 }
 
+/* "1.5h": a digit, a decimal point or comma, a digit. */
+static bool has_fraction(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((*p == '.' || *p == ',') && p > s && p[-1] >= '0' && p[-1] <= '9' && p[1] >= '0' && p[1] <= '9')
+            return true;
+    return false;
+}
+
 int hq_yget_duration_ms(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out)
 {
     if (!n || n->type != HQ_Y_SCALAR || hq_parse_duration_ms(n->str, out) != 0) {
-        hq_ydiag(d, doc, n, "expected a duration like 30m, 48h or 7d, got %s%s%s",
+        hq_ydiag(d, doc, n, "expected a duration like 30m, 48h or 7d, got %s%s%s%s",
                  n && n->type == HQ_Y_SCALAR ? "\"" : "",
                  n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
-                 n && n->type == HQ_Y_SCALAR ? "\"" : "");
+                 n && n->type == HQ_Y_SCALAR ? "\"" : "",
+                 n && n->type == HQ_Y_SCALAR && has_fraction(n->str) ? " (whole numbers only: write 1h30m, not 1.5h)"
+                                                                    : "");
         return HQ_EINVAL;
     }
     return 0;

@@ -21,6 +21,7 @@
 #include "obligation.h"
 #include "outbox.h"
 #include "timer.h"
+#include "worktime.h"
 
 #include <msgpack.h>
 #include <stdio.h>
@@ -251,13 +252,20 @@ static void forget_timer(hq_issue *is, uint64_t id)
                       (1u << HQ_TIMER_ACK))
 #define ALL_TIMERS 0xffffffffu
 
+/* from_ms + a duration of the rules (exact, or working time on the
+ * calendar of the rule set in force: worktime.h). */
+static int64_t after(const hq_engine *e, int64_t from_ms, hq_wdur d)
+{
+    return hq_wdur_add(hq_rules_calendar(e->rules), d, from_ms);
+}
+
 /* Schedules the deadline and the escalation steps above the current level. */
-static int schedule_deadline(hq_store *s, MDB_txn *txn, hq_issue *is, hq_err *err)
+static int schedule_deadline(const hq_engine *e, hq_store *s, MDB_txn *txn, hq_issue *is, hq_err *err)
 {
     int rc = issue_timer(s, txn, is, HQ_TIMER_DEADLINE, is->deadline_ms, 0, err);
     for (size_t i = 0; rc == 0 && i < is->nchain; i++)
         if (is->chain[i].level > is->level && is->chain[i].level > 1)
-            rc = issue_timer(s, txn, is, HQ_TIMER_ESCALATE, is->deadline_ms + is->chain[i].after_ms,
+            rc = issue_timer(s, txn, is, HQ_TIMER_ESCALATE, after(e, is->deadline_ms, is->chain[i].after_ms),
                              is->chain[i].level, err);
     return rc;
 }
@@ -433,7 +441,7 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
     is.domain = hq_strdup(rule->domain);
     is.category = hq_strdup(rule->category ? rule->category : "");
     is.severity = rule->severity;
-    is.deadline_ms = now_ms + rule->deadline_ms;
+    is.deadline_ms = after(e, now_ms, rule->deadline_ms);
     c.deadline_ms = is.deadline_ms;
     is.title = render(rule->title, &c);
     is.description = rule->description_t ? render(rule->description_t, &c) : NULL;
@@ -485,9 +493,9 @@ static int open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule
         }
     }
     if (rc == 0)
-        rc = schedule_deadline(s, txn, &is, err);
+        rc = schedule_deadline(e, s, txn, &is, err);
     if (rc == 0 && is.ack_within_ms > 0)
-        rc = issue_timer(s, txn, &is, HQ_TIMER_ACK, now_ms + is.ack_within_ms, 0, err);
+        rc = issue_timer(s, txn, &is, HQ_TIMER_ACK, after(e, now_ms, is.ack_within_ms), 0, err);
     if (rc == 0)
         rc = hq_issue_save(s, txn, &is, err);
     if (rc == 0) {
@@ -968,7 +976,7 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
         /* The feedback is the receipt that stops the deadline clock. */
         rc = cancel_timers(s, txn, &is, CLOCK_TIMERS, err);
         if (rc == 0)
-            rc = issue_timer(s, txn, &is, HQ_TIMER_RECHECK, now_ms + is.recheck_after_ms, 0, err);
+            rc = issue_timer(s, txn, &is, HQ_TIMER_RECHECK, after(e, now_ms, is.recheck_after_ms), 0, err);
         if (rc == 0) {
             static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_SUPERVISOR};
             rc = notify(s, txn, &is, now_ms, "rectified", roles, 2, "请安排复查", fx, err);
@@ -987,12 +995,12 @@ static int lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_eve
         if (hq_mp_int64(hq_mp_map_get(ev->data, "deadline_ms"), &dl) && dl > now_ms)
             is.deadline_ms = dl;
         else
-            is.deadline_ms = now_ms + is.deadline_dur_ms;
+            is.deadline_ms = after(e, now_ms, is.deadline_dur_ms);
         hq_issue_note(&is, now_ms, actor, seq, "reopened: 复查未通过（第%d次），重新限期整改%s%s", is.failed_rechecks,
                       text ? "：" : "", text ? text : "");
         rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_RECHECK, err);
         if (rc == 0)
-            rc = schedule_deadline(s, txn, &is, err);
+            rc = schedule_deadline(e, s, txn, &is, err);
         if (rc == 0)
             rc = notify(s, txn, &is, now_ms, "reopened", NULL, 0, NULL, fx, err);
         int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_failed_recheck_cents,
@@ -1124,8 +1132,13 @@ static int fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_ti
     case HQ_TIMER_ESCALATE: {
         char why[64];
         const hq_chain_step *st = hq_issue_step(&is, (int)t->arg);
-        int64_t h = st ? st->after_ms / 3600000 : 0;
-        snprintf(why, sizeof why, "逾期 %lld 小时", (long long)h);
+        if (st && hq_wdur_kind_of(st->after_ms) != HQ_WDUR_EXACT) {
+            char dur[48];
+            hq_wdur_format(st->after_ms, dur, sizeof dur);
+            snprintf(why, sizeof why, "逾期 %s", dur);
+        } else {
+            snprintf(why, sizeof why, "逾期 %lld 小时", (long long)(st ? st->after_ms / 3600000 : 0));
+        }
         rc = escalate_to(s, txn, &is, (int)t->arg, now_ms, "system", 0, why, fx, err);
         break;
     }
@@ -1156,7 +1169,7 @@ static int fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_ti
         rc = notify(s, txn, &is, now_ms, "reminder", roles, 2, "待复查", fx, err);
         /* Remind again each recheck period until someone rechecks. */
         if (rc == 0)
-            rc = issue_timer(s, txn, &is, HQ_TIMER_RECHECK, now_ms + is.recheck_after_ms, 0, err);
+            rc = issue_timer(s, txn, &is, HQ_TIMER_RECHECK, after(e, now_ms, is.recheck_after_ms), 0, err);
         break;
     }
     case HQ_TIMER_ACK:

@@ -72,4 +72,14 @@ int hq_engine_obligations_reset(hq_store *s, MDB_txn *txn, int64_t now_ms, size_
 int hq_engine_audit(hq_store *s, MDB_txn *txn, size_t *open, size_t *stuck, char *first_stuck, size_t size,
                     hq_err *err);
 
+/* Whether hq_engine_event's rc is a refusal of the event itself (a
+ * lifecycle action that does not fit the issue's state, names no issue,
+ * is malformed, or is not permitted): the engine wrote nothing, and the
+ * caller answers "rejected" and gives the id's dedup claim back.  Any
+ * other nonzero rc is a failure of the transaction. */
+static inline bool hq_engine_refused(int rc)
+{
+    return rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL || rc == HQ_EPERM;
+}
+
 #endif

@@ -1,4 +1,7 @@
 #include "rules.h"
+#include "buf.h"
+#include "suggest.h"
+#include "worktime.h"
 
 #include "dispatch.h"
 #include "mem.h"
@@ -521,10 +524,12 @@ static void load_chains(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             if ((int64_t)c->nsteps + 1 != lv)
                 hq_ydiag(L->d, doc, s, "chain \"%s\": steps must be levels 1, 2, 3, ... in order", c->name);
             if ((x = hq_ymap_get(s, "after")))
-                hq_yget_duration_ms(L->d, doc, x, &st->after_ms);
+                hq_yget_wdur(L->d, doc, x, &st->after_ms);
             else if (lv > 1)
                 hq_ydiag(L->d, doc, s, "level %lld needs \"after\" (time after the deadline)", (long long)lv);
-            if (c->nsteps > 0 && st->after_ms <= c->steps[c->nsteps - 1].after_ms && lv > 2)
+            /* Comparable only in one kind of time: 2 workdays and 40h may come either way round. */
+            if (c->nsteps > 0 && st->after_ms <= c->steps[c->nsteps - 1].after_ms && lv > 2 &&
+                hq_wdur_kind_of(st->after_ms) == hq_wdur_kind_of(c->steps[c->nsteps - 1].after_ms))
                 hq_ydiag(L->d, doc, s, "level %lld must come later than level %lld", (long long)lv,
                          (long long)lv - 1);
             if ((x = hq_ymap_get(s, "accountability")))
@@ -977,6 +982,88 @@ static hq_tmpl *get_tmpl(loader *L, const hq_ydoc *doc, const hq_ynode *n, const
     return hq_tmpl_compile(doc, n, tmpl_check, &t, L->d);
 }
 
+/* ---- literal names: what a rule writes as a plain value must exist ---- */
+
+/* The registries a literal may name (issue 18: `eq: drom-8` and
+ * `site: drom-8` used to load and silently never match). */
+typedef enum { LIT_SITE, LIT_SENSOR, LIT_CONTRACTOR } lit_kind;
+
+static const char *const lit_names[] = {"site", "sensor", "contractor"};
+
+static bool lit_exists(const loader *L, lit_kind k, const char *v)
+{
+    switch (k) {
+    case LIT_SITE: return hq_rules_site(L->r, v) != NULL;
+    case LIT_SENSOR: return hq_rules_sensor(L->r, v) != NULL;
+    case LIT_CONTRACTOR: return hq_rules_contractor(L->r, v) != NULL;
+    }
+    return true;
+}
+
+/* Reports an unknown literal at n, with the nearest known name. */
+static void lit_check(loader *L, const hq_ydoc *doc, const hq_ynode *n, lit_kind k, const char *where)
+{
+    if (!n || n->type != HQ_Y_SCALAR || strstr(n->str, "{{") || lit_exists(L, k, n->str))
+        return;
+    const hq_rules *r = L->r;
+    size_t cnt = k == LIT_SITE ? r->nsites : k == LIT_SENSOR ? r->nsensors : r->ncontractors;
+    const char **names = hq_calloc(cnt ? cnt : 1, sizeof *names);
+    for (size_t i = 0; names && i < cnt; i++)
+        names[i] = k == LIT_SITE ? r->sites[i].id : k == LIT_SENSOR ? r->sensors[i].id : r->contractors[i].id;
+    const char *near = names ? hq_suggest(n->str, names, cnt) : NULL;
+    if (near)
+        hq_ydiag(L->d, doc, n, "%s: unknown %s \"%s\" (did you mean \"%s\"?)", where, lit_names[k], n->str, near);
+    else
+        hq_ydiag(L->d, doc, n, "%s: unknown %s \"%s\" (no %s of the registries has this id)", where, lit_names[k],
+                 n->str, lit_names[k]);
+    free(names);
+}
+
+/* The literal comparisons of a condition's YAML: {field: data.site, eq:
+ * X} / ne / in / not_in, through all, any, not and lists.  (Domains,
+ * categories and kinds are enums of the schemas, which the condition
+ * compiler checks already.) */
+static void lit_cond(loader *L, const hq_ydoc *doc, const hq_ynode *n, int depth)
+{
+    static const struct {
+        const char *path;
+        lit_kind kind;
+    } fields[] = {{"data.site", LIT_SITE},
+                  {"data.sensor", LIT_SENSOR},
+                  {"data.contractor", LIT_CONTRACTOR}};
+    static const char *const ops[] = {"eq", "ne", "in", "not_in"};
+    if (!n || depth > 32)
+        return;
+    if (n->type == HQ_Y_SEQ) {
+        for (size_t i = 0; i < n->len; i++)
+            lit_cond(L, doc, n->kids[i], depth + 1);
+        return;
+    }
+    if (n->type != HQ_Y_MAP)
+        return;
+    const hq_ynode *f = hq_ymap_get(n, "field");
+    if (!f) {
+        static const char *const subs[] = {"all", "any", "not"};
+        for (size_t i = 0; i < 3; i++)
+            lit_cond(L, doc, hq_ymap_get(n, subs[i]), depth + 1);
+        return;
+    }
+    if (f->type != HQ_Y_SCALAR)
+        return;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        if (strcmp(f->str, fields[i].path))
+            continue;
+        for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
+            const hq_ynode *v = hq_ymap_get(n, ops[o]);
+            if (v && v->type == HQ_Y_SEQ)
+                for (size_t k = 0; k < v->len; k++)
+                    lit_check(L, doc, v->kids[k], fields[i].kind, f->str);
+            else
+                lit_check(L, doc, v, fields[i].kind, f->str);
+        }
+    }
+}
+
 /* units: {sites: <domain>|all} | {contractors: all} | [id, ...] */
 static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule *r)
 {
@@ -989,8 +1076,21 @@ static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule
             const char *id;
             if (hq_yget_str(L->d, doc, u->kids[i], &id) != 0)
                 continue;
-            if (!hq_rules_site(L->r, id) && !hq_rules_contractor(L->r, id))
-                hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site or contractor)", id);
+            if (!hq_rules_site(L->r, id) && !hq_rules_contractor(L->r, id)) {
+                const char **names = hq_calloc(L->r->nsites + L->r->ncontractors + 1, sizeof *names);
+                size_t k = 0;
+                for (size_t j = 0; j < L->r->nsites; j++)
+                    names[k++] = L->r->sites[j].id;
+                for (size_t j = 0; j < L->r->ncontractors; j++)
+                    names[k++] = L->r->contractors[j].id;
+                const char *near = hq_suggest(id, names, k);
+                if (near)
+                    hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site or contractor; did you mean \"%s\"?)",
+                             id, near);
+                else
+                    hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site or contractor)", id);
+                free(names);
+            }
             r->units[r->nunits++] = hq_strdup(id);
         }
     } else if (u->type == HQ_Y_MAP && u->len == 1) {
@@ -1048,8 +1148,10 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     r->id = dup_scalar(L, doc, hq_yrequire(L->d, doc, n, "id"));
     if (r->id && !ident_ok(r->id))
         hq_ydiag(L->d, doc, hq_ymap_get(n, "id"), "rule id \"%s\": use letters, digits, - _ and .", r->id);
-    if (r->id && hq_rules_find(L->r, r->id))
-        hq_ydiag(L->d, doc, hq_ymap_get(n, "id"), "rule id \"%s\" is used twice", r->id);
+    const hq_rule *first = r->id ? hq_rules_find(L->r, r->id) : NULL;
+    if (first)
+        hq_ydiag(L->d, doc, hq_ymap_get(n, "id"), "rule id \"%s\" is used twice (first at %s:%d:%d)", r->id,
+                 first->file, first->line, first->column);
     if ((x = hq_ymap_get(n, "description")))
         r->description = dup_scalar(L, doc, x);
     x = hq_yrequire(L->d, doc, n, "on");
@@ -1072,8 +1174,10 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         rule_fini(r);
         return;
     }
-    if ((x = hq_ymap_get(n, "when")))
+    if ((x = hq_ymap_get(n, "when"))) {
         r->when = hq_cond_compile_env(doc, x, r->types, r->ntypes, &L->r->env, L->d);
+        lit_cond(L, doc, x, 0);
+    }
     r->kind = HQ_RULE_MATCH;
     if ((x = hq_ymap_get(n, "count"))) {
         static const char *const ck[] = {"at_least", "within", NULL};
@@ -1106,7 +1210,10 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         if (r->kind != HQ_RULE_SUSTAINED)
             hq_ydiag(L->d, doc, x, "scope belongs to sustained rules (the events they follow); use when");
         else
+        {
             r->scope = hq_cond_compile_env(doc, x, r->types, r->ntypes, &L->r->env, L->d);
+            lit_cond(L, doc, x, 0);
+        }
     }
     if ((x = hq_ymap_get(n, "recurrence"))) {
         static const char *const rk[] = {"within", NULL};
@@ -1160,10 +1267,14 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             r->description_t = get_tmpl(L, doc, x, r);
         if ((x = hq_ymap_get(is, "requirement")))
             r->requirement = get_tmpl(L, doc, x, r);
-        if ((x = hq_ymap_get(is, "contractor")))
+        if ((x = hq_ymap_get(is, "contractor"))) {
             r->contractor = get_tmpl(L, doc, x, r);
-        if ((x = hq_ymap_get(is, "site")))
+            lit_check(L, doc, x, LIT_CONTRACTOR, "issue.contractor");
+        }
+        if ((x = hq_ymap_get(is, "site"))) {
             r->site = get_tmpl(L, doc, x, r);
+            lit_check(L, doc, x, LIT_SITE, "issue.site");
+        }
         if ((x = hq_yrequire(L->d, doc, is, "domain"))) {
             r->domain = dup_scalar(L, doc, x);
             if (r->domain && !is_domain(r->domain))
@@ -1178,21 +1289,36 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             if (hq_yget_str(L->d, doc, x, &s) == 0 && hq_severity_parse(s, &r->severity) != 0)
                 hq_ydiag(L->d, doc, x, "unknown severity \"%s\" (low, medium, high, critical)", s);
         }
-        if ((x = hq_yrequire(L->d, doc, is, "deadline")) && hq_yget_duration_ms(L->d, doc, x, &r->deadline_ms) == 0 &&
+        if ((x = hq_yrequire(L->d, doc, is, "deadline")) && hq_yget_wdur(L->d, doc, x, &r->deadline_ms) == 0 &&
             r->deadline_ms <= 0)
             hq_ydiag(L->d, doc, x, "deadline must be positive");
         if ((x = hq_ymap_get(is, "recheck"))) {
             static const char *const rk[] = {"after", NULL};
             const hq_ynode *y;
             if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "after")))
-                hq_yget_duration_ms(L->d, doc, y, &r->recheck_after_ms);
+                hq_yget_wdur(L->d, doc, y, &r->recheck_after_ms);
         }
         if ((x = hq_ymap_get(is, "ack_within")))
-            hq_yget_duration_ms(L->d, doc, x, &r->ack_within_ms);
+            hq_yget_wdur(L->d, doc, x, &r->ack_within_ms);
         if ((x = hq_yrequire(L->d, doc, is, "chain"))) {
             const char *s;
-            if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->chain = hq_rules_chain(L->r, s)))
-                hq_ydiag(L->d, doc, x, "unknown escalation chain \"%s\"", s);
+            if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->chain = hq_rules_chain(L->r, s))) {
+                hq_buf names;
+                hq_buf_init(&names);
+                for (size_t i = 0; i < L->r->nchains; i++)
+                    hq_buf_printf(&names, "%s%s", i ? ", " : "", L->r->chains[i].name);
+                const char *near = NULL;
+                const char **v = hq_calloc(L->r->nchains + 1, sizeof *v);
+                for (size_t i = 0; v && i < L->r->nchains; i++)
+                    v[i] = L->r->chains[i].name;
+                if (v)
+                    near = hq_suggest(s, v, L->r->nchains);
+                hq_ydiag(L->d, doc, x, "unknown escalation chain \"%s\" (%s%s%sdefined: %s)", s,
+                         near ? "did you mean \"" : "", near ? near : "", near ? "\"? " : "",
+                         names.len ? names.data : "none");
+                free(v);
+                hq_buf_fini(&names);
+            }
         }
         if ((x = hq_ymap_get(is, "penalties"))) {
             const char *s;

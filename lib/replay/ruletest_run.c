@@ -740,6 +740,9 @@ int hq_ruletests_run(const hq_ruletests *t, size_t i, const hq_ruletest_opts *op
         return hq_err_set(err, HQ_EINVAL, "no test %zu in %s", i, t->file);
     const test *tc = &t->tests[i];
     run r = {.t = t, .tc = tc, .o = opts, .out = out, .result = HQ_RT_PASS};
+    /* Actions are not judged against the permission table (auth unknown):
+     * a rule test is about rules; who may act is perm.c's, with its own
+     * tests, and a test's actions name no one by default ("rule-test"). */
     hq_sim_opts so = {.parent_dir = opts ? opts->scratch_dir : NULL, .map_size = 64ULL << 20, .batch = 1};
     int rc = hq_sim_new(&so, t->schemas, t->rules, tc->start_ms, &r.sim, err);
     for (size_t s = 0; rc == 0 && s < tc->nsteps && !r.stop; s++) {

@@ -46,6 +46,7 @@ struct hq_sim {
     bool keep;         /* state_dir: leave it in place */
     unsigned batch;
     hq_event_limits limits;
+    hq_auth auth;
     MDB_txn *txn;
     sim_clock clk, committed;
     op *ops; /* since the last commit */
@@ -178,6 +179,7 @@ static int do_event(hq_sim *s, const op *o, hq_sim_result *res, hq_err *err)
         res->status = HQ_SIM_REJECTED;
         return 0;
     }
+    ev.auth = s->auth;
     uint64_t next, orig = 0;
     hq_dedup dd;
     hq_frame fr = hq_event_frame(&ev);
@@ -199,7 +201,7 @@ static int do_event(hq_sim *s, const op *o, hq_sim_result *res, hq_err *err)
     hq_effects fx = {0};
     hq_err eerr = {0};
     rc = hq_engine_event(s->engine, s->store, s->txn, &ev, next, s->clk.now_ms, &fx, &eerr);
-    if (rc == HQ_ESTATE || rc == HQ_ENOTFOUND || rc == HQ_EINVAL) {
+    if (hq_engine_refused(rc)) {
         res->status = HQ_SIM_REFUSED;
         res->error = eerr;
         return hq_store_dedup_release(s->store, s->txn, &fr, err);
@@ -330,6 +332,7 @@ int hq_sim_new(const hq_sim_opts *opts, const hq_schemas *schemas, const hq_rule
     s->rules = rules;
     s->batch = o.batch ? o.batch : 1;
     s->limits = o.limits.max_bytes ? o.limits : hq_event_default_limits;
+    s->auth = o.auth;
     s->clk.now_ms = start_ms;
     s->clk.next_gen_ms = start_ms + HQ_DAY_MS;
     msgpack_zone_init(&s->zone, 8192);

@@ -57,6 +57,12 @@ typedef struct hq_sim_opts {
     uint64_t map_size;       /* initial map size (0: 256 MiB) */
     unsigned batch;          /* operations per commit (0: 1) */
     hq_event_limits limits;  /* zero: hq_event_default_limits */
+    /* How the events count as having reached houqind (event.h).
+     * HQ_AUTH_UNKNOWN (zero): a replay of a stored log, whose actions were
+     * judged when they were stored and are not judged again (backtest).
+     * HQ_AUTH_NONE: fresh events, judged as houqind judges them on a
+     * socket without CURVE (rule tests, the clock equivalence test). */
+    hq_auth auth;
 } hq_sim_opts;
 
 typedef enum { HQ_SIM_STORED, HQ_SIM_DUPLICATE, HQ_SIM_REJECTED, HQ_SIM_REFUSED } hq_sim_status;

@@ -4,8 +4,9 @@
 - status: every field, its type, and the counts after an event and a
   rejection;
 - --clock manual: clock.set, then status clock_ms equals it (and stays:
-  a manual clock does not move by itself); clock.advance adds; backwards
-  and negative are refused; on the real clock clock.set and clock.advance
+  a manual clock does not move by itself); clock.advance adds; negative is
+  refused; backwards is allowed on a state without events (issue 18) and
+  refused once one is stored; on the real clock clock.set and clock.advance
   are refused with an error;
 - unknown, missing or mistyped cmd, garbage, non-maps: ok false with an
   error, and the daemon still answers;
@@ -95,8 +96,13 @@ def test_manual_clock():
         check_eq((r.get("ok"), r.get("clock_ms")), (True, X + 60000), "clock.advance 0")
         r = ctl.call({"cmd": "clock.set", "ms": X + 3600000})
         check_eq((r.get("ok"), r.get("clock_ms")), (True, X + 3600000), "clock.set forwards")
-        for req, what in (({"cmd": "clock.set", "ms": X}, "clock.set backwards"),
-                          ({"cmd": "clock.advance", "ms": -1}, "clock.advance negative"),
+        # On a state that holds no event yet the clock may go anywhere,
+        # back too (a scenario of a past term; issue 18), and forward again.
+        r = ctl.call({"cmd": "clock.set", "ms": X - 30 * 86400000})
+        check_eq((r.get("ok"), r.get("clock_ms")), (True, X - 30 * 86400000), "clock.set back on an empty state")
+        r = ctl.call({"cmd": "clock.set", "ms": X + 3600000})
+        check_eq((r.get("ok"), r.get("clock_ms")), (True, X + 3600000), "clock.set forwards again")
+        for req, what in (({"cmd": "clock.advance", "ms": -1}, "clock.advance negative"),
                           ({"cmd": "clock.set"}, "clock.set without ms"),
                           ({"cmd": "clock.set", "ms": "soon"}, "clock.set with a string"),
                           ({"cmd": "clock.advance", "ms": 1.5}, "clock.advance with a float")):
@@ -111,6 +117,11 @@ def test_manual_clock():
             check_eq(one.request(T.pack(T.event("mc-1"))).get("status"), "stored", "event on a manual clock")
         finally:
             one.close()
+        # once an event is stored, the clock never goes back
+        r = ctl.call({"cmd": "clock.set", "ms": X})
+        check(r.get("ok") is False and "cannot go backwards" in r.get("error", ""),
+              "clock.set backwards on a state with an event: %r" % r)
+        check_eq(d.status()["clock_ms"], X + 3600000, "clock after a refused clock.set backwards")
         # the stored_ms of the event is the manual clock's time
         d.stop()
         view = T.read_store(d.state)

@@ -78,6 +78,11 @@ def test_reload_notifies():
         start = len(n.msgs)
         r = d.control().call({"cmd": "reload"})
         check_eq(r.get("ok"), True, "control reload")
+        st = d.status()
+        check_eq((st["reload_refused"], st["reload_refused_ms"], st["reload_error"], st["rules_dir"]),
+                 (False, None, None, rules), "status after a good reload: no refusal, the rules in force")
+        loaded = st["rules_loaded_ms"]
+        check(isinstance(loaded, int) and loaded > 0, "rules_loaded_ms %r" % loaded)
         rel, ready = reload_pair(n, start, "control reload")
         check("reloaded" in ready, "READY=1 after the control reload: %r" % ready)
 
@@ -89,7 +94,19 @@ def test_reload_notifies():
         check(r.get("ok") is False and "refused" in r.get("error", ""), "reload of a broken rule set: %r" % r)
         rel, ready = reload_pair(n, start, "refused reload")
         check("reload refused" in ready, "READY=1 after a refused reload says so: %r" % ready)
-        check_eq(d.status()["ok"], True, "status after the refused reload")
+        st = d.status()
+        check_eq(st["ok"], True, "status after the refused reload")
+        # issue 18 item 5: status shows the refusal, its first error, and that
+        # the rules in force are still the ones loaded before
+        check(st["reload_refused"] is True and isinstance(st["reload_refused_ms"], int),
+              "status says the reload was refused: %r" % st)
+        check("reload refused" in st["reload_error"] and "zz-broken.yaml:" in st["reload_error"],
+              "status carries the first error: %r" % st["reload_error"])
+        check_eq(st["rules_loaded_ms"], loaded, "the rule set in force is the one loaded before")
+        os.unlink(os.path.join(rules, "zz-broken.yaml"))
+        check_eq(d.control().call({"cmd": "reload"}).get("ok"), True, "reload after the fix")
+        st = d.status()
+        check_eq((st["reload_refused"], st["reload_error"]), (False, None), "a good reload clears the refusal")
         d.stop()
     finally:
         if d.alive():

@@ -6,8 +6,12 @@
    closed; the next Monday it speeds again → a recurrence: accountability and
    the transport contract's recurrence penalty.
 2. The weekly vehicle-safety key inspection: three vehicles inspected on
-   Wednesday, bus-03 not → Friday 17:00 an issue for bus-03; overdue on
-   Saturday, level 2 on Sunday.
+   Wednesday, bus-03 not → at the week's deadline an issue for bus-03
+   (Friday 17:00; Wednesday 17:00 in an opening season, 开学季, of the
+   calendar, which T0 may fall in); overdue a day later, level 2 a day
+   after that.  Each is checked at its own time: the manual clock fires
+   every timer at its due time (issue 18), so the issue is stamped with
+   the slot's deadline, not with the end of the clock's jump.
 """
 import os
 import sys
@@ -59,10 +63,15 @@ def test_transport_fortnight():
         nw = w["number"]
         check_eq((w["key"], w["site"], w["severity"], w["category"]), ("bus-03", "bus-03", "high", "inspection-missing"),
                  "missed inspection issue")
-        hq.at(5 * DAY + 17 * HOUR)
-        check(hq.issue(nw)["overdue"], "overdue on Saturday")
-        hq.at(6 * DAY + 17 * HOUR)
-        check_eq(hq.issue(nw)["level"], 2, "level 2 on Sunday")
+        opened = w["opened_ms"] - t0
+        check(opened in (2 * DAY + 17 * HOUR, 4 * DAY + 17 * HOUR),
+              "opened at the week's deadline (Wednesday or Friday 17:00), not %s" % rd.local(w["opened_ms"]))
+        hq.at(max(hq.now() - t0, opened + DAY - 1))
+        check(not hq.issue(nw)["overdue"] or hq.now() - t0 >= opened + DAY, "overdue before its deadline")
+        hq.at(max(hq.now() - t0, opened + DAY))
+        check(hq.issue(nw)["overdue"], "overdue a day after opening")
+        hq.at(opened + 2 * DAY)
+        check_eq(hq.issue(nw)["level"], 2, "level 2 two days after opening")
         rd.check_outbox(hq, nw, "escalated", roles_include=["office_director"])
         safety_inspection(hq, "bus-03")
         hq.rectify(nw, "contact.qingyun", "已补做3号车安全检查，制动、轮胎合格")

@@ -18,10 +18,10 @@ accountability), 500 yuan per overdue day.
 - test_restart_one_big_step: two issues (deadlines one hour apart); stop
   cleanly, restart, then ONE clock.set five days past the deadlines:
   overdue, level 2, level 3 and accountability each fire once, in due
-  order across both issues; each issue's daily overdue reminder collapses
-  into one reminder record while every overdue day's penalty is assessed
-  (one penalty per day on the issue, one penalty record for their sum); the
-  next reminder is planned for the next overdue day.
+  order across both issues; the jump is lived through as rule tests live
+  it (issue 18): each overdue day's reminder and penalty at its own due
+  time, every entry stamped with its due time; the next reminder is
+  planned for the next overdue day.
 - test_missed_while_down_real_clock: the real clock and a chain of seconds:
   kill -9 after level 2 fired; level 3 comes due while the daemon is down;
   at start-up it fires once, after a missed-while-down entry naming the
@@ -146,36 +146,38 @@ def test_restart_one_big_step():
                  [(50000, "逾期第%d天" % d) for d in range(1, 6)], "every overdue day's penalty (A, 5 days)")
         check_eq([(p["amount_cents"], p["reason"]) for p in b["penalties"]],
                  [(50000, "逾期第%d天" % d) for d in range(1, 5)], "every overdue day's penalty (B, 4 days)")
-        # ... but the daily reminder collapses into one (rules/README.md §13:
-        # "When a manual clock jumps far ahead in one step, the timers it
-        # passes fire in due order too, all at the new time ..., and the
-        # daily overdue reminder assesses the days it covered at once")
-        for n, iss in ((A, a), (B, b)):
-            check_eq(len(S.timeline(iss, "reminder")), 1,
-                     "%s: one collapsed overdue reminder for one clock.set (timeline %s)" %
-                     (n, ["%+.1fh %s" % ((e["ts_ms"] - D) / HOUR, e["what"].split(":")[0]) for e in iss["timeline"]]))
-            check(all(e["ts_ms"] == BIG for e in iss["timeline"][1:]),
-                  "%s: the late steps carry the time they were applied" % n)
-        check("5" in S.timeline(a, "reminder")[0]["what"], "A's reminder says 5 days: %r" % S.timeline(a, "reminder"))
-        check("4" in S.timeline(b, "reminder")[0]["what"], "B's reminder says 4 days: %r" % S.timeline(b, "reminder"))
+        # ... each on its own day: a jump of the manual clock is a sequence
+        # of steps to each timer's due time, as in a rule test (issue 18)
+        for n, iss, first, days in ((A, a, D, 5), (B, b, D + HOUR, 4)):
+            line = ["%+.1fh %s" % ((e["ts_ms"] - D) / HOUR, e["what"].split(":")[0]) for e in iss["timeline"]]
+            check_eq([e["ts_ms"] for e in S.timeline(iss, "reminder")], [first + k * DAY for k in range(1, days + 1)],
+                     "%s: one overdue reminder per day, each at its due time (timeline %s)" % (n, line))
+            check_eq([e["ts_ms"] for e in S.timeline(iss, "overdue")], [first], "%s: overdue at the deadline" % n)
+            check_eq([e["ts_ms"] for e in S.timeline(iss, "escalated")], [first + 2 * HOUR, first + DAY],
+                     "%s: each escalation at its due time" % n)
         ob = hq.outbox()
         got = [(r["issue"], r["kind"], r["level"]) for r in ob if r["kind"] != "opened"]
         want = [(A, "overdue", 1), (B, "overdue", 1),                           # D, D + 1h
                 (A, "escalated", 2), (B, "escalated", 2),                       # D + 2h, D + 3h
                 (A, "escalated", 3), (A, "accountability", 3),                  # D + 24h
-                (A, "reminder", 3), (A, "penalty", 3),                          # D + 1d (collapsed)
+                (A, "reminder", 3), (A, "penalty", 3),                          # D + 1d
                 (B, "escalated", 3), (B, "accountability", 3),                  # D + 25h
-                (B, "reminder", 3), (B, "penalty", 3)]                          # D + 1h + 1d (collapsed)
+                (B, "reminder", 3), (B, "penalty", 3)]                          # D + 1h + 1d
+        for k in range(2, 5):                                                   # days 2..4 of both
+            want += [(A, "reminder", 3), (A, "penalty", 3), (B, "reminder", 3), (B, "penalty", 3)]
+        want += [(A, "reminder", 3), (A, "penalty", 3)]                         # A's day 5; B's is after BIG
         check_eq(got, want, "outbox after one big step: every step once, in due order across the issues")
-        check("2500.00" in S.recs(ob, A, "penalty")[0]["text"], "one penalty record for A's 5 days")
-        check("2000.00" in S.recs(ob, B, "penalty")[0]["text"], "one penalty record for B's 4 days")
+        check(all("500.00" in r["text"] for r in S.recs(ob, A, "penalty") + S.recs(ob, B, "penalty")),
+              "one penalty record per overdue day")
+        check_eq([r["ts_ms"] for r in S.recs(ob, A, "reminder")], [D + k * DAY for k in range(1, 6)],
+                 "A's reminder records carry their due times")
         check_eq(a["next_timers"], [D + 6 * DAY], "A's next reminder is its next overdue day")
         check_eq(b["next_timers"], [D + HOUR + 5 * DAY], "B's next reminder is its 5th overdue day")
         check_eq(hq.status()["next_timer_ms"], D + HOUR + 5 * DAY, "status next_timer_ms")
         hq.set_clock(D + 6 * DAY)
         a, b = hq.issue(A), hq.issue(B)
-        check_eq((len(a["penalties"]), len(S.timeline(a, "reminder"))), (6, 2), "A: day 6 penalty and reminder")
-        check_eq((len(b["penalties"]), len(S.timeline(b, "reminder"))), (5, 2), "B: day 5 penalty and reminder")
+        check_eq((len(a["penalties"]), len(S.timeline(a, "reminder"))), (6, 6), "A: day 6 penalty and reminder")
+        check_eq((len(b["penalties"]), len(S.timeline(b, "reminder"))), (5, 5), "B: day 5 penalty and reminder")
         hq.stop()
     finally:
         hq.kill()

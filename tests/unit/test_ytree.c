@@ -514,7 +514,7 @@ static void test_durations(void **state)
         assert_int_equal(ms, 12345); /* untouched */
     }
 
-    hq_ydoc *doc = load_str_ok("after: 1h30m\nbad: two days\nlist: [1h]\n");
+    hq_ydoc *doc = load_str_ok("after: 1h30m\nbad: two days\nlist: [1h]\nfrac: 1.5h\n");
     hq_diags d;
     hq_diags_init(&d);
     int64_t ms;
@@ -524,6 +524,10 @@ static void test_durations(void **state)
     assert_int_equal(hq_yget_duration_ms(&d, doc, hq_ymap_get(doc->root, "list"), &ms), HQ_EINVAL);
     assert_string_equal(diag(&d, 0), "t.yaml:2:6: expected a duration like 30m, 48h or 7d, got \"two days\"");
     assert_string_equal(diag(&d, 1), "t.yaml:3:7: expected a duration like 30m, 48h or 7d, got a list");
+    /* issue 18: the grammar says why a fraction is refused */
+    assert_int_equal(hq_yget_duration_ms(&d, doc, hq_ymap_get(doc->root, "frac"), &ms), HQ_EINVAL);
+    assert_string_equal(diag(&d, 2), "t.yaml:4:7: expected a duration like 30m, 48h or 7d, got \"1.5h\" "
+                                     "(whole numbers only: write 1h30m, not 1.5h)");
     hq_diags_fini(&d);
     hq_ydoc_destroy(&doc);
 }

@@ -79,6 +79,7 @@ void ctl_progress_end(ctl_progress *p);
 
 int cmd_send(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_clock(int argc, char **argv);
 int cmd_issues(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);

@@ -18,6 +18,7 @@
 static const ctl_cmd commands[] = {
     {"send", cmd_send, "send events (fields as key=value, or JSON lines)"},
     {"status", cmd_status, "ask houqind for its counters and clock"},
+    {"clock", cmd_clock, "show, set or advance houqind's manual clock (clock show|set TIME|advance 4h)"},
     {"issues", cmd_issues, "list issues, filtered (table or --json)"},
     {"issue", cmd_issue, "one issue with its whole timeline"},
     {"outbox", cmd_outbox, "the notifications written to the outbox (JSON lines)"},
