@@ -37,7 +37,8 @@ web *g_web;
 
 static const char usage[] =
     "NAME\n"
-    "    houqin-web - the HTTP side of Houqin: complaint form, Open311, HTTP intake\n"
+    "    houqin-web - the HTTP side of Houqin: complaint form, Open311, HTTP intake,\n"
+    "    the office's console and the contractors' portal\n"
     "\n"
     "SYNOPSIS\n"
     "    houqin-web [OPTIONS]\n"
@@ -45,8 +46,10 @@ static const char usage[] =
     "DESCRIPTION\n"
     "    Serves the public complaint form (/), the receipt and the status page of a\n"
     "    complaint (by its secret link), Open311 GeoReport v2 (/open311/v2/) and\n"
-    "    the HTTP intake for campus systems (POST /api/v1/events).  Reads the state\n"
-    "    read-only; writes only by sending events to houqind's ingest socket, and\n"
+    "    the HTTP intake for campus systems (POST /api/v1/events), and for people of\n"
+    "    org.yaml who log in (/login) the console and portal (/console, /p/...).\n"
+    "    Reads the state read-only; writes only by sending events to houqind's\n"
+    "    ingest socket, and\n"
     "    answers only after houqind acknowledged them as durably stored.  Meant to\n"
     "    run behind a reverse proxy (nginx) that terminates TLS; see docs/web.md.\n"
     "\n"
