@@ -28,6 +28,8 @@ enum MHD_Result web_reply(web_req *r, unsigned status, const char *ctype, const 
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
     if (status == 429)
         MHD_add_response_header(resp, "Retry-After", "10");
+    if (r->set_cookie)
+        MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
     if (status == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"houqin\"");
     if (r->too_large)
@@ -65,6 +67,9 @@ enum MHD_Result web_redirect(web_req *r, const char *location)
     MHD_add_response_header(resp, "Content-Security-Policy", csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (r->set_cookie)
+        MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
     enum MHD_Result ret = MHD_queue_response(r->conn, 303, resp);
     MHD_destroy_response(resp);
     return ret;

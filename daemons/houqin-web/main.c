@@ -37,7 +37,8 @@ web *g_web;
 
 static const char usage[] =
     "NAME\n"
-    "    houqin-web - the HTTP side of Houqin: complaint form, Open311, HTTP intake\n"
+    "    houqin-web - the HTTP side of Houqin: complaint form, Open311, HTTP intake,\n"
+    "    the office's console and the contractors' portal\n"
     "\n"
     "SYNOPSIS\n"
     "    houqin-web [OPTIONS]\n"
@@ -45,8 +46,10 @@ static const char usage[] =
     "DESCRIPTION\n"
     "    Serves the public complaint form (/), the receipt and the status page of a\n"
     "    complaint (by its secret link), Open311 GeoReport v2 (/open311/v2/) and\n"
-    "    the HTTP intake for campus systems (POST /api/v1/events).  Reads the state\n"
-    "    read-only; writes only by sending events to houqind's ingest socket, and\n"
+    "    the HTTP intake for campus systems (POST /api/v1/events), and for people of\n"
+    "    org.yaml who log in (/login) the console and portal (/console, /p/...).\n"
+    "    Reads the state read-only; writes only by sending events to houqind's\n"
+    "    ingest socket, and\n"
     "    answers only after houqind acknowledged them as durably stored.  Meant to\n"
     "    run behind a reverse proxy (nginx) that terminates TLS; see docs/web.md.\n"
     "\n"
@@ -75,6 +78,16 @@ static const char usage[] =
     "                        address) when the peer is loopback\n"
     "    --ack-timeout MS    wait this long for houqind's ack before one retry\n"
     "                        (default 2500)\n"
+    "  console and portal (docs/web.md \"Console and portal\"):\n"
+    "    --accounts FILE     log-in accounts, written by houqinctl account (default\n"
+    "                        STATE/web-accounts); failed log-ins are counted in\n"
+    "                        STATE/web-lockout/, shared by every instance\n"
+    "    --session-hours H   sessions expire H hours after log-in (default 8)\n"
+    "    --secure-cookies    always mark the session cookie Secure (it is whenever\n"
+    "                        --behind-proxy and X-Forwarded-Proto is https)\n"
+    "    --sso-header NAME   trust NAME (the person id of org.yaml) as set by the\n"
+    "                        campus single-sign-on proxy; needs --sso-proxy\n"
+    "    --sso-proxy ADDR    the proxy's address: only its requests may carry NAME\n"
     "    -v, --verbose       log debug messages\n"
     "    --help              this text\n"
     "\n"
@@ -104,6 +117,7 @@ static void addr_of(web_req *r)
             loop = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
         }
     }
+    snprintf(r->peer, sizeof r->peer, "%s", r->addr);
     if (g_web->behind_proxy && loop) {
         const char *xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
         if (xff && *xff) {
@@ -132,6 +146,14 @@ static enum MHD_Result route(web_req *r)
         return web_open311(r);
     if (strcmp(u, "/healthz") == 0)
         return web_reply(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
+    if (strcmp(u, "/login") == 0)
+        return web_login(r);
+    if (strcmp(u, "/logout") == 0)
+        return web_logout(r);
+    if (strcmp(u, "/console") == 0 || strncmp(u, "/console/", 9) == 0)
+        return web_console(r);
+    if (strncmp(u, "/p/", 3) == 0)
+        return web_portal(r);
     return web_pages(r);
 }
 
@@ -177,6 +199,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, en
     web_req *r = *con_cls;
     if (r) {
         hq_buf_fini(&r->body);
+        free(r->set_cookie);
         free(r);
         *con_cls = NULL;
     }
@@ -267,7 +290,8 @@ static int load_clients(web *w)
 int main(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_STATE, O_RULES, O_SCHEMAS, O_INGEST, O_CLIENTS, O_SECRET, O_MEDIA, O_SOURCE,
-           O_THREADS, O_TIMEOUT, O_MAXCONN, O_PERIP, O_FORMRATE, O_PROXY, O_ACKTO };
+           O_THREADS, O_TIMEOUT, O_MAXCONN, O_PERIP, O_FORMRATE, O_PROXY, O_ACKTO, O_ACCOUNTS, O_SESSION,
+           O_SECURE, O_SSOH, O_SSOP };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},   {"state", required_argument, NULL, O_STATE},
         {"rules", required_argument, NULL, O_RULES},     {"schemas", required_argument, NULL, O_SCHEMAS},
@@ -277,6 +301,9 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT}, {"max-connections", required_argument, NULL, O_MAXCONN},
         {"per-ip", required_argument, NULL, O_PERIP},    {"form-rate", required_argument, NULL, O_FORMRATE},
         {"behind-proxy", no_argument, NULL, O_PROXY},    {"ack-timeout", required_argument, NULL, O_ACKTO},
+        {"accounts", required_argument, NULL, O_ACCOUNTS}, {"session-hours", required_argument, NULL, O_SESSION},
+        {"secure-cookies", no_argument, NULL, O_SECURE}, {"sso-header", required_argument, NULL, O_SSOH},
+        {"sso-proxy", required_argument, NULL, O_SSOP},
         {"verbose", no_argument, NULL, 'v'},             {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -292,6 +319,7 @@ int main(int argc, char **argv)
     w.form_burst = 20;
     w.send_timeout_ms = 2500;
     w.send_retries = 1;
+    w.session_ttl_s = 8 * 3600;
     const char *listen_s = "127.0.0.1:7680";
     unsigned threads = 4, maxconn = 512, perip = 32;
     int verbose = 0, c;
@@ -318,6 +346,11 @@ int main(int argc, char **argv)
             break;
         case O_PROXY: w.behind_proxy = true; break;
         case O_ACKTO: w.send_timeout_ms = atoi(optarg); break;
+        case O_ACCOUNTS: w.accounts_file = optarg; break;
+        case O_SESSION: w.session_ttl_s = atoi(optarg) * 3600; break;
+        case O_SECURE: w.cookie_secure = true; break;
+        case O_SSOH: w.sso_header = optarg; break;
+        case O_SSOP: w.sso_proxy = optarg; break;
         case 'v': verbose = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs("see houqin-web --help\n", stderr); return 1;
@@ -325,6 +358,14 @@ int main(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "houqin-web: unexpected argument \"%s\"; see houqin-web --help\n", argv[optind]);
+        return 1;
+    }
+    if ((w.sso_header != NULL) != (w.sso_proxy != NULL)) {
+        fprintf(stderr, "houqin-web: --sso-header and --sso-proxy go together\n");
+        return 1;
+    }
+    if (w.session_ttl_s < 3600 || w.session_ttl_s > 7 * 86400) {
+        fprintf(stderr, "houqin-web: --session-hours: 1 to 168\n");
         return 1;
     }
     if (threads < 1 || threads > 256 || w.timeout_s < 1 || maxconn < 1 || perip < 1 || w.send_timeout_ms < 100) {
@@ -371,6 +412,12 @@ int main(int argc, char **argv)
     snprintf(w.media_dir, sizeof w.media_dir, "%s", w.media_dir_opt ? w.media_dir_opt : "");
     if (!w.media_dir_opt)
         snprintf(w.media_dir, sizeof w.media_dir, "%s/media", w.state_dir);
+    snprintf(w.accounts_path, sizeof w.accounts_path, "%s", w.accounts_file ? w.accounts_file : "");
+    if (!w.accounts_file)
+        snprintf(w.accounts_path, sizeof w.accounts_path, "%s/web-accounts", w.state_dir);
+    snprintf(w.lockout_dir, sizeof w.lockout_dir, "%s/web-lockout", w.state_dir);
+    pthread_mutex_init(&w.acc_lock, NULL);
+    w.rl_login = hq_ratelimit_new(0.2, 20);
     pthread_mutex_init(&w.state_lock, NULL);
     pthread_mutex_init(&w.rl_lock, NULL);
     pthread_rwlock_init(&w.clients_lock, NULL);
@@ -431,6 +478,7 @@ int main(int argc, char **argv)
     hq_store_close(&w.store);
     pthread_mutex_unlock(&w.state_lock);
     hq_ratelimit_destroy(&w.rl_form);
+    hq_ratelimit_destroy(&w.rl_login);
     web_clients_fini(&w.clients);
     hq_rules_destroy(&w.rules);
     hq_schemas_destroy(&w.schemas);

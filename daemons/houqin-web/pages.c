@@ -94,6 +94,11 @@ static const char css[] =
     ".stars label{display:inline;font-weight:400;margin-right:10px}"
     ".radio label{display:inline;font-weight:400;margin-right:16px}";
 
+const char *web_css(void)
+{
+    return css;
+}
+
 static void page_begin(hq_buf *b, const char *title)
 {
     hq_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"

@@ -47,6 +47,21 @@ static void end(MDB_txn *txn)
     pthread_mutex_unlock(&g_web->state_lock);
 }
 
+int web_state_begin(MDB_txn **txn, hq_err *err)
+{
+    return begin(txn, err);
+}
+
+void web_state_end(MDB_txn *txn)
+{
+    end(txn);
+}
+
+hq_store *web_store(void)
+{
+    return g_web->store;
+}
+
 void web_complaint_fini(web_complaint *c)
 {
     free(c->text);

@@ -22,6 +22,11 @@
  *   state.c    read-only lookups in the state (complaints, issues)
  *   catalog.c  domains, complaint categories and sites with Chinese names
  *   send.c     events to houqind (per-thread client, await the acks)
+ *   auth.c     console log-in: accounts, lock-out, signed session cookies, SSO
+ *   scope.c    who sees which issue and may do which action (the web's copy
+ *              of the permission table; houqind decides again)
+ *   console.c  the office's console and the contractors' portal (pages)
+ *   act.c      actions on an issue, inspection records, the portal link
  */
 #ifndef HQ_WEB_H
 #define HQ_WEB_H
@@ -90,6 +95,13 @@ typedef struct web {
     hq_ratelimit *rl_form;   /* per address: POSTs of the public form and Open311 */
     double form_rate, form_burst;
     int send_timeout_ms, send_retries;
+    /* console (auth.c) */
+    const char *accounts_file, *sso_header, *sso_proxy;
+    char accounts_path[4096], lockout_dir[4096];
+    int session_ttl_s;
+    bool cookie_secure;
+    pthread_mutex_t acc_lock;   /* the cached accounts file */
+    hq_ratelimit *rl_login;     /* per address, under rl_lock */
 } web;
 
 extern web *g_web;
@@ -102,6 +114,8 @@ typedef struct web_req {
     size_t max_body;
     bool too_large;
     char addr[64]; /* client address (X-Forwarded-For when behind_proxy) */
+    char peer[64]; /* the TCP peer's address */
+    char *set_cookie; /* a Set-Cookie header for the reply, or NULL */
 } web_req;
 
 /* Queues a response with the security headers (CSP, nosniff,
@@ -249,6 +263,40 @@ enum MHD_Result web_open311(web_req *r);
 /* CSRF: a token bound to purpose, valid for 4 hours. */
 void web_csrf_make(const char *purpose, char *out, size_t size);
 bool web_csrf_check(const char *purpose, const char *tok);
+
+/* ---- auth.c ---- */
+/* The person of org.yaml with this id, or NULL. */
+const hq_person *web_person(const char *id);
+/* The logged-in person (a valid session cookie, or the SSO header from
+ * the configured proxy), or NULL. */
+const hq_person *web_auth(web_req *r);
+enum MHD_Result web_login(web_req *r);   /* GET/POST /login */
+enum MHD_Result web_logout(web_req *r);  /* POST /logout */
+
+/* ---- scope.c ---- */
+enum { WEB_ACT_ACK, WEB_ACT_RECTIFY, WEB_ACT_PASS, WEB_ACT_FAIL, WEB_ACT_COMMENT, WEB_ACT_CLOSE, WEB_ACT_OPINION,
+       WEB_ACT_COUNT };
+extern const char *const web_act_names[WEB_ACT_COUNT];   /* "ack", "rectify", "pass", ... */
+extern const char *const web_act_labels[WEB_ACT_COUNT];  /* Chinese */
+bool web_sees_all(const hq_person *p);
+bool web_is_contractor(const hq_person *p);
+bool web_may_see(const hq_person *p, const char *domain, const char *contractor);
+/* NULL when p may do act on the issue, else the reason in Chinese.
+ * last_rectifier: who reported the last rectification (separation of
+ * duties), or NULL. */
+const char *web_may_act(const hq_person *p, const hq_issue *is, int act, const char *last_rectifier);
+bool web_may_inspect(const hq_person *p, const char *domain);
+const char *web_person_name(const char *id);
+
+/* ---- console.c, act.c ---- */
+enum MHD_Result web_console(web_req *r);
+enum MHD_Result web_portal(web_req *r); /* /p/... the signed link */
+/* The signed link of issue (contractor's portal), valid until exp_s. */
+void web_portal_link(const char *number, const char *contractor, int64_t exp_s, char *out, size_t size);
+const char *web_css(void);
+int web_state_begin(MDB_txn **txn, hq_err *err);
+void web_state_end(MDB_txn *txn);
+hq_store *web_store(void);
 
 /* HTML escaping into b. */
 void web_html(hq_buf *b, const char *s);

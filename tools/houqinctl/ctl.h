@@ -101,5 +101,6 @@ int cmd_notice(int argc, char **argv);
 int cmd_evaluation(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_account(int argc, char **argv);
 
 #endif

@@ -40,6 +40,7 @@ static const ctl_cmd commands[] = {
     {"evaluation", cmd_evaluation, "contractor evaluation for a month or term (考评; CSV, JSON, HTML)"},
     {"stats", cmd_stats, "counters, rates and lags (also Prometheus textfile format)"},
     {"backup", cmd_backup, "a consistent compacted copy of the state while houqind runs"},
+    {"account", cmd_account, "log-in accounts of houqin-web (set, reset, lock, unlock, list)"},
 };
 
 static void usage(FILE *f)

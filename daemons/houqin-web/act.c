@@ -1,0 +1,484 @@
+/* Actions on an issue, inspection records, and the contractor's signed
+ * link (docs/web.md "Console and portal").
+ *
+ * An action is checked here (CSRF bound to the person and the issue, the
+ * issue visible to the person, the person's role, the issue's state, the
+ * page not stale: the form carries the timeline length it was made from)
+ * and then sent as the lifecycle event (schemas/README.md issue.*) with
+ * data.actor = the person, as the web's source acting on behalf of people;
+ * houqind decides again (the identity issue's permission table).  The page
+ * says "done" only after houqind's durable ack (303 to the issue page with
+ * ?done=ACTION), and a refusal in words.
+ *
+ *   /p/NUMBER/EXPIRY-HEX/MAC   the signed link of a rectification notice:
+ *   MAC = HMAC(key, "portal|NUMBER|CONTRACTOR|EXPIRY"); it lets the
+ *   contractor's contact (the person of org.yaml with the role
+ *   contractor_contact:CONTRACTOR) see that one issue and acknowledge or
+ *   report rectification, without an account, until EXPIRY. */
+#include "web.h"
+
+#include "clock.h"
+#include "ledger.h"
+#include "log.h"
+#include "mp.h"
+
+#include <msgpack.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *number, const char *post, bool link_only,
+                               const char *notice, const char *error, unsigned status);
+enum MHD_Result web_console_error(web_req *r, const hq_person *p, unsigned status, const char *msg);
+int web_issue_load(const char *number, const hq_person *p, hq_issue *is, char (*photos)[65], size_t *nphotos);
+const char *web_last_rectifier(const hq_issue *is);
+void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav);
+enum MHD_Result web_console_send(web_req *r, unsigned status, hq_buf *b);
+enum MHD_Result web_photo(web_req *r, const hq_person *p, const char *number, const char *hex);
+
+static bool fields_ok(const web_form *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (!f->v[i].filename && (strlen(f->v[i].value) != f->v[i].value_len ||
+                                  !hq_utf8_valid(f->v[i].value, f->v[i].value_len)))
+            return false;
+    return true;
+}
+
+static const char *nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+/* Sends one event (map of the envelope with data); the reply in rep.
+ * Returns 0 stored/duplicate, 1 rejected (reason in rep), -1 no answer. */
+static int send_event(msgpack_sbuffer *sb, const char *id, hq_client_reply *rep)
+{
+    web_out out = {.frame = sb->data, .len = sb->size};
+    snprintf(out.id, sizeof out.id, "%s", id);
+    hq_err err;
+    if (web_send(&out, 1, rep, &err) != 0 || rep->status == HQ_REPLY_TIMEOUT)
+        return -1;
+    return rep->status == HQ_REPLY_REJECTED ? 1 : 0;
+}
+
+static void envelope(msgpack_packer *pk, const char *id, const char *type)
+{
+    msgpack_pack_map(pk, 5);
+    hq_mp_pack_kv(pk, "id", id);
+    hq_mp_pack_kv(pk, "type", type);
+    hq_mp_pack_kv(pk, "source", g_web->form_source);
+    hq_mp_pack_str(pk, "ts");
+    msgpack_pack_int64(pk, web_state_now_ms());
+    hq_mp_pack_str(pk, "data");
+}
+
+enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *number, const char *post, bool link_only);
+enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *number, const char *post, bool link_only)
+{
+    web_form f;
+    hq_err err;
+    if (r->too_large)
+        return web_issue_page(r, p, number, post, link_only, NULL, "提交的内容过大（照片最大 5 MB）。", 413);
+    if (web_form_parse(r->body.data ? r->body.data : "", r->body.len, web_header(r, "Content-Type"), &f, &err) != 0)
+        return web_issue_page(r, p, number, post, link_only, NULL, "提交的表单无法识别，请重新填写。", 400);
+    enum MHD_Result ret;
+    hq_issue is;
+    bool loaded = false;
+    char purpose[160];
+    snprintf(purpose, sizeof purpose, "act:%s:%s", p->id, number);
+    if (!fields_ok(&f)) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "提交的文字编码有误（需要 UTF-8）。", 400);
+        goto out;
+    }
+    if (!web_csrf_check(purpose, web_form_get(&f, "csrf"))) {
+        hq_log_notice("action on %s by %s refused: no valid CSRF token (from %s)", number, p->id, r->addr);
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "页面已过期或来源无法确认，操作未提交。请刷新页面后重试。",
+                             403);
+        goto out;
+    }
+    const char *an = web_form_get(&f, "action");
+    int act = -1;
+    for (int a = 0; an && a < WEB_ACT_COUNT; a++)
+        if (!strcmp(an, web_act_names[a]))
+            act = a;
+    if (act < 0 || (link_only && act != WEB_ACT_ACK && act != WEB_ACT_RECTIFY)) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "不支持的操作。", 400);
+        goto out;
+    }
+    int st = web_issue_load(number, p, &is, NULL, NULL);
+    if (st) {
+        ret = web_console_error(r, link_only ? NULL : p, st, st == 404 ? "没有这个问题，或您无权查看。"
+                                                                        : "暂时无法读取数据，请稍后再试。");
+        goto out;
+    }
+    loaded = true;
+    const char *why = web_may_act(p, &is, act, web_last_rectifier(&is));
+    if (why) {
+        hq_log_notice("%s on %s by %s refused: not permitted", web_act_names[act], number, p->id);
+        ret = web_issue_page(r, p, number, post, link_only, NULL, why, 403);
+        goto out;
+    }
+    const char *tl = web_form_get(&f, "tl");
+    int64_t tlv;
+    if (!tl || !hq_parse_int64(tl, &tlv) || tlv != (int64_t)is.ntimeline) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL,
+                             "您打开页面后，此问题已有新的进展（见下方处理经过），操作未提交。请确认最新情况后再办理。", 409);
+        goto out;
+    }
+    static const hq_issue_action map[WEB_ACT_COUNT] = {HQ_ACT_ACK, HQ_ACT_RECTIFY, HQ_ACT_RECHECK_PASS,
+                                                       HQ_ACT_RECHECK_FAIL, HQ_ACT_COMMENT, HQ_ACT_CLOSE, HQ_ACT_OPINION};
+    hq_issue_state to;
+    if (hq_issue_next_state(is.state, map[act], &to, NULL) != 0) {
+        char m[200];
+        snprintf(m, sizeof m, "问题当前为“%s”，不能%s。", hq_state_label(is.state), web_act_labels[act]);
+        ret = web_issue_page(r, p, number, post, link_only, NULL, m, 409);
+        goto out;
+    }
+    const char *text = nonempty(web_form_get(&f, "text")), *outcome = nonempty(web_form_get(&f, "outcome"));
+    if (!text && act != WEB_ACT_ACK && act != WEB_ACT_PASS) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "请填写说明。", 400);
+        goto out;
+    }
+    if ((text && strlen(text) > 8000) || (outcome && strlen(outcome) > 6000)) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "说明太长（最多 2000 字）。", 400);
+        goto out;
+    }
+    char hash[65] = "";
+    const web_field *ph = web_form_field(&f, "photo");
+    if (ph && ph->filename && ph->value_len > 0) {
+        if (web_photo_store(g_web->media_dir, (const unsigned char *)ph->value, ph->value_len, hash, &err) != 0) {
+            ret = web_issue_page(r, p, number, post, link_only, NULL,
+                                 err.code == HQ_EIO ? "照片暂时无法保存，请稍后再试。" : err.msg, err.code == HQ_EIO ? 503 : 400);
+            goto out;
+        }
+    }
+    static const char *const types[WEB_ACT_COUNT] = {"issue.acknowledged", "issue.rectified", "issue.rechecked",
+                                                     "issue.rechecked", "issue.comment", "issue.closed",
+                                                     "issue.opinion"};
+    char id[72];
+    web_make_id(id, sizeof id);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    envelope(&pk, id, types[act]);
+    size_t n = 2 + (text != NULL) + (hash[0] != 0);
+    if (act == WEB_ACT_PASS || act == WEB_ACT_FAIL)
+        n += 2;
+    if (act == WEB_ACT_CLOSE)
+        n += 1 + (outcome != NULL);
+    if (act == WEB_ACT_OPINION)
+        n += 1;
+    msgpack_pack_map(&pk, n);
+    hq_mp_pack_kv(&pk, "issue", is.number);
+    hq_mp_pack_kv(&pk, "actor", p->id);
+    static const char *const text_key[WEB_ACT_COUNT] = {"note", "evidence", "note", "note", "text", "reason",
+                                                        "summary"};
+    if (text)
+        hq_mp_pack_kv(&pk, text_key[act], text);
+    if (hash[0]) {
+        char ref[80];
+        snprintf(ref, sizeof ref, "sha256:%s", hash);
+        hq_mp_pack_str(&pk, "photos");
+        msgpack_pack_array(&pk, 1);
+        hq_mp_pack_str(&pk, ref);
+    }
+    if (act == WEB_ACT_PASS || act == WEB_ACT_FAIL) {
+        hq_mp_pack_kv(&pk, "result", act == WEB_ACT_PASS ? "pass" : "fail");
+        hq_mp_pack_kv(&pk, "method", "on_site");
+    }
+    if (act == WEB_ACT_CLOSE) {
+        hq_mp_pack_kv(&pk, "resolution", "resolved");
+        if (outcome)
+            hq_mp_pack_kv(&pk, "outcome", outcome);
+    }
+    if (act == WEB_ACT_OPINION)
+        hq_mp_pack_kv(&pk, "platform", "other");
+    hq_client_reply rep;
+    int sr = send_event(&sb, id, &rep);
+    msgpack_sbuffer_destroy(&sb);
+    if (sr < 0) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "系统暂时未响应，操作尚未提交。请稍后再试。", 503);
+    } else if (sr > 0) {
+        char m[700];
+        snprintf(m, sizeof m, "操作未被受理：%s", rep.error[0] ? rep.error : "不符合规则");
+        hq_log_notice("%s on %s by %s rejected by houqind: %s", web_act_names[act], number, p->id, rep.error);
+        ret = web_issue_page(r, p, number, post, link_only, NULL, m, 409);
+    } else {
+        hq_log_info("%s on %s by %s stored (%s)", web_act_names[act], number, p->id, id);
+        char loc[300];
+        snprintf(loc, sizeof loc, "%s?done=%s", post, web_act_names[act]);
+        ret = web_redirect(r, loc);
+    }
+out:
+    if (loaded)
+        hq_issue_fini(&is);
+    web_form_fini(&f);
+    return ret;
+}
+
+/* ---- inspection records ---- */
+
+typedef struct check_item {
+    const char *domain, *code, *title;
+} check_item;
+
+static const check_item items[] = {
+    {"catering", "fs.cold_storage_temp", "冷库、冷藏设备温度正常（0–8℃）"},
+    {"catering", "fs.sample_retention", "食品留样完整（每样不少于 125 克，留存 48 小时）"},
+    {"catering", "fs.raw_cooked_separation", "生熟分开，容器标识清楚"},
+    {"catering", "fs.health_certificates", "从业人员晨检及健康证"},
+    {"catering", "fs.pest_control", "防鼠防蝇设施完好"},
+    {"dormitory", "dorm.public_hygiene", "公共区域卫生"},
+    {"dormitory", "dorm.fire_safety", "消防通道畅通、消防设施完好"},
+    {"dormitory", "dorm.water_supply", "热水、饮用水供应正常"},
+    {"property", "prop.cleaning", "保洁到位"},
+    {"property", "prop.patrol", "安保巡逻记录完整"},
+    {"property", "prop.garbage", "垃圾按时清运"},
+    {"energy", "util.power", "供电设备运行正常"},
+    {"energy", "util.water", "供水设备运行正常"},
+    {"transport", "veh.brakes", "车辆制动、灯光完好"},
+    {"transport", "veh.documents", "驾驶员证照与车辆年检"},
+    {"procurement", "proc.acceptance", "进货查验与索证索票"},
+    {"maintenance", "mnt.quality", "维修质量与现场安全"},
+    {"decisions", "dec.progress", "督办事项进度"},
+};
+
+static enum MHD_Result inspect_page(web_req *r, const hq_person *p, const char *site, const char *notice,
+                                    const char *error, unsigned status)
+{
+    hq_buf b;
+    hq_buf_init(&b);
+    web_console_begin(&b, "填报检查记录", p, 4);
+    if (notice) {
+        hq_buf_puts(&b, "<p class=\"ok\" id=\"notice\">");
+        web_html(&b, notice);
+        hq_buf_puts(&b, "</p>");
+    }
+    if (error) {
+        hq_buf_puts(&b, "<p class=\"err\" id=\"error\">");
+        web_html(&b, error);
+        hq_buf_puts(&b, "</p>");
+    }
+    const hq_site *sites;
+    size_t ns = web_sites(&sites);
+    const hq_site *cur = site ? hq_rules_site(g_web->rules, site) : NULL;
+    if (cur && !web_may_inspect(p, cur->domain))
+        cur = NULL;
+    if (!cur) {
+        /* first step: the site */
+        hq_buf_puts(&b, "<form class=\"card\" method=\"get\" action=\"/console/inspect\"><label for=\"site\">检查地点</label>"
+                        "<select id=\"site\" name=\"site\" required>");
+        size_t n = 0;
+        for (size_t i = 0; i < ns; i++) {
+            if (!sites[i].domain || !web_may_inspect(p, sites[i].domain))
+                continue;
+            n++;
+            hq_buf_puts(&b, "<option value=\"");
+            web_html(&b, sites[i].id);
+            hq_buf_puts(&b, "\">");
+            web_html(&b, hq_domain_label(sites[i].domain));
+            hq_buf_puts(&b, " · ");
+            web_html(&b, sites[i].name ? sites[i].name : sites[i].id);
+            hq_buf_puts(&b, "</option>");
+        }
+        hq_buf_puts(&b, "</select>");
+        if (!n)
+            hq_buf_puts(&b, "<p class=\"note\">您的岗位没有需要填报检查的地点。</p>");
+        hq_buf_puts(&b, "<button type=\"submit\" id=\"choose\">下一步</button></form>");
+        return web_console_send(r, status, &b);
+    }
+    char purpose[100], csrf[160];
+    snprintf(purpose, sizeof purpose, "inspect:%s", p->id);
+    web_csrf_make(purpose, csrf, sizeof csrf);
+    hq_buf_puts(&b, "<form class=\"card\" method=\"post\" action=\"/console/inspect\" enctype=\"multipart/form-data\">"
+                    "<input type=\"hidden\" name=\"csrf\" value=\"");
+    web_html(&b, csrf);
+    hq_buf_puts(&b, "\"><input type=\"hidden\" name=\"site\" value=\"");
+    web_html(&b, cur->id);
+    hq_buf_puts(&b, "\"><h3>");
+    web_html(&b, cur->name ? cur->name : cur->id);
+    hq_buf_puts(&b, "</h3><label for=\"kind\">检查类型</label><select id=\"kind\" name=\"kind\">"
+                    "<option value=\"self\">日常自查</option><option value=\"key\">重点检查</option>"
+                    "<option value=\"spot\">抽查</option><option value=\"covert\">暗访</option></select>"
+                    "<table><tr><th>检查项</th><th>合格</th><th>不合格</th></tr>");
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        if (strcmp(items[i].domain, cur->domain))
+            continue;
+        hq_buf_printf(&b, "<tr><td>%s</td><td><input type=\"radio\" name=\"i:%s\" value=\"pass\" id=\"pass-%zu\" checked "
+                          "aria-label=\"合格\"></td><td><input type=\"radio\" name=\"i:%s\" value=\"fail\" id=\"fail-%zu\" "
+                          "aria-label=\"不合格\"></td></tr>",
+                      items[i].title, items[i].code, i, items[i].code, i);
+    }
+    hq_buf_puts(&b, "</table><label for=\"summary\">情况说明（不合格项请写明问题和位置）</label>"
+                    "<textarea id=\"summary\" name=\"summary\" maxlength=\"2000\"></textarea>"
+                    "<label for=\"photo\">照片（可选）</label><input type=\"file\" id=\"photo\" name=\"photo\" "
+                    "accept=\"image/jpeg,image/png,image/webp\"><button type=\"submit\" id=\"submit-inspection\">提交检查记录"
+                    "</button></form>");
+    return web_console_send(r, status, &b);
+}
+
+enum MHD_Result web_inspect(web_req *r, const hq_person *p);
+enum MHD_Result web_inspect(web_req *r, const hq_person *p)
+{
+    if (web_is_contractor(p))
+        return web_console_error(r, p, 403, "检查记录由后勤管理处及各中心工作人员填报。");
+    if (strcmp(r->method, "POST") != 0)
+        return inspect_page(r, p, web_query(r, "site"), NULL, NULL, 200);
+    web_form f;
+    hq_err err;
+    if (r->too_large ||
+        web_form_parse(r->body.data ? r->body.data : "", r->body.len, web_header(r, "Content-Type"), &f, &err) != 0)
+        return inspect_page(r, p, NULL, NULL, "提交的表单无法识别（照片最大 5 MB）。", 400);
+    enum MHD_Result ret;
+    const char *site = web_form_get(&f, "site"), *kind = web_form_get(&f, "kind"),
+               *summary = nonempty(web_form_get(&f, "summary"));
+    char purpose[100];
+    snprintf(purpose, sizeof purpose, "inspect:%s", p->id);
+    const hq_site *s = site ? hq_rules_site(g_web->rules, site) : NULL;
+    if (!fields_ok(&f)) {
+        ret = inspect_page(r, p, site, NULL, "提交的文字编码有误。", 400);
+        goto out;
+    }
+    if (!web_csrf_check(purpose, web_form_get(&f, "csrf"))) {
+        ret = inspect_page(r, p, site, NULL, "页面已过期，请重新填写。", 403);
+        goto out;
+    }
+    if (!s || !s->domain || !web_may_inspect(p, s->domain)) {
+        ret = inspect_page(r, p, NULL, NULL, "请选择您负责的检查地点。", 403);
+        goto out;
+    }
+    if (!kind || (strcmp(kind, "self") && strcmp(kind, "key") && strcmp(kind, "spot") && strcmp(kind, "covert"))) {
+        ret = inspect_page(r, p, site, NULL, "请选择检查类型。", 400);
+        goto out;
+    }
+    if (summary && strlen(summary) > 8000) {
+        ret = inspect_page(r, p, site, NULL, "情况说明最多 2000 字。", 400);
+        goto out;
+    }
+    char hash[65] = "";
+    const web_field *ph = web_form_field(&f, "photo");
+    if (ph && ph->filename && ph->value_len > 0 &&
+        web_photo_store(g_web->media_dir, (const unsigned char *)ph->value, ph->value_len, hash, &err) != 0) {
+        ret = inspect_page(r, p, site, NULL, err.code == HQ_EIO ? "照片暂时无法保存。" : err.msg, 400);
+        goto out;
+    }
+    size_t nitems = 0, nfail = 0;
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
+        nitems += !strcmp(items[i].domain, s->domain);
+    char id[72];
+    web_make_id(id, sizeof id);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    envelope(&pk, id, "inspection.submitted");
+    msgpack_pack_map(&pk, 5 + (summary != NULL));
+    hq_mp_pack_kv(&pk, "kind", kind);
+    hq_mp_pack_kv(&pk, "domain", s->domain);
+    hq_mp_pack_kv(&pk, "site", s->id);
+    hq_mp_pack_kv(&pk, "inspector", p->id);
+    if (summary)
+        hq_mp_pack_kv(&pk, "summary", summary);
+    hq_mp_pack_str(&pk, "items");
+    msgpack_pack_array(&pk, nitems);
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        if (strcmp(items[i].domain, s->domain))
+            continue;
+        char name[80];
+        snprintf(name, sizeof name, "i:%s", items[i].code);
+        const char *v = web_form_get(&f, name);
+        bool fail = v && !strcmp(v, "fail");
+        nfail += fail;
+        msgpack_pack_map(&pk, 3 + (fail && hash[0]));
+        hq_mp_pack_kv(&pk, "code", items[i].code);
+        hq_mp_pack_kv(&pk, "title", items[i].title);
+        hq_mp_pack_kv(&pk, "result", fail ? "fail" : "pass");
+        if (fail && hash[0]) {
+            char ref[80];
+            snprintf(ref, sizeof ref, "sha256:%s", hash);
+            hq_mp_pack_str(&pk, "photos");
+            msgpack_pack_array(&pk, 1);
+            hq_mp_pack_str(&pk, ref);
+        }
+    }
+    hq_client_reply rep;
+    int sr = send_event(&sb, id, &rep);
+    msgpack_sbuffer_destroy(&sb);
+    if (sr < 0)
+        ret = inspect_page(r, p, site, NULL, "系统暂时未响应，检查记录尚未提交。请稍后再试。", 503);
+    else if (sr > 0) {
+        char m[700];
+        snprintf(m, sizeof m, "检查记录未被受理：%s", rep.error);
+        ret = inspect_page(r, p, site, NULL, m, 409);
+    } else {
+        char m[200];
+        snprintf(m, sizeof m, "检查记录已提交（%zu 项，其中不合格 %zu 项）。", nitems, nfail);
+        hq_log_info("inspection at %s by %s stored (%s)", s->id, p->id, id);
+        ret = inspect_page(r, p, NULL, m, NULL, 200);
+    }
+out:
+    web_form_fini(&f);
+    return ret;
+}
+
+/* ---- the signed link ---- */
+
+static void link_mac(const char *number, const char *contractor, long long exp, char hex[65])
+{
+    char msg[300];
+    int n = snprintf(msg, sizeof msg, "portal|%s|%s|%llx", number, contractor, exp);
+    unsigned char mac[crypto_auth_BYTES];
+    crypto_auth(mac, (const unsigned char *)msg, (size_t)n, g_web->secret);
+    sodium_bin2hex(hex, 65, mac, sizeof mac);
+}
+
+void web_portal_link(const char *number, const char *contractor, int64_t exp_s, char *out, size_t size)
+{
+    char mac[65];
+    link_mac(number, contractor, (long long)exp_s, mac);
+    snprintf(out, size, "/p/%s/%llx/%s", number, (long long)exp_s, mac);
+}
+
+enum MHD_Result web_portal(web_req *r)
+{
+    char number[HQ_ISSUE_NUMBER_SIZE + 1], exph[20], mac[65], base[200];
+    const char *u = r->url + 3;
+    const char *s1 = strchr(u, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    const char *s3 = s2 ? strchr(s2 + 1, '/') : NULL;
+    size_t l3 = s2 ? (s3 ? (size_t)(s3 - s2 - 1) : strlen(s2 + 1)) : 0;
+    if (!s1 || !s2 || (size_t)(s1 - u) >= sizeof number || (size_t)(s2 - s1 - 1) >= sizeof exph || l3 != 64)
+        return web_console_error(r, NULL, 404, "链接无效或已过期。");
+    snprintf(number, sizeof number, "%.*s", (int)(s1 - u), u);
+    snprintf(exph, sizeof exph, "%.*s", (int)(s2 - s1 - 1), s1 + 1);
+    snprintf(mac, sizeof mac, "%.64s", s2 + 1);
+    snprintf(base, sizeof base, "/p/%s/%s/%s", number, exph, mac);
+    long long exp = strtoll(exph, NULL, 16);
+    hq_issue is;
+    if (exp <= hq_wall_ms() / 1000 || web_issue_load(number, NULL, &is, NULL, NULL) != 0)
+        return web_console_error(r, NULL, 404, "链接无效或已过期。");
+    char want[65];
+    link_mac(number, is.contractor ? is.contractor : "", exp, want);
+    /* the contractor's contact: the person who acts through the link */
+    const hq_person *people, *who = NULL;
+    size_t np = hq_rules_resolve_role(g_web->rules, HQ_ROLE_CONTRACTOR_CONTACT, is.contractor, &people, 1);
+    if (np)
+        who = &people[0];
+    hq_issue_fini(&is);
+    if (sodium_memcmp(want, mac, 64) != 0 || !who)
+        return web_console_error(r, NULL, 404, "链接无效或已过期。");
+    if (s3 && !strncmp(s3, "/photo/", 7) && strlen(s3 + 7) == 64)
+        return web_photo(r, who, number, s3 + 7);
+    if (s3)
+        return web_console_error(r, NULL, 404, "链接无效或已过期。");
+    if (!strcmp(r->method, "POST"))
+        return web_issue_post(r, who, number, base, true);
+    const char *done = web_query(r, "done");
+    return web_issue_page(r, who, number, base, true,
+                          done && (!strcmp(done, "ack") || !strcmp(done, "rectify"))
+                              ? (!strcmp(done, "ack") ? "已签收，已记入处理经过。" : "整改反馈已提交，等待复查。")
+                              : NULL,
+                          NULL, 200);
+}

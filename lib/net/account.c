@@ -1,0 +1,207 @@
+/* Local log-in accounts: the accounts file, Argon2id hashes (account.h). */
+#include "account.h"
+
+#include "mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+_Static_assert(HQ_ACCOUNT_HASH_MAX == crypto_pwhash_STRBYTES, "hash size");
+
+bool hq_account_person_ok(const char *p)
+{
+    size_t n = strlen(p);
+    if (n < 1 || n > HQ_ACCOUNT_PERSON_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+void hq_accounts_fini(hq_accounts *a)
+{
+    free(a->v);
+    a->v = NULL;
+    a->n = 0;
+}
+
+hq_account *hq_accounts_find(const hq_accounts *a, const char *person)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].person, person) == 0)
+            return &a->v[i];
+    return NULL;
+}
+
+hq_account *hq_accounts_put(hq_accounts *a, const char *person)
+{
+    hq_account *x = hq_accounts_find(a, person);
+    if (x)
+        return x;
+    a->v = hq_reallocarray(a->v, a->n + 1, sizeof *a->v);
+    x = &a->v[a->n++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->person, sizeof x->person, "%s", person);
+    x->locked = true;
+    return x;
+}
+
+int hq_accounts_read(const char *path, hq_accounts *out, hq_err *err)
+{
+    out->v = NULL;
+    out->n = 0;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : hq_err_set(err, HQ_EIO, "%s: %s", path, strerror(errno));
+    char line[512];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t l = strlen(line);
+        if (l && line[l - 1] == '\n')
+            line[--l] = '\0';
+        if (!l || line[0] == '#')
+            continue;
+        char person[128], hash[256], st[16];
+        long long ms;
+        if (sscanf(line, "%127s %255s %15s %lld", person, hash, st, &ms) != 4 || !hq_account_person_ok(person) ||
+            strlen(hash) >= HQ_ACCOUNT_HASH_MAX || (strcmp(st, "active") && strcmp(st, "locked"))) {
+            rc = hq_err_set(err, HQ_EINVAL, "%s:%d: expected PERSON HASH active|locked MS", path, lineno);
+            break;
+        }
+        if (hq_accounts_find(out, person)) {
+            rc = hq_err_set(err, HQ_EINVAL, "%s:%d: %s is listed twice", path, lineno, person);
+            break;
+        }
+        hq_account *a = hq_accounts_put(out, person);
+        snprintf(a->hash, sizeof a->hash, "%s", strcmp(hash, "-") ? hash : "");
+        a->locked = strcmp(st, "locked") == 0;
+        a->changed_ms = ms;
+    }
+    fclose(f);
+    if (rc)
+        hq_accounts_fini(out);
+    return rc;
+}
+
+int hq_accounts_write(const char *path, const hq_accounts *a, hq_err *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return hq_err_set(err, HQ_EIO, "%s: %s", tmp, strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        return hq_err_set(err, HQ_EIO, "%s: %s", tmp, strerror(errno));
+    }
+    fputs("# houqin-web accounts: written by `houqinctl account`; do not edit by hand.\n"
+          "# person argon2id-hash active|locked changed-ms\n",
+          f);
+    for (size_t i = 0; i < a->n; i++)
+        fprintf(f, "%s %s %s %lld\n", a->v[i].person, a->v[i].hash[0] ? a->v[i].hash : "-",
+                a->v[i].locked ? "locked" : "active", (long long)a->v[i].changed_ms);
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return hq_err_set(err, HQ_EIO, "%s: %s", path, strerror(e));
+    }
+    /* the rename is durable once the directory is synced */
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+int hq_accounts_lock(const char *path, hq_err *err)
+{
+    char lp[4200];
+    snprintf(lp, sizeof lp, "%s.lock", path);
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return hq_err_set(err, HQ_EIO, "%s: %s", lp, strerror(errno));
+    if (flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        return hq_err_set(err, HQ_EIO, "%s: %s", lp, strerror(errno));
+    }
+    return fd;
+}
+
+void hq_accounts_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* releases the flock */
+}
+
+int hq_account_set_password(hq_account *a, const char *password, int64_t now_ms, hq_err *err)
+{
+    size_t n = strlen(password);
+    if (n < 8 || n > 1024)
+        return hq_err_set(err, HQ_EINVAL, "a password has 8 to 1024 characters");
+    if (crypto_pwhash_str(a->hash, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return hq_err_set(err, HQ_ENOMEM, "Argon2id could not get its memory");
+    a->changed_ms = now_ms;
+    return 0;
+}
+
+/* A fixed hash of a random password: what a verification costs. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+
+void hq_account_verify_dummy(const char *password)
+{
+    if (!dummy_hash[0]) {
+        char pw[33];
+        unsigned char r[16];
+        randombytes_buf(r, sizeof r);
+        sodium_bin2hex(pw, sizeof pw, r, sizeof r);
+        if (crypto_pwhash_str(dummy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+            return;
+    }
+    if (crypto_pwhash_str_verify(dummy_hash, password, strlen(password)) == 0)
+        return; /* a random password guessed: nothing to do either way */
+}
+
+bool hq_account_verify(const hq_account *a, const char *password)
+{
+    if (!a->hash[0]) {
+        hq_account_verify_dummy(password);
+        return false;
+    }
+    bool ok = crypto_pwhash_str_verify(a->hash, password, strlen(password)) == 0;
+    return ok && !a->locked;
+}
+
+void hq_account_stamp(const hq_account *a, char out[HQ_ACCOUNT_STAMP_LEN + 1])
+{
+    unsigned char h[HQ_ACCOUNT_STAMP_LEN / 2];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)a->hash, strlen(a->hash));
+    crypto_generichash_update(&st, (const unsigned char *)(a->locked ? "L" : "A"), 1);
+    crypto_generichash_final(&st, h, sizeof h);
+    sodium_bin2hex(out, HQ_ACCOUNT_STAMP_LEN + 1, h, sizeof h);
+}

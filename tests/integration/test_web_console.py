@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""houqin-web's console and portal against the real houqind (docs/web.md
+"Console and portal"): accounts, log-in, lock-out, sessions (expired,
+forged, ended by a new password), log-out, SSO header; who sees what
+(a contractor never another contractor's issue); actions through houqind
+with the person as data.actor, and every refusal: no CSRF token, a
+contractor closing, a section head of another domain, a stale page, a
+state that does not allow it; the ledger and its CSV; the signed link;
+an inspection record."""
+
+import hashlib
+import hmac
+import os
+import re
+import time
+import urllib.parse
+
+import hqtest
+from hqtest import check, check_eq, log
+from webtest import Web, multipart, csrf_of
+import consoletest as ct
+import test_web_helpers_png as pngmod
+from consoletest import Session, login, account, form_of, breach, issues
+
+
+def extra(p):
+    p.add_argument("--houqin-web", required=True)
+    p.add_argument("--houqinctl", required=True)
+
+
+ARGS = hqtest.parse_args(extra)
+CTL = None
+
+
+def setup(extra=()):
+    d = hqtest.Daemon(extra=["--clock", "manual"])
+    d.start()
+    w = Web(d, ARGS.houqin_web, list(extra))
+    w.start()
+    return d, w
+
+
+def timeline_len(d, number):
+    for i in issues(d, ARGS.houqinctl):
+        if i["number"] == number:
+            return len(i.get("timeline", [])), i
+    return None, None
+
+
+def forge(d, body):
+    key = open(os.path.join(d.state, "web.key"), "rb").read()
+    mac = hmac.new(key, b"sess|" + body.encode(), hashlib.sha512).digest()[:32].hex()
+    return body + ":" + mac
+
+
+def test_login_and_sessions():
+    d, w = setup()
+    ctl = ARGS.houqinctl
+    try:
+        rc, out, err = account(ctl, d, "lin.sup")
+        check_eq(rc, 0, "account set: %s" % err)
+        rc, out, err = account(ctl, d, "nobody.here")
+        check_eq(rc, 2, "account of a person not in org.yaml refused")
+        rc, out, err = account(ctl, d, "lin.sup", "short")
+        check_eq(rc, 2, "a short password refused")
+        # no session: the console sends to the log-in page
+        st, h, b = w.http("GET", "/console")
+        check_eq(st, 303, "console without a session")
+        check_eq(h.get("location"), "/login", "redirect to /login")
+        # log-in without the CSRF token
+        st, h, b = w.http("POST", "/login", "person=lin.sup&password=x", {"Content-Type":
+                                                                          "application/x-www-form-urlencoded"})
+        check_eq(st, 403, "log-in without CSRF")
+        st, h, html, c = login(w, "lin.sup", "wrong password")
+        check_eq(st, 401, "wrong password")
+        check(c is None and "账号或密码错误" in html, "wrong password: no cookie, a message")
+        st, h, html, c = login(w, "ghost.person", "whatever1")
+        check_eq(st, 401, "unknown person")
+        check("账号或密码错误" in html, "unknown person: the same message")
+        st, h, html, c = login(w, "lin.sup")
+        check_eq(st, 303, "log-in")
+        check(c, "a session cookie")
+        sc = h["set-cookie"]
+        for attr in ("HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="):
+            check(attr in sc, "cookie has %s: %s" % (attr, sc))
+        check("Secure" not in sc, "no Secure on plain HTTP without a proxy")
+        s = Session(w, c)
+        st, h, html = s.get("/console")
+        check_eq(st, 200, "dashboard")
+        check("林监督员" in html and 'id="trend"' in html, "dashboard with the person and the chart")
+        # a forged, a tampered and an expired cookie
+        for bad in (c[:-2] + ("00" if not c.endswith("00") else "11"),
+                    forge(d, "wang.director:s:x:%x" % (int(time.time()) + 3600)),
+                    forge(d, "lin.sup:p:%s:%x" % (c.split(":")[2], int(time.time()) - 10))):
+            st, h, b = Session(w, bad).get("/console")
+            check_eq(st, 303, "a bad session is no session: %s" % bad[:40])
+        # the same cookie with a valid MAC and a future expiry works (the test's forge is right)
+        good = forge(d, "lin.sup:p:%s:%x" % (c.split(":")[2], int(time.time()) + 600))
+        st, h, b = Session(w, good).get("/console")
+        check_eq(st, 200, "a well-signed session works")
+        # a new password ends the old sessions
+        account(ctl, d, "lin.sup", "another password 7")
+        st, h, b = s.get("/console")
+        check_eq(st, 303, "old session after a password change")
+        st, h, html, c = login(w, "lin.sup", "another password 7")
+        check_eq(st, 303, "log-in with the new password")
+        s = Session(w, c)
+        # log-out: needs the CSRF token of the page
+        st, h, html = s.get("/console")
+        m = re.search(r'action="/logout"><input type="hidden" name="csrf" value="([^"]+)"', html)
+        check(m is not None, "log-out form")
+        st, h, b = s.post("/logout", {"csrf": "nope"})
+        check(cookie_cleared(h) is False, "log-out without CSRF does nothing")
+        st, h, b = s.post("/logout", {"csrf": m.group(1)})
+        check_eq(st, 303, "log-out")
+        check(cookie_cleared(h), "log-out clears the cookie: %r" % h.get("set-cookie"))
+        # lock-out: 5 failures, then even the right password is refused; unlock clears it
+        for i in range(5):
+            st, h, html, c = login(w, "lin.sup", "bad guess %d" % i)
+            check_eq(st, 401, "failure %d" % i)
+        st, h, html, c = login(w, "lin.sup", "another password 7")
+        check_eq(st, 403, "locked out")
+        check("锁定" in html and c is None, "locked out: a message, no cookie")
+        check("locked out" in w.log(), "the lock-out is logged")
+        check("login failed for lin.sup" in w.log(), "failures are logged")
+        rc, out, err = account(ctl, d, "lin.sup", verb="unlock")
+        check_eq(rc, 0, "unlock")
+        st, h, html, c = login(w, "lin.sup", "another password 7")
+        check_eq(st, 303, "log-in after unlock")
+        # lock: the session ends and log-in is refused
+        account(ctl, d, "lin.sup", verb="lock")
+        st, h, b = Session(w, c).get("/console")
+        check_eq(st, 303, "a locked account's session ends")
+        st, h, html, c2 = login(w, "lin.sup", "another password 7")
+        check_eq(st, 401, "a locked account cannot log in")
+    finally:
+        w.stop()
+        d.stop()
+
+
+def cookie_cleared(h):
+    sc = h.get("set-cookie")
+    return bool(sc and sc.startswith("hq_session=;") and "Max-Age=0" in sc)
+
+
+def test_sso():
+    d, w = setup(["--sso-header", "X-Remote-User", "--sso-proxy", "127.0.0.1"])
+    try:
+        st, h, b = w.http("GET", "/console", None, {"X-Remote-User": "chen.catering"})
+        check_eq(st, 200, "SSO header from the proxy's address")
+        check("陈科长" in b.decode(), "the SSO person")
+        st, h, b = w.http("GET", "/console", None, {"X-Remote-User": "not.a.person"})
+        check_eq(st, 303, "SSO header naming no person of org.yaml")
+    finally:
+        w.stop()
+        d.stop()
+    d, w = setup(["--sso-header", "X-Remote-User", "--sso-proxy", "10.9.9.9"])
+    try:
+        st, h, b = w.http("GET", "/console", None, {"X-Remote-User": "wang.director"})
+        check_eq(st, 303, "SSO header from another address is ignored")
+    finally:
+        w.stop()
+        d.stop()
+
+
+def act(s, number, action, fields=None, files=(), html=None, path=None):
+    path = path or "/console/issue/" + number
+    if html is None:
+        st, h, html = s.get(path)
+    f = form_of(html, action) or {}
+    data = dict(f)
+    data.update(fields or {})
+    if files:
+        body, ctype = multipart(list(data.items()), files)
+        return s.post(path, None, ctype, body)
+    return s.post(path, data)
+
+
+def test_scope_and_actions():
+    d, w = setup()
+    ctl = ARGS.houqinctl
+    try:
+        for p in ("contact.xinyuan", "contact.hexiang", "lin.sup", "chen.catering", "sun.dorm", "wang.director"):
+            check_eq(account(ctl, d, p)[0], 0, "account " + p)
+        mine = breach(d, w, ctl, "cs-001")            # xinyuan-catering (canteen-1)
+        other = breach(d, w, ctl, "cs-003")  # hexiang-catering (canteen-3)
+        log("issues", mine, other)
+        cx = Session(w, login(w, "contact.xinyuan")[3])
+        sup = Session(w, login(w, "lin.sup")[3])
+        head = Session(w, login(w, "chen.catering")[3])
+        dorm = Session(w, login(w, "sun.dorm")[3])
+        # the contractor sees only its issue: in the ledger, the page, the notice, the CSV
+        st, h, html = cx.get("/console/ledger")
+        check(mine in html and other not in html, "contractor's ledger holds only its issue")
+        st, h, b = cx.get("/console/issue/" + other)
+        check_eq(st, 404, "another contractor's issue")
+        st, h, b = cx.get("/console/issue/%s/notice" % other)
+        check_eq(st, 404, "another contractor's notice")
+        st, h, csv = cx.get("/console/ledger.csv")
+        check(mine in csv and other not in csv, "contractor's CSV")
+        st, h, html = cx.get("/console/issue/" + mine)
+        check_eq(st, 200, "own issue")
+        check('id="form-ack"' in html and 'id="form-close"' not in html and 'id="form-pass"' not in html,
+              "the contractor's forms: ack, not close or pass")
+        n0, _ = timeline_len(d, mine)
+        # refusals, each writing nothing
+        st, h, b = act(cx, mine, "ack", {"csrf": ""})
+        check_eq(st, 403, "no CSRF token")
+        st, h, b = act(cx, mine, "ack", {"csrf": "", "tl": str(n0)}, html=html.replace('name="csrf"', 'name="x"'))
+        check_eq(st, 403, "CSRF token missing entirely")
+        st, h, b = act(cx, mine, "ack", {"action": "close", "text": "我们自己办结"}, html=html)
+        check_eq(st, 403, "contractor closing")
+        check("合作企业不能办结" in b, "the refusal in words")
+        st, h, b = act(cx, mine, "ack", {"action": "pass"}, html=html)
+        check_eq(st, 403, "contractor passing a recheck")
+        st, h, b = act(cx, mine, "ack", {"tl": str(n0 - 1)}, html=html)
+        check_eq(st, 409, "stale page")
+        check("已有新的进展" in b, "stale page: a clear message")
+        st, h, b = dorm.get("/console/issue/" + mine)
+        check_eq(st, 404, "section head of another domain cannot see it")
+        st, h, b = act(dorm, mine, "comment", {"csrf": csrf_of(html), "tl": str(n0), "action": "close",
+                                               "text": "x"}, html="")
+        check_eq(st, 404, "section head of another domain cannot act")
+        st, h, b = act(sup, mine, "ack", {"action": "pass"}, html=sup.get("/console/issue/" + mine)[2])
+        check_eq(st, 403, "a CSRF token of another person does not carry over")
+        check_eq(timeline_len(d, mine)[0], n0, "nothing written by the refusals")
+        # the contractor acknowledges: 303 after the durable ack; the event names the person
+        st, h, b = act(cx, mine, "ack", {"text": "已收到，马上处理"})
+        check_eq(st, 303, "ack stored: %s" % b[-400:])
+        check(h["location"].endswith("?done=ack"), "redirect after the ack")
+        st, h, html = cx.get(h["location"])
+        check("已办理：签收" in html, "the page shows it done")
+        tl = re.search(r'<ol class="tl".*?</ol>', html, re.S).group(0)
+        check("鑫源餐饮项目经理</time>承办单位已签收" in tl, "the timeline names the person: %s" % tl)
+        n1, iss = timeline_len(d, mine)
+        check_eq(iss["state"], "acknowledged", "acknowledged")
+        check_eq(iss["timeline"][-1]["actor"], "contact.xinyuan", "the actor is the logged-in person")
+        # a state that does not allow the action (ack again) is refused in words
+        st, h, b = act(cx, mine, "rectify", {"action": "ack"})
+        check_eq(st, 409, "ack twice")
+        # rectify with a photo
+        st, h, b = act(cx, mine, "rectify", {"text": "压缩机已更换，温度恢复 4℃"},
+                       files=[("photo", "a.png", "image/png", pngmod.png())])
+        check_eq(st, 303, "rectify stored: %s" % b[-400:])
+        st, h, html = sup.get("/console/issue/" + mine)
+        m = re.search(r'<img src="(/console/issue/%s/photo/[0-9a-f]{64})"' % mine, html)
+        check(m is not None, "the photo on the issue page")
+        st, hh, img = w.http("GET", m.group(1), None, {"Cookie": "hq_session=" + sup.cookie})
+        check_eq(st, 200, "the photo served to staff")
+        check(img.startswith(b"\x89PNG"), "a PNG")
+        st, hh, img = w.http("GET", m.group(1).replace(mine, other), None, {"Cookie": "hq_session=" + sup.cookie})
+        check_eq(st, 404, "the photo is not served under another issue")
+        # the supervisor fails the recheck, then the contractor rectifies again and the supervisor passes
+        check('id="form-pass"' in html and 'id="form-close"' not in html, "supervisor's forms")
+        st, h, b = act(sup, mine, "fail", {"text": "冷库温度记录不全"}, html=html)
+        check_eq(st, 303, "recheck fail stored")
+        check_eq(timeline_len(d, mine)[1]["state"], "reopened", "reopened")
+        st, h, b = act(cx, mine, "rectify", {"text": "补齐温度记录"})
+        check_eq(st, 303, "second rectification")
+        st, h, b = act(sup, mine, "pass", {"text": "复查合格"})
+        check_eq(st, 303, "recheck pass stored")
+        check_eq(timeline_len(d, mine)[1]["state"], "closed", "closed")
+        # the section head of the domain comments on the closed issue; the ledger's CSV has it
+        st, h, b = act(head, mine, "comment", {"text": "<script>alert(1)</script>"})
+        check_eq(st, 303, "comment by the section head")
+        st, h, html = head.get("/console/issue/" + mine)
+        check("<script>alert(1)</script>" not in html and "&lt;script&gt;" in html, "text escaped")
+        st, h, csv = head.get("/console/ledger.csv?state=closed")
+        check(csv.startswith("\ufeff") and mine in csv, "CSV export with the closed issue")
+        st, h, html = head.get("/console/ledger?state=open")
+        check(mine not in html and other in html, "ledger filter: open")
+        st, h, html = head.get("/console/evaluation")
+        check_eq(st, 200, "evaluation")
+        check("鑫源" in html, "evaluation lists the contractor")
+        # houqind's own refusal (an issue closed meanwhile) shows in words
+        st, h, html = head.get("/console/issue/" + other)
+        st, h, b = act(head, other, "close", {"text": "误报"}, html=html)
+        check_eq(st, 303, "close by the section head")
+    finally:
+        w.stop()
+        d.stop()
+
+
+def test_portal_link_and_inspection():
+    d, w = setup()
+    ctl = ARGS.houqinctl
+    try:
+        account(ctl, d, "chen.catering")
+        account(ctl, d, "lin.sup")
+        number = breach(d, w, ctl, "cs-001")
+        head = Session(w, login(w, "chen.catering")[3])
+        st, h, html = head.get("/console/issue/%s/notice" % number)
+        check_eq(st, 200, "notice")
+        m = re.search(r'id="portal-link">[^<]*?http://[^/]+(/p/[^<]+)</p>', html)
+        check(m is not None, "the notice carries the signed link")
+        link = m.group(1)
+        st, h, b = w.http("GET", link)
+        html = b.decode()
+        check_eq(st, 200, "the signed link works without an account")
+        check('id="form-ack"' in html and 'id="form-comment"' not in html, "the link allows ack (and rectify) only")
+        st, h, b = w.http("GET", link[:-1] + ("0" if link[-1] != "0" else "1"))
+        check_eq(st, 404, "a tampered link")
+        f = form_of(html, "ack")
+        st, h, b = w.http("POST", link, urllib.parse.urlencode(f), {"Content-Type": "application/x-www-form-urlencoded"})
+        check_eq(st, 303, "ack through the link")
+        _, iss = timeline_len(d, number)
+        check_eq(iss["timeline"][-1]["actor"], "contact.xinyuan", "the link acts as the contractor's contact")
+        f["action"] = "comment"
+        f["text"] = "x"
+        st, h, b = w.http("POST", link, urllib.parse.urlencode(f), {"Content-Type": "application/x-www-form-urlencoded"})
+        check_eq(st, 400, "the link allows nothing else")
+        # an inspection record from a phone
+        sup = Session(w, login(w, "lin.sup")[3])
+        st, h, html = sup.get("/console/inspect?site=canteen-1")
+        check_eq(st, 200, "inspection form")
+        csrf = re.search(r'action="/console/inspect" enctype="multipart/form-data"><input type="hidden" '
+                         r'name="csrf" value="([^"]+)"', html).group(1)
+        st, h, b = sup.post("/console/inspect", {"csrf": csrf, "site": "canteen-1", "kind": "self",
+                                                 "i:fs.pest_control": "fail", "summary": "仓库挡鼠板缺失"})
+        check_eq(st, 200, "inspection stored: %s" % b[-300:])
+        check("不合格 1 项" in b, "the receipt counts the failed item")
+        evs = hqtest.read_store(d.state)
+        found = [hqtest.unpack(evs.events[s][1]) for s in evs.events]
+        ins = [e for e in found if e["type"] == "inspection.submitted"]
+        check_eq(len(ins), 1, "one inspection event")
+        check_eq(ins[0]["data"]["inspector"], "lin.sup", "inspector is the person")
+        check_eq([i["result"] for i in ins[0]["data"]["items"] if i["code"] == "fs.pest_control"], ["fail"],
+                 "the failed item")
+        st, h, b = sup.post("/console/inspect", {"csrf": csrf, "site": "dorm-1x", "kind": "self"})
+        check_eq(st, 403, "an unknown or foreign site")
+        cx_rc = account(ctl, d, "contact.xinyuan")[0]
+        cx = Session(w, login(w, "contact.xinyuan")[3])
+        st, h, b = cx.post("/console/inspect", {"csrf": csrf, "site": "canteen-1", "kind": "self"})
+        check_eq(st, 403, "a contractor cannot file inspections")
+    finally:
+        w.stop()
+        d.stop()
+
+
+if __name__ == "__main__":
+    hqtest.main([test_login_and_sessions, test_sso, test_scope_and_actions, test_portal_link_and_inspection])
