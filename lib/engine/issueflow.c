@@ -1,0 +1,678 @@
+/* issueflow.c - the issue flow: an issue opened from a rule's match, the
+ * notifications it sends, its timers (deadline, reminders, escalation,
+ * overdue days), penalties and accountability, and the lifecycle actions
+ * people take on it (SPEC §4; the states are issue.h's).
+ */
+#include "engine_int.h"
+
+/* ---- template context ---- */
+
+
+static bool put_value(const msgpack_object *o, hq_buf *out);
+
+bool hqe_resolve(void *ctx, const char *path, hq_buf *out)
+{
+    rctx *c = ctx;
+    msgpack_object tmp;
+    if (path[0] == 'd' && !strncmp(path, "data.", 5)) /* the common case first */
+        return c->ev && put_value(hq_event_field(c->ev, path, &tmp), out);
+    if (!strcmp(path, "key")) {
+        hq_buf_puts(out, c->key ? c->key : "");
+        return true;
+    }
+    if (!strcmp(path, "rule")) {
+        hq_buf_puts(out, c->rule->id);
+        return true;
+    }
+    if (!strcmp(path, "unit.id") || !strcmp(path, "unit.name")) {
+        const char *u = c->unit ? c->unit : "";
+        hq_buf_puts(out, path[5] == 'n' && c->unit ? hq_rules_unit_name(c->e->rules, u) : u);
+        return true;
+    }
+    if (!strcmp(path, "slot")) {
+        char t[32];
+        hq_local_fmt(c->slot_ms, t, sizeof t);
+        hq_buf_puts(out, t);
+        return true;
+    }
+    if (!strcmp(path, "office")) {
+        hq_buf_puts(out, hq_rules_office(c->e->rules));
+        return true;
+    }
+    if (!strcmp(path, "deadline") || !strcmp(path, "ts")) {
+        char t[32];
+        int64_t ms = !strcmp(path, "ts") ? (c->ev ? c->ev->ts_ms : 0) : c->deadline_ms;
+        hq_local_fmt(ms, t, sizeof t);
+        hq_buf_puts(out, t);
+        return true;
+    }
+    if (!strncmp(path, "site.", 5) || !strncmp(path, "sensor.", 7) || !strncmp(path, "contractor.", 11)) {
+        const char *attr = strchr(path, '.') + 1, *val = NULL;
+        if (path[1] == 'i') {
+            const hq_site *s = hq_rules_site(c->e->rules, c->site);
+            if (!strcmp(attr, "id"))
+                val = c->site;
+            else if (s)
+                val = !strcmp(attr, "name") ? s->name : !strcmp(attr, "domain") ? s->domain
+                      : !strcmp(attr, "contractor") ? s->contractor : s->unit;
+        } else if (path[1] == 'e') {
+            const msgpack_object *o = c->ev ? hq_mp_map_get(c->ev->data, "sensor") : NULL;
+            char id[128] = "";
+            if (o && o->type == MSGPACK_OBJECT_STR)
+                snprintf(id, sizeof id, "%.*s", (int)o->via.str.size, o->via.str.ptr);
+            const hq_sensor *s = hq_rules_sensor(c->e->rules, id);
+            val = !strcmp(attr, "id") ? (id[0] ? id : NULL) : s ? (!strcmp(attr, "site") ? s->site : s->kind) : NULL;
+            if (val == id) {
+                hq_buf_puts(out, id);
+                return true;
+            }
+        } else {
+            const hq_contractor *k = hq_rules_contractor(c->e->rules, c->contractor);
+            val = !strcmp(attr, "id") ? c->contractor : k ? k->name : c->contractor;
+        }
+        if (val)
+            hq_buf_puts(out, val);
+        return val != NULL;
+    }
+    if (!c->ev)
+        return false;
+    return put_value(hq_event_field(c->ev, path, &tmp), out);
+}
+
+static bool put_value(const msgpack_object *o, hq_buf *out)
+{
+    if (!o)
+        return false;
+    switch (o->type) {
+    case MSGPACK_OBJECT_STR: hq_buf_append(out, o->via.str.ptr, o->via.str.size); break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: hq_buf_printf(out, "%llu", (unsigned long long)o->via.u64); break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: hq_buf_printf(out, "%lld", (long long)o->via.i64); break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: hq_buf_printf(out, "%g", o->via.f64); break;
+    case MSGPACK_OBJECT_BOOLEAN: hq_buf_puts(out, o->via.boolean ? "true" : "false"); break;
+    default: return false;
+    }
+    return true;
+}
+
+char *hqe_render(const hq_tmpl *t, rctx *c)
+{
+    hq_buf b;
+    hq_buf_init(&b);
+    if (t)
+        hq_tmpl_render(t, hqe_resolve, c, &b);
+    return hq_buf_steal(&b);
+}
+
+static char *mp_str(const msgpack_object *data, const char *k)
+{
+    return hq_mp_strdup(hq_mp_map_get(data, k));
+}
+
+/* ---- timers of an issue ---- */
+
+static int issue_timer(hq_store *s, MDB_txn *txn, hq_issue *is, hq_timer_kind kind, int64_t due_ms, int64_t arg,
+                       hq_err *err)
+{
+    hq_timer t = {.due_ms = due_ms, .kind = kind, .arg = arg};
+    snprintf(t.issue, sizeof t.issue, "%s", is->number);
+    int rc = hq_timer_add(s, txn, &t, err);
+    if (rc)
+        return rc;
+    is->timers = hq_realloc(is->timers, (is->ntimers + 1) * sizeof *is->timers);
+    is->timers[is->ntimers++] = (hq_timer_ref){due_ms, t.id, kind};
+    return 0;
+}
+
+/* Cancels the issue's timers of the given kinds (a mask of 1 << kind). */
+static int cancel_timers(hq_store *s, MDB_txn *txn, hq_issue *is, unsigned mask, hq_err *err)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < is->ntimers; i++) {
+        if (mask & (1u << is->timers[i].kind)) {
+            int rc = hq_timer_del(s, txn, is->timers[i].due_ms, is->timers[i].id, err);
+            if (rc)
+                return rc;
+        } else {
+            is->timers[keep++] = is->timers[i];
+        }
+    }
+    is->ntimers = keep;
+    return 0;
+}
+
+static void forget_timer(hq_issue *is, uint64_t id)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < is->ntimers; i++)
+        if (is->timers[i].id != id)
+            is->timers[keep++] = is->timers[i];
+    is->ntimers = keep;
+}
+
+#define CLOCK_TIMERS ((1u << HQ_TIMER_DEADLINE) | (1u << HQ_TIMER_ESCALATE) | (1u << HQ_TIMER_OVERDUE_DAY) | \
+                      (1u << HQ_TIMER_ACK))
+#define ALL_TIMERS 0xffffffffu
+
+/* from_ms + a duration of the rules (exact, or working time on the
+ * calendar of the rule set in force: worktime.h). */
+static int64_t after(const hq_engine *e, int64_t from_ms, hq_wdur d)
+{
+    return hq_wdur_add(hq_rules_calendar(e->rules), d, from_ms);
+}
+
+/* Schedules the deadline and the escalation steps above the current level. */
+static int schedule_deadline(const hq_engine *e, hq_store *s, MDB_txn *txn, hq_issue *is, hq_err *err)
+{
+    int rc = issue_timer(s, txn, is, HQ_TIMER_DEADLINE, is->deadline_ms, 0, err);
+    for (size_t i = 0; rc == 0 && i < is->nchain; i++)
+        if (is->chain[i].level > is->level && is->chain[i].level > 1)
+            rc = issue_timer(s, txn, is, HQ_TIMER_ESCALATE, after(e, is->deadline_ms, is->chain[i].after_ms),
+                             is->chain[i].level, err);
+    return rc;
+}
+
+/* ---- notifications ---- */
+
+static const char *const kind_zh[] = {
+    "opened", "新整改通知", "reminder", "提醒", "overdue", "逾期", "escalated", "升级",
+    "accountability", "启动问责", "penalty", "违约金", "reopened", "复查未通过，重新整改",
+    "closed", "已办结", "rectified", "已整改待复查", "feedback", "处理结果反馈", NULL,
+};
+
+static const char *zh(const char *kind)
+{
+    for (size_t i = 0; kind_zh[i]; i += 2)
+        if (!strcmp(kind_zh[i], kind))
+            return kind_zh[i + 1];
+    return kind;
+}
+
+/* Writes one outbox record about is.  roles: the ones to tell (NULL: the
+ * current level's roles plus the contractor's contacts). */
+static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const char *kind, const hq_role *roles,
+                  size_t nroles, const char *extra, hq_effects *fx, hq_err *err)
+{
+    hq_role buf[16];
+    if (!roles) {
+        const hq_chain_step *st = hq_issue_step(is, is->level);
+        nroles = 0;
+        for (size_t i = 0; st && i < st->nroles && nroles < 15; i++)
+            buf[nroles++] = st->roles[i];
+        bool has_contact = false;
+        for (size_t i = 0; i < nroles; i++)
+            has_contact = has_contact || buf[i] == HQ_ROLE_CONTRACTOR_CONTACT;
+        if (!has_contact)
+            buf[nroles++] = HQ_ROLE_CONTRACTOR_CONTACT;
+        roles = buf;
+    }
+    char dl[32], text[2048];
+    hq_local_fmt(is->deadline_ms, dl, sizeof dl);
+    snprintf(text, sizeof text, "【%s】%s %s｜承办单位：%s｜地点：%s｜整改期限：%s｜当前级别：%d%s%s", zh(kind),
+             is->number, is->title ? is->title : "", is->contractor && *is->contractor ? is->contractor : "未指定",
+             is->site && *is->site ? is->site : "-", dl, is->level, extra ? "｜" : "", extra ? extra : "");
+    hq_alert a = {
+        .ts_ms = now_ms,
+        .kind = kind,
+        .issue = is->number,
+        .rule = is->rule,
+        .level = is->level,
+        .roles = roles,
+        .nroles = nroles,
+        .domain = is->domain,
+        .contractor = is->contractor,
+        .site = is->site,
+        .title = is->title,
+        .text = text,
+        .severity = is->severity,
+        .deadline_ms = is->deadline_ms,
+    };
+    uint64_t seq;
+    int rc = hq_outbox_add(s, txn, &a, &seq, err);
+    if (rc == 0)
+        hqe_fx_outbox(fx, seq);
+    return rc;
+}
+
+/* Records a penalty already assessed on the issue (hq_issue_penalize):
+ * notes it on the timeline as "（label）" and tells the section head, the
+ * office director and the contractor "（why）".  Nothing when cents is 0
+ * (a cap was reached). */
+static int record_penalty(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, uint64_t seq, int64_t cents,
+                          const char *label, const char *why, hq_effects *fx, hq_err *err)
+{
+    if (cents <= 0)
+        return 0;
+    long long yuan = (long long)(cents / 100), fen = (long long)(cents % 100);
+    hq_issue_note(is, now_ms, "system", seq, "penalty: 违约金 %lld.%02lld 元（%s）", yuan, fen, label);
+    char extra[256];
+    snprintf(extra, sizeof extra, "违约金 %lld.%02lld 元（%s）", yuan, fen, why);
+    static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_CONTRACTOR_CONTACT};
+    return notify(s, txn, is, now_ms, "penalty", roles, 3, extra, fx, err);
+}
+
+static int start_accountability(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const char *actor,
+                                uint64_t seq, const char *why, hq_effects *fx, hq_err *err)
+{
+    if (is->accountability)
+        return 0;
+    is->accountability = true;
+    hq_issue_note(is, now_ms, actor, seq, "accountability: 启动问责（%s）", why);
+    static const hq_role roles[] = {HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_DEPUTY_DIRECTOR, HQ_ROLE_SECTION_HEAD,
+                                    HQ_ROLE_CONTRACTOR_CONTACT};
+    return notify(s, txn, is, now_ms, "accountability", roles, 4, why, fx, err);
+}
+
+/* Raises the level to `level` (no-op when already there or above). */
+static int escalate_to(hq_store *s, MDB_txn *txn, hq_issue *is, int level, int64_t now_ms, const char *actor,
+                       uint64_t seq, const char *why, hq_effects *fx, hq_err *err)
+{
+    const hq_chain_step *st = hq_issue_step(is, level);
+    if (!st || level <= is->level)
+        return 0;
+    is->level = level;
+    hq_issue_note(is, now_ms, actor, seq, "escalated: 升级至第%d级（%s）", level, why);
+    int rc = notify(s, txn, is, now_ms, "escalated", NULL, 0, why, fx, err);
+    if (rc == 0 && st->accountability)
+        rc = start_accountability(s, txn, is, now_ms, actor, seq, why, fx, err);
+    return rc;
+}
+
+/* ---- opening ---- */
+
+
+int hqe_open_issue(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
+                      const hq_event *ev, uint64_t seq, int64_t now_ms, hq_group *g, hq_effects *fx, hq_err *err)
+{
+    return hqe_open_issue_for(e, s, txn, rule, key, ev, NULL, 0, seq, now_ms, g, fx, err);
+}
+
+int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
+                          const hq_event *ev, const char *unit, int64_t slot_ms, uint64_t seq, int64_t now_ms,
+                          hq_group *g, hq_effects *fx, hq_err *err)
+{
+    hq_issue is;
+    memset(&is, 0, sizeof is);
+    is.is_new = true;
+    struct tm tm;
+    hq_local_tm(now_ms, &tm);
+    int rc = hq_issue_number_new(s, txn, tm.tm_year + 1900, is.number, sizeof is.number, err);
+    if (rc)
+        return rc;
+    rctx c = {.e = e, .rule = rule, .ev = ev, .key = key, .unit = unit, .slot_ms = slot_ms};
+    /* Site: the rule's template, else data.site, else the sensor's site,
+     * else the unit when it is a site. */
+    char *site = rule->site ? hqe_render(rule->site, &c) : NULL;
+    if ((!site || !*site) && unit && hq_rules_site(e->rules, unit)) {
+        free(site);
+        site = hq_strdup(unit);
+    }
+    if ((!site || !*site) && ev) {
+        free(site);
+        site = mp_str(ev->data, "site");
+        if (!site) {
+            char *sensor = mp_str(ev->data, "sensor");
+            const hq_sensor *sn = hq_rules_sensor(e->rules, sensor);
+            site = sn && sn->site ? hq_strdup(sn->site) : NULL;
+            free(sensor);
+        }
+    }
+    is.site = site ? site : hq_strdup("");
+    c.site = is.site;
+    /* Contractor: the rule's template, else data.contractor, else the site's. */
+    char *contractor = rule->contractor ? hqe_render(rule->contractor, &c) : NULL;
+    if ((!contractor || !*contractor) && ev) {
+        free(contractor);
+        contractor = mp_str(ev->data, "contractor");
+    }
+    if (!contractor || !*contractor) {
+        free(contractor);
+        const hq_site *st = hq_rules_site(e->rules, is.site);
+        contractor = st && st->contractor ? hq_strdup(st->contractor)
+                     : unit && hq_rules_contractor(e->rules, unit) ? hq_strdup(unit)
+                                                                    : hq_strdup("");
+    }
+    is.contractor = contractor;
+    c.contractor = is.contractor;
+    is.rule = hq_strdup(rule->id);
+    is.key = hq_strdup(key);
+    hq_issue_open(&is, now_ms);
+    is.domain = hq_strdup(rule->domain);
+    is.category = hq_strdup(rule->category ? rule->category : "");
+    is.severity = rule->severity;
+    is.deadline_ms = after(e, now_ms, rule->deadline_ms);
+    c.deadline_ms = is.deadline_ms;
+    is.title = hqe_render(rule->title, &c);
+    is.description = rule->description_t ? hqe_render(rule->description_t, &c) : NULL;
+    is.requirement = rule->requirement ? hqe_render(rule->requirement, &c) : NULL;
+    is.source_seq = seq;
+    if (ev && ev->type_len == 19 && !memcmp(ev->type, "complaint.submitted", 19))
+        is.complaint_contact = mp_str(ev->data, "contact");
+    const hq_contractor *k = hq_rules_contractor(e->rules, is.contractor);
+    const hq_penalty_terms *terms =
+        k && k->penalty_terms ? hq_rules_penalty_terms(e->rules, k->penalty_terms) : rule->penalties;
+    hq_issue_copy_plan(&is, &(hq_plan){.deadline_ms = rule->deadline_ms,
+                                        .recheck_after_ms = rule->recheck_after_ms,
+                                        .ack_within_ms = rule->ack_within_ms,
+                                        .clears_after_ms = rule->clears_after_ms,
+                                        .chain = rule->chain,
+                                        .terms = terms});
+    if (is.recheck_after_ms <= 0)
+        is.recheck_after_ms = HQ_DAY_MS; /* a rectification is always rechecked */
+    if (unit) {
+        char t[32];
+        hq_local_fmt(slot_ms, t, sizeof t);
+        hq_issue_note(&is, now_ms, "system", 0, "opened: 规则 %s：%s 应于 %s 前提交的记录未收到", rule->id,
+                      hq_rules_unit_name(e->rules, unit), t);
+    } else {
+        hq_issue_note(&is, now_ms, "system", seq, "opened: 规则 %s 开立整改通知（事件 %llu）", rule->id,
+                      (unsigned long long)seq);
+    }
+
+    bool recurrence = rule->recurrence_window_ms > 0 && g->last_closed[0] &&
+                      now_ms - g->last_closed_ms <= rule->recurrence_window_ms;
+    if (recurrence) {
+        is.recurrence_of = hq_strdup(g->last_closed);
+        int start = is.nchain >= 2 ? 2 : 1;
+        is.level = start;
+        hq_issue_note(&is, now_ms, "system", seq, "recurrence: 同一问题在 %s 办结后再次发生，从第%d级开始",
+                      g->last_closed, start);
+    }
+    if (e->late) /* opened by a rule or slot timer that fired late */
+        hqe_note_missed(&is, e->late, now_ms);
+    rc = notify(s, txn, &is, now_ms, "opened", NULL, 0, NULL, fx, err);
+    if (rc == 0 && recurrence) {
+        char why[128];
+        snprintf(why, sizeof why, "问题重复发生（前次 %s）", g->last_closed);
+        rc = start_accountability(s, txn, &is, now_ms, "system", seq, why, fx, err);
+        if (rc == 0) {
+            int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_recurrence_cents, is.terms.recurrence_cap_cents,
+                                            "per_recurrence", why);
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, why, why, fx, err);
+        }
+    }
+    if (rc == 0)
+        rc = schedule_deadline(e, s, txn, &is, err);
+    if (rc == 0 && is.ack_within_ms > 0)
+        rc = issue_timer(s, txn, &is, HQ_TIMER_ACK, after(e, now_ms, is.ack_within_ms), 0, err);
+    if (rc == 0)
+        rc = hq_issue_save(s, txn, &is, err);
+    if (rc == 0) {
+        snprintf(g->open, sizeof g->open, "%s", is.number);
+        rc = hq_group_put(s, txn, rule->id, key, g, err);
+    }
+    fx->issues_opened++;
+    hq_issue_fini(&is);
+    return rc;
+}
+
+/* A match of rule for key: attach to the open issue or open one. */
+int hqe_match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, const hq_event *ev,
+                 uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    hq_group g;
+    int rc = hq_group_get(s, txn, rule->id, key, &g, err);
+    if (rc)
+        return rc;
+    if (!g.open[0])
+        return hqe_open_issue(e, s, txn, rule, key, ev, seq, now_ms, &g, fx, err);
+    hq_issue is;
+    rc = hq_issue_load(s, txn, g.open, &is, err);
+    if (rc)
+        return rc;
+    is.occurrences++;
+    /* The timeline lists the first occurrences one by one; after that they
+     * are counted (a flood of matches must not grow the record without
+     * bound: it is rewritten on every change). */
+    if (is.occurrences <= HQ_OCCURRENCES_LISTED)
+        hq_issue_note(&is, now_ms, "system", seq, "occurrence: 再次发生（第%d次，事件 %llu）", is.occurrences,
+                      (unsigned long long)seq);
+    else if (is.occurrences == HQ_OCCURRENCES_LISTED + 1)
+        hq_issue_note(&is, now_ms, "system", seq, "occurrence: 再次发生（第%d次起只计数，不逐条列出）",
+                      is.occurrences);
+    rc = hq_issue_save(s, txn, &is, err);
+    hq_issue_fini(&is);
+    return rc;
+}
+
+/* ---- lifecycle events ---- */
+
+
+/* outcome: what the complainant is told (issue.closed data.outcome), or NULL. */
+int hqe_close_issue(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const char *outcome, hq_effects *fx,
+                       hq_err *err)
+{
+    is->closed_ms = now_ms;
+    int rc = cancel_timers(s, txn, is, ALL_TIMERS, err);
+    if (rc)
+        return rc;
+    hq_group g;
+    if ((rc = hq_group_get(s, txn, is->rule, is->key, &g, err)))
+        return rc;
+    if (!strcmp(g.open, is->number)) {
+        g.open[0] = '\0';
+        snprintf(g.last_closed, sizeof g.last_closed, "%s", is->number);
+        g.last_closed_ms = now_ms;
+        if ((rc = hq_group_put(s, txn, is->rule, is->key, &g, err)))
+            return rc;
+    }
+    /* Also drop rule state that would reopen it by itself. */
+    rc = notify(s, txn, is, now_ms, "closed", NULL, 0, is->close_reason, fx, err);
+    if (rc == 0 && is->complaint_contact) {
+        char text[1024];
+        snprintf(text, sizeof text, "您反映的问题（%s）已处理完毕：%s。感谢您对后勤服务的监督。", is->number,
+                 outcome && *outcome ? outcome : is->title ? is->title : "");
+        static const hq_role roles[] = {HQ_ROLE_COMPLAINANT};
+        hq_alert a = {.ts_ms = now_ms, .kind = "feedback", .issue = is->number, .rule = is->rule, .level = is->level,
+                      .roles = roles, .nroles = 1, .domain = is->domain, .contractor = is->contractor,
+                      .site = is->site, .title = is->title, .text = text, .severity = is->severity,
+                      .deadline_ms = is->deadline_ms, .contact = is->complaint_contact,
+                      .outcome = outcome && *outcome ? outcome : NULL};
+        uint64_t seq;
+        rc = hq_outbox_add(s, txn, &a, &seq, err);
+        if (rc == 0)
+            hqe_fx_outbox(fx, seq);
+    }
+    return rc;
+}
+
+int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, hq_issue_action act,
+                           uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    char *number = mp_str(ev->data, "issue");
+    char *actor = mp_str(ev->data, "actor");
+    hq_issue is;
+    int rc = hq_issue_load(s, txn, number ? number : "", &is, err);
+    if (rc) {
+        if (rc == HQ_ENOTFOUND)
+            hq_err_set(err, HQ_ENOTFOUND, "data.issue: no issue %s", number ? number : "");
+        free(number);
+        free(actor);
+        return rc;
+    }
+    if (act == HQ_ACT_RECHECK_PASS && hq_mp_str_eq(hq_mp_map_get(ev->data, "result"), "fail"))
+        act = HQ_ACT_RECHECK_FAIL;
+    /* Who may: before the state, so that a refused actor learns nothing
+     * and nothing is written (authz.h). */
+    e->refusal = hq_authz_issue_action(e->rules, ev, actor, &is, act, err);
+    if (e->refusal != HQ_PERM_OK) {
+        rc = HQ_EPERM;
+        goto out;
+    }
+    size_t tl_from = is.ntimeline;
+    if ((rc = hq_issue_apply(&is, act, err)))
+        goto out;
+    if (act == HQ_ACT_ACCOUNTABILITY && is.accountability) {
+        rc = hq_err_set(err, HQ_ESTATE, "%s: accountability was already started for this issue", is.number);
+        goto out;
+    }
+    /* From here on the action fits and the state has moved. */
+    char *text = NULL;
+    switch (act) {
+    case HQ_ACT_ACK:
+        hq_issue_note(&is, now_ms, actor, seq, "acknowledged: 承办单位已签收整改通知");
+        rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_ACK, err);
+        break;
+    case HQ_ACT_RECTIFY:
+        text = mp_str(ev->data, "evidence");
+        hq_issue_note(&is, now_ms, actor, seq, "rectified: 提交整改反馈：%s", text ? text : "");
+        /* The feedback is the receipt that stops the deadline clock. */
+        rc = cancel_timers(s, txn, &is, CLOCK_TIMERS, err);
+        if (rc == 0)
+            rc = issue_timer(s, txn, &is, HQ_TIMER_RECHECK, after(e, now_ms, is.recheck_after_ms), 0, err);
+        if (rc == 0) {
+            static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_SUPERVISOR};
+            rc = notify(s, txn, &is, now_ms, "rectified", roles, 2, "请安排复查", fx, err);
+        }
+        break;
+    case HQ_ACT_RECHECK_PASS:
+        hq_issue_note(&is, now_ms, actor, seq, "closed: 复查通过，办结");
+        rc = hqe_close_issue(s, txn, &is, now_ms, NULL, fx, err);
+        break;
+    case HQ_ACT_RECHECK_FAIL: {
+        text = mp_str(ev->data, "note");
+        is.failed_rechecks++;
+        is.overdue = false;
+        /* The supervisor may set the new deadline; else the rule's duration. */
+        int64_t dl = 0;
+        if (hq_mp_int64(hq_mp_map_get(ev->data, "deadline_ms"), &dl) && dl > now_ms)
+            is.deadline_ms = dl;
+        else
+            is.deadline_ms = after(e, now_ms, is.deadline_dur_ms);
+        hq_issue_note(&is, now_ms, actor, seq, "reopened: 复查未通过（第%d次），重新限期整改%s%s", is.failed_rechecks,
+                      text ? "：" : "", text ? text : "");
+        rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_RECHECK, err);
+        if (rc == 0)
+            rc = schedule_deadline(e, s, txn, &is, err);
+        if (rc == 0)
+            rc = notify(s, txn, &is, now_ms, "reopened", NULL, 0, NULL, fx, err);
+        int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_failed_recheck_cents,
+                                        is.terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
+        if (rc == 0)
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "复查未通过", "复查未通过", fx, err);
+        break;
+    }
+    case HQ_ACT_COMMENT:
+        text = mp_str(ev->data, "text");
+        hq_issue_note(&is, now_ms, actor, seq, "comment: %s", text ? text : "");
+        break;
+    case HQ_ACT_CLOSE:
+        text = mp_str(ev->data, "reason");
+        is.close_reason = text ? hq_strdup(text) : NULL;
+        hq_issue_note(&is, now_ms, actor, seq, "closed: 关闭：%s", text ? text : "");
+        {
+            char *outcome = mp_str(ev->data, "outcome");
+            rc = hqe_close_issue(s, txn, &is, now_ms, outcome, fx, err);
+            free(outcome);
+        }
+        break;
+    case HQ_ACT_OPINION: {
+        text = mp_str(ev->data, "summary");
+        hq_issue_note(&is, now_ms, actor, seq, "opinion: 发生舆情事件%s%s", text ? "：" : "", text ? text : "");
+        int top = is.nchain ? is.chain[is.nchain - 1].level : is.level;
+        rc = escalate_to(s, txn, &is, top, now_ms, actor, seq, "舆情事件，直接升级至最高级", fx, err);
+        if (rc == 0)
+            rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_ESCALATE, err);
+        if (rc == 0)
+            rc = start_accountability(s, txn, &is, now_ms, actor, seq, "引发舆情事件", fx, err);
+        int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.opinion_cents, 0, "opinion", "引发舆情事件");
+        if (rc == 0)
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "引发舆情事件", "引发舆情事件", fx, err);
+        break;
+    }
+    case HQ_ACT_ACCOUNTABILITY:
+        text = mp_str(ev->data, "reason");
+        rc = start_accountability(s, txn, &is, now_ms, actor, seq, text ? text : "", fx, err);
+        break;
+    default:
+        break;
+    }
+    free(text);
+    char mark[96];
+    hq_issue_mark_auth(&is, tl_from, actor, hq_authz_mark(ev, mark, sizeof mark));
+    if (rc == 0)
+        rc = hq_issue_save(s, txn, &is, err);
+out:
+    hq_issue_fini(&is);
+    free(number);
+    free(actor);
+    return rc;
+}
+
+int hqe_fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer *t, int64_t now_ms,
+                            hq_effects *fx, hq_err *err)
+{
+    hq_issue is;
+    int rc = hq_issue_load(s, txn, t->issue, &is, err);
+    if (rc == HQ_ENOTFOUND)
+        return 0; /* an orphan: nothing to do */
+    if (rc)
+        return rc;
+    forget_timer(&is, t->id);
+    if (hqe_missed_while_down(e, t, now_ms))
+        hqe_note_missed(&is, t, now_ms);
+    switch (t->kind) {
+    case HQ_TIMER_DEADLINE:
+        is.overdue = true;
+        hq_issue_note(&is, now_ms, "system", 0, "overdue: 超过整改期限未完成整改");
+        rc = notify(s, txn, &is, now_ms, "overdue", NULL, 0, NULL, fx, err);
+        if (rc == 0)
+            rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + HQ_DAY_MS, 1, err);
+        break;
+    case HQ_TIMER_ESCALATE: {
+        char why[64];
+        const hq_chain_step *st = hq_issue_step(&is, (int)t->arg);
+        if (st && hq_wdur_kind_of(st->after_ms) != HQ_WDUR_EXACT) {
+            char dur[48];
+            hq_wdur_format(st->after_ms, dur, sizeof dur);
+            snprintf(why, sizeof why, "逾期 %s", dur);
+        } else {
+            snprintf(why, sizeof why, "逾期 %lld 小时", (long long)(st ? st->after_ms / 3600000 : 0));
+        }
+        rc = escalate_to(s, txn, &is, (int)t->arg, now_ms, "system", 0, why, fx, err);
+        break;
+    }
+    case HQ_TIMER_OVERDUE_DAY: {
+        /* Collapse: every full day overdue up to now, at once. */
+        int64_t days = (now_ms - is.deadline_ms) / HQ_DAY_MS;
+        int64_t done = t->arg - 1; /* days assessed before this one */
+        int64_t total = 0;
+        if (days < 1)
+            days = 1;
+        for (int64_t d = done + 1; d <= days; d++) {
+            char why[64];
+            snprintf(why, sizeof why, "逾期第%lld天", (long long)d);
+            total += hq_issue_penalize(&is, now_ms, is.terms.per_overdue_day_cents, is.terms.overdue_cap_cents,
+                                       "per_overdue_day", why);
+        }
+        hq_issue_note(&is, now_ms, "system", 0, "reminder: 已逾期 %lld 天，请尽快整改", (long long)days);
+        rc = notify(s, txn, &is, now_ms, "reminder", NULL, 0, "已逾期，请尽快整改", fx, err);
+        if (rc == 0)
+            rc = record_penalty(s, txn, &is, now_ms, 0, total, "逾期", "逾期未整改", fx, err);
+        if (rc == 0)
+            rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + (days + 1) * HQ_DAY_MS, days + 1, err);
+        break;
+    }
+    case HQ_TIMER_RECHECK: {
+        hq_issue_note(&is, now_ms, "system", 0, "reminder: 整改反馈已提交，请尽快复查");
+        static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_SUPERVISOR};
+        rc = notify(s, txn, &is, now_ms, "reminder", roles, 2, "待复查", fx, err);
+        /* Remind again each recheck period until someone rechecks. */
+        if (rc == 0)
+            rc = issue_timer(s, txn, &is, HQ_TIMER_RECHECK, after(e, now_ms, is.recheck_after_ms), 0, err);
+        break;
+    }
+    case HQ_TIMER_ACK:
+        if (is.state == HQ_IS_OPENED || is.state == HQ_IS_REOPENED) {
+            hq_issue_note(&is, now_ms, "system", 0, "reminder: 整改通知尚未签收");
+            rc = notify(s, txn, &is, now_ms, "reminder", NULL, 0, "请签收整改通知", fx, err);
+        }
+        break;
+    default:
+        break;
+    }
+    if (rc == 0)
+        rc = hq_issue_save(s, txn, &is, err);
+    hq_issue_fini(&is);
+    return rc;
+}
