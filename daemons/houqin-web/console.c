@@ -699,7 +699,7 @@ const char *web_last_rectifier(const hq_issue *is);
 const char *web_last_rectifier(const hq_issue *is)
 {
     for (size_t i = is->ntimeline; i-- > 0;)
-        if (hq_tl_is(&is->timeline[i], "rectified"))
+        if (is->timeline[i].kind == HQ_TL_RECTIFIED)
             return is->timeline[i].actor;
     return NULL;
 }
@@ -818,7 +818,13 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
             web_html(&b, web_person_name(e->actor));
         }
         hq_buf_puts(&b, "</time>");
-        web_html(&b, hq_tl_text(e));
+        {
+            hq_buf w;
+            hq_buf_init(&w);
+            hq_tl_render(e, HQ_TL_STAFF, &w);
+            web_html(&b, w.data ? w.data : "");
+            hq_buf_fini(&w);
+        }
         hq_buf_puts(&b, "</li>");
     }
     hq_buf_puts(&b, "</ol></div>");

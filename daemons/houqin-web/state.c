@@ -127,7 +127,7 @@ static char *closing_outcome(MDB_txn *txn, const hq_issue *is)
 {
     for (size_t i = is->ntimeline; i-- > 0;) {
         const hq_tl_entry *e = &is->timeline[i];
-        if (strncmp(e->what, "closed:", 7) != 0 || e->seq == 0)
+        if (e->kind != HQ_TL_CLOSED || e->seq == 0)
             continue;
         msgpack_zone zone;
         msgpack_zone_init(&zone, 2048);

@@ -19,6 +19,8 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,54 @@ struct hq_batch {
     msgpack_sbuffer sbuf;
 };
 
+/* A state written before the typed timeline (issue.h) is upgraded in
+ * place, once, after a copy of it is kept beside it as
+ * <state>.before-typed-timeline (an LMDB environment copy). */
+static int hq_ingest_upgrade_timelines(hq_daemon *d)
+{
+    MDB_txn *txn;
+    hq_err err = {0};
+    bool typed = true;
+    int rc = hq_store_begin(d->store, false, &txn, &err);
+    if (rc == 0) {
+        rc = hq_issue_timeline_typed(d->store, txn, &typed, &err);
+        hq_store_abort(d->store, txn);
+    }
+    if (rc || typed) {
+        if (rc)
+            hq_log_err("timeline format not read: %s", err.msg);
+        return rc;
+    }
+    char backup[4096];
+    snprintf(backup, sizeof backup, "%s.before-typed-timeline", d->opts.state_dir);
+    if (mkdir(backup, 0750) != 0 && errno != EEXIST) {
+        hq_log_err("cannot create %s for the copy before the timeline upgrade: %s", backup, strerror(errno));
+        return HQ_EIO;
+    }
+    int mrc = mdb_env_copy2(hq_store_env(d->store), backup, MDB_CP_COMPACT);
+    if (mrc != 0) {
+        hq_log_err("cannot copy the state to %s before the timeline upgrade: %s", backup, mdb_strerror(mrc));
+        return HQ_EIO;
+    }
+    size_t scanned = 0, broken = 0;
+    rc = hq_store_begin(d->store, true, &txn, &err);
+    if (rc == 0) {
+        rc = hq_issue_timeline_upgrade(d->store, txn, &scanned, &broken, &err);
+        if (rc == 0)
+            rc = hq_store_commit(d->store, txn, &err);
+        else
+            hq_store_abort(d->store, txn);
+    }
+    if (rc) {
+        hq_log_err("timelines not upgraded: %s (the state is unchanged; a copy is in %s)", err.msg, backup);
+        return rc;
+    }
+    hq_log_notice("typed the timelines of %zu issues (once, for a state of the earlier format; a copy of it is in "
+                  "%s)%s",
+                  scanned, backup, broken ? "; some chains did not verify before the upgrade (houqinctl verify)" : "");
+    return 0;
+}
+
 int hq_ingest_init(hq_daemon *d)
 {
     hq_batch *b = hq_calloc(1, sizeof *b);
@@ -76,7 +126,14 @@ int hq_ingest_init(hq_daemon *d)
     }
     if (scanned)
         hq_log_notice("built the audit indexes over %zu issues (once, for an older state)", scanned);
-    return 0;
+    /* When it last ran: timers due between then and now were missed. */
+    if ((rc = hq_store_begin(d->store, false, &txn, &err)) == 0) {
+        int64_t alive = 0;
+        hq_store_alive_get(d->store, txn, &alive);
+        hq_store_abort(d->store, txn);
+        hq_engine_set_alive(d->engine, alive);
+    }
+    return hq_ingest_upgrade_timelines(d);
 }
 
 void hq_ingest_fini(hq_daemon *d)
@@ -350,6 +407,8 @@ static int run_txn(hq_daemon *d, size_t max_timers, hq_effects *fx, size_t *fire
                 rc = hq_engine_fire_due(d->engine, d->store, txn, now_ms, max_timers, fired, fx, err);
             if (rc == 0)
                 rc = save_clock(d, txn, err);
+            if (rc == 0) /* the heartbeat: running at now_ms (engine.h) */
+                rc = hq_store_alive_put(d->store, txn, now_ms, err);
             if (rc == 0)
                 rc = hq_store_commit(d->store, txn, err);
             else

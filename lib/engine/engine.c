@@ -42,19 +42,33 @@ void hq_engine_set_started(hq_engine *e, int64_t started_ms)
     e->started_ms = started_ms;
 }
 
-/* A timer that came due before this start of the daemon fires late. */
-bool hqe_missed_while_down(const hq_engine *e, const hq_timer *t, int64_t now_ms)
+void hq_engine_set_alive(hq_engine *e, int64_t last_alive_ms)
 {
-    return t->due_ms < e->started_ms && now_ms - t->due_ms > 1000;
+    e->last_alive_ms = last_alive_ms;
 }
 
-void hqe_note_missed(hq_issue *is, const hq_timer *t, int64_t now_ms)
+/* A timer fires late (more than a second after it came due): either the
+ * daemon was not running then (it came due after the last heartbeat
+ * before this start), or the data that set it arrived late. */
+bool hqe_fires_late(const hq_engine *e, const hq_timer *t, int64_t now_ms)
 {
-    char due[32];
-    hq_local_fmt(t->due_ms, due, sizeof due);
-    hq_issue_note(is, now_ms, "system", 0, "missed-while-down: %s 应于 %s 触发，系统停机期间错过，现补执行%s",
-                  hq_timer_kind_name(t->kind), due,
-                  hq_timer_missed_policy(t->kind) == HQ_MISSED_COLLAPSE ? "（合并为一次）" : "");
+    (void)e;
+    return now_ms - t->due_ms > 1000;
+}
+
+bool hqe_missed_while_down(const hq_engine *e, const hq_timer *t, int64_t now_ms)
+{
+    return hqe_fires_late(e, t, now_ms) && t->due_ms < e->started_ms && t->due_ms > e->last_alive_ms;
+}
+
+void hqe_note_missed(const hq_engine *e, hq_issue *is, const hq_timer *t, int64_t now_ms)
+{
+    bool down = hqe_missed_while_down(e, t, now_ms);
+    hq_issue_add(is, now_ms, "system", 0,
+                 &(hq_tl_entry){.kind = down ? HQ_TL_MISSED : HQ_TL_LATE,
+                                .cause = down ? HQ_TLC_NONE : HQ_TLC_DATA,
+                                .clause = (char *)hq_timer_kind_name(t->kind), .due_ms = t->due_ms,
+                                .count = down && hq_timer_missed_policy(t->kind) == HQ_MISSED_COLLAPSE});
 }
 
 void hqe_fx_outbox(hq_effects *fx, uint64_t seq)
@@ -139,7 +153,7 @@ int hq_engine_fire_due(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
         if ((rc = hq_timer_del(s, txn, t.due_ms, t.id, err)))
             return rc;
         size_t work = 1;
-        e->late = hqe_missed_while_down(e, &t, now_ms) ? &t : NULL;
+        e->late = hqe_fires_late(e, &t, now_ms) ? &t : NULL;
         if (t.kind == HQ_TIMER_SUSTAIN || t.kind == HQ_TIMER_CLEAR || t.kind == HQ_TIMER_STALE)
             rc = hqe_fire_rule_timer(e, s, txn, &t, now_ms, fx, err);
         else if (t.kind == HQ_TIMER_OBLIGATION)

@@ -37,6 +37,11 @@ void hq_engine_destroy(hq_engine **e);
 void hq_engine_set_rules(hq_engine *e, const hq_rules *rules);
 /* Timers due before this time were missed while the daemon was down. */
 void hq_engine_set_started(hq_engine *e, int64_t started_ms);
+/* The last time the daemon was known running before this start (its
+ * heartbeat, hq_store_alive_get; 0: unknown).  A timer is missed while
+ * down only when it came due after that and before the start; one that
+ * fires late otherwise was set by data that arrived late. */
+void hq_engine_set_alive(hq_engine *e, int64_t last_alive_ms);
 
 /* After hq_engine_event returned HQ_EPERM: why (perm.h), for the refusal
  * counters; HQ_PERM_OK after anything else. */

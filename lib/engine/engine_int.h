@@ -38,6 +38,7 @@
 struct hq_engine {
     const hq_rules *rules;
     int64_t started_ms;
+    int64_t last_alive_ms; /* the heartbeat before this start; 0: unknown */
     const hq_rule **cand; /* hq_rules_select's output, room for hq_rules_max_for */
     size_t ncand;
     const hq_timer *late; /* the timer being fired, when it came due while the daemon was down */
@@ -60,7 +61,10 @@ typedef struct rctx {
 /* engine.c: the engine object and the effects */
 void hqe_fx_outbox(hq_effects *fx, uint64_t seq);
 bool hqe_missed_while_down(const hq_engine *e, const hq_timer *t, int64_t now_ms);
-void hqe_note_missed(hq_issue *is, const hq_timer *t, int64_t now_ms);
+bool hqe_fires_late(const hq_engine *e, const hq_timer *t, int64_t now_ms);
+/* Notes a timer that fired late: missed (houqind was not running at its
+ * due time) or late (late data set it). */
+void hqe_note_missed(const hq_engine *e, hq_issue *is, const hq_timer *t, int64_t now_ms);
 
 /* issueflow.c: the issue flow (templates, opening, notifications, penalties,
  * escalation, lifecycle actions, the timers of an issue) */

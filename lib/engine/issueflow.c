@@ -174,18 +174,9 @@ static int schedule_deadline(const hq_engine *e, hq_store *s, MDB_txn *txn, hq_i
 
 /* ---- notifications ---- */
 
-static const char *const kind_zh[] = {
-    "opened", "新整改通知", "reminder", "提醒", "overdue", "逾期", "escalated", "升级",
-    "accountability", "启动问责", "penalty", "违约金", "reopened", "复查未通过，重新整改",
-    "closed", "已办结", "rectified", "已整改待复查", "feedback", "处理结果反馈", NULL,
-};
-
 static const char *zh(const char *kind)
 {
-    for (size_t i = 0; kind_zh[i]; i += 2)
-        if (!strcmp(kind_zh[i], kind))
-            return kind_zh[i + 1];
-    return kind;
+    return hq_label(HQ_LBL_NOTICE, kind);
 }
 
 /* Writes one outbox record about is.  roles: the ones to tell (NULL: the
@@ -235,46 +226,71 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
 }
 
 /* Records a penalty already assessed on the issue (hq_issue_penalize):
- * notes it on the timeline as "（label）" and tells the section head, the
- * office director and the contractor "（why）".  Nothing when cents is 0
- * (a cap was reached). */
+ * a penalty entry on the timeline (kind: the penalty kind; days: for
+ * per_overdue_day; ref: the earlier issue for per_recurrence) and tells
+ * the section head, the office director and the contractor in the same
+ * words.  Nothing when cents is 0 (a cap was reached). */
 static int record_penalty(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, uint64_t seq, int64_t cents,
-                          const char *label, const char *why, hq_effects *fx, hq_err *err)
+                          const char *kind, int days, const char *ref, hq_effects *fx, hq_err *err)
 {
     if (cents <= 0)
         return 0;
-    long long yuan = (long long)(cents / 100), fen = (long long)(cents % 100);
-    hq_issue_note(is, now_ms, "system", seq, "penalty: 违约金 %lld.%02lld 元（%s）", yuan, fen, label);
+    const hq_tl_entry *e = hq_issue_add(is, now_ms, "system", seq,
+                                        &(hq_tl_entry){.kind = HQ_TL_PENALTY, .amount_cents = cents,
+                                                       .clause = (char *)kind, .count = days, .ref = (char *)ref});
+    hq_buf w;
+    hq_buf_init(&w);
+    hq_tl_render(e, HQ_TL_PUBLIC, &w);
     char extra[256];
-    snprintf(extra, sizeof extra, "违约金 %lld.%02lld 元（%s）", yuan, fen, why);
+    snprintf(extra, sizeof extra, "%s", w.data ? w.data : "");
+    hq_buf_fini(&w);
     static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_CONTRACTOR_CONTACT};
     return notify(s, txn, is, now_ms, "penalty", roles, 3, extra, fx, err);
 }
 
+/* Starts accountability; why is the entry's cause and fields (cause,
+ * level, dur_ms, ref, text), its words are what the roles are told. */
 static int start_accountability(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const char *actor,
-                                uint64_t seq, const char *why, hq_effects *fx, hq_err *err)
+                                uint64_t seq, const hq_tl_entry *why_tpl, hq_effects *fx, hq_err *err)
 {
     if (is->accountability)
         return 0;
     is->accountability = true;
-    hq_issue_note(is, now_ms, actor, seq, "accountability: 启动问责（%s）", why);
+    hq_tl_entry tpl = *why_tpl;
+    tpl.kind = HQ_TL_ACCOUNTABILITY;
+    const hq_tl_entry *e = hq_issue_add(is, now_ms, actor, seq, &tpl);
+    hq_buf w;
+    hq_buf_init(&w);
+    hq_tl_render(e, HQ_TL_PUBLIC, &w);
+    char why[512];
+    snprintf(why, sizeof why, "%s", w.data ? w.data : "");
+    hq_buf_fini(&w);
     static const hq_role roles[] = {HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_DEPUTY_DIRECTOR, HQ_ROLE_SECTION_HEAD,
                                     HQ_ROLE_CONTRACTOR_CONTACT};
     return notify(s, txn, is, now_ms, "accountability", roles, 4, why, fx, err);
 }
 
-/* Raises the level to `level` (no-op when already there or above). */
+/* Raises the level to `level` (no-op when already there or above);
+ * cause: overdue (dur_ms after the deadline) or opinion. */
 static int escalate_to(hq_store *s, MDB_txn *txn, hq_issue *is, int level, int64_t now_ms, const char *actor,
-                       uint64_t seq, const char *why, hq_effects *fx, hq_err *err)
+                       uint64_t seq, hq_tl_cause cause, int64_t dur_ms, hq_effects *fx, hq_err *err)
 {
     const hq_chain_step *st = hq_issue_step(is, level);
     if (!st || level <= is->level)
         return 0;
     is->level = level;
-    hq_issue_note(is, now_ms, actor, seq, "escalated: 升级至第%d级（%s）", level, why);
-    int rc = notify(s, txn, is, now_ms, "escalated", NULL, 0, why, fx, err);
+    const hq_tl_entry *e = hq_issue_add(
+        is, now_ms, actor, seq, &(hq_tl_entry){.kind = HQ_TL_ESCALATED, .cause = cause, .level = level, .dur_ms = dur_ms});
+    hq_buf w;
+    hq_buf_init(&w);
+    hq_tl_render(e, HQ_TL_PUBLIC, &w);
+    int rc = notify(s, txn, is, now_ms, "escalated", NULL, 0, w.data, fx, err);
+    hq_buf_fini(&w);
     if (rc == 0 && st->accountability)
-        rc = start_accountability(s, txn, is, now_ms, actor, seq, why, fx, err);
+        rc = start_accountability(s, txn, is, now_ms, actor, seq,
+                                  &(hq_tl_entry){.cause = cause == HQ_TLC_OPINION ? HQ_TLC_OPINION : HQ_TLC_ESCALATION,
+                                                 .level = level, .dur_ms = dur_ms},
+                                  fx, err);
     return rc;
 }
 
@@ -359,15 +375,14 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
                                         .terms = terms});
     if (is.recheck_after_ms <= 0)
         is.recheck_after_ms = HQ_DAY_MS; /* a rectification is always rechecked */
-    if (unit) {
-        char t[32];
-        hq_local_fmt(slot_ms, t, sizeof t);
-        hq_issue_note(&is, now_ms, "system", 0, "opened: 规则 %s：%s 应于 %s 前提交的记录未收到", rule->id,
-                      hq_rules_unit_name(e->rules, unit), t);
-    } else {
-        hq_issue_note(&is, now_ms, "system", seq, "opened: 规则 %s 开立整改通知（事件 %llu）", rule->id,
-                      (unsigned long long)seq);
-    }
+    if (unit)
+        hq_issue_add(&is, now_ms, "system", 0,
+                     &(hq_tl_entry){.kind = HQ_TL_OPENED, .cause = HQ_TLC_MISSING, .clause = rule->id,
+                                    .ref = (char *)unit, .text = (char *)hq_rules_unit_name(e->rules, unit),
+                                    .due_ms = slot_ms});
+    else
+        hq_issue_add(&is, now_ms, "system", seq,
+                     &(hq_tl_entry){.kind = HQ_TL_OPENED, .cause = HQ_TLC_RULE, .clause = rule->id});
 
     bool recurrence = rule->recurrence_window_ms > 0 && g->last_closed[0] &&
                       now_ms - g->last_closed_ms <= rule->recurrence_window_ms;
@@ -375,20 +390,21 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
         is.recurrence_of = hq_strdup(g->last_closed);
         int start = is.nchain >= 2 ? 2 : 1;
         is.level = start;
-        hq_issue_note(&is, now_ms, "system", seq, "recurrence: 同一问题在 %s 办结后再次发生，从第%d级开始",
-                      g->last_closed, start);
+        hq_issue_add(&is, now_ms, "system", seq,
+                     &(hq_tl_entry){.kind = HQ_TL_RECURRENCE, .ref = g->last_closed, .level = start});
     }
     if (e->late) /* opened by a rule or slot timer that fired late */
-        hqe_note_missed(&is, e->late, now_ms);
+        hqe_note_missed(e, &is, e->late, now_ms);
     rc = notify(s, txn, &is, now_ms, "opened", NULL, 0, NULL, fx, err);
     if (rc == 0 && recurrence) {
         char why[128];
         snprintf(why, sizeof why, "问题重复发生（前次 %s）", g->last_closed);
-        rc = start_accountability(s, txn, &is, now_ms, "system", seq, why, fx, err);
+        rc = start_accountability(s, txn, &is, now_ms, "system", seq,
+                                  &(hq_tl_entry){.cause = HQ_TLC_RECURRENCE, .ref = g->last_closed}, fx, err);
         if (rc == 0) {
             int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_recurrence_cents, is.terms.recurrence_cap_cents,
                                             "per_recurrence", why);
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, why, why, fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_recurrence", 0, g->last_closed, fx, err);
         }
     }
     if (rc == 0)
@@ -425,11 +441,11 @@ int hqe_match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, cons
      * are counted (a flood of matches must not grow the record without
      * bound: it is rewritten on every change). */
     if (is.occurrences <= HQ_OCCURRENCES_LISTED)
-        hq_issue_note(&is, now_ms, "system", seq, "occurrence: 再次发生（第%d次，事件 %llu）", is.occurrences,
-                      (unsigned long long)seq);
+        hq_issue_add(&is, now_ms, "system", seq,
+                     &(hq_tl_entry){.kind = HQ_TL_OCCURRENCE, .cause = HQ_TLC_RULE, .count = is.occurrences});
     else if (is.occurrences == HQ_OCCURRENCES_LISTED + 1)
-        hq_issue_note(&is, now_ms, "system", seq, "occurrence: 再次发生（第%d次起只计数，不逐条列出）",
-                      is.occurrences);
+        hq_issue_add(&is, now_ms, "system", seq,
+                     &(hq_tl_entry){.kind = HQ_TL_OCCURRENCE, .cause = HQ_TLC_COUNTED, .count = is.occurrences});
     rc = hq_issue_save(s, txn, &is, err);
     hq_issue_fini(&is);
     return rc;
@@ -510,12 +526,12 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
     char *text = NULL;
     switch (act) {
     case HQ_ACT_ACK:
-        hq_issue_note(&is, now_ms, actor, seq, "acknowledged: 承办单位已签收整改通知");
+        hq_issue_note(&is, now_ms, actor, seq, HQ_TL_ACKNOWLEDGED, HQ_TLC_NONE, NULL);
         rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_ACK, err);
         break;
     case HQ_ACT_RECTIFY:
         text = mp_str(ev->data, "evidence");
-        hq_issue_note(&is, now_ms, actor, seq, "rectified: 提交整改反馈：%s", text ? text : "");
+        hq_issue_note(&is, now_ms, actor, seq, HQ_TL_RECTIFIED, HQ_TLC_NONE, text ? text : "");
         /* The feedback is the receipt that stops the deadline clock. */
         rc = cancel_timers(s, txn, &is, CLOCK_TIMERS, err);
         if (rc == 0)
@@ -526,7 +542,7 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
         }
         break;
     case HQ_ACT_RECHECK_PASS:
-        hq_issue_note(&is, now_ms, actor, seq, "closed: 复查通过，办结");
+        hq_issue_note(&is, now_ms, actor, seq, HQ_TL_CLOSED, HQ_TLC_RECHECK, NULL);
         rc = hqe_close_issue(s, txn, &is, now_ms, NULL, fx, err);
         break;
     case HQ_ACT_RECHECK_FAIL: {
@@ -539,8 +555,9 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
             is.deadline_ms = dl;
         else
             is.deadline_ms = after(e, now_ms, is.deadline_dur_ms);
-        hq_issue_note(&is, now_ms, actor, seq, "reopened: 复查未通过（第%d次），重新限期整改%s%s", is.failed_rechecks,
-                      text ? "：" : "", text ? text : "");
+        hq_issue_add(&is, now_ms, actor, seq,
+                     &(hq_tl_entry){.kind = HQ_TL_REOPENED, .cause = HQ_TLC_RECHECK, .count = is.failed_rechecks,
+                                    .text = text});
         rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_RECHECK, err);
         if (rc == 0)
             rc = schedule_deadline(e, s, txn, &is, err);
@@ -549,17 +566,17 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
         int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_failed_recheck_cents,
                                         is.terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
         if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "复查未通过", "复查未通过", fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_failed_recheck", 0, NULL, fx, err);
         break;
     }
     case HQ_ACT_COMMENT:
         text = mp_str(ev->data, "text");
-        hq_issue_note(&is, now_ms, actor, seq, "comment: %s", text ? text : "");
+        hq_issue_note(&is, now_ms, actor, seq, HQ_TL_COMMENT, HQ_TLC_NONE, text ? text : "");
         break;
     case HQ_ACT_CLOSE:
         text = mp_str(ev->data, "reason");
         is.close_reason = text ? hq_strdup(text) : NULL;
-        hq_issue_note(&is, now_ms, actor, seq, "closed: 关闭：%s", text ? text : "");
+        hq_issue_note(&is, now_ms, actor, seq, HQ_TL_CLOSED, HQ_TLC_MANUAL, text ? text : "");
         {
             char *outcome = mp_str(ev->data, "outcome");
             rc = hqe_close_issue(s, txn, &is, now_ms, outcome, fx, err);
@@ -568,21 +585,22 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
         break;
     case HQ_ACT_OPINION: {
         text = mp_str(ev->data, "summary");
-        hq_issue_note(&is, now_ms, actor, seq, "opinion: 发生舆情事件%s%s", text ? "：" : "", text ? text : "");
+        hq_issue_note(&is, now_ms, actor, seq, HQ_TL_OPINION, HQ_TLC_NONE, text);
         int top = is.nchain ? is.chain[is.nchain - 1].level : is.level;
-        rc = escalate_to(s, txn, &is, top, now_ms, actor, seq, "舆情事件，直接升级至最高级", fx, err);
+        rc = escalate_to(s, txn, &is, top, now_ms, actor, seq, HQ_TLC_OPINION, 0, fx, err);
         if (rc == 0)
             rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_ESCALATE, err);
         if (rc == 0)
-            rc = start_accountability(s, txn, &is, now_ms, actor, seq, "引发舆情事件", fx, err);
+            rc = start_accountability(s, txn, &is, now_ms, actor, seq, &(hq_tl_entry){.cause = HQ_TLC_OPINION}, fx, err);
         int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.opinion_cents, 0, "opinion", "引发舆情事件");
         if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "引发舆情事件", "引发舆情事件", fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "opinion", 0, NULL, fx, err);
         break;
     }
     case HQ_ACT_ACCOUNTABILITY:
         text = mp_str(ev->data, "reason");
-        rc = start_accountability(s, txn, &is, now_ms, actor, seq, text ? text : "", fx, err);
+        rc = start_accountability(s, txn, &is, now_ms, actor, seq,
+                                  &(hq_tl_entry){.cause = HQ_TLC_MANUAL, .text = text}, fx, err);
         break;
     default:
         break;
@@ -610,26 +628,19 @@ int hqe_fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer
         return rc;
     forget_timer(&is, t->id);
     if (hqe_missed_while_down(e, t, now_ms))
-        hqe_note_missed(&is, t, now_ms);
+        hqe_note_missed(e, &is, t, now_ms);
     switch (t->kind) {
     case HQ_TIMER_DEADLINE:
         is.overdue = true;
-        hq_issue_note(&is, now_ms, "system", 0, "overdue: 超过整改期限未完成整改");
+        hq_issue_add(&is, now_ms, "system", 0, &(hq_tl_entry){.kind = HQ_TL_OVERDUE, .due_ms = is.deadline_ms});
         rc = notify(s, txn, &is, now_ms, "overdue", NULL, 0, NULL, fx, err);
         if (rc == 0)
             rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + HQ_DAY_MS, 1, err);
         break;
     case HQ_TIMER_ESCALATE: {
-        char why[64];
         const hq_chain_step *st = hq_issue_step(&is, (int)t->arg);
-        if (st && hq_wdur_kind_of(st->after_ms) != HQ_WDUR_EXACT) {
-            char dur[48];
-            hq_wdur_format(st->after_ms, dur, sizeof dur);
-            snprintf(why, sizeof why, "逾期 %s", dur);
-        } else {
-            snprintf(why, sizeof why, "逾期 %lld 小时", (long long)(st ? st->after_ms / 3600000 : 0));
-        }
-        rc = escalate_to(s, txn, &is, (int)t->arg, now_ms, "system", 0, why, fx, err);
+        rc = escalate_to(s, txn, &is, (int)t->arg, now_ms, "system", 0, HQ_TLC_OVERDUE, st ? st->after_ms : 0, fx,
+                         err);
         break;
     }
     case HQ_TIMER_OVERDUE_DAY: {
@@ -645,16 +656,17 @@ int hqe_fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer
             total += hq_issue_penalize(&is, now_ms, is.terms.per_overdue_day_cents, is.terms.overdue_cap_cents,
                                        "per_overdue_day", why);
         }
-        hq_issue_note(&is, now_ms, "system", 0, "reminder: 已逾期 %lld 天，请尽快整改", (long long)days);
+        hq_issue_add(&is, now_ms, "system", 0,
+                     &(hq_tl_entry){.kind = HQ_TL_REMINDER, .cause = HQ_TLC_OVERDUE, .count = (int)days});
         rc = notify(s, txn, &is, now_ms, "reminder", NULL, 0, "已逾期，请尽快整改", fx, err);
         if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, 0, total, "逾期", "逾期未整改", fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, 0, total, "per_overdue_day", (int)days, NULL, fx, err);
         if (rc == 0)
             rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + (days + 1) * HQ_DAY_MS, days + 1, err);
         break;
     }
     case HQ_TIMER_RECHECK: {
-        hq_issue_note(&is, now_ms, "system", 0, "reminder: 整改反馈已提交，请尽快复查");
+        hq_issue_note(&is, now_ms, "system", 0, HQ_TL_REMINDER, HQ_TLC_RECHECK, NULL);
         static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_SUPERVISOR};
         rc = notify(s, txn, &is, now_ms, "reminder", roles, 2, "待复查", fx, err);
         /* Remind again each recheck period until someone rechecks. */
@@ -664,7 +676,7 @@ int hqe_fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer
     }
     case HQ_TIMER_ACK:
         if (is.state == HQ_IS_OPENED || is.state == HQ_IS_REOPENED) {
-            hq_issue_note(&is, now_ms, "system", 0, "reminder: 整改通知尚未签收");
+            hq_issue_note(&is, now_ms, "system", 0, HQ_TL_REMINDER, HQ_TLC_ACK, NULL);
             rc = notify(s, txn, &is, now_ms, "reminder", NULL, 0, "请签收整改通知", fx, err);
         }
         break;

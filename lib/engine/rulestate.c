@@ -247,10 +247,7 @@ int hqe_satisfy(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, co
         hq_issue is;
         if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
             return rc;
-        char t[32];
-        hq_local_fmt(hit.due_ms, t, sizeof t);
-        hq_issue_note(&is, now_ms, "system", seq, "late: 迟交的记录已收到（应于 %s 前，事件 %llu）", t,
-                      (unsigned long long)seq);
+        hq_issue_add(&is, now_ms, "system", seq, &(hq_tl_entry){.kind = HQ_TL_LATE, .due_ms = hit.due_ms});
         rc = hq_issue_save(s, txn, &is, err);
         hq_issue_fini(&is);
     }
@@ -283,12 +280,12 @@ static int missed_unit(void *ctx, const char *unit, int64_t due_ms)
     if ((rc = hq_issue_load(m->s, m->txn, g.open, &is, m->err)))
         return rc;
     is.occurrences++;
-    char d[32];
-    hq_local_fmt(due_ms, d, sizeof d);
     if (m->e->late && is.occurrences <= HQ_OCCURRENCES_LISTED)
-        hqe_note_missed(&is, m->e->late, m->now_ms);
+        hqe_note_missed(m->e, &is, m->e->late, m->now_ms);
     if (is.occurrences <= HQ_OCCURRENCES_LISTED)
-        hq_issue_note(&is, m->now_ms, "system", 0, "occurrence: 再次缺失（应于 %s 前，第%d次）", d, is.occurrences);
+        hq_issue_add(&is, m->now_ms, "system", 0,
+                     &(hq_tl_entry){.kind = HQ_TL_OCCURRENCE, .cause = HQ_TLC_MISSING, .due_ms = due_ms,
+                                    .count = is.occurrences});
     rc = hq_issue_save(m->s, m->txn, &is, m->err);
     hq_issue_fini(&is);
     return rc;
@@ -346,7 +343,7 @@ int hqe_stale_seen(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule,
         hq_issue is;
         if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
             return rc;
-        hq_issue_note(&is, now_ms, "system", seq, "comment: 数据已恢复上报（事件 %llu）", (unsigned long long)seq);
+        hq_issue_note(&is, now_ms, "system", seq, HQ_TL_DATA_RESUMED, HQ_TLC_NONE, NULL);
         rc = hq_issue_save(s, txn, &is, err);
         hq_issue_fini(&is);
     }
@@ -390,17 +387,16 @@ int hqe_fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer 
             return rc;
         if (is.state != HQ_IS_CLOSED) {
             if (e->late)
-                hqe_note_missed(&is, t, now_ms);
-            char dur[32];
-            snprintf(dur, sizeof dur, "%lld 分钟", (long long)(is.clears_after_ms / 60000));
+                hqe_note_missed(e, &is, t, now_ms);
             /* The data rectified it and the data passed the recheck:
              * the same two transitions a person's actions would make. */
             if (is.state != HQ_IS_RECTIFIED) {
-                hq_issue_note(&is, now_ms, "data", st.last_seq, "rectified: 数据显示已恢复正常（持续 %s）", dur);
+                hq_issue_add(&is, now_ms, "data", st.last_seq,
+                             &(hq_tl_entry){.kind = HQ_TL_RECTIFIED, .cause = HQ_TLC_DATA, .dur_ms = is.clears_after_ms});
                 rc = hq_issue_apply(&is, HQ_ACT_RECTIFY, err);
             }
             if (rc == 0) {
-                hq_issue_note(&is, now_ms, "auto-recheck", st.last_seq, "closed: 自动复查通过，办结");
+                hq_issue_note(&is, now_ms, "auto-recheck", st.last_seq, HQ_TL_CLOSED, HQ_TLC_AUTO_RECHECK, NULL);
                 rc = hq_issue_apply(&is, HQ_ACT_RECHECK_PASS, err);
             }
             if (rc == 0)

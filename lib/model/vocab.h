@@ -9,6 +9,8 @@
 #ifndef HQ_VOCAB_H
 #define HQ_VOCAB_H
 
+#include <stddef.h>
+
 /* Bytes for an issue number (HQ-2026-000123) and its NUL, with room for
  * years and counters beyond six digits. */
 #define HQ_ISSUE_NUMBER_SIZE 24
@@ -41,5 +43,60 @@ typedef enum {
 const char *hq_role_name(hq_role r);
 /* 0 and *out set, or HQ_EINVAL for an unknown code. */
 int hq_role_parse(const char *s, hq_role *out);
+
+/* The classes of codes that have labels. */
+typedef enum {
+    HQ_LBL_DOMAIN,   /* catering -> 餐饮 */
+    HQ_LBL_CATEGORY, /* "<domain>.<category>": catering.hygiene -> 卫生 */
+    HQ_LBL_SEVERITY, /* high -> 严重 */
+    HQ_LBL_STATE,    /* issue states: rectified -> 已整改待复查 */
+    HQ_LBL_KIND,     /* timeline kinds: escalated -> 升级 */
+    HQ_LBL_PENALTY,  /* penalty kinds: per_overdue_day -> 逾期违约金 */
+    HQ_LBL_ROLE,     /* office_director -> 后勤管理处处长 */
+    HQ_LBL_NOTICE,   /* alert kinds: opened -> 新整改通知 */
+    HQ_LBL_TIMER,    /* timer kinds: escalation -> 升级计时 */
+    HQ_LBL_COUNT
+} hq_label_class;
+
+/* "domains", "categories", ...: the vocabulary file's section names. */
+const char *hq_label_class_name(hq_label_class c);
+int hq_label_class_parse(const char *s, hq_label_class *out);
+
+/* The label of code in class c from the installed vocabulary, else the
+ * built-in one, else NULL.  hq_label: the same, falling back to the code
+ * itself ("" for NULL), for rendering. */
+const char *hq_label_find(hq_label_class c, const char *code);
+const char *hq_label(hq_label_class c, const char *code);
+const char *hq_severity_label(hq_severity s);
+const char *hq_domain_label(const char *domain);
+/* A category's label within its domain (the code when it has none). */
+const char *hq_category_label(const char *domain, const char *category);
+/* Maps what a person wrote for a category of domain (its code or its
+ * label) to the code: a static or vocabulary string, or NULL when it is
+ * neither (an unknown category). */
+const char *hq_category_code(const char *domain, const char *text);
+/* Lists the categories of a domain as "code（label）, ..." into out (for
+ * an error message); returns how many. */
+size_t hq_category_list(const char *domain, char *out, size_t size);
+
+/* A vocabulary: labels by class and code.  hq_vocab_set copies; a second
+ * set of the same code replaces the label. */
+typedef struct hq_vocab hq_vocab;
+hq_vocab *hq_vocab_new(void);
+void hq_vocab_free(hq_vocab *v);
+void hq_vocab_set(hq_vocab *v, hq_label_class c, const char *code, const char *label);
+const char *hq_vocab_get(const hq_vocab *v, hq_label_class c, const char *code);
+/* Calls fn for each code of class c with a label (installed, else built in). */
+void hq_vocab_each(const hq_vocab *v, hq_label_class c, void (*fn)(void *ctx, const char *code, const char *label),
+                   void *ctx);
+/* The codes of a fixed class (severity, state, kind, penalty, role,
+ * notice, timer) that must have a label; NULL-terminated. */
+const char *const *hq_vocab_required(hq_label_class c);
+/* Installs a copy of v as the process's vocabulary (the rules' loader
+ * and the programs that show words call it after loading the rules).
+ * Earlier copies stay valid until exit: a reload never pulls labels
+ * from under a reader.  NULL: back to the built-in labels. */
+void hq_vocab_install(const hq_vocab *v);
+const hq_vocab *hq_vocab_installed(void);
 
 #endif

@@ -264,17 +264,18 @@ static bool str_eq(const char *a, const char *b)
     return !strcmp(a ? a : "", b ? b : "");
 }
 
-/* A word at the start of a timeline entry ("escalated: 升级至第2级..."). */
-static bool entry_is(const char *what, const char *word)
+/* A timeline entry's kind is the word ("escalated"); "missed-while-down"
+ * is the earlier word of "missed". */
+static bool entry_is(const hq_tl_entry *e, const char *word)
 {
-    size_t n = strlen(word);
-    return what && !strncmp(what, word, n) && (what[n] == ':' || what[n] == ' ' || what[n] == '\0');
+    if (!strcmp(word, "missed-while-down"))
+        word = "missed";
+    return !strcmp(hq_tl_kind_name(e->kind), word);
 }
 
-static void entry_word(const char *what, hq_buf *b)
+static void entry_word(const hq_tl_entry *e, hq_buf *b)
 {
-    size_t n = what ? strcspn(what, ": ") : 0;
-    hq_buf_append(b, what, n);
+    hq_buf_puts(b, hq_tl_kind_name(e->kind));
 }
 
 static bool words_has(char *const *have, size_t n, const char *w)
@@ -299,7 +300,7 @@ static void timeline_text(const hq_issue *is, hq_buf *b)
     for (size_t i = 0; i < is->ntimeline; i++) {
         if (i)
             hq_buf_puts(b, ", ");
-        entry_word(is->timeline[i].what, b);
+        entry_word(&is->timeline[i], b);
     }
     hq_buf_putc(b, ']');
 }
@@ -382,7 +383,7 @@ static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_b
         for (size_t w = 0; w < c->nwords && ok; w++) {
             bool found = false;
             for (size_t e = 0; e < is->ntimeline && !found; e++)
-                found = entry_is(is->timeline[e].what, c->words[w]);
+                found = entry_is(&is->timeline[e], c->words[w]);
             ok = found;
         }
         timeline_text(is, &got);
@@ -390,7 +391,7 @@ static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_b
     case K_TIMELINE:
         ok = c->nwords == is->ntimeline;
         for (size_t w = 0; w < c->nwords && ok; w++)
-            ok = entry_is(is->timeline[w].what, c->words[w]);
+            ok = entry_is(&is->timeline[w], c->words[w]);
         timeline_text(is, &got);
         break;
     default: ok = false; break;

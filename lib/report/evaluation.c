@@ -560,9 +560,9 @@ static bool in_period(const hq_eval *e, int64_t ts)
 static bool dismissed(const hq_issue *is)
 {
     for (size_t i = 0; i < is->ntimeline; i++) {
-        if (hq_tl_is(&is->timeline[i], "rectified"))
+        if ((&is->timeline[i])->kind == HQ_TL_RECTIFIED)
             return false;
-        if (hq_tl_is(&is->timeline[i], "closed"))
+        if ((&is->timeline[i])->kind == HQ_TL_CLOSED)
             return true;
     }
     return false;
@@ -612,9 +612,9 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
             const hq_tl_entry *t = &is->timeline[i];
             if (t->ts_ms > e->as_of)
                 break;
-            if (hq_tl_is(t, "overdue"))
+            if ((t)->kind == HQ_TL_OVERDUE)
                 overdue = true;
-            if (hq_tl_is(t, "rectified") || hq_tl_is(t, "closed"))
+            if ((t)->kind == HQ_TL_RECTIFIED || (t)->kind == HQ_TL_CLOSED)
                 settled = true;
         }
         if (overdue || settled) {
@@ -627,19 +627,19 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
     for (size_t i = 0; i < is->ntimeline; i++) {
         const hq_tl_entry *t = &is->timeline[i];
         bool in = in_period(e, t->ts_ms);
-        if (in && hq_tl_is(t, "reopened"))
+        if (in && (t)->kind == HQ_TL_REOPENED)
             add.failed_rechecks++;
-        if (in && hq_tl_is(t, "recurrence"))
+        if (in && (t)->kind == HQ_TL_RECURRENCE)
             add.recurrences++;
-        if (in && hq_tl_is(t, "accountability")) {
+        if (in && (t)->kind == HQ_TL_ACCOUNTABILITY) {
             add.accountability++;
             if (s->veto_accountability)
                 add.vetoes++;
         }
-        if (hq_tl_is(t, "overdue") && !in_span) {
+        if ((t)->kind == HQ_TL_OVERDUE && !in_span) {
             in_span = true;
             span_from = t->ts_ms;
-        } else if ((hq_tl_is(t, "rectified") || hq_tl_is(t, "closed")) && in_span) {
+        } else if (((t)->kind == HQ_TL_RECTIFIED || (t)->kind == HQ_TL_CLOSED) && in_span) {
             add.overdue_days += (int)clip_days(e, span_from, t->ts_ms);
             in_span = false;
         }

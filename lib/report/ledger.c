@@ -7,31 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *hq_domain_label(const char *d)
-{
-    static const char *const map[][2] = {
-        {"catering", "餐饮"},       {"dormitory", "宿舍"},     {"property", "物业"},
-        {"energy", "能源"},         {"transport", "车辆运输"}, {"procurement", "采购"},
-        {"maintenance", "维修"},    {"decisions", "决策督办"}, {"general", "综合"},
-    };
-    if (!d)
-        return "";
-    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-        if (strcmp(map[i][0], d) == 0)
-            return map[i][1];
-    return d;
-}
-
-const char *hq_severity_label(hq_severity s)
-{
-    static const char *const l[] = {"轻微", "一般", "严重", "重大"};
-    return (unsigned)s < 4 ? l[s] : "?";
-}
-
 const char *hq_state_label(hq_issue_state s)
 {
-    static const char *const l[HQ_IS_COUNT] = {"已开立", "已签收", "已反馈待复查", "重新整改", "已办结"};
-    return (unsigned)s < HQ_IS_COUNT ? l[s] : "?";
+    return (unsigned)s < HQ_IS_COUNT ? hq_label(HQ_LBL_STATE, hq_issue_state_name(s)) : "?";
 }
 
 void hq_csv_field(hq_buf *b, const char *s)
@@ -95,10 +73,14 @@ static void timeline_summary(hq_buf *b, const hq_issue *is)
         const hq_tl_entry *e = &is->timeline[i];
         char t[32];
         hq_local_fmt(e->ts_ms, t, sizeof t);
-        const char *w = e->what ? e->what : "";
+        hq_buf r;
+        hq_buf_init(&r);
+        hq_tl_render(e, HQ_TL_STAFF, &r);
+        const char *w = r.data ? r.data : "";
         size_t wl = hq_utf8_prefix(w, strlen(w), HQ_LEDGER_WHAT_MAX);
-        hq_buf_printf(b, "%s%s %s %.*s%s", i ? "\n" : "", t, e->actor ? e->actor : "", (int)wl, w,
-                      wl < strlen(w) ? "…" : "");
+        hq_buf_printf(b, "%s%s %s %s：%.*s%s", i ? "\n" : "", t, e->actor ? e->actor : "",
+                      hq_label(HQ_LBL_KIND, hq_tl_kind_name(e->kind)), (int)wl, w, wl < strlen(w) ? "…" : "");
+        hq_buf_fini(&r);
     }
 }
 
@@ -107,8 +89,8 @@ void hq_ledger_csv_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *nam
     char t[8][32];
     fmt_time(is->opened_ms, t[0], sizeof t[0]);
     fmt_time(is->deadline_ms, t[1], sizeof t[1]);
-    fmt_time(hq_tl_first(is, "acknowledged"), t[2], sizeof t[2]);
-    fmt_time(hq_tl_last(is, "rectified"), t[3], sizeof t[3]);
+    fmt_time(hq_tl_first(is, HQ_TL_ACKNOWLEDGED), t[2], sizeof t[2]);
+    fmt_time(hq_tl_last(is, HQ_TL_RECTIFIED), t[3], sizeof t[3]);
     fmt_time(is->closed_ms, t[4], sizeof t[4]);
     char level[16], occ[16], failed[16], pen[32];
     snprintf(level, sizeof level, "%d", is->level);
@@ -123,7 +105,7 @@ void hq_ledger_csv_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *nam
         is->number,
         t[0],
         hq_domain_label(is->domain),
-        is->category,
+        hq_category_label(is->domain, is->category),
         hq_severity_label(is->severity),
         is->contractor,
         names && names->contractor ? names->contractor : is->contractor,
@@ -215,8 +197,8 @@ void hq_ledger_json_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *na
     jstr(b, "requirement", is->requirement);
     jstr(b, "state", hq_issue_state_name(is->state));
     jms(b, "deadline_ms", is->deadline_ms);
-    jms(b, "acknowledged_ms", hq_tl_first(is, "acknowledged"));
-    jms(b, "rectified_ms", hq_tl_last(is, "rectified"));
+    jms(b, "acknowledged_ms", hq_tl_first(is, HQ_TL_ACKNOWLEDGED));
+    jms(b, "rectified_ms", hq_tl_last(is, HQ_TL_RECTIFIED));
     jms(b, "closed_ms", is->closed_ms);
     jbool(b, "overdue", is->overdue);
     jint(b, "level", is->level);
@@ -231,11 +213,7 @@ void hq_ledger_json_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *na
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->ntimeline; i++) {
         const hq_tl_entry *e = &is->timeline[i];
-        const char *w = e->what ? e->what : "";
-        const char *colon = strchr(w, ':');
-        char word[32] = "";
-        if (colon && (size_t)(colon - w) < sizeof word)
-            snprintf(word, sizeof word, "%.*s", (int)(colon - w), w);
+        const char *word = hq_tl_kind_name(e->kind);
         hq_buf_puts(b, i ? ",{" : "{");
         jkey(b, "ts_ms", true);
         hq_buf_printf(b, "%lld", (long long)e->ts_ms);

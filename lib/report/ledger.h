@@ -34,8 +34,6 @@ typedef struct hq_ledger_names {
 } hq_ledger_names;
 
 /* Chinese labels: 餐饮, 严重, 已签收 ...; unknown domains come back as given. */
-const char *hq_domain_label(const char *domain);
-const char *hq_severity_label(hq_severity s);
 const char *hq_state_label(hq_issue_state s);
 
 /* Appends one CSV field (quoted when RFC 4180 needs it); no separator. */

@@ -13,6 +13,17 @@ static const char *or_id(const char *name, const char *id)
     return name && *name ? name : id && *id ? id : "（未指定）";
 }
 
+/* Who did it, as a contractor reads it: the system's own actors in words,
+ * people by their account (they signed with it). */
+static const char *actor_label(const char *actor)
+{
+    if (!actor || !strcmp(actor, "system"))
+        return "系统";
+    if (!strcmp(actor, "data") || !strcmp(actor, "auto-recheck"))
+        return "监测数据";
+    return actor;
+}
+
 static const char *office_of(const hq_notice_info *info)
 {
     return info && info->office && *info->office ? info->office : "后勤管理处";
@@ -48,7 +59,7 @@ void hq_notice_text(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
                   "  %s\n",
                   is->number, or_id(info ? info->contractor_name : NULL, is->contractor),
                   or_id(info ? info->site_name : NULL, is->site), hq_domain_label(is->domain),
-                  is->category ? is->category : "", hq_severity_label(is->severity), opened, deadline,
+                  hq_category_label(is->domain, is->category), hq_severity_label(is->severity), opened, deadline,
                   is->title ? is->title : "");
     if (is->description && *is->description)
         hq_buf_printf(b, "  %s\n", is->description);
@@ -56,8 +67,9 @@ void hq_notice_text(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
     for (size_t i = 0; i < is->ntimeline; i++) {
         char t[32];
         hq_local_fmt(is->timeline[i].ts_ms, t, sizeof t);
-        hq_buf_printf(b, "  %zu. %s  %s  %s\n", i + 1, t, is->timeline[i].actor ? is->timeline[i].actor : "",
-                      hq_tl_text(&is->timeline[i]));
+        hq_buf_printf(b, "  %zu. %s  %s  ", i + 1, t, actor_label(is->timeline[i].actor));
+        hq_tl_render(&is->timeline[i], HQ_TL_PUBLIC, b);
+        hq_buf_putc(b, '\n');
     }
     hq_buf_puts(b, "\n三、整改要求\n");
     if (is->requirement && *is->requirement)
@@ -118,7 +130,7 @@ void hq_notice_html(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
     hq_html_escape(b, or_id(info ? info->contractor_name : NULL, is->contractor));
     hq_buf_puts(b, "</td></tr>\n");
     row2(b, "地点", or_id(info ? info->site_name : NULL, is->site), "领域", hq_domain_label(is->domain));
-    row2(b, "问题类别", is->category ? is->category : "", "严重程度", hq_severity_label(is->severity));
+    row2(b, "问题类别", hq_category_label(is->domain, is->category), "严重程度", hq_severity_label(is->severity));
     row2(b, "发现时间", opened, "整改期限", deadline);
     hq_buf_puts(b, "<tr><th>存在问题</th><td colspan=\"3\"><strong>");
     hq_html_escape(b, is->title);
@@ -132,9 +144,13 @@ void hq_notice_html(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
         char t[32];
         hq_local_fmt(is->timeline[i].ts_ms, t, sizeof t);
         hq_buf_printf(b, "<li><span class=\"t\">%s</span> ", t);
-        hq_html_escape(b, is->timeline[i].actor);
+        hq_html_escape(b, actor_label(is->timeline[i].actor));
         hq_buf_puts(b, "：");
-        hq_html_escape(b, hq_tl_text(&is->timeline[i]));
+        hq_buf w;
+        hq_buf_init(&w);
+        hq_tl_render(&is->timeline[i], HQ_TL_PUBLIC, &w);
+        hq_html_escape(b, w.data ? w.data : "");
+        hq_buf_fini(&w);
         hq_buf_puts(b, "</li>\n");
     }
     hq_buf_puts(b, "</ol></td></tr>\n<tr><th>整改要求</th><td colspan=\"3\">");

@@ -3,6 +3,8 @@
 #include "json.h"
 #include "mem.h"
 #include "mp.h"
+#include "clock.h"
+#include "worktime.h"
 
 #include <msgpack.h>
 #include <sodium.h>
@@ -142,36 +144,67 @@ void hq_issue_fini(hq_issue *is)
     }
     free(is->penalties);
     for (size_t i = 0; i < is->ntimeline; i++) {
-        free(is->timeline[i].what);
-        free(is->timeline[i].actor);
-        free(is->timeline[i].auth);
+        hq_tl_entry *e = &is->timeline[i];
+        free(e->what);
+        free(e->actor);
+        free(e->auth);
+        free(e->clause);
+        free(e->ref);
+        free(e->text);
     }
     free(is->timeline);
     free(is->timers);
     memset(is, 0, sizeof *is);
 }
 
-/* hash = BLAKE2b-256(previous hash (or the issue number for the first) |
- * be64 ts | what | 0 | actor | 0 | be64 seq [| auth | 0 when auth is set]):
- * entries without auth (all those from before it existed) hash as they did. */
+static void h_str(crypto_generichash_state *st, const char *s)
+{
+    s = s ? s : "";
+    crypto_generichash_update(st, (const unsigned char *)s, strlen(s) + 1);
+}
+
+static void h_i64(crypto_generichash_state *st, int64_t v)
+{
+    unsigned char b[8];
+    hq_be64_put(b, (uint64_t)v);
+    crypto_generichash_update(st, b, 8);
+}
+
+/* hash = BLAKE2b-256(previous hash (or the issue number for the first) | be64 ts | ...).
+ * Entries written before the typed timeline (what set) hash as they did:
+ *   what | 0 | actor | 0 | be64 seq [| auth | 0 when auth is set].
+ * Typed entries hash their record, led by 0xff (never the first byte of
+ * UTF-8 words, so the two cannot collide):
+ *   0xff | kind | cause | be64 level | be64 count | be64 amount | be64 due |
+ *   be64 dur | clause 0 | ref 0 | text 0 | actor 0 | be64 seq [| auth 0]. */
 static void tl_hash(const hq_issue *is, size_t i, unsigned char out[32])
 {
     crypto_generichash_state st;
-    unsigned char b[8];
     const hq_tl_entry *e = &is->timeline[i];
     crypto_generichash_init(&st, NULL, 0, 32);
     if (i == 0)
         crypto_generichash_update(&st, (const unsigned char *)is->number, strlen(is->number));
     else
         crypto_generichash_update(&st, is->timeline[i - 1].hash, 32);
-    hq_be64_put(b, (uint64_t)e->ts_ms);
-    crypto_generichash_update(&st, b, 8);
-    crypto_generichash_update(&st, (const unsigned char *)e->what, strlen(e->what) + 1);
-    crypto_generichash_update(&st, (const unsigned char *)e->actor, strlen(e->actor) + 1);
-    hq_be64_put(b, e->seq);
-    crypto_generichash_update(&st, b, 8);
+    h_i64(&st, e->ts_ms);
+    if (e->what) {
+        h_str(&st, e->what);
+    } else {
+        unsigned char t[3] = {0xff, (unsigned char)e->kind, (unsigned char)e->cause};
+        crypto_generichash_update(&st, t, 3);
+        h_i64(&st, e->level);
+        h_i64(&st, e->count);
+        h_i64(&st, e->amount_cents);
+        h_i64(&st, e->due_ms);
+        h_i64(&st, e->dur_ms);
+        h_str(&st, e->clause);
+        h_str(&st, e->ref);
+        h_str(&st, e->text);
+    }
+    h_str(&st, e->actor);
+    h_i64(&st, (int64_t)e->seq);
     if (e->auth && *e->auth)
-        crypto_generichash_update(&st, (const unsigned char *)e->auth, strlen(e->auth) + 1);
+        h_str(&st, e->auth);
     crypto_generichash_final(&st, out, 32);
 }
 
@@ -186,21 +219,35 @@ long hq_issue_verify_timeline(const hq_issue *is)
     return -1;
 }
 
-void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const char *fmt, ...)
+static char *sdup(const char *s);
+
+hq_tl_entry *hq_issue_add(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const hq_tl_entry *tpl)
 {
-    char what[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
+    assert((unsigned)tpl->kind < HQ_TL_KIND_COUNT && tpl->kind != HQ_TL_LEGACY);
     is->timeline = hq_realloc(is->timeline, (is->ntimeline + 1) * sizeof *is->timeline);
     hq_tl_entry *e = &is->timeline[is->ntimeline++];
+    memset(e, 0, sizeof *e);
     e->ts_ms = ts_ms;
-    e->what = hq_strdup(what);
+    e->kind = tpl->kind;
+    e->cause = tpl->cause;
     e->actor = hq_strdup(actor ? actor : "system");
     e->seq = seq;
-    e->auth = NULL;
+    e->level = tpl->level;
+    e->count = tpl->count;
+    e->amount_cents = tpl->amount_cents;
+    e->due_ms = tpl->due_ms;
+    e->dur_ms = tpl->dur_ms;
+    e->clause = sdup(tpl->clause);
+    e->ref = sdup(tpl->ref);
+    e->text = sdup(tpl->text);
     tl_hash(is, is->ntimeline - 1, e->hash);
+    return e;
+}
+
+void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, hq_tl_kind kind, hq_tl_cause cause,
+                   const char *text)
+{
+    hq_issue_add(is, ts_ms, actor, seq, &(hq_tl_entry){.kind = kind, .cause = cause, .text = (char *)text});
 }
 
 void hq_issue_mark_auth(hq_issue *is, size_t from, const char *actor, const char *auth)
@@ -220,7 +267,7 @@ void hq_issue_mark_auth(hq_issue *is, size_t from, const char *actor, const char
 const char *hq_issue_rectified_by(const hq_issue *is)
 {
     for (size_t i = is->ntimeline; i-- > 0;)
-        if (!strncmp(is->timeline[i].what, "rectified:", 10))
+        if (is->timeline[i].kind == HQ_TL_RECTIFIED)
             return is->timeline[i].actor;
     return NULL;
 }
@@ -233,6 +280,14 @@ int64_t hq_issue_penalty_total(const hq_issue *is)
     return t;
 }
 
+/* Whether a penalty's term ("<terms>:<kind>[ <contract>]") is of kind. */
+static bool penalty_kind_is(const char *term, const char *kind)
+{
+    const char *c = term ? strchr(term, ':') : NULL;
+    size_t n = strlen(kind);
+    return c && !strncmp(c + 1, kind, n) && (c[1 + n] == '\0' || c[1 + n] == ' ');
+}
+
 int64_t hq_issue_penalize(hq_issue *is, int64_t ts_ms, int64_t amount_cents, int64_t cap_cents, const char *kind,
                           const char *reason)
 {
@@ -240,7 +295,7 @@ int64_t hq_issue_penalize(hq_issue *is, int64_t ts_ms, int64_t amount_cents, int
         return 0;
     int64_t same = 0;
     for (size_t i = 0; i < is->npenalties; i++)
-        if (strstr(is->penalties[i].term, kind))
+        if (penalty_kind_is(is->penalties[i].term, kind))
             same += is->penalties[i].amount_cents;
     if (cap_cents > 0 && same + amount_cents > cap_cents)
         amount_cents = cap_cents - same;
@@ -298,33 +353,69 @@ void hq_issue_copy_plan(hq_issue *is, const hq_plan *plan)
     }
 }
 
-/* ---- timeline words ---- */
+/* ---- timeline kinds and words ---- */
 
-bool hq_tl_is(const hq_tl_entry *e, const char *word)
+static const char *const kind_names[HQ_TL_KIND_COUNT] = {
+    "legacy",  "opened",     "acknowledged", "rectified", "reopened", "closed",
+    "overdue", "escalated",  "accountability", "penalty", "reminder", "occurrence",
+    "recurrence", "comment", "opinion", "late", "missed", "data_resumed",
+};
+static const char *const cause_names[HQ_TLC_COUNT] = {
+    "", "rule", "missing", "data", "recheck", "auto_recheck", "manual",
+    "overdue", "opinion", "recurrence", "escalation", "ack", "counted",
+};
+
+const char *hq_tl_kind_name(hq_tl_kind k)
 {
-    size_t n = strlen(word);
-    return e->what && strncmp(e->what, word, n) == 0 && e->what[n] == ':';
+    return (unsigned)k < HQ_TL_KIND_COUNT ? kind_names[k] : "?";
 }
 
-int64_t hq_tl_first(const hq_issue *is, const char *word)
+int hq_tl_kind_parse(const char *s, hq_tl_kind *out)
+{
+    for (int i = 0; i < HQ_TL_KIND_COUNT; i++)
+        if (!strcmp(s, kind_names[i])) {
+            *out = (hq_tl_kind)i;
+            return 0;
+        }
+    return HQ_EINVAL;
+}
+
+const char *hq_tl_cause_name(hq_tl_cause c)
+{
+    return (unsigned)c < HQ_TLC_COUNT ? cause_names[c] : "?";
+}
+
+int64_t hq_tl_first(const hq_issue *is, hq_tl_kind k)
 {
     for (size_t i = 0; i < is->ntimeline; i++)
-        if (hq_tl_is(&is->timeline[i], word))
+        if (is->timeline[i].kind == k)
             return is->timeline[i].ts_ms;
     return 0;
 }
 
-int64_t hq_tl_last(const hq_issue *is, const char *word)
+int64_t hq_tl_last(const hq_issue *is, hq_tl_kind k)
 {
     for (size_t i = is->ntimeline; i > 0; i--)
-        if (hq_tl_is(&is->timeline[i - 1], word))
+        if (is->timeline[i - 1].kind == k)
             return is->timeline[i - 1].ts_ms;
     return 0;
 }
 
-const char *hq_tl_text(const hq_tl_entry *e)
+static void yuan(hq_buf *b, int64_t cents)
 {
-    const char *w = e->what ? e->what : "";
+    hq_buf_printf(b, "%lld.%02lld", (long long)(cents / 100), (long long)(cents < 0 ? -cents % 100 : cents % 100));
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+/* The words of an entry written before the typed timeline: its text
+ * after the English prefix ("opened: ..."). */
+static const char *legacy_text(const char *w)
+{
+    w = nz(w);
     const char *c = strchr(w, ':');
     if (!c)
         return w;
@@ -334,11 +425,248 @@ const char *hq_tl_text(const hq_tl_entry *e)
     return c[1] == ' ' ? c + 2 : c + 1;
 }
 
+void hq_tl_render(const hq_tl_entry *e, hq_tl_audience who, hq_buf *b)
+{
+    char t[32], d[48];
+    bool staff = who == HQ_TL_STAFF;
+    if (e->what) { /* written before the typed timeline: its words as they were */
+        hq_buf_puts(b, legacy_text(e->what));
+        return;
+    }
+    t[0] = d[0] = '\0';
+    if (e->due_ms)
+        hq_local_fmt(e->due_ms, t, sizeof t);
+    if (e->dur_ms)
+        hq_wdur_format(e->dur_ms, d, sizeof d);
+    switch (e->kind) {
+    case HQ_TL_OPENED:
+        if (e->cause == HQ_TLC_MISSING) {
+            hq_buf_printf(b, "%s 应于 %s 前提交的记录未收到，开立整改通知", e->text ? e->text : nz(e->ref), t);
+            if (staff)
+                hq_buf_printf(b, "（规则 %s）", nz(e->clause));
+        } else {
+            hq_buf_puts(b, "监测发现问题，开立整改通知");
+            if (staff)
+                hq_buf_printf(b, "（规则 %s，事件 %llu）", nz(e->clause), (unsigned long long)e->seq);
+        }
+        break;
+    case HQ_TL_ACKNOWLEDGED: hq_buf_puts(b, "承办单位已签收整改通知"); break;
+    case HQ_TL_RECTIFIED:
+        if (e->cause == HQ_TLC_DATA)
+            hq_buf_printf(b, "数据显示已恢复正常（持续 %s）", d);
+        else
+            hq_buf_printf(b, "提交整改反馈%s%s", e->text && *e->text ? "：" : "", nz(e->text));
+        break;
+    case HQ_TL_REOPENED:
+        hq_buf_printf(b, "复查未通过（第%d次），重新限期整改%s%s", e->count, e->text && *e->text ? "：" : "",
+                      nz(e->text));
+        break;
+    case HQ_TL_CLOSED:
+        if (e->cause == HQ_TLC_RECHECK)
+            hq_buf_puts(b, "复查通过，办结");
+        else if (e->cause == HQ_TLC_AUTO_RECHECK)
+            hq_buf_puts(b, "数据持续正常，自动复查通过，办结");
+        else
+            hq_buf_printf(b, "关闭%s%s", e->text && *e->text ? "：" : "", nz(e->text));
+        break;
+    case HQ_TL_OVERDUE: hq_buf_puts(b, "超过整改期限未完成整改"); break;
+    case HQ_TL_ESCALATED:
+        hq_buf_printf(b, "升级至第%d级", e->level);
+        if (e->cause == HQ_TLC_OPINION)
+            hq_buf_puts(b, "（舆情事件，直接升级至最高级）");
+        else if (e->dur_ms)
+            hq_buf_printf(b, "（逾期 %s）", d);
+        break;
+    case HQ_TL_ACCOUNTABILITY:
+        hq_buf_puts(b, "启动问责");
+        if (e->cause == HQ_TLC_ESCALATION && e->dur_ms)
+            hq_buf_printf(b, "（逾期 %s，升级至第%d级）", d, e->level);
+        else if (e->cause == HQ_TLC_ESCALATION)
+            hq_buf_printf(b, "（升级至第%d级）", e->level);
+        else if (e->cause == HQ_TLC_RECURRENCE)
+            hq_buf_printf(b, "（问题重复发生，前次 %s）", nz(e->ref));
+        else if (e->cause == HQ_TLC_OPINION)
+            hq_buf_puts(b, "（引发舆情事件）");
+        else if (e->text && *e->text)
+            hq_buf_printf(b, "（%s）", e->text);
+        break;
+    case HQ_TL_PENALTY:
+        hq_buf_printf(b, "%s ", hq_label(HQ_LBL_PENALTY, e->clause));
+        yuan(b, e->amount_cents);
+        hq_buf_puts(b, " 元");
+        if (e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0)
+            hq_buf_printf(b, "（逾期至第%d天）", e->count);
+        else if (e->ref && *e->ref)
+            hq_buf_printf(b, "（前次 %s）", e->ref);
+        break;
+    case HQ_TL_REMINDER:
+        if (e->cause == HQ_TLC_OVERDUE)
+            hq_buf_printf(b, "已逾期 %d 天，请尽快整改", e->count);
+        else if (e->cause == HQ_TLC_RECHECK)
+            hq_buf_puts(b, "整改反馈已提交，请尽快复查");
+        else
+            hq_buf_puts(b, "整改通知尚未签收，请签收");
+        break;
+    case HQ_TL_OCCURRENCE:
+        if (e->cause == HQ_TLC_MISSING)
+            hq_buf_printf(b, "再次缺失（应于 %s 前，第%d次）", t, e->count);
+        else if (e->cause == HQ_TLC_COUNTED)
+            hq_buf_printf(b, "再次发生（第%d次起只计数，不逐条列出）", e->count);
+        else {
+            hq_buf_printf(b, "再次发生（第%d次）", e->count);
+            if (staff && e->seq)
+                hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
+        }
+        break;
+    case HQ_TL_RECURRENCE:
+        hq_buf_printf(b, "同一问题在 %s 办结后再次发生，从第%d级开始", nz(e->ref), e->level);
+        break;
+    case HQ_TL_COMMENT: hq_buf_puts(b, nz(e->text)); break;
+    case HQ_TL_OPINION:
+        hq_buf_printf(b, "发生舆情事件%s%s", e->text && *e->text ? "：" : "", nz(e->text));
+        break;
+    case HQ_TL_LATE:
+        if (e->clause && *e->clause) /* a timer of late data */
+            hq_buf_printf(b, "数据晚于发生时间到达：应于 %s 进行的%s，在数据到达后补做", t,
+                          hq_label(HQ_LBL_TIMER, e->clause));
+        else
+            hq_buf_printf(b, "迟交的记录已收到（应于 %s 前提交）", t);
+        if (staff && e->seq)
+            hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
+        break;
+    case HQ_TL_MISSED:
+        hq_buf_printf(b, "%s应于 %s 到期，其时系统未运行，现补执行%s", hq_label(HQ_LBL_TIMER, e->clause), t,
+                      e->count ? "（合并为一次）" : "");
+        break;
+    case HQ_TL_DATA_RESUMED:
+        hq_buf_puts(b, "数据已恢复上报");
+        if (staff && e->seq)
+            hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
+        break;
+    default: hq_buf_puts(b, hq_label(HQ_LBL_KIND, hq_tl_kind_name(e->kind))); break;
+    }
+}
+
+static int64_t parse_cents(const char *s)
+{
+    long long y = 0, f = 0;
+    if (sscanf(s, "%lld.%2lld", &y, &f) < 1)
+        return 0;
+    return y * 100 + f;
+}
+
+void hq_tl_parse_legacy(hq_tl_entry *e)
+{
+    static const struct {
+        const char *word;
+        hq_tl_kind kind;
+    } words[] = {
+        {"opened", HQ_TL_OPENED},         {"acknowledged", HQ_TL_ACKNOWLEDGED},
+        {"rectified", HQ_TL_RECTIFIED},   {"reopened", HQ_TL_REOPENED},
+        {"closed", HQ_TL_CLOSED},         {"overdue", HQ_TL_OVERDUE},
+        {"escalated", HQ_TL_ESCALATED},   {"accountability", HQ_TL_ACCOUNTABILITY},
+        {"penalty", HQ_TL_PENALTY},       {"reminder", HQ_TL_REMINDER},
+        {"occurrence", HQ_TL_OCCURRENCE}, {"recurrence", HQ_TL_RECURRENCE},
+        {"comment", HQ_TL_COMMENT},       {"opinion", HQ_TL_OPINION},
+        {"late", HQ_TL_LATE},             {"missed-while-down", HQ_TL_MISSED},
+    };
+    const char *w = nz(e->what), *text = legacy_text(w);
+    size_t n = strcspn(w, ":");
+    e->kind = HQ_TL_COMMENT; /* words with no known prefix stay readable as a remark */
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (w[n] == ':' && strlen(words[i].word) == n && !strncmp(w, words[i].word, n))
+            e->kind = words[i].kind;
+    const char *p;
+    switch (e->kind) {
+    case HQ_TL_OPENED: e->cause = strstr(text, "未收到") ? HQ_TLC_MISSING : HQ_TLC_RULE; break;
+    case HQ_TL_RECTIFIED: e->cause = strstr(text, "数据显示") ? HQ_TLC_DATA : HQ_TLC_NONE; break;
+    case HQ_TL_CLOSED:
+        e->cause = strstr(text, "自动复查") ? HQ_TLC_AUTO_RECHECK : strstr(text, "复查通过") ? HQ_TLC_RECHECK
+                                                                                          : HQ_TLC_MANUAL;
+        break;
+    case HQ_TL_REOPENED:
+        e->cause = HQ_TLC_RECHECK;
+        if ((p = strstr(text, "第")))
+            e->count = atoi(p + strlen("第"));
+        break;
+    case HQ_TL_ESCALATED:
+        e->cause = strstr(text, "舆情") ? HQ_TLC_OPINION : HQ_TLC_OVERDUE;
+        if ((p = strstr(text, "第")))
+            e->level = atoi(p + strlen("第"));
+        break;
+    case HQ_TL_ACCOUNTABILITY:
+        e->cause = strstr(text, "重复发生") ? HQ_TLC_RECURRENCE : strstr(text, "舆情") ? HQ_TLC_OPINION
+                                                                                      : HQ_TLC_ESCALATION;
+        break;
+    case HQ_TL_PENALTY:
+        if ((p = strstr(text, "违约金 ")))
+            e->amount_cents = parse_cents(p + strlen("违约金 "));
+        e->clause = hq_strdup(strstr(text, "逾期") ? "per_overdue_day"
+                              : strstr(text, "复查未通过") ? "per_failed_recheck"
+                              : strstr(text, "舆情") ? "opinion" : "per_recurrence");
+        break;
+    case HQ_TL_REMINDER:
+        e->cause = strstr(text, "逾期") ? HQ_TLC_OVERDUE : strstr(text, "复查") ? HQ_TLC_RECHECK : HQ_TLC_ACK;
+        break;
+    case HQ_TL_OCCURRENCE:
+        e->cause = strstr(text, "缺失") ? HQ_TLC_MISSING : strstr(text, "只计数") ? HQ_TLC_COUNTED : HQ_TLC_RULE;
+        if ((p = strstr(text, "第")))
+            e->count = atoi(p + strlen("第"));
+        break;
+    case HQ_TL_COMMENT:
+        if (strstr(text, "数据已恢复上报"))
+            e->kind = HQ_TL_DATA_RESUMED;
+        break;
+    default: break;
+    }
+}
+
 /* ---- codec ---- */
 
 #define KS(k, v) (hq_mp_pack_str(pk, k), hq_mp_pack_str(pk, v))
 #define KI(k, v) (hq_mp_pack_str(pk, k), msgpack_pack_int64(pk, v))
 #define KB(k, v) (hq_mp_pack_str(pk, k), (v) ? msgpack_pack_true(pk) : msgpack_pack_false(pk))
+
+/* A timeline entry: a map of its set fields (k kind, c cause, t ts, a
+ * actor, s seq, h hash, u auth, l level, n count, m amount, d due, r dur,
+ * cl clause, rf ref, tx text, w the words of an upgraded entry). */
+static void encode_entry(const hq_tl_entry *e, msgpack_packer *pk)
+{
+    size_t n = 5 + (e->auth && *e->auth) + (e->cause != 0) + (e->level != 0) + (e->count != 0) +
+               (e->amount_cents != 0) + (e->due_ms != 0) + (e->dur_ms != 0) + (e->clause != NULL) +
+               (e->ref != NULL) + (e->text != NULL) + (e->what != NULL);
+    msgpack_pack_map(pk, n);
+    KI("k", e->kind);
+    KI("t", e->ts_ms);
+    KS("a", e->actor);
+    hq_mp_pack_str(pk, "s");
+    msgpack_pack_uint64(pk, e->seq);
+    hq_mp_pack_str(pk, "h");
+    msgpack_pack_bin(pk, 32);
+    msgpack_pack_bin_body(pk, e->hash, 32);
+    if (e->auth && *e->auth)
+        KS("u", e->auth);
+    if (e->cause)
+        KI("c", e->cause);
+    if (e->level)
+        KI("l", e->level);
+    if (e->count)
+        KI("n", e->count);
+    if (e->amount_cents)
+        KI("m", e->amount_cents);
+    if (e->due_ms)
+        KI("d", e->due_ms);
+    if (e->dur_ms)
+        KI("r", e->dur_ms);
+    if (e->clause)
+        KS("cl", e->clause);
+    if (e->ref)
+        KS("rf", e->ref);
+    if (e->text)
+        KS("tx", e->text);
+    if (e->what)
+        KS("w", e->what);
+}
 
 static void encode(const hq_issue *is, msgpack_packer *pk)
 {
@@ -408,18 +736,8 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     }
     hq_mp_pack_str(pk, "timeline");
     msgpack_pack_array(pk, is->ntimeline);
-    for (size_t i = 0; i < is->ntimeline; i++) {
-        bool auth = is->timeline[i].auth && *is->timeline[i].auth;
-        msgpack_pack_array(pk, auth ? 6 : 5);
-        msgpack_pack_int64(pk, is->timeline[i].ts_ms);
-        hq_mp_pack_str(pk, is->timeline[i].what);
-        hq_mp_pack_str(pk, is->timeline[i].actor);
-        msgpack_pack_uint64(pk, is->timeline[i].seq);
-        msgpack_pack_bin(pk, 32);
-        msgpack_pack_bin_body(pk, is->timeline[i].hash, 32);
-        if (auth)
-            hq_mp_pack_str(pk, is->timeline[i].auth);
-    }
+    for (size_t i = 0; i < is->ntimeline; i++)
+        encode_entry(&is->timeline[i], pk);
     hq_mp_pack_str(pk, "timers");
     msgpack_pack_array(pk, is->ntimers);
     for (size_t i = 0; i < is->ntimers; i++) {
@@ -429,7 +747,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
         msgpack_pack_int(pk, is->timers[i].kind);
     }
     hq_mp_pack_str(pk, "v");
-    msgpack_pack_int(pk, 1);
+    msgpack_pack_int(pk, 2); /* 2: the timeline is typed */
 }
 
 static char *ostr(const msgpack_object *o)
@@ -447,6 +765,65 @@ static int64_t oint(const msgpack_object *o)
 static bool obool(const msgpack_object *o)
 {
     return o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
+}
+
+/* A map (typed) or, from a state written before the typed timeline, an
+ * array [ts, what, actor, seq, hash(, auth)]: kind legacy until the
+ * upgrade types it. */
+static void decode_entry(const msgpack_object *o, hq_tl_entry *e)
+{
+    if (o->type == MSGPACK_OBJECT_ARRAY) {
+        const msgpack_object *a = o->via.array.ptr;
+        uint32_t n = o->via.array.size;
+        if (n < 4)
+            return;
+        e->kind = HQ_TL_LEGACY;
+        e->ts_ms = oint(&a[0]);
+        e->what = ostr(&a[1]);
+        e->actor = ostr(&a[2]);
+        e->seq = (uint64_t)oint(&a[3]);
+        if (n >= 5 && a[4].type == MSGPACK_OBJECT_BIN && a[4].via.bin.size == 32)
+            memcpy(e->hash, a[4].via.bin.ptr, 32);
+        if (n >= 6 && a[5].type == MSGPACK_OBJECT_STR)
+            e->auth = ostr(&a[5]);
+        if (!e->what)
+            e->what = hq_strdup("");
+        if (!e->actor)
+            e->actor = hq_strdup("");
+        return;
+    }
+    if (o->type != MSGPACK_OBJECT_MAP)
+        return;
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object *k = &o->via.map.ptr[i].key, *v = &o->via.map.ptr[i].val;
+        if (k->type != MSGPACK_OBJECT_STR || k->via.str.size > 2)
+            continue;
+        char key[3] = {0};
+        memcpy(key, k->via.str.ptr, k->via.str.size);
+        if (!strcmp(key, "k")) {
+            int64_t x = oint(v);
+            e->kind = x > 0 && x < HQ_TL_KIND_COUNT ? (hq_tl_kind)x : HQ_TL_COMMENT;
+        } else if (!strcmp(key, "c")) {
+            int64_t x = oint(v);
+            e->cause = x > 0 && x < HQ_TLC_COUNT ? (hq_tl_cause)x : HQ_TLC_NONE;
+        } else if (!strcmp(key, "t")) e->ts_ms = oint(v);
+        else if (!strcmp(key, "a")) e->actor = ostr(v);
+        else if (!strcmp(key, "s")) e->seq = (uint64_t)oint(v);
+        else if (!strcmp(key, "h") && v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == 32)
+            memcpy(e->hash, v->via.bin.ptr, 32);
+        else if (!strcmp(key, "u")) e->auth = ostr(v);
+        else if (!strcmp(key, "l")) e->level = (int)oint(v);
+        else if (!strcmp(key, "n")) e->count = (int)oint(v);
+        else if (!strcmp(key, "m")) e->amount_cents = oint(v);
+        else if (!strcmp(key, "d")) e->due_ms = oint(v);
+        else if (!strcmp(key, "r")) e->dur_ms = oint(v);
+        else if (!strcmp(key, "cl")) e->clause = ostr(v);
+        else if (!strcmp(key, "rf")) e->ref = ostr(v);
+        else if (!strcmp(key, "tx")) e->text = ostr(v);
+        else if (!strcmp(key, "w")) e->what = ostr(v);
+    }
+    if (!e->actor)
+        e->actor = hq_strdup("");
 }
 
 static void decode(const msgpack_object *m, hq_issue *is)
@@ -530,18 +907,8 @@ static void decode(const msgpack_object *m, hq_issue *is)
         } else if (IS("timeline") && v->type == MSGPACK_OBJECT_ARRAY) {
             is->ntimeline = v->via.array.size;
             is->timeline = hq_calloc(is->ntimeline ? is->ntimeline : 1, sizeof *is->timeline);
-            for (size_t j = 0; j < is->ntimeline; j++) {
-                const msgpack_object *a = v->via.array.ptr[j].via.array.ptr;
-                is->timeline[j].ts_ms = oint(&a[0]);
-                is->timeline[j].what = ostr(&a[1]);
-                is->timeline[j].actor = ostr(&a[2]);
-                is->timeline[j].seq = (uint64_t)oint(&a[3]);
-                if (v->via.array.ptr[j].via.array.size >= 5 && a[4].type == MSGPACK_OBJECT_BIN &&
-                    a[4].via.bin.size == 32)
-                    memcpy(is->timeline[j].hash, a[4].via.bin.ptr, 32);
-                if (v->via.array.ptr[j].via.array.size >= 6 && a[5].type == MSGPACK_OBJECT_STR)
-                    is->timeline[j].auth = ostr(&a[5]);
-            }
+            for (size_t j = 0; j < is->ntimeline; j++)
+                decode_entry(&v->via.array.ptr[j], &is->timeline[j]);
         } else if (IS("timers") && v->type == MSGPACK_OBJECT_ARRAY) {
             is->ntimers = v->via.array.size;
             is->timers = hq_calloc(is->ntimers ? is->ntimers : 1, sizeof *is->timers);
@@ -899,9 +1266,33 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
         hq_buf_putc(b, '{');
         jkey(b, "ts_ms", true);
         hq_buf_printf(b, "%lld", (long long)is->timeline[i].ts_ms);
-        jstr(b, "what", is->timeline[i].what);
-        jstr(b, "actor", is->timeline[i].actor);
-        jint(b, "seq", (int64_t)is->timeline[i].seq);
+        const hq_tl_entry *e = &is->timeline[i];
+        hq_buf w;
+        hq_buf_init(&w);
+        hq_tl_render(e, HQ_TL_STAFF, &w);
+        jstr(b, "what", w.data ? w.data : "");
+        hq_buf_fini(&w);
+        jstr(b, "actor", e->actor);
+        jint(b, "seq", (int64_t)e->seq);
+        jstr(b, "kind", hq_tl_kind_name(e->kind));
+        if (e->cause)
+            jstr(b, "cause", hq_tl_cause_name(e->cause));
+        if (e->level)
+            jint(b, "level", e->level);
+        if (e->count)
+            jint(b, "count", e->count);
+        if (e->amount_cents)
+            jint(b, "amount_cents", e->amount_cents);
+        if (e->due_ms)
+            jint(b, "due_ms", e->due_ms);
+        if (e->dur_ms)
+            jint(b, "dur_ms", e->dur_ms);
+        if (e->clause)
+            jstr(b, "clause", e->clause);
+        if (e->ref)
+            jstr(b, "ref", e->ref);
+        if (e->text)
+            jstr(b, "text", e->text);
         if (is->timeline[i].auth && *is->timeline[i].auth)
             jstr(b, "auth", is->timeline[i].auth);
         hq_buf_putc(b, '}');
@@ -913,4 +1304,75 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
         hq_buf_printf(b, "%s%lld", i ? "," : "", (long long)is->timers[i].due_ms);
     hq_buf_putc(b, ']');
     hq_buf_putc(b, '}');
+}
+
+/* ---- the typed timeline's upgrade ---- */
+
+static const char tl_marker[] = "timeline:typed";
+
+int hq_issue_timeline_typed(hq_store *s, MDB_txn *txn, bool *typed, hq_err *err)
+{
+    MDB_val v;
+    int rc = hq_store_get(s, txn, HQ_DB_META, tl_marker, sizeof tl_marker - 1, &v, err);
+    *typed = rc == 0;
+    return rc == HQ_ENOTFOUND ? 0 : rc;
+}
+
+int hq_issue_timeline_mark(hq_store *s, MDB_txn *txn, hq_err *err)
+{
+    return hq_store_put(s, txn, HQ_DB_META, tl_marker, sizeof tl_marker - 1, "1", 1, err);
+}
+
+int hq_issue_timeline_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, size_t *broken, hq_err *err)
+{
+    bool typed;
+    *scanned = *broken = 0;
+    int rc = hq_issue_timeline_typed(s, txn, &typed, err);
+    if (rc || typed)
+        return rc;
+    /* The numbers first: the issues are rewritten after the scan. */
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
+        return hq_store_code(rc, err, "issues");
+    char (*numbers)[HQ_ISSUE_NUMBER_SIZE] = NULL;
+    size_t n = 0, cap = 0;
+    MDB_val k, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        if (k.mv_size < HQ_ISSUE_NUMBER_SIZE) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 256;
+                numbers = hq_realloc(numbers, cap * sizeof *numbers);
+            }
+            memcpy(numbers[n], k.mv_data, k.mv_size);
+            numbers[n++][k.mv_size] = '\0';
+        }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND) {
+        free(numbers);
+        return hq_store_code(rc, err, "issues");
+    }
+    rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        hq_issue is;
+        if ((rc = hq_issue_load(s, txn, numbers[i], &is, err)))
+            break;
+        bool legacy = false;
+        for (size_t j = 0; j < is.ntimeline; j++)
+            legacy = legacy || is.timeline[j].kind == HQ_TL_LEGACY;
+        if (legacy) {
+            if (hq_issue_verify_timeline(&is) >= 0)
+                (*broken)++;
+            for (size_t j = 0; j < is.ntimeline; j++)
+                if (is.timeline[j].kind == HQ_TL_LEGACY)
+                    hq_tl_parse_legacy(&is.timeline[j]); /* what stays: it is what was hashed */
+            rc = hq_issue_save(s, txn, &is, err);
+            (*scanned)++;
+        }
+        hq_issue_fini(&is);
+    }
+    free(numbers);
+    return rc ? rc : hq_issue_timeline_mark(s, txn, err);
 }

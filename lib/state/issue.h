@@ -57,11 +57,91 @@ typedef struct hq_penalty {
     int64_t ts_ms;
 } hq_penalty;
 
+/* A timeline entry is a typed record (STYLE "Records, not sentences"):
+ * a kind from hq_tl_kind, the cause that qualifies it, and fields; its
+ * words are rendered from the vocabulary only when shown (hq_tl_render).
+ * The evaluation and the reports read kinds and fields, never text.
+ *
+ * Codes (hq_tl_kind_name) are stable: they are the `kind` of the issue
+ * JSON and the words of rule tests' `timeline:`.  Which fields a kind
+ * uses:
+ *   opened          cause rule: clause = rule id, seq = the event;
+ *                   cause missing: clause = rule id, ref = unit, due_ms = slot
+ *   acknowledged    -
+ *   rectified       text = evidence; cause data: dur_ms = quiet time
+ *   reopened        (a recheck failed) count = failed rechecks, text = note
+ *   closed          cause recheck | auto_recheck | manual (text = reason)
+ *   overdue         due_ms = the deadline passed
+ *   escalated       level; cause overdue (dur_ms after the deadline) | opinion
+ *   accountability  cause escalation | recurrence (ref) | opinion | manual (text)
+ *   penalty         amount_cents, clause = penalty kind (per_overdue_day,
+ *                   per_failed_recheck, per_recurrence, opinion), count = days
+ *                   for per_overdue_day, ref = earlier issue for per_recurrence
+ *   reminder        cause overdue (count = days) | recheck | ack
+ *   occurrence      count; cause rule (seq) | missing (due_ms) | counted
+ *   recurrence      ref = the closed issue, level = the level it starts at
+ *   comment, opinion  text
+ *   late            due_ms = when the record was due, seq = the record
+ *   missed          clause = timer kind, due_ms, count = 1 when collapsed:
+ *                   houqind was not running at due_ms
+ *   data_resumed    seq = the first reading after the silence
+ *   legacy          an entry of a state not yet upgraded: only `what`
+ */
+typedef enum {
+    HQ_TL_LEGACY,
+    HQ_TL_OPENED,
+    HQ_TL_ACKNOWLEDGED,
+    HQ_TL_RECTIFIED,
+    HQ_TL_REOPENED,
+    HQ_TL_CLOSED,
+    HQ_TL_OVERDUE,
+    HQ_TL_ESCALATED,
+    HQ_TL_ACCOUNTABILITY,
+    HQ_TL_PENALTY,
+    HQ_TL_REMINDER,
+    HQ_TL_OCCURRENCE,
+    HQ_TL_RECURRENCE,
+    HQ_TL_COMMENT,
+    HQ_TL_OPINION,
+    HQ_TL_LATE,
+    HQ_TL_MISSED,
+    HQ_TL_DATA_RESUMED,
+    HQ_TL_KIND_COUNT
+} hq_tl_kind;
+
+typedef enum {
+    HQ_TLC_NONE,
+    HQ_TLC_RULE,         /* a rule matched an event */
+    HQ_TLC_MISSING,      /* an expected record did not arrive */
+    HQ_TLC_DATA,         /* the data showed it (sustained conditions clearing) */
+    HQ_TLC_RECHECK,      /* a person's recheck */
+    HQ_TLC_AUTO_RECHECK, /* the data passed the recheck */
+    HQ_TLC_MANUAL,       /* a person decided, text says why */
+    HQ_TLC_OVERDUE,
+    HQ_TLC_OPINION,
+    HQ_TLC_RECURRENCE,
+    HQ_TLC_ESCALATION,
+    HQ_TLC_ACK,
+    HQ_TLC_COUNTED,      /* occurrences from here on are only counted */
+    HQ_TLC_COUNT
+} hq_tl_cause;
+
 typedef struct hq_tl_entry {
     int64_t ts_ms;
-    char *what;
+    hq_tl_kind kind;
+    hq_tl_cause cause;
     char *actor;
-    uint64_t seq; /* the event that caused it; 0 for timers */
+    uint64_t seq;          /* the event that caused it; 0 for timers */
+    int level;             /* escalation level */
+    int count;             /* occurrence number, failed rechecks, days overdue */
+    int64_t amount_cents;  /* penalty */
+    int64_t due_ms;        /* slot, deadline or timer due time */
+    int64_t dur_ms;        /* a duration of the rules (hq_wdur) */
+    char *clause;          /* rule id, penalty kind, timer kind */
+    char *ref;             /* another issue's number, a unit */
+    char *text;            /* a person's words (evidence, note, reason) */
+    char *what;            /* only for entries written before the typed
+                            * timeline: their words as hashed then */
     char *auth;   /* how the actor was proven (perm.h): NULL for the system and for
                    * entries from before, "key" (their own CURVE key), "via:<source>"
                    * (a gateway acting for them), "unauthenticated" (no CURVE) */
@@ -128,21 +208,33 @@ void hq_issue_open(hq_issue *is, int64_t now_ms);
  * The timeline, deadlines and penalties are the caller's (the engine). */
 int hq_issue_apply(hq_issue *is, hq_issue_action act, hq_err *err);
 
-/* The timeline's words.  Entries begin with a stable English word and a
- * colon (opened, acknowledged, rectified, reopened, closed, overdue,
- * escalated, accountability, penalty, reminder, occurrence, comment,
- * recurrence, opinion, late, missed-while-down), then the Chinese text.
- * hq_tl_is: whether the entry's `what` starts with word and ':'.
- * hq_tl_first/last: ts_ms of the first (last) entry of that word, 0: none.
- * hq_tl_text: the text after "word: " (the whole what without a prefix). */
-bool hq_tl_is(const hq_tl_entry *e, const char *word);
-int64_t hq_tl_first(const hq_issue *is, const char *word);
-int64_t hq_tl_last(const hq_issue *is, const char *word);
-const char *hq_tl_text(const hq_tl_entry *e);
+/* The timeline's codes ("opened", ..., "missed"; "legacy"); a static
+ * string.  hq_tl_kind_parse: 0 and *out, or HQ_EINVAL. */
+const char *hq_tl_kind_name(hq_tl_kind k);
+int hq_tl_kind_parse(const char *s, hq_tl_kind *out);
+const char *hq_tl_cause_name(hq_tl_cause c);
+/* hq_tl_first/last: ts_ms of the first (last) entry of that kind, 0: none. */
+int64_t hq_tl_first(const hq_issue *is, hq_tl_kind k);
+int64_t hq_tl_last(const hq_issue *is, hq_tl_kind k);
 
-/* Timeline and penalties; strings are copied. */
-void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+/* Who reads the words: staff (detail such as rule ids and event numbers
+ * may follow in parentheses) or the public (a contractor, a
+ * complainant: no internal ids). */
+typedef enum { HQ_TL_STAFF, HQ_TL_PUBLIC } hq_tl_audience;
+/* Appends the entry's words, from the installed vocabulary (vocab.h). */
+void hq_tl_render(const hq_tl_entry *e, hq_tl_audience who, hq_buf *out);
+
+/* Appends a typed entry (fields of *tpl: kind, cause, level, count,
+ * amount_cents, due_ms, dur_ms, clause, ref, text; strings are copied)
+ * at ts_ms by actor (NULL: "system") for event seq, and chains it. */
+hq_tl_entry *hq_issue_add(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, const hq_tl_entry *tpl);
+/* Shorthand for an entry with only a kind, a cause and a text. */
+void hq_issue_note(hq_issue *is, int64_t ts_ms, const char *actor, uint64_t seq, hq_tl_kind kind, hq_tl_cause cause,
+                   const char *text);
+/* Parses the words of an entry written before the typed timeline (its
+ * English prefix "opened:", "penalty: 违约金 1.00 元..."), filling kind,
+ * cause and the fields it can: used only by the upgrade. */
+void hq_tl_parse_legacy(hq_tl_entry *e);
 /* Marks the entries from index `from` on whose actor is `actor` with how
  * the actor was proven (auth, copied), and re-chains their hashes. */
 void hq_issue_mark_auth(hq_issue *is, size_t from, const char *actor, const char *auth);
@@ -193,6 +285,16 @@ int hq_issue_each_stuck(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const ch
 /* Builds those indexes once for a state written before they existed (a scan
  * of every issue); a no-op afterwards. *scanned counts the issues read. */
 int hq_issue_index_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err);
+/* Whether the state's timelines are typed (meta "timeline:typed"); a new
+ * state is marked so by hq_issue_timeline_mark. */
+int hq_issue_timeline_typed(hq_store *s, MDB_txn *txn, bool *typed, hq_err *err);
+int hq_issue_timeline_mark(hq_store *s, MDB_txn *txn, hq_err *err);
+/* Types the timelines of a state written before the typed timeline:
+ * every entry's words are parsed once (hq_tl_parse_legacy) and kept as
+ * they were hashed, so the chains still verify; then the marker is set.
+ * *scanned counts the issues rewritten; *broken those whose chain did
+ * not verify before (rewritten all the same, their hashes untouched). */
+int hq_issue_timeline_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, size_t *broken, hq_err *err);
 
 int hq_issue_each_in_state(hq_store *s, MDB_txn *txn, hq_issue_state st,
                            int (*fn)(void *ctx, const char *number), void *ctx, hq_err *err);

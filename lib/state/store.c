@@ -10,6 +10,11 @@
  *              "count:open"                 -> be64 issues not closed (issue.c)
  *              "index:audit"                -> "1": the audit indexes exist (written
  *                                              at creation; older states are scanned once)
+ *              "timeline:typed"             -> "1": timeline entries are typed records
+ *                                              (written at creation; older states are
+ *                                              upgraded once at houqind's start, issue.h)
+ *              "uptime"                     -> be64 ms: the last time houqind was known
+ *                                              running (its heartbeat; engine.h)
  *              "clock"                      -> be64 ms: the manual clock's time at the
  *                                              last commit (hq_store_clock_get/put), so a
  *                                              restarted daemon and the readers use it
@@ -124,6 +129,11 @@ static int check_format(hq_store *s, MDB_txn *txn, hq_err *err)
             /* A new state has every index from its first issue on. */
             MDB_val mk = {11, (void *)"index:audit"}, mv = {1, (void *)"1"};
             rc = mdb_put(txn, s->dbi[HQ_DB_META], &mk, &mv, 0);
+        }
+        if (rc == 0) {
+            /* ... and a typed timeline (issue.h). */
+            MDB_val tk = {14, (void *)"timeline:typed"}, tv = {1, (void *)"1"};
+            rc = mdb_put(txn, s->dbi[HQ_DB_META], &tk, &tv, 0);
         }
         return hq_store_code(rc, err, "write format record");
     }
@@ -730,6 +740,23 @@ int hq_store_clock_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
     unsigned char v[8];
     hq_be64_put(v, (uint64_t)ms);
     return hq_store_put(s, txn, HQ_DB_META, "clock", 5, v, 8, err);
+}
+
+int hq_store_alive_get(hq_store *s, MDB_txn *txn, int64_t *ms)
+{
+    MDB_val v;
+    *ms = 0;
+    if (hq_store_get(s, txn, HQ_DB_META, "uptime", 6, &v, NULL) != 0 || v.mv_size != 8)
+        return HQ_ENOTFOUND;
+    *ms = (int64_t)hq_be64_get(v.mv_data);
+    return 0;
+}
+
+int hq_store_alive_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
+{
+    unsigned char v[8];
+    hq_be64_put(v, (uint64_t)ms);
+    return hq_store_put(s, txn, HQ_DB_META, "uptime", 6, v, 8, err);
 }
 
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,

@@ -98,6 +98,11 @@ int hq_store_counter_next(hq_store *s, MDB_txn *txn, const char *name, uint64_t 
  * HQ_ENOTFOUND when the state has never run on a manual clock. */
 int hq_store_clock_get(hq_store *s, MDB_txn *txn, int64_t *ms);
 int hq_store_clock_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err);
+/* houqind's heartbeat (meta "uptime"): the time of its last write
+ * transaction, so that the next start knows when it stopped running.
+ * get: HQ_ENOTFOUND (and 0) for a state that never had one. */
+int hq_store_alive_get(hq_store *s, MDB_txn *txn, int64_t *ms);
+int hq_store_alive_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err);
 
 /* ---- event log and dedup ---- */
 

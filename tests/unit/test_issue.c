@@ -389,7 +389,7 @@ static void a_saved_issue_loads_back_whole(void **state)
     is.terms = (hq_penalty_terms){hq_strdup("catering-contract"), hq_strdup("餐饮服务合同第十二条"), 50000, 500000, 100000,
                                   500000, 200000, 1000000, 1000000, 3000000};
     fx_penalty(&is, is.opened_ms + DAY_MS, 50000, "逾期第1天");
-    hq_issue_note(&is, is.opened_ms + HOUR_MS, "contact.xinyuan", 77, "acknowledged: 承办单位已签收整改通知");
+    hq_issue_note(&is, is.opened_ms + HOUR_MS, "contact.xinyuan", 77, HQ_TL_ACKNOWLEDGED, HQ_TLC_NONE, "承办单位已签收整改通知");
     is.ntimers = 2;
     is.timers = hq_calloc(2, sizeof *is.timers);
     is.timers[0] = (hq_timer_ref){is.deadline_ms, 11, 1};
@@ -464,7 +464,8 @@ static void a_saved_issue_loads_back_whole(void **state)
     assert_int_equal(got.ntimeline, 2);
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(got.timeline[i].ts_ms, is.timeline[i].ts_ms);
-        assert_string_equal(got.timeline[i].what, is.timeline[i].what);
+        assert_int_equal(got.timeline[i].kind, is.timeline[i].kind);
+        assert_string_equal(got.timeline[i].text ? got.timeline[i].text : "", is.timeline[i].text ? is.timeline[i].text : "");
         assert_string_equal(got.timeline[i].actor, is.timeline[i].actor);
         assert_int_equal(got.timeline[i].seq, is.timeline[i].seq);
         assert_memory_equal(got.timeline[i].hash, is.timeline[i].hash, 32);
@@ -511,10 +512,10 @@ static void the_timeline_is_tamper_evident(void **state)
     (void)state;
     hq_issue is;
     new_issue(&is, "HQ-2026-000001", "c", "catering");
-    hq_issue_note(&is, is.opened_ms + 1, "a", 2, "comment: one");
-    hq_issue_note(&is, is.opened_ms + 2, NULL, 3, "comment: %s", "two");
+    hq_issue_note(&is, is.opened_ms + 1, "a", 2, HQ_TL_COMMENT, HQ_TLC_NONE, "one");
+    hq_issue_note(&is, is.opened_ms + 2, NULL, 3, HQ_TL_COMMENT, HQ_TLC_NONE, "two");
     assert_string_equal(is.timeline[2].actor, "system");
-    assert_string_equal(is.timeline[2].what, "comment: two");
+    assert_string_equal(is.timeline[2].text, "two");
     assert_int_equal(hq_issue_verify_timeline(&is), -1);
     /* Editing an entry breaks the chain from there. */
     is.timeline[1].ts_ms++;

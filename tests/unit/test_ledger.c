@@ -11,6 +11,9 @@
 
 #include "hq_issue_fixture.h"
 #include "ledger.h"
+#include "mem.h"
+
+#include <stdlib.h>
 
 static int setup(void **state)
 {
@@ -52,22 +55,34 @@ static void test_timeline_words(void **state)
     hq_issue is;
     fx_issue(&is, "HQ-2026-000001", "xinyuan-catering", "catering", "food-safety", HQ_SEV_HIGH,
              fx_at(2026, 9, 1, 9));
-    hq_issue_note(&is, fx_at(2026, 9, 1, 10), "contact", 2, "acknowledged: 已签收");
-    hq_issue_note(&is, fx_at(2026, 9, 1, 11), "contact", 3, "rectified: 第一次");
-    hq_issue_note(&is, fx_at(2026, 9, 1, 12), "lin", 4, "reopened: 复查未通过");
-    hq_issue_note(&is, fx_at(2026, 9, 1, 13), "contact", 5, "rectified: 第二次");
-    hq_issue_note(&is, fx_at(2026, 9, 1, 14), "x", 6, "rectifiedness is not a word: no");
-    assert_true(hq_tl_is(&is.timeline[1], "acknowledged"));
-    assert_false(hq_tl_is(&is.timeline[1], "acknowledge"));
-    assert_false(hq_tl_is(&is.timeline[5], "rectified"));
-    assert_int_equal(hq_tl_first(&is, "rectified"), fx_at(2026, 9, 1, 11));
-    assert_int_equal(hq_tl_last(&is, "rectified"), fx_at(2026, 9, 1, 13));
-    assert_int_equal(hq_tl_first(&is, "closed"), 0);
-    assert_string_equal(hq_tl_text(&is.timeline[2]), "第一次");
-    hq_tl_entry odd = {.ts_ms = 0, .what = "no word here", .actor = "x", .seq = 0};
-    assert_string_equal(hq_tl_text(&odd), "no word here");
-    hq_tl_entry colon = {.ts_ms = 0, .what = "Upper: kept whole", .actor = "x", .seq = 0};
-    assert_string_equal(hq_tl_text(&colon), "Upper: kept whole");
+    hq_issue_note(&is, fx_at(2026, 9, 1, 10), "contact", 2, HQ_TL_ACKNOWLEDGED, HQ_TLC_NONE, "已签收");
+    hq_issue_note(&is, fx_at(2026, 9, 1, 11), "contact", 3, HQ_TL_RECTIFIED, HQ_TLC_NONE, "第一次");
+    hq_issue_note(&is, fx_at(2026, 9, 1, 12), "lin", 4, HQ_TL_REOPENED, HQ_TLC_NONE, "复查未通过");
+    hq_issue_note(&is, fx_at(2026, 9, 1, 13), "contact", 5, HQ_TL_RECTIFIED, HQ_TLC_NONE, "第二次");
+    hq_issue_note(&is, fx_at(2026, 9, 1, 14), "x", 6, HQ_TL_COMMENT, HQ_TLC_NONE, "rectified: is words, not a kind");
+    assert_int_equal(is.timeline[1].kind, HQ_TL_ACKNOWLEDGED);
+    assert_int_equal(is.timeline[5].kind, HQ_TL_COMMENT);
+    assert_int_equal(hq_tl_first(&is, HQ_TL_RECTIFIED), fx_at(2026, 9, 1, 11));
+    assert_int_equal(hq_tl_last(&is, HQ_TL_RECTIFIED), fx_at(2026, 9, 1, 13));
+    assert_int_equal(hq_tl_first(&is, HQ_TL_CLOSED), 0);
+    hq_buf w;
+    hq_buf_init(&w);
+    hq_tl_render(&is.timeline[2], HQ_TL_PUBLIC, &w);
+    assert_string_equal(w.data, "提交整改反馈：第一次");
+    hq_buf_fini(&w);
+    /* An entry of the earlier format shows its words without the prefix;
+     * the upgrade's parse types it. */
+    hq_tl_entry old = {.ts_ms = 0, .what = hq_strdup("penalty: 违约金 500.00 元（逾期）"), .actor = "x"};
+    hq_buf_init(&w);
+    hq_tl_render(&old, HQ_TL_PUBLIC, &w);
+    assert_string_equal(w.data, "违约金 500.00 元（逾期）");
+    hq_buf_fini(&w);
+    hq_tl_parse_legacy(&old);
+    assert_int_equal(old.kind, HQ_TL_PENALTY);
+    assert_int_equal(old.amount_cents, 50000);
+    assert_string_equal(old.clause, "per_overdue_day");
+    free(old.what);
+    free(old.clause);
     hq_issue_fini(&is);
 }
 
@@ -120,8 +135,8 @@ static void test_csv_rows(void **state)
     free(is.title);
     is.title = strdup("饭菜里有异物, \"头发\"");
     is.complaint_contact = strdup("13800000000");
-    hq_issue_note(&is, fx_at(2026, 9, 1, 10), "contact.xinyuan", 2, "acknowledged: 已签收");
-    hq_issue_note(&is, fx_at(2026, 9, 2, 10), "contact.xinyuan", 3, "rectified: 已整改");
+    hq_issue_note(&is, fx_at(2026, 9, 1, 10), "contact.xinyuan", 2, HQ_TL_ACKNOWLEDGED, HQ_TLC_NONE, "已签收");
+    hq_issue_note(&is, fx_at(2026, 9, 2, 10), "contact.xinyuan", 3, HQ_TL_RECTIFIED, HQ_TLC_NONE, "已整改");
     fx_penalty(&is, fx_at(2026, 9, 2, 9), 50050, "逾期第1天");
     hq_buf b;
     hq_buf_init(&b);
@@ -174,7 +189,7 @@ static void test_json_rows(void **state)
     (void)state;
     hq_issue is;
     fx_issue(&is, "HQ-2026-000008", "anju-property", "dormitory", "complaints", HQ_SEV_LOW, fx_at(2026, 9, 3, 8));
-    hq_issue_note(&is, fx_at(2026, 9, 3, 9), "lin", 2, "comment: 已转交");
+    hq_issue_note(&is, fx_at(2026, 9, 3, 9), "lin", 2, HQ_TL_COMMENT, HQ_TLC_NONE, "已转交");
     hq_buf b;
     hq_buf_init(&b);
     hq_ledger_json_row(&b, &is, NULL, false);
@@ -200,19 +215,19 @@ static void test_long_entries_are_cut_on_a_character(void **state)
     (void)state;
     hq_issue is;
     fx_issue(&is, "HQ-2026-000009", "c", "catering", "x", HQ_SEV_LOW, fx_at(2026, 9, 3, 8));
-    char longtext[1000] = "comment: ";
+    char longtext[1000] = "";
     for (int i = 0; i < 100; i++)
         strcat(longtext, "长");
-    hq_issue_note(&is, fx_at(2026, 9, 3, 9), "lin", 2, "%s", longtext);
+    hq_issue_note(&is, fx_at(2026, 9, 3, 9), "lin", 2, HQ_TL_COMMENT, HQ_TLC_NONE, longtext);
     hq_buf b;
     hq_buf_init(&b);
     hq_ledger_csv_row(&b, &is, NULL, false);
-    const char *cut = strstr(b.data, "comment: ");
+    const char *cut = strstr(b.data, "批注：");
     assert_non_null(cut);
     const char *end = strstr(cut, "…");
     assert_non_null(end);
     assert_true((size_t)(end - cut) <= HQ_LEDGER_WHAT_MAX);
-    assert_int_equal((size_t)(end - cut - 9) % 3, 0); /* whole 3-byte characters */
+    assert_int_equal((size_t)(end - cut) % 3, 0); /* whole 3-byte characters */
     hq_buf_fini(&b);
     hq_issue_fini(&is);
 }

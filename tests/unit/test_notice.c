@@ -26,7 +26,7 @@ static void make(hq_issue *is)
     is->complaint_contact = strdup("13800000000");
     is->has_terms = true;
     is->terms.contract = strdup("餐饮服务合同第十二条");
-    hq_issue_note(is, fx_at(2026, 9, 1, 10), "contact.xinyuan", 2, "acknowledged: 承办单位已签收整改通知");
+    hq_issue_note(is, fx_at(2026, 9, 1, 10), "contact.xinyuan", 2, HQ_TL_ACKNOWLEDGED, HQ_TLC_NONE, "承办单位已签收整改通知");
 }
 
 static void test_the_text_notice_says_everything(void **state)

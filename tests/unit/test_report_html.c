@@ -62,9 +62,9 @@ static void test_the_report(void **state)
     hq_eval_contractor(e, "b-co", "乙公司");
     hq_issue is[2];
     fx_issue(&is[0], "HQ-2026-000001", "a-co", "catering", "x", HQ_SEV_HIGH, fx_at(2026, 9, 2, 9));
-    hq_issue_note(&is[0], fx_at(2026, 9, 2, 12), "a", 2, "rectified: done");
+    hq_issue_note(&is[0], fx_at(2026, 9, 2, 12), "a", 2, HQ_TL_RECTIFIED, HQ_TLC_NONE, "done");
     fx_issue(&is[1], "HQ-2026-000002", "b-co", "dormitory", "x", HQ_SEV_LOW, fx_at(2026, 9, 20, 9));
-    hq_issue_note(&is[1], fx_at(2026, 9, 21, 9), "system", 0, "overdue: late");
+    hq_issue_note(&is[1], fx_at(2026, 9, 21, 9), "system", 0, HQ_TL_OVERDUE, HQ_TLC_NONE, "late");
     for (int i = 0; i < 2; i++)
         hq_eval_add(e, &is[i]);
     hq_eval_finish(e);

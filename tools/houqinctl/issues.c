@@ -386,7 +386,10 @@ int cmd_issue(int argc, char **argv)
                 snprintf(how, sizeof how, "（未认证）");
             else if (auth && !strncmp(auth, "via:", 4))
                 snprintf(how, sizeof how, "（经 %s 代办）", auth + 4);
-            hq_buf_printf(&out, "    %s  %-14s %s%s\n", t, is.timeline[i].actor, is.timeline[i].what, how);
+            hq_buf_printf(&out, "    %s  %-14s %-14s ", t, is.timeline[i].actor,
+                          hq_tl_kind_name(is.timeline[i].kind));
+            hq_tl_render(&is.timeline[i], HQ_TL_STAFF, &out);
+            hq_buf_printf(&out, "%s\n", how);
         }
     }
     fputs(out.data, stdout);

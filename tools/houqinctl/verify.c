@@ -115,7 +115,7 @@ int cmd_verify(int argc, char **argv)
             long at = hq_issue_verify_timeline(&is);
             if (at >= 0) {
                 if (broken++ == 0)
-                    printf("timeline of %s: BROKEN at entry %ld (%s)\n", is.number, at + 1, is.timeline[at].what);
+                    printf("timeline of %s: BROKEN at entry %ld (%s)\n", is.number, at + 1, hq_tl_kind_name(is.timeline[at].kind));
                 status = EXIT_REFUSED;
             }
         }
