@@ -78,8 +78,8 @@ static void timeline_summary(hq_buf *b, const hq_issue *is)
         hq_tl_render(e, HQ_TL_STAFF, &r);
         const char *w = r.data ? r.data : "";
         size_t wl = hq_utf8_prefix(w, strlen(w), HQ_LEDGER_WHAT_MAX);
-        hq_buf_printf(b, "%s%s %s %s：%.*s%s", i ? "\n" : "", t, e->actor ? e->actor : "",
-                      hq_label(HQ_LBL_KIND, hq_tl_kind_name(e->kind)), (int)wl, w, wl < strlen(w) ? "…" : "");
+        hq_buf_printf(b, "%s%s %s %.*s%s", i ? "\n" : "", t, e->actor ? e->actor : "", (int)wl, w,
+                      wl < strlen(w) ? "…" : "");
         hq_buf_fini(&r);
     }
 }

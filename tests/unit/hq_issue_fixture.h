@@ -46,7 +46,8 @@ static inline void fx_issue(hq_issue *is, const char *number, const char *contra
     is->deadline_ms = opened_ms + DAY_MS;
     is->level = 1;
     is->occurrences = 1;
-    hq_issue_note(is, opened_ms, "system", 1, HQ_TL_OPENED, HQ_TLC_NONE, "规则 test.rule 开立整改通知（事件 1）");
+    hq_issue_add(is, opened_ms, "system", 1,
+                 &(hq_tl_entry){.kind = HQ_TL_OPENED, .cause = HQ_TLC_RULE, .clause = (char *)"test.rule"});
 }
 
 static inline void fx_penalty(hq_issue *is, int64_t ts_ms, int64_t cents, const char *reason)

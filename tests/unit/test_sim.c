@@ -157,7 +157,7 @@ static void timers_fire_at_their_due_time(void **state)
     assert_true(is.overdue);
     bool found = false;
     for (size_t i = 0; i < is.ntimeline; i++)
-        if (!strncmp(is.timeline[i].what, "overdue", 7)) {
+        if (is.timeline[i].kind == HQ_TL_OVERDUE) {
             assert_int_equal(is.timeline[i].ts_ms, T0 + 30 * MIN + 4 * HOUR);
             found = true;
         }
