@@ -53,9 +53,21 @@ static const char *lookup(const char *const (*t)[3], const char *k, hq_lang lang
     return k;
 }
 
-const char *hq_alert_kind_name(const char *kind, hq_lang lang) { return lookup(kind_names, kind, lang); }
-const char *hq_alert_severity_name(const char *s, hq_lang lang) { return lookup(severity_names, s, lang); }
-const char *hq_alert_domain_name(const char *d, hq_lang lang) { return lookup(domain_names, d, lang); }
+/* Chinese words come from the one vocabulary (vocab.h), so that a
+ * severity, a domain or a kind reads the same in an alert as in the
+ * notice and the reports; the English ones are this file's. */
+const char *hq_alert_kind_name(const char *kind, hq_lang lang)
+{
+    return lang == HQ_LANG_ZH ? hq_label(HQ_LBL_NOTICE, kind) : lookup(kind_names, kind, lang);
+}
+const char *hq_alert_severity_name(const char *s, hq_lang lang)
+{
+    return lang == HQ_LANG_ZH ? hq_label(HQ_LBL_SEVERITY, s) : lookup(severity_names, s, lang);
+}
+const char *hq_alert_domain_name(const char *d, hq_lang lang)
+{
+    return lang == HQ_LANG_ZH ? hq_label(HQ_LBL_DOMAIN, d) : lookup(domain_names, d, lang);
+}
 
 void hq_alert_msg_fini(hq_alert_msg *m)
 {

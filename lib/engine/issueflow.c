@@ -174,10 +174,6 @@ static int schedule_deadline(const hq_engine *e, hq_store *s, MDB_txn *txn, hq_i
 
 /* ---- notifications ---- */
 
-static const char *zh(const char *kind)
-{
-    return hq_label(HQ_LBL_NOTICE, kind);
-}
 
 /* Writes one outbox record about is.  roles: the ones to tell (NULL: the
  * current level's roles plus the contractor's contacts). */
@@ -197,11 +193,18 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
             buf[nroles++] = HQ_ROLE_CONTRACTOR_CONTACT;
         roles = buf;
     }
-    char dl[32], text[2048];
-    hq_local_fmt(is->deadline_ms, dl, sizeof dl);
-    snprintf(text, sizeof text, "【%s】%s %s｜承办单位：%s｜地点：%s｜整改期限：%s｜当前级别：%d%s%s", zh(kind),
-             is->number, is->title ? is->title : "", is->contractor && *is->contractor ? is->contractor : "未指定",
-             is->site && *is->site ? is->site : "-", dl, is->level, extra ? "｜" : "", extra ? extra : "");
+    /* The text is the one fact this alert adds (the templates show the
+     * number, title, contractor, site, deadline and level already): the
+     * extra words, else the latest timeline entry as the public reads it. */
+    char text[2048];
+    hq_buf w;
+    hq_buf_init(&w);
+    if (extra && *extra)
+        hq_buf_puts(&w, extra);
+    else if (is->ntimeline)
+        hq_tl_render(&is->timeline[is->ntimeline - 1], HQ_TL_PUBLIC, &w);
+    snprintf(text, sizeof text, "%s", w.data ? w.data : "");
+    hq_buf_fini(&w);
     hq_alert a = {
         .ts_ms = now_ms,
         .kind = kind,

@@ -200,11 +200,12 @@ def timeline(issue, word=None):
     tl = issue["timeline"]
     if word is None:
         return tl
-    return [e for e in tl if e["what"].split(":")[0].strip() == word]
+    word = "missed" if word == "missed-while-down" else word
+    return [e for e in tl if e["kind"] == word]
 
 
 def words(issue):
-    return [e["what"].split(":")[0].strip() for e in issue["timeline"]]
+    return [e["kind"] for e in issue["timeline"]]
 
 
 def recs(outbox, issue=None, kind=None):

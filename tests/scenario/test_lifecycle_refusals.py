@@ -117,7 +117,7 @@ def test_refusals():
         check_eq(after["state"], "closed", "still closed")
         check_eq(len(after["timeline"]), len(before["timeline"]) + 1, "one more timeline entry")
         e = after["timeline"][-1]
-        check(e["what"].startswith("comment") and "已通报批评" in e["what"] and e["actor"] == "wang.director" and
+        check(e["kind"] == "comment" and "已通报批评" in e["what"] and e["actor"] == "wang.director" and
               e["seq"] == r["seq"], "comment entry: %r" % e)
         strip = lambda i: {k: v for k, v in i.items() if k != "timeline"}  # noqa: E731
         check_eq(strip(after), strip(before), "a comment changes only the timeline")

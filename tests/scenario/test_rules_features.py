@@ -213,7 +213,7 @@ def test_sustained_self_clearing():
         hq.set_clock(t2 + HOUR + 20 * MIN)
         iss = hq.issue(n2)
         check_eq(iss["state"], "closed", "a rectified issue clears itself too")
-        check_eq([(e["actor"], e["what"].split(":")[0]) for e in iss["timeline"][-2:]],
+        check_eq([(e["actor"], e["kind"]) for e in iss["timeline"][-2:]],
                  [("contact.anju", "rectified"), ("auto-recheck", "closed")],
                  "rectified by the contractor (not again by the data), closed by auto-recheck")
         st = hq.status()

@@ -55,7 +55,7 @@ def test_ack_and_refusal():
                                                                "note": "收到"}), "the event sent")
     check_eq(issue(N1)["state"], "acknowledged", "state after ack")
     tl = issue(N1)["timeline"][-1]
-    check_eq((tl["actor"], tl["what"].split(":")[0]), ("contact.xinyuan", "acknowledged"), "timeline")
+    check_eq((tl["actor"], tl["kind"]), ("contact.xinyuan", "acknowledged"), "timeline")
     # A second ack does not fit: houqind's reason, shown as it is, exit 1.
     want = raw_error("issue.acknowledged", {"issue": N1, "actor": "x"})
     r = act("ack", N1, "--actor", "contact.xinyuan", rc=1)
@@ -86,7 +86,7 @@ def test_rectify_recheck_opinion_close():
     check_eq((ev["data"]["summary"], ev["data"]["platform"]), ("学生在微博发帖称食堂卫生差", "weibo"), "opinion data")
     check(issue(N1)["accountability"] is True, "an opinion starts accountability")
     act("comment", N1, "请立即整改", "--actor", "chen.catering")
-    check_eq(issue(N1)["timeline"][-1]["what"], "comment: 请立即整改", "comment")
+    check_eq((issue(N1)["timeline"][-1]["kind"], issue(N1)["timeline"][-1]["what"]), ("comment", "请立即整改"), "comment")
     act("close", N1, "--reason", "合同终止，转入台账", "--resolution", "other", "--actor", "wang.director")
     i = issue(N1)
     check_eq((i["state"], i["close_reason"]), ("closed", "合同终止，转入台账"), "closed")
@@ -103,7 +103,7 @@ def test_unknown_issue_and_duplicate():
     r2 = act(*same)
     check(r1.text.startswith("stored ") and r2.text.startswith("duplicate "), "resend: %r %r" % (r1, r2))
     check_eq(r1.text.split("seq=")[1], r2.text.split("seq=")[1], "same seq")
-    check_eq(sum(1 for t in issue(N1)["timeline"] if t["what"] == "comment: 同一事件"), 1, "applied once")
+    check_eq(sum(1 for t in issue(N1)["timeline"] if t["kind"] == "comment" and t["what"] == "同一事件"), 1, "applied once")
 
 
 def test_bad_usage():
