@@ -203,7 +203,7 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
         hq_buf_puts(&w, extra);
     else if (is->ntimeline)
         hq_tl_render(&is->timeline[is->ntimeline - 1], HQ_TL_PUBLIC, &w);
-    snprintf(text, sizeof text, "%s", w.data ? w.data : "");
+    snprintf(text, sizeof text, "%s %s｜%s", is->number, is->title ? is->title : "", w.data ? w.data : "");
     hq_buf_fini(&w);
     hq_alert a = {
         .ts_ms = now_ms,
