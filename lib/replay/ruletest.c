@@ -35,7 +35,7 @@
  * expect_no_outbox cannot pass.  Keep in step with the engine. */
 static const char *const timeline_words[] = {
     "opened",  "acknowledged", "rectified",  "reopened", "closed", "overdue",           "escalated", "accountability",
-    "penalty", "reminder",     "occurrence", "comment",  "recurrence", "opinion", "missed-while-down", "late",
+    "penalty", "reminder",     "occurrence", "comment",  "recurrence", "opinion", "missed-while-down", "late", "missed", "data_resumed",
     NULL,
 };
 static const char *const outbox_kinds[] = {
