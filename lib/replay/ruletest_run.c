@@ -315,6 +315,24 @@ static void time_text(int64_t ms, hq_buf *b)
     hq_buf_puts(b, t);
 }
 
+/* Appends "expected NAME WANT, got GOT" to why (after "; " when it has
+ * text): WANT bare for codes (bare), quoted for texts, in words otherwise. */
+static void explain(const fcond *c, const char *ref, bool bare, const char *got, hq_buf *why)
+{
+    if (why->len)
+        hq_buf_puts(why, "; ");
+    hq_buf_printf(why, "expected %s ", c->def->name);
+    if (c->def->vt == V_STR || c->def->vt == V_REF) {
+        if (bare)
+            hq_buf_puts(why, c->s);
+        else
+            quote(why, c->def->vt == V_REF ? ref : c->s);
+    } else {
+        want_text(c, why);
+    }
+    hq_buf_printf(why, ", got %s", got);
+}
+
 /* Compares one condition with an issue; on a mismatch appends
  * "expected X, got Y" to why.  ref is the resolved number for V_REF. */
 static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_buf *why)
@@ -395,20 +413,8 @@ static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_b
         break;
     default: ok = false; break;
     }
-    if (!ok && why) {
-        if (why->len)
-            hq_buf_puts(why, "; ");
-        hq_buf_printf(why, "expected %s ", c->def->name);
-        if (c->def->vt == V_STR || c->def->vt == V_REF) {
-            if (c->def->id == K_STATE || c->def->id == K_SEVERITY)
-                hq_buf_puts(why, c->s);
-            else
-                quote(why, c->def->vt == V_REF ? ref : c->s);
-        } else {
-            want_text(c, why);
-        }
-        hq_buf_printf(why, ", got %s", got.data);
-    }
+    if (!ok && why)
+        explain(c, ref, c->def->id == K_STATE || c->def->id == K_SEVERITY, got.data, why);
     hq_buf_fini(&got);
     return ok;
 }
@@ -468,20 +474,8 @@ static bool outbox_cond(const fcond *c, const outrec *o, const char *ref, hq_buf
         break;
     default: ok = false; break;
     }
-    if (!ok && why) {
-        if (why->len)
-            hq_buf_puts(why, "; ");
-        hq_buf_printf(why, "expected %s ", c->def->name);
-        if (c->def->vt == V_STR || c->def->vt == V_REF) {
-            if (c->def->id == K_KIND || c->def->id == K_SEVERITY)
-                hq_buf_puts(why, c->s);
-            else
-                quote(why, c->def->vt == V_REF ? ref : c->s);
-        } else {
-            want_text(c, why);
-        }
-        hq_buf_printf(why, ", got %s", got.data);
-    }
+    if (!ok && why)
+        explain(c, ref, c->def->id == K_KIND || c->def->id == K_SEVERITY, got.data, why);
     hq_buf_fini(&got);
     return ok;
 }
