@@ -695,15 +695,6 @@ int web_issue_load(const char *number, const hq_person *p, hq_issue *is, char (*
     return rc == 0 ? 0 : (rc == HQ_ENOTFOUND ? 404 : 503);
 }
 
-const char *web_last_rectifier(const hq_issue *is);
-const char *web_last_rectifier(const hq_issue *is)
-{
-    for (size_t i = is->ntimeline; i-- > 0;)
-        if (hq_tl_is(&is->timeline[i], "rectified"))
-            return is->timeline[i].actor;
-    return NULL;
-}
-
 static void act_form(hq_buf *b, const char *post, const char *csrf, const hq_issue *is, int act, bool upload)
 {
     hq_buf_printf(b, "<form method=\"post\" action=\"%s\" id=\"form-%s\"%s>", post, web_act_names[act],
@@ -835,8 +826,7 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
         hq_buf_puts(&b, "</table></div>");
     }
     /* the actions this person may do now */
-    const char *rectifier = web_last_rectifier(&is);
-    char purpose[160], csrf[160];
+    char purpose[160], csrf[160], why[300];
     snprintf(purpose, sizeof purpose, "act:%s:%s", p->id, is.number);
     web_csrf_make(purpose, csrf, sizeof csrf);
     hq_buf acts;
@@ -844,7 +834,7 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
     for (int a = 0; a < WEB_ACT_COUNT; a++) {
         if (link_only && a != WEB_ACT_ACK && a != WEB_ACT_RECTIFY)
             continue;
-        if (web_may_act(p, &is, a, rectifier))
+        if (web_may_act(p, &is, a, why, sizeof why))
             continue;
         hq_issue_state to;
         static const hq_issue_action map[WEB_ACT_COUNT] = {HQ_ACT_ACK, HQ_ACT_RECTIFY, HQ_ACT_RECHECK_PASS,

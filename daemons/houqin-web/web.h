@@ -23,8 +23,8 @@
  *   catalog.c  domains, complaint categories and sites with Chinese names
  *   send.c     events to houqind (per-thread client, await the acks)
  *   auth.c     console log-in: accounts, lock-out, signed session cookies, SSO
- *   scope.c    who sees which issue and may do which action (the web's copy
- *              of the permission table; houqind decides again)
+ *   scope.c    who sees which issue and may do which action (the rules'
+ *              permission table, decided as houqind decides)
  *   console.c  the office's console and the contractors' portal (pages)
  *   act.c      actions on an issue, inspection records, the portal link
  */
@@ -95,6 +95,9 @@ typedef struct web {
     hq_ratelimit *rl_form;   /* per address: POSTs of the public form and Open311 */
     double form_rate, form_burst;
     int send_timeout_ms, send_retries;
+    /* CURVE to houqind's ingest (--curve-server, --curve-key), Z85 */
+    bool curve;
+    char curve_server[41], curve_public[41], curve_secret[41];
     /* console (auth.c) */
     const char *accounts_file, *sso_header, *sso_proxy;
     char accounts_path[4096], lockout_dir[4096];
@@ -281,10 +284,9 @@ extern const char *const web_act_labels[WEB_ACT_COUNT];  /* Chinese */
 bool web_sees_all(const hq_person *p);
 bool web_is_contractor(const hq_person *p);
 bool web_may_see(const hq_person *p, const char *domain, const char *contractor);
-/* NULL when p may do act on the issue, else the reason in Chinese.
- * last_rectifier: who reported the last rectification (separation of
- * duties), or NULL. */
-const char *web_may_act(const hq_person *p, const hq_issue *is, int act, const char *last_rectifier);
+/* NULL when p may do act on the issue (the permission table's decision,
+ * as houqind makes it), else the reason in Chinese, written into why. */
+const char *web_may_act(const hq_person *p, const hq_issue *is, int act, char *why, size_t size);
 bool web_may_inspect(const hq_person *p, const char *domain);
 const char *web_person_name(const char *id);
 
