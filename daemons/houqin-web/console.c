@@ -1054,7 +1054,7 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
     web_html(&b, pname);
     hq_buf_puts(&b, " 合作企业考评</h3><div class=\"scroll\"><table id=\"evaluation\"><tr><th>排名</th><th>单位</th>"
                     "<th>得分</th><th>等级</th><th>问题</th><th>复查不通过</th><th>超期天数</th><th>按时整改</th>"
-                    "<th>扣款（元）</th></tr>");
+                    "<th>投诉人满意</th><th>扣款（元）</th></tr>");
     const hq_eval_row *rows;
     size_t n = hq_eval_rows(e, &rows);
     for (size_t i = 0; i < n; i++) {
@@ -1067,9 +1067,17 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
         web_html(&b, x->name ? x->name : x->contractor);
         hq_buf_printf(&b, "</td><td>%s</td><td>", pts);
         web_html(&b, x->grade);
-        hq_buf_printf(&b, "</td><td>%d</td><td>%d</td><td>%d</td><td>%d/%d</td><td>%lld.%02lld</td></tr>", x->issues,
-                      x->failed_rechecks, x->overdue_days, x->on_time, x->due,
-                      (long long)(x->penalties_cents / 100), (long long)(x->penalties_cents % 100));
+        hq_buf_printf(&b, "</td><td>%d</td><td>%d</td><td>%d</td><td>%d/%d</td>", x->issues, x->failed_rechecks,
+                      x->overdue_days, x->on_time, x->due);
+        /* satisfied (answered + taken as solved after the days) of all */
+        int fb = x->fb_solved + x->fb_unsolved + x->fb_taken;
+        if (fb)
+            hq_buf_printf(&b, "<td class=\"fb\" title=\"确认解决 %d，未解决 %d，逾期未评价视为解决 %d\">%d/%d</td>",
+                          x->fb_solved, x->fb_unsolved, x->fb_taken, x->fb_solved + x->fb_taken, fb);
+        else
+            hq_buf_puts(&b, "<td class=\"fb\">—</td>");
+        hq_buf_printf(&b, "<td>%lld.%02lld</td></tr>", (long long)(x->penalties_cents / 100),
+                      (long long)(x->penalties_cents % 100));
     }
     hq_buf_puts(&b, "</table></div></div>");
     hq_eval_destroy(&e);
