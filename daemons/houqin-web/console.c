@@ -62,7 +62,7 @@ static const char ccss[] =
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}dt{color:#86909c}dd{margin:0}"
     "a.btn{display:inline-block;padding:6px 12px;border:1px solid #1f5fa8;border-radius:6px;text-decoration:none}";
 
-typedef enum { NAV_DASH, NAV_LEDGER, NAV_OBL, NAV_EVAL, NAV_INSPECT, NAV_NONE } nav_item;
+typedef enum { NAV_DASH, NAV_LEDGER, NAV_OBL, NAV_EVAL, NAV_INSPECT, NAV_HEALTH, NAV_NONE } nav_item;
 
 void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav);
 void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav)
@@ -87,10 +87,10 @@ void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav
         web_html(b, csrf);
         hq_buf_puts(b, "\"><button type=\"submit\" id=\"logout\">退出</button></form></span></header><nav>");
         static const char *const href[] = {"/console", "/console/ledger", "/console/obligations",
-                                           "/console/evaluation", "/console/inspect"};
-        static const char *const staff[] = {"概览", "台账", "检查任务", "考评", "填报检查"};
-        static const char *const mine[] = {"概览", "我的问题", NULL, "考评", NULL};
-        for (int i = 0; i < 5; i++) {
+                                           "/console/evaluation", "/console/inspect", "/console/health"};
+        static const char *const staff[] = {"概览", "台账", "检查任务", "考评", "填报检查", "运行状态"};
+        static const char *const mine[] = {"概览", "我的问题", NULL, "考评", NULL, NULL};
+        for (int i = 0; i < 6; i++) {
             const char *label = ctr ? mine[i] : staff[i];
             if (!label)
                 continue;
@@ -1088,6 +1088,7 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
 
 enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *number, const char *post, bool link_only);
 enum MHD_Result web_inspect(web_req *r, const hq_person *p);
+enum MHD_Result web_health(web_req *r, const hq_person *p);
 
 static bool hex64(const char *s)
 {
@@ -1118,6 +1119,8 @@ enum MHD_Result web_console(web_req *r)
         return evaluation(r, p);
     if (!strcmp(u, "/console/inspect") && (get || post))
         return web_inspect(r, p);
+    if (!strcmp(u, "/console/health") && get)
+        return web_health(r, p);
     if (!strncmp(u, "/console/issue/", 15)) {
         char number[HQ_ISSUE_NUMBER_SIZE + 1], path[80];
         const char *rest = u + 15, *slash = strchr(rest, '/');

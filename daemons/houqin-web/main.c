@@ -77,6 +77,8 @@ static const char usage[] =
     "                        average, B at once (default 0.5:20; 0 switches it off)\n"
     "    --behind-proxy      take the client address from X-Forwarded-For (the last\n"
     "                        address) when the peer is loopback\n"
+    "    --control EP        houqind's control endpoint, for the rule set's health\n"
+    "                        page /console/health (default tcp://127.0.0.1:7603)\n"
     "    --curve-server FILE houqind's public key file (houqinctl keygen): send events\n"
     "                        over CURVE, with --curve-key\n"
     "    --curve-key FILE    houqin-web's key pair; its public key is houqin-web's\n"
@@ -297,7 +299,7 @@ int main(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_STATE, O_RULES, O_SCHEMAS, O_INGEST, O_CLIENTS, O_SECRET, O_MEDIA, O_SOURCE,
            O_THREADS, O_TIMEOUT, O_MAXCONN, O_PERIP, O_FORMRATE, O_PROXY, O_ACKTO, O_ACCOUNTS, O_SESSION,
-           O_SECURE, O_SSOH, O_SSOP, O_CSERVER, O_CKEY };
+           O_SECURE, O_SSOH, O_SSOP, O_CSERVER, O_CKEY, O_CONTROL };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},   {"state", required_argument, NULL, O_STATE},
         {"rules", required_argument, NULL, O_RULES},     {"schemas", required_argument, NULL, O_SCHEMAS},
@@ -311,6 +313,7 @@ int main(int argc, char **argv)
         {"secure-cookies", no_argument, NULL, O_SECURE}, {"sso-header", required_argument, NULL, O_SSOH},
         {"sso-proxy", required_argument, NULL, O_SSOP},
         {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
+        {"control", required_argument, NULL, O_CONTROL},
         {"verbose", no_argument, NULL, 'v'},             {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -320,6 +323,7 @@ int main(int argc, char **argv)
     w.rules_dir = HQ_DEFAULT_RULES;
     w.schemas_dir = HQ_DEFAULT_SCHEMAS;
     w.ingest = "tcp://127.0.0.1:7601";
+    w.control = "tcp://127.0.0.1:7603";
     w.form_source = "houqin-web";
     w.timeout_s = 15;
     w.form_rate = 0.5;
@@ -360,6 +364,7 @@ int main(int argc, char **argv)
         case O_SSOP: w.sso_proxy = optarg; break;
         case O_CSERVER: curve_server = optarg; break;
         case O_CKEY: curve_key = optarg; break;
+        case O_CONTROL: w.control = optarg; break;
         case 'v': verbose = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs("see houqin-web --help\n", stderr); return 1;

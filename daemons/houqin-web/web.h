@@ -27,6 +27,7 @@
  *              permission table, decided as houqind decides)
  *   console.c  the office's console and the contractors' portal (pages)
  *   act.c      actions on an issue, inspection records, the portal link
+ *   health.c   the rule set's health page (houqind's control status)
  */
 #ifndef HQ_WEB_H
 #define HQ_WEB_H
@@ -79,6 +80,7 @@ typedef struct hq_ratelimit hq_ratelimit;
 typedef struct web {
     const char *state_dir, *rules_dir, *schemas_dir, *ingest, *clients_file, *secret_file, *media_dir_opt;
     const char *form_source; /* the source of the public form's events */
+    const char *control;     /* houqind's control endpoint (health.c) */
     char media_dir[4096];
     hq_schemas *schemas;
     hq_rules *rules;

@@ -483,6 +483,41 @@ def test_curve_gateway():
         dm.stop()
 
 
+def test_health_page():
+    """/console/health: houqind's control status in words: the rules in
+    force, the last refused reload, refusals by reason and source."""
+    d = hqtest.Daemon(extra=["--clock", "manual"])
+    d.start()
+    w = Web(d, ARGS.houqin_web, ["--control", d.control_ep])
+    w.start()
+    try:
+        for p in ("wang.director", "contact.xinyuan"):
+            account(ARGS.houqinctl, d, p)
+        number = breach(d, w, ARGS.houqinctl, "cs-001")
+        rc, out, err = houqinctl(ARGS.houqinctl, "close", number, "--actor", "contact.xinyuan", "--reason", "x",
+                                 "--ingest", d.ingest_ep)
+        check_eq(rc, 1, "houqind refuses the contractor's close: %s" % err)
+        boss = Session(w, login(w, "wang.director")[3])
+        st, h, html = boss.get("/console/health")
+        check_eq(st, 200, "health page")
+        n = d.status()["rules"]
+        check('id="rules-count">%d 条' % n in html, "the rules in force")
+        check('id="permissions">已启用' in html, "permissions on")
+        check("自启动以来每次重新加载均成功" in html, "no refused reload")
+        m = re.search(r'<table id="refusals">.*?</table>', html, re.S)
+        check(m and "separation_contractor" in m.group(0) and "<td>1</td>" in m.group(0), "refusal by reason")
+        check("houqinctl" in re.search(r'<table id="refusals-by-source">.*?</table>', html, re.S).group(0),
+              "refusal by source")
+        st, h, html = Session(w, login(w, "contact.xinyuan")[3]).get("/console/health")
+        check_eq(st, 404, "not for contractors")
+        d.stop()
+        st, h, html = boss.get("/console/health")
+        check_eq(st, 503, "houqind not answering")
+    finally:
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
     hqtest.main([test_login_and_sessions, test_sso, test_scope_and_actions, test_portal_link_and_inspection,
-                 test_permission_table_drives_the_page, test_curve_gateway])
+                 test_permission_table_drives_the_page, test_curve_gateway, test_health_page])
