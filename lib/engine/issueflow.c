@@ -177,7 +177,7 @@ static int schedule_deadline(const hq_engine *e, hq_store *s, MDB_txn *txn, hq_i
 static const char *const kind_zh[] = {
     "opened", "新整改通知", "reminder", "提醒", "overdue", "逾期", "escalated", "升级",
     "accountability", "启动问责", "penalty", "违约金", "reopened", "复查未通过，重新整改",
-    "closed", "已办结", "rectified", "已整改待复查", "feedback", "处理结果反馈", NULL,
+    "closed", "已办结", "rectified", "已整改待复查", "feedback", "处理结果反馈", "unsolved", "投诉人反馈未解决", NULL,
 };
 
 static const char *zh(const char *kind)
@@ -671,6 +671,48 @@ int hqe_fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer
     default:
         break;
     }
+    if (rc == 0)
+        rc = hq_issue_save(s, txn, &is, err);
+    hq_issue_fini(&is);
+    return rc;
+}
+
+/* The complainant's satisfaction answer (complaint.feedback, SPEC §6b):
+ * noted on the issue it names as "satisfied:" or "unsolved:" (the words
+ * the evaluation counts, lib/report/evaluation.h), and "not solved" tells
+ * the section head of the issue's domain (outbox kind "unsolved"), who may
+ * reopen it.  An answer naming no stored issue changes nothing.  Its
+ * permission (feedback, the complainant through the gateway) was decided
+ * at ingest, before this. */
+int hqe_complaint_feedback(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t now_ms,
+                           hq_effects *fx, hq_err *err)
+{
+    const msgpack_object *so = hq_mp_map_get(ev->data, "solved");
+    char *number = mp_str(ev->data, "issue");
+    if (!so || so->type != MSGPACK_OBJECT_BOOLEAN || !number || !*number) {
+        free(number);
+        return 0;
+    }
+    hq_issue is;
+    int rc = hq_issue_load(s, txn, number, &is, err);
+    free(number);
+    if (rc)
+        return rc == HQ_ENOTFOUND ? 0 : rc;
+    const msgpack_object *st = hq_mp_map_get(ev->data, "stars");
+    int stars = st && st->type == MSGPACK_OBJECT_POSITIVE_INTEGER && st->via.u64 <= 5 ? (int)st->via.u64 : 0;
+    char *reason = mp_str(ev->data, "reason");
+    char rating[32] = "";
+    if (stars)
+        snprintf(rating, sizeof rating, "（%d星）", stars);
+    if (so->via.boolean) {
+        hq_issue_note(&is, now_ms, "complainant", seq, "satisfied: 投诉人确认问题已解决%s", rating);
+    } else {
+        hq_issue_note(&is, now_ms, "complainant", seq, "unsolved: 投诉人反馈问题未解决%s：%s", rating,
+                      reason ? reason : "");
+        static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD};
+        rc = notify(s, txn, &is, now_ms, "unsolved", roles, 1, reason ? reason : NULL, fx, err);
+    }
+    free(reason);
     if (rc == 0)
         rc = hq_issue_save(s, txn, &is, err);
     hq_issue_fini(&is);
