@@ -32,7 +32,6 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
                                const char *notice, const char *error, unsigned status);
 enum MHD_Result web_console_error(web_req *r, const hq_person *p, unsigned status, const char *msg);
 int web_issue_load(const char *number, const hq_person *p, hq_issue *is, char (*photos)[65], size_t *nphotos);
-const char *web_last_rectifier(const hq_issue *is);
 void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav);
 enum MHD_Result web_console_send(web_req *r, unsigned status, hq_buf *b);
 enum MHD_Result web_photo(web_req *r, const hq_person *p, const char *number, const char *hex);
@@ -114,7 +113,8 @@ enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *numbe
         goto out;
     }
     loaded = true;
-    const char *why = web_may_act(p, &is, act, web_last_rectifier(&is));
+    char whybuf[300];
+    const char *why = web_may_act(p, &is, act, whybuf, sizeof whybuf);
     if (why) {
         hq_log_notice("%s on %s by %s refused: not permitted", web_act_names[act], number, p->id);
         ret = web_issue_page(r, p, number, post, link_only, NULL, why, 403);

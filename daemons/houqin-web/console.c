@@ -62,7 +62,7 @@ static const char ccss[] =
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}dt{color:#86909c}dd{margin:0}"
     "a.btn{display:inline-block;padding:6px 12px;border:1px solid #1f5fa8;border-radius:6px;text-decoration:none}";
 
-typedef enum { NAV_DASH, NAV_LEDGER, NAV_OBL, NAV_EVAL, NAV_INSPECT, NAV_NONE } nav_item;
+typedef enum { NAV_DASH, NAV_LEDGER, NAV_OBL, NAV_EVAL, NAV_INSPECT, NAV_HEALTH, NAV_NONE } nav_item;
 
 void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav);
 void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav)
@@ -87,10 +87,10 @@ void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav
         web_html(b, csrf);
         hq_buf_puts(b, "\"><button type=\"submit\" id=\"logout\">退出</button></form></span></header><nav>");
         static const char *const href[] = {"/console", "/console/ledger", "/console/obligations",
-                                           "/console/evaluation", "/console/inspect"};
-        static const char *const staff[] = {"概览", "台账", "检查任务", "考评", "填报检查"};
-        static const char *const mine[] = {"概览", "我的问题", NULL, "考评", NULL};
-        for (int i = 0; i < 5; i++) {
+                                           "/console/evaluation", "/console/inspect", "/console/health"};
+        static const char *const staff[] = {"概览", "台账", "检查任务", "考评", "填报检查", "运行状态"};
+        static const char *const mine[] = {"概览", "我的问题", NULL, "考评", NULL, NULL};
+        for (int i = 0; i < 6; i++) {
             const char *label = ctr ? mine[i] : staff[i];
             if (!label)
                 continue;
@@ -695,15 +695,6 @@ int web_issue_load(const char *number, const hq_person *p, hq_issue *is, char (*
     return rc == 0 ? 0 : (rc == HQ_ENOTFOUND ? 404 : 503);
 }
 
-const char *web_last_rectifier(const hq_issue *is);
-const char *web_last_rectifier(const hq_issue *is)
-{
-    for (size_t i = is->ntimeline; i-- > 0;)
-        if (is->timeline[i].kind == HQ_TL_RECTIFIED)
-            return is->timeline[i].actor;
-    return NULL;
-}
-
 static void act_form(hq_buf *b, const char *post, const char *csrf, const hq_issue *is, int act, bool upload)
 {
     hq_buf_printf(b, "<form method=\"post\" action=\"%s\" id=\"form-%s\"%s>", post, web_act_names[act],
@@ -841,8 +832,7 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
         hq_buf_puts(&b, "</table></div>");
     }
     /* the actions this person may do now */
-    const char *rectifier = web_last_rectifier(&is);
-    char purpose[160], csrf[160];
+    char purpose[160], csrf[160], why[300];
     snprintf(purpose, sizeof purpose, "act:%s:%s", p->id, is.number);
     web_csrf_make(purpose, csrf, sizeof csrf);
     hq_buf acts;
@@ -850,7 +840,7 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
     for (int a = 0; a < WEB_ACT_COUNT; a++) {
         if (link_only && a != WEB_ACT_ACK && a != WEB_ACT_RECTIFY)
             continue;
-        if (web_may_act(p, &is, a, rectifier))
+        if (web_may_act(p, &is, a, why, sizeof why))
             continue;
         hq_issue_state to;
         static const hq_issue_action map[WEB_ACT_COUNT] = {HQ_ACT_ACK, HQ_ACT_RECTIFY, HQ_ACT_RECHECK_PASS,
@@ -1070,7 +1060,7 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
     web_html(&b, pname);
     hq_buf_puts(&b, " 合作企业考评</h3><div class=\"scroll\"><table id=\"evaluation\"><tr><th>排名</th><th>单位</th>"
                     "<th>得分</th><th>等级</th><th>问题</th><th>复查不通过</th><th>超期天数</th><th>按时整改</th>"
-                    "<th>扣款（元）</th></tr>");
+                    "<th>投诉人满意</th><th>扣款（元）</th></tr>");
     const hq_eval_row *rows;
     size_t n = hq_eval_rows(e, &rows);
     for (size_t i = 0; i < n; i++) {
@@ -1083,9 +1073,17 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
         web_html(&b, x->name ? x->name : x->contractor);
         hq_buf_printf(&b, "</td><td>%s</td><td>", pts);
         web_html(&b, x->grade);
-        hq_buf_printf(&b, "</td><td>%d</td><td>%d</td><td>%d</td><td>%d/%d</td><td>%lld.%02lld</td></tr>", x->issues,
-                      x->failed_rechecks, x->overdue_days, x->on_time, x->due,
-                      (long long)(x->penalties_cents / 100), (long long)(x->penalties_cents % 100));
+        hq_buf_printf(&b, "</td><td>%d</td><td>%d</td><td>%d</td><td>%d/%d</td>", x->issues, x->failed_rechecks,
+                      x->overdue_days, x->on_time, x->due);
+        /* satisfied (answered + taken as solved after the days) of all */
+        int fb = x->fb_solved + x->fb_unsolved + x->fb_taken;
+        if (fb)
+            hq_buf_printf(&b, "<td class=\"fb\" title=\"确认解决 %d，未解决 %d，逾期未评价视为解决 %d\">%d/%d</td>",
+                          x->fb_solved, x->fb_unsolved, x->fb_taken, x->fb_solved + x->fb_taken, fb);
+        else
+            hq_buf_puts(&b, "<td class=\"fb\">—</td>");
+        hq_buf_printf(&b, "<td>%lld.%02lld</td></tr>", (long long)(x->penalties_cents / 100),
+                      (long long)(x->penalties_cents % 100));
     }
     hq_buf_puts(&b, "</table></div></div>");
     hq_eval_destroy(&e);
@@ -1096,6 +1094,7 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
 
 enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *number, const char *post, bool link_only);
 enum MHD_Result web_inspect(web_req *r, const hq_person *p);
+enum MHD_Result web_health(web_req *r, const hq_person *p);
 
 static bool hex64(const char *s)
 {
@@ -1126,6 +1125,8 @@ enum MHD_Result web_console(web_req *r)
         return evaluation(r, p);
     if (!strcmp(u, "/console/inspect") && (get || post))
         return web_inspect(r, p);
+    if (!strcmp(u, "/console/health") && get)
+        return web_health(r, p);
     if (!strncmp(u, "/console/issue/", 15)) {
         char number[HQ_ISSUE_NUMBER_SIZE + 1], path[80];
         const char *rest = u + 15, *slash = strchr(rest, '/');

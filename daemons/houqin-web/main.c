@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "allowlist.h"
 #include "mem.h"
 #include "ratelimit.h"
 #include "service.h"
@@ -76,6 +77,13 @@ static const char usage[] =
     "                        average, B at once (default 0.5:20; 0 switches it off)\n"
     "    --behind-proxy      take the client address from X-Forwarded-For (the last\n"
     "                        address) when the peer is loopback\n"
+    "    --control EP        houqind's control endpoint, for the rule set's health\n"
+    "                        page /console/health (default tcp://127.0.0.1:7603)\n"
+    "    --curve-server FILE houqind's public key file (houqinctl keygen): send events\n"
+    "                        over CURVE, with --curve-key\n"
+    "    --curve-key FILE    houqin-web's key pair; its public key is houqin-web's\n"
+    "                        entry in houqind's allow-list, which needs on_behalf\n"
+    "                        for the console's actions (docs/web.md \"CURVE\")\n"
     "    --ack-timeout MS    wait this long for houqind's ack before one retry\n"
     "                        (default 2500)\n"
     "  console and portal (docs/web.md \"Console and portal\"):\n"
@@ -291,7 +299,7 @@ int main(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_STATE, O_RULES, O_SCHEMAS, O_INGEST, O_CLIENTS, O_SECRET, O_MEDIA, O_SOURCE,
            O_THREADS, O_TIMEOUT, O_MAXCONN, O_PERIP, O_FORMRATE, O_PROXY, O_ACKTO, O_ACCOUNTS, O_SESSION,
-           O_SECURE, O_SSOH, O_SSOP };
+           O_SECURE, O_SSOH, O_SSOP, O_CSERVER, O_CKEY, O_CONTROL };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},   {"state", required_argument, NULL, O_STATE},
         {"rules", required_argument, NULL, O_RULES},     {"schemas", required_argument, NULL, O_SCHEMAS},
@@ -304,6 +312,8 @@ int main(int argc, char **argv)
         {"accounts", required_argument, NULL, O_ACCOUNTS}, {"session-hours", required_argument, NULL, O_SESSION},
         {"secure-cookies", no_argument, NULL, O_SECURE}, {"sso-header", required_argument, NULL, O_SSOH},
         {"sso-proxy", required_argument, NULL, O_SSOP},
+        {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
+        {"control", required_argument, NULL, O_CONTROL},
         {"verbose", no_argument, NULL, 'v'},             {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -313,6 +323,7 @@ int main(int argc, char **argv)
     w.rules_dir = HQ_DEFAULT_RULES;
     w.schemas_dir = HQ_DEFAULT_SCHEMAS;
     w.ingest = "tcp://127.0.0.1:7601";
+    w.control = "tcp://127.0.0.1:7603";
     w.form_source = "houqin-web";
     w.timeout_s = 15;
     w.form_rate = 0.5;
@@ -320,7 +331,7 @@ int main(int argc, char **argv)
     w.send_timeout_ms = 2500;
     w.send_retries = 1;
     w.session_ttl_s = 8 * 3600;
-    const char *listen_s = "127.0.0.1:7680";
+    const char *listen_s = "127.0.0.1:7680", *curve_server = NULL, *curve_key = NULL;
     unsigned threads = 4, maxconn = 512, perip = 32;
     int verbose = 0, c;
     while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
@@ -351,6 +362,9 @@ int main(int argc, char **argv)
         case O_SECURE: w.cookie_secure = true; break;
         case O_SSOH: w.sso_header = optarg; break;
         case O_SSOP: w.sso_proxy = optarg; break;
+        case O_CSERVER: curve_server = optarg; break;
+        case O_CKEY: curve_key = optarg; break;
+        case O_CONTROL: w.control = optarg; break;
         case 'v': verbose = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs("see houqin-web --help\n", stderr); return 1;
@@ -363,6 +377,20 @@ int main(int argc, char **argv)
     if ((w.sso_header != NULL) != (w.sso_proxy != NULL)) {
         fprintf(stderr, "houqin-web: --sso-header and --sso-proxy go together\n");
         return 1;
+    }
+    if ((curve_server != NULL) != (curve_key != NULL)) {
+        fprintf(stderr, "houqin-web: --curve-server and --curve-key go together\n");
+        return 1;
+    }
+    if (curve_server) {
+        hq_err kerr;
+        if (hq_keyfile_read(curve_server, w.curve_server, NULL, &kerr) != 0 ||
+            hq_keyfile_read(curve_key, w.curve_public, w.curve_secret, &kerr) != 0) {
+            char b[700];
+            fprintf(stderr, "houqin-web: %s\n", hq_err_str(&kerr, b, sizeof b));
+            return 1;
+        }
+        w.curve = true;
     }
     if (w.session_ttl_s < 3600 || w.session_ttl_s > 7 * 86400) {
         fprintf(stderr, "houqin-web: --session-hours: 1 to 168\n");

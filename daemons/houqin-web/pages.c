@@ -14,6 +14,8 @@
  * against it.  CSRF tokens are stateless: time + HMAC(key, purpose|time). */
 #include "web.h"
 
+#include "evaluation.h"
+
 #include "clock.h"
 #include "mp.h"
 
@@ -652,7 +654,14 @@ static enum MHD_Result status_page(web_req *r, const web_complaint *c, const cha
         web_csrf_make(purpose, csrf, sizeof csrf);
         hq_buf_printf(&b, "<form class=\"card\" method=\"post\" action=\"/c/%s/%s\">", tracking, token);
         hidden(&b, "csrf", csrf);
-        hq_buf_puts(&b, "<h3>满意度评价</h3><p class=\"note\">办结后 7 天内未评价的，视为问题已解决；之后仍可评价。"
+        hq_buf_puts(&b, "<h3>满意度评价</h3>");
+        /* computed when read (lib/report/evaluation.h HQ_EVAL_FEEDBACK_DAYS):
+         * nothing is stored when the days pass */
+        if (c->closed_ms && web_state_now_ms() >= c->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS)
+            hq_buf_printf(&b, "<p class=\"note\" id=\"taken-as-solved\">办结已满 %d 天，未评价的视为问题已解决"
+                              "（已计入承办单位考评）；您仍可评价。</p>",
+                          HQ_EVAL_FEEDBACK_DAYS);
+        hq_buf_puts(&b, "<p class=\"note\">办结后 7 天内未评价的，视为问题已解决；之后仍可评价。"
                         "选择“未解决”的，问题会退回科室负责人复核。</p>"
                         "<label>问题解决了吗？</label><div class=\"radio\">"
                         "<label><input type=\"radio\" name=\"solved\" value=\"yes\" id=\"solved-yes\"> 已解决</label>"

@@ -24,6 +24,11 @@ static int client(hq_err *err)
     if (t_client)
         return 0;
     hq_client_opts o = {.timeout_ms = g_web->send_timeout_ms, .retries = g_web->send_retries, .window = 1000};
+    if (g_web->curve) {
+        o.server_key = g_web->curve_server;
+        o.public_key = g_web->curve_public;
+        o.secret_key = g_web->curve_secret;
+    }
     return hq_client_new(g_web->ingest, &o, &t_client, err);
 }
 

@@ -23,10 +23,11 @@
  *   catalog.c  domains, complaint categories and sites with Chinese names
  *   send.c     events to houqind (per-thread client, await the acks)
  *   auth.c     console log-in: accounts, lock-out, signed session cookies, SSO
- *   scope.c    who sees which issue and may do which action (the web's copy
- *              of the permission table; houqind decides again)
+ *   scope.c    who sees which issue and may do which action (the rules'
+ *              permission table, decided as houqind decides)
  *   console.c  the office's console and the contractors' portal (pages)
  *   act.c      actions on an issue, inspection records, the portal link
+ *   health.c   the rule set's health page (houqind's control status)
  */
 #ifndef HQ_WEB_H
 #define HQ_WEB_H
@@ -79,6 +80,7 @@ typedef struct hq_ratelimit hq_ratelimit;
 typedef struct web {
     const char *state_dir, *rules_dir, *schemas_dir, *ingest, *clients_file, *secret_file, *media_dir_opt;
     const char *form_source; /* the source of the public form's events */
+    const char *control;     /* houqind's control endpoint (health.c) */
     char media_dir[4096];
     hq_schemas *schemas;
     hq_rules *rules;
@@ -95,6 +97,9 @@ typedef struct web {
     hq_ratelimit *rl_form;   /* per address: POSTs of the public form and Open311 */
     double form_rate, form_burst;
     int send_timeout_ms, send_retries;
+    /* CURVE to houqind's ingest (--curve-server, --curve-key), Z85 */
+    bool curve;
+    char curve_server[41], curve_public[41], curve_secret[41];
     /* console (auth.c) */
     const char *accounts_file, *sso_header, *sso_proxy;
     char accounts_path[4096], lockout_dir[4096];
@@ -281,10 +286,9 @@ extern const char *const web_act_labels[WEB_ACT_COUNT];  /* Chinese */
 bool web_sees_all(const hq_person *p);
 bool web_is_contractor(const hq_person *p);
 bool web_may_see(const hq_person *p, const char *domain, const char *contractor);
-/* NULL when p may do act on the issue, else the reason in Chinese.
- * last_rectifier: who reported the last rectification (separation of
- * duties), or NULL. */
-const char *web_may_act(const hq_person *p, const hq_issue *is, int act, const char *last_rectifier);
+/* NULL when p may do act on the issue (the permission table's decision,
+ * as houqind makes it), else the reason in Chinese, written into why. */
+const char *web_may_act(const hq_person *p, const hq_issue *is, int act, char *why, size_t size);
 bool web_may_inspect(const hq_person *p, const char *domain);
 const char *web_person_name(const char *id);
 

@@ -24,6 +24,7 @@ static const char *const kind_names[][3] = {
     {"reopened", "复查未通过，重新整改", "Recheck failed, reopened"},
     {"closed", "已办结", "Closed"},
     {"feedback", "处理结果反馈", "Outcome"},
+    {"unsolved", "投诉人反馈未解决", "Complainant: not solved"},
     {NULL, NULL, NULL},
 };
 

@@ -92,6 +92,11 @@ int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev,
                     hq_effects *fx, hq_err *err)
 {
     e->refusal = HQ_PERM_OK;
+    if (ev->type_len == 18 && !memcmp(ev->type, "complaint.feedback", 18)) {
+        int frc = hqe_complaint_feedback(s, txn, ev, seq, now_ms, fx, err);
+        if (frc)
+            return frc;
+    }
     if (ev->type_len > 6 && !memcmp(ev->type, "issue.", 6)) {
         for (size_t i = 0; i < sizeof lifecycle / sizeof *lifecycle; i++)
             if (strlen(lifecycle[i].type) == ev->type_len && !memcmp(lifecycle[i].type, ev->type, ev->type_len))

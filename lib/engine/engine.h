@@ -5,13 +5,18 @@
  * out as effects (the outbox records to publish after the commit).
  *
  * hq_engine_event() is called with the sequence number the event will be
- * stored under, before it is appended.  A lifecycle event that does not
- * fit (unknown issue, a recheck of a closed issue, ...) is refused with
- * HQ_ESTATE or HQ_ENOTFOUND and a reason, and the engine has written
- * nothing: every check comes before the first write.  An actor the
- * permission table does not let act (authz.h) is refused the same way,
- * with HQ_EPERM.  The caller then
- * rejects the event instead of storing it.
+ * stored under, before it is appended.  A lifecycle event the engine
+ * cannot apply is refused, and the engine has written nothing (every check
+ * comes before the first write):
+ *   HQ_ENOTFOUND  data.issue names no issue;
+ *   HQ_ESTATE     the action does not fit the issue's state (the
+ *                 transition table of issue.h), or repeats what is done;
+ *   HQ_EPERM      the actor may not take it (the permission table, authz.h;
+ *                 hq_engine_refusal() says why);
+ *   HQ_EINVAL     data the schema let through but the action cannot use.
+ * hq_engine_refused() tells these from failures of the transaction; the
+ * caller rejects the event instead of storing it and gives its dedup claim
+ * back.
  */
 #ifndef HQ_ENGINE_H
 #define HQ_ENGINE_H

@@ -72,6 +72,10 @@ int hqe_close_issue(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, con
     hq_err *err);
 int hqe_fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer *t, int64_t now_ms,
     hq_effects *fx, hq_err *err);
+/* complaint.feedback: noted on its issue; "not solved" tells the section
+ * head.  0 when it names no stored issue (nothing changed). */
+int hqe_complaint_feedback(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t now_ms,
+                           hq_effects *fx, hq_err *err);
 int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, hq_issue_action act,
     uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err);
 int hqe_match(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, const hq_event *ev,

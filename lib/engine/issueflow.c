@@ -691,3 +691,42 @@ int hqe_fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer
     hq_issue_fini(&is);
     return rc;
 }
+
+/* The complainant's satisfaction answer (complaint.feedback, SPEC §6b):
+ * noted on the issue it names as a satisfied or unsolved entry (stars in
+ * count, the reason as text: the kinds the evaluation counts,
+ * lib/report/evaluation.h), and "not solved" tells
+ * the section head of the issue's domain (outbox kind "unsolved"), who may
+ * reopen it.  An answer naming no stored issue changes nothing.  Its
+ * permission (feedback, the complainant through the gateway) was decided
+ * at ingest, before this. */
+int hqe_complaint_feedback(hq_store *s, MDB_txn *txn, const hq_event *ev, uint64_t seq, int64_t now_ms,
+                           hq_effects *fx, hq_err *err)
+{
+    const msgpack_object *so = hq_mp_map_get(ev->data, "solved");
+    char *number = mp_str(ev->data, "issue");
+    if (!so || so->type != MSGPACK_OBJECT_BOOLEAN || !number || !*number) {
+        free(number);
+        return 0;
+    }
+    hq_issue is;
+    int rc = hq_issue_load(s, txn, number, &is, err);
+    free(number);
+    if (rc)
+        return rc == HQ_ENOTFOUND ? 0 : rc;
+    const msgpack_object *st = hq_mp_map_get(ev->data, "stars");
+    int stars = st && st->type == MSGPACK_OBJECT_POSITIVE_INTEGER && st->via.u64 <= 5 ? (int)st->via.u64 : 0;
+    char *reason = mp_str(ev->data, "reason");
+    hq_issue_add(&is, now_ms, "complainant", seq,
+                 &(hq_tl_entry){.kind = so->via.boolean ? HQ_TL_SATISFIED : HQ_TL_UNSOLVED, .count = stars,
+                                .text = so->via.boolean ? NULL : reason});
+    if (!so->via.boolean) {
+        static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD};
+        rc = notify(s, txn, &is, now_ms, "unsolved", roles, 1, reason ? reason : NULL, fx, err);
+    }
+    free(reason);
+    if (rc == 0)
+        rc = hq_issue_save(s, txn, &is, err);
+    hq_issue_fini(&is);
+    return rc;
+}

@@ -1,15 +1,16 @@
 /* dispatch.h - which rules of an event type can match an event.
  *
- * Every rule of a type used to see every event of the type.  A dispatch
- * index picks the one field of the type that most of its rules guard
- * (hq_cond_each_guard: {field: data.kind, eq: cold_storage_temp}, an `in`
- * list, a `prefix`) and files each such rule under the guard's values; a
- * rule with no guard on that field is filed under "always".  An event then
- * meets the rules filed under its value of the field, the rules whose
- * prefix its value starts with, and the "always" rules, in rule order.
- * It is a filter only: the engine still evaluates each rule's condition.
- * When the event's value is missing or an array (a condition's path may
- * fan out over arrays), every rule of the type is selected.
+ * A dispatch index picks the one field of the type that most of its rules
+ * guard (hq_cond_each_guard: {field: data.kind, eq: cold_storage_temp}, an
+ * `in` list, a `prefix`) and files each such rule under the guard's
+ * values; a rule with no guard on that field is filed under "always".
+ * The contract of hq_dispatch_select(): an event meets every rule filed
+ * under its value of the field, every rule whose prefix its value starts
+ * with, and every "always" rule, once each, in rule order; when the
+ * event's value is missing or an array (a condition's path may fan out
+ * over arrays), every rule of the type.  It is a filter only: a rule it
+ * leaves out could not have matched, and the engine still evaluates the
+ * condition of each rule it returns.
  *
  * A rule's gate is the condition that must hold for an event to matter to
  * it: `when`, or for a sustained rule its `scope` (a sustained rule without

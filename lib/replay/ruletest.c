@@ -36,11 +36,11 @@
 static const char *const timeline_words[] = {
     "opened",  "acknowledged", "rectified",  "reopened", "closed", "overdue",           "escalated", "accountability",
     "penalty", "reminder",     "occurrence", "comment",  "recurrence", "opinion", "missed-while-down", "late", "missed", "data_resumed",
-    NULL,
+    "satisfied", "unsolved", NULL,
 };
 static const char *const outbox_kinds[] = {
     "opened", "reminder", "overdue", "escalated", "accountability", "penalty", "reopened", "closed", "rectified",
-    "feedback", NULL,
+    "feedback", "unsolved", NULL,
 };
 
 const char *const hq_rt_step_names[ST_COUNT + 1] = {

@@ -316,6 +316,53 @@ static void time_text(int64_t ms, hq_buf *b)
     hq_buf_puts(b, t);
 }
 
+/* Appends "expected NAME WANT, got GOT" to why (after "; " when it has
+ * text): WANT bare for codes (bare), quoted for texts, in words otherwise. */
+static void explain(const fcond *c, const char *ref, bool bare, const char *got, hq_buf *why)
+{
+    if (why->len)
+        hq_buf_puts(why, "; ");
+    hq_buf_printf(why, "expected %s ", c->def->name);
+    if (c->def->vt == V_STR || c->def->vt == V_REF) {
+        if (bare)
+            hq_buf_puts(why, c->s);
+        else
+            quote(why, c->def->vt == V_REF ? ref : c->s);
+    } else {
+        want_text(c, why);
+    }
+    hq_buf_printf(why, ", got %s", got);
+}
+
+/* The matchers the issue and outbox conditions share; each appends what
+ * it found to got, for the explanation. */
+static bool match_str(const fcond *c, const char *s, hq_buf *got)
+{
+    if (c->def->id == K_SEVERITY || c->def->id == K_KIND)
+        hq_buf_puts(got, s ? s : "none");
+    else
+        quote(got, s);
+    return str_eq(c->s, s);
+}
+
+static bool match_contains(const fcond *c, const char *s, hq_buf *got)
+{
+    quote(got, s);
+    return s && strstr(s, c->s);
+}
+
+static bool match_time(const fcond *c, int64_t ms, hq_buf *got)
+{
+    time_text(ms, got);
+    return ms == c->i;
+}
+
+static bool match_int(const fcond *c, int64_t i, hq_buf *got)
+{
+    hq_buf_printf(got, "%lld", (long long)i);
+    return i == c->i;
+}
+
 /* Compares one condition with an issue; on a mismatch appends
  * "expected X, got Y" to why.  ref is the resolved number for V_REF. */
 static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_buf *why)
@@ -327,52 +374,33 @@ static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_b
     hq_buf_init(&got);
     switch (c->def->id) {
     case K_NUMBER: s = is->number; ok = str_eq(s, ref); quote(&got, s); break;
-    case K_RULE: s = is->rule; goto str;
-    case K_KEY: s = is->key; goto str;
-    case K_DOMAIN: s = is->domain; goto str;
-    case K_CONTRACTOR: s = is->contractor; goto str;
-    case K_SITE: s = is->site; goto str;
-    case K_CATEGORY: s = is->category; goto str;
-    case K_TITLE: s = is->title; goto str;
-    case K_SEVERITY: s = hq_severity_name(is->severity); goto str;
+    case K_RULE: ok = match_str(c, is->rule, &got); break;
+    case K_KEY: ok = match_str(c, is->key, &got); break;
+    case K_DOMAIN: ok = match_str(c, is->domain, &got); break;
+    case K_CONTRACTOR: ok = match_str(c, is->contractor, &got); break;
+    case K_SITE: ok = match_str(c, is->site, &got); break;
+    case K_CATEGORY: ok = match_str(c, is->category, &got); break;
+    case K_TITLE: ok = match_str(c, is->title, &got); break;
+    case K_SEVERITY: ok = match_str(c, hq_severity_name(is->severity), &got); break;
     case K_STATE:
         s = hq_issue_state_name(is->state);
         ok = !strcmp(c->s, "open") ? is->state != HQ_IS_CLOSED : !strcmp(c->s, s);
         hq_buf_puts(&got, s);
         break;
-    str:
-        ok = str_eq(c->s, s);
-        if (c->def->id == K_SEVERITY || c->def->id == K_KIND)
-            hq_buf_puts(&got, s ? s : "none");
-        else
-            quote(&got, s);
-        break;
-    case K_TITLE_CONTAINS: s = is->title; goto contains;
-    case K_DESCRIPTION_CONTAINS: s = is->description; goto contains;
-    contains:
-        ok = s && strstr(s, c->s);
-        quote(&got, s);
-        break;
-    case K_LEVEL: i = is->level; goto num;
-    case K_OCCURRENCES: i = is->occurrences; goto num;
-    case K_PENALTIES: i = (int64_t)is->npenalties; goto num;
-    num:
-        ok = i == c->i;
-        hq_buf_printf(&got, "%lld", (long long)i);
-        break;
+    case K_TITLE_CONTAINS: ok = match_contains(c, is->title, &got); break;
+    case K_DESCRIPTION_CONTAINS: ok = match_contains(c, is->description, &got); break;
+    case K_LEVEL: ok = match_int(c, is->level, &got); break;
+    case K_OCCURRENCES: ok = match_int(c, is->occurrences, &got); break;
+    case K_PENALTIES: ok = match_int(c, (int64_t)is->npenalties, &got); break;
     case K_OVERDUE: b = is->overdue; goto boolean;
     case K_ACCOUNTABILITY: b = is->accountability; goto boolean;
     boolean:
         ok = b == c->b;
         hq_buf_puts(&got, b ? "true" : "false");
         break;
-    case K_OPENED_AT: i = is->opened_ms; goto tm;
-    case K_CLOSED_AT: i = is->closed_ms; goto tm;
-    case K_DEADLINE_AT: i = is->deadline_ms; goto tm;
-    tm:
-        ok = i == c->i;
-        time_text(i, &got);
-        break;
+    case K_OPENED_AT: ok = match_time(c, is->opened_ms, &got); break;
+    case K_CLOSED_AT: ok = match_time(c, is->closed_ms, &got); break;
+    case K_DEADLINE_AT: ok = match_time(c, is->deadline_ms, &got); break;
     case K_PENALTY_TOTAL:
         i = hq_issue_penalty_total(is);
         ok = i == c->i;
@@ -396,20 +424,8 @@ static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_b
         break;
     default: ok = false; break;
     }
-    if (!ok && why) {
-        if (why->len)
-            hq_buf_puts(why, "; ");
-        hq_buf_printf(why, "expected %s ", c->def->name);
-        if (c->def->vt == V_STR || c->def->vt == V_REF) {
-            if (c->def->id == K_STATE || c->def->id == K_SEVERITY)
-                hq_buf_puts(why, c->s);
-            else
-                quote(why, c->def->vt == V_REF ? ref : c->s);
-        } else {
-            want_text(c, why);
-        }
-        hq_buf_printf(why, ", got %s", got.data);
-    }
+    if (!ok && why)
+        explain(c, ref, c->def->id == K_STATE || c->def->id == K_SEVERITY, got.data, why);
     hq_buf_fini(&got);
     return ok;
 }
@@ -417,42 +433,23 @@ static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_b
 static bool outbox_cond(const fcond *c, const outrec *o, const char *ref, hq_buf *why)
 {
     const char *s = NULL;
-    int64_t i = 0;
     bool ok;
     hq_buf got;
     hq_buf_init(&got);
     switch (c->def->id) {
     case K_ISSUE: s = o->issue; ok = str_eq(s, ref); quote(&got, s); break;
-    case K_KIND: s = o->kind; goto str;
-    case K_RULE: s = o->rule; goto str;
-    case K_DOMAIN: s = o->domain; goto str;
-    case K_CONTRACTOR: s = o->contractor; goto str;
-    case K_SITE: s = o->site; goto str;
-    case K_SEVERITY: s = o->severity; goto str;
-    case K_TITLE: s = o->title; goto str;
-    str:
-        ok = str_eq(c->s, s);
-        if (c->def->id == K_SEVERITY || c->def->id == K_KIND)
-            hq_buf_puts(&got, s ? s : "none");
-        else
-            quote(&got, s);
-        break;
-    case K_TITLE_CONTAINS: s = o->title; goto contains;
-    case K_TEXT_CONTAINS: s = o->text; goto contains;
-    contains:
-        ok = s && strstr(s, c->s);
-        quote(&got, s);
-        break;
-    case K_LEVEL:
-        ok = o->level == c->i;
-        hq_buf_printf(&got, "%lld", (long long)o->level);
-        break;
-    case K_AT: i = o->ts_ms; goto tm;
-    case K_DEADLINE_AT: i = o->deadline_ms; goto tm;
-    tm:
-        ok = i == c->i;
-        time_text(i, &got);
-        break;
+    case K_KIND: ok = match_str(c, o->kind, &got); break;
+    case K_RULE: ok = match_str(c, o->rule, &got); break;
+    case K_DOMAIN: ok = match_str(c, o->domain, &got); break;
+    case K_CONTRACTOR: ok = match_str(c, o->contractor, &got); break;
+    case K_SITE: ok = match_str(c, o->site, &got); break;
+    case K_SEVERITY: ok = match_str(c, o->severity, &got); break;
+    case K_TITLE: ok = match_str(c, o->title, &got); break;
+    case K_TITLE_CONTAINS: ok = match_contains(c, o->title, &got); break;
+    case K_TEXT_CONTAINS: ok = match_contains(c, o->text, &got); break;
+    case K_LEVEL: ok = match_int(c, o->level, &got); break;
+    case K_AT: ok = match_time(c, o->ts_ms, &got); break;
+    case K_DEADLINE_AT: ok = match_time(c, o->deadline_ms, &got); break;
     case K_ROLES:
     case K_ROLES_INCLUDE:
         ok = c->def->id == K_ROLES ? o->nroles == c->nwords : true;
@@ -469,20 +466,8 @@ static bool outbox_cond(const fcond *c, const outrec *o, const char *ref, hq_buf
         break;
     default: ok = false; break;
     }
-    if (!ok && why) {
-        if (why->len)
-            hq_buf_puts(why, "; ");
-        hq_buf_printf(why, "expected %s ", c->def->name);
-        if (c->def->vt == V_STR || c->def->vt == V_REF) {
-            if (c->def->id == K_KIND || c->def->id == K_SEVERITY)
-                hq_buf_puts(why, c->s);
-            else
-                quote(why, c->def->vt == V_REF ? ref : c->s);
-        } else {
-            want_text(c, why);
-        }
-        hq_buf_printf(why, ", got %s", got.data);
-    }
+    if (!ok && why)
+        explain(c, ref, c->def->id == K_KIND || c->def->id == K_SEVERITY, got.data, why);
     hq_buf_fini(&got);
     return ok;
 }

@@ -622,12 +622,19 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
             add.on_time = !overdue;
         }
     }
-    bool in_span = false;
+    bool in_span = false, answered = false;
     int64_t span_from = 0;
     for (size_t i = 0; i < is->ntimeline; i++) {
         const hq_tl_entry *t = &is->timeline[i];
         bool in = in_period(e, t->ts_ms);
-        if (in && (t)->kind == HQ_TL_REOPENED)
+        bool ok = t->kind == HQ_TL_SATISFIED, no = t->kind == HQ_TL_UNSOLVED;
+        if ((ok || no) && t->ts_ms <= is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS)
+            answered = true;
+        if (in && ok)
+            add.fb_solved++;
+        if (in && no)
+            add.fb_unsolved++;
+        if (in && t->kind == HQ_TL_REOPENED)
             add.failed_rechecks++;
         if (in && (t)->kind == HQ_TL_RECURRENCE)
             add.recurrences++;
@@ -646,7 +653,14 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
     }
     if (in_span)
         add.overdue_days += (int)clip_days(e, span_from, e->as_of);
-    touched |= add.failed_rechecks || add.recurrences || add.accountability || add.overdue_days;
+    /* silence taken as solved: a complaint closed in the period, no answer
+     * within the days, and those days over by as_of */
+    if (is->state == HQ_IS_CLOSED && !answered && in_period(e, is->closed_ms) &&
+        strlist_has(&s->complaint_categories, is->category) &&
+        is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS <= e->as_of)
+        add.fb_taken = 1;
+    touched |= add.failed_rechecks || add.recurrences || add.accountability || add.overdue_days || add.fb_solved ||
+               add.fb_unsolved || add.fb_taken;
     if (!touched)
         return;
     rx = rx ? rx : row_for(e, is->contractor);
@@ -664,6 +678,9 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
     r->recurrences += add.recurrences;
     r->accountability += add.accountability;
     r->overdue_days += add.overdue_days;
+    r->fb_solved += add.fb_solved;
+    r->fb_unsolved += add.fb_unsolved;
+    r->fb_taken += add.fb_taken;
 }
 
 static int cmp_rank(const void *a, const void *b)
@@ -878,6 +895,13 @@ void hq_eval_to_json(const hq_eval *e, hq_buf *b)
         hq_buf_printf(b, ",\"on_time\":{\"due\":%d,\"on_time\":%d,\"rate\":", r->due, r->on_time);
         if (r->due)
             hq_buf_printf(b, "%.4f}", (double)r->on_time / r->due);
+        else
+            hq_buf_puts(b, "null}");
+        int fb = r->fb_solved + r->fb_unsolved + r->fb_taken;
+        hq_buf_printf(b, ",\"satisfaction\":{\"solved\":%d,\"unsolved\":%d,\"taken_as_solved\":%d,\"rate\":",
+                      r->fb_solved, r->fb_unsolved, r->fb_taken);
+        if (fb)
+            hq_buf_printf(b, "%.4f}", (double)(r->fb_solved + r->fb_taken) / fb);
         else
             hq_buf_puts(b, "null}");
         hq_buf_printf(b, ",\"penalties_cents\":%lld}", (long long)r->penalties_cents);

@@ -25,7 +25,13 @@
  *   - penalties assessed in the period, summed (reported, not deducted);
  *   - on-time rectification: of the confirmed issues opened in the period
  *     that were due by as_of (they became overdue, or were rectified or
- *     closed), those that never became overdue.
+ *     closed), those that never became overdue;
+ *   - complainants' satisfaction (complaint.feedback, noted by the engine
+ *     as "satisfied" or "unsolved" timeline entries): the answers in the
+ *     period, and the complaint issues (a complaint category) closed in
+ *     the period without an answer within HQ_EVAL_FEEDBACK_DAYS days of
+ *     the closing (by as_of), which are taken as solved.  Rate =
+ *     (solved + taken as solved) / all three; reported, not deducted.
  * score = max(floor, base - deductions); the grade is the first band whose
  * minimum the score reaches, or the veto grade when a veto applies.
  * Ranking: score descending, then contractor id; equal scores share a rank.
@@ -106,12 +112,17 @@ typedef struct hq_eval_row {
     int overdue_days, failed_rechecks, recurrences, complaints, missed_inspections, accountability;
     int vetoes;
     int due, on_time;
+    int fb_solved, fb_unsolved, fb_taken;  /* satisfaction: answers, and silence taken as solved */
     int64_t deduct_cp[HQ_EVAL_D_COUNT];
     int64_t deductions_cp, score_cp;
     const char *grade;                /* view into the scheme */
     int rank;
     int64_t penalties_cents;
 } hq_eval_row;
+
+/* Days after closing without an answer after which a complaint is taken
+ * as solved (computed when read: the status page and the evaluation). */
+#define HQ_EVAL_FEEDBACK_DAYS 7
 
 typedef struct hq_eval hq_eval;
 

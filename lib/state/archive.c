@@ -253,7 +253,8 @@ int hq_archive_list(const char *state_dir, hq_archive_info **out, size_t *n, hq_
         free(v);
         return rc;
     }
-    qsort(v, cnt, sizeof *v, cmp_info);
+    if (cnt)
+        qsort(v, cnt, sizeof *v, cmp_info);
     *out = v;
     *n = cnt;
     return 0;

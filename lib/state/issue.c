@@ -359,6 +359,7 @@ static const char *const kind_names[HQ_TL_KIND_COUNT] = {
     "legacy",  "opened",     "acknowledged", "rectified", "reopened", "closed",
     "overdue", "escalated",  "accountability", "penalty", "reminder", "occurrence",
     "recurrence", "comment", "opinion", "late", "missed", "data_resumed",
+    "satisfied", "unsolved",
 };
 static const char *const cause_names[HQ_TLC_COUNT] = {
     "", "rule", "missing", "data", "recheck", "auto_recheck", "manual",
@@ -534,6 +535,14 @@ void hq_tl_render(const hq_tl_entry *e, hq_tl_audience who, hq_buf *b)
         if (staff && e->seq)
             hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
         break;
+    case HQ_TL_SATISFIED:
+    case HQ_TL_UNSOLVED:
+        hq_buf_puts(b, e->kind == HQ_TL_SATISFIED ? "投诉人确认问题已解决" : "投诉人反馈问题未解决");
+        if (e->count > 0)
+            hq_buf_printf(b, "（%d星）", e->count);
+        if (e->kind == HQ_TL_UNSOLVED && e->text && *e->text)
+            hq_buf_printf(b, "：%s", e->text);
+        break;
     case HQ_TL_MISSED:
         hq_buf_printf(b, "%s应于 %s 到期，其时系统未运行，现补执行%s", hq_label(HQ_LBL_TIMER, e->clause), t,
                       e->count ? "（合并为一次）" : "");
@@ -569,6 +578,7 @@ void hq_tl_parse_legacy(hq_tl_entry *e)
         {"occurrence", HQ_TL_OCCURRENCE}, {"recurrence", HQ_TL_RECURRENCE},
         {"comment", HQ_TL_COMMENT},       {"opinion", HQ_TL_OPINION},
         {"late", HQ_TL_LATE},             {"missed-while-down", HQ_TL_MISSED},
+        {"satisfied", HQ_TL_SATISFIED},   {"unsolved", HQ_TL_UNSOLVED},
     };
     const char *w = nz(e->what), *text = legacy_text(w);
     size_t n = strcspn(w, ":");
@@ -616,6 +626,11 @@ void hq_tl_parse_legacy(hq_tl_entry *e)
     case HQ_TL_COMMENT:
         if (strstr(text, "数据已恢复上报"))
             e->kind = HQ_TL_DATA_RESUMED;
+        break;
+    case HQ_TL_SATISFIED:
+    case HQ_TL_UNSOLVED: /* "投诉人...（4星）[：reason]" */
+        if ((p = strstr(text, "星）")) && p > text && p[-1] >= '1' && p[-1] <= '5')
+            e->count = p[-1] - '0';
         break;
     default: break;
     }

@@ -85,6 +85,9 @@ typedef struct hq_penalty {
  *   missed          clause = timer kind, due_ms, count = 1 when collapsed:
  *                   houqind was not running at due_ms
  *   data_resumed    seq = the first reading after the silence
+ *   satisfied       the complainant's answer: solved; count = stars (0: none)
+ *   unsolved        the complainant's answer: not solved; count = stars,
+ *                   text = their reason
  *   legacy          an entry of a state not yet upgraded: only `what`
  */
 typedef enum {
@@ -106,6 +109,8 @@ typedef enum {
     HQ_TL_LATE,
     HQ_TL_MISSED,
     HQ_TL_DATA_RESUMED,
+    HQ_TL_SATISFIED,
+    HQ_TL_UNSOLVED,
     HQ_TL_KIND_COUNT
 } hq_tl_kind;
 

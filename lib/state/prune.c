@@ -407,7 +407,8 @@ static int protect(hq_prune *p, hq_err *err)
         return hq_err_set(err, HQ_ENOMEM, "out of memory");
     if (rc)
         return rc;
-    qsort(p->prot, p->nprot, sizeof *p->prot, cmp_u64);
+    if (p->nprot) /* qsort on NULL is undefined even for no elements */
+        qsort(p->prot, p->nprot, sizeof *p->prot, cmp_u64);
     return 0;
 }
 

@@ -477,33 +477,22 @@ int hq_store_dedup_check(hq_store *s, MDB_txn *txn, const hq_frame *fr, hq_dedup
     return 0;
 }
 
-static int chain_extend(hq_store *s, MDB_txn *txn, hq_frame *fr, uint64_t seq, int64_t stored_ms,
-                        hq_err *err);
+static void event_digest(hq_frame *fr, unsigned char out[HQ_DIGEST_BYTES]);
 
 int hq_store_event_append(hq_store *s, MDB_txn *txn, hq_frame *fr, int64_t stored_ms, uint64_t *seq,
                           hq_err *err)
 {
     uint64_t n;
-    int rc = hq_store_next_seq(s, txn, HQ_DB_EVENTS, &n, err);
+    int rc = hq_store_peek_seq(s, txn, HQ_DB_EVENTS, &n, err);
+    if (rc == 0)
+        rc = hq_store_event_put(s, txn, fr, stored_ms, n, err);
     if (rc)
         return rc;
-    unsigned char key[8];
-    hq_be64_put(key, n);
-    MDB_val k = {8, key}, v = {8 + fr->raw_len, NULL};
-    /* MDB_RESERVE: write the record in place, no staging copy. */
-    rc = mdb_put(txn, s->dbi[HQ_DB_EVENTS], &k, &v, MDB_RESERVE | MDB_APPEND);
-    if (rc)
-        return hq_store_code(rc, err, "events");
-    hq_be64_put(v.mv_data, (uint64_t)stored_ms);
-    memcpy((unsigned char *)v.mv_data + 8, fr->raw, fr->raw_len);
-    if ((rc = chain_extend(s, txn, fr, n, stored_ms, err)))
-        return rc;
-
     unsigned char dkey[HQ_SOURCE_MAX + 1 + HQ_ID_MAX];
     size_t dkl = dedup_key(fr, dkey);
     unsigned char dval[8 + HQ_DIGEST_BYTES];
     hq_be64_put(dval, n);
-    crypto_generichash(dval + 8, HQ_DIGEST_BYTES, (const unsigned char *)fr->raw, fr->raw_len, NULL, 0);
+    event_digest(fr, dval + 8);
     rc = hq_store_put(s, txn, HQ_DB_DEDUP, dkey, dkl, dval, sizeof dval, err);
     if (rc)
         return rc;

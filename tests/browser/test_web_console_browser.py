@@ -95,7 +95,7 @@ def do(drv, action, text=None, photo=None):
 def test_loop():
     d = hqtest.Daemon(extra=["--clock", "manual"])
     d.start()
-    w = Web(d, ARGS.houqin_web)
+    w = Web(d, ARGS.houqin_web, ["--control", d.control_ep])
     w.start()
     ctl = ARGS.houqinctl
     for p in ("contact.xinyuan", "lin.sup", "chen.catering"):
@@ -165,6 +165,9 @@ def test_loop():
         shots(drv, "evaluation")
         drv.get(w.url("/console/inspect?site=canteen-1"))
         shots(drv, "inspect")
+        drv.get(w.url("/console/health"))
+        check("条" in drv.find_element(By.ID, "rules-count").text, "the health page shows the rules")
+        shots(drv, "health")
     finally:
         drv.quit()
         w.stop()

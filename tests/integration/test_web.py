@@ -350,6 +350,30 @@ def test_form_and_status():
         st, h, b = fb([("csrf", fcsrf), ("solved", "yes")], "/c/%s/%s" % (tracking, "1" * 32))
         check_eq(st, 404, "feedback with a wrong token")
         check_eq(len([e for s, e in events_of(d) if e["type"] == "complaint.feedback"]), 1, "nothing more stored")
+        # "not solved" goes back to the section head: on the timeline, and an outbox record for section_head
+        rc, out, err = houqinctl(ctl, "issue", number, "--state", d.state, "--json")
+        tl = json.loads(out)["timeline"]
+        check(tl[-1]["kind"] == "unsolved" and tl[-1].get("count") == 2 and tl[-1].get("text") == "还是有头发"
+              and "还是有头发" in tl[-1]["what"], "timeline: %r" % tl[-1])
+        rc, out, err = houqinctl(ctl, "outbox", "--state", d.state)
+        recs = [json.loads(l) for l in out.splitlines() if l.strip()]
+        uns = [x for x in recs if x.get("kind") == "unsolved"]
+        check_eq(len(uns), 1, "one outbox record for the section head: %r" % recs[-1:])
+        check_eq((uns[0].get("issue"), uns[0].get("roles"), uns[0].get("domain")),
+                 (number, ["section_head"], "catering"), "addressed to the domain's section head")
+        # the evaluation counts it; silence is taken as solved only after 7 days, computed when read
+        def satisfaction():
+            rc, out, err = houqinctl(ctl, "evaluation", "--period", "2026-03", "--format", "json", "--state",
+                                     d.state, "--rules", ARGS.rules)
+            check_eq(rc, 0, "evaluation: %s" % err)
+            rows = json.loads(out)["contractors"]
+            return {k: sum(r["satisfaction"][k] for r in rows) for k in ("solved", "unsolved", "taken_as_solved")}
+        check_eq(satisfaction(), {"solved": 0, "unsolved": 1, "taken_as_solved": 0}, "satisfaction after the answer")
+        st, h, b = w.http("GET", link3)
+        check('id="taken-as-solved"' not in b.decode(), "not yet taken as solved")
+        d.control().call({"cmd": "clock.advance", "ms": 8 * 86400000}, timeout=60)
+        st, h, b = w.http("GET", link3)
+        check('id="taken-as-solved"' in b.decode(), "after 7 days the status page says it is taken as solved")
     finally:
         w.stop()
         d.stop()

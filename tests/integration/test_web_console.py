@@ -12,12 +12,15 @@ import hashlib
 import hmac
 import os
 import re
+import shutil
+import signal
 import time
 import urllib.parse
 
 import hqtest
 from hqtest import check, check_eq, log
-from webtest import Web, multipart, csrf_of
+import webtest
+from webtest import Web, multipart, csrf_of, houqinctl
 import consoletest as ct
 import test_web_helpers_png as pngmod
 from consoletest import Session, login, account, form_of, breach, issues
@@ -32,10 +35,11 @@ ARGS = hqtest.parse_args(extra)
 CTL = None
 
 
-def setup(extra=()):
-    d = hqtest.Daemon(extra=["--clock", "manual"])
+def setup(extra=(), rules=None):
+    more = ["--rules", rules] if rules else []
+    d = hqtest.Daemon(extra=["--clock", "manual"] + more)
     d.start()
-    w = Web(d, ARGS.houqin_web, list(extra))
+    w = Web(d, ARGS.houqin_web, list(extra) + more)
     w.start()
     return d, w
 
@@ -337,5 +341,183 @@ def test_portal_link_and_inspection():
         d.stop()
 
 
+def test_permission_table_drives_the_page():
+    """The page offers what the rules' permission table allows, as houqind
+    decides it: a copy of the shipped rules whose table takes comment from
+    contractors and lets supervisors record opinions on every domain."""
+    rules = os.path.join(hqtest.tmpdir("hq-perm-rules-"), "rules")
+    shutil.copytree(hqtest.ARGS.rules, rules)
+    with open(os.path.join(rules, "permissions.yaml")) as f:
+        table = f.read()
+    table = table.replace("{role: contractor_contact, actions: [ack, rectify, comment]}",
+                          "{role: contractor_contact, actions: [ack, rectify]}")
+    table += "  - {role: supervisor, actions: [opinion], scope: all}\n"
+    with open(os.path.join(rules, "permissions.yaml"), "w") as f:
+        f.write(table)
+    ctl = ARGS.houqinctl
+    # the shipped table first: what the page offers there
+    d, w = setup()
+    try:
+        for p in ("contact.xinyuan", "lin.sup", "guo.sup"):
+            account(ctl, d, p)
+        number = breach(d, w, ctl, "cs-001")
+        st, h, html = Session(w, login(w, "contact.xinyuan")[3]).get("/console/issue/" + number)
+        check('id="form-comment"' in html, "shipped table: the contractor may comment")
+        st, h, html = Session(w, login(w, "lin.sup")[3]).get("/console/issue/" + number)
+        check('id="form-opinion"' not in html, "shipped table: no opinion for a supervisor")
+        st, h, html = Session(w, login(w, "guo.sup")[3]).get("/console/issue/" + number)
+        check_eq(st, 404, "shipped table: a supervisor of other domains does not see a catering issue")
+    finally:
+        w.stop()
+        d.stop()
+    # the changed table: houqind and houqin-web read the same directory
+    d, w = setup(rules=rules)
+    try:
+        for p in ("contact.xinyuan", "lin.sup", "guo.sup"):
+            account(ctl, d, p)
+        number = breach(d, w, ctl, "cs-001")
+        cx = Session(w, login(w, "contact.xinyuan")[3])
+        st, h, html = cx.get("/console/issue/" + number)
+        check_eq(st, 200, "the contractor's issue")
+        check('id="form-ack"' in html and 'id="form-comment"' not in html, "changed table: no comment form")
+        st, h, b = act(cx, number, "ack", {"action": "comment", "text": "补充说明"}, html=html)
+        check_eq(st, 403, "changed table: the contractor's comment refused by the page")
+        check("权限表" in b and "备注" in b, "the refusal names the table: %s" % b[-600:])
+        sup = Session(w, login(w, "lin.sup")[3])
+        st, h, html = sup.get("/console/issue/" + number)
+        check('id="form-opinion"' in html, "changed table: a supervisor may record an opinion")
+        guo = Session(w, login(w, "guo.sup")[3])
+        st, h, html = guo.get("/console/issue/" + number)
+        check_eq(st, 200, "scope: all lets a supervisor of other domains see the issue it may act on")
+        check('id="form-opinion"' in html and 'id="form-pass"' not in html,
+              "only the widened action is offered to guo.sup")
+        n0, _ = timeline_len(d, number)
+        st, h, b = act(guo, number, "opinion", {"text": "校园论坛有学生反映冷库温度"}, html=html)
+        check_eq(st, 303, "houqind agrees with the page: opinion stored: %s" % b[-400:])
+        n1, iss = timeline_len(d, number)
+        check(n1 > n0, "the opinion is on the timeline")
+        check(any(e.get("actor") == "guo.sup" for e in iss["timeline"][n0:]), "guo.sup acted: %r" % iss["timeline"][n0:])
+    finally:
+        w.stop()
+        d.stop()
+
+
+def keygen(path):
+    rc, out, err = houqinctl(ARGS.houqinctl, "keygen", path)
+    check_eq(rc, 0, "houqinctl keygen: %s" % err)
+    text = open(path, encoding="utf-8").read()
+    return text.split('public: "')[1].split('"')[0], text.split('secret: "')[1].split('"')[0]
+
+
+def curve_send(ep, server_pub, keys, event):
+    import zmq
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.curve_serverkey, s.curve_publickey, s.curve_secretkey = server_pub.encode(), keys[0].encode(), keys[1].encode()
+    s.connect(ep)
+    try:
+        s.send(hqtest.pack(event))
+        check(s.poll(10000), "no reply from houqind over CURVE")
+        return hqtest.unpack(s.recv())
+    finally:
+        s.close()
+
+
+def test_curve_gateway():
+    """docs/web.md "CURVE": houqin-web sends over CURVE with its own key;
+    its allow-list entry with on_behalf lets it act for the logged-in
+    person (the timeline says via:houqin-web); without on_behalf houqind
+    refuses and the page says so."""
+    d = hqtest.tmpdir("hq-web-curve-")
+    server_pub, _ = keygen(os.path.join(d, "server"))
+    web_keys, gw_keys = keygen(os.path.join(d, "web")), keygen(os.path.join(d, "gw"))
+    allow = os.path.join(d, "allow.yaml")
+
+    def write_allow(on_behalf):
+        with open(allow, "w", encoding="utf-8") as f:
+            f.write("producers:\n"
+                    "  - {source: gw-1, key: \"%s\", types: [inspection.submitted]}\n"
+                    "  - {source: houqin-web, key: \"%s\", types: [\"*\"]%s}\n"
+                    % (gw_keys[0], web_keys[0], ", on_behalf: true" if on_behalf else ""))
+    write_allow(True)
+    ep = "tcp://127.0.0.1:%d" % webtest.free_port()
+    dm = hqtest.Daemon(extra=["--ingest", ep, "--curve-key", os.path.join(d, "server"), "--allow", allow])
+    dm.ingest_ep = ep
+    dm.start()
+    w = Web(dm, ARGS.houqin_web, ["--curve-server", os.path.join(d, "server.pub"), "--curve-key",
+                                  os.path.join(d, "web")])
+    w.start()
+    try:
+        account(ARGS.houqinctl, dm, "contact.xinyuan")
+        r = curve_send(ep, server_pub, gw_keys, hqtest.event(
+            "insp-1", type="inspection.submitted", source="gw-1", ts=dm.status()["clock_ms"],
+            data={"kind": "spot", "domain": "catering", "site": "canteen-1", "inspector": "lin.sup",
+                  "items": [{"code": "fs.storage", "result": "fail", "note": "生熟混放"}]}))
+        check_eq(r.get("status"), "stored", "inspection over CURVE: %r" % r)
+        deadline = time.monotonic() + 10
+        while not issues(dm, ARGS.houqinctl) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        number = issues(dm, ARGS.houqinctl)[0]["number"]
+        cx = Session(w, login(w, "contact.xinyuan")[3])
+        st, h, b = act(cx, number, "ack", {"text": "收到"})
+        check_eq(st, 303, "ack through houqin-web over CURVE: %s" % b[-400:])
+        _, iss = timeline_len(dm, number)
+        tl = iss["timeline"][-1]
+        check_eq((tl["actor"], tl.get("auth")), ("contact.xinyuan", "via:houqin-web"), "the gateway's mark")
+        # the entry without on_behalf (SIGHUP reloads the allow-list): houqind refuses, the page says why
+        write_allow(False)
+        n0 = dm.status()["last_seq"]
+        os.kill(dm.proc.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            st, h, b = act(cx, number, "comment", {"text": "补充"})
+            if st != 303:
+                break
+            time.sleep(0.2)
+            n0 = dm.status()["last_seq"]
+        check_eq(st, 409, "houqind's refusal")
+        check("on_behalf" in b, "the page gives houqind's reason: %s" % b[-600:])
+        check_eq(dm.status()["last_seq"], n0, "nothing stored")
+    finally:
+        w.stop()
+        dm.stop()
+
+
+def test_health_page():
+    """/console/health: houqind's control status in words: the rules in
+    force, the last refused reload, refusals by reason and source."""
+    d = hqtest.Daemon(extra=["--clock", "manual"])
+    d.start()
+    w = Web(d, ARGS.houqin_web, ["--control", d.control_ep])
+    w.start()
+    try:
+        for p in ("wang.director", "contact.xinyuan"):
+            account(ARGS.houqinctl, d, p)
+        number = breach(d, w, ARGS.houqinctl, "cs-001")
+        rc, out, err = houqinctl(ARGS.houqinctl, "close", number, "--actor", "contact.xinyuan", "--reason", "x",
+                                 "--ingest", d.ingest_ep)
+        check_eq(rc, 1, "houqind refuses the contractor's close: %s" % err)
+        boss = Session(w, login(w, "wang.director")[3])
+        st, h, html = boss.get("/console/health")
+        check_eq(st, 200, "health page")
+        n = d.status()["rules"]
+        check('id="rules-count">%d 条' % n in html, "the rules in force")
+        check('id="permissions">已启用' in html, "permissions on")
+        check("自启动以来每次重新加载均成功" in html, "no refused reload")
+        m = re.search(r'<table id="refusals">.*?</table>', html, re.S)
+        check(m and "separation_contractor" in m.group(0) and "<td>1</td>" in m.group(0), "refusal by reason")
+        check("houqinctl" in re.search(r'<table id="refusals-by-source">.*?</table>', html, re.S).group(0),
+              "refusal by source")
+        st, h, html = Session(w, login(w, "contact.xinyuan")[3]).get("/console/health")
+        check_eq(st, 404, "not for contractors")
+        d.stop()
+        st, h, html = boss.get("/console/health")
+        check_eq(st, 503, "houqind not answering")
+    finally:
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
-    hqtest.main([test_login_and_sessions, test_sso, test_scope_and_actions, test_portal_link_and_inspection])
+    hqtest.main([test_login_and_sessions, test_sso, test_scope_and_actions, test_portal_link_and_inspection,
+                 test_permission_table_drives_the_page, test_curve_gateway, test_health_page])

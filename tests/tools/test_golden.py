@@ -47,6 +47,17 @@ CASES = [
 ]
 
 STATE = None
+PII_DAEMON = None  # houqind on the fixture's state, for the access records of --include-pii
+
+
+def pii_daemon():
+    """--include-pii prints only after houqind stored an audit.pii_access
+    record (the test rules have no permission table: any person may)."""
+    global PII_DAEMON
+    if PII_DAEMON is None:
+        PII_DAEMON = T.Daemon(state=STATE, extra=["--clock", "manual"])
+        PII_DAEMON.start()
+    return PII_DAEMON
 
 
 def run_case(args):
@@ -59,6 +70,8 @@ def run_case(args):
         else:
             argv.append(a)
     argv[1:1] = ["--state", STATE]
+    if "--include-pii" in args:
+        argv += ["--actor", "wang.director", "--purpose", "golden test", "--ingest", pii_daemon().ingest_ep]
     return H.ctl(*argv).out
 
 
@@ -165,6 +178,31 @@ def test_colour_only_on_a_terminal():
     check(b"\033[" not in H.ctl(*args).out, "colour when piped")
 
 
+def test_pii_access_recorded():
+    """Each --include-pii export above left an audit.pii_access event (who,
+    what, why); without --actor, or with houqind not answering, nothing is
+    printed."""
+    d = pii_daemon()
+    evs = T.read_store(STATE)
+    audits = [T.unpack(evs.events[s][1]) for s in evs.events]
+    audits = [e["data"] for e in audits if e["type"] == "audit.pii_access"]
+    pii_cases = [a for _, a in CASES if "--include-pii" in a] + [["ledger"]]  # + test_csv_shape's
+    check(len(audits) >= len(pii_cases), "one access record per export: %r" % audits)
+    check(all(a["actor"] == "wang.director" and a["purpose"] == "golden test" for a in audits), "who and why")
+    check(any(a["what"] == "issue --json --include-pii %s" % N[3] for a in audits),
+          "what: %r" % [a["what"] for a in audits])
+    r = H.ctl("ledger", "--state", STATE, "--from", "2036-03-05", "--to", "2036-03-05", "--format", "csv",
+              "--include-pii", "--rules", H.ARGS.rules, "--schemas", H.ARGS.schemas, check_rc=2)
+    check(r.out == b"" and "--actor" in r.errtext, "no --actor: usage error, nothing printed: %r" % r)
+    d.stop()
+    r = H.ctl("issue", N[3], "--state", STATE, "--json", "--include-pii", "--actor", "wang.director", "--ingest",
+              d.ingest_ep, check_rc=1, timeout=120)
+    check(r.out == b"" and "not exported" in r.errtext, "houqind down: refused, nothing printed: %r" % r)
+    r = H.ctl("issue", N[3], "--state", STATE, "--json")
+    check(b"13800000000" not in r.out, "without --include-pii the contact is redacted")
+
+
 if __name__ == "__main__":
     H.parse_args()
-    T.main([test_fixture, test_golden_outputs, test_csv_shape, test_colour_only_on_a_terminal])
+    T.main([test_fixture, test_golden_outputs, test_csv_shape, test_colour_only_on_a_terminal,
+            test_pii_access_recorded])

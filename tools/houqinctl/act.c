@@ -14,7 +14,9 @@
 #include "clock.h"
 #include "ytree.h"
 
+#include <assert.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,207 +114,241 @@ static void usage(const action *a)
 
 #define MAX_LINKS 20
 
-static int run_action(const action *a, int argc, char **argv)
+/* The data fields of the actions, in the order they are packed (a resent
+ * action must be the same bytes).  Each is filled from --OPT, except
+ * result (--pass/--fail) and text (the comment, a positional argument). */
+typedef struct field {
+    const char *opt;      /* the option; NULL: not an option */
+    const char *key;      /* data.KEY */
+    const char *actions;  /* the commands that take it, space separated */
+} field;
+
+static const field fields[] = {
+    {"note", "note", "ack recheck"},
+    {"evidence", "evidence", "rectify"},
+    {"measures", "measures", "rectify"},
+    {NULL, "result", "recheck"},
+    {"method", "method", "recheck"},
+    {"reason", "reason", "close accountability"},
+    {"resolution", "resolution", "close"},
+    {"outcome", "outcome", "close"},
+    {NULL, "text", "comment"},
+    {"text", "summary", "opinion"}, /* issue.opinion has no "text": the text is its summary */
+    {"title", "title", "opinion"},
+    {"platform", "platform", "opinion"},
+    {"url", "url", "opinion"},
+    {"severity", "severity", "opinion"},
+};
+#define NFIELDS (sizeof fields / sizeof *fields)
+
+/* The field each action cannot do without, with the option that gives it. */
+static const struct {
+    const char *action, *key, *how;
+} required[] = {
+    {"rectify", "evidence", "--evidence TEXT is required"},
+    {"recheck", "result", "give --pass or --fail"},
+    {"close", "reason", "--reason TEXT is required"},
+    {"accountability", "reason", "--reason TEXT is required"},
+    {"opinion", "summary", "--text TEXT is required"},
+    {"comment", "text", "give the comment text after the issue number"},
+};
+
+static bool takes(const char *cmds, const char *name)
 {
-    enum { O_NOTE = 256, O_EVIDENCE, O_LINK, O_MEASURES, O_PASS, O_FAIL, O_METHOD, O_REASON, O_RESOLUTION,
-           O_OUTCOME, O_TEXT, O_TITLE, O_PLATFORM, O_URL, O_SEVERITY, O_ACTOR, O_INGEST, O_SOURCE, O_ID,
-           O_TIMEOUT, O_RETRIES, O_TS, O_CSERVER, O_CKEY };
-    static const struct option longopts[] = {
-        {"note", required_argument, NULL, O_NOTE},         {"evidence", required_argument, NULL, O_EVIDENCE},
-        {"link", required_argument, NULL, O_LINK},         {"measures", required_argument, NULL, O_MEASURES},
-        {"pass", no_argument, NULL, O_PASS},               {"fail", no_argument, NULL, O_FAIL},
-        {"method", required_argument, NULL, O_METHOD},     {"reason", required_argument, NULL, O_REASON},
-        {"resolution", required_argument, NULL, O_RESOLUTION}, {"outcome", required_argument, NULL, O_OUTCOME},
-        {"text", required_argument, NULL, O_TEXT},         {"title", required_argument, NULL, O_TITLE},
-        {"platform", required_argument, NULL, O_PLATFORM}, {"url", required_argument, NULL, O_URL},
-        {"severity", required_argument, NULL, O_SEVERITY}, {"actor", required_argument, NULL, O_ACTOR},
-        {"ingest", required_argument, NULL, O_INGEST},     {"source", required_argument, NULL, O_SOURCE},
-        {"id", required_argument, NULL, O_ID},             {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"retries", required_argument, NULL, O_RETRIES},   {"ts", required_argument, NULL, O_TS},
-        {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    /* Which options each action takes. */
-    const char *mine = !strcmp(a->name, "ack")       ? "note"
-                       : !strcmp(a->name, "rectify") ? "evidence link measures"
-                       : !strcmp(a->name, "recheck") ? "pass fail note method"
-                       : !strcmp(a->name, "comment") ? ""
-                       : !strcmp(a->name, "close")   ? "reason resolution outcome"
-                       : !strcmp(a->name, "accountability") ? "reason"
-                                                     : "text title platform url severity";
-    const char *note = NULL, *evidence = NULL, *measures = NULL, *method = NULL, *reason = NULL,
-               *resolution = NULL, *outcome = NULL, *text = NULL, *title = NULL, *platform = NULL, *url = NULL,
-               *severity = NULL, *actor = getenv("USER"), *ingest = HQ_DEFAULT_INGEST, *source = NULL,
-               *id = NULL, *curve_server = NULL, *curve_key = NULL;
+    size_t l = strlen(name);
+    for (const char *p = cmds; (p = strstr(p, name)); p += l)
+        if ((p == cmds || p[-1] == ' ') && (!p[l] || p[l] == ' '))
+            return true;
+    return false;
+}
+
+static size_t field_of(const char *key)
+{
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (!strcmp(fields[i].key, key))
+            return i;
+    assert(!"no such field");
+    return 0;
+}
+
+/* What the command line says: the action's fields and how to send. */
+typedef struct act_args {
+    const char *val[NFIELDS];
     const char *links[MAX_LINKS];
-    size_t nlinks = 0;
-    int result = 0; /* 1 pass, 2 fail */
-    hq_client_opts co = {0};
-    int64_t ts = hq_wall_ms();
+    size_t nlinks;
+    const char *number, *actor, *ingest, *source, *id, *curve_server, *curve_key;
+    int64_t ts;
+    hq_client_opts co;
+} act_args;
+
+enum { O_FIELD = 256, O_LINK = O_FIELD + (int)NFIELDS, O_PASS, O_FAIL, O_ACTOR, O_INGEST, O_SOURCE, O_ID,
+       O_TIMEOUT, O_RETRIES, O_TS, O_CSERVER, O_CKEY };
+
+/* Parses argv into x: 0, or the exit status (help printed, or bad usage
+ * reported). */
+static int parse_args(const action *a, int argc, char **argv, act_args *x, bool *help)
+{
+    struct option longopts[NFIELDS + 16];
+    size_t n = 0;
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (fields[i].opt)
+            longopts[n++] = (struct option){fields[i].opt, required_argument, NULL, O_FIELD + (int)i};
+    static const struct option common[] = {
+        {"link", required_argument, NULL, O_LINK},   {"pass", no_argument, NULL, O_PASS},
+        {"fail", no_argument, NULL, O_FAIL},         {"actor", required_argument, NULL, O_ACTOR},
+        {"ingest", required_argument, NULL, O_INGEST}, {"source", required_argument, NULL, O_SOURCE},
+        {"id", required_argument, NULL, O_ID},       {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"retries", required_argument, NULL, O_RETRIES}, {"ts", required_argument, NULL, O_TS},
+        {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+    };
+    memcpy(longopts + n, common, sizeof common);
+    const size_t result = field_of("result");
     int c, idx;
+    int64_t iv;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
-        if (c >= O_NOTE && c < O_ACTOR) {
-            /* an action-specific option: check it belongs to this action */
-            const char *nm = longopts[idx].name;
-            const char *p = strstr(mine, nm);
-            size_t l = strlen(nm);
-            if (!p || (p != mine && p[-1] != ' ') || (p[l] && p[l] != ' '))
-                return ctl_fail("%s: --%s is not an option of this command; see houqinctl %s --help", a->name, nm,
-                                a->name);
+        if (c >= O_FIELD && c < O_LINK) {
+            const field *f = &fields[c - O_FIELD];
+            if (!takes(f->actions, a->name))
+                return ctl_fail("%s: --%s is not an option of this command; see houqinctl %s --help", a->name,
+                                f->opt, a->name);
+            x->val[c - O_FIELD] = optarg;
+            continue;
         }
-        int64_t iv;
         switch (c) {
-        case O_NOTE: note = optarg; break;
-        case O_EVIDENCE: evidence = optarg; break;
         case O_LINK:
-            if (nlinks == MAX_LINKS)
+            if (strcmp(a->name, "rectify") != 0)
+                return ctl_fail("%s: --link is not an option of this command; see houqinctl %s --help", a->name,
+                                a->name);
+            if (x->nlinks == MAX_LINKS)
                 return ctl_fail("rectify: at most %d --link", MAX_LINKS);
-            links[nlinks++] = optarg;
+            x->links[x->nlinks++] = optarg;
             break;
-        case O_MEASURES: measures = optarg; break;
         case O_PASS:
-        case O_FAIL:
-            if (result && result != (c == O_PASS ? 1 : 2))
+        case O_FAIL: {
+            const char *r = c == O_PASS ? "pass" : "fail";
+            if (strcmp(a->name, "recheck") != 0)
+                return ctl_fail("%s: --%s is not an option of this command; see houqinctl %s --help", a->name, r,
+                                a->name);
+            if (x->val[result] && strcmp(x->val[result], r) != 0)
                 return ctl_fail("recheck: give --pass or --fail, not both");
-            result = c == O_PASS ? 1 : 2;
+            x->val[result] = r;
             break;
-        case O_METHOD: method = optarg; break;
-        case O_REASON: reason = optarg; break;
-        case O_RESOLUTION: resolution = optarg; break;
-        case O_OUTCOME: outcome = optarg; break;
-        case O_TEXT: text = optarg; break;
-        case O_TITLE: title = optarg; break;
-        case O_PLATFORM: platform = optarg; break;
-        case O_URL: url = optarg; break;
-        case O_SEVERITY: severity = optarg; break;
-        case O_ACTOR: actor = optarg; break;
-        case O_INGEST: ingest = optarg; break;
-        case O_SOURCE: source = optarg; break;
-        case O_CSERVER: curve_server = optarg; break;
-        case O_CKEY: curve_key = optarg; break;
-        case O_ID: id = optarg; break;
+        }
+        case O_ACTOR: x->actor = optarg; break;
+        case O_INGEST: x->ingest = optarg; break;
+        case O_SOURCE: x->source = optarg; break;
+        case O_CSERVER: x->curve_server = optarg; break;
+        case O_CKEY: x->curve_key = optarg; break;
+        case O_ID: x->id = optarg; break;
         case O_TIMEOUT:
             if (!hq_parse_int64(optarg, &iv) || iv < 1 || iv > 600000)
                 return ctl_fail("--timeout: expected milliseconds, got \"%s\"", optarg);
-            co.timeout_ms = (int)iv;
+            x->co.timeout_ms = (int)iv;
             break;
         case O_RETRIES:
             if (!hq_parse_int64(optarg, &iv) || iv < 0 || iv > 100)
                 return ctl_fail("--retries: expected a count, got \"%s\"", optarg);
-            co.retries = (int)iv;
+            x->co.retries = (int)iv;
             break;
         case O_TS:
-            if (!hq_parse_int64(optarg, &ts) || ts < 0)
+            if (!hq_parse_int64(optarg, &x->ts) || x->ts < 0)
                 return ctl_fail("--ts: expected ms since the epoch, got \"%s\"", optarg);
             break;
-        case 'h': usage(a); return 0;
+        case 'h': usage(a); *help = true; return 0;
         default: return EXIT_USAGE;
         }
     }
     if (optind >= argc)
         return ctl_fail("%s: give the issue number (like HQ-2026-000123); see houqinctl %s --help", a->name,
                         a->name);
-    const char *number = argv[optind++];
-    if (!ctl_valid_number(number))
-        return ctl_fail("%s: \"%s\" is not an issue number (like HQ-2026-000123)", a->name, number);
-    const char *comment = NULL;
-    if (!strcmp(a->name, "comment")) {
-        if (optind >= argc)
-            return ctl_fail("comment: give the comment text after the issue number");
-        comment = argv[optind++];
-    }
+    x->number = argv[optind++];
+    if (!ctl_valid_number(x->number))
+        return ctl_fail("%s: \"%s\" is not an issue number (like HQ-2026-000123)", a->name, x->number);
+    if (!strcmp(a->name, "comment") && optind < argc)
+        x->val[field_of("text")] = argv[optind++];
     if (optind < argc)
         return ctl_fail("%s: unexpected argument \"%s\"", a->name, argv[optind]);
-    if (!actor || !*actor)
+    if (!x->actor || !*x->actor)
         return ctl_fail("%s: give --actor NAME (the acting person); $USER is not set", a->name);
-    if (!strcmp(a->name, "rectify") && (!evidence || !*evidence))
-        return ctl_fail("rectify: --evidence TEXT is required");
-    if (!strcmp(a->name, "recheck") && !result)
-        return ctl_fail("recheck: give --pass or --fail");
-    if ((!strcmp(a->name, "close") || !strcmp(a->name, "accountability")) && (!reason || !*reason))
-        return ctl_fail("%s: --reason TEXT is required", a->name);
-    if (!strcmp(a->name, "opinion") && (!text || !*text))
-        return ctl_fail("opinion: --text TEXT is required");
-    if (comment && !*comment)
-        return ctl_fail("comment: the text is empty");
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
+        const char *v = x->val[field_of(required[i].key)];
+        if (!strcmp(required[i].action, a->name) && (!v || !*v))
+            return ctl_fail("%s: %s", a->name, required[i].how);
+    }
+    if ((x->curve_server != NULL) != (x->curve_key != NULL))
+        return ctl_fail("%s: --curve-server and --curve-key go together", a->name);
+    return 0;
+}
 
+/* The event: envelope, then data: issue, actor, the fields in order. */
+static void pack_event(const action *a, const act_args *x, const char *id, msgpack_packer *pk)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NFIELDS; i++)
+        n += x->val[i] != NULL;
+    msgpack_pack_map(pk, 5);
+    hq_mp_pack_kv(pk, "id", id);
+    hq_mp_pack_kv(pk, "type", a->type);
+    hq_mp_pack_kv(pk, "source", x->source);
+    hq_mp_pack_str(pk, "ts");
+    msgpack_pack_int64(pk, x->ts);
+    hq_mp_pack_str(pk, "data");
+    msgpack_pack_map(pk, 2 + n + (x->nlinks ? 1 : 0));
+    hq_mp_pack_kv(pk, "issue", x->number);
+    hq_mp_pack_kv(pk, "actor", x->actor);
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (x->val[i])
+            hq_mp_pack_kv(pk, fields[i].key, x->val[i]);
+    if (x->nlinks) {
+        hq_mp_pack_str(pk, "photos");
+        msgpack_pack_array(pk, x->nlinks);
+        for (size_t i = 0; i < x->nlinks; i++)
+            hq_mp_pack_str(pk, x->links[i]);
+    }
+}
+
+static int run_action(const action *a, int argc, char **argv)
+{
+    act_args x = {.actor = getenv("USER"), .ingest = HQ_DEFAULT_INGEST, .ts = hq_wall_ms()};
+    bool help = false;
+    int rc = parse_args(a, argc, argv, &x, &help);
+    if (rc || help)
+        return rc;
     hq_err err;
     char spub[41], cpub[41], csec[41];
-    if ((curve_server != NULL) != (curve_key != NULL))
-        return ctl_fail("%s: --curve-server and --curve-key go together", a->name);
-    if (curve_server) {
-        if (hq_keyfile_read(curve_server, spub, NULL, &err) != 0 || hq_keyfile_read(curve_key, cpub, csec, &err) != 0)
+    if (x.curve_server) {
+        if (hq_keyfile_read(x.curve_server, spub, NULL, &err) != 0 ||
+            hq_keyfile_read(x.curve_key, cpub, csec, &err) != 0)
             return ctl_fail("%s", err.msg);
-        co.server_key = spub;
-        co.public_key = cpub;
-        co.secret_key = csec;
+        x.co.server_key = spub;
+        x.co.public_key = cpub;
+        x.co.secret_key = csec;
     }
-    if (!source)
-        source = curve_server ? actor : "houqinctl";
+    if (!x.source)
+        x.source = x.curve_server ? x.actor : "houqinctl";
     hq_client *cl;
-    if (hq_client_new(ingest, &co, &cl, &err) != 0)
+    if (hq_client_new(x.ingest, &x.co, &cl, &err) != 0)
         return ctl_fail("%s", err.msg);
     char idbuf[72];
-    if (id)
-        snprintf(idbuf, sizeof idbuf, "%s", id);
+    if (x.id)
+        snprintf(idbuf, sizeof idbuf, "%s", x.id);
     else
         hq_client_make_id(cl, idbuf, sizeof idbuf);
-
-    /* data: issue, actor and the action's fields, in a fixed order. */
-    const char *kv[16][2];
-    size_t n = 0;
-    kv[n][0] = "issue", kv[n++][1] = number;
-    kv[n][0] = "actor", kv[n++][1] = actor;
-#define ADD(k, v) \
-    if (v)        \
-        kv[n][0] = k, kv[n++][1] = v;
-    ADD("note", note);
-    ADD("evidence", evidence);
-    ADD("measures", measures);
-    ADD("result", result == 1 ? "pass" : result == 2 ? "fail" : NULL);
-    ADD("method", method);
-    ADD("reason", reason);
-    ADD("resolution", resolution);
-    ADD("outcome", outcome);
-    ADD("text", comment);
-    /* issue.opinion has no "text" field: the text is the summary. */
-    ADD("summary", text);
-    ADD("title", title);
-    ADD("platform", platform);
-    ADD("url", url);
-    ADD("severity", severity);
-#undef ADD
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 5);
-    hq_mp_pack_kv(&pk, "id", idbuf);
-    hq_mp_pack_kv(&pk, "type", a->type);
-    hq_mp_pack_kv(&pk, "source", source);
-    hq_mp_pack_str(&pk, "ts");
-    msgpack_pack_int64(&pk, ts);
-    hq_mp_pack_str(&pk, "data");
-    msgpack_pack_map(&pk, n + (nlinks ? 1 : 0));
-    for (size_t i = 0; i < n; i++)
-        hq_mp_pack_kv(&pk, kv[i][0], kv[i][1]);
-    if (nlinks) {
-        hq_mp_pack_str(&pk, "photos");
-        msgpack_pack_array(&pk, nlinks);
-        for (size_t i = 0; i < nlinks; i++)
-            hq_mp_pack_str(&pk, links[i]);
-    }
-    int rc = 0;
+    pack_event(a, &x, idbuf, &pk);
     hq_client_reply r;
     if (hq_client_send(cl, idbuf, sb.data, sb.size, &err) != 0 || hq_client_recv(cl, &r, &err) != 0) {
         rc = ctl_fail("%s", err.msg);
     } else if (r.status == HQ_REPLY_STORED || r.status == HQ_REPLY_DUPLICATE) {
-        printf("%s %s %s id=%s seq=%llu\n", hq_reply_status_name(r.status), number, a->type, r.id,
+        printf("%s %s %s id=%s seq=%llu\n", hq_reply_status_name(r.status), x.number, a->type, r.id,
                (unsigned long long)r.seq);
     } else {
-        fprintf(stderr, "%s %s %s: %s\n", hq_reply_status_name(r.status), number, a->type, r.error);
+        fprintf(stderr, "%s %s %s: %s\n", hq_reply_status_name(r.status), x.number, a->type, r.error);
         rc = EXIT_REFUSED;
     }
     msgpack_sbuffer_destroy(&sb);

@@ -77,6 +77,41 @@ void ctl_progress_begin(ctl_progress *p, const char *label, uint64_t total);
 void ctl_progress_update(ctl_progress *p, uint64_t done);
 void ctl_progress_end(ctl_progress *p);
 
+/* Exports with personal data (pii.c): the audit.pii_access record sent
+ * to houqind, and stored, before anything is printed.  A command adds
+ * CTL_PII_LONGOPTS to its options, passes each option to ctl_pii_option,
+ * sets on for --include-pii, calls ctl_pii_check before reading and
+ * ctl_pii_record (0, or EXIT_REFUSED with the reason on stderr) before
+ * printing. */
+enum { CTL_PII_ACTOR = 900, CTL_PII_PURPOSE, CTL_PII_INGEST, CTL_PII_CSERVER, CTL_PII_CKEY };
+#define CTL_PII_LONGOPTS                                                                                      \
+    {"actor", required_argument, NULL, CTL_PII_ACTOR}, {"purpose", required_argument, NULL, CTL_PII_PURPOSE},  \
+        {"ingest", required_argument, NULL, CTL_PII_INGEST},                                                   \
+        {"curve-server", required_argument, NULL, CTL_PII_CSERVER},                                            \
+        {"curve-key", required_argument, NULL, CTL_PII_CKEY}
+#define CTL_PII_HELP                                                                                          \
+    "    --actor PERSON       who exports (a person of rules/org.yaml); needed with\n"                           \
+    "                         --include-pii\n"                                                                  \
+    "    --purpose TEXT       why (recorded with the access)\n"                                                 \
+    "    --ingest EP          houqind's ingest endpoint, where the access record goes\n"                        \
+    "                         (default " HQ_DEFAULT_INGEST ")\n"                                                \
+    "    --curve-server FILE, --curve-key FILE\n"                                                              \
+    "                         CURVE: houqind's public key and your staff key pair\n"
+#define CTL_PII_TEXT                                                                                          \
+    "    Personal data (--include-pii) is printed only after houqind stored an\n"                               \
+    "    audit.pii_access event (who, when, what, why) in its tamper-evident log;\n"                           \
+    "    houqind refuses it unless the permission table lets one of the actor's roles\n"                       \
+    "    pii_export (the office's leaders and admins in the shipped table), and with\n"                        \
+    "    CURVE the actor must be the key's person.  Refused, or houqind not\n"                                  \
+    "    answering: the reason on stderr, exit status 1, nothing printed.\n"
+typedef struct ctl_pii {
+    bool on;
+    const char *actor, *purpose, *ingest, *curve_server, *curve_key;
+} ctl_pii;
+bool ctl_pii_option(ctl_pii *p, int c, const char *arg);
+int ctl_pii_check(const ctl_pii *p, const char *cmd);
+int ctl_pii_record(const ctl_pii *p, const char *cmd, int argc, char **argv, int64_t ts_ms);
+
 int cmd_send(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_clock(int argc, char **argv);

@@ -304,9 +304,11 @@ int cmd_issue(int argc, char **argv)
         {"state", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
         {"include-pii", no_argument, NULL, 'p'},
+        CTL_PII_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    ctl_pii pa = {0};
     const char *dir = "var";
     int json = 0, pii = 0, c;
     optind = 1;
@@ -317,15 +319,22 @@ int cmd_issue(int argc, char **argv)
         case 'p': pii = 1; break;
         case 'h':
             return ctl_help("NAME\n    houqinctl issue - one issue with its whole timeline\n\n"
-                            "SYNOPSIS\n    houqinctl issue NUMBER [--state DIR] [--json] [--include-pii]\n\n"
+                            "SYNOPSIS\n    houqinctl issue NUMBER [--state DIR] [--json]\n"
+                            "                   [--include-pii --actor PERSON [--purpose TEXT] [--ingest EP]\n"
+                            "                    [--curve-server FILE --curve-key FILE]]\n\n"
                             "DESCRIPTION\n    Shows the issue's fields, penalties and every timeline entry (time,\n"
-                            "    actor, what happened), read from the state (read-only).\n\n"
+                            "    actor, what happened), read from the state (read-only).\n\n" CTL_PII_TEXT "\n"
                             "OPTIONS\n    --state DIR      the state directory (default ./var)\n"
                             "    --json           one JSON object (SPEC section 8)\n"
                             "    --include-pii    with --json: include the complainant's contact (personal\n"
-                            "                     data; for authorised staff only)\n\n"
-                            "EXIT STATUS\n    0 shown; 2 bad usage, an unknown issue or a bad state directory.\n");
-        default: return EXIT_USAGE;
+                            "                     data; for authorised staff only)\n" CTL_PII_HELP "\n"
+                            "EXIT STATUS\n    0 shown; 1 the access to personal data was refused or not\n"
+                            "    recorded (nothing shown); 2 bad usage, an unknown issue or a bad state\n"
+                            "    directory.\n");
+        default:
+            if (ctl_pii_option(&pa, c, optarg))
+                break;
+            return EXIT_USAGE;
         }
     }
     if (optind >= argc)
@@ -333,9 +342,13 @@ int cmd_issue(int argc, char **argv)
     const char *number = argv[optind];
     if (!ctl_valid_number(number))
         return ctl_fail("issue: \"%s\" is not an issue number (like HQ-2026-000123)", number);
+    pa.on = pii && json; /* only the JSON carries the contact */
+    int rc = ctl_pii_check(&pa, "issue");
+    if (rc)
+        return rc;
     hq_store *s;
     MDB_txn *txn;
-    int rc = ctl_open_state(dir, &s, &txn);
+    rc = ctl_open_state(dir, &s, &txn);
     if (rc)
         return rc;
     hq_issue is;
@@ -392,12 +405,15 @@ int cmd_issue(int argc, char **argv)
             hq_buf_printf(&out, "%s\n", how);
         }
     }
-    fputs(out.data, stdout);
-    hq_buf_fini(&out);
+    int64_t now_ms = ctl_state_now_ms(s, txn);
     hq_issue_fini(&is);
     hq_store_abort(s, txn);
     hq_store_close(&s);
-    return 0;
+    rc = ctl_pii_record(&pa, "issue", argc, argv, now_ms);
+    if (rc == 0)
+        fputs(out.data, stdout);
+    hq_buf_fini(&out);
+    return rc;
 }
 
 int cmd_outbox(int argc, char **argv)

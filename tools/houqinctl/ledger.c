@@ -16,7 +16,9 @@ static const char ledger_usage[] =
     "\n"
     "SYNOPSIS\n"
     "    houqinctl ledger --from DATE --to DATE --format csv|json [--domain D]\n"
-    "                     [--contractor C] [--include-pii] [--state DIR] [--rules DIR]\n"
+    "                     [--contractor C] [--state DIR] [--rules DIR]\n"
+    "                     [--include-pii --actor PERSON [--purpose TEXT] [--ingest EP]\n"
+    "                      [--curve-server FILE --curve-key FILE]]\n"
     "\n"
     "DESCRIPTION\n"
     "    One row per issue opened from DATE to DATE (both whole days, local time),\n"
@@ -34,6 +36,8 @@ static const char ledger_usage[] =
     "    epoch).  The state is read in one consistent snapshot while houqind runs.\n"
     "    A progress bar is drawn on stderr when it is a terminal.\n"
     "\n"
+    CTL_PII_TEXT
+    "\n"
     "OPTIONS\n"
     "    --from DATE          first day (YYYY-MM-DD)\n"
     "    --to DATE            last day (YYYY-MM-DD), included\n"
@@ -42,6 +46,7 @@ static const char ledger_usage[] =
     "    --contractor C       only issues of this contractor id\n"
     "    --include-pii        include complainants' contact data (personal data: only\n"
     "                         for authorised staff); otherwise it reads \"(redacted)\"\n"
+    CTL_PII_HELP
     "    --output FILE        write to FILE instead of stdout\n"
     "    --state DIR          the state directory (default ./var)\n"
     "    --rules DIR          rules for contractor and site names (default\n"
@@ -50,7 +55,8 @@ static const char ledger_usage[] =
     "                         " HQ_DEFAULT_SCHEMAS ")\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 written (possibly no rows); 2 bad usage, a bad date, rules that do not\n"
+    "    0 written (possibly no rows); 1 the access to personal data was refused\n"
+    "    or not recorded (nothing written); 2 bad usage, a bad date, rules that do not\n"
     "    load, or a state directory that does not exist or is not a houqin state.\n";
 
 int cmd_ledger(int argc, char **argv)
@@ -62,8 +68,10 @@ int cmd_ledger(int argc, char **argv)
         {"contractor", required_argument, NULL, O_CONTRACTOR}, {"include-pii", no_argument, NULL, O_PII},
         {"state", required_argument, NULL, O_STATE},     {"rules", required_argument, NULL, O_RULES},
         {"schemas", required_argument, NULL, O_SCHEMAS}, {"output", required_argument, NULL, O_OUTPUT},
+        CTL_PII_LONGOPTS,
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
     };
+    ctl_pii pa = {0};
     const char *from = NULL, *to = NULL, *format = NULL, *domain = NULL, *contractor = NULL, *dir = "var",
                *rules_dir = HQ_DEFAULT_RULES, *schemas_dir = HQ_DEFAULT_SCHEMAS, *output = NULL;
     bool pii = false;
@@ -76,13 +84,16 @@ int cmd_ledger(int argc, char **argv)
         case O_FORMAT: format = optarg; break;
         case O_DOMAIN: domain = optarg; break;
         case O_CONTRACTOR: contractor = optarg; break;
-        case O_PII: pii = true; break;
+        case O_PII: pii = pa.on = true; break;
         case O_STATE: dir = optarg; break;
         case O_RULES: rules_dir = optarg; break;
         case O_SCHEMAS: schemas_dir = optarg; break;
         case O_OUTPUT: output = optarg; break;
         case 'h': return ctl_help(ledger_usage);
-        default: return EXIT_USAGE;
+        default:
+            if (ctl_pii_option(&pa, c, optarg))
+                break;
+            return EXIT_USAGE;
         }
     }
     if (optind < argc)
@@ -94,6 +105,9 @@ int cmd_ledger(int argc, char **argv)
     bool csv = strcmp(format, "csv") == 0;
     if (!csv && strcmp(format, "json") != 0)
         return ctl_fail("--format: expected csv or json, got \"%s\"", format);
+    int prc = ctl_pii_check(&pa, "ledger");
+    if (prc)
+        return prc;
     hq_period p;
     hq_err err;
     if (hq_days_period(from, to, &p, &err) != 0)
@@ -152,11 +166,17 @@ int cmd_ledger(int argc, char **argv)
     }
     mdb_cursor_close(cur);
     ctl_progress_end(&pr);
+    int64_t now_ms = ctl_state_now_ms(s, txn);
     ctl_close_state(&s, txn);
     hq_rules_destroy(&rules);
     hq_schemas_destroy(&schemas);
     if (!csv)
         hq_buf_puts(&out, "]\n");
+    rc = ctl_pii_record(&pa, "ledger", argc, argv, now_ms);
+    if (rc) {
+        hq_buf_fini(&out);
+        return rc;
+    }
     FILE *f = output ? fopen(output, "wb") : stdout;
     if (!f) {
         hq_buf_fini(&out);
