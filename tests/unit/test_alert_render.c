@@ -88,8 +88,8 @@ static void office_version(void **state)
     hq_alert_msg m = msg(&rp, 1, HQ_AUD_OFFICE, HQ_LANG_ZH, "office-mail");
     assert_string_equal(m.subject, "【新整改通知】HQ-2030-000007 冷库温度超标：第一食堂 传感器 cs-001 9.5℃");
     contains(m.body, "陈科长：");
-    contains(m.body, "领域：餐饮服务｜承办单位：鑫源餐饮管理有限公司｜地点：第一食堂");
-    contains(m.body, "严重程度：高｜当前级别：第1级｜整改期限：2030-03-11 13:30");
+    contains(m.body, "领域：餐饮｜承办单位：鑫源餐饮管理有限公司｜地点：第一食堂");
+    contains(m.body, "严重程度：严重｜当前级别：第1级｜整改期限：2030-03-11 13:30");
     contains(m.body, "—— 后勤管理处");
     hq_alert_msg_fini(&m);
     m = msg(&rp, 1, HQ_AUD_OFFICE, HQ_LANG_EN, "office-mail");
@@ -319,8 +319,13 @@ static void names(void **state)
     assert_string_equal(hq_alert_kind_name("overdue", HQ_LANG_ZH), "逾期");
     assert_string_equal(hq_alert_kind_name("overdue", HQ_LANG_EN), "Overdue");
     assert_string_equal(hq_alert_kind_name("something-new", HQ_LANG_ZH), "something-new");
-    assert_string_equal(hq_alert_severity_name("critical", HQ_LANG_ZH), "严重");
-    assert_string_equal(hq_alert_domain_name("dormitory", HQ_LANG_ZH), "学生公寓");
+    /* one term per concept: alerts say what the notice and the reports say */
+    assert_string_equal(hq_alert_severity_name("high", HQ_LANG_ZH), "严重");
+    assert_string_equal(hq_alert_severity_name("critical", HQ_LANG_ZH), "重大");
+    assert_string_equal(hq_alert_severity_name("high", HQ_LANG_ZH), hq_severity_label(HQ_SEV_HIGH));
+    assert_string_equal(hq_alert_domain_name("dormitory", HQ_LANG_ZH), "宿舍");
+    assert_string_equal(hq_alert_domain_name("dormitory", HQ_LANG_ZH), hq_domain_label("dormitory"));
+    assert_string_equal(hq_alert_kind_name("unsolved", HQ_LANG_ZH), "投诉人反馈未解决");
 }
 
 int main(void)
