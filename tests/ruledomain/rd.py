@@ -262,12 +262,9 @@ class Hq(T.Daemon):
 
 
 def timeline_words(issue):
-    """The first word of each timeline entry ("opened", "acknowledged", ...)."""
-    out = []
-    for e in issue["timeline"]:
-        what = e.get("what") or e.get("text") or ""
-        out.append(re.split(r"[:：]", what, 1)[0].strip())
-    return out
+    """The kind of each timeline entry ("opened", "acknowledged", ...): the
+    typed record's code, not words parsed back from its rendering."""
+    return [e["kind"] for e in issue["timeline"]]
 
 
 def check_timeline(issue, words):
