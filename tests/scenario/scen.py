@@ -196,7 +196,8 @@ class Hq(T.Daemon):
 
 
 def timeline(issue, word=None):
-    """The issue's timeline entries, or those whose `what` starts with word."""
+    """The issue's timeline entries, or those of kind word ("missed-while-down":
+    its earlier word, "missed")."""
     tl = issue["timeline"]
     if word is None:
         return tl

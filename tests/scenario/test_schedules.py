@@ -549,14 +549,15 @@ def test_stale_data():
         check_eq(iss["description"], "传感器 cs-001 自 %s 起超过 2 小时无数据。" % fmt(last), "description (the last reading)")
         check_eq((iss["site"], iss["contractor"], iss["category"]), ("canteen-1", "xinyuan-catering", "data-missing"),
                  "fields")
-        check_eq(S.timeline(iss, "comment"), [], "no comment before it reports again")
+        check_eq(S.timeline(iss, "data_resumed"), [], "no data_resumed entry before it reports again")
         # cs-001 reports again
         hq.set_clock(t0 + 6 * HOUR + 5 * MIN)
         r = cold(hq, "cs-001", "canteen-1")
         iss = hq.issue(n)
-        com = S.timeline(iss, "comment")
+        com = S.timeline(iss, "data_resumed")
         check_eq([(e["ts_ms"], e["seq"]) for e in com], [(t0 + 6 * HOUR + 5 * MIN, r["seq"])],
                  "reporting again is noted on the issue")
+        check_eq(S.timeline(iss, "comment"), [], "as a data_resumed entry, not a comment")
         check(iss["state"] != "closed", "the issue stays open (someone checks the gateway)")
         # silent again for 3 hours while the issue is open: no second issue
         for m in range(10, 3 * 60 + 1, 10):
