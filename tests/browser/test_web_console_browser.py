@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import hqtest  # noqa: E402
@@ -36,6 +37,7 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 except ImportError:
     print("python3-selenium missing: skipped")
     sys.exit(77)
@@ -89,6 +91,13 @@ def do(drv, action, text=None, photo=None):
     if photo:
         drv.find_element(By.ID, "photo-" + action).send_keys(photo)
     drv.find_element(By.ID, "do-" + action).click()
+    # the answer page may still be loading: an element found just before
+    # it replaced the form page goes stale; look again
+    for _ in range(100):
+        try:
+            return drv.find_element(By.ID, "notice").text
+        except (NoSuchElementException, StaleElementReferenceException):
+            time.sleep(0.1)
     return drv.find_element(By.ID, "notice").text
 
 
