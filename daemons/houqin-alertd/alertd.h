@@ -53,7 +53,7 @@ typedef struct lane {
     bool dirty;           /* look at it again now */
     bool capped;          /* waiting for a free in-flight slot */
     int64_t wake_policy;  /* policy-clock time to look again (INT64_MAX: none) */
-    int64_t wake_wall;    /* wall-clock time to look again (backoff) */
+    int64_t wake_wall;    /* wall-clock time to look again (after a read error) */
     hq_rate rate;
     uint64_t *uncommitted; /* delivered, result not yet committed: skip them */
     size_t nunc, capunc;

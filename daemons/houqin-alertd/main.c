@@ -61,18 +61,18 @@ static const char usage[] =
     "    --rules DIR, --config DIR\n"
     "                       rules directory: the organisation (people, roles,\n"
     "                       channels, working hours) and alerts.yaml (channels,\n"
-    "                       templates, policies) (default " HQ_DEFAULT_RULES ")\n"
+    "                       templates, policies) (default " HQ_DEFAULT_RULES_HELP ")\n"
     "    --schemas DIR      schemas directory, for loading the rules (default\n"
-    "                       " HQ_DEFAULT_SCHEMAS ")\n"
+    "                       " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "    --state DIR        alertd's own state directory (default ./var-alertd);\n"
     "                       never houqind's\n"
     "    --subscribe EP     houqind's alert PUB endpoint (default tcp://127.0.0.1:7602)\n"
     "    --control EP       houqind's control endpoint (default tcp://127.0.0.1:7603)\n"
     "    --clock real|follow\n"
-    "                       the clock of quiet hours, digests and rate limits:\n"
-    "                       real (default) or follow houqind's clock as its\n"
-    "                       heartbeats report it (a manual clock in tests and\n"
-    "                       backtests); retry backoff always runs on real time\n"
+    "                       the clock of quiet hours, digests, rate limits,\n"
+    "                       failover and retry backoff: real (default) or\n"
+    "                       follow houqind's clock as its heartbeats report it\n"
+    "                       (a manual clock in tests and backtests)\n"
     "    --max-in-flight N  deliveries in flight at once (default 256)\n"
     "    --check            load and validate the configuration, then report what\n"
     "                       cannot work, each as FILE:LINE:COLUMN with the fix:\n"
@@ -89,6 +89,7 @@ static const char usage[] =
     "                       to connect, 10 s in all)\n"
     "    -v, --verbose      log debug messages (one per delivery)\n"
     "    -h, --help         this text\n"
+    "    --version          the version and the compiled-in rules and schemas directories\n"
     "\n"
     "SIGNALS\n"
     "    SIGTERM, SIGINT    stop taking new deliveries, let those in flight finish\n"
@@ -121,6 +122,7 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
         {"max-in-flight", required_argument, NULL, OPT_MAXFLIGHT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     *o = (alertd_opts){
@@ -159,6 +161,10 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
             break;
         case 'v': o->verbose = 1; break;
         case 'h': fputs(usage, stdout); exit(0);
+        case 'V':
+            printf("houqin-alertd %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
+                   HQ_DEFAULT_SCHEMAS);
+            exit(0);
         default: fprintf(stderr, "Try 'houqin-alertd --help'.\n"); return -1;
         }
     }
