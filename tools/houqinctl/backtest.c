@@ -41,7 +41,7 @@ static const char backtest_usage[] =
     "\n"
     "OPTIONS\n"
     "    --rules DIR      the rule set to try (required)\n"
-    "    --schemas DIR    event schemas (default " HQ_DEFAULT_SCHEMAS ")\n"
+    "    --schemas DIR    event schemas (default " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "    --state DIR      the state whose log is replayed (default ./var)\n"
     "    --from T, --to T only events stored in [T, T'); the running state's\n"
     "                     issues compared are those opened in that range.\n"
