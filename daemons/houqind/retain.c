@@ -59,7 +59,7 @@ int hq_retain_step(hq_daemon *d, bool idle, bool *more)
         return 0;
     }
     if (rc) {
-        hq_log_err("retention run abandoned, events stay in LMDB until the next run: %s", err.msg);
+        hq_log_err("retention %s", f->last_error);
         return 0;
     }
     if (before != HQ_PRUNE_IDLE && f->phase == HQ_PRUNE_IDLE)
@@ -105,7 +105,7 @@ void hq_retain_pack_status(hq_daemon *d, msgpack_packer *pk)
         hq_store_abort(d->store, txn);
     }
     const hq_prune_figures *f = d->prune ? hq_prune_figures_get(d->prune) : NULL;
-    msgpack_pack_map(pk, 15);
+    msgpack_pack_map(pk, 16);
     pk_str(pk, "policy");
     if (pol)
         msgpack_pack_true(pk);
@@ -140,6 +140,8 @@ void hq_retain_pack_status(hq_daemon *d, msgpack_packer *pk)
     msgpack_pack_uint64(pk, f->total_archived);
     pk_str(pk, "total_removed");
     msgpack_pack_uint64(pk, f->total_removed);
+    pk_str(pk, "abandoned_ms");
+    msgpack_pack_int64(pk, f->abandoned_ms);
     pk_str(pk, "error");
     pk_str(pk, f->last_error);
 }

@@ -305,8 +305,7 @@ static int w_emit(hq_archive_writer *w, const void *p, size_t n, ZSTD_EndDirecti
             return hq_err_set(err, HQ_EIO, "archive %s: zstd: %s", w->info.name, ZSTD_getErrorName(left));
         if (out.pos) {
             if (write_all(w->fd, w->out, out.pos) != 0)
-                return hq_err_set(err, HQ_EIO, "archive %s: write: %s%s", w->info.name, strerror(errno),
-                                  errno == ENOSPC ? " (the events stay in LMDB)" : "");
+                return hq_err_set(err, HQ_EIO, "archive %s: write: %s", w->info.name, strerror(errno));
             crypto_generichash_update(&w->hash, w->out, out.pos);
             w->info.bytes += out.pos;
         }
