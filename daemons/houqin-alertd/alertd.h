@@ -163,6 +163,8 @@ void feed_after_commit(alertd *a, hq_routes *all, bool committed, const char *wh
 /* sched.c */
 lane *lane_get(alertd *a, const char *recipient, const char *channel, bool create);
 int sched_load_lanes(alertd *a);
+/* Frees every lane (at exit). */
+void sched_free_lanes(alertd *a);
 /* Starts what is due; returns the poll timeout in ms it wants. */
 long sched_run(alertd *a);
 

@@ -483,12 +483,7 @@ static void cleanup(alertd *a)
         a->done = x->next;
         xfer_free(x);
     }
-    for (size_t i = 0; i < a->nlanes; i++) {
-        hq_rate_fini(&a->lanes[i]->rate);
-        free(a->lanes[i]->uncommitted);
-        free(a->lanes[i]);
-    }
-    free(a->lanes);
+    sched_free_lanes(a);
     hq_alert_queue_close(&a->q);
     hq_alert_config_destroy(&a->cfg);
     hq_rules_destroy(&a->rules);

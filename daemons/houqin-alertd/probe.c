@@ -156,9 +156,8 @@ static int probe_smtp_curl(const hq_channel *ch, long connect_ms, long total_ms,
 typedef struct target {
     const char *url;           /* view into the configuration */
     const char *at;
-    const char *what;          /* "channel NAME" or "ID on channel NAME" */
     const hq_channel *ch;
-    char whatbuf[160];
+    char what[160];            /* "channel NAME" or "ID on channel NAME" (in the record: the array moves) */
 } target;
 
 typedef struct targets {
@@ -180,10 +179,9 @@ static void add_target(targets *ts, const char *url, const char *at, const hq_ch
     target *t = &ts->t[ts->n++];
     *t = (target){.url = url, .at = at, .ch = ch};
     if (person)
-        snprintf(t->whatbuf, sizeof t->whatbuf, "%s on channel %s", person, ch->name);
+        snprintf(t->what, sizeof t->what, "%s on channel %s", person, ch->name);
     else
-        snprintf(t->whatbuf, sizeof t->whatbuf, "channel %s", ch->name);
-    t->what = t->whatbuf;
+        snprintf(t->what, sizeof t->what, "channel %s", ch->name);
 }
 
 static size_t header_ignore(char *p, size_t size, size_t n, void *ud)

@@ -88,6 +88,14 @@ static void lane_remove(alertd *a, size_t i)
     a->lanes[i] = a->lanes[--a->nlanes];
 }
 
+void sched_free_lanes(alertd *a)
+{
+    while (a->nlanes)
+        lane_remove(a, a->nlanes - 1);
+    free(a->lanes);
+    a->lanes = NULL;
+}
+
 static void load_lane(void *ctx, const char *recipient, const char *channel)
 {
     lane_get(ctx, recipient, channel, true);
