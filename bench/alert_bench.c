@@ -12,7 +12,12 @@
  *   2. latency: M complaints paced at R/s through the running pair: the
  *      time from houqind's "stored" acknowledgement of each event to the
  *      sink receiving its alert (first and all of its K+2 deliveries),
- *      p50/p99/max.
+ *      p50/p99/max;
+ *   3. one person's channel failing: alertd reloads (SIGHUP) a configuration
+ *      in which supervisor sup0's only channel is a webhook that never
+ *      answers (its requests time out after 2 s and are retried), then M
+ *      more complaints at R/s, all urgent: the time from the ack to the
+ *      last delivery to everyone else (K+1 deliveries), p50/p99/max.
  *
  * Self-contained on libzmq and msgpack-c (like hq-bench it does not link
  * libhouqin).  Figures only; it never fails on them.  Usage: see usage[].
@@ -51,7 +56,7 @@ static const char usage[] =
     "  --events E        alerts for the throughput run (default 5000)\n"
     "  --recipients K    supervisors per alert; each alert makes K+2 deliveries (default 8)\n"
     "  --rate R          alerts/s of the latency run (default 100)\n"
-    "  --paced-events M  alerts in the latency run (default 1000)\n"
+    "  --paced-events M  alerts in the latency run and in the failing-channel run (default 1000)\n"
     "  --rules DIR       the shipped rules (escalation.yaml and contractors.yaml are copied)\n";
 
 typedef struct opts {
@@ -82,6 +87,7 @@ typedef struct sink {
     int lfd, ep;
     int port;
     atomic_long deliveries;
+    atomic_long hung;          /* requests to /hang, left unanswered */
     atomic_llong last_ns, first_ns;
     /* per event: arrivals (index = event number; phase b: offset) */
     atomic_llong *first_at, *last_at;
@@ -103,7 +109,7 @@ static long event_of(const char *body, size_t n)
     if (!p || p + 16 >= body + n)
         return -1;
     p += 15;
-    long base = *p == 'p' ? MAX_EVENTS / 2 : 0;
+    long base = *p == 'p' ? MAX_EVENTS / 2 : *p == 'f' ? MAX_EVENTS / 4 * 3 : 0;
     return base + strtol(p + 1, NULL, 10);
 }
 
@@ -142,7 +148,11 @@ static bool serve(sink *s, conn *c)
             return false;
         if (c->len < hlen + (size_t)clen)
             return true;
-        answer(s, c, c->buf + hlen, (size_t)clen);
+        /* The failing person's webhook (phase 3): never answers. */
+        if (strncmp(c->buf, "POST /hang", 10) != 0)
+            answer(s, c, c->buf + hlen, (size_t)clen);
+        else
+            atomic_fetch_add(&s->hung, 1);
         memmove(c->buf, c->buf + hlen + clen, c->len - hlen - (size_t)clen);
         c->len -= hlen + (size_t)clen;
     }
@@ -233,7 +243,7 @@ static void copy_file(const char *from_dir, const char *to_dir, const char *name
     free(buf);
 }
 
-static void make_rules(const opts *o, const char *dir, int port)
+static void make_rules(const opts *o, const char *dir, int port, bool failing)
 {
     mkdir(dir, 0755);
     copy_file(o->rules, dir, "escalation.yaml");
@@ -251,15 +261,16 @@ static void make_rules(const opts *o, const char *dir, int port)
                      "channels: [{channel: hook}]}\n");
     for (long i = 0; i < o->recipients; i++)
         n += snprintf(org + n, cap - (size_t)n,
-                      "  - {id: sup%ld, name: 监督员%ld, roles: [supervisor:catering], channels: [{channel: hook}]}\n",
-                      i, i);
+                      "  - {id: sup%ld, name: 监督员%ld, roles: [supervisor:catering], channels: [{channel: %s}]}\n",
+                      i, i, failing && i == 0 ? "broken" : "hook");
     write_file(dir, "org.yaml", org);
     free(org);
     char alerts[1024];
     snprintf(alerts, sizeof alerts,
              "channels:\n  hook: {type: webhook, url: \"http://127.0.0.1:%d/hook\", timeout: 10s, parallel: 256}\n"
+             "  broken: {type: webhook, url: \"http://127.0.0.1:%d/hang\", timeout: 2s}\n"
              "policies:\n  urgent: low\n  quiet_hours: false\n  retry: {tries: 20, first: 100ms, max: 1s}\n",
-             port);
+             port, port);
     write_file(dir, "alerts.yaml", alerts);
     write_file(dir, "bench.yaml",
                "rules:\n  - id: bench.complaint\n    description: one issue per complaint\n"
@@ -514,7 +525,7 @@ static void parse(int argc, char **argv, opts *o)
         }
     }
     if (!o->houqind || !o->alertd || !o->schemas || !o->rules || o->events < 1 || o->paced < 1 || o->rate <= 0 ||
-        o->recipients < 0 || o->events >= MAX_EVENTS / 2 || o->paced >= MAX_EVENTS / 2) {
+        o->recipients < 1 || o->events >= MAX_EVENTS / 2 || o->paced >= MAX_EVENTS / 4) {
         fputs(usage, stderr);
         exit(2);
     }
@@ -534,7 +545,7 @@ int main(int argc, char **argv)
     sink_start(&s);
     char rules[4200], state[4200], log[4200], in[4200], pub[4200], ctl[4200];
     snprintf(rules, sizeof rules, "%s/rules", tmp);
-    make_rules(&o, rules, s.port);
+    make_rules(&o, rules, s.port, false);
     snprintf(state, sizeof state, "%s/hstate", tmp);
     snprintf(log, sizeof log, "%s/houqind.log", tmp);
     snprintf(in, sizeof in, "ipc://%s/in", tmp);
@@ -574,6 +585,35 @@ int main(int argc, char **argv)
     }
     qsort(first, (size_t)nl, sizeof *first, cmp_i64);
     qsort(all, (size_t)nl, sizeof *all, cmp_i64);
+
+    /* 3. one person's channel hangs: everyone else's urgent alerts. */
+    make_rules(&o, rules, s.port, true);
+    char alog[4200];
+    snprintf(alog, sizeof alog, "%s/alertd.log", tmp);
+    kill(ad, SIGHUP);
+    for (int i = 0;; i++) {
+        char cmd[4400];
+        snprintf(cmd, sizeof cmd, "grep -q 'reloaded the configuration' '%s'", alog);
+        if (system(cmd) == 0)
+            break;
+        if (i == 100)
+            die("alertd did not reload the configuration (see alertd.log)");
+        usleep(100000);
+    }
+    long before = atomic_load(&s.deliveries), others = per - 1;
+    memset(ack, 0, (size_t)o.paced * sizeof *ack);
+    send_events(ctx, in, 'f', o.paced, o.rate, 1000, ack);
+    wait_deliveries(&s, before + o.paced * others);
+    int64_t *fail_all = calloc((size_t)o.paced, sizeof *fail_all);
+    long nf = 0;
+    for (long i = 0; i < o.paced; i++) {
+        long e = MAX_EVENTS / 4 * 3 + i;
+        if (!ack[i] || atomic_load(&s.count[e]) != others)
+            continue;
+        fail_all[nf++] = atomic_load(&s.last_at[e]) - ack[i];
+    }
+    qsort(fail_all, (size_t)nf, sizeof *fail_all, cmp_i64);
+    long hung = atomic_load(&s.hung);
     stop(ad);
     stop(hq);
     s.stop = true;
@@ -587,6 +627,14 @@ int main(int argc, char **argv)
                "ms, p99 %.1f ms, max %.1f ms; all deliveries of an alert p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
                o.rate, nl, per, pct(first, nl, 0.5), pct(first, nl, 0.99), pct(first, nl, 1.0), pct(all, nl, 0.5),
                pct(all, nl, 0.99), pct(all, nl, 1.0));
+    if (nf)
+        printf("one person's channel hanging (%ld tries to it, none answered): ack -> delivery to everyone else at "
+               "%.0f alerts/s (%ld urgent alerts, %ld other deliveries each): p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+               hung, o.rate, nf, others, pct(fail_all, nf, 0.5), pct(fail_all, nf, 0.99), pct(fail_all, nf, 1.0));
+    if (o.json && nf)
+        printf("{\"failing_channel_alerts\":%ld,\"failing_tries\":%ld,\"others_p50_ms\":%.2f,"
+               "\"others_p99_ms\":%.2f,\"others_max_ms\":%.2f}\n",
+               nf, hung, pct(fail_all, nf, 0.5), pct(fail_all, nf, 0.99), pct(fail_all, nf, 1.0));
     if (o.json && nl)
         printf("{\"deliveries\":%ld,\"alerts\":%ld,\"per_alert\":%ld,\"deliveries_per_s\":%.0f,"
                "\"deliveries_per_s_from_start\":%.0f,\"rate\":%.0f,\"latency_alerts\":%ld,"
@@ -601,6 +649,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "hq-alert-bench: could not remove %s\n", tmp);
     free(first);
     free(all);
+    free(fail_all);
     free(ack);
     return 0;
 }

@@ -30,3 +30,21 @@ if(NOT DEFINED HQ_DEFAULT_SCHEMAS OR HQ_DEFAULT_SCHEMAS STREQUAL ""
   set(HQ_DEFAULT_SCHEMAS "${_hq_schemas}")
 endif()
 message(STATUS "houqin: default rules ${HQ_DEFAULT_RULES}, schemas ${HQ_DEFAULT_SCHEMAS}")
+
+# What --help shows as the default: the installed path, or, for a build
+# that runs from its source tree, words instead of the build machine's
+# path (which means nothing on another machine, and leaks the build
+# directory into packages); --version prints the path itself.
+if(HQ_DEFAULT_RULES STREQUAL "${CMAKE_SOURCE_DIR}/rules")
+  set(HQ_DEFAULT_RULES_HELP "the rules directory given at build time, see --version")
+else()
+  set(HQ_DEFAULT_RULES_HELP "${HQ_DEFAULT_RULES}")
+endif()
+if(HQ_DEFAULT_SCHEMAS STREQUAL "${CMAKE_SOURCE_DIR}/schemas")
+  set(HQ_DEFAULT_SCHEMAS_HELP "the schemas directory given at build time, see --version")
+else()
+  set(HQ_DEFAULT_SCHEMAS_HELP "${HQ_DEFAULT_SCHEMAS}")
+endif()
+add_compile_definitions(HQ_DEFAULT_RULES_HELP="${HQ_DEFAULT_RULES_HELP}"
+                        HQ_DEFAULT_SCHEMAS_HELP="${HQ_DEFAULT_SCHEMAS_HELP}"
+                        HQ_BUILD_VERSION="${PROJECT_VERSION}")

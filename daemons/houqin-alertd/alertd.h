@@ -34,6 +34,7 @@ typedef struct alertd_opts {
     const char *control_ep;
     bool follow_clock;
     bool check_only;
+    bool probe;           /* --probe: --check, and connect to every server */
     unsigned max_in_flight;
     int verbose;
 } alertd_opts;
@@ -52,7 +53,7 @@ typedef struct lane {
     bool dirty;           /* look at it again now */
     bool capped;          /* waiting for a free in-flight slot */
     int64_t wake_policy;  /* policy-clock time to look again (INT64_MAX: none) */
-    int64_t wake_wall;    /* wall-clock time to look again (backoff) */
+    int64_t wake_wall;    /* wall-clock time to look again (after a read error) */
     hq_rate rate;
     uint64_t *uncommitted; /* delivered, result not yet committed: skip them */
     size_t nunc, capunc;
@@ -162,8 +163,17 @@ void feed_after_commit(alertd *a, hq_routes *all, bool committed, const char *wh
 /* sched.c */
 lane *lane_get(alertd *a, const char *recipient, const char *channel, bool create);
 int sched_load_lanes(alertd *a);
+/* Frees every lane (at exit). */
+void sched_free_lanes(alertd *a);
 /* Starts what is due; returns the poll timeout in ms it wants. */
 long sched_run(alertd *a);
+
+/* probe.c: connects to each SMTP server (greeting 220) and sends a HEAD to
+ * each webhook of the configuration, bounded by the channels' timeouts (at
+ * most 5 s to connect, 10 s in all).  Adds each failure to problems and,
+ * when passed is not NULL, each success to passed, at the address's
+ * file:line:column.  Returns the number of failures. */
+size_t alertd_probe(const alertd *a, hq_diags *problems, hq_diags *passed);
 /* A transfer finished (called by send.c and for failures found before
  * sending): a delivered one frees its lane at once (its seq is skipped
  * until the result is committed), a failed one keeps the lane until then. */

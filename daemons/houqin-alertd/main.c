@@ -7,6 +7,8 @@
  */
 #include "alertd.h"
 
+#include "alert_check.h"
+
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
@@ -34,7 +36,7 @@ static const char usage[] =
     "\n"
     "SYNOPSIS\n"
     "    houqin-alertd [OPTIONS]\n"
-    "    houqin-alertd --check [--rules DIR] [--schemas DIR]\n"
+    "    houqin-alertd --check [--probe] [--rules DIR] [--schemas DIR]\n"
     "\n"
     "DESCRIPTION\n"
     "    Subscribes to houqind's alert PUB socket, replays what it missed from\n"
@@ -59,23 +61,35 @@ static const char usage[] =
     "    --rules DIR, --config DIR\n"
     "                       rules directory: the organisation (people, roles,\n"
     "                       channels, working hours) and alerts.yaml (channels,\n"
-    "                       templates, policies) (default " HQ_DEFAULT_RULES ")\n"
+    "                       templates, policies) (default " HQ_DEFAULT_RULES_HELP ")\n"
     "    --schemas DIR      schemas directory, for loading the rules (default\n"
-    "                       " HQ_DEFAULT_SCHEMAS ")\n"
+    "                       " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "    --state DIR        alertd's own state directory (default ./var-alertd);\n"
     "                       never houqind's\n"
     "    --subscribe EP     houqind's alert PUB endpoint (default tcp://127.0.0.1:7602)\n"
     "    --control EP       houqind's control endpoint (default tcp://127.0.0.1:7603)\n"
     "    --clock real|follow\n"
-    "                       the clock of quiet hours, digests and rate limits:\n"
-    "                       real (default) or follow houqind's clock as its\n"
-    "                       heartbeats report it (a manual clock in tests and\n"
-    "                       backtests); retry backoff always runs on real time\n"
+    "                       the clock of quiet hours, digests, rate limits,\n"
+    "                       failover and retry backoff: real (default) or\n"
+    "                       follow houqind's clock as its heartbeats report it\n"
+    "                       (a manual clock in tests and backtests)\n"
     "    --max-in-flight N  deliveries in flight at once (default 256)\n"
-    "    --check            load and validate the configuration, print a summary,\n"
-    "                       exit 0 if all is well and 1 otherwise\n"
+    "    --check            load and validate the configuration, then report what\n"
+    "                       cannot work, each as FILE:LINE:COLUMN with the fix:\n"
+    "                       command programs missing or not executable, file\n"
+    "                       channels whose directory is missing or not writable,\n"
+    "                       URLs that do not parse, placeholder addresses\n"
+    "                       (example.*, .invalid, CHANGE-ME, made-up phone\n"
+    "                       numbers, empty), people without a working channel;\n"
+    "                       loopback servers are noted.  Exit 0 if nothing was\n"
+    "                       found, 1 otherwise\n"
+    "    --probe            --check, and connect: each SMTP server must greet\n"
+    "                       with 220, each webhook answer an HTTP HEAD (not 404\n"
+    "                       or 410), within the channel's timeouts (at most 5 s\n"
+    "                       to connect, 10 s in all)\n"
     "    -v, --verbose      log debug messages (one per delivery)\n"
     "    -h, --help         this text\n"
+    "    --version          the version and the compiled-in rules and schemas directories\n"
     "\n"
     "SIGNALS\n"
     "    SIGTERM, SIGINT    stop taking new deliveries, let those in flight finish\n"
@@ -90,7 +104,8 @@ static const char usage[] =
     "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n"
     "    A complainant's contact never appears in the log.\n";
 
-enum { OPT_RULES = 256, OPT_SCHEMAS, OPT_STATE, OPT_SUBSCRIBE, OPT_CONTROL, OPT_CLOCK, OPT_CHECK, OPT_MAXFLIGHT };
+enum { OPT_RULES = 256, OPT_SCHEMAS, OPT_STATE, OPT_SUBSCRIBE, OPT_CONTROL, OPT_CLOCK, OPT_CHECK, OPT_PROBE,
+       OPT_MAXFLIGHT };
 
 static int parse_opts(int argc, char **argv, alertd_opts *o)
 {
@@ -103,9 +118,11 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
         {"control", required_argument, NULL, OPT_CONTROL},
         {"clock", required_argument, NULL, OPT_CLOCK},
         {"check", no_argument, NULL, OPT_CHECK},
+        {"probe", no_argument, NULL, OPT_PROBE},
         {"max-in-flight", required_argument, NULL, OPT_MAXFLIGHT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     *o = (alertd_opts){
@@ -134,6 +151,7 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
             }
             break;
         case OPT_CHECK: o->check_only = true; break;
+        case OPT_PROBE: o->check_only = o->probe = true; break;
         case OPT_MAXFLIGHT:
             o->max_in_flight = (unsigned)strtoul(optarg, &end, 10);
             if (*end || o->max_in_flight == 0 || o->max_in_flight > 4096) {
@@ -143,6 +161,10 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
             break;
         case 'v': o->verbose = 1; break;
         case 'h': fputs(usage, stdout); exit(0);
+        case 'V':
+            printf("houqin-alertd %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
+                   HQ_DEFAULT_SCHEMAS);
+            exit(0);
         default: fprintf(stderr, "Try 'houqin-alertd --help'.\n"); return -1;
         }
     }
@@ -217,6 +239,20 @@ int alertd_reload(alertd *a)
     return 0;
 }
 
+static void print_diags(const hq_diags *d, const char *prefix)
+{
+    char line[1024];
+    for (size_t i = 0; i < d->count; i++) {
+        hq_err e = d->items[i];
+        char msg[sizeof e.msg];
+        snprintf(msg, sizeof msg, "%s%s", prefix, d->items[i].msg);
+        snprintf(e.msg, sizeof e.msg, "%s", msg);
+        printf("%s\n", hq_err_str(&e, line, sizeof line));
+    }
+}
+
+/* --check (and --probe): what cannot work, on stdout, one line each;
+ * exit status 1 when anything was found. */
 static int check_only(alertd *a)
 {
     const hq_person *ps;
@@ -225,14 +261,34 @@ static int check_only(alertd *a)
         const hq_alert_person *ap = hq_alert_config_person(a->cfg, ps[i].id);
         reachable += ap && ap->nchannels;
     }
-    printf("configuration OK: %zu channels, %zu of %zu people with channels, in %s\n",
-           hq_alert_config_nchannels(a->cfg), reachable, n, a->opts.rules_dir);
-    for (size_t i = 0; i < n; i++) {
-        const hq_alert_person *ap = hq_alert_config_person(a->cfg, ps[i].id);
-        if (!ap || !ap->nchannels)
-            printf("note: %s has no channels\n", ps[i].id);
+    hq_diags problems, notes, passed;
+    hq_diags_init(&problems);
+    hq_diags_init(&notes);
+    hq_diags_init(&passed);
+    size_t found = hq_alert_check(a->cfg, ps, n, &problems, &notes);
+    if (a->opts.probe) {
+        if (send_init(a) != 0) {
+            hq_log_err("libcurl failed to initialise");
+            found++;
+        } else {
+            found += alertd_probe(a, &problems, &passed);
+        }
     }
-    return 0;
+    print_diags(&problems, "");
+    print_diags(&notes, "note: ");
+    print_diags(&passed, "");
+    if (found)
+        printf("%zu problem(s): this configuration cannot deliver every alert (%zu channels, %zu of %zu people "
+               "with channels, in %s)\n",
+               found, hq_alert_config_nchannels(a->cfg), reachable, n, a->opts.rules_dir);
+    else
+        printf("configuration OK: %zu channels, %zu of %zu people with channels, in %s%s\n",
+               hq_alert_config_nchannels(a->cfg), reachable, n, a->opts.rules_dir,
+               a->opts.probe ? "; every server answered" : "");
+    hq_diags_fini(&problems);
+    hq_diags_fini(&notes);
+    hq_diags_fini(&passed);
+    return found ? 1 : 0;
 }
 
 /* ---- the loop ---- */
@@ -427,12 +483,7 @@ static void cleanup(alertd *a)
         a->done = x->next;
         xfer_free(x);
     }
-    for (size_t i = 0; i < a->nlanes; i++) {
-        hq_rate_fini(&a->lanes[i]->rate);
-        free(a->lanes[i]->uncommitted);
-        free(a->lanes[i]);
-    }
-    free(a->lanes);
+    sched_free_lanes(a);
     hq_alert_queue_close(&a->q);
     hq_alert_config_destroy(&a->cfg);
     hq_rules_destroy(&a->rules);

@@ -19,8 +19,10 @@
  * an urgent alert goes out at once on every channel of the person that
  * works, whatever is stuck in front of it.
  * A lane is looked at when something changed (new deliveries, a result)
- * or when its wake-up time comes (policy clock for holds and rate limits,
- * wall clock for backoff).
+ * or when its wake-up time comes, on the policy clock (holds, rate limits
+ * and retry backoff alike: with --clock follow that is houqind's clock, so
+ * a backtest or a test on the manual clock sees retries when its clock
+ * says so; the wall clock only for re-reading a lane after a read error).
  *
  * Results are committed in one transaction per loop iteration: done ones
  * are removed, failed ones get their next try (exponential backoff) or go
@@ -86,6 +88,14 @@ static void lane_remove(alertd *a, size_t i)
     a->lanes[i] = a->lanes[--a->nlanes];
 }
 
+void sched_free_lanes(alertd *a)
+{
+    while (a->nlanes)
+        lane_remove(a, a->nlanes - 1);
+    free(a->lanes);
+    a->lanes = NULL;
+}
+
 static void load_lane(void *ctx, const char *recipient, const char *channel)
 {
     lane_get(ctx, recipient, channel, true);
@@ -129,8 +139,7 @@ typedef struct scan {
     held_issue *held;          /* issues with a pending delivery so far */
     size_t nheld;
     bool held_all;             /* too many issues to track: hold everything behind */
-    int64_t wake;              /* earliest held ready_ms (policy clock) */
-    int64_t wake_wall;         /* earliest end of a backoff (wall clock) */
+    int64_t wake;              /* earliest held ready_ms or end of a backoff (policy clock) */
 } scan;
 
 static bool lane_flying(const lane *l, uint64_t seq)
@@ -209,9 +218,9 @@ static int scan_fn(void *ctx, const hq_delivery *d)
     }
     if (held_back(s, d) || lane_flying(s->l, d->seq))
         return 0;
-    if (d->next_ms > s->wall) {
-        if (d->next_ms < s->wake_wall)
-            s->wake_wall = d->next_ms;
+    if (d->next_ms > s->pnow) { /* backing off after a failure */
+        if (d->next_ms < s->wake)
+            s->wake = d->next_ms;
         return 0;
     }
     if (s->limited && !d->urgent) {
@@ -427,7 +436,6 @@ static void look_at(alertd *a, lane *l, MDB_txn *txn, int64_t pnow, int64_t wall
         return;
     }
     l->wake_policy = s->wake;
-    l->wake_wall = s->wake_wall;
     if (s->rate_wait) {
         int64_t next = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow);
         if (next < l->wake_policy)
@@ -517,7 +525,7 @@ long sched_run(alertd *a)
             return 1000;
         }
         const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
-        scan s = {.l = l, .pnow = pnow, .wall = wall, .wake = INT64_MAX, .wake_wall = INT64_MAX,
+        scan s = {.l = l, .pnow = pnow, .wall = wall, .wake = INT64_MAX,
                   .limited = hq_rate_next_ms(&l->rate, p->rate_max, p->rate_per_ms, pnow) > pnow};
         look_at(a, l, txn, pnow, wall, &s);
         if (s.nseal) {
@@ -569,7 +577,9 @@ static int apply_result(alertd *a, MDB_txn *txn, const xfer *x, int64_t wall, hq
         int rc = hq_alert_queue_bury(a->q, txn, &d, x->key, x->error, wall, err);
         return rc ? rc : failover_on_result_txn(a, txn, &x->d, false, x->error, err);
     }
-    d.next_ms = wall + hq_retry_backoff_ms(p->retry_first_ms, p->retry_max_ms, d.tries, (unsigned)(rand() % 101));
+    /* On the policy clock: houqind's under --clock follow (docs/alertd.md). */
+    d.next_ms = alertd_policy_now(a) +
+                hq_retry_backoff_ms(p->retry_first_ms, p->retry_max_ms, d.tries, (unsigned)(rand() % 101));
     return hq_alert_queue_put(a->q, txn, &d, err);
 }
 
@@ -594,8 +604,10 @@ static void log_result(alertd *a, const xfer *x, int64_t wall)
                 next = d.next_ms;
             hq_alert_queue_abort(a->q, txn);
         }
-        hq_log_notice("delivery %s failed (try %u of %u): %s; next try in %.1f s", x->key, tries, p->retry_tries,
-                      x->error, next > wall ? (double)(next - wall) / 1000.0 : 0.0);
+        int64_t pnow = alertd_policy_now(a);
+        hq_log_notice("delivery %s failed (try %u of %u): %s; next try in %.1f s%s", x->key, tries, p->retry_tries,
+                      x->error, next > pnow ? (double)(next - pnow) / 1000.0 : 0.0,
+                      a->opts.follow_clock ? " of houqind's clock" : "");
     }
 }
 

@@ -57,8 +57,8 @@ static const char usage[] =
     "OPTIONS\n"
     "    --listen ADDR:PORT  where to listen (default 127.0.0.1:7680; IPv4)\n"
     "    --state DIR         houqind's state directory, read-only (default ./var)\n"
-    "    --rules DIR         rules: sites and their names (default " HQ_DEFAULT_RULES ")\n"
-    "    --schemas DIR       schemas (default " HQ_DEFAULT_SCHEMAS ")\n"
+    "    --rules DIR         rules: sites and their names (default " HQ_DEFAULT_RULES_HELP ")\n"
+    "    --schemas DIR       schemas (default " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "    --ingest EP         houqind's ingest endpoint (default tcp://127.0.0.1:7601)\n"
     "    --clients FILE      the clients file: bearer tokens of the intake and the\n"
     "                        Open311 api_keys (clients: [{source, token, types,\n"
@@ -98,6 +98,8 @@ static const char usage[] =
     "    --sso-proxy ADDR    the proxy's address: only its requests may carry NAME\n"
     "    -v, --verbose       log debug messages\n"
     "    --help              this text\n"
+    "    --version           the version and the compiled-in rules and schemas\n"
+    "                        directories\n"
     "\n"
     "SIGNALS\n"
     "    SIGTERM, SIGINT stop (requests in progress finish); SIGHUP reloads the\n"
@@ -315,6 +317,7 @@ int main(int argc, char **argv)
         {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
         {"control", required_argument, NULL, O_CONTROL},
         {"verbose", no_argument, NULL, 'v'},             {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     static web w;
@@ -367,6 +370,10 @@ int main(int argc, char **argv)
         case O_CONTROL: w.control = optarg; break;
         case 'v': verbose = 1; break;
         case 'h': fputs(usage, stdout); return 0;
+        case 'V':
+            printf("houqin-web %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
+                   HQ_DEFAULT_SCHEMAS);
+            return 0;
         default: fputs("see houqin-web --help\n", stderr); return 1;
         }
     }

@@ -277,6 +277,8 @@ int hq_clock_reset(hq_daemon *d, int64_t ms, char *msg, size_t size)
         hq_clock_init_manual(&d->clock, ms);
         rc = hq_ingest_save_clock_txn(d, txn, &err);
     }
+    if (rc == 0) /* the history now begins here (a backtest starts its clock at it) */
+        rc = hq_store_origin_put(d->store, txn, ms, &err);
     if (rc == 0)
         rc = hq_store_commit(d->store, txn, &err);
     else if (txn)

@@ -281,15 +281,44 @@ static void decode_all(hq_daemon *d)
     }
 }
 
-/* Applies the decoded items to txn.  Returns 0 or an HQ_E* code that ends
- * the transaction (HQ_EFULL: grow and replay). */
-static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, hq_effects *fx, hq_err *err)
+#define TIMERS_PER_TXN 1000
+
+/* Fires the timers due by now_ms, within what is left of the batch's
+ * budget: the timers that came due before an event fire before it. */
+static int fire_due_now(hq_daemon *d, MDB_txn *txn, int64_t now_ms, size_t *budget, size_t *fired, hq_effects *fx,
+                        hq_err *err)
+{
+    int64_t due;
+    int rc = hq_timer_next_due(d->store, txn, &due, err);
+    if (rc == HQ_ENOTFOUND || (rc == 0 && due > now_ms) || *budget == 0)
+        return 0;
+    if (rc)
+        return rc;
+    size_t n = 0;
+    rc = hq_engine_fire_due(d->engine, d->store, txn, now_ms, *budget, &n, fx, err);
+    *budget -= n < *budget ? n : *budget;
+    *fired += n;
+    return rc;
+}
+
+/* Applies the decoded items to txn.  Every timer due by now fires before
+ * the next event, as in the simulator (sim.h) and in any batching: an old
+ * event whose sustained condition is already due opens its issue before
+ * the next event of the batch is applied, so that what houqind stores
+ * does not depend on how the events happened to be batched, and a
+ * backtest reproduces it.  Returns 0 or an HQ_E* code that ends the
+ * transaction (HQ_EFULL: grow and replay). */
+static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, size_t *budget, size_t *fired, hq_effects *fx,
+                     hq_err *err)
 {
     hq_batch *b = d->batch;
     for (unsigned i = 0; i < b->n; i++) {
         item *it = &b->items[i];
         if (!it->decoded)
             continue;
+        int frc = fire_due_now(d, txn, now_ms, budget, fired, fx, err);
+        if (frc)
+            return frc;
         hq_dedup dd;
         uint64_t seq = 0, next;
         hq_frame fr = hq_event_frame(&it->ev);
@@ -402,9 +431,14 @@ static int run_txn(hq_daemon *d, size_t max_timers, hq_effects *fx, size_t *fire
         hq_store_maybe_grow(d->store, NULL);
         rc = hq_store_begin(d->store, true, &txn, err);
         if (rc == 0) {
-            rc = apply_all(d, txn, now_ms, fx, err);
-            if (rc == 0 && max_timers)
-                rc = hq_engine_fire_due(d->engine, d->store, txn, now_ms, max_timers, fired, fx, err);
+            size_t budget = TIMERS_PER_TXN;
+            rc = apply_all(d, txn, now_ms, &budget, fired, fx, err);
+            if (rc == 0 && max_timers && budget) {
+                size_t n = 0;
+                rc = hq_engine_fire_due(d->engine, d->store, txn, now_ms, max_timers < budget ? max_timers : budget,
+                                        &n, fx, err);
+                *fired += n;
+            }
             if (rc == 0)
                 rc = save_clock(d, txn, err);
             if (rc == 0) /* the heartbeat: running at now_ms (engine.h) */
@@ -475,7 +509,6 @@ static void after_commit(hq_daemon *d, const hq_effects *fx, size_t fired)
     hq_ingest_refresh_due(d);
 }
 
-#define TIMERS_PER_TXN 1000
 #define HORIZON_MS (14 * 86400000LL)
 
 int hq_ingest_regenerate(hq_daemon *d)
@@ -512,6 +545,8 @@ int hq_ingest_generate(hq_daemon *d)
             break;
         hq_effects fx = {0};
         rc = hq_engine_generate(d->engine, d->store, txn, hq_clock_now_ms(&d->clock), HORIZON_MS, &created, &err);
+        if (rc == 0) /* the first generation on a new state is where its history begins */
+            rc = hq_store_origin_mark(d->store, txn, hq_clock_now_ms(&d->clock), &err);
         if (rc == 0 && d->opts.ledger_head_ms > 0)
             rc = hq_engine_ledger_head(d->store, txn, hq_clock_now_ms(&d->clock), d->opts.ledger_head_ms, &fx, &err);
         if (rc == 0) {

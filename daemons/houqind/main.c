@@ -44,8 +44,8 @@ static const char usage[] =
     "\n"
     "OPTIONS\n"
     "    --state DIR        state directory (default ./var)\n"
-    "    --rules DIR        rules directory (default " HQ_DEFAULT_RULES ")\n"
-    "    --schemas DIR      schemas directory (default " HQ_DEFAULT_SCHEMAS ")\n"
+    "    --rules DIR        rules directory (default " HQ_DEFAULT_RULES_HELP ")\n"
+    "    --schemas DIR      schemas directory (default " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "    --ingest EP        ingest ROUTER endpoint (default tcp://127.0.0.1:7601)\n"
     "    --publish EP       alert PUB endpoint (default tcp://127.0.0.1:7602)\n"
     "    --control EP       control ROUTER endpoint (default tcp://127.0.0.1:7603)\n"
@@ -80,6 +80,7 @@ static const char usage[] =
     "                       more is rejected with \"rate limited\"\n"
     "    -v, --verbose      log debug messages\n"
     "    -h, --help         this text\n"
+    "    --version          the version and the compiled-in rules and schemas directories\n"
     "\n"
     "CONTROL SOCKET (--control)\n"
     "    One msgpack map per request, {\"cmd\": NAME, args...}; one map per reply,\n"
@@ -138,6 +139,7 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         {"control-keys", required_argument, NULL, OPT_CONTROLKEYS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     *o = (hq_daemon_opts){
@@ -219,6 +221,10 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
             break;
         case 'v': o->verbose = 1; break;
         case 'h': fputs(usage, stdout); exit(0);
+        case 'V':
+            printf("houqind %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
+                   HQ_DEFAULT_SCHEMAS);
+            exit(0);
         default: fprintf(stderr, "Try 'houqind --help'.\n"); return -1;
         }
     }

@@ -74,6 +74,8 @@ struct hq_alert_config {
     size_t ntmpls;
     hq_alert_tmpl builtin[HQ_AUD_COUNT][HQ_LANG_COUNT];
     hq_alert_policies pol;
+    char **ids, **ids_at;             /* every person id of the files, and where it is written */
+    size_t nids;
     hq_ydoc **docs;
     size_t ndocs;
 };
@@ -370,6 +372,7 @@ static void channel_fini(hq_channel *ch)
     free(ch->argv);
     free(ch->path);
     free(ch->at);
+    free(ch->from_at);
 }
 
 static char *get_url(loader *L, const hq_ynode *n, const char *const *schemes)
@@ -424,11 +427,14 @@ static char *read_secret(loader *L, const hq_ynode *n)
 static void load_channel_type(loader *L, const hq_ynode *m, hq_channel *ch)
 {
     static const char *const webhook_keys[] = {"type", "lang", "shared", "parallel", "timeout", "connect_timeout",
-                                               "url", "format", "to", NULL};
+                                               "url", "format", "to", "working_hours", NULL};
     static const char *const email_keys[] = {"type", "lang", "shared", "parallel", "timeout", "connect_timeout",
-                                             "url", "from", "username", "password_file", "starttls", "to", NULL};
-    static const char *const command_keys[] = {"type", "lang", "shared", "parallel", "timeout", "argv", "to", NULL};
-    static const char *const file_keys[] = {"type", "lang", "shared", "parallel", "path", "to", NULL};
+                                             "url", "from", "username", "password_file", "starttls", "to",
+                                             "working_hours", NULL};
+    static const char *const command_keys[] = {"type", "lang", "shared", "parallel", "timeout", "argv", "to",
+                                               "working_hours", NULL};
+    static const char *const file_keys[] = {"type", "lang", "shared", "parallel", "path", "to", "working_hours",
+                                            NULL};
     static const char *const *const keys[] = {webhook_keys, email_keys, command_keys, file_keys};
     static const char *const http[] = {"http://", "https://", NULL};
     static const char *const smtp[] = {"smtp://", "smtps://", NULL};
@@ -464,6 +470,8 @@ static void load_channel_type(loader *L, const hq_ynode *m, hq_channel *ch)
         ch->at = where(L, hq_ymap_get(m, "url"));
         if ((x = hq_yrequire(L->d, L->doc, m, "from")) && (ch->from = dup_str(L, x)) && !valid_email(ch->from))
             hq_ydiag(L->d, L->doc, x, "from: expected an e-mail address like alerts@example.edu.cn");
+        if (x)
+            ch->from_at = where(L, x);
         if ((x = hq_ymap_get(m, "username")))
             ch->username = dup_str(L, x);
         if ((x = hq_ymap_get(m, "password_file")))
@@ -536,6 +544,13 @@ static void load_channel(loader *L, const hq_ynode *key, const hq_ynode *m)
         get_duration(L, x, 100, &ch.timeout_ms);
     if ((x = hq_ymap_get(m, "connect_timeout")))
         get_duration(L, x, 100, &ch.connect_timeout_ms);
+    if ((x = hq_ymap_get(m, "working_hours"))) {
+        if (!ch.shared)
+            hq_ydiag(L->d, L->doc, x, "working_hours: only a shared channel has hours of its own (a person's "
+                                      "hours are in their entry of org.yaml)");
+        else if (get_hours(L, x, &ch.hours) == 0)
+            ch.has_hours = true;
+    }
     if (L->d->count > before) {
         channel_fini(&ch);
         return;
@@ -811,16 +826,22 @@ static void load_person_channel(loader *L, const hq_ynode *m, hq_alert_person *p
     if (to && (pc.to = dup_str(L, to)) && (has_ctl(pc.to) || !*pc.to)) {
         hq_ydiag(L->d, L->doc, to, "to: expected an address without control characters");
         free(pc.to);
+        free(pc.to_at);
         return;
     }
-    if (!pc.to && ch->to_field >= 0 && p->addr[ch->to_field])
+    if (pc.to)
+        pc.to_at = where(L, to);
+    if (!pc.to && ch->to_field >= 0 && p->addr[ch->to_field]) {
         pc.to = hq_strdup(p->addr[ch->to_field]);
+        pc.to_at = p->addr_at[ch->to_field] ? hq_strdup(p->addr_at[ch->to_field]) : NULL;
+    }
     const hq_ynode *at = to ? to : m;
     if (ch->type == HQ_CH_EMAIL && (!pc.to || !valid_email(pc.to))) {
         hq_ydiag(L->d, L->doc, at, "channel %s is e-mail: expected `to` or the person's `email:` with an address "
                                    "like name@example.edu.cn",
                  ch->name);
         free(pc.to);
+        free(pc.to_at);
         return;
     }
     if (ch->type == HQ_CH_WEBHOOK && !ch->url && (!pc.to || !valid_http(pc.to))) {
@@ -828,23 +849,27 @@ static void load_person_channel(loader *L, const hq_ynode *m, hq_alert_person *p
                                    "`webhook:` with a URL like https://...",
                  ch->name);
         free(pc.to);
+        free(pc.to_at);
         return;
     }
     if (ch->to_field >= 0 && !pc.to) {
         hq_ydiag(L->d, L->doc, at, "channel %s needs the person's %s: add `%s:` to %s or `to:` to this entry",
                  ch->name, addr_fields[ch->to_field], addr_fields[ch->to_field], p->id);
+        free(pc.to_at);
         return;
     }
     if (pc.fallback && ch->shared) {
         hq_ydiag(L->d, L->doc, at, "fallback: channel %s is shared (a group robot cannot stand in for a person)",
                  ch->name);
         free(pc.to);
+        free(pc.to_at);
         return;
     }
     for (size_t i = 0; i < p->nchannels; i++)
         if (p->channels[i].channel == ch) {
             hq_ydiag(L->d, L->doc, m, "channel %s is listed twice for %s", ch->name, p->id);
             free(pc.to);
+            free(pc.to_at);
             return;
         }
     pc.at = where(L, m);
@@ -862,6 +887,10 @@ static void load_person(loader *L, const hq_ynode *m)
         return;
     L->ids = hq_realloc(L->ids, (L->nids + 1) * sizeof *L->ids);
     L->ids[L->nids++] = id->str;
+    L->c->ids = hq_realloc(L->c->ids, (L->c->nids + 1) * sizeof *L->c->ids);
+    L->c->ids_at = hq_realloc(L->c->ids_at, (L->c->nids + 1) * sizeof *L->c->ids_at);
+    L->c->ids[L->c->nids] = hq_strdup(id->str);
+    L->c->ids_at[L->c->nids++] = where(L, id);
     const hq_ynode *addr[HQ_ADDR_COUNT];
     bool any = chs || wh || dep;
     for (int f = 0; f < HQ_ADDR_COUNT; f++)
@@ -876,6 +905,7 @@ static void load_person(loader *L, const hq_ynode *m)
     for (int f = 0; f < HQ_ADDR_COUNT; f++) {
         if (!addr[f] || !(p.addr[f] = dup_str(L, addr[f])))
             continue;
+        p.addr_at[f] = where(L, addr[f]);
         bool ok = f == HQ_ADDR_EMAIL ? valid_email(p.addr[f]) : f == HQ_ADDR_WEBHOOK ? valid_http(p.addr[f])
                                                                                      : !has_ctl(p.addr[f]) && *p.addr[f];
         if (!ok)
@@ -1014,15 +1044,24 @@ void hq_alert_config_destroy(hq_alert_config **cp)
         for (size_t j = 0; j < c->people[i].nchannels; j++) {
             free(c->people[i].channels[j].to);
             free(c->people[i].channels[j].at);
+            free(c->people[i].channels[j].to_at);
         }
         free(c->people[i].channels);
         free(c->people[i].id);
         free(c->people[i].deputy);
         free(c->people[i].at);
-        for (int f = 0; f < HQ_ADDR_COUNT; f++)
+        for (int f = 0; f < HQ_ADDR_COUNT; f++) {
             free(c->people[i].addr[f]);
+            free(c->people[i].addr_at[f]);
+        }
     }
     free(c->people);
+    for (size_t i = 0; i < c->nids; i++) {
+        free(c->ids[i]);
+        free(c->ids_at[i]);
+    }
+    free(c->ids);
+    free(c->ids_at);
     for (size_t i = 0; i < c->ntmpls; i++) {
         for (int l = 0; l < HQ_LANG_COUNT; l++)
             tmpl_fini(&c->tmpls[i].t[l]);
@@ -1056,6 +1095,14 @@ const hq_alert_person *hq_alert_config_person(const hq_alert_config *c, const ch
     for (size_t i = 0; i < c->npeople; i++)
         if (!strcmp(c->people[i].id, id))
             return &c->people[i];
+    return NULL;
+}
+
+const char *hq_alert_config_person_at(const hq_alert_config *c, const char *id)
+{
+    for (size_t i = 0; i < c->nids; i++)
+        if (!strcmp(c->ids[i], id))
+            return c->ids_at[i];
     return NULL;
 }
 

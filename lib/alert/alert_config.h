@@ -41,6 +41,14 @@ const char *hq_lang_name(hq_lang l);
 const char *hq_audience_name(hq_audience a);
 int hq_audience_parse(const char *s, hq_audience *out);
 
+/* Working hours in local time: on the days in `days` (bit n = tm_wday n,
+ * 0 = Sunday), from from_min to to_min minutes after midnight. */
+typedef struct hq_hours {
+    bool always;                /* every minute is working time */
+    uint8_t days;
+    int from_min, to_min;       /* 0 <= from < to <= 1440 */
+} hq_hours;
+
 /* Channel names are [a-z0-9._-], 1..48 bytes: they are part of LMDB keys
  * and of idempotency keys. */
 #define HQ_CHANNEL_NAME_MAX 48
@@ -63,6 +71,10 @@ typedef struct hq_channel {
     char *path;                 /* file: absolute path of the JSON-lines file */
     int to_field;               /* HQ_ADDR_*: the person's field a delivery's address comes from, or -1 */
     char *at;                   /* "file:line:column" of its address (url, argv, path) or of its name */
+    char *from_at;              /* email: "file:line:column" of `from`, or NULL */
+    bool has_hours;             /* shared: `working_hours` stated on the channel (wins over the
+                                   union of its members' hours) */
+    hq_hours hours;
 } hq_channel;
 
 /* A person's own addresses (org.yaml `email:`, `phone:`, `webhook:`), which
@@ -79,15 +91,10 @@ typedef struct hq_person_channel {
     bool fallback;              /* used only when the entries before it did not deliver within
                                    policies.failover (docs/alertd.md, "Failover") */
     char *at;                   /* "file:line:column" of the entry */
+    char *to_at;                /* "file:line:column" where `to` was written (the entry's `to`, or the
+                                   person's field), or NULL */
 } hq_person_channel;
 
-/* Working hours in local time: on the days in `days` (bit n = tm_wday n,
- * 0 = Sunday), from from_min to to_min minutes after midnight. */
-typedef struct hq_hours {
-    bool always;                /* every minute is working time */
-    uint8_t days;
-    int from_min, to_min;       /* 0 <= from < to <= 1440 */
-} hq_hours;
 
 typedef struct hq_alert_person {
     char *id;
@@ -97,6 +104,7 @@ typedef struct hq_alert_person {
     hq_hours hours;
     char *deputy;               /* who is told when they cannot be reached, or NULL */
     char *addr[HQ_ADDR_COUNT];  /* their own addresses, or NULL */
+    char *addr_at[HQ_ADDR_COUNT]; /* "file:line:column" of each, or NULL */
     char *at;                   /* "file:line:column" of the person's id */
 } hq_alert_person;
 
@@ -145,6 +153,9 @@ const hq_channel *hq_alert_config_channel_at(const hq_alert_config *cfg, size_t 
 const hq_channel *hq_alert_config_channel(const hq_alert_config *cfg, const char *name);
 /* The person's alert settings, or NULL when the files give none. */
 const hq_alert_person *hq_alert_config_person(const hq_alert_config *cfg, const char *id);
+/* "file:line:column" of the person's id in the files (whether or not they
+ * have alert settings), or NULL. */
+const char *hq_alert_config_person_at(const hq_alert_config *cfg, const char *id);
 /* The template for (audience, kind, lang): "<audience>.<kind>" before
  * "<audience>", lang before Chinese, the files before the built-ins.
  * Never NULL. */

@@ -201,8 +201,10 @@ static size_t resolve_people(const hq_rules *rules, const hq_alert_rec *rec, rea
     return n;
 }
 
-static void apply_policy(const hq_alert_policies *p, const hq_hours *hours, unsigned roles, hq_severity sev,
-                         bool sev_known, int64_t now_ms, hq_route *r)
+/* hours: the working hours that count, n of them: open when any is (a
+ * shared channel's members' union). */
+static void apply_policy(const hq_alert_policies *p, const hq_hours *const *hours, size_t n, unsigned roles,
+                         hq_severity sev, bool sev_known, int64_t now_ms, hq_route *r)
 {
     r->urgent = !sev_known || sev >= p->urgent_from;
     r->ready_ms = now_ms;
@@ -212,15 +214,46 @@ static void apply_policy(const hq_alert_policies *p, const hq_hours *hours, unsi
                 (!p->digest_roles || (p->digest_roles & roles));
     if (r->digest)
         r->ready_ms = hq_digest_due(now_ms, p->digest_every_ms);
-    if (p->quiet_hours)
-        r->ready_ms = hq_hours_next_open(hours, r->ready_ms);
+    if (p->quiet_hours && n) {
+        int64_t first = INT64_MAX;
+        for (size_t i = 0; i < n; i++) {
+            int64_t t = hq_hours_next_open(hours[i], r->ready_ms);
+            if (t < first)
+                first = t;
+        }
+        r->ready_ms = first;
+    }
 }
 
+enum { SHARED_HOURS_MAX = 64 };
+
+/* A shared channel some of the alert's people reach it through: its
+ * working hours are its own `working_hours`, or else the union of theirs
+ * (a group robot is read when anyone on it is at work). */
 typedef struct shared_use {
     const hq_channel *ch;
     bool office;
     unsigned roles;
+    const hq_hours *hours[SHARED_HOURS_MAX]; /* distinct hours of its members */
+    size_t nhours;
+    bool too_many;                           /* more distinct hours than that: never held */
 } shared_use;
+
+static bool same_hours(const hq_hours *a, const hq_hours *b)
+{
+    return a->always == b->always && a->days == b->days && a->from_min == b->from_min && a->to_min == b->to_min;
+}
+
+static void shared_add_hours(shared_use *s, const hq_hours *h)
+{
+    for (size_t i = 0; i < s->nhours; i++)
+        if (s->hours[i] == h || same_hours(s->hours[i], h))
+            return;
+    if (s->nhours < SHARED_HOURS_MAX)
+        s->hours[s->nhours++] = h;
+    else
+        s->too_many = true;
+}
 
 void hq_alert_route(const hq_rules *rules, const hq_alert_config *cfg, const hq_alert_rec *rec, int64_t now_ms,
                     hq_routes *out)
@@ -267,17 +300,23 @@ void hq_alert_route(const hq_rules *rules, const hq_alert_config *cfg, const hq_
                 if (s < ns) {
                     shared[s].office = shared[s].office || people[i].office;
                     shared[s].roles |= people[i].roles;
+                    shared_add_hours(&shared[s], hours);
                 }
                 continue;
             }
             hq_route *r = add_route(out, ps->id, ch->name);
             r->audience = aud;
-            apply_policy(p, hours, people[i].roles, sev, sev_known, now_ms, r);
+            apply_policy(p, &hours, 1, people[i].roles, sev, sev_known, now_ms, r);
         }
     }
     for (size_t s = 0; s < ns; s++) {
         hq_route *r = add_route(out, "group", shared[s].ch->name);
         r->audience = shared[s].office ? HQ_AUD_OFFICE : HQ_AUD_CONTRACTOR;
-        apply_policy(p, &p->default_hours, shared[s].roles, sev, sev_known, now_ms, r);
+        const hq_hours *own = &shared[s].ch->hours;
+        if (shared[s].ch->has_hours)
+            apply_policy(p, &own, 1, shared[s].roles, sev, sev_known, now_ms, r);
+        else
+            apply_policy(p, shared[s].hours, shared[s].too_many ? 0 : shared[s].nhours, shared[s].roles, sev,
+                         sev_known, now_ms, r);
     }
 }

@@ -96,8 +96,14 @@ static int replay_lifecycle(hq_backtest *b, hq_sim *sim, hq_store *src, MDB_txn 
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
         rewrite_issue(ev, g.open, &sb);
+        /* How the actor was proven is in the running issue's timeline
+         * (the entry of this event), not in the stored frame. */
+        const char *auth = NULL;
+        for (size_t i = 0; i < is.ntimeline && !auth; i++)
+            if (is.timeline[i].seq == seq)
+                auth = is.timeline[i].auth;
         hq_sim_result res;
-        rc = hq_sim_event(sim, sb.data, sb.size, at_ms, &res, err);
+        rc = hq_sim_event_marked(sim, sb.data, sb.size, at_ms, auth, &res, err);
         msgpack_sbuffer_destroy(&sb);
         if (rc == 0) {
             if (res.status == HQ_SIM_STORED) {
@@ -215,6 +221,13 @@ static int compare(hq_backtest *b, hq_err *err)
     return 0;
 }
 
+static int sim_start(hq_sim **sim, const hq_backtest_opts *o, const hq_schemas *schemas, const hq_rules *rules,
+                     const hq_event_limits *lim, uint64_t map_size, int64_t start_ms, hq_err *err)
+{
+    hq_sim_opts so = {.parent_dir = o->scratch_dir, .map_size = map_size, .batch = BATCH, .limits = *lim};
+    return hq_sim_new(&so, schemas, rules, start_ms, sim, err);
+}
+
 /* One stored event of the source log (from LMDB or an archive) replayed
  * into the simulation; events outside [from_ms, to_ms) are skipped. */
 static int bt_one(hq_backtest *b, hq_sim **sim, const hq_backtest_opts *o, hq_store *src, MDB_txn *src_txn,
@@ -226,8 +239,11 @@ static int bt_one(hq_backtest *b, hq_sim **sim, const hq_backtest_opts *o, hq_st
         return 0;
     b->events++;
     if (!*sim) {
-        hq_sim_opts so = {.parent_dir = o->scratch_dir, .map_size = map_size, .batch = BATCH, .limits = *lim};
-        if ((rc = hq_sim_new(&so, schemas, rules, o->from_ms > 0 ? o->from_ms : stored_ms, sim, err)))
+        /* A state without an origin record (made before it existed): the
+         * history is taken to begin with the first event replayed. */
+        b->start_ms = o->from_ms > 0 ? o->from_ms : stored_ms;
+        b->start = o->from_ms > 0 ? HQ_BT_START_FROM : HQ_BT_START_FIRST_EVENT;
+        if ((rc = sim_start(sim, o, schemas, rules, lim, map_size, b->start_ms, err)))
             return rc;
     }
     if (!b->first_ms)
@@ -317,6 +333,20 @@ int hq_backtest_run(hq_store *src, MDB_txn *src_txn, const hq_schemas *schemas, 
     uint64_t map_size = 256ULL << 20;
     if (hq_store_stats_get(src, src_txn, &st, NULL) == 0 && st.used_bytes * 2 > map_size)
         map_size = st.used_bytes * 2;
+    /* The simulation begins where the state's history began (its origin:
+     * the daemon's first generation of obligations), so that what the
+     * scheduled rules opened before the first event is replayed too; with
+     * --from later than that, at --from. */
+    int64_t origin = 0;
+    if (hq_store_origin_get(src, src_txn, &origin) == 0 && (o.from_ms <= origin || o.from_ms == 0)) {
+        b->start_ms = origin;
+        b->start = HQ_BT_START_ORIGIN;
+    } else if (o.from_ms > 0) {
+        b->start_ms = o.from_ms;
+        b->start = HQ_BT_START_FROM;
+    }
+    if (b->start_ms && (rc = sim_start(&sim, &o, schemas, rules, &lim, map_size, b->start_ms, err)))
+        goto out;
     uint64_t upto = 0;
     if ((rc = bt_archives(b, &sim, &o, src, src_txn, schemas, rules, &lim, map_size, &zone, &upto, err)))
         goto out;
@@ -339,6 +369,8 @@ int hq_backtest_run(hq_store *src, MDB_txn *src_txn, const hq_schemas *schemas, 
     if (o.progress)
         o.progress(o.ctx, total, total);
     b->end_ms = o.end_ms > b->last_ms ? o.end_ms : b->last_ms;
+    if (b->end_ms < b->start_ms)
+        b->end_ms = b->start_ms;
     if (sim) {
         if ((rc = hq_sim_advance(sim, b->end_ms, NULL, err)) || (rc = hq_sim_flush(sim, err)))
             goto out;
@@ -404,8 +436,10 @@ void hq_backtest_to_json(const hq_backtest *b, hq_buf *o)
     size_t same = 0;
     for (size_t i = 0; i < b->npairs; i++)
         same += b->pairs[i].diff == 0;
+    static const char *const starts[] = {"none", "origin", "from", "first_event"};
+    hq_buf_printf(o, "{\"start_ms\":%lld,\"start\":\"%s\",", (long long)b->start_ms, starts[b->start]);
     hq_buf_printf(o,
-                  "{\"first_ms\":%lld,\"last_ms\":%lld,\"end_ms\":%lld,"
+                  "\"first_ms\":%lld,\"last_ms\":%lld,\"end_ms\":%lld,"
                   "\"events\":{\"in_range\":%llu,\"replayed\":%llu,\"invalid\":%llu,"
                   "\"lifecycle_applied\":%llu,\"lifecycle_skipped\":%llu,\"lifecycle_refused\":%llu},"
                   "\"timers_fired\":%llu,\"backtest_issues\":%zu,\"running_issues\":%zu,\"same\":%zu,",

@@ -4,10 +4,17 @@
  *
  * The source state is only read, through the caller's read transaction
  * (one snapshot: the log and the issues compared are of the same moment).
- * The replay runs in a sim (sim.h) on a scratch state: each event at its
- * stored_ms (the time houqind stored it), with every timer that came due
- * in between fired at its due time first, then, after the last event,
- * the clock is run on to end_ms.
+ * The replay runs in a sim (sim.h) on a scratch state whose clock starts
+ * where the source state's history began (its origin, store.h: the clock
+ * of houqind's first generation of obligations, before any event), so the
+ * issues scheduled rules opened before the first event are replayed too;
+ * with from_ms later than that, at from_ms; for a state made before the
+ * origin record existed, at the first event replayed.  Then each event at
+ * its stored_ms (the time houqind stored it), with every timer that came
+ * due in between fired at its due time first, and after the last event
+ * the clock is run on to end_ms.  This is houqind's own walk (daily
+ * generation, then the timers of one due time), so with the daemon's own
+ * rules the backtest reproduces its issues.
  *
  * Lifecycle events (issue.acknowledged, issue.rectified, ...) in the log
  * name issues of the running state.  Each is mapped by (rule, key): the
@@ -63,7 +70,17 @@ typedef struct hq_bt_skip {
     int refused;           /* 1: the engine refused it; 0: no issue to map it to */
 } hq_bt_skip;
 
+/* Where the simulation's clock started. */
+typedef enum {
+    HQ_BT_START_NONE,        /* no simulation: nothing to replay from */
+    HQ_BT_START_ORIGIN,      /* the state's origin */
+    HQ_BT_START_FROM,        /* opts.from_ms */
+    HQ_BT_START_FIRST_EVENT, /* the first event replayed (no origin record) */
+} hq_bt_start;
+
 typedef struct hq_backtest {
+    int64_t start_ms;           /* the simulation's first clock (0: none) */
+    hq_bt_start start;
     uint64_t events;            /* in the range */
     uint64_t replayed;          /* applied (lifecycle ones included) */
     uint64_t invalid;           /* do not validate against the given schemas */

@@ -8,7 +8,9 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "issue.h"
 #include "mem.h"
+#include "mp.h"
 #include "timer.h"
 
 #include <dirent.h>
@@ -28,6 +30,7 @@ typedef struct op {
     int64_t at_ms;
     char *frame; /* OP_EVENT: a copy */
     size_t len;
+    char *auth;  /* OP_EVENT: how the running state marked the action (a copy), or NULL */
 } op;
 
 /* What a commit makes permanent, to go back to when replaying. */
@@ -85,12 +88,15 @@ static void remove_dir(const char *dir)
 
 static void ops_clear(hq_sim *s)
 {
-    for (size_t i = 0; i < s->nops; i++)
+    for (size_t i = 0; i < s->nops; i++) {
         free(s->ops[i].frame);
+        free(s->ops[i].auth);
+    }
     s->nops = 0;
 }
 
-static int ops_push(hq_sim *s, op_kind kind, int64_t at_ms, const char *frame, size_t len, hq_err *err)
+static int ops_push(hq_sim *s, op_kind kind, int64_t at_ms, const char *frame, size_t len, const char *auth,
+                    hq_err *err)
 {
     if (s->nops == s->capops) {
         size_t ncap = s->capops ? s->capops * 2 : 16;
@@ -108,6 +114,8 @@ static int ops_push(hq_sim *s, op_kind kind, int64_t at_ms, const char *frame, s
         memcpy(o->frame, frame, len);
         o->len = len;
     }
+    if (auth)
+        o->auth = hq_strdup(auth);
     s->nops++;
     return 0;
 }
@@ -123,7 +131,8 @@ static int ensure_txn(hq_sim *s, hq_err *err)
 static int generate(hq_sim *s, hq_err *err)
 {
     size_t created = 0;
-    return hq_engine_generate(s->engine, s->store, s->txn, s->clk.now_ms, HQ_SIM_HORIZON_MS, &created, err);
+    int rc = hq_engine_generate(s->engine, s->store, s->txn, s->clk.now_ms, HQ_SIM_HORIZON_MS, &created, err);
+    return rc ? rc : hq_store_origin_mark(s->store, s->txn, s->clk.now_ms, err);
 }
 
 /* Lives through (now, to]: daily generation and every timer at its due
@@ -165,6 +174,32 @@ static int do_advance(hq_sim *s, int64_t to_ms, size_t *fired, size_t *opened, h
     if (to_ms > s->clk.now_ms)
         s->clk.now_ms = to_ms;
     return 0;
+}
+
+/* A replayed action's timeline entries get the mark the running state gave
+ * them (the stored frame does not say how the actor was proven). */
+static int mark_auth(hq_sim *s, const hq_event *ev, uint64_t seq, const char *auth, hq_err *err)
+{
+    char *number = hq_mp_strdup(hq_mp_map_get(ev->data, "issue"));
+    char *actor = hq_mp_strdup(hq_mp_map_get(ev->data, "actor"));
+    hq_issue is;
+    int rc = 0;
+    if (number && actor && hq_issue_load(s->store, s->txn, number, &is, NULL) == 0) {
+        size_t from = is.ntimeline;
+        for (size_t i = 0; i < is.ntimeline; i++)
+            if (is.timeline[i].seq == seq) {
+                from = i;
+                break;
+            }
+        if (from < is.ntimeline) {
+            hq_issue_mark_auth(&is, from, actor, auth);
+            rc = hq_issue_save(s->store, s->txn, &is, err);
+        }
+        hq_issue_fini(&is);
+    }
+    free(number);
+    free(actor);
+    return rc;
 }
 
 static int do_event(hq_sim *s, const op *o, hq_sim_result *res, hq_err *err)
@@ -212,6 +247,8 @@ static int do_event(hq_sim *s, const op *o, hq_sim_result *res, hq_err *err)
         return rc;
     }
     if ((rc = hq_store_event_put(s->store, s->txn, &fr, s->clk.now_ms, next, err)))
+        return rc;
+    if (o->auth && (rc = mark_auth(s, &ev, next, o->auth, err)))
         return rc;
     res->status = HQ_SIM_STORED;
     res->seq = next;
@@ -278,10 +315,10 @@ static int commit(hq_sim *s, hq_err *err)
 }
 
 /* Records and runs one operation, recovering from a full map. */
-static int submit(hq_sim *s, op_kind kind, int64_t at_ms, const char *frame, size_t len, hq_sim_result *res,
-                  size_t *fired, hq_err *err)
+static int submit(hq_sim *s, op_kind kind, int64_t at_ms, const char *frame, size_t len, const char *auth,
+                  hq_sim_result *res, size_t *fired, hq_err *err)
 {
-    int rc = ops_push(s, kind, at_ms, frame, len, err);
+    int rc = ops_push(s, kind, at_ms, frame, len, auth, err);
     if (rc)
         return rc;
     for (;;) {
@@ -392,10 +429,16 @@ int hq_sim_advance(hq_sim *s, int64_t to_ms, size_t *fired, hq_err *err)
         *fired = 0;
     if (to_ms <= s->clk.now_ms)
         return 0;
-    return submit(s, OP_ADVANCE, to_ms, NULL, 0, NULL, fired, err);
+    return submit(s, OP_ADVANCE, to_ms, NULL, 0, NULL, NULL, fired, err);
 }
 
 int hq_sim_event(hq_sim *s, const char *frame, size_t len, int64_t at_ms, hq_sim_result *res, hq_err *err)
+{
+    return hq_sim_event_marked(s, frame, len, at_ms, NULL, res, err);
+}
+
+int hq_sim_event_marked(hq_sim *s, const char *frame, size_t len, int64_t at_ms, const char *auth,
+                        hq_sim_result *res, hq_err *err)
 {
     hq_sim_result tmp;
     if (!res)
@@ -403,7 +446,7 @@ int hq_sim_event(hq_sim *s, const char *frame, size_t len, int64_t at_ms, hq_sim
     memset(res, 0, sizeof *res);
     if (at_ms < s->clk.now_ms)
         at_ms = s->clk.now_ms;
-    return submit(s, OP_EVENT, at_ms, frame, len, res, NULL, err);
+    return submit(s, OP_EVENT, at_ms, frame, len, auth, res, NULL, err);
 }
 
 int hq_sim_flush(hq_sim *s, hq_err *err)

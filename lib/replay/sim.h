@@ -91,6 +91,13 @@ int hq_sim_advance(hq_sim *s, int64_t to_ms, size_t *fired, hq_err *err);
 /* Applies one event frame at at_ms (the clock is moved there first; an
  * earlier at_ms is applied at the clock). */
 int hq_sim_event(hq_sim *s, const char *frame, size_t len, int64_t at_ms, hq_sim_result *res, hq_err *err);
+/* As hq_sim_event, for an action replayed from a stored log (a backtest):
+ * the timeline entries it writes for data.actor are marked with auth (the
+ * mark the running state's timeline gave the same action: "key",
+ * "via:<source>", "unauthenticated"), since the stored frame does not say
+ * how the actor was proven.  auth NULL: hq_sim_event. */
+int hq_sim_event_marked(hq_sim *s, const char *frame, size_t len, int64_t at_ms, const char *auth,
+                        hq_sim_result *res, hq_err *err);
 /* Commits what is pending. */
 int hq_sim_flush(hq_sim *s, hq_err *err);
 /* The write transaction in progress (begun if none), for reads. */

@@ -306,8 +306,7 @@ static int w_emit(hq_archive_writer *w, const void *p, size_t n, ZSTD_EndDirecti
             return hq_err_set(err, HQ_EIO, "archive %s: zstd: %s", w->info.name, ZSTD_getErrorName(left));
         if (out.pos) {
             if (write_all(w->fd, w->out, out.pos) != 0)
-                return hq_err_set(err, HQ_EIO, "archive %s: write: %s%s", w->info.name, strerror(errno),
-                                  errno == ENOSPC ? " (the events stay in LMDB)" : "");
+                return hq_err_set(err, HQ_EIO, "archive %s: write: %s", w->info.name, strerror(errno));
             crypto_generichash_update(&w->hash, w->out, out.pos);
             w->info.bytes += out.pos;
         }
@@ -516,6 +515,119 @@ static int digest_file(const char *path, unsigned char out[32], uint64_t *bytes,
         return hq_err_set(err, HQ_EIO, "%s: read error", path);
     crypto_generichash_final(&h, out, 32);
     return 0;
+}
+
+/* ---- copying (backups) ---- */
+
+static bool same_bytes(const char *path, const char *buf, size_t len)
+{
+    char *other = NULL;
+    size_t olen = 0;
+    if (read_file(path, &other, &olen, 4096, NULL) != 0)
+        return false;
+    bool same = olen == len && !memcmp(other, buf, len);
+    free(other);
+    return same;
+}
+
+/* src -> dst (created or truncated), hashing what was read; fsynced. */
+static int copy_hashed(const char *src, const char *dst, unsigned char dg[32], uint64_t *bytes, hq_err *err)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return hq_err_set(err, HQ_EIO, "%s: %s", src, strerror(errno));
+    int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        return hq_err_set(err, HQ_EIO, "%s: %s", dst, strerror(e));
+    }
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    unsigned char *buf = hq_malloc(1 << 20);
+    *bytes = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(in, buf, 1 << 20);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = hq_err_set(err, HQ_EIO, "%s: read: %s", src, strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        crypto_generichash_update(&h, buf, (size_t)n);
+        *bytes += (uint64_t)n;
+        if (write_all(out, buf, (size_t)n) != 0) {
+            rc = hq_err_set(err, HQ_EIO, "%s: write: %s", dst, strerror(errno));
+            break;
+        }
+    }
+    if (rc == 0 && fsync(out) != 0)
+        rc = hq_err_set(err, HQ_EIO, "%s: fsync: %s", dst, strerror(errno));
+    free(buf);
+    close(in);
+    if (close(out) != 0 && rc == 0)
+        rc = hq_err_set(err, HQ_EIO, "%s: close: %s", dst, strerror(errno));
+    crypto_generichash_final(&h, dg, 32);
+    return rc;
+}
+
+int hq_archive_copy(const char *state_dir, const hq_archive_info *a, const char *dest_dir, bool *copied,
+                    hq_err *err)
+{
+    *copied = false;
+    char src[4200], src_man[4200], ddir[4200], dst[4200], dst_man[4200], part[4300];
+    file_path(state_dir, a->name, ".hqa", src, sizeof src);
+    file_path(state_dir, a->name, ".manifest", src_man, sizeof src_man);
+    hq_archive_dir(dest_dir, ddir, sizeof ddir);
+    file_path(dest_dir, a->name, ".hqa", dst, sizeof dst);
+    file_path(dest_dir, a->name, ".manifest", dst_man, sizeof dst_man);
+    snprintf(part, sizeof part, "%s.part", dst);
+    char *man = NULL;
+    size_t man_len = 0;
+    int rc = read_file(src_man, &man, &man_len, 4096, err);
+    if (rc)
+        return rc;
+    /* Already there: the same manifest and a file of its size (an archive
+     * never changes once written; verify checks the copy's digest). */
+    struct stat sb;
+    if (same_bytes(dst_man, man, man_len) && stat(dst, &sb) == 0 && (uint64_t)sb.st_size == a->bytes) {
+        free(man);
+        return 0;
+    }
+    if (mkdir(ddir, 0750) != 0 && errno != EEXIST) {
+        free(man);
+        return hq_err_set(err, HQ_EIO, "%s: %s", ddir, strerror(errno));
+    }
+    unsigned char dg[32];
+    uint64_t bytes = 0;
+    if ((rc = copy_hashed(src, part, dg, &bytes, err)) == 0 && (bytes != a->bytes || memcmp(dg, a->digest, 32)))
+        rc = hq_err_set(err, HQ_EINVAL,
+                        "archive %s.hqa does not match its manifest (%s): not copied; check the state with "
+                        "houqinctl verify and restore the file from an earlier backup",
+                        a->name, bytes != a->bytes ? "size differs" : "BLAKE2b digest differs");
+    /* The copy as written, read back. */
+    if (rc == 0 && (rc = digest_file(part, dg, &bytes, err)) == 0 &&
+        (bytes != a->bytes || memcmp(dg, a->digest, 32)))
+        rc = hq_err_set(err, HQ_EIO, "%s: the copy read back does not match the manifest", part);
+    if (rc == 0 && rename(part, dst) != 0)
+        rc = hq_err_set(err, HQ_EIO, "%s: rename: %s", dst, strerror(errno));
+    if (rc) {
+        unlink(part);
+        free(man);
+        return rc;
+    }
+    /* The manifest last: an .hqa without one is an unfinished copy. */
+    unlink(dst_man);
+    rc = write_durable(dst_man, man, man_len, err);
+    free(man);
+    if (rc == 0)
+        rc = fsync_dir(ddir, err);
+    if (rc == 0)
+        *copied = true;
+    return rc;
 }
 
 int hq_archive_reader_open(const char *state_dir, const hq_archive_info *a, hq_archive_reader **out, hq_err *err)

@@ -69,6 +69,17 @@ int hq_archive_writer_finish(hq_archive_writer **w, int64_t created_ms, hq_archi
 void hq_archive_writer_abort(hq_archive_writer **w);
 uint64_t hq_archive_writer_count(const hq_archive_writer *w);
 
+/* ---- copying (houqinctl backup) ---- */
+/* Copies archive a of state_dir into dest_dir/archive/ (created): NAME.hqa
+ * through NAME.hqa.part, checked against the manifest's size and digest as
+ * it is read and again read back after fsync, then NAME.manifest, then the
+ * directory fsynced.  When dest_dir already holds the same manifest and a
+ * NAME.hqa of its size, nothing is copied (*copied false): an archive never
+ * changes once written.  A source that does not match its manifest is
+ * HQ_EINVAL and nothing is left behind. */
+int hq_archive_copy(const char *state_dir, const hq_archive_info *a, const char *dest_dir, bool *copied,
+                    hq_err *err);
+
 /* ---- reading ---- */
 typedef struct hq_archive_reader hq_archive_reader;
 /* Checks NAME.hqa against its manifest (size, digest) and opens it.

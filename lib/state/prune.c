@@ -566,14 +566,21 @@ int hq_prune_step(hq_prune *p, const hq_retention *pol, int64_t now_ms, unsigned
     }
     if (rc) {
         /* Abandon the run: nothing unarchived was deleted; try again later. */
+        static const char *const phases[] = {"idle", "archiving", "protecting", "deleting"};
+        hq_prune_phase at = p->fig.phase;
         hq_archive_writer_abort(&p->w);
         p->fig.phase = HQ_PRUNE_IDLE;
         p->fig.next_run_ms = now_ms + hq_retention_every_ms(pol);
-        snprintf(p->fig.last_error, sizeof p->fig.last_error, "%s", err ? err->msg : "error");
+        p->fig.abandoned_ms = now_ms;
+        snprintf(p->fig.last_error, sizeof p->fig.last_error,
+                 "run abandoned while %s; the events stay in LMDB until the next run: %.200s", phases[at],
+                 err ? err->msg : "error");
         return rc;
     }
-    if (p->fig.phase == HQ_PRUNE_IDLE)
+    if (p->fig.phase == HQ_PRUNE_IDLE) {
         p->fig.last_error[0] = 0;
+        p->fig.abandoned_ms = 0;
+    }
     *more = p->fig.phase != HQ_PRUNE_IDLE;
     return 0;
 }

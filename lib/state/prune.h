@@ -58,7 +58,9 @@ typedef struct hq_prune_figures {
     uint64_t last_removed;     /* events removed by the last run */
     uint64_t total_archived, total_removed; /* since this process started */
     hq_prune_phase phase;
-    char last_error[256];      /* "" when the last step worked */
+    int64_t abandoned_ms;      /* when the last run was abandoned (daemon clock); 0 once a run completes */
+    char last_error[320];      /* why it was abandoned ("" when the last run worked), saying that the
+                                * events stay in LMDB until the next run */
 } hq_prune_figures;
 
 typedef struct hq_prune hq_prune;

@@ -21,6 +21,11 @@
  *              "head_sent"                  -> be64 ms | be64 seq: when the daily ledger
  *                                              head (the chain's last hash) was last
  *                                              published, and at which event (engine.c)
+ *              "origin"                     -> be64 ms: the clock when the state's history
+ *                                              began: its first generation of obligations,
+ *                                              before any event (hq_store_origin_mark); a
+ *                                              clock reset on a state without events moves
+ *                                              it.  Backtests start their clock here.
  *   events     be64 seq                     -> be64 stored_ms | msgpack frame as received
  *   dedup      source 0x00 id               -> be64 seq | 16-byte BLAKE2b of the frame
  *   issues     number ("HQ-2026-000123")    -> msgpack issue record (issue.c)
@@ -741,11 +746,47 @@ int hq_store_alive_get(hq_store *s, MDB_txn *txn, int64_t *ms)
     return 0;
 }
 
+int hq_store_origin_get(hq_store *s, MDB_txn *txn, int64_t *ms)
+{
+    MDB_val v;
+    if (hq_store_get(s, txn, HQ_DB_META, "origin", 6, &v, NULL) != 0 || v.mv_size != 8)
+        return HQ_ENOTFOUND;
+    *ms = (int64_t)hq_be64_get(v.mv_data);
+    return 0;
+}
+
 int hq_store_alive_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
 {
     unsigned char v[8];
     hq_be64_put(v, (uint64_t)ms);
     return hq_store_put(s, txn, HQ_DB_META, "uptime", 6, v, 8, err);
+}
+
+int hq_store_origin_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
+{
+    unsigned char v[8];
+    hq_be64_put(v, (uint64_t)ms);
+    return hq_store_put(s, txn, HQ_DB_META, "origin", 6, v, 8, err);
+}
+
+int hq_store_origin_mark(hq_store *s, MDB_txn *txn, int64_t now_ms, hq_err *err)
+{
+    int64_t ms;
+    if (hq_store_origin_get(s, txn, &ms) == 0)
+        return 0;
+    /* A state that already holds (or held) events began before now: its
+     * origin is unknown, and a guess would be wrong. */
+    uint64_t next;
+    MDB_val v;
+    int rc = hq_store_peek_seq(s, txn, HQ_DB_EVENTS, &next, err);
+    if (rc)
+        return rc;
+    if (next > 1)
+        return 0;
+    rc = hq_store_get(s, txn, HQ_DB_META, "archive:upto", 12, &v, NULL);
+    if (rc == 0)
+        return 0;
+    return hq_store_origin_put(s, txn, now_ms, err);
 }
 
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,

@@ -104,6 +104,16 @@ int hq_store_clock_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err);
 int hq_store_alive_get(hq_store *s, MDB_txn *txn, int64_t *ms);
 int hq_store_alive_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err);
 
+/* Where the state's history began (meta "origin"): the clock of its first
+ * generation of obligations.  get: 0, or HQ_ENOTFOUND for a state made
+ * before the record existed.  mark: records now_ms when there is no
+ * origin yet and the state has never held an event (called with every
+ * generation; a no-op after the first); put: sets it (a clock reset on a
+ * state without events). */
+int hq_store_origin_get(hq_store *s, MDB_txn *txn, int64_t *ms);
+int hq_store_origin_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err);
+int hq_store_origin_mark(hq_store *s, MDB_txn *txn, int64_t now_ms, hq_err *err);
+
 /* ---- event log and dedup ---- */
 
 typedef enum { HQ_DEDUP_NEW, HQ_DEDUP_SAME, HQ_DEDUP_CONFLICT } hq_dedup;

@@ -67,9 +67,11 @@ def local_ms(day, hh, mm=0):
     return T0 - 9 * HOUR + day * DAY + hh * HOUR + mm * MIN
 
 
-def wait_for(pred, timeout, what, interval=0.05):
+def wait_for(pred, timeout, what, interval=0.05, tick=None):
     """Polls pred() until it returns a true value (returned) or fails after
-    timeout seconds (a bound on liveness, not a timing assertion)."""
+    timeout seconds (a bound on liveness, not a timing assertion).  tick,
+    when given, is called between polls (e.g. Hq.ticker(): moves houqind's
+    manual clock, which alertd's retry backoff follows)."""
     end = time.monotonic() + timeout
     while True:
         v = pred()
@@ -77,6 +79,8 @@ def wait_for(pred, timeout, what, interval=0.05):
             return v
         if time.monotonic() >= end:
             raise TestFailure("%s: not reached within %.0f s" % (what, timeout))
+        if tick:
+            tick()
         time.sleep(interval)
 
 
@@ -418,6 +422,18 @@ class Hq(T.Daemon):
     def now(self):
         return self.status()["clock_ms"]
 
+    def ticker(self, step_ms=1000, every_s=0.25):
+        """A tick for wait_for: moves the manual clock on by step_ms at most
+        every every_s seconds of real time, so that alertd's retries (on
+        houqind's clock under --clock follow) come due."""
+        last = [0.0]
+
+        def tick():
+            if time.monotonic() - last[0] >= every_s:
+                last[0] = time.monotonic()
+                self.ctl_ok({"cmd": "clock.advance", "ms": step_ms})
+        return tick
+
     def start_at(self, t0=T0):
         st = self.start()
         if st["clock_ms"] < t0:
@@ -736,11 +752,11 @@ class Stack:
             want |= {"%d-group-%s" % (r["seq"], ch) for ch in shared}
         return want
 
-    def wait_keys(self, want, timeout=60.0, what="deliveries"):
+    def wait_keys(self, want, timeout=60.0, what="deliveries", tick=None):
         def done():
             return want <= set(self.keys())
         try:
-            wait_for(done, timeout, what)
+            wait_for(done, timeout, what, tick=tick)
         except TestFailure:
             missing = sorted(want - set(self.keys()))
             raise TestFailure("%s: %d of %d missing, e.g. %r; alertd log:\n%s" % (

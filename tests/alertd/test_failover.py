@@ -44,7 +44,11 @@ def test_failover_to_second_channel():
         seq = recs[-1]["seq"]
         mail_key = "%d-chen.catering-mail" % seq
         st.wait_keys(st.expected(recs) - {"%d-chen.catering-broken" % seq}, what="everyone else's deliveries")
-        A.wait_for(lambda: len(st.web.tries("/broken")) >= 2, 30, "the webhook tried and retried")
+        A.wait_for(lambda: st.web.tries("/broken"), 30, "the webhook tried")
+        time.sleep(1.5)                 # (a bound, not a measurement) the clock stood still:
+        check_eq(len(st.web.tries("/broken")), 1, "no retry before houqind's clock moves (--clock follow)")
+        st.hq.set_clock(t0 + 1000)      # the backoff (100 ms) is over on houqind's clock
+        A.wait_for(lambda: len(st.web.tries("/broken")) >= 2, 30, "the webhook retried once the clock moved")
         st.hq.set_clock(t0 + 9 * A.MIN)
         time.sleep(2.0)                 # heartbeats carry the clock to alertd (a bound, not a measurement)
         check(mail_key not in st.keys(), "e-mail used before the failover time")
@@ -72,7 +76,9 @@ def test_deputy_and_admins():
         seq = recs[-1]["seq"]
         want = {"%d-li.deputy~chen.catering-%s" % (seq, c) for c in ("mail", "hook", "sms")}
         want |= {"%d-xu.office~chen.catering-%s" % (seq, c) for c in ("mail", "hook")}
-        st.wait_keys(want, what="the deputy and the administrator")
+        # The second try comes due on houqind's clock; tick it on (1 s steps,
+        # far below the 10 min failover, so the escalation is the give-up's).
+        st.wait_keys(want, what="the deputy and the administrator", tick=st.hq.ticker())
         hooks = [d["body"] for d in st.web.got("/hook") if d["key"].startswith("%d-li.deputy~" % seq)]
         check("未能联系到陈科长（chen.catering）" in hooks[0]["text"], "the note: %r" % hooks[0]["text"])
         check("broken: HTTP 503" in hooks[0]["text"], "what was tried, in the note")

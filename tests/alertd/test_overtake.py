@@ -51,7 +51,7 @@ def test_urgent_overtakes_stuck_low():
                  "closed (same issue) is not tried while opened is stuck")
         st.web.release.set()   # the hanging request ends without an answer; alertd retries
         A.wait_for(lambda: {low_key, closed_key} <= {d["key"] for d in st.web.got("/slow")}, 90,
-                   "the low issue's alerts once the sink lets go")
+                   "the low issue's alerts once the sink lets go", tick=st.hq.ticker())
         got = [d["key"] for d in st.web.got("/slow")]
         check(got.index(low_key) < got.index(closed_key), "opened before closed on the lane: %r" % got)
         log("urgent %s delivered while %s hung; %s waited behind it" % (high_key, low_key, closed_key))

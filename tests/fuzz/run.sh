@@ -9,7 +9,8 @@
 #   -t SECONDS   how long each target runs (default $HQ_FUZZ_SECONDS or 30)
 #   -j JOBS      targets run at once (default: the number of CPUs, at most 2)
 #   --no-build   use the fuzzers already built
-#   TARGET       event schema rules control json ruletest web_form web_intake
+#   TARGET       event schema rules control json ruletest alertcfg allowlist
+#                web_form web_intake
 #                (default: every
 #                tests/fuzz/fuzz_<target>.c)
 #
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     -t) secs=$2; shift 2 ;;
     -j) jobs=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -63,7 +64,7 @@ fi
 # replay tests run those whole).
 max_len() {
   case $1 in
-    rules) echo 32768 ;;
+    rules|alertcfg) echo 32768 ;;
     schema|ruletest) echo 16384 ;;
     event) echo 8192 ;;
     *) echo 4096 ;;

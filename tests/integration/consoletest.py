@@ -92,10 +92,10 @@ def breach(d, w, ctl, sensor, t=None):
         check(b'"stored"' in b or b'"duplicate"' in b, "reading stored: %r" % b)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        # only the breach's issue: a scheduled rule's slot may end inside
-        # the 31 minutes too (the manual clock starts at the wall time)
-        new = [i for i in issues(d, ctl) if i["number"] not in before and i.get("rule") == "catering.cold-storage-high"
-               and i.get("key") == sensor]
+        # The breach's own issue: the clock moved, so a scheduled rule may
+        # have opened others meanwhile (a missed daily inspection at 18:00).
+        new = [i for i in issues(d, ctl) if i["number"] not in before and i["rule"] == "catering.cold-storage-high"
+               and i["site"] == SITES[sensor]]
         if new:
             return new[0]["number"]
         time.sleep(0.1)

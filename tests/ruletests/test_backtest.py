@@ -29,6 +29,18 @@ critical, and the complaint burst at 3.  The documented difference
 A backtest with rule set A itself reproduces the running state: no
 difference, every lifecycle event applied.  The text report names the
 same groups; with stderr piped there is no progress bar.
+
+The demo day (issue 18 item 4): houqind on the shipped rules, every
+scheduled rule included, with the manual clock started at
+2026-11-01 08:00 (its origin); the clock runs to 11-04 01:00 before the
+first event, so that the scheduled rules open issues (missing daily
+self-inspections) with no event stored yet; then scripts/demo.sh sends the
+campus day of 11-02 (some 2,400 events, stored in batches; old readings
+whose sustained conditions are already due), a contractor acknowledges and
+rectifies one issue and a supervisor passes its recheck, and the clock runs
+one more day.  `houqinctl backtest --rules rules/` starts at the origin and
+must reproduce every issue exactly: same numbers, rules, keys, fields and
+timelines (houqinctl issues --json on both sides, field by field).
 """
 import json
 import os
@@ -161,6 +173,68 @@ def test_two_rule_sets():
     check_eq((r["only_backtest"], r["only_running"], r["different"]), ([], [], []), "same rules, default end")
 
 
+DEMO_DAY = "2026-11-02"
+DEMO_ORIGIN = "2026-11-01T08:00+08:00"
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+
+
+def test_demo_day():
+    hq = S.Hq(rules=S.ARGS.rules)
+    hq.extra = ["--clock", "manual@" + DEMO_ORIGIN]
+    try:
+        st = hq.start()
+        origin = st["clock_ms"]
+        hq.ctl_ok({"cmd": "clock.set", "ms": origin + 2 * DAY + 17 * HOUR})  # 11-04 01:00
+        before = hq.issues()
+        check(before, "the scheduled rules opened issues before the first event")
+        p = subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo.sh"), "--ingest", hq.ingest_ep, "--state",
+                            hq.state, "--houqinctl", S.ARGS.houqinctl, "--day", DEMO_DAY],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        out = p.stdout.decode("utf-8", "replace")
+        check(p.returncode == 0, "demo.sh exited %d:\n%s" % (p.returncode, out[-3000:]))
+        log(out.splitlines()[0])
+        rodent = [i for i in hq.issues() if i["rule"] == "catering.rodent-detected"]
+        check_eq(len(rodent), 1, "the demo's rodent issue")
+        n = rodent[0]["number"]
+        hq.advance(1 * HOUR)
+        check_eq(S.lifecycle(hq, "acknowledged", n).get("status"), "stored", "acknowledge")
+        hq.advance(2 * HOUR)
+        check_eq(S.lifecycle(hq, "rectified", n, evidence="已封堵鼠洞").get("status"), "stored", "rectify")
+        hq.advance(1 * HOUR)
+        check_eq(S.lifecycle(hq, "rechecked", n, result="pass").get("status"), "stored", "recheck")
+        hq.advance(1 * DAY)
+        running = hq.issues()
+        end = hq.now()
+    finally:
+        hq.stop()
+    first_event = min(i["opened_ms"] for i in running if i["rule"] == "catering.rodent-detected")
+    early = [i for i in before if i["opened_ms"] < first_event]
+    check(early, "issues opened before the first event")
+    log("%d issues, %d of them opened by scheduled rules before the first event" % (len(running), len(early)))
+
+    r = backtest(hq.state, S.ARGS.rules)
+    check_eq(r["end_ms"], end, "end_ms")
+    check_eq((r["only_backtest"], r["only_running"], r["different"], r["skipped"]), ([], [], [], []),
+             "the backtest of the daemon's own rules")
+    check_eq((r["same"], r["running_issues"], r["backtest_issues"]), (len(running), len(running), len(running)),
+             "issues in both")
+    check_eq(r["events"]["lifecycle_applied"], 3, "lifecycle events applied")
+    full = {i["number"]: i for i in hq_issues_full(hq.state)}
+    got = {i["number"]: i for i in r["issues"]}
+    check_eq(sorted(got), sorted(full), "issue numbers")
+    for number, want in sorted(full.items()):
+        for k, v in want.items():
+            check_eq(got[number].get(k), v, "%s (%s / %s): %s" % (number, want["rule"], want["key"], k))
+    check_eq((r["start"], r["start_ms"]), ("origin", origin), "where the backtest's clock started")
+    text = backtest(hq.state, S.ARGS.rules, as_json=False)
+    check("(the state's origin)" in text, "the text says where the clock started:\n" + text)
+
+
+def hq_issues_full(state):
+    rc, out, err = S.ctl_run(["issues", "--state", state, "--json"], timeout=60)
+    return json.loads(out)
+
+
 def test_usage_errors():
     rc, out, err = S.ctl_run(["backtest", "--state", "/nonexistent"], ok=False)
     check_eq(rc, 2, "exit status without --rules")
@@ -177,4 +251,4 @@ def test_usage_errors():
 
 if __name__ == "__main__":
     S.parse_args()
-    S.main([test_two_rule_sets, test_usage_errors])
+    S.main([test_two_rule_sets, test_demo_day, test_usage_errors])

@@ -145,14 +145,130 @@ def test_refusals():
     with open(os.path.join(d, "x"), "w") as f:
         f.write("x")
     r = H.ctl("backup", d, "--state", STATE, check_rc=2)
-    check(len(r.errtext.strip().splitlines()) == 1 and "not an empty directory" in r.errtext, "%r" % r)
+    check(len(r.errtext.strip().splitlines()) == 1 and "holds other files than a backup" in r.errtext, "%r" % r)
     check_eq(os.listdir(d), ["x"], "a non-empty target is left alone")
-    target = os.path.join(T.tmpdir(), "new")
+    top = os.path.join(T.tmpdir(), "new")
+    target = os.path.join(top, "a", "b")
     r = H.ctl("backup", target, "--state", "/nonexistent-state", check_rc=2)
     check(len(r.errtext.strip().splitlines()) == 1, "%r" % r)
-    check(not os.path.exists(target), "a target made for a failed backup is removed")
+    check(not os.path.exists(top), "the folders made for a failed backup are removed")
+
+
+POLICY = """retention:
+  every: 300d  # runs only when started (retention.run)
+  types:
+    sensor.reading: 30d
+"""
+
+
+def retention_daemon(start):
+    """houqind (manual clock from start) on the fixture rules plus a
+    retention policy; returns the started daemon."""
+    rules = os.path.join(T.tmpdir(), "rules")
+    shutil.copytree(H.ARGS.rules, rules)
+    with open(os.path.join(rules, "retention.yaml"), "w") as f:
+        f.write(POLICY)
+    d = T.Daemon(extra=["--clock", "manual"])
+    d.argv = lambda: [T.ARGS.houqind, "--state", d.state, "--ingest", d.ingest_ep, "--control", d.control_ep,
+                      "--publish", d.publish_ep, "--schemas", T.ARGS.schemas, "--rules", rules, "--clock", "manual"]
+    H.seed_clock(d.state, start)
+    d.start()
+    return d
+
+
+def readings(d, day, n, tag):
+    """n readings of one sensor every 5 minutes from day 08:00, stored then."""
+    H.set_clock(d, day + " 08:00")
+    t = H.ms(day + " 08:00")
+    frames = [("%s-%05d" % (tag, i), T.pack(T.event("%s-%05d" % (tag, i), source="gw", ts=t + i * 300000,
+                                                    data=T.sensor_data(value=4.5))))
+              for i in range(n)]
+    replies = T.pipeline(d.ingest_ep, frames, window=200)
+    check(all(r["status"] == "stored" for r in replies.values()), "readings stored")
+
+
+def retention_run(d):
+    r = d.control().call({"cmd": "retention.run", "wait": True}, timeout=120)
+    check(r.get("ok") is True, "retention.run: %r" % r)
+    return r["retention"]
+
+
+def archives(state):
+    a = os.path.join(state, "archive")
+    return sorted(os.listdir(a)) if os.path.isdir(a) else []
+
+
+def test_archives_incremental_and_compact():
+    """Issue 19: backup copies the archives the target lacks, checked
+    against their manifests; a damaged archive is not copied; --compact
+    writes a compacted data.mdb; the target's parents are created."""
+    d = retention_daemon("2036-03-02 08:00")
+    try:
+        readings(d, "2036-03-02", 2000, "m3")
+        H.set_clock(d, "2036-05-05 08:00")
+        ret = retention_run(d)
+        check(ret["archived_upto"] == 2000 and ret["events_in_lmdb"] < 2000, "March archived and pruned: %r" % ret)
+        check_eq(archives(d.state), ["2036-03.hqa", "2036-03.manifest"], "archives after the first run")
+
+        dest = os.path.join(T.tmpdir(), "srv", "backup", "houqin")  # parents made too
+        r = H.ctl("backup", dest, "--state", d.state)
+        check(r.text.rstrip().endswith("archives: 1 copied (%.1f MiB), 0 already there" % (
+            os.path.getsize(os.path.join(d.state, "archive", "2036-03.hqa")) / 1048576.0)), "first backup: %r" % r.text)
+        check_eq(sorted(os.listdir(dest)), ["archive", "data.mdb"], "files of the backup")
+        check_eq(archives(dest), archives(d.state), "archives in the backup")
+        for f in archives(dest):
+            with open(os.path.join(dest, "archive", f), "rb") as x, open(os.path.join(d.state, "archive", f), "rb") as y:
+                check(x.read() == y.read(), "%s copied byte for byte" % f)
+        first = os.stat(os.path.join(dest, "archive", "2036-03.hqa"))
+
+        # A second month; the same target again: only the new archive is copied.
+        readings(d, "2036-05-05", 500, "m5")
+        H.set_clock(d, "2036-06-10 08:00")
+        retention_run(d)
+        check_eq(archives(d.state), ["2036-03.hqa", "2036-03.manifest", "2036-05.hqa", "2036-05.manifest"],
+                 "archives after the second run")
+        r = H.ctl("backup", dest, "--state", d.state)
+        check("archives: 1 copied" in r.text and "1 already there" in r.text, "second backup: %r" % r.text)
+        again = os.stat(os.path.join(dest, "archive", "2036-03.hqa"))
+        check_eq((again.st_ino, again.st_mtime_ns), (first.st_ino, first.st_mtime_ns),
+                 "the archive already there is not written again")
+        r = H.ctl("backup", dest, "--state", d.state)
+        check("archives: 0 copied (0.0 MiB), 2 already there" in r.text, "third backup: %r" % r.text)
+        st = d.status()
+        d.stop()
+        # The backup is a complete state: verify checks the chain through its
+        # archives and on into its data.mdb.
+        v = H.ctl("verify", "--state", dest)
+        check_eq(v.rc, 0, "verify of the backup: %r" % v.text)
+        check_eq(T.read_store(dest).events, T.read_store(d.state).events, "the backup's LMDB log is the state's")
+        check_eq(st["last_seq"], 2500, "events stored")
+
+        # --compact: a compacted data.mdb (retention freed pages), no larger than a page copy.
+        plain = os.path.getsize(os.path.join(dest, "data.mdb"))
+        cdest = os.path.join(T.tmpdir(), "compact")
+        r = H.ctl("backup", cdest, "--state", d.state, "--compact")
+        check("compacted" in r.text, "compact backup: %r" % r.text)
+        small = os.path.getsize(os.path.join(cdest, "data.mdb"))
+        T.log("data.mdb: state %d bytes, page copy %d, compacted %d" % (
+            os.path.getsize(os.path.join(d.state, "data.mdb")), plain, small))
+        check(small < plain, "the compacted copy (%d) is smaller than the page copy (%d)" % (small, plain))
+        check_eq(H.ctl("verify", "--state", cdest).rc, 0, "verify of the compacted backup")
+
+        # A damaged archive is not copied: the backup fails and leaves no trace of it.
+        with open(os.path.join(d.state, "archive", "2036-05.hqa"), "r+b") as f:
+            f.seek(100)
+            b = f.read(1)
+            f.seek(100)
+            f.write(bytes([b[0] ^ 0x01]))
+        bad = os.path.join(T.tmpdir(), "bad")
+        r = H.ctl("backup", bad, "--state", d.state, check_rc=1)
+        check("2036-05.hqa does not match its manifest" in r.errtext, "the damaged archive named: %r" % r.errtext)
+        check_eq(archives(bad), ["2036-03.hqa", "2036-03.manifest"], "only the sound archive copied")
+    finally:
+        d.kill()
 
 
 if __name__ == "__main__":
     H.parse_args()
-    T.main([test_backup_under_load_and_restore, test_progress_only_on_a_terminal, test_refusals])
+    T.main([test_backup_under_load_and_restore, test_progress_only_on_a_terminal, test_refusals,
+            test_archives_incremental_and_compact])

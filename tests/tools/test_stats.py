@@ -7,6 +7,7 @@ absent; and the node_exporter textfile-collector format.
 """
 import os
 import re
+import shutil
 import struct
 
 import lmdb
@@ -82,10 +83,12 @@ def parse_prometheus(text):
             check(kind in ("counter", "gauge"), "type of %s: %s" % (name, kind))
             typed[name] = kind
         else:
-            m = re.match(r'^(houqin_[a-z_]+)(\{[a-z_]+="[a-z]+"\})? (-?[0-9.]+(e[-+]?[0-9]+)?)$', line)
+            m = re.match(r'^(houqin_[a-z_]+)(\{[a-z_]+="(?:[^"\\\n]|\\["\\n])*"\})? (-?[0-9.]+(e[-+]?[0-9]+)?)$',
+                         line)
             check(m, "not a sample line: %r" % line)
             check(m.group(1) in helped and m.group(1) in typed, "%s has no HELP or TYPE before it" % m.group(1))
             samples[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+            samples.setdefault(m.group(1), float(m.group(3)))  # by name alone too
     return samples
 
 
@@ -116,6 +119,68 @@ def test_prometheus_and_alertd():
     check_eq(os.listdir(os.path.dirname(out)), ["houqin.prom"], "files in the collector directory")
 
 
+def test_rules_in_force():
+    """Issue 18 item 5: the rule set in force, when it was loaded, and the
+    last refused reload with its first error, in all three formats."""
+    rules = os.path.join(T.tmpdir(), "rules")
+    shutil.copytree(H.ARGS.rules, rules)
+    d = T.Daemon(extra=["--clock", "manual"])
+    d.argv = lambda: [T.ARGS.houqind, "--state", d.state, "--ingest", d.ingest_ep, "--control", d.control_ep,
+                      "--publish", d.publish_ep, "--schemas", T.ARGS.schemas, "--rules", rules, "--clock", "manual"]
+    st = d.start()
+    try:
+        def stats(*fmt):
+            return H.ctl("stats", "--state", d.state, "--control", d.control_ep, "--interval", "10", *fmt)
+
+        j = stats("--json").json()["rules"]
+        check_eq((j["dir"], j["count"], j["loaded_ms"], j["reload_refused"], j["reload_refused_ms"],
+                  j["reload_error"]), (rules, st["rules"], st["rules_loaded_ms"], False, None, None),
+                 "stats --json: the rules in force, no refusal")
+        check(j["count"] > 0, "rules counted: %r" % j)
+        p = parse_prometheus(stats("--prometheus").text)
+        check_eq(p['houqin_rules{dir="%s"}' % rules], j["count"], "houqin_rules")
+        check_eq(p["houqin_rules_loaded_timestamp_seconds"], round(j["loaded_ms"] / 1000.0, 3), "loaded")
+        check_eq((p["houqin_rules_reload_refused"], p["houqin_rules_reload_refused_timestamp_seconds"]), (0, 0),
+                 "no refusal")
+        text = stats().text
+        check(re.search(r"^rules\s+%d from %s, loaded " % (j["count"], re.escape(rules)), text, re.M) and
+              re.search(r"^reload refused\s+no$", text, re.M), "human output:\n" + text)
+        # without --control the state alone does not say
+        check("--control" in H.ctl("stats", "--state", d.state).text, "the hint without --control")
+        check("rules" not in H.ctl("stats", "--state", d.state, "--json").json(), "no rules key without --control")
+
+        # a rule file with an error: the reload is refused, the old rules stay
+        with open(os.path.join(rules, "zz-broken.yaml"), "w", encoding="utf-8") as f:
+            f.write('rules:\n  - id: broken\n    on: [\n')
+        r = d.control().call({"cmd": "reload"})
+        check(r.get("ok") is False, "reload refused: %r" % r)
+        j2 = stats("--json").json()["rules"]
+        check_eq((j2["dir"], j2["count"], j2["loaded_ms"], j2["reload_refused"]),
+                 (rules, j["count"], j["loaded_ms"], True), "after the refusal: the old rules, refused")
+        check(isinstance(j2["reload_refused_ms"], int) and j2["reload_refused_ms"] >= j["loaded_ms"],
+              "refused_ms %r" % j2)
+        check("zz-broken.yaml:" in j2["reload_error"], "the first error: %r" % j2["reload_error"])
+        p = parse_prometheus(stats("--prometheus").text)
+        refused = [k for k in p if k.startswith("houqin_rules_reload_refused{error=")]
+        check(len(refused) == 1 and "zz-broken.yaml:" in refused[0] and p[refused[0]] == 1,
+              "houqin_rules_reload_refused with the error: %r" % refused)
+        check_eq(p["houqin_rules_reload_refused_timestamp_seconds"], round(j2["reload_refused_ms"] / 1000.0, 3),
+                 "refused at")
+        text = stats().text
+        m = re.search(r"^reload refused\s+(.*)$", text, re.M)
+        check(m and "stay in force" in m.group(1) and "zz-broken.yaml:" in m.group(1), "human output:\n" + text)
+
+        # fixed: a reload that works clears the refusal and moves loaded_ms
+        os.unlink(os.path.join(rules, "zz-broken.yaml"))
+        check_eq(d.control().call({"cmd": "reload"}).get("ok"), True, "reload after the fix")
+        j3 = stats("--json").json()["rules"]
+        check_eq((j3["reload_refused"], j3["reload_refused_ms"], j3["reload_error"]), (False, None, None),
+                 "cleared")
+        check(j3["loaded_ms"] >= j2["reload_refused_ms"], "loaded again: %r" % j3)
+    finally:
+        d.stop()
+
+
 def test_stop():
     D.stop()
 
@@ -123,4 +188,4 @@ def test_stop():
 if __name__ == "__main__":
     H.parse_args()
     T.main([test_fixture, test_counts_and_rate_from_the_log, test_rate_from_two_samples, test_prometheus_and_alertd,
-            test_stop])
+            test_rules_in_force, test_stop])

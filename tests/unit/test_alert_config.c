@@ -198,7 +198,7 @@ static void mistakes_are_refused_with_positions(void **state)
             "url: expected http://..., got \"ftp://h/\"");
     refused(f, "channels:\n  x: {type: webhook, urll: \"http://h/\"}\n", "urll",
             "unknown key \"urll\" (expected one of: type, lang, shared, parallel, timeout, connect_timeout, url, "
-            "format, to)");
+            "format, to, working_hours)");
     refused(f, "channels:\n  x: {type: command, argv: [notify]}\n", "notify",
             "argv[0]: expected an absolute path, got \"notify\"");
     refused(f, "people:\n  - {id: a, channels: [{channel: ghost}]}\n", "ghost", "unknown channel \"ghost\"");

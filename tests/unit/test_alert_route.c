@@ -148,9 +148,60 @@ static void quiet_hours_hold_until_each_persons_working_hours(void **state)
     hq_alert_route(rules, cfg, &r, MON - 2 * HOUR, &rs); /* Sunday 22:00 */
     assert_int_equal(must(&rs, "chen.catering", "office-mail")->ready_ms, MON + 7 * HOUR); /* mon-sat 07:00 */
     assert_int_equal(must(&rs, "lin.sup", "sms")->ready_ms, MON + 6 * HOUR + 30 * MIN); /* every day 06:30 */
-    assert_int_equal(must(&rs, "group", "office-wecom")->ready_ms, MON + 8 * HOUR);  /* policies' hours */
+    /* Shared channels: the union of the hours of the people the alert
+     * reaches through them (not the policies' 08:00). */
+    assert_int_equal(must(&rs, "group", "office-wecom")->ready_ms, MON + 7 * HOUR);   /* chen.catering */
+    assert_int_equal(must(&rs, "group", "archive")->ready_ms, MON + 6 * HOUR + 30 * MIN); /* lin.sup */
     hq_routes_fini(&rs);
     hq_alert_rec_fini(&r);
+}
+
+/* A shared channel's own working_hours win over its members'; without
+ * them, the first member at work opens it (union across days too). */
+static void shared_channel_hours(void **state)
+{
+    (void)state;
+    char *dir = hq_test_tmpdir();
+    char p[4200];
+    snprintf(p, sizeof p, "%s/alerts.yaml", dir);
+    const char *y =
+        "channels:\n"
+        "  robot: {type: webhook, url: \"http://127.0.0.1:9/r\", shared: true}\n"
+        "  night: {type: webhook, url: \"http://127.0.0.1:9/n\", shared: true,\n"
+        "          working_hours: {days: [mon-sun], from: \"20:00\", to: \"23:00\"}}\n"
+        "policies: {working_hours: {days: [mon-fri], from: \"09:00\", to: \"17:00\"}}\n"
+        "people:\n"
+        "  - {id: chen.catering, channels: [robot, night],\n"
+        "     working_hours: {days: [tue], from: \"10:00\", to: \"12:00\"}}\n"
+        "  - {id: lin.sup, channels: [robot, night],\n"
+        "     working_hours: {days: [sun-mon], from: \"23:00\", to: \"24:00\"}}\n";
+    hq_test_write_file(p, y, strlen(y));
+    hq_alert_config *c = NULL;
+    hq_diags d;
+    hq_diags_init(&d);
+    assert_int_equal(hq_alert_config_load(dir, &c, &d), 0);
+    static const char *const roles[] = {"section_head", "supervisor", NULL};
+    hq_alert_rec r = rec("overdue", "medium", "catering", "xinyuan-catering", NULL, roles);
+    hq_routes rs = {0};
+    hq_alert_route(rules, c, &r, MON + 13 * HOUR, &rs); /* Monday 13:00 */
+    /* chen: Tuesday 10:00; lin.sup: Monday 23:00: the robot opens at 23:00. */
+    assert_int_equal(must(&rs, "group", "robot")->ready_ms, MON + 23 * HOUR);
+    assert_int_equal(must(&rs, "group", "night")->ready_ms, MON + 20 * HOUR); /* its own hours win */
+    hq_routes_fini(&rs);
+    hq_alert_route(rules, c, &r, MON + 23 * HOUR + 30 * MIN, &rs); /* inside lin.sup's hours */
+    assert_int_equal(must(&rs, "group", "robot")->ready_ms, MON + 23 * HOUR + 30 * MIN);
+    hq_routes_fini(&rs);
+    hq_alert_rec_fini(&r);
+    hq_alert_config_destroy(&c);
+    /* Only a shared channel has hours of its own. */
+    const char *bad = "channels:\n  m: {type: file, path: /tmp/x.jsonl, working_hours: always}\n";
+    hq_test_write_file(p, bad, strlen(bad));
+    assert_int_equal(hq_alert_config_load(dir, &c, &d), HQ_EINVAL);
+    assert_non_null(strstr(d.items[d.count - 1].msg, "only a shared channel has hours of its own"));
+    assert_int_equal(d.items[d.count - 1].line, 2);
+    hq_diags_fini(&d);
+    hq_test_rmtree(dir);
+    free(dir);
 }
 
 static void feedback_goes_to_the_complainant_only(void **state)
@@ -311,6 +362,7 @@ int main(void)
         cmocka_unit_test(urgent_alert_reaches_each_role_on_each_channel),
         cmocka_unit_test(low_alerts_go_to_digests_for_the_digest_roles),
         cmocka_unit_test(quiet_hours_hold_until_each_persons_working_hours),
+        cmocka_unit_test(shared_channel_hours),
         cmocka_unit_test(feedback_goes_to_the_complainant_only),
         cmocka_unit_test(roles_that_reach_nobody),
         cmocka_unit_test(working_group_and_unknown_severity),

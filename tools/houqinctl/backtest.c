@@ -24,10 +24,18 @@ static const char backtest_usage[] =
     "DESCRIPTION\n"
     "    Replays the event log of the state (opened read-only: houqind may be\n"
     "    running) through the rules in DIR, in a scratch state on a simulated\n"
-    "    clock: each event at the time houqind stored it, every timer that came\n"
-    "    due in between fired at its due time first; after the last event the\n"
-    "    clock runs on to --to, or to the state's clock (a manual clock saved in\n"
-    "    it, else now).  Then it compares the issues the backtest opened with the\n"
+    "    clock.  The clock starts where the state's history began (its origin:\n"
+    "    houqind's first generation of expected events, before any event), so\n"
+    "    the issues scheduled rules opened before the first event are replayed\n"
+    "    too; with --from, at T.  A state made before the origin was recorded\n"
+    "    starts at its first event (the report says which).  Each event is\n"
+    "    applied at the time houqind stored it, every timer that came due in\n"
+    "    between fired at its due time first, expected events generated daily,\n"
+    "    as houqind does; after the last event the clock runs on to --to, or\n"
+    "    to the state's clock (a manual clock saved in it, else now).  With the\n"
+    "    rules houqind ran, the backtest reproduces its issues.\n"
+    "\n"
+    "    Then it compares the issues the backtest opened with the\n"
     "    ones in the state, grouped by rule and key and paired in the order they\n"
     "    were opened: only in the backtest, only in the running state, and in\n"
     "    both with a different severity, escalation level or state.\n"
@@ -41,12 +49,13 @@ static const char backtest_usage[] =
     "\n"
     "OPTIONS\n"
     "    --rules DIR      the rule set to try (required)\n"
-    "    --schemas DIR    event schemas (default " HQ_DEFAULT_SCHEMAS ")\n"
+    "    --schemas DIR    event schemas (default " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "    --state DIR      the state whose log is replayed (default ./var)\n"
     "    --from T, --to T only events stored in [T, T'); the running state's\n"
     "                     issues compared are those opened in that range.\n"
     "                     T: 2026-09-01, 2026-09-01T08:00, ...+08:00, or ms\n"
-    "    --json           one JSON object: first_ms, last_ms, end_ms, events\n"
+    "    --json           one JSON object: start_ms, start (origin, from,\n"
+    "                     first_event or none), first_ms, last_ms, end_ms, events\n"
     "                     {in_range, replayed, invalid, lifecycle_applied,\n"
     "                     lifecycle_skipped, lifecycle_refused}, timers_fired,\n"
     "                     backtest_issues, running_issues, same, only_backtest,\n"
@@ -114,6 +123,11 @@ static void print_text(const hq_backtest *b, const char *rules_dir, const char *
     hq_buf o;
     hq_buf_init(&o);
     hq_buf_printf(&o, "backtest of the rules in %s over the event log of %s\n", rules_dir, state_dir);
+    char st[32];
+    fmt(b->start_ms, st, sizeof st);
+    static const char *const why[] = {"nothing to replay", "the state's origin", "--from",
+                                      "the first event: the state has no origin record"};
+    hq_buf_printf(&o, "  clock started at %s (%s)\n", st, why[b->start]);
     hq_buf_printf(&o, "  events %s .. %s: %llu in range, %llu replayed, %llu invalid for these schemas\n", f, l,
                   (unsigned long long)b->events, (unsigned long long)b->replayed, (unsigned long long)b->invalid);
     hq_buf_printf(&o,

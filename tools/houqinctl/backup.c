@@ -1,9 +1,13 @@
-/* houqinctl backup: a consistent, compacted copy of the state while houqind
- * runs: mdb_env_copyfd2(MDB_CP_COMPACT) from a read-only environment copies
- * one read transaction's snapshot, so the writer is never stopped and the
- * copy is what a reader would have seen at one instant. */
+/* houqinctl backup: a consistent copy of the state while houqind runs, and
+ * its archives copied incrementally.  mdb_env_copyfd2() from a read-only
+ * environment copies one read transaction's snapshot, so the writer is
+ * never stopped and the copy is what a reader would have seen at one
+ * instant; with --compact it is LMDB's compacting copy (MDB_CP_COMPACT, as
+ * mdb_env_copy2 makes it), without free pages.  The archives are copied
+ * after the snapshot, so every archive the snapshot counts on is there. */
 #include "ctl.h"
 
+#include "archive.h"
 #include "buf.h"
 #include "clock.h"
 
@@ -22,29 +26,42 @@
 
 static const char backup_usage[] =
     "NAME\n"
-    "    houqinctl backup - a consistent, compacted copy of the state\n"
+    "    houqinctl backup - a consistent copy of the state and its archives\n"
     "\n"
     "SYNOPSIS\n"
-    "    houqinctl backup DIR [--state DIR]\n"
+    "    houqinctl backup DIR [--state DIR] [--compact]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Copies the state into DIR (created; it must not exist, or be empty) while\n"
-    "    houqind keeps running: the copy is one consistent snapshot (LMDB's\n"
-    "    compacting copy of a read transaction), without free pages.  DIR then\n"
-    "    holds data.mdb, which is a complete state directory.  The copy is opened\n"
-    "    and checked before the command reports success.  A progress bar is\n"
-    "    drawn on stderr when it is a terminal.\n"
+    "    Copies the state into DIR while houqind keeps running: data.mdb is one\n"
+    "    consistent snapshot (LMDB's copy of a read transaction), written as\n"
+    "    DIR/data.mdb.part, opened and checked, then renamed into place.  Then the\n"
+    "    monthly archives (STATE/archive/) are copied incrementally: an archive\n"
+    "    never changes once written, so only those DIR/archive/ lacks are copied,\n"
+    "    each checked against its manifest's size and BLAKE2b digest as it is read\n"
+    "    and again read back from DIR; an archive that does not match its manifest\n"
+    "    is not copied and the backup fails.  DIR is created (with its parents)\n"
+    "    when missing; it may be empty or hold an earlier backup of the same state,\n"
+    "    whose data.mdb is replaced and whose archives are kept.  DIR is then a\n"
+    "    complete state directory.  A progress bar is drawn on stderr when it is a\n"
+    "    terminal.\n"
+    "\n"
+    "    Without --compact the snapshot's pages are copied as they are, free pages\n"
+    "    included (the quickest copy; about the size of data.mdb).  With --compact\n"
+    "    LMDB leaves the free pages out and renumbers the rest (MDB_CP_COMPACT): a\n"
+    "    smaller file, the one to swap in to give back the space retention freed\n"
+    "    (docs/operations.md).\n"
     "\n"
     "    To restore: stop houqind, move the state directory aside, copy DIR in its\n"
     "    place, start houqind (see docs/backup.md).\n"
     "\n"
     "OPTIONS\n"
     "    --state DIR    the state directory to copy (default ./var)\n"
+    "    --compact      a compacted copy of data.mdb\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 copied and checked; 1 the copy failed; 2 bad usage, a DIR that exists\n"
-    "    and is not empty, or a state directory that does not exist or is not a\n"
-    "    houqin state.\n";
+    "    0 copied and checked; 1 the copy failed (data.mdb or an archive); 2 bad\n"
+    "    usage, a DIR that holds other files than a backup, or a state directory\n"
+    "    that does not exist or is not a houqin state.\n";
 
 typedef struct watch {
     int fd;
@@ -70,24 +87,71 @@ static void *watcher(void *arg)
     return NULL;
 }
 
-static bool dir_empty(const char *dir)
+/* DIR may be written into: it holds nothing, or only what a backup holds
+ * (data.mdb, an unfinished data.mdb.part, archive/, media/). */
+static bool backup_dir_ok(const char *dir)
 {
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return false;
     DIR *d = opendir(dir);
     if (!d)
         return false;
     struct dirent *e;
-    bool empty = true;
-    while (empty && (e = readdir(d)))
-        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    bool ok = true;
+    while (ok && (e = readdir(d)))
+        ok = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "data.mdb") ||
+             !strcmp(e->d_name, "data.mdb.part") || !strcmp(e->d_name, "archive") || !strcmp(e->d_name, "media");
     closedir(d);
-    return empty;
+    return ok;
 }
 
-/* Opens the copy without a lock file and counts what is in it. */
-static int check_copy(const char *dir, uint64_t *events, uint64_t *issues, char *msg, size_t size)
+/* mkdir -p; *created names the first directory made (to remove on failure). */
+static int make_dirs(const char *path, char *created, size_t size)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = 0;
+    created[0] = 0;
+    for (char *c = p + 1;; c++) {
+        bool end = *c == 0;
+        if (*c == '/' || end) {
+            *c = 0;
+            if (mkdir(p, 0750) == 0) {
+                if (!created[0])
+                    snprintf(created, size, "%s", p);
+            } else if (errno != EEXIST) {
+                return -1;
+            }
+            if (end)
+                break;
+            *c = '/';
+        }
+    }
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : (errno = ENOTDIR, -1);
+}
+
+/* Removes what a failed backup made: dest and its parents up to the first
+ * directory it created, each only if empty. */
+static void undo_dirs(const char *dest, const char *created)
+{
+    if (!created[0])
+        return;
+    char p[4096];
+    snprintf(p, sizeof p, "%s", dest);
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = 0;
+    while (rmdir(p) == 0 && strcmp(p, created) != 0) {
+        char *slash = strrchr(p, '/');
+        if (!slash || slash == p)
+            break;
+        *slash = 0;
+    }
+}
+
+/* Opens the copy (a file) without a lock file and counts what is in it. */
+static int check_copy(const char *path, uint64_t *events, uint64_t *issues, char *msg, size_t size)
 {
     MDB_env *env;
     MDB_txn *txn;
@@ -95,7 +159,7 @@ static int check_copy(const char *dir, uint64_t *events, uint64_t *issues, char 
     if (rc)
         goto fail;
     mdb_env_set_maxdbs(env, 16);
-    if ((rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0640)) == 0 &&
+    if ((rc = mdb_env_open(env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS | MDB_NOSUBDIR, 0640)) == 0 &&
         (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) == 0) {
         MDB_dbi meta, ev, is;
         MDB_val k = {6, "format"}, v;
@@ -121,15 +185,18 @@ int cmd_backup(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"state", required_argument, NULL, 'd'},
+        {"compact", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *dir = "var";
+    bool compact = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
+        case 'c': compact = true; break;
         case 'h': return ctl_help(backup_usage);
         default: return EXIT_USAGE;
         }
@@ -140,39 +207,44 @@ int cmd_backup(int argc, char **argv)
     if (optind < argc)
         return ctl_fail("backup: unexpected argument \"%s\"", argv[optind]);
     struct stat sb;
-    bool created = false;
+    char created[4096] = "";
     if (stat(dest, &sb) == 0) {
-        if (!dir_empty(dest))
-            return ctl_fail("backup: %s exists and is not an empty directory", dest);
-    } else if (errno != ENOENT || mkdir(dest, 0750) != 0) {
-        return ctl_fail("backup: cannot create %s: %s", dest, strerror(errno));
-    } else {
-        created = true;
+        if (!S_ISDIR(sb.st_mode) || !backup_dir_ok(dest))
+            return ctl_fail("backup: %s holds other files than a backup (data.mdb, archive/); give an empty or new "
+                            "directory, or an earlier backup",
+                            dest);
+    } else if (errno != ENOENT || make_dirs(dest, created, sizeof created) != 0) {
+        int e = errno;
+        undo_dirs(dest, created);
+        return ctl_fail("backup: cannot create %s: %s", dest, strerror(e));
     }
     hq_store *s;
     MDB_txn *txn;
     int rc = ctl_open_state(dir, &s, &txn);
     if (rc) {
-        if (created)
-            rmdir(dest);
+        undo_dirs(dest, created);
         return rc;
     }
     hq_store_stats ss;
     hq_store_stats_get(s, txn, &ss, NULL);
     /* The copy takes its own read transaction; ours is not needed. */
     hq_store_abort(s, txn);
-    char path[4200];
+    char path[4200], part[4300];
     snprintf(path, sizeof path, "%s/data.mdb", dest);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+    snprintf(part, sizeof part, "%s/data.mdb.part", dest);
+    unlink(part); /* an earlier backup that was interrupted */
+    int fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) {
+        int e = errno;
         hq_store_close(&s);
-        return ctl_fail("backup: cannot create %s: %s", path, strerror(errno));
+        undo_dirs(dest, created);
+        return ctl_fail("backup: cannot create %s: %s", part, strerror(e));
     }
     watch w = {fd, ss.used_bytes, false};
     pthread_t th;
     bool threaded = pthread_create(&th, NULL, watcher, &w) == 0;
     int64_t t0 = hq_mono_ms();
-    int mrc = mdb_env_copyfd2(hq_store_env(s), fd, MDB_CP_COMPACT);
+    int mrc = mdb_env_copyfd2(hq_store_env(s), fd, compact ? MDB_CP_COMPACT : 0);
     if (mrc == 0 && fsync(fd) != 0)
         mrc = errno;
     atomic_store(&w.done, true);
@@ -180,23 +252,53 @@ int cmd_backup(int argc, char **argv)
         pthread_join(th, NULL);
     close(fd);
     hq_store_close(&s);
+    uint64_t events = 0, issues = 0;
+    char msg[256];
     if (mrc != 0) {
-        unlink(path);
-        if (created)
-            rmdir(dest);
+        unlink(part);
+        undo_dirs(dest, created);
         fprintf(stderr, "houqinctl: backup: copy failed: %s\n", mdb_strerror(mrc));
         return EXIT_REFUSED;
     }
-    uint64_t events = 0, issues = 0;
-    char msg[256];
-    if (check_copy(dest, &events, &issues, msg, sizeof msg) != 0) {
-        fprintf(stderr, "houqinctl: backup: the copy in %s does not open: %s\n", dest, msg);
+    if (check_copy(part, &events, &issues, msg, sizeof msg) != 0) {
+        fprintf(stderr, "houqinctl: backup: the copy %s does not open: %s\n", part, msg);
         return EXIT_REFUSED;
+    }
+    if (rename(part, path) != 0) {
+        fprintf(stderr, "houqinctl: backup: %s: rename: %s\n", path, strerror(errno));
+        return EXIT_REFUSED;
+    }
+    int dfd = open(dest, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
     }
     struct stat cs;
     stat(path, &cs);
-    printf("backup of %s in %s: %llu events, %llu issues, %.1f MiB (the state used %.1f MiB) in %.1f s\n", dir, dest,
-           (unsigned long long)events, (unsigned long long)issues, cs.st_size / 1048576.0,
-           ss.used_bytes / 1048576.0, (hq_mono_ms() - t0) / 1000.0);
+    double mdb_s = (hq_mono_ms() - t0) / 1000.0;
+    /* The archives, after the snapshot: every archive it counts on exists. */
+    hq_archive_info *a = NULL;
+    size_t na = 0, copied = 0, kept = 0;
+    uint64_t copied_bytes = 0;
+    hq_err err = {0};
+    int arc = hq_archive_list(dir, &a, &na, &err);
+    for (size_t i = 0; arc == 0 && i < na; i++) {
+        bool did;
+        if ((arc = hq_archive_copy(dir, &a[i], dest, &did, &err)) == 0) {
+            copied += did;
+            kept += !did;
+            copied_bytes += did ? a[i].bytes : 0;
+        }
+    }
+    free(a);
+    printf("backup of %s in %s: %llu events, %llu issues, %.1f MiB (%s; the state used %.1f MiB) in %.1f s; "
+           "archives: %zu copied (%.1f MiB), %zu already there\n",
+           dir, dest, (unsigned long long)events, (unsigned long long)issues, cs.st_size / 1048576.0,
+           compact ? "compacted" : "page copy", ss.used_bytes / 1048576.0, mdb_s, copied, copied_bytes / 1048576.0,
+           kept);
+    if (arc) {
+        fprintf(stderr, "houqinctl: backup: archives: %s\n", err.msg);
+        return EXIT_REFUSED;
+    }
     return 0;
 }

@@ -46,7 +46,7 @@ static const char evaluation_usage[] =
     "    --output FILE    write to FILE instead of stdout\n"
     "    --state DIR      the state directory (default ./var)\n"
     "    --rules DIR      the rules directory with the scheme (default\n"
-    "                     " HQ_DEFAULT_RULES ")\n"
+    "                     " HQ_DEFAULT_RULES_HELP ")\n"
     "\n"
     "EXIT STATUS\n"
     "    0 written; 2 bad usage, an unknown period, a scheme that does not load,\n"

@@ -51,6 +51,8 @@ static void usage(FILE *f)
           "SYNOPSIS\n"
           "    houqinctl COMMAND [OPTIONS] [ARGS]\n"
           "    houqinctl COMMAND --help\n"
+          "    houqinctl --version      the version and the compiled-in rules and schemas\n"
+          "                             directories\n"
           "\n"
           "COMMANDS\n",
           f);
@@ -226,6 +228,11 @@ int main(int argc, char **argv)
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("houqinctl %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
+               HQ_DEFAULT_SCHEMAS);
+        return 0;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);

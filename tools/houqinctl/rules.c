@@ -40,7 +40,7 @@ static const char rules_usage[] =
     "    --rules DIR      the rules under test (default: the nearest directory\n"
     "                     above the test file that holds org.yaml, else the\n"
     "                     shipped rules)\n"
-    "    --schemas DIR    event schemas (default " HQ_DEFAULT_SCHEMAS ")\n"
+    "    --schemas DIR    event schemas (default " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "    -v, --verbose    show every step as it runs\n"
     "\n"
     "    The test file format: rules/README-tests.md.\n";

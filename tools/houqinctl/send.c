@@ -37,7 +37,7 @@ static const char send_usage[] =
     "\n"
     "OPTIONS\n"
     "    --ingest EP      houqind's ingest endpoint (default " HQ_DEFAULT_INGEST ")\n"
-    "    --schemas DIR    schemas used to type FIELD=VALUE (default " HQ_DEFAULT_SCHEMAS ")\n"
+    "    --schemas DIR    schemas used to type FIELD=VALUE (default " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "    --type TYPE      event type (FIELD=VALUE form)\n"
     "    --source SRC     producer id (default houqinctl)\n"
     "    --id ID          event id (default: a new time-ordered id)\n"

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "issue.h"
+#include "json.h"
 #include "mp.h"
 #include "prune.h"
 #include "ytree.h"
@@ -36,6 +37,11 @@ static const char stats_usage[] =
     "    taken --interval ms apart; otherwise from the stored time of the log's\n"
     "    tail: the events stored in the last --window seconds before the state's\n"
     "    clock (the manual clock houqind saved, else now), divided by the window.\n"
+    "\n"
+    "    With --control, houqind's status also gives the rule set in force (its\n"
+    "    directory, how many rules, when loaded) and the last refused reload\n"
+    "    (when, and its first error) until a reload succeeds; the state alone\n"
+    "    does not hold them.\n"
     "\n"
     "    With --alertd-state, houqin-alertd's state is read too: its cursor, its\n"
     "    lag behind houqind's outbox (records not yet routed), pending deliveries\n"
@@ -103,6 +109,40 @@ static void read_counts(const msgpack_object *m, counts *c)
 }
 
 static refusals g_refusals;
+
+/* The rule set in force and the last refused reload, from houqind's status
+ * (with --control; issue 18 item 5). */
+typedef struct rules_info {
+    bool have;
+    uint64_t count;
+    char dir[1024];
+    int64_t loaded_ms;
+    int64_t refused_ms; /* 0: no reload refused since the last one that worked */
+    char error[1024];   /* the refusal's first error */
+} rules_info;
+
+static rules_info g_rules;
+
+static void read_rules(const msgpack_object *reply)
+{
+    const msgpack_object *d = hq_mp_map_get(reply, "rules_dir");
+    if (!d || d->type != MSGPACK_OBJECT_STR)
+        return; /* a houqind from before these keys */
+    rules_info *r = &g_rules;
+    memset(r, 0, sizeof *r);
+    r->have = true;
+    snprintf(r->dir, sizeof r->dir, "%.*s", (int)d->via.str.size, d->via.str.ptr);
+    int64_t v;
+    if (hq_mp_int64(hq_mp_map_get(reply, "rules"), &v))
+        r->count = (uint64_t)v;
+    if (hq_mp_int64(hq_mp_map_get(reply, "rules_loaded_ms"), &v))
+        r->loaded_ms = v;
+    if (hq_mp_int64(hq_mp_map_get(reply, "reload_refused_ms"), &v))
+        r->refused_ms = v;
+    const msgpack_object *e = hq_mp_map_get(reply, "reload_error");
+    if (r->refused_ms && e && e->type == MSGPACK_OBJECT_STR)
+        snprintf(r->error, sizeof r->error, "%.*s", (int)e->via.str.size, e->via.str.ptr);
+}
 
 static int count_cb(void *ctx, const char *number)
 {
@@ -213,6 +253,7 @@ static int sample(const char *ep, uint64_t *seq)
             read_counts(r, &g_refusals.by_reason);
             read_counts(hq_mp_map_get(&reply, "refusals_by_source"), &g_refusals.by_source);
         }
+        read_rules(&reply);
     }
     free(raw);
     msgpack_zone_destroy(&zone);
@@ -256,6 +297,50 @@ static double timer_lag_s(const stats *st)
 static void metric(hq_buf *b, const char *name, const char *type, const char *help)
 {
     hq_buf_printf(b, "# HELP houqin_%s %s\n# TYPE houqin_%s %s\n", name, help, name, type);
+}
+
+/* A label value in the text format: \\, \" and \n escaped; at most max
+ * bytes of s, cut at a UTF-8 character boundary. */
+static void label_value(hq_buf *b, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\' || s[i] == '"')
+            hq_buf_printf(b, "\\%c", s[i]);
+        else if (s[i] == '\n')
+            hq_buf_puts(b, "\\n");
+        else
+            hq_buf_putc(b, s[i]);
+    }
+}
+
+static void prometheus_rules(hq_buf *b)
+{
+    const rules_info *r = &g_rules;
+    metric(b, "rules", "gauge", "Rules in force in houqind, labelled with their directory.");
+    hq_buf_puts(b, "houqin_rules{dir=\"");
+    label_value(b, r->dir, 512);
+    hq_buf_printf(b, "\"} %llu\n", (unsigned long long)r->count);
+    metric(b, "rules_loaded_timestamp_seconds", "gauge", "When the rules in force were loaded.");
+    hq_buf_printf(b, "houqin_rules_loaded_timestamp_seconds %.3f\n", r->loaded_ms / 1000.0);
+    metric(b, "rules_reload_refused", "gauge",
+           "1 when the last reload was refused (the rules loaded before stay in force), labelled with its first "
+           "error; 0 otherwise.");
+    if (r->refused_ms) {
+        hq_buf_puts(b, "houqin_rules_reload_refused{error=\"");
+        label_value(b, r->error, 300);
+        hq_buf_puts(b, "\"} 1\n");
+    } else {
+        hq_buf_puts(b, "houqin_rules_reload_refused 0\n");
+    }
+    metric(b, "rules_reload_refused_timestamp_seconds", "gauge", "When the last reload was refused (0: none since "
+                                                                 "the rules in force were loaded).");
+    hq_buf_printf(b, "houqin_rules_reload_refused_timestamp_seconds %.3f\n", r->refused_ms / 1000.0);
 }
 
 static void prometheus(hq_buf *b, const stats *st)
@@ -312,6 +397,8 @@ static void prometheus(hq_buf *b, const stats *st)
     hq_buf_printf(b, "houqin_oldest_event_timestamp_seconds %.3f\n", st->sizes.oldest_event_ms / 1000.0);
     metric(b, "retention_next_run_timestamp_seconds", "gauge", "When the next retention run starts (0: no policy or never ran).");
     hq_buf_printf(b, "houqin_retention_next_run_timestamp_seconds %.3f\n", st->sizes.next_run_ms / 1000.0);
+    if (g_rules.have)
+        prometheus_rules(b);
     if (st->alertd) {
         metric(b, "alertd_cursor", "gauge", "Last outbox record houqin-alertd has routed.");
         hq_buf_printf(b, "houqin_alertd_cursor %llu\n", (unsigned long long)st->aq.cursor);
@@ -355,6 +442,20 @@ static void json(hq_buf *b, const stats *st)
                       (unsigned long long)st->aq.pending, (unsigned long long)st->aq.dead);
     else
         hq_buf_puts(b, "null");
+    if (g_rules.have) {
+        hq_buf_puts(b, ",\"rules\":{\"dir\":");
+        hq_json_cstr(b, g_rules.dir);
+        hq_buf_printf(b, ",\"count\":%llu,\"loaded_ms\":%lld,\"reload_refused\":%s,\"reload_refused_ms\":",
+                      (unsigned long long)g_rules.count, (long long)g_rules.loaded_ms,
+                      g_rules.refused_ms ? "true" : "false");
+        if (g_rules.refused_ms) {
+            hq_buf_printf(b, "%lld,\"reload_error\":", (long long)g_rules.refused_ms);
+            hq_json_cstr(b, g_rules.error);
+        } else {
+            hq_buf_puts(b, "null,\"reload_error\":null");
+        }
+        hq_buf_putc(b, '}');
+    }
     if (g_refusals.have) {
         const counts *cs[2] = {&g_refusals.by_reason, &g_refusals.by_source};
         for (int k = 0; k < 2; k++) {
@@ -370,6 +471,20 @@ static void json(hq_buf *b, const stats *st)
 static void human(hq_buf *b, const stats *st, const char *dir, int interval_ms, int64_t window_s)
 {
     hq_buf_printf(b, "state            %s\n", dir);
+    if (g_rules.have) {
+        char t[32];
+        hq_local_fmt(g_rules.loaded_ms, t, sizeof t);
+        hq_buf_printf(b, "rules            %llu from %s, loaded %s\n", (unsigned long long)g_rules.count, g_rules.dir,
+                      t);
+        if (g_rules.refused_ms) {
+            hq_local_fmt(g_rules.refused_ms, t, sizeof t);
+            hq_buf_printf(b, "reload refused   %s (the rules above stay in force): %s\n", t, g_rules.error);
+        } else {
+            hq_buf_puts(b, "reload refused   no\n");
+        }
+    } else {
+        hq_buf_puts(b, "rules            (ask houqind: --control EP)\n");
+    }
     hq_buf_printf(b, "events           %llu (last seq %llu)\n", (unsigned long long)st->events,
                   (unsigned long long)st->last_seq);
     if (!strcmp(st->rate_method, "control"))
