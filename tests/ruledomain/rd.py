@@ -376,10 +376,12 @@ def read_sinks(sink_dir):
         return out
     for f in sorted(os.listdir(sink_dir)):
         if f.endswith(".jsonl"):
-            with open(os.path.join(sink_dir, f), encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip():
-                        out.append((f[:-6], json.loads(line)))
+            with open(os.path.join(sink_dir, f), "rb") as fh:
+                data = fh.read()
+            # only whole lines: houqin-alertd may be writing the last one
+            for line in data[:data.rfind(b"\n") + 1].splitlines():
+                if line.strip():
+                    out.append((f[:-6], json.loads(line.decode("utf-8"))))
     return out
 
 
