@@ -194,7 +194,17 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
                   size_t nroles, const char *extra, hq_effects *fx, hq_err *err)
 {
     hq_role buf[16];
-    if (!roles) {
+    if (is->owner && *is->owner) {
+        /* An internal issue (the office's own obligation) tells no contractor. */
+        const hq_chain_step *st = roles ? NULL : hq_issue_step(is, is->level);
+        const hq_role *from = roles ? roles : st ? st->roles : NULL;
+        size_t nfrom = roles ? nroles : st ? st->nroles : 0;
+        nroles = 0;
+        for (size_t i = 0; i < nfrom && nroles < 16; i++)
+            if (from[i] != HQ_ROLE_CONTRACTOR_CONTACT)
+                buf[nroles++] = from[i];
+        roles = buf;
+    } else if (!roles) {
         const hq_chain_step *st = hq_issue_step(is, is->level);
         nroles = 0;
         for (size_t i = 0; st && i < st->nroles && nroles < 15; i++)
@@ -208,8 +218,10 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
     }
     char dl[32], text[2048];
     hq_local_fmt(is->deadline_ms, dl, sizeof dl);
-    snprintf(text, sizeof text, "【%s】%s %s｜承办单位：%s｜地点：%s｜整改期限：%s｜当前级别：%d%s%s", zh(kind),
-             is->number, is->title ? is->title : "", is->contractor && *is->contractor ? is->contractor : "未指定",
+    bool internal = is->owner && !strncmp(is->owner, "office:", 7);
+    snprintf(text, sizeof text, "【%s】%s %s｜%s：%s｜地点：%s｜整改期限：%s｜当前级别：%d%s%s", zh(kind),
+             is->number, is->title ? is->title : "", internal ? "责任部门" : "承办单位",
+             internal ? is->owner + 7 : is->contractor && *is->contractor ? is->contractor : "未指定",
              is->site && *is->site ? is->site : "-", dl, is->level, extra ? "｜" : "", extra ? extra : "");
     hq_alert a = {
         .ts_ms = now_ms,
@@ -319,13 +331,18 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
     }
     is.site = site ? site : hq_strdup("");
     c.site = is.site;
-    /* Contractor: the rule's template, else data.contractor, else the site's. */
-    char *contractor = rule->contractor ? hqe_render(rule->contractor, &c) : NULL;
-    if ((!contractor || !*contractor) && ev) {
+    /* Contractor: the rule's template, else data.contractor, else the
+     * site's; none for an obligation of the office (an internal issue). */
+    char *contractor = rule->owner ? hq_strdup("") : rule->contractor ? hqe_render(rule->contractor, &c) : NULL;
+    if (rule->owner) {
+        size_t n = strlen(rule->owner) + 8;
+        is.owner = hq_malloc(n);
+        snprintf(is.owner, n, "office:%s", rule->owner);
+    } else if ((!contractor || !*contractor) && ev) {
         free(contractor);
         contractor = mp_str(ev->data, "contractor");
     }
-    if (!contractor || !*contractor) {
+    if (!rule->owner && (!contractor || !*contractor)) {
         free(contractor);
         const hq_site *st = hq_rules_site(e->rules, is.site);
         contractor = st && st->contractor ? hq_strdup(st->contractor)
@@ -349,8 +366,9 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
     if (ev && ev->type_len == 19 && !memcmp(ev->type, "complaint.submitted", 19))
         is.complaint_contact = mp_str(ev->data, "contact");
     const hq_contractor *k = hq_rules_contractor(e->rules, is.contractor);
-    const hq_penalty_terms *terms =
-        k && k->penalty_terms ? hq_rules_penalty_terms(e->rules, k->penalty_terms) : rule->penalties;
+    const hq_penalty_terms *terms = rule->owner ? NULL
+                                    : k && k->penalty_terms ? hq_rules_penalty_terms(e->rules, k->penalty_terms)
+                                                            : rule->penalties;
     hq_issue_copy_plan(&is, &(hq_plan){.deadline_ms = rule->deadline_ms,
                                         .recheck_after_ms = rule->recheck_after_ms,
                                         .ack_within_ms = rule->ack_within_ms,
@@ -362,8 +380,10 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
     if (unit) {
         char t[32];
         hq_local_fmt(slot_ms, t, sizeof t);
-        hq_issue_note(&is, now_ms, "system", 0, "opened: 规则 %s：%s 应于 %s 前提交的记录未收到", rule->id,
-                      hq_rules_unit_name(e->rules, unit), t);
+        const hq_office_unit *ou = rule->owner ? hq_rules_office_unit(e->rules, rule->owner) : NULL;
+        hq_issue_note(&is, now_ms, "system", 0, "opened: 规则 %s：%s 应于 %s 前提交的记录未收到%s%s%s", rule->id,
+                      hq_rules_unit_name(e->rules, unit), t, ou ? "（内部问题，责任部门：" : "",
+                      ou ? ou->name : "", ou ? "）" : "");
     } else {
         hq_issue_note(&is, now_ms, "system", seq, "opened: 规则 %s 开立整改通知（事件 %llu）", rule->id,
                       (unsigned long long)seq);

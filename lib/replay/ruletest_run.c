@@ -332,6 +332,7 @@ static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_b
     case K_CONTRACTOR: s = is->contractor; goto str;
     case K_SITE: s = is->site; goto str;
     case K_CATEGORY: s = is->category; goto str;
+    case K_OWNER: s = is->owner ? is->owner : "contractor"; goto str;
     case K_TITLE: s = is->title; goto str;
     case K_SEVERITY: s = hq_severity_name(is->severity); goto str;
     case K_STATE:

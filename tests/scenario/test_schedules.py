@@ -325,8 +325,11 @@ def test_fortnight():
         # A: canteen-2, 09-03 missed and late, 09-04, 09-07 12:00 and 20:00 missed, closed 09-09
         check_eq(opened_ts(A), [sep(3, 18)], "A opened at the slot's deadline")
         check_eq(A["title"], "第二食堂每日自查缺失（应于 2030-09-03 18:00 前提交）", "A's title")
-        check_eq((A["site"], A["contractor"], A["domain"], A["category"], A["severity"]),
-                 ("canteen-2", "xinyuan-catering", "catering", "inspection-missing", "medium"), "A's fields")
+        # the daily self-inspection is the office's own (R6, issue 20): an internal
+        # issue against the catering centre, no contractor
+        check_eq((A["site"], A["contractor"], A["owner"], A["domain"], A["category"], A["severity"]),
+                 ("canteen-2", "", "office:catering-centre", "catering", "inspection-missing", "medium"),
+                 "A's fields")
         check_eq(A["deadline_ms"], sep(3, 18) + 24 * HOUR, "A's deadline")
         check_eq(occ_ts(A), [sep(4, 18), sep(7, 12), sep(7, 20)], "A's occurrences at their deadlines")
         check_eq(A["occurrences"], 4, "A's occurrences")
@@ -589,6 +592,7 @@ rules:
       domain: catering
       deadline: 24h
       chain: standard
+    owner: contractor
 """
 
 
