@@ -112,6 +112,8 @@ calendar:
   periods:
     - {name: opening, title: 开学季, from: 2030-09-05, to: 2030-09-08}
     - {name: opening-spring, title: 春季开学季, from: 2031-02-20, to: 2031-03-05}
+    - {name: graduation, title: 毕业季, from: 2031-06-16, to: 2031-07-06}
+    - {name: major-event, title: 重大活动, from: 2031-10-20, to: 2031-10-26}
 """
 
 # the expected slots: (day of September 2030, deadlines in hours)
@@ -612,8 +614,8 @@ def load_cases():
         ("an unknown period",
          {"calendar.yaml": CALENDAR,
           "x.yaml": abs_rule("      every: day\n      by: \"18:00\"\n      overrides:\n"
-                             "        - {period: graduation, by: [\"12:00\", \"20:00\"]}\n")},
-         "x.yaml", 10, 20, "graduation"),
+                             "        - {period: exams, by: [\"12:00\", \"20:00\"]}\n")},
+         "x.yaml", 10, 20, "exams"),
         ("a slot that ends before it starts",
          {"calendar.yaml": CALENDAR,
           "x.yaml": abs_rule("      every: interval\n      interval: 2h\n      between: \"22:00-06:00\"\n")},
