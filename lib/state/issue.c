@@ -876,7 +876,8 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
     jint(b, "failed_rechecks", is->failed_rechecks);
     jstr(b, "recurrence_of", is->recurrence_of);
     jstr(b, "close_reason", is->close_reason);
-    jstr(b, "owner", is->owner);
+    if (is->owner) /* internal issues only: other records keep their JSON as it was */
+        jstr(b, "owner", is->owner);
     jstr(b, "chain", is->chain_name);
     if (include_pii)
         jstr(b, "complaint_contact", is->complaint_contact);
