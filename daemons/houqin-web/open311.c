@@ -151,13 +151,7 @@ void web_iso8601(int64_t ms, char *out, size_t size)
 
 static const char *stage_name(const web_complaint *c)
 {
-    if (!c->has_issue)
-        return "已受理";
-    switch (c->state) {
-    case HQ_IS_RECTIFIED: return "已整改待复查";
-    case HQ_IS_CLOSED: return "已办结";
-    default: return "处理中";
-    }
+    return web_stage_names[web_complaint_stage(c)];
 }
 
 /* ---- services ---- */

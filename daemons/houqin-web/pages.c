@@ -555,18 +555,6 @@ out:
 
 /* ---- status and satisfaction ---- */
 
-static const char *const stages[] = {"已受理", "处理中", "已整改待复查", "已办结"};
-
-static int stage_of(const web_complaint *c)
-{
-    if (!c->has_issue)
-        return 0;
-    switch (c->state) {
-    case HQ_IS_RECTIFIED: return 2;
-    case HQ_IS_CLOSED: return 3;
-    default: return 1;
-    }
-}
 
 /* Finds the complaint and checks the token; 0 or an HTTP status. */
 static unsigned load_by_link(const char *tracking, const char *token, web_complaint *c)
@@ -596,15 +584,15 @@ static enum MHD_Result status_page(web_req *r, const web_complaint *c, const cha
     hq_buf b;
     hq_buf_init(&b);
     page_begin(&b, "投诉处理进度");
-    int st = stage_of(c);
+    int st = web_complaint_stage(c);
     char d[64];
     hq_buf_puts(&b, "<div class=\"card\"><p>受理编号 <strong>");
     web_html(&b, tracking);
     hq_buf_puts(&b, "</strong></p><p>当前进度：<span class=\"big\" id=\"stage\">");
-    web_html(&b, stages[st]);
+    web_html(&b, web_stage_names[st]);
     hq_buf_puts(&b, "</span></p><ol class=\"steps\">");
     for (int i = 0; i < 4; i++)
-        hq_buf_printf(&b, "<li class=\"%s\">%s</li>", i < st ? "done" : (i == st ? "now" : ""), stages[i]);
+        hq_buf_printf(&b, "<li class=\"%s\">%s</li>", i < st ? "done" : (i == st ? "now" : ""), web_stage_names[i]);
     hq_buf_puts(&b, "</ol>");
     const hq_site *site = hq_rules_site(g_web->rules, c->site);
     const web_category *cat = web_category_find(c->domain, c->category);
@@ -700,7 +688,7 @@ static enum MHD_Result post_feedback(web_req *r, web_complaint *c, const char *t
         ret = status_page(r, c, tracking, token, NULL, "页面已过期，请重新提交评价。", 403);
         goto out;
     }
-    if (stage_of(c) != 3) {
+    if (web_complaint_stage(c) != 3) {
         ret = status_page(r, c, tracking, token, NULL, "问题办结后才能评价。", 409);
         goto out;
     }

@@ -391,3 +391,17 @@ bool web_state_event_ts(const char *source, const char *id, int64_t *ts_ms)
     end(txn);
     return found;
 }
+
+const char *const web_stage_names[4] = {"已受理", "处理中", "已整改待复查", "已办结"};
+
+int web_complaint_stage(const web_complaint *c)
+{
+    if (!c->has_issue)
+        return 0;
+    switch (c->state) {
+    case HQ_IS_OPENED: return 0; /* every complaint opens its case at once: received until acknowledged */
+    case HQ_IS_RECTIFIED: return 2;
+    case HQ_IS_CLOSED: return 3;
+    default: return 1;
+    }
+}

@@ -217,6 +217,11 @@ typedef struct web_complaint {
     char contractor[65];
 } web_complaint;
 void web_complaint_fini(web_complaint *c);
+/* Where a complaint stands, in the four steps the public sees:
+ * 0 已受理 (received: no case yet, or its case not yet acknowledged),
+ * 1 处理中 (acknowledged or reopened), 2 已整改待复查, 3 已办结. */
+int web_complaint_stage(const web_complaint *c);
+extern const char *const web_stage_names[4];
 /* Finds the complaint (source, id) and its issue.  HQ_ENOTFOUND. */
 int web_state_complaint(const char *source, const char *id, web_complaint *c, hq_err *err);
 /* Open issues at site that complaints of category belong to:

@@ -181,7 +181,17 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
                   size_t nroles, const char *extra, hq_effects *fx, hq_err *err)
 {
     hq_role buf[16];
-    if (!roles) {
+    if (is->owner && *is->owner) {
+        /* An internal issue (the office's own obligation) tells no contractor. */
+        const hq_chain_step *st = roles ? NULL : hq_issue_step(is, is->level);
+        const hq_role *from = roles ? roles : st ? st->roles : NULL;
+        size_t nfrom = roles ? nroles : st ? st->nroles : 0;
+        nroles = 0;
+        for (size_t i = 0; i < nfrom && nroles < 16; i++)
+            if (from[i] != HQ_ROLE_CONTRACTOR_CONTACT)
+                buf[nroles++] = from[i];
+        roles = buf;
+    } else if (!roles) {
         const hq_chain_step *st = hq_issue_step(is, is->level);
         nroles = 0;
         for (size_t i = 0; st && i < st->nroles && nroles < 15; i++)
@@ -338,13 +348,18 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
     }
     is.site = site ? site : hq_strdup("");
     c.site = is.site;
-    /* Contractor: the rule's template, else data.contractor, else the site's. */
-    char *contractor = rule->contractor ? hqe_render(rule->contractor, &c) : NULL;
-    if ((!contractor || !*contractor) && ev) {
+    /* Contractor: the rule's template, else data.contractor, else the
+     * site's; none for an obligation of the office (an internal issue). */
+    char *contractor = rule->owner ? hq_strdup("") : rule->contractor ? hqe_render(rule->contractor, &c) : NULL;
+    if (rule->owner) {
+        size_t n = strlen(rule->owner) + 8;
+        is.owner = hq_malloc(n);
+        snprintf(is.owner, n, "office:%s", rule->owner);
+    } else if ((!contractor || !*contractor) && ev) {
         free(contractor);
         contractor = mp_str(ev->data, "contractor");
     }
-    if (!contractor || !*contractor) {
+    if (!rule->owner && (!contractor || !*contractor)) {
         free(contractor);
         const hq_site *st = hq_rules_site(e->rules, is.site);
         contractor = st && st->contractor ? hq_strdup(st->contractor)
@@ -368,8 +383,9 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
     if (ev && ev->type_len == 19 && !memcmp(ev->type, "complaint.submitted", 19))
         is.complaint_contact = mp_str(ev->data, "contact");
     const hq_contractor *k = hq_rules_contractor(e->rules, is.contractor);
-    const hq_penalty_terms *terms =
-        k && k->penalty_terms ? hq_rules_penalty_terms(e->rules, k->penalty_terms) : rule->penalties;
+    const hq_penalty_terms *terms = rule->owner ? NULL
+                                    : k && k->penalty_terms ? hq_rules_penalty_terms(e->rules, k->penalty_terms)
+                                                            : rule->penalties;
     hq_issue_copy_plan(&is, &(hq_plan){.deadline_ms = rule->deadline_ms,
                                         .recheck_after_ms = rule->recheck_after_ms,
                                         .ack_within_ms = rule->ack_within_ms,

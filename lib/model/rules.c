@@ -46,6 +46,8 @@ struct hq_rules {
     size_t nsensors;
     hq_contractor *contractors;
     size_t ncontractors;
+    hq_office_unit *office_units;
+    size_t noffice_units;
     hq_person *people;
     size_t npeople;
     const hq_person **person_ix; /* people sorted by id (bsearch) */
@@ -110,6 +112,7 @@ static void rule_fini(hq_rule *r)
     for (size_t i = 0; i < r->nunits; i++)
         free(r->units[i]);
     free(r->units);
+    free(r->owner);
 }
 
 void hq_rules_destroy(hq_rules **rp)
@@ -162,6 +165,12 @@ void hq_rules_destroy(hq_rules **rp)
         free(r->contractors[i].penalty_terms);
     }
     free(r->contractors);
+    for (size_t i = 0; i < r->noffice_units; i++) {
+        free(r->office_units[i].id);
+        free(r->office_units[i].name);
+        free(r->office_units[i].domain);
+    }
+    free(r->office_units);
     for (size_t i = 0; i < r->npeople; i++) {
         free(r->people[i].id);
         free(r->people[i].name);
@@ -251,6 +260,7 @@ const hq_rule *const *hq_rules_for(const hq_rules *r, const hq_schema *type, siz
     }
 FIND_BY(hq_rules_chain, hq_chain, chains, nchains, name)
 FIND_BY(hq_rules_penalty_terms, hq_penalty_terms, terms, nterms, name)
+FIND_BY(hq_rules_office_unit, hq_office_unit, office_units, noffice_units, id)
 
 /* Registries: sorted views once loaded, a scan while loading. */
 #define FIND_SORTED(fn, T, arr, cnt, ix)                                                                           \
@@ -691,6 +701,40 @@ static void add_contractor(loader *L, const hq_ydoc *doc, const hq_ynode *s, cha
     }
 }
 
+/* office_units: the sections and service centres of the office (R4, R6
+ * "各相关科室、管理服务中心"), the owners of the office's own obligations. */
+static bool office_unit_exists(const hq_rules *r, const char *id)
+{
+    return hq_rules_office_unit(r, id) != NULL;
+}
+
+static void add_office_unit(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *id)
+{
+    if (!ident_ok(id))
+        hq_ydiag(L->d, doc, hq_ymap_get(s, "id"), "office unit id \"%s\": use letters, digits, - _ and .", id);
+    if (hq_rules_contractor(L->r, id))
+        hq_ydiag(L->d, doc, hq_ymap_get(s, "id"), "office unit \"%s\" is also a contractor's id: an office unit "
+                 "is a section or centre of the office, never a contractor", id);
+    L->r->office_units = hq_realloc(L->r->office_units, (L->r->noffice_units + 1) * sizeof *L->r->office_units);
+    hq_office_unit *u = &L->r->office_units[L->r->noffice_units++];
+    memset(u, 0, sizeof *u);
+    u->id = id;
+    const hq_ynode *x;
+    u->name = (x = hq_ymap_get(s, "name")) ? dup_scalar(L, doc, x) : hq_strdup(id);
+    if ((x = hq_yrequire(L->d, doc, s, "domain"))) {
+        u->domain = dup_scalar(L, doc, x);
+        if (u->domain && !is_domain(u->domain))
+            hq_ydiag(L->d, doc, x, "unknown domain \"%s\"", u->domain);
+    }
+}
+
+static void load_office_units(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    static const char *const keys[] = {"id", "name", "domain", NULL};
+    static const registry reg = {"office unit", keys, office_unit_exists, add_office_unit};
+    load_registry(L, doc, n, &reg);
+}
+
 static void load_sites(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
     static const char *const keys[] = {"id", "name", "domain", "contractor", "unit", NULL};
@@ -1126,9 +1170,61 @@ static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule
     }
 }
 
+/* owner: contractor | office:<unit>.  Required on a scheduled rule: whose
+ * obligation a slot is decides who gets the issue of a missed one. */
+static void load_owner(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule *r)
+{
+    const hq_ynode *x = hq_ymap_get(n, "owner"), *sch = hq_ymap_get(n, "schedule");
+    if (!sch) {
+        if (x)
+            hq_ydiag(L->d, doc, x, "owner belongs to scheduled (absence) rules (whose obligation a slot is)");
+        return;
+    }
+    if (!x) {
+        hq_ydiag(L->d, doc, sch,
+                 "a scheduled rule needs an owner: \"owner: contractor\" (the contractor's own obligation: its "
+                 "self-inspections, samples, health checks) or \"owner: office:<unit>\" (an inspection of the "
+                 "office's own schedule, by a unit of office_units in org.yaml)");
+        return;
+    }
+    const char *s;
+    if (hq_yget_str(L->d, doc, x, &s) != 0)
+        return;
+    if (!strcmp(s, "contractor"))
+        return;
+    if (strncmp(s, "office:", 7) != 0) {
+        hq_ydiag(L->d, doc, x, "owner: expected contractor or office:<unit>, got \"%s\"", s);
+        return;
+    }
+    const char *id = s + 7;
+    if (!hq_rules_office_unit(L->r, id)) {
+        const char **v = hq_calloc(L->r->noffice_units + 1, sizeof *v);
+        for (size_t i = 0; i < L->r->noffice_units; i++)
+            v[i] = L->r->office_units[i].id;
+        const char *near = hq_suggest(id, v, L->r->noffice_units);
+        if (near)
+            hq_ydiag(L->d, doc, x, "owner: unknown office unit \"%s\" (office_units in org.yaml; did you mean \"%s\"?)",
+                     id, near);
+        else
+            hq_ydiag(L->d, doc, x, "owner: unknown office unit \"%s\" (office_units in org.yaml)", id);
+        free(v);
+        return;
+    }
+    r->owner = hq_strdup(id);
+    const hq_ynode *is = hq_ymap_get(n, "issue"), *y;
+    if (is && is->type == HQ_Y_MAP) {
+        if ((y = hq_ymap_get(is, "contractor")))
+            hq_ydiag(L->d, doc, y, "an obligation of the office (owner: office:%s) opens an internal issue against "
+                     "the unit, never against a contractor: remove issue.contractor", id);
+        if ((y = hq_ymap_get(is, "penalties")))
+            hq_ydiag(L->d, doc, y, "an obligation of the office (owner: office:%s) is in no contract: remove "
+                     "issue.penalties", id);
+    }
+}
+
 static const char *const rule_keys[] = {"id",  "description", "on",         "when",     "count", "sustained",
                                         "key", "issue",       "recurrence", "schedule", "units", "unit",
-                                        "stale", "scope", NULL};
+                                        "stale", "scope", "owner", NULL};
 static const char *const issue_keys[] = {"title",    "description", "domain",   "contractor", "site",
                                          "category", "severity",    "deadline", "recheck",    "ack_within",
                                          "chain",    "penalties",   "requirement", NULL};
@@ -1243,6 +1339,7 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     } else if (hq_ymap_get(n, "units") || hq_ymap_get(n, "unit")) {
         hq_ydiag(L->d, doc, n, "units/unit belong to scheduled (absence) rules, which need \"schedule\"");
     }
+    load_owner(L, doc, n, r);
     if ((x = hq_ymap_get(n, "stale"))) {
         static const char *const sk[] = {"after", NULL};
         const hq_ynode *y;
@@ -1343,6 +1440,7 @@ const hq_rules_section hq_rules_sections[] = {
     {"contractors", "the rule set"},
     {"people", "the rule set (the organisation) and the alert configuration"},
     {"office", "the rule set"},
+    {"office_units", "the rule set (the sections and centres that own the office's obligations)"},
     {"timezone", "the rule set"},
     {"evaluation", "the evaluation scheme (report layer)"},
     {"channels", "the alert configuration (alert layer)"},
@@ -1377,6 +1475,8 @@ static void load_section(loader *L, const char *section)
             load_contractors(L, doc, v);
         else if (!strcmp(section, "people"))
             load_people(L, doc, v);
+        else if (!strcmp(section, "office_units"))
+            load_office_units(L, doc, v);
         else if (!strcmp(section, "staff_keys"))
             load_staff_keys(L, doc, v);
         else if (!strcmp(section, "permissions"))
@@ -1431,7 +1531,7 @@ static void check_refs(loader *L)
      * contractor itself). */
     for (size_t i = 0; i < r->nrules; i++) {
         const hq_rule *ru = &r->rules[i];
-        if (ru->kind != HQ_RULE_ABSENCE || ru->contractor)
+        if (ru->kind != HQ_RULE_ABSENCE || ru->contractor || ru->owner)
             continue;
         for (size_t u = 0; u < ru->nunits; u++) {
             const hq_site *st = hq_rules_site(r, ru->units[u]);
@@ -1441,6 +1541,23 @@ static void check_refs(loader *L)
                              "be nobody's",
                              ru->id, st->id);
         }
+    }
+    /* An obligation of the office escalates inside the office. */
+    for (size_t i = 0; i < r->nrules; i++) {
+        const hq_rule *ru = &r->rules[i];
+        if (!ru->owner || !ru->chain)
+            continue;
+        for (size_t s = 0; s < ru->chain->nsteps; s++)
+            for (size_t k = 0; k < ru->chain->steps[s].nroles; k++)
+                if (ru->chain->steps[s].roles[k] == HQ_ROLE_CONTRACTOR_CONTACT) {
+                    hq_diags_add(L->d, ru->file, ru->line, ru->column,
+                                 "rule %s: an obligation of the office (owner: office:%s) escalates inside the "
+                                 "office, but chain %s level %d notifies contractor_contact (use a chain without "
+                                 "it, like the shipped \"internal\")",
+                                 ru->id, ru->owner, ru->chain->name, ru->chain->steps[s].level);
+                    k = ru->chain->steps[s].nroles;
+                    s = ru->chain->nsteps;
+                }
     }
     /* No escalation step may resolve to nobody (for office roles). */
     for (size_t i = 0; i < r->nrules; i++) {
@@ -1551,7 +1668,7 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
     /* Rules point into chains and terms: count them all first so the
      * arrays are never reallocated under a rule. */
     static const char *const order[] = {"office",  "timezone", "calendar", "chains",  "penalty_terms",
-                                        "contractors", "sites", "sensors", "people", "tables", "permissions", NULL};
+                                        "contractors", "sites", "sensors", "people", "office_units", "tables", "permissions", NULL};
     for (const char *const *s = order; *s; s++)
         load_section(&L, *s);
     /* People are all in: index them, then the sections that name them. */

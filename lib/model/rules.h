@@ -44,6 +44,12 @@ typedef struct hq_contractor {
     char *id, *name, *penalty_terms;
 } hq_contractor;
 
+/* A section or service centre of the office (org.yaml `office_units`):
+ * the owner of an obligation of the office's own schedule. */
+typedef struct hq_office_unit {
+    char *id, *name, *domain;
+} hq_office_unit;
+
 /* A role a person holds, with its scope: the domain or contractor, or
  * NULL (perm.h; the scope string is owned by the rule set). */
 typedef hq_perm_role hq_person_role;
@@ -86,6 +92,12 @@ typedef struct hq_rule {
     hq_tmpl *unit;             /* which unit an expected event is for */
     char **units;              /* the units the rule is instantiated for */
     size_t nunits;
+    /* ABSENCE: whose obligation a slot is (`owner`, required): NULL for the
+     * contractor's own (its self-inspections, samples, health checks), else
+     * the id of an office unit: a missed slot opens an internal issue
+     * against that unit, with no contractor, no penalty terms and a chain
+     * inside the office, and the evaluation never counts it. */
+    char *owner;
     /* STALE: no event for the key within this long */
     int64_t stale_ms;
     bool issue_phase;          /* loader-internal: compiling the issue's templates */
@@ -129,6 +141,8 @@ const hq_site *hq_rules_site(const hq_rules *r, const char *id);
 size_t hq_rules_sites(const hq_rules *r, const hq_site **out);
 const hq_sensor *hq_rules_sensor(const hq_rules *r, const char *id);
 const hq_contractor *hq_rules_contractor(const hq_rules *r, const char *id);
+/* An office unit (org.yaml office_units) by id, or NULL. */
+const hq_office_unit *hq_rules_office_unit(const hq_rules *r, const char *id);
 size_t hq_rules_people(const hq_rules *r, const hq_person **out);
 const char *hq_rules_office(const hq_rules *r);
 const char *hq_rules_timezone(const hq_rules *r);

@@ -60,6 +60,7 @@ static const fdef fdefs[] = {
     {"contractor", K_CONTRACTOR, V_STR, W_BOTH},
     {"site", K_SITE, V_STR, W_BOTH},
     {"category", K_CATEGORY, V_STR, W_ISSUE},
+    {"owner", K_OWNER, V_STR, W_ISSUE},
     {"severity", K_SEVERITY, V_STR, W_BOTH},
     {"title", K_TITLE, V_STR, W_BOTH},
     {"title_contains", K_TITLE_CONTAINS, V_STR, W_BOTH},

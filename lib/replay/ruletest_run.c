@@ -380,6 +380,7 @@ static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_b
     case K_CONTRACTOR: ok = match_str(c, is->contractor, &got); break;
     case K_SITE: ok = match_str(c, is->site, &got); break;
     case K_CATEGORY: ok = match_str(c, is->category, &got); break;
+    case K_OWNER: ok = match_str(c, is->owner ? is->owner : "contractor", &got); break;
     case K_TITLE: ok = match_str(c, is->title, &got); break;
     case K_SEVERITY: ok = match_str(c, hq_severity_name(is->severity), &got); break;
     case K_STATE:

@@ -568,8 +568,17 @@ static bool dismissed(const hq_issue *is)
     return false;
 }
 
+/* An internal issue: the office's own obligation missed (owner
+ * "office:<unit>"), never a contractor's. */
+static bool internal_issue(const hq_issue *is)
+{
+    return is->owner && !strncmp(is->owner, "office:", 7);
+}
+
 void hq_eval_add(hq_eval *e, const hq_issue *is)
 {
+    if (internal_issue(is))
+        return; /* not in any contractor's score, nor in the series of contractors' issues */
     bool opened_in = in_period(e, is->opened_ms);
     if (opened_in)
         count_domain(e, is->domain, is->opened_ms);

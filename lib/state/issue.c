@@ -132,6 +132,7 @@ void hq_issue_fini(hq_issue *is)
     free(is->recurrence_of);
     free(is->close_reason);
     free(is->complaint_contact);
+    free(is->owner);
     free(is->chain_name);
     for (size_t i = 0; i < is->nchain; i++)
         free(is->chain[i].roles);
@@ -685,7 +686,7 @@ static void encode_entry(const hq_tl_entry *e, msgpack_packer *pk)
 
 static void encode(const hq_issue *is, msgpack_packer *pk)
 {
-    msgpack_pack_map(pk, 36); /* keep in step with the keys below */
+    msgpack_pack_map(pk, 37); /* keep in step with the keys below */
     KS("number", is->number);
     KS("rule", is->rule);
     KS("key", is->key);
@@ -710,6 +711,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     KS("close_reason", is->close_reason);
     KI("source_seq", (int64_t)is->source_seq);
     KS("complaint_contact", is->complaint_contact);
+    KS("owner", is->owner);
     KI("deadline_dur_ms", is->deadline_dur_ms);
     KI("recheck_after_ms", is->recheck_after_ms);
     KI("ack_within_ms", is->ack_within_ms);
@@ -874,6 +876,7 @@ static void decode(const msgpack_object *m, hq_issue *is)
         else if (IS("close_reason")) is->close_reason = ostr(v);
         else if (IS("source_seq")) is->source_seq = (uint64_t)oint(v);
         else if (IS("complaint_contact")) is->complaint_contact = ostr(v);
+        else if (IS("owner")) is->owner = ostr(v);
         else if (IS("deadline_dur_ms")) is->deadline_dur_ms = oint(v);
         else if (IS("recheck_after_ms")) is->recheck_after_ms = oint(v);
         else if (IS("ack_within_ms")) is->ack_within_ms = oint(v);
@@ -1255,6 +1258,8 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
     jint(b, "failed_rechecks", is->failed_rechecks);
     jstr(b, "recurrence_of", is->recurrence_of);
     jstr(b, "close_reason", is->close_reason);
+    if (is->owner) /* internal issues only: other records keep their JSON as it was */
+        jstr(b, "owner", is->owner);
     jstr(b, "chain", is->chain_name);
     if (include_pii)
         jstr(b, "complaint_contact", is->complaint_contact);

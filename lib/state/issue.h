@@ -178,6 +178,8 @@ typedef struct hq_issue {
     char *close_reason;
     uint64_t source_seq;      /* the event that opened it */
     char *complaint_contact;  /* personal data: only for complainant feedback */
+    char *owner;              /* NULL: the contractor's; "office:<unit>": an internal issue of the
+                               * office's own obligation (no contractor, not evaluated) */
     /* the plan, copied from the rule when opened */
     int64_t deadline_dur_ms, recheck_after_ms, ack_within_ms, clears_after_ms;
     char *chain_name;

@@ -93,18 +93,28 @@ def test_student_journey():
         drv.find_element(By.ID, "contact").send_keys("13812345678")
         shot(drv, "web-2-filled")
         drv.find_element(By.ID, "submit").click()
+        # the other student's complaint is an open case of the same canteen and
+        # category (every complaint is a case): the form offers to follow it;
+        # this student files a complaint of their own
+        shot(drv, "web-2b-follow-offered")
+        drv.find_element(By.ID, "new").click()
         tracking = drv.find_element(By.ID, "tracking").text
         check(tracking.startswith("W"), "tracking number shown: %r" % tracking)
         link = drv.find_element(By.ID, "status-link").get_attribute("href")
         shot(drv, "web-3-receipt")
         rc, out, err = houqinctl(ARGS.houqinctl, "issues", "--state", d.state, "--json", "--rules", ARGS.rules,
                                  "--schemas", ARGS.schemas)
-        number = [i for i in json.loads(out) if i["site"] == "canteen-2"][0]["number"]
+        cases = sorted(i["number"] for i in json.loads(out)
+                       if i["site"] == "canteen-2" and i["rule"].endswith("complaint-case"))
+        check_eq(len(cases), 2, "a case per complaint: %s" % out[:400])
+        number = cases[-1]  # the student's own case
         drv.get(link)
-        check_eq(drv.find_element(By.ID, "stage").text, "处理中", "stage after the issue opened")
+        check_eq(drv.find_element(By.ID, "stage").text, "已受理", "stage once the case is open")
         shot(drv, "web-4-status-open")
         ing = ["--ingest", d.ingest_ep]
         check_eq(houqinctl(ARGS.houqinctl, "ack", number, "--actor", "contact.xinyuan", *ing)[0], 0, "ack")
+        drv.get(link)
+        check_eq(drv.find_element(By.ID, "stage").text, "处理中", "stage once the contractor acknowledged")
         d.control().call({"cmd": "clock.advance", "ms": 3600000})
         check_eq(houqinctl(ARGS.houqinctl, "rectify", number, "--actor", "contact.xinyuan", "--evidence",
                            "已对3号窗口停业整顿并全面消杀", *ing)[0], 0, "rectify")

@@ -182,13 +182,17 @@ def test_open311():
         s2 = c2.post_request("catering.foreign_matter", "虫子", address_id="canteen-3")[2][0]["service_request_id"]
         rc, out, err = houqinctl(ARGS.houqinctl, "issues", "--state", d.state, "--json", "--rules", ARGS.rules,
                                  "--schemas", ARGS.schemas)
-        num = [i for i in json.loads(out) if i["site"] == "canteen-3"][0]["number"]
+        # each complaint is a case of its own (rules/README.md 4.9), and the two make a
+        # foreign-matter burst: a complaint is closed when its issues are
+        nums = [i["number"] for i in json.loads(out) if i["site"] == "canteen-3"]
+        num = nums[0]
         st, _, b = c2.get_request(s1)
-        check_eq((b[0]["status"], b[0]["status_notes"]), ("open", "处理中"), "open with the stage")
+        check_eq((b[0]["status"], b[0]["status_notes"]), ("open", "已受理"), "open, received (not yet acknowledged)")
         check(b[0]["expected_datetime"] and ISO.match(b[0]["expected_datetime"]), "expected_datetime: the deadline")
-        rc, out, err = houqinctl(ARGS.houqinctl, "close", num, "--actor", "chen.catering", "--reason", "已处理",
-                                 "--ingest", d.ingest_ep)
-        check_eq(rc, 0, "close: " + err)
+        for num in nums:
+            rc, out, err = houqinctl(ARGS.houqinctl, "close", num, "--actor", "chen.catering", "--reason", "已处理",
+                                     "--ingest", d.ingest_ep)
+            check_eq(rc, 0, "close: " + err)
         for sid in (s1, s2):
             st, _, b = c2.get_request(sid)
             check_eq((b[0]["status"], b[0]["status_notes"]), ("closed", "已办结"), "closed " + sid)

@@ -72,10 +72,17 @@ def test_transport_fortnight():
         check(hq.issue(nw)["overdue"], "overdue a day after opening")
         hq.at(opened + 2 * DAY)
         check_eq(hq.issue(nw)["level"], 2, "level 2 two days after opening")
-        rd.check_outbox(hq, nw, "escalated", roles_include=["office_director"])
+        # the weekly key inspection is the office's own (R6, issue 20): an internal
+        # issue of the transport section, escalated inside the office, never to the fleet
+        check_eq((w["contractor"], w["owner"]), ("", "office:transport-section"), "internal issue")
+        rd.check_outbox(hq, nw, "escalated", roles_include=["deputy_director"])
+        check(not [r for r in hq.outbox() if r.get("issue") == nw and "contractor_contact" in r.get("roles", [])],
+              "the contractor is never told of the office's missed inspection")
         safety_inspection(hq, "bus-03")
-        hq.rectify(nw, "contact.qingyun", "已补做3号车安全检查，制动、轮胎合格")
-        hq.recheck(nw, "guo.sup", True)
+        # no contractor to rectify: the section makes up the inspection and its head
+        # closes the internal issue with the outcome (rules/README.md 19.4.1)
+        hq.staff("close", nw, "--actor", "zheng.transport", "--reason", "已补做3号车安全检查，制动、轮胎合格")
+        check_eq(hq.issue(nw)["state"], "closed", "the internal issue closed by the section head")
 
         # ---- 1b. speeding again the next Monday
         hq.at(7 * DAY + 7 * HOUR + 40 * MIN)

@@ -96,12 +96,14 @@ CASES = [
      "sites:\n  - {id: t-orphan, name: 无主地点, domain: maintenance}\n"
      "rules:\n  - id: t.daily\n    on: inspection.submitted\n    when: {field: data.kind, eq: self}\n"
      "    schedule: {every: day, by: \"18:00\"}\n    units: [t-orphan]\n"
-     "    issue: {title: \"缺少自查：{{unit.name}}\", domain: maintenance, deadline: 24h, chain: standard}\n",
+     "    issue: {title: \"缺少自查：{{unit.name}}\", domain: maintenance, deadline: 24h, chain: standard}\n"
+     "    owner: contractor\n",
      [(4, 5, "nobody's")]),
     ("a key on a scheduled rule",
      "rules:\n  - id: t.daily\n    on: inspection.submitted\n    when: {field: data.kind, eq: self}\n"
      "    schedule: {every: day, by: \"18:00\"}\n    units: {sites: catering}\n    key: \"{{data.site}}\"\n"
-     "    issue: {title: \"缺少自查：{{unit.name}}\", domain: catering, deadline: 24h, chain: standard}\n",
+     "    issue: {title: \"缺少自查：{{unit.name}}\", domain: catering, deadline: 24h, chain: standard}\n"
+     "    owner: contractor\n",
      [(7, 10, "key is not used")]),
     ("50,000-deep flow nesting",
      "rules:\n  - id: t.a\n    on: complaint.submitted\n    when: " + "[" * 50000 + "]" * 50000 + "\n" + GOOD_ISSUE,

@@ -112,6 +112,8 @@ calendar:
   periods:
     - {name: opening, title: 开学季, from: 2030-09-05, to: 2030-09-08}
     - {name: opening-spring, title: 春季开学季, from: 2031-02-20, to: 2031-03-05}
+    - {name: graduation, title: 毕业季, from: 2031-06-16, to: 2031-07-06}
+    - {name: major-event, title: 重大活动, from: 2031-10-20, to: 2031-10-26}
 """
 
 # the expected slots: (day of September 2030, deadlines in hours)
@@ -325,8 +327,11 @@ def test_fortnight():
         # A: canteen-2, 09-03 missed and late, 09-04, 09-07 12:00 and 20:00 missed, closed 09-09
         check_eq(opened_ts(A), [sep(3, 18)], "A opened at the slot's deadline")
         check_eq(A["title"], "第二食堂每日自查缺失（应于 2030-09-03 18:00 前提交）", "A's title")
-        check_eq((A["site"], A["contractor"], A["domain"], A["category"], A["severity"]),
-                 ("canteen-2", "xinyuan-catering", "catering", "inspection-missing", "medium"), "A's fields")
+        # the daily self-inspection is the office's own (R6, issue 20): an internal
+        # issue against the catering centre, no contractor
+        check_eq((A["site"], A["contractor"], A["owner"], A["domain"], A["category"], A["severity"]),
+                 ("canteen-2", "", "office:catering-centre", "catering", "inspection-missing", "medium"),
+                 "A's fields")
         check_eq(A["deadline_ms"], sep(3, 18) + 24 * HOUR, "A's deadline")
         check_eq(occ_ts(A), [sep(4, 18), sep(7, 12), sep(7, 20)], "A's occurrences at their deadlines")
         check_eq(A["occurrences"], 4, "A's occurrences")
@@ -590,6 +595,7 @@ rules:
       domain: catering
       deadline: 24h
       chain: standard
+    owner: contractor
 """
 
 
@@ -609,8 +615,8 @@ def load_cases():
         ("an unknown period",
          {"calendar.yaml": CALENDAR,
           "x.yaml": abs_rule("      every: day\n      by: \"18:00\"\n      overrides:\n"
-                             "        - {period: graduation, by: [\"12:00\", \"20:00\"]}\n")},
-         "x.yaml", 10, 20, "graduation"),
+                             "        - {period: exams, by: [\"12:00\", \"20:00\"]}\n")},
+         "x.yaml", 10, 20, "exams"),
         ("a slot that ends before it starts",
          {"calendar.yaml": CALENDAR,
           "x.yaml": abs_rule("      every: interval\n      interval: 2h\n      between: \"22:00-06:00\"\n")},

@@ -14,6 +14,7 @@
 #include "rules.h"
 #include "hq_issue_fixture.h"
 #include "hq_test.h"
+#include "mem.h"
 
 static const char scheme_yaml[] =
     "contractors:\n"
@@ -305,6 +306,43 @@ static void test_floor_ties_and_term_buckets(void **state)
     hq_diags_fini(&d);
 }
 
+/* Issue 20: a missed inspection of the office's own schedule is an internal
+ * issue (owner "office:<unit>"): it never counts in a contractor's score,
+ * even when an old record names a contractor. */
+static void test_internal_issues_are_not_evaluated(void **state)
+{
+    (void)state;
+    hq_diags d;
+    hq_eval_scheme *s = load(scheme_yaml, &d);
+    hq_period p;
+    hq_eval_period(s, "2026-autumn", &p, NULL);
+    hq_eval *e = hq_eval_new(s, &p, NULL, fx_at(2027, 3, 1, 0));
+    hq_eval_contractor(e, "a-co", NULL);
+    hq_issue in, out;
+    fx_issue(&in, "HQ-2026-000001", "a-co", "catering", "inspection-missing", HQ_SEV_HIGH, fx_at(2026, 10, 1, 9));
+    in.owner = hq_strdup("office:catering-section");
+    in.accountability = true;
+    hq_issue_note(&in, fx_at(2026, 10, 4, 9), "system", 0, HQ_TL_ACCOUNTABILITY, HQ_TLC_NONE, "内部");
+    fx_issue(&out, "HQ-2026-000002", "a-co", "catering", "inspection-missing", HQ_SEV_MEDIUM, fx_at(2026, 10, 2, 9));
+    hq_eval_add(e, &in);
+    hq_eval_add(e, &out);
+    hq_eval_finish(e);
+    const hq_eval_row *r;
+    size_t n = hq_eval_rows(e, &r);
+    assert_int_equal(n, 1);
+    assert_string_equal(r[0].contractor, "a-co");
+    assert_int_equal(r[0].issues, 1);            /* the contractor's own only */
+    assert_int_equal(r[0].missed_inspections, 1);
+    assert_int_equal(r[0].accountability, 0);
+    assert_int_equal(r[0].vetoes, 0);
+    assert_int_equal(r[0].score_cp, (100 - 2 - 2) * 100);
+    hq_issue_fini(&in);
+    hq_issue_fini(&out);
+    hq_eval_destroy(&e);
+    hq_eval_scheme_destroy(&s);
+    hq_diags_fini(&d);
+}
+
 static void test_the_shipped_scheme_loads(void **state)
 {
     (void)state;
@@ -350,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_periods),
         cmocka_unit_test(test_scores_worked_out_by_hand),
         cmocka_unit_test(test_floor_ties_and_term_buckets),
+        cmocka_unit_test(test_internal_issues_are_not_evaluated),
         cmocka_unit_test(test_the_shipped_scheme_loads),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
