@@ -27,6 +27,7 @@
 #include "json.h"
 #include "mem.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <msgpack.h>
 #include <stdio.h>
@@ -74,12 +75,18 @@ static void pack_json(msgpack_packer *pk, const json_t *j)
 
 /* Packs the envelope: id, type, source, ts, data first (in that order),
  * then any other key (houqind rejects those with a reason). */
-static void pack_event(const json_t *o, const char *id, bool id_given, const char *source, web_out *out)
+static int buf_write(void *data, const char *p, size_t n)
 {
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
+    hq_buf_append(data, p, n);
+    return 0;
+}
+
+/* Packs the event at the end of frames (one buffer for the request's
+ * events: no allocation per event). */
+static void pack_event(const json_t *o, const char *id, bool id_given, const char *source, hq_buf *frames)
+{
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, frames, buf_write);
     static const char *const order[] = {"id", "type", "source", "ts", "data", NULL};
     size_t extra = 0;
     const char *k;
@@ -124,8 +131,6 @@ static void pack_event(const json_t *o, const char *id, bool id_given, const cha
             pack_json(&pk, v);
         }
     }
-    out->frame = sb.data; /* taken over; freed with free() */
-    out->len = sb.size;
 }
 
 static bool ctype_ok(const char *ct)
@@ -140,6 +145,83 @@ static bool ctype_ok(const char *ct)
             return true;
     }
     return false;
+}
+
+typedef struct intake_job {
+    size_t n;
+    web_out *out;           /* ids; frames point into frames */
+    hq_client_reply *rep;
+    char (*reasons)[256];   /* refused here, before sending */
+    hq_buf frames;
+} intake_job;
+
+static void intake_job_free(void *p)
+{
+    intake_job *j = p;
+    if (!j)
+        return;
+    free(j->out);
+    free(j->rep);
+    free(j->reasons);
+    hq_buf_fini(&j->frames);
+    free(j);
+}
+
+static uint64_t id_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* 200 {"results": [...]} in the order sent, or 503 with "error" when an
+ * event was not answered. */
+static enum MHD_Result reply_results(web_req *r, const intake_job *j)
+{
+    bool timeout = false;
+    hq_buf b;
+    hq_buf_init(&b);
+    hq_buf_reserve(&b, 64 + j->n * 64);
+    hq_buf_puts(&b, "{\"results\":[");
+    for (size_t i = 0; i < j->n; i++) {
+        const web_out *o = &j->out[i];
+        const hq_client_reply *rp = &j->rep[i];
+        hq_buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
+        if (o->id[0])
+            hq_json_cstr(&b, o->id);
+        else
+            hq_buf_puts(&b, "null");
+        if (!o->frame) {
+            hq_buf_puts(&b, ",\"status\":\"rejected\",\"reason\":");
+            hq_json_cstr(&b, j->reasons[i]);
+        } else if (rp->status == HQ_REPLY_STORED || rp->status == HQ_REPLY_DUPLICATE) {
+            hq_buf_printf(&b, ",\"status\":\"%s\",\"seq\":%" PRIu64, hq_reply_status_name(rp->status), rp->seq);
+        } else if (rp->status == HQ_REPLY_REJECTED) {
+            hq_buf_puts(&b, ",\"status\":\"rejected\",\"reason\":");
+            hq_json_cstr(&b, rp->error);
+        } else {
+            timeout = true;
+            hq_buf_puts(&b, ",\"status\":\"timeout\",\"reason\":\"houqind did not answer: retry with the same id\"");
+        }
+        hq_buf_putc(&b, '}');
+    }
+    hq_buf_putc(&b, ']');
+    if (timeout)
+        hq_buf_puts(&b, ",\"error\":\"houqind did not answer every event; retry those with status timeout (same ids)\"");
+    hq_buf_puts(&b, "}\n");
+    enum MHD_Result ret = web_reply_buf(r, timeout ? 503 : 200, "application/json; charset=utf-8", &b);
+    hq_buf_fini(&b);
+    return ret;
+}
+
+/* The handler on the resumed connection: every event is answered. */
+static enum MHD_Result intake_resumed(web_req *r)
+{
+    hq_err err;
+    if (web_send_result(r, &err) != 0)
+        return web_reply_json_error(r, 503, "unavailable", err.msg);
+    return reply_results(r, r->ctx);
 }
 
 static enum MHD_Result intake(web_req *r);
@@ -203,12 +285,23 @@ static enum MHD_Result intake(web_req *r)
             return web_reply_json_error(r, 403, "forbidden_type", msg);
         }
     }
-    web_out *out = hq_calloc(n, sizeof *out);
-    hq_client_reply *rep = hq_calloc(n, sizeof *rep);
-    char (*reasons)[256] = hq_calloc(n, sizeof *reasons);
-    if (!out || !rep || !reasons)
-        abort();
+    intake_job *job = hq_calloc(1, sizeof *job);
+    job->n = n;
+    job->out = hq_calloc(n, sizeof *job->out);
+    job->rep = hq_calloc(n, sizeof *job->rep);
+    job->reasons = hq_calloc(n, sizeof *job->reasons);
+    hq_buf_init(&job->frames);
+    web_out *out = job->out;
+    char (*reasons)[256] = job->reasons;
+    size_t *off = hq_calloc(n, sizeof *off), nsend = 0;
+    /* The ids packed so far (index + 1, open addressing): the same id twice
+     * in one request is refused, in linear time. */
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    uint32_t *ids = hq_calloc(cap, sizeof *ids);
     for (size_t i = 0; i < n; i++) {
+        off[i] = SIZE_MAX;
         json_t *o = items[i].json;
         if (!o) {
             snprintf(reasons[i], sizeof reasons[i], "malformed JSON: %s", items[i].err);
@@ -235,62 +328,38 @@ static enum MHD_Result intake(web_req *r)
         } else {
             web_make_id(out[i].id, sizeof out[i].id);
         }
+        size_t k = id_hash(out[i].id) & (cap - 1);
         bool dup = false;
-        for (size_t j = 0; j < i; j++)
-            dup |= out[j].frame && strcmp(out[j].id, out[i].id) == 0;
+        for (; ids[k]; k = (k + 1) & (cap - 1))
+            if (strcmp(out[ids[k] - 1].id, out[i].id) == 0) {
+                dup = true;
+                break;
+            }
         if (dup) {
             snprintf(reasons[i], sizeof reasons[i], "id: appears twice in this request");
             continue;
         }
-        pack_event(o, out[i].id, id != NULL, cl->source, &out[i]);
+        ids[k] = (uint32_t)(i + 1);
+        off[i] = job->frames.len;
+        pack_event(o, out[i].id, id != NULL, cl->source, &job->frames);
+        out[i].len = job->frames.len - off[i];
+        nsend++;
     }
     web_intake_items_free(items, n);
-    rc = web_send(out, n, rep, &err);
-    enum MHD_Result ret;
-    if (rc) {
-        ret = web_reply_json_error(r, 503, "unavailable", err.msg);
-    } else {
-        bool timeout = false;
-        json_t *res = json_array();
-        for (size_t i = 0; i < n; i++) {
-            json_t *e = json_object();
-            json_object_set_new(e, "id", out[i].id[0] ? json_string(out[i].id) : json_null());
-            if (!out[i].frame) {
-                json_object_set_new(e, "status", json_string("rejected"));
-                json_object_set_new(e, "reason", json_string(reasons[i]));
-            } else if (rep[i].status == HQ_REPLY_STORED || rep[i].status == HQ_REPLY_DUPLICATE) {
-                json_object_set_new(e, "status", json_string(hq_reply_status_name(rep[i].status)));
-                json_object_set_new(e, "seq", json_integer((json_int_t)rep[i].seq));
-            } else if (rep[i].status == HQ_REPLY_REJECTED) {
-                json_object_set_new(e, "status", json_string("rejected"));
-                json_object_set_new(e, "reason", json_string(rep[i].error));
-            } else {
-                timeout = true;
-                json_object_set_new(e, "status", json_string("timeout"));
-                json_object_set_new(e, "reason",
-                                    json_string("houqind did not answer: retry with the same id"));
-            }
-            json_array_append_new(res, e);
-        }
-        json_t *top = json_object();
-        json_object_set_new(top, "results", res);
-        if (timeout)
-            json_object_set_new(top, "error", json_string("houqind did not answer every event; retry those "
-                                                          "with status timeout (same ids)"));
-        char *txt = json_dumps(top, JSON_COMPACT);
-        json_decref(top);
-        hq_buf b;
-        hq_buf_init(&b);
-        hq_buf_puts(&b, txt ? txt : "{}");
-        hq_buf_putc(&b, '\n');
-        free(txt);
-        ret = web_reply_buf(r, timeout ? 503 : 200, "application/json; charset=utf-8", &b);
-        hq_buf_fini(&b);
-    }
+    free(ids);
     for (size_t i = 0; i < n; i++)
-        free(out[i].frame);
-    free(out);
-    free(rep);
-    free(reasons);
-    return ret;
+        if (off[i] != SIZE_MAX)
+            out[i].frame = job->frames.data + off[i];
+    free(off);
+    if (nsend == 0) {
+        enum MHD_Result ret = reply_results(r, job);
+        intake_job_free(job);
+        return ret;
+    }
+    /* Suspended until houqind answered every event: intake_resumed. */
+    r->ctx = job;
+    r->ctx_free = intake_job_free;
+    if (web_send_async(r, out, n, job->rep, intake_resumed, &err) != 0)
+        return web_reply_json_error(r, 503, "unavailable", err.msg);
+    return MHD_YES;
 }

@@ -185,6 +185,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             r->too_large = true; /* answered once the (discarded) body is read */
         return MHD_YES;
     }
+    if (r->job) {
+        /* Called again on the resumed connection: the sender answered
+         * every event (web_send_async). */
+        if (!web_send_ready(r))
+            return MHD_YES;
+        web_resumed_fn fn = r->resumed;
+        enum MHD_Result ret = fn(r);
+        web_send_release(r);
+        return ret;
+    }
     if (*upload_size) {
         if (!r->too_large && r->body.len + *upload_size <= r->max_body)
             hq_buf_append(&r->body, upload, *upload_size);
@@ -208,6 +218,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, en
 {
     web_req *r = *con_cls;
     if (r) {
+        web_send_release(r);
+        if (r->ctx_free)
+            r->ctx_free(r->ctx);
         hq_buf_fini(&r->body);
         free(r->set_cookie);
         free(r);
@@ -464,15 +477,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "houqin-web: signalfd: %s\n", strerror(errno));
         return 1;
     }
+    hq_err serr;
+    if (web_sender_start(&serr) != 0) {
+        fprintf(stderr, "houqin-web: %s\n", serr.msg);
+        return 1;
+    }
     /* libmicrohttpd's defaults are unsafe for a public server (no
      * connection timeout, no per-address limit): every limit is set. */
     struct MHD_Daemon *d_http = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, &w, MHD_OPTION_SOCK_ADDR, &sa,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, &w, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)w.timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, maxconn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, perip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u, MHD_OPTION_END);
     if (!d_http) {
+        web_sender_stop(0);
         fprintf(stderr, "houqin-web: cannot listen on %s: %s\n", listen_s, strerror(errno));
         return 1;
     }
@@ -508,6 +527,9 @@ int main(int argc, char **argv)
         }
     }
     sd_notify(0, "STOPPING=1");
+    /* Requests in flight are answered (or time out) before MHD stops: it
+     * must not meet a suspended connection. */
+    web_sender_stop(10000);
     MHD_stop_daemon(d_http);
     pthread_mutex_lock(&w.state_lock);
     hq_store_close(&w.store);

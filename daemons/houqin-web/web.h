@@ -3,9 +3,10 @@
  * One process, libmicrohttpd with an epoll thread pool.  It reads the
  * state read-only (one LMDB environment shared by the workers, reads
  * serialised by a mutex: the pages that read are few and short) and
- * writes only by sending events to houqind's ingest socket, one DEALER
- * client per worker thread (thread-local), answering only after the
- * durable ack.  Nothing is kept between requests: CSRF tokens are
+ * writes only by sending events to houqind's ingest socket: one sender
+ * thread owns the DEALER socket, and a request waiting for houqind's
+ * durable ack has its connection suspended (the intake) or its worker
+ * waiting (the rest), answering only after the ack.  Nothing is kept between requests: CSRF tokens are
  * HMAC-signed, a complaint's secret token is checked against the hash in
  * its stored event.  Several processes may run behind one proxy if they
  * share the secret key file (--secret).
@@ -21,7 +22,7 @@
  *   photo.c    photo checks, metadata stripping, content-addressed storage
  *   state.c    read-only lookups in the state (complaints, issues)
  *   catalog.c  domains, complaint categories and sites with Chinese names
- *   send.c     events to houqind (per-thread client, await the acks)
+ *   send.c     events to houqind (the sender thread, suspended requests)
  *   auth.c     console log-in: accounts, lock-out, signed session cookies, SSO
  *   scope.c    who sees which issue and may do which action (the rules'
  *              permission table, decided as houqind decides)
@@ -112,6 +113,9 @@ typedef struct web {
 extern web *g_web;
 
 /* ---- http.c ---- */
+struct web_req;
+typedef enum MHD_Result (*web_resumed_fn)(struct web_req *r);
+
 typedef struct web_req {
     struct MHD_Connection *conn;
     const char *method, *url;
@@ -121,6 +125,11 @@ typedef struct web_req {
     char addr[64]; /* client address (X-Forwarded-For when behind_proxy) */
     char peer[64]; /* the TCP peer's address */
     char *set_cookie; /* a Set-Cookie header for the reply, or NULL */
+    /* while events of the request are with the sender (send.c) */
+    struct web_job *job;
+    web_resumed_fn resumed;  /* the handler calls it once the job is done */
+    void *ctx;               /* the caller's state across the suspension */
+    void (*ctx_free)(void *ctx);
 } web_req;
 
 /* Queues a response with the security headers (CSP, nosniff,
@@ -181,13 +190,32 @@ typedef struct web_out {
     char *frame;
     size_t len;
 } web_out;
-/* Sends the frames and waits for every reply; replies[i] answers out[i].
- * Returns 0, or HQ_EIO when the client cannot be set up. */
+/* The sender thread (web_sender_stop waits until every job is answered
+ * and, up to wait_ms, until the handlers of the suspended requests ran:
+ * call it before MHD_stop_daemon). */
+int web_sender_start(hq_err *err);
+void web_sender_stop(int wait_ms);
+/* Sends the frames (those not NULL) and waits for every reply; replies[i]
+ * answers out[i].  Returns 0, or HQ_EIO when houqind's socket cannot be
+ * set up or houqin-web is stopping.  Blocks the calling worker. */
 int web_send(web_out *out, size_t n, hq_client_reply *replies, hq_err *err);
+/* The same without blocking: hands the frames to the sender and suspends
+ * r's connection; once every event is answered or given up, replies[] is
+ * filled, the connection resumed and the handler calls resumed(r), which
+ * queues the response (web_send_result says whether the frames could be
+ * sent at all).  out and replies stay the caller's and must live until
+ * then (r->ctx, freed with r->ctx_free when the request ends).  Returns 0,
+ * or an error (the connection is not suspended then): HQ_EINVAL when no
+ * frame is set, HQ_EIO when stopping. */
+int web_send_async(web_req *r, web_out *out, size_t n, hq_client_reply *replies, web_resumed_fn resumed,
+                   hq_err *err);
+bool web_send_ready(web_req *r);
+int web_send_result(web_req *r, hq_err *err);
+/* Frees r's job once it is done (the handler and completed() call it). */
+void web_send_release(web_req *r);
 void web_make_id(char *buf, size_t size);
 /* A complaint's tracking number: W + yyyymmdd + '-' + 6 chars. */
 void web_tracking_new(char *buf, size_t size);
-void web_send_thread_fini(void);
 
 /* ---- catalog.c ---- */
 typedef struct web_category {
