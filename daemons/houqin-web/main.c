@@ -444,6 +444,12 @@ int main(int argc, char **argv)
     hq_diags_fini(&d);
     if (rc)
         return 1;
+    /* Dates on the pages in the office's time zone (the rules'), whatever
+     * the machine's is; set before any thread starts (setenv). */
+    if (hq_tz_set(hq_rules_timezone(w.rules)) != 0) {
+        fprintf(stderr, "houqin-web: unknown time zone \"%s\" in the rules\n", hq_rules_timezone(w.rules));
+        return 1;
+    }
     if (load_clients(&w) != 0)
         return 1;
     char secret_path[4096];
