@@ -252,16 +252,7 @@ static enum MHD_Result inspect_page(web_req *r, const hq_person *p, const char *
     hq_buf b;
     hq_buf_init(&b);
     web_console_begin(&b, "填报检查记录", p, 4);
-    if (notice) {
-        hq_buf_puts(&b, "<p class=\"ok\" id=\"notice\">");
-        web_html(&b, notice);
-        hq_buf_puts(&b, "</p>");
-    }
-    if (error) {
-        hq_buf_puts(&b, "<p class=\"err\" id=\"error\">");
-        web_html(&b, error);
-        hq_buf_puts(&b, "</p>");
-    }
+    web_notices(&b, notice, error);
     const hq_site *sites;
     size_t ns = web_sites(&sites);
     const hq_site *cur = site ? hq_rules_site(g_web->rules, site) : NULL;

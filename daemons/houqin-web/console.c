@@ -738,16 +738,7 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
     hq_buf b;
     hq_buf_init(&b);
     web_console_begin(&b, is.number, link_only ? NULL : p, NAV_LEDGER);
-    if (notice) {
-        hq_buf_puts(&b, "<p class=\"ok\" id=\"notice\">");
-        web_html(&b, notice);
-        hq_buf_puts(&b, "</p>");
-    }
-    if (error) {
-        hq_buf_puts(&b, "<p class=\"err\" id=\"error\">");
-        web_html(&b, error);
-        hq_buf_puts(&b, "</p>");
-    }
+    web_notices(&b, notice, error);
     hq_buf_puts(&b, "<div class=\"card\"><h2 id=\"title\">");
     web_html(&b, is.title);
     hq_buf_puts(&b, "</h2><dl><dt>编号</dt><dd id=\"number\">");

@@ -125,3 +125,17 @@ void web_html(hq_buf *b, const char *s)
     if (s)
         web_html_n(b, s, strlen(s));
 }
+
+void web_notices(hq_buf *b, const char *notice, const char *error)
+{
+    if (notice) {
+        hq_buf_puts(b, "<p class=\"ok\" id=\"notice\">");
+        web_html(b, notice);
+        hq_buf_puts(b, "</p>");
+    }
+    if (error) {
+        hq_buf_puts(b, "<p class=\"err\" id=\"error\">");
+        web_html(b, error);
+        hq_buf_puts(b, "</p>");
+    }
+}

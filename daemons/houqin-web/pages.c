@@ -626,16 +626,7 @@ static enum MHD_Result status_page(web_req *r, const web_complaint *c, const cha
         web_html(&b, c->outcome && *c->outcome ? c->outcome : "问题已整改，经复查合格，已办结。");
         hq_buf_puts(&b, "</p></div>");
     }
-    if (notice) {
-        hq_buf_puts(&b, "<p class=\"ok\" id=\"notice\">");
-        web_html(&b, notice);
-        hq_buf_puts(&b, "</p>");
-    }
-    if (error) {
-        hq_buf_puts(&b, "<p class=\"err\" id=\"error\">");
-        web_html(&b, error);
-        hq_buf_puts(&b, "</p>");
-    }
+    web_notices(&b, notice, error);
     if (st == 3) {
         char purpose[80], csrf[160];
         snprintf(purpose, sizeof purpose, "fb:%s", tracking);

@@ -337,6 +337,9 @@ hq_store *web_store(void);
 
 /* HTML escaping into b. */
 void web_html(hq_buf *b, const char *s);
+/* The result of an action, above a page: notice (id="notice", class ok)
+ * and error (id="error", class err), each escaped; NULL: none. */
+void web_notices(hq_buf *b, const char *notice, const char *error);
 void web_html_n(hq_buf *b, const char *s, size_t n);
 
 #endif

@@ -235,3 +235,40 @@ int hq_json_to_mp(const char *name, const char *text, size_t len, msgpack_packer
     hq_ydoc_destroy(&doc);
     return rc;
 }
+
+void hq_json_key(hq_buf *b, const char *k, bool first)
+{
+    if (!first)
+        hq_buf_putc(b, ',');
+    hq_json_cstr(b, k);
+    hq_buf_putc(b, ':');
+}
+
+void hq_json_kstr(hq_buf *b, const char *k, const char *v)
+{
+    hq_json_key(b, k, false);
+    if (v)
+        hq_json_cstr(b, v);
+    else
+        hq_buf_puts(b, "null");
+}
+
+void hq_json_kint(hq_buf *b, const char *k, int64_t v)
+{
+    hq_json_key(b, k, false);
+    hq_buf_printf(b, "%lld", (long long)v);
+}
+
+void hq_json_kbool(hq_buf *b, const char *k, bool v)
+{
+    hq_json_key(b, k, false);
+    hq_buf_puts(b, v ? "true" : "false");
+}
+
+void hq_json_kms(hq_buf *b, const char *k, int64_t ms)
+{
+    if (ms)
+        hq_json_kint(b, k, ms);
+    else
+        hq_json_kstr(b, k, NULL);
+}

@@ -141,88 +141,50 @@ void hq_ledger_csv_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *nam
     hq_buf_fini(&tl);
 }
 
-static void jkey(hq_buf *b, const char *k, bool first)
-{
-    if (!first)
-        hq_buf_putc(b, ',');
-    hq_json_cstr(b, k);
-    hq_buf_putc(b, ':');
-}
-
-static void jstr(hq_buf *b, const char *k, const char *v)
-{
-    jkey(b, k, false);
-    if (v)
-        hq_json_cstr(b, v);
-    else
-        hq_buf_puts(b, "null");
-}
-
-static void jms(hq_buf *b, const char *k, int64_t v)
-{
-    jkey(b, k, false);
-    if (v)
-        hq_buf_printf(b, "%lld", (long long)v);
-    else
-        hq_buf_puts(b, "null");
-}
-
-static void jint(hq_buf *b, const char *k, int64_t v)
-{
-    jkey(b, k, false);
-    hq_buf_printf(b, "%lld", (long long)v);
-}
-
-static void jbool(hq_buf *b, const char *k, bool v)
-{
-    jkey(b, k, false);
-    hq_buf_puts(b, v ? "true" : "false");
-}
-
 void hq_ledger_json_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *names, bool include_pii)
 {
     hq_buf_putc(b, '{');
-    jkey(b, "number", true);
+    hq_json_key(b, "number", true);
     hq_json_cstr(b, is->number);
-    jms(b, "opened_ms", is->opened_ms);
-    jstr(b, "domain", is->domain);
-    jstr(b, "category", is->category);
-    jstr(b, "severity", hq_severity_name(is->severity));
-    jstr(b, "contractor", is->contractor);
-    jstr(b, "contractor_name", names && names->contractor ? names->contractor : is->contractor);
-    jstr(b, "site", is->site);
-    jstr(b, "site_name", names && names->site ? names->site : is->site);
-    jstr(b, "title", is->title);
-    jstr(b, "description", is->description);
-    jstr(b, "requirement", is->requirement);
-    jstr(b, "state", hq_issue_state_name(is->state));
-    jms(b, "deadline_ms", is->deadline_ms);
-    jms(b, "acknowledged_ms", hq_tl_first(is, HQ_TL_ACKNOWLEDGED));
-    jms(b, "rectified_ms", hq_tl_last(is, HQ_TL_RECTIFIED));
-    jms(b, "closed_ms", is->closed_ms);
-    jbool(b, "overdue", is->overdue);
-    jint(b, "level", is->level);
-    jbool(b, "accountability", is->accountability);
-    jint(b, "occurrences", is->occurrences);
-    jint(b, "failed_rechecks", is->failed_rechecks);
-    jstr(b, "recurrence_of", is->recurrence_of);
-    jint(b, "penalty_total_cents", hq_issue_penalty_total(is));
-    jstr(b, "close_reason", is->close_reason);
-    jstr(b, "complaint_contact", pii_value(is, include_pii));
-    jkey(b, "timeline", false);
+    hq_json_kms(b, "opened_ms", is->opened_ms);
+    hq_json_kstr(b, "domain", is->domain);
+    hq_json_kstr(b, "category", is->category);
+    hq_json_kstr(b, "severity", hq_severity_name(is->severity));
+    hq_json_kstr(b, "contractor", is->contractor);
+    hq_json_kstr(b, "contractor_name", names && names->contractor ? names->contractor : is->contractor);
+    hq_json_kstr(b, "site", is->site);
+    hq_json_kstr(b, "site_name", names && names->site ? names->site : is->site);
+    hq_json_kstr(b, "title", is->title);
+    hq_json_kstr(b, "description", is->description);
+    hq_json_kstr(b, "requirement", is->requirement);
+    hq_json_kstr(b, "state", hq_issue_state_name(is->state));
+    hq_json_kms(b, "deadline_ms", is->deadline_ms);
+    hq_json_kms(b, "acknowledged_ms", hq_tl_first(is, HQ_TL_ACKNOWLEDGED));
+    hq_json_kms(b, "rectified_ms", hq_tl_last(is, HQ_TL_RECTIFIED));
+    hq_json_kms(b, "closed_ms", is->closed_ms);
+    hq_json_kbool(b, "overdue", is->overdue);
+    hq_json_kint(b, "level", is->level);
+    hq_json_kbool(b, "accountability", is->accountability);
+    hq_json_kint(b, "occurrences", is->occurrences);
+    hq_json_kint(b, "failed_rechecks", is->failed_rechecks);
+    hq_json_kstr(b, "recurrence_of", is->recurrence_of);
+    hq_json_kint(b, "penalty_total_cents", hq_issue_penalty_total(is));
+    hq_json_kstr(b, "close_reason", is->close_reason);
+    hq_json_kstr(b, "complaint_contact", pii_value(is, include_pii));
+    hq_json_key(b, "timeline", false);
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->ntimeline; i++) {
         const hq_tl_entry *e = &is->timeline[i];
         const char *word = hq_tl_kind_name(e->kind);
         hq_buf_puts(b, i ? ",{" : "{");
-        jkey(b, "ts_ms", true);
+        hq_json_key(b, "ts_ms", true);
         hq_buf_printf(b, "%lld", (long long)e->ts_ms);
-        jstr(b, "event", word);
-        jstr(b, "actor", e->actor);
+        hq_json_kstr(b, "event", word);
+        hq_json_kstr(b, "actor", e->actor);
         hq_buf_putc(b, '}');
     }
     hq_buf_putc(b, ']');
-    jstr(b, "rule", is->rule);
-    jstr(b, "key", is->key);
+    hq_json_kstr(b, "rule", is->rule);
+    hq_json_kstr(b, "key", is->key);
     hq_buf_putc(b, '}');
 }

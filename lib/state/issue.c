@@ -1203,122 +1203,99 @@ static int each_indexed(hq_store *s, MDB_txn *txn, char kind, const char *value,
 
 /* ---- JSON ---- */
 
-static void jkey(hq_buf *b, const char *k, bool first)
-{
-    if (!first)
-        hq_buf_putc(b, ',');
-    hq_json_cstr(b, k);
-    hq_buf_putc(b, ':');
-}
-
-static void jstr(hq_buf *b, const char *k, const char *v)
-{
-    jkey(b, k, false);
-    if (v)
-        hq_json_cstr(b, v);
-    else
-        hq_buf_puts(b, "null");
-}
-
-static void jint(hq_buf *b, const char *k, int64_t v)
-{
-    jkey(b, k, false);
-    hq_buf_printf(b, "%lld", (long long)v);
-}
-
 void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
 {
     hq_buf_putc(b, '{');
-    jkey(b, "number", true);
+    hq_json_key(b, "number", true);
     hq_json_cstr(b, is->number);
-    jstr(b, "rule", is->rule);
-    jstr(b, "key", is->key);
-    jstr(b, "state", hq_issue_state_name(is->state));
-    jstr(b, "domain", is->domain);
-    jstr(b, "contractor", is->contractor);
-    jstr(b, "site", is->site);
-    jstr(b, "category", is->category);
-    jstr(b, "severity", hq_severity_name(is->severity));
-    jstr(b, "title", is->title);
-    jstr(b, "description", is->description);
-    jstr(b, "requirement", is->requirement);
-    jint(b, "opened_ms", is->opened_ms);
-    jint(b, "deadline_ms", is->deadline_ms);
-    jkey(b, "closed_ms", false);
+    hq_json_kstr(b, "rule", is->rule);
+    hq_json_kstr(b, "key", is->key);
+    hq_json_kstr(b, "state", hq_issue_state_name(is->state));
+    hq_json_kstr(b, "domain", is->domain);
+    hq_json_kstr(b, "contractor", is->contractor);
+    hq_json_kstr(b, "site", is->site);
+    hq_json_kstr(b, "category", is->category);
+    hq_json_kstr(b, "severity", hq_severity_name(is->severity));
+    hq_json_kstr(b, "title", is->title);
+    hq_json_kstr(b, "description", is->description);
+    hq_json_kstr(b, "requirement", is->requirement);
+    hq_json_kint(b, "opened_ms", is->opened_ms);
+    hq_json_kint(b, "deadline_ms", is->deadline_ms);
+    hq_json_key(b, "closed_ms", false);
     if (is->closed_ms)
         hq_buf_printf(b, "%lld", (long long)is->closed_ms);
     else
         hq_buf_puts(b, "null");
-    jkey(b, "overdue", false);
+    hq_json_key(b, "overdue", false);
     hq_buf_puts(b, is->overdue ? "true" : "false");
-    jint(b, "level", is->level);
-    jkey(b, "accountability", false);
+    hq_json_kint(b, "level", is->level);
+    hq_json_key(b, "accountability", false);
     hq_buf_puts(b, is->accountability ? "true" : "false");
-    jint(b, "occurrences", is->occurrences);
-    jint(b, "failed_rechecks", is->failed_rechecks);
-    jstr(b, "recurrence_of", is->recurrence_of);
-    jstr(b, "close_reason", is->close_reason);
+    hq_json_kint(b, "occurrences", is->occurrences);
+    hq_json_kint(b, "failed_rechecks", is->failed_rechecks);
+    hq_json_kstr(b, "recurrence_of", is->recurrence_of);
+    hq_json_kstr(b, "close_reason", is->close_reason);
     if (is->owner) /* internal issues only: other records keep their JSON as it was */
-        jstr(b, "owner", is->owner);
-    jstr(b, "chain", is->chain_name);
+        hq_json_kstr(b, "owner", is->owner);
+    hq_json_kstr(b, "chain", is->chain_name);
     if (include_pii)
-        jstr(b, "complaint_contact", is->complaint_contact);
-    jint(b, "penalty_total_cents", hq_issue_penalty_total(is));
-    jkey(b, "penalties", false);
+        hq_json_kstr(b, "complaint_contact", is->complaint_contact);
+    hq_json_kint(b, "penalty_total_cents", hq_issue_penalty_total(is));
+    hq_json_key(b, "penalties", false);
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->npenalties; i++) {
         if (i)
             hq_buf_putc(b, ',');
         hq_buf_putc(b, '{');
-        jkey(b, "amount_cents", true);
+        hq_json_key(b, "amount_cents", true);
         hq_buf_printf(b, "%lld", (long long)is->penalties[i].amount_cents);
-        jstr(b, "reason", is->penalties[i].reason);
-        jstr(b, "term", is->penalties[i].term);
-        jint(b, "ts_ms", is->penalties[i].ts_ms);
+        hq_json_kstr(b, "reason", is->penalties[i].reason);
+        hq_json_kstr(b, "term", is->penalties[i].term);
+        hq_json_kint(b, "ts_ms", is->penalties[i].ts_ms);
         hq_buf_putc(b, '}');
     }
     hq_buf_putc(b, ']');
-    jkey(b, "timeline", false);
+    hq_json_key(b, "timeline", false);
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->ntimeline; i++) {
         if (i)
             hq_buf_putc(b, ',');
         hq_buf_putc(b, '{');
-        jkey(b, "ts_ms", true);
+        hq_json_key(b, "ts_ms", true);
         hq_buf_printf(b, "%lld", (long long)is->timeline[i].ts_ms);
         const hq_tl_entry *e = &is->timeline[i];
         hq_buf w;
         hq_buf_init(&w);
         hq_tl_render(e, HQ_TL_STAFF, &w);
-        jstr(b, "what", w.data ? w.data : "");
+        hq_json_kstr(b, "what", w.data ? w.data : "");
         hq_buf_fini(&w);
-        jstr(b, "actor", e->actor);
-        jint(b, "seq", (int64_t)e->seq);
-        jstr(b, "kind", hq_tl_kind_name(e->kind));
+        hq_json_kstr(b, "actor", e->actor);
+        hq_json_kint(b, "seq", (int64_t)e->seq);
+        hq_json_kstr(b, "kind", hq_tl_kind_name(e->kind));
         if (e->cause)
-            jstr(b, "cause", hq_tl_cause_name(e->cause));
+            hq_json_kstr(b, "cause", hq_tl_cause_name(e->cause));
         if (e->level)
-            jint(b, "level", e->level);
+            hq_json_kint(b, "level", e->level);
         if (e->count)
-            jint(b, "count", e->count);
+            hq_json_kint(b, "count", e->count);
         if (e->amount_cents)
-            jint(b, "amount_cents", e->amount_cents);
+            hq_json_kint(b, "amount_cents", e->amount_cents);
         if (e->due_ms)
-            jint(b, "due_ms", e->due_ms);
+            hq_json_kint(b, "due_ms", e->due_ms);
         if (e->dur_ms)
-            jint(b, "dur_ms", e->dur_ms);
+            hq_json_kint(b, "dur_ms", e->dur_ms);
         if (e->clause)
-            jstr(b, "clause", e->clause);
+            hq_json_kstr(b, "clause", e->clause);
         if (e->ref)
-            jstr(b, "ref", e->ref);
+            hq_json_kstr(b, "ref", e->ref);
         if (e->text)
-            jstr(b, "text", e->text);
+            hq_json_kstr(b, "text", e->text);
         if (is->timeline[i].auth && *is->timeline[i].auth)
-            jstr(b, "auth", is->timeline[i].auth);
+            hq_json_kstr(b, "auth", is->timeline[i].auth);
         hq_buf_putc(b, '}');
     }
     hq_buf_putc(b, ']');
-    jkey(b, "next_timers", false);
+    hq_json_key(b, "next_timers", false);
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->ntimers; i++)
         hq_buf_printf(b, "%s%lld", i ? "," : "", (long long)is->timers[i].due_ms);
