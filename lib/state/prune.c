@@ -357,7 +357,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static bool is_protected(const hq_prune *p, uint64_t seq)
 {
-    return bsearch(&seq, p->prot, p->nprot, sizeof *p->prot, cmp_u64) != NULL;
+    return p->nprot && bsearch(&seq, p->prot, p->nprot, sizeof *p->prot, cmp_u64) != NULL;
 }
 
 static int protect(hq_prune *p, hq_err *err)

@@ -114,7 +114,9 @@ def test_retry_races_first_try():
 
 
 def test_thousand_in_order():
-    d, w = setup([])
+    # a long ack timeout: this is about order, not speed (a sanitized build
+    # takes more than the default 800 ms to store 999 events)
+    d, w = setup(["--ack-timeout", "10000"])
     try:
         body = [ev(i, "k") for i in range(1000)]
         body[500] = dict(body[499])  # the same id twice: the second refused, not sent
