@@ -803,7 +803,8 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
         {
             hq_buf w;
             hq_buf_init(&w);
-            hq_tl_render(e, HQ_TL_STAFF, &w);
+            /* a contractor reads the public words: no rule ids, no event numbers */
+            hq_tl_render(e, link_only || !p || web_is_contractor(p) ? HQ_TL_PUBLIC : HQ_TL_STAFF, &w);
             web_html(&b, w.data ? w.data : "");
             hq_buf_fini(&w);
         }
