@@ -8,6 +8,7 @@
  * is an administrators' socket: houqin-web needs to reach it (--control,
  * the ipc endpoint's group); with --control-keys (CURVE) this page is not
  * available.  Office staff only (not a contractor's person). */
+#include "mem.h"
 #include "web.h"
 
 #include "clock.h"
@@ -32,8 +33,12 @@ static void ctx_init(void)
 }
 
 /* {"cmd":"status"} to houqind; 0 with the reply unpacked into up, or -1. */
-static int status_call(msgpack_unpacked *up)
+/* Asks houqind's control socket for its status.  The unpacked objects
+ * point into *frame (msgpack strings are not copied), which the caller
+ * frees after them. */
+static int status_call(msgpack_unpacked *up, char **frame)
 {
+    *frame = NULL;
     pthread_once(&g_once, ctx_init);
     void *s = g_ctx ? zmq_socket(g_ctx, ZMQ_DEALER) : NULL;
     if (!s)
@@ -48,10 +53,14 @@ static int status_call(msgpack_unpacked *up)
         if (zmq_poll(&it, 1, 2000) == 1) {
             zmq_msg_t m;
             zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, s, 0) >= 0 &&
-                msgpack_unpack_next(up, zmq_msg_data(&m), zmq_msg_size(&m), NULL) == MSGPACK_UNPACK_SUCCESS &&
-                up->data.type == MSGPACK_OBJECT_MAP)
-                rc = 0;
+            if (zmq_msg_recv(&m, s, 0) >= 0) {
+                size_t n = zmq_msg_size(&m);
+                *frame = hq_malloc(n ? n : 1);
+                memcpy(*frame, zmq_msg_data(&m), n);
+                if (msgpack_unpack_next(up, *frame, n, NULL) == MSGPACK_UNPACK_SUCCESS &&
+                    up->data.type == MSGPACK_OBJECT_MAP)
+                    rc = 0;
+            }
             zmq_msg_close(&m);
         }
     }
@@ -136,8 +145,10 @@ enum MHD_Result web_health(web_req *r, const hq_person *p)
         return web_console_error(r, p, 404, "页面不存在。");
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    if (status_call(&up) != 0) {
+    char *frame;
+    if (status_call(&up, &frame) != 0) {
         msgpack_unpacked_destroy(&up);
+        free(frame);
         return web_console_error(r, p, 503, "无法从 houqind 的控制接口读取运行状态（--control），请稍后再试或联系系统管理员。");
     }
     const msgpack_object *st = &up.data;
@@ -173,5 +184,6 @@ enum MHD_Result web_health(web_req *r, const hq_person *p)
                   (unsigned long long)num(st, "rejected"), (unsigned long long)num(st, "open_issues"),
                   (unsigned long long)num(st, "stuck_issues"));
     msgpack_unpacked_destroy(&up);
+    free(frame);
     return web_console_send(r, 200, &b);
 }

@@ -105,6 +105,10 @@ static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags
             const char *ss, *ks;
             if (!src || !key || (!admins && !ty) || hq_yget_str(d, doc, src, &ss) || hq_yget_str(d, doc, key, &ks))
                 continue;
+            if (!*ss) {
+                hq_ydiag(d, doc, src, "%s: expected a non-empty id", idname);
+                continue;
+            }
             if (!z85_ok(ks)) {
                 hq_ydiag(d, doc, key, "key: expected a 40-character Z85 CURVE public key (houqinctl keygen)");
                 continue;
