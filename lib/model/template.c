@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef enum { P_LIT, P_VAR, P_IF, P_END } pkind;
+
 typedef struct part {
-    bool var;
-    char *text; /* literal text, or the variable's path */
+    pkind kind;
+    char *text;  /* literal text, or the variable's (the section's) path */
+    size_t end;  /* P_IF: the index of its P_END */
 } part;
 
 struct hq_tmpl {
@@ -30,12 +33,49 @@ void hq_tmpl_destroy(hq_tmpl **tp)
     *tp = NULL;
 }
 
-static void add_part(hq_tmpl *t, bool var, const char *s, size_t n)
+static void add_part(hq_tmpl *t, pkind kind, const char *s, size_t n)
 {
     t->parts = hq_realloc(t->parts, (t->nparts + 1) * sizeof *t->parts);
-    t->parts[t->nparts].var = var;
+    t->parts[t->nparts].kind = kind;
     t->parts[t->nparts].text = hq_strndup(s, n);
+    t->parts[t->nparts].end = 0;
     t->nparts++;
+}
+
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* A path: names and indexes joined by dots ("data.items.0.code"); a name
+ * may carry one selector "[field=value]" ("data.items[result=fail].code":
+ * the first item whose field is value). */
+static bool valid_path(const char *a, const char *b)
+{
+    if (a == b)
+        return false;
+    for (const char *q = a; q < b;) {
+        if (name_char(*q) || *q == '.') {
+            q++;
+            continue;
+        }
+        if (*q != '[' || q == a || q[-1] == '.')
+            return false;
+        const char *f = ++q;
+        while (q < b && name_char(*q))
+            q++;
+        if (q == f || q >= b || *q != '=')
+            return false;
+        const char *v = ++q;
+        while (q < b && (name_char(*q) || *q == '-'))
+            q++;
+        if (q == v || q >= b || *q != ']')
+            return false;
+        q++;
+        if (q < b && *q != '.')
+            return false;
+    }
+    return true;
 }
 
 /* Splits s into parts; returns NULL and fills why on a syntax error. */
@@ -44,20 +84,21 @@ static hq_tmpl *parse(const char *s, char *why, size_t whylen, size_t *errpos)
     hq_tmpl *t = hq_calloc(1, sizeof *t);
     t->src = hq_strdup(s);
     const char *p = s;
+    size_t open_if = (size_t)-1; /* the open section's part, if any */
+    const char *if_at = NULL;
     while (*p) {
         const char *open = strstr(p, "{{");
         if (!open) {
-            add_part(t, false, p, strlen(p));
+            add_part(t, P_LIT, p, strlen(p));
             break;
         }
         if (open > p)
-            add_part(t, false, p, (size_t)(open - p));
+            add_part(t, P_LIT, p, (size_t)(open - p));
         const char *close = strstr(open + 2, "}}");
+        *errpos = (size_t)(open - s);
         if (!close) {
             snprintf(why, whylen, "\"{{\" without a closing \"}}\"");
-            *errpos = (size_t)(open - s);
-            hq_tmpl_destroy(&t);
-            return NULL;
+            goto fail;
         }
         const char *a = open + 2, *b = close;
         while (a < b && *a == ' ')
@@ -66,22 +107,50 @@ static hq_tmpl *parse(const char *s, char *why, size_t whylen, size_t *errpos)
             b--;
         if (a == b) {
             snprintf(why, whylen, "empty placeholder \"{{}}\"");
-            *errpos = (size_t)(open - s);
-            hq_tmpl_destroy(&t);
-            return NULL;
+            goto fail;
         }
-        for (const char *q = a; q < b; q++)
-            if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '_' ||
-                  *q == '.')) {
-                snprintf(why, whylen, "placeholder \"%.*s\": use a path like data.site", (int)(b - a), a);
-                *errpos = (size_t)(open - s);
-                hq_tmpl_destroy(&t);
-                return NULL;
+        if (b - a == 2 && a[0] == '/' && a[1] == '?') { /* {{/?}} ends a section */
+            if (open_if == (size_t)-1) {
+                snprintf(why, whylen, "\"{{/?}}\" without a \"{{?path}}\" before it");
+                goto fail;
             }
-        add_part(t, true, a, (size_t)(b - a));
+            t->parts[open_if].end = t->nparts;
+            add_part(t, P_END, "", 0);
+            open_if = (size_t)-1;
+            p = close + 2;
+            continue;
+        }
+        pkind kind = P_VAR;
+        const char *pa = a;
+        if (*a == '?') { /* {{?path}} starts a section */
+            kind = P_IF;
+            pa = a + 1;
+        }
+        if (!valid_path(pa, b)) {
+            snprintf(why, whylen, "placeholder \"%.*s\": use a path like data.site", (int)(b - a), a);
+            goto fail;
+        }
+        if (kind == P_IF) {
+            if (open_if != (size_t)-1) {
+                snprintf(why, whylen, "\"{{?%.*s}}\" inside another section: sections do not nest",
+                         (int)(b - pa), pa);
+                goto fail;
+            }
+            open_if = t->nparts;
+            if_at = open;
+        }
+        add_part(t, kind, pa, (size_t)(b - pa));
         p = close + 2;
     }
+    if (open_if != (size_t)-1) {
+        *errpos = (size_t)(if_at - s);
+        snprintf(why, whylen, "\"{{?%s}}\" without a closing \"{{/?}}\"", t->parts[open_if].text);
+        goto fail;
+    }
     return t;
+fail:
+    hq_tmpl_destroy(&t);
+    return NULL;
 }
 
 hq_tmpl *hq_tmpl_compile(const hq_ydoc *doc, const hq_ynode *n, hq_tmpl_check_fn check, void *ctx,
@@ -100,8 +169,10 @@ hq_tmpl *hq_tmpl_compile(const hq_ydoc *doc, const hq_ynode *n, hq_tmpl_check_fn
     }
     bool ok = true;
     for (size_t i = 0; check && i < t->nparts; i++) {
-        if (t->parts[i].var && !check(ctx, t->parts[i].text, why, sizeof why)) {
-            hq_ydiag(diags, doc, n, "template placeholder {{%s}}: %s", t->parts[i].text, why);
+        pkind k = t->parts[i].kind;
+        if ((k == P_VAR || k == P_IF) && !check(ctx, t->parts[i].text, why, sizeof why)) {
+            hq_ydiag(diags, doc, n, "template placeholder {{%s%s}}: %s", k == P_IF ? "?" : "", t->parts[i].text,
+                     why);
             ok = false;
         }
     }
@@ -120,13 +191,30 @@ hq_tmpl *hq_tmpl_compile_str(const char *s, hq_err *err)
     return t;
 }
 
+/* A section is shown when its path has a value that is neither empty nor
+ * false. */
+static bool has_value(const char *path, hq_tmpl_resolve_fn resolve, void *ctx)
+{
+    hq_buf v;
+    hq_buf_init(&v);
+    bool found = resolve(ctx, path, &v);
+    bool shown = found && v.len > 0 && !(v.len == 5 && memcmp(v.data, "false", 5) == 0);
+    hq_buf_fini(&v);
+    return shown;
+}
+
 void hq_tmpl_render(const hq_tmpl *t, hq_tmpl_resolve_fn resolve, void *ctx, hq_buf *out)
 {
     for (size_t i = 0; i < t->nparts; i++) {
-        if (t->parts[i].var)
-            resolve(ctx, t->parts[i].text, out);
-        else
-            hq_buf_puts(out, t->parts[i].text);
+        switch (t->parts[i].kind) {
+        case P_VAR: resolve(ctx, t->parts[i].text, out); break;
+        case P_LIT: hq_buf_puts(out, t->parts[i].text); break;
+        case P_IF:
+            if (!has_value(t->parts[i].text, resolve, ctx))
+                i = t->parts[i].end;
+            break;
+        case P_END: break;
+        }
     }
 }
 
@@ -138,6 +226,6 @@ const char *hq_tmpl_source(const hq_tmpl *t)
 void hq_tmpl_each_var(const hq_tmpl *t, void (*fn)(void *ctx, const char *path), void *ctx)
 {
     for (size_t i = 0; i < t->nparts; i++)
-        if (t->parts[i].var)
+        if (t->parts[i].kind == P_VAR || t->parts[i].kind == P_IF)
             fn(ctx, t->parts[i].text);
 }

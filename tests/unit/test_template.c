@@ -182,6 +182,53 @@ static void each_var_lists_the_placeholders_in_order(void **state)
     hq_tmpl_destroy(NULL);
 }
 
+/* ---- sections {{?path}}...{{/?}} and selectors ---- */
+
+static void sections_show_their_text_only_when_the_path_has_a_value(void **state)
+{
+    (void)state;
+    /* Shown: a value; hidden: no value, an empty value, or false. */
+    renders("收货{{?data.site}}，地点 {{data.site}}{{/?}}。", "收货，地点 canteen-1。");
+    renders("收货{{?data.nosuch}}，原因 {{data.nosuch}}{{/?}}。", "收货。");
+    renders("[{{?data.empty}}x{{/?}}]", "[]");
+    static const char *const kv[] = {"data.ok", "false", "data.yes", "true", "data.zero", "0", NULL};
+    hq_tmpl *t = compile_ok("{{?data.ok}}a{{/?}}{{?data.yes}}b{{/?}}{{?data.zero}}c{{/?}}{{?data.nosuch}}d{{/?}}");
+    dict d = {kv, 0};
+    hq_buf b;
+    hq_buf_init(&b);
+    hq_tmpl_render(t, resolve, &d, &b);
+    assert_string_equal(b.data, "bc");
+    hq_buf_fini(&b);
+    hq_tmpl_destroy(&t);
+    /* Several sections, spaces inside the braces, text before and after. */
+    renders("{{ ?data.value }}{{data.value}}℃{{ /? }}/{{?key}}{{key}}{{/?}}/{{?a}}{{/?}}end", "9.5℃/cs-001/end");
+    /* The section's path is a variable of the template (checked when it
+     * compiles); the end marker is not. */
+    t = compile_ok("{{?data.nosuch}}{{data.site}}{{/?}}");
+    vars v = {"", 0};
+    hq_tmpl_each_var(t, collect, &v);
+    assert_string_equal(v.got, "data.nosuch;data.site;");
+    hq_tmpl_destroy(&t);
+}
+
+static void selectors_are_part_of_the_path(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {"data.items[result=fail].code", "fs.b", NULL};
+    hq_tmpl *t = compile_ok("首个不合格项：{{data.items[result=fail].code}}");
+    dict d = {kv, 0};
+    hq_buf b;
+    hq_buf_init(&b);
+    hq_tmpl_render(t, resolve, &d, &b);
+    assert_string_equal(b.data, "首个不合格项：fs.b");
+    hq_buf_fini(&b);
+    hq_tmpl_destroy(&t);
+    t = compile_ok("{{data.items[code=fs-a_1]}}");
+    hq_tmpl_destroy(&t);
+    t = compile_ok("{{data.items[result=fail]}}");
+    hq_tmpl_destroy(&t);
+}
+
 /* ---- malformed templates ---- */
 
 static void refused_str(const char *s, const char *want)
@@ -216,6 +263,22 @@ static void malformed_templates_are_refused_with_the_place(void **state)
     /* There is no escape for a literal "{{": it always opens a placeholder. */
     refused_str("\\{{not a var}}", "template at byte 1: placeholder \"not a var\": use a path like data.site");
     refused_str("{{{data.site}}}", "template at byte 0: placeholder \"{data.site\": use a path like data.site");
+    /* Sections: closed once, not nested, with a path. */
+    refused_str("a {{?data.site}} b", "template at byte 2: \"{{?data.site}}\" without a closing \"{{/?}}\"");
+    refused_str("a {{/?}} b", "template at byte 2: \"{{/?}}\" without a \"{{?path}}\" before it");
+    refused_str("{{?key}}x{{/?}}{{/?}}", "template at byte 15: \"{{/?}}\" without a \"{{?path}}\" before it");
+    refused_str("{{?a}}{{?b}}{{/?}}{{/?}}", "template at byte 6: \"{{?b}}\" inside another section: sections do not nest");
+    refused_str("{{?}}x{{/?}}", "template at byte 0: placeholder \"?\": use a path like data.site");
+    refused_str("{{? data.site}}x{{/?}}", "template at byte 0: placeholder \"? data.site\": use a path like data.site");
+    /* Selectors: [field=value] after a name. */
+    refused_str("{{data.items[result]}}", "template at byte 0: placeholder \"data.items[result]\": use a path like data.site");
+    refused_str("{{data.items[=fail]}}", "template at byte 0: placeholder \"data.items[=fail]\": use a path like data.site");
+    refused_str("{{data.items[result=]}}", "template at byte 0: placeholder \"data.items[result=]\": use a path like data.site");
+    refused_str("{{data.items[result=fail}}", "template at byte 0: placeholder \"data.items[result=fail\": use a path like data.site");
+    refused_str("{{data.items[result=fail]x}}", "template at byte 0: placeholder \"data.items[result=fail]x\": use a path like data.site");
+    refused_str("{{[result=fail]}}", "template at byte 0: placeholder \"[result=fail]\": use a path like data.site");
+    refused_str("{{data.[result=fail]}}", "template at byte 0: placeholder \"data.[result=fail]\": use a path like data.site");
+    refused_str("{{data.items[result=a.b]}}", "template at byte 0: placeholder \"data.items[result=a.b]\": use a path like data.site");
 }
 
 /* ---- compiling from YAML, with a check of the paths ---- */
@@ -333,6 +396,8 @@ int main(void)
         cmocka_unit_test(missing_fields_render_as_empty_text),
         cmocka_unit_test(rendering_appends_to_the_buffer),
         cmocka_unit_test(each_var_lists_the_placeholders_in_order),
+        cmocka_unit_test(sections_show_their_text_only_when_the_path_has_a_value),
+        cmocka_unit_test(selectors_are_part_of_the_path),
         cmocka_unit_test(malformed_templates_are_refused_with_the_place),
         cmocka_unit_test(compiling_a_yaml_node_checks_every_path),
         cmocka_unit_test(malformed_yaml_templates_are_refused_with_file_line_column),
