@@ -8,10 +8,15 @@
 
 typedef enum { P_LIT, P_VAR, P_IF, P_END } pkind;
 
+/* Formats of a variable, {{path|name}}. */
+typedef enum { F_NONE, F_YUAN, F_UNIT } pfmt;
+
 typedef struct part {
     pkind kind;
     char *text;  /* literal text, or the variable's (the section's) path */
     size_t end;  /* P_IF: the index of its P_END */
+    pfmt fmt;    /* P_VAR */
+    char *want;  /* P_IF: {{?path=want}}, the text the value must be; NULL: any value */
 } part;
 
 struct hq_tmpl {
@@ -25,8 +30,10 @@ void hq_tmpl_destroy(hq_tmpl **tp)
     if (!tp || !*tp)
         return;
     hq_tmpl *t = *tp;
-    for (size_t i = 0; i < t->nparts; i++)
+    for (size_t i = 0; i < t->nparts; i++) {
         free(t->parts[i].text);
+        free(t->parts[i].want);
+    }
     free(t->parts);
     free(t->src);
     free(t);
@@ -39,6 +46,8 @@ static void add_part(hq_tmpl *t, pkind kind, const char *s, size_t n)
     t->parts[t->nparts].kind = kind;
     t->parts[t->nparts].text = hq_strndup(s, n);
     t->parts[t->nparts].end = 0;
+    t->parts[t->nparts].fmt = F_NONE;
+    t->parts[t->nparts].want = NULL;
     t->nparts++;
 }
 
@@ -121,12 +130,48 @@ static hq_tmpl *parse(const char *s, char *why, size_t whylen, size_t *errpos)
             continue;
         }
         pkind kind = P_VAR;
-        const char *pa = a;
+        const char *pa = a, *pb = b;
+        pfmt fmt = F_NONE;
         if (*a == '?') { /* {{?path}} starts a section */
             kind = P_IF;
             pa = a + 1;
         }
-        if (!valid_path(pa, b)) {
+        const char *want = NULL;
+        if (kind == P_IF) { /* {{?path=value}}: shown when the value is that text */
+            bool in_sel = false; /* the "=" of a selector [field=value] is the path's */
+            for (const char *q = pa; q < b && !want; q++) {
+                if (*q == '[' || *q == ']')
+                    in_sel = *q == '[';
+                else if (*q == '=' && !in_sel)
+                    want = q;
+            }
+            if (want) {
+                bool ok = want + 1 < b;
+                for (const char *q = want + 1; q < b; q++)
+                    ok = ok && (name_char(*q) || *q == '-' || *q == '.');
+                if (!ok) {
+                    snprintf(why, whylen, "placeholder \"%.*s\": use {{?path}} or {{?path=value}}", (int)(b - a),
+                             a);
+                    goto fail;
+                }
+                pb = want;
+            }
+        }
+        const char *bar = memchr(pa, '|', (size_t)(b - pa));
+        if (bar && kind == P_VAR && valid_path(pa, bar)) {
+            size_t fl = (size_t)(b - bar - 1);
+            if (fl == 4 && !memcmp(bar + 1, "yuan", 4))
+                fmt = F_YUAN;
+            else if (fl == 4 && !memcmp(bar + 1, "unit", 4))
+                fmt = F_UNIT;
+            else {
+                snprintf(why, whylen, "placeholder \"%.*s\": unknown format \"%.*s\" (formats: yuan, unit)",
+                         (int)(b - a), a, (int)fl, bar + 1);
+                goto fail;
+            }
+            pb = bar;
+        }
+        if (!valid_path(pa, pb)) {
             snprintf(why, whylen, "placeholder \"%.*s\": use a path like data.site", (int)(b - a), a);
             goto fail;
         }
@@ -139,7 +184,10 @@ static hq_tmpl *parse(const char *s, char *why, size_t whylen, size_t *errpos)
             open_if = t->nparts;
             if_at = open;
         }
-        add_part(t, kind, pa, (size_t)(b - pa));
+        add_part(t, kind, pa, (size_t)(pb - pa));
+        t->parts[t->nparts - 1].fmt = fmt;
+        if (want)
+            t->parts[t->nparts - 1].want = hq_strndup(want + 1, (size_t)(b - want - 1));
         p = close + 2;
     }
     if (open_if != (size_t)-1) {
@@ -192,25 +240,59 @@ hq_tmpl *hq_tmpl_compile_str(const char *s, hq_err *err)
 }
 
 /* A section is shown when its path has a value that is neither empty nor
- * false. */
-static bool has_value(const char *path, hq_tmpl_resolve_fn resolve, void *ctx)
+ * false, or, with want, a value that is exactly that text. */
+static bool has_value(const char *path, const char *want, hq_tmpl_resolve_fn resolve, void *ctx)
 {
     hq_buf v;
     hq_buf_init(&v);
     bool found = resolve(ctx, path, &v);
-    bool shown = found && v.len > 0 && !(v.len == 5 && memcmp(v.data, "false", 5) == 0);
+    bool shown = want ? found && v.len == strlen(want) && memcmp(v.data ? v.data : "", want, v.len) == 0
+                      : found && v.len > 0 && !(v.len == 5 && memcmp(v.data, "false", 5) == 0);
     hq_buf_fini(&v);
     return shown;
+}
+
+/* Appends the value v formatted as fmt: yuan writes a whole number of fen
+ * as yuan with two decimals (1250 -> 12.50); unit writes the unit C as ℃.
+ * Other values are written as they are. */
+static void put_formatted(pfmt fmt, const hq_buf *v, hq_buf *out)
+{
+    const char *s = v->data ? v->data : "";
+    if (fmt == F_YUAN) {
+        const char *d = s + (*s == '-');
+        bool digits = *d != '\0' && strlen(d) <= 18;
+        for (const char *q = d; digits && *q; q++)
+            digits = *q >= '0' && *q <= '9';
+        if (digits) {
+            long long fen = strtoll(d, NULL, 10);
+            hq_buf_printf(out, "%s%lld.%02lld", d != s ? "-" : "", fen / 100, fen % 100);
+            return;
+        }
+    } else if (fmt == F_UNIT && strcmp(s, "C") == 0) {
+        hq_buf_puts(out, "℃");
+        return;
+    }
+    hq_buf_append(out, s, v->len);
 }
 
 void hq_tmpl_render(const hq_tmpl *t, hq_tmpl_resolve_fn resolve, void *ctx, hq_buf *out)
 {
     for (size_t i = 0; i < t->nparts; i++) {
         switch (t->parts[i].kind) {
-        case P_VAR: resolve(ctx, t->parts[i].text, out); break;
+        case P_VAR:
+            if (t->parts[i].fmt == F_NONE) {
+                resolve(ctx, t->parts[i].text, out);
+            } else {
+                hq_buf v;
+                hq_buf_init(&v);
+                if (resolve(ctx, t->parts[i].text, &v))
+                    put_formatted(t->parts[i].fmt, &v, out);
+                hq_buf_fini(&v);
+            }
+            break;
         case P_LIT: hq_buf_puts(out, t->parts[i].text); break;
         case P_IF:
-            if (!has_value(t->parts[i].text, resolve, ctx))
+            if (!has_value(t->parts[i].text, t->parts[i].want, resolve, ctx))
                 i = t->parts[i].end;
             break;
         case P_END: break;

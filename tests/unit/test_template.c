@@ -200,6 +200,17 @@ static void sections_show_their_text_only_when_the_path_has_a_value(void **state
     assert_string_equal(b.data, "bc");
     hq_buf_fini(&b);
     hq_tmpl_destroy(&t);
+    /* {{?path=value}}: shown when the value is exactly that text. */
+    renders("{{?data.site=canteen-1}}一食堂{{/?}}{{?data.site=canteen-2}}二食堂{{/?}}", "一食堂");
+    renders("[{{?data.value=9}}x{{/?}}{{?data.value=9.5}}y{{/?}}{{?data.nosuch=a}}z{{/?}}]", "[y]");
+    static const char *const kv2[] = {"data.items[result=fail].code", "fs.b", NULL};
+    t = compile_ok("{{?data.items[result=fail].code=fs.b}}b{{/?}}{{?data.items[result=fail].code}}!{{/?}}");
+    d = (dict){kv2, 0};
+    hq_buf_init(&b);
+    hq_tmpl_render(t, resolve, &d, &b);
+    assert_string_equal(b.data, "b!");
+    hq_buf_fini(&b);
+    hq_tmpl_destroy(&t);
     /* Several sections, spaces inside the braces, text before and after. */
     renders("{{ ?data.value }}{{data.value}}℃{{ /? }}/{{?key}}{{key}}{{/?}}/{{?a}}{{/?}}end", "9.5℃/cs-001/end");
     /* The section's path is a variable of the template (checked when it
@@ -226,6 +237,30 @@ static void selectors_are_part_of_the_path(void **state)
     t = compile_ok("{{data.items[code=fs-a_1]}}");
     hq_tmpl_destroy(&t);
     t = compile_ok("{{data.items[result=fail]}}");
+    hq_tmpl_destroy(&t);
+}
+
+static void formats_write_fen_as_yuan_and_c_as_the_degree_sign(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {"data.p", "1250", "data.z", "0", "data.n", "-5", "data.big", "100000000",
+                                     "data.x", "12.5", "data.t", "abc", "data.u", "C", "data.v", "mg/L",
+                                     "data.e", "", NULL};
+    hq_tmpl *t = compile_ok("{{data.p|yuan}} {{data.z|yuan}} {{data.n|yuan}} {{data.big|yuan}} {{data.x|yuan}} "
+                            "{{data.t|yuan}} [{{data.e|yuan}}] [{{data.nosuch|yuan}}] {{ data.u|unit }} "
+                            "{{data.v|unit}} {{data.p|unit}} {{data.nosuch|unit}}");
+    dict d = {kv, 0};
+    hq_buf b;
+    hq_buf_init(&b);
+    hq_tmpl_render(t, resolve, &d, &b);
+    /* Not a whole number of fen (12.5, abc, empty): written as it is. */
+    assert_string_equal(b.data, "12.50 0.00 -0.05 1000000.00 12.5 abc [] [] ℃ mg/L 1250 ");
+    hq_buf_fini(&b);
+    /* The path of a formatted variable is the path alone. */
+    vars v = {"", 0};
+    hq_tmpl_each_var(t, collect, &v);
+    assert_int_equal(v.n, 12);
+    assert_memory_equal(v.got, "data.p;data.z;", 14);
     hq_tmpl_destroy(&t);
 }
 
@@ -257,7 +292,11 @@ static void malformed_templates_are_refused_with_the_place(void **state)
     refused_str("a {{}} b", "template at byte 2: empty placeholder \"{{}}\"");
     refused_str("a {{   }} b", "template at byte 2: empty placeholder \"{{}}\"");
     refused_str("{{data site}}", "template at byte 0: placeholder \"data site\": use a path like data.site");
-    refused_str("x {{data.site|upper}}", "template at byte 2: placeholder \"data.site|upper\": use a path like data.site");
+    refused_str("x {{data.site|upper}}",
+                "template at byte 2: placeholder \"data.site|upper\": unknown format \"upper\" (formats: yuan, unit)");
+    refused_str("{{data.site|}}", "template at byte 0: placeholder \"data.site|\": unknown format \"\" (formats: yuan, unit)");
+    refused_str("{{?data.site|yuan}}x{{/?}}", "template at byte 0: placeholder \"?data.site|yuan\": use a path like data.site");
+    refused_str("{{da ta|yuan}}", "template at byte 0: placeholder \"da ta|yuan\": use a path like data.site");
     refused_str("{{data-site}}", "template at byte 0: placeholder \"data-site\": use a path like data.site");
     refused_str("{{站点}}", "template at byte 0: placeholder \"站点\": use a path like data.site");
     /* There is no escape for a literal "{{": it always opens a placeholder. */
@@ -270,6 +309,10 @@ static void malformed_templates_are_refused_with_the_place(void **state)
     refused_str("{{?a}}{{?b}}{{/?}}{{/?}}", "template at byte 6: \"{{?b}}\" inside another section: sections do not nest");
     refused_str("{{?}}x{{/?}}", "template at byte 0: placeholder \"?\": use a path like data.site");
     refused_str("{{? data.site}}x{{/?}}", "template at byte 0: placeholder \"? data.site\": use a path like data.site");
+    refused_str("{{?data.site=}}x{{/?}}", "template at byte 0: placeholder \"?data.site=\": use {{?path}} or {{?path=value}}");
+    refused_str("{{?data.site=a b}}x{{/?}}", "template at byte 0: placeholder \"?data.site=a b\": use {{?path}} or {{?path=value}}");
+    refused_str("{{?=a}}x{{/?}}", "template at byte 0: placeholder \"?=a\": use a path like data.site");
+    refused_str("{{data.site=a}}", "template at byte 0: placeholder \"data.site=a\": use a path like data.site");
     /* Selectors: [field=value] after a name. */
     refused_str("{{data.items[result]}}", "template at byte 0: placeholder \"data.items[result]\": use a path like data.site");
     refused_str("{{data.items[=fail]}}", "template at byte 0: placeholder \"data.items[=fail]\": use a path like data.site");
@@ -398,6 +441,7 @@ int main(void)
         cmocka_unit_test(each_var_lists_the_placeholders_in_order),
         cmocka_unit_test(sections_show_their_text_only_when_the_path_has_a_value),
         cmocka_unit_test(selectors_are_part_of_the_path),
+        cmocka_unit_test(formats_write_fen_as_yuan_and_c_as_the_degree_sign),
         cmocka_unit_test(malformed_templates_are_refused_with_the_place),
         cmocka_unit_test(compiling_a_yaml_node_checks_every_path),
         cmocka_unit_test(malformed_yaml_templates_are_refused_with_file_line_column),
