@@ -77,6 +77,20 @@ static void renders(const char *src, const char *want)
     assert_null(t);
 }
 
+/* Renders src with the dictionary kv and checks the text. */
+static void renders_with(const char *const *kv, const char *src, const char *want)
+{
+    hq_tmpl *t = compile_ok(src);
+    dict d = {kv, 0};
+    hq_buf b;
+    hq_buf_init(&b);
+    hq_tmpl_render(t, resolve, &d, &b);
+    if (strcmp(b.data ? b.data : "", want) != 0)
+        fail_msg("\"%s\": rendered \"%s\", expected \"%s\"", src, b.data ? b.data : "", want);
+    hq_buf_fini(&b);
+    hq_tmpl_destroy(&t);
+}
+
 /* ---- rendering ---- */
 
 static void fields_are_filled_in(void **state)
@@ -192,25 +206,13 @@ static void sections_show_their_text_only_when_the_path_has_a_value(void **state
     renders("收货{{?data.nosuch}}，原因 {{data.nosuch}}{{/?}}。", "收货。");
     renders("[{{?data.empty}}x{{/?}}]", "[]");
     static const char *const kv[] = {"data.ok", "false", "data.yes", "true", "data.zero", "0", NULL};
-    hq_tmpl *t = compile_ok("{{?data.ok}}a{{/?}}{{?data.yes}}b{{/?}}{{?data.zero}}c{{/?}}{{?data.nosuch}}d{{/?}}");
-    dict d = {kv, 0};
-    hq_buf b;
-    hq_buf_init(&b);
-    hq_tmpl_render(t, resolve, &d, &b);
-    assert_string_equal(b.data, "bc");
-    hq_buf_fini(&b);
-    hq_tmpl_destroy(&t);
+    renders_with(kv, "{{?data.ok}}a{{/?}}{{?data.yes}}b{{/?}}{{?data.zero}}c{{/?}}{{?data.nosuch}}d{{/?}}", "bc");
     /* {{?path=value}}: shown when the value is exactly that text. */
     renders("{{?data.site=canteen-1}}一食堂{{/?}}{{?data.site=canteen-2}}二食堂{{/?}}", "一食堂");
     renders("[{{?data.value=9}}x{{/?}}{{?data.value=9.5}}y{{/?}}{{?data.nosuch=a}}z{{/?}}]", "[y]");
     static const char *const kv2[] = {"data.items[result=fail].code", "fs.b", NULL};
-    t = compile_ok("{{?data.items[result=fail].code=fs.b}}b{{/?}}{{?data.items[result=fail].code}}!{{/?}}");
-    d = (dict){kv2, 0};
-    hq_buf_init(&b);
-    hq_tmpl_render(t, resolve, &d, &b);
-    assert_string_equal(b.data, "b!");
-    hq_buf_fini(&b);
-    hq_tmpl_destroy(&t);
+    renders_with(kv2, "{{?data.items[result=fail].code=fs.b}}b{{/?}}{{?data.items[result=fail].code}}!{{/?}}", "b!");
+    hq_tmpl *t;
     /* Several sections, spaces inside the braces, text before and after. */
     renders("{{ ?data.value }}{{data.value}}℃{{ /? }}/{{?key}}{{key}}{{/?}}/{{?a}}{{/?}}end", "9.5℃/cs-001/end");
     /* The section's path is a variable of the template (checked when it
@@ -226,15 +228,8 @@ static void selectors_are_part_of_the_path(void **state)
 {
     (void)state;
     static const char *const kv[] = {"data.items[result=fail].code", "fs.b", NULL};
-    hq_tmpl *t = compile_ok("首个不合格项：{{data.items[result=fail].code}}");
-    dict d = {kv, 0};
-    hq_buf b;
-    hq_buf_init(&b);
-    hq_tmpl_render(t, resolve, &d, &b);
-    assert_string_equal(b.data, "首个不合格项：fs.b");
-    hq_buf_fini(&b);
-    hq_tmpl_destroy(&t);
-    t = compile_ok("{{data.items[code=fs-a_1]}}");
+    renders_with(kv, "首个不合格项：{{data.items[result=fail].code}}", "首个不合格项：fs.b");
+    hq_tmpl *t = compile_ok("{{data.items[code=fs-a_1]}}");
     hq_tmpl_destroy(&t);
     t = compile_ok("{{data.items[result=fail]}}");
     hq_tmpl_destroy(&t);
@@ -246,17 +241,13 @@ static void formats_write_fen_as_yuan_and_c_as_the_degree_sign(void **state)
     static const char *const kv[] = {"data.p", "1250", "data.z", "0", "data.n", "-5", "data.big", "100000000",
                                      "data.x", "12.5", "data.t", "abc", "data.u", "C", "data.v", "mg/L",
                                      "data.e", "", NULL};
-    hq_tmpl *t = compile_ok("{{data.p|yuan}} {{data.z|yuan}} {{data.n|yuan}} {{data.big|yuan}} {{data.x|yuan}} "
-                            "{{data.t|yuan}} [{{data.e|yuan}}] [{{data.nosuch|yuan}}] {{ data.u|unit }} "
-                            "{{data.v|unit}} {{data.p|unit}} {{data.nosuch|unit}}");
-    dict d = {kv, 0};
-    hq_buf b;
-    hq_buf_init(&b);
-    hq_tmpl_render(t, resolve, &d, &b);
+    static const char src[] = "{{data.p|yuan}} {{data.z|yuan}} {{data.n|yuan}} {{data.big|yuan}} {{data.x|yuan}} "
+                              "{{data.t|yuan}} [{{data.e|yuan}}] [{{data.nosuch|yuan}}] {{ data.u|unit }} "
+                              "{{data.v|unit}} {{data.p|unit}} {{data.nosuch|unit}}";
     /* Not a whole number of fen (12.5, abc, empty): written as it is. */
-    assert_string_equal(b.data, "12.50 0.00 -0.05 1000000.00 12.5 abc [] [] ℃ mg/L 1250 ");
-    hq_buf_fini(&b);
+    renders_with(kv, src, "12.50 0.00 -0.05 1000000.00 12.5 abc [] [] ℃ mg/L 1250 ");
     /* The path of a formatted variable is the path alone. */
+    hq_tmpl *t = compile_ok(src);
     vars v = {"", 0};
     hq_tmpl_each_var(t, collect, &v);
     assert_int_equal(v.n, 12);
