@@ -226,8 +226,8 @@ C = [(12, 25, "catering", "canteen-2", "foreign_matter", "午餐土豆牛肉里�
      (20, 15, "dormitory", "dorm-3", "laundry", "洗衣机洗不干净，衣服上有污渍", "web"),
      (20, 40, "dormitory", "dorm-3", "laundry", "2号洗衣机坏了一直不修", "web"),
      (21, 5, "dormitory", "dorm-3", "laundry", "洗衣房有异味", "wechat"),
-     (8, 5, "transport", "bus-03", "vehicle_interior", "3号校车车内有异味", "qr_code"),
-     (17, 50, "transport", "bus-03", "vehicle_interior", "3号校车座椅破损", "qr_code"),
+     (8, 5, "transport", "bus-03", "vehicle_interior", "3号校园巴士车内有异味", "qr_code"),
+     (17, 50, "transport", "bus-03", "vehicle_interior", "3号校园巴士座椅破损", "qr_code"),
      (10, 30, "energy", "dorm-3", "fee", "本月电费比上月多了一倍", "web")]
 for h, m, dom, site, cat, text, ch in C:
     d = {"domain": dom, "site": site, "category": cat, "text": text, "channel": ch, "role": "student"}

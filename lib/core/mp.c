@@ -316,7 +316,27 @@ const msgpack_object *hq_mp_path(const msgpack_object *root, const char *path)
     while (o && *p) {
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (o->type == MSGPACK_OBJECT_MAP) {
+        const char *sel = memchr(p, '[', n);
+        if (sel && p[n - 1] == ']') {
+            /* "items[result=fail]": the first item whose result is "fail". */
+            if (sel > p)
+                o = o->type == MSGPACK_OBJECT_MAP ? hq_mp_map_getn(o, p, (size_t)(sel - p)) : NULL;
+            const char *eq = memchr(sel, '=', (size_t)(p + n - sel));
+            if (!o || o->type != MSGPACK_OBJECT_ARRAY || !eq)
+                return NULL;
+            const msgpack_object *hit = NULL;
+            size_t vn = (size_t)(p + n - 1 - (eq + 1));
+            for (uint32_t i = 0; !hit && i < o->via.array.size; i++) {
+                const msgpack_object *it = &o->via.array.ptr[i];
+                const msgpack_object *v = it->type == MSGPACK_OBJECT_MAP
+                                              ? hq_mp_map_getn(it, sel + 1, (size_t)(eq - sel - 1))
+                                              : NULL;
+                if (v && v->type == MSGPACK_OBJECT_STR && v->via.str.size == vn &&
+                    (vn == 0 || memcmp(v->via.str.ptr, eq + 1, vn) == 0))
+                    hit = it;
+            }
+            o = hit;
+        } else if (o->type == MSGPACK_OBJECT_MAP) {
             o = hq_mp_map_getn(o, p, n);
         } else if (o->type == MSGPACK_OBJECT_ARRAY) {
             /* Plain decimal digits only: strtoul would also take " 1",

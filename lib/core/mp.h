@@ -54,7 +54,8 @@ size_t hq_utf8_prefix(const char *s, size_t len, size_t max);
 const msgpack_object *hq_mp_map_get(const msgpack_object *map, const char *key);
 const msgpack_object *hq_mp_map_getn(const msgpack_object *map, const char *key, size_t klen);
 /* A dotted path ("data.items.0.code" style: a part of decimal digits
- * indexes an array). */
+ * indexes an array; a part "items[result=fail]" is the first item of the
+ * array items that is a map whose result is the text fail). */
 const msgpack_object *hq_mp_path(const msgpack_object *root, const char *path);
 bool hq_mp_str_eq(const msgpack_object *o, const char *s);
 /* The object's numeric value as a double; false when it is not a number. */

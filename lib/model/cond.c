@@ -77,6 +77,13 @@ const hq_field *hq_cond_check_path(const hq_ydoc *doc, const hq_ynode *n, const 
         *ok = false;
         return NULL;
     }
+    if (strchr(path, '[')) {
+        hq_ydiag(diags, doc, n, "field \"%s\": a selector [field=value] is for templates; a condition on "
+                                "data.items.result already looks at every item",
+                 path);
+        *ok = false;
+        return NULL;
+    }
     const hq_field *first = NULL;
     for (size_t i = 0; i < nschemas; i++) {
         const hq_field *f = hq_schema_field(schemas[i], path + 5);

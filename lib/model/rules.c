@@ -1451,6 +1451,7 @@ const hq_rules_section hq_rules_sections[] = {
     {"permissions", "the rule set (who may do what, perm.c)"},
     {"staff_keys", "the rule set (staff CURVE keys, perm.c)"},
     {"retention", "the rule set (how long events stay in LMDB, retention.c)"},
+    {"coverage", "the coverage matrix of the plan's focus points (houqinctl rules check --coverage)"},
     {NULL, NULL},
 };
 

@@ -589,6 +589,19 @@ int hq_schema_validate(const hq_schema *s, const msgpack_object *data, hq_err *e
     return validate(&s->data, data, path, 4, sizeof path, err);
 }
 
+/* The field name of map f (crossing array levels), or NULL. */
+static const hq_field *hq_schema_field_in(const hq_field *f, const char *name)
+{
+    while (f->type == HQ_F_ARRAY && f->items)
+        f = f->items;
+    if (f->type != HQ_F_MAP)
+        return NULL;
+    for (size_t i = 0; i < f->nfields; i++)
+        if (strcmp(f->fields[i].name, name) == 0)
+            return &f->fields[i];
+    return NULL;
+}
+
 const hq_field *hq_schema_field(const hq_schema *s, const char *path)
 {
     const hq_field *f = &s->data;
@@ -596,6 +609,41 @@ const hq_field *hq_schema_field(const hq_schema *s, const char *path)
     while (*p) {
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        const char *sel = memchr(p, '[', n);
+        if (sel && n > 0 && p[n - 1] == ']') {
+            /* "items[result=fail]": an array of maps, selected on one of
+             * the items' text fields (an enum's value must be one of its). */
+            const char *eq = memchr(sel, '=', (size_t)(p + n - sel));
+            if (!eq)
+                return NULL;
+            if (sel > p) {
+                char name[128];
+                if ((size_t)(sel - p) >= sizeof name)
+                    return NULL;
+                snprintf(name, sizeof name, "%.*s", (int)(sel - p), p);
+                f = hq_schema_field_in(f, name);
+            }
+            if (!f || f->type != HQ_F_ARRAY || !f->items || f->items->type != HQ_F_MAP)
+                return NULL;
+            f = f->items;
+            const hq_field *k = NULL;
+            for (size_t i = 0; i < f->nfields; i++)
+                if (strlen(f->fields[i].name) == (size_t)(eq - sel - 1) &&
+                    memcmp(f->fields[i].name, sel + 1, (size_t)(eq - sel - 1)) == 0)
+                    k = &f->fields[i];
+            if (!k || (k->type != HQ_F_STRING && k->type != HQ_F_ENUM))
+                return NULL;
+            size_t vn = (size_t)(p + n - 1 - (eq + 1));
+            bool known = k->type == HQ_F_STRING;
+            for (size_t i = 0; !known && i < k->nvalues; i++)
+                known = strlen(k->values[i]) == vn && memcmp(k->values[i], eq + 1, vn) == 0;
+            if (!known)
+                return NULL;
+            p += n;
+            if (*p == '.')
+                p++;
+            continue;
+        }
         bool digits = n > 0;
         for (size_t i = 0; i < n; i++)
             digits = digits && p[i] >= '0' && p[i] <= '9';

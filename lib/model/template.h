@@ -5,6 +5,12 @@
  * are resolved by the caller's callback, so the engine decides what a path
  * means (event fields, the grouping key, registry attributes like
  * site.name).  At compile time a check callback refuses unknown paths.
+ *
+ * Besides {{path}}: {{path|yuan}} and {{path|unit}} format the value (fen
+ * as yuan with two decimals; the unit C as ℃); {{?path}}text{{/?}} is a
+ * section, shown only when path has a value that is neither empty nor
+ * false (sections do not nest); a path part may select an item of an
+ * array, "data.items[result=fail].code" (what it means is the resolver's).
  */
 #ifndef HQ_TEMPLATE_H
 #define HQ_TEMPLATE_H

@@ -683,6 +683,10 @@ static void unknown_fields_and_paths(void **state)
     refused("{field: data.nosuch, eq: 1}", "c.yaml:1:9: field \"data.nosuch\": event type t.cond has no such field\n");
     refused("{field: data.place.room, eq: 1}",
             "c.yaml:1:9: field \"data.place.room\": event type t.cond has no such field\n");
+    /* A template's selector is not a condition's path. */
+    refused("{field: \"data.items[result=fail].code\", eq: a}",
+            "c.yaml:1:9: field \"data.items[result=fail].code\": a selector [field=value] is for templates; a "
+            "condition on data.items.result already looks at every item\n");
     refused("{field: site, eq: a}",
             "c.yaml:1:9: field \"site\": expected data.<field> or one of source, ts, type, id\n");
     refused("{field: data., eq: a}",

@@ -517,6 +517,14 @@ static void test_path_indexes_arrays_with_decimal_parts(void **state)
     assert_null(hq_mp_path(&root, "data.items.1x.code"));
     assert_null(hq_mp_path(&root, "data.items.99999999999999999999.code"));
     assert_null(hq_mp_path(&root, "data.items..code"));
+    /* A selector: the first item whose field is the text. */
+    assert_true(hq_mp_str_eq(hq_mp_path(&root, "data.items[code=b].code"), "b"));
+    assert_ptr_equal(hq_mp_path(&root, "data.items[code=a]"), hq_mp_path(&root, "data.items.0"));
+    assert_null(hq_mp_path(&root, "data.items[code=c].code")); /* no such item */
+    assert_null(hq_mp_path(&root, "data.items[n=1].code"));    /* a number is not the text "1" */
+    assert_null(hq_mp_path(&root, "data.items[nosuch=a]"));
+    assert_null(hq_mp_path(&root, "data.site[code=a]"));       /* not an array */
+    assert_null(hq_mp_path(&root, "data.items[code].code"));   /* no "=" */
     /* Into a scalar, or a missing key. */
     assert_null(hq_mp_path(&root, "data.site.x"));
     assert_null(hq_mp_path(&root, "data.nosuch"));

@@ -283,6 +283,18 @@ static void test_loaded_fields_carry_the_spec(void **state)
     assert_int_equal(hq_schema_field(sch, "place.room")->type, HQ_F_STRING);
     assert_int_equal(hq_schema_field(sch, "matrix.0.1")->type, HQ_F_INT);
     assert_ptr_equal(hq_schema_field(sch, ""), &sch->data);
+    /* A selector [field=value] picks an item by one of its text fields; an
+     * enum's value must be one of its values (templates, README 6.1). */
+    assert_ptr_equal(hq_schema_field(sch, "items[result=fail].code"), hq_schema_field(sch, "items.code"));
+    assert_ptr_equal(hq_schema_field(sch, "items[code=fs.x]"), NULL); /* a dot ends the part */
+    assert_ptr_equal(hq_schema_field(sch, "items[code=fs-x].result"), hq_schema_field(sch, "items.result"));
+    assert_null(hq_schema_field(sch, "items[result=ok].code"));   /* not a value of the enum */
+    assert_null(hq_schema_field(sch, "items[nosuch=fail].code")); /* not a field of the items */
+    assert_null(hq_schema_field(sch, "items[photos=a].code"));    /* not a text field */
+    assert_null(hq_schema_field(sch, "items[result].code"));      /* no value */
+    assert_null(hq_schema_field(sch, "site[a=b]"));               /* not an array */
+    assert_null(hq_schema_field(sch, "matrix[a=b]"));             /* not an array of maps */
+    assert_null(hq_schema_field(sch, "items[result=fail].nosuch"));
     assert_null(hq_schema_field(sch, "nosuch"));
     assert_null(hq_schema_field(sch, "place.nosuch"));
     assert_null(hq_schema_field(sch, "site.x"));

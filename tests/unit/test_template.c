@@ -77,6 +77,20 @@ static void renders(const char *src, const char *want)
     assert_null(t);
 }
 
+/* Renders src with the dictionary kv and checks the text. */
+static void renders_with(const char *const *kv, const char *src, const char *want)
+{
+    hq_tmpl *t = compile_ok(src);
+    dict d = {kv, 0};
+    hq_buf b;
+    hq_buf_init(&b);
+    hq_tmpl_render(t, resolve, &d, &b);
+    if (strcmp(b.data ? b.data : "", want) != 0)
+        fail_msg("\"%s\": rendered \"%s\", expected \"%s\"", src, b.data ? b.data : "", want);
+    hq_buf_fini(&b);
+    hq_tmpl_destroy(&t);
+}
+
 /* ---- rendering ---- */
 
 static void fields_are_filled_in(void **state)
@@ -182,6 +196,65 @@ static void each_var_lists_the_placeholders_in_order(void **state)
     hq_tmpl_destroy(NULL);
 }
 
+/* ---- sections {{?path}}...{{/?}} and selectors ---- */
+
+static void sections_show_their_text_only_when_the_path_has_a_value(void **state)
+{
+    (void)state;
+    /* Shown: a value; hidden: no value, an empty value, or false. */
+    renders("收货{{?data.site}}，地点 {{data.site}}{{/?}}。", "收货，地点 canteen-1。");
+    renders("收货{{?data.nosuch}}，原因 {{data.nosuch}}{{/?}}。", "收货。");
+    renders("[{{?data.empty}}x{{/?}}]", "[]");
+    static const char *const kv[] = {"data.ok", "false", "data.yes", "true", "data.zero", "0", NULL};
+    renders_with(kv, "{{?data.ok}}a{{/?}}{{?data.yes}}b{{/?}}{{?data.zero}}c{{/?}}{{?data.nosuch}}d{{/?}}", "bc");
+    /* {{?path=value}}: shown when the value is exactly that text. */
+    renders("{{?data.site=canteen-1}}一食堂{{/?}}{{?data.site=canteen-2}}二食堂{{/?}}", "一食堂");
+    renders("[{{?data.value=9}}x{{/?}}{{?data.value=9.5}}y{{/?}}{{?data.nosuch=a}}z{{/?}}]", "[y]");
+    static const char *const kv2[] = {"data.items[result=fail].code", "fs.b", NULL};
+    renders_with(kv2, "{{?data.items[result=fail].code=fs.b}}b{{/?}}{{?data.items[result=fail].code}}!{{/?}}", "b!");
+    hq_tmpl *t;
+    /* Several sections, spaces inside the braces, text before and after. */
+    renders("{{ ?data.value }}{{data.value}}℃{{ /? }}/{{?key}}{{key}}{{/?}}/{{?a}}{{/?}}end", "9.5℃/cs-001/end");
+    /* The section's path is a variable of the template (checked when it
+     * compiles); the end marker is not. */
+    t = compile_ok("{{?data.nosuch}}{{data.site}}{{/?}}");
+    vars v = {"", 0};
+    hq_tmpl_each_var(t, collect, &v);
+    assert_string_equal(v.got, "data.nosuch;data.site;");
+    hq_tmpl_destroy(&t);
+}
+
+static void selectors_are_part_of_the_path(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {"data.items[result=fail].code", "fs.b", NULL};
+    renders_with(kv, "首个不合格项：{{data.items[result=fail].code}}", "首个不合格项：fs.b");
+    hq_tmpl *t = compile_ok("{{data.items[code=fs-a_1]}}");
+    hq_tmpl_destroy(&t);
+    t = compile_ok("{{data.items[result=fail]}}");
+    hq_tmpl_destroy(&t);
+}
+
+static void formats_write_fen_as_yuan_and_c_as_the_degree_sign(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {"data.p", "1250", "data.z", "0", "data.n", "-5", "data.big", "100000000",
+                                     "data.x", "12.5", "data.t", "abc", "data.u", "C", "data.v", "mg/L",
+                                     "data.e", "", NULL};
+    static const char src[] = "{{data.p|yuan}} {{data.z|yuan}} {{data.n|yuan}} {{data.big|yuan}} {{data.x|yuan}} "
+                              "{{data.t|yuan}} [{{data.e|yuan}}] [{{data.nosuch|yuan}}] {{ data.u|unit }} "
+                              "{{data.v|unit}} {{data.p|unit}} {{data.nosuch|unit}}";
+    /* Not a whole number of fen (12.5, abc, empty): written as it is. */
+    renders_with(kv, src, "12.50 0.00 -0.05 1000000.00 12.5 abc [] [] ℃ mg/L 1250 ");
+    /* The path of a formatted variable is the path alone. */
+    hq_tmpl *t = compile_ok(src);
+    vars v = {"", 0};
+    hq_tmpl_each_var(t, collect, &v);
+    assert_int_equal(v.n, 12);
+    assert_memory_equal(v.got, "data.p;data.z;", 14);
+    hq_tmpl_destroy(&t);
+}
+
 /* ---- malformed templates ---- */
 
 static void refused_str(const char *s, const char *want)
@@ -210,12 +283,36 @@ static void malformed_templates_are_refused_with_the_place(void **state)
     refused_str("a {{}} b", "template at byte 2: empty placeholder \"{{}}\"");
     refused_str("a {{   }} b", "template at byte 2: empty placeholder \"{{}}\"");
     refused_str("{{data site}}", "template at byte 0: placeholder \"data site\": use a path like data.site");
-    refused_str("x {{data.site|upper}}", "template at byte 2: placeholder \"data.site|upper\": use a path like data.site");
+    refused_str("x {{data.site|upper}}",
+                "template at byte 2: placeholder \"data.site|upper\": unknown format \"upper\" (formats: yuan, unit)");
+    refused_str("{{data.site|}}", "template at byte 0: placeholder \"data.site|\": unknown format \"\" (formats: yuan, unit)");
+    refused_str("{{?data.site|yuan}}x{{/?}}", "template at byte 0: placeholder \"?data.site|yuan\": use a path like data.site");
+    refused_str("{{da ta|yuan}}", "template at byte 0: placeholder \"da ta|yuan\": use a path like data.site");
     refused_str("{{data-site}}", "template at byte 0: placeholder \"data-site\": use a path like data.site");
     refused_str("{{站点}}", "template at byte 0: placeholder \"站点\": use a path like data.site");
     /* There is no escape for a literal "{{": it always opens a placeholder. */
     refused_str("\\{{not a var}}", "template at byte 1: placeholder \"not a var\": use a path like data.site");
     refused_str("{{{data.site}}}", "template at byte 0: placeholder \"{data.site\": use a path like data.site");
+    /* Sections: closed once, not nested, with a path. */
+    refused_str("a {{?data.site}} b", "template at byte 2: \"{{?data.site}}\" without a closing \"{{/?}}\"");
+    refused_str("a {{/?}} b", "template at byte 2: \"{{/?}}\" without a \"{{?path}}\" before it");
+    refused_str("{{?key}}x{{/?}}{{/?}}", "template at byte 15: \"{{/?}}\" without a \"{{?path}}\" before it");
+    refused_str("{{?a}}{{?b}}{{/?}}{{/?}}", "template at byte 6: \"{{?b}}\" inside another section: sections do not nest");
+    refused_str("{{?}}x{{/?}}", "template at byte 0: placeholder \"?\": use a path like data.site");
+    refused_str("{{? data.site}}x{{/?}}", "template at byte 0: placeholder \"? data.site\": use a path like data.site");
+    refused_str("{{?data.site=}}x{{/?}}", "template at byte 0: placeholder \"?data.site=\": use {{?path}} or {{?path=value}}");
+    refused_str("{{?data.site=a b}}x{{/?}}", "template at byte 0: placeholder \"?data.site=a b\": use {{?path}} or {{?path=value}}");
+    refused_str("{{?=a}}x{{/?}}", "template at byte 0: placeholder \"?=a\": use a path like data.site");
+    refused_str("{{data.site=a}}", "template at byte 0: placeholder \"data.site=a\": use a path like data.site");
+    /* Selectors: [field=value] after a name. */
+    refused_str("{{data.items[result]}}", "template at byte 0: placeholder \"data.items[result]\": use a path like data.site");
+    refused_str("{{data.items[=fail]}}", "template at byte 0: placeholder \"data.items[=fail]\": use a path like data.site");
+    refused_str("{{data.items[result=]}}", "template at byte 0: placeholder \"data.items[result=]\": use a path like data.site");
+    refused_str("{{data.items[result=fail}}", "template at byte 0: placeholder \"data.items[result=fail\": use a path like data.site");
+    refused_str("{{data.items[result=fail]x}}", "template at byte 0: placeholder \"data.items[result=fail]x\": use a path like data.site");
+    refused_str("{{[result=fail]}}", "template at byte 0: placeholder \"[result=fail]\": use a path like data.site");
+    refused_str("{{data.[result=fail]}}", "template at byte 0: placeholder \"data.[result=fail]\": use a path like data.site");
+    refused_str("{{data.items[result=a.b]}}", "template at byte 0: placeholder \"data.items[result=a.b]\": use a path like data.site");
 }
 
 /* ---- compiling from YAML, with a check of the paths ---- */
@@ -333,6 +430,9 @@ int main(void)
         cmocka_unit_test(missing_fields_render_as_empty_text),
         cmocka_unit_test(rendering_appends_to_the_buffer),
         cmocka_unit_test(each_var_lists_the_placeholders_in_order),
+        cmocka_unit_test(sections_show_their_text_only_when_the_path_has_a_value),
+        cmocka_unit_test(selectors_are_part_of_the_path),
+        cmocka_unit_test(formats_write_fen_as_yuan_and_c_as_the_degree_sign),
         cmocka_unit_test(malformed_templates_are_refused_with_the_place),
         cmocka_unit_test(compiling_a_yaml_node_checks_every_path),
         cmocka_unit_test(malformed_yaml_templates_are_refused_with_file_line_column),

@@ -19,7 +19,7 @@ static const char rules_usage[] =
     "    houqinctl rules - check rules and run rule tests\n"
     "\n"
     "SYNOPSIS\n"
-    "    houqinctl rules check [--schemas DIR] [DIR]\n"
+    "    houqinctl rules check [--schemas DIR] [--coverage] [DIR]\n"
     "    houqinctl rules test [--rules DIR] [--schemas DIR] [-v] [FILE|DIR...]\n"
     "\n"
     "rules check\n"
@@ -27,6 +27,10 @@ static const char rules_usage[] =
     "    houqind --check does, then the rule test files under DIR (*.test.yaml),\n"
     "    and prints every problem as file:line:column: reason on stderr.  Exit 0\n"
     "    and a summary when everything loads, 1 otherwise.\n"
+    "    --coverage also checks the coverage matrix (the coverage: entries of\n"
+    "    the rules files, rules/DOMAINS.md): every rule it names must exist,\n"
+    "    every test file and test it names too; then prints the matrix as a\n"
+    "    Markdown table with a summary.\n"
     "\n"
     "rules test\n"
     "    Runs rule test files: events in, issues and alerts expected out, on a\n"
@@ -299,21 +303,178 @@ static int rules_test(int argc, char **argv)
     return c.fail || c.error ? EXIT_REFUSED : 0;
 }
 
+/* ---- the coverage matrix (coverage: in the rules files) ---- */
+
+typedef struct cov_row {
+    const char *req, *point, *status, *why;
+    const hq_ynode *rules, *tests;
+} cov_row;
+
+/* A test named by a coverage entry: "dir/tests/x.test.yaml" (the whole
+ * file) or {"dir/tests/x.test.yaml": "the test's name"}. */
+static void cov_check_test(const char *dir, const hq_ydoc *doc, const hq_ynode *t, const hq_schemas *schemas,
+                           const hq_rules *rules, hq_diags *d)
+{
+    const hq_ynode *fn = t, *name = NULL;
+    if (t->type == HQ_Y_MAP && t->len == 1) {
+        fn = hq_ymap_key(t, 0);
+        name = hq_ymap_val(t, 0);
+    }
+    if (fn->type != HQ_Y_SCALAR || (name && name->type != HQ_Y_SCALAR)) {
+        hq_ydiag(d, doc, t, "a test is a file (catering/tests/x.test.yaml) or {file: test name}");
+        return;
+    }
+    size_t l = strlen(fn->str);
+    if (l <= 10 || strcmp(fn->str + l - 10, ".test.yaml") != 0 || fn->str[0] == '/' || strstr(fn->str, "..")) {
+        hq_ydiag(d, doc, fn, "test file \"%s\": expected a *.test.yaml path inside the rules directory", fn->str);
+        return;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, fn->str);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        hq_ydiag(d, doc, fn, "test file \"%s\" does not exist", fn->str);
+    } else if (name) {
+        hq_diags td;
+        hq_diags_init(&td);
+        hq_ruletests *rt = NULL;
+        if (hq_ruletests_load(path, schemas, rules, &rt, &td) == 0) {
+            bool found = false;
+            for (size_t i = 0; !found && i < hq_ruletests_count(rt); i++)
+                found = strcmp(hq_ruletests_name(rt, i), name->str) == 0;
+            if (!found)
+                hq_ydiag(d, doc, name, "%s has no test named \"%s\"", fn->str, name->str);
+        }
+        hq_ruletests_destroy(&rt);
+        hq_diags_fini(&td); /* its own problems are reported with the test files */
+    }
+}
+
+static void cov_cell_list(const hq_ynode *seq, bool tests)
+{
+    for (size_t i = 0; seq && i < seq->len; i++) {
+        const hq_ynode *t = seq->kids[i];
+        fputs(i ? ", " : "", stdout);
+        if (tests && t->type == HQ_Y_MAP && t->len == 1)
+            printf("`%s` (%s)", hq_ymap_key(t, 0)->str, hq_ymap_val(t, 0)->str);
+        else
+            printf("`%s`", t->str);
+    }
+    if (!seq || !seq->len)
+        fputs("—", stdout);
+}
+
+/* Loads and checks the coverage: entries of the rules directory; prints the
+ * matrix when print is set and there is no problem.  Returns the number
+ * of entries (0 with problems in d). */
+static size_t coverage_check(const char *dir, const hq_schemas *schemas, const hq_rules *rules, hq_diags *d,
+                             bool print)
+{
+    static const char *const keys[] = {"requirement", "point", "status", "rules", "tests", "why", NULL};
+    hq_ydoc **docs = NULL;
+    size_t ndocs = 0, before = d->count, nrows = 0;
+    cov_row *rows = NULL;
+    hq_ydocs_load_dir(dir, &docs, &ndocs, d);
+    for (size_t i = 0; i < ndocs; i++) {
+        const hq_ydoc *doc = docs[i];
+        const hq_ynode *cov = doc->root ? hq_ymap_get(doc->root, "coverage") : NULL;
+        if (!cov)
+            continue;
+        if (cov->type != HQ_Y_SEQ) {
+            hq_ydiag(d, doc, cov, "coverage: expected a list of focus points");
+            continue;
+        }
+        for (size_t k = 0; k < cov->len; k++) {
+            const hq_ynode *e = cov->kids[k];
+            if (e->type != HQ_Y_MAP) {
+                hq_ydiag(d, doc, e, "a focus point is a mapping (requirement, point, status, rules, tests, why)");
+                continue;
+            }
+            hq_ycheck_keys(d, doc, e, keys);
+            cov_row r = {0};
+            const hq_ynode *n;
+            if ((n = hq_yrequire(d, doc, e, "requirement")))
+                hq_yget_str(d, doc, n, &r.req);
+            if ((n = hq_yrequire(d, doc, e, "point")))
+                hq_yget_str(d, doc, n, &r.point);
+            if ((n = hq_yrequire(d, doc, e, "status")) && hq_yget_str(d, doc, n, &r.status) == 0 &&
+                strcmp(r.status, "covered") && strcmp(r.status, "partly") && strcmp(r.status, "missing")) {
+                hq_ydiag(d, doc, n, "status \"%s\": expected covered, partly or missing", r.status);
+                r.status = NULL;
+            }
+            if ((n = hq_ymap_get(e, "why")))
+                hq_yget_str(d, doc, n, &r.why);
+            if (r.status && strcmp(r.status, "covered") != 0 && !r.why)
+                hq_ydiag(d, doc, e, "a focus point %s covered needs a why", !strcmp(r.status, "partly") ? "partly" : "not");
+            r.rules = hq_ymap_get(e, "rules");
+            r.tests = hq_ymap_get(e, "tests");
+            for (int w = 0; w < 2; w++) {
+                const hq_ynode *seq = w ? r.tests : r.rules;
+                if (seq && seq->type != HQ_Y_SEQ) {
+                    hq_ydiag(d, doc, seq, "%s: expected a list", w ? "tests" : "rules");
+                    continue;
+                }
+                for (size_t j = 0; seq && j < seq->len; j++) {
+                    const hq_ynode *x = seq->kids[j];
+                    if (w) {
+                        cov_check_test(dir, doc, x, schemas, rules, d);
+                    } else if (x->type != HQ_Y_SCALAR) {
+                        hq_ydiag(d, doc, x, "a rule is named by its id");
+                    } else if (!hq_rules_find(rules, x->str)) {
+                        hq_ydiag(d, doc, x, "rule \"%s\" does not exist", x->str);
+                    }
+                }
+            }
+            if (r.status && !strcmp(r.status, "covered") &&
+                (!r.rules || !r.rules->len || !r.tests || !r.tests->len))
+                hq_ydiag(d, doc, e, "a covered focus point names its rules and their tests");
+            rows = hq_realloc(rows, (nrows + 1) * sizeof *rows);
+            rows[nrows++] = r;
+        }
+    }
+    if (d->count == before && nrows == 0)
+        hq_diags_add(d, dir, 0, 0, "no coverage: entries in the rules directory");
+    size_t n = d->count == before ? nrows : 0;
+    if (print && n) {
+        size_t st[3] = {0};
+        puts("| requirement | focus point | status | rules | tests | why |");
+        puts("|---|---|---|---|---|---|");
+        for (size_t i = 0; i < nrows; i++) {
+            const cov_row *r = &rows[i];
+            st[!strcmp(r->status, "covered") ? 0 : !strcmp(r->status, "partly") ? 1 : 2]++;
+            printf("| %s | %s | %s | ", r->req, r->point, r->status);
+            cov_cell_list(r->rules, false);
+            fputs(" | ", stdout);
+            cov_cell_list(r->tests, true);
+            printf(" | %s |\n", r->why ? r->why : "");
+        }
+        printf("\n%zu focus points: %zu covered, %zu partly, %zu missing\n", nrows, st[0], st[1], st[2]);
+    }
+    free(rows);
+    for (size_t i = 0; i < ndocs; i++)
+        hq_ydoc_destroy(&docs[i]);
+    free(docs);
+    return n;
+}
+
 static int rules_check(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"schemas", required_argument, NULL, 's'},
         {"rules", required_argument, NULL, 'r'},
+        {"coverage", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *schemas_dir = HQ_DEFAULT_SCHEMAS, *dir = NULL;
+    bool coverage = false;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (o) {
         case 's': schemas_dir = optarg; break;
         case 'r': dir = optarg; break;
+        case 'c': coverage = true; break;
         case 'h': return ctl_help(rules_usage);
         default: return EXIT_USAGE;
         }
@@ -344,6 +505,8 @@ static int rules_check(int argc, char **argv)
             hq_ruletests_destroy(&t);
         }
         strv_free(&files);
+        if (coverage && d.count == 0)
+            coverage_check(dir, schemas, rules, &d, false);
     }
     int rc = 0;
     if (d.count) {
@@ -356,6 +519,10 @@ static int rules_check(int argc, char **argv)
         printf("rules OK: %zu rules in %s (%zu schemas in %s); %zu test file%s with %zu test%s\n",
                hq_rules_count(rules), dir, hq_schemas_count(schemas), schemas_dir, nfiles, nfiles == 1 ? "" : "s",
                ntests, ntests == 1 ? "" : "s");
+        if (coverage) {
+            putchar('\n');
+            coverage_check(dir, schemas, rules, &d, true);
+        }
     }
     hq_diags_fini(&d);
     hq_rules_destroy(&rules);
