@@ -433,7 +433,7 @@ static bool env_table_value(void *ctx, const char *name, const char *key, size_t
 /* A reference to check once everything is loaded (a sensor's site, a
  * site's contractor, a contractor's penalty terms), with its place. */
 typedef struct xref {
-    char kind; /* 's' site, 'c' contractor, 't' penalty terms */
+    char kind; /* 's' site, 'c' contractor, 't' penalty terms, 'k' a sensor's kind (the schemas) */
     const hq_ydoc *doc;
     const hq_ynode *n;
     char *owner; /* "sensor cs-001" */
@@ -670,6 +670,26 @@ static bool sensor_exists(const hq_rules *r, const char *id)
     return hq_rules_sensor(r, id) != NULL;
 }
 
+/* A sensor's kind is one the readings can have: a value of the kind enum
+ * of sensor.reading (issue 20: the registry said drinking_water, which no
+ * reading can carry, and nothing caught it). */
+static void check_sensor_kind(loader *L, const hq_ydoc *doc, const hq_ynode *x, const char *owner, const char *kind)
+{
+    const hq_schema *sr = hq_schemas_find(L->schemas, "sensor.reading", 14);
+    const hq_field *f = sr ? hq_schema_field(sr, "kind") : NULL;
+    if (!f || f->type != HQ_F_ENUM) {
+        hq_ydiag(L->d, doc, x, "%s: kind \"%s\": no schema defines sensor kinds (sensor.reading with a kind enum)",
+                 owner, kind);
+        return;
+    }
+    for (size_t i = 0; i < f->nvalues; i++)
+        if (strcmp(f->values[i], kind) == 0)
+            return;
+    const char *near = hq_suggest(kind, (const char *const *)f->values, f->nvalues);
+    hq_ydiag(L->d, doc, x, "%s: kind \"%s\" is not defined by a schema (not a kind of sensor.reading)%s%s%s",
+             owner, kind, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+}
+
 static void add_sensor(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *id)
 {
     L->r->sensors = hq_realloc(L->r->sensors, (L->r->nsensors + 1) * sizeof *L->r->sensors);
@@ -679,8 +699,10 @@ static void add_sensor(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *i
     st->site = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "site"));
     add_xref(L, 's', doc, hq_ymap_get(s, "site"), "sensor", id);
     const hq_ynode *x;
-    if ((x = hq_ymap_get(s, "kind")))
+    if ((x = hq_ymap_get(s, "kind"))) {
         st->kind = dup_scalar(L, doc, x);
+        add_xref(L, 'k', doc, x, "sensor", id);
+    }
 }
 
 static bool contractor_exists(const hq_rules *r, const char *id)
@@ -1276,7 +1298,7 @@ static void load_until(loader *L, const hq_ydoc *doc, const hq_ynode *y, hq_rule
         }
     }
     if (!found) {
-        hq_ydiag(L->d, doc, y, "until: no event type of the rule has a field %s", path + 5);
+        hq_ydiag(L->d, doc, y, "until: no event type of the rule has a field %s", path);
         return;
     }
     r->until = hq_strdup(path);
@@ -1594,6 +1616,8 @@ static void check_refs(loader *L)
             hq_ydiag(L->d, x->doc, x->n, "%s: unknown contractor \"%s\"", x->owner, v);
         else if (x->kind == 't' && !hq_rules_penalty_terms(r, v))
             hq_ydiag(L->d, x->doc, x->n, "%s: unknown penalty terms \"%s\"", x->owner, v);
+        else if (x->kind == 'k')
+            check_sensor_kind(L, x->doc, x->n, x->owner, v);
     }
     /* Every slot of a scheduled rule is someone's: a unit that is a site
      * needs a contractor or a responsible unit (unless the rule names the
