@@ -239,8 +239,12 @@ int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
         if (r->kind != HQ_RULE_ABSENCE)
             continue;
         size_t n = 0;
+        /* A slot must exist from its window's start (a month's first window
+         * is the whole month), so look at least that far ahead. */
+        int64_t h = hq_schedule_span_ms(r->schedule) + 86400000LL;
         int rc = hq_obligation_generate(s, txn, r->id, (const char *const *)r->units, r->nunits, r->schedule,
-                                        hq_rules_calendar(e->rules), now_ms, horizon_ms, &n, err);
+                                        hq_rules_calendar(e->rules), now_ms, h > horizon_ms ? h : horizon_ms, &n,
+                                        err);
         if (rc)
             return rc;
         *created += n;

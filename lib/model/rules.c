@@ -350,6 +350,9 @@ const char *hq_rules_unit_name(const hq_rules *r, const char *unit)
     const hq_contractor *c = hq_rules_contractor(r, unit);
     if (c && c->name)
         return c->name;
+    const hq_office_unit *o = hq_rules_office_unit(r, unit);
+    if (o && o->name)
+        return o->name;
     return unit;
 }
 
@@ -1150,19 +1153,25 @@ static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule
             const char *id;
             if (hq_yget_str(L->d, doc, u->kids[i], &id) != 0)
                 continue;
-            if (!hq_rules_site(L->r, id) && !hq_rules_contractor(L->r, id)) {
-                const char **names = hq_calloc(L->r->nsites + L->r->ncontractors + 1, sizeof *names);
+            /* An office unit is a unit too: the office's own obligations
+             * per section (issue 20: covert visits per domain). */
+            if (!hq_rules_site(L->r, id) && !hq_rules_contractor(L->r, id) && !hq_rules_office_unit(L->r, id)) {
+                const char **names =
+                    hq_calloc(L->r->nsites + L->r->ncontractors + L->r->noffice_units + 1, sizeof *names);
                 size_t k = 0;
                 for (size_t j = 0; j < L->r->nsites; j++)
                     names[k++] = L->r->sites[j].id;
                 for (size_t j = 0; j < L->r->ncontractors; j++)
                     names[k++] = L->r->contractors[j].id;
+                for (size_t j = 0; j < L->r->noffice_units; j++)
+                    names[k++] = L->r->office_units[j].id;
                 const char *near = hq_suggest(id, names, k);
                 if (near)
-                    hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site or contractor; did you mean \"%s\"?)",
-                             id, near);
+                    hq_ydiag(L->d, doc, u->kids[i],
+                             "unknown unit \"%s\" (not a site, contractor or office unit; did you mean \"%s\"?)", id,
+                             near);
                 else
-                    hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site or contractor)", id);
+                    hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site, contractor or office unit)", id);
                 free(names);
             }
             r->units[r->nunits++] = hq_strdup(id);
