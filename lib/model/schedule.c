@@ -58,20 +58,30 @@ static int month_key(const times *t, int i)
     return (t->mday[i] ? t->mday[i] : 32) * 24 * 60 + t->by[i];
 }
 
+/* How many deadlines by lists (one scalar or a list), or 0 after a
+ * diagnostic: none given (missing says what is needed), or too many. */
+static size_t by_count(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const hq_ynode *by, const char *missing,
+                       const char *per)
+{
+    if (!by) {
+        hq_ydiag(d, doc, n, "%s", missing);
+        return 0;
+    }
+    size_t cnt = by->type == HQ_Y_SEQ ? by->len : 1;
+    if (cnt > MAX_TIMES) {
+        hq_ydiag(d, doc, by, "at most %d deadlines %s", MAX_TIMES, per);
+        return 0;
+    }
+    return cnt;
+}
+
 /* month: by "<day> HH:MM" or a list of them, day 1 to 28 (in every month)
  * or last.  Several deadlines split the month: each window starts at the
  * previous deadline (two deadlines: at least two events, one in each part). */
 static void parse_month(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const hq_ynode *by, times *t)
 {
-    if (!by) {
-        hq_ydiag(d, doc, n, "a monthly schedule needs \"by\" like \"last 18:00\" or \"15 18:00\" (or a list)");
-        return;
-    }
-    size_t cnt = by->type == HQ_Y_SEQ ? by->len : 1;
-    if (cnt > MAX_TIMES) {
-        hq_ydiag(d, doc, by, "at most %d deadlines a month", MAX_TIMES);
-        return;
-    }
+    size_t cnt = by_count(d, doc, n, by, "a monthly schedule needs \"by\" like \"last 18:00\" or \"15 18:00\" (or a list)",
+                          "a month");
     for (size_t i = 0; i < cnt; i++) {
         const hq_ynode *x = by->type == HQ_Y_SEQ ? by->kids[i] : by;
         char day[8], hm[8], *end;
@@ -118,15 +128,8 @@ static void parse_times(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, ever
     }
     const hq_ynode *by = hq_ymap_get(n, "by");
     if (k == EVERY_DAY) {
-        if (!by) {
-            hq_ydiag(d, doc, n, "a daily schedule needs \"by\" (a time like \"18:00\" or a list of times)");
-            return;
-        }
-        size_t cnt = by->type == HQ_Y_SEQ ? by->len : 1;
-        if (cnt > MAX_TIMES) {
-            hq_ydiag(d, doc, by, "at most %d deadlines a day (use an interval schedule)", MAX_TIMES);
-            return;
-        }
+        size_t cnt = by_count(d, doc, n, by, "a daily schedule needs \"by\" (a time like \"18:00\" or a list of times)",
+                              "a day (use an interval schedule)");
         for (size_t i = 0; i < cnt; i++) {
             const hq_ynode *x = by->type == HQ_Y_SEQ ? by->kids[i] : by;
             int m;

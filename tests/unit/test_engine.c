@@ -780,26 +780,38 @@ static void actions_that_do_not_fit_are_refused_and_change_nothing(void **state)
 
 /* ---- sustained rules ---- */
 
+/* Applies an event that arrives when it happens; it must be accepted. */
+static sent apply_ok(fixture *f, const char *type, int64_t ts_ms, const char *json)
+{
+    sent r = apply(f, type, ts_ms, ts_ms, json);
+    if (r.rc != 0)
+        fail_msg("%s refused: %s", type, r.err.msg);
+    return r;
+}
+
 static sent reading(fixture *f, const char *sensor, const char *kind, double value, int64_t ts_ms)
 {
     char json[256];
     snprintf(json, sizeof json,
              "{\"sensor\": \"%s\", \"kind\": \"%s\", \"value\": %g, \"unit\": \"C\", \"site\": \"canteen-1\"}",
              sensor, kind, value);
-    sent r = apply(f, "sensor.reading", ts_ms, ts_ms, json);
-    if (r.rc != 0)
-        fail_msg("reading refused: %s", r.err.msg);
-    return r;
+    return apply_ok(f, "sensor.reading", ts_ms, json);
+}
+
+/* The open issue of rule for key ("" when none). */
+static const char *rule_issue(fixture *f, const char *rule, const char *key, char *buf, size_t size)
+{
+    hq_group g;
+    hq_err err = {0};
+    if (hq_group_get(f->store, rd(f), rule, key, &g, &err) != 0)
+        fail_msg("group: %s", err.msg);
+    snprintf(buf, size, "%s", g.open);
+    return buf;
 }
 
 static const char *cold_issue(fixture *f, const char *sensor, char *buf, size_t size)
 {
-    hq_group g;
-    hq_err err = {0};
-    if (hq_group_get(f->store, rd(f), "t.cold", sensor, &g, &err) != 0)
-        fail_msg("group: %s", err.msg);
-    snprintf(buf, size, "%s", g.open);
-    return buf;
+    return rule_issue(f, "t.cold", sensor, buf, size);
 }
 
 /* Entries in rulestate (sustained records of t.cold). */
@@ -874,30 +886,19 @@ static sent task(fixture *f, const char *id, int64_t due_ms, int64_t ts_ms)
     char json[256];
     snprintf(json, sizeof json, "{\"task\": \"%s\", \"title\": \"平价窗口\", \"due_ms\": %lld}", id,
              (long long)due_ms);
-    sent r = apply(f, "decision.task", ts_ms, ts_ms, json);
-    if (r.rc != 0)
-        fail_msg("task refused: %s", r.err.msg);
-    return r;
+    return apply_ok(f, "decision.task", ts_ms, json);
 }
 
 static sent progress(fixture *f, const char *id, const char *status, int64_t ts_ms)
 {
     char json[256];
     snprintf(json, sizeof json, "{\"task\": \"%s\", \"status\": \"%s\"}", id, status);
-    sent r = apply(f, "decision.progress", ts_ms, ts_ms, json);
-    if (r.rc != 0)
-        fail_msg("progress refused: %s", r.err.msg);
-    return r;
+    return apply_ok(f, "decision.progress", ts_ms, json);
 }
 
 static const char *due_issue(fixture *f, const char *task_id, char *buf, size_t size)
 {
-    hq_group g;
-    hq_err err = {0};
-    if (hq_group_get(f->store, rd(f), "t.due", task_id, &g, &err) != 0)
-        fail_msg("group: %s", err.msg);
-    snprintf(buf, size, "%s", g.open);
-    return buf;
+    return rule_issue(f, "t.due", task_id, buf, size);
 }
 
 static void until_opens_at_the_time_of_the_event_field_not_after_a_duration(void **state)
