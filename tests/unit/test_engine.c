@@ -814,6 +814,18 @@ static const char *cold_issue(fixture *f, const char *sensor, char *buf, size_t 
     return rule_issue(f, "t.cold", sensor, buf, size);
 }
 
+/* Timers up to before_ms open nothing for rule and key; those up to at_ms
+ * open its issue (exactly one timer fires); its number in num. */
+static void opens_at(fixture *f, const char *rule, const char *key, int64_t before_ms, int64_t at_ms, char *num,
+                     size_t size)
+{
+    assert_int_equal(fire(f, before_ms, NULL), 0);
+    assert_string_equal(rule_issue(f, rule, key, num, size), "");
+    assert_int_equal(fire(f, at_ms, NULL), 1);
+    rule_issue(f, rule, key, num, size);
+    assert_true(num[0] != '\0');
+}
+
 /* Entries in rulestate (sustained records of t.cold). */
 static size_t rule_states(fixture *f)
 {
@@ -836,11 +848,7 @@ static void sustained_opens_after_the_duration_and_out_of_scope_readings_do_not_
      * does not stop the clock (its 2.0 would have, as a false condition). */
     reading(f, "cs-1", "room_humidity", 2.0, T0 + 10 * MIN);
     reading(f, "cs-1", "cold_storage_temp", 9.7, T0 + 20 * MIN);
-    assert_int_equal(fire(f, T0 + 29 * MIN, NULL), 0);
-    assert_string_equal(cold_issue(f, "cs-1", num, sizeof num), "");
-    assert_int_equal(fire(f, T0 + 30 * MIN, NULL), 1);
-    cold_issue(f, "cs-1", num, sizeof num);
-    assert_true(num[0] != '\0');
+    opens_at(f, "t.cold", "cs-1", T0 + 29 * MIN, T0 + 30 * MIN, num, sizeof num);
     hq_issue is;
     load(f, num, &is);
     assert_string_equal(is.title, "cold cs-1");
@@ -908,11 +916,7 @@ static void until_opens_at_the_time_of_the_event_field_not_after_a_duration(void
     /* Due in 10 days (2026-09-11 08:00); a routine report is out of scope. */
     task(f, "DB-1", T0 + 10 * DAY, T0);
     progress(f, "DB-1", "in_progress", T0 + 3 * DAY);
-    assert_int_equal(fire(f, T0 + 10 * DAY - MIN, NULL), 0);
-    assert_string_equal(due_issue(f, "DB-1", num, sizeof num), "");
-    assert_int_equal(fire(f, T0 + 10 * DAY, NULL), 1);
-    due_issue(f, "DB-1", num, sizeof num);
-    assert_true(num[0] != '\0');
+    opens_at(f, "t.due", "DB-1", T0 + 10 * DAY - MIN, T0 + 10 * DAY, num, sizeof num);
     hq_issue is;
     load(f, num, &is);
     assert_string_equal(is.title, "DB-1 due 2026-09-11 08:00");
