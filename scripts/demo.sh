@@ -235,17 +235,25 @@ for h, m, dom, site, cat, text, ch in C:
         d.update(contact="13700001234", wants_reply=True)
     ev(ms(h, m), "complaint.submitted", "complaint-portal", d)
 
-# ---- repairs: a normal ticket from three days ago still open, an emergency from 25 hours ago,
-# one completed and rated one star, one completed well
+# ---- repairs: a normal ticket from three days ago accepted but still open, an emergency from
+# 25 hours ago whose worker came after 50 minutes, one completed and rated one star
 ev(ms(10, 0, days=-3), "repair.requested", "repair-platform", {"ticket": "BX-DEMO-%s-01" % day.strftime("%m%d"),
    "domain": "dormitory", "site": "dorm-3", "category": "carpentry", "subcategory": "door_lock", "urgency": "normal",
    "room": "210", "text": "宿舍门锁坏了，关不上", "channel": "wechat"})
+ev(ms(12, 0, days=-3), "repair.accepted", "repair-platform", {"ticket": "BX-DEMO-%s-01" % day.strftime("%m%d"),
+   "domain": "dormitory", "site": "dorm-3", "urgency": "normal", "room": "210", "worker": "w-0211"})
 ev(ms(23, 0, days=-1), "repair.requested", "repair-platform", {"ticket": "WX-DEMO-%s-02" % day.strftime("%m%d"),
    "domain": "property", "site": "teaching-1", "category": "lift", "urgency": "emergency", "location": "2号电梯",
    "text": "电梯停在两层之间", "channel": "phone"})
+ev(ms(23, 50, days=-1), "repair.arrived", "repair-platform", {"ticket": "WX-DEMO-%s-02" % day.strftime("%m%d"),
+   "domain": "property", "site": "teaching-1", "urgency": "emergency", "worker": "w-0102"})
 ev(ms(9, 0), "repair.requested", "repair-platform", {"ticket": "BX-DEMO-%s-03" % day.strftime("%m%d"),
    "domain": "dormitory", "site": "dorm-7", "category": "plumbing", "urgency": "normal", "room": "512",
    "text": "淋浴喷头漏水", "channel": "wechat"})
+ev(ms(9, 20), "repair.accepted", "repair-platform", {"ticket": "BX-DEMO-%s-03" % day.strftime("%m%d"),
+   "domain": "dormitory", "site": "dorm-7", "urgency": "normal", "room": "512", "worker": "w-0317"})
+ev(ms(10, 0), "repair.arrived", "repair-platform", {"ticket": "BX-DEMO-%s-03" % day.strftime("%m%d"),
+   "domain": "dormitory", "site": "dorm-7", "urgency": "normal", "room": "512", "worker": "w-0317"})
 ev(ms(16, 0), "repair.completed", "repair-platform", {"ticket": "BX-DEMO-%s-03" % day.strftime("%m%d"),
    "domain": "dormitory", "site": "dorm-7", "result": "fixed", "room": "512", "worker": "w-0317", "rating": 1,
    "feedback": "修完还是漏水"})

@@ -102,6 +102,9 @@ int hqe_satisfy(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, co
     uint64_t seq, int64_t now_ms, hq_err *err);
 int hqe_stale_seen(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
     const hq_event *ev, uint64_t seq, int64_t now_ms, hq_err *err);
+/* The time in the rule's `until` field of ev (sustained: {until: ...}):
+ * false when the event has no such integer field. */
+bool hqe_until_ms(const hq_rule *rule, const hq_event *ev, int64_t *ms);
 int hqe_sustained(hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, bool cond, const hq_event *ev,
     uint64_t seq, hq_err *err);
 

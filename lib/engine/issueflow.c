@@ -39,6 +39,15 @@ bool hqe_resolve(void *ctx, const char *path, hq_buf *out)
         hq_buf_puts(out, hq_rules_office(c->e->rules));
         return true;
     }
+    if (!strcmp(path, "until")) { /* sustained: {until: data.<f>}: that time, local */
+        int64_t ms;
+        if (!c->ev || !c->rule->until || !hqe_until_ms(c->rule, c->ev, &ms))
+            return false;
+        char t[32];
+        hq_local_fmt(ms, t, sizeof t);
+        hq_buf_puts(out, t);
+        return true;
+    }
     if (!strcmp(path, "deadline") || !strcmp(path, "ts")) {
         char t[32];
         int64_t ms = !strcmp(path, "ts") ? (c->ev ? c->ev->ts_ms : 0) : c->deadline_ms;

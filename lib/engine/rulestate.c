@@ -141,14 +141,21 @@ static int rule_timer(hq_store *s, MDB_txn *txn, hq_timer_kind kind, const hq_ru
     return hq_timer_add(s, txn, t, err);
 }
 
-/* Starts a phase with a timer (SUSTAIN for 'h', CLEAR for 'c') at ts + after. */
+bool hqe_until_ms(const hq_rule *rule, const hq_event *ev, int64_t *ms)
+{
+    msgpack_object tmp;
+    return rule->until && hq_mp_int64(hq_event_field(ev, rule->until, &tmp), ms);
+}
+
+/* Starts a phase with a timer (SUSTAIN for 'h', CLEAR for 'c') at ts +
+ * after, or for 'h' of an `until` rule at until_ms. */
 static int sus_start(hq_store *s, MDB_txn *txn, const char *k, size_t kl, char phase, const hq_rule *rule,
-                     const char *key, const hq_event *ev, uint64_t seq, hq_err *err)
+                     const char *key, const hq_event *ev, uint64_t seq, int64_t until_ms, hq_err *err)
 {
     hq_timer t;
-    int64_t after = phase == 'h' ? rule->sustained_ms : rule->clears_after_ms;
-    int rc = rule_timer(s, txn, phase == 'h' ? HQ_TIMER_SUSTAIN : HQ_TIMER_CLEAR, rule, key, ev->ts_ms + after, &t,
-                        err);
+    int64_t due = phase == 'c' ? ev->ts_ms + rule->clears_after_ms
+                  : rule->until ? until_ms : ev->ts_ms + rule->sustained_ms;
+    int rc = rule_timer(s, txn, phase == 'h' ? HQ_TIMER_SUSTAIN : HQ_TIMER_CLEAR, rule, key, due, &t, err);
     if (rc)
         return rc;
     sus_state st = {phase, ev->ts_ms, seq, t.due_ms, t.id};
@@ -157,7 +164,10 @@ static int sus_start(hq_store *s, MDB_txn *txn, const char *k, size_t kl, char p
 
 /* Sustained rules see every event in their scope for the key: a true
  * condition starts (or continues) the clock, a false one stops it; with
- * clears_after, the open issue clears itself when false long enough. */
+ * clears_after, the open issue clears itself when false long enough.  An
+ * `until` rule's clock runs to the time in the event's field; a later true
+ * event with another time moves it (a new due date), and a true event
+ * without the field counts as false. */
 int hqe_sustained(hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, bool cond, const hq_event *ev,
                      uint64_t seq, hq_err *err)
 {
@@ -165,6 +175,9 @@ int hqe_sustained(hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *ke
     size_t kl = state_key(k, sizeof k, 's', rule->id, key);
     sus_state st;
     bool found;
+    int64_t until_ms = 0;
+    if (cond && rule->until && !hqe_until_ms(rule, ev, &until_ms))
+        cond = false;
     int rc = sus_get(s, txn, k, kl, &st, &found, err);
     if (rc)
         return rc;
@@ -179,11 +192,16 @@ int hqe_sustained(hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *ke
             if ((rc = hq_group_get(s, txn, rule->id, key, &g, err)))
                 return rc;
             if (g.open[0])
-                return sus_start(s, txn, k, kl, 'c', rule, key, ev, seq, err);
+                return sus_start(s, txn, k, kl, 'c', rule, key, ev, seq, 0, err);
         }
         return hq_store_del(s, txn, HQ_DB_RULESTATE, k, kl, err);
     }
     if (found && st.phase == 'h') {
+        if (rule->until && until_ms != st.due_ms) { /* moved: the clock runs to the new time */
+            if ((rc = hq_timer_del(s, txn, st.due_ms, st.timer_id, err)))
+                return rc;
+            return sus_start(s, txn, k, kl, 'h', rule, key, ev, seq, until_ms, err);
+        }
         st.last_seq = seq;
         return sus_put(s, txn, k, kl, &st, err);
     }
@@ -201,7 +219,7 @@ int hqe_sustained(hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *ke
         st = (sus_state){'o', ev->ts_ms, seq, 0, 0};
         return sus_put(s, txn, k, kl, &st, err);
     }
-    return sus_start(s, txn, k, kl, 'h', rule, key, ev, seq, err);
+    return sus_start(s, txn, k, kl, 'h', rule, key, ev, seq, until_ms, err);
 }
 
 /* ---- obligations (absence rules, R6) ---- */
@@ -221,8 +239,12 @@ int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
         if (r->kind != HQ_RULE_ABSENCE)
             continue;
         size_t n = 0;
+        /* A slot must exist from its window's start (a month's first window
+         * is the whole month), so look at least that far ahead. */
+        int64_t h = hq_schedule_span_ms(r->schedule) + 86400000LL;
         int rc = hq_obligation_generate(s, txn, r->id, (const char *const *)r->units, r->nunits, r->schedule,
-                                        hq_rules_calendar(e->rules), now_ms, horizon_ms, &n, err);
+                                        hq_rules_calendar(e->rules), now_ms, h > horizon_ms ? h : horizon_ms, &n,
+                                        err);
         if (rc)
             return rc;
         *created += n;

@@ -98,8 +98,23 @@ const hq_field *hq_cond_check_path(const hq_ydoc *doc, const hq_ynode *n, const 
     return first;
 }
 
+/* Whether the enum field at data path of any of the types lists value: a
+ * rule on several types may name a value that only one of them has (a
+ * decision.progress status in a rule on decision.task and
+ * decision.progress). */
+static bool some_enum_lists(const hq_schema *const *schemas, size_t ns, const char *path, const char *value)
+{
+    for (size_t k = 0; k < ns; k++) {
+        const hq_field *g = hq_schema_field(schemas[k], path + 5);
+        for (size_t i = 0; g && g->type == HQ_F_ENUM && i < g->nvalues; i++)
+            if (strcmp(g->values[i], value) == 0)
+                return true;
+    }
+    return false;
+}
+
 static int parse_val(const hq_ydoc *doc, const hq_ynode *n, const hq_field *f, const char *path, cval *v,
-                     hq_diags *d)
+                     const hq_schema *const *schemas, size_t ns, hq_diags *d)
 {
     if (n->type != HQ_Y_SCALAR) {
         hq_ydiag(d, doc, n, "%s: expected a single value", path);
@@ -133,10 +148,7 @@ static int parse_val(const hq_ydoc *doc, const hq_ynode *n, const hq_field *f, c
         return HQ_EINVAL;
     }
     if (f && f->type == HQ_F_ENUM) {
-        bool found = false;
-        for (size_t i = 0; i < f->nvalues && !found; i++)
-            found = strcmp(f->values[i], n->str) == 0;
-        if (!found) {
+        if (!some_enum_lists(schemas, ns, path, n->str)) {
             hq_ydiag(d, doc, n, "%s: \"%s\" is not one of the field's values", path, n->str);
             return HQ_EINVAL;
         }
@@ -280,7 +292,7 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
         }
         c->vals = hq_calloc(opv->len, sizeof *c->vals);
         for (size_t i = 0; i < opv->len; i++)
-            if (parse_val(doc, opv->kids[i], f, c->path, &c->vals[c->nvals], d) == 0)
+            if (parse_val(doc, opv->kids[i], f, c->path, &c->vals[c->nvals], schemas, ns, d) == 0)
                 c->nvals++;
         if (c->op == OP_RANGE && c->nvals == 2) {
             if (c->vals[0].kind != V_NUM || c->vals[1].kind != V_NUM)
@@ -291,7 +303,7 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
         break;
     default:
         c->vals = hq_calloc(1, sizeof *c->vals);
-        if (parse_val(doc, opv, f, c->path, &c->vals[0], d) == 0)
+        if (parse_val(doc, opv, f, c->path, &c->vals[0], schemas, ns, d) == 0)
             c->nvals = 1;
         if (c->nvals && c->op >= OP_LT && c->op <= OP_GE && c->vals[0].kind != V_NUM)
             hq_ydiag(d, doc, opv, "%s: expected a number", opk->str);

@@ -117,6 +117,10 @@ static int64_t rule_reach_ms(const hq_rule *r, const char **what)
         m = r->window_ms;
         *what = "counting window";
     }
+    /* An `until` rule (sustained_ms 0) reads the event its clock started
+     * from however long ago that was (a task due in months): the retention
+     * run keeps every event that rule state points to (lib/state/prune.c),
+     * so no reach is listed for it. */
     if (r->kind == HQ_RULE_SUSTAINED && r->sustained_ms + r->clears_after_ms > m) {
         m = r->sustained_ms + r->clears_after_ms;
         *what = "sustained time (with self-clearing)";

@@ -113,6 +113,7 @@ static void rule_fini(hq_rule *r)
         free(r->units[i]);
     free(r->units);
     free(r->owner);
+    free(r->until);
 }
 
 void hq_rules_destroy(hq_rules **rp)
@@ -349,6 +350,9 @@ const char *hq_rules_unit_name(const hq_rules *r, const char *unit)
     const hq_contractor *c = hq_rules_contractor(r, unit);
     if (c && c->name)
         return c->name;
+    const hq_office_unit *o = hq_rules_office_unit(r, unit);
+    if (o && o->name)
+        return o->name;
     return unit;
 }
 
@@ -432,7 +436,7 @@ static bool env_table_value(void *ctx, const char *name, const char *key, size_t
 /* A reference to check once everything is loaded (a sensor's site, a
  * site's contractor, a contractor's penalty terms), with its place. */
 typedef struct xref {
-    char kind; /* 's' site, 'c' contractor, 't' penalty terms */
+    char kind; /* 's' site, 'c' contractor, 't' penalty terms, 'k' a sensor's kind (the schemas) */
     const hq_ydoc *doc;
     const hq_ynode *n;
     char *owner; /* "sensor cs-001" */
@@ -669,6 +673,26 @@ static bool sensor_exists(const hq_rules *r, const char *id)
     return hq_rules_sensor(r, id) != NULL;
 }
 
+/* A sensor's kind is one the readings can have: a value of the kind enum
+ * of sensor.reading (issue 20: the registry said drinking_water, which no
+ * reading can carry, and nothing caught it). */
+static void check_sensor_kind(loader *L, const hq_ydoc *doc, const hq_ynode *x, const char *owner, const char *kind)
+{
+    const hq_schema *sr = hq_schemas_find(L->schemas, "sensor.reading", 14);
+    const hq_field *f = sr ? hq_schema_field(sr, "kind") : NULL;
+    if (!f || f->type != HQ_F_ENUM) {
+        hq_ydiag(L->d, doc, x, "%s: kind \"%s\": no schema defines sensor kinds (sensor.reading with a kind enum)",
+                 owner, kind);
+        return;
+    }
+    for (size_t i = 0; i < f->nvalues; i++)
+        if (strcmp(f->values[i], kind) == 0)
+            return;
+    const char *near = hq_suggest(kind, (const char *const *)f->values, f->nvalues);
+    hq_ydiag(L->d, doc, x, "%s: kind \"%s\" is not defined by a schema (not a kind of sensor.reading)%s%s%s",
+             owner, kind, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+}
+
 static void add_sensor(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *id)
 {
     L->r->sensors = hq_realloc(L->r->sensors, (L->r->nsensors + 1) * sizeof *L->r->sensors);
@@ -678,8 +702,10 @@ static void add_sensor(loader *L, const hq_ydoc *doc, const hq_ynode *s, char *i
     st->site = dup_scalar(L, doc, hq_yrequire(L->d, doc, s, "site"));
     add_xref(L, 's', doc, hq_ymap_get(s, "site"), "sensor", id);
     const hq_ynode *x;
-    if ((x = hq_ymap_get(s, "kind")))
+    if ((x = hq_ymap_get(s, "kind"))) {
         st->kind = dup_scalar(L, doc, x);
+        add_xref(L, 'k', doc, x, "sensor", id);
+    }
 }
 
 static bool contractor_exists(const hq_rules *r, const char *id)
@@ -988,6 +1014,13 @@ static bool tmpl_check(void *ctx, const char *path, char *why, size_t whylen)
     }
     if (!strcmp(path, "key") || !strcmp(path, "rule") || !strcmp(path, "deadline") || !strcmp(path, "office"))
         return true;
+    if (!strcmp(path, "until")) {
+        if (t->rule->until)
+            return true;
+        snprintf(why, whylen, "until (the time the condition had to end by) exists only in rules with "
+                              "sustained: {until: ...}");
+        return false;
+    }
     if (!strcmp(path, "unit.id") || !strcmp(path, "unit.name") || !strcmp(path, "slot")) {
         if (t->rule->kind == HQ_RULE_ABSENCE)
             return true;
@@ -1120,19 +1153,25 @@ static void load_units(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule
             const char *id;
             if (hq_yget_str(L->d, doc, u->kids[i], &id) != 0)
                 continue;
-            if (!hq_rules_site(L->r, id) && !hq_rules_contractor(L->r, id)) {
-                const char **names = hq_calloc(L->r->nsites + L->r->ncontractors + 1, sizeof *names);
+            /* An office unit is a unit too: the office's own obligations
+             * per section (issue 20: covert visits per domain). */
+            if (!hq_rules_site(L->r, id) && !hq_rules_contractor(L->r, id) && !hq_rules_office_unit(L->r, id)) {
+                const char **names =
+                    hq_calloc(L->r->nsites + L->r->ncontractors + L->r->noffice_units + 1, sizeof *names);
                 size_t k = 0;
                 for (size_t j = 0; j < L->r->nsites; j++)
                     names[k++] = L->r->sites[j].id;
                 for (size_t j = 0; j < L->r->ncontractors; j++)
                     names[k++] = L->r->contractors[j].id;
+                for (size_t j = 0; j < L->r->noffice_units; j++)
+                    names[k++] = L->r->office_units[j].id;
                 const char *near = hq_suggest(id, names, k);
                 if (near)
-                    hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site or contractor; did you mean \"%s\"?)",
-                             id, near);
+                    hq_ydiag(L->d, doc, u->kids[i],
+                             "unknown unit \"%s\" (not a site, contractor or office unit; did you mean \"%s\"?)", id,
+                             near);
                 else
-                    hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site or contractor)", id);
+                    hq_ydiag(L->d, doc, u->kids[i], "unknown unit \"%s\" (not a site, contractor or office unit)", id);
                 free(names);
             }
             r->units[r->nunits++] = hq_strdup(id);
@@ -1229,6 +1268,144 @@ static const char *const issue_keys[] = {"title",    "description", "domain",   
                                          "category", "severity",    "deadline", "recheck",    "ack_within",
                                          "chain",    "penalties",   "requirement", NULL};
 
+/* sustained: {for: D | until: data.<timestamp field>, clears_after: D}.
+ * `until` takes the time from the event: the condition must still hold at
+ * that moment (a task not done by its due date).  The field is a timestamp
+ * of at least one of the rule's types, not inside a list; an event whose
+ * type lacks it, or that leaves it out, cannot start the clock. */
+static void load_until(loader *L, const hq_ydoc *doc, const hq_ynode *y, hq_rule *r)
+{
+    const char *path;
+    if (hq_yget_str(L->d, doc, y, &path) != 0)
+        return;
+    if (strncmp(path, "data.", 5) != 0 || !path[5]) {
+        hq_ydiag(L->d, doc, y, "until: expected data.<field>, a timestamp field of the event (e.g. data.due_ms)");
+        return;
+    }
+    bool found = false;
+    for (size_t i = 0; i < r->ntypes; i++) {
+        const hq_field *f = hq_schema_field(r->types[i], path + 5);
+        if (!f)
+            continue;
+        found = true;
+        char pre[256];
+        bool in_list = false;
+        for (const char *dot = strchr(path + 5, '.'); dot && !in_list; dot = strchr(dot + 1, '.')) {
+            snprintf(pre, sizeof pre, "%.*s", (int)(dot - path - 5), path + 5);
+            const hq_field *pf = hq_schema_field(r->types[i], pre);
+            in_list = pf && pf->type == HQ_F_ARRAY;
+        }
+        if (in_list) {
+            hq_ydiag(L->d, doc, y, "until: %s is inside a list of %s; name one time, not a list of them", path,
+                     r->types[i]->type);
+            return;
+        }
+        if (f->type != HQ_F_TIMESTAMP) {
+            hq_ydiag(L->d, doc, y, "until: %s is a %s field of %s; expected a timestamp field (ms since the epoch)",
+                     path, hq_ftype_name(f->type), r->types[i]->type);
+            return;
+        }
+    }
+    if (!found) {
+        hq_ydiag(L->d, doc, y, "until: no event type of the rule has a field %s", path);
+        return;
+    }
+    r->until = hq_strdup(path);
+}
+
+static void load_sustained(loader *L, const hq_ydoc *doc, const hq_ynode *x, hq_rule *r)
+{
+    static const char *const sk[] = {"for", "until", "clears_after", NULL};
+    if (r->kind == HQ_RULE_COUNT) {
+        hq_ydiag(L->d, doc, x, "a rule cannot both count and be sustained");
+        return;
+    }
+    if (hq_ycheck_keys(L->d, doc, x, sk))
+        return;
+    const hq_ynode *f = hq_ymap_get(x, "for"), *u = hq_ymap_get(x, "until"), *y;
+    if (f && u)
+        hq_ydiag(L->d, doc, u, "sustained: give \"for\" (a duration) or \"until\" (a time of the event), not both");
+    else if (u)
+        load_until(L, doc, u, r);
+    else if ((f = hq_yrequire(L->d, doc, x, "for")))
+        hq_yget_duration_ms(L->d, doc, f, &r->sustained_ms);
+    if ((y = hq_ymap_get(x, "clears_after")))
+        hq_yget_duration_ms(L->d, doc, y, &r->clears_after_ms);
+    r->kind = HQ_RULE_SUSTAINED;
+}
+
+/* issue: what an opened issue carries. */
+static void load_issue(loader *L, const hq_ydoc *doc, const hq_ynode *is, hq_rule *r)
+{
+    if (!is || hq_ycheck_keys(L->d, doc, is, issue_keys))
+        return;
+    const hq_ynode *x;
+    if ((x = hq_yrequire(L->d, doc, is, "title")))
+        r->title = get_tmpl(L, doc, x, r);
+    if ((x = hq_ymap_get(is, "description")))
+        r->description_t = get_tmpl(L, doc, x, r);
+    if ((x = hq_ymap_get(is, "requirement")))
+        r->requirement = get_tmpl(L, doc, x, r);
+    if ((x = hq_ymap_get(is, "contractor"))) {
+        r->contractor = get_tmpl(L, doc, x, r);
+        lit_check(L, doc, x, LIT_CONTRACTOR, "issue.contractor");
+    }
+    if ((x = hq_ymap_get(is, "site"))) {
+        r->site = get_tmpl(L, doc, x, r);
+        lit_check(L, doc, x, LIT_SITE, "issue.site");
+    }
+    if ((x = hq_yrequire(L->d, doc, is, "domain"))) {
+        r->domain = dup_scalar(L, doc, x);
+        if (r->domain && !is_domain(r->domain))
+            hq_ydiag(L->d, doc, x, "unknown domain \"%s\" (catering, dormitory, property, energy, transport, "
+                                  "procurement, maintenance, decisions, general)", r->domain);
+    }
+    if ((x = hq_ymap_get(is, "category")))
+        r->category = dup_scalar(L, doc, x);
+    r->severity = HQ_SEV_MEDIUM;
+    if ((x = hq_ymap_get(is, "severity"))) {
+        const char *s;
+        if (hq_yget_str(L->d, doc, x, &s) == 0 && hq_severity_parse(s, &r->severity) != 0)
+            hq_ydiag(L->d, doc, x, "unknown severity \"%s\" (low, medium, high, critical)", s);
+    }
+    if ((x = hq_yrequire(L->d, doc, is, "deadline")) && hq_yget_wdur(L->d, doc, x, &r->deadline_ms) == 0 &&
+        r->deadline_ms <= 0)
+        hq_ydiag(L->d, doc, x, "deadline must be positive");
+    if ((x = hq_ymap_get(is, "recheck"))) {
+        static const char *const rk[] = {"after", NULL};
+        const hq_ynode *y;
+        if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "after")))
+            hq_yget_wdur(L->d, doc, y, &r->recheck_after_ms);
+    }
+    if ((x = hq_ymap_get(is, "ack_within")))
+        hq_yget_wdur(L->d, doc, x, &r->ack_within_ms);
+    if ((x = hq_yrequire(L->d, doc, is, "chain"))) {
+        const char *s;
+        if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->chain = hq_rules_chain(L->r, s))) {
+            hq_buf names;
+            hq_buf_init(&names);
+            for (size_t i = 0; i < L->r->nchains; i++)
+                hq_buf_printf(&names, "%s%s", i ? ", " : "", L->r->chains[i].name);
+            const char *near = NULL;
+            const char **v = hq_calloc(L->r->nchains + 1, sizeof *v);
+            for (size_t i = 0; v && i < L->r->nchains; i++)
+                v[i] = L->r->chains[i].name;
+            if (v)
+                near = hq_suggest(s, v, L->r->nchains);
+            hq_ydiag(L->d, doc, x, "unknown escalation chain \"%s\" (%s%s%sdefined: %s)", s,
+                     near ? "did you mean \"" : "", near ? near : "", near ? "\"? " : "",
+                     names.len ? names.data : "none");
+            free(v);
+            hq_buf_fini(&names);
+        }
+    }
+    if ((x = hq_ymap_get(is, "penalties"))) {
+        const char *s;
+        if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->penalties = hq_rules_penalty_terms(L->r, s)))
+            hq_ydiag(L->d, doc, x, "unknown penalty terms \"%s\"", s);
+    }
+}
+
 static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
     size_t before = L->d->count;
@@ -1289,19 +1466,8 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             r->kind = HQ_RULE_COUNT;
         }
     }
-    if ((x = hq_ymap_get(n, "sustained"))) {
-        static const char *const sk[] = {"for", "clears_after", NULL};
-        if (r->kind == HQ_RULE_COUNT)
-            hq_ydiag(L->d, doc, x, "a rule cannot both count and be sustained");
-        else if (!hq_ycheck_keys(L->d, doc, x, sk)) {
-            const hq_ynode *y;
-            if ((y = hq_yrequire(L->d, doc, x, "for")))
-                hq_yget_duration_ms(L->d, doc, y, &r->sustained_ms);
-            if ((y = hq_ymap_get(x, "clears_after")))
-                hq_yget_duration_ms(L->d, doc, y, &r->clears_after_ms);
-            r->kind = HQ_RULE_SUSTAINED;
-        }
-    }
+    if ((x = hq_ymap_get(n, "sustained")))
+        load_sustained(L, doc, x, r);
     if ((x = hq_ymap_get(n, "scope"))) {
         if (r->kind != HQ_RULE_SUSTAINED)
             hq_ydiag(L->d, doc, x, "scope belongs to sustained rules (the events they follow); use when");
@@ -1356,73 +1522,7 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
     if (r->kind == HQ_RULE_SUSTAINED && !hq_ymap_get(n, "key"))
         hq_ydiag(L->d, doc, n, "a sustained rule needs a key (what the condition is tracked per, e.g. \"{{data.sensor}}\")");
 
-    const hq_ynode *is = hq_yrequire(L->d, doc, n, "issue");
-    if (is && !hq_ycheck_keys(L->d, doc, is, issue_keys)) {
-        if ((x = hq_yrequire(L->d, doc, is, "title")))
-            r->title = get_tmpl(L, doc, x, r);
-        if ((x = hq_ymap_get(is, "description")))
-            r->description_t = get_tmpl(L, doc, x, r);
-        if ((x = hq_ymap_get(is, "requirement")))
-            r->requirement = get_tmpl(L, doc, x, r);
-        if ((x = hq_ymap_get(is, "contractor"))) {
-            r->contractor = get_tmpl(L, doc, x, r);
-            lit_check(L, doc, x, LIT_CONTRACTOR, "issue.contractor");
-        }
-        if ((x = hq_ymap_get(is, "site"))) {
-            r->site = get_tmpl(L, doc, x, r);
-            lit_check(L, doc, x, LIT_SITE, "issue.site");
-        }
-        if ((x = hq_yrequire(L->d, doc, is, "domain"))) {
-            r->domain = dup_scalar(L, doc, x);
-            if (r->domain && !is_domain(r->domain))
-                hq_ydiag(L->d, doc, x, "unknown domain \"%s\" (catering, dormitory, property, energy, transport, "
-                                      "procurement, maintenance, decisions, general)", r->domain);
-        }
-        if ((x = hq_ymap_get(is, "category")))
-            r->category = dup_scalar(L, doc, x);
-        r->severity = HQ_SEV_MEDIUM;
-        if ((x = hq_ymap_get(is, "severity"))) {
-            const char *s;
-            if (hq_yget_str(L->d, doc, x, &s) == 0 && hq_severity_parse(s, &r->severity) != 0)
-                hq_ydiag(L->d, doc, x, "unknown severity \"%s\" (low, medium, high, critical)", s);
-        }
-        if ((x = hq_yrequire(L->d, doc, is, "deadline")) && hq_yget_wdur(L->d, doc, x, &r->deadline_ms) == 0 &&
-            r->deadline_ms <= 0)
-            hq_ydiag(L->d, doc, x, "deadline must be positive");
-        if ((x = hq_ymap_get(is, "recheck"))) {
-            static const char *const rk[] = {"after", NULL};
-            const hq_ynode *y;
-            if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "after")))
-                hq_yget_wdur(L->d, doc, y, &r->recheck_after_ms);
-        }
-        if ((x = hq_ymap_get(is, "ack_within")))
-            hq_yget_wdur(L->d, doc, x, &r->ack_within_ms);
-        if ((x = hq_yrequire(L->d, doc, is, "chain"))) {
-            const char *s;
-            if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->chain = hq_rules_chain(L->r, s))) {
-                hq_buf names;
-                hq_buf_init(&names);
-                for (size_t i = 0; i < L->r->nchains; i++)
-                    hq_buf_printf(&names, "%s%s", i ? ", " : "", L->r->chains[i].name);
-                const char *near = NULL;
-                const char **v = hq_calloc(L->r->nchains + 1, sizeof *v);
-                for (size_t i = 0; v && i < L->r->nchains; i++)
-                    v[i] = L->r->chains[i].name;
-                if (v)
-                    near = hq_suggest(s, v, L->r->nchains);
-                hq_ydiag(L->d, doc, x, "unknown escalation chain \"%s\" (%s%s%sdefined: %s)", s,
-                         near ? "did you mean \"" : "", near ? near : "", near ? "\"? " : "",
-                         names.len ? names.data : "none");
-                free(v);
-                hq_buf_fini(&names);
-            }
-        }
-        if ((x = hq_ymap_get(is, "penalties"))) {
-            const char *s;
-            if (hq_yget_str(L->d, doc, x, &s) == 0 && !(r->penalties = hq_rules_penalty_terms(L->r, s)))
-                hq_ydiag(L->d, doc, x, "unknown penalty terms \"%s\"", s);
-        }
-    }
+    load_issue(L, doc, hq_yrequire(L->d, doc, n, "issue"), r);
     if (L->d->count > before) {
         rule_fini(r);
         return;
@@ -1526,6 +1626,8 @@ static void check_refs(loader *L)
             hq_ydiag(L->d, x->doc, x->n, "%s: unknown contractor \"%s\"", x->owner, v);
         else if (x->kind == 't' && !hq_rules_penalty_terms(r, v))
             hq_ydiag(L->d, x->doc, x->n, "%s: unknown penalty terms \"%s\"", x->owner, v);
+        else if (x->kind == 'k')
+            check_sensor_kind(L, x->doc, x->n, x->owner, v);
     }
     /* Every slot of a scheduled rule is someone's: a unit that is a site
      * needs a contractor or a responsible unit (unless the rule names the

@@ -75,6 +75,11 @@ typedef struct hq_rule {
     unsigned count_n;          /* COUNT: this many matches ... */
     int64_t window_ms;         /* ... within this window, per key */
     int64_t sustained_ms;      /* SUSTAINED: true for this long, per key */
+    /* SUSTAINED with `until: data.<f>`: the condition must hold until the
+     * time in that timestamp field of the event that started (or last
+     * moved) the clock, instead of for sustained_ms (a task's due date);
+     * NULL otherwise.  The field's path, e.g. "data.due_ms". */
+    char *until;
     int64_t clears_after_ms;   /* 0: no self-clearing */
     hq_tmpl *key;              /* the grouping key */
     /* what an opened issue carries */

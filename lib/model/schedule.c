@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { EVERY_DAY, EVERY_WEEK, EVERY_INTERVAL } every_kind;
+typedef enum { EVERY_DAY, EVERY_WEEK, EVERY_INTERVAL, EVERY_MONTH } every_kind;
 
 #define MAX_TIMES 48
 
 typedef struct times {
-    int by[MAX_TIMES];      /* minutes after midnight, ascending */
+    int by[MAX_TIMES];      /* minutes after midnight, ascending (month: in mday order) */
+    int mday[MAX_TIMES];    /* month: the day of each deadline, 1-28, or 0 for the last day */
     int nby;
     int weekday;            /* week: 0 = Monday */
     int interval_min;       /* interval */
@@ -51,6 +52,68 @@ static int cmp_int(const void *a, const void *b)
 
 static const char *const wd[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
+/* A month's deadlines sort by day, the last day after every numbered one. */
+static int month_key(const times *t, int i)
+{
+    return (t->mday[i] ? t->mday[i] : 32) * 24 * 60 + t->by[i];
+}
+
+/* How many deadlines by lists (one scalar or a list), or 0 after a
+ * diagnostic: none given (missing says what is needed), or too many. */
+static size_t by_count(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const hq_ynode *by, const char *missing,
+                       const char *per)
+{
+    if (!by) {
+        hq_ydiag(d, doc, n, "%s", missing);
+        return 0;
+    }
+    size_t cnt = by->type == HQ_Y_SEQ ? by->len : 1;
+    if (cnt > MAX_TIMES) {
+        hq_ydiag(d, doc, by, "at most %d deadlines %s", MAX_TIMES, per);
+        return 0;
+    }
+    return cnt;
+}
+
+/* month: by "<day> HH:MM" or a list of them, day 1 to 28 (in every month)
+ * or last.  Several deadlines split the month: each window starts at the
+ * previous deadline (two deadlines: at least two events, one in each part). */
+static void parse_month(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const hq_ynode *by, times *t)
+{
+    size_t cnt = by_count(d, doc, n, by, "a monthly schedule needs \"by\" like \"last 18:00\" or \"15 18:00\" (or a list)",
+                          "a month");
+    for (size_t i = 0; i < cnt; i++) {
+        const hq_ynode *x = by->type == HQ_Y_SEQ ? by->kids[i] : by;
+        char day[8], hm[8], *end;
+        int m;
+        long md = -1;
+        if (x->type == HQ_Y_SCALAR && sscanf(x->str, "%7s %7s", day, hm) == 2) {
+            md = !strcmp(day, "last") ? 0 : strtol(day, &end, 10);
+            if (md != 0 && (*end || md < 1 || md > 28))
+                md = -1;
+        }
+        if (md < 0 || !hq_minutes_parse(hm, &m) || m == 0) {
+            hq_ydiag(d, doc, x, "expected \"<day> HH:MM\" with a day from 1 to 28 (in every month) or last, like "
+                                "\"last 18:00\"");
+            continue;
+        }
+        t->mday[t->nby] = (int)md;
+        t->by[t->nby] = m;
+        for (int j = 0; j < t->nby; j++)
+            if (month_key(t, j) == month_key(t, t->nby))
+                hq_ydiag(d, doc, x, "two deadlines at %s make the same slot", x->str);
+        t->nby++;
+    }
+    for (int i = 1; i < t->nby; i++) /* insertion sort by (day, time): a handful of deadlines */
+        for (int j = i; j > 0 && month_key(t, j - 1) > month_key(t, j); j--) {
+            int a = t->by[j], b = t->mday[j];
+            t->by[j] = t->by[j - 1];
+            t->mday[j] = t->mday[j - 1];
+            t->by[j - 1] = a;
+            t->mday[j - 1] = b;
+        }
+}
+
 /* Reads by / interval / between for the given kind into t. */
 static void parse_times(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, every_kind k, times *t)
 {
@@ -60,20 +123,13 @@ static void parse_times(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, ever
         if (k != EVERY_INTERVAL && interval_key)
             hq_ydiag(d, doc, key, "\"%s\" belongs to interval schedules (every: interval)", key->str);
         if (k == EVERY_INTERVAL && !strcmp(key->str, "by"))
-            hq_ydiag(d, doc, key, "\"by\" belongs to daily and weekly schedules; an interval schedule has interval "
-                                  "and between");
+            hq_ydiag(d, doc, key, "\"by\" belongs to daily, weekly and monthly schedules; an interval schedule has "
+                                  "interval and between");
     }
     const hq_ynode *by = hq_ymap_get(n, "by");
     if (k == EVERY_DAY) {
-        if (!by) {
-            hq_ydiag(d, doc, n, "a daily schedule needs \"by\" (a time like \"18:00\" or a list of times)");
-            return;
-        }
-        size_t cnt = by->type == HQ_Y_SEQ ? by->len : 1;
-        if (cnt > MAX_TIMES) {
-            hq_ydiag(d, doc, by, "at most %d deadlines a day (use an interval schedule)", MAX_TIMES);
-            return;
-        }
+        size_t cnt = by_count(d, doc, n, by, "a daily schedule needs \"by\" (a time like \"18:00\" or a list of times)",
+                              "a day (use an interval schedule)");
         for (size_t i = 0; i < cnt; i++) {
             const hq_ynode *x = by->type == HQ_Y_SEQ ? by->kids[i] : by;
             int m;
@@ -87,6 +143,8 @@ static void parse_times(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, ever
             t->by[t->nby++] = m;
         }
         qsort(t->by, (size_t)t->nby, sizeof *t->by, cmp_int);
+    } else if (k == EVERY_MONTH) {
+        parse_month(d, doc, n, by, t);
     } else if (k == EVERY_WEEK) {
         char day[8], hm[8];
         if (!by || by->type != HQ_Y_SCALAR || sscanf(by->str, "%3s %5s", day, hm) != 2) {
@@ -152,16 +210,19 @@ hq_schedule *hq_schedule_parse(const hq_ydoc *doc, const hq_ynode *n, const hq_c
             s->every = EVERY_WEEK;
         else if (!strcmp(ev, "interval"))
             s->every = EVERY_INTERVAL;
+        else if (!strcmp(ev, "month"))
+            s->every = EVERY_MONTH;
         else
-            hq_ydiag(d, doc, x, "every: expected day, week or interval, got \"%s\"", ev);
+            hq_ydiag(d, doc, x, "every: expected day, week, month or interval, got \"%s\"", ev);
     }
     parse_times(d, doc, n, s->every, &s->t);
     if ((x = hq_ymap_get(n, "days"))) {
         const char *v;
         if (hq_yget_str(d, doc, x, &v) == 0) {
-            if (!strcmp(v, "workdays") && s->every == EVERY_WEEK)
-                hq_ydiag(d, doc, x, "days: workdays is for daily and interval schedules; a weekly one names "
-                                    "its day (suspend: [holidays] skips holidays)");
+            if (!strcmp(v, "workdays") && (s->every == EVERY_WEEK || s->every == EVERY_MONTH))
+                hq_ydiag(d, doc, x, "days: workdays is for daily and interval schedules; a %s one names "
+                                    "its day (suspend: [holidays] skips holidays)",
+                         s->every == EVERY_WEEK ? "weekly" : "monthly");
             else if (!strcmp(v, "workdays"))
                 s->workdays_only = true;
             else if (strcmp(v, "all"))
@@ -215,7 +276,13 @@ hq_schedule *hq_schedule_parse(const hq_ydoc *doc, const hq_ynode *n, const hq_c
     else if (s->every == EVERY_WEEK && s->t.nby)
         snprintf(s->desc, sizeof s->desc, "weekly by %s %02d:%02d", wd[s->t.weekday < 0 ? 0 : s->t.weekday],
                  s->t.by[0] / 60, s->t.by[0] % 60);
-    else
+    else if (s->every == EVERY_MONTH && s->t.nby) {
+        char day[8];
+        int last = s->t.nby - 1;
+        snprintf(day, sizeof day, "%d", s->t.mday[last]);
+        snprintf(s->desc, sizeof s->desc, "monthly by %s %02d:%02d%s", s->t.mday[last] ? day : "last",
+                 s->t.by[last] / 60, s->t.by[last] % 60, s->t.nby > 1 ? " (several deadlines)" : "");
+    } else
         snprintf(s->desc, sizeof s->desc, "every %d min", s->t.interval_min);
     if (d->count > before)
         hq_schedule_destroy(&s);
@@ -227,12 +294,43 @@ const char *hq_schedule_describe(const hq_schedule *s)
     return s->desc;
 }
 
+int64_t hq_schedule_span_ms(const hq_schedule *s)
+{
+    static const int64_t day = 86400000LL;
+    return s->every == EVERY_MONTH ? 31 * day : s->every == EVERY_WEEK ? 7 * day : day;
+}
+
 static const times *times_for(const hq_schedule *s, const hq_calendar *cal, hq_day day)
 {
     for (size_t i = 0; i < s->nov; i++)
         if (hq_cal_in_period(cal, s->ov[i].period, day))
             return &s->ov[i].t;
     return &s->t;
+}
+
+/* The slots of a monthly schedule that fall due on day: a month follows
+ * the times in force on its first day; the first window starts then, each
+ * later one at the previous deadline.  Returns fn's nonzero to stop. */
+static int month_slot(const hq_schedule *s, const hq_calendar *cal, hq_day day, int64_t from_ms, int64_t to_ms,
+                      int (*fn)(void *ctx, const hq_slot *slot), void *ctx)
+{
+    int y, m, dd;
+    hq_day_to_civil(day, &y, &m, &dd);
+    hq_day first = hq_day_from_civil(y, m, 1);
+    hq_day last = hq_day_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) - 1;
+    const times *t = times_for(s, cal, first);
+    int64_t prev = hq_local_instant_ms(first, 0);
+    for (int i = 0; i < t->nby; i++) {
+        hq_day due_day = t->mday[i] ? first + t->mday[i] - 1 : last;
+        hq_slot slot = {prev, hq_local_instant_ms(due_day, t->by[i])};
+        prev = slot.due_ms;
+        if (due_day == day && slot.due_ms >= from_ms && slot.due_ms < to_ms) {
+            int rc = fn(ctx, &slot);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
 }
 
 void hq_schedule_slots(const hq_schedule *s, const hq_calendar *cal, int64_t from_ms, int64_t to_ms,
@@ -257,6 +355,9 @@ void hq_schedule_slots(const hq_schedule *s, const hq_calendar *cal, int64_t fro
                 if (slot.due_ms >= from_ms && slot.due_ms < to_ms && fn(ctx, &slot))
                     return;
             }
+        } else if (s->every == EVERY_MONTH) {
+            if (month_slot(s, cal, day, from_ms, to_ms, fn, ctx))
+                return;
         } else if (s->every == EVERY_WEEK) {
             /* A week follows the times in force on its Monday, so that a
              * period starting mid-week never gives a week two slots or none. */

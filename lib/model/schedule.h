@@ -1,9 +1,10 @@
 /* schedule.h - calendar-aware schedules of expected events (R6).
  *
  *   schedule:
- *     every: day                 # day | week | interval
+ *     every: day                 # day | week | month | interval
  *     by: ["18:00"]              # day: deadlines within the day
  *     # week:     by: "mon 12:00"   (the window is the week up to then)
+ *     # month:    by: ["15 18:00", "last 18:00"]   (day 1-28 or last)
  *     # interval: interval: 2h, between: "06:00-22:00"
  *     days: workdays             # all (default) | workdays
  *     suspend: [holidays, vacations]
@@ -12,8 +13,9 @@
  *
  * Each slot has a window [start, due]: an expected event inside it
  * satisfies the slot.  A day's first window starts at 00:00, later ones at
- * the previous deadline; a week's starts on Monday 00:00; an interval's is
- * the interval before its deadline.
+ * the previous deadline; a week's starts on Monday 00:00; a month's first
+ * starts on its 1st at 00:00, later ones at the previous deadline; an
+ * interval's is the interval before its deadline.
  */
 #ifndef HQ_SCHEDULE_H
 #define HQ_SCHEDULE_H
@@ -39,5 +41,9 @@ void hq_schedule_slots(const hq_schedule *s, const hq_calendar *cal, int64_t fro
                        int (*fn)(void *ctx, const hq_slot *slot), void *ctx);
 /* A short description for listings ("daily by 18:00"). */
 const char *hq_schedule_describe(const hq_schedule *s);
+/* The longest window a slot can have (a month's first window is the whole
+ * month): slots must exist from their window's start, so whoever generates
+ * them looks at least this far ahead. */
+int64_t hq_schedule_span_ms(const hq_schedule *s);
 
 #endif

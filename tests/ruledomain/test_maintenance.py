@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Scenario: small maintenance works on the shipped rules (R2.8).
 
-1. Monday 10:00 a minor repair in the office building, not done in 72 hours
-   → an issue against the maintenance firm; the completion of the ticket
-   closes it by the data.
+1. Monday 10:00 a minor repair in the office building, nobody accepts it and
+   it is not done in 24 hours (minor repairs: the same day, issue 20) → a
+   response issue and a minor-repair issue against the maintenance firm;
+   the completion of the ticket closes both by the data.
 2. A spot check of finished roof works with a failed item → an issue with a
    week to rework; never reworked: overdue, level 2 after a day, level 3
    with accountability after three, and a penalty for each overdue day.
@@ -37,16 +38,20 @@ def test_maintenance():
         nw = w["number"]
         check_eq((w["contractor"], w["deadline_ms"]), ("jianxiu-maintenance", t0 + 10 * HOUR + 7 * DAY), "works issue")
 
-        hq.at(10 * HOUR + 3 * DAY)
-        m = hq.one("maintenance.repair-late")
+        hq.at(10 * HOUR + DAY)
+        m = hq.one("maintenance.minor-repair-late")
         check_eq((m["contractor"], m["key"], m["site"]), ("jianxiu-maintenance", "WX-RD-M-0003", "admin-building"),
-                 "repair-late issue")
+                 "minor-repair-late issue")
         rd.check_outbox(hq, m["number"], "opened", roles_include=["section_head", "supervisor"])
-        hq.at(14 * HOUR + 3 * DAY)
+        r = hq.one("maintenance.repair-response-late")
+        check_eq((r["contractor"], r["key"]), ("jianxiu-maintenance", "WX-RD-M-0003"), "response issue")
+        hq.at(14 * HOUR + DAY)
         hq.send_ok("repair.completed", {"ticket": "WX-RD-M-0003", "domain": "maintenance", "site": "admin-building",
-                                        "result": "fixed", "rating": 4, "worker": "w-0211"}, source="repair-platform")
+                                        "result": "fixed", "rating": 4, "worker": "w-0211", "work_type": "minor"},
+                   source="repair-platform")
         hq.advance(MIN)
         check_eq(hq.issue(m["number"])["state"], "closed", "closed by the completion")
+        check_eq(hq.issue(r["number"])["state"], "closed", "response issue closed by the completion")
 
         # ---- 3. renovation milestone delayed
         hq.at(15 * HOUR + 3 * DAY)

@@ -36,6 +36,7 @@ static const char schema_cond[] =
     "  count: {type: int, optional: true}\n"
     "  flag: {type: bool, optional: true}\n"
     "  kind: {type: enum, values: [a, b, c]}\n"
+    "  stage: {type: enum, optional: true, values: [open, cancelled]}\n"
     "  at_ms: {type: timestamp, optional: true}\n"
     "  place:\n"
     "    type: map\n"
@@ -64,6 +65,7 @@ static const char schema_other[] =
     "fields:\n"
     "  site: {type: string}\n"
     "  value: {type: number}\n"
+    "  stage: {type: enum, optional: true, values: [done, late]}\n"
     "example: {site: s, value: 1}\n";
 
 /* ---- group state: the schemas ---- */
@@ -702,6 +704,16 @@ static void unknown_fields_and_paths(void **state)
     assert_non_null(c.c);
     assert_int_equal(c.d.count, 0);
     compiled_fini(&c);
+    /* An enum value of either type's field is a value (a decision.progress
+     * status in a rule on decision.task and decision.progress); one of
+     * neither is refused, and a single type knows only its own values. */
+    compile_with(&c, "{field: data.stage, in: [cancelled, done]}", both, 2, &ENV);
+    assert_non_null(c.c);
+    assert_int_equal(c.d.count, 0);
+    compiled_fini(&c);
+    refused_with("{field: data.stage, eq: finished}", both, 2, &ENV,
+                 "c.yaml:1:25: data.stage: \"finished\" is not one of the field's values\n");
+    refused("{field: data.stage, eq: done}", "c.yaml:1:25: data.stage: \"done\" is not one of the field's values\n");
     /* Envelope paths exist for every type. */
     compile_with(&c, "{field: source, eq: a}", both, 2, &ENV);
     assert_non_null(c.c);

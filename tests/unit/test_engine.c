@@ -60,7 +60,20 @@ static const char rules_yaml[] =
     "    when: {field: data.value, gt: 8}\n"
     "    sustained: {for: 30m, clears_after: 30m}\n"
     "    key: \"{{data.sensor}}\"\n"
-    "    issue: {title: \"cold {{data.sensor}}\", domain: catering, severity: high, deadline: 4h, chain: urgent}\n";
+    "    issue: {title: \"cold {{data.sensor}}\", domain: catering, severity: high, deadline: 4h, chain: urgent}\n"
+    /* A task not completed by the due date its own event gives (sustained
+     * until a time of the event): a completion report stops the clock,
+     * other reports are out of scope, a new due date moves it. */
+    "  - id: t.due\n"
+    "    on: [decision.task, decision.progress]\n"
+    "    scope:\n"
+    "      any:\n"
+    "        - {field: type, eq: decision.task}\n"
+    "        - {field: data.status, eq: completed}\n"
+    "    when: {field: type, eq: decision.task}\n"
+    "    sustained: {until: data.due_ms}\n"
+    "    key: \"{{data.task}}\"\n"
+    "    issue: {title: \"{{data.task}} due {{until}}\", domain: decisions, deadline: 2d, chain: standard}\n";
 
 typedef struct fixture {
     char *tmp;
@@ -767,26 +780,50 @@ static void actions_that_do_not_fit_are_refused_and_change_nothing(void **state)
 
 /* ---- sustained rules ---- */
 
+/* Applies an event that arrives when it happens; it must be accepted. */
+static sent apply_ok(fixture *f, const char *type, int64_t ts_ms, const char *json)
+{
+    sent r = apply(f, type, ts_ms, ts_ms, json);
+    if (r.rc != 0)
+        fail_msg("%s refused: %s", type, r.err.msg);
+    return r;
+}
+
 static sent reading(fixture *f, const char *sensor, const char *kind, double value, int64_t ts_ms)
 {
     char json[256];
     snprintf(json, sizeof json,
              "{\"sensor\": \"%s\", \"kind\": \"%s\", \"value\": %g, \"unit\": \"C\", \"site\": \"canteen-1\"}",
              sensor, kind, value);
-    sent r = apply(f, "sensor.reading", ts_ms, ts_ms, json);
-    if (r.rc != 0)
-        fail_msg("reading refused: %s", r.err.msg);
-    return r;
+    return apply_ok(f, "sensor.reading", ts_ms, json);
+}
+
+/* The open issue of rule for key ("" when none). */
+static const char *rule_issue(fixture *f, const char *rule, const char *key, char *buf, size_t size)
+{
+    hq_group g;
+    hq_err err = {0};
+    if (hq_group_get(f->store, rd(f), rule, key, &g, &err) != 0)
+        fail_msg("group: %s", err.msg);
+    snprintf(buf, size, "%s", g.open);
+    return buf;
 }
 
 static const char *cold_issue(fixture *f, const char *sensor, char *buf, size_t size)
 {
-    hq_group g;
-    hq_err err = {0};
-    if (hq_group_get(f->store, rd(f), "t.cold", sensor, &g, &err) != 0)
-        fail_msg("group: %s", err.msg);
-    snprintf(buf, size, "%s", g.open);
-    return buf;
+    return rule_issue(f, "t.cold", sensor, buf, size);
+}
+
+/* Timers up to before_ms open nothing for rule and key; those up to at_ms
+ * open its issue (exactly one timer fires); its number in num. */
+static void opens_at(fixture *f, const char *rule, const char *key, int64_t before_ms, int64_t at_ms, char *num,
+                     size_t size)
+{
+    assert_int_equal(fire(f, before_ms, NULL), 0);
+    assert_string_equal(rule_issue(f, rule, key, num, size), "");
+    assert_int_equal(fire(f, at_ms, NULL), 1);
+    rule_issue(f, rule, key, num, size);
+    assert_true(num[0] != '\0');
 }
 
 /* Entries in rulestate (sustained records of t.cold). */
@@ -811,11 +848,7 @@ static void sustained_opens_after_the_duration_and_out_of_scope_readings_do_not_
      * does not stop the clock (its 2.0 would have, as a false condition). */
     reading(f, "cs-1", "room_humidity", 2.0, T0 + 10 * MIN);
     reading(f, "cs-1", "cold_storage_temp", 9.7, T0 + 20 * MIN);
-    assert_int_equal(fire(f, T0 + 29 * MIN, NULL), 0);
-    assert_string_equal(cold_issue(f, "cs-1", num, sizeof num), "");
-    assert_int_equal(fire(f, T0 + 30 * MIN, NULL), 1);
-    cold_issue(f, "cs-1", num, sizeof num);
-    assert_true(num[0] != '\0');
+    opens_at(f, "t.cold", "cs-1", T0 + 29 * MIN, T0 + 30 * MIN, num, sizeof num);
     hq_issue is;
     load(f, num, &is);
     assert_string_equal(is.title, "cold cs-1");
@@ -854,6 +887,77 @@ static void a_rule_timer_that_came_due_while_down_says_so_on_the_issue(void **st
     hq_issue_fini(&is);
 }
 
+/* ---- sustained until a time of the event ---- */
+
+static sent task(fixture *f, const char *id, int64_t due_ms, int64_t ts_ms)
+{
+    char json[256];
+    snprintf(json, sizeof json, "{\"task\": \"%s\", \"title\": \"平价窗口\", \"due_ms\": %lld}", id,
+             (long long)due_ms);
+    return apply_ok(f, "decision.task", ts_ms, json);
+}
+
+static sent progress(fixture *f, const char *id, const char *status, int64_t ts_ms)
+{
+    char json[256];
+    snprintf(json, sizeof json, "{\"task\": \"%s\", \"status\": \"%s\"}", id, status);
+    return apply_ok(f, "decision.progress", ts_ms, json);
+}
+
+static const char *due_issue(fixture *f, const char *task_id, char *buf, size_t size)
+{
+    return rule_issue(f, "t.due", task_id, buf, size);
+}
+
+static void until_opens_at_the_time_of_the_event_field_not_after_a_duration(void **state)
+{
+    fixture *f = *state;
+    char num[24];
+    /* Due in 10 days (2026-09-11 08:00); a routine report is out of scope. */
+    task(f, "DB-1", T0 + 10 * DAY, T0);
+    progress(f, "DB-1", "in_progress", T0 + 3 * DAY);
+    opens_at(f, "t.due", "DB-1", T0 + 10 * DAY - MIN, T0 + 10 * DAY, num, sizeof num);
+    hq_issue is;
+    load(f, num, &is);
+    assert_string_equal(is.title, "DB-1 due 2026-09-11 08:00");
+    assert_int_equal(is.opened_ms, T0 + 10 * DAY);
+    hq_issue_fini(&is);
+}
+
+static void until_is_stopped_by_the_end_and_moved_by_a_new_time(void **state)
+{
+    fixture *f = *state;
+    char num[24];
+    /* Completed before the due date: nothing opens, nothing is left. */
+    task(f, "DB-2", T0 + 5 * DAY, T0);
+    progress(f, "DB-2", "completed", T0 + 4 * DAY);
+    assert_int_equal(fire(f, T0 + 30 * DAY, NULL), 0);
+    assert_string_equal(due_issue(f, "DB-2", num, sizeof num), "");
+    assert_int_equal(rule_states(f), 0);
+    /* A new due date (the task sent again) moves the clock both ways. */
+    task(f, "DB-3", T0 + 40 * DAY, T0 + 30 * DAY);
+    task(f, "DB-3", T0 + 50 * DAY, T0 + 31 * DAY);
+    assert_int_equal(fire(f, T0 + 50 * DAY - MIN, NULL), 0);
+    task(f, "DB-3", T0 + 45 * DAY, T0 + 32 * DAY); /* brought forward: the later timer is gone */
+    assert_int_equal(fire(f, T0 + 45 * DAY, NULL), 1);
+    due_issue(f, "DB-3", num, sizeof num);
+    assert_true(num[0] != '\0');
+    hq_issue is;
+    load(f, num, &is);
+    assert_string_equal(is.title, "DB-3 due 2026-10-16 08:00");
+    hq_issue_fini(&is);
+    /* The earlier due date (50 days) comes and goes without a second opening. */
+    fire(f, T0 + 60 * DAY, NULL);
+    load(f, num, &is);
+    assert_int_equal(is.occurrences, 1);
+    assert_int_equal(notes(&is, "occurrence:"), 0);
+    hq_issue_fini(&is);
+    /* A due date already past when the task arrives opens at once. */
+    task(f, "DB-4", T0 + 60 * DAY, T0 + 61 * DAY);
+    assert_true(fire(f, T0 + 61 * DAY, NULL) >= 1);
+    assert_true(due_issue(f, "DB-4", num, sizeof num)[0] != '\0');
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -873,6 +977,8 @@ int main(void)
         T(actions_that_do_not_fit_are_refused_and_change_nothing),
         T(sustained_opens_after_the_duration_and_out_of_scope_readings_do_not_count),
         T(a_rule_timer_that_came_due_while_down_says_so_on_the_issue),
+        T(until_opens_at_the_time_of_the_event_field_not_after_a_duration),
+        T(until_is_stopped_by_the_end_and_moved_by_a_new_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -386,6 +386,48 @@ static void test_weekly(void **state)
     hq_calendar_destroy(&cal);
 }
 
+/* Monthly: deadlines on a day of the month (1-28, or the last); several
+ * split the month, each window from the previous deadline; a deadline in
+ * a vacation is skipped, and the next window still starts at it. */
+static void test_monthly(void **state)
+{
+    (void)state;
+    hq_calendar *cal = the_cal();
+    hq_schedule *s = sched_ok("schedule: {every: month, by: [\"last 18:00\", \"15 18:00\"], suspend: [vacations]}\n", cal);
+    assert_string_equal(hq_schedule_describe(s), "monthly by last 18:00 (several deadlines)");
+    assert_int_equal(hq_schedule_span_ms(s), 31 * DAY_MS);
+    slots *got = collect(s, cal, SH(2026, 10, 1, 0, 0), SH(2027, 3, 1, 0, 0));
+    int64_t want[] = {SH(2026, 10, 1, 0, 0),   SH(2026, 10, 15, 18, 0), SH(2026, 10, 15, 18, 0),
+                      SH(2026, 10, 31, 18, 0), SH(2026, 11, 1, 0, 0),   SH(2026, 11, 15, 18, 0),
+                      SH(2026, 11, 15, 18, 0), SH(2026, 11, 30, 18, 0), SH(2026, 12, 1, 0, 0),
+                      SH(2026, 12, 15, 18, 0), SH(2026, 12, 15, 18, 0), SH(2026, 12, 31, 18, 0),
+                      SH(2027, 1, 1, 0, 0),    SH(2027, 1, 15, 18, 0),  SH(2027, 2, 15, 18, 0),
+                      SH(2027, 2, 28, 18, 0)};
+    /* January's last day and February's 15th are in the winter vacation */
+    expect_slots(got, want, 8);
+    free(got);
+    hq_schedule_destroy(&s);
+    s = sched_ok("schedule: {every: month, by: \"1 09:00\"}\n", cal);
+    assert_string_equal(hq_schedule_describe(s), "monthly by 1 09:00");
+    got = collect(s, cal, SH(2027, 2, 1, 9, 0), SH(2027, 3, 2, 0, 0));
+    int64_t want2[] = {SH(2027, 2, 1, 0, 0), SH(2027, 2, 1, 9, 0), SH(2027, 3, 1, 0, 0), SH(2027, 3, 1, 9, 0)};
+    expect_slots(got, want2, 2);
+    free(got);
+    hq_schedule_destroy(&s);
+    hq_calendar_destroy(&cal);
+    sched_errors("schedule:\n  every: month\n  by: [\"29 18:00\", \"last 6pm\", \"15th 18:00\", \"15 18:00\"]\n",
+                 "s.yaml:3:8: expected \"<day> HH:MM\" with a day from 1 to 28 (in every month) or last, like \"last 18:00\"",
+                 "s.yaml:3:20: expected \"<day> HH:MM\" with a day from 1 to 28 (in every month) or last, like \"last 18:00\"",
+                 "s.yaml:3:32: expected \"<day> HH:MM\" with a day from 1 to 28 (in every month) or last, like \"last 18:00\"",
+                 NULL);
+    sched_errors("schedule:\n  every: month\n  days: workdays\n  by: \"last 18:00\"\n",
+                 "s.yaml:3:9: days: workdays is for daily and interval schedules; a monthly one names its day "
+                 "(suspend: [holidays] skips holidays)",
+                 NULL);
+    sched_errors("schedule:\n  every: month\n",
+                 "s.yaml:2:3: a monthly schedule needs \"by\" like \"last 18:00\" or \"15 18:00\" (or a list)", NULL);
+}
+
 static void test_interval(void **state)
 {
     (void)state;
@@ -850,8 +892,8 @@ static void test_error_unknown_keys_and_values(void **state)
                  "  overrides:\n"
                  "    - {period: opening, times: [\"12:00\", \"20:00\"]}\n",
                  "s.yaml:5:25: unknown key \"times\" (expected one of: period, by, interval, between)", NULL);
-    sched_errors("schedule:\n  every: month\n  by: \"18:00\"\n",
-                 "s.yaml:2:10: every: expected day, week or interval, got \"month\"", NULL);
+    sched_errors("schedule:\n  every: fortnight\n  by: \"18:00\"\n",
+                 "s.yaml:2:10: every: expected day, week, month or interval, got \"fortnight\"", NULL);
     sched_errors("schedule:\n  every: day\n  by: \"18:00\"\n  days: weekends\n",
                  "s.yaml:4:9: days: expected all or workdays", NULL);
     sched_errors("schedule:\n  every: day\n  by: \"18:00\"\n  suspend: [holidays, weekends]\n",
@@ -893,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_daily_one_deadline),
         cmocka_unit_test(test_daily_several_deadlines),
         cmocka_unit_test(test_weekly),
+        cmocka_unit_test(test_monthly),
         cmocka_unit_test(test_interval),
         cmocka_unit_test(test_workdays_with_holiday_and_makeup_days),
         cmocka_unit_test(test_suspend),
