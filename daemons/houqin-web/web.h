@@ -238,6 +238,7 @@ typedef struct web_complaint {
     char follows[33];
     /* the issue it belongs to, when found */
     bool has_issue;
+    bool duplicate; /* closed as a duplicate of another case */
     char issue[24];
     hq_issue_state state;
     int64_t opened_ms, deadline_ms, closed_ms, updated_ms;
@@ -313,7 +314,12 @@ enum MHD_Result web_logout(web_req *r);  /* POST /logout */
 
 /* ---- scope.c ---- */
 enum { WEB_ACT_ACK, WEB_ACT_RECTIFY, WEB_ACT_PASS, WEB_ACT_FAIL, WEB_ACT_COMMENT, WEB_ACT_CLOSE, WEB_ACT_OPINION,
+       WEB_ACT_ACCOUNTABILITY, /* issue.accountability */
+       WEB_ACT_MODERATE,       /* complaint.moderated: hide personal details from contractors */
+       WEB_ACT_DUPLICATE,      /* issue.closed as a duplicate of another complaint's case */
        WEB_ACT_COUNT };
+/* The issue lifecycle action of each web action (houqind's state table). */
+extern const hq_issue_action web_act_lifecycle[WEB_ACT_COUNT];
 extern const char *const web_act_names[WEB_ACT_COUNT];   /* "ack", "rectify", "pass", ... */
 extern const char *const web_act_labels[WEB_ACT_COUNT];  /* Chinese */
 bool web_sees_all(const hq_person *p);
