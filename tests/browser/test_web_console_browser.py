@@ -21,7 +21,7 @@ import btest  # noqa: E402
 from btest import browser  # noqa: E402
 import hqtest  # noqa: E402
 from hqtest import check, check_eq, log  # noqa: E402
-from webtest import Web  # noqa: E402
+from webtest import Web, multipart, csrf_of  # noqa: E402
 import consoletest as ct  # noqa: E402
 import test_web_helpers_png as pngmod  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -142,5 +142,56 @@ def test_loop():
         d.stop()
 
 
+def test_moderation():
+    """The section head hides a complaint's personal details and photo from
+    the contractor (a <script> in the reason stays text); the contractor's
+    page shows the redacted words."""
+    d = hqtest.Daemon(extra=["--clock", "manual"])
+    d.start()
+    w = Web(d, ARGS.houqin_web, ["--control", d.control_ep])
+    w.start()
+    ctl = ARGS.houqinctl
+    for p in ("contact.xinyuan", "chen.catering"):
+        check_eq(ct.account(ctl, d, p)[0], 0, "account " + p)
+    drv = browser()
+    try:
+        st, h, b = w.http("GET", "/?site=canteen-1")
+        body, ctype = multipart([("csrf", csrf_of(b.decode())), ("site", "canteen-1"),
+                                 ("category", "catering.foreign_matter"),
+                                 ("text", "我是李四，电话13700001111，米饭里有石子")],
+                                [("photo", "p.png", "image/png", pngmod.png(64, 48))])
+        check_eq(w.http("POST", "/complaint", body, {"Content-Type": ctype})[0], 200, "complaint filed")
+        number = None
+        for _ in range(100):
+            cases = [i for i in ct.issues(d, ctl) if i["rule"] == "catering.complaint-case"]
+            if cases:
+                number = cases[0]["number"]
+                break
+            time.sleep(0.1)
+        check(number is not None, "the complaint's case")
+        login(drv, w, "chen.catering")
+        drv.get(w.url("/console/issue/" + number))
+        red = drv.find_element(By.ID, "redacted")
+        check("13700001111" in red.get_attribute("value"), "the form starts from the complaint's words")
+        red.clear()
+        red.send_keys("（投诉人信息已隐去），米饭里有石子")
+        drv.find_element(By.ID, "hide_photos").click()
+        shots(drv, "head-moderate-form")
+        check("隐去个人信息" in do(drv, "moderate", "<script>alert(3)</script>含姓名电话"), "moderated")
+        tl = drv.find_element(By.ID, "timeline").text
+        check("<script>alert(3)</script>" in tl, "the reason shown as text to staff")
+        shots(drv, "head-moderated")
+        login(drv, w, "contact.xinyuan")
+        drv.get(w.url("/console/issue/" + number))
+        check("13700001111" not in drv.page_source and "李四" not in drv.page_source, "redacted for the contractor")
+        check(not drv.find_elements(By.CSS_SELECTOR, ".photos img"), "no photo for the contractor")
+        check("alert(3)" not in drv.page_source, "no reason for the contractor")
+        shots(drv, "contractor-moderated")
+    finally:
+        drv.quit()
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
-    hqtest.main([test_loop])
+    hqtest.main([test_loop, test_moderation])

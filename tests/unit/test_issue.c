@@ -86,7 +86,7 @@ static void every_allowed_transition(void **state)
             assert_int_equal(err.code, 0);
             allowed++;
         }
-    assert_int_equal(allowed, 25); /* 20 before issue 13, + accountability in all five states */
+    assert_int_equal(allowed, 30); /* 20 before issue 13, + accountability and moderation in all five states */
 }
 
 static void every_refused_transition_with_its_reason(void **state)
