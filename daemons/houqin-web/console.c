@@ -60,7 +60,10 @@ static const char ccss[] =
     ".tl time{color:#86909c;font-size:13px;display:block}.photos img{max-width:160px;max-height:160px;margin:4px;"
     "border-radius:4px;border:1px solid #e5e6eb}.acts form{border-top:1px solid #e5e6eb;padding-top:6px}"
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}dt{color:#86909c}dd{margin:0}"
-    "a.btn{display:inline-block;padding:6px 12px;border:1px solid #1f5fa8;border-radius:6px;text-decoration:none}";
+    "a.btn{display:inline-block;padding:6px 12px;border:1px solid #1f5fa8;border-radius:6px;text-decoration:none}"
+    ".saved{list-style:none;padding:0;margin:0 0 8px}.saved li{display:flex;align-items:center;gap:10px;padding:4px 0;"
+    "border-bottom:1px solid #e5e6eb}.saved form{margin:0 0 0 auto}.saved button{width:auto;margin:0;padding:3px 10px;"
+    "font-size:13px}label.check{font-weight:normal}";
 
 typedef enum { NAV_DASH, NAV_LEDGER, NAV_OBL, NAV_EVAL, NAV_INSPECT, NAV_HEALTH, NAV_NONE } nav_item;
 
@@ -437,7 +440,9 @@ static enum MHD_Result dashboard(web_req *r, const hq_person *p)
         hq_buf_append(&b, d.overdue_rows.data, d.overdue_rows.len);
     else
         hq_buf_puts(&b, "<tr><td colspan=\"5\">没有超期或 24 小时内到期的问题。</td></tr>");
-    hq_buf_puts(&b, "</table></div></div><div class=\"grid\">");
+    hq_buf_puts(&b, "</table></div></div>");
+    web_filters_card(&b, p, NULL);
+    hq_buf_puts(&b, "<div class=\"grid\">");
     table_kv(&b, "按领域", "领域", d.domains, d.ndomains, false);
     table_kv(&b, "按责任单位", "责任单位", d.contractors, d.ncontractors, true);
     hq_buf_puts(&b, "<div class=\"card\"><h3>按督办级别</h3><table><tr><th>级别</th><th>未办结</th></tr>");
@@ -542,7 +547,7 @@ static int ledger_row(void *ctx, const hq_issue *is)
     return 0;
 }
 
-static void url_arg(hq_buf *b, const char *k, const char *v)
+void web_url_arg(hq_buf *b, const char *k, const char *v)
 {
     if (!v || !*v)
         return;
@@ -600,6 +605,11 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
     hq_buf b;
     hq_buf_init(&b);
     web_console_begin(&b, web_is_contractor(p) ? "我的问题" : "问题台账", p, NAV_LEDGER);
+    web_notices(&b,
+                web_query(r, "saved") ? "筛选条件已保存，可在“我的筛选”中一键使用。"
+                : web_query(r, "deleted") ? "已删除筛选条件。"
+                                          : NULL,
+                NULL);
     hq_buf_puts(&b, "<form class=\"card filters\" method=\"get\" action=\"/console/ledger\">");
     static const char *const sv[] = {"open", "opened", "acknowledged", "rectified", "reopened", "closed"};
     static const char *const sl[] = {"未办结", "待签收", "已签收", "已整改待复查", "复查未通过", "已办结"};
@@ -630,11 +640,12 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
     hq_buf_puts(&b, "\"></label><button type=\"submit\">筛选</button></form>");
     hq_buf args;
     hq_buf_init(&args);
-    url_arg(&args, "state", f.state);
-    url_arg(&args, "domain", f.domain);
-    url_arg(&args, "contractor", f.contractor);
-    url_arg(&args, "overdue", f.overdue ? "1" : NULL);
-    url_arg(&args, "q", f.q);
+    web_url_arg(&args, "state", f.state);
+    web_url_arg(&args, "domain", f.domain);
+    web_url_arg(&args, "contractor", f.contractor);
+    web_url_arg(&args, "overdue", f.overdue ? "1" : NULL);
+    web_url_arg(&args, "q", f.q);
+    web_filters_card(&b, p, args.len ? args.data + 1 : "");
     hq_buf_puts(&b, "<div class=\"card\"><p><a class=\"btn\" id=\"csv\" href=\"/console/ledger.csv?x=1");
     if (args.len)
         web_html_n(&b, args.data, args.len);
@@ -659,7 +670,6 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
 
 /* ---- an issue ---- */
 
-/* The photo hashes of the issue's events (data.photos "sha256:HEX"). */
 /* Whether moderation hid the complaint's photos from contractors. */
 static bool photos_moderated(const hq_issue *is)
 {
@@ -669,8 +679,9 @@ static bool photos_moderated(const hq_issue *is)
     return false;
 }
 
-/* The photos of the issue's events; hide_source leaves out those of the
- * event that opened it (a complaint's, hidden by moderation). */
+/* The photo hashes of the issue's events (data.photos "sha256:HEX");
+ * hide_source leaves out those of the event that opened it (a
+ * complaint's, hidden by moderation). */
 static size_t issue_photos(MDB_txn *txn, const hq_issue *is, char (*out)[65], size_t max, bool hide_source)
 {
     size_t n = 0;
@@ -1205,6 +1216,8 @@ enum MHD_Result web_console(web_req *r)
         return web_inspect(r, p);
     if (!strcmp(u, "/console/health") && get)
         return web_health(r, p);
+    if (!strcmp(u, "/console/filters") && post)
+        return web_filters_post(r, p);
     if (!strncmp(u, "/console/issue/", 15)) {
         char number[HQ_ISSUE_NUMBER_SIZE + 1], path[80];
         const char *rest = u + 15, *slash = strchr(rest, '/');

@@ -29,6 +29,7 @@
  *   console.c  the office's console and the contractors' portal (pages)
  *   act.c      actions on an issue, inspection records, the portal link
  *   health.c   the rule set's health page (houqind's control status)
+ *   filters.c  saved filters of the ledger, per person (STATE/web-filters)
  */
 #ifndef HQ_WEB_H
 #define HQ_WEB_H
@@ -340,6 +341,25 @@ const char *web_css(void);
 int web_state_begin(MDB_txn **txn, hq_err *err);
 void web_state_end(MDB_txn *txn);
 hq_store *web_store(void);
+
+/* "&k=v" with v percent-encoded, into b; nothing when v is NULL or empty. */
+void web_url_arg(hq_buf *b, const char *k, const char *v);
+
+/* ---- filters.c ---- */
+typedef struct web_filter {
+    char *name, *query; /* query: the ledger's query string */
+} web_filter;
+typedef struct web_filters {
+    web_filter *v;
+    size_t n;
+} web_filters;
+/* The person's saved filters (none when the file is missing); HQ_EIO. */
+int web_filters_load(const char *person, web_filters *out, hq_err *err);
+void web_filters_fini(web_filters *f);
+/* The card "我的筛选": the person's filters (apply, delete) and, when
+ * query is not NULL, the form that saves it under a name. */
+void web_filters_card(hq_buf *b, const hq_person *p, const char *query);
+enum MHD_Result web_filters_post(web_req *r, const hq_person *p); /* POST /console/filters */
 
 /* HTML escaping into b. */
 void web_html(hq_buf *b, const char *s);

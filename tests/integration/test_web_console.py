@@ -10,6 +10,7 @@ an inspection record."""
 
 import hashlib
 import hmac
+import html as html_mod
 import os
 import re
 import shutil
@@ -663,7 +664,98 @@ def test_moderation_duplicate_accountability():
         d.stop()
 
 
+def save_form(html):
+    """The hidden fields of the ledger's "save this filter" form."""
+    m = re.search(r'<form class="filters" method="post" action="/console/filters">.*?</form>', html, re.S)
+    check(m is not None, "the save form on the ledger")
+    return {k: html_mod.unescape(v)
+            for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', m.group(0))}
+
+
+def test_saved_filters():
+    """Saved filters per person: save the ledger's filter under a name, see
+    it on the ledger and the dashboard, apply it, replace it, delete it;
+    atomic per-person files never shown to another person; every refusal."""
+    d, w = setup()
+    ctl = ARGS.houqinctl
+    try:
+        for p in ("chen.catering", "lin.sup"):
+            check_eq(account(ctl, d, p)[0], 0, "account " + p)
+        mine = breach(d, w, ctl, "cs-001")    # xinyuan-catering
+        other = breach(d, w, ctl, "cs-003")   # hexiang-catering
+        head = Session(w, login(w, "chen.catering")[3])
+        sup = Session(w, login(w, "lin.sup")[3])
+        st, h, html = head.get("/console/ledger?state=open&contractor=xinyuan-catering")
+        check("还没有保存的筛选条件" in html, "no filters yet")
+        f = save_form(html)
+        check_eq(f["query"], "state=open&contractor=xinyuan-catering", "the current filter in the form")
+        f["query"] = "state=open&contractor=xinyuan-catering&evil=%0A1&q=%3Cscript%3E"
+        # refusals first: a forged token, no name, a control character in the name, an unknown op
+        for fields, code, what in [(dict(f, name="x", csrf="1.forged"), 403, "forged CSRF"),
+                                   (dict(f, name=""), 400, "no name"),
+                                   (dict(f, name="a\nb"), 400, "a newline in the name"),
+                                   (dict(f, name="x", op="rename"), 400, "an unknown op")]:
+            fields.setdefault("op", "save")
+            st, h, b = head.post("/console/filters", fields)
+            check_eq(st, code, what)
+        path = os.path.join(d.state, "web-filters", "chen.catering")
+        check(not os.path.exists(path), "nothing written by the refusals")
+        st, h, b = head.post("/console/filters", dict(f, op="save", name="鑫源<b>未办结</b>"))
+        check_eq(st, 303, "saved: %s" % b[-300:])
+        check_eq(h["location"], "/console/ledger?state=open&contractor=xinyuan-catering&q=%3Cscript%3E&saved=1",
+                 "back to the ledger with the filter applied (unknown keys dropped)")
+        text = open(path, encoding="utf-8").read()
+        check("鑫源<b>未办结</b>\tstate=open&contractor=xinyuan-catering&q=%3Cscript%3E\n" in text, "the file: %r" % text)
+        check_eq(os.stat(path).st_mode & 0o777, 0o600, "the person's file is private")
+        check(not os.path.exists(path + ".tmp"), "no temporary file left")
+        st, h, html = head.get("/console/ledger?saved=1")
+        check("筛选条件已保存" in html, "the notice")
+        m = re.search(r'<a id="filter-1" href="([^"]+)">([^<]*)</a>', html)
+        check(m is not None, "the filter listed on the ledger")
+        check_eq(m.group(2), "鑫源&lt;b&gt;未办结&lt;/b&gt;", "the name escaped")
+        st, h, html = head.get("/console")
+        check('id="filter-1"' in html and "鑫源&lt;b&gt;未办结" in html, "the filter listed on the dashboard")
+        # applying it (without the q of the test)
+        st, h, b = head.post("/console/filters", dict(save_form(head.get(
+            "/console/ledger?state=open&contractor=xinyuan-catering")[2]), op="save", name="鑫源<b>未办结</b>"))
+        check_eq(st, 303, "saved again under the same name")
+        text = open(path, encoding="utf-8").read()
+        check_eq(text.count("\n"), 2, "the same name replaces it: %r" % text)
+        st, h, html = head.get("/console/ledger")
+        href = re.search(r'<a id="filter-1" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+        st, h, html = head.get(href)
+        led = re.search(r'<table id="ledger">.*?</table>', html, re.S).group(0)
+        check(mine in led and other not in led, "applied: only the contractor's open issue (%s)" % href)
+        # another person never sees it, and cannot delete it
+        st, h, html = sup.get("/console/ledger")
+        check("鑫源&lt;b&gt;" not in html and "还没有保存的筛选条件" in html, "another person's ledger")
+        st, h, html = sup.get("/console")
+        check("鑫源&lt;b&gt;" not in html, "another person's dashboard")
+        sf = save_form(sup.get("/console/ledger")[2])
+        st, h, b = sup.post("/console/filters", {"csrf": f["csrf"], "op": "delete", "name": "鑫源<b>未办结</b>"})
+        check_eq(st, 403, "the CSRF token of another person")
+        st, h, b = sup.post("/console/filters", {"csrf": sf["csrf"], "op": "delete", "name": "鑫源<b>未办结</b>"})
+        check_eq(st, 303, "deleting in one's own filters")
+        check("鑫源<b>未办结</b>" in open(path, encoding="utf-8").read(), "the other person's filter stays")
+        # at most 20
+        for i in range(19):
+            st, h, b = head.post("/console/filters", dict(f, op="save", name="筛选%d" % i))
+            check_eq(st, 303, "filter %d" % i)
+        st, h, b = head.post("/console/filters", dict(f, op="save", name="第21个"))
+        check_eq(st, 409, "more than 20")
+        check("最多保存 20 个" in b, "the refusal in words")
+        # delete
+        st, h, b = head.post("/console/filters", {"csrf": f["csrf"], "op": "delete", "name": "鑫源<b>未办结</b>"})
+        check_eq((st, h["location"]), (303, "/console/ledger?deleted=1"), "deleted")
+        st, h, html = head.get(h["location"])
+        check("已删除筛选条件" in html and "鑫源&lt;b&gt;" not in html, "gone from the ledger")
+        check_eq(open(path, encoding="utf-8").read().count("\n"), 20, "19 left and the comment line")
+    finally:
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
     hqtest.main([test_login_and_sessions, test_sso, test_scope_and_actions, test_portal_link_and_inspection,
                  test_permission_table_drives_the_page, test_curve_gateway, test_health_page,
-                 test_moderation_duplicate_accountability])
+                 test_moderation_duplicate_accountability, test_saved_filters])
