@@ -112,6 +112,8 @@ def test_loop():
         login(drv, w, "chen.catering")
         drv.get(w.url("/console"))
         check(number in drv.find_element(By.ID, "overdue").text, "the section head's dashboard lists it overdue")
+        check("饮食服务中心" in drv.page_source and "（本单位）" not in drv.page_source,
+              "internal issues (missed self-inspections) name the office unit")
         shots(drv, "head-dashboard")
         # second rectification, the supervisor passes, it closes
         login(drv, w, "contact.xinyuan")
@@ -181,6 +183,21 @@ def test_moderation():
         tl = drv.find_element(By.ID, "timeline").text
         check("<script>alert(3)</script>" in tl, "the reason shown as text to staff")
         shots(drv, "head-moderated")
+        # a saved filter: named on the ledger, listed on the dashboard, applied, deleted
+        drv.get(w.url("/console/ledger?state=open&contractor=xinyuan-catering"))
+        drv.find_element(By.ID, "filter-name").send_keys("鑫源 未办结")
+        drv.find_element(By.ID, "save-filter").click()
+        check("筛选条件已保存" in drv.find_element(By.ID, "notice").text, "filter saved")
+        shots(drv, "head-ledger-saved-filter")
+        drv.get(w.url("/console"))
+        check_eq(drv.find_element(By.ID, "filter-1").text, "鑫源 未办结", "the filter on the dashboard")
+        shots(drv, "head-dashboard-filters")
+        drv.find_element(By.ID, "filter-1").click()
+        check(number in drv.find_element(By.ID, "ledger").text, "the filter applied")
+        check_eq(drv.find_element(By.ID, "f-contractor").get_attribute("value"), "xinyuan-catering", "its contractor")
+        drv.find_element(By.ID, "delete-filter-1").click()
+        check("已删除" in drv.find_element(By.ID, "notice").text, "filter deleted")
+        check(not drv.find_elements(By.ID, "filter-1"), "no filter left")
         login(drv, w, "contact.xinyuan")
         drv.get(w.url("/console/issue/" + number))
         check("13700001111" not in drv.page_source and "李四" not in drv.page_source, "redacted for the contractor")
