@@ -86,6 +86,27 @@ static void canonical(const web_form *f, hq_buf *out)
     hq_buf_fini(&b);
 }
 
+typedef struct load_ctx {
+    const char *path;
+    web_filters *out;
+} load_ctx;
+
+static int load_line(void *ctx, char *line, int lineno)
+{
+    load_ctx *c = ctx;
+    char *tab = strchr(line, '\t');
+    if (tab)
+        *tab = '\0';
+    if (!tab || !name_ok(line) || strlen(tab + 1) > MAX_QUERY) {
+        hq_log_warn("%s:%d: not a saved filter (NAME TAB QUERY); skipped", c->path, lineno);
+        return 0;
+    }
+    c->out->v = hq_realloc(c->out->v, (c->out->n + 1) * sizeof *c->out->v);
+    c->out->v[c->out->n].name = hq_strdup(line);
+    c->out->v[c->out->n++].query = hq_strdup(tab + 1);
+    return c->out->n == MAX_FILTERS; /* no more than that */
+}
+
 int web_filters_load(const char *person, web_filters *out, hq_err *err)
 {
     out->v = NULL;
@@ -93,31 +114,9 @@ int web_filters_load(const char *person, web_filters *out, hq_err *err)
     char path[4200];
     if (!path_of(person, path, sizeof path))
         return 0;
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return errno == ENOENT ? 0 : hq_err_set(err, HQ_EIO, "%s: %s", path, strerror(errno));
-    char line[MAX_NAME + MAX_QUERY + 8];
-    int lineno = 0;
-    while (fgets(line, sizeof line, fp) && out->n < MAX_FILTERS) {
-        lineno++;
-        size_t n = strlen(line);
-        if (n && line[n - 1] == '\n')
-            line[--n] = '\0';
-        if (!n || line[0] == '#')
-            continue;
-        char *tab = strchr(line, '\t');
-        if (tab)
-            *tab = '\0';
-        if (!tab || !name_ok(line) || strlen(tab + 1) > MAX_QUERY) {
-            hq_log_warn("%s:%d: not a saved filter (NAME TAB QUERY); skipped", path, lineno);
-            continue;
-        }
-        out->v = hq_realloc(out->v, (out->n + 1) * sizeof *out->v);
-        out->v[out->n].name = hq_strdup(line);
-        out->v[out->n++].query = hq_strdup(tab + 1);
-    }
-    fclose(fp);
-    return 0;
+    load_ctx c = {.path = path, .out = out};
+    int rc = hq_file_each_line(path, MAX_NAME + MAX_QUERY + 8, load_line, &c, err);
+    return rc < 0 ? rc : 0;
 }
 
 static int store(const char *path, const web_filters *f, hq_err *err)

@@ -346,12 +346,11 @@ hq_store *web_store(void);
 void web_url_arg(hq_buf *b, const char *k, const char *v);
 
 /* ---- filters.c ---- */
-typedef struct web_filter {
-    char *name, *query; /* query: the ledger's query string */
-} web_filter;
 typedef struct web_filters {
-    web_filter *v;
     size_t n;
+    struct web_filter {
+        char *name, *query; /* query: the ledger's query string */
+    } * v;
 } web_filters;
 /* The person's saved filters (none when the file is missing); HQ_EIO. */
 int web_filters_load(const char *person, web_filters *out, hq_err *err);

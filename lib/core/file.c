@@ -1,9 +1,12 @@
 /* Small files replaced whole (file.h). */
 #include "file.h"
 
+#include "mem.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -67,6 +70,27 @@ int hq_file_lock(const char *path, hq_err *err)
         return hq_err_set(err, HQ_EIO, "%s: %s", lp, strerror(e));
     }
     return fd;
+}
+
+int hq_file_each_line(const char *path, size_t size, int (*fn)(void *ctx, char *line, int lineno), void *ctx,
+                      hq_err *err)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : hq_err_set(err, HQ_EIO, "%s: %s", path, strerror(errno));
+    char *line = hq_malloc(size);
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, (int)size, f)) {
+        lineno++;
+        size_t l = strlen(line);
+        if (l && line[l - 1] == '\n')
+            line[--l] = '\0';
+        if (l && line[0] != '#')
+            rc = fn(ctx, line, lineno);
+    }
+    free(line);
+    fclose(f);
+    return rc;
 }
 
 void hq_file_unlock(int fd)

@@ -58,39 +58,35 @@ hq_account *hq_accounts_put(hq_accounts *a, const char *person)
     return x;
 }
 
+typedef struct read_ctx {
+    const char *path;
+    hq_accounts *out;
+    hq_err *err;
+} read_ctx;
+
+static int read_line(void *ctx, char *line, int lineno)
+{
+    read_ctx *c = ctx;
+    char person[128], hash[256], st[16];
+    long long ms;
+    if (sscanf(line, "%127s %255s %15s %lld", person, hash, st, &ms) != 4 || !hq_account_person_ok(person) ||
+        strlen(hash) >= HQ_ACCOUNT_HASH_MAX || (strcmp(st, "active") && strcmp(st, "locked")))
+        return hq_err_set(c->err, HQ_EINVAL, "%s:%d: expected PERSON HASH active|locked MS", c->path, lineno);
+    if (hq_accounts_find(c->out, person))
+        return hq_err_set(c->err, HQ_EINVAL, "%s:%d: %s is listed twice", c->path, lineno, person);
+    hq_account *a = hq_accounts_put(c->out, person);
+    snprintf(a->hash, sizeof a->hash, "%s", strcmp(hash, "-") ? hash : "");
+    a->locked = strcmp(st, "locked") == 0;
+    a->changed_ms = ms;
+    return 0;
+}
+
 int hq_accounts_read(const char *path, hq_accounts *out, hq_err *err)
 {
     out->v = NULL;
     out->n = 0;
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return errno == ENOENT ? 0 : hq_err_set(err, HQ_EIO, "%s: %s", path, strerror(errno));
-    char line[512];
-    int lineno = 0, rc = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t l = strlen(line);
-        if (l && line[l - 1] == '\n')
-            line[--l] = '\0';
-        if (!l || line[0] == '#')
-            continue;
-        char person[128], hash[256], st[16];
-        long long ms;
-        if (sscanf(line, "%127s %255s %15s %lld", person, hash, st, &ms) != 4 || !hq_account_person_ok(person) ||
-            strlen(hash) >= HQ_ACCOUNT_HASH_MAX || (strcmp(st, "active") && strcmp(st, "locked"))) {
-            rc = hq_err_set(err, HQ_EINVAL, "%s:%d: expected PERSON HASH active|locked MS", path, lineno);
-            break;
-        }
-        if (hq_accounts_find(out, person)) {
-            rc = hq_err_set(err, HQ_EINVAL, "%s:%d: %s is listed twice", path, lineno, person);
-            break;
-        }
-        hq_account *a = hq_accounts_put(out, person);
-        snprintf(a->hash, sizeof a->hash, "%s", strcmp(hash, "-") ? hash : "");
-        a->locked = strcmp(st, "locked") == 0;
-        a->changed_ms = ms;
-    }
-    fclose(f);
+    read_ctx c = {.path = path, .out = out, .err = err};
+    int rc = hq_file_each_line(path, 512, read_line, &c, err);
     if (rc)
         hq_accounts_fini(out);
     return rc;

@@ -1,5 +1,5 @@
 /* file: a file replaced whole (old or new content, never a temporary file
- * left behind), the lock, and the errors named by path. */
+ * left behind), the lock, its lines read back, and the errors named by path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,12 +83,51 @@ static void lock_excludes(void **state)
     rmdir(dir);
 }
 
+typedef struct seen {
+    char lines[4][32];
+    int numbers[4], n, stop_at;
+} seen;
+
+static int collect(void *ctx, char *line, int lineno)
+{
+    seen *s = ctx;
+    snprintf(s->lines[s->n], sizeof s->lines[s->n], "%s", line);
+    s->numbers[s->n++] = lineno;
+    return s->n == s->stop_at ? 7 : 0;
+}
+
+static void each_line(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/hq-file-XXXXXX", path[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/f", dir);
+    hq_err err;
+    seen s = {.stop_at = 0};
+    assert_int_equal(hq_file_each_line(path, 64, collect, &s, &err), 0); /* missing: no lines */
+    assert_int_equal(s.n, 0);
+    const char *text = "# comment\nfirst\tline\n\nsecond\nthird"; /* the last without LF */
+    assert_int_equal(hq_file_replace(path, text, strlen(text), 0600, &err), 0);
+    assert_int_equal(hq_file_each_line(path, 64, collect, &s, &err), 0);
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.lines[0], "first\tline");
+    assert_string_equal(s.lines[2], "third");
+    assert_int_equal(s.numbers[0], 2);
+    assert_int_equal(s.numbers[1], 4);
+    seen t = {.stop_at = 2};
+    assert_int_equal(hq_file_each_line(path, 64, collect, &t, &err), 7); /* fn's value stops it */
+    assert_int_equal(t.n, 2);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replace_twice),
         cmocka_unit_test(missing_directory),
         cmocka_unit_test(lock_excludes),
+        cmocka_unit_test(each_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
