@@ -866,6 +866,14 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
     hq_buf_puts(&b, "<p>");
     web_html(&b, is.description);
     hq_buf_puts(&b, "</p>");
+    /* staff: a complaint's own words, and after moderation the original */
+    char *original = NULL;
+    bool complaint = !link_only && !web_is_contractor(p) && web_issue_complaint(&is, &original);
+    if (original && *original && is.description && !strstr(is.description, original)) {
+        hq_buf_puts(&b, "<details id=\"original\"><summary>投诉原文（仅工作人员可见，已对合作企业隐去个人信息）</summary><p>");
+        web_html(&b, original);
+        hq_buf_puts(&b, "</p></details>");
+    }
     if (is.requirement && *is.requirement) {
         hq_buf_puts(&b, "<p><strong>整改要求（需反馈）：</strong>");
         web_html(&b, is.requirement);
@@ -921,8 +929,6 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
     web_csrf_make(purpose, csrf, sizeof csrf);
     hq_buf acts;
     hq_buf_init(&acts);
-    char *original = NULL;
-    bool complaint = !link_only && !web_is_contractor(p) && web_issue_complaint(&is, &original);
     for (int a = 0; a < WEB_ACT_COUNT; a++) {
         if (link_only && a != WEB_ACT_ACK && a != WEB_ACT_RECTIFY)
             continue;

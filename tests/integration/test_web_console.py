@@ -599,6 +599,7 @@ def test_moderation_duplicate_accountability():
         check("张三" not in html and "13912345678" not in html, "the portal shows the redacted text")
         check("投诉人信息已隐去" in html and "已隐去个人信息" in html, "redacted text and the entry in public words")
         check("/photo/" not in html and "alert(2)" not in html, "no photo, no reason for the contractor")
+        check('id="original"' not in html, "no original for the contractor")
         st, hh, img = w.http("GET", photo, None, {"Cookie": "hq_session=" + cx.cookie})
         check_eq(st, 404, "the photo is not served to the contractor")
         st, h, notice = cx.get("/console/issue/%s/notice" % a)
@@ -613,9 +614,26 @@ def test_moderation_duplicate_accountability():
         check("&lt;script&gt;alert(2)&lt;/script&gt;" in html and "<script>alert(2)" not in html,
               "staff read the reason, as text")
         check("/photo/" in html, "staff still see the photo")
+        check(secret in re.search(r'<details id="original">.*?</details>', html, re.S).group(0),
+              "staff can read the original")
         # a stale page
         st, h, r = act(head, a, "moderate", {"text": "x", "redacted": "y", "tl": str(n0)}, html=html)
         check_eq(st, 409, "stale page")
+        # houqind decides again, whatever sends it: a contractor, an issue no complaint opened,
+        # nothing to hide; a duplicate of nothing
+        breach_no = breach(d, w, ctl, "cs-001")
+        ing = ["--ingest", d.ingest_ep, "--schemas", ARGS.schemas]
+        for fields, why in [(["issue=" + a, "actor=contact.xinyuan", "reason=x", "text=y"], "separation of duties"),
+                            (["issue=" + breach_no, "actor=chen.catering", "reason=x", "text=y"],
+                             "was not opened by a complaint"),
+                            (["issue=" + a, "actor=chen.catering", "reason=x"], "nothing to moderate")]:
+            rc, out, err = houqinctl(ctl, "send", "--type", "complaint.moderated", *fields, *ing)
+            check(rc != 0 and "rejected" in out + err and why in out + err, "houqind refuses (%s): %s %s" %
+                  (why, out, err))
+        rc, out, err = houqinctl(ctl, "send", "--type", "issue.closed", "issue=" + b, "actor=chen.catering",
+                                 "reason=x", "resolution=duplicate", "duplicate_of=HQ-2099-999999", *ing)
+        check(rc != 0 and "no issue HQ-2099-999999" in out + err, "houqind refuses a duplicate of nothing: %s" % out)
+        check_eq(timeline_len(d, a)[0], n1, "nothing written by houqind's refusals")
         # the second complaint is a duplicate of the first
         st, h, html = head.get("/console/issue/" + b)
         st, h, r = act(head, b, "duplicate", {"text": "同一问题", "duplicate_of": b}, html=html)
