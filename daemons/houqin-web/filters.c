@@ -142,7 +142,7 @@ void web_filters_card(hq_buf *b, const hq_person *p, const char *query)
     web_csrf_make(purpose, csrf, sizeof csrf);
     hq_buf_puts(b, "<div class=\"card\" id=\"filters\"><h3>我的筛选</h3>");
     if (!fs.n)
-        hq_buf_puts(b, "<p class=\"note\">还没有保存的筛选条件。</p>");
+        hq_buf_puts(b, "<p class=\"note\">还没有保存的筛选条件（在“台账”页面筛选后，可命名保存）。</p>");
     else
         hq_buf_puts(b, "<ul class=\"saved\">");
     for (size_t i = 0; i < fs.n; i++) {
@@ -198,9 +198,13 @@ enum MHD_Result web_filters_post(web_req *r, const hq_person *p)
         ret = web_console_error(r, p, 400, "您的账号不能保存筛选条件。");
         goto out;
     }
+    if (save && web_form_parse_urlencoded(query, strlen(query), &q, &err) != 0) {
+        ret = web_console_error(r, p, 400, "筛选条件无法识别，请在台账页面重新筛选后保存。");
+        goto out;
+    }
     hq_buf canon;
     hq_buf_init(&canon);
-    if (save && web_form_parse_urlencoded(query, strlen(query), &q, &err) == 0)
+    if (save)
         canonical(&q, &canon);
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/web-filters", g_web->state_dir);

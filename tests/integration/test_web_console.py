@@ -712,7 +712,8 @@ def test_saved_filters():
         for fields, code, what in [(dict(f, name="x", csrf="1.forged"), 403, "forged CSRF"),
                                    (dict(f, name=""), 400, "no name"),
                                    (dict(f, name="a\nb"), 400, "a newline in the name"),
-                                   (dict(f, name="x", op="rename"), 400, "an unknown op")]:
+                                   (dict(f, name="x", op="rename"), 400, "an unknown op"),
+                                   (dict(f, name="x", query="state=%zz"), 400, "a query that does not parse")]:
             fields.setdefault("op", "save")
             st, h, b = head.post("/console/filters", fields)
             check_eq(st, code, what)
