@@ -8,7 +8,10 @@
  * data.actor = the person, as the web's source acting on behalf of people;
  * houqind decides again (the identity issue's permission table).  The page
  * says "done" only after houqind's durable ack (303 to the issue page with
- * ?done=ACTION), and a refusal in words.
+ * ?done=ACTION), and a refusal in words.  On an issue a complaint opened,
+ * staff may also hide personal details from contractors (moderate:
+ * complaint.moderated) and close it as a duplicate of another issue they
+ * see (duplicate: issue.closed, resolution duplicate, duplicate_of).
  *
  *   /p/NUMBER/EXPIRY-HEX/MAC   the signed link of a rectification notice:
  *   MAC = HMAC(key, "portal|NUMBER|CONTRACTOR|EXPIRY"); it lets the

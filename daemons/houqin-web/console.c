@@ -14,6 +14,7 @@
  *   GET  /console/obligations        inspections due, done and missed
  *   GET  /console/evaluation         the evaluation of a month or term
  *   GET|POST /console/inspect        an inspection record from a phone
+ *   POST /console/filters            the person's saved filters (filters.c)
  *
  * Reads are short read transactions of the shared read-only store
  * (state.c); nothing is written here. */
