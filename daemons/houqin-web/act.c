@@ -250,7 +250,7 @@ enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *numbe
     if (act == WEB_ACT_DUPLICATE) {
         hq_mp_pack_kv(&pk, "resolution", "duplicate");
         hq_mp_pack_kv(&pk, "duplicate_of", dup);
-        hq_mp_pack_kv(&pk, "outcome", "您反映的问题与其他投诉反映的是同一问题，已合并办理，处理结果一并告知。");
+        hq_mp_pack_kv(&pk, "outcome", "该问题已有同学反映，学校正在一并处理，本投诉不再单独办理。感谢您的监督。");
     }
     hq_client_reply rep;
     int sr = send_event(&sb, id, &rep);

@@ -624,8 +624,7 @@ static enum MHD_Result status_page(web_req *r, const web_complaint *c, const cha
     if (st == 3) {
         hq_buf_puts(&b, "<div class=\"card\"><h3>处理结果</h3>");
         if (c->duplicate)
-            hq_buf_puts(&b, "<p id=\"duplicate\"><strong>重复投诉：</strong>您反映的问题已有同学反映并正在（或已经）办理，"
-                            "此投诉已与其合并办理。</p>");
+            hq_buf_puts(&b, "<p id=\"duplicate\"><strong>重复投诉：</strong>已与同一问题的投诉合并办理。</p>");
         hq_buf_puts(&b, "<p id=\"outcome\">");
         web_html(&b, c->outcome && *c->outcome ? c->outcome : "问题已整改，经复查合格，已办结。");
         hq_buf_puts(&b, "</p></div>");

@@ -204,6 +204,32 @@ def test_moderation():
         check(not drv.find_elements(By.CSS_SELECTOR, ".photos img"), "no photo for the contractor")
         check("alert(3)" not in drv.page_source, "no reason for the contractor")
         shots(drv, "contractor-moderated")
+        # a second complaint of the same problem, marked a duplicate; its complainant is told
+        st, h, b = w.http("GET", "/?site=canteen-1")
+        body, ctype = multipart([("csrf", csrf_of(b.decode())), ("site", "canteen-1"),
+                                 ("category", "catering.foreign_matter"), ("text", "米饭里有小石子"),
+                                 ("confirm", "new")])
+        st, h, b = w.http("POST", "/complaint", body, {"Content-Type": ctype})
+        status = re.search(r'id="status-link" href="(/c/[^"]+)"', b.decode()).group(1)
+        second = None
+        for _ in range(100):
+            cases = [i["number"] for i in ct.issues(d, ctl)
+                     if i["rule"] == "catering.complaint-case" and i["number"] != number]
+            if cases:
+                second = cases[0]
+                break
+            time.sleep(0.1)
+        check(second is not None, "the second complaint's case")
+        login(drv, w, "chen.catering")
+        drv.get(w.url("/console/issue/" + second))
+        drv.find_element(By.ID, "duplicate_of").send_keys(number)
+        check("重复投诉" in do(drv, "duplicate", "同一窗口同一问题"), "marked a duplicate")
+        check(("与 %s 重复" % number) in drv.find_element(By.ID, "timeline").text, "linked in the timeline")
+        drv.delete_all_cookies()
+        drv.get(w.url(status))
+        check("合并办理" in drv.find_element(By.ID, "duplicate").text, "the complainant's status page says so")
+        check(number not in drv.page_source, "without the other case's number")
+        shots(drv, "complainant-duplicate")
     finally:
         drv.quit()
         w.stop()
