@@ -8,7 +8,10 @@
  * data.actor = the person, as the web's source acting on behalf of people;
  * houqind decides again (the identity issue's permission table).  The page
  * says "done" only after houqind's durable ack (303 to the issue page with
- * ?done=ACTION), and a refusal in words.
+ * ?done=ACTION), and a refusal in words.  On an issue a complaint opened,
+ * staff may also hide personal details from contractors (moderate:
+ * complaint.moderated) and close it as a duplicate of another issue they
+ * see (duplicate: issue.closed, resolution duplicate, duplicate_of).
  *
  *   /p/NUMBER/EXPIRY-HEX/MAC   the signed link of a rectification notice:
  *   MAC = HMAC(key, "portal|NUMBER|CONTRACTOR|EXPIRY"); it lets the
@@ -35,6 +38,7 @@ int web_issue_load(const char *number, const hq_person *p, hq_issue *is, char (*
 void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav);
 enum MHD_Result web_console_send(web_req *r, unsigned status, hq_buf *b);
 enum MHD_Result web_photo(web_req *r, const hq_person *p, const char *number, const char *hex);
+bool web_issue_complaint(const hq_issue *is, char **text);
 
 static bool fields_ok(const web_form *f)
 {
@@ -127,26 +131,62 @@ enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *numbe
                              "您打开页面后，此问题已有新的进展（见下方处理经过），操作未提交。请确认最新情况后再办理。", 409);
         goto out;
     }
-    static const hq_issue_action map[WEB_ACT_COUNT] = {HQ_ACT_ACK, HQ_ACT_RECTIFY, HQ_ACT_RECHECK_PASS,
-                                                       HQ_ACT_RECHECK_FAIL, HQ_ACT_COMMENT, HQ_ACT_CLOSE, HQ_ACT_OPINION};
     hq_issue_state to;
-    if (hq_issue_next_state(is.state, map[act], &to, NULL) != 0) {
+    if (hq_issue_next_state(is.state, web_act_lifecycle[act], &to, NULL) != 0) {
         char m[200];
         snprintf(m, sizeof m, "问题当前为“%s”，不能%s。", hq_state_label(is.state), web_act_labels[act]);
         ret = web_issue_page(r, p, number, post, link_only, NULL, m, 409);
         goto out;
     }
+    if (act == WEB_ACT_ACCOUNTABILITY && is.accountability) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "此问题已启动问责，无需重复启动。", 409);
+        goto out;
+    }
+    if ((act == WEB_ACT_MODERATE || act == WEB_ACT_DUPLICATE) && !web_issue_complaint(&is, NULL)) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "此问题不是由投诉开立的，不能办理此项。", 400);
+        goto out;
+    }
     const char *text = nonempty(web_form_get(&f, "text")), *outcome = nonempty(web_form_get(&f, "outcome"));
     if (!text && act != WEB_ACT_ACK && act != WEB_ACT_PASS) {
-        ret = web_issue_page(r, p, number, post, link_only, NULL, "请填写说明。", 400);
+        ret = web_issue_page(r, p, number, post, link_only, NULL,
+                             act == WEB_ACT_MODERATE || act == WEB_ACT_DUPLICATE || act == WEB_ACT_ACCOUNTABILITY
+                                 ? "请填写理由。"
+                                 : "请填写说明。",
+                             400);
         goto out;
+    }
+    /* moderation: the complaint's words without the personal details, and/or its photos hidden */
+    const char *redacted = act == WEB_ACT_MODERATE ? nonempty(web_form_get(&f, "redacted")) : NULL;
+    bool hide_photos = act == WEB_ACT_MODERATE && nonempty(web_form_get(&f, "hide_photos"));
+    if (act == WEB_ACT_MODERATE && !redacted && !hide_photos) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "请修改投诉文字（删去个人信息）或选择隐去照片。", 400);
+        goto out;
+    }
+    if (redacted && strlen(redacted) > 12000) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, "投诉文字太长（最多 4000 字）。", 400);
+        goto out;
+    }
+    /* a duplicate: the other case, which the person sees */
+    const char *dup = act == WEB_ACT_DUPLICATE ? nonempty(web_form_get(&f, "duplicate_of")) : NULL;
+    if (act == WEB_ACT_DUPLICATE) {
+        hq_issue other;
+        if (!dup || !strcmp(dup, is.number) || web_issue_load(dup, p, &other, NULL, NULL) != 0) {
+            ret = web_issue_page(r, p, number, post, link_only, NULL,
+                                 dup && !strcmp(dup, is.number) ? "不能标记为与自身重复。"
+                                                                : "请填写重复的问题编号（须为您可查看的问题）。",
+                                 400);
+            goto out;
+        }
+        hq_issue_fini(&other);
     }
     if ((text && strlen(text) > 8000) || (outcome && strlen(outcome) > 6000)) {
         ret = web_issue_page(r, p, number, post, link_only, NULL, "说明太长（最多 2000 字）。", 400);
         goto out;
     }
     char hash[65] = "";
-    const web_field *ph = web_form_field(&f, "photo");
+    const web_field *ph = act == WEB_ACT_MODERATE || act == WEB_ACT_DUPLICATE || act == WEB_ACT_ACCOUNTABILITY
+                              ? NULL
+                              : web_form_field(&f, "photo");
     if (ph && ph->filename && ph->value_len > 0) {
         if (web_photo_store(g_web->media_dir, (const unsigned char *)ph->value, ph->value_len, hash, &err) != 0) {
             ret = web_issue_page(r, p, number, post, link_only, NULL,
@@ -156,7 +196,8 @@ enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *numbe
     }
     static const char *const types[WEB_ACT_COUNT] = {"issue.acknowledged", "issue.rectified", "issue.rechecked",
                                                      "issue.rechecked", "issue.comment", "issue.closed",
-                                                     "issue.opinion"};
+                                                     "issue.opinion", "issue.accountability",
+                                                     "complaint.moderated", "issue.closed"};
     char id[72];
     web_make_id(id, sizeof id);
     msgpack_sbuffer sb;
@@ -171,11 +212,15 @@ enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *numbe
         n += 1 + (outcome != NULL);
     if (act == WEB_ACT_OPINION)
         n += 1;
+    if (act == WEB_ACT_MODERATE)
+        n += (redacted != NULL) + hide_photos;
+    if (act == WEB_ACT_DUPLICATE)
+        n += 3;
     msgpack_pack_map(&pk, n);
     hq_mp_pack_kv(&pk, "issue", is.number);
     hq_mp_pack_kv(&pk, "actor", p->id);
-    static const char *const text_key[WEB_ACT_COUNT] = {"note", "evidence", "note", "note", "text", "reason",
-                                                        "summary"};
+    static const char *const text_key[WEB_ACT_COUNT] = {"note",    "evidence", "note",   "note",  "text",
+                                                        "reason",  "summary",  "reason", "reason", "reason"};
     if (text)
         hq_mp_pack_kv(&pk, text_key[act], text);
     if (hash[0]) {
@@ -196,6 +241,17 @@ enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *numbe
     }
     if (act == WEB_ACT_OPINION)
         hq_mp_pack_kv(&pk, "platform", "other");
+    if (redacted)
+        hq_mp_pack_kv(&pk, "text", redacted);
+    if (hide_photos) {
+        hq_mp_pack_str(&pk, "hide_photos");
+        msgpack_pack_true(&pk);
+    }
+    if (act == WEB_ACT_DUPLICATE) {
+        hq_mp_pack_kv(&pk, "resolution", "duplicate");
+        hq_mp_pack_kv(&pk, "duplicate_of", dup);
+        hq_mp_pack_kv(&pk, "outcome", "该问题已有同学反映，学校正在一并处理，本投诉不再单独办理。感谢您的监督。");
+    }
     hq_client_reply rep;
     int sr = send_event(&sb, id, &rep);
     msgpack_sbuffer_destroy(&sb);

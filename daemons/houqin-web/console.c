@@ -14,6 +14,7 @@
  *   GET  /console/obligations        inspections due, done and missed
  *   GET  /console/evaluation         the evaluation of a month or term
  *   GET|POST /console/inspect        an inspection record from a phone
+ *   POST /console/filters            the person's saved filters (filters.c)
  *
  * Reads are short read transactions of the shared read-only store
  * (state.c); nothing is written here. */
@@ -60,7 +61,10 @@ static const char ccss[] =
     ".tl time{color:#86909c;font-size:13px;display:block}.photos img{max-width:160px;max-height:160px;margin:4px;"
     "border-radius:4px;border:1px solid #e5e6eb}.acts form{border-top:1px solid #e5e6eb;padding-top:6px}"
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0}dt{color:#86909c}dd{margin:0}"
-    "a.btn{display:inline-block;padding:6px 12px;border:1px solid #1f5fa8;border-radius:6px;text-decoration:none}";
+    "a.btn{display:inline-block;padding:6px 12px;border:1px solid #1f5fa8;border-radius:6px;text-decoration:none}"
+    ".saved{list-style:none;padding:0;margin:0 0 8px}.saved li{display:flex;align-items:center;gap:10px;padding:4px 0;"
+    "border-bottom:1px solid #e5e6eb}.saved form{margin:0 0 0 auto}.saved button{width:auto;margin:0;padding:3px 10px;"
+    "font-size:13px}label.check{font-weight:normal}";
 
 typedef enum { NAV_DASH, NAV_LEDGER, NAV_OBL, NAV_EVAL, NAV_INSPECT, NAV_HEALTH, NAV_NONE } nav_item;
 
@@ -154,6 +158,30 @@ static const char *contractor_name(const char *id)
 {
     const hq_contractor *c = id && *id ? hq_rules_contractor(g_web->rules, id) : NULL;
     return c && c->name ? c->name : (id && *id ? id : "（本单位）");
+}
+
+/* The responsible unit of a key: "office:<unit>" (an internal issue's
+ * owner) names the office's section or centre (org.yaml office_units),
+ * anything else a contractor. */
+static const char *unit_key_name(const char *key)
+{
+    if (key && !strncmp(key, "office:", 7)) {
+        const hq_office_unit *u = hq_rules_office_unit(g_web->rules, key + 7);
+        return u && u->name ? u->name : key + 7;
+    }
+    return contractor_name(key);
+}
+
+/* Who answers for an issue: its contractor, or for an internal issue the
+ * office unit that owns it. */
+static const char *unit_key(const hq_issue *is)
+{
+    return is->owner && !strncmp(is->owner, "office:", 7) ? is->owner : is->contractor;
+}
+
+static const char *unit_name(const hq_issue *is)
+{
+    return unit_key_name(unit_key(is));
 }
 
 static const char *site_name(const char *id)
@@ -259,7 +287,7 @@ static int dash_issue(void *ctx, const hq_issue *is)
     }
     d->open++;
     count(d, d->domains, &d->ndomains, is->domain);
-    count(d, d->contractors, &d->ncontractors, is->contractor);
+    count(d, d->contractors, &d->ncontractors, unit_key(is));
     d->levels[is->level < 1 ? 1 : (is->level > 7 ? 7 : is->level)]++;
     bool late = is->deadline_ms && is->deadline_ms < d->now;
     if (late)
@@ -270,7 +298,7 @@ static int dash_issue(void *ctx, const hq_issue *is)
         hq_buf_printf(b, "<tr><td><a href=\"/console/issue/%s\">%s</a></td><td>", is->number, is->number);
         web_html(b, is->title);
         hq_buf_puts(b, "</td><td>");
-        web_html(b, contractor_name(is->contractor));
+        web_html(b, unit_name(is));
         hq_buf_printf(b, "</td><td>%d</td><td>", is->level);
         left_text(is->deadline_ms, d->now, b);
         hq_buf_puts(b, "</td></tr>");
@@ -347,7 +375,7 @@ static void table_kv(hq_buf *b, const char *title, const char *col, kv *t, size_
     hq_buf_printf(b, "</h3><table><tr><th>%s</th><th>未办结</th></tr>", col);
     for (size_t i = 0; i < n; i++) {
         hq_buf_puts(b, "<tr><td>");
-        web_html(b, contractors ? contractor_name(t[i].key) : hq_domain_label(t[i].key));
+        web_html(b, contractors ? unit_key_name(t[i].key) : hq_domain_label(t[i].key));
         hq_buf_printf(b, "</td><td>%d</td></tr>", t[i].n);
     }
     if (!n)
@@ -413,7 +441,9 @@ static enum MHD_Result dashboard(web_req *r, const hq_person *p)
         hq_buf_append(&b, d.overdue_rows.data, d.overdue_rows.len);
     else
         hq_buf_puts(&b, "<tr><td colspan=\"5\">没有超期或 24 小时内到期的问题。</td></tr>");
-    hq_buf_puts(&b, "</table></div></div><div class=\"grid\">");
+    hq_buf_puts(&b, "</table></div></div>");
+    web_filters_card(&b, p, NULL);
+    hq_buf_puts(&b, "<div class=\"grid\">");
     table_kv(&b, "按领域", "领域", d.domains, d.ndomains, false);
     table_kv(&b, "按责任单位", "责任单位", d.contractors, d.ncontractors, true);
     hq_buf_puts(&b, "<div class=\"card\"><h3>按督办级别</h3><table><tr><th>级别</th><th>未办结</th></tr>");
@@ -488,7 +518,7 @@ static int ledger_row(void *ctx, const hq_issue *is)
     if (!ledger_match(f, is))
         return 0;
     if (f->csv) {
-        hq_ledger_names nm = {.contractor = contractor_name(is->contractor), .site = site_name(is->site)};
+        hq_ledger_names nm = {.contractor = unit_name(is), .site = site_name(is->site)};
         hq_ledger_csv_row(f->out, is, &nm, false);
         return 0;
     }
@@ -506,7 +536,7 @@ static int ledger_row(void *ctx, const hq_issue *is)
     hq_buf_puts(b, "</td><td>");
     web_html(b, hq_domain_label(is->domain));
     hq_buf_puts(b, "</td><td>");
-    web_html(b, contractor_name(is->contractor));
+    web_html(b, unit_name(is));
     hq_buf_puts(b, "</td><td>");
     when(b, is->opened_ms);
     hq_buf_puts(b, "</td><td>");
@@ -518,7 +548,7 @@ static int ledger_row(void *ctx, const hq_issue *is)
     return 0;
 }
 
-static void url_arg(hq_buf *b, const char *k, const char *v)
+void web_url_arg(hq_buf *b, const char *k, const char *v)
 {
     if (!v || !*v)
         return;
@@ -576,6 +606,11 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
     hq_buf b;
     hq_buf_init(&b);
     web_console_begin(&b, web_is_contractor(p) ? "我的问题" : "问题台账", p, NAV_LEDGER);
+    web_notices(&b,
+                web_query(r, "saved") ? "筛选条件已保存，可在“我的筛选”中一键使用。"
+                : web_query(r, "deleted") ? "已删除筛选条件。"
+                                          : NULL,
+                NULL);
     hq_buf_puts(&b, "<form class=\"card filters\" method=\"get\" action=\"/console/ledger\">");
     static const char *const sv[] = {"open", "opened", "acknowledged", "rectified", "reopened", "closed"};
     static const char *const sl[] = {"未办结", "待签收", "已签收", "已整改待复查", "复查未通过", "已办结"};
@@ -606,11 +641,12 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
     hq_buf_puts(&b, "\"></label><button type=\"submit\">筛选</button></form>");
     hq_buf args;
     hq_buf_init(&args);
-    url_arg(&args, "state", f.state);
-    url_arg(&args, "domain", f.domain);
-    url_arg(&args, "contractor", f.contractor);
-    url_arg(&args, "overdue", f.overdue ? "1" : NULL);
-    url_arg(&args, "q", f.q);
+    web_url_arg(&args, "state", f.state);
+    web_url_arg(&args, "domain", f.domain);
+    web_url_arg(&args, "contractor", f.contractor);
+    web_url_arg(&args, "overdue", f.overdue ? "1" : NULL);
+    web_url_arg(&args, "q", f.q);
+    web_filters_card(&b, p, args.len ? args.data + 1 : "");
     hq_buf_puts(&b, "<div class=\"card\"><p><a class=\"btn\" id=\"csv\" href=\"/console/ledger.csv?x=1");
     if (args.len)
         web_html_n(&b, args.data, args.len);
@@ -635,13 +671,24 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
 
 /* ---- an issue ---- */
 
-/* The photo hashes of the issue's events (data.photos "sha256:HEX"). */
-static size_t issue_photos(MDB_txn *txn, const hq_issue *is, char (*out)[65], size_t max)
+/* Whether moderation hid the complaint's photos from contractors. */
+static bool photos_moderated(const hq_issue *is)
+{
+    for (size_t i = 0; i < is->ntimeline; i++)
+        if (is->timeline[i].kind == HQ_TL_MODERATED && (is->timeline[i].count & HQ_TL_MOD_PHOTOS))
+            return true;
+    return false;
+}
+
+/* The photo hashes of the issue's events (data.photos "sha256:HEX");
+ * hide_source leaves out those of the event that opened it (a
+ * complaint's, hidden by moderation). */
+static size_t issue_photos(MDB_txn *txn, const hq_issue *is, char (*out)[65], size_t max, bool hide_source)
 {
     size_t n = 0;
     for (size_t i = 0; i <= is->ntimeline && n < max; i++) {
         uint64_t seq = i < is->ntimeline ? is->timeline[i].seq : is->source_seq;
-        if (!seq)
+        if (!seq || (hide_source && seq == is->source_seq))
             continue;
         const char *frame;
         size_t len;
@@ -673,6 +720,38 @@ static size_t issue_photos(MDB_txn *txn, const hq_issue *is, char (*out)[65], si
     return n;
 }
 
+/* Whether a complaint (complaint.submitted) opened the issue; text (if
+ * not NULL) gets a copy of its words (the caller frees it). */
+bool web_issue_complaint(const hq_issue *is, char **text);
+bool web_issue_complaint(const hq_issue *is, char **text)
+{
+    if (text)
+        *text = NULL;
+    MDB_txn *txn;
+    hq_err err;
+    if (!is->source_seq || web_state_begin(&txn, &err) != 0)
+        return false;
+    const char *frame;
+    size_t len;
+    int64_t sm;
+    bool yes = false;
+    if (hq_store_event_get(web_store(), txn, is->source_seq, &sm, &frame, &len, NULL) == 0) {
+        msgpack_zone zone;
+        msgpack_zone_init(&zone, 1024);
+        msgpack_object ev;
+        size_t off = 0;
+        if (msgpack_unpack(frame, len, &off, &zone, &ev) == MSGPACK_UNPACK_SUCCESS &&
+            hq_mp_str_eq(hq_mp_map_get(&ev, "type"), "complaint.submitted")) {
+            yes = true;
+            if (text)
+                *text = hq_mp_strdup(hq_mp_path(&ev, "data.text"));
+        }
+        msgpack_zone_destroy(&zone);
+    }
+    web_state_end(txn);
+    return yes;
+}
+
 /* Loads a visible issue: 0, 404 (none, or not the person's), 503. */
 int web_issue_load(const char *number, const hq_person *p, hq_issue *is, char (*photos)[65], size_t *nphotos);
 int web_issue_load(const char *number, const hq_person *p, hq_issue *is, char (*photos)[65], size_t *nphotos)
@@ -688,14 +767,15 @@ int web_issue_load(const char *number, const hq_person *p, hq_issue *is, char (*
     if (rc == 0 && p && !visible(p, is))
         rc = HQ_ENOTFOUND;
     if (rc == 0 && photos)
-        *nphotos = issue_photos(txn, is, photos, 20);
+        *nphotos = issue_photos(txn, is, photos, 20, p && web_is_contractor(p) && photos_moderated(is));
     web_state_end(txn);
     if (rc)
         hq_issue_fini(is);
     return rc == 0 ? 0 : (rc == HQ_ENOTFOUND ? 404 : 503);
 }
 
-static void act_form(hq_buf *b, const char *post, const char *csrf, const hq_issue *is, int act, bool upload)
+static void act_form(hq_buf *b, const char *post, const char *csrf, const hq_issue *is, int act, bool upload,
+                     const char *original)
 {
     hq_buf_printf(b, "<form method=\"post\" action=\"%s\" id=\"form-%s\"%s>", post, web_act_names[act],
                   upload ? " enctype=\"multipart/form-data\"" : "");
@@ -704,7 +784,8 @@ static void act_form(hq_buf *b, const char *post, const char *csrf, const hq_iss
                   csrf, is->ntimeline, web_act_names[act], web_act_labels[act]);
     static const char *const prompt[WEB_ACT_COUNT] = {
         "签收说明（可选）", "整改情况（必填：做了什么，有何凭证）", "复查说明（可选）", "复查发现的问题（必填）",
-        "备注内容（必填）", "办结理由（必填）", "舆情内容（必填）"};
+        "备注内容（必填）", "办结理由（必填）", "舆情内容（必填）", "问责理由（必填）",
+        "理由（必填，仅工作人员可见）", "理由（必填）"};
     hq_buf_printf(b, "<label for=\"text-%s\">%s</label><textarea id=\"text-%s\" name=\"text\" maxlength=\"2000\""
                      "%s></textarea>",
                   web_act_names[act], prompt[act], web_act_names[act],
@@ -712,12 +793,24 @@ static void act_form(hq_buf *b, const char *post, const char *csrf, const hq_iss
     if (act == WEB_ACT_CLOSE)
         hq_buf_puts(b, "<label for=\"outcome\">告知投诉人的处理结果（可选）</label>"
                        "<textarea id=\"outcome\" name=\"outcome\" maxlength=\"2000\"></textarea>");
+    if (act == WEB_ACT_MODERATE) {
+        /* the original stays in the event log; contractors read this instead */
+        hq_buf_puts(b, "<label for=\"redacted\">合作企业看到的投诉文字（删去姓名、电话、学号等个人信息）</label>"
+                       "<textarea id=\"redacted\" name=\"redacted\" maxlength=\"4000\">");
+        web_html(b, original ? original : "");
+        hq_buf_puts(b, "</textarea><label class=\"check\"><input type=\"checkbox\" id=\"hide_photos\" "
+                       "name=\"hide_photos\" value=\"1\"> 对合作企业隐去投诉照片</label>");
+    }
+    if (act == WEB_ACT_DUPLICATE)
+        hq_buf_puts(b, "<label for=\"duplicate_of\">与哪个问题重复（问题编号）</label><input type=\"text\" "
+                       "id=\"duplicate_of\" name=\"duplicate_of\" maxlength=\"31\" required "
+                       "placeholder=\"HQ-2026-000123\"><p class=\"note\">此投诉将关闭并链接到该问题；投诉人查询时会看到已合并办理。</p>");
     if (upload)
         hq_buf_printf(b, "<label for=\"photo-%s\">照片（可选）</label><input type=\"file\" id=\"photo-%s\" name=\"photo\" "
                          "accept=\"image/jpeg,image/png,image/webp\">",
                       web_act_names[act], web_act_names[act]);
     hq_buf_printf(b, "<button type=\"submit\" id=\"do-%s\"%s>%s</button></form>", web_act_names[act],
-                  act == WEB_ACT_FAIL ? " class=\"alt\"" : "", web_act_labels[act]);
+                  act == WEB_ACT_FAIL || act == WEB_ACT_DUPLICATE ? " class=\"alt\"" : "", web_act_labels[act]);
 }
 
 /* The issue page.  post: where the forms go (the console's issue path, or
@@ -750,7 +843,7 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
     hq_buf_puts(&b, "</dd><dt>领域</dt><dd>");
     web_html(&b, hq_domain_label(is.domain));
     hq_buf_puts(&b, "</dd><dt>责任单位</dt><dd>");
-    web_html(&b, contractor_name(is.contractor));
+    web_html(&b, unit_name(&is));
     hq_buf_puts(&b, "</dd><dt>地点</dt><dd>");
     web_html(&b, site_name(is.site));
     hq_buf_puts(&b, "</dd><dt>严重程度</dt><dd>");
@@ -774,6 +867,14 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
     hq_buf_puts(&b, "<p>");
     web_html(&b, is.description);
     hq_buf_puts(&b, "</p>");
+    /* staff: a complaint's own words, and after moderation the original */
+    char *original = NULL;
+    bool complaint = !link_only && !web_is_contractor(p) && web_issue_complaint(&is, &original);
+    if (original && *original && is.description && !strstr(is.description, original)) {
+        hq_buf_puts(&b, "<details id=\"original\"><summary>投诉原文（仅工作人员可见，已对合作企业隐去个人信息）</summary><p>");
+        web_html(&b, original);
+        hq_buf_puts(&b, "</p></details>");
+    }
     if (is.requirement && *is.requirement) {
         hq_buf_puts(&b, "<p><strong>整改要求（需反馈）：</strong>");
         web_html(&b, is.requirement);
@@ -835,13 +936,16 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
         if (web_may_act(p, &is, a, why, sizeof why))
             continue;
         hq_issue_state to;
-        static const hq_issue_action map[WEB_ACT_COUNT] = {HQ_ACT_ACK, HQ_ACT_RECTIFY, HQ_ACT_RECHECK_PASS,
-                                                           HQ_ACT_RECHECK_FAIL, HQ_ACT_COMMENT, HQ_ACT_CLOSE,
-                                                           HQ_ACT_OPINION};
-        if (hq_issue_next_state(is.state, map[a], &to, NULL) != 0)
+        if (hq_issue_next_state(is.state, web_act_lifecycle[a], &to, NULL) != 0)
             continue;
-        act_form(&acts, post, csrf, &is, a, a == WEB_ACT_RECTIFY || a == WEB_ACT_FAIL || a == WEB_ACT_COMMENT);
+        if (a == WEB_ACT_ACCOUNTABILITY && is.accountability)
+            continue;
+        if ((a == WEB_ACT_MODERATE || a == WEB_ACT_DUPLICATE) && !complaint)
+            continue;
+        act_form(&acts, post, csrf, &is, a, a == WEB_ACT_RECTIFY || a == WEB_ACT_FAIL || a == WEB_ACT_COMMENT,
+                 original);
     }
+    free(original);
     if (acts.len) {
         hq_buf_puts(&b, "<div class=\"card acts\" id=\"actions\"><h3>办理</h3>");
         hq_buf_append(&b, acts.data, acts.len);
@@ -891,7 +995,7 @@ static enum MHD_Result notice_page(web_req *r, const hq_person *p, const char *n
     if (st)
         return web_console_error(r, p, st, "没有这个问题，或您无权查看。");
     hq_notice_info info = {.office = hq_rules_office(g_web->rules),
-                           .contractor_name = contractor_name(is.contractor), .site_name = site_name(is.site)};
+                           .contractor_name = unit_name(&is), .site_name = site_name(is.site)};
     hq_buf b;
     hq_buf_init(&b);
     hq_notice_html(&is, &info, &b);
@@ -1119,6 +1223,8 @@ enum MHD_Result web_console(web_req *r)
         return web_inspect(r, p);
     if (!strcmp(u, "/console/health") && get)
         return web_health(r, p);
+    if (!strcmp(u, "/console/filters") && post)
+        return web_filters_post(r, p);
     if (!strncmp(u, "/console/issue/", 15)) {
         char number[HQ_ISSUE_NUMBER_SIZE + 1], path[80];
         const char *rest = u + 15, *slash = strchr(rest, '/');

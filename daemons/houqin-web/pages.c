@@ -622,7 +622,10 @@ static enum MHD_Result status_page(web_req *r, const web_complaint *c, const cha
     web_html(&b, c->text);
     hq_buf_puts(&b, "</p></div>");
     if (st == 3) {
-        hq_buf_puts(&b, "<div class=\"card\"><h3>处理结果</h3><p id=\"outcome\">");
+        hq_buf_puts(&b, "<div class=\"card\"><h3>处理结果</h3>");
+        if (c->duplicate)
+            hq_buf_puts(&b, "<p id=\"duplicate\"><strong>重复投诉：</strong>已与同一问题的投诉合并办理。</p>");
+        hq_buf_puts(&b, "<p id=\"outcome\">");
         web_html(&b, c->outcome && *c->outcome ? c->outcome : "问题已整改，经复查合格，已办结。");
         hq_buf_puts(&b, "</p></div>");
     }

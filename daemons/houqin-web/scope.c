@@ -33,15 +33,21 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const web_act_names[WEB_ACT_COUNT] = {"ack", "rectify", "pass", "fail", "comment", "close", "opinion"};
-const char *const web_act_labels[WEB_ACT_COUNT] = {"签收", "整改反馈", "复查通过", "复查不通过", "备注",
-                                                   "办结销号", "记录舆情"};
+const char *const web_act_names[WEB_ACT_COUNT] = {"ack",     "rectify",        "pass",     "fail",     "comment",
+                                                  "close",   "opinion",        "accountability", "moderate",
+                                                  "duplicate"};
+const char *const web_act_labels[WEB_ACT_COUNT] = {"签收",     "整改反馈", "复查通过",     "复查不通过",    "备注",
+                                                   "办结销号", "记录舆情", "启动问责",     "隐去个人信息", "标记为重复投诉"};
+const hq_issue_action web_act_lifecycle[WEB_ACT_COUNT] = {
+    HQ_ACT_ACK,   HQ_ACT_RECTIFY, HQ_ACT_RECHECK_PASS,   HQ_ACT_RECHECK_FAIL, HQ_ACT_COMMENT,
+    HQ_ACT_CLOSE, HQ_ACT_OPINION, HQ_ACT_ACCOUNTABILITY, HQ_ACT_MODERATE,     HQ_ACT_CLOSE};
 
 /* The table's action of a web action. */
 static hq_perm_action perm_action(int act)
 {
-    static const hq_perm_action map[WEB_ACT_COUNT] = {HQ_PA_ACK,     HQ_PA_RECTIFY, HQ_PA_RECHECK, HQ_PA_RECHECK,
-                                                      HQ_PA_COMMENT, HQ_PA_CLOSE,   HQ_PA_OPINION};
+    static const hq_perm_action map[WEB_ACT_COUNT] = {HQ_PA_ACK,     HQ_PA_RECTIFY, HQ_PA_RECHECK,        HQ_PA_RECHECK,
+                                                      HQ_PA_COMMENT, HQ_PA_CLOSE,   HQ_PA_OPINION,        HQ_PA_ACCOUNTABILITY,
+                                                      HQ_PA_MODERATE, HQ_PA_CLOSE};
     return act >= 0 && act < WEB_ACT_COUNT ? map[act] : HQ_PA_COUNT;
 }
 
@@ -155,7 +161,10 @@ const char *web_may_act(const hq_person *p, const hq_issue *is, int act, char *w
     case HQ_PERM_OK: return NULL;
     case HQ_PERM_CONTRACTOR:
         snprintf(why, size, "合作企业不能%s（监管分离）。",
-                 a == HQ_PA_RECHECK ? "复查自己的整改" : a == HQ_PA_CLOSE ? "办结问题" : "办理此项");
+                 a == HQ_PA_RECHECK  ? "复查自己的整改"
+                 : a == HQ_PA_CLOSE  ? "办结问题"
+                 : a == HQ_PA_MODERATE ? "处理投诉人信息"
+                                       : "办理此项");
         return why;
     case HQ_PERM_SELF_RECHECK: snprintf(why, size, "报告整改的人不能复查通过自己的整改（监管分离）。"); return why;
     case HQ_PERM_SCOPE:

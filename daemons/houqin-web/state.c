@@ -154,6 +154,12 @@ static void take_issue(MDB_txn *txn, const hq_issue *is, web_complaint *c)
     snprintf(c->contractor, sizeof c->contractor, "%s", is->contractor ? is->contractor : "");
     free(c->outcome);
     c->outcome = is->state == HQ_IS_CLOSED ? closing_outcome(txn, is) : NULL;
+    c->duplicate = false;
+    for (size_t i = is->ntimeline; is->state == HQ_IS_CLOSED && i-- > 0;)
+        if (is->timeline[i].kind == HQ_TL_CLOSED) {
+            c->duplicate = is->timeline[i].ref && *is->timeline[i].ref;
+            break;
+        }
 }
 
 /* Does the event of the issue's first timeline entry with a seq, a

@@ -29,6 +29,7 @@
  *   console.c  the office's console and the contractors' portal (pages)
  *   act.c      actions on an issue, inspection records, the portal link
  *   health.c   the rule set's health page (houqind's control status)
+ *   filters.c  saved filters of the ledger, per person (STATE/web-filters)
  */
 #ifndef HQ_WEB_H
 #define HQ_WEB_H
@@ -238,6 +239,7 @@ typedef struct web_complaint {
     char follows[33];
     /* the issue it belongs to, when found */
     bool has_issue;
+    bool duplicate; /* closed as a duplicate of another case */
     char issue[24];
     hq_issue_state state;
     int64_t opened_ms, deadline_ms, closed_ms, updated_ms;
@@ -313,7 +315,12 @@ enum MHD_Result web_logout(web_req *r);  /* POST /logout */
 
 /* ---- scope.c ---- */
 enum { WEB_ACT_ACK, WEB_ACT_RECTIFY, WEB_ACT_PASS, WEB_ACT_FAIL, WEB_ACT_COMMENT, WEB_ACT_CLOSE, WEB_ACT_OPINION,
+       WEB_ACT_ACCOUNTABILITY, /* issue.accountability */
+       WEB_ACT_MODERATE,       /* complaint.moderated: hide personal details from contractors */
+       WEB_ACT_DUPLICATE,      /* issue.closed as a duplicate of another complaint's case */
        WEB_ACT_COUNT };
+/* The issue lifecycle action of each web action (houqind's state table). */
+extern const hq_issue_action web_act_lifecycle[WEB_ACT_COUNT];
 extern const char *const web_act_names[WEB_ACT_COUNT];   /* "ack", "rectify", "pass", ... */
 extern const char *const web_act_labels[WEB_ACT_COUNT];  /* Chinese */
 bool web_sees_all(const hq_person *p);
@@ -334,6 +341,24 @@ const char *web_css(void);
 int web_state_begin(MDB_txn **txn, hq_err *err);
 void web_state_end(MDB_txn *txn);
 hq_store *web_store(void);
+
+/* "&k=v" with v percent-encoded, into b; nothing when v is NULL or empty. */
+void web_url_arg(hq_buf *b, const char *k, const char *v);
+
+/* ---- filters.c ---- */
+typedef struct web_filters {
+    size_t n;
+    struct web_filter {
+        char *name, *query; /* query: the ledger's query string */
+    } * v;
+} web_filters;
+/* The person's saved filters (none when the file is missing); HQ_EIO. */
+int web_filters_load(const char *person, web_filters *out, hq_err *err);
+void web_filters_fini(web_filters *f);
+/* The card "我的筛选": the person's filters (apply, delete) and, when
+ * query is not NULL, the form that saves it under a name. */
+void web_filters_card(hq_buf *b, const hq_person *p, const char *query);
+enum MHD_Result web_filters_post(web_req *r, const hq_person *p); /* POST /console/filters */
 
 /* HTML escaping into b. */
 void web_html(hq_buf *b, const char *s);

@@ -15,6 +15,7 @@ static hq_perm_action perm_action(hq_issue_action act)
     case HQ_ACT_CLOSE: return HQ_PA_CLOSE;
     case HQ_ACT_OPINION: return HQ_PA_OPINION;
     case HQ_ACT_ACCOUNTABILITY: return HQ_PA_ACCOUNTABILITY;
+    case HQ_ACT_MODERATE: return HQ_PA_MODERATE;
     default: return HQ_PA_COUNT;
     }
 }

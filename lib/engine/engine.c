@@ -97,6 +97,8 @@ int hq_engine_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev,
         if (frc)
             return frc;
     }
+    if (ev->type_len == 19 && !memcmp(ev->type, "complaint.moderated", 19))
+        return hqe_lifecycle_event(e, s, txn, ev, HQ_ACT_MODERATE, seq, now_ms, fx, err);
     if (ev->type_len > 6 && !memcmp(ev->type, "issue.", 6)) {
         for (size_t i = 0; i < sizeof lifecycle / sizeof *lifecycle; i++)
             if (strlen(lifecycle[i].type) == ev->type_len && !memcmp(lifecycle[i].type, ev->type, ev->type_len))

@@ -520,6 +520,90 @@ int hqe_close_issue(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, con
     return rc;
 }
 
+/* The issue a duplicate is closed into: it exists and is another one. */
+static int duplicate_target(hq_store *s, MDB_txn *txn, const hq_issue *is, const char *dup, hq_err *err)
+{
+    if (!strcmp(dup, is->number))
+        return hq_err_set(err, HQ_EINVAL, "data.duplicate_of: %s cannot be a duplicate of itself", is->number);
+    hq_issue other;
+    int rc = hq_issue_load(s, txn, dup, &other, err);
+    if (rc == HQ_ENOTFOUND)
+        return hq_err_set(err, HQ_ENOTFOUND, "data.duplicate_of: no issue %s", dup);
+    if (rc == 0)
+        hq_issue_fini(&other);
+    return rc;
+}
+
+/* Replaces every occurrence of from in *s by to (a new string). */
+static void replace_all(char **s, const char *from, const char *to)
+{
+    if (!*s || !*from || !strstr(*s, from))
+        return;
+    hq_buf b;
+    hq_buf_init(&b);
+    size_t fl = strlen(from);
+    const char *p = *s, *q;
+    while ((q = strstr(p, from))) {
+        hq_buf_append(&b, p, (size_t)(q - p));
+        hq_buf_puts(&b, to);
+        p = q + fl;
+    }
+    hq_buf_puts(&b, p);
+    free(*s);
+    *s = hq_buf_steal(&b);
+}
+
+/* complaint.moderated: personal details of the complaint that opened the
+ * issue are hidden from contractors.  data.text (the complaint's words
+ * with them removed) replaces the complaint's words in the issue's title
+ * and description, which every contractor-facing view shows (the original
+ * stays in the complaint.submitted event); data.hide_photos hides the
+ * complaint's photos (the timeline entry says so, houqin-web reads it). */
+static int moderate(hq_store *s, MDB_txn *txn, hq_issue *is, const hq_event *ev, int64_t now_ms, const char *actor,
+                    uint64_t seq, const char *reason, hq_err *err)
+{
+    const msgpack_object *hp = hq_mp_map_get(ev->data, "hide_photos");
+    bool photos = hp && hp->type == MSGPACK_OBJECT_BOOLEAN && hp->via.boolean;
+    char *redacted = mp_str(ev->data, "text");
+    const char *frame;
+    size_t len;
+    int64_t sm;
+    int rc = 0;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object src;
+    size_t off = 0;
+    if (!is->source_seq || hq_store_event_get(s, txn, is->source_seq, &sm, &frame, &len, NULL) != 0 ||
+        msgpack_unpack(frame, len, &off, &zone, &src) != MSGPACK_UNPACK_SUCCESS ||
+        !hq_mp_str_eq(hq_mp_map_get(&src, "type"), "complaint.submitted")) {
+        rc = hq_err_set(err, HQ_EINVAL, "data.issue: %s was not opened by a complaint", is->number);
+        goto out;
+    }
+    if (!(redacted && *redacted) && !photos) {
+        rc = hq_err_set(err, HQ_EINVAL, "nothing to moderate: neither data.text nor data.hide_photos");
+        goto out;
+    }
+    if (redacted && *redacted) {
+        char *orig = mp_str(hq_mp_map_get(&src, "data"), "text");
+        if (orig && *orig && is->description && strstr(is->description, orig)) {
+            replace_all(&is->title, orig, redacted);
+            replace_all(&is->description, orig, redacted);
+        } else {
+            free(is->description);
+            is->description = hq_strdup(redacted);
+        }
+        free(orig);
+    }
+    hq_issue_add(is, now_ms, actor, seq,
+                 &(hq_tl_entry){.kind = HQ_TL_MODERATED, .cause = HQ_TLC_MANUAL,
+                                .count = (redacted && *redacted ? HQ_TL_MOD_TEXT : 0) | (photos ? HQ_TL_MOD_PHOTOS : 0),
+                                .text = (char *)reason});
+out:
+    msgpack_zone_destroy(&zone);
+    free(redacted);
+    return rc;
+}
+
 int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, hq_issue_action act,
                            uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
 {
@@ -604,7 +688,18 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
     case HQ_ACT_CLOSE:
         text = mp_str(ev->data, "reason");
         is.close_reason = text ? hq_strdup(text) : NULL;
-        hq_issue_note(&is, now_ms, actor, seq, HQ_TL_CLOSED, HQ_TLC_MANUAL, text ? text : "");
+        {
+            /* a duplicate of (merged into) another issue: linked by its number */
+            char *dup = mp_str(ev->data, "duplicate_of");
+            if (dup && *dup && (rc = duplicate_target(s, txn, &is, dup, err)) != 0) {
+                free(dup);
+                break;
+            }
+            hq_issue_add(&is, now_ms, actor, seq,
+                         &(hq_tl_entry){.kind = HQ_TL_CLOSED, .cause = HQ_TLC_MANUAL, .text = text ? text : "",
+                                        .ref = dup && *dup ? dup : NULL});
+            free(dup);
+        }
         {
             char *outcome = mp_str(ev->data, "outcome");
             rc = hqe_close_issue(s, txn, &is, now_ms, outcome, fx, err);
@@ -625,6 +720,10 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
             rc = record_penalty(s, txn, &is, now_ms, seq, amt, "opinion", 0, NULL, fx, err);
         break;
     }
+    case HQ_ACT_MODERATE:
+        text = mp_str(ev->data, "reason");
+        rc = moderate(s, txn, &is, ev, now_ms, actor, seq, text, err);
+        break;
     case HQ_ACT_ACCOUNTABILITY:
         text = mp_str(ev->data, "reason");
         rc = start_accountability(s, txn, &is, now_ms, actor, seq,

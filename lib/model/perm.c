@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const action_names[HQ_PA_COUNT] = {
-    "ack", "rectify", "recheck", "comment", "close", "opinion", "accountability", "feedback", "pii_export",
+    "ack", "rectify", "recheck", "comment", "close", "opinion", "accountability", "feedback", "pii_export", "moderate",
 };
 
 static const char *const reason_names[HQ_PERM_REASON_COUNT] = {
@@ -25,7 +25,7 @@ static const struct {
     {"issue.rechecked", HQ_PA_RECHECK}, {"issue.comment", HQ_PA_COMMENT},
     {"issue.closed", HQ_PA_CLOSE},      {"issue.opinion", HQ_PA_OPINION},
     {"issue.accountability", HQ_PA_ACCOUNTABILITY}, {"complaint.feedback", HQ_PA_FEEDBACK},
-    {"audit.pii_access", HQ_PA_PII_EXPORT},
+    {"audit.pii_access", HQ_PA_PII_EXPORT}, {"complaint.moderated", HQ_PA_MODERATE},
 };
 
 /* One grant: role may do the action, in its own scope or everywhere;
@@ -84,7 +84,8 @@ void hq_perm_destroy(hq_perm **tp)
 /* Actions a contractor's person never does (separation of duties). */
 static bool contractor_forbidden(hq_perm_action a)
 {
-    return a == HQ_PA_RECHECK || a == HQ_PA_CLOSE || a == HQ_PA_ACCOUNTABILITY || a == HQ_PA_PII_EXPORT;
+    return a == HQ_PA_RECHECK || a == HQ_PA_CLOSE || a == HQ_PA_ACCOUNTABILITY || a == HQ_PA_PII_EXPORT ||
+           a == HQ_PA_MODERATE;
 }
 
 static bool domain_role(hq_role r)
@@ -192,7 +193,7 @@ void hq_perm_parse(hq_perm **tp, const hq_ydoc *doc, const hq_ynode *n, hq_diags
             if (role == HQ_ROLE_CONTRACTOR_CONTACT && contractor_forbidden(a)) {
                 hq_ydiag(d, doc, an->kids[j],
                          "separation of duties: a contractor's contact may never %s (contractors never recheck, "
-                         "pass, close, start accountability or export personal data; not a table setting)",
+                         "pass, close, start accountability, export personal data or moderate complaints; not a table setting)",
                          as);
                 continue;
             }

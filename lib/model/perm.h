@@ -44,6 +44,7 @@ typedef enum {
     HQ_PA_ACCOUNTABILITY,
     HQ_PA_FEEDBACK,       /* the complainant's satisfaction answer */
     HQ_PA_PII_EXPORT,     /* exports with personal data (ledger --include-pii) */
+    HQ_PA_MODERATE,       /* hide personal details of a complaint from contractors */
     HQ_PA_COUNT
 } hq_perm_action;
 

@@ -1,6 +1,8 @@
 /* Local log-in accounts: the accounts file, Argon2id hashes (account.h). */
 #include "account.h"
 
+#include "buf.h"
+#include "file.h"
 #include "mem.h"
 
 #include <errno.h>
@@ -56,39 +58,35 @@ hq_account *hq_accounts_put(hq_accounts *a, const char *person)
     return x;
 }
 
+typedef struct read_ctx {
+    const char *path;
+    hq_accounts *out;
+    hq_err *err;
+} read_ctx;
+
+static int read_line(void *ctx, char *line, int lineno)
+{
+    read_ctx *c = ctx;
+    char person[128], hash[256], st[16];
+    long long ms;
+    if (sscanf(line, "%127s %255s %15s %lld", person, hash, st, &ms) != 4 || !hq_account_person_ok(person) ||
+        strlen(hash) >= HQ_ACCOUNT_HASH_MAX || (strcmp(st, "active") && strcmp(st, "locked")))
+        return hq_err_set(c->err, HQ_EINVAL, "%s:%d: expected PERSON HASH active|locked MS", c->path, lineno);
+    if (hq_accounts_find(c->out, person))
+        return hq_err_set(c->err, HQ_EINVAL, "%s:%d: %s is listed twice", c->path, lineno, person);
+    hq_account *a = hq_accounts_put(c->out, person);
+    snprintf(a->hash, sizeof a->hash, "%s", strcmp(hash, "-") ? hash : "");
+    a->locked = strcmp(st, "locked") == 0;
+    a->changed_ms = ms;
+    return 0;
+}
+
 int hq_accounts_read(const char *path, hq_accounts *out, hq_err *err)
 {
     out->v = NULL;
     out->n = 0;
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return errno == ENOENT ? 0 : hq_err_set(err, HQ_EIO, "%s: %s", path, strerror(errno));
-    char line[512];
-    int lineno = 0, rc = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t l = strlen(line);
-        if (l && line[l - 1] == '\n')
-            line[--l] = '\0';
-        if (!l || line[0] == '#')
-            continue;
-        char person[128], hash[256], st[16];
-        long long ms;
-        if (sscanf(line, "%127s %255s %15s %lld", person, hash, st, &ms) != 4 || !hq_account_person_ok(person) ||
-            strlen(hash) >= HQ_ACCOUNT_HASH_MAX || (strcmp(st, "active") && strcmp(st, "locked"))) {
-            rc = hq_err_set(err, HQ_EINVAL, "%s:%d: expected PERSON HASH active|locked MS", path, lineno);
-            break;
-        }
-        if (hq_accounts_find(out, person)) {
-            rc = hq_err_set(err, HQ_EINVAL, "%s:%d: %s is listed twice", path, lineno, person);
-            break;
-        }
-        hq_account *a = hq_accounts_put(out, person);
-        snprintf(a->hash, sizeof a->hash, "%s", strcmp(hash, "-") ? hash : "");
-        a->locked = strcmp(st, "locked") == 0;
-        a->changed_ms = ms;
-    }
-    fclose(f);
+    read_ctx c = {.path = path, .out = out, .err = err};
+    int rc = hq_file_each_line(path, 512, read_line, &c, err);
     if (rc)
         hq_accounts_fini(out);
     return rc;
@@ -96,63 +94,26 @@ int hq_accounts_read(const char *path, hq_accounts *out, hq_err *err)
 
 int hq_accounts_write(const char *path, const hq_accounts *a, hq_err *err)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return hq_err_set(err, HQ_EIO, "%s: %s", tmp, strerror(errno));
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        return hq_err_set(err, HQ_EIO, "%s: %s", tmp, strerror(errno));
-    }
-    fputs("# houqin-web accounts: written by `houqinctl account`; do not edit by hand.\n"
-          "# person argon2id-hash active|locked changed-ms\n",
-          f);
+    hq_buf b;
+    hq_buf_init(&b);
+    hq_buf_puts(&b, "# houqin-web accounts: written by `houqinctl account`; do not edit by hand.\n"
+                    "# person argon2id-hash active|locked changed-ms\n");
     for (size_t i = 0; i < a->n; i++)
-        fprintf(f, "%s %s %s %lld\n", a->v[i].person, a->v[i].hash[0] ? a->v[i].hash : "-",
-                a->v[i].locked ? "locked" : "active", (long long)a->v[i].changed_ms);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return hq_err_set(err, HQ_EIO, "%s: %s", path, strerror(e));
-    }
-    /* the rename is durable once the directory is synced */
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
+        hq_buf_printf(&b, "%s %s %s %lld\n", a->v[i].person, a->v[i].hash[0] ? a->v[i].hash : "-",
+                      a->v[i].locked ? "locked" : "active", (long long)a->v[i].changed_ms);
+    int rc = hq_file_replace(path, b.data, b.len, 0640, err);
+    hq_buf_fini(&b);
+    return rc;
 }
 
 int hq_accounts_lock(const char *path, hq_err *err)
 {
-    char lp[4200];
-    snprintf(lp, sizeof lp, "%s.lock", path);
-    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return hq_err_set(err, HQ_EIO, "%s: %s", lp, strerror(errno));
-    if (flock(fd, LOCK_EX) != 0) {
-        close(fd);
-        return hq_err_set(err, HQ_EIO, "%s: %s", lp, strerror(errno));
-    }
-    return fd;
+    return hq_file_lock(path, err);
 }
 
 void hq_accounts_unlock(int fd)
 {
-    if (fd >= 0)
-        close(fd); /* releases the flock */
+    hq_file_unlock(fd);
 }
 
 int hq_account_set_password(hq_account *a, const char *password, int64_t now_ms, hq_err *err)

@@ -16,7 +16,7 @@
 static const char *const state_names[HQ_IS_COUNT] = {"opened", "acknowledged", "rectified", "reopened", "closed"};
 static const char *const action_names[HQ_ACT_COUNT] = {"acknowledge", "rectify", "recheck (pass)", "recheck (fail)",
                                                        "comment", "close", "public-opinion report",
-                                                       "accountability"};
+                                                       "accountability", "moderate"};
 
 const char *hq_issue_state_name(hq_issue_state s)
 {
@@ -58,6 +58,9 @@ static const struct {
     [HQ_ACT_ACCOUNTABILITY] = {S(HQ_IS_OPENED) | S(HQ_IS_ACKNOWLEDGED) | S(HQ_IS_RECTIFIED) | S(HQ_IS_REOPENED) |
                                    S(HQ_IS_CLOSED),
                                -1},
+    [HQ_ACT_MODERATE] = {S(HQ_IS_OPENED) | S(HQ_IS_ACKNOWLEDGED) | S(HQ_IS_RECTIFIED) | S(HQ_IS_REOPENED) |
+                             S(HQ_IS_CLOSED),
+                         -1},
 };
 
 int hq_issue_next_state(hq_issue_state from, hq_issue_action act, hq_issue_state *to, hq_err *err)
@@ -360,7 +363,7 @@ static const char *const kind_names[HQ_TL_KIND_COUNT] = {
     "legacy",  "opened",     "acknowledged", "rectified", "reopened", "closed",
     "overdue", "escalated",  "accountability", "penalty", "reminder", "occurrence",
     "recurrence", "comment", "opinion", "late", "missed", "data_resumed",
-    "satisfied", "unsolved",
+    "satisfied", "unsolved", "moderated",
 };
 static const char *const cause_names[HQ_TLC_COUNT] = {
     "", "rule", "missing", "data", "recheck", "auto_recheck", "manual",
@@ -468,6 +471,8 @@ void hq_tl_render(const hq_tl_entry *e, hq_tl_audience who, hq_buf *b)
             hq_buf_puts(b, "复查通过，办结");
         else if (e->cause == HQ_TLC_AUTO_RECHECK)
             hq_buf_puts(b, "数据持续正常，自动复查通过，办结");
+        else if (e->ref && *e->ref)
+            hq_buf_printf(b, "与 %s 重复，合并办理，关闭%s%s", e->ref, e->text && *e->text ? "：" : "", nz(e->text));
         else
             hq_buf_printf(b, "关闭%s%s", e->text && *e->text ? "：" : "", nz(e->text));
         break;
@@ -544,6 +549,14 @@ void hq_tl_render(const hq_tl_entry *e, hq_tl_audience who, hq_buf *b)
         if (e->kind == HQ_TL_UNSOLVED && e->text && *e->text)
             hq_buf_printf(b, "：%s", e->text);
         break;
+    case HQ_TL_MODERATED:
+        /* the reason is the office's: the public reads only that it was done */
+        hq_buf_printf(b, "投诉内容已隐去个人信息（%s%s%s）", e->count & HQ_TL_MOD_TEXT ? "文字" : "",
+                      (e->count & HQ_TL_MOD_TEXT) && (e->count & HQ_TL_MOD_PHOTOS) ? "、" : "",
+                      e->count & HQ_TL_MOD_PHOTOS ? "照片" : "");
+        if (staff && e->text && *e->text)
+            hq_buf_printf(b, "，原因：%s", e->text);
+        break;
     case HQ_TL_MISSED:
         hq_buf_printf(b, "%s应于 %s 到期，其时系统未运行，现补执行%s", hq_label(HQ_LBL_TIMER, e->clause), t,
                       e->count ? "（合并为一次）" : "");
@@ -580,6 +593,7 @@ void hq_tl_parse_legacy(hq_tl_entry *e)
         {"comment", HQ_TL_COMMENT},       {"opinion", HQ_TL_OPINION},
         {"late", HQ_TL_LATE},             {"missed-while-down", HQ_TL_MISSED},
         {"satisfied", HQ_TL_SATISFIED},   {"unsolved", HQ_TL_UNSOLVED},
+        {"moderated", HQ_TL_MODERATED},
     };
     const char *w = nz(e->what), *text = legacy_text(w);
     size_t n = strcspn(w, ":");

@@ -47,6 +47,7 @@ typedef enum {
     HQ_ACT_CLOSE,
     HQ_ACT_OPINION,
     HQ_ACT_ACCOUNTABILITY,
+    HQ_ACT_MODERATE, /* complaint.moderated: personal details hidden from contractors */
     HQ_ACT_COUNT
 } hq_issue_action;
 
@@ -111,6 +112,8 @@ typedef enum {
     HQ_TL_DATA_RESUMED,
     HQ_TL_SATISFIED,
     HQ_TL_UNSOLVED,
+    HQ_TL_MODERATED, /* personal details of the complaint hidden from contractors;
+                      * count: HQ_TL_MOD_TEXT | HQ_TL_MOD_PHOTOS, text: the reason */
     HQ_TL_KIND_COUNT
 } hq_tl_kind;
 
@@ -130,6 +133,9 @@ typedef enum {
     HQ_TLC_COUNTED,      /* occurrences from here on are only counted */
     HQ_TLC_COUNT
 } hq_tl_cause;
+
+/* What a moderated entry hid (its count). */
+enum { HQ_TL_MOD_TEXT = 1, HQ_TL_MOD_PHOTOS = 2 };
 
 typedef struct hq_tl_entry {
     int64_t ts_ms;

@@ -13,67 +13,26 @@ missing."""
 
 import os
 import re
-import shutil
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import btest  # noqa: E402
+from btest import browser  # noqa: E402
 import hqtest  # noqa: E402
 from hqtest import check, check_eq, log  # noqa: E402
-from webtest import Web  # noqa: E402
+from webtest import Web, multipart, csrf_of  # noqa: E402
 import consoletest as ct  # noqa: E402
 import test_web_helpers_png as pngmod  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 
-
-def extra(p):
-    p.add_argument("--houqin-web", required=True)
-    p.add_argument("--houqinctl", required=True)
-    p.add_argument("--shots", required=True)
-
-
-ARGS = hqtest.parse_args(extra)
-
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-except ImportError:
-    print("python3-selenium missing: skipped")
-    sys.exit(77)
-
-CHROMIUM = shutil.which("chromium")
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-if not CHROMIUM or not os.path.exists(DRIVER):
-    print("chromium or chromium-driver missing: skipped")
-    sys.exit(77)
-
-
-def browser():
-    o = webdriver.ChromeOptions()
-    o.binary_location = CHROMIUM
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage", "--window-size=1280,900",
-              "--user-data-dir=" + hqtest.tmpdir("hq-chrome-")):
-        o.add_argument(a)
-    drv = webdriver.Chrome(service=Service(DRIVER), options=o)
-    drv.set_page_load_timeout(30)
-    drv.implicitly_wait(10)
-    return drv
+ARGS = btest.parse_args()
 
 
 def shots(drv, name):
     """The current page at phone (390 px) and desktop (1280 px) width."""
-    os.makedirs(ARGS.shots, exist_ok=True)
-    for label, width in (("phone", 390), ("desktop", 1280)):
-        drv.set_window_size(width, 900)
-        h = drv.execute_script("return Math.max(document.body.scrollHeight, 900)")
-        drv.set_window_size(width, min(int(h) + 140, 3000))
-        path = os.path.join(ARGS.shots, "console-%s-%s.png" % (name, label))
-        drv.save_screenshot(path)
-        log("screenshot", path)
-    drv.set_window_size(1280, 900)
+    btest.shots(drv, "console-" + name)
 
 
 def login(drv, w, person):
@@ -153,6 +112,8 @@ def test_loop():
         login(drv, w, "chen.catering")
         drv.get(w.url("/console"))
         check(number in drv.find_element(By.ID, "overdue").text, "the section head's dashboard lists it overdue")
+        check("饮食服务中心" in drv.page_source and "（本单位）" not in drv.page_source,
+              "internal issues (missed self-inspections) name the office unit")
         shots(drv, "head-dashboard")
         # second rectification, the supervisor passes, it closes
         login(drv, w, "contact.xinyuan")
@@ -183,5 +144,97 @@ def test_loop():
         d.stop()
 
 
+def test_moderation():
+    """The section head hides a complaint's personal details and photo from
+    the contractor (a <script> in the reason stays text); the contractor's
+    page shows the redacted words."""
+    d = hqtest.Daemon(extra=["--clock", "manual"])
+    d.start()
+    w = Web(d, ARGS.houqin_web, ["--control", d.control_ep])
+    w.start()
+    ctl = ARGS.houqinctl
+    for p in ("contact.xinyuan", "chen.catering"):
+        check_eq(ct.account(ctl, d, p)[0], 0, "account " + p)
+    drv = browser()
+    try:
+        st, h, b = w.http("GET", "/?site=canteen-1")
+        body, ctype = multipart([("csrf", csrf_of(b.decode())), ("site", "canteen-1"),
+                                 ("category", "catering.foreign_matter"),
+                                 ("text", "我是李四，电话13700001111，米饭里有石子")],
+                                [("photo", "p.png", "image/png", pngmod.png(64, 48))])
+        check_eq(w.http("POST", "/complaint", body, {"Content-Type": ctype})[0], 200, "complaint filed")
+        number = None
+        for _ in range(100):
+            cases = [i for i in ct.issues(d, ctl) if i["rule"] == "catering.complaint-case"]
+            if cases:
+                number = cases[0]["number"]
+                break
+            time.sleep(0.1)
+        check(number is not None, "the complaint's case")
+        login(drv, w, "chen.catering")
+        drv.get(w.url("/console/issue/" + number))
+        red = drv.find_element(By.ID, "redacted")
+        check("13700001111" in red.get_attribute("value"), "the form starts from the complaint's words")
+        red.clear()
+        red.send_keys("（投诉人信息已隐去），米饭里有石子")
+        drv.find_element(By.ID, "hide_photos").click()
+        shots(drv, "head-moderate-form")
+        check("隐去个人信息" in do(drv, "moderate", "<script>alert(3)</script>含姓名电话"), "moderated")
+        tl = drv.find_element(By.ID, "timeline").text
+        check("<script>alert(3)</script>" in tl, "the reason shown as text to staff")
+        shots(drv, "head-moderated")
+        # a saved filter: named on the ledger, listed on the dashboard, applied, deleted
+        drv.get(w.url("/console/ledger?state=open&contractor=xinyuan-catering"))
+        drv.find_element(By.ID, "filter-name").send_keys("鑫源 未办结")
+        drv.find_element(By.ID, "save-filter").click()
+        check("筛选条件已保存" in drv.find_element(By.ID, "notice").text, "filter saved")
+        shots(drv, "head-ledger-saved-filter")
+        drv.get(w.url("/console"))
+        check_eq(drv.find_element(By.ID, "filter-1").text, "鑫源 未办结", "the filter on the dashboard")
+        shots(drv, "head-dashboard-filters")
+        drv.find_element(By.ID, "filter-1").click()
+        check(number in drv.find_element(By.ID, "ledger").text, "the filter applied")
+        check_eq(drv.find_element(By.ID, "f-contractor").get_attribute("value"), "xinyuan-catering", "its contractor")
+        drv.find_element(By.ID, "delete-filter-1").click()
+        check("已删除" in drv.find_element(By.ID, "notice").text, "filter deleted")
+        check(not drv.find_elements(By.ID, "filter-1"), "no filter left")
+        login(drv, w, "contact.xinyuan")
+        drv.get(w.url("/console/issue/" + number))
+        check("13700001111" not in drv.page_source and "李四" not in drv.page_source, "redacted for the contractor")
+        check(not drv.find_elements(By.CSS_SELECTOR, ".photos img"), "no photo for the contractor")
+        check("alert(3)" not in drv.page_source, "no reason for the contractor")
+        shots(drv, "contractor-moderated")
+        # a second complaint of the same problem, marked a duplicate; its complainant is told
+        st, h, b = w.http("GET", "/?site=canteen-1")
+        body, ctype = multipart([("csrf", csrf_of(b.decode())), ("site", "canteen-1"),
+                                 ("category", "catering.foreign_matter"), ("text", "米饭里有小石子"),
+                                 ("confirm", "new")])
+        st, h, b = w.http("POST", "/complaint", body, {"Content-Type": ctype})
+        status = re.search(r'id="status-link" href="(/c/[^"]+)"', b.decode()).group(1)
+        second = None
+        for _ in range(100):
+            cases = [i["number"] for i in ct.issues(d, ctl)
+                     if i["rule"] == "catering.complaint-case" and i["number"] != number]
+            if cases:
+                second = cases[0]
+                break
+            time.sleep(0.1)
+        check(second is not None, "the second complaint's case")
+        login(drv, w, "chen.catering")
+        drv.get(w.url("/console/issue/" + second))
+        drv.find_element(By.ID, "duplicate_of").send_keys(number)
+        check("重复投诉" in do(drv, "duplicate", "同一窗口同一问题"), "marked a duplicate")
+        check(("与 %s 重复" % number) in drv.find_element(By.ID, "timeline").text, "linked in the timeline")
+        drv.delete_all_cookies()
+        drv.get(w.url(status))
+        check("合并办理" in drv.find_element(By.ID, "duplicate").text, "the complainant's status page says so")
+        check(number not in drv.page_source, "without the other case's number")
+        shots(drv, "complainant-duplicate")
+    finally:
+        drv.quit()
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
-    hqtest.main([test_loop])
+    hqtest.main([test_loop, test_moderation])

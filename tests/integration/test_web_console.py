@@ -10,6 +10,7 @@ an inspection record."""
 
 import hashlib
 import hmac
+import html as html_mod
 import os
 import re
 import shutil
@@ -520,6 +521,260 @@ def test_health_page():
         d.stop()
 
 
+def complain(w, text, photo=False, confirm=False):
+    """A complaint through the public form at canteen-1; its status link."""
+    st, h, b = w.http("GET", "/?site=canteen-1")
+    fields = [("csrf", csrf_of(b.decode())), ("site", "canteen-1"), ("category", "catering.foreign_matter"),
+              ("text", text)] + ([("confirm", "new")] if confirm else [])
+    body, ctype = multipart(fields, [("photo", "p.png", "image/png", pngmod.png())] if photo else [])
+    st, h, b = w.http("POST", "/complaint", body, {"Content-Type": ctype})
+    check_eq(st, 200, "complaint filed")
+    m = re.search(r'id="status-link" href="(/c/[^"]+)"', b.decode())
+    check(m is not None, "the receipt: %s" % b.decode()[-600:])
+    return m.group(1)
+
+
+def test_moderation_duplicate_accountability():
+    """Staff hide a complaint's personal details from the contractor (text
+    and photo; the original stays in the log, the reason in the timeline),
+    mark another complaint a duplicate (the complainant is told), a leader
+    starts accountability; every refusal; internal issues name their unit."""
+    d, w = setup()
+    ctl = ARGS.houqinctl
+    try:
+        for p in ("contact.xinyuan", "chen.catering", "wang.director"):
+            check_eq(account(ctl, d, p)[0], 0, "account " + p)
+        secret = "我是张三，电话13912345678"
+        link_a = complain(w, secret + "，二楼青菜里有虫子", photo=True)
+        link_b = complain(w, "二楼青菜里有虫子", confirm=True)
+        cases = []
+        deadline = time.monotonic() + 10
+        while len(cases) < 2 and time.monotonic() < deadline:
+            cases = [i for i in issues(d, ctl) if i["rule"] == "catering.complaint-case"]
+            time.sleep(0.1)
+        check_eq(len(cases), 2, "a case per complaint")
+        a = [i["number"] for i in cases if "张三" in i["description"]][0]
+        b = [i["number"] for i in cases if i["number"] != a][0]
+        cx = Session(w, login(w, "contact.xinyuan")[3])
+        head = Session(w, login(w, "chen.catering")[3])
+        boss = Session(w, login(w, "wang.director")[3])
+        st, h, html = cx.get("/console/issue/" + a)
+        check(secret in html and "/photo/" in html, "before moderation the contractor reads the complaint")
+        photo = re.search(r'<img src="(/console/issue/%s/photo/[0-9a-f]{64})"' % a, html).group(1)
+        check('id="form-moderate"' not in html and 'id="form-duplicate"' not in html, "no such forms for contractors")
+        n0, _ = timeline_len(d, a)
+        # refusals: a contractor moderating, a forged CSRF token, nothing to hide
+        st, h, r = act(cx, a, "ack", {"action": "moderate", "text": "x", "redacted": "y"}, html=html)
+        check_eq(st, 403, "a contractor moderating")
+        check("合作企业不能处理投诉人信息" in r, "the refusal in words")
+        st, h, html = head.get("/console/issue/" + a)
+        check('id="form-moderate"' in html and 'id="form-duplicate"' in html, "the section head's forms")
+        check(secret in re.search(r'<textarea id="redacted".*?</textarea>', html, re.S).group(0),
+              "the form starts from the complaint's words")
+        check('id="form-accountability"' not in html, "no accountability for a section head (permissions.yaml)")
+        st, h, r = act(head, a, "moderate", {"csrf": "1.forged", "text": "x", "redacted": "y"}, html=html)
+        check_eq(st, 403, "a forged CSRF token")
+        st, h, r = act(head, a, "moderate", {"text": "x", "redacted": ""}, html=html)
+        check_eq(st, 400, "nothing to hide")
+        st, h, r = act(head, a, "moderate", {"text": "", "redacted": "y"}, html=html)
+        check_eq(st, 400, "no reason")
+        check_eq(timeline_len(d, a)[0], n0, "nothing written by the refusals")
+        # the section head hides the name, the phone and the photo
+        st, h, r = act(head, a, "moderate", {"text": "<script>alert(2)</script>含投诉人姓名电话",
+                                             "redacted": "（投诉人信息已隐去），二楼青菜里有虫子", "hide_photos": "1"},
+                       html=html)
+        check_eq(st, 303, "moderated: %s" % r[-400:])
+        n1, iss = timeline_len(d, a)
+        check_eq(iss["timeline"][-1]["kind"], "moderated", "a typed timeline entry")
+        check_eq(iss["timeline"][-1]["actor"], "chen.catering", "by the person")
+        evs = hqtest.read_store(d.state)
+        found = [hqtest.unpack(evs.events[q][1]) for q in evs.events]
+        check(any(e["type"] == "complaint.submitted" and secret in e["data"]["text"] for e in found),
+              "the original stays in the event log")
+        mod = [e for e in found if e["type"] == "complaint.moderated"]
+        check_eq(len(mod), 1, "one complaint.moderated event")
+        check_eq((mod[0]["data"]["issue"], mod[0]["data"]["hide_photos"]), (a, True), "its data")
+        # every contractor-facing view: the portal, the notice, the signed link, the photo itself
+        st, h, html = cx.get("/console/issue/" + a)
+        check("张三" not in html and "13912345678" not in html, "the portal shows the redacted text")
+        check("投诉人信息已隐去" in html and "已隐去个人信息" in html, "redacted text and the entry in public words")
+        check("/photo/" not in html and "alert(2)" not in html, "no photo, no reason for the contractor")
+        check('id="original"' not in html, "no original for the contractor")
+        st, hh, img = w.http("GET", photo, None, {"Cookie": "hq_session=" + cx.cookie})
+        check_eq(st, 404, "the photo is not served to the contractor")
+        st, h, notice = cx.get("/console/issue/%s/notice" % a)
+        check_eq(st, 200, "notice")
+        check("张三" not in notice and "13912345678" not in notice, "the notice shows the redacted text")
+        st, h, notice = head.get("/console/issue/%s/notice" % a)
+        link = re.search(r'id="portal-link">[^<]*?http://[^/]+(/p/[^<]+)</p>', notice).group(1)
+        st, h, page = w.http("GET", link)
+        page = page.decode()
+        check(st == 200 and "张三" not in page and "/photo/" not in page, "the signed link shows the redacted text")
+        st, h, html = head.get("/console/issue/" + a)
+        check("&lt;script&gt;alert(2)&lt;/script&gt;" in html and "<script>alert(2)" not in html,
+              "staff read the reason, as text")
+        check("/photo/" in html, "staff still see the photo")
+        check(secret in re.search(r'<details id="original">.*?</details>', html, re.S).group(0),
+              "staff can read the original")
+        # a stale page
+        st, h, r = act(head, a, "moderate", {"text": "x", "redacted": "y", "tl": str(n0)}, html=html)
+        check_eq(st, 409, "stale page")
+        # houqind decides again, whatever sends it: a contractor, an issue no complaint opened,
+        # nothing to hide; a duplicate of nothing
+        breach_no = breach(d, w, ctl, "cs-001")
+        ing = ["--ingest", d.ingest_ep, "--schemas", ARGS.schemas]
+        for fields, why in [(["issue=" + a, "actor=contact.xinyuan", "reason=x", "text=y"], "separation of duties"),
+                            (["issue=" + breach_no, "actor=chen.catering", "reason=x", "text=y"],
+                             "was not opened by a complaint"),
+                            (["issue=" + a, "actor=chen.catering", "reason=x"], "nothing to moderate")]:
+            rc, out, err = houqinctl(ctl, "send", "--type", "complaint.moderated", *fields, *ing)
+            check(rc != 0 and "rejected" in out + err and why in out + err, "houqind refuses (%s): %s %s" %
+                  (why, out, err))
+        rc, out, err = houqinctl(ctl, "send", "--type", "issue.closed", "issue=" + b, "actor=chen.catering",
+                                 "reason=x", "resolution=duplicate", "duplicate_of=HQ-2099-999999", *ing)
+        check(rc != 0 and "no issue HQ-2099-999999" in out + err, "houqind refuses a duplicate of nothing: %s" % out)
+        check_eq(timeline_len(d, a)[0], n1, "nothing written by houqind's refusals")
+        # the second complaint is a duplicate of the first
+        st, h, html = head.get("/console/issue/" + b)
+        st, h, r = act(head, b, "duplicate", {"text": "同一问题", "duplicate_of": b}, html=html)
+        check_eq(st, 400, "a duplicate of itself")
+        st, h, r = act(head, b, "duplicate", {"text": "同一问题", "duplicate_of": "HQ-2099-999999"}, html=html)
+        check_eq(st, 400, "a duplicate of nothing")
+        st, h, r = act(cx, b, "ack", {"action": "duplicate", "text": "同一问题", "duplicate_of": a})
+        check_eq(st, 403, "a contractor cannot close as duplicate")
+        st, h, r = act(head, b, "duplicate", {"text": "同一问题", "duplicate_of": a}, html=html)
+        check_eq(st, 303, "marked a duplicate: %s" % r[-400:])
+        _, iss = timeline_len(d, b)
+        check_eq((iss["state"], iss["timeline"][-1].get("ref")), ("closed", a), "closed, linked to the first")
+        st, h, html = head.get("/console/issue/" + b)
+        check("与 %s 重复" % a in html, "the timeline names the case it repeats")
+        st, h, page = w.http("GET", link_b)
+        check('id="duplicate"' in page.decode() and "已办结" in page.decode(), "the complainant is told")
+        st, h, page = w.http("GET", link_a)
+        check('id="duplicate"' not in page.decode(), "the first complaint is no duplicate")
+        # accountability from the issue page: the office director, once
+        st, h, r = act(head, a, "comment", {"action": "accountability", "text": "x"})
+        check_eq(st, 403, "a section head cannot start accountability")
+        st, h, html = boss.get("/console/issue/" + a)
+        check('id="form-accountability"' in html, "the director's form")
+        st, h, r = act(boss, a, "accountability", {"text": "同一窗口多次被投诉"}, html=html)
+        check_eq(st, 303, "accountability started: %s" % r[-400:])
+        _, iss = timeline_len(d, a)
+        check_eq((iss["accountability"], iss["timeline"][-1]["kind"]), (True, "accountability"), "recorded")
+        st, h, html = boss.get("/console/issue/" + a)
+        check('id="form-accountability"' not in html, "no second form")
+        st, h, r = act(boss, a, "comment", {"action": "accountability", "text": "again"}, html=html)
+        check_eq(st, 409, "not twice")
+        # internal issues (a missed self-inspection of the catering centre) name their unit
+        d.control().call({"cmd": "clock.advance", "ms": 26 * 3600 * 1000})
+        deadline = time.monotonic() + 15
+        internal = []
+        while not internal and time.monotonic() < deadline:
+            internal = [i for i in issues(d, ctl) if (i.get("owner") or "").startswith("office:")]
+            time.sleep(0.2)
+        check(internal, "an internal issue opened")
+        st, h, html = head.get("/console")
+        check("饮食服务中心" in html and "（本单位）" not in html, "the dashboard names the office unit")
+        st, h, html = head.get("/console/ledger")
+        check("饮食服务中心" in html and "（本单位）" not in html, "the ledger names the office unit")
+    finally:
+        w.stop()
+        d.stop()
+
+
+def save_form(html):
+    """The hidden fields of the ledger's "save this filter" form."""
+    m = re.search(r'<form class="filters" method="post" action="/console/filters">.*?</form>', html, re.S)
+    check(m is not None, "the save form on the ledger")
+    return {k: html_mod.unescape(v)
+            for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', m.group(0))}
+
+
+def test_saved_filters():
+    """Saved filters per person: save the ledger's filter under a name, see
+    it on the ledger and the dashboard, apply it, replace it, delete it;
+    atomic per-person files never shown to another person; every refusal."""
+    d, w = setup()
+    ctl = ARGS.houqinctl
+    try:
+        for p in ("chen.catering", "lin.sup"):
+            check_eq(account(ctl, d, p)[0], 0, "account " + p)
+        mine = breach(d, w, ctl, "cs-001")    # xinyuan-catering
+        other = breach(d, w, ctl, "cs-003")   # hexiang-catering
+        head = Session(w, login(w, "chen.catering")[3])
+        sup = Session(w, login(w, "lin.sup")[3])
+        st, h, html = head.get("/console/ledger?state=open&contractor=xinyuan-catering")
+        check("还没有保存的筛选条件" in html, "no filters yet")
+        f = save_form(html)
+        check_eq(f["query"], "state=open&contractor=xinyuan-catering", "the current filter in the form")
+        f["query"] = "state=open&contractor=xinyuan-catering&evil=%0A1&q=%3Cscript%3E"
+        # refusals first: a forged token, no name, a control character in the name, an unknown op
+        for fields, code, what in [(dict(f, name="x", csrf="1.forged"), 403, "forged CSRF"),
+                                   (dict(f, name=""), 400, "no name"),
+                                   (dict(f, name="a\nb"), 400, "a newline in the name"),
+                                   (dict(f, name="x", op="rename"), 400, "an unknown op"),
+                                   (dict(f, name="x", query="state=%zz"), 400, "a query that does not parse")]:
+            fields.setdefault("op", "save")
+            st, h, b = head.post("/console/filters", fields)
+            check_eq(st, code, what)
+        path = os.path.join(d.state, "web-filters", "chen.catering")
+        check(not os.path.exists(path), "nothing written by the refusals")
+        st, h, b = head.post("/console/filters", dict(f, op="save", name="鑫源<b>未办结</b>"))
+        check_eq(st, 303, "saved: %s" % b[-300:])
+        check_eq(h["location"], "/console/ledger?state=open&contractor=xinyuan-catering&q=%3Cscript%3E&saved=1",
+                 "back to the ledger with the filter applied (unknown keys dropped)")
+        text = open(path, encoding="utf-8").read()
+        check("鑫源<b>未办结</b>\tstate=open&contractor=xinyuan-catering&q=%3Cscript%3E\n" in text, "the file: %r" % text)
+        check_eq(os.stat(path).st_mode & 0o777, 0o600, "the person's file is private")
+        check(not os.path.exists(path + ".tmp"), "no temporary file left")
+        st, h, html = head.get("/console/ledger?saved=1")
+        check("筛选条件已保存" in html, "the notice")
+        m = re.search(r'<a id="filter-1" href="([^"]+)">([^<]*)</a>', html)
+        check(m is not None, "the filter listed on the ledger")
+        check_eq(m.group(2), "鑫源&lt;b&gt;未办结&lt;/b&gt;", "the name escaped")
+        st, h, html = head.get("/console")
+        check('id="filter-1"' in html and "鑫源&lt;b&gt;未办结" in html, "the filter listed on the dashboard")
+        # applying it (without the q of the test)
+        st, h, b = head.post("/console/filters", dict(save_form(head.get(
+            "/console/ledger?state=open&contractor=xinyuan-catering")[2]), op="save", name="鑫源<b>未办结</b>"))
+        check_eq(st, 303, "saved again under the same name")
+        text = open(path, encoding="utf-8").read()
+        check_eq(text.count("\n"), 2, "the same name replaces it: %r" % text)
+        st, h, html = head.get("/console/ledger")
+        href = re.search(r'<a id="filter-1" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+        st, h, html = head.get(href)
+        led = re.search(r'<table id="ledger">.*?</table>', html, re.S).group(0)
+        check(mine in led and other not in led, "applied: only the contractor's open issue (%s)" % href)
+        # another person never sees it, and cannot delete it
+        st, h, html = sup.get("/console/ledger")
+        check("鑫源&lt;b&gt;" not in html and "还没有保存的筛选条件" in html, "another person's ledger")
+        st, h, html = sup.get("/console")
+        check("鑫源&lt;b&gt;" not in html, "another person's dashboard")
+        sf = save_form(sup.get("/console/ledger")[2])
+        st, h, b = sup.post("/console/filters", {"csrf": f["csrf"], "op": "delete", "name": "鑫源<b>未办结</b>"})
+        check_eq(st, 403, "the CSRF token of another person")
+        st, h, b = sup.post("/console/filters", {"csrf": sf["csrf"], "op": "delete", "name": "鑫源<b>未办结</b>"})
+        check_eq(st, 303, "deleting in one's own filters")
+        check("鑫源<b>未办结</b>" in open(path, encoding="utf-8").read(), "the other person's filter stays")
+        # at most 20
+        for i in range(19):
+            st, h, b = head.post("/console/filters", dict(f, op="save", name="筛选%d" % i))
+            check_eq(st, 303, "filter %d" % i)
+        st, h, b = head.post("/console/filters", dict(f, op="save", name="第21个"))
+        check_eq(st, 409, "more than 20")
+        check("最多保存 20 个" in b, "the refusal in words")
+        # delete
+        st, h, b = head.post("/console/filters", {"csrf": f["csrf"], "op": "delete", "name": "鑫源<b>未办结</b>"})
+        check_eq((st, h["location"]), (303, "/console/ledger?deleted=1"), "deleted")
+        st, h, html = head.get(h["location"])
+        check("已删除筛选条件" in html and "鑫源&lt;b&gt;" not in html, "gone from the ledger")
+        check_eq(open(path, encoding="utf-8").read().count("\n"), 20, "19 left and the comment line")
+    finally:
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
     hqtest.main([test_login_and_sessions, test_sso, test_scope_and_actions, test_portal_link_and_inspection,
-                 test_permission_table_drives_the_page, test_curve_gateway, test_health_page])
+                 test_permission_table_drives_the_page, test_curve_gateway, test_health_page,
+                 test_moderation_duplicate_accountability, test_saved_filters])

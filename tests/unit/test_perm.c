@@ -94,6 +94,7 @@ static const dcase CASES[] = {
     {&XINYUAN, HQ_PA_ACCOUNTABILITY, CAT, XY, NULL, false, HQ_PERM_CONTRACTOR, "never accountability"},
     {&XINYUAN, HQ_PA_OPINION, CAT, XY, NULL, false, HQ_PERM_ROLE, "no role of contact.xinyuan may opinion"},
     {&XINYUAN, HQ_PA_PII_EXPORT, NULL, NULL, NULL, false, HQ_PERM_CONTRACTOR, "separation"},
+    {&XINYUAN, HQ_PA_MODERATE, CAT, XY, NULL, false, HQ_PERM_CONTRACTOR, "never moderate"},
     /* the centre head: its domain's internal issues */
     {&MA, HQ_PA_RECTIFY, CAT, "", NULL, false, HQ_PERM_OK, NULL},
     {&MA, HQ_PA_ACK, "energy", "", NULL, false, HQ_PERM_SCOPE, "perm.yaml:3: centre_head:catering may ack only"},
@@ -189,6 +190,7 @@ static void test_names_and_types(void **st)
     assert_int_equal(hq_perm_action_of_type("issue.accountability", 20), HQ_PA_ACCOUNTABILITY);
     assert_int_equal(hq_perm_action_of_type("complaint.feedback", 18), HQ_PA_FEEDBACK);
     assert_int_equal(hq_perm_action_of_type("audit.pii_access", 16), HQ_PA_PII_EXPORT);
+    assert_int_equal(hq_perm_action_of_type("complaint.moderated", 19), HQ_PA_MODERATE);
     assert_int_equal(hq_perm_action_of_type("sensor.reading", 14), -1);
     assert_int_equal(hq_perm_action_of_type("issue.closedX", 12), HQ_PA_CLOSE); /* length decides */
     assert_string_equal(hq_perm_reason_name(HQ_PERM_SELF_RECHECK), "separation_self_recheck");
