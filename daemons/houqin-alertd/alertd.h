@@ -36,7 +36,7 @@ typedef struct alertd_opts {
     bool check_only;
     bool probe;           /* --probe: --check, and connect to every server */
     unsigned max_in_flight;
-    int verbose;
+    bool verbose;
 } alertd_opts;
 
 /* A lane: one (recipient, channel).  Its deliveries go in seq order among

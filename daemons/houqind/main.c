@@ -7,11 +7,11 @@
 #include "buf.h"
 #include "ytree.h"
 #include "log.h"
+#include "opts.h"
 #include "ruletest.h"
 #include "service.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
-
-#ifndef HQ_DEFAULT_RULES
-#define HQ_DEFAULT_RULES "rules"
-#endif
-#ifndef HQ_DEFAULT_SCHEMAS
-#define HQ_DEFAULT_SCHEMAS "schemas"
-#endif
 
 static const char usage[] =
     "NAME\n"
@@ -113,35 +106,40 @@ static const char usage[] =
     "LOGGING\n"
     "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n";
 
-enum { OPT_STATE = 256, OPT_RULES, OPT_SCHEMAS, OPT_INGEST, OPT_PUBLISH, OPT_CONTROL, OPT_CLOCK, OPT_CHECK,
-       OPT_MAXBATCH, OPT_MAXMSG, OPT_MAPSIZE, OPT_CURVEKEY, OPT_ALLOW, OPT_ALLOWREMOTE, OPT_RATE, OPT_HEAD,
-       OPT_CONTROLKEYS };
+static int parse_clock(const char *arg, void *dst)
+{
+    hq_daemon_opts *o = dst;
+    if (strcmp(arg, "manual") == 0) {
+        o->manual_clock = true;
+    } else if (strncmp(arg, "manual@", 7) == 0) {
+        o->manual_clock = true;
+        o->clock_start = arg + 7;
+    } else if (strcmp(arg, "real") != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_ledger_head(const char *arg, void *dst)
+{
+    int64_t *ms = dst;
+    return hq_parse_duration_ms(arg, ms) != 0 || *ms < 60000 ? -1 : 0;
+}
+
+/* N or N:BURST, both positive (the burst at least 1). */
+static int parse_rate(const char *arg, void *dst)
+{
+    hq_daemon_opts *o = dst;
+    char *end;
+    o->rate_per_s = strtod(arg, &end);
+    o->rate_burst = o->rate_per_s;
+    if (*end == ':')
+        o->rate_burst = strtod(end + 1, &end);
+    return *end || o->rate_per_s <= 0 || o->rate_burst < 1 ? -1 : 0;
+}
 
 static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, OPT_STATE},
-        {"rules", required_argument, NULL, OPT_RULES},
-        {"schemas", required_argument, NULL, OPT_SCHEMAS},
-        {"ingest", required_argument, NULL, OPT_INGEST},
-        {"publish", required_argument, NULL, OPT_PUBLISH},
-        {"control", required_argument, NULL, OPT_CONTROL},
-        {"clock", required_argument, NULL, OPT_CLOCK},
-        {"check", no_argument, NULL, OPT_CHECK},
-        {"max-batch", required_argument, NULL, OPT_MAXBATCH},
-        {"max-message-bytes", required_argument, NULL, OPT_MAXMSG},
-        {"map-size", required_argument, NULL, OPT_MAPSIZE},
-        {"curve-key", required_argument, NULL, OPT_CURVEKEY},
-        {"allow", required_argument, NULL, OPT_ALLOW},
-        {"allow-remote", no_argument, NULL, OPT_ALLOWREMOTE},
-        {"rate-limit", required_argument, NULL, OPT_RATE},
-        {"ledger-head", required_argument, NULL, OPT_HEAD},
-        {"control-keys", required_argument, NULL, OPT_CONTROLKEYS},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     *o = (hq_daemon_opts){
         .state_dir = "var",
         .rules_dir = HQ_DEFAULT_RULES,
@@ -153,80 +151,46 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         .limits = hq_event_default_limits,
         .hard_max_bytes = 1 << 20,
     };
-    int c;
-    char *end;
-    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_STATE: o->state_dir = optarg; break;
-        case OPT_RULES: o->rules_dir = optarg; break;
-        case OPT_SCHEMAS: o->schemas_dir = optarg; break;
-        case OPT_INGEST: o->ingest_ep = optarg; break;
-        case OPT_PUBLISH: o->publish_ep = optarg; break;
-        case OPT_CONTROL: o->control_ep = optarg; break;
-        case OPT_CLOCK:
-            if (strcmp(optarg, "manual") == 0) {
-                o->manual_clock = true;
-            } else if (strncmp(optarg, "manual@", 7) == 0) {
-                o->manual_clock = true;
-                o->clock_start = optarg + 7;
-            } else if (strcmp(optarg, "real") != 0) {
-                fprintf(stderr,
-                        "houqind: --clock: expected real, manual or manual@TIME (manual@2026-09-08T10:00+08:00), "
-                        "got \"%s\"\n",
-                        optarg);
-                return -1;
-            }
-            break;
-        case OPT_CHECK: o->check_only = true; break;
-        case OPT_MAXBATCH:
-            o->max_batch = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o->max_batch == 0 || o->max_batch > 100000) {
-                fprintf(stderr, "houqind: --max-batch: expected 1..100000\n");
-                return -1;
-            }
-            break;
-        case OPT_MAXMSG:
-            o->limits.max_bytes = strtoul(optarg, &end, 10);
-            if (*end || o->limits.max_bytes < 256 || o->limits.max_bytes > (1u << 20)) {
-                fprintf(stderr, "houqind: --max-message-bytes: expected 256..1048576\n");
-                return -1;
-            }
-            break;
-        case OPT_MAPSIZE:
-            o->map_size = strtoull(optarg, &end, 10);
-            if (*end || o->map_size < (1u << 20)) {
-                fprintf(stderr, "houqind: --map-size: expected a byte count of at least 1048576\n");
-                return -1;
-            }
-            break;
-        case OPT_CURVEKEY: o->curve_key = optarg; break;
-        case OPT_HEAD:
-            if (hq_parse_duration_ms(optarg, &o->ledger_head_ms) != 0 || o->ledger_head_ms < 60000) {
-                fprintf(stderr, "houqind: --ledger-head: expected a duration of at least 1m, like 24h\n");
-                return -1;
-            }
-            break;
-        case OPT_ALLOW: o->allow_file = optarg; break;
-        case OPT_CONTROLKEYS: o->control_keys = optarg; break;
-        case OPT_ALLOWREMOTE: o->allow_remote = true; break;
-        case OPT_RATE:
-            o->rate_per_s = strtod(optarg, &end);
-            o->rate_burst = o->rate_per_s;
-            if (*end == ':')
-                o->rate_burst = strtod(end + 1, &end);
-            if (*end || o->rate_per_s <= 0 || o->rate_burst < 1) {
-                fprintf(stderr, "houqind: --rate-limit: expected N or N:BURST, positive\n");
-                return -1;
-            }
-            break;
-        case 'v': o->verbose = 1; break;
-        case 'h': fputs(usage, stdout); exit(0);
-        case 'V':
-            printf("houqind %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
-                   HQ_DEFAULT_SCHEMAS);
-            exit(0);
-        default: fprintf(stderr, "Try 'houqind --help'.\n"); return -1;
-        }
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &o->state_dir),
+        HQ_OPTION_STR("rules", &o->rules_dir),
+        HQ_OPTION_STR("schemas", &o->schemas_dir),
+        HQ_OPTION_STR("ingest", &o->ingest_ep),
+        HQ_OPTION_STR("publish", &o->publish_ep),
+        HQ_OPTION_STR("control", &o->control_ep),
+        {.name = "clock", .kind = HQ_OPT_FN, .dst = o, .parse = parse_clock, .got = true,
+         .expect = "expected real, manual or manual@TIME (manual@2026-09-08T10:00+08:00)"},
+        HQ_OPTION_FLAG("check", 0, &o->check_only),
+        {.name = "max-batch", .kind = HQ_OPT_UINT, .dst = &o->max_batch, .min = 1, .max = 100000,
+         .expect = "expected 1..100000"},
+        {.name = "max-message-bytes", .kind = HQ_OPT_SIZE, .dst = &o->limits.max_bytes, .min = 256, .max = 1 << 20,
+         .expect = "expected 256..1048576"},
+        {.name = "map-size", .kind = HQ_OPT_U64, .dst = &o->map_size, .min = 1 << 20, .max = INT64_MAX,
+         .expect = "expected a byte count of at least 1048576"},
+        HQ_OPTION_STR("curve-key", &o->curve_key),
+        HQ_OPTION_STR("allow", &o->allow_file),
+        HQ_OPTION_FLAG("allow-remote", 0, &o->allow_remote),
+        {.name = "rate-limit", .kind = HQ_OPT_FN, .dst = o, .parse = parse_rate,
+         .expect = "expected N or N:BURST, positive"},
+        {.name = "ledger-head", .kind = HQ_OPT_FN, .dst = &o->ledger_head_ms, .parse = parse_ledger_head,
+         .expect = "expected a duration of at least 1m, like 24h"},
+        HQ_OPTION_STR("control-keys", &o->control_keys),
+        HQ_OPTION_FLAG("verbose", 'v', &o->verbose),
+        HQ_OPTION_HELP,
+        HQ_OPTION_VERSION,
+        HQ_OPTION_END,
+    };
+    int next;
+    hq_err err;
+    switch (hq_opts_parse(opts, argc, argv, &next, &err)) {
+    case HQ_OPTS_OK: break;
+    case HQ_OPTS_HELP: fputs(usage, stdout); exit(0);
+    case HQ_OPTS_VERSION:
+        printf("houqind %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
+               HQ_DEFAULT_SCHEMAS);
+        exit(0);
+    case HQ_OPTS_USAGE: fprintf(stderr, "Try 'houqind --help'.\n"); return -1;
+    case HQ_OPTS_BAD: fprintf(stderr, "houqind: %s\n", err.msg); return -1;
     }
     if (o->curve_key && !o->allow_file && !o->control_keys) {
         fprintf(stderr, "houqind: --curve-key needs --allow (ingest), --control-keys (control) or both\n");
@@ -237,8 +201,8 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
                 o->allow_file ? "allow" : "control-keys");
         return -1;
     }
-    if (optind < argc) {
-        fprintf(stderr, "houqind: unexpected argument \"%s\"\nTry 'houqind --help'.\n", argv[optind]);
+    if (next < argc) {
+        fprintf(stderr, "houqind: unexpected argument \"%s\"\nTry 'houqind --help'.\n", argv[next]);
         return -1;
     }
     return 0;

@@ -8,7 +8,6 @@
 #include "ruletest.h"
 #include "ytree.h"
 
-#include <getopt.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,41 +57,26 @@ static bool get_int(const msgpack_object *map, const char *key, int64_t *out)
 
 int cmd_clock(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"control", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"curve-server", required_argument, NULL, 'C'},
-        {"curve-key", required_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *control = HQ_DEFAULT_CONTROL, *curve_server = NULL, *curve_key = NULL;
-    int json = 0, c;
-    long timeout_s = 600;
-    char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': control = optarg; break;
-        case 't':
-            timeout_s = strtol(optarg, &end, 10);
-            if (*end || timeout_s < 1 || timeout_s > 86400)
-                return ctl_fail("clock: --timeout: expected seconds from 1 to 86400, got \"%s\"", optarg);
-            break;
-        case 'j': json = 1; break;
-        case 'C': curve_server = optarg; break;
-        case 'K': curve_key = optarg; break;
-        case 'h': fputs(clock_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
+    bool json = false;
+    int64_t timeout_s = 600;
+    const hq_opt opts[] = {
+        CTL_CONTROL_OPTIONS(&control, &curve_server, &curve_key),
+        {.name = "timeout", .kind = HQ_OPT_I64, .dst = &timeout_s, .min = 1, .max = 86400, .got = true,
+         .expect = "expected seconds from 1 to 86400"},
+        HQ_OPTION_FLAG("json", 0, &json),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int arg_i, rc = ctl_parse_opts(opts, argc, argv, clock_usage, "clock: ", &arg_i);
+    if (rc >= 0)
+        return rc;
+    if (arg_i >= argc)
         return ctl_fail("clock: expected show, set TIME or advance DURATION (houqinctl clock --help)");
-    const char *verb = argv[optind++];
-    const char *arg = optind < argc ? argv[optind++] : NULL;
-    if (optind < argc)
-        return ctl_fail("clock: unexpected argument \"%s\"", argv[optind]);
+    const char *verb = argv[arg_i++];
+    const char *arg = arg_i < argc ? argv[arg_i++] : NULL;
+    if (arg_i < argc)
+        return ctl_fail("clock: unexpected argument \"%s\"", argv[arg_i]);
 
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
@@ -135,7 +119,7 @@ int cmd_clock(int argc, char **argv)
     msgpack_zone_init(&zone, 4096);
     msgpack_object reply;
     char *raw = NULL;
-    int rc = ctl_control_call(control, sb.data, sb.size, (int)(timeout_s * 1000), &zone, &reply, &raw);
+    rc = ctl_control_call(control, sb.data, sb.size, (int)(timeout_s * 1000), &zone, &reply, &raw);
     msgpack_sbuffer_destroy(&sb);
     if (rc == 0) {
         const msgpack_object *okv = hq_mp_map_get(&reply, "ok");

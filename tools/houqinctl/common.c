@@ -75,6 +75,19 @@ int ctl_help(const char *text)
     return 0;
 }
 
+int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *prefix, int *next)
+{
+    hq_err err;
+    switch (hq_opts_parse(opts, argc, argv, next, &err)) {
+    case HQ_OPTS_OK: return -1;
+    case HQ_OPTS_HELP: return ctl_help(usage);
+    case HQ_OPTS_BAD: return ctl_fail("%s%s", prefix, err.msg);
+    case HQ_OPTS_VERSION:
+    case HQ_OPTS_USAGE: break;
+    }
+    return EXIT_USAGE;
+}
+
 void ctl_progress_begin(ctl_progress *p, const char *label, uint64_t total)
 {
     p->on = isatty(STDERR_FILENO) && !getenv("HQ_NO_PROGRESS");

@@ -3,6 +3,7 @@
 #define HQCTL_H
 
 #include "err.h"
+#include "opts.h"
 #include "rules.h"
 #include "schema.h"
 #include "store.h"
@@ -10,13 +11,6 @@
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#ifndef HQ_DEFAULT_RULES
-#define HQ_DEFAULT_RULES "rules"
-#endif
-#ifndef HQ_DEFAULT_SCHEMAS
-#define HQ_DEFAULT_SCHEMAS "schemas"
-#endif
 
 #define HQ_DEFAULT_INGEST "tcp://127.0.0.1:7601"
 #define HQ_DEFAULT_CONTROL "tcp://127.0.0.1:7603"
@@ -42,6 +36,9 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * houqind refuses is reported as such rather than as a timeout. */
 int ctl_control_call(const char *endpoint, const char *req, size_t len, int timeout_ms, msgpack_zone *zone,
                      msgpack_object *reply, char **raw_out);
+/* The status request (houqinctl status, clock show, stats): as
+ * ctl_control_call, with a 5 s timeout. */
+int ctl_control_status(const char *endpoint, msgpack_zone *zone, msgpack_object *reply, char **raw_out);
 /* The key files for CURVE on the control socket (the --curve-server and
  * --curve-key options of the commands that use it); NULL leaves the
  * environment's. */
@@ -64,6 +61,15 @@ int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **
 bool ctl_valid_number(const char *s);
 /* Prints usage text for --help: text to stdout, returns 0. */
 int ctl_help(const char *text);
+/* Parses a command's options from a table (lib/core/opts.h).  Returns -1
+ * when the command goes on, its operands from *next; else the exit
+ * status: 0 after --help printed usage, EXIT_USAGE after an unknown
+ * option or a refused value (said on stderr, after prefix: "clock: "). */
+int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *prefix, int *next);
+/* The options of the commands that talk to houqind's control socket. */
+#define CTL_CONTROL_OPTIONS(control, curve_server, curve_key)                                                 \
+    HQ_OPTION_STR("control", control), HQ_OPTION_STR("curve-server", curve_server),                          \
+        HQ_OPTION_STR("curve-key", curve_key)
 
 /* A progress bar on stderr, drawn only when stderr is a terminal, at
  * most ten times a second; ctl_progress_end clears it. */

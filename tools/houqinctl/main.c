@@ -220,6 +220,12 @@ out:
     return rc;
 }
 
+int ctl_control_status(const char *endpoint, msgpack_zone *zone, msgpack_object *reply, char **raw_out)
+{
+    static const char req[] = "\x81\xa3" "cmd" "\xa6" "status";
+    return ctl_control_call(endpoint, req, sizeof req - 1, 5000, zone, reply, raw_out);
+}
+
 int main(int argc, char **argv)
 {
     hq_log_init("houqinctl", HQ_LOG_INFO);

@@ -12,7 +12,6 @@
 #include "prune.h"
 #include "ytree.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,12 +235,11 @@ static int read_state(const char *dir, int64_t window_s, stats *st)
 
 static int sample(const char *ep, uint64_t *seq)
 {
-    static const char req[] = "\x81\xa3" "cmd" "\xa6" "status";
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
     msgpack_object reply;
     char *raw = NULL;
-    int rc = ctl_control_call(ep, req, sizeof req - 1, 5000, &zone, &reply, &raw);
+    int rc = ctl_control_status(ep, &zone, &reply, &raw);
     if (rc == 0) {
         int64_t v = 0;
         if (!hq_mp_int64(hq_mp_map_get(&reply, "last_seq"), &v))
@@ -551,48 +549,34 @@ static int write_atomic(const char *path, const hq_buf *b)
 
 int cmd_stats(int argc, char **argv)
 {
-    enum { O_STATE = 256, O_CONTROL, O_INTERVAL, O_WINDOW, O_ALERTD, O_JSON, O_PROM, O_OUTPUT, O_CSERVER, O_CKEY };
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, O_STATE},     {"control", required_argument, NULL, O_CONTROL},
-        {"interval", required_argument, NULL, O_INTERVAL}, {"window", required_argument, NULL, O_WINDOW},
-        {"alertd-state", required_argument, NULL, O_ALERTD}, {"json", no_argument, NULL, O_JSON},
-        {"prometheus", no_argument, NULL, O_PROM},       {"output", required_argument, NULL, O_OUTPUT},
-        {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
-        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
-    };
     const char *dir = "var", *control = NULL, *alertd = NULL, *output = NULL, *cserver = NULL, *ckey = NULL;
     int64_t interval = 1000, window = 60;
-    int c, fmt = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_STATE: dir = optarg; break;
-        case O_CONTROL: control = optarg; break;
-        case O_INTERVAL:
-            if (!hq_parse_int64(optarg, &interval) || interval < 10 || interval > 600000)
-                return ctl_fail("--interval: expected 10 to 600000 ms, got \"%s\"", optarg);
-            break;
-        case O_WINDOW:
-            if (!hq_parse_int64(optarg, &window) || window < 1 || window > 86400 * 30)
-                return ctl_fail("--window: expected seconds (1 or more), got \"%s\"", optarg);
-            break;
-        case O_ALERTD: alertd = optarg; break;
-        case O_JSON: fmt = 1; break;
-        case O_PROM: fmt = 2; break;
-        case O_OUTPUT: output = optarg; break;
-        case O_CSERVER: cserver = optarg; break;
-        case O_CKEY: ckey = optarg; break;
-        case 'h': return ctl_help(stats_usage);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return ctl_fail("stats: unexpected argument \"%s\"", argv[optind]);
+    enum { HUMAN, JSON, PROMETHEUS };
+    int fmt = HUMAN;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        CTL_CONTROL_OPTIONS(&control, &cserver, &ckey),
+        {.name = "interval", .kind = HQ_OPT_I64, .dst = &interval, .min = 10, .max = 600000, .got = true,
+         .expect = "expected 10 to 600000 ms"},
+        {.name = "window", .kind = HQ_OPT_I64, .dst = &window, .min = 1, .max = 86400 * 30, .got = true,
+         .expect = "expected seconds (1 or more)"},
+        HQ_OPTION_STR("alertd-state", &alertd),
+        {.name = "json", .kind = HQ_OPT_CHOICE, .dst = &fmt, .min = JSON},
+        {.name = "prometheus", .kind = HQ_OPT_CHOICE, .dst = &fmt, .min = PROMETHEUS},
+        HQ_OPTION_STR("output", &output),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int next, rc = ctl_parse_opts(opts, argc, argv, stats_usage, "", &next);
+    if (rc >= 0)
+        return rc;
+    if (next < argc)
+        return ctl_fail("stats: unexpected argument \"%s\"", argv[next]);
     stats st = {0};
     ctl_control_curve(cserver, ckey);
     if (control) {
         uint64_t a, b;
-        int rc = sample(control, &a);
+        rc = sample(control, &a);
         if (rc)
             return rc;
         int64_t t0 = hq_mono_ms();
@@ -604,16 +588,16 @@ int cmd_stats(int argc, char **argv)
         st.rate = dt > 0 ? (double)(b - a) * 1000.0 / (double)dt : 0;
         st.rate_method = "control";
     }
-    int rc = read_state(dir, window, &st);
+    rc = read_state(dir, window, &st);
     if (rc)
         return rc;
     if (alertd)
         read_alertd(alertd, &st);
     hq_buf out;
     hq_buf_init(&out);
-    if (fmt == 2)
+    if (fmt == PROMETHEUS)
         prometheus(&out, &st);
-    else if (fmt == 1)
+    else if (fmt == JSON)
         json(&out, &st);
     else
         human(&out, &st, dir, (int)interval, window);

@@ -4,7 +4,6 @@
 #include "buf.h"
 #include "json.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,36 +27,25 @@ static const char status_usage[] =
 
 int cmd_status(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"control", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},
-        {"curve-server", required_argument, NULL, 'C'},
-        {"curve-key", required_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *control = HQ_DEFAULT_CONTROL, *curve_server = NULL, *curve_key = NULL;
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': control = optarg; break;
-        case 'j': json = 1; break;
-        case 'C': curve_server = optarg; break;
-        case 'K': curve_key = optarg; break;
-        case 'h': fputs(status_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return ctl_fail("status: unexpected argument \"%s\"", argv[optind]);
+    bool json = false;
+    const hq_opt opts[] = {
+        CTL_CONTROL_OPTIONS(&control, &curve_server, &curve_key),
+        HQ_OPTION_FLAG("json", 0, &json),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int next, rc = ctl_parse_opts(opts, argc, argv, status_usage, "status: ", &next);
+    if (rc >= 0)
+        return rc;
+    if (next < argc)
+        return ctl_fail("status: unexpected argument \"%s\"", argv[next]);
     ctl_control_curve(curve_server, curve_key);
-    static const char req[] = "\x81\xa3" "cmd" "\xa6" "status";
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
     msgpack_object reply;
     char *raw = NULL;
-    int rc = ctl_control_call(control, req, sizeof req - 1, 5000, &zone, &reply, &raw);
+    rc = ctl_control_status(control, &zone, &reply, &raw);
     if (rc == 0) {
         hq_buf b;
         hq_buf_init(&b);
