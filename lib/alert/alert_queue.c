@@ -56,12 +56,10 @@
 #include "mp.h"
 #include "store.h"
 
-#include <errno.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 enum { DB_META, DB_ALERTS, DB_QUEUE, DB_DEAD, DB_WATCH, DB_COUNT };
 static const char *const db_names[DB_COUNT] = {"meta", "alerts", "queue", "dead", "watch"};
@@ -106,13 +104,9 @@ static int check_format(hq_alert_queue *q, MDB_txn *txn, hq_err *err)
 static int open_dbs(hq_alert_queue *q, hq_err *err)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(q->env, NULL, q->rdonly ? MDB_RDONLY : 0, &txn);
-    if (rc == MDB_MAP_RESIZED) {
-        mdb_env_set_mapsize(q->env, 0);
-        rc = mdb_txn_begin(q->env, NULL, q->rdonly ? MDB_RDONLY : 0, &txn);
-    }
+    int rc = hq_store_env_begin(q->env, !q->rdonly, &txn, err);
     if (rc)
-        return code(rc, err, "begin");
+        return rc;
     for (int i = 0; i < DB_COUNT && rc == 0; i++) {
         rc = mdb_dbi_open(txn, db_names[i], q->rdonly ? 0 : MDB_CREATE, &q->dbi[i]);
         if (rc == MDB_NOTFOUND && i == DB_WATCH) {
@@ -137,43 +131,18 @@ static int open_dbs(hq_alert_queue *q, hq_err *err)
 int hq_alert_queue_open(const char *dir, unsigned flags, hq_alert_queue **out, hq_err *err)
 {
     bool rdonly = flags & HQ_AQ_RDONLY;
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        if (rdonly || errno != ENOENT)
-            return hq_err_set(err, HQ_EIO, "%s: %s", dir, strerror(errno));
-        if (mkdir(dir, 0770) != 0)
-            return hq_err_set(err, HQ_EIO, "%s: cannot create: %s", dir, strerror(errno));
-    } else if (!S_ISDIR(st.st_mode)) {
-        return hq_err_set(err, HQ_EIO, "%s: not a directory", dir);
-    }
+    int rc = hq_store_dir_ready(dir, rdonly, err);
+    if (rc)
+        return rc;
     hq_alert_queue *q = hq_calloc(1, sizeof *q);
-    if (!q || !(q->dir = hq_strdup(dir))) {
-        free(q);
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
-    }
+    q->dir = hq_strdup(dir);
     q->rdonly = rdonly;
-    int rc = mdb_env_create(&q->env);
+    rc = hq_store_env_open(dir, rdonly, DB_COUNT + 2, 0, 256ULL << 20, "open alertd state", &q->env, err);
+    if (rc == 0)
+        rc = open_dbs(q, err);
     if (rc) {
-        free(q->dir);
-        free(q);
-        return code(rc, err, "mdb_env_create");
-    }
-    mdb_env_set_maxdbs(q->env, DB_COUNT + 2);
-    char datafile[4096];
-    snprintf(datafile, sizeof datafile, "%s/data.mdb", dir);
-    if (!rdonly && stat(datafile, &st) != 0)
-        mdb_env_set_mapsize(q->env, 256ULL << 20);
-    rc = mdb_env_open(q->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0660);
-    if (rc == 0 && !rdonly) {
-        int dead = 0;
-        mdb_reader_check(q->env, &dead);
-    }
-    int c = rc ? code(rc, err, "open alertd state") : open_dbs(q, err);
-    if (c) {
-        if (rc)
-            hq_err_prefix(err, "%s", dir);
         hq_alert_queue_close(&q);
-        return c;
+        return rc;
     }
     *out = q;
     return 0;
@@ -193,12 +162,7 @@ void hq_alert_queue_close(hq_alert_queue **qp)
 
 int hq_alert_queue_begin(hq_alert_queue *q, bool write, MDB_txn **txn, hq_err *err)
 {
-    int rc = mdb_txn_begin(q->env, NULL, write ? 0 : MDB_RDONLY, txn);
-    if (rc == MDB_MAP_RESIZED) {
-        mdb_env_set_mapsize(q->env, 0);
-        rc = mdb_txn_begin(q->env, NULL, write ? 0 : MDB_RDONLY, txn);
-    }
-    return code(rc, err, "begin");
+    return hq_store_env_begin(q->env, write, txn, err);
 }
 
 int hq_alert_queue_commit(hq_alert_queue *q, MDB_txn *txn, hq_err *err)
@@ -216,9 +180,7 @@ void hq_alert_queue_abort(hq_alert_queue *q, MDB_txn *txn)
 
 int hq_alert_queue_grow(hq_alert_queue *q, hq_err *err)
 {
-    MDB_envinfo info;
-    mdb_env_info(q->env, &info);
-    return code(mdb_env_set_mapsize(q->env, info.me_mapsize * 2), err, "grow the map");
+    return hq_store_env_grow(q->env, err);
 }
 
 /* ---- meta ---- */

@@ -85,6 +85,25 @@ int hq_store_del(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t
 /* Maps an LMDB return code to HQ_E* with a message. */
 int hq_store_code(int mdb_rc, hq_err *err, const char *what);
 
+/* ---- any LMDB state: houqind's (above) and houqin-alertd's (alert_queue.h) ---- */
+
+/* Makes sure dir is a directory, creating it (mode 0770) when it is
+ * missing and rdonly is false.  Returns 0 or HQ_EIO ("DIR: why"). */
+int hq_store_dir_ready(const char *dir, bool rdonly, hq_err *err);
+/* Opens the LMDB environment in dir the way every houqin state is opened:
+ * MDB_NOTLS and none of the sync relaxations (durability above), files
+ * mode 0660, at most maxdbs named databases and maxreaders readers (0:
+ * LMDB's default); a new data file starts with a map of map_size bytes;
+ * a writer clears the reader slots of dead processes.  Errors read
+ * "DIR: what: ..." (what: "open state").  *env is NULL on failure. */
+int hq_store_env_open(const char *dir, bool rdonly, unsigned maxdbs, unsigned maxreaders, uint64_t map_size,
+                      const char *what, MDB_env **env, hq_err *err);
+/* Begins a transaction on env, adopting the map size once when the writer
+ * grew it (MDB_MAP_RESIZED). */
+int hq_store_env_begin(MDB_env *env, bool write, MDB_txn **txn, hq_err *err);
+/* Doubles env's map (no transaction may be open in this process). */
+int hq_store_env_grow(MDB_env *env, hq_err *err);
+
 /* Next key of an append-only database keyed by be64 sequence (events,
  * outbox): last key + 1, cached for the rest of the transaction. */
 int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err);
