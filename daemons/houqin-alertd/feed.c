@@ -209,18 +209,10 @@ static void ctl_send(alertd *a, int what, uint64_t from, uint64_t to)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, what == CTL_RANGE ? 3 : 1);
-    msgpack_pack_str(&pk, 3);
-    msgpack_pack_str_body(&pk, "cmd", 3);
-    const char *cmd = what == CTL_RANGE ? "outbox.range" : "status";
-    msgpack_pack_str(&pk, strlen(cmd));
-    msgpack_pack_str_body(&pk, cmd, strlen(cmd));
+    hq_mp_pack_kv(&pk, "cmd", what == CTL_RANGE ? "outbox.range" : "status");
     if (what == CTL_RANGE) {
-        msgpack_pack_str(&pk, 4);
-        msgpack_pack_str_body(&pk, "from", 4);
-        msgpack_pack_uint64(&pk, from);
-        msgpack_pack_str(&pk, 2);
-        msgpack_pack_str_body(&pk, "to", 2);
-        msgpack_pack_uint64(&pk, to);
+        hq_mp_pack_ku64(&pk, "from", from);
+        hq_mp_pack_ku64(&pk, "to", to);
     }
     if (zmq_send(a->ctl.sock, sb.data, sb.size, ZMQ_DONTWAIT) >= 0) {
         a->ctl.pending = what;

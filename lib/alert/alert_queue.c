@@ -288,34 +288,6 @@ int hq_alert_queue_alert_ref(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, cons
 
 /* ---- deliveries ---- */
 
-static void pk_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
-static void pk_kstr(msgpack_packer *pk, const char *k, const char *v)
-{
-    pk_str(pk, k);
-    pk_str(pk, v);
-}
-
-static void pk_kint(msgpack_packer *pk, const char *k, int64_t v)
-{
-    pk_str(pk, k);
-    msgpack_pack_int64(pk, v);
-}
-
-static void pk_kbool(msgpack_packer *pk, const char *k, bool v)
-{
-    pk_str(pk, k);
-    if (v)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
-}
-
 /* recipient 0x00 channel 0x00 be64 seq; returns the length. */
 static size_t lane_key(unsigned char *out, size_t size, const char *recipient, const char *channel, uint64_t seq)
 {
@@ -417,18 +389,18 @@ int hq_alert_queue_put(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *d, hq
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 12);
-    pk_kstr(&pk, "note", d->note);
-    pk_kstr(&pk, "issue", d->issue);
-    pk_kint(&pk, "sev", d->sev);
-    pk_kstr(&pk, "audience", hq_audience_name(d->audience));
-    pk_kbool(&pk, "urgent", d->urgent);
-    pk_kbool(&pk, "digest", d->digest);
-    pk_kint(&pk, "ready_ms", d->ready_ms);
-    pk_kint(&pk, "next_ms", d->next_ms);
-    pk_kint(&pk, "first_ms", d->first_ms);
-    pk_kint(&pk, "tries", d->tries);
-    pk_kstr(&pk, "error", d->error);
-    pk_str(&pk, "members");
+    hq_mp_pack_kv(&pk, "note", d->note);
+    hq_mp_pack_kv(&pk, "issue", d->issue);
+    hq_mp_pack_ki64(&pk, "sev", d->sev);
+    hq_mp_pack_kv(&pk, "audience", hq_audience_name(d->audience));
+    hq_mp_pack_kbool(&pk, "urgent", d->urgent);
+    hq_mp_pack_kbool(&pk, "digest", d->digest);
+    hq_mp_pack_ki64(&pk, "ready_ms", d->ready_ms);
+    hq_mp_pack_ki64(&pk, "next_ms", d->next_ms);
+    hq_mp_pack_ki64(&pk, "first_ms", d->first_ms);
+    hq_mp_pack_ki64(&pk, "tries", d->tries);
+    hq_mp_pack_kv(&pk, "error", d->error);
+    hq_mp_pack_str(&pk, "members");
     msgpack_pack_array(&pk, d->nmembers);
     for (size_t i = 0; i < d->nmembers; i++)
         msgpack_pack_uint64(&pk, d->members[i]);
@@ -567,13 +539,13 @@ int hq_alert_queue_watch_put(hq_alert_queue *q, MDB_txn *txn, const hq_watch *w,
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 7);
-    pk_kint(&pk, "due_ms", w->due_ms);
-    pk_kint(&pk, "stage", w->stage);
-    pk_kstr(&pk, "audience", hq_audience_name(w->audience));
-    pk_kbool(&pk, "urgent", w->urgent);
-    pk_kint(&pk, "sev", w->sev);
-    pk_kstr(&pk, "issue", w->issue);
-    pk_kstr(&pk, "tried", w->tried);
+    hq_mp_pack_ki64(&pk, "due_ms", w->due_ms);
+    hq_mp_pack_ki64(&pk, "stage", w->stage);
+    hq_mp_pack_kv(&pk, "audience", hq_audience_name(w->audience));
+    hq_mp_pack_kbool(&pk, "urgent", w->urgent);
+    hq_mp_pack_ki64(&pk, "sev", w->sev);
+    hq_mp_pack_kv(&pk, "issue", w->issue);
+    hq_mp_pack_kv(&pk, "tried", w->tried);
     MDB_val k = {kl, kb}, v = {sb.size, sb.data};
     int rc = mdb_put(txn, q->dbi[DB_WATCH], &k, &v, 0);
     msgpack_sbuffer_destroy(&sb);
@@ -682,19 +654,19 @@ static int dead_put(hq_alert_queue *q, MDB_txn *txn, hq_dead_letter *dl, hq_err 
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 13);
-    pk_kint(&pk, "seq", (int64_t)dl->seq);
-    pk_kint(&pk, "alerts", (int64_t)dl->nalerts);
-    pk_kstr(&pk, "recipient", dl->recipient);
-    pk_kstr(&pk, "channel", dl->channel);
-    pk_kstr(&pk, "key", dl->key);
-    pk_kint(&pk, "tries", dl->tries);
-    pk_kint(&pk, "first_ms", dl->first_ms);
-    pk_kint(&pk, "dead_ms", dl->dead_ms);
-    pk_kstr(&pk, "error", dl->error);
-    pk_kstr(&pk, "kind", dl->kind);
-    pk_kstr(&pk, "issue", dl->issue);
-    pk_kstr(&pk, "severity", dl->severity);
-    pk_kstr(&pk, "title", dl->title);
+    hq_mp_pack_ki64(&pk, "seq", (int64_t)dl->seq);
+    hq_mp_pack_ki64(&pk, "alerts", (int64_t)dl->nalerts);
+    hq_mp_pack_kv(&pk, "recipient", dl->recipient);
+    hq_mp_pack_kv(&pk, "channel", dl->channel);
+    hq_mp_pack_kv(&pk, "key", dl->key);
+    hq_mp_pack_ki64(&pk, "tries", dl->tries);
+    hq_mp_pack_ki64(&pk, "first_ms", dl->first_ms);
+    hq_mp_pack_ki64(&pk, "dead_ms", dl->dead_ms);
+    hq_mp_pack_kv(&pk, "error", dl->error);
+    hq_mp_pack_kv(&pk, "kind", dl->kind);
+    hq_mp_pack_kv(&pk, "issue", dl->issue);
+    hq_mp_pack_kv(&pk, "severity", dl->severity);
+    hq_mp_pack_kv(&pk, "title", dl->title);
     unsigned char kb[8];
     hq_be64_put(kb, id);
     MDB_val k = {8, kb}, v = {sb.size, sb.data};

@@ -29,11 +29,8 @@ int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, h
     msgpack_pack_int(&pk, a->level);
     hq_mp_pack_str(&pk, "roles");
     msgpack_pack_array(&pk, a->nroles);
-    for (size_t i = 0; i < a->nroles; i++) {
-        const char *r = hq_role_name(a->roles[i]);
-        msgpack_pack_str(&pk, strlen(r));
-        msgpack_pack_str_body(&pk, r, strlen(r));
-    }
+    for (size_t i = 0; i < a->nroles; i++)
+        hq_mp_pack_str(&pk, hq_role_name(a->roles[i]));
     hq_mp_pack_kv(&pk, "domain", a->domain);
     hq_mp_pack_kv(&pk, "contractor", a->contractor);
     hq_mp_pack_kv(&pk, "site", a->site);

@@ -44,12 +44,6 @@ static const char clock_usage[] =
     "    houqinctl clock advance 3d\n"
     "    houqinctl clock show --json\n";
 
-static void pk_str(msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str(pk, strlen(s));
-    msgpack_pack_str_body(pk, s, strlen(s));
-}
-
 static bool get_int(const msgpack_object *map, const char *key, int64_t *out)
 {
     return hq_mp_int64(hq_mp_map_get(map, key), out);
@@ -87,8 +81,7 @@ int cmd_clock(int argc, char **argv)
         if (arg)
             return ctl_fail("clock show: unexpected argument \"%s\"", arg);
         msgpack_pack_map(&pk, 1);
-        pk_str(&pk, "cmd");
-        pk_str(&pk, "status");
+        hq_mp_pack_kv(&pk, "cmd", "status");
     } else if (!strcmp(verb, "set") || !strcmp(verb, "advance")) {
         bool set = verb[0] == 's';
         if (!arg) {
@@ -105,10 +98,8 @@ int cmd_clock(int argc, char **argv)
                             arg);
         }
         msgpack_pack_map(&pk, 2);
-        pk_str(&pk, "cmd");
-        pk_str(&pk, set ? "clock.set" : "clock.advance");
-        pk_str(&pk, "ms");
-        msgpack_pack_int64(&pk, ms);
+        hq_mp_pack_kv(&pk, "cmd", set ? "clock.set" : "clock.advance");
+        hq_mp_pack_ki64(&pk, "ms", ms);
     } else {
         msgpack_sbuffer_destroy(&sb);
         return ctl_fail("clock: unknown action \"%s\" (show, set, advance)", verb);
