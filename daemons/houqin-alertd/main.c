@@ -320,10 +320,7 @@ static int commit_point(alertd *a, bool force)
             rc = feed_route_txn(a, txn, all, &err);
         if (rc == 0 && results)
             rc = sched_results_txn(a, txn, wall, &err);
-        if (rc == 0)
-            rc = hq_alert_queue_commit(a->q, txn, &err);
-        else
-            hq_alert_queue_abort(a->q, txn);
+        rc = hq_alert_queue_end(a->q, txn, rc, &err);
         if (rc != HQ_EFULL || tries == 8 || hq_alert_queue_grow(a->q, &err) != 0)
             break;
     }

@@ -229,10 +229,7 @@ int hq_clock_reset(hq_daemon *d, int64_t ms, char *msg, size_t size)
     }
     if (rc == 0) /* the history now begins here (a backtest starts its clock at it) */
         rc = hq_store_origin_put(d->store, txn, ms, &err);
-    if (rc == 0)
-        rc = hq_store_commit(d->store, txn, &err);
-    else if (txn)
-        hq_store_abort(d->store, txn);
+    rc = hq_store_end(d->store, txn, rc, &err);
     if (rc) {
         snprintf(msg, size, "the clock was not set: %s", err.msg);
         return rc;

@@ -84,13 +84,8 @@ static int hq_ingest_upgrade_timelines(hq_daemon *d)
     }
     size_t scanned = 0, broken = 0;
     rc = hq_store_begin(d->store, true, &txn, &err);
-    if (rc == 0) {
-        rc = hq_issue_timeline_upgrade(d->store, txn, &scanned, &broken, &err);
-        if (rc == 0)
-            rc = hq_store_commit(d->store, txn, &err);
-        else
-            hq_store_abort(d->store, txn);
-    }
+    if (rc == 0)
+        rc = hq_store_end(d->store, txn, hq_issue_timeline_upgrade(d->store, txn, &scanned, &broken, &err), &err);
     if (rc) {
         hq_log_err("timelines not upgraded: %s (the state is unchanged; a copy is in %s)", err.msg, backup);
         return rc;
@@ -114,13 +109,8 @@ int hq_ingest_init(hq_daemon *d)
     hq_err err = {0};
     size_t scanned = 0;
     int rc = hq_store_begin(d->store, true, &txn, &err);
-    if (rc == 0) {
-        rc = hq_issue_index_upgrade(d->store, txn, &scanned, &err);
-        if (rc == 0)
-            rc = hq_store_commit(d->store, txn, &err);
-        else
-            hq_store_abort(d->store, txn);
-    }
+    if (rc == 0)
+        rc = hq_store_end(d->store, txn, hq_issue_index_upgrade(d->store, txn, &scanned, &err), &err);
     if (rc) {
         hq_log_err("issue indexes not upgraded: %s", err.msg);
         return rc;
@@ -438,10 +428,7 @@ static int run_txn(hq_daemon *d, size_t max_timers, hq_effects *fx, size_t *fire
                 rc = save_clock(d, txn, err);
             if (rc == 0) /* the heartbeat: running at now_ms (engine.h) */
                 rc = hq_store_alive_put(d->store, txn, now_ms, err);
-            if (rc == 0)
-                rc = hq_store_commit(d->store, txn, err);
-            else
-                hq_store_abort(d->store, txn);
+            rc = hq_store_end(d->store, txn, rc, err);
         }
         if (rc != HQ_EFULL)
             break;
@@ -471,13 +458,8 @@ int hq_ingest_save_clock(hq_daemon *d)
     MDB_txn *txn;
     hq_err err = {0};
     int rc = hq_store_begin(d->store, true, &txn, &err);
-    if (rc == 0) {
-        rc = save_clock(d, txn, &err);
-        if (rc == 0)
-            rc = hq_store_commit(d->store, txn, &err);
-        else
-            hq_store_abort(d->store, txn);
-    }
+    if (rc == 0)
+        rc = hq_store_end(d->store, txn, save_clock(d, txn, &err), &err);
     if (rc)
         hq_log_err("the manual clock was not saved: %s", err.msg);
     return rc;
@@ -514,10 +496,7 @@ int hq_ingest_regenerate(hq_daemon *d)
     int rc = hq_store_begin(d->store, true, &txn, &err);
     if (rc == 0) {
         rc = hq_engine_obligations_reset(d->store, txn, hq_clock_now_ms(&d->clock), &dropped, &err);
-        if (rc == 0)
-            rc = hq_store_commit(d->store, txn, &err);
-        else
-            hq_store_abort(d->store, txn);
+        rc = hq_store_end(d->store, txn, rc, &err);
     }
     if (rc) {
         hq_log_err("obligations not reset after reload: %s", err.msg);

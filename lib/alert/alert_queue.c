@@ -178,6 +178,14 @@ void hq_alert_queue_abort(hq_alert_queue *q, MDB_txn *txn)
         mdb_txn_abort(txn);
 }
 
+int hq_alert_queue_end(hq_alert_queue *q, MDB_txn *txn, int rc, hq_err *err)
+{
+    if (rc == 0)
+        return hq_alert_queue_commit(q, txn, err);
+    hq_alert_queue_abort(q, txn);
+    return rc;
+}
+
 int hq_alert_queue_grow(hq_alert_queue *q, hq_err *err)
 {
     return hq_store_env_grow(q->env, err);

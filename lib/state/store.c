@@ -380,6 +380,14 @@ void hq_store_abort(hq_store *s, MDB_txn *txn)
     mdb_txn_abort(txn);
 }
 
+int hq_store_end(hq_store *s, MDB_txn *txn, int rc, hq_err *err)
+{
+    if (rc == 0)
+        return hq_store_commit(s, txn, err);
+    hq_store_abort(s, txn);
+    return rc;
+}
+
 int hq_store_grow(hq_store *s, hq_err *err)
 {
     return hq_store_env_grow(s->env, err);

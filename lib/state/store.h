@@ -65,6 +65,9 @@ int hq_store_begin(hq_store *s, bool write, MDB_txn **txn, hq_err *err);
 int hq_store_commit(hq_store *s, MDB_txn *txn, hq_err *err);
 /* Aborts (accepts NULL); undoes the store's per-transaction counters. */
 void hq_store_abort(hq_store *s, MDB_txn *txn);
+/* Ends a write transaction by what was done in it: commits when rc is 0,
+ * else aborts (txn may then be NULL).  Returns rc, or the commit's code. */
+int hq_store_end(hq_store *s, MDB_txn *txn, int rc, hq_err *err);
 /* Doubles the map (no transaction may be open in this process). */
 int hq_store_grow(hq_store *s, hq_err *err);
 /* Grows ahead of need when the map is more than 80% used. */
