@@ -8,10 +8,10 @@
 #include "log.h"
 #include "mp.h"
 #include "outbox.h"
+#include "zmsg.h"
 
 #include <stdint.h>
 
-#include <errno.h>
 #include <msgpack.h>
 #include <string.h>
 #include <zmq.h>
@@ -382,28 +382,12 @@ int hq_control_handle(hq_daemon *d)
 {
     for (int handled = 0; handled < 64; handled++) {
         zmq_msg_t frames[4];
-        int nf = 0;
-        bool more = true, overflow = false;
-        while (more) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, d->control, nf == 0 && !overflow ? ZMQ_DONTWAIT : 0) < 0) {
-                zmq_msg_close(&m);
-                for (int i = 0; i < nf; i++)
-                    zmq_msg_close(&frames[i]);
-                return errno == EAGAIN ? 0 : -1;
-            }
-            more = zmq_msg_more(&m);
-            if (nf < 4) {
-                frames[nf++] = m;
-            } else {
-                overflow = true;
-                zmq_msg_close(&m);
-            }
-        }
+        int nf, parts = hq_zmsg_recv(d->control, frames, 4, &nf);
+        if (parts <= 0)
+            return parts;
+        bool overflow = parts > 4;
         if (nf < 2) {
-            for (int i = 0; i < nf; i++)
-                zmq_msg_close(&frames[i]);
+            hq_zmsg_close(frames, nf);
             continue;
         }
         msgpack_sbuffer sb;

@@ -10,6 +10,7 @@
 #include "opts.h"
 #include "ruletest.h"
 #include "service.h"
+#include "zmsg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -379,23 +380,9 @@ void hq_zap_handle(hq_daemon *d)
 {
     for (;;) {
         zmq_msg_t f[8];
-        int n = 0;
-        bool more = true;
-        while (more) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, d->zap, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-                zmq_msg_close(&m);
-                for (int i = 0; i < n; i++)
-                    zmq_msg_close(&f[i]);
-                return;
-            }
-            more = zmq_msg_more(&m);
-            if (n < 8)
-                f[n++] = m;
-            else
-                zmq_msg_close(&m);
-        }
+        int n;
+        if (hq_zmsg_recv(d->zap, f, 8, &n) <= 0)
+            return;
         const char *status = "400", *text = "unknown key", *who = "a client";
         char z85[41] = "", user[sizeof HQ_ADMIN_USER_PREFIX + 256] = "";
         const hq_allowlist *list = NULL;
@@ -448,8 +435,7 @@ void hq_zap_handle(hq_daemon *d)
         zmq_send(d->zap, text, strlen(text), ZMQ_SNDMORE);
         zmq_send(d->zap, user, strlen(user), ZMQ_SNDMORE);
         zmq_send(d->zap, "", 0, 0);
-        for (int i = 0; i < n; i++)
-            zmq_msg_close(&f[i]);
+        hq_zmsg_close(f, n);
     }
 }
 
