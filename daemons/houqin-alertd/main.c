@@ -97,7 +97,7 @@ static const char usage[] =
     "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n"
     "    A complainant's contact never appears in the log.\n";
 
-static int parse_clock(const char *arg, void *dst)
+static int parse_clock(const char *arg, void *dst, hq_err *why)
 {
     bool *follow = dst;
     *follow = !strcmp(arg, "follow");

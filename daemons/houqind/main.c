@@ -107,7 +107,7 @@ static const char usage[] =
     "LOGGING\n"
     "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n";
 
-static int parse_clock(const char *arg, void *dst)
+static int parse_clock(const char *arg, void *dst, hq_err *why)
 {
     hq_daemon_opts *o = dst;
     if (strcmp(arg, "manual") == 0) {
@@ -121,14 +121,14 @@ static int parse_clock(const char *arg, void *dst)
     return 0;
 }
 
-static int parse_ledger_head(const char *arg, void *dst)
+static int parse_ledger_head(const char *arg, void *dst, hq_err *why)
 {
     int64_t *ms = dst;
     return hq_parse_duration_ms(arg, ms) != 0 || *ms < 60000 ? -1 : 0;
 }
 
 /* N or N:BURST, both positive (the burst at least 1). */
-static int parse_rate(const char *arg, void *dst)
+static int parse_rate(const char *arg, void *dst, hq_err *why)
 {
     hq_daemon_opts *o = dst;
     char *end;

@@ -14,8 +14,9 @@ static bool takes_arg(hq_opt_kind k)
     return k != HQ_OPT_FLAG && k != HQ_OPT_CHOICE && k != HQ_OPT_HELP && k != HQ_OPT_VERSION;
 }
 
-/* Stores arg into o's destination; false when it does not pass. */
-static bool store(const hq_opt *o, const char *arg)
+/* Stores arg into o's destination; false when it does not pass (why->msg
+ * set by an HQ_OPT_FN parser that says why). */
+static bool store(const hq_opt *o, const char *arg, hq_err *why)
 {
     int64_t v = 0;
     bool number = o->kind == HQ_OPT_UINT || o->kind == HQ_OPT_SIZE || o->kind == HQ_OPT_U64 || o->kind == HQ_OPT_I64;
@@ -29,7 +30,7 @@ static bool store(const hq_opt *o, const char *arg)
     case HQ_OPT_SIZE: *(size_t *)o->dst = (size_t)v; break;
     case HQ_OPT_U64: *(uint64_t *)o->dst = (uint64_t)v; break;
     case HQ_OPT_I64: *(int64_t *)o->dst = v; break;
-    case HQ_OPT_FN: return o->parse(arg, o->dst) == 0;
+    case HQ_OPT_FN: return o->parse(arg, o->dst, why) == 0;
     case HQ_OPT_HELP:
     case HQ_OPT_VERSION: break;
     }
@@ -67,8 +68,11 @@ hq_opts_result hq_opts_parse(const hq_opt *opts, int argc, char **argv, int *nex
             return HQ_OPTS_HELP;
         if (o->kind == HQ_OPT_VERSION)
             return HQ_OPTS_VERSION;
-        if (!store(o, optarg)) {
-            if (o->got)
+        hq_err why = {0};
+        if (!store(o, optarg, &why)) {
+            if (why.msg[0])
+                hq_err_set(err, HQ_EINVAL, "--%s: %s", o->name, why.msg);
+            else if (o->got)
                 hq_err_set(err, HQ_EINVAL, "--%s: %s, got \"%s\"", o->name, o->expect, optarg);
             else
                 hq_err_set(err, HQ_EINVAL, "--%s: %s", o->name, o->expect);

@@ -8,7 +8,8 @@
  *
  * A value that does not pass its check ends parsing with HQ_OPTS_BAD and
  * the message "--NAME: EXPECT" (with `, got "ARG"` where the entry asks
- * for it) in err; the program prints it with its own prefix.  An unknown
+ * for it), or "--NAME: WHY" from an entry's own parser, in err; the
+ * program prints it with its own prefix.  An unknown
  * option or a missing argument is reported by getopt_long itself on
  * stderr, as by every GNU program, and ends parsing with HQ_OPTS_USAGE.
  */
@@ -37,7 +38,7 @@ typedef enum hq_opt_kind {
     HQ_OPT_SIZE,    /* size_t *: likewise */
     HQ_OPT_U64,     /* uint64_t *: likewise */
     HQ_OPT_I64,     /* int64_t *: likewise (a sign is allowed) */
-    HQ_OPT_FN,      /* parse(arg, dst) == 0, or the value is refused */
+    HQ_OPT_FN,      /* parse(arg, dst, why) == 0, or the value is refused */
     HQ_OPT_HELP,    /* stop with HQ_OPTS_HELP; takes no argument */
     HQ_OPT_VERSION, /* stop with HQ_OPTS_VERSION; takes no argument */
 } hq_opt_kind;
@@ -48,7 +49,9 @@ typedef struct hq_opt {
     hq_opt_kind kind;
     void *dst;          /* where the value goes (HQ_OPT_FN: passed to parse) */
     int64_t min, max;   /* the numbers' range */
-    int (*parse)(const char *arg, void *dst); /* HQ_OPT_FN */
+    /* HQ_OPT_FN: 0 when arg is good; a refusal may say why in why->msg
+     * (else expect is used) */
+    int (*parse)(const char *arg, void *dst, hq_err *why);
     const char *expect; /* a refused value: "expected 1..100000" */
     bool got;           /* ... followed by `, got "ARG"` */
 } hq_opt;

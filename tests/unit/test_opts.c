@@ -21,9 +21,10 @@ typedef struct conf {
     int64_t timeout;
     int fmt;
     char mode[16];
+    const char *day;
 } conf;
 
-static int parse_mode(const char *arg, void *dst)
+static int parse_mode(const char *arg, void *dst, hq_err *why)
 {
     conf *c = dst;
     if (strcmp(arg, "real") != 0 && strcmp(arg, "manual") != 0)
@@ -32,14 +33,23 @@ static int parse_mode(const char *arg, void *dst)
     return 0;
 }
 
-/* Parses the words of line (at most 15) against the table of c. */
+/* A parser that says why it refuses. */
+static int parse_day(const char *arg, void *dst, hq_err *why)
+{
+    if (strcmp(arg, "2026-02-30") == 0)
+        return hq_err_set(why, HQ_EINVAL, "no such date: \"%s\"", arg);
+    *(const char **)dst = arg;
+    return 0;
+}
+
+/* Parses the words of line (at most 18) against the table of c. */
 static hq_opts_result run(conf *c, const char *line, int *next, char **argv, hq_err *err)
 {
     static char buf[512];
     snprintf(buf, sizeof buf, "%s", line);
     int argc = 0;
     argv[argc++] = "prog";
-    for (char *t = strtok(buf, " "); t && argc < 15; t = strtok(NULL, " "))
+    for (char *t = strtok(buf, " "); t && argc < 19; t = strtok(NULL, " "))
         argv[argc++] = t;
     argv[argc] = NULL;
     *c = (conf){.state = "var", .batch = 1000, .timeout = 600};
@@ -56,6 +66,7 @@ static hq_opts_result run(conf *c, const char *line, int *next, char **argv, hq_
          .expect = "expected seconds from 1 to 86400"},
         {.name = "clock", .kind = HQ_OPT_FN, .dst = c, .parse = parse_mode, .got = true,
          .expect = "expected real or manual"},
+        {.name = "day", .kind = HQ_OPT_FN, .dst = &c->day, .parse = parse_day, .expect = "unused"},
         {.name = "json", .kind = HQ_OPT_CHOICE, .dst = &c->fmt, .min = 1},
         {.name = "prometheus", .kind = HQ_OPT_CHOICE, .dst = &c->fmt, .min = 2},
         HQ_OPTION_FLAG("verbose", 'v', &c->verbose),
@@ -71,11 +82,11 @@ static void test_values_land_where_the_table_says(void **state)
 {
     (void)state;
     conf c;
-    char *argv[16];
+    char *argv[20];
     hq_err err;
     int next = -1;
     assert_int_equal(run(&c, "--state /tmp/s --check -v --max-batch 5 --max-bytes 4096 --map-size 2097152 "
-                              "--timeout 30 --clock manual",
+                              "--timeout 30 --clock manual --day 2026-09-08",
                          &next, argv, &err),
                      HQ_OPTS_OK);
     assert_string_equal(c.state, "/tmp/s");
@@ -86,7 +97,8 @@ static void test_values_land_where_the_table_says(void **state)
     assert_int_equal(c.map, 2097152);
     assert_int_equal(c.timeout, 30);
     assert_string_equal(c.mode, "manual");
-    assert_int_equal(next, 15); /* argc: no operands */
+    assert_string_equal(c.day, "2026-09-08");
+    assert_int_equal(next, 17); /* argc: no operands */
     /* nothing given: the defaults stay */
     assert_int_equal(run(&c, "", &next, argv, &err), HQ_OPTS_OK);
     assert_string_equal(c.state, "var");
@@ -99,7 +111,7 @@ static void test_operands_come_after_the_options(void **state)
 {
     (void)state;
     conf c;
-    char *argv[16];
+    char *argv[20];
     hq_err err;
     int next;
     /* GNU order: an operand between options is moved behind them */
@@ -115,7 +127,7 @@ static void test_the_last_choice_wins(void **state)
 {
     (void)state;
     conf c;
-    char *argv[16];
+    char *argv[20];
     hq_err err;
     int next;
     assert_int_equal(run(&c, "--json --prometheus", &next, argv, &err), HQ_OPTS_OK);
@@ -128,7 +140,7 @@ static void test_refused_values_say_which_and_why(void **state)
 {
     (void)state;
     conf c;
-    char *argv[16];
+    char *argv[20];
     hq_err err;
     int next;
     static const struct {
@@ -144,6 +156,7 @@ static void test_refused_values_say_which_and_why(void **state)
         {"--timeout 0", "--timeout: expected seconds from 1 to 86400, got \"0\""},
         {"--timeout soon", "--timeout: expected seconds from 1 to 86400, got \"soon\""},
         {"--clock fast", "--clock: expected real or manual, got \"fast\""},
+        {"--day 2026-02-30", "--day: no such date: \"2026-02-30\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(run(&c, cases[i].line, &next, argv, &err), HQ_OPTS_BAD);
@@ -160,7 +173,7 @@ static void test_help_and_version_stop(void **state)
 {
     (void)state;
     conf c;
-    char *argv[16];
+    char *argv[20];
     hq_err err;
     int next;
     assert_int_equal(run(&c, "--help", &next, argv, &err), HQ_OPTS_HELP);
@@ -174,7 +187,7 @@ static void test_unknown_options_are_usage_errors(void **state)
 {
     (void)state;
     conf c;
-    char *argv[16];
+    char *argv[20];
     hq_err err;
     int next;
     /* getopt_long says what is wrong on stderr */
