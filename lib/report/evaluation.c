@@ -97,6 +97,138 @@ static bool looks_like_month(const char *s)
     return strlen(s) == 7 && s[4] == '-';
 }
 
+/* deductions: {severity: {low, medium, high, critical}, and one amount
+ * for each of the other causes}. */
+static void parse_deductions(hq_diags *d, const hq_ydoc *doc, const hq_ynode *de, hq_eval_scheme *s)
+{
+    static const char *const dkeys[] = {"severity",     "overdue_day",       "failed_recheck",
+                                        "recurrence",   "confirmed_complaint", "missed_inspection",
+                                        "accountability", NULL};
+    const struct {
+        const char *key;
+        int64_t *cp;
+    } amounts[] = {
+        {"overdue_day", &s->overdue_day_cp},       {"failed_recheck", &s->failed_recheck_cp},
+        {"recurrence", &s->recurrence_cp},         {"confirmed_complaint", &s->complaint_cp},
+        {"missed_inspection", &s->missed_inspection_cp}, {"accountability", &s->accountability_cp},
+    };
+    if (hq_ycheck_keys(d, doc, de, dkeys))
+        return;
+    const hq_ynode *sv = hq_yrequire(d, doc, de, "severity");
+    if (sv) {
+        static const char *const sk[] = {"low", "medium", "high", "critical", NULL};
+        if (hq_ycheck_keys(d, doc, sv, sk) == 0)
+            for (int i = 0; i < 4; i++)
+                get_points(d, doc, hq_yrequire(d, doc, sv, sk[i]), &s->severity_cp[i]);
+    }
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++)
+        get_points(d, doc, hq_ymap_get(de, amounts[i].key), amounts[i].cp);
+}
+
+/* veto: {accountability, categories, grade}. */
+static void parse_veto(hq_diags *d, const hq_ydoc *doc, const hq_ynode *veto, hq_eval_scheme *s)
+{
+    static const char *const vk[] = {"accountability", "categories", "grade", NULL};
+    if (hq_ycheck_keys(d, doc, veto, vk))
+        return;
+    const hq_ynode *x;
+    const char *str;
+    if ((x = hq_ymap_get(veto, "accountability")))
+        hq_yget_bool(d, doc, x, &s->veto_accountability);
+    get_strlist(d, doc, hq_ymap_get(veto, "categories"), &s->veto_categories);
+    if ((x = hq_ymap_get(veto, "grade")) && hq_yget_str(d, doc, x, &str) == 0)
+        s->veto_grade = hq_strdup(str);
+}
+
+/* grades: a non-empty list of {name, min}, kept highest first; the lowest
+ * must cover the floor. */
+static void parse_grades(hq_diags *d, const hq_ydoc *doc, const hq_ynode *gr, hq_eval_scheme *s)
+{
+    if (gr->type != HQ_Y_SEQ) {
+        hq_ydiag(d, doc, gr, "expected a list of {name, min}");
+        return;
+    }
+    if (gr->len == 0) {
+        hq_ydiag(d, doc, gr, "at least one grade is needed");
+        return;
+    }
+    s->grades = hq_calloc(gr->len, sizeof *s->grades);
+    for (size_t i = 0; i < gr->len; i++) {
+        const hq_ynode *g = gr->kids[i];
+        static const char *const gk[] = {"name", "min", NULL};
+        if (hq_ycheck_keys(d, doc, g, gk))
+            continue;
+        const hq_ynode *n = hq_yrequire(d, doc, g, "name"), *m = hq_yrequire(d, doc, g, "min");
+        const char *str;
+        if (!n || !m || hq_yget_str(d, doc, n, &str) != 0)
+            continue;
+        int64_t min = -1;
+        get_points(d, doc, m, &min);
+        if (min < 0)
+            continue;
+        for (size_t j = 0; j < s->ngrades; j++) {
+            if (strcmp(s->grades[j].name, str) == 0)
+                hq_ydiag(d, doc, n, "grade \"%s\" given twice", str);
+            if (s->grades[j].min_cp == min)
+                hq_ydiag(d, doc, m, "two grades with min %s", m->str);
+        }
+        s->grades[s->ngrades].name = hq_strdup(str);
+        s->grades[s->ngrades++].min_cp = min;
+    }
+    /* Highest first. */
+    for (size_t i = 1; i < s->ngrades; i++)
+        for (size_t j = i; j > 0 && s->grades[j - 1].min_cp < s->grades[j].min_cp; j--) {
+            hq_eval_grade t = s->grades[j];
+            s->grades[j] = s->grades[j - 1];
+            s->grades[j - 1] = t;
+        }
+    if (s->ngrades && s->grades[s->ngrades - 1].min_cp > s->floor_cp)
+        hq_ydiag(d, doc, gr, "the lowest grade's min must be at most floor (every score needs a grade)");
+}
+
+/* One term {id, name, from, to} (dates, both days included) appended to
+ * s->terms, unless it has a problem. */
+static void parse_term(hq_diags *d, const hq_ydoc *doc, const hq_ynode *t, hq_eval_scheme *s)
+{
+    static const char *const tk[] = {"id", "name", "from", "to", NULL};
+    if (hq_ycheck_keys(d, doc, t, tk))
+        return;
+    const hq_ynode *id = hq_yrequire(d, doc, t, "id"), *nm = hq_yrequire(d, doc, t, "name"),
+                   *fr = hq_yrequire(d, doc, t, "from"), *to = hq_yrequire(d, doc, t, "to");
+    const char *ids, *nms, *frs, *tos;
+    if (!id || !nm || !fr || !to || hq_yget_str(d, doc, id, &ids) || hq_yget_str(d, doc, nm, &nms) ||
+        hq_yget_str(d, doc, fr, &frs) || hq_yget_str(d, doc, to, &tos))
+        return;
+    if (looks_like_month(ids) || !*ids) {
+        hq_ydiag(d, doc, id, "a term id must not look like a month (YYYY-MM): \"%s\"", ids);
+        return;
+    }
+    hq_err e;
+    int64_t a, b, unused;
+    if (hq_date_parse(frs, &a, NULL, &e) != 0) {
+        hq_ydiag(d, doc, fr, "%s", e.msg);
+        return;
+    }
+    if (hq_date_parse(tos, &unused, &b, &e) != 0) {
+        hq_ydiag(d, doc, to, "%s", e.msg);
+        return;
+    }
+    if (b <= a) {
+        hq_ydiag(d, doc, to, "the term ends before it starts");
+        return;
+    }
+    for (size_t j = 0; j < s->nterms; j++)
+        if (strcmp(s->terms[j].id, ids) == 0) {
+            hq_ydiag(d, doc, id, "term \"%s\" given twice", ids);
+            return;
+        }
+    hq_eval_term *nt = &s->terms[s->nterms++];
+    nt->id = hq_strdup(ids);
+    nt->name = hq_strdup(nms);
+    nt->from_ms = a;
+    nt->to_ms = b;
+}
+
 static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq_eval_scheme *s)
 {
     static const char *const keys[] = {"name", "base", "floor", "deductions", "categories", "veto", "grades",
@@ -114,30 +246,8 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
         get_points(d, doc, x, &s->floor_cp);
     if (s->floor_cp > s->base_cp)
         hq_ydiag(d, doc, x, "floor is above base");
-
-    const hq_ynode *de = hq_yrequire(d, doc, ev, "deductions");
-    if (de) {
-        static const char *const dkeys[] = {"severity",     "overdue_day",       "failed_recheck",
-                                            "recurrence",   "confirmed_complaint", "missed_inspection",
-                                            "accountability", NULL};
-        if (hq_ycheck_keys(d, doc, de, dkeys) == 0) {
-            const hq_ynode *sv = hq_yrequire(d, doc, de, "severity");
-            if (sv) {
-                static const char *const sk[] = {"low", "medium", "high", "critical", NULL};
-                if (hq_ycheck_keys(d, doc, sv, sk) == 0)
-                    for (int i = 0; i < 4; i++) {
-                        const hq_ynode *v = hq_yrequire(d, doc, sv, sk[i]);
-                        get_points(d, doc, v, &s->severity_cp[i]);
-                    }
-            }
-            get_points(d, doc, hq_ymap_get(de, "overdue_day"), &s->overdue_day_cp);
-            get_points(d, doc, hq_ymap_get(de, "failed_recheck"), &s->failed_recheck_cp);
-            get_points(d, doc, hq_ymap_get(de, "recurrence"), &s->recurrence_cp);
-            get_points(d, doc, hq_ymap_get(de, "confirmed_complaint"), &s->complaint_cp);
-            get_points(d, doc, hq_ymap_get(de, "missed_inspection"), &s->missed_inspection_cp);
-            get_points(d, doc, hq_ymap_get(de, "accountability"), &s->accountability_cp);
-        }
-    }
+    if ((x = hq_yrequire(d, doc, ev, "deductions")))
+        parse_deductions(d, doc, x, s);
     if ((x = hq_ymap_get(ev, "categories"))) {
         static const char *const ck[] = {"complaint", "missed_inspection", NULL};
         if (hq_ycheck_keys(d, doc, x, ck) == 0) {
@@ -146,55 +256,10 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
         }
     }
     const hq_ynode *veto = hq_ymap_get(ev, "veto");
-    if (veto) {
-        static const char *const vk[] = {"accountability", "categories", "grade", NULL};
-        if (hq_ycheck_keys(d, doc, veto, vk) == 0) {
-            if ((x = hq_ymap_get(veto, "accountability")))
-                hq_yget_bool(d, doc, x, &s->veto_accountability);
-            get_strlist(d, doc, hq_ymap_get(veto, "categories"), &s->veto_categories);
-            if ((x = hq_ymap_get(veto, "grade")) && hq_yget_str(d, doc, x, &str) == 0)
-                s->veto_grade = hq_strdup(str);
-        }
-    }
-
-    const hq_ynode *gr = hq_yrequire(d, doc, ev, "grades");
-    if (gr && gr->type != HQ_Y_SEQ)
-        hq_ydiag(d, doc, gr, "expected a list of {name, min}");
-    else if (gr && gr->len == 0)
-        hq_ydiag(d, doc, gr, "at least one grade is needed");
-    else if (gr) {
-        s->grades = hq_calloc(gr->len, sizeof *s->grades);
-        for (size_t i = 0; i < gr->len; i++) {
-            const hq_ynode *g = gr->kids[i];
-            static const char *const gk[] = {"name", "min", NULL};
-            if (hq_ycheck_keys(d, doc, g, gk))
-                continue;
-            const hq_ynode *n = hq_yrequire(d, doc, g, "name"), *m = hq_yrequire(d, doc, g, "min");
-            if (!n || !m || hq_yget_str(d, doc, n, &str) != 0)
-                continue;
-            int64_t min = -1;
-            get_points(d, doc, m, &min);
-            if (min < 0)
-                continue;
-            for (size_t j = 0; j < s->ngrades; j++) {
-                if (strcmp(s->grades[j].name, str) == 0)
-                    hq_ydiag(d, doc, n, "grade \"%s\" given twice", str);
-                if (s->grades[j].min_cp == min)
-                    hq_ydiag(d, doc, m, "two grades with min %s", m->str);
-            }
-            s->grades[s->ngrades].name = hq_strdup(str);
-            s->grades[s->ngrades++].min_cp = min;
-        }
-        /* Highest first. */
-        for (size_t i = 1; i < s->ngrades; i++)
-            for (size_t j = i; j > 0 && s->grades[j - 1].min_cp < s->grades[j].min_cp; j--) {
-                hq_eval_grade t = s->grades[j];
-                s->grades[j] = s->grades[j - 1];
-                s->grades[j - 1] = t;
-            }
-        if (s->ngrades && s->grades[s->ngrades - 1].min_cp > s->floor_cp)
-            hq_ydiag(d, doc, gr, "the lowest grade's min must be at most floor (every score needs a grade)");
-    }
+    if (veto)
+        parse_veto(d, doc, veto, s);
+    if ((x = hq_yrequire(d, doc, ev, "grades")))
+        parse_grades(d, doc, x, s);
     if (s->veto_grade) {
         bool found = false;
         for (size_t i = 0; i < s->ngrades; i++)
@@ -203,54 +268,13 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
             hq_ydiag(d, doc, hq_ymap_get(veto, "grade"), "veto grade \"%s\" is not one of the grades",
                      s->veto_grade);
     }
-
     const hq_ynode *tm = hq_ymap_get(ev, "terms");
-    if (tm && tm->type != HQ_Y_SEQ)
+    if (tm && tm->type != HQ_Y_SEQ) {
         hq_ydiag(d, doc, tm, "expected a list of {id, name, from, to}");
-    else if (tm) {
+    } else if (tm) {
         s->terms = hq_calloc(tm->len ? tm->len : 1, sizeof *s->terms);
-        for (size_t i = 0; i < tm->len; i++) {
-            const hq_ynode *t = tm->kids[i];
-            static const char *const tk[] = {"id", "name", "from", "to", NULL};
-            if (hq_ycheck_keys(d, doc, t, tk))
-                continue;
-            const hq_ynode *id = hq_yrequire(d, doc, t, "id"), *nm = hq_yrequire(d, doc, t, "name"),
-                           *fr = hq_yrequire(d, doc, t, "from"), *to = hq_yrequire(d, doc, t, "to");
-            const char *ids, *nms, *frs, *tos;
-            if (!id || !nm || !fr || !to || hq_yget_str(d, doc, id, &ids) || hq_yget_str(d, doc, nm, &nms) ||
-                hq_yget_str(d, doc, fr, &frs) || hq_yget_str(d, doc, to, &tos))
-                continue;
-            if (looks_like_month(ids) || !*ids) {
-                hq_ydiag(d, doc, id, "a term id must not look like a month (YYYY-MM): \"%s\"", ids);
-                continue;
-            }
-            hq_err e;
-            int64_t a, b, unused;
-            if (hq_date_parse(frs, &a, NULL, &e) != 0) {
-                hq_ydiag(d, doc, fr, "%s", e.msg);
-                continue;
-            }
-            if (hq_date_parse(tos, &unused, &b, &e) != 0) {
-                hq_ydiag(d, doc, to, "%s", e.msg);
-                continue;
-            }
-            if (b <= a) {
-                hq_ydiag(d, doc, to, "the term ends before it starts");
-                continue;
-            }
-            bool dup = false;
-            for (size_t j = 0; j < s->nterms; j++)
-                dup |= strcmp(s->terms[j].id, ids) == 0;
-            if (dup) {
-                hq_ydiag(d, doc, id, "term \"%s\" given twice", ids);
-                continue;
-            }
-            hq_eval_term *nt = &s->terms[s->nterms++];
-            nt->id = hq_strdup(ids);
-            nt->name = hq_strdup(nms);
-            nt->from_ms = a;
-            nt->to_ms = b;
-        }
+        for (size_t i = 0; i < tm->len; i++)
+            parse_term(d, doc, tm->kids[i], s);
     }
 }
 
