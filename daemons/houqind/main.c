@@ -633,6 +633,126 @@ static int run(hq_daemon *d)
     return status;
 }
 
+/* The clock: a manual one resumes where the state's last run left it, or
+ * starts at --clock manual@TIME (on a state without events at TIME, earlier
+ * too; on one with events only forward, in run()).  Returns 0, or 1 with
+ * the problem logged. */
+static int start_clock(hq_daemon *d)
+{
+    if (d->opts.clock_start && (hq_rt_parse_time(d->opts.clock_start, &d->opts.clock_start_ms) != 0 ||
+                                d->opts.clock_start_ms < 0)) {
+        hq_log_err("--clock manual@%s: expected a time like 2026-09-08T10:00+08:00", d->opts.clock_start);
+        return 1;
+    }
+    if (d->opts.manual_clock) {
+        int64_t start = hq_wall_ms();
+        MDB_txn *txn;
+        if (hq_store_begin(d->store, false, &txn, NULL) == 0) {
+            hq_store_clock_get(d->store, txn, &start);
+            hq_store_abort(d->store, txn);
+        }
+        hq_clock_init_manual(&d->clock, start);
+    } else {
+        hq_clock_init_real(&d->clock);
+    }
+    d->started_ms = hq_clock_now_ms(&d->clock);
+    d->rules_loaded_ms = hq_wall_ms();
+    hq_engine_set_started(d->engine, d->started_ms);
+    d->next_gen_ms = d->started_ms + 86400000LL;
+    if (d->opts.clock_start) {
+        char why[256];
+        int rc = hq_clock_reset(d, d->opts.clock_start_ms, why, sizeof why);
+        if (rc != 0 && !(rc == HQ_ESTATE && d->opts.clock_start_ms >= d->clock.now_ms)) {
+            hq_log_err("--clock manual@%s: %s", d->opts.clock_start, why);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The engine on the state, and the clock.  Returns 0, or the exit status
+ * with the problem logged. */
+static int open_state(hq_daemon *d)
+{
+    d->engine = hq_engine_new();
+    hq_engine_set_rules(d->engine, d->rules);
+    hq_err err = {0};
+    if (hq_store_open(d->opts.state_dir, 0, d->opts.map_size, &d->store, &err) != 0) {
+        hq_log_err("%s", err.msg);
+        return err.code == HQ_EVERSION ? 1 : 2;
+    }
+    if (start_clock(d) != 0)
+        return 1;
+    /* The outbox's last sequence, for the publisher's heartbeat. */
+    MDB_txn *txn;
+    uint64_t next;
+    if (hq_store_begin(d->store, false, &txn, NULL) == 0) {
+        if (hq_store_peek_seq(d->store, txn, HQ_DB_OUTBOX, &next, NULL) == 0)
+            d->outbox_last = next - 1;
+        hq_store_abort(d->store, txn);
+    }
+    return 0;
+}
+
+/* Refuses endpoints that would let others in without CURVE.  Returns 0,
+ * or -1 with the reason logged. */
+static int check_endpoints(const hq_daemon *d)
+{
+    if (!d->opts.allow_file && !d->opts.allow_remote && !endpoint_local(d->opts.ingest_ep)) {
+        hq_log_err("refusing to bind %s without CURVE: give --curve-key and --allow, or --allow-remote",
+                   d->opts.ingest_ep);
+        return -1;
+    }
+    /* The control socket is for administrators only (SPEC §7): off this
+     * machine that takes CURVE with their keys; --allow-remote does not
+     * cover it. */
+    if (!d->opts.control_keys && !endpoint_local(d->opts.control_ep)) {
+        hq_log_err("refusing to bind the control socket %s without CURVE: give --curve-key and --control-keys, "
+                   "or use an ipc:// endpoint",
+                   d->opts.control_ep);
+        return -1;
+    }
+    if (!d->opts.control_keys && strncmp(d->opts.control_ep, "tcp://", 6) == 0)
+        hq_log_notice("the control socket %s can be reached by every local user; prefer ipc:// (mode 0660) "
+                      "or --control-keys",
+                      d->opts.control_ep);
+    return 0;
+}
+
+/* Sets up ingest, CURVE and the sockets, runs the loop until a stop and
+ * takes them down again.  Returns the exit status. */
+static int serve(hq_daemon *d)
+{
+    int status = 1;
+    d->rate = hq_ratelimit_new(d->opts.rate_per_s, d->opts.rate_burst);
+    d->zctx = zmq_ctx_new();
+    if (hq_ingest_init(d) == 0 && (!d->opts.curve_key || start_curve(d) == 0)) {
+        d->control = bind_socket(d, ZMQ_ROUTER, d->opts.control_ep, "control");
+        d->publish = d->control ? bind_socket(d, ZMQ_PUB, d->opts.publish_ep, "publish") : NULL;
+        d->ingest = d->publish ? bind_socket(d, ZMQ_ROUTER, d->opts.ingest_ep, "ingest") : NULL;
+    }
+    if (d->ingest)
+        hq_log_info("started: state %s, %zu schemas from %s, %zu rules from %s, ingest %s, control %s, publish %s, "
+                    "clock %s",
+                    d->opts.state_dir, hq_schemas_count(d->schemas), d->opts.schemas_dir, hq_rules_count(d->rules),
+                    d->opts.rules_dir, d->opts.ingest_ep, d->opts.control_ep, d->opts.publish_ep,
+                    d->clock.manual ? "manual" : "real");
+    if (d->ingest && hq_retain_init(d) == 0) {
+        status = run(d);
+        hq_log_info("stopped: %llu stored, %llu duplicate, %llu rejected in %llu batches",
+                    (unsigned long long)d->n_stored, (unsigned long long)d->n_duplicate,
+                    (unsigned long long)d->n_rejected, (unsigned long long)d->n_batches);
+    }
+    void *socks[] = {d->zap, d->ingest, d->publish, d->control};
+    for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++)
+        if (socks[i])
+            zmq_close(socks[i]);
+    zmq_ctx_term(d->zctx);
+    hq_ingest_fini(d);
+    hq_retain_fini(d);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     hq_daemon d = {0};
@@ -641,127 +761,12 @@ int main(int argc, char **argv)
     hq_log_init("houqind", d.opts.verbose ? HQ_LOG_DEBUG : HQ_LOG_INFO);
     if (load_config(&d) != 0)
         return 1;
-    if (d.opts.check_only) {
+    int status = 0;
+    if (d.opts.check_only)
         printf("configuration OK: %zu schemas in %s, %zu rules in %s\n", hq_schemas_count(d.schemas),
                d.opts.schemas_dir, hq_rules_count(d.rules), d.opts.rules_dir);
-        hq_rules_destroy(&d.rules);
-        hq_schemas_destroy(&d.schemas);
-        return 0;
-    }
-    d.engine = hq_engine_new();
-    hq_engine_set_rules(d.engine, d.rules);
-    hq_err err = {0};
-    if (hq_store_open(d.opts.state_dir, 0, d.opts.map_size, &d.store, &err) != 0) {
-        hq_log_err("%s", err.msg);
-        hq_engine_destroy(&d.engine);
-        hq_rules_destroy(&d.rules);
-        hq_schemas_destroy(&d.schemas);
-        return err.code == HQ_EVERSION ? 1 : 2;
-    }
-    if (d.opts.clock_start && (hq_rt_parse_time(d.opts.clock_start, &d.opts.clock_start_ms) != 0 ||
-                               d.opts.clock_start_ms < 0)) {
-        hq_log_err("--clock manual@%s: expected a time like 2026-09-08T10:00+08:00", d.opts.clock_start);
-        hq_store_close(&d.store);
-        hq_engine_destroy(&d.engine);
-        hq_rules_destroy(&d.rules);
-        hq_schemas_destroy(&d.schemas);
-        return 1;
-    }
-    if (d.opts.manual_clock) {
-        /* A manual clock resumes where the last run left it. */
-        int64_t start = hq_wall_ms();
-        MDB_txn *txn;
-        if (hq_store_begin(d.store, false, &txn, NULL) == 0) {
-            hq_store_clock_get(d.store, txn, &start);
-            hq_store_abort(d.store, txn);
-        }
-        hq_clock_init_manual(&d.clock, start);
-    } else {
-        hq_clock_init_real(&d.clock);
-    }
-    d.started_ms = hq_clock_now_ms(&d.clock);
-    d.rules_loaded_ms = hq_wall_ms();
-    hq_engine_set_started(d.engine, d.started_ms);
-    d.next_gen_ms = d.started_ms + 86400000LL;
-    if (d.opts.clock_start) {
-        /* On a state without events the clock starts at TIME (earlier or
-         * later), exactly as a rule test's start; on one with events it
-         * only moves forward, in run(). */
-        char why[256];
-        int rc = hq_clock_reset(&d, d.opts.clock_start_ms, why, sizeof why);
-        if (rc != 0 && !(rc == HQ_ESTATE && d.opts.clock_start_ms >= d.clock.now_ms)) {
-            hq_log_err("--clock manual@%s: %s", d.opts.clock_start, why);
-            hq_store_close(&d.store);
-            hq_engine_destroy(&d.engine);
-            hq_rules_destroy(&d.rules);
-            hq_schemas_destroy(&d.schemas);
-            return 1;
-        }
-    }
-    {
-        /* The outbox's last sequence, for the publisher's heartbeat. */
-        MDB_txn *txn;
-        uint64_t next;
-        if (hq_store_begin(d.store, false, &txn, NULL) == 0) {
-            if (hq_store_peek_seq(d.store, txn, HQ_DB_OUTBOX, &next, NULL) == 0)
-                d.outbox_last = next - 1;
-            hq_store_abort(d.store, txn);
-        }
-    }
-    int status = 1;
-    if (!d.opts.allow_file && !d.opts.allow_remote && !endpoint_local(d.opts.ingest_ep)) {
-        hq_log_err("refusing to bind %s without CURVE: give --curve-key and --allow, or --allow-remote",
-                   d.opts.ingest_ep);
-        goto early;
-    }
-    /* The control socket is for administrators only (SPEC §7): off this
-     * machine that takes CURVE with their keys; --allow-remote does not
-     * cover it. */
-    if (!d.opts.control_keys && !endpoint_local(d.opts.control_ep)) {
-        hq_log_err("refusing to bind the control socket %s without CURVE: give --curve-key and --control-keys, "
-                   "or use an ipc:// endpoint",
-                   d.opts.control_ep);
-        goto early;
-    }
-    if (!d.opts.control_keys && strncmp(d.opts.control_ep, "tcp://", 6) == 0)
-        hq_log_notice("the control socket %s can be reached by every local user; prefer ipc:// (mode 0660) "
-                      "or --control-keys",
-                      d.opts.control_ep);
-    d.rate = hq_ratelimit_new(d.opts.rate_per_s, d.opts.rate_burst);
-    d.zctx = zmq_ctx_new();
-    if (hq_ingest_init(&d) != 0)
-        goto out;
-    if (d.opts.curve_key && start_curve(&d) != 0)
-        goto out;
-    d.control = bind_socket(&d, ZMQ_ROUTER, d.opts.control_ep, "control");
-    d.publish = d.control ? bind_socket(&d, ZMQ_PUB, d.opts.publish_ep, "publish") : NULL;
-    d.ingest = d.publish ? bind_socket(&d, ZMQ_ROUTER, d.opts.ingest_ep, "ingest") : NULL;
-    if (!d.ingest)
-        goto out;
-    hq_log_info("started: state %s, %zu schemas from %s, %zu rules from %s, ingest %s, control %s, publish %s, "
-                "clock %s",
-                d.opts.state_dir, hq_schemas_count(d.schemas), d.opts.schemas_dir, hq_rules_count(d.rules),
-                d.opts.rules_dir,
-                d.opts.ingest_ep, d.opts.control_ep, d.opts.publish_ep, d.clock.manual ? "manual" : "real");
-    if (hq_retain_init(&d) != 0)
-        goto out;
-    status = run(&d);
-    hq_log_info("stopped: %llu stored, %llu duplicate, %llu rejected in %llu batches",
-                (unsigned long long)d.n_stored, (unsigned long long)d.n_duplicate,
-                (unsigned long long)d.n_rejected, (unsigned long long)d.n_batches);
-out:
-    if (d.zap)
-        zmq_close(d.zap);
-    if (d.ingest)
-        zmq_close(d.ingest);
-    if (d.publish)
-        zmq_close(d.publish);
-    if (d.control)
-        zmq_close(d.control);
-    zmq_ctx_term(d.zctx);
-    hq_ingest_fini(&d);
-    hq_retain_fini(&d);
-early:
+    else if ((status = open_state(&d)) == 0)
+        status = check_endpoints(&d) == 0 ? serve(&d) : 1;
     hq_allowlist_destroy(&d.allow);
     hq_allowlist_destroy(&d.admins);
     explicit_bzero(d.curve_secret, sizeof d.curve_secret);
