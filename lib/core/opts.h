@@ -57,9 +57,10 @@ typedef struct hq_opt {
 } hq_opt;
 
 /* The common entries, for tables that read at a glance; others are
- * written with designated initializers. */
-#define HQ_OPTION_STR(n, d) {.name = (n), .kind = HQ_OPT_STR, .dst = (d)}
-#define HQ_OPTION_FLAG(n, l, d) {.name = (n), .letter = (l), .kind = HQ_OPT_FLAG, .dst = (d)}
+ * written with designated initializers.  The conditional makes the
+ * compiler check the destination's type (const char **, bool *). */
+#define HQ_OPTION_STR(n, d) {.name = (n), .kind = HQ_OPT_STR, .dst = (1 ? (d) : (const char **)0)}
+#define HQ_OPTION_FLAG(n, l, d) {.name = (n), .letter = (l), .kind = HQ_OPT_FLAG, .dst = (1 ? (d) : (bool *)0)}
 #define HQ_OPTION_HELP {.name = "help", .letter = 'h', .kind = HQ_OPT_HELP}
 #define HQ_OPTION_VERSION {.name = "version", .kind = HQ_OPT_VERSION}
 #define HQ_OPTION_END {.name = NULL}

@@ -6,7 +6,6 @@
 #include "clock.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,39 +70,32 @@ static int read_password(char *out, size_t size)
 
 int cmd_account(int argc, char **argv)
 {
-    enum { O_STATE = 256, O_ACCOUNTS, O_RULES, O_SCHEMAS };
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, O_STATE},   {"accounts", required_argument, NULL, O_ACCOUNTS},
-        {"rules", required_argument, NULL, O_RULES},   {"schemas", required_argument, NULL, O_SCHEMAS},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
-    };
     const char *dir = "var", *file = NULL, *rules_dir = HQ_DEFAULT_RULES, *schemas_dir = HQ_DEFAULT_SCHEMAS;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_STATE: dir = optarg; break;
-        case O_ACCOUNTS: file = optarg; break;
-        case O_RULES: rules_dir = optarg; break;
-        case O_SCHEMAS: schemas_dir = optarg; break;
-        case 'h': return ctl_help(help);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_STR("accounts", &file),
+        HQ_OPTION_STR("rules", &rules_dir),
+        HQ_OPTION_STR("schemas", &schemas_dir),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int next, prc = ctl_parse_opts(opts, argc, argv, help, "account", &next);
+    if (prc >= 0)
+        return prc;
+    if (next >= argc)
         return ctl_fail("account: give set, reset, lock, unlock or list; see houqinctl account --help");
-    const char *verb = argv[optind++];
+    const char *verb = argv[next++];
     bool list = !strcmp(verb, "list");
     if (!list && strcmp(verb, "set") && strcmp(verb, "reset") && strcmp(verb, "lock") && strcmp(verb, "unlock"))
         return ctl_fail("account: unknown action \"%s\"; see houqinctl account --help", verb);
     const char *person = NULL;
     if (!list) {
-        if (optind >= argc)
+        if (next >= argc)
             return ctl_fail("account %s: give the person id (rules/org.yaml)", verb);
-        person = argv[optind++];
+        person = argv[next++];
     }
-    if (optind < argc)
-        return ctl_fail("account: unexpected argument \"%s\"", argv[optind]);
+    if (next < argc)
+        return ctl_fail("account: unexpected argument \"%s\"", argv[next]);
     if (sodium_init() < 0)
         return ctl_fail("account: libsodium does not start");
     char path[4096];

@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -183,29 +182,22 @@ fail:
 
 int cmd_backup(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},
-        {"compact", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = "var";
     bool compact = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'c': compact = true; break;
-        case 'h': return ctl_help(backup_usage);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_FLAG("compact", 0, &compact),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int next, prc = ctl_parse_opts(opts, argc, argv, backup_usage, "backup", &next);
+    if (prc >= 0)
+        return prc;
+    if (next >= argc)
         return ctl_fail("backup: give the directory to copy into; see houqinctl backup --help");
-    const char *dest = argv[optind++];
-    if (optind < argc)
-        return ctl_fail("backup: unexpected argument \"%s\"", argv[optind]);
+    const char *dest = argv[next++];
+    if (next < argc)
+        return ctl_fail("backup: unexpected argument \"%s\"", argv[next]);
     struct stat sb;
     char created[4096] = "";
     if (stat(dest, &sb) == 0) {

@@ -62,7 +62,7 @@ int cmd_clock(int argc, char **argv)
         HQ_OPTION_HELP,
         HQ_OPTION_END,
     };
-    int arg_i, rc = ctl_parse_opts(opts, argc, argv, clock_usage, "clock: ", &arg_i);
+    int arg_i, rc = ctl_parse_opts(opts, argc, argv, clock_usage, "clock", &arg_i);
     if (rc >= 0)
         return rc;
     if (arg_i >= argc)

@@ -75,17 +75,22 @@ int ctl_help(const char *text)
     return 0;
 }
 
-int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *prefix, int *next)
+int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *cmd, int *next)
 {
     hq_err err;
-    switch (hq_opts_parse(opts, argc, argv, next, &err)) {
-    case HQ_OPTS_OK: return -1;
+    int first;
+    switch (hq_opts_parse(opts, argc, argv, &first, &err)) {
+    case HQ_OPTS_OK: break;
     case HQ_OPTS_HELP: return ctl_help(usage);
-    case HQ_OPTS_BAD: return ctl_fail("%s%s", prefix, err.msg);
+    case HQ_OPTS_BAD: return ctl_fail("%s", err.msg);
     case HQ_OPTS_VERSION:
-    case HQ_OPTS_USAGE: break;
+    case HQ_OPTS_USAGE: return EXIT_USAGE;
     }
-    return EXIT_USAGE;
+    if (!next && first < argc)
+        return ctl_fail("%s: unexpected argument \"%s\"", cmd, argv[first]);
+    if (next)
+        *next = first;
+    return -1;
 }
 
 void ctl_progress_begin(ctl_progress *p, const char *label, uint64_t total)

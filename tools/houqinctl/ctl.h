@@ -61,11 +61,12 @@ int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **
 bool ctl_valid_number(const char *s);
 /* Prints usage text for --help: text to stdout, returns 0. */
 int ctl_help(const char *text);
-/* Parses a command's options from a table (lib/core/opts.h).  Returns -1
- * when the command goes on, its operands from *next; else the exit
+/* Parses the options of command cmd from a table (lib/core/opts.h).
+ * Returns -1 when the command goes on, its operands from *next (next
+ * NULL: the command takes none, and one is refused); else the exit
  * status: 0 after --help printed usage, EXIT_USAGE after an unknown
- * option or a refused value (said on stderr, after prefix: "clock: "). */
-int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *prefix, int *next);
+ * option, a refused value or an operand (said on stderr). */
+int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *cmd, int *next);
 /* The options of the commands that talk to houqind's control socket. */
 #define CTL_CONTROL_OPTIONS(control, curve_server, curve_key)                                                 \
     HQ_OPTION_STR("control", control), HQ_OPTION_STR("curve-server", curve_server),                          \
@@ -110,6 +111,11 @@ enum { CTL_PII_ACTOR = 900, CTL_PII_PURPOSE, CTL_PII_INGEST, CTL_PII_CSERVER, CT
     "    pii_export (the office's leaders and admins in the shipped table), and with\n"                        \
     "    CURVE the actor must be the key's person.  Refused, or houqind not\n"                                  \
     "    answering: the reason on stderr, exit status 1, nothing printed.\n"
+/* The same options in an hq_opt table, into a ctl_pii. */
+#define CTL_PII_OPTIONS(p)                                                                                    \
+    HQ_OPTION_STR("actor", &(p)->actor), HQ_OPTION_STR("purpose", &(p)->purpose),                            \
+        HQ_OPTION_STR("ingest", &(p)->ingest), HQ_OPTION_STR("curve-server", &(p)->curve_server),            \
+        HQ_OPTION_STR("curve-key", &(p)->curve_key)
 typedef struct ctl_pii {
     bool on;
     const char *actor, *purpose, *ingest, *curve_server, *curve_key;

@@ -12,7 +12,6 @@
 #include "store.h"
 #include "ytree.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,11 +291,9 @@ int cmd_issues(int argc, char **argv)
         HQ_OPTION_HELP,
         HQ_OPTION_END,
     };
-    int next, rc = ctl_parse_opts(opts, argc, argv, issues_usage, "", &next);
+    int rc = ctl_parse_opts(opts, argc, argv, issues_usage, "issues", NULL);
     if (rc >= 0)
         return rc;
-    if (next < argc)
-        return ctl_fail("issues: unexpected argument \"%s\"; see houqinctl issues --help", argv[next]);
     bool colour;
     if (strcmp(color, "always") == 0)
         colour = true;
@@ -324,52 +321,44 @@ int cmd_issues(int argc, char **argv)
     return rc;
 }
 
+static const char issue_usage[] =
+    "NAME\n    houqinctl issue - one issue with its whole timeline\n\n"
+    "SYNOPSIS\n    houqinctl issue NUMBER [--state DIR] [--json]\n"
+    "                   [--include-pii --actor PERSON [--purpose TEXT] [--ingest EP]\n"
+    "                    [--curve-server FILE --curve-key FILE]]\n\n"
+    "DESCRIPTION\n    Shows the issue's fields, penalties and every timeline entry (time,\n"
+    "    actor, what happened), read from the state (read-only).\n\n" CTL_PII_TEXT "\n"
+    "OPTIONS\n    --state DIR      the state directory (default ./var)\n"
+    "    --json           one JSON object (SPEC section 8)\n"
+    "    --include-pii    with --json: include the complainant's contact (personal\n"
+    "                     data; for authorised staff only)\n" CTL_PII_HELP "\n"
+    "EXIT STATUS\n    0 shown; 1 the access to personal data was refused or not\n"
+    "    recorded (nothing shown); 2 bad usage, an unknown issue or a bad state\n"
+    "    directory.\n";
+
 int cmd_issue(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"include-pii", no_argument, NULL, 'p'},
-        CTL_PII_LONGOPTS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ctl_pii pa = {0};
     const char *dir = "var";
-    int json = 0, pii = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'j': json = 1; break;
-        case 'p': pii = 1; break;
-        case 'h':
-            return ctl_help("NAME\n    houqinctl issue - one issue with its whole timeline\n\n"
-                            "SYNOPSIS\n    houqinctl issue NUMBER [--state DIR] [--json]\n"
-                            "                   [--include-pii --actor PERSON [--purpose TEXT] [--ingest EP]\n"
-                            "                    [--curve-server FILE --curve-key FILE]]\n\n"
-                            "DESCRIPTION\n    Shows the issue's fields, penalties and every timeline entry (time,\n"
-                            "    actor, what happened), read from the state (read-only).\n\n" CTL_PII_TEXT "\n"
-                            "OPTIONS\n    --state DIR      the state directory (default ./var)\n"
-                            "    --json           one JSON object (SPEC section 8)\n"
-                            "    --include-pii    with --json: include the complainant's contact (personal\n"
-                            "                     data; for authorised staff only)\n" CTL_PII_HELP "\n"
-                            "EXIT STATUS\n    0 shown; 1 the access to personal data was refused or not\n"
-                            "    recorded (nothing shown); 2 bad usage, an unknown issue or a bad state\n"
-                            "    directory.\n");
-        default:
-            if (ctl_pii_option(&pa, c, optarg))
-                break;
-            return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
+    bool json = false, pii = false;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_FLAG("json", 0, &json),
+        HQ_OPTION_FLAG("include-pii", 0, &pii),
+        CTL_PII_OPTIONS(&pa),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int next, rc = ctl_parse_opts(opts, argc, argv, issue_usage, "issue", &next);
+    if (rc >= 0)
+        return rc;
+    if (next >= argc)
         return ctl_fail("issue: give an issue number like HQ-2026-000123");
-    const char *number = argv[optind];
+    const char *number = argv[next];
     if (!ctl_valid_number(number))
         return ctl_fail("issue: \"%s\" is not an issue number (like HQ-2026-000123)", number);
     pa.on = pii && json; /* only the JSON carries the contact */
-    int rc = ctl_pii_check(&pa, "issue");
+    rc = ctl_pii_check(&pa, "issue");
     if (rc)
         return rc;
     hq_store *s;
@@ -442,40 +431,31 @@ int cmd_issue(int argc, char **argv)
     return rc;
 }
 
+static const char outbox_usage[] =
+    "NAME\n    houqinctl outbox - the notifications houqind wrote, one JSON object per line\n\n"
+    "SYNOPSIS\n    houqinctl outbox [--state DIR] [--from SEQ]\n\n"
+    "DESCRIPTION\n    Reads the outbox from the state (read-only), from sequence number SEQ\n"
+    "    (default 1).  Complainants' contact data is shown as\n"
+    "    \"contact\": \"(redacted)\".\n\n"
+    "OPTIONS\n    --state DIR   the state directory (default ./var)\n"
+    "    --from SEQ    the first sequence number\n\n"
+    "EXIT STATUS\n    0 printed; 2 bad usage or a bad state directory.\n";
+
 int cmd_outbox(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},
-        {"from", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = "var";
-    unsigned long long from = 1;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'f': {
-            int64_t v;
-            if (!hq_parse_int64(optarg, &v) || v < 1)
-                return ctl_fail("--from: expected a sequence number of 1 or more, got \"%s\"", optarg);
-            from = (unsigned long long)v;
-            break;
-        }
-        case 'h':
-            return ctl_help("NAME\n    houqinctl outbox - the notifications houqind wrote, one JSON object per line\n\n"
-                            "SYNOPSIS\n    houqinctl outbox [--state DIR] [--from SEQ]\n\n"
-                            "DESCRIPTION\n    Reads the outbox from the state (read-only), from sequence number SEQ\n"
-                            "    (default 1).  Complainants' contact data is shown as\n"
-                            "    \"contact\": \"(redacted)\".\n\n"
-                            "OPTIONS\n    --state DIR   the state directory (default ./var)\n"
-                            "    --from SEQ    the first sequence number\n\n"
-                            "EXIT STATUS\n    0 printed; 2 bad usage or a bad state directory.\n");
-        default: return EXIT_USAGE;
-        }
-    }
+    int64_t from = 1;
+    int ignored;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        {.name = "from", .kind = HQ_OPT_I64, .dst = &from, .min = 1, .max = INT64_MAX, .got = true,
+         .expect = "expected a sequence number of 1 or more"},
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, outbox_usage, "outbox", &ignored);
+    if (prc >= 0)
+        return prc;
     hq_store *s;
     MDB_txn *txn;
     int rc = ctl_open_state(dir, &s, &txn);

@@ -8,7 +8,6 @@
 #include "obligation.h"
 #include "store.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,27 +65,21 @@ static int one(void *vctx, const hq_obligation *o)
 
 int cmd_obligations(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'}, {"rule", required_argument, NULL, 'r'},
-        {"unit", required_argument, NULL, 'u'},  {"status", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = "var";
     ob_ctx c = {0};
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'd': dir = optarg; break;
-        case 'r': c.rule = optarg; break;
-        case 'u': c.unit = optarg; break;
-        case 's': c.status = optarg; break;
-        case 'j': c.json = true; break;
-        case 'h': fputs(obligations_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
+    int ignored;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_STR("rule", &c.rule),
+        HQ_OPTION_STR("unit", &c.unit),
+        HQ_OPTION_STR("status", &c.status),
+        HQ_OPTION_FLAG("json", 0, &c.json),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, obligations_usage, "obligations", &ignored);
+    if (prc >= 0)
+        return prc;
     if (c.status && strcmp(c.status, "due") && strcmp(c.status, "satisfied") && strcmp(c.status, "late") &&
         strcmp(c.status, "missed"))
         return ctl_fail("--status: expected due, satisfied, late or missed, got \"%s\"", c.status);

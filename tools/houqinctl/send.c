@@ -12,7 +12,6 @@
 #include "schema.h"
 #include "ytree.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,7 +164,7 @@ static int pack_fields(msgpack_packer *pk, const hq_schema *sch, kv *kvs, size_t
 
 typedef struct send_ctx {
     hq_client *client;
-    int quiet;
+    bool quiet;
     int failed;
     size_t sent;
 } send_ctx;
@@ -305,43 +304,40 @@ static int send_file(send_ctx *s, const char *path, const char *source)
     return rc;
 }
 
+/* --timeout and --retries as atoi reads them (a number's leading digits). */
+static int atoi_arg(const char *arg, void *dst, hq_err *why)
+{
+    *(int *)dst = atoi(arg);
+    return 0;
+}
+
 int cmd_send(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"ingest", required_argument, NULL, 'i'}, {"schemas", required_argument, NULL, 'S'},
-        {"type", required_argument, NULL, 't'},   {"source", required_argument, NULL, 's'},
-        {"id", required_argument, NULL, 'I'},     {"ts", required_argument, NULL, 'T'},
-        {"file", required_argument, NULL, 'f'},   {"timeout", required_argument, NULL, 'o'},
-        {"retries", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {"curve-server", required_argument, NULL, 'C'},
-        {"curve-key", required_argument, NULL, 'K'}, {NULL, 0, NULL, 0},
-    };
     const char *curve_server = NULL, *curve_key = NULL;
     char spub[41], cpub[41], csec[41];
     const char *ingest = HQ_DEFAULT_INGEST, *schemas_dir = HQ_DEFAULT_SCHEMAS, *type = NULL,
                *source = "houqinctl", *id = NULL, *ts = NULL, *file = NULL;
     hq_client_opts co = {0};
     send_ctx s = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'i': ingest = optarg; break;
-        case 'S': schemas_dir = optarg; break;
-        case 't': type = optarg; break;
-        case 's': source = optarg; break;
-        case 'I': id = optarg; break;
-        case 'T': ts = optarg; break;
-        case 'f': file = optarg; break;
-        case 'o': co.timeout_ms = atoi(optarg); break;
-        case 'r': co.retries = atoi(optarg); break;
-        case 'q': s.quiet = 1; break;
-        case 'C': curve_server = optarg; break;
-        case 'K': curve_key = optarg; break;
-        case 'h': fputs(send_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("ingest", &ingest),
+        HQ_OPTION_STR("schemas", &schemas_dir),
+        HQ_OPTION_STR("type", &type),
+        HQ_OPTION_STR("source", &source),
+        HQ_OPTION_STR("id", &id),
+        HQ_OPTION_STR("ts", &ts),
+        HQ_OPTION_STR("file", &file),
+        {.name = "timeout", .kind = HQ_OPT_FN, .dst = &co.timeout_ms, .parse = atoi_arg},
+        {.name = "retries", .kind = HQ_OPT_FN, .dst = &co.retries, .parse = atoi_arg},
+        HQ_OPTION_FLAG("quiet", 'q', &s.quiet),
+        HQ_OPTION_STR("curve-server", &curve_server),
+        HQ_OPTION_STR("curve-key", &curve_key),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int first, prc = ctl_parse_opts(opts, argc, argv, send_usage, "send", &first);
+    if (prc >= 0)
+        return prc;
     if (!file && !type)
         return ctl_fail("send: give --type and FIELD=VALUE arguments, or --file; see houqinctl send --help");
     hq_err err;
@@ -358,15 +354,15 @@ int cmd_send(int argc, char **argv)
         return ctl_fail("%s", err.msg);
     int rc = 0;
     if (file) {
-        if (optind < argc)
+        if (first < argc)
             rc = ctl_fail("send: FIELD=VALUE arguments cannot be combined with --file");
         else
             rc = send_file(&s, file, source);
     } else {
-        size_t n = (size_t)(argc - optind);
+        size_t n = (size_t)(argc - first);
         kv *kvs = hq_calloc(n ? n : 1, sizeof *kvs);
         for (size_t i = 0; i < n && rc == 0; i++) {
-            char *a = argv[optind + (int)i];
+            char *a = argv[first + (int)i];
             char *eq = strchr(a, '=');
             if (!eq || eq == a)
                 rc = ctl_fail("send: expected FIELD=VALUE, got \"%s\"", a);

@@ -567,11 +567,9 @@ int cmd_stats(int argc, char **argv)
         HQ_OPTION_HELP,
         HQ_OPTION_END,
     };
-    int next, rc = ctl_parse_opts(opts, argc, argv, stats_usage, "", &next);
+    int rc = ctl_parse_opts(opts, argc, argv, stats_usage, "stats", NULL);
     if (rc >= 0)
         return rc;
-    if (next < argc)
-        return ctl_fail("stats: unexpected argument \"%s\"", argv[next]);
     stats st = {0};
     ctl_control_curve(cserver, ckey);
     if (control) {

@@ -35,11 +35,9 @@ int cmd_status(int argc, char **argv)
         HQ_OPTION_HELP,
         HQ_OPTION_END,
     };
-    int next, rc = ctl_parse_opts(opts, argc, argv, status_usage, "status: ", &next);
+    int rc = ctl_parse_opts(opts, argc, argv, status_usage, "status", NULL);
     if (rc >= 0)
         return rc;
-    if (next < argc)
-        return ctl_fail("status: unexpected argument \"%s\"", argv[next]);
     ctl_control_curve(curve_server, curve_key);
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);

@@ -6,7 +6,6 @@
 #include "issue.h"
 #include "store.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,21 +44,16 @@ static void progress(void *ctx, uint64_t done, uint64_t total)
 
 int cmd_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = "var";
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'h': fputs(verify_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
+    int ignored;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, verify_usage, "verify", &ignored);
+    if (prc >= 0)
+        return prc;
     hq_store *s;
     MDB_txn *txn;
     hq_err err;
