@@ -86,12 +86,9 @@ int cmd_obligations(int argc, char **argv)
     hq_store *s;
     MDB_txn *txn;
     hq_err err;
-    if (hq_store_open(dir, HQ_STORE_RDONLY, 0, &s, &err) != 0)
-        return ctl_fail("%s", err.msg);
-    if (hq_store_begin(s, false, &txn, &err) != 0) {
-        hq_store_close(&s);
-        return ctl_fail("%s", err.msg);
-    }
+    int orc = ctl_open_state(dir, &s, &txn);
+    if (orc)
+        return orc;
     hq_buf out;
     hq_buf_init(&out);
     c.out = &out;
@@ -104,7 +101,6 @@ int cmd_obligations(int argc, char **argv)
         hq_buf_puts(&out, "]\n");
     fputs(out.data, stdout);
     hq_buf_fini(&out);
-    hq_store_abort(s, txn);
-    hq_store_close(&s);
+    ctl_close_state(&s, txn);
     return 0;
 }
