@@ -756,53 +756,53 @@ int hq_store_event_put(hq_store *s, MDB_txn *txn, hq_frame *fr, int64_t stored_m
     return chain_extend(s, txn, fr, seq, stored_ms, err);
 }
 
-int hq_store_clock_get(hq_store *s, MDB_txn *txn, int64_t *ms)
+/* A time kept in meta under key (8 bytes, big-endian ms): HQ_ENOTFOUND
+ * when it was never written. */
+static int meta_ms_get(hq_store *s, MDB_txn *txn, const char *key, int64_t *ms)
 {
     MDB_val v;
-    if (hq_store_get(s, txn, HQ_DB_META, "clock", 5, &v, NULL) != 0 || v.mv_size != 8)
+    if (hq_store_get(s, txn, HQ_DB_META, key, strlen(key), &v, NULL) != 0 || v.mv_size != 8)
         return HQ_ENOTFOUND;
     *ms = (int64_t)hq_be64_get(v.mv_data);
     return 0;
+}
+
+static int meta_ms_put(hq_store *s, MDB_txn *txn, const char *key, int64_t ms, hq_err *err)
+{
+    unsigned char v[8];
+    hq_be64_put(v, (uint64_t)ms);
+    return hq_store_put(s, txn, HQ_DB_META, key, strlen(key), v, 8, err);
+}
+
+int hq_store_clock_get(hq_store *s, MDB_txn *txn, int64_t *ms)
+{
+    return meta_ms_get(s, txn, "clock", ms);
 }
 
 int hq_store_clock_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
 {
-    unsigned char v[8];
-    hq_be64_put(v, (uint64_t)ms);
-    return hq_store_put(s, txn, HQ_DB_META, "clock", 5, v, 8, err);
+    return meta_ms_put(s, txn, "clock", ms, err);
 }
 
 int hq_store_alive_get(hq_store *s, MDB_txn *txn, int64_t *ms)
 {
-    MDB_val v;
     *ms = 0;
-    if (hq_store_get(s, txn, HQ_DB_META, "uptime", 6, &v, NULL) != 0 || v.mv_size != 8)
-        return HQ_ENOTFOUND;
-    *ms = (int64_t)hq_be64_get(v.mv_data);
-    return 0;
-}
-
-int hq_store_origin_get(hq_store *s, MDB_txn *txn, int64_t *ms)
-{
-    MDB_val v;
-    if (hq_store_get(s, txn, HQ_DB_META, "origin", 6, &v, NULL) != 0 || v.mv_size != 8)
-        return HQ_ENOTFOUND;
-    *ms = (int64_t)hq_be64_get(v.mv_data);
-    return 0;
+    return meta_ms_get(s, txn, "uptime", ms);
 }
 
 int hq_store_alive_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
 {
-    unsigned char v[8];
-    hq_be64_put(v, (uint64_t)ms);
-    return hq_store_put(s, txn, HQ_DB_META, "uptime", 6, v, 8, err);
+    return meta_ms_put(s, txn, "uptime", ms, err);
+}
+
+int hq_store_origin_get(hq_store *s, MDB_txn *txn, int64_t *ms)
+{
+    return meta_ms_get(s, txn, "origin", ms);
 }
 
 int hq_store_origin_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
 {
-    unsigned char v[8];
-    hq_be64_put(v, (uint64_t)ms);
-    return hq_store_put(s, txn, HQ_DB_META, "origin", 6, v, 8, err);
+    return meta_ms_put(s, txn, "origin", ms, err);
 }
 
 int hq_store_origin_mark(hq_store *s, MDB_txn *txn, int64_t now_ms, hq_err *err)
