@@ -238,6 +238,17 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
     return rc;
 }
 
+/* What the entry says in public words, cut to size bytes (the text of a
+ * notification). */
+static void public_words(const hq_tl_entry *e, char *out, size_t size)
+{
+    hq_buf w;
+    hq_buf_init(&w);
+    hq_tl_render(e, HQ_TL_PUBLIC, &w);
+    snprintf(out, size, "%s", w.data ? w.data : "");
+    hq_buf_fini(&w);
+}
+
 /* Records a penalty already assessed on the issue (hq_issue_penalize):
  * a penalty entry on the timeline (kind: the penalty kind; days: for
  * per_overdue_day; ref: the earlier issue for per_recurrence) and tells
@@ -251,12 +262,8 @@ static int record_penalty(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_m
     const hq_tl_entry *e = hq_issue_add(is, now_ms, "system", seq,
                                         &(hq_tl_entry){.kind = HQ_TL_PENALTY, .amount_cents = cents,
                                                        .clause = (char *)kind, .count = days, .ref = (char *)ref});
-    hq_buf w;
-    hq_buf_init(&w);
-    hq_tl_render(e, HQ_TL_PUBLIC, &w);
     char extra[256];
-    snprintf(extra, sizeof extra, "%s", w.data ? w.data : "");
-    hq_buf_fini(&w);
+    public_words(e, extra, sizeof extra);
     static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_CONTRACTOR_CONTACT};
     return notify(s, txn, is, now_ms, "penalty", roles, 3, extra, fx, err);
 }
@@ -272,12 +279,8 @@ static int start_accountability(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t
     hq_tl_entry tpl = *why_tpl;
     tpl.kind = HQ_TL_ACCOUNTABILITY;
     const hq_tl_entry *e = hq_issue_add(is, now_ms, actor, seq, &tpl);
-    hq_buf w;
-    hq_buf_init(&w);
-    hq_tl_render(e, HQ_TL_PUBLIC, &w);
     char why[512];
-    snprintf(why, sizeof why, "%s", w.data ? w.data : "");
-    hq_buf_fini(&w);
+    public_words(e, why, sizeof why);
     static const hq_role roles[] = {HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_DEPUTY_DIRECTOR, HQ_ROLE_SECTION_HEAD,
                                     HQ_ROLE_CONTRACTOR_CONTACT};
     return notify(s, txn, is, now_ms, "accountability", roles, 4, why, fx, err);

@@ -7,12 +7,10 @@
 #include "mem.h"
 #include "ytree.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 
 /* ---- the scheme ---- */
@@ -322,55 +320,6 @@ static void scan_doc(scan *sc, const hq_ydoc *doc)
         parse_scheme(sc->d, doc, ev, sc->s);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void scan_dir(scan *sc, const char *dir, int depth)
-{
-    if (depth > 8)
-        return;
-    DIR *dh = opendir(dir);
-    if (!dh) {
-        hq_diags_add(sc->d, dir, 0, 0, "cannot open the rules directory");
-        return;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(dh))) {
-        if (de->d_name[0] == '.')
-            continue;
-        names = hq_realloc(names, (n + 1) * sizeof *names);
-        names[n++] = hq_strdup(de->d_name);
-    }
-    closedir(dh);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        size_t l = strlen(names[i]);
-        struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (strcmp(names[i], "tests") != 0)
-                scan_dir(sc, path, depth + 1);
-        } else if (l > 5 && strcmp(names[i] + l - 5, ".yaml") == 0 &&
-                   !(l > 10 && strcmp(names[i] + l - 10, ".test.yaml") == 0)) {
-            hq_ydoc *doc = NULL;
-            hq_err e;
-            if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0)
-                hq_diags_add_err(sc->d, &e);
-            else
-                scan_doc(sc, doc);
-            hq_ydoc_destroy(&doc);
-        }
-        free(names[i]);
-    }
-    free(names);
-}
-
 static int finish_load(scan *sc, const char *where, hq_eval_scheme **out, size_t before)
 {
     if (!sc->where && sc->d->count == before)
@@ -390,7 +339,14 @@ int hq_eval_scheme_load(const char *rules_dir, hq_eval_scheme **out, hq_diags *d
 {
     size_t before = d->count;
     scan sc = {d, hq_calloc(1, sizeof(hq_eval_scheme)), NULL};
-    scan_dir(&sc, rules_dir, 0);
+    hq_ydoc **docs = NULL;
+    size_t ndocs = 0;
+    hq_ydocs_load_dir(rules_dir, &docs, &ndocs, d);
+    for (size_t i = 0; i < ndocs; i++) {
+        scan_doc(&sc, docs[i]);
+        hq_ydoc_destroy(&docs[i]);
+    }
+    free(docs);
     return finish_load(&sc, rules_dir, out, before);
 }
 

@@ -433,6 +433,13 @@ int hq_store_del(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t
     return hq_store_code(mdb_del(txn, s->dbi[db], &key, NULL), err, db_names[db]);
 }
 
+int hq_store_get_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t seq, MDB_val *v, hq_err *err)
+{
+    unsigned char key[8];
+    hq_be64_put(key, seq);
+    return hq_store_get(s, txn, db, key, 8, v, err);
+}
+
 int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err)
 {
     if (txn != s->wtxn || s->seq_cache[db] == 0) {
@@ -828,10 +835,8 @@ int hq_store_origin_mark(hq_store *s, MDB_txn *txn, int64_t now_ms, hq_err *err)
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,
                        size_t *len, hq_err *err)
 {
-    unsigned char key[8];
-    hq_be64_put(key, seq);
     MDB_val v;
-    int rc = hq_store_get(s, txn, HQ_DB_EVENTS, key, 8, &v, err);
+    int rc = hq_store_get_seq(s, txn, HQ_DB_EVENTS, seq, &v, err);
     if (rc)
         return rc;
     if (v.mv_size < 8)
