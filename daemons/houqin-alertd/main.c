@@ -12,7 +12,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
-#include "opts.h"
+#include "cmdline.h"
 #include "service.h"
 
 #include <errno.h>
@@ -132,24 +132,10 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
         HQ_OPTION_VERSION,
         HQ_OPTION_END,
     };
-    int next;
-    hq_err err;
-    switch (hq_opts_parse(opts, argc, argv, &next, &err)) {
-    case HQ_OPTS_OK: break;
-    case HQ_OPTS_HELP: fputs(usage, stdout); exit(0);
-    case HQ_OPTS_VERSION:
-        printf("houqin-alertd %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
-               HQ_DEFAULT_SCHEMAS);
-        exit(0);
-    case HQ_OPTS_USAGE: fprintf(stderr, "Try 'houqin-alertd --help'.\n"); return -1;
-    case HQ_OPTS_BAD: fprintf(stderr, "houqin-alertd: %s\n", err.msg); return -1;
-    }
+    if (hq_cmdline_parse("houqin-alertd", usage, opts, argc, argv) != 0)
+        return -1;
     if (o->probe) /* --probe is --check, and connect */
         o->check_only = true;
-    if (next < argc) {
-        fprintf(stderr, "houqin-alertd: unexpected argument \"%s\"\nTry 'houqin-alertd --help'.\n", argv[next]);
-        return -1;
-    }
     return 0;
 }
 

@@ -7,7 +7,7 @@
 #include "buf.h"
 #include "ytree.h"
 #include "log.h"
-#include "opts.h"
+#include "cmdline.h"
 #include "ruletest.h"
 #include "service.h"
 #include "zmsg.h"
@@ -181,18 +181,8 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         HQ_OPTION_VERSION,
         HQ_OPTION_END,
     };
-    int next;
-    hq_err err;
-    switch (hq_opts_parse(opts, argc, argv, &next, &err)) {
-    case HQ_OPTS_OK: break;
-    case HQ_OPTS_HELP: fputs(usage, stdout); exit(0);
-    case HQ_OPTS_VERSION:
-        printf("houqind %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
-               HQ_DEFAULT_SCHEMAS);
-        exit(0);
-    case HQ_OPTS_USAGE: fprintf(stderr, "Try 'houqind --help'.\n"); return -1;
-    case HQ_OPTS_BAD: fprintf(stderr, "houqind: %s\n", err.msg); return -1;
-    }
+    if (hq_cmdline_parse("houqind", usage, opts, argc, argv) != 0)
+        return -1;
     if (o->curve_key && !o->allow_file && !o->control_keys) {
         fprintf(stderr, "houqind: --curve-key needs --allow (ingest), --control-keys (control) or both\n");
         return -1;
@@ -200,10 +190,6 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
     if ((o->allow_file || o->control_keys) && !o->curve_key) {
         fprintf(stderr, "houqind: --%s needs --curve-key (the server's key pair)\n",
                 o->allow_file ? "allow" : "control-keys");
-        return -1;
-    }
-    if (next < argc) {
-        fprintf(stderr, "houqind: unexpected argument \"%s\"\nTry 'houqind --help'.\n", argv[next]);
         return -1;
     }
     return 0;
