@@ -319,22 +319,11 @@ int hqe_open_issue(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule,
     return hqe_open_issue_for(e, s, txn, rule, key, ev, NULL, 0, seq, now_ms, g, fx, err);
 }
 
-int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
-                          const hq_event *ev, const char *unit, int64_t slot_ms, uint64_t seq, int64_t now_ms,
-                          hq_group *g, hq_effects *fx, hq_err *err)
+/* The site of a new issue: the rule's template, else the unit when it is
+ * a site, else data.site, else the sensor's site; "" when none. */
+static char *issue_site(hq_engine *e, const hq_rule *rule, const hq_event *ev, const char *unit, rctx *c)
 {
-    hq_issue is;
-    memset(&is, 0, sizeof is);
-    is.is_new = true;
-    struct tm tm;
-    hq_local_tm(now_ms, &tm);
-    int rc = hq_issue_number_new(s, txn, tm.tm_year + 1900, is.number, sizeof is.number, err);
-    if (rc)
-        return rc;
-    rctx c = {.e = e, .rule = rule, .ev = ev, .key = key, .unit = unit, .slot_ms = slot_ms};
-    /* Site: the rule's template, else data.site, else the sensor's site,
-     * else the unit when it is a site. */
-    char *site = rule->site ? hqe_render(rule->site, &c) : NULL;
+    char *site = rule->site ? hqe_render(rule->site, c) : NULL;
     if ((!site || !*site) && unit && hq_rules_site(e->rules, unit)) {
         free(site);
         site = hq_strdup(unit);
@@ -349,27 +338,53 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
             free(sensor);
         }
     }
-    is.site = site ? site : hq_strdup("");
-    c.site = is.site;
-    /* Contractor: the rule's template, else data.contractor, else the
-     * site's; none for an obligation of the office (an internal issue). */
-    char *contractor = rule->owner ? hq_strdup("") : rule->contractor ? hqe_render(rule->contractor, &c) : NULL;
+    return site ? site : hq_strdup("");
+}
+
+/* The contractor of a new issue: the rule's template, else
+ * data.contractor, else the site's, else the unit when it is a
+ * contractor; "" when none.  An obligation of the office (an internal
+ * issue) has none, and *owner "office:ROLE" instead. */
+static char *issue_contractor(hq_engine *e, const hq_rule *rule, const hq_event *ev, const char *unit,
+                              const char *site, rctx *c, char **owner)
+{
     if (rule->owner) {
         size_t n = strlen(rule->owner) + 8;
-        is.owner = hq_malloc(n);
-        snprintf(is.owner, n, "office:%s", rule->owner);
-    } else if ((!contractor || !*contractor) && ev) {
+        *owner = hq_malloc(n);
+        snprintf(*owner, n, "office:%s", rule->owner);
+        return hq_strdup("");
+    }
+    char *contractor = rule->contractor ? hqe_render(rule->contractor, c) : NULL;
+    if ((!contractor || !*contractor) && ev) {
         free(contractor);
         contractor = mp_str(ev->data, "contractor");
     }
-    if (!rule->owner && (!contractor || !*contractor)) {
+    if (!contractor || !*contractor) {
         free(contractor);
-        const hq_site *st = hq_rules_site(e->rules, is.site);
+        const hq_site *st = hq_rules_site(e->rules, site);
         contractor = st && st->contractor ? hq_strdup(st->contractor)
                      : unit && hq_rules_contractor(e->rules, unit) ? hq_strdup(unit)
                                                                     : hq_strdup("");
     }
-    is.contractor = contractor;
+    return contractor;
+}
+
+int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
+                          const hq_event *ev, const char *unit, int64_t slot_ms, uint64_t seq, int64_t now_ms,
+                          hq_group *g, hq_effects *fx, hq_err *err)
+{
+    hq_issue is;
+    memset(&is, 0, sizeof is);
+    is.is_new = true;
+    struct tm tm;
+    hq_local_tm(now_ms, &tm);
+    int rc = hq_issue_number_new(s, txn, tm.tm_year + 1900, is.number, sizeof is.number, err);
+    if (rc)
+        return rc;
+    rctx c = {.e = e, .rule = rule, .ev = ev, .key = key, .unit = unit, .slot_ms = slot_ms};
+    is.site = issue_site(e, rule, ev, unit, &c);
+    c.site = is.site;
+    is.contractor = issue_contractor(e, rule, ev, unit, is.site, &c, &is.owner);
     c.contractor = is.contractor;
     is.rule = hq_strdup(rule->id);
     is.key = hq_strdup(key);

@@ -433,6 +433,14 @@ int hq_store_del(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t
     return hq_store_code(mdb_del(txn, s->dbi[db], &key, NULL), err, db_names[db]);
 }
 
+int hq_store_find(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, MDB_val *v, bool *found,
+                  hq_err *err)
+{
+    int rc = hq_store_get(s, txn, db, k, kl, v, err);
+    *found = rc == 0;
+    return rc == HQ_ENOTFOUND ? 0 : rc;
+}
+
 int hq_store_get_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t seq, MDB_val *v, hq_err *err)
 {
     unsigned char key[8];

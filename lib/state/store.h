@@ -85,6 +85,9 @@ int hq_store_put(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t
 /* *v is a view into the map, valid until the txn ends or the next write. */
 int hq_store_get(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, MDB_val *v, hq_err *err);
 int hq_store_del(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, hq_err *err);
+/* hq_store_get of a key that may be missing: 0 with *found false then. */
+int hq_store_find(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, MDB_val *v, bool *found,
+                  hq_err *err);
 /* hq_store_get in a database keyed by be64 sequence (events, outbox). */
 int hq_store_get_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t seq, MDB_val *v, hq_err *err);
 /* Maps an LMDB return code to HQ_E* with a message. */
