@@ -153,15 +153,11 @@ int cmd_clock(int argc, char **argv)
         return rc;
     }
     ctl_control_curve(curve_server, curve_key);
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 4096);
-    msgpack_object reply;
-    char *raw = NULL;
-    rc = ctl_control_call(control, sb.data, sb.size, (int)(timeout_s * 1000), &zone, &reply, &raw);
+    ctl_reply rp;
+    rc = ctl_control_ask(control, sb.data, sb.size, (int)(timeout_s * 1000), &rp);
     msgpack_sbuffer_destroy(&sb);
     if (rc == 0)
-        rc = clock_reply(verb, &reply, json);
-    free(raw);
-    msgpack_zone_destroy(&zone);
+        rc = clock_reply(verb, &rp.obj, json);
+    ctl_reply_fini(&rp);
     return rc;
 }

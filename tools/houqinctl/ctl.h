@@ -36,9 +36,18 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * houqind refuses is reported as such rather than as a timeout. */
 int ctl_control_call(const char *endpoint, const char *req, size_t len, int timeout_ms, msgpack_zone *zone,
                      msgpack_object *reply, char **raw_out);
-/* The status request (houqinctl status, clock show, stats): as
- * ctl_control_call, with a 5 s timeout. */
-int ctl_control_status(const char *endpoint, msgpack_zone *zone, msgpack_object *reply, char **raw_out);
+/* A reply of the control socket: obj lives in zone and raw; the caller
+ * calls ctl_reply_fini whatever the call returned. */
+typedef struct ctl_reply {
+    msgpack_zone zone;
+    msgpack_object obj;
+    char *raw;
+} ctl_reply;
+/* ctl_control_call into r. */
+int ctl_control_ask(const char *endpoint, const char *req, size_t len, int timeout_ms, ctl_reply *r);
+/* The status request (houqinctl status, stats), with a 5 s timeout. */
+int ctl_control_status(const char *endpoint, ctl_reply *r);
+void ctl_reply_fini(ctl_reply *r);
 /* The key files for CURVE on the control socket (the --curve-server and
  * --curve-key options of the commands that use it); NULL leaves the
  * environment's. */

@@ -235,26 +235,23 @@ static int read_state(const char *dir, int64_t window_s, stats *st)
 
 static int sample(const char *ep, uint64_t *seq)
 {
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 4096);
-    msgpack_object reply;
-    char *raw = NULL;
-    int rc = ctl_control_status(ep, &zone, &reply, &raw);
+    ctl_reply rp;
+    int rc = ctl_control_status(ep, &rp);
+    const msgpack_object *reply = &rp.obj;
     if (rc == 0) {
         int64_t v = 0;
-        if (!hq_mp_int64(hq_mp_map_get(&reply, "last_seq"), &v))
+        if (!hq_mp_int64(hq_mp_map_get(reply, "last_seq"), &v))
             rc = ctl_fail("status reply from %s has no last_seq", ep);
         *seq = (uint64_t)v;
-        const msgpack_object *r = hq_mp_map_get(&reply, "refusals");
+        const msgpack_object *r = hq_mp_map_get(reply, "refusals");
         if (r) {
             g_refusals.have = true;
             read_counts(r, &g_refusals.by_reason);
-            read_counts(hq_mp_map_get(&reply, "refusals_by_source"), &g_refusals.by_source);
+            read_counts(hq_mp_map_get(reply, "refusals_by_source"), &g_refusals.by_source);
         }
-        read_rules(&reply);
+        read_rules(reply);
     }
-    free(raw);
-    msgpack_zone_destroy(&zone);
+    ctl_reply_fini(&rp);
     return rc;
 }
 

@@ -39,32 +39,29 @@ int cmd_status(int argc, char **argv)
     if (rc >= 0)
         return rc;
     ctl_control_curve(curve_server, curve_key);
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 4096);
-    msgpack_object reply;
-    char *raw = NULL;
-    rc = ctl_control_status(control, &zone, &reply, &raw);
+    ctl_reply rp;
+    rc = ctl_control_status(control, &rp);
+    const msgpack_object *reply = &rp.obj;
     if (rc == 0) {
         hq_buf b;
         hq_buf_init(&b);
         if (json) {
-            hq_json_from_mp(&b, &reply);
+            hq_json_from_mp(&b, reply);
             puts(b.data);
         } else {
-            for (uint32_t i = 0; i < reply.via.map.size; i++) {
+            for (uint32_t i = 0; i < reply->via.map.size; i++) {
                 hq_buf_reset(&b);
-                const msgpack_object *v = &reply.via.map.ptr[i].val;
+                const msgpack_object *v = &reply->via.map.ptr[i].val;
                 if (v->type == MSGPACK_OBJECT_STR)
                     hq_buf_append(&b, v->via.str.ptr, v->via.str.size);
                 else
                     hq_json_from_mp(&b, v);
-                printf("%-12.*s %s\n", (int)reply.via.map.ptr[i].key.via.str.size,
-                       reply.via.map.ptr[i].key.via.str.ptr, b.data);
+                printf("%-12.*s %s\n", (int)reply->via.map.ptr[i].key.via.str.size,
+                       reply->via.map.ptr[i].key.via.str.ptr, b.data);
             }
         }
         hq_buf_fini(&b);
     }
-    free(raw);
-    msgpack_zone_destroy(&zone);
+    ctl_reply_fini(&rp);
     return rc;
 }
