@@ -68,6 +68,46 @@ static int read_password(char *out, size_t size)
     return 0;
 }
 
+/* account list: one line per account. */
+static void list_accounts(const hq_accounts *acc)
+{
+    for (size_t i = 0; i < acc->n; i++) {
+        char when[64] = "-";
+        if (acc->v[i].changed_ms)
+            hq_local_fmt(acc->v[i].changed_ms, when, sizeof when);
+        printf("%-24s %-7s %s%s\n", acc->v[i].person, acc->v[i].locked ? "locked" : "active", when,
+               acc->v[i].hash[0] ? "" : " (no password)");
+    }
+}
+
+/* account set (the password from stdin) or reset (a new random one,
+ * printed): sets it and unlocks the account.  Returns 0 or the exit
+ * status after saying why not. */
+static int set_password(hq_account *a, const char *verb, int64_t now)
+{
+    char pw[1100];
+    hq_err err;
+    if (!strcmp(verb, "set")) {
+        if (read_password(pw, sizeof pw) != 0)
+            return ctl_fail("account set: no password on stdin");
+    } else {
+        /* 16 characters of an alphabet without look-alikes: ~80 bits */
+        static const char al[] = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+        for (int i = 0; i < 16; i++)
+            pw[i] = al[randombytes_uniform((uint32_t)(sizeof al - 1))];
+        pw[16] = '\0';
+    }
+    if (hq_account_set_password(a, pw, now, &err) != 0) {
+        sodium_memzero(pw, sizeof pw);
+        return ctl_fail("account %s: %s", verb, err.msg);
+    }
+    a->locked = false;
+    if (!strcmp(verb, "reset"))
+        printf("%s\n", pw);
+    sodium_memzero(pw, sizeof pw);
+    return 0;
+}
+
 int cmd_account(int argc, char **argv)
 {
     const char *dir = "var", *file = NULL, *rules_dir = HQ_DEFAULT_RULES, *schemas_dir = HQ_DEFAULT_SCHEMAS;
@@ -131,40 +171,14 @@ int cmd_account(int argc, char **argv)
     }
     rc = 0;
     if (list) {
-        for (size_t i = 0; i < acc.n; i++) {
-            char when[64] = "-";
-            if (acc.v[i].changed_ms)
-                hq_local_fmt(acc.v[i].changed_ms, when, sizeof when);
-            printf("%-24s %-7s %s%s\n", acc.v[i].person, acc.v[i].locked ? "locked" : "active", when,
-                   acc.v[i].hash[0] ? "" : " (no password)");
-        }
+        list_accounts(&acc);
         goto out;
     }
     hq_account *a = hq_accounts_put(&acc, person);
     int64_t now = hq_wall_ms();
     if (!strcmp(verb, "set") || !strcmp(verb, "reset")) {
-        char pw[1100];
-        if (!strcmp(verb, "set")) {
-            if (read_password(pw, sizeof pw) != 0) {
-                rc = ctl_fail("account set: no password on stdin");
-                goto out;
-            }
-        } else {
-            /* 16 characters of an alphabet without look-alikes: ~80 bits */
-            static const char al[] = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
-            for (int i = 0; i < 16; i++)
-                pw[i] = al[randombytes_uniform((uint32_t)(sizeof al - 1))];
-            pw[16] = '\0';
-        }
-        if (hq_account_set_password(a, pw, now, &err) != 0) {
-            sodium_memzero(pw, sizeof pw);
-            rc = ctl_fail("account %s: %s", verb, err.msg);
+        if ((rc = set_password(a, verb, now)))
             goto out;
-        }
-        a->locked = false;
-        if (!strcmp(verb, "reset"))
-            printf("%s\n", pw);
-        sodium_memzero(pw, sizeof pw);
     } else {
         a->locked = !strcmp(verb, "lock");
         a->changed_ms = now;
