@@ -529,6 +529,55 @@ int hqe_close_issue(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, con
     return rc;
 }
 
+/* A recheck that failed: a new deadline (the supervisor's, else the
+ * rule's duration from now), the issue reopened, and the penalty. */
+static int recheck_failed(hq_engine *e, hq_store *s, MDB_txn *txn, hq_issue *is, const hq_event *ev,
+                          const char *actor, uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    char *text = mp_str(ev->data, "note");
+    is->failed_rechecks++;
+    is->overdue = false;
+    int64_t dl = 0;
+    if (hq_mp_int64(hq_mp_map_get(ev->data, "deadline_ms"), &dl) && dl > now_ms)
+        is->deadline_ms = dl;
+    else
+        is->deadline_ms = after(e, now_ms, is->deadline_dur_ms);
+    hq_issue_add(is, now_ms, actor, seq,
+                 &(hq_tl_entry){.kind = HQ_TL_REOPENED, .cause = HQ_TLC_RECHECK, .count = is->failed_rechecks,
+                                .text = text});
+    int rc = cancel_timers(s, txn, is, 1u << HQ_TIMER_RECHECK, err);
+    if (rc == 0)
+        rc = schedule_deadline(e, s, txn, is, err);
+    if (rc == 0)
+        rc = notify(s, txn, is, now_ms, "reopened", NULL, 0, NULL, fx, err);
+    int64_t amt = hq_issue_penalize(is, now_ms, is->terms.per_failed_recheck_cents,
+                                    is->terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
+    if (rc == 0)
+        rc = record_penalty(s, txn, is, now_ms, seq, amt, "per_failed_recheck", 0, NULL, fx, err);
+    free(text);
+    return rc;
+}
+
+/* A public-opinion incident (舆情): straight to the top level,
+ * accountability, and the penalty. */
+static int opinion(hq_store *s, MDB_txn *txn, hq_issue *is, const hq_event *ev, const char *actor, uint64_t seq,
+                   int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    char *text = mp_str(ev->data, "summary");
+    hq_issue_note(is, now_ms, actor, seq, HQ_TL_OPINION, HQ_TLC_NONE, text);
+    int top = is->nchain ? is->chain[is->nchain - 1].level : is->level;
+    int rc = escalate_to(s, txn, is, top, now_ms, actor, seq, HQ_TLC_OPINION, 0, fx, err);
+    if (rc == 0)
+        rc = cancel_timers(s, txn, is, 1u << HQ_TIMER_ESCALATE, err);
+    if (rc == 0)
+        rc = start_accountability(s, txn, is, now_ms, actor, seq, &(hq_tl_entry){.cause = HQ_TLC_OPINION}, fx, err);
+    int64_t amt = hq_issue_penalize(is, now_ms, is->terms.opinion_cents, 0, "opinion", "引发舆情事件");
+    if (rc == 0)
+        rc = record_penalty(s, txn, is, now_ms, seq, amt, "opinion", 0, NULL, fx, err);
+    free(text);
+    return rc;
+}
+
 int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, hq_issue_action act,
                            uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
 {
@@ -582,30 +631,7 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
         hq_issue_note(&is, now_ms, actor, seq, HQ_TL_CLOSED, HQ_TLC_RECHECK, NULL);
         rc = hqe_close_issue(s, txn, &is, now_ms, NULL, fx, err);
         break;
-    case HQ_ACT_RECHECK_FAIL: {
-        text = mp_str(ev->data, "note");
-        is.failed_rechecks++;
-        is.overdue = false;
-        /* The supervisor may set the new deadline; else the rule's duration. */
-        int64_t dl = 0;
-        if (hq_mp_int64(hq_mp_map_get(ev->data, "deadline_ms"), &dl) && dl > now_ms)
-            is.deadline_ms = dl;
-        else
-            is.deadline_ms = after(e, now_ms, is.deadline_dur_ms);
-        hq_issue_add(&is, now_ms, actor, seq,
-                     &(hq_tl_entry){.kind = HQ_TL_REOPENED, .cause = HQ_TLC_RECHECK, .count = is.failed_rechecks,
-                                    .text = text});
-        rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_RECHECK, err);
-        if (rc == 0)
-            rc = schedule_deadline(e, s, txn, &is, err);
-        if (rc == 0)
-            rc = notify(s, txn, &is, now_ms, "reopened", NULL, 0, NULL, fx, err);
-        int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_failed_recheck_cents,
-                                        is.terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
-        if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_failed_recheck", 0, NULL, fx, err);
-        break;
-    }
+    case HQ_ACT_RECHECK_FAIL: rc = recheck_failed(e, s, txn, &is, ev, actor, seq, now_ms, fx, err); break;
     case HQ_ACT_COMMENT:
         text = mp_str(ev->data, "text");
         hq_issue_note(&is, now_ms, actor, seq, HQ_TL_COMMENT, HQ_TLC_NONE, text ? text : "");
@@ -620,20 +646,7 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
             free(outcome);
         }
         break;
-    case HQ_ACT_OPINION: {
-        text = mp_str(ev->data, "summary");
-        hq_issue_note(&is, now_ms, actor, seq, HQ_TL_OPINION, HQ_TLC_NONE, text);
-        int top = is.nchain ? is.chain[is.nchain - 1].level : is.level;
-        rc = escalate_to(s, txn, &is, top, now_ms, actor, seq, HQ_TLC_OPINION, 0, fx, err);
-        if (rc == 0)
-            rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_ESCALATE, err);
-        if (rc == 0)
-            rc = start_accountability(s, txn, &is, now_ms, actor, seq, &(hq_tl_entry){.cause = HQ_TLC_OPINION}, fx, err);
-        int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.opinion_cents, 0, "opinion", "引发舆情事件");
-        if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "opinion", 0, NULL, fx, err);
-        break;
-    }
+    case HQ_ACT_OPINION: rc = opinion(s, txn, &is, ev, actor, seq, now_ms, fx, err); break;
     case HQ_ACT_ACCOUNTABILITY:
         text = mp_str(ev->data, "reason");
         rc = start_accountability(s, txn, &is, now_ms, actor, seq,
