@@ -304,6 +304,59 @@ static int send_file(send_ctx *s, const char *path, const char *source)
     return rc;
 }
 
+/* One event from FIELD=VALUE arguments (typed by the schema of type when
+ * the schemas load, else guessed). */
+static int send_args(send_ctx *s, const char *schemas_dir, const char *type, const char *source, const char *id,
+                     const char *ts, char **args, size_t n)
+{
+    int rc = 0;
+    kv *kvs = hq_calloc(n ? n : 1, sizeof *kvs);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *a = args[i];
+        char *eq = strchr(a, '=');
+        if (!eq || eq == a)
+            rc = ctl_fail("send: expected FIELD=VALUE, got \"%s\"", a);
+        else {
+            *eq = '\0';
+            kvs[i] = (kv){a, eq + 1};
+        }
+    }
+    hq_schemas *schemas = NULL;
+    hq_diags diags;
+    hq_diags_init(&diags);
+    if (rc == 0 && hq_schemas_load_dir(schemas_dir, &schemas, &diags) != 0)
+        schemas = NULL; /* untyped: values are guessed */
+    hq_diags_fini(&diags);
+    const hq_schema *sch = schemas ? hq_schemas_find(schemas, type, strlen(type)) : NULL;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    char idbuf[72];
+    if (id)
+        snprintf(idbuf, sizeof idbuf, "%s", id);
+    else
+        hq_client_make_id(s->client, idbuf, sizeof idbuf);
+    int64_t tsv = hq_wall_ms();
+    if (ts && !hq_parse_int64(ts, &tsv))
+        rc = ctl_fail("send: --ts: expected ms since the epoch, got \"%s\"", ts);
+    if (rc == 0) {
+        msgpack_pack_map(&pk, 5);
+        hq_mp_pack_kv(&pk, "id", idbuf);
+        hq_mp_pack_kv(&pk, "type", type);
+        hq_mp_pack_kv(&pk, "source", source);
+        hq_mp_pack_ki64(&pk, "ts", tsv);
+        hq_mp_pack_str(&pk, "data");
+        rc = pack_fields(&pk, sch, kvs, n, "", 0);
+    }
+    if (rc == 0)
+        rc = send_frame(s, idbuf, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    hq_schemas_destroy(&schemas);
+    free(kvs);
+    return rc;
+}
+
 /* --timeout and --retries as atoi reads them (a number's leading digits). */
 static int atoi_arg(const char *arg, void *dst, hq_err *why)
 {
@@ -359,55 +412,7 @@ int cmd_send(int argc, char **argv)
         else
             rc = send_file(&s, file, source);
     } else {
-        size_t n = (size_t)(argc - first);
-        kv *kvs = hq_calloc(n ? n : 1, sizeof *kvs);
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            char *a = argv[first + (int)i];
-            char *eq = strchr(a, '=');
-            if (!eq || eq == a)
-                rc = ctl_fail("send: expected FIELD=VALUE, got \"%s\"", a);
-            else {
-                *eq = '\0';
-                kvs[i] = (kv){a, eq + 1};
-            }
-        }
-        hq_schemas *schemas = NULL;
-        hq_diags diags;
-        hq_diags_init(&diags);
-        if (rc == 0 && hq_schemas_load_dir(schemas_dir, &schemas, &diags) != 0)
-            schemas = NULL; /* untyped: values are guessed */
-        hq_diags_fini(&diags);
-        const hq_schema *sch = schemas ? hq_schemas_find(schemas, type, strlen(type)) : NULL;
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        char idbuf[72];
-        if (id)
-            snprintf(idbuf, sizeof idbuf, "%s", id);
-        else
-            hq_client_make_id(s.client, idbuf, sizeof idbuf);
-        int64_t tsv = hq_wall_ms();
-        if (ts && !hq_parse_int64(ts, &tsv))
-            rc = ctl_fail("send: --ts: expected ms since the epoch, got \"%s\"", ts);
-        if (rc == 0) {
-            msgpack_pack_map(&pk, 5);
-            hq_mp_pack_strn(&pk, "id", 2);
-            hq_mp_pack_strn(&pk, idbuf, strlen(idbuf));
-            hq_mp_pack_strn(&pk, "type", 4);
-            hq_mp_pack_strn(&pk, type, strlen(type));
-            hq_mp_pack_strn(&pk, "source", 6);
-            hq_mp_pack_strn(&pk, source, strlen(source));
-            hq_mp_pack_strn(&pk, "ts", 2);
-            msgpack_pack_int64(&pk, tsv);
-            hq_mp_pack_strn(&pk, "data", 4);
-            rc = pack_fields(&pk, sch, kvs, n, "", 0);
-        }
-        if (rc == 0)
-            rc = send_frame(&s, idbuf, sb.data, sb.size);
-        msgpack_sbuffer_destroy(&sb);
-        hq_schemas_destroy(&schemas);
-        free(kvs);
+        rc = send_args(&s, schemas_dir, type, source, id, ts, argv + first, (size_t)(argc - first));
     }
     if (rc == 0)
         rc = drain(&s);
