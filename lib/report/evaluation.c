@@ -555,6 +555,100 @@ static bool internal_issue(const hq_issue *is)
     return is->owner && !strncmp(is->owner, "office:", 7);
 }
 
+/* What an issue opened in the period counts: itself, its severity, its
+ * category (complaint, missed inspection, veto), and whether it was due
+ * and settled on time by as_of. */
+static void count_opened(const hq_eval *e, const hq_issue *is, hq_eval_row *add)
+{
+    const hq_eval_scheme *s = e->s;
+    add->issues = 1;
+    add->by_severity[(unsigned)is->severity < 4 ? is->severity : 0] = 1;
+    if (strlist_has(&s->complaint_categories, is->category))
+        add->complaints = 1;
+    if (strlist_has(&s->missed_inspection_categories, is->category))
+        add->missed_inspections = 1;
+    if (strlist_has(&s->veto_categories, is->category))
+        add->vetoes++;
+    bool overdue = false, settled = false;
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        const hq_tl_entry *t = &is->timeline[i];
+        if (t->ts_ms > e->as_of)
+            break;
+        if (t->kind == HQ_TL_OVERDUE)
+            overdue = true;
+        if (t->kind == HQ_TL_RECTIFIED || t->kind == HQ_TL_CLOSED)
+            settled = true;
+    }
+    if (overdue || settled) {
+        add->due = 1;
+        add->on_time = !overdue;
+    }
+}
+
+/* What the issue's timeline counts in the period, whenever the issue was
+ * opened: rechecks failed, recurrences, accountability, overdue days,
+ * complainants' answers (and silence taken as solved). */
+static void count_timeline(const hq_eval *e, const hq_issue *is, hq_eval_row *add)
+{
+    const hq_eval_scheme *s = e->s;
+    bool in_span = false, answered = false;
+    int64_t span_from = 0;
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        const hq_tl_entry *t = &is->timeline[i];
+        bool in = in_period(e, t->ts_ms);
+        bool ok = t->kind == HQ_TL_SATISFIED, no = t->kind == HQ_TL_UNSOLVED;
+        if ((ok || no) && t->ts_ms <= is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS)
+            answered = true;
+        if (in && ok)
+            add->fb_solved++;
+        if (in && no)
+            add->fb_unsolved++;
+        if (in && t->kind == HQ_TL_REOPENED)
+            add->failed_rechecks++;
+        if (in && t->kind == HQ_TL_RECURRENCE)
+            add->recurrences++;
+        if (in && t->kind == HQ_TL_ACCOUNTABILITY) {
+            add->accountability++;
+            if (s->veto_accountability)
+                add->vetoes++;
+        }
+        if (t->kind == HQ_TL_OVERDUE && !in_span) {
+            in_span = true;
+            span_from = t->ts_ms;
+        } else if ((t->kind == HQ_TL_RECTIFIED || t->kind == HQ_TL_CLOSED) && in_span) {
+            add->overdue_days += (int)clip_days(e, span_from, t->ts_ms);
+            in_span = false;
+        }
+    }
+    if (in_span)
+        add->overdue_days += (int)clip_days(e, span_from, e->as_of);
+    /* silence taken as solved: a complaint closed in the period, no answer
+     * within the days, and those days over by as_of */
+    if (is->state == HQ_IS_CLOSED && !answered && in_period(e, is->closed_ms) &&
+        strlist_has(&s->complaint_categories, is->category) &&
+        is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS <= e->as_of)
+        add->fb_taken = 1;
+}
+
+static void row_add(hq_eval_row *r, const hq_eval_row *add)
+{
+    r->issues += add->issues;
+    for (int i = 0; i < 4; i++)
+        r->by_severity[i] += add->by_severity[i];
+    r->complaints += add->complaints;
+    r->missed_inspections += add->missed_inspections;
+    r->vetoes += add->vetoes;
+    r->due += add->due;
+    r->on_time += add->on_time;
+    r->failed_rechecks += add->failed_rechecks;
+    r->recurrences += add->recurrences;
+    r->accountability += add->accountability;
+    r->overdue_days += add->overdue_days;
+    r->fb_solved += add->fb_solved;
+    r->fb_unsolved += add->fb_unsolved;
+    r->fb_taken += add->fb_taken;
+}
+
 void hq_eval_add(hq_eval *e, const hq_issue *is)
 {
     if (internal_issue(is))
@@ -565,7 +659,6 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
     if (!is->contractor || !*is->contractor)
         return;
     row_ext *rx = NULL;
-    bool dis = dismissed(is);
     int64_t pen = 0;
     for (size_t i = 0; i < is->npenalties; i++)
         if (in_period(e, is->penalties[i].ts_ms))
@@ -575,7 +668,7 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
         rx->r.penalties_cents += pen;
         rx->touched = true;
     }
-    if (dis) {
+    if (dismissed(is)) {
         if (opened_in) {
             rx = rx ? rx : row_for(e, is->contractor);
             rx->r.dismissed++;
@@ -583,93 +676,17 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
         }
         return;
     }
-    const hq_eval_scheme *s = e->s;
     hq_eval_row add = {0};
-    bool touched = false;
-    if (opened_in) {
-        touched = true;
-        add.issues = 1;
-        add.by_severity[(unsigned)is->severity < 4 ? is->severity : 0] = 1;
-        if (strlist_has(&s->complaint_categories, is->category))
-            add.complaints = 1;
-        if (strlist_has(&s->missed_inspection_categories, is->category))
-            add.missed_inspections = 1;
-        if (strlist_has(&s->veto_categories, is->category))
-            add.vetoes++;
-        bool overdue = false, settled = false;
-        for (size_t i = 0; i < is->ntimeline; i++) {
-            const hq_tl_entry *t = &is->timeline[i];
-            if (t->ts_ms > e->as_of)
-                break;
-            if ((t)->kind == HQ_TL_OVERDUE)
-                overdue = true;
-            if ((t)->kind == HQ_TL_RECTIFIED || (t)->kind == HQ_TL_CLOSED)
-                settled = true;
-        }
-        if (overdue || settled) {
-            add.due = 1;
-            add.on_time = !overdue;
-        }
-    }
-    bool in_span = false, answered = false;
-    int64_t span_from = 0;
-    for (size_t i = 0; i < is->ntimeline; i++) {
-        const hq_tl_entry *t = &is->timeline[i];
-        bool in = in_period(e, t->ts_ms);
-        bool ok = t->kind == HQ_TL_SATISFIED, no = t->kind == HQ_TL_UNSOLVED;
-        if ((ok || no) && t->ts_ms <= is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS)
-            answered = true;
-        if (in && ok)
-            add.fb_solved++;
-        if (in && no)
-            add.fb_unsolved++;
-        if (in && t->kind == HQ_TL_REOPENED)
-            add.failed_rechecks++;
-        if (in && (t)->kind == HQ_TL_RECURRENCE)
-            add.recurrences++;
-        if (in && (t)->kind == HQ_TL_ACCOUNTABILITY) {
-            add.accountability++;
-            if (s->veto_accountability)
-                add.vetoes++;
-        }
-        if ((t)->kind == HQ_TL_OVERDUE && !in_span) {
-            in_span = true;
-            span_from = t->ts_ms;
-        } else if (((t)->kind == HQ_TL_RECTIFIED || (t)->kind == HQ_TL_CLOSED) && in_span) {
-            add.overdue_days += (int)clip_days(e, span_from, t->ts_ms);
-            in_span = false;
-        }
-    }
-    if (in_span)
-        add.overdue_days += (int)clip_days(e, span_from, e->as_of);
-    /* silence taken as solved: a complaint closed in the period, no answer
-     * within the days, and those days over by as_of */
-    if (is->state == HQ_IS_CLOSED && !answered && in_period(e, is->closed_ms) &&
-        strlist_has(&s->complaint_categories, is->category) &&
-        is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS <= e->as_of)
-        add.fb_taken = 1;
-    touched |= add.failed_rechecks || add.recurrences || add.accountability || add.overdue_days || add.fb_solved ||
-               add.fb_unsolved || add.fb_taken;
+    if (opened_in)
+        count_opened(e, is, &add);
+    count_timeline(e, is, &add);
+    bool touched = opened_in || add.failed_rechecks || add.recurrences || add.accountability || add.overdue_days ||
+                   add.fb_solved || add.fb_unsolved || add.fb_taken;
     if (!touched)
         return;
     rx = rx ? rx : row_for(e, is->contractor);
     rx->touched = true;
-    hq_eval_row *r = &rx->r;
-    r->issues += add.issues;
-    for (int i = 0; i < 4; i++)
-        r->by_severity[i] += add.by_severity[i];
-    r->complaints += add.complaints;
-    r->missed_inspections += add.missed_inspections;
-    r->vetoes += add.vetoes;
-    r->due += add.due;
-    r->on_time += add.on_time;
-    r->failed_rechecks += add.failed_rechecks;
-    r->recurrences += add.recurrences;
-    r->accountability += add.accountability;
-    r->overdue_days += add.overdue_days;
-    r->fb_solved += add.fb_solved;
-    r->fb_unsolved += add.fb_unsolved;
-    r->fb_taken += add.fb_taken;
+    row_add(&rx->r, &add);
 }
 
 static int cmp_rank(const void *a, const void *b)
