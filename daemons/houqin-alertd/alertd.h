@@ -36,7 +36,7 @@ typedef struct alertd_opts {
     bool check_only;
     bool probe;           /* --probe: --check, and connect to every server */
     unsigned max_in_flight;
-    int verbose;
+    bool verbose;
 } alertd_opts;
 
 /* A lane: one (recipient, channel).  Its deliveries go in seq order among
@@ -161,6 +161,8 @@ int feed_route_txn(alertd *a, MDB_txn *txn, hq_routes *all, hq_err *err);
 void feed_after_commit(alertd *a, hq_routes *all, bool committed, const char *why);
 
 /* sched.c */
+/* The person of the organisation with this id, or NULL. */
+const hq_person *alertd_person(const hq_rules *r, const char *id);
 lane *lane_get(alertd *a, const char *recipient, const char *channel, bool create);
 int sched_load_lanes(alertd *a);
 /* Frees every lane (at exit). */

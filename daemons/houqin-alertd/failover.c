@@ -33,16 +33,6 @@ static bool is_person(const char *recipient)
            strcmp(recipient, "-");
 }
 
-static const hq_person *find_person(const hq_rules *r, const char *id)
-{
-    const hq_person *ps;
-    size_t n = hq_rules_people(r, &ps);
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(ps[i].id, id))
-            return &ps[i];
-    return NULL;
-}
-
 /* The index of the first entry of the stage after `from`: the next
  * `fallback: true` entry after it, or nchannels. */
 static uint32_t stage_end(const hq_alert_person *ap, uint32_t from)
@@ -100,10 +90,10 @@ static int escalate(alertd *a, MDB_txn *txn, uint64_t seq, const char *rec, size
 {
     const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
     const hq_alert_person *ap = hq_alert_config_person(a->cfg, person);
-    const hq_person *who = find_person(a->rules, person);
+    const hq_person *who = alertd_person(a->rules, person);
     const hq_person *targets[33];
     size_t nt = 0;
-    const hq_person *dep = ap && ap->deputy ? find_person(a->rules, ap->deputy) : NULL;
+    const hq_person *dep = ap && ap->deputy ? alertd_person(a->rules, ap->deputy) : NULL;
     if (dep && strcmp(dep->id, person))
         targets[nt++] = dep;
     const hq_person *admins[32];
@@ -338,10 +328,7 @@ void failover_run(alertd *a)
         rc = hq_alert_queue_each_watch(a->q, txn, collect, &s, &err);
     for (size_t i = 0; rc == 0 && i < s.n; i++)
         rc = fire(a, txn, &s.due[i], pnow, &s.next, &err);
-    if (rc == 0)
-        rc = hq_alert_queue_commit(a->q, txn, &err);
-    else if (txn)
-        hq_alert_queue_abort(a->q, txn);
+    rc = hq_alert_queue_end(a->q, txn, rc, &err);
     free(s.due);
     if (rc) {
         if (rc == HQ_EFULL)

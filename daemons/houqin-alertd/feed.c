@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mem.h"
 #include "mp.h"
+#include "zmsg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -168,35 +169,20 @@ void feed_on_sub(alertd *a)
 {
     for (int n = 0; n < 5000; n++) {
         zmq_msg_t f[2];
-        int nf = 0;
-        bool more = true;
-        while (more) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, a->sub, nf == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-                zmq_msg_close(&m);
-                for (int i = 0; i < nf; i++)
-                    zmq_msg_close(&f[i]);
-                return;
-            }
-            more = zmq_msg_more(&m);
-            if (nf < 2)
-                f[nf++] = m;
-            else
-                zmq_msg_close(&m), nf = 3;
-        }
-        if (nf == 2 && zmq_msg_size(&f[0]) == 4 && !memcmp(zmq_msg_data(&f[0]), "hugz", 4))
+        int nf, parts = hq_zmsg_recv(a->sub, f, 2, &nf);
+        if (parts <= 0)
+            return;
+        if (parts == 2 && zmq_msg_size(&f[0]) == 4 && !memcmp(zmq_msg_data(&f[0]), "hugz", 4))
             on_hugz(a, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]));
-        else if (nf == 2)
+        else if (parts == 2)
             on_live(a, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]));
         else {
             a->n_undecodable++;
             hq_log_warn("a published message of %d frame(s), expected 2; asking for what follows %" PRIu64,
-                        nf, batch_end(a));
+                        parts, batch_end(a));
             note_last(a, batch_end(a) + 1);
         }
-        for (int i = 0; i < nf && i < 2; i++)
-            zmq_msg_close(&f[i]);
+        hq_zmsg_close(f, nf);
     }
 }
 
@@ -209,18 +195,10 @@ static void ctl_send(alertd *a, int what, uint64_t from, uint64_t to)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, what == CTL_RANGE ? 3 : 1);
-    msgpack_pack_str(&pk, 3);
-    msgpack_pack_str_body(&pk, "cmd", 3);
-    const char *cmd = what == CTL_RANGE ? "outbox.range" : "status";
-    msgpack_pack_str(&pk, strlen(cmd));
-    msgpack_pack_str_body(&pk, cmd, strlen(cmd));
+    hq_mp_pack_kv(&pk, "cmd", what == CTL_RANGE ? "outbox.range" : "status");
     if (what == CTL_RANGE) {
-        msgpack_pack_str(&pk, 4);
-        msgpack_pack_str_body(&pk, "from", 4);
-        msgpack_pack_uint64(&pk, from);
-        msgpack_pack_str(&pk, 2);
-        msgpack_pack_str_body(&pk, "to", 2);
-        msgpack_pack_uint64(&pk, to);
+        hq_mp_pack_ku64(&pk, "from", from);
+        hq_mp_pack_ku64(&pk, "to", to);
     }
     if (zmq_send(a->ctl.sock, sb.data, sb.size, ZMQ_DONTWAIT) >= 0) {
         a->ctl.pending = what;

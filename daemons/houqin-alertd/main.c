@@ -12,23 +12,16 @@
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
+#include "cmdline.h"
 #include "service.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
-
-#ifndef HQ_DEFAULT_RULES
-#define HQ_DEFAULT_RULES "rules"
-#endif
-#ifndef HQ_DEFAULT_SCHEMAS
-#define HQ_DEFAULT_SCHEMAS "schemas"
-#endif
 
 static const char usage[] =
     "NAME\n"
@@ -104,27 +97,15 @@ static const char usage[] =
     "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n"
     "    A complainant's contact never appears in the log.\n";
 
-enum { OPT_RULES = 256, OPT_SCHEMAS, OPT_STATE, OPT_SUBSCRIBE, OPT_CONTROL, OPT_CLOCK, OPT_CHECK, OPT_PROBE,
-       OPT_MAXFLIGHT };
+static int parse_clock(const char *arg, void *dst, hq_err *why)
+{
+    bool *follow = dst;
+    *follow = !strcmp(arg, "follow");
+    return *follow || !strcmp(arg, "real") ? 0 : -1;
+}
 
 static int parse_opts(int argc, char **argv, alertd_opts *o)
 {
-    static const struct option longopts[] = {
-        {"rules", required_argument, NULL, OPT_RULES},
-        {"config", required_argument, NULL, OPT_RULES},
-        {"schemas", required_argument, NULL, OPT_SCHEMAS},
-        {"state", required_argument, NULL, OPT_STATE},
-        {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
-        {"control", required_argument, NULL, OPT_CONTROL},
-        {"clock", required_argument, NULL, OPT_CLOCK},
-        {"check", no_argument, NULL, OPT_CHECK},
-        {"probe", no_argument, NULL, OPT_PROBE},
-        {"max-in-flight", required_argument, NULL, OPT_MAXFLIGHT},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     *o = (alertd_opts){
         .rules_dir = HQ_DEFAULT_RULES,
         .schemas_dir = HQ_DEFAULT_SCHEMAS,
@@ -133,45 +114,28 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
         .control_ep = "tcp://127.0.0.1:7603",
         .max_in_flight = 256,
     };
-    int c;
-    char *end;
-    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_RULES: o->rules_dir = optarg; break;
-        case OPT_SCHEMAS: o->schemas_dir = optarg; break;
-        case OPT_STATE: o->state_dir = optarg; break;
-        case OPT_SUBSCRIBE: o->subscribe_ep = optarg; break;
-        case OPT_CONTROL: o->control_ep = optarg; break;
-        case OPT_CLOCK:
-            if (!strcmp(optarg, "follow"))
-                o->follow_clock = true;
-            else if (strcmp(optarg, "real") != 0) {
-                fprintf(stderr, "houqin-alertd: --clock: expected real or follow, got \"%s\"\n", optarg);
-                return -1;
-            }
-            break;
-        case OPT_CHECK: o->check_only = true; break;
-        case OPT_PROBE: o->check_only = o->probe = true; break;
-        case OPT_MAXFLIGHT:
-            o->max_in_flight = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o->max_in_flight == 0 || o->max_in_flight > 4096) {
-                fprintf(stderr, "houqin-alertd: --max-in-flight: expected 1..4096\n");
-                return -1;
-            }
-            break;
-        case 'v': o->verbose = 1; break;
-        case 'h': fputs(usage, stdout); exit(0);
-        case 'V':
-            printf("houqin-alertd %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
-                   HQ_DEFAULT_SCHEMAS);
-            exit(0);
-        default: fprintf(stderr, "Try 'houqin-alertd --help'.\n"); return -1;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "houqin-alertd: unexpected argument \"%s\"\nTry 'houqin-alertd --help'.\n", argv[optind]);
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("rules", &o->rules_dir),
+        HQ_OPTION_STR("config", &o->rules_dir),
+        HQ_OPTION_STR("schemas", &o->schemas_dir),
+        HQ_OPTION_STR("state", &o->state_dir),
+        HQ_OPTION_STR("subscribe", &o->subscribe_ep),
+        HQ_OPTION_STR("control", &o->control_ep),
+        {.name = "clock", .kind = HQ_OPT_FN, .dst = &o->follow_clock, .parse = parse_clock, .got = true,
+         .expect = "expected real or follow"},
+        HQ_OPTION_FLAG("check", 0, &o->check_only),
+        HQ_OPTION_FLAG("probe", 0, &o->probe),
+        {.name = "max-in-flight", .kind = HQ_OPT_UINT, .dst = &o->max_in_flight, .min = 1, .max = 4096,
+         .expect = "expected 1..4096"},
+        HQ_OPTION_FLAG("verbose", 'v', &o->verbose),
+        HQ_OPTION_HELP,
+        HQ_OPTION_VERSION,
+        HQ_OPTION_END,
+    };
+    if (hq_cmdline_parse("houqin-alertd", usage, opts, argc, argv) != 0)
         return -1;
-    }
+    if (o->probe) /* --probe is --check, and connect */
+        o->check_only = true;
     return 0;
 }
 
@@ -342,10 +306,7 @@ static int commit_point(alertd *a, bool force)
             rc = feed_route_txn(a, txn, all, &err);
         if (rc == 0 && results)
             rc = sched_results_txn(a, txn, wall, &err);
-        if (rc == 0)
-            rc = hq_alert_queue_commit(a->q, txn, &err);
-        else
-            hq_alert_queue_abort(a->q, txn);
+        rc = hq_alert_queue_end(a->q, txn, rc, &err);
         if (rc != HQ_EFULL || tries == 8 || hq_alert_queue_grow(a->q, &err) != 0)
             break;
     }

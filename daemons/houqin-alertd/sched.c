@@ -276,7 +276,7 @@ static void fail_now(alertd *a, const hq_delivery *d, const char *key, const cha
     sched_on_result(a, x);
 }
 
-static const hq_person *find_person(const hq_rules *r, const char *id)
+const hq_person *alertd_person(const hq_rules *r, const char *id)
 {
     const hq_person *ps;
     size_t n = hq_rules_people(r, &ps);
@@ -310,7 +310,7 @@ static who recipient_of(const alertd *a, const hq_delivery *d, const hq_channel 
     char id[HQ_RECIPIENT_MAX + 16];
     snprintf(id, sizeof id, "%s", d->recipient);
     id[strcspn(id, "~")] = '\0'; /* "<deputy>~<person>": an escalation to the deputy */
-    const hq_person *p = find_person(a->rules, id);
+    const hq_person *p = alertd_person(a->rules, id);
     const hq_alert_person *ap = hq_alert_config_person(a->cfg, id);
     const hq_person_channel *pc = NULL;
     for (size_t i = 0; ap && i < ap->nchannels; i++)
@@ -489,10 +489,7 @@ static void do_seals(alertd *a, seal_job *jobs, size_t n)
         hq_delivery sealed;
         rc = hq_alert_queue_seal_digest(a->q, txn, mp, jobs[i].n, &sealed, &err);
     }
-    if (rc == 0)
-        rc = hq_alert_queue_commit(a->q, txn, &err);
-    else
-        hq_alert_queue_abort(a->q, txn);
+    rc = hq_alert_queue_end(a->q, txn, rc, &err);
     if (rc)
         hq_log_err("gathering digests: %s", err.msg); /* tried again on the next look */
     for (size_t i = 0; i < n; i++) {

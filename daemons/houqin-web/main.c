@@ -10,6 +10,7 @@
 #include "log.h"
 #include "allowlist.h"
 #include "mem.h"
+#include "opts.h"
 #include "ratelimit.h"
 #include "service.h"
 
@@ -26,13 +27,6 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
-
-#ifndef HQ_DEFAULT_RULES
-#define HQ_DEFAULT_RULES "rules"
-#endif
-#ifndef HQ_DEFAULT_SCHEMAS
-#define HQ_DEFAULT_SCHEMAS "schemas"
-#endif
 
 web *g_web;
 

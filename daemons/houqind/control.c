@@ -8,10 +8,10 @@
 #include "log.h"
 #include "mp.h"
 #include "outbox.h"
+#include "zmsg.h"
 
 #include <stdint.h>
 
-#include <errno.h>
 #include <msgpack.h>
 #include <string.h>
 #include <zmq.h>
@@ -27,21 +27,12 @@ typedef struct ctl_req {
     msgpack_sbuffer *sb;
 } ctl_req;
 
-static void pk_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 static void reply_error(ctl_req *r, const char *msg)
 {
     msgpack_sbuffer_clear(r->sb);
     msgpack_pack_map(r->pk, 2);
-    pk_str(r->pk, "ok");
-    msgpack_pack_false(r->pk);
-    pk_str(r->pk, "error");
-    pk_str(r->pk, msg);
+    hq_mp_pack_kbool(r->pk, "ok", false);
+    hq_mp_pack_kv(r->pk, "error", msg);
 }
 
 static int cmd_status(hq_daemon *d, ctl_req *r)
@@ -66,99 +57,60 @@ static int cmd_status(hq_daemon *d, ctl_req *r)
         hq_store_abort(d->store, txn);
     }
     msgpack_pack_map(r->pk, 32);
-    pk_str(r->pk, "retention");
+    hq_mp_pack_str(r->pk, "retention");
     hq_retain_pack_status(d, r->pk);
-    pk_str(r->pk, "rules");
-    msgpack_pack_uint64(r->pk, hq_rules_count(d->rules));
+    hq_mp_pack_ku64(r->pk, "rules", hq_rules_count(d->rules));
     /* The rule set in force and the last refused reload (issue 18 item 5):
      * a refused SIGHUP leaves the old rules running, and says so here. */
-    pk_str(r->pk, "rules_dir");
-    pk_str(r->pk, d->opts.rules_dir);
-    pk_str(r->pk, "rules_loaded_ms");
-    msgpack_pack_int64(r->pk, d->rules_loaded_ms);
-    pk_str(r->pk, "reload_refused");
-    if (d->reload_refused_ms)
-        msgpack_pack_true(r->pk);
-    else
-        msgpack_pack_false(r->pk);
-    pk_str(r->pk, "reload_refused_ms");
+    hq_mp_pack_kv(r->pk, "rules_dir", d->opts.rules_dir);
+    hq_mp_pack_ki64(r->pk, "rules_loaded_ms", d->rules_loaded_ms);
+    hq_mp_pack_kbool(r->pk, "reload_refused", d->reload_refused_ms != 0);
+    hq_mp_pack_str(r->pk, "reload_refused_ms");
     if (d->reload_refused_ms)
         msgpack_pack_int64(r->pk, d->reload_refused_ms);
     else
         msgpack_pack_nil(r->pk);
-    pk_str(r->pk, "reload_error");
-    if (d->reload_refused_ms)
-        pk_str(r->pk, d->reload_error);
-    else
-        msgpack_pack_nil(r->pk);
-    pk_str(r->pk, "open_issues");
-    msgpack_pack_uint64(r->pk, open);
-    pk_str(r->pk, "stuck_issues");
-    msgpack_pack_uint64(r->pk, stuck);
-    pk_str(r->pk, "first_stuck");
-    pk_str(r->pk, first_stuck);
-    pk_str(r->pk, "next_timer_ms");
+    hq_mp_pack_kv(r->pk, "reload_error", d->reload_refused_ms ? d->reload_error : NULL);
+    hq_mp_pack_ku64(r->pk, "open_issues", open);
+    hq_mp_pack_ku64(r->pk, "stuck_issues", stuck);
+    hq_mp_pack_kv(r->pk, "first_stuck", first_stuck);
+    hq_mp_pack_str(r->pk, "next_timer_ms");
     if (d->next_due_ms == INT64_MAX)
         msgpack_pack_nil(r->pk);
     else
         msgpack_pack_int64(r->pk, d->next_due_ms);
-    pk_str(r->pk, "outbox_last");
-    msgpack_pack_uint64(r->pk, d->outbox_last);
-    pk_str(r->pk, "timers_fired");
-    msgpack_pack_uint64(r->pk, d->n_timers);
-    pk_str(r->pk, "ok");
-    msgpack_pack_true(r->pk);
-    pk_str(r->pk, "state");
-    pk_str(r->pk, hq_store_dir(d->store));
-    pk_str(r->pk, "clock");
-    pk_str(r->pk, d->clock.manual ? "manual" : "real");
-    pk_str(r->pk, "clock_ms");
-    msgpack_pack_int64(r->pk, hq_clock_now_ms(&d->clock));
-    pk_str(r->pk, "events");
-    msgpack_pack_uint64(r->pk, st.entries[HQ_DB_EVENTS]);
-    pk_str(r->pk, "last_seq");
-    msgpack_pack_uint64(r->pk, st.last_event_seq);
-    pk_str(r->pk, "issues");
-    msgpack_pack_uint64(r->pk, st.entries[HQ_DB_ISSUES]);
-    pk_str(r->pk, "timers");
-    msgpack_pack_uint64(r->pk, st.entries[HQ_DB_TIMERS]);
-    pk_str(r->pk, "outbox");
-    msgpack_pack_uint64(r->pk, st.entries[HQ_DB_OUTBOX]);
-    pk_str(r->pk, "schemas");
-    msgpack_pack_uint64(r->pk, hq_schemas_count(d->schemas));
-    pk_str(r->pk, "stored");
-    msgpack_pack_uint64(r->pk, d->n_stored);
-    pk_str(r->pk, "duplicate");
-    msgpack_pack_uint64(r->pk, d->n_duplicate);
-    pk_str(r->pk, "rejected");
-    msgpack_pack_uint64(r->pk, d->n_rejected);
-    pk_str(r->pk, "batches");
-    msgpack_pack_uint64(r->pk, d->n_batches);
-    pk_str(r->pk, "map_size");
-    msgpack_pack_uint64(r->pk, st.map_size);
-    pk_str(r->pk, "used_bytes");
-    msgpack_pack_uint64(r->pk, st.used_bytes);
+    hq_mp_pack_ku64(r->pk, "outbox_last", d->outbox_last);
+    hq_mp_pack_ku64(r->pk, "timers_fired", d->n_timers);
+    hq_mp_pack_kbool(r->pk, "ok", true);
+    hq_mp_pack_kv(r->pk, "state", hq_store_dir(d->store));
+    hq_mp_pack_kv(r->pk, "clock", d->clock.manual ? "manual" : "real");
+    hq_mp_pack_ki64(r->pk, "clock_ms", hq_clock_now_ms(&d->clock));
+    hq_mp_pack_ku64(r->pk, "events", st.entries[HQ_DB_EVENTS]);
+    hq_mp_pack_ku64(r->pk, "last_seq", st.last_event_seq);
+    hq_mp_pack_ku64(r->pk, "issues", st.entries[HQ_DB_ISSUES]);
+    hq_mp_pack_ku64(r->pk, "timers", st.entries[HQ_DB_TIMERS]);
+    hq_mp_pack_ku64(r->pk, "outbox", st.entries[HQ_DB_OUTBOX]);
+    hq_mp_pack_ku64(r->pk, "schemas", hq_schemas_count(d->schemas));
+    hq_mp_pack_ku64(r->pk, "stored", d->n_stored);
+    hq_mp_pack_ku64(r->pk, "duplicate", d->n_duplicate);
+    hq_mp_pack_ku64(r->pk, "rejected", d->n_rejected);
+    hq_mp_pack_ku64(r->pk, "batches", d->n_batches);
+    hq_mp_pack_ku64(r->pk, "map_size", st.map_size);
+    hq_mp_pack_ku64(r->pk, "used_bytes", st.used_bytes);
     /* Who may do what (SPEC §6a): whether actions are checked, and the
      * refusals by reason and by source since the start. */
-    pk_str(r->pk, "permissions");
-    pk_str(r->pk, hq_rules_perm(d->rules) ? "on" : "off");
+    hq_mp_pack_kv(r->pk, "permissions", hq_rules_perm(d->rules) ? "on" : "off");
     const hq_refusals *f = &d->refusals;
-    pk_str(r->pk, "refusals");
+    hq_mp_pack_str(r->pk, "refusals");
     msgpack_pack_map(r->pk, HQ_PERM_REASON_COUNT - 1);
-    for (int i = 1; i < HQ_PERM_REASON_COUNT; i++) {
-        pk_str(r->pk, hq_perm_reason_name((hq_perm_reason)i));
-        msgpack_pack_uint64(r->pk, f->by_reason[i]);
-    }
-    pk_str(r->pk, "refusals_by_source");
+    for (int i = 1; i < HQ_PERM_REASON_COUNT; i++)
+        hq_mp_pack_ku64(r->pk, hq_perm_reason_name((hq_perm_reason)i), f->by_reason[i]);
+    hq_mp_pack_str(r->pk, "refusals_by_source");
     msgpack_pack_map(r->pk, f->nsources + (f->other_sources ? 1 : 0));
-    for (size_t i = 0; i < f->nsources; i++) {
-        pk_str(r->pk, f->by_source[i].source);
-        msgpack_pack_uint64(r->pk, f->by_source[i].n);
-    }
-    if (f->other_sources) {
-        pk_str(r->pk, "(other)");
-        msgpack_pack_uint64(r->pk, f->other_sources);
-    }
+    for (size_t i = 0; i < f->nsources; i++)
+        hq_mp_pack_ku64(r->pk, f->by_source[i].source, f->by_source[i].n);
+    if (f->other_sources)
+        hq_mp_pack_ku64(r->pk, "(other)", f->other_sources);
     return 0;
 }
 
@@ -175,10 +127,8 @@ static int get_ms(ctl_req *r, int64_t *ms)
 static void reply_clock(hq_daemon *d, ctl_req *r)
 {
     msgpack_pack_map(r->pk, 2);
-    pk_str(r->pk, "ok");
-    msgpack_pack_true(r->pk);
-    pk_str(r->pk, "clock_ms");
-    msgpack_pack_int64(r->pk, hq_clock_now_ms(&d->clock));
+    hq_mp_pack_kbool(r->pk, "ok", true);
+    hq_mp_pack_ki64(r->pk, "clock_ms", hq_clock_now_ms(&d->clock));
 }
 
 static int cmd_clock_set(hq_daemon *d, ctl_req *r)
@@ -279,10 +229,7 @@ int hq_clock_reset(hq_daemon *d, int64_t ms, char *msg, size_t size)
     }
     if (rc == 0) /* the history now begins here (a backtest starts its clock at it) */
         rc = hq_store_origin_put(d->store, txn, ms, &err);
-    if (rc == 0)
-        rc = hq_store_commit(d->store, txn, &err);
-    else if (txn)
-        hq_store_abort(d->store, txn);
+    rc = hq_store_end(d->store, txn, rc, &err);
     if (rc) {
         snprintf(msg, size, "the clock was not set: %s", err.msg);
         return rc;
@@ -305,12 +252,9 @@ static int cmd_reload(hq_daemon *d, ctl_req *r)
         return 0;
     }
     msgpack_pack_map(r->pk, 3);
-    pk_str(r->pk, "ok");
-    msgpack_pack_true(r->pk);
-    pk_str(r->pk, "rules");
-    msgpack_pack_uint64(r->pk, hq_rules_count(d->rules));
-    pk_str(r->pk, "message");
-    pk_str(r->pk, msg);
+    hq_mp_pack_kbool(r->pk, "ok", true);
+    hq_mp_pack_ku64(r->pk, "rules", hq_rules_count(d->rules));
+    hq_mp_pack_kv(r->pk, "message", msg);
     return 0;
 }
 
@@ -345,13 +289,10 @@ static int cmd_outbox_range(hq_daemon *d, ctl_req *r)
         }
     }
     msgpack_pack_map(r->pk, 5);
-    pk_str(r->pk, "ok");
-    msgpack_pack_true(r->pk);
-    pk_str(r->pk, "last_seq");
-    msgpack_pack_uint64(r->pk, d->outbox_last);
-    pk_str(r->pk, "to");
-    msgpack_pack_int64(r->pk, to);
-    pk_str(r->pk, "records");
+    hq_mp_pack_kbool(r->pk, "ok", true);
+    hq_mp_pack_ku64(r->pk, "last_seq", d->outbox_last);
+    hq_mp_pack_ki64(r->pk, "to", to);
+    hq_mp_pack_str(r->pk, "records");
     msgpack_pack_array(r->pk, n);
     for (int64_t q = from; q <= to; q++) {
         const char *rec;
@@ -366,7 +307,7 @@ static int cmd_outbox_range(hq_daemon *d, ctl_req *r)
         if (hq_outbox_get(d->store, txn, (uint64_t)q, &rec, &len, NULL) != 0)
             missing++;
     }
-    pk_str(r->pk, "pruned");
+    hq_mp_pack_str(r->pk, "pruned");
     msgpack_pack_array(r->pk, missing);
     for (int64_t q = from; q <= to && q <= (int64_t)d->outbox_last; q++) {
         const char *rec;
@@ -389,9 +330,8 @@ static int cmd_retention_run(hq_daemon *d, ctl_req *r)
         return 0;
     }
     msgpack_pack_map(r->pk, 2);
-    pk_str(r->pk, "ok");
-    msgpack_pack_true(r->pk);
-    pk_str(r->pk, "retention");
+    hq_mp_pack_kbool(r->pk, "ok", true);
+    hq_mp_pack_str(r->pk, "retention");
     hq_retain_pack_status(d, r->pk);
     return 0;
 }
@@ -442,28 +382,12 @@ int hq_control_handle(hq_daemon *d)
 {
     for (int handled = 0; handled < 64; handled++) {
         zmq_msg_t frames[4];
-        int nf = 0;
-        bool more = true, overflow = false;
-        while (more) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, d->control, nf == 0 && !overflow ? ZMQ_DONTWAIT : 0) < 0) {
-                zmq_msg_close(&m);
-                for (int i = 0; i < nf; i++)
-                    zmq_msg_close(&frames[i]);
-                return errno == EAGAIN ? 0 : -1;
-            }
-            more = zmq_msg_more(&m);
-            if (nf < 4) {
-                frames[nf++] = m;
-            } else {
-                overflow = true;
-                zmq_msg_close(&m);
-            }
-        }
+        int nf, parts = hq_zmsg_recv(d->control, frames, 4, &nf);
+        if (parts <= 0)
+            return parts;
+        bool overflow = parts > 4;
         if (nf < 2) {
-            for (int i = 0; i < nf; i++)
-                zmq_msg_close(&frames[i]);
+            hq_zmsg_close(frames, nf);
             continue;
         }
         msgpack_sbuffer sb;

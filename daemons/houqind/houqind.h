@@ -31,7 +31,7 @@ typedef struct hq_daemon_opts {
     unsigned max_batch;
     hq_event_limits limits;
     int hard_max_bytes;  /* ZMQ_MAXMSGSIZE: above it the peer is dropped */
-    int verbose;
+    bool verbose;
     const char *curve_key;   /* the server's key file: CURVE on the ingest socket */
     const char *allow_file;  /* producers' keys, sources and types */
     bool allow_remote;       /* bind a non-loopback address without CURVE */

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "mp.h"
 #include "outbox.h"
 #include "timer.h"
 
@@ -83,13 +84,8 @@ static int hq_ingest_upgrade_timelines(hq_daemon *d)
     }
     size_t scanned = 0, broken = 0;
     rc = hq_store_begin(d->store, true, &txn, &err);
-    if (rc == 0) {
-        rc = hq_issue_timeline_upgrade(d->store, txn, &scanned, &broken, &err);
-        if (rc == 0)
-            rc = hq_store_commit(d->store, txn, &err);
-        else
-            hq_store_abort(d->store, txn);
-    }
+    if (rc == 0)
+        rc = hq_store_end(d->store, txn, hq_issue_timeline_upgrade(d->store, txn, &scanned, &broken, &err), &err);
     if (rc) {
         hq_log_err("timelines not upgraded: %s (the state is unchanged; a copy is in %s)", err.msg, backup);
         return rc;
@@ -113,13 +109,8 @@ int hq_ingest_init(hq_daemon *d)
     hq_err err = {0};
     size_t scanned = 0;
     int rc = hq_store_begin(d->store, true, &txn, &err);
-    if (rc == 0) {
-        rc = hq_issue_index_upgrade(d->store, txn, &scanned, &err);
-        if (rc == 0)
-            rc = hq_store_commit(d->store, txn, &err);
-        else
-            hq_store_abort(d->store, txn);
-    }
+    if (rc == 0)
+        rc = hq_store_end(d->store, txn, hq_issue_index_upgrade(d->store, txn, &scanned, &err), &err);
     if (rc) {
         hq_log_err("issue indexes not upgraded: %s", err.msg);
         return rc;
@@ -367,12 +358,6 @@ static int apply_all(hq_daemon *d, MDB_txn *txn, int64_t now_ms, size_t *budget,
     return 0;
 }
 
-static void pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 static void send_reply(hq_daemon *d, item *it)
 {
     hq_batch *b = d->batch;
@@ -380,23 +365,23 @@ static void send_reply(hq_daemon *d, item *it)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &b->sbuf, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 3);
-    pack_str(&pk, "id", 2);
+    hq_mp_pack_strn(&pk, "id", 2);
     if (it->ev.id)
-        pack_str(&pk, it->ev.id, it->ev.id_len);
+        hq_mp_pack_strn(&pk, it->ev.id, it->ev.id_len);
     else
         msgpack_pack_nil(&pk);
-    pack_str(&pk, "status", 6);
+    hq_mp_pack_strn(&pk, "status", 6);
     switch (it->status) {
-    case R_STORED: pack_str(&pk, "stored", 6); break;
-    case R_DUPLICATE: pack_str(&pk, "duplicate", 9); break;
-    default: pack_str(&pk, "rejected", 8); break;
+    case R_STORED: hq_mp_pack_strn(&pk, "stored", 6); break;
+    case R_DUPLICATE: hq_mp_pack_strn(&pk, "duplicate", 9); break;
+    default: hq_mp_pack_strn(&pk, "rejected", 8); break;
     }
     if (it->status == R_STORED || it->status == R_DUPLICATE) {
-        pack_str(&pk, "seq", 3);
+        hq_mp_pack_strn(&pk, "seq", 3);
         msgpack_pack_uint64(&pk, it->seq);
     } else {
-        pack_str(&pk, "error", 5);
-        pack_str(&pk, it->error, strlen(it->error));
+        hq_mp_pack_strn(&pk, "error", 5);
+        hq_mp_pack_strn(&pk, it->error, strlen(it->error));
     }
     for (int i = 0; i < it->nprefix; i++) {
         if (zmq_msg_send(&it->prefix[i], d->ingest, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
@@ -443,10 +428,7 @@ static int run_txn(hq_daemon *d, size_t max_timers, hq_effects *fx, size_t *fire
                 rc = save_clock(d, txn, err);
             if (rc == 0) /* the heartbeat: running at now_ms (engine.h) */
                 rc = hq_store_alive_put(d->store, txn, now_ms, err);
-            if (rc == 0)
-                rc = hq_store_commit(d->store, txn, err);
-            else
-                hq_store_abort(d->store, txn);
+            rc = hq_store_end(d->store, txn, rc, err);
         }
         if (rc != HQ_EFULL)
             break;
@@ -476,13 +458,8 @@ int hq_ingest_save_clock(hq_daemon *d)
     MDB_txn *txn;
     hq_err err = {0};
     int rc = hq_store_begin(d->store, true, &txn, &err);
-    if (rc == 0) {
-        rc = save_clock(d, txn, &err);
-        if (rc == 0)
-            rc = hq_store_commit(d->store, txn, &err);
-        else
-            hq_store_abort(d->store, txn);
-    }
+    if (rc == 0)
+        rc = hq_store_end(d->store, txn, save_clock(d, txn, &err), &err);
     if (rc)
         hq_log_err("the manual clock was not saved: %s", err.msg);
     return rc;
@@ -519,10 +496,7 @@ int hq_ingest_regenerate(hq_daemon *d)
     int rc = hq_store_begin(d->store, true, &txn, &err);
     if (rc == 0) {
         rc = hq_engine_obligations_reset(d->store, txn, hq_clock_now_ms(&d->clock), &dropped, &err);
-        if (rc == 0)
-            rc = hq_store_commit(d->store, txn, &err);
-        else
-            hq_store_abort(d->store, txn);
+        rc = hq_store_end(d->store, txn, rc, &err);
     }
     if (rc) {
         hq_log_err("obligations not reset after reload: %s", err.msg);
@@ -689,9 +663,9 @@ void hq_publish_heartbeat(hq_daemon *d)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 2);
-    pack_str(&pk, "last_seq", 8);
+    hq_mp_pack_strn(&pk, "last_seq", 8);
     msgpack_pack_uint64(&pk, d->outbox_last);
-    pack_str(&pk, "clock_ms", 8);
+    hq_mp_pack_strn(&pk, "clock_ms", 8);
     msgpack_pack_int64(&pk, hq_clock_now_ms(&d->clock));
     (void)buf;
     zmq_send(d->publish, "hugz", 4, ZMQ_SNDMORE | ZMQ_DONTWAIT);

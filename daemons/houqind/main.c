@@ -7,11 +7,12 @@
 #include "buf.h"
 #include "ytree.h"
 #include "log.h"
+#include "cmdline.h"
 #include "ruletest.h"
 #include "service.h"
+#include "zmsg.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
-
-#ifndef HQ_DEFAULT_RULES
-#define HQ_DEFAULT_RULES "rules"
-#endif
-#ifndef HQ_DEFAULT_SCHEMAS
-#define HQ_DEFAULT_SCHEMAS "schemas"
-#endif
 
 static const char usage[] =
     "NAME\n"
@@ -113,35 +107,40 @@ static const char usage[] =
     "LOGGING\n"
     "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n";
 
-enum { OPT_STATE = 256, OPT_RULES, OPT_SCHEMAS, OPT_INGEST, OPT_PUBLISH, OPT_CONTROL, OPT_CLOCK, OPT_CHECK,
-       OPT_MAXBATCH, OPT_MAXMSG, OPT_MAPSIZE, OPT_CURVEKEY, OPT_ALLOW, OPT_ALLOWREMOTE, OPT_RATE, OPT_HEAD,
-       OPT_CONTROLKEYS };
+static int parse_clock(const char *arg, void *dst, hq_err *why)
+{
+    hq_daemon_opts *o = dst;
+    if (strcmp(arg, "manual") == 0) {
+        o->manual_clock = true;
+    } else if (strncmp(arg, "manual@", 7) == 0) {
+        o->manual_clock = true;
+        o->clock_start = arg + 7;
+    } else if (strcmp(arg, "real") != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_ledger_head(const char *arg, void *dst, hq_err *why)
+{
+    int64_t *ms = dst;
+    return hq_parse_duration_ms(arg, ms) != 0 || *ms < 60000 ? -1 : 0;
+}
+
+/* N or N:BURST, both positive (the burst at least 1). */
+static int parse_rate(const char *arg, void *dst, hq_err *why)
+{
+    hq_daemon_opts *o = dst;
+    char *end;
+    o->rate_per_s = strtod(arg, &end);
+    o->rate_burst = o->rate_per_s;
+    if (*end == ':')
+        o->rate_burst = strtod(end + 1, &end);
+    return *end || o->rate_per_s <= 0 || o->rate_burst < 1 ? -1 : 0;
+}
 
 static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, OPT_STATE},
-        {"rules", required_argument, NULL, OPT_RULES},
-        {"schemas", required_argument, NULL, OPT_SCHEMAS},
-        {"ingest", required_argument, NULL, OPT_INGEST},
-        {"publish", required_argument, NULL, OPT_PUBLISH},
-        {"control", required_argument, NULL, OPT_CONTROL},
-        {"clock", required_argument, NULL, OPT_CLOCK},
-        {"check", no_argument, NULL, OPT_CHECK},
-        {"max-batch", required_argument, NULL, OPT_MAXBATCH},
-        {"max-message-bytes", required_argument, NULL, OPT_MAXMSG},
-        {"map-size", required_argument, NULL, OPT_MAPSIZE},
-        {"curve-key", required_argument, NULL, OPT_CURVEKEY},
-        {"allow", required_argument, NULL, OPT_ALLOW},
-        {"allow-remote", no_argument, NULL, OPT_ALLOWREMOTE},
-        {"rate-limit", required_argument, NULL, OPT_RATE},
-        {"ledger-head", required_argument, NULL, OPT_HEAD},
-        {"control-keys", required_argument, NULL, OPT_CONTROLKEYS},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     *o = (hq_daemon_opts){
         .state_dir = "var",
         .rules_dir = HQ_DEFAULT_RULES,
@@ -153,81 +152,37 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         .limits = hq_event_default_limits,
         .hard_max_bytes = 1 << 20,
     };
-    int c;
-    char *end;
-    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_STATE: o->state_dir = optarg; break;
-        case OPT_RULES: o->rules_dir = optarg; break;
-        case OPT_SCHEMAS: o->schemas_dir = optarg; break;
-        case OPT_INGEST: o->ingest_ep = optarg; break;
-        case OPT_PUBLISH: o->publish_ep = optarg; break;
-        case OPT_CONTROL: o->control_ep = optarg; break;
-        case OPT_CLOCK:
-            if (strcmp(optarg, "manual") == 0) {
-                o->manual_clock = true;
-            } else if (strncmp(optarg, "manual@", 7) == 0) {
-                o->manual_clock = true;
-                o->clock_start = optarg + 7;
-            } else if (strcmp(optarg, "real") != 0) {
-                fprintf(stderr,
-                        "houqind: --clock: expected real, manual or manual@TIME (manual@2026-09-08T10:00+08:00), "
-                        "got \"%s\"\n",
-                        optarg);
-                return -1;
-            }
-            break;
-        case OPT_CHECK: o->check_only = true; break;
-        case OPT_MAXBATCH:
-            o->max_batch = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o->max_batch == 0 || o->max_batch > 100000) {
-                fprintf(stderr, "houqind: --max-batch: expected 1..100000\n");
-                return -1;
-            }
-            break;
-        case OPT_MAXMSG:
-            o->limits.max_bytes = strtoul(optarg, &end, 10);
-            if (*end || o->limits.max_bytes < 256 || o->limits.max_bytes > (1u << 20)) {
-                fprintf(stderr, "houqind: --max-message-bytes: expected 256..1048576\n");
-                return -1;
-            }
-            break;
-        case OPT_MAPSIZE:
-            o->map_size = strtoull(optarg, &end, 10);
-            if (*end || o->map_size < (1u << 20)) {
-                fprintf(stderr, "houqind: --map-size: expected a byte count of at least 1048576\n");
-                return -1;
-            }
-            break;
-        case OPT_CURVEKEY: o->curve_key = optarg; break;
-        case OPT_HEAD:
-            if (hq_parse_duration_ms(optarg, &o->ledger_head_ms) != 0 || o->ledger_head_ms < 60000) {
-                fprintf(stderr, "houqind: --ledger-head: expected a duration of at least 1m, like 24h\n");
-                return -1;
-            }
-            break;
-        case OPT_ALLOW: o->allow_file = optarg; break;
-        case OPT_CONTROLKEYS: o->control_keys = optarg; break;
-        case OPT_ALLOWREMOTE: o->allow_remote = true; break;
-        case OPT_RATE:
-            o->rate_per_s = strtod(optarg, &end);
-            o->rate_burst = o->rate_per_s;
-            if (*end == ':')
-                o->rate_burst = strtod(end + 1, &end);
-            if (*end || o->rate_per_s <= 0 || o->rate_burst < 1) {
-                fprintf(stderr, "houqind: --rate-limit: expected N or N:BURST, positive\n");
-                return -1;
-            }
-            break;
-        case 'v': o->verbose = 1; break;
-        case 'h': fputs(usage, stdout); exit(0);
-        case 'V':
-            printf("houqind %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
-                   HQ_DEFAULT_SCHEMAS);
-            exit(0);
-        default: fprintf(stderr, "Try 'houqind --help'.\n"); return -1;
-        }
-    }
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &o->state_dir),
+        HQ_OPTION_STR("rules", &o->rules_dir),
+        HQ_OPTION_STR("schemas", &o->schemas_dir),
+        HQ_OPTION_STR("ingest", &o->ingest_ep),
+        HQ_OPTION_STR("publish", &o->publish_ep),
+        HQ_OPTION_STR("control", &o->control_ep),
+        {.name = "clock", .kind = HQ_OPT_FN, .dst = o, .parse = parse_clock, .got = true,
+         .expect = "expected real, manual or manual@TIME (manual@2026-09-08T10:00+08:00)"},
+        HQ_OPTION_FLAG("check", 0, &o->check_only),
+        {.name = "max-batch", .kind = HQ_OPT_UINT, .dst = &o->max_batch, .min = 1, .max = 100000,
+         .expect = "expected 1..100000"},
+        {.name = "max-message-bytes", .kind = HQ_OPT_SIZE, .dst = &o->limits.max_bytes, .min = 256, .max = 1 << 20,
+         .expect = "expected 256..1048576"},
+        {.name = "map-size", .kind = HQ_OPT_U64, .dst = &o->map_size, .min = 1 << 20, .max = INT64_MAX,
+         .expect = "expected a byte count of at least 1048576"},
+        HQ_OPTION_STR("curve-key", &o->curve_key),
+        HQ_OPTION_STR("allow", &o->allow_file),
+        HQ_OPTION_FLAG("allow-remote", 0, &o->allow_remote),
+        {.name = "rate-limit", .kind = HQ_OPT_FN, .dst = o, .parse = parse_rate,
+         .expect = "expected N or N:BURST, positive"},
+        {.name = "ledger-head", .kind = HQ_OPT_FN, .dst = &o->ledger_head_ms, .parse = parse_ledger_head,
+         .expect = "expected a duration of at least 1m, like 24h"},
+        HQ_OPTION_STR("control-keys", &o->control_keys),
+        HQ_OPTION_FLAG("verbose", 'v', &o->verbose),
+        HQ_OPTION_HELP,
+        HQ_OPTION_VERSION,
+        HQ_OPTION_END,
+    };
+    if (hq_cmdline_parse("houqind", usage, opts, argc, argv) != 0)
+        return -1;
     if (o->curve_key && !o->allow_file && !o->control_keys) {
         fprintf(stderr, "houqind: --curve-key needs --allow (ingest), --control-keys (control) or both\n");
         return -1;
@@ -235,10 +190,6 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
     if ((o->allow_file || o->control_keys) && !o->curve_key) {
         fprintf(stderr, "houqind: --%s needs --curve-key (the server's key pair)\n",
                 o->allow_file ? "allow" : "control-keys");
-        return -1;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "houqind: unexpected argument \"%s\"\nTry 'houqind --help'.\n", argv[optind]);
         return -1;
     }
     return 0;
@@ -415,23 +366,9 @@ void hq_zap_handle(hq_daemon *d)
 {
     for (;;) {
         zmq_msg_t f[8];
-        int n = 0;
-        bool more = true;
-        while (more) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, d->zap, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-                zmq_msg_close(&m);
-                for (int i = 0; i < n; i++)
-                    zmq_msg_close(&f[i]);
-                return;
-            }
-            more = zmq_msg_more(&m);
-            if (n < 8)
-                f[n++] = m;
-            else
-                zmq_msg_close(&m);
-        }
+        int n;
+        if (hq_zmsg_recv(d->zap, f, 8, &n) <= 0)
+            return;
         const char *status = "400", *text = "unknown key", *who = "a client";
         char z85[41] = "", user[sizeof HQ_ADMIN_USER_PREFIX + 256] = "";
         const hq_allowlist *list = NULL;
@@ -484,8 +421,7 @@ void hq_zap_handle(hq_daemon *d)
         zmq_send(d->zap, text, strlen(text), ZMQ_SNDMORE);
         zmq_send(d->zap, user, strlen(user), ZMQ_SNDMORE);
         zmq_send(d->zap, "", 0, 0);
-        for (int i = 0; i < n; i++)
-            zmq_msg_close(&f[i]);
+        hq_zmsg_close(f, n);
     }
 }
 
@@ -683,6 +619,126 @@ static int run(hq_daemon *d)
     return status;
 }
 
+/* The clock: a manual one resumes where the state's last run left it, or
+ * starts at --clock manual@TIME (on a state without events at TIME, earlier
+ * too; on one with events only forward, in run()).  Returns 0, or 1 with
+ * the problem logged. */
+static int start_clock(hq_daemon *d)
+{
+    if (d->opts.clock_start && (hq_rt_parse_time(d->opts.clock_start, &d->opts.clock_start_ms) != 0 ||
+                                d->opts.clock_start_ms < 0)) {
+        hq_log_err("--clock manual@%s: expected a time like 2026-09-08T10:00+08:00", d->opts.clock_start);
+        return 1;
+    }
+    if (d->opts.manual_clock) {
+        int64_t start = hq_wall_ms();
+        MDB_txn *txn;
+        if (hq_store_begin(d->store, false, &txn, NULL) == 0) {
+            hq_store_clock_get(d->store, txn, &start);
+            hq_store_abort(d->store, txn);
+        }
+        hq_clock_init_manual(&d->clock, start);
+    } else {
+        hq_clock_init_real(&d->clock);
+    }
+    d->started_ms = hq_clock_now_ms(&d->clock);
+    d->rules_loaded_ms = hq_wall_ms();
+    hq_engine_set_started(d->engine, d->started_ms);
+    d->next_gen_ms = d->started_ms + 86400000LL;
+    if (d->opts.clock_start) {
+        char why[256];
+        int rc = hq_clock_reset(d, d->opts.clock_start_ms, why, sizeof why);
+        if (rc != 0 && !(rc == HQ_ESTATE && d->opts.clock_start_ms >= d->clock.now_ms)) {
+            hq_log_err("--clock manual@%s: %s", d->opts.clock_start, why);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The engine on the state, and the clock.  Returns 0, or the exit status
+ * with the problem logged. */
+static int open_state(hq_daemon *d)
+{
+    d->engine = hq_engine_new();
+    hq_engine_set_rules(d->engine, d->rules);
+    hq_err err = {0};
+    if (hq_store_open(d->opts.state_dir, 0, d->opts.map_size, &d->store, &err) != 0) {
+        hq_log_err("%s", err.msg);
+        return err.code == HQ_EVERSION ? 1 : 2;
+    }
+    if (start_clock(d) != 0)
+        return 1;
+    /* The outbox's last sequence, for the publisher's heartbeat. */
+    MDB_txn *txn;
+    uint64_t next;
+    if (hq_store_begin(d->store, false, &txn, NULL) == 0) {
+        if (hq_store_peek_seq(d->store, txn, HQ_DB_OUTBOX, &next, NULL) == 0)
+            d->outbox_last = next - 1;
+        hq_store_abort(d->store, txn);
+    }
+    return 0;
+}
+
+/* Refuses endpoints that would let others in without CURVE.  Returns 0,
+ * or -1 with the reason logged. */
+static int check_endpoints(const hq_daemon *d)
+{
+    if (!d->opts.allow_file && !d->opts.allow_remote && !endpoint_local(d->opts.ingest_ep)) {
+        hq_log_err("refusing to bind %s without CURVE: give --curve-key and --allow, or --allow-remote",
+                   d->opts.ingest_ep);
+        return -1;
+    }
+    /* The control socket is for administrators only (SPEC §7): off this
+     * machine that takes CURVE with their keys; --allow-remote does not
+     * cover it. */
+    if (!d->opts.control_keys && !endpoint_local(d->opts.control_ep)) {
+        hq_log_err("refusing to bind the control socket %s without CURVE: give --curve-key and --control-keys, "
+                   "or use an ipc:// endpoint",
+                   d->opts.control_ep);
+        return -1;
+    }
+    if (!d->opts.control_keys && strncmp(d->opts.control_ep, "tcp://", 6) == 0)
+        hq_log_notice("the control socket %s can be reached by every local user; prefer ipc:// (mode 0660) "
+                      "or --control-keys",
+                      d->opts.control_ep);
+    return 0;
+}
+
+/* Sets up ingest, CURVE and the sockets, runs the loop until a stop and
+ * takes them down again.  Returns the exit status. */
+static int serve(hq_daemon *d)
+{
+    int status = 1;
+    d->rate = hq_ratelimit_new(d->opts.rate_per_s, d->opts.rate_burst);
+    d->zctx = zmq_ctx_new();
+    if (hq_ingest_init(d) == 0 && (!d->opts.curve_key || start_curve(d) == 0)) {
+        d->control = bind_socket(d, ZMQ_ROUTER, d->opts.control_ep, "control");
+        d->publish = d->control ? bind_socket(d, ZMQ_PUB, d->opts.publish_ep, "publish") : NULL;
+        d->ingest = d->publish ? bind_socket(d, ZMQ_ROUTER, d->opts.ingest_ep, "ingest") : NULL;
+    }
+    if (d->ingest)
+        hq_log_info("started: state %s, %zu schemas from %s, %zu rules from %s, ingest %s, control %s, publish %s, "
+                    "clock %s",
+                    d->opts.state_dir, hq_schemas_count(d->schemas), d->opts.schemas_dir, hq_rules_count(d->rules),
+                    d->opts.rules_dir, d->opts.ingest_ep, d->opts.control_ep, d->opts.publish_ep,
+                    d->clock.manual ? "manual" : "real");
+    if (d->ingest && hq_retain_init(d) == 0) {
+        status = run(d);
+        hq_log_info("stopped: %llu stored, %llu duplicate, %llu rejected in %llu batches",
+                    (unsigned long long)d->n_stored, (unsigned long long)d->n_duplicate,
+                    (unsigned long long)d->n_rejected, (unsigned long long)d->n_batches);
+    }
+    void *socks[] = {d->zap, d->ingest, d->publish, d->control};
+    for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++)
+        if (socks[i])
+            zmq_close(socks[i]);
+    zmq_ctx_term(d->zctx);
+    hq_ingest_fini(d);
+    hq_retain_fini(d);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     hq_daemon d = {0};
@@ -691,127 +747,12 @@ int main(int argc, char **argv)
     hq_log_init("houqind", d.opts.verbose ? HQ_LOG_DEBUG : HQ_LOG_INFO);
     if (load_config(&d) != 0)
         return 1;
-    if (d.opts.check_only) {
+    int status = 0;
+    if (d.opts.check_only)
         printf("configuration OK: %zu schemas in %s, %zu rules in %s\n", hq_schemas_count(d.schemas),
                d.opts.schemas_dir, hq_rules_count(d.rules), d.opts.rules_dir);
-        hq_rules_destroy(&d.rules);
-        hq_schemas_destroy(&d.schemas);
-        return 0;
-    }
-    d.engine = hq_engine_new();
-    hq_engine_set_rules(d.engine, d.rules);
-    hq_err err = {0};
-    if (hq_store_open(d.opts.state_dir, 0, d.opts.map_size, &d.store, &err) != 0) {
-        hq_log_err("%s", err.msg);
-        hq_engine_destroy(&d.engine);
-        hq_rules_destroy(&d.rules);
-        hq_schemas_destroy(&d.schemas);
-        return err.code == HQ_EVERSION ? 1 : 2;
-    }
-    if (d.opts.clock_start && (hq_rt_parse_time(d.opts.clock_start, &d.opts.clock_start_ms) != 0 ||
-                               d.opts.clock_start_ms < 0)) {
-        hq_log_err("--clock manual@%s: expected a time like 2026-09-08T10:00+08:00", d.opts.clock_start);
-        hq_store_close(&d.store);
-        hq_engine_destroy(&d.engine);
-        hq_rules_destroy(&d.rules);
-        hq_schemas_destroy(&d.schemas);
-        return 1;
-    }
-    if (d.opts.manual_clock) {
-        /* A manual clock resumes where the last run left it. */
-        int64_t start = hq_wall_ms();
-        MDB_txn *txn;
-        if (hq_store_begin(d.store, false, &txn, NULL) == 0) {
-            hq_store_clock_get(d.store, txn, &start);
-            hq_store_abort(d.store, txn);
-        }
-        hq_clock_init_manual(&d.clock, start);
-    } else {
-        hq_clock_init_real(&d.clock);
-    }
-    d.started_ms = hq_clock_now_ms(&d.clock);
-    d.rules_loaded_ms = hq_wall_ms();
-    hq_engine_set_started(d.engine, d.started_ms);
-    d.next_gen_ms = d.started_ms + 86400000LL;
-    if (d.opts.clock_start) {
-        /* On a state without events the clock starts at TIME (earlier or
-         * later), exactly as a rule test's start; on one with events it
-         * only moves forward, in run(). */
-        char why[256];
-        int rc = hq_clock_reset(&d, d.opts.clock_start_ms, why, sizeof why);
-        if (rc != 0 && !(rc == HQ_ESTATE && d.opts.clock_start_ms >= d.clock.now_ms)) {
-            hq_log_err("--clock manual@%s: %s", d.opts.clock_start, why);
-            hq_store_close(&d.store);
-            hq_engine_destroy(&d.engine);
-            hq_rules_destroy(&d.rules);
-            hq_schemas_destroy(&d.schemas);
-            return 1;
-        }
-    }
-    {
-        /* The outbox's last sequence, for the publisher's heartbeat. */
-        MDB_txn *txn;
-        uint64_t next;
-        if (hq_store_begin(d.store, false, &txn, NULL) == 0) {
-            if (hq_store_peek_seq(d.store, txn, HQ_DB_OUTBOX, &next, NULL) == 0)
-                d.outbox_last = next - 1;
-            hq_store_abort(d.store, txn);
-        }
-    }
-    int status = 1;
-    if (!d.opts.allow_file && !d.opts.allow_remote && !endpoint_local(d.opts.ingest_ep)) {
-        hq_log_err("refusing to bind %s without CURVE: give --curve-key and --allow, or --allow-remote",
-                   d.opts.ingest_ep);
-        goto early;
-    }
-    /* The control socket is for administrators only (SPEC §7): off this
-     * machine that takes CURVE with their keys; --allow-remote does not
-     * cover it. */
-    if (!d.opts.control_keys && !endpoint_local(d.opts.control_ep)) {
-        hq_log_err("refusing to bind the control socket %s without CURVE: give --curve-key and --control-keys, "
-                   "or use an ipc:// endpoint",
-                   d.opts.control_ep);
-        goto early;
-    }
-    if (!d.opts.control_keys && strncmp(d.opts.control_ep, "tcp://", 6) == 0)
-        hq_log_notice("the control socket %s can be reached by every local user; prefer ipc:// (mode 0660) "
-                      "or --control-keys",
-                      d.opts.control_ep);
-    d.rate = hq_ratelimit_new(d.opts.rate_per_s, d.opts.rate_burst);
-    d.zctx = zmq_ctx_new();
-    if (hq_ingest_init(&d) != 0)
-        goto out;
-    if (d.opts.curve_key && start_curve(&d) != 0)
-        goto out;
-    d.control = bind_socket(&d, ZMQ_ROUTER, d.opts.control_ep, "control");
-    d.publish = d.control ? bind_socket(&d, ZMQ_PUB, d.opts.publish_ep, "publish") : NULL;
-    d.ingest = d.publish ? bind_socket(&d, ZMQ_ROUTER, d.opts.ingest_ep, "ingest") : NULL;
-    if (!d.ingest)
-        goto out;
-    hq_log_info("started: state %s, %zu schemas from %s, %zu rules from %s, ingest %s, control %s, publish %s, "
-                "clock %s",
-                d.opts.state_dir, hq_schemas_count(d.schemas), d.opts.schemas_dir, hq_rules_count(d.rules),
-                d.opts.rules_dir,
-                d.opts.ingest_ep, d.opts.control_ep, d.opts.publish_ep, d.clock.manual ? "manual" : "real");
-    if (hq_retain_init(&d) != 0)
-        goto out;
-    status = run(&d);
-    hq_log_info("stopped: %llu stored, %llu duplicate, %llu rejected in %llu batches",
-                (unsigned long long)d.n_stored, (unsigned long long)d.n_duplicate,
-                (unsigned long long)d.n_rejected, (unsigned long long)d.n_batches);
-out:
-    if (d.zap)
-        zmq_close(d.zap);
-    if (d.ingest)
-        zmq_close(d.ingest);
-    if (d.publish)
-        zmq_close(d.publish);
-    if (d.control)
-        zmq_close(d.control);
-    zmq_ctx_term(d.zctx);
-    hq_ingest_fini(&d);
-    hq_retain_fini(&d);
-early:
+    else if ((status = open_state(&d)) == 0)
+        status = check_endpoints(&d) == 0 ? serve(&d) : 1;
     hq_allowlist_destroy(&d.allow);
     hq_allowlist_destroy(&d.admins);
     explicit_bzero(d.curve_secret, sizeof d.curve_secret);

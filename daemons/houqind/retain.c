@@ -4,10 +4,9 @@
 #include "houqind.h"
 
 #include "log.h"
+#include "mp.h"
 #include "prune.h"
 #include "retention.h"
-
-#include <string.h>
 
 /* A step removes at most this many events in one write transaction (about
  * one ingest batch's commit) or archives eight times as many (a read
@@ -91,13 +90,6 @@ int hq_retain_run(hq_daemon *d, bool wait)
     return rc;
 }
 
-static void pk_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 void hq_retain_pack_status(hq_daemon *d, msgpack_packer *pk)
 {
     static const char *const phases[] = {"idle", "archive", "protect", "delete"};
@@ -110,42 +102,23 @@ void hq_retain_pack_status(hq_daemon *d, msgpack_packer *pk)
     }
     const hq_prune_figures *f = d->prune ? hq_prune_figures_get(d->prune) : NULL;
     msgpack_pack_map(pk, 16);
-    pk_str(pk, "policy");
-    if (pol)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
-    pk_str(pk, "state_file_bytes");
-    msgpack_pack_uint64(pk, z.file_bytes);
-    pk_str(pk, "bytes_per_event");
-    msgpack_pack_uint64(pk, z.bytes_per_event);
-    pk_str(pk, "archive_bytes");
-    msgpack_pack_uint64(pk, z.archive_bytes);
-    pk_str(pk, "oldest_event_ms");
-    msgpack_pack_int64(pk, z.oldest_event_ms);
-    pk_str(pk, "events_in_lmdb");
-    msgpack_pack_uint64(pk, z.events);
+    hq_mp_pack_kbool(pk, "policy", pol != NULL);
+    hq_mp_pack_ku64(pk, "state_file_bytes", z.file_bytes);
+    hq_mp_pack_ku64(pk, "bytes_per_event", z.bytes_per_event);
+    hq_mp_pack_ku64(pk, "archive_bytes", z.archive_bytes);
+    hq_mp_pack_ki64(pk, "oldest_event_ms", z.oldest_event_ms);
+    hq_mp_pack_ku64(pk, "events_in_lmdb", z.events);
     static const hq_prune_figures none = {0};
     if (!f || !pol)
         f = &none;
-    pk_str(pk, "phase");
-    pk_str(pk, phases[f->phase]);
-    pk_str(pk, "next_run_ms");
-    msgpack_pack_int64(pk, f->next_run_ms);
-    pk_str(pk, "last_run_ms");
-    msgpack_pack_int64(pk, f->last_run_ms);
-    pk_str(pk, "archived_upto");
-    msgpack_pack_uint64(pk, f->archived_upto);
-    pk_str(pk, "last_archived");
-    msgpack_pack_uint64(pk, f->last_archived);
-    pk_str(pk, "last_removed");
-    msgpack_pack_uint64(pk, f->last_removed);
-    pk_str(pk, "total_archived");
-    msgpack_pack_uint64(pk, f->total_archived);
-    pk_str(pk, "total_removed");
-    msgpack_pack_uint64(pk, f->total_removed);
-    pk_str(pk, "abandoned_ms");
-    msgpack_pack_int64(pk, f->abandoned_ms);
-    pk_str(pk, "error");
-    pk_str(pk, f->last_error);
+    hq_mp_pack_kv(pk, "phase", phases[f->phase]);
+    hq_mp_pack_ki64(pk, "next_run_ms", f->next_run_ms);
+    hq_mp_pack_ki64(pk, "last_run_ms", f->last_run_ms);
+    hq_mp_pack_ku64(pk, "archived_upto", f->archived_upto);
+    hq_mp_pack_ku64(pk, "last_archived", f->last_archived);
+    hq_mp_pack_ku64(pk, "last_removed", f->last_removed);
+    hq_mp_pack_ku64(pk, "total_archived", f->total_archived);
+    hq_mp_pack_ku64(pk, "total_removed", f->total_removed);
+    hq_mp_pack_ki64(pk, "abandoned_ms", f->abandoned_ms);
+    hq_mp_pack_kv(pk, "error", f->last_error);
 }

@@ -298,29 +298,33 @@ typedef struct checker {
     size_t nproblems;
 } checker;
 
+/* Adds to d (when there is one) a diagnostic at "file:line:column". */
+static void add_v(hq_diags *d, const char *at, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+static void add_v(hq_diags *d, const char *at, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (d)
+        hq_diags_add_at(d, at, "%s", msg);
+}
+
 static void problem(checker *k, const char *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void problem(checker *k, const char *at, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    add_v(k->problems, at, fmt, ap);
     va_end(ap);
     k->nproblems++;
-    if (k->problems)
-        hq_diags_add_at(k->problems, at, "%s", msg);
 }
 
 static void note(checker *k, const char *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void note(checker *k, const char *at, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    add_v(k->notes, at, fmt, ap);
     va_end(ap);
-    if (k->notes)
-        hq_diags_add_at(k->notes, at, "%s", msg);
 }
 
 /* A webhook or SMTP URL: parses, no placeholder; loopback is a note.

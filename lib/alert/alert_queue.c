@@ -56,12 +56,10 @@
 #include "mp.h"
 #include "store.h"
 
-#include <errno.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 enum { DB_META, DB_ALERTS, DB_QUEUE, DB_DEAD, DB_WATCH, DB_COUNT };
 static const char *const db_names[DB_COUNT] = {"meta", "alerts", "queue", "dead", "watch"};
@@ -106,13 +104,9 @@ static int check_format(hq_alert_queue *q, MDB_txn *txn, hq_err *err)
 static int open_dbs(hq_alert_queue *q, hq_err *err)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(q->env, NULL, q->rdonly ? MDB_RDONLY : 0, &txn);
-    if (rc == MDB_MAP_RESIZED) {
-        mdb_env_set_mapsize(q->env, 0);
-        rc = mdb_txn_begin(q->env, NULL, q->rdonly ? MDB_RDONLY : 0, &txn);
-    }
+    int rc = hq_store_env_begin(q->env, !q->rdonly, &txn, err);
     if (rc)
-        return code(rc, err, "begin");
+        return rc;
     for (int i = 0; i < DB_COUNT && rc == 0; i++) {
         rc = mdb_dbi_open(txn, db_names[i], q->rdonly ? 0 : MDB_CREATE, &q->dbi[i]);
         if (rc == MDB_NOTFOUND && i == DB_WATCH) {
@@ -137,43 +131,18 @@ static int open_dbs(hq_alert_queue *q, hq_err *err)
 int hq_alert_queue_open(const char *dir, unsigned flags, hq_alert_queue **out, hq_err *err)
 {
     bool rdonly = flags & HQ_AQ_RDONLY;
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        if (rdonly || errno != ENOENT)
-            return hq_err_set(err, HQ_EIO, "%s: %s", dir, strerror(errno));
-        if (mkdir(dir, 0770) != 0)
-            return hq_err_set(err, HQ_EIO, "%s: cannot create: %s", dir, strerror(errno));
-    } else if (!S_ISDIR(st.st_mode)) {
-        return hq_err_set(err, HQ_EIO, "%s: not a directory", dir);
-    }
+    int rc = hq_store_dir_ready(dir, rdonly, err);
+    if (rc)
+        return rc;
     hq_alert_queue *q = hq_calloc(1, sizeof *q);
-    if (!q || !(q->dir = hq_strdup(dir))) {
-        free(q);
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
-    }
+    q->dir = hq_strdup(dir);
     q->rdonly = rdonly;
-    int rc = mdb_env_create(&q->env);
+    rc = hq_store_env_open(dir, rdonly, DB_COUNT + 2, 0, 256ULL << 20, "open alertd state", &q->env, err);
+    if (rc == 0)
+        rc = open_dbs(q, err);
     if (rc) {
-        free(q->dir);
-        free(q);
-        return code(rc, err, "mdb_env_create");
-    }
-    mdb_env_set_maxdbs(q->env, DB_COUNT + 2);
-    char datafile[4096];
-    snprintf(datafile, sizeof datafile, "%s/data.mdb", dir);
-    if (!rdonly && stat(datafile, &st) != 0)
-        mdb_env_set_mapsize(q->env, 256ULL << 20);
-    rc = mdb_env_open(q->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0660);
-    if (rc == 0 && !rdonly) {
-        int dead = 0;
-        mdb_reader_check(q->env, &dead);
-    }
-    int c = rc ? code(rc, err, "open alertd state") : open_dbs(q, err);
-    if (c) {
-        if (rc)
-            hq_err_prefix(err, "%s", dir);
         hq_alert_queue_close(&q);
-        return c;
+        return rc;
     }
     *out = q;
     return 0;
@@ -193,12 +162,7 @@ void hq_alert_queue_close(hq_alert_queue **qp)
 
 int hq_alert_queue_begin(hq_alert_queue *q, bool write, MDB_txn **txn, hq_err *err)
 {
-    int rc = mdb_txn_begin(q->env, NULL, write ? 0 : MDB_RDONLY, txn);
-    if (rc == MDB_MAP_RESIZED) {
-        mdb_env_set_mapsize(q->env, 0);
-        rc = mdb_txn_begin(q->env, NULL, write ? 0 : MDB_RDONLY, txn);
-    }
-    return code(rc, err, "begin");
+    return hq_store_env_begin(q->env, write, txn, err);
 }
 
 int hq_alert_queue_commit(hq_alert_queue *q, MDB_txn *txn, hq_err *err)
@@ -214,11 +178,17 @@ void hq_alert_queue_abort(hq_alert_queue *q, MDB_txn *txn)
         mdb_txn_abort(txn);
 }
 
+int hq_alert_queue_end(hq_alert_queue *q, MDB_txn *txn, int rc, hq_err *err)
+{
+    if (rc == 0)
+        return hq_alert_queue_commit(q, txn, err);
+    hq_alert_queue_abort(q, txn);
+    return rc;
+}
+
 int hq_alert_queue_grow(hq_alert_queue *q, hq_err *err)
 {
-    MDB_envinfo info;
-    mdb_env_info(q->env, &info);
-    return code(mdb_env_set_mapsize(q->env, info.me_mapsize * 2), err, "grow the map");
+    return hq_store_env_grow(q->env, err);
 }
 
 /* ---- meta ---- */
@@ -326,34 +296,6 @@ int hq_alert_queue_alert_ref(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, cons
 
 /* ---- deliveries ---- */
 
-static void pk_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
-static void pk_kstr(msgpack_packer *pk, const char *k, const char *v)
-{
-    pk_str(pk, k);
-    pk_str(pk, v);
-}
-
-static void pk_kint(msgpack_packer *pk, const char *k, int64_t v)
-{
-    pk_str(pk, k);
-    msgpack_pack_int64(pk, v);
-}
-
-static void pk_kbool(msgpack_packer *pk, const char *k, bool v)
-{
-    pk_str(pk, k);
-    if (v)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
-}
-
 /* recipient 0x00 channel 0x00 be64 seq; returns the length. */
 static size_t lane_key(unsigned char *out, size_t size, const char *recipient, const char *channel, uint64_t seq)
 {
@@ -455,18 +397,18 @@ int hq_alert_queue_put(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *d, hq
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 12);
-    pk_kstr(&pk, "note", d->note);
-    pk_kstr(&pk, "issue", d->issue);
-    pk_kint(&pk, "sev", d->sev);
-    pk_kstr(&pk, "audience", hq_audience_name(d->audience));
-    pk_kbool(&pk, "urgent", d->urgent);
-    pk_kbool(&pk, "digest", d->digest);
-    pk_kint(&pk, "ready_ms", d->ready_ms);
-    pk_kint(&pk, "next_ms", d->next_ms);
-    pk_kint(&pk, "first_ms", d->first_ms);
-    pk_kint(&pk, "tries", d->tries);
-    pk_kstr(&pk, "error", d->error);
-    pk_str(&pk, "members");
+    hq_mp_pack_kv(&pk, "note", d->note);
+    hq_mp_pack_kv(&pk, "issue", d->issue);
+    hq_mp_pack_ki64(&pk, "sev", d->sev);
+    hq_mp_pack_kv(&pk, "audience", hq_audience_name(d->audience));
+    hq_mp_pack_kbool(&pk, "urgent", d->urgent);
+    hq_mp_pack_kbool(&pk, "digest", d->digest);
+    hq_mp_pack_ki64(&pk, "ready_ms", d->ready_ms);
+    hq_mp_pack_ki64(&pk, "next_ms", d->next_ms);
+    hq_mp_pack_ki64(&pk, "first_ms", d->first_ms);
+    hq_mp_pack_ki64(&pk, "tries", d->tries);
+    hq_mp_pack_kv(&pk, "error", d->error);
+    hq_mp_pack_str(&pk, "members");
     msgpack_pack_array(&pk, d->nmembers);
     for (size_t i = 0; i < d->nmembers; i++)
         msgpack_pack_uint64(&pk, d->members[i]);
@@ -605,13 +547,13 @@ int hq_alert_queue_watch_put(hq_alert_queue *q, MDB_txn *txn, const hq_watch *w,
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 7);
-    pk_kint(&pk, "due_ms", w->due_ms);
-    pk_kint(&pk, "stage", w->stage);
-    pk_kstr(&pk, "audience", hq_audience_name(w->audience));
-    pk_kbool(&pk, "urgent", w->urgent);
-    pk_kint(&pk, "sev", w->sev);
-    pk_kstr(&pk, "issue", w->issue);
-    pk_kstr(&pk, "tried", w->tried);
+    hq_mp_pack_ki64(&pk, "due_ms", w->due_ms);
+    hq_mp_pack_ki64(&pk, "stage", w->stage);
+    hq_mp_pack_kv(&pk, "audience", hq_audience_name(w->audience));
+    hq_mp_pack_kbool(&pk, "urgent", w->urgent);
+    hq_mp_pack_ki64(&pk, "sev", w->sev);
+    hq_mp_pack_kv(&pk, "issue", w->issue);
+    hq_mp_pack_kv(&pk, "tried", w->tried);
     MDB_val k = {kl, kb}, v = {sb.size, sb.data};
     int rc = mdb_put(txn, q->dbi[DB_WATCH], &k, &v, 0);
     msgpack_sbuffer_destroy(&sb);
@@ -720,19 +662,19 @@ static int dead_put(hq_alert_queue *q, MDB_txn *txn, hq_dead_letter *dl, hq_err 
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 13);
-    pk_kint(&pk, "seq", (int64_t)dl->seq);
-    pk_kint(&pk, "alerts", (int64_t)dl->nalerts);
-    pk_kstr(&pk, "recipient", dl->recipient);
-    pk_kstr(&pk, "channel", dl->channel);
-    pk_kstr(&pk, "key", dl->key);
-    pk_kint(&pk, "tries", dl->tries);
-    pk_kint(&pk, "first_ms", dl->first_ms);
-    pk_kint(&pk, "dead_ms", dl->dead_ms);
-    pk_kstr(&pk, "error", dl->error);
-    pk_kstr(&pk, "kind", dl->kind);
-    pk_kstr(&pk, "issue", dl->issue);
-    pk_kstr(&pk, "severity", dl->severity);
-    pk_kstr(&pk, "title", dl->title);
+    hq_mp_pack_ki64(&pk, "seq", (int64_t)dl->seq);
+    hq_mp_pack_ki64(&pk, "alerts", (int64_t)dl->nalerts);
+    hq_mp_pack_kv(&pk, "recipient", dl->recipient);
+    hq_mp_pack_kv(&pk, "channel", dl->channel);
+    hq_mp_pack_kv(&pk, "key", dl->key);
+    hq_mp_pack_ki64(&pk, "tries", dl->tries);
+    hq_mp_pack_ki64(&pk, "first_ms", dl->first_ms);
+    hq_mp_pack_ki64(&pk, "dead_ms", dl->dead_ms);
+    hq_mp_pack_kv(&pk, "error", dl->error);
+    hq_mp_pack_kv(&pk, "kind", dl->kind);
+    hq_mp_pack_kv(&pk, "issue", dl->issue);
+    hq_mp_pack_kv(&pk, "severity", dl->severity);
+    hq_mp_pack_kv(&pk, "title", dl->title);
     unsigned char kb[8];
     hq_be64_put(kb, id);
     MDB_val k = {8, kb}, v = {sb.size, sb.data};

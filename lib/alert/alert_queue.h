@@ -103,6 +103,9 @@ int hq_alert_queue_begin(hq_alert_queue *q, bool write, MDB_txn **txn, hq_err *e
 int hq_alert_queue_commit(hq_alert_queue *q, MDB_txn *txn, hq_err *err);
 /* Aborts; accepts NULL. */
 void hq_alert_queue_abort(hq_alert_queue *q, MDB_txn *txn);
+/* Commits txn when rc is 0, else aborts it (txn may then be NULL); returns
+ * rc or the commit's code. */
+int hq_alert_queue_end(hq_alert_queue *q, MDB_txn *txn, int rc, hq_err *err);
 /* Doubles the map (no transaction of this process may be open). */
 int hq_alert_queue_grow(hq_alert_queue *q, hq_err *err);
 

@@ -21,17 +21,24 @@ int hq_err_set(hq_err *err, int code, const char *fmt, ...)
     return code;
 }
 
+static void vsetpos(hq_err *err, int code, const char *file, int line, int column, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+static void vsetpos(hq_err *err, int code, const char *file, int line, int column, const char *fmt, va_list ap)
+{
+    err->code = code;
+    err->line = line;
+    err->column = column;
+    snprintf(err->file, sizeof err->file, "%s", file ? file : "");
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+}
+
 int hq_err_setpos(hq_err *err, int code, const char *file, int line, int column,
                   const char *fmt, ...)
 {
     if (err) {
         va_list ap;
-        err->code = code;
-        err->line = line;
-        err->column = column;
-        snprintf(err->file, sizeof err->file, "%s", file ? file : "");
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsetpos(err, code, file, line, column, fmt, ap);
         va_end(ap);
     }
     return code;
@@ -108,22 +115,13 @@ static hq_err *diags_slot(hq_diags *d)
 
 void hq_diags_add(hq_diags *d, const char *file, int line, int column, const char *fmt, ...)
 {
-    hq_err *e = diags_slot(d);
     va_list ap;
-    if (!e)
-        return;
-    e->code = HQ_EINVAL;
-    e->line = line;
-    e->column = column;
-    snprintf(e->file, sizeof e->file, "%s", file ? file : "");
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    vsetpos(diags_slot(d), HQ_EINVAL, file, line, column, fmt, ap);
     va_end(ap);
 }
 
 void hq_diags_add_err(hq_diags *d, const hq_err *err)
 {
-    hq_err *e = diags_slot(d);
-    if (e)
-        *e = *err;
+    *diags_slot(d) = *err;
 }

@@ -428,3 +428,24 @@ void hq_mp_pack_kv(msgpack_packer *pk, const char *k, const char *v)
     hq_mp_pack_str(pk, k);
     hq_mp_pack_str(pk, v);
 }
+
+void hq_mp_pack_ku64(msgpack_packer *pk, const char *k, uint64_t v)
+{
+    hq_mp_pack_str(pk, k);
+    msgpack_pack_uint64(pk, v);
+}
+
+void hq_mp_pack_ki64(msgpack_packer *pk, const char *k, int64_t v)
+{
+    hq_mp_pack_str(pk, k);
+    msgpack_pack_int64(pk, v);
+}
+
+void hq_mp_pack_kbool(msgpack_packer *pk, const char *k, bool v)
+{
+    hq_mp_pack_str(pk, k);
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}

@@ -70,5 +70,9 @@ char *hq_mp_strdup(const msgpack_object *o);
 void hq_mp_pack_strn(msgpack_packer *pk, const char *s, size_t n);
 void hq_mp_pack_str(msgpack_packer *pk, const char *s);
 void hq_mp_pack_kv(msgpack_packer *pk, const char *k, const char *v);
+/* A key and its number or boolean (a status reply's members). */
+void hq_mp_pack_ku64(msgpack_packer *pk, const char *k, uint64_t v);
+void hq_mp_pack_ki64(msgpack_packer *pk, const char *k, int64_t v);
+void hq_mp_pack_kbool(msgpack_packer *pk, const char *k, bool v);
 
 #endif

@@ -247,6 +247,17 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
     return rc;
 }
 
+/* What the entry says in public words, cut to size bytes (the text of a
+ * notification). */
+static void public_words(const hq_tl_entry *e, char *out, size_t size)
+{
+    hq_buf w;
+    hq_buf_init(&w);
+    hq_tl_render(e, HQ_TL_PUBLIC, &w);
+    snprintf(out, size, "%s", w.data ? w.data : "");
+    hq_buf_fini(&w);
+}
+
 /* Records a penalty already assessed on the issue (hq_issue_penalize):
  * a penalty entry on the timeline (kind: the penalty kind; days: for
  * per_overdue_day; ref: the earlier issue for per_recurrence) and tells
@@ -260,12 +271,8 @@ static int record_penalty(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_m
     const hq_tl_entry *e = hq_issue_add(is, now_ms, "system", seq,
                                         &(hq_tl_entry){.kind = HQ_TL_PENALTY, .amount_cents = cents,
                                                        .clause = (char *)kind, .count = days, .ref = (char *)ref});
-    hq_buf w;
-    hq_buf_init(&w);
-    hq_tl_render(e, HQ_TL_PUBLIC, &w);
     char extra[256];
-    snprintf(extra, sizeof extra, "%s", w.data ? w.data : "");
-    hq_buf_fini(&w);
+    public_words(e, extra, sizeof extra);
     static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_CONTRACTOR_CONTACT};
     return notify(s, txn, is, now_ms, "penalty", roles, 3, extra, fx, err);
 }
@@ -281,12 +288,8 @@ static int start_accountability(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t
     hq_tl_entry tpl = *why_tpl;
     tpl.kind = HQ_TL_ACCOUNTABILITY;
     const hq_tl_entry *e = hq_issue_add(is, now_ms, actor, seq, &tpl);
-    hq_buf w;
-    hq_buf_init(&w);
-    hq_tl_render(e, HQ_TL_PUBLIC, &w);
     char why[512];
-    snprintf(why, sizeof why, "%s", w.data ? w.data : "");
-    hq_buf_fini(&w);
+    public_words(e, why, sizeof why);
     static const hq_role roles[] = {HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_DEPUTY_DIRECTOR, HQ_ROLE_SECTION_HEAD,
                                     HQ_ROLE_CONTRACTOR_CONTACT};
     return notify(s, txn, is, now_ms, "accountability", roles, 4, why, fx, err);
@@ -325,22 +328,11 @@ int hqe_open_issue(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule,
     return hqe_open_issue_for(e, s, txn, rule, key, ev, NULL, 0, seq, now_ms, g, fx, err);
 }
 
-int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
-                          const hq_event *ev, const char *unit, int64_t slot_ms, uint64_t seq, int64_t now_ms,
-                          hq_group *g, hq_effects *fx, hq_err *err)
+/* The site of a new issue: the rule's template, else the unit when it is
+ * a site, else data.site, else the sensor's site; "" when none. */
+static char *issue_site(hq_engine *e, const hq_rule *rule, const hq_event *ev, const char *unit, rctx *c)
 {
-    hq_issue is;
-    memset(&is, 0, sizeof is);
-    is.is_new = true;
-    struct tm tm;
-    hq_local_tm(now_ms, &tm);
-    int rc = hq_issue_number_new(s, txn, tm.tm_year + 1900, is.number, sizeof is.number, err);
-    if (rc)
-        return rc;
-    rctx c = {.e = e, .rule = rule, .ev = ev, .key = key, .unit = unit, .slot_ms = slot_ms};
-    /* Site: the rule's template, else data.site, else the sensor's site,
-     * else the unit when it is a site. */
-    char *site = rule->site ? hqe_render(rule->site, &c) : NULL;
+    char *site = rule->site ? hqe_render(rule->site, c) : NULL;
     if ((!site || !*site) && unit && hq_rules_site(e->rules, unit)) {
         free(site);
         site = hq_strdup(unit);
@@ -355,27 +347,53 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
             free(sensor);
         }
     }
-    is.site = site ? site : hq_strdup("");
-    c.site = is.site;
-    /* Contractor: the rule's template, else data.contractor, else the
-     * site's; none for an obligation of the office (an internal issue). */
-    char *contractor = rule->owner ? hq_strdup("") : rule->contractor ? hqe_render(rule->contractor, &c) : NULL;
+    return site ? site : hq_strdup("");
+}
+
+/* The contractor of a new issue: the rule's template, else
+ * data.contractor, else the site's, else the unit when it is a
+ * contractor; "" when none.  An obligation of the office (an internal
+ * issue) has none, and *owner "office:ROLE" instead. */
+static char *issue_contractor(hq_engine *e, const hq_rule *rule, const hq_event *ev, const char *unit,
+                              const char *site, rctx *c, char **owner)
+{
     if (rule->owner) {
         size_t n = strlen(rule->owner) + 8;
-        is.owner = hq_malloc(n);
-        snprintf(is.owner, n, "office:%s", rule->owner);
-    } else if ((!contractor || !*contractor) && ev) {
+        *owner = hq_malloc(n);
+        snprintf(*owner, n, "office:%s", rule->owner);
+        return hq_strdup("");
+    }
+    char *contractor = rule->contractor ? hqe_render(rule->contractor, c) : NULL;
+    if ((!contractor || !*contractor) && ev) {
         free(contractor);
         contractor = mp_str(ev->data, "contractor");
     }
-    if (!rule->owner && (!contractor || !*contractor)) {
+    if (!contractor || !*contractor) {
         free(contractor);
-        const hq_site *st = hq_rules_site(e->rules, is.site);
+        const hq_site *st = hq_rules_site(e->rules, site);
         contractor = st && st->contractor ? hq_strdup(st->contractor)
                      : unit && hq_rules_contractor(e->rules, unit) ? hq_strdup(unit)
                                                                     : hq_strdup("");
     }
-    is.contractor = contractor;
+    return contractor;
+}
+
+int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key,
+                          const hq_event *ev, const char *unit, int64_t slot_ms, uint64_t seq, int64_t now_ms,
+                          hq_group *g, hq_effects *fx, hq_err *err)
+{
+    hq_issue is;
+    memset(&is, 0, sizeof is);
+    is.is_new = true;
+    struct tm tm;
+    hq_local_tm(now_ms, &tm);
+    int rc = hq_issue_number_new(s, txn, tm.tm_year + 1900, is.number, sizeof is.number, err);
+    if (rc)
+        return rc;
+    rctx c = {.e = e, .rule = rule, .ev = ev, .key = key, .unit = unit, .slot_ms = slot_ms};
+    is.site = issue_site(e, rule, ev, unit, &c);
+    c.site = is.site;
+    is.contractor = issue_contractor(e, rule, ev, unit, is.site, &c, &is.owner);
     c.contractor = is.contractor;
     is.rule = hq_strdup(rule->id);
     is.key = hq_strdup(key);
@@ -604,6 +622,55 @@ out:
     return rc;
 }
 
+/* A recheck that failed: a new deadline (the supervisor's, else the
+ * rule's duration from now), the issue reopened, and the penalty. */
+static int recheck_failed(hq_engine *e, hq_store *s, MDB_txn *txn, hq_issue *is, const hq_event *ev,
+                          const char *actor, uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    char *text = mp_str(ev->data, "note");
+    is->failed_rechecks++;
+    is->overdue = false;
+    int64_t dl = 0;
+    if (hq_mp_int64(hq_mp_map_get(ev->data, "deadline_ms"), &dl) && dl > now_ms)
+        is->deadline_ms = dl;
+    else
+        is->deadline_ms = after(e, now_ms, is->deadline_dur_ms);
+    hq_issue_add(is, now_ms, actor, seq,
+                 &(hq_tl_entry){.kind = HQ_TL_REOPENED, .cause = HQ_TLC_RECHECK, .count = is->failed_rechecks,
+                                .text = text});
+    int rc = cancel_timers(s, txn, is, 1u << HQ_TIMER_RECHECK, err);
+    if (rc == 0)
+        rc = schedule_deadline(e, s, txn, is, err);
+    if (rc == 0)
+        rc = notify(s, txn, is, now_ms, "reopened", NULL, 0, NULL, fx, err);
+    int64_t amt = hq_issue_penalize(is, now_ms, is->terms.per_failed_recheck_cents,
+                                    is->terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
+    if (rc == 0)
+        rc = record_penalty(s, txn, is, now_ms, seq, amt, "per_failed_recheck", 0, NULL, fx, err);
+    free(text);
+    return rc;
+}
+
+/* A public-opinion incident (舆情): straight to the top level,
+ * accountability, and the penalty. */
+static int opinion(hq_store *s, MDB_txn *txn, hq_issue *is, const hq_event *ev, const char *actor, uint64_t seq,
+                   int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    char *text = mp_str(ev->data, "summary");
+    hq_issue_note(is, now_ms, actor, seq, HQ_TL_OPINION, HQ_TLC_NONE, text);
+    int top = is->nchain ? is->chain[is->nchain - 1].level : is->level;
+    int rc = escalate_to(s, txn, is, top, now_ms, actor, seq, HQ_TLC_OPINION, 0, fx, err);
+    if (rc == 0)
+        rc = cancel_timers(s, txn, is, 1u << HQ_TIMER_ESCALATE, err);
+    if (rc == 0)
+        rc = start_accountability(s, txn, is, now_ms, actor, seq, &(hq_tl_entry){.cause = HQ_TLC_OPINION}, fx, err);
+    int64_t amt = hq_issue_penalize(is, now_ms, is->terms.opinion_cents, 0, "opinion", "引发舆情事件");
+    if (rc == 0)
+        rc = record_penalty(s, txn, is, now_ms, seq, amt, "opinion", 0, NULL, fx, err);
+    free(text);
+    return rc;
+}
+
 int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event *ev, hq_issue_action act,
                            uint64_t seq, int64_t now_ms, hq_effects *fx, hq_err *err)
 {
@@ -657,30 +724,7 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
         hq_issue_note(&is, now_ms, actor, seq, HQ_TL_CLOSED, HQ_TLC_RECHECK, NULL);
         rc = hqe_close_issue(s, txn, &is, now_ms, NULL, fx, err);
         break;
-    case HQ_ACT_RECHECK_FAIL: {
-        text = mp_str(ev->data, "note");
-        is.failed_rechecks++;
-        is.overdue = false;
-        /* The supervisor may set the new deadline; else the rule's duration. */
-        int64_t dl = 0;
-        if (hq_mp_int64(hq_mp_map_get(ev->data, "deadline_ms"), &dl) && dl > now_ms)
-            is.deadline_ms = dl;
-        else
-            is.deadline_ms = after(e, now_ms, is.deadline_dur_ms);
-        hq_issue_add(&is, now_ms, actor, seq,
-                     &(hq_tl_entry){.kind = HQ_TL_REOPENED, .cause = HQ_TLC_RECHECK, .count = is.failed_rechecks,
-                                    .text = text});
-        rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_RECHECK, err);
-        if (rc == 0)
-            rc = schedule_deadline(e, s, txn, &is, err);
-        if (rc == 0)
-            rc = notify(s, txn, &is, now_ms, "reopened", NULL, 0, NULL, fx, err);
-        int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_failed_recheck_cents,
-                                        is.terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
-        if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_failed_recheck", 0, NULL, fx, err);
-        break;
-    }
+    case HQ_ACT_RECHECK_FAIL: rc = recheck_failed(e, s, txn, &is, ev, actor, seq, now_ms, fx, err); break;
     case HQ_ACT_COMMENT:
         text = mp_str(ev->data, "text");
         hq_issue_note(&is, now_ms, actor, seq, HQ_TL_COMMENT, HQ_TLC_NONE, text ? text : "");
@@ -706,20 +750,7 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
             free(outcome);
         }
         break;
-    case HQ_ACT_OPINION: {
-        text = mp_str(ev->data, "summary");
-        hq_issue_note(&is, now_ms, actor, seq, HQ_TL_OPINION, HQ_TLC_NONE, text);
-        int top = is.nchain ? is.chain[is.nchain - 1].level : is.level;
-        rc = escalate_to(s, txn, &is, top, now_ms, actor, seq, HQ_TLC_OPINION, 0, fx, err);
-        if (rc == 0)
-            rc = cancel_timers(s, txn, &is, 1u << HQ_TIMER_ESCALATE, err);
-        if (rc == 0)
-            rc = start_accountability(s, txn, &is, now_ms, actor, seq, &(hq_tl_entry){.cause = HQ_TLC_OPINION}, fx, err);
-        int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.opinion_cents, 0, "opinion", "引发舆情事件");
-        if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "opinion", 0, NULL, fx, err);
-        break;
-    }
+    case HQ_ACT_OPINION: rc = opinion(s, txn, &is, ev, actor, seq, now_ms, fx, err); break;
     case HQ_ACT_MODERATE:
         text = mp_str(ev->data, "reason");
         rc = moderate(s, txn, &is, ev, now_ms, actor, seq, text, err);

@@ -101,21 +101,19 @@ typedef struct sus_state {
 static int sus_get(hq_store *s, MDB_txn *txn, const char *k, size_t kl, sus_state *st, bool *found, hq_err *err)
 {
     MDB_val v;
-    int rc = hq_store_get(s, txn, HQ_DB_RULESTATE, k, kl, &v, err);
-    *found = false;
-    if (rc == HQ_ENOTFOUND)
-        return 0;
-    if (rc)
+    int rc = hq_store_find(s, txn, HQ_DB_RULESTATE, k, kl, &v, found, err);
+    if (rc || !*found)
         return rc;
-    if (v.mv_size != 33)
+    if (v.mv_size != 33) {
+        *found = false;
         return hq_err_set(err, HQ_ESTORE, "rule state of unexpected size");
+    }
     const unsigned char *p = v.mv_data;
     st->phase = (char)p[0];
     st->since_ms = (int64_t)hq_be64_get(p + 1);
     st->last_seq = hq_be64_get(p + 9);
     st->due_ms = (int64_t)hq_be64_get(p + 17);
     st->timer_id = hq_be64_get(p + 25);
-    *found = true;
     return 0;
 }
 

@@ -180,37 +180,93 @@ static hq_cond *compile_list(const hq_ydoc *doc, const hq_ynode *n, cond_kind k,
     return c;
 }
 
-static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
+/* not: one condition, negated. */
+static hq_cond *compile_not(const hq_ydoc *doc, const hq_ynode *v, const hq_schema *const *schemas, size_t ns,
                             const hq_cond_env *env, hq_diags *d)
 {
-    if (n->type == HQ_Y_SEQ)
-        return compile_list(doc, n, C_ALL, schemas, ns, env, d);
-    if (n->type != HQ_Y_MAP) {
-        hq_ydiag(d, doc, n, "expected a condition: {field: ..., eq: ...}, all, any or not");
-        return NULL;
+    hq_cond *c = hq_calloc(1, sizeof *c);
+    c->kind = C_NOT;
+    hq_cond *kid = compile_env(doc, v, schemas, ns, env, d);
+    if (kid) {
+        c->kids = hq_calloc(1, sizeof *c->kids);
+        c->kids[c->nkids++] = kid;
     }
-    const hq_ynode *v;
-    if ((v = hq_ymap_get(n, "all")) || (v = hq_ymap_get(n, "any"))) {
-        if (n->len != 1) {
-            hq_ydiag(d, doc, n, "all/any must be alone in their mapping");
-            return NULL;
-        }
-        return compile_list(doc, v, hq_ymap_get(n, "all") ? C_ALL : C_ANY, schemas, ns, env, d);
+    return c;
+}
+
+/* known / unknown: a registry of the rule set, on a text field. */
+static void compile_registry(const hq_ydoc *doc, hq_cond *c, const hq_field *f, const hq_ynode *opk,
+                             const hq_ynode *opv, hq_diags *d)
+{
+    const char *reg;
+    if (hq_yget_str(d, doc, opv, &reg) != 0)
+        return;
+    if (!c->env || !c->env->has_registry(c->env->ctx, reg))
+        hq_ydiag(d, doc, opv, "%s: unknown registry \"%s\" (sites, sensors, contractors)", opk->str, reg);
+    else if (f && f->type != HQ_F_STRING && !(f->type == HQ_F_ARRAY && f->items && f->items->type == HQ_F_STRING))
+        hq_ydiag(d, doc, opv, "%s: %s is not a text field (or a list of texts)", opk->str, c->path);
+    c->registry = hq_strdup(reg);
+}
+
+/* above_table: {table, key}, on a number field. */
+static void compile_above_table(const hq_ydoc *doc, hq_cond *c, const hq_field *f, const hq_ynode *opv,
+                                const hq_schema *const *schemas, size_t ns, hq_diags *d)
+{
+    static const char *const tk[] = {"table", "key", NULL};
+    const hq_ynode *tn, *kn;
+    const char *ts, *ks;
+    if (hq_ycheck_keys(d, doc, opv, tk) || !(tn = hq_yrequire(d, doc, opv, "table")) ||
+        !(kn = hq_yrequire(d, doc, opv, "key")) || hq_yget_str(d, doc, tn, &ts) || hq_yget_str(d, doc, kn, &ks))
+        return;
+    if (!c->env || !c->env->has_table(c->env->ctx, ts))
+        hq_ydiag(d, doc, tn, "above_table: unknown table \"%s\" (define it under tables:)", ts);
+    bool pok = true;
+    hq_cond_check_path(doc, kn, ks, schemas, ns, d, &pok);
+    if (f && f->type != HQ_F_INT && f->type != HQ_F_NUMBER)
+        hq_ydiag(d, doc, opv, "above_table: %s is not a number field", c->path);
+    c->table = hq_strdup(ts);
+    c->keypath = hq_strdup(ks);
+}
+
+/* in, not_in, range: a list of values ([low, high] for range). */
+static void compile_list_values(const hq_ydoc *doc, hq_cond *c, const hq_field *f, const hq_ynode *opk,
+                                const hq_ynode *opv, const hq_schema *const *schemas, size_t ns, hq_diags *d)
+{
+    if (opv->type != HQ_Y_SEQ || opv->len == 0 || (c->op == OP_RANGE && opv->len != 2)) {
+        hq_ydiag(d, doc, opv, c->op == OP_RANGE ? "range: expected [low, high]" : "%s: expected a list of values",
+                 opk->str);
+        return;
     }
-    if ((v = hq_ymap_get(n, "not"))) {
-        if (n->len != 1) {
-            hq_ydiag(d, doc, n, "not must be alone in its mapping");
-            return NULL;
-        }
-        hq_cond *c = hq_calloc(1, sizeof *c);
-        c->kind = C_NOT;
-        hq_cond *kid = compile_env(doc, v, schemas, ns, env, d);
-        if (kid) {
-            c->kids = hq_calloc(1, sizeof *c->kids);
-            c->kids[c->nkids++] = kid;
-        }
-        return c;
+    c->vals = hq_calloc(opv->len, sizeof *c->vals);
+    for (size_t i = 0; i < opv->len; i++)
+        if (parse_val(doc, opv->kids[i], f, c->path, &c->vals[c->nvals], schemas, ns, d) == 0)
+            c->nvals++;
+    if (c->op == OP_RANGE && c->nvals == 2) {
+        if (c->vals[0].kind != V_NUM || c->vals[1].kind != V_NUM)
+            hq_ydiag(d, doc, opv, "range: expected two numbers");
+        else if (c->vals[0].num > c->vals[1].num)
+            hq_ydiag(d, doc, opv, "range: low is greater than high");
     }
+}
+
+/* The other operators: one value (a number for lt, le, gt, ge; a text for
+ * prefix). */
+static void compile_value(const hq_ydoc *doc, hq_cond *c, const hq_field *f, const hq_ynode *opk,
+                          const hq_ynode *opv, const hq_schema *const *schemas, size_t ns, hq_diags *d)
+{
+    c->vals = hq_calloc(1, sizeof *c->vals);
+    if (parse_val(doc, opv, f, c->path, &c->vals[0], schemas, ns, d) == 0)
+        c->nvals = 1;
+    if (c->nvals && c->op >= OP_LT && c->op <= OP_GE && c->vals[0].kind != V_NUM)
+        hq_ydiag(d, doc, opv, "%s: expected a number", opk->str);
+    if (c->nvals && c->op == OP_PREFIX && c->vals[0].kind != V_STR)
+        hq_ydiag(d, doc, opv, "prefix: expected a text value");
+}
+
+/* {field: PATH, OP: VALUE}: the field and its one operator. */
+static hq_cond *compile_cmp(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
+                            const hq_cond_env *env, hq_diags *d)
+{
     const hq_ynode *fn = hq_ymap_get(n, "field");
     if (!fn || fn->type != HQ_Y_SCALAR) {
         hq_ydiag(d, doc, n, "a condition needs \"field\" and one operator (eq, ne, lt, le, gt, ge, in, not_in, "
@@ -250,72 +306,46 @@ static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_sche
     size_t before = d->count;
     switch (c->op) {
     case OP_KNOWN:
-    case OP_UNKNOWN: {
-        const char *reg;
-        if (hq_yget_str(d, doc, opv, &reg) != 0)
-            break;
-        if (!env || !env->has_registry(env->ctx, reg))
-            hq_ydiag(d, doc, opv, "%s: unknown registry \"%s\" (sites, sensors, contractors)", opk->str, reg);
-        else if (f && f->type != HQ_F_STRING &&
-                 !(f->type == HQ_F_ARRAY && f->items && f->items->type == HQ_F_STRING))
-            hq_ydiag(d, doc, opv, "%s: %s is not a text field (or a list of texts)", opk->str, c->path);
-        c->registry = hq_strdup(reg);
-        break;
-    }
-    case OP_ABOVE_TABLE: {
-        static const char *const tk[] = {"table", "key", NULL};
-        const hq_ynode *tn, *kn;
-        const char *ts, *ks;
-        if (hq_ycheck_keys(d, doc, opv, tk) || !(tn = hq_yrequire(d, doc, opv, "table")) ||
-            !(kn = hq_yrequire(d, doc, opv, "key")) || hq_yget_str(d, doc, tn, &ts) || hq_yget_str(d, doc, kn, &ks))
-            break;
-        if (!env || !env->has_table(env->ctx, ts))
-            hq_ydiag(d, doc, tn, "above_table: unknown table \"%s\" (define it under tables:)", ts);
-        bool pok = true;
-        hq_cond_check_path(doc, kn, ks, schemas, ns, d, &pok);
-        if (f && f->type != HQ_F_INT && f->type != HQ_F_NUMBER)
-            hq_ydiag(d, doc, opv, "above_table: %s is not a number field", c->path);
-        c->table = hq_strdup(ts);
-        c->keypath = hq_strdup(ks);
-        break;
-    }
-    case OP_EXISTS:
-        hq_yget_bool(d, doc, opv, &c->exists);
-        break;
+    case OP_UNKNOWN: compile_registry(doc, c, f, opk, opv, d); break;
+    case OP_ABOVE_TABLE: compile_above_table(doc, c, f, opv, schemas, ns, d); break;
+    case OP_EXISTS: hq_yget_bool(d, doc, opv, &c->exists); break;
     case OP_IN:
     case OP_NOT_IN:
-    case OP_RANGE:
-        if (opv->type != HQ_Y_SEQ || opv->len == 0 || (c->op == OP_RANGE && opv->len != 2)) {
-            hq_ydiag(d, doc, opv, c->op == OP_RANGE ? "range: expected [low, high]" : "%s: expected a list of values",
-                     opk->str);
-            break;
-        }
-        c->vals = hq_calloc(opv->len, sizeof *c->vals);
-        for (size_t i = 0; i < opv->len; i++)
-            if (parse_val(doc, opv->kids[i], f, c->path, &c->vals[c->nvals], schemas, ns, d) == 0)
-                c->nvals++;
-        if (c->op == OP_RANGE && c->nvals == 2) {
-            if (c->vals[0].kind != V_NUM || c->vals[1].kind != V_NUM)
-                hq_ydiag(d, doc, opv, "range: expected two numbers");
-            else if (c->vals[0].num > c->vals[1].num)
-                hq_ydiag(d, doc, opv, "range: low is greater than high");
-        }
-        break;
-    default:
-        c->vals = hq_calloc(1, sizeof *c->vals);
-        if (parse_val(doc, opv, f, c->path, &c->vals[0], schemas, ns, d) == 0)
-            c->nvals = 1;
-        if (c->nvals && c->op >= OP_LT && c->op <= OP_GE && c->vals[0].kind != V_NUM)
-            hq_ydiag(d, doc, opv, "%s: expected a number", opk->str);
-        if (c->nvals && c->op == OP_PREFIX && c->vals[0].kind != V_STR)
-            hq_ydiag(d, doc, opv, "prefix: expected a text value");
-        break;
+    case OP_RANGE: compile_list_values(doc, c, f, opk, opv, schemas, ns, d); break;
+    default: compile_value(doc, c, f, opk, opv, schemas, ns, d); break;
     }
     if (d->count > before) {
         hq_cond_destroy(&c);
         return NULL;
     }
     return c;
+}
+
+static hq_cond *compile_one(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,
+                            const hq_cond_env *env, hq_diags *d)
+{
+    if (n->type == HQ_Y_SEQ)
+        return compile_list(doc, n, C_ALL, schemas, ns, env, d);
+    if (n->type != HQ_Y_MAP) {
+        hq_ydiag(d, doc, n, "expected a condition: {field: ..., eq: ...}, all, any or not");
+        return NULL;
+    }
+    const hq_ynode *v;
+    if ((v = hq_ymap_get(n, "all")) || (v = hq_ymap_get(n, "any"))) {
+        if (n->len != 1) {
+            hq_ydiag(d, doc, n, "all/any must be alone in their mapping");
+            return NULL;
+        }
+        return compile_list(doc, v, hq_ymap_get(n, "all") ? C_ALL : C_ANY, schemas, ns, env, d);
+    }
+    if ((v = hq_ymap_get(n, "not"))) {
+        if (n->len != 1) {
+            hq_ydiag(d, doc, n, "not must be alone in its mapping");
+            return NULL;
+        }
+        return compile_not(doc, v, schemas, ns, env, d);
+    }
+    return compile_cmp(doc, n, schemas, ns, env, d);
 }
 
 static hq_cond *compile_env(const hq_ydoc *doc, const hq_ynode *n, const hq_schema *const *schemas, size_t ns,

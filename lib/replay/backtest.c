@@ -58,12 +58,10 @@ static void rewrite_issue(const hq_event *ev, const char *number, msgpack_sbuffe
         for (uint32_t j = 0; j < kv->val.via.map.size; j++) {
             const msgpack_object_kv *d = &kv->val.via.map.ptr[j];
             msgpack_pack_object(&pk, d->key);
-            if (hq_mp_str_eq(&d->key, "issue")) {
-                msgpack_pack_str(&pk, strlen(number));
-                msgpack_pack_str_body(&pk, number, strlen(number));
-            } else {
+            if (hq_mp_str_eq(&d->key, "issue"))
+                hq_mp_pack_str(&pk, number);
+            else
                 msgpack_pack_object(&pk, d->val);
-            }
         }
     }
 }

@@ -7,12 +7,10 @@
 #include "mem.h"
 #include "ytree.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 
 /* ---- the scheme ---- */
@@ -97,6 +95,138 @@ static bool looks_like_month(const char *s)
     return strlen(s) == 7 && s[4] == '-';
 }
 
+/* deductions: {severity: {low, medium, high, critical}, and one amount
+ * for each of the other causes}. */
+static void parse_deductions(hq_diags *d, const hq_ydoc *doc, const hq_ynode *de, hq_eval_scheme *s)
+{
+    static const char *const dkeys[] = {"severity",     "overdue_day",       "failed_recheck",
+                                        "recurrence",   "confirmed_complaint", "missed_inspection",
+                                        "accountability", NULL};
+    const struct {
+        const char *key;
+        int64_t *cp;
+    } amounts[] = {
+        {"overdue_day", &s->overdue_day_cp},       {"failed_recheck", &s->failed_recheck_cp},
+        {"recurrence", &s->recurrence_cp},         {"confirmed_complaint", &s->complaint_cp},
+        {"missed_inspection", &s->missed_inspection_cp}, {"accountability", &s->accountability_cp},
+    };
+    if (hq_ycheck_keys(d, doc, de, dkeys))
+        return;
+    const hq_ynode *sv = hq_yrequire(d, doc, de, "severity");
+    if (sv) {
+        static const char *const sk[] = {"low", "medium", "high", "critical", NULL};
+        if (hq_ycheck_keys(d, doc, sv, sk) == 0)
+            for (int i = 0; i < 4; i++)
+                get_points(d, doc, hq_yrequire(d, doc, sv, sk[i]), &s->severity_cp[i]);
+    }
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++)
+        get_points(d, doc, hq_ymap_get(de, amounts[i].key), amounts[i].cp);
+}
+
+/* veto: {accountability, categories, grade}. */
+static void parse_veto(hq_diags *d, const hq_ydoc *doc, const hq_ynode *veto, hq_eval_scheme *s)
+{
+    static const char *const vk[] = {"accountability", "categories", "grade", NULL};
+    if (hq_ycheck_keys(d, doc, veto, vk))
+        return;
+    const hq_ynode *x;
+    const char *str;
+    if ((x = hq_ymap_get(veto, "accountability")))
+        hq_yget_bool(d, doc, x, &s->veto_accountability);
+    get_strlist(d, doc, hq_ymap_get(veto, "categories"), &s->veto_categories);
+    if ((x = hq_ymap_get(veto, "grade")) && hq_yget_str(d, doc, x, &str) == 0)
+        s->veto_grade = hq_strdup(str);
+}
+
+/* grades: a non-empty list of {name, min}, kept highest first; the lowest
+ * must cover the floor. */
+static void parse_grades(hq_diags *d, const hq_ydoc *doc, const hq_ynode *gr, hq_eval_scheme *s)
+{
+    if (gr->type != HQ_Y_SEQ) {
+        hq_ydiag(d, doc, gr, "expected a list of {name, min}");
+        return;
+    }
+    if (gr->len == 0) {
+        hq_ydiag(d, doc, gr, "at least one grade is needed");
+        return;
+    }
+    s->grades = hq_calloc(gr->len, sizeof *s->grades);
+    for (size_t i = 0; i < gr->len; i++) {
+        const hq_ynode *g = gr->kids[i];
+        static const char *const gk[] = {"name", "min", NULL};
+        if (hq_ycheck_keys(d, doc, g, gk))
+            continue;
+        const hq_ynode *n = hq_yrequire(d, doc, g, "name"), *m = hq_yrequire(d, doc, g, "min");
+        const char *str;
+        if (!n || !m || hq_yget_str(d, doc, n, &str) != 0)
+            continue;
+        int64_t min = -1;
+        get_points(d, doc, m, &min);
+        if (min < 0)
+            continue;
+        for (size_t j = 0; j < s->ngrades; j++) {
+            if (strcmp(s->grades[j].name, str) == 0)
+                hq_ydiag(d, doc, n, "grade \"%s\" given twice", str);
+            if (s->grades[j].min_cp == min)
+                hq_ydiag(d, doc, m, "two grades with min %s", m->str);
+        }
+        s->grades[s->ngrades].name = hq_strdup(str);
+        s->grades[s->ngrades++].min_cp = min;
+    }
+    /* Highest first. */
+    for (size_t i = 1; i < s->ngrades; i++)
+        for (size_t j = i; j > 0 && s->grades[j - 1].min_cp < s->grades[j].min_cp; j--) {
+            hq_eval_grade t = s->grades[j];
+            s->grades[j] = s->grades[j - 1];
+            s->grades[j - 1] = t;
+        }
+    if (s->ngrades && s->grades[s->ngrades - 1].min_cp > s->floor_cp)
+        hq_ydiag(d, doc, gr, "the lowest grade's min must be at most floor (every score needs a grade)");
+}
+
+/* One term {id, name, from, to} (dates, both days included) appended to
+ * s->terms, unless it has a problem. */
+static void parse_term(hq_diags *d, const hq_ydoc *doc, const hq_ynode *t, hq_eval_scheme *s)
+{
+    static const char *const tk[] = {"id", "name", "from", "to", NULL};
+    if (hq_ycheck_keys(d, doc, t, tk))
+        return;
+    const hq_ynode *id = hq_yrequire(d, doc, t, "id"), *nm = hq_yrequire(d, doc, t, "name"),
+                   *fr = hq_yrequire(d, doc, t, "from"), *to = hq_yrequire(d, doc, t, "to");
+    const char *ids, *nms, *frs, *tos;
+    if (!id || !nm || !fr || !to || hq_yget_str(d, doc, id, &ids) || hq_yget_str(d, doc, nm, &nms) ||
+        hq_yget_str(d, doc, fr, &frs) || hq_yget_str(d, doc, to, &tos))
+        return;
+    if (looks_like_month(ids) || !*ids) {
+        hq_ydiag(d, doc, id, "a term id must not look like a month (YYYY-MM): \"%s\"", ids);
+        return;
+    }
+    hq_err e;
+    int64_t a, b, unused;
+    if (hq_date_parse(frs, &a, NULL, &e) != 0) {
+        hq_ydiag(d, doc, fr, "%s", e.msg);
+        return;
+    }
+    if (hq_date_parse(tos, &unused, &b, &e) != 0) {
+        hq_ydiag(d, doc, to, "%s", e.msg);
+        return;
+    }
+    if (b <= a) {
+        hq_ydiag(d, doc, to, "the term ends before it starts");
+        return;
+    }
+    for (size_t j = 0; j < s->nterms; j++)
+        if (strcmp(s->terms[j].id, ids) == 0) {
+            hq_ydiag(d, doc, id, "term \"%s\" given twice", ids);
+            return;
+        }
+    hq_eval_term *nt = &s->terms[s->nterms++];
+    nt->id = hq_strdup(ids);
+    nt->name = hq_strdup(nms);
+    nt->from_ms = a;
+    nt->to_ms = b;
+}
+
 static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq_eval_scheme *s)
 {
     static const char *const keys[] = {"name", "base", "floor", "deductions", "categories", "veto", "grades",
@@ -114,30 +244,8 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
         get_points(d, doc, x, &s->floor_cp);
     if (s->floor_cp > s->base_cp)
         hq_ydiag(d, doc, x, "floor is above base");
-
-    const hq_ynode *de = hq_yrequire(d, doc, ev, "deductions");
-    if (de) {
-        static const char *const dkeys[] = {"severity",     "overdue_day",       "failed_recheck",
-                                            "recurrence",   "confirmed_complaint", "missed_inspection",
-                                            "accountability", NULL};
-        if (hq_ycheck_keys(d, doc, de, dkeys) == 0) {
-            const hq_ynode *sv = hq_yrequire(d, doc, de, "severity");
-            if (sv) {
-                static const char *const sk[] = {"low", "medium", "high", "critical", NULL};
-                if (hq_ycheck_keys(d, doc, sv, sk) == 0)
-                    for (int i = 0; i < 4; i++) {
-                        const hq_ynode *v = hq_yrequire(d, doc, sv, sk[i]);
-                        get_points(d, doc, v, &s->severity_cp[i]);
-                    }
-            }
-            get_points(d, doc, hq_ymap_get(de, "overdue_day"), &s->overdue_day_cp);
-            get_points(d, doc, hq_ymap_get(de, "failed_recheck"), &s->failed_recheck_cp);
-            get_points(d, doc, hq_ymap_get(de, "recurrence"), &s->recurrence_cp);
-            get_points(d, doc, hq_ymap_get(de, "confirmed_complaint"), &s->complaint_cp);
-            get_points(d, doc, hq_ymap_get(de, "missed_inspection"), &s->missed_inspection_cp);
-            get_points(d, doc, hq_ymap_get(de, "accountability"), &s->accountability_cp);
-        }
-    }
+    if ((x = hq_yrequire(d, doc, ev, "deductions")))
+        parse_deductions(d, doc, x, s);
     if ((x = hq_ymap_get(ev, "categories"))) {
         static const char *const ck[] = {"complaint", "missed_inspection", NULL};
         if (hq_ycheck_keys(d, doc, x, ck) == 0) {
@@ -146,55 +254,10 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
         }
     }
     const hq_ynode *veto = hq_ymap_get(ev, "veto");
-    if (veto) {
-        static const char *const vk[] = {"accountability", "categories", "grade", NULL};
-        if (hq_ycheck_keys(d, doc, veto, vk) == 0) {
-            if ((x = hq_ymap_get(veto, "accountability")))
-                hq_yget_bool(d, doc, x, &s->veto_accountability);
-            get_strlist(d, doc, hq_ymap_get(veto, "categories"), &s->veto_categories);
-            if ((x = hq_ymap_get(veto, "grade")) && hq_yget_str(d, doc, x, &str) == 0)
-                s->veto_grade = hq_strdup(str);
-        }
-    }
-
-    const hq_ynode *gr = hq_yrequire(d, doc, ev, "grades");
-    if (gr && gr->type != HQ_Y_SEQ)
-        hq_ydiag(d, doc, gr, "expected a list of {name, min}");
-    else if (gr && gr->len == 0)
-        hq_ydiag(d, doc, gr, "at least one grade is needed");
-    else if (gr) {
-        s->grades = hq_calloc(gr->len, sizeof *s->grades);
-        for (size_t i = 0; i < gr->len; i++) {
-            const hq_ynode *g = gr->kids[i];
-            static const char *const gk[] = {"name", "min", NULL};
-            if (hq_ycheck_keys(d, doc, g, gk))
-                continue;
-            const hq_ynode *n = hq_yrequire(d, doc, g, "name"), *m = hq_yrequire(d, doc, g, "min");
-            if (!n || !m || hq_yget_str(d, doc, n, &str) != 0)
-                continue;
-            int64_t min = -1;
-            get_points(d, doc, m, &min);
-            if (min < 0)
-                continue;
-            for (size_t j = 0; j < s->ngrades; j++) {
-                if (strcmp(s->grades[j].name, str) == 0)
-                    hq_ydiag(d, doc, n, "grade \"%s\" given twice", str);
-                if (s->grades[j].min_cp == min)
-                    hq_ydiag(d, doc, m, "two grades with min %s", m->str);
-            }
-            s->grades[s->ngrades].name = hq_strdup(str);
-            s->grades[s->ngrades++].min_cp = min;
-        }
-        /* Highest first. */
-        for (size_t i = 1; i < s->ngrades; i++)
-            for (size_t j = i; j > 0 && s->grades[j - 1].min_cp < s->grades[j].min_cp; j--) {
-                hq_eval_grade t = s->grades[j];
-                s->grades[j] = s->grades[j - 1];
-                s->grades[j - 1] = t;
-            }
-        if (s->ngrades && s->grades[s->ngrades - 1].min_cp > s->floor_cp)
-            hq_ydiag(d, doc, gr, "the lowest grade's min must be at most floor (every score needs a grade)");
-    }
+    if (veto)
+        parse_veto(d, doc, veto, s);
+    if ((x = hq_yrequire(d, doc, ev, "grades")))
+        parse_grades(d, doc, x, s);
     if (s->veto_grade) {
         bool found = false;
         for (size_t i = 0; i < s->ngrades; i++)
@@ -203,54 +266,13 @@ static void parse_scheme(hq_diags *d, const hq_ydoc *doc, const hq_ynode *ev, hq
             hq_ydiag(d, doc, hq_ymap_get(veto, "grade"), "veto grade \"%s\" is not one of the grades",
                      s->veto_grade);
     }
-
     const hq_ynode *tm = hq_ymap_get(ev, "terms");
-    if (tm && tm->type != HQ_Y_SEQ)
+    if (tm && tm->type != HQ_Y_SEQ) {
         hq_ydiag(d, doc, tm, "expected a list of {id, name, from, to}");
-    else if (tm) {
+    } else if (tm) {
         s->terms = hq_calloc(tm->len ? tm->len : 1, sizeof *s->terms);
-        for (size_t i = 0; i < tm->len; i++) {
-            const hq_ynode *t = tm->kids[i];
-            static const char *const tk[] = {"id", "name", "from", "to", NULL};
-            if (hq_ycheck_keys(d, doc, t, tk))
-                continue;
-            const hq_ynode *id = hq_yrequire(d, doc, t, "id"), *nm = hq_yrequire(d, doc, t, "name"),
-                           *fr = hq_yrequire(d, doc, t, "from"), *to = hq_yrequire(d, doc, t, "to");
-            const char *ids, *nms, *frs, *tos;
-            if (!id || !nm || !fr || !to || hq_yget_str(d, doc, id, &ids) || hq_yget_str(d, doc, nm, &nms) ||
-                hq_yget_str(d, doc, fr, &frs) || hq_yget_str(d, doc, to, &tos))
-                continue;
-            if (looks_like_month(ids) || !*ids) {
-                hq_ydiag(d, doc, id, "a term id must not look like a month (YYYY-MM): \"%s\"", ids);
-                continue;
-            }
-            hq_err e;
-            int64_t a, b, unused;
-            if (hq_date_parse(frs, &a, NULL, &e) != 0) {
-                hq_ydiag(d, doc, fr, "%s", e.msg);
-                continue;
-            }
-            if (hq_date_parse(tos, &unused, &b, &e) != 0) {
-                hq_ydiag(d, doc, to, "%s", e.msg);
-                continue;
-            }
-            if (b <= a) {
-                hq_ydiag(d, doc, to, "the term ends before it starts");
-                continue;
-            }
-            bool dup = false;
-            for (size_t j = 0; j < s->nterms; j++)
-                dup |= strcmp(s->terms[j].id, ids) == 0;
-            if (dup) {
-                hq_ydiag(d, doc, id, "term \"%s\" given twice", ids);
-                continue;
-            }
-            hq_eval_term *nt = &s->terms[s->nterms++];
-            nt->id = hq_strdup(ids);
-            nt->name = hq_strdup(nms);
-            nt->from_ms = a;
-            nt->to_ms = b;
-        }
+        for (size_t i = 0; i < tm->len; i++)
+            parse_term(d, doc, tm->kids[i], s);
     }
 }
 
@@ -298,55 +320,6 @@ static void scan_doc(scan *sc, const hq_ydoc *doc)
         parse_scheme(sc->d, doc, ev, sc->s);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void scan_dir(scan *sc, const char *dir, int depth)
-{
-    if (depth > 8)
-        return;
-    DIR *dh = opendir(dir);
-    if (!dh) {
-        hq_diags_add(sc->d, dir, 0, 0, "cannot open the rules directory");
-        return;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(dh))) {
-        if (de->d_name[0] == '.')
-            continue;
-        names = hq_realloc(names, (n + 1) * sizeof *names);
-        names[n++] = hq_strdup(de->d_name);
-    }
-    closedir(dh);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        size_t l = strlen(names[i]);
-        struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (strcmp(names[i], "tests") != 0)
-                scan_dir(sc, path, depth + 1);
-        } else if (l > 5 && strcmp(names[i] + l - 5, ".yaml") == 0 &&
-                   !(l > 10 && strcmp(names[i] + l - 10, ".test.yaml") == 0)) {
-            hq_ydoc *doc = NULL;
-            hq_err e;
-            if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0)
-                hq_diags_add_err(sc->d, &e);
-            else
-                scan_doc(sc, doc);
-            hq_ydoc_destroy(&doc);
-        }
-        free(names[i]);
-    }
-    free(names);
-}
-
 static int finish_load(scan *sc, const char *where, hq_eval_scheme **out, size_t before)
 {
     if (!sc->where && sc->d->count == before)
@@ -366,7 +339,14 @@ int hq_eval_scheme_load(const char *rules_dir, hq_eval_scheme **out, hq_diags *d
 {
     size_t before = d->count;
     scan sc = {d, hq_calloc(1, sizeof(hq_eval_scheme)), NULL};
-    scan_dir(&sc, rules_dir, 0);
+    hq_ydoc **docs = NULL;
+    size_t ndocs = 0;
+    hq_ydocs_load_dir(rules_dir, &docs, &ndocs, d);
+    for (size_t i = 0; i < ndocs; i++) {
+        scan_doc(&sc, docs[i]);
+        hq_ydoc_destroy(&docs[i]);
+    }
+    free(docs);
     return finish_load(&sc, rules_dir, out, before);
 }
 
@@ -575,6 +555,100 @@ static bool internal_issue(const hq_issue *is)
     return is->owner && !strncmp(is->owner, "office:", 7);
 }
 
+/* What an issue opened in the period counts: itself, its severity, its
+ * category (complaint, missed inspection, veto), and whether it was due
+ * and settled on time by as_of. */
+static void count_opened(const hq_eval *e, const hq_issue *is, hq_eval_row *add)
+{
+    const hq_eval_scheme *s = e->s;
+    add->issues = 1;
+    add->by_severity[(unsigned)is->severity < 4 ? is->severity : 0] = 1;
+    if (strlist_has(&s->complaint_categories, is->category))
+        add->complaints = 1;
+    if (strlist_has(&s->missed_inspection_categories, is->category))
+        add->missed_inspections = 1;
+    if (strlist_has(&s->veto_categories, is->category))
+        add->vetoes++;
+    bool overdue = false, settled = false;
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        const hq_tl_entry *t = &is->timeline[i];
+        if (t->ts_ms > e->as_of)
+            break;
+        if (t->kind == HQ_TL_OVERDUE)
+            overdue = true;
+        if (t->kind == HQ_TL_RECTIFIED || t->kind == HQ_TL_CLOSED)
+            settled = true;
+    }
+    if (overdue || settled) {
+        add->due = 1;
+        add->on_time = !overdue;
+    }
+}
+
+/* What the issue's timeline counts in the period, whenever the issue was
+ * opened: rechecks failed, recurrences, accountability, overdue days,
+ * complainants' answers (and silence taken as solved). */
+static void count_timeline(const hq_eval *e, const hq_issue *is, hq_eval_row *add)
+{
+    const hq_eval_scheme *s = e->s;
+    bool in_span = false, answered = false;
+    int64_t span_from = 0;
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        const hq_tl_entry *t = &is->timeline[i];
+        bool in = in_period(e, t->ts_ms);
+        bool ok = t->kind == HQ_TL_SATISFIED, no = t->kind == HQ_TL_UNSOLVED;
+        if ((ok || no) && t->ts_ms <= is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS)
+            answered = true;
+        if (in && ok)
+            add->fb_solved++;
+        if (in && no)
+            add->fb_unsolved++;
+        if (in && t->kind == HQ_TL_REOPENED)
+            add->failed_rechecks++;
+        if (in && t->kind == HQ_TL_RECURRENCE)
+            add->recurrences++;
+        if (in && t->kind == HQ_TL_ACCOUNTABILITY) {
+            add->accountability++;
+            if (s->veto_accountability)
+                add->vetoes++;
+        }
+        if (t->kind == HQ_TL_OVERDUE && !in_span) {
+            in_span = true;
+            span_from = t->ts_ms;
+        } else if ((t->kind == HQ_TL_RECTIFIED || t->kind == HQ_TL_CLOSED) && in_span) {
+            add->overdue_days += (int)clip_days(e, span_from, t->ts_ms);
+            in_span = false;
+        }
+    }
+    if (in_span)
+        add->overdue_days += (int)clip_days(e, span_from, e->as_of);
+    /* silence taken as solved: a complaint closed in the period, no answer
+     * within the days, and those days over by as_of */
+    if (is->state == HQ_IS_CLOSED && !answered && in_period(e, is->closed_ms) &&
+        strlist_has(&s->complaint_categories, is->category) &&
+        is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS <= e->as_of)
+        add->fb_taken = 1;
+}
+
+static void row_add(hq_eval_row *r, const hq_eval_row *add)
+{
+    r->issues += add->issues;
+    for (int i = 0; i < 4; i++)
+        r->by_severity[i] += add->by_severity[i];
+    r->complaints += add->complaints;
+    r->missed_inspections += add->missed_inspections;
+    r->vetoes += add->vetoes;
+    r->due += add->due;
+    r->on_time += add->on_time;
+    r->failed_rechecks += add->failed_rechecks;
+    r->recurrences += add->recurrences;
+    r->accountability += add->accountability;
+    r->overdue_days += add->overdue_days;
+    r->fb_solved += add->fb_solved;
+    r->fb_unsolved += add->fb_unsolved;
+    r->fb_taken += add->fb_taken;
+}
+
 void hq_eval_add(hq_eval *e, const hq_issue *is)
 {
     if (internal_issue(is))
@@ -585,7 +659,6 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
     if (!is->contractor || !*is->contractor)
         return;
     row_ext *rx = NULL;
-    bool dis = dismissed(is);
     int64_t pen = 0;
     for (size_t i = 0; i < is->npenalties; i++)
         if (in_period(e, is->penalties[i].ts_ms))
@@ -595,7 +668,7 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
         rx->r.penalties_cents += pen;
         rx->touched = true;
     }
-    if (dis) {
+    if (dismissed(is)) {
         if (opened_in) {
             rx = rx ? rx : row_for(e, is->contractor);
             rx->r.dismissed++;
@@ -603,93 +676,17 @@ void hq_eval_add(hq_eval *e, const hq_issue *is)
         }
         return;
     }
-    const hq_eval_scheme *s = e->s;
     hq_eval_row add = {0};
-    bool touched = false;
-    if (opened_in) {
-        touched = true;
-        add.issues = 1;
-        add.by_severity[(unsigned)is->severity < 4 ? is->severity : 0] = 1;
-        if (strlist_has(&s->complaint_categories, is->category))
-            add.complaints = 1;
-        if (strlist_has(&s->missed_inspection_categories, is->category))
-            add.missed_inspections = 1;
-        if (strlist_has(&s->veto_categories, is->category))
-            add.vetoes++;
-        bool overdue = false, settled = false;
-        for (size_t i = 0; i < is->ntimeline; i++) {
-            const hq_tl_entry *t = &is->timeline[i];
-            if (t->ts_ms > e->as_of)
-                break;
-            if ((t)->kind == HQ_TL_OVERDUE)
-                overdue = true;
-            if ((t)->kind == HQ_TL_RECTIFIED || (t)->kind == HQ_TL_CLOSED)
-                settled = true;
-        }
-        if (overdue || settled) {
-            add.due = 1;
-            add.on_time = !overdue;
-        }
-    }
-    bool in_span = false, answered = false;
-    int64_t span_from = 0;
-    for (size_t i = 0; i < is->ntimeline; i++) {
-        const hq_tl_entry *t = &is->timeline[i];
-        bool in = in_period(e, t->ts_ms);
-        bool ok = t->kind == HQ_TL_SATISFIED, no = t->kind == HQ_TL_UNSOLVED;
-        if ((ok || no) && t->ts_ms <= is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS)
-            answered = true;
-        if (in && ok)
-            add.fb_solved++;
-        if (in && no)
-            add.fb_unsolved++;
-        if (in && t->kind == HQ_TL_REOPENED)
-            add.failed_rechecks++;
-        if (in && (t)->kind == HQ_TL_RECURRENCE)
-            add.recurrences++;
-        if (in && (t)->kind == HQ_TL_ACCOUNTABILITY) {
-            add.accountability++;
-            if (s->veto_accountability)
-                add.vetoes++;
-        }
-        if ((t)->kind == HQ_TL_OVERDUE && !in_span) {
-            in_span = true;
-            span_from = t->ts_ms;
-        } else if (((t)->kind == HQ_TL_RECTIFIED || (t)->kind == HQ_TL_CLOSED) && in_span) {
-            add.overdue_days += (int)clip_days(e, span_from, t->ts_ms);
-            in_span = false;
-        }
-    }
-    if (in_span)
-        add.overdue_days += (int)clip_days(e, span_from, e->as_of);
-    /* silence taken as solved: a complaint closed in the period, no answer
-     * within the days, and those days over by as_of */
-    if (is->state == HQ_IS_CLOSED && !answered && in_period(e, is->closed_ms) &&
-        strlist_has(&s->complaint_categories, is->category) &&
-        is->closed_ms + HQ_EVAL_FEEDBACK_DAYS * HQ_DAY_MS <= e->as_of)
-        add.fb_taken = 1;
-    touched |= add.failed_rechecks || add.recurrences || add.accountability || add.overdue_days || add.fb_solved ||
-               add.fb_unsolved || add.fb_taken;
+    if (opened_in)
+        count_opened(e, is, &add);
+    count_timeline(e, is, &add);
+    bool touched = opened_in || add.failed_rechecks || add.recurrences || add.accountability || add.overdue_days ||
+                   add.fb_solved || add.fb_unsolved || add.fb_taken;
     if (!touched)
         return;
     rx = rx ? rx : row_for(e, is->contractor);
     rx->touched = true;
-    hq_eval_row *r = &rx->r;
-    r->issues += add.issues;
-    for (int i = 0; i < 4; i++)
-        r->by_severity[i] += add.by_severity[i];
-    r->complaints += add.complaints;
-    r->missed_inspections += add.missed_inspections;
-    r->vetoes += add.vetoes;
-    r->due += add.due;
-    r->on_time += add.on_time;
-    r->failed_rechecks += add.failed_rechecks;
-    r->recurrences += add.recurrences;
-    r->accountability += add.accountability;
-    r->overdue_days += add.overdue_days;
-    r->fb_solved += add.fb_solved;
-    r->fb_unsolved += add.fb_unsolved;
-    r->fb_taken += add.fb_taken;
+    row_add(&rx->r, &add);
 }
 
 static int cmp_rank(const void *a, const void *b)

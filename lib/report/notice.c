@@ -39,12 +39,23 @@ static void closing(hq_buf *b, const hq_issue *is, const hq_notice_info *info, c
         hq_buf_puts(b, "逾期未整改或复查不合格的，将按合同约定追究违约责任。");
 }
 
+/* The notice's dates: opened and deadline as date and time, the date of
+ * issue in Chinese. */
+typedef struct dates {
+    char opened[32], deadline[32], date[32];
+} dates;
+
+static void notice_dates(const hq_issue *is, dates *t)
+{
+    hq_local_fmt(is->opened_ms, t->opened, sizeof t->opened);
+    hq_local_fmt(is->deadline_ms, t->deadline, sizeof t->deadline);
+    hq_local_date_zh(is->opened_ms, t->date, sizeof t->date);
+}
+
 void hq_notice_text(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
 {
-    char opened[32], deadline[32], date[32];
-    hq_local_fmt(is->opened_ms, opened, sizeof opened);
-    hq_local_fmt(is->deadline_ms, deadline, sizeof deadline);
-    hq_local_date_zh(is->opened_ms, date, sizeof date);
+    dates dt;
+    notice_dates(is, &dt);
     hq_buf_printf(b,
                   "                问题整改通知单\n"
                   "\n"
@@ -59,7 +70,7 @@ void hq_notice_text(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
                   "  %s\n",
                   is->number, or_id(info ? info->contractor_name : NULL, is->contractor),
                   or_id(info ? info->site_name : NULL, is->site), hq_domain_label(is->domain),
-                  hq_category_label(is->domain, is->category), hq_severity_label(is->severity), opened, deadline,
+                  hq_category_label(is->domain, is->category), hq_severity_label(is->severity), dt.opened, dt.deadline,
                   is->title ? is->title : "");
     if (is->description && *is->description)
         hq_buf_printf(b, "  %s\n", is->description);
@@ -75,7 +86,7 @@ void hq_notice_text(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
     if (is->requirement && *is->requirement)
         hq_buf_printf(b, "  %s\n", is->requirement);
     hq_buf_puts(b, "  ");
-    closing(b, is, info, deadline);
+    closing(b, is, info, dt.deadline);
     hq_buf_printf(b,
                   "\n\n"
                   "签发单位：%s（盖章）\n"
@@ -85,7 +96,7 @@ void hq_notice_text(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
                   "承办单位签收人：____________    签收日期：______年____月____日\n"
                   "整改完成情况：__________________________________________\n"
                   "复 查 人：____________    复查日期：______年____月____日    复查结论：□ 合格  □ 不合格\n",
-                  office_of(info), date);
+                  office_of(info), dt.date);
 }
 
 static const char style[] =
@@ -117,10 +128,8 @@ static void row2(hq_buf *b, const char *h1, const char *v1, const char *h2, cons
 
 void hq_notice_html(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
 {
-    char opened[32], deadline[32], date[32];
-    hq_local_fmt(is->opened_ms, opened, sizeof opened);
-    hq_local_fmt(is->deadline_ms, deadline, sizeof deadline);
-    hq_local_date_zh(is->opened_ms, date, sizeof date);
+    dates dt;
+    notice_dates(is, &dt);
     hq_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>问题整改通知单 ");
     hq_html_escape(b, is->number);
     hq_buf_printf(b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>问题整改通知单</h1>\n<p class=\"no\">编号：",
@@ -131,7 +140,7 @@ void hq_notice_html(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
     hq_buf_puts(b, "</td></tr>\n");
     row2(b, "地点", or_id(info ? info->site_name : NULL, is->site), "领域", hq_domain_label(is->domain));
     row2(b, "问题类别", hq_category_label(is->domain, is->category), "严重程度", hq_severity_label(is->severity));
-    row2(b, "发现时间", opened, "整改期限", deadline);
+    row2(b, "发现时间", dt.opened, "整改期限", dt.deadline);
     hq_buf_puts(b, "<tr><th>存在问题</th><td colspan=\"3\"><strong>");
     hq_html_escape(b, is->title);
     hq_buf_puts(b, "</strong>");
@@ -160,7 +169,7 @@ void hq_notice_html(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
     }
     hq_buf buf;
     hq_buf_init(&buf);
-    closing(&buf, is, info, deadline);
+    closing(&buf, is, info, dt.deadline);
     hq_html_escape(b, buf.data);
     hq_buf_fini(&buf);
     hq_buf_puts(b, "</td></tr>\n</table>\n<div class=\"sign\">\n<p class=\"right\">签发单位：");
@@ -171,5 +180,5 @@ void hq_notice_html(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
                      "<p>整改完成情况：<span class=\"line\" style=\"min-width: 120mm\"></span></p>\n"
                      "<p>复查人：<span class=\"line\"></span>　复查日期：<span class=\"line\"></span>　"
                      "复查结论：□ 合格　□ 不合格</p>\n</div>\n</body>\n</html>\n",
-                  date);
+                  dt.date);
 }

@@ -238,7 +238,8 @@ static const char style[] =
     "ul.rules li { margin: 0.1em 0; }\n"
     "footer { margin-top: 2em; color: #666; font-size: 9pt; text-align: right; }\n";
 
-void hq_eval_to_html(const hq_eval *e, hq_buf *b)
+/* The document's head, the title and the period. */
+static void html_head(const hq_eval *e, hq_buf *b)
 {
     const hq_eval_scheme *s = hq_eval_get_scheme(e);
     const hq_period *p = hq_eval_get_period(e);
@@ -257,9 +258,11 @@ void hq_eval_to_html(const hq_eval *e, hq_buf *b)
     hq_buf_puts(b, "</h1>\n<p class=\"meta\">考评期间：");
     hq_html_escape(b, hq_eval_period_name(e));
     hq_buf_printf(b, "（%s 至 %s）　统计截至：%s　基础分：%s</p>\n", from, to, asof, base);
+}
 
-    const hq_eval_row *rows;
-    size_t n = hq_eval_rows(e, &rows);
+/* 一、得分与排名: one row per contractor. */
+static void html_scores(const hq_eval_row *rows, size_t n, hq_buf *b)
+{
     hq_buf_puts(b, "<h2>一、得分与排名</h2>\n<table id=\"scores\">\n<thead><tr><th>排名</th><th>合作企业</th>"
                    "<th>得分</th><th>等级</th><th>问题数</th><th>逾期天数</th><th>复查未通过</th><th>复发</th>"
                    "<th>有效投诉</th><th>自查缺失</th><th>问责</th><th>扣分合计</th><th>按期整改率</th>"
@@ -284,7 +287,11 @@ void hq_eval_to_html(const hq_eval *e, hq_buf *b)
     if (!n)
         hq_buf_puts(b, "<tr><td colspan=\"14\">本期无合作企业</td></tr>\n");
     hq_buf_puts(b, "</tbody>\n</table>\n");
+}
 
+/* 二、扣分明细: the deductions by cause. */
+static void html_deductions(const hq_eval_row *rows, size_t n, hq_buf *b)
+{
     hq_buf_puts(b, "<h2>二、扣分明细</h2>\n<table id=\"deductions\">\n<thead><tr><th>合作企业</th>");
     for (int k = 0; k < HQ_EVAL_D_COUNT; k++)
         hq_buf_printf(b, "<th>%s</th>", hq_eval_deduction_label(k));
@@ -304,7 +311,11 @@ void hq_eval_to_html(const hq_eval *e, hq_buf *b)
         hq_buf_printf(b, "<td>%s</td></tr>\n", de);
     }
     hq_buf_puts(b, "</tbody>\n</table>\n");
+}
 
+/* 三、图表. */
+static void html_charts(const hq_eval *e, hq_buf *b)
+{
     hq_buf_puts(b, "<h2>三、图表</h2>\n<figure>\n<figcaption>图1 各合作企业得分</figcaption>\n");
     chart_scores(b, e);
     hq_buf_printf(b, "</figure>\n<figure>\n<figcaption>图2 各领域问题数（按%s）</figcaption>\n",
@@ -313,7 +324,13 @@ void hq_eval_to_html(const hq_eval *e, hq_buf *b)
     hq_buf_puts(b, "</figure>\n<figure>\n<figcaption>图3 按期整改率</figcaption>\n");
     chart_ontime(b, e);
     hq_buf_puts(b, "</figure>\n");
+}
 
+/* 四、评分办法: the scheme in words, and the footer naming its file. */
+static void html_scheme(const hq_eval_scheme *s, hq_buf *b)
+{
+    char base[32];
+    hq_eval_points(s->base_cp, base, sizeof base);
     hq_buf_printf(b, "<h2>四、评分办法</h2>\n<ul class=\"rules\">\n<li>基础分 %s 分，按下列各项扣减", base);
     if (s->floor_cp > 0) {
         char fl[32];
@@ -368,4 +385,15 @@ void hq_eval_to_html(const hq_eval *e, hq_buf *b)
     const char *slash = s->file ? strrchr(s->file, '/') : NULL;
     hq_html_escape(b, slash ? slash + 1 : s->file);
     hq_buf_puts(b, " 生成 · Houqin 后勤服务质量监督</footer>\n</body>\n</html>\n");
+}
+
+void hq_eval_to_html(const hq_eval *e, hq_buf *b)
+{
+    const hq_eval_row *rows;
+    size_t n = hq_eval_rows(e, &rows);
+    html_head(e, b);
+    html_scores(rows, n, b);
+    html_deductions(rows, n, b);
+    html_charts(e, b);
+    html_scheme(hq_eval_get_scheme(e), b);
 }

@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "mem.h"
+#include "mp.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -83,13 +84,6 @@ static int write_durable(const char *path, const void *buf, size_t len, hq_err *
 
 /* ---- manifests ---- */
 
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 static void pack_bin(msgpack_packer *pk, const unsigned char *p, size_t n)
 {
     msgpack_pack_bin(pk, n);
@@ -103,19 +97,19 @@ static int write_manifest(const char *state_dir, const hq_archive_info *a, hq_er
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 13);
-    pack_str(&pk, "format"), pack_str(&pk, MANIFEST_FORMAT);
-    pack_str(&pk, "version"), msgpack_pack_uint32(&pk, 1);
-    pack_str(&pk, "name"), pack_str(&pk, a->name);
-    pack_str(&pk, "first_seq"), msgpack_pack_uint64(&pk, a->first_seq);
-    pack_str(&pk, "last_seq"), msgpack_pack_uint64(&pk, a->last_seq);
-    pack_str(&pk, "events"), msgpack_pack_uint64(&pk, a->events);
-    pack_str(&pk, "first_ms"), msgpack_pack_int64(&pk, a->first_ms);
-    pack_str(&pk, "last_ms"), msgpack_pack_int64(&pk, a->last_ms);
-    pack_str(&pk, "prev_chain"), pack_bin(&pk, a->prev_chain, HQ_CHAIN_BYTES);
-    pack_str(&pk, "last_chain"), pack_bin(&pk, a->last_chain, HQ_CHAIN_BYTES);
-    pack_str(&pk, "blake2b"), pack_bin(&pk, a->digest, 32);
-    pack_str(&pk, "bytes"), msgpack_pack_uint64(&pk, a->bytes);
-    pack_str(&pk, "created_ms"), msgpack_pack_int64(&pk, a->created_ms);
+    hq_mp_pack_str(&pk, "format"), hq_mp_pack_str(&pk, MANIFEST_FORMAT);
+    hq_mp_pack_str(&pk, "version"), msgpack_pack_uint32(&pk, 1);
+    hq_mp_pack_str(&pk, "name"), hq_mp_pack_str(&pk, a->name);
+    hq_mp_pack_str(&pk, "first_seq"), msgpack_pack_uint64(&pk, a->first_seq);
+    hq_mp_pack_str(&pk, "last_seq"), msgpack_pack_uint64(&pk, a->last_seq);
+    hq_mp_pack_str(&pk, "events"), msgpack_pack_uint64(&pk, a->events);
+    hq_mp_pack_str(&pk, "first_ms"), msgpack_pack_int64(&pk, a->first_ms);
+    hq_mp_pack_str(&pk, "last_ms"), msgpack_pack_int64(&pk, a->last_ms);
+    hq_mp_pack_str(&pk, "prev_chain"), pack_bin(&pk, a->prev_chain, HQ_CHAIN_BYTES);
+    hq_mp_pack_str(&pk, "last_chain"), pack_bin(&pk, a->last_chain, HQ_CHAIN_BYTES);
+    hq_mp_pack_str(&pk, "blake2b"), pack_bin(&pk, a->digest, 32);
+    hq_mp_pack_str(&pk, "bytes"), msgpack_pack_uint64(&pk, a->bytes);
+    hq_mp_pack_str(&pk, "created_ms"), msgpack_pack_int64(&pk, a->created_ms);
     char path[4200];
     file_path(state_dir, a->name, ".manifest", path, sizeof path);
     int rc = write_durable(path, sb.data, sb.size, err);
@@ -367,11 +361,11 @@ int hq_archive_writer_open(const char *state_dir, const char *name, uint64_t fir
     msgpack_sbuffer_init(&w->sb);
     msgpack_packer_init(&w->pk, &w->sb, msgpack_sbuffer_write);
     msgpack_pack_map(&w->pk, 5);
-    pack_str(&w->pk, "format"), pack_str(&w->pk, ARCHIVE_FORMAT);
-    pack_str(&w->pk, "version"), msgpack_pack_uint32(&w->pk, 1);
-    pack_str(&w->pk, "month"), pack_str(&w->pk, name);
-    pack_str(&w->pk, "first_seq"), msgpack_pack_uint64(&w->pk, first_seq);
-    pack_str(&w->pk, "prev_chain"), pack_bin(&w->pk, prev_chain, HQ_CHAIN_BYTES);
+    hq_mp_pack_str(&w->pk, "format"), hq_mp_pack_str(&w->pk, ARCHIVE_FORMAT);
+    hq_mp_pack_str(&w->pk, "version"), msgpack_pack_uint32(&w->pk, 1);
+    hq_mp_pack_str(&w->pk, "month"), hq_mp_pack_str(&w->pk, name);
+    hq_mp_pack_str(&w->pk, "first_seq"), msgpack_pack_uint64(&w->pk, first_seq);
+    hq_mp_pack_str(&w->pk, "prev_chain"), pack_bin(&w->pk, prev_chain, HQ_CHAIN_BYTES);
     int rc = w_flush_record(w, err);
     if (rc) {
         hq_archive_writer_abort(&w);
@@ -439,9 +433,9 @@ int hq_archive_writer_finish(hq_archive_writer **wp, int64_t created_ms, hq_arch
         rc = hq_err_set(err, HQ_ESTATE, "archive %s: no events", w->info.name);
     if (rc == 0) {
         msgpack_pack_map(&w->pk, 3);
-        pack_str(&w->pk, "end"), msgpack_pack_true(&w->pk);
-        pack_str(&w->pk, "events"), msgpack_pack_uint64(&w->pk, w->info.events);
-        pack_str(&w->pk, "last_chain"), pack_bin(&w->pk, w->chain, HQ_CHAIN_BYTES);
+        hq_mp_pack_str(&w->pk, "end"), msgpack_pack_true(&w->pk);
+        hq_mp_pack_str(&w->pk, "events"), msgpack_pack_uint64(&w->pk, w->info.events);
+        hq_mp_pack_str(&w->pk, "last_chain"), pack_bin(&w->pk, w->chain, HQ_CHAIN_BYTES);
         rc = w_emit(w, w->sb.data, w->sb.size, ZSTD_e_end, err);
     }
     if (rc == 0 && fsync(w->fd) != 0)

@@ -1067,10 +1067,9 @@ int hq_issue_open_count(hq_store *s, MDB_txn *txn, uint64_t *n, hq_err *err)
 {
     MDB_val v;
     *n = 0;
-    int rc = hq_store_get(s, txn, HQ_DB_META, OPEN_COUNT, sizeof OPEN_COUNT - 1, &v, err);
-    if (rc == HQ_ENOTFOUND)
-        return 0;
-    if (rc)
+    bool found;
+    int rc = hq_store_find(s, txn, HQ_DB_META, OPEN_COUNT, sizeof OPEN_COUNT - 1, &v, &found, err);
+    if (rc || !found)
         return rc;
     if (v.mv_size != 8)
         return hq_err_set(err, HQ_ESTORE, "open issue count of unexpected size");
@@ -1161,10 +1160,9 @@ int hq_group_get(hq_store *s, MDB_txn *txn, const char *rule, const char *key, h
     size_t kl = group_key(k, sizeof k, rule, key);
     MDB_val v;
     memset(g, 0, sizeof *g);
-    int rc = hq_store_get(s, txn, HQ_DB_GROUPS, k, kl, &v, err);
-    if (rc == HQ_ENOTFOUND)
-        return 0;
-    if (rc)
+    bool found;
+    int rc = hq_store_find(s, txn, HQ_DB_GROUPS, k, kl, &v, &found, err);
+    if (rc || !found)
         return rc;
     if (v.mv_size != 24 + 24 + 8)
         return hq_err_set(err, HQ_ESTORE, "group record of unexpected size");

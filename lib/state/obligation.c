@@ -132,10 +132,9 @@ static int get_unit(hq_store *s, MDB_txn *txn, const char *rule, int64_t due_ms,
     if (!kl)
         return 0;
     MDB_val v;
-    int rc = hq_store_get(s, txn, HQ_DB_RULESTATE, k, kl, &v, err);
-    if (rc == HQ_ENOTFOUND)
-        return 0;
-    if (rc)
+    bool present;
+    int rc = hq_store_find(s, txn, HQ_DB_RULESTATE, k, kl, &v, &present, err);
+    if (rc || !present)
         return rc;
     *found = unit_unpack(&v, r);
     return 0;
@@ -498,10 +497,9 @@ int hq_obligation_deadline(hq_store *s, MDB_txn *txn, const hq_timer *t, size_t 
         return 0;
     MDB_val v;
     slot_rec r;
-    int rc = hq_store_get(s, txn, HQ_DB_RULESTATE, k, kl, &v, err);
-    if (rc == HQ_ENOTFOUND)
-        return 0;
-    if (rc)
+    bool present;
+    int rc = hq_store_find(s, txn, HQ_DB_RULESTATE, k, kl, &v, &present, err);
+    if (rc || !present)
         return rc;
     if (!slot_unpack(&v, &r) || r.timer_id != t->id)
         return 0; /* a timer the slot no longer waits for */

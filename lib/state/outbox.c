@@ -18,10 +18,8 @@ int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, h
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 14 + (a->contact ? 1 : 0) + (a->outcome ? 1 : 0));
-    hq_mp_pack_str(&pk, "seq");
-    msgpack_pack_uint64(&pk, n);
-    hq_mp_pack_str(&pk, "ts_ms");
-    msgpack_pack_int64(&pk, a->ts_ms);
+    hq_mp_pack_ku64(&pk, "seq", n);
+    hq_mp_pack_ki64(&pk, "ts_ms", a->ts_ms);
     hq_mp_pack_kv(&pk, "kind", a->kind);
     hq_mp_pack_kv(&pk, "issue", a->issue);
     hq_mp_pack_kv(&pk, "rule", a->rule);
@@ -29,19 +27,15 @@ int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, h
     msgpack_pack_int(&pk, a->level);
     hq_mp_pack_str(&pk, "roles");
     msgpack_pack_array(&pk, a->nroles);
-    for (size_t i = 0; i < a->nroles; i++) {
-        const char *r = hq_role_name(a->roles[i]);
-        msgpack_pack_str(&pk, strlen(r));
-        msgpack_pack_str_body(&pk, r, strlen(r));
-    }
+    for (size_t i = 0; i < a->nroles; i++)
+        hq_mp_pack_str(&pk, hq_role_name(a->roles[i]));
     hq_mp_pack_kv(&pk, "domain", a->domain);
     hq_mp_pack_kv(&pk, "contractor", a->contractor);
     hq_mp_pack_kv(&pk, "site", a->site);
     hq_mp_pack_kv(&pk, "severity", hq_severity_name(a->severity));
     hq_mp_pack_kv(&pk, "title", a->title);
     hq_mp_pack_kv(&pk, "text", a->text);
-    hq_mp_pack_str(&pk, "deadline_ms");
-    msgpack_pack_int64(&pk, a->deadline_ms);
+    hq_mp_pack_ki64(&pk, "deadline_ms", a->deadline_ms);
     if (a->contact)
         hq_mp_pack_kv(&pk, "contact", a->contact);
     if (a->outcome)
@@ -57,10 +51,8 @@ int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, h
 
 int hq_outbox_get(hq_store *s, MDB_txn *txn, uint64_t seq, const char **rec, size_t *len, hq_err *err)
 {
-    unsigned char key[8];
-    hq_be64_put(key, seq);
     MDB_val v;
-    int rc = hq_store_get(s, txn, HQ_DB_OUTBOX, key, 8, &v, err);
+    int rc = hq_store_get_seq(s, txn, HQ_DB_OUTBOX, seq, &v, err);
     if (rc)
         return rc;
     *rec = v.mv_data;

@@ -153,10 +153,9 @@ static int check_format(hq_store *s, MDB_txn *txn, hq_err *err)
     return 0;
 }
 
-int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store **out, hq_err *err)
+int hq_store_dir_ready(const char *dir, bool rdonly, hq_err *err)
 {
     struct stat st;
-    bool rdonly = flags & HQ_STORE_RDONLY;
     if (stat(dir, &st) != 0) {
         if (rdonly || errno != ENOENT)
             return hq_err_set(err, HQ_EIO, "%s: %s", dir, strerror(errno));
@@ -165,8 +164,72 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
     } else if (!S_ISDIR(st.st_mode)) {
         return hq_err_set(err, HQ_EIO, "%s: not a directory", dir);
     }
+    return 0;
+}
+
+int hq_store_env_open(const char *dir, bool rdonly, unsigned maxdbs, unsigned maxreaders, uint64_t map_size,
+                      const char *what, MDB_env **env, hq_err *err)
+{
+    *env = NULL;
+    int rc = mdb_env_create(env);
+    if (rc) {
+        *env = NULL;
+        return hq_store_code(rc, err, "mdb_env_create");
+    }
+    mdb_env_set_maxdbs(*env, maxdbs);
+    if (maxreaders)
+        mdb_env_set_maxreaders(*env, maxreaders);
+    /* A new state starts with map_size; an existing one keeps the size
+     * recorded in it (grown by earlier runs). */
+    char datafile[4096];
+    struct stat st;
+    snprintf(datafile, sizeof datafile, "%s/data.mdb", dir);
+    if (!rdonly && stat(datafile, &st) != 0)
+        mdb_env_set_mapsize(*env, map_size);
+    rc = mdb_env_open(*env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0660);
+    if (rc) {
+        int code = hq_store_code(rc, err, what);
+        hq_err_prefix(err, "%s", dir);
+        mdb_env_close(*env);
+        *env = NULL;
+        return code;
+    }
+    if (!rdonly) {
+        int dead = 0;
+        mdb_reader_check(*env, &dead);
+    }
+    return 0;
+}
+
+int hq_store_env_begin(MDB_env *env, bool write, MDB_txn **txn, hq_err *err)
+{
+    int rc = mdb_txn_begin(env, NULL, write ? 0 : MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(env, 0);
+        rc = mdb_txn_begin(env, NULL, write ? 0 : MDB_RDONLY, txn);
+    }
+    return hq_store_code(rc, err, "begin");
+}
+
+int hq_store_env_grow(MDB_env *env, hq_err *err)
+{
+    MDB_envinfo info;
+    mdb_env_info(env, &info);
+    return hq_store_code(mdb_env_set_mapsize(env, info.me_mapsize * 2), err, "grow the map");
+}
+
+/* The map of a new state, and the least a writer runs with. */
+#define DEFAULT_MAP_SIZE (1ULL << 30)
+
+int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store **out, hq_err *err)
+{
+    bool rdonly = flags & HQ_STORE_RDONLY;
+    int rc = hq_store_dir_ready(dir, rdonly, err);
+    if (rc)
+        return rc;
     if (rdonly) {
         char p[4096];
+        struct stat st;
         snprintf(p, sizeof p, "%s/data.mdb", dir);
         if (stat(p, &st) != 0)
             return hq_err_set(err, HQ_EVERSION, "%s: not a houqin state (no data.mdb)", dir);
@@ -174,56 +237,27 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
     if (sodium_init() < 0)
         return hq_err_set(err, HQ_EIO, "libsodium failed to initialise");
     hq_store *s = hq_calloc(1, sizeof *s);
-    if (!s || !(s->dir = hq_strdup(dir))) {
-        free(s);
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
-    }
+    s->dir = hq_strdup(dir);
     s->rdonly = rdonly;
-    int rc = mdb_env_create(&s->env);
+    uint64_t want = map_size ? map_size : DEFAULT_MAP_SIZE;
+    rc = hq_store_env_open(dir, rdonly, HQ_DB_COUNT + 4, 254, want, "open state", &s->env, err);
     if (rc) {
         free(s->dir);
         free(s);
-        return hq_store_code(rc, err, "mdb_env_create");
-    }
-    mdb_env_set_maxdbs(s->env, HQ_DB_COUNT + 4);
-    mdb_env_set_maxreaders(s->env, 254);
-    /* A new state starts with the requested map; an existing one keeps
-     * the size recorded in it (grown by earlier runs), raised below if
-     * more was asked for. */
-    char datafile[4096];
-    snprintf(datafile, sizeof datafile, "%s/data.mdb", dir);
-    if (!rdonly && stat(datafile, &st) != 0)
-        mdb_env_set_mapsize(s->env, map_size ? map_size : (1ULL << 30));
-    unsigned eflags = MDB_NOTLS | (rdonly ? MDB_RDONLY : 0);
-    rc = mdb_env_open(s->env, dir, eflags, 0660);
-    if (rc) {
-        int code = hq_store_code(rc, err, "open state");
-        hq_err_prefix(err, "%s", dir);
-        mdb_env_close(s->env);
-        free(s->dir);
-        free(s);
-        return code;
+        return rc;
     }
     if (!rdonly) {
-        int dead = 0;
-        mdb_reader_check(s->env, &dead);
         /* A map larger than asked for (grown by an earlier run) is kept. */
         MDB_envinfo info;
         mdb_env_info(s->env, &info);
-        uint64_t want = map_size ? map_size : (1ULL << 30);
         if (info.me_mapsize < want)
             mdb_env_set_mapsize(s->env, want);
     }
     MDB_txn *txn;
-    rc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn);
-    if (rc == MDB_MAP_RESIZED) {
-        mdb_env_set_mapsize(s->env, 0);
-        rc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn);
-    }
+    rc = hq_store_env_begin(s->env, !rdonly, &txn, err);
     if (rc) {
-        int code = hq_store_code(rc, err, "begin");
         hq_store_close(&s);
-        return code;
+        return rc;
     }
     for (int i = 0; i < HQ_DB_COUNT && rc == 0; i++) {
         rc = mdb_dbi_open(txn, db_names[i], rdonly ? 0 : MDB_CREATE, &s->dbi[i]);
@@ -346,15 +380,17 @@ void hq_store_abort(hq_store *s, MDB_txn *txn)
     mdb_txn_abort(txn);
 }
 
+int hq_store_end(hq_store *s, MDB_txn *txn, int rc, hq_err *err)
+{
+    if (rc == 0)
+        return hq_store_commit(s, txn, err);
+    hq_store_abort(s, txn);
+    return rc;
+}
+
 int hq_store_grow(hq_store *s, hq_err *err)
 {
-    MDB_envinfo info;
-    mdb_env_info(s->env, &info);
-    size_t nsize = info.me_mapsize * 2;
-    int rc = mdb_env_set_mapsize(s->env, nsize);
-    if (rc)
-        return hq_store_code(rc, err, "grow the map");
-    return 0;
+    return hq_store_env_grow(s->env, err);
 }
 
 int hq_store_maybe_grow(hq_store *s, hq_err *err)
@@ -395,6 +431,21 @@ int hq_store_del(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t
 {
     MDB_val key = {kl, (void *)k};
     return hq_store_code(mdb_del(txn, s->dbi[db], &key, NULL), err, db_names[db]);
+}
+
+int hq_store_find(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, MDB_val *v, bool *found,
+                  hq_err *err)
+{
+    int rc = hq_store_get(s, txn, db, k, kl, v, err);
+    *found = rc == 0;
+    return rc == HQ_ENOTFOUND ? 0 : rc;
+}
+
+int hq_store_get_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t seq, MDB_val *v, hq_err *err)
+{
+    unsigned char key[8];
+    hq_be64_put(key, seq);
+    return hq_store_get(s, txn, db, key, 8, v, err);
 }
 
 int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err)
@@ -720,53 +771,53 @@ int hq_store_event_put(hq_store *s, MDB_txn *txn, hq_frame *fr, int64_t stored_m
     return chain_extend(s, txn, fr, seq, stored_ms, err);
 }
 
-int hq_store_clock_get(hq_store *s, MDB_txn *txn, int64_t *ms)
+/* A time kept in meta under key (8 bytes, big-endian ms): HQ_ENOTFOUND
+ * when it was never written. */
+static int meta_ms_get(hq_store *s, MDB_txn *txn, const char *key, int64_t *ms)
 {
     MDB_val v;
-    if (hq_store_get(s, txn, HQ_DB_META, "clock", 5, &v, NULL) != 0 || v.mv_size != 8)
+    if (hq_store_get(s, txn, HQ_DB_META, key, strlen(key), &v, NULL) != 0 || v.mv_size != 8)
         return HQ_ENOTFOUND;
     *ms = (int64_t)hq_be64_get(v.mv_data);
     return 0;
+}
+
+static int meta_ms_put(hq_store *s, MDB_txn *txn, const char *key, int64_t ms, hq_err *err)
+{
+    unsigned char v[8];
+    hq_be64_put(v, (uint64_t)ms);
+    return hq_store_put(s, txn, HQ_DB_META, key, strlen(key), v, 8, err);
+}
+
+int hq_store_clock_get(hq_store *s, MDB_txn *txn, int64_t *ms)
+{
+    return meta_ms_get(s, txn, "clock", ms);
 }
 
 int hq_store_clock_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
 {
-    unsigned char v[8];
-    hq_be64_put(v, (uint64_t)ms);
-    return hq_store_put(s, txn, HQ_DB_META, "clock", 5, v, 8, err);
+    return meta_ms_put(s, txn, "clock", ms, err);
 }
 
 int hq_store_alive_get(hq_store *s, MDB_txn *txn, int64_t *ms)
 {
-    MDB_val v;
     *ms = 0;
-    if (hq_store_get(s, txn, HQ_DB_META, "uptime", 6, &v, NULL) != 0 || v.mv_size != 8)
-        return HQ_ENOTFOUND;
-    *ms = (int64_t)hq_be64_get(v.mv_data);
-    return 0;
-}
-
-int hq_store_origin_get(hq_store *s, MDB_txn *txn, int64_t *ms)
-{
-    MDB_val v;
-    if (hq_store_get(s, txn, HQ_DB_META, "origin", 6, &v, NULL) != 0 || v.mv_size != 8)
-        return HQ_ENOTFOUND;
-    *ms = (int64_t)hq_be64_get(v.mv_data);
-    return 0;
+    return meta_ms_get(s, txn, "uptime", ms);
 }
 
 int hq_store_alive_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
 {
-    unsigned char v[8];
-    hq_be64_put(v, (uint64_t)ms);
-    return hq_store_put(s, txn, HQ_DB_META, "uptime", 6, v, 8, err);
+    return meta_ms_put(s, txn, "uptime", ms, err);
+}
+
+int hq_store_origin_get(hq_store *s, MDB_txn *txn, int64_t *ms)
+{
+    return meta_ms_get(s, txn, "origin", ms);
 }
 
 int hq_store_origin_put(hq_store *s, MDB_txn *txn, int64_t ms, hq_err *err)
 {
-    unsigned char v[8];
-    hq_be64_put(v, (uint64_t)ms);
-    return hq_store_put(s, txn, HQ_DB_META, "origin", 6, v, 8, err);
+    return meta_ms_put(s, txn, "origin", ms, err);
 }
 
 int hq_store_origin_mark(hq_store *s, MDB_txn *txn, int64_t now_ms, hq_err *err)
@@ -792,10 +843,8 @@ int hq_store_origin_mark(hq_store *s, MDB_txn *txn, int64_t now_ms, hq_err *err)
 int hq_store_event_get(hq_store *s, MDB_txn *txn, uint64_t seq, int64_t *stored_ms, const char **frame,
                        size_t *len, hq_err *err)
 {
-    unsigned char key[8];
-    hq_be64_put(key, seq);
     MDB_val v;
-    int rc = hq_store_get(s, txn, HQ_DB_EVENTS, key, 8, &v, err);
+    int rc = hq_store_get_seq(s, txn, HQ_DB_EVENTS, seq, &v, err);
     if (rc)
         return rc;
     if (v.mv_size < 8)

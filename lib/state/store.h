@@ -65,6 +65,9 @@ int hq_store_begin(hq_store *s, bool write, MDB_txn **txn, hq_err *err);
 int hq_store_commit(hq_store *s, MDB_txn *txn, hq_err *err);
 /* Aborts (accepts NULL); undoes the store's per-transaction counters. */
 void hq_store_abort(hq_store *s, MDB_txn *txn);
+/* Ends a write transaction by what was done in it: commits when rc is 0,
+ * else aborts (txn may then be NULL).  Returns rc, or the commit's code. */
+int hq_store_end(hq_store *s, MDB_txn *txn, int rc, hq_err *err);
 /* Doubles the map (no transaction may be open in this process). */
 int hq_store_grow(hq_store *s, hq_err *err);
 /* Grows ahead of need when the map is more than 80% used. */
@@ -82,8 +85,32 @@ int hq_store_put(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t
 /* *v is a view into the map, valid until the txn ends or the next write. */
 int hq_store_get(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, MDB_val *v, hq_err *err);
 int hq_store_del(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, hq_err *err);
+/* hq_store_get of a key that may be missing: 0 with *found false then. */
+int hq_store_find(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_t kl, MDB_val *v, bool *found,
+                  hq_err *err);
+/* hq_store_get in a database keyed by be64 sequence (events, outbox). */
+int hq_store_get_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t seq, MDB_val *v, hq_err *err);
 /* Maps an LMDB return code to HQ_E* with a message. */
 int hq_store_code(int mdb_rc, hq_err *err, const char *what);
+
+/* ---- any LMDB state: houqind's (above) and houqin-alertd's (alert_queue.h) ---- */
+
+/* Makes sure dir is a directory, creating it (mode 0770) when it is
+ * missing and rdonly is false.  Returns 0 or HQ_EIO ("DIR: why"). */
+int hq_store_dir_ready(const char *dir, bool rdonly, hq_err *err);
+/* Opens the LMDB environment in dir the way every houqin state is opened:
+ * MDB_NOTLS and none of the sync relaxations (durability above), files
+ * mode 0660, at most maxdbs named databases and maxreaders readers (0:
+ * LMDB's default); a new data file starts with a map of map_size bytes;
+ * a writer clears the reader slots of dead processes.  Errors read
+ * "DIR: what: ..." (what: "open state").  *env is NULL on failure. */
+int hq_store_env_open(const char *dir, bool rdonly, unsigned maxdbs, unsigned maxreaders, uint64_t map_size,
+                      const char *what, MDB_env **env, hq_err *err);
+/* Begins a transaction on env, adopting the map size once when the writer
+ * grew it (MDB_MAP_RESIZED). */
+int hq_store_env_begin(MDB_env *env, bool write, MDB_txn **txn, hq_err *err);
+/* Doubles env's map (no transaction may be open in this process). */
+int hq_store_env_grow(MDB_env *env, hq_err *err);
 
 /* Next key of an append-only database keyed by be64 sequence (events,
  * outbox): last key + 1, cached for the rest of the transaction. */

@@ -37,13 +37,6 @@ hq_missed_policy hq_timer_missed_policy(hq_timer_kind k)
     }
 }
 
-static void pk_s(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 int hq_timer_add(hq_store *s, MDB_txn *txn, hq_timer *t, hq_err *err)
 {
     int rc = hq_store_counter_next(s, txn, "timer", &t->id, err);
@@ -58,9 +51,9 @@ int hq_timer_add(hq_store *s, MDB_txn *txn, hq_timer *t, hq_err *err)
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_array(&pk, 5);
     msgpack_pack_int(&pk, t->kind);
-    pk_s(&pk, t->issue);
-    pk_s(&pk, t->rule);
-    pk_s(&pk, t->key);
+    hq_mp_pack_str(&pk, t->issue);
+    hq_mp_pack_str(&pk, t->rule);
+    hq_mp_pack_str(&pk, t->key);
     msgpack_pack_int64(&pk, t->arg);
     rc = hq_store_put(s, txn, HQ_DB_TIMERS, key, 16, sb.data, sb.size, err);
     msgpack_sbuffer_destroy(&sb);

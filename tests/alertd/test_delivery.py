@@ -141,6 +141,12 @@ def test_basics():
           "--check on the shipped rules: %d %s %s" % (rc, out, err))
     rc, out, err = A.run_alertd(["--bogus"])
     check_eq(rc, 1, "unknown option")
+    check(err.endswith("Try 'houqin-alertd --help'.\n"), "unknown option: %r" % err)
+    for args, want in ((["--max-in-flight", "0"], "houqin-alertd: --max-in-flight: expected 1..4096\n"),
+                       (["--clock", "fast"], "houqin-alertd: --clock: expected real or follow, got \"fast\"\n"),
+                       (["stray"], "houqin-alertd: unexpected argument \"stray\"\nTry 'houqin-alertd --help'.\n")):
+        rc, out, err = A.run_alertd(args)
+        check_eq((rc, out, err), (1, "", want), "houqin-alertd %s" % " ".join(args))
     st = A.Stack(rules=cold_rules())
     try:
         st.start()

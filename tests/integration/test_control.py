@@ -245,6 +245,26 @@ def test_check_help_and_options():
         rc, out, err = T.run_houqind(args, timeout=30)
         check_eq(rc, 1, "houqind %s (err %r)" % (" ".join(args), err))
         check(err.strip(), "houqind %s says nothing on stderr" % " ".join(args))
+    # The words of the command line's answers (daemons/common/cmdline.c,
+    # lib/core/opts.c): which option, what it expects, how to get help.
+    try_help = "Try 'houqind --help'.\n"
+    for args, want in ((["--max-batch", "0"], "houqind: --max-batch: expected 1..100000\n"),
+                       (["--max-batch", "-5"], "houqind: --max-batch: expected 1..100000\n"),
+                       (["--map-size", "-1"], "houqind: --map-size: expected a byte count of at least 1048576\n"),
+                       (["--clock", "sometimes"], "houqind: --clock: expected real, manual or manual@TIME "
+                                                  "(manual@2026-09-08T10:00+08:00), got \"sometimes\"\n"),
+                       (["--rate-limit", "5:0"], "houqind: --rate-limit: expected N or N:BURST, positive\n"),
+                       (["--ledger-head", "10s"], "houqind: --ledger-head: expected a duration of at least 1m, "
+                                                  "like 24h\n"),
+                       (["stray-argument"], "houqind: unexpected argument \"stray-argument\"\n" + try_help),
+                       (["--allow", "keys.yaml"], "houqind: --allow needs --curve-key (the server's key pair)\n")):
+        rc, out, err = T.run_houqind(args, timeout=30)
+        check_eq((rc, out, err), (1, "", want), "houqind %s" % " ".join(args))
+    rc, out, err = T.run_houqind(["--no-such-option"], timeout=30)
+    check(rc == 1 and out == "" and err.endswith("'--no-such-option'\n" + try_help), "unknown option: %r" % err)
+    rc, out, err = T.run_houqind(["--version", "--max-batch", "0"], timeout=30)
+    check(rc == 0 and out.startswith("houqind ") and "\ndefault rules: " in out and "\ndefault schemas: " in out
+          and err == "", "--version (it stops there): %d %r %r" % (rc, out, err))
 
 
 def test_format_version_and_sigint():

@@ -586,6 +586,45 @@ static void test_put_get_del(void **state)
     commit(f, txn);
 }
 
+
+/* hq_store_find: a missing key is no error; hq_store_end commits what
+ * went well and aborts what did not; hq_store_dir_ready says why a
+ * directory cannot hold a state. */
+static void test_find_end_and_dir_ready(void **state)
+{
+    fixture *f = *state;
+    open_ok(f, 0, 0);
+    hq_err err = {0};
+    MDB_val v;
+    bool found = true;
+    MDB_txn *txn = begin(f, true);
+    assert_int_equal(hq_store_find(f->store, txn, HQ_DB_RULESTATE, "k", 1, &v, &found, &err), 0);
+    assert_false(found);
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_RULESTATE, "k", 1, "kept", 4, NULL), 0);
+    assert_int_equal(hq_store_end(f->store, txn, 0, &err), 0);
+    txn = begin(f, true);
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_RULESTATE, "j", 1, "gone", 4, NULL), 0);
+    assert_int_equal(hq_store_end(f->store, txn, HQ_EINVAL, &err), HQ_EINVAL); /* aborted */
+    txn = begin(f, false);
+    assert_int_equal(hq_store_find(f->store, txn, HQ_DB_RULESTATE, "k", 1, &v, &found, &err), 0);
+    assert_true(found);
+    assert_memory_equal(v.mv_data, "kept", 4);
+    assert_int_equal(hq_store_find(f->store, txn, HQ_DB_RULESTATE, "j", 1, &v, &found, &err), 0);
+    assert_false(found);
+    hq_store_abort(f->store, txn);
+
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", f->state);
+    assert_int_equal(hq_store_dir_ready(path, false, &err), HQ_EIO);
+    char want[4300];
+    snprintf(want, sizeof want, "%s: not a directory", path);
+    assert_string_equal(err.msg, want);
+    snprintf(path, sizeof path, "%s/new", f->tmp);
+    assert_int_equal(hq_store_dir_ready(path, true, &err), HQ_EIO); /* a reader does not create */
+    assert_int_equal(hq_store_dir_ready(path, false, &err), 0);
+    assert_int_equal(hq_store_dir_ready(path, true, &err), 0);
+}
+
 static void test_lmdb_codes_map_to_ours(void **state)
 {
     (void)state;
@@ -690,6 +729,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_maybe_grow_grows_ahead_of_need, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_get_del, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_end_and_dir_ready, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lmdb_codes_map_to_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_reader_slots_are_cleared_at_open, setup, teardown),
     };

@@ -6,7 +6,6 @@
 #include "clock.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,41 +68,74 @@ static int read_password(char *out, size_t size)
     return 0;
 }
 
+/* account list: one line per account. */
+static void list_accounts(const hq_accounts *acc)
+{
+    for (size_t i = 0; i < acc->n; i++) {
+        char when[64] = "-";
+        if (acc->v[i].changed_ms)
+            hq_local_fmt(acc->v[i].changed_ms, when, sizeof when);
+        printf("%-24s %-7s %s%s\n", acc->v[i].person, acc->v[i].locked ? "locked" : "active", when,
+               acc->v[i].hash[0] ? "" : " (no password)");
+    }
+}
+
+/* account set (the password from stdin) or reset (a new random one,
+ * printed): sets it and unlocks the account.  Returns 0 or the exit
+ * status after saying why not. */
+static int set_password(hq_account *a, const char *verb, int64_t now)
+{
+    char pw[1100];
+    hq_err err;
+    if (!strcmp(verb, "set")) {
+        if (read_password(pw, sizeof pw) != 0)
+            return ctl_fail("account set: no password on stdin");
+    } else {
+        /* 16 characters of an alphabet without look-alikes: ~80 bits */
+        static const char al[] = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+        for (int i = 0; i < 16; i++)
+            pw[i] = al[randombytes_uniform((uint32_t)(sizeof al - 1))];
+        pw[16] = '\0';
+    }
+    if (hq_account_set_password(a, pw, now, &err) != 0) {
+        sodium_memzero(pw, sizeof pw);
+        return ctl_fail("account %s: %s", verb, err.msg);
+    }
+    a->locked = false;
+    if (!strcmp(verb, "reset"))
+        printf("%s\n", pw);
+    sodium_memzero(pw, sizeof pw);
+    return 0;
+}
+
 int cmd_account(int argc, char **argv)
 {
-    enum { O_STATE = 256, O_ACCOUNTS, O_RULES, O_SCHEMAS };
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, O_STATE},   {"accounts", required_argument, NULL, O_ACCOUNTS},
-        {"rules", required_argument, NULL, O_RULES},   {"schemas", required_argument, NULL, O_SCHEMAS},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
-    };
     const char *dir = "var", *file = NULL, *rules_dir = HQ_DEFAULT_RULES, *schemas_dir = HQ_DEFAULT_SCHEMAS;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_STATE: dir = optarg; break;
-        case O_ACCOUNTS: file = optarg; break;
-        case O_RULES: rules_dir = optarg; break;
-        case O_SCHEMAS: schemas_dir = optarg; break;
-        case 'h': return ctl_help(help);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_STR("accounts", &file),
+        HQ_OPTION_STR("rules", &rules_dir),
+        HQ_OPTION_STR("schemas", &schemas_dir),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int next, prc = ctl_parse_opts(opts, argc, argv, help, "account", &next);
+    if (prc >= 0)
+        return prc;
+    if (next >= argc)
         return ctl_fail("account: give set, reset, lock, unlock or list; see houqinctl account --help");
-    const char *verb = argv[optind++];
+    const char *verb = argv[next++];
     bool list = !strcmp(verb, "list");
     if (!list && strcmp(verb, "set") && strcmp(verb, "reset") && strcmp(verb, "lock") && strcmp(verb, "unlock"))
         return ctl_fail("account: unknown action \"%s\"; see houqinctl account --help", verb);
     const char *person = NULL;
     if (!list) {
-        if (optind >= argc)
+        if (next >= argc)
             return ctl_fail("account %s: give the person id (rules/org.yaml)", verb);
-        person = argv[optind++];
+        person = argv[next++];
     }
-    if (optind < argc)
-        return ctl_fail("account: unexpected argument \"%s\"", argv[optind]);
+    if (next < argc)
+        return ctl_fail("account: unexpected argument \"%s\"", argv[next]);
     if (sodium_init() < 0)
         return ctl_fail("account: libsodium does not start");
     char path[4096];
@@ -139,40 +171,14 @@ int cmd_account(int argc, char **argv)
     }
     rc = 0;
     if (list) {
-        for (size_t i = 0; i < acc.n; i++) {
-            char when[64] = "-";
-            if (acc.v[i].changed_ms)
-                hq_local_fmt(acc.v[i].changed_ms, when, sizeof when);
-            printf("%-24s %-7s %s%s\n", acc.v[i].person, acc.v[i].locked ? "locked" : "active", when,
-                   acc.v[i].hash[0] ? "" : " (no password)");
-        }
+        list_accounts(&acc);
         goto out;
     }
     hq_account *a = hq_accounts_put(&acc, person);
     int64_t now = hq_wall_ms();
     if (!strcmp(verb, "set") || !strcmp(verb, "reset")) {
-        char pw[1100];
-        if (!strcmp(verb, "set")) {
-            if (read_password(pw, sizeof pw) != 0) {
-                rc = ctl_fail("account set: no password on stdin");
-                goto out;
-            }
-        } else {
-            /* 16 characters of an alphabet without look-alikes: ~80 bits */
-            static const char al[] = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
-            for (int i = 0; i < 16; i++)
-                pw[i] = al[randombytes_uniform((uint32_t)(sizeof al - 1))];
-            pw[16] = '\0';
-        }
-        if (hq_account_set_password(a, pw, now, &err) != 0) {
-            sodium_memzero(pw, sizeof pw);
-            rc = ctl_fail("account %s: %s", verb, err.msg);
+        if ((rc = set_password(a, verb, now)))
             goto out;
-        }
-        a->locked = false;
-        if (!strcmp(verb, "reset"))
-            printf("%s\n", pw);
-        sodium_memzero(pw, sizeof pw);
     } else {
         a->locked = !strcmp(verb, "lock");
         a->changed_ms = now;

@@ -8,7 +8,6 @@
 #include "clock.h"
 #include "ruletest.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,31 +182,22 @@ static void print_text(const hq_backtest *b, const char *rules_dir, const char *
 
 int cmd_backtest(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'}, {"schemas", required_argument, NULL, 's'},
-        {"state", required_argument, NULL, 'd'}, {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},    {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
-    };
     const char *rules_dir = NULL, *schemas_dir = HQ_DEFAULT_SCHEMAS, *state_dir = "var";
     const char *from = NULL, *to = NULL;
     bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r': rules_dir = optarg; break;
-        case 's': schemas_dir = optarg; break;
-        case 'd': state_dir = optarg; break;
-        case 'f': from = optarg; break;
-        case 't': to = optarg; break;
-        case 'j': json = true; break;
-        case 'h': return ctl_help(backtest_usage);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return ctl_fail("backtest: unexpected argument \"%s\"", argv[optind]);
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("rules", &rules_dir),
+        HQ_OPTION_STR("schemas", &schemas_dir),
+        HQ_OPTION_STR("state", &state_dir),
+        HQ_OPTION_STR("from", &from),
+        HQ_OPTION_STR("to", &to),
+        HQ_OPTION_FLAG("json", 0, &json),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, backtest_usage, "backtest", NULL);
+    if (prc >= 0)
+        return prc;
     if (!rules_dir)
         return ctl_fail("backtest: --rules DIR is required (the rule set to try)");
     hq_schemas *schemas = NULL;

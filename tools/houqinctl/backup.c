@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -181,46 +180,69 @@ fail:
     return -1;
 }
 
-int cmd_backup(int argc, char **argv)
+/* The backup's directory: an earlier backup, an empty one, or a new one
+ * (its missing parents, made, are named in created for undo_dirs).
+ * Returns 0, or the exit status after saying why not. */
+static int prepare_dest(const char *dest, char *created, size_t size)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},
-        {"compact", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *dir = "var";
-    bool compact = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'c': compact = true; break;
-        case 'h': return ctl_help(backup_usage);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
-        return ctl_fail("backup: give the directory to copy into; see houqinctl backup --help");
-    const char *dest = argv[optind++];
-    if (optind < argc)
-        return ctl_fail("backup: unexpected argument \"%s\"", argv[optind]);
     struct stat sb;
-    char created[4096] = "";
     if (stat(dest, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode) || !backup_dir_ok(dest))
             return ctl_fail("backup: %s holds other files than a backup (data.mdb, archive/); give an empty or new "
                             "directory, or an earlier backup",
                             dest);
-    } else if (errno != ENOENT || make_dirs(dest, created, sizeof created) != 0) {
+    } else if (errno != ENOENT || make_dirs(dest, created, size) != 0) {
         int e = errno;
         undo_dirs(dest, created);
         return ctl_fail("backup: cannot create %s: %s", dest, strerror(e));
     }
+    return 0;
+}
+
+/* Copies the state's archives that dest does not hold yet. */
+static int copy_archives(const char *dir, const char *dest, size_t *copied, size_t *kept, uint64_t *bytes,
+                         hq_err *err)
+{
+    hq_archive_info *a = NULL;
+    size_t na = 0;
+    int rc = hq_archive_list(dir, &a, &na, err);
+    for (size_t i = 0; rc == 0 && i < na; i++) {
+        bool did;
+        if ((rc = hq_archive_copy(dir, &a[i], dest, &did, err)) == 0) {
+            *copied += did;
+            *kept += !did;
+            *bytes += did ? a[i].bytes : 0;
+        }
+    }
+    free(a);
+    return rc;
+}
+
+int cmd_backup(int argc, char **argv)
+{
+    const char *dir = "var";
+    bool compact = false;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_FLAG("compact", 0, &compact),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int next, prc = ctl_parse_opts(opts, argc, argv, backup_usage, "backup", &next);
+    if (prc >= 0)
+        return prc;
+    if (next >= argc)
+        return ctl_fail("backup: give the directory to copy into; see houqinctl backup --help");
+    const char *dest = argv[next++];
+    if (next < argc)
+        return ctl_fail("backup: unexpected argument \"%s\"", argv[next]);
+    char created[4096] = "";
+    int rc = prepare_dest(dest, created, sizeof created);
+    if (rc)
+        return rc;
     hq_store *s;
     MDB_txn *txn;
-    int rc = ctl_open_state(dir, &s, &txn);
+    rc = ctl_open_state(dir, &s, &txn);
     if (rc) {
         undo_dirs(dest, created);
         return rc;
@@ -277,20 +299,10 @@ int cmd_backup(int argc, char **argv)
     stat(path, &cs);
     double mdb_s = (hq_mono_ms() - t0) / 1000.0;
     /* The archives, after the snapshot: every archive it counts on exists. */
-    hq_archive_info *a = NULL;
-    size_t na = 0, copied = 0, kept = 0;
+    size_t copied = 0, kept = 0;
     uint64_t copied_bytes = 0;
     hq_err err = {0};
-    int arc = hq_archive_list(dir, &a, &na, &err);
-    for (size_t i = 0; arc == 0 && i < na; i++) {
-        bool did;
-        if ((arc = hq_archive_copy(dir, &a[i], dest, &did, &err)) == 0) {
-            copied += did;
-            kept += !did;
-            copied_bytes += did ? a[i].bytes : 0;
-        }
-    }
-    free(a);
+    int arc = copy_archives(dir, dest, &copied, &kept, &copied_bytes, &err);
     printf("backup of %s in %s: %llu events, %llu issues, %.1f MiB (%s; the state used %.1f MiB) in %.1f s; "
            "archives: %zu copied (%.1f MiB), %zu already there\n",
            dir, dest, (unsigned long long)events, (unsigned long long)issues, cs.st_size / 1048576.0,

@@ -8,7 +8,6 @@
 #include "ruletest.h"
 #include "ytree.h"
 
-#include <getopt.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,137 +44,120 @@ static const char clock_usage[] =
     "    houqinctl clock advance 3d\n"
     "    houqinctl clock show --json\n";
 
-static void pk_str(msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str(pk, strlen(s));
-    msgpack_pack_str_body(pk, s, strlen(s));
-}
-
 static bool get_int(const msgpack_object *map, const char *key, int64_t *out)
 {
     return hq_mp_int64(hq_mp_map_get(map, key), out);
 }
 
-int cmd_clock(int argc, char **argv)
+/* The control request for verb (show, set TIME, advance DURATION) into
+ * sb.  Returns 0, or the exit status after saying what is wrong. */
+static int clock_request(const char *verb, const char *arg, msgpack_sbuffer *sb)
 {
-    static const struct option longopts[] = {
-        {"control", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"curve-server", required_argument, NULL, 'C'},
-        {"curve-key", required_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *control = HQ_DEFAULT_CONTROL, *curve_server = NULL, *curve_key = NULL;
-    int json = 0, c;
-    long timeout_s = 600;
-    char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': control = optarg; break;
-        case 't':
-            timeout_s = strtol(optarg, &end, 10);
-            if (*end || timeout_s < 1 || timeout_s > 86400)
-                return ctl_fail("clock: --timeout: expected seconds from 1 to 86400, got \"%s\"", optarg);
-            break;
-        case 'j': json = 1; break;
-        case 'C': curve_server = optarg; break;
-        case 'K': curve_key = optarg; break;
-        case 'h': fputs(clock_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
-        return ctl_fail("clock: expected show, set TIME or advance DURATION (houqinctl clock --help)");
-    const char *verb = argv[optind++];
-    const char *arg = optind < argc ? argv[optind++] : NULL;
-    if (optind < argc)
-        return ctl_fail("clock: unexpected argument \"%s\"", argv[optind]);
-
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
     int64_t ms = 0;
     if (!strcmp(verb, "show")) {
         if (arg)
             return ctl_fail("clock show: unexpected argument \"%s\"", arg);
         msgpack_pack_map(&pk, 1);
-        pk_str(&pk, "cmd");
-        pk_str(&pk, "status");
-    } else if (!strcmp(verb, "set") || !strcmp(verb, "advance")) {
-        bool set = verb[0] == 's';
-        if (!arg) {
-            msgpack_sbuffer_destroy(&sb);
-            return ctl_fail("clock %s: expected %s", verb, set ? "a TIME like 2026-09-08T10:00+08:00" : "a DURATION like 4h");
-        }
-        bool ok = set ? (hq_parse_int64(arg, &ms) && ms >= 0) || hq_rt_parse_time(arg, &ms) == 0
-                      : hq_parse_duration_ms(arg, &ms) == 0;
-        if (!ok) {
-            msgpack_sbuffer_destroy(&sb);
-            return ctl_fail("clock %s: expected %s, got \"%s\"", verb,
-                            set ? "a time like 2026-09-08T10:00+08:00 or ms since the epoch"
-                                : "a duration like 30m, 4h, 7d or 1w2d",
-                            arg);
-        }
-        msgpack_pack_map(&pk, 2);
-        pk_str(&pk, "cmd");
-        pk_str(&pk, set ? "clock.set" : "clock.advance");
-        pk_str(&pk, "ms");
-        msgpack_pack_int64(&pk, ms);
-    } else {
-        msgpack_sbuffer_destroy(&sb);
+        hq_mp_pack_kv(&pk, "cmd", "status");
+        return 0;
+    }
+    if (strcmp(verb, "set") && strcmp(verb, "advance"))
         return ctl_fail("clock: unknown action \"%s\" (show, set, advance)", verb);
-    }
+    bool set = verb[0] == 's';
+    if (!arg)
+        return ctl_fail("clock %s: expected %s", verb, set ? "a TIME like 2026-09-08T10:00+08:00" : "a DURATION like 4h");
+    bool ok = set ? (hq_parse_int64(arg, &ms) && ms >= 0) || hq_rt_parse_time(arg, &ms) == 0
+                  : hq_parse_duration_ms(arg, &ms) == 0;
+    if (!ok)
+        return ctl_fail("clock %s: expected %s, got \"%s\"", verb,
+                        set ? "a time like 2026-09-08T10:00+08:00 or ms since the epoch"
+                            : "a duration like 30m, 4h, 7d or 1w2d",
+                        arg);
+    msgpack_pack_map(&pk, 2);
+    hq_mp_pack_kv(&pk, "cmd", set ? "clock.set" : "clock.advance");
+    hq_mp_pack_ki64(&pk, "ms", ms);
+    return 0;
+}
 
-    ctl_control_curve(curve_server, curve_key);
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 4096);
-    msgpack_object reply;
-    char *raw = NULL;
-    int rc = ctl_control_call(control, sb.data, sb.size, (int)(timeout_s * 1000), &zone, &reply, &raw);
-    msgpack_sbuffer_destroy(&sb);
-    if (rc == 0) {
-        const msgpack_object *okv = hq_mp_map_get(&reply, "ok");
-        int64_t now = 0, next = 0;
-        if (!okv || okv->type != MSGPACK_OBJECT_BOOLEAN || !okv->via.boolean) {
-            const msgpack_object *e = hq_mp_map_get(&reply, "error");
-            fprintf(stderr, "houqinctl: clock %s: %.*s\n", verb, e && e->type == MSGPACK_OBJECT_STR ? (int)e->via.str.size : 1,
-                    e && e->type == MSGPACK_OBJECT_STR ? e->via.str.ptr : "?");
-            rc = EXIT_REFUSED;
-        } else if (!get_int(&reply, "clock_ms", &now)) {
-            rc = ctl_fail("clock %s: the reply has no clock_ms", verb);
-        } else {
-            const msgpack_object *kind = hq_mp_map_get(&reply, "clock");
-            bool has_next = get_int(&reply, "next_timer_ms", &next);
-            char t[40], tn[40] = "";
-            hq_rt_format_time(now, t, sizeof t);
-            if (has_next)
-                hq_rt_format_time(next, tn, sizeof tn);
-            if (json) {
-                hq_buf b;
-                hq_buf_init(&b);
-                hq_buf_puts(&b, "{");
-                if (kind && kind->type == MSGPACK_OBJECT_STR)
-                    hq_buf_printf(&b, "\"clock\":\"%.*s\",", (int)kind->via.str.size, kind->via.str.ptr);
-                hq_buf_printf(&b, "\"clock_ms\":%lld,\"time\":\"%s\"", (long long)now, t);
-                if (has_next)
-                    hq_buf_printf(&b, ",\"next_timer_ms\":%lld", (long long)next);
-                hq_buf_puts(&b, "}");
-                puts(b.data);
-                hq_buf_fini(&b);
-            } else {
-                printf("%s (%lld ms)%s%.*s\n", t, (long long)now, kind ? ", clock " : "",
-                       kind && kind->type == MSGPACK_OBJECT_STR ? (int)kind->via.str.size : 0,
-                       kind && kind->type == MSGPACK_OBJECT_STR ? kind->via.str.ptr : "");
-                if (has_next)
-                    printf("next timer %s\n", tn);
-            }
-        }
+/* Prints the clock of a reply, as text or JSON.  Returns the exit status. */
+static int clock_reply(const char *verb, const msgpack_object *reply, bool json)
+{
+    const msgpack_object *okv = hq_mp_map_get(reply, "ok");
+    int64_t now = 0, next = 0;
+    if (!okv || okv->type != MSGPACK_OBJECT_BOOLEAN || !okv->via.boolean) {
+        const msgpack_object *e = hq_mp_map_get(reply, "error");
+        fprintf(stderr, "houqinctl: clock %s: %.*s\n", verb, e && e->type == MSGPACK_OBJECT_STR ? (int)e->via.str.size : 1,
+                e && e->type == MSGPACK_OBJECT_STR ? e->via.str.ptr : "?");
+        return EXIT_REFUSED;
     }
-    free(raw);
-    msgpack_zone_destroy(&zone);
+    if (!get_int(reply, "clock_ms", &now))
+        return ctl_fail("clock %s: the reply has no clock_ms", verb);
+    const msgpack_object *kind = hq_mp_map_get(reply, "clock");
+    bool has_next = get_int(reply, "next_timer_ms", &next);
+    char t[40], tn[40] = "";
+    hq_rt_format_time(now, t, sizeof t);
+    if (has_next)
+        hq_rt_format_time(next, tn, sizeof tn);
+    if (json) {
+        hq_buf b;
+        hq_buf_init(&b);
+        hq_buf_puts(&b, "{");
+        if (kind && kind->type == MSGPACK_OBJECT_STR)
+            hq_buf_printf(&b, "\"clock\":\"%.*s\",", (int)kind->via.str.size, kind->via.str.ptr);
+        hq_buf_printf(&b, "\"clock_ms\":%lld,\"time\":\"%s\"", (long long)now, t);
+        if (has_next)
+            hq_buf_printf(&b, ",\"next_timer_ms\":%lld", (long long)next);
+        hq_buf_puts(&b, "}");
+        puts(b.data);
+        hq_buf_fini(&b);
+    } else {
+        printf("%s (%lld ms)%s%.*s\n", t, (long long)now, kind ? ", clock " : "",
+               kind && kind->type == MSGPACK_OBJECT_STR ? (int)kind->via.str.size : 0,
+               kind && kind->type == MSGPACK_OBJECT_STR ? kind->via.str.ptr : "");
+        if (has_next)
+            printf("next timer %s\n", tn);
+    }
+    return 0;
+}
+
+int cmd_clock(int argc, char **argv)
+{
+    const char *control = HQ_DEFAULT_CONTROL, *curve_server = NULL, *curve_key = NULL;
+    bool json = false;
+    int64_t timeout_s = 600;
+    const hq_opt opts[] = {
+        CTL_CONTROL_OPTIONS(&control, &curve_server, &curve_key),
+        {.name = "timeout", .kind = HQ_OPT_I64, .dst = &timeout_s, .min = 1, .max = 86400, .got = true,
+         .expect = "expected seconds from 1 to 86400"},
+        HQ_OPTION_FLAG("json", 0, &json),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int arg_i, rc = ctl_parse_opts(opts, argc, argv, clock_usage, "clock", &arg_i);
+    if (rc >= 0)
+        return rc;
+    if (arg_i >= argc)
+        return ctl_fail("clock: expected show, set TIME or advance DURATION (houqinctl clock --help)");
+    const char *verb = argv[arg_i++];
+    const char *arg = arg_i < argc ? argv[arg_i++] : NULL;
+    if (arg_i < argc)
+        return ctl_fail("clock: unexpected argument \"%s\"", argv[arg_i]);
+
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    rc = clock_request(verb, arg, &sb);
+    if (rc) {
+        msgpack_sbuffer_destroy(&sb);
+        return rc;
+    }
+    ctl_control_curve(curve_server, curve_key);
+    ctl_reply rp;
+    rc = ctl_control_ask(control, sb.data, sb.size, (int)(timeout_s * 1000), &rp);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc == 0)
+        rc = clock_reply(verb, &rp.obj, json);
+    ctl_reply_fini(&rp);
     return rc;
 }

@@ -75,6 +75,24 @@ int ctl_help(const char *text)
     return 0;
 }
 
+int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *cmd, int *next)
+{
+    hq_err err;
+    int first;
+    switch (hq_opts_parse(opts, argc, argv, &first, &err)) {
+    case HQ_OPTS_OK: break;
+    case HQ_OPTS_HELP: return ctl_help(usage);
+    case HQ_OPTS_BAD: return ctl_fail("%s", err.msg);
+    case HQ_OPTS_VERSION:
+    case HQ_OPTS_USAGE: return EXIT_USAGE;
+    }
+    if (!next && first < argc)
+        return ctl_fail("%s: unexpected argument \"%s\"", cmd, argv[first]);
+    if (next)
+        *next = first;
+    return -1;
+}
+
 void ctl_progress_begin(ctl_progress *p, const char *label, uint64_t total)
 {
     p->on = isatty(STDERR_FILENO) && !getenv("HQ_NO_PROGRESS");

@@ -3,6 +3,7 @@
 #define HQCTL_H
 
 #include "err.h"
+#include "opts.h"
 #include "rules.h"
 #include "schema.h"
 #include "store.h"
@@ -10,13 +11,6 @@
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#ifndef HQ_DEFAULT_RULES
-#define HQ_DEFAULT_RULES "rules"
-#endif
-#ifndef HQ_DEFAULT_SCHEMAS
-#define HQ_DEFAULT_SCHEMAS "schemas"
-#endif
 
 #define HQ_DEFAULT_INGEST "tcp://127.0.0.1:7601"
 #define HQ_DEFAULT_CONTROL "tcp://127.0.0.1:7603"
@@ -42,6 +36,18 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * houqind refuses is reported as such rather than as a timeout. */
 int ctl_control_call(const char *endpoint, const char *req, size_t len, int timeout_ms, msgpack_zone *zone,
                      msgpack_object *reply, char **raw_out);
+/* A reply of the control socket: obj lives in zone and raw; the caller
+ * calls ctl_reply_fini whatever the call returned. */
+typedef struct ctl_reply {
+    msgpack_zone zone;
+    msgpack_object obj;
+    char *raw;
+} ctl_reply;
+/* ctl_control_call into r. */
+int ctl_control_ask(const char *endpoint, const char *req, size_t len, int timeout_ms, ctl_reply *r);
+/* The status request (houqinctl status, stats), with a 5 s timeout. */
+int ctl_control_status(const char *endpoint, ctl_reply *r);
+void ctl_reply_fini(ctl_reply *r);
 /* The key files for CURVE on the control socket (the --curve-server and
  * --curve-key options of the commands that use it); NULL leaves the
  * environment's. */
@@ -64,6 +70,16 @@ int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **
 bool ctl_valid_number(const char *s);
 /* Prints usage text for --help: text to stdout, returns 0. */
 int ctl_help(const char *text);
+/* Parses the options of command cmd from a table (lib/core/opts.h).
+ * Returns -1 when the command goes on, its operands from *next (next
+ * NULL: the command takes none, and one is refused); else the exit
+ * status: 0 after --help printed usage, EXIT_USAGE after an unknown
+ * option, a refused value or an operand (said on stderr). */
+int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *cmd, int *next);
+/* The options of the commands that talk to houqind's control socket. */
+#define CTL_CONTROL_OPTIONS(control, curve_server, curve_key)                                                 \
+    HQ_OPTION_STR("control", control), HQ_OPTION_STR("curve-server", curve_server),                          \
+        HQ_OPTION_STR("curve-key", curve_key)
 
 /* A progress bar on stderr, drawn only when stderr is a terminal, at
  * most ten times a second; ctl_progress_end clears it. */
@@ -104,6 +120,11 @@ enum { CTL_PII_ACTOR = 900, CTL_PII_PURPOSE, CTL_PII_INGEST, CTL_PII_CSERVER, CT
     "    pii_export (the office's leaders and admins in the shipped table), and with\n"                        \
     "    CURVE the actor must be the key's person.  Refused, or houqind not\n"                                  \
     "    answering: the reason on stderr, exit status 1, nothing printed.\n"
+/* The same options in an hq_opt table, into a ctl_pii. */
+#define CTL_PII_OPTIONS(p)                                                                                    \
+    HQ_OPTION_STR("actor", &(p)->actor), HQ_OPTION_STR("purpose", &(p)->purpose),                            \
+        HQ_OPTION_STR("ingest", &(p)->ingest), HQ_OPTION_STR("curve-server", &(p)->curve_server),            \
+        HQ_OPTION_STR("curve-key", &(p)->curve_key)
 typedef struct ctl_pii {
     bool on;
     const char *actor, *purpose, *ingest, *curve_server, *curve_key;

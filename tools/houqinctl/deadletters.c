@@ -6,7 +6,6 @@
 #include "clock.h"
 #include "json.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
 static const char deadletters_usage[] =
@@ -67,24 +66,18 @@ static int one(void *vctx, const hq_dead_letter *dl)
 
 int cmd_deadletters(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"alertd-state", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = NULL;
     dl_ctx c = {0};
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'd': dir = optarg; break;
-        case 'j': c.json = true; break;
-        case 'h': fputs(deadletters_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
+    int ignored;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("alertd-state", &dir),
+        HQ_OPTION_FLAG("json", 0, &c.json),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, deadletters_usage, "deadletters", &ignored);
+    if (prc >= 0)
+        return prc;
     if (!dir)
         return ctl_fail("deadletters: give --alertd-state DIR (houqin-alertd's state directory)");
     hq_alert_queue *q;

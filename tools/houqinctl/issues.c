@@ -12,7 +12,6 @@
 #include "store.h"
 #include "ytree.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +64,8 @@ static const char issues_usage[] =
 
 typedef struct filter {
     const char *status, *domain, *contractor, *site, *severity, *text;
-    int overdue, accountability, level;
+    bool overdue, accountability;
+    int64_t level;
     int64_t opened_from, opened_to, closed_from, closed_to; /* [from, to); 0: unbounded */
 } filter;
 
@@ -107,14 +107,17 @@ static bool keep(const filter *f, const hq_issue *is)
 static const char *const known_domains[] = {"catering",    "dormitory",   "property",  "energy",
                                             "transport",   "procurement", "maintenance", "decisions", NULL};
 
-static int date_opt(const char *opt, const char *v, bool end, int64_t *out)
+/* A date option: the first ms of the day (--*-from) or the first after
+ * it (--*-to). */
+static int day_start(const char *v, void *dst, hq_err *why)
 {
-    hq_err err;
-    int64_t from, to;
-    if (hq_date_parse(v, &from, &to, &err) != 0)
-        return ctl_fail("%s: %s", opt, err.msg);
-    *out = end ? to : from;
-    return 0;
+    return hq_date_parse(v, dst, NULL, why);
+}
+
+static int day_end(const char *v, void *dst, hq_err *why)
+{
+    int64_t from;
+    return hq_date_parse(v, &from, dst, why);
 }
 
 /* Colours (ANSI SGR) of states and severities. */
@@ -139,58 +142,158 @@ static void cell(hq_buf *b, bool colour, const char *sgr, const char *text, int 
         hq_buf_printf(b, "%-*s ", width, text);
 }
 
+/* Checks the filter's values that do not need the state. */
+static int check_filter(const filter *f)
+{
+    hq_issue_state st;
+    if (f->status && strcmp(f->status, "open") != 0 && hq_issue_state_parse(f->status, &st) != 0)
+        return ctl_fail("--status: unknown state \"%s\" (opened, acknowledged, rectified, reopened, closed, open)",
+                        f->status);
+    hq_severity sv;
+    if (f->severity && hq_severity_parse(f->severity, &sv) != 0)
+        return ctl_fail("--severity: unknown severity \"%s\" (low, medium, high, critical)", f->severity);
+    if (f->opened_from && f->opened_to && f->opened_to <= f->opened_from)
+        return ctl_fail("--opened-to is before --opened-from");
+    if (f->closed_from && f->closed_to && f->closed_to <= f->closed_from)
+        return ctl_fail("--closed-to is before --closed-from");
+    return 0;
+}
+
+/* Which of the filter's domain, contractor and site are known: seen on an
+ * issue, or (domain) one of the shipped domains, or (contractor, site) an
+ * id of the rules with no issue yet, a fine filter that matches nothing. */
+typedef struct seen {
+    bool domain, contractor, site;
+} seen;
+
+static void see_issue(const filter *f, const hq_issue *is, seen *sn)
+{
+    sn->domain |= f->domain && is->domain && strcmp(f->domain, is->domain) == 0;
+    sn->contractor |= f->contractor && is->contractor && strcmp(f->contractor, is->contractor) == 0;
+    sn->site |= f->site && is->site && strcmp(f->site, is->site) == 0;
+}
+
+static void see_rules(const filter *f, const char *rules_dir, const char *schemas_dir, seen *sn)
+{
+    if (sn->contractor && sn->site)
+        return;
+    hq_schemas *schemas = NULL;
+    hq_rules *rules = NULL;
+    hq_diags d;
+    hq_diags_init(&d);
+    if (hq_schemas_load_dir(schemas_dir, &schemas, &d) == 0 && hq_rules_load(rules_dir, schemas, &rules, &d) == 0) {
+        sn->contractor |= f->contractor && hq_rules_contractor(rules, f->contractor) != NULL;
+        sn->site |= f->site && hq_rules_site(rules, f->site) != NULL;
+    }
+    hq_diags_fini(&d);
+    hq_rules_destroy(&rules);
+    hq_schemas_destroy(&schemas);
+}
+
+/* A filter id that is neither on an issue nor known otherwise is a typo:
+ * refused, rather than an empty list. */
+static int check_seen(const filter *f, const seen *sn, const char *rules_dir)
+{
+    if (!sn->domain)
+        return ctl_fail("--domain: unknown domain \"%s\" (catering, dormitory, property, energy, transport, "
+                        "procurement, maintenance, decisions)", f->domain);
+    if (!sn->contractor)
+        return ctl_fail("--contractor: unknown contractor \"%s\" (not in %s and on no issue)", f->contractor,
+                        rules_dir);
+    if (!sn->site)
+        return ctl_fail("--site: unknown site \"%s\" (not in %s and on no issue)", f->site, rules_dir);
+    return 0;
+}
+
+/* One row of the table. */
+static void table_row(hq_buf *out, const hq_issue *is, bool colour)
+{
+    char dl[32], lv[8];
+    hq_local_fmt(is->deadline_ms, dl, sizeof dl);
+    snprintf(lv, sizeof lv, "%d", is->level);
+    cell(out, false, "0", is->number, 15);
+    cell(out, colour, state_colour(is->state), hq_issue_state_name(is->state), 12);
+    cell(out, colour, severity_colour(is->severity), hq_severity_name(is->severity), 9);
+    cell(out, false, "0", lv, 3);
+    cell(out, colour, is->overdue ? "1;31" : "0", is->overdue ? "yes" : "no", 7);
+    cell(out, false, "0", dl, 16);
+    cell(out, false, "0", is->contractor ? is->contractor : "", 22);
+    hq_buf_printf(out, "%s%s%s%s\n", is->title ? is->title : "",
+                  is->accountability && colour ? " \033[1;31m" : is->accountability ? " " : "",
+                  is->accountability ? "[问责]" : "", is->accountability && colour ? "\033[0m" : "");
+}
+
+/* Every issue of the state that passes f, as JSON or table rows, into out;
+ * what the issues show of the filter's ids goes to sn. */
+static int list_issues(const char *dir, const filter *f, bool json, bool colour, hq_buf *out, seen *sn)
+{
+    hq_store *s;
+    MDB_txn *txn;
+    int rc = ctl_open_state(dir, &s, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &cur);
+    MDB_val k, v;
+    if (json)
+        hq_buf_putc(out, '[');
+    else
+        hq_buf_printf(out, "%-15s %-12s %-9s %-3s %-7s %-16s %-22s %s\n", "NUMBER", "STATE", "SEVERITY", "LV",
+                      "OVERDUE", "DEADLINE", "CONTRACTOR", "TITLE");
+    size_t n = 0;
+    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        hq_issue is;
+        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0) {
+            see_issue(f, &is, sn);
+            if (keep(f, &is) && !json) {
+                table_row(out, &is, colour);
+            } else if (keep(f, &is)) {
+                if (n++)
+                    hq_buf_putc(out, ',');
+                hq_issue_to_json(&is, out, false);
+            }
+        }
+        hq_issue_fini(&is);
+    }
+    mdb_cursor_close(cur);
+    ctl_close_state(&s, txn);
+    if (json)
+        hq_buf_puts(out, "]\n");
+    return 0;
+}
+
 int cmd_issues(int argc, char **argv)
 {
-    enum { O_OF = 256, O_OT, O_CF, O_CT, O_COLOR, O_RULES, O_SCHEMAS };
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},      {"json", no_argument, NULL, 'j'},
-        {"status", required_argument, NULL, 's'},     {"domain", required_argument, NULL, 'D'},
-        {"contractor", required_argument, NULL, 'c'}, {"site", required_argument, NULL, 'S'},
-        {"severity", required_argument, NULL, 'v'},   {"overdue", no_argument, NULL, 'o'},
-        {"level", required_argument, NULL, 'l'},      {"accountability", no_argument, NULL, 'a'},
-        {"text", required_argument, NULL, 't'},       {"help", no_argument, NULL, 'h'},
-        {"opened-from", required_argument, NULL, O_OF}, {"opened-to", required_argument, NULL, O_OT},
-        {"closed-from", required_argument, NULL, O_CF}, {"closed-to", required_argument, NULL, O_CT},
-        {"color", required_argument, NULL, O_COLOR},  {"colour", required_argument, NULL, O_COLOR},
-        {"rules", required_argument, NULL, O_RULES},  {"schemas", required_argument, NULL, O_SCHEMAS},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = "var", *color = "auto", *rules_dir = HQ_DEFAULT_RULES, *schemas_dir = HQ_DEFAULT_SCHEMAS;
-    int json = 0, c, rc;
+    bool json = false;
     filter f = {0};
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'j': json = 1; break;
-        case 's': f.status = optarg; break;
-        case 'D': f.domain = optarg; break;
-        case 'c': f.contractor = optarg; break;
-        case 'S': f.site = optarg; break;
-        case 'v': f.severity = optarg; break;
-        case 'o': f.overdue = 1; break;
-        case 'l': {
-            int64_t lv;
-            if (!hq_parse_int64(optarg, &lv) || lv < 1 || lv > 100)
-                return ctl_fail("--level: expected a level of 1 or more, got \"%s\"", optarg);
-            f.level = (int)lv;
-            break;
-        }
-        case 'a': f.accountability = 1; break;
-        case 't': f.text = optarg; break;
-        case O_OF: if ((rc = date_opt("--opened-from", optarg, false, &f.opened_from))) return rc; break;
-        case O_OT: if ((rc = date_opt("--opened-to", optarg, true, &f.opened_to))) return rc; break;
-        case O_CF: if ((rc = date_opt("--closed-from", optarg, false, &f.closed_from))) return rc; break;
-        case O_CT: if ((rc = date_opt("--closed-to", optarg, true, &f.closed_to))) return rc; break;
-        case O_COLOR: color = optarg; break;
-        case O_RULES: rules_dir = optarg; break;
-        case O_SCHEMAS: schemas_dir = optarg; break;
-        case 'h': return ctl_help(issues_usage);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return ctl_fail("issues: unexpected argument \"%s\"; see houqinctl issues --help", argv[optind]);
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_FLAG("json", 0, &json),
+        HQ_OPTION_STR("status", &f.status),
+        HQ_OPTION_STR("domain", &f.domain),
+        HQ_OPTION_STR("contractor", &f.contractor),
+        HQ_OPTION_STR("site", &f.site),
+        HQ_OPTION_STR("severity", &f.severity),
+        HQ_OPTION_FLAG("overdue", 0, &f.overdue),
+        {.name = "level", .kind = HQ_OPT_I64, .dst = &f.level, .min = 1, .max = 100, .got = true,
+         .expect = "expected a level of 1 or more"},
+        HQ_OPTION_FLAG("accountability", 0, &f.accountability),
+        HQ_OPTION_STR("text", &f.text),
+        {.name = "opened-from", .kind = HQ_OPT_FN, .dst = &f.opened_from, .parse = day_start},
+        {.name = "opened-to", .kind = HQ_OPT_FN, .dst = &f.opened_to, .parse = day_end},
+        {.name = "closed-from", .kind = HQ_OPT_FN, .dst = &f.closed_from, .parse = day_start},
+        {.name = "closed-to", .kind = HQ_OPT_FN, .dst = &f.closed_to, .parse = day_end},
+        HQ_OPTION_STR("color", &color),
+        HQ_OPTION_STR("colour", &color),
+        HQ_OPTION_STR("rules", &rules_dir),
+        HQ_OPTION_STR("schemas", &schemas_dir),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int rc = ctl_parse_opts(opts, argc, argv, issues_usage, "issues", NULL);
+    if (rc >= 0)
+        return rc;
     bool colour;
     if (strcmp(color, "always") == 0)
         colour = true;
@@ -200,150 +303,62 @@ int cmd_issues(int argc, char **argv)
         colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
     else
         return ctl_fail("--color: expected auto, always or never, got \"%s\"", color);
-    hq_issue_state st;
-    if (f.status && strcmp(f.status, "open") != 0 && hq_issue_state_parse(f.status, &st) != 0)
-        return ctl_fail("--status: unknown state \"%s\" (opened, acknowledged, rectified, reopened, closed, open)",
-                        f.status);
-    hq_severity sv;
-    if (f.severity && hq_severity_parse(f.severity, &sv) != 0)
-        return ctl_fail("--severity: unknown severity \"%s\" (low, medium, high, critical)", f.severity);
-    if (f.opened_from && f.opened_to && f.opened_to <= f.opened_from)
-        return ctl_fail("--opened-to is before --opened-from");
-    if (f.closed_from && f.closed_to && f.closed_to <= f.closed_from)
-        return ctl_fail("--closed-to is before --closed-from");
-    bool domain_known = !f.domain, contractor_seen = !f.contractor, site_seen = !f.site;
-    for (size_t i = 0; f.domain && known_domains[i]; i++)
-        domain_known |= strcmp(known_domains[i], f.domain) == 0;
-    hq_store *s;
-    MDB_txn *txn;
-    rc = ctl_open_state(dir, &s, &txn);
-    if (rc)
+    if ((rc = check_filter(&f)))
         return rc;
-    MDB_cursor *cur;
-    mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &cur);
-    MDB_val k, v;
+    seen sn = {!f.domain, !f.contractor, !f.site};
+    for (size_t i = 0; f.domain && known_domains[i]; i++)
+        sn.domain |= strcmp(known_domains[i], f.domain) == 0;
     hq_buf out;
     hq_buf_init(&out);
-    if (json)
-        hq_buf_putc(&out, '[');
-    else
-        hq_buf_printf(&out, "%-15s %-12s %-9s %-3s %-7s %-16s %-22s %s\n", "NUMBER", "STATE", "SEVERITY", "LV",
-                      "OVERDUE", "DEADLINE", "CONTRACTOR", "TITLE");
-    size_t n = 0;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (mrc == 0) {
-        hq_issue is;
-        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) != 0) {
-            hq_issue_fini(&is);
-            mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-            continue;
-        }
-        domain_known |= f.domain && is.domain && strcmp(f.domain, is.domain) == 0;
-        contractor_seen |= f.contractor && is.contractor && strcmp(f.contractor, is.contractor) == 0;
-        site_seen |= f.site && is.site && strcmp(f.site, is.site) == 0;
-        if (keep(&f, &is)) {
-            if (json) {
-                if (n)
-                    hq_buf_putc(&out, ',');
-                hq_issue_to_json(&is, &out, false);
-            } else {
-                char dl[32], lv[8];
-                hq_local_fmt(is.deadline_ms, dl, sizeof dl);
-                snprintf(lv, sizeof lv, "%d", is.level);
-                cell(&out, false, "0", is.number, 15);
-                cell(&out, colour, state_colour(is.state), hq_issue_state_name(is.state), 12);
-                cell(&out, colour, severity_colour(is.severity), hq_severity_name(is.severity), 9);
-                cell(&out, false, "0", lv, 3);
-                cell(&out, colour, is.overdue ? "1;31" : "0", is.overdue ? "yes" : "no", 7);
-                cell(&out, false, "0", dl, 16);
-                cell(&out, false, "0", is.contractor ? is.contractor : "", 22);
-                hq_buf_printf(&out, "%s%s%s%s\n", is.title ? is.title : "",
-                              is.accountability && colour ? " \033[1;31m" : is.accountability ? " " : "",
-                              is.accountability ? "[问责]" : "", is.accountability && colour ? "\033[0m" : "");
-            }
-            n++;
-        }
-        hq_issue_fini(&is);
-        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    rc = list_issues(dir, &f, json, colour, &out, &sn);
+    if (rc == 0) {
+        see_rules(&f, rules_dir, schemas_dir, &sn);
+        rc = check_seen(&f, &sn, rules_dir);
     }
-    mdb_cursor_close(cur);
-    ctl_close_state(&s, txn);
-    if (json)
-        hq_buf_puts(&out, "]\n");
-    if (!contractor_seen || !site_seen) {
-        /* Not on any issue: known to the rules?  An id of the rules with no
-         * issue yet is a fine filter that matches nothing. */
-        hq_schemas *schemas = NULL;
-        hq_rules *rules = NULL;
-        hq_diags d;
-        hq_diags_init(&d);
-        if (hq_schemas_load_dir(schemas_dir, &schemas, &d) == 0 && hq_rules_load(rules_dir, schemas, &rules, &d) == 0) {
-            contractor_seen |= f.contractor && hq_rules_contractor(rules, f.contractor) != NULL;
-            site_seen |= f.site && hq_rules_site(rules, f.site) != NULL;
-        }
-        hq_diags_fini(&d);
-        hq_rules_destroy(&rules);
-        hq_schemas_destroy(&schemas);
-    }
-    if (!domain_known)
-        rc = ctl_fail("--domain: unknown domain \"%s\" (catering, dormitory, property, energy, transport, "
-                      "procurement, maintenance, decisions)", f.domain);
-    else if (!contractor_seen)
-        rc = ctl_fail("--contractor: unknown contractor \"%s\" (not in %s and on no issue)", f.contractor, rules_dir);
-    else if (!site_seen)
-        rc = ctl_fail("--site: unknown site \"%s\" (not in %s and on no issue)", f.site, rules_dir);
-    else
+    if (rc == 0)
         fputs(out.data, stdout);
     hq_buf_fini(&out);
     return rc;
 }
 
+static const char issue_usage[] =
+    "NAME\n    houqinctl issue - one issue with its whole timeline\n\n"
+    "SYNOPSIS\n    houqinctl issue NUMBER [--state DIR] [--json]\n"
+    "                   [--include-pii --actor PERSON [--purpose TEXT] [--ingest EP]\n"
+    "                    [--curve-server FILE --curve-key FILE]]\n\n"
+    "DESCRIPTION\n    Shows the issue's fields, penalties and every timeline entry (time,\n"
+    "    actor, what happened), read from the state (read-only).\n\n" CTL_PII_TEXT "\n"
+    "OPTIONS\n    --state DIR      the state directory (default ./var)\n"
+    "    --json           one JSON object (SPEC section 8)\n"
+    "    --include-pii    with --json: include the complainant's contact (personal\n"
+    "                     data; for authorised staff only)\n" CTL_PII_HELP "\n"
+    "EXIT STATUS\n    0 shown; 1 the access to personal data was refused or not\n"
+    "    recorded (nothing shown); 2 bad usage, an unknown issue or a bad state\n"
+    "    directory.\n";
+
 int cmd_issue(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"include-pii", no_argument, NULL, 'p'},
-        CTL_PII_LONGOPTS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ctl_pii pa = {0};
     const char *dir = "var";
-    int json = 0, pii = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'j': json = 1; break;
-        case 'p': pii = 1; break;
-        case 'h':
-            return ctl_help("NAME\n    houqinctl issue - one issue with its whole timeline\n\n"
-                            "SYNOPSIS\n    houqinctl issue NUMBER [--state DIR] [--json]\n"
-                            "                   [--include-pii --actor PERSON [--purpose TEXT] [--ingest EP]\n"
-                            "                    [--curve-server FILE --curve-key FILE]]\n\n"
-                            "DESCRIPTION\n    Shows the issue's fields, penalties and every timeline entry (time,\n"
-                            "    actor, what happened), read from the state (read-only).\n\n" CTL_PII_TEXT "\n"
-                            "OPTIONS\n    --state DIR      the state directory (default ./var)\n"
-                            "    --json           one JSON object (SPEC section 8)\n"
-                            "    --include-pii    with --json: include the complainant's contact (personal\n"
-                            "                     data; for authorised staff only)\n" CTL_PII_HELP "\n"
-                            "EXIT STATUS\n    0 shown; 1 the access to personal data was refused or not\n"
-                            "    recorded (nothing shown); 2 bad usage, an unknown issue or a bad state\n"
-                            "    directory.\n");
-        default:
-            if (ctl_pii_option(&pa, c, optarg))
-                break;
-            return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc)
+    bool json = false, pii = false;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_FLAG("json", 0, &json),
+        HQ_OPTION_FLAG("include-pii", 0, &pii),
+        CTL_PII_OPTIONS(&pa),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int next, rc = ctl_parse_opts(opts, argc, argv, issue_usage, "issue", &next);
+    if (rc >= 0)
+        return rc;
+    if (next >= argc)
         return ctl_fail("issue: give an issue number like HQ-2026-000123");
-    const char *number = argv[optind];
+    const char *number = argv[next];
     if (!ctl_valid_number(number))
         return ctl_fail("issue: \"%s\" is not an issue number (like HQ-2026-000123)", number);
     pa.on = pii && json; /* only the JSON carries the contact */
-    int rc = ctl_pii_check(&pa, "issue");
+    rc = ctl_pii_check(&pa, "issue");
     if (rc)
         return rc;
     hq_store *s;
@@ -416,40 +431,31 @@ int cmd_issue(int argc, char **argv)
     return rc;
 }
 
+static const char outbox_usage[] =
+    "NAME\n    houqinctl outbox - the notifications houqind wrote, one JSON object per line\n\n"
+    "SYNOPSIS\n    houqinctl outbox [--state DIR] [--from SEQ]\n\n"
+    "DESCRIPTION\n    Reads the outbox from the state (read-only), from sequence number SEQ\n"
+    "    (default 1).  Complainants' contact data is shown as\n"
+    "    \"contact\": \"(redacted)\".\n\n"
+    "OPTIONS\n    --state DIR   the state directory (default ./var)\n"
+    "    --from SEQ    the first sequence number\n\n"
+    "EXIT STATUS\n    0 printed; 2 bad usage or a bad state directory.\n";
+
 int cmd_outbox(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},
-        {"from", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = "var";
-    unsigned long long from = 1;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'f': {
-            int64_t v;
-            if (!hq_parse_int64(optarg, &v) || v < 1)
-                return ctl_fail("--from: expected a sequence number of 1 or more, got \"%s\"", optarg);
-            from = (unsigned long long)v;
-            break;
-        }
-        case 'h':
-            return ctl_help("NAME\n    houqinctl outbox - the notifications houqind wrote, one JSON object per line\n\n"
-                            "SYNOPSIS\n    houqinctl outbox [--state DIR] [--from SEQ]\n\n"
-                            "DESCRIPTION\n    Reads the outbox from the state (read-only), from sequence number SEQ\n"
-                            "    (default 1).  Complainants' contact data is shown as\n"
-                            "    \"contact\": \"(redacted)\".\n\n"
-                            "OPTIONS\n    --state DIR   the state directory (default ./var)\n"
-                            "    --from SEQ    the first sequence number\n\n"
-                            "EXIT STATUS\n    0 printed; 2 bad usage or a bad state directory.\n");
-        default: return EXIT_USAGE;
-        }
-    }
+    int64_t from = 1;
+    int ignored;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        {.name = "from", .kind = HQ_OPT_I64, .dst = &from, .min = 1, .max = INT64_MAX, .got = true,
+         .expect = "expected a sequence number of 1 or more"},
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, outbox_usage, "outbox", &ignored);
+    if (prc >= 0)
+        return prc;
     hq_store *s;
     MDB_txn *txn;
     int rc = ctl_open_state(dir, &s, &txn);

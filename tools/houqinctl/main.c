@@ -220,6 +220,26 @@ out:
     return rc;
 }
 
+int ctl_control_ask(const char *endpoint, const char *req, size_t len, int timeout_ms, ctl_reply *r)
+{
+    msgpack_zone_init(&r->zone, 4096);
+    r->raw = NULL;
+    return ctl_control_call(endpoint, req, len, timeout_ms, &r->zone, &r->obj, &r->raw);
+}
+
+int ctl_control_status(const char *endpoint, ctl_reply *r)
+{
+    static const char req[] = "\x81\xa3" "cmd" "\xa6" "status";
+    return ctl_control_ask(endpoint, req, sizeof req - 1, 5000, r);
+}
+
+void ctl_reply_fini(ctl_reply *r)
+{
+    free(r->raw);
+    r->raw = NULL;
+    msgpack_zone_destroy(&r->zone);
+}
+
 int main(int argc, char **argv)
 {
     hq_log_init("houqinctl", HQ_LOG_INFO);

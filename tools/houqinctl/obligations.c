@@ -8,7 +8,6 @@
 #include "obligation.h"
 #include "store.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,39 +65,30 @@ static int one(void *vctx, const hq_obligation *o)
 
 int cmd_obligations(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'}, {"rule", required_argument, NULL, 'r'},
-        {"unit", required_argument, NULL, 'u'},  {"status", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = "var";
     ob_ctx c = {0};
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'd': dir = optarg; break;
-        case 'r': c.rule = optarg; break;
-        case 'u': c.unit = optarg; break;
-        case 's': c.status = optarg; break;
-        case 'j': c.json = true; break;
-        case 'h': fputs(obligations_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
+    int ignored;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_STR("rule", &c.rule),
+        HQ_OPTION_STR("unit", &c.unit),
+        HQ_OPTION_STR("status", &c.status),
+        HQ_OPTION_FLAG("json", 0, &c.json),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, obligations_usage, "obligations", &ignored);
+    if (prc >= 0)
+        return prc;
     if (c.status && strcmp(c.status, "due") && strcmp(c.status, "satisfied") && strcmp(c.status, "late") &&
         strcmp(c.status, "missed"))
         return ctl_fail("--status: expected due, satisfied, late or missed, got \"%s\"", c.status);
     hq_store *s;
     MDB_txn *txn;
     hq_err err;
-    if (hq_store_open(dir, HQ_STORE_RDONLY, 0, &s, &err) != 0)
-        return ctl_fail("%s", err.msg);
-    if (hq_store_begin(s, false, &txn, &err) != 0) {
-        hq_store_close(&s);
-        return ctl_fail("%s", err.msg);
-    }
+    int orc = ctl_open_state(dir, &s, &txn);
+    if (orc)
+        return orc;
     hq_buf out;
     hq_buf_init(&out);
     c.out = &out;
@@ -111,7 +101,6 @@ int cmd_obligations(int argc, char **argv)
         hq_buf_puts(&out, "]\n");
     fputs(out.data, stdout);
     hq_buf_fini(&out);
-    hq_store_abort(s, txn);
-    hq_store_close(&s);
+    ctl_close_state(&s, txn);
     return 0;
 }

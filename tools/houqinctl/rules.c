@@ -7,7 +7,6 @@
 #include "ruletest.h"
 
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,30 +234,22 @@ static void run_file(rtctx *c, const char *file, ruleset *rs)
 
 static int rules_test(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'},
-        {"schemas", required_argument, NULL, 's'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *rules_dir = NULL;
     rtctx c = {.schemas_dir = HQ_DEFAULT_SCHEMAS};
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-        switch (o) {
-        case 'r': rules_dir = optarg; break;
-        case 's': c.schemas_dir = optarg; break;
-        case 'v': c.verbose = true; break;
-        case 'h': return ctl_help(rules_usage);
-        default: return EXIT_USAGE;
-        }
-    }
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("rules", &rules_dir),
+        HQ_OPTION_STR("schemas", &c.schemas_dir),
+        HQ_OPTION_FLAG("verbose", 'v', &c.verbose),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int first, prc = ctl_parse_opts(opts, argc, argv, rules_usage, "rules test", &first);
+    if (prc >= 0)
+        return prc;
     strv files = {0};
-    if (optind >= argc)
+    if (first >= argc)
         find_tests(rules_dir ? rules_dir : HQ_DEFAULT_RULES, 0, &files);
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0) {
             strv_free(&files);
@@ -459,30 +450,22 @@ static size_t coverage_check(const char *dir, const hq_schemas *schemas, const h
 
 static int rules_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"schemas", required_argument, NULL, 's'},
-        {"rules", required_argument, NULL, 'r'},
-        {"coverage", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *schemas_dir = HQ_DEFAULT_SCHEMAS, *dir = NULL;
     bool coverage = false;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (o) {
-        case 's': schemas_dir = optarg; break;
-        case 'r': dir = optarg; break;
-        case 'c': coverage = true; break;
-        case 'h': return ctl_help(rules_usage);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        dir = argv[optind++];
-    if (optind < argc)
-        return ctl_fail("rules check: one rules directory, got also \"%s\"", argv[optind]);
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("schemas", &schemas_dir),
+        HQ_OPTION_STR("rules", &dir),
+        HQ_OPTION_FLAG("coverage", 0, &coverage),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int next, prc = ctl_parse_opts(opts, argc, argv, rules_usage, "rules check", &next);
+    if (prc >= 0)
+        return prc;
+    if (next < argc)
+        dir = argv[next++];
+    if (next < argc)
+        return ctl_fail("rules check: one rules directory, got also \"%s\"", argv[next]);
     if (!dir)
         dir = HQ_DEFAULT_RULES;
     hq_diags d;

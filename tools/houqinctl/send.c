@@ -12,7 +12,6 @@
 #include "schema.h"
 #include "ytree.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,7 +164,7 @@ static int pack_fields(msgpack_packer *pk, const hq_schema *sch, kv *kvs, size_t
 
 typedef struct send_ctx {
     hq_client *client;
-    int quiet;
+    bool quiet;
     int failed;
     size_t sent;
 } send_ctx;
@@ -305,43 +304,93 @@ static int send_file(send_ctx *s, const char *path, const char *source)
     return rc;
 }
 
+/* One event from FIELD=VALUE arguments (typed by the schema of type when
+ * the schemas load, else guessed). */
+static int send_args(send_ctx *s, const char *schemas_dir, const char *type, const char *source, const char *id,
+                     const char *ts, char **args, size_t n)
+{
+    int rc = 0;
+    kv *kvs = hq_calloc(n ? n : 1, sizeof *kvs);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *a = args[i];
+        char *eq = strchr(a, '=');
+        if (!eq || eq == a)
+            rc = ctl_fail("send: expected FIELD=VALUE, got \"%s\"", a);
+        else {
+            *eq = '\0';
+            kvs[i] = (kv){a, eq + 1};
+        }
+    }
+    hq_schemas *schemas = NULL;
+    hq_diags diags;
+    hq_diags_init(&diags);
+    if (rc == 0 && hq_schemas_load_dir(schemas_dir, &schemas, &diags) != 0)
+        schemas = NULL; /* untyped: values are guessed */
+    hq_diags_fini(&diags);
+    const hq_schema *sch = schemas ? hq_schemas_find(schemas, type, strlen(type)) : NULL;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    char idbuf[72];
+    if (id)
+        snprintf(idbuf, sizeof idbuf, "%s", id);
+    else
+        hq_client_make_id(s->client, idbuf, sizeof idbuf);
+    int64_t tsv = hq_wall_ms();
+    if (ts && !hq_parse_int64(ts, &tsv))
+        rc = ctl_fail("send: --ts: expected ms since the epoch, got \"%s\"", ts);
+    if (rc == 0) {
+        msgpack_pack_map(&pk, 5);
+        hq_mp_pack_kv(&pk, "id", idbuf);
+        hq_mp_pack_kv(&pk, "type", type);
+        hq_mp_pack_kv(&pk, "source", source);
+        hq_mp_pack_ki64(&pk, "ts", tsv);
+        hq_mp_pack_str(&pk, "data");
+        rc = pack_fields(&pk, sch, kvs, n, "", 0);
+    }
+    if (rc == 0)
+        rc = send_frame(s, idbuf, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    hq_schemas_destroy(&schemas);
+    free(kvs);
+    return rc;
+}
+
+/* --timeout and --retries as atoi reads them (a number's leading digits). */
+static int atoi_arg(const char *arg, void *dst, hq_err *why)
+{
+    *(int *)dst = atoi(arg);
+    return 0;
+}
+
 int cmd_send(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"ingest", required_argument, NULL, 'i'}, {"schemas", required_argument, NULL, 'S'},
-        {"type", required_argument, NULL, 't'},   {"source", required_argument, NULL, 's'},
-        {"id", required_argument, NULL, 'I'},     {"ts", required_argument, NULL, 'T'},
-        {"file", required_argument, NULL, 'f'},   {"timeout", required_argument, NULL, 'o'},
-        {"retries", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {"curve-server", required_argument, NULL, 'C'},
-        {"curve-key", required_argument, NULL, 'K'}, {NULL, 0, NULL, 0},
-    };
     const char *curve_server = NULL, *curve_key = NULL;
     char spub[41], cpub[41], csec[41];
     const char *ingest = HQ_DEFAULT_INGEST, *schemas_dir = HQ_DEFAULT_SCHEMAS, *type = NULL,
                *source = "houqinctl", *id = NULL, *ts = NULL, *file = NULL;
     hq_client_opts co = {0};
     send_ctx s = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'i': ingest = optarg; break;
-        case 'S': schemas_dir = optarg; break;
-        case 't': type = optarg; break;
-        case 's': source = optarg; break;
-        case 'I': id = optarg; break;
-        case 'T': ts = optarg; break;
-        case 'f': file = optarg; break;
-        case 'o': co.timeout_ms = atoi(optarg); break;
-        case 'r': co.retries = atoi(optarg); break;
-        case 'q': s.quiet = 1; break;
-        case 'C': curve_server = optarg; break;
-        case 'K': curve_key = optarg; break;
-        case 'h': fputs(send_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("ingest", &ingest),
+        HQ_OPTION_STR("schemas", &schemas_dir),
+        HQ_OPTION_STR("type", &type),
+        HQ_OPTION_STR("source", &source),
+        HQ_OPTION_STR("id", &id),
+        HQ_OPTION_STR("ts", &ts),
+        HQ_OPTION_STR("file", &file),
+        {.name = "timeout", .kind = HQ_OPT_FN, .dst = &co.timeout_ms, .parse = atoi_arg},
+        {.name = "retries", .kind = HQ_OPT_FN, .dst = &co.retries, .parse = atoi_arg},
+        HQ_OPTION_FLAG("quiet", 'q', &s.quiet),
+        HQ_OPTION_STR("curve-server", &curve_server),
+        HQ_OPTION_STR("curve-key", &curve_key),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int first, prc = ctl_parse_opts(opts, argc, argv, send_usage, "send", &first);
+    if (prc >= 0)
+        return prc;
     if (!file && !type)
         return ctl_fail("send: give --type and FIELD=VALUE arguments, or --file; see houqinctl send --help");
     hq_err err;
@@ -358,60 +407,12 @@ int cmd_send(int argc, char **argv)
         return ctl_fail("%s", err.msg);
     int rc = 0;
     if (file) {
-        if (optind < argc)
+        if (first < argc)
             rc = ctl_fail("send: FIELD=VALUE arguments cannot be combined with --file");
         else
             rc = send_file(&s, file, source);
     } else {
-        size_t n = (size_t)(argc - optind);
-        kv *kvs = hq_calloc(n ? n : 1, sizeof *kvs);
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            char *a = argv[optind + (int)i];
-            char *eq = strchr(a, '=');
-            if (!eq || eq == a)
-                rc = ctl_fail("send: expected FIELD=VALUE, got \"%s\"", a);
-            else {
-                *eq = '\0';
-                kvs[i] = (kv){a, eq + 1};
-            }
-        }
-        hq_schemas *schemas = NULL;
-        hq_diags diags;
-        hq_diags_init(&diags);
-        if (rc == 0 && hq_schemas_load_dir(schemas_dir, &schemas, &diags) != 0)
-            schemas = NULL; /* untyped: values are guessed */
-        hq_diags_fini(&diags);
-        const hq_schema *sch = schemas ? hq_schemas_find(schemas, type, strlen(type)) : NULL;
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        char idbuf[72];
-        if (id)
-            snprintf(idbuf, sizeof idbuf, "%s", id);
-        else
-            hq_client_make_id(s.client, idbuf, sizeof idbuf);
-        int64_t tsv = hq_wall_ms();
-        if (ts && !hq_parse_int64(ts, &tsv))
-            rc = ctl_fail("send: --ts: expected ms since the epoch, got \"%s\"", ts);
-        if (rc == 0) {
-            msgpack_pack_map(&pk, 5);
-            hq_mp_pack_strn(&pk, "id", 2);
-            hq_mp_pack_strn(&pk, idbuf, strlen(idbuf));
-            hq_mp_pack_strn(&pk, "type", 4);
-            hq_mp_pack_strn(&pk, type, strlen(type));
-            hq_mp_pack_strn(&pk, "source", 6);
-            hq_mp_pack_strn(&pk, source, strlen(source));
-            hq_mp_pack_strn(&pk, "ts", 2);
-            msgpack_pack_int64(&pk, tsv);
-            hq_mp_pack_strn(&pk, "data", 4);
-            rc = pack_fields(&pk, sch, kvs, n, "", 0);
-        }
-        if (rc == 0)
-            rc = send_frame(&s, idbuf, sb.data, sb.size);
-        msgpack_sbuffer_destroy(&sb);
-        hq_schemas_destroy(&schemas);
-        free(kvs);
+        rc = send_args(&s, schemas_dir, type, source, id, ts, argv + first, (size_t)(argc - first));
     }
     if (rc == 0)
         rc = drain(&s);

@@ -12,7 +12,6 @@
 #include "prune.h"
 #include "ytree.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,27 +235,23 @@ static int read_state(const char *dir, int64_t window_s, stats *st)
 
 static int sample(const char *ep, uint64_t *seq)
 {
-    static const char req[] = "\x81\xa3" "cmd" "\xa6" "status";
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 4096);
-    msgpack_object reply;
-    char *raw = NULL;
-    int rc = ctl_control_call(ep, req, sizeof req - 1, 5000, &zone, &reply, &raw);
+    ctl_reply rp;
+    int rc = ctl_control_status(ep, &rp);
+    const msgpack_object *reply = &rp.obj;
     if (rc == 0) {
         int64_t v = 0;
-        if (!hq_mp_int64(hq_mp_map_get(&reply, "last_seq"), &v))
+        if (!hq_mp_int64(hq_mp_map_get(reply, "last_seq"), &v))
             rc = ctl_fail("status reply from %s has no last_seq", ep);
         *seq = (uint64_t)v;
-        const msgpack_object *r = hq_mp_map_get(&reply, "refusals");
+        const msgpack_object *r = hq_mp_map_get(reply, "refusals");
         if (r) {
             g_refusals.have = true;
             read_counts(r, &g_refusals.by_reason);
-            read_counts(hq_mp_map_get(&reply, "refusals_by_source"), &g_refusals.by_source);
+            read_counts(hq_mp_map_get(reply, "refusals_by_source"), &g_refusals.by_source);
         }
-        read_rules(&reply);
+        read_rules(reply);
     }
-    free(raw);
-    msgpack_zone_destroy(&zone);
+    ctl_reply_fini(&rp);
     return rc;
 }
 
@@ -299,6 +294,19 @@ static void metric(hq_buf *b, const char *name, const char *type, const char *he
     hq_buf_printf(b, "# HELP houqin_%s %s\n# TYPE houqin_%s %s\n", name, help, name, type);
 }
 
+/* A metric without labels: its HELP and TYPE lines and its value. */
+static void metric_u64(hq_buf *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+    metric(b, name, type, help);
+    hq_buf_printf(b, "houqin_%s %llu\n", name, (unsigned long long)v);
+}
+
+static void metric_f(hq_buf *b, const char *name, const char *type, const char *help, double v)
+{
+    metric(b, name, type, help);
+    hq_buf_printf(b, "houqin_%s %.3f\n", name, v);
+}
+
 /* A label value in the text format: \\, \" and \n escaped; at most max
  * bytes of s, cut at a UTF-8 character boundary. */
 static void label_value(hq_buf *b, const char *s, size_t max)
@@ -326,8 +334,8 @@ static void prometheus_rules(hq_buf *b)
     hq_buf_puts(b, "houqin_rules{dir=\"");
     label_value(b, r->dir, 512);
     hq_buf_printf(b, "\"} %llu\n", (unsigned long long)r->count);
-    metric(b, "rules_loaded_timestamp_seconds", "gauge", "When the rules in force were loaded.");
-    hq_buf_printf(b, "houqin_rules_loaded_timestamp_seconds %.3f\n", r->loaded_ms / 1000.0);
+    metric_f(b, "rules_loaded_timestamp_seconds", "gauge",
+             "When the rules in force were loaded.", r->loaded_ms / 1000.0);
     metric(b, "rules_reload_refused", "gauge",
            "1 when the last reload was refused (the rules loaded before stay in force), labelled with its first "
            "error; 0 otherwise.");
@@ -338,41 +346,31 @@ static void prometheus_rules(hq_buf *b)
     } else {
         hq_buf_puts(b, "houqin_rules_reload_refused 0\n");
     }
-    metric(b, "rules_reload_refused_timestamp_seconds", "gauge", "When the last reload was refused (0: none since "
-                                                                 "the rules in force were loaded).");
-    hq_buf_printf(b, "houqin_rules_reload_refused_timestamp_seconds %.3f\n", r->refused_ms / 1000.0);
+    metric_f(b, "rules_reload_refused_timestamp_seconds", "gauge",
+             "When the last reload was refused (0: none since the rules in force were loaded).",
+             r->refused_ms / 1000.0);
 }
 
 static void prometheus(hq_buf *b, const stats *st)
 {
-    metric(b, "events_total", "counter", "Events stored in the log.");
-    hq_buf_printf(b, "houqin_events_total %llu\n", (unsigned long long)st->events);
-    metric(b, "last_event_seq", "gauge", "Sequence number of the last stored event.");
-    hq_buf_printf(b, "houqin_last_event_seq %llu\n", (unsigned long long)st->last_seq);
+    metric_u64(b, "events_total", "counter", "Events stored in the log.", st->events);
+    metric_u64(b, "last_event_seq", "gauge", "Sequence number of the last stored event.", st->last_seq);
     metric(b, "events_per_second", "gauge", "Events stored per second (two status samples, or the log tail).");
     hq_buf_printf(b, "houqin_events_per_second{method=\"%s\"} %.3f\n", st->rate_method, st->rate);
     metric(b, "issues", "gauge", "Issues by state.");
     for (int i = 0; i < HQ_IS_COUNT; i++)
         hq_buf_printf(b, "houqin_issues{state=\"%s\"} %llu\n", hq_issue_state_name((hq_issue_state)i),
                       (unsigned long long)st->issues[i]);
-    metric(b, "issues_open", "gauge", "Issues in any state but closed.");
-    hq_buf_printf(b, "houqin_issues_open %llu\n", (unsigned long long)st->open);
-    metric(b, "issues_overdue", "gauge", "Open issues past their deadline.");
-    hq_buf_printf(b, "houqin_issues_overdue %llu\n", (unsigned long long)st->overdue);
-    metric(b, "issues_accountability", "gauge", "Open issues under accountability.");
-    hq_buf_printf(b, "houqin_issues_accountability %llu\n", (unsigned long long)st->accountability);
-    metric(b, "timers_pending", "gauge", "Durable timers waiting to fire.");
-    hq_buf_printf(b, "houqin_timers_pending %llu\n", (unsigned long long)st->timers);
-    metric(b, "timer_lag_seconds", "gauge", "How far the first pending timer is past due (0 when none is).");
-    hq_buf_printf(b, "houqin_timer_lag_seconds %.3f\n", timer_lag_s(st));
-    metric(b, "outbox_records", "gauge", "Records in the alert outbox.");
-    hq_buf_printf(b, "houqin_outbox_records %llu\n", (unsigned long long)st->outbox);
-    metric(b, "outbox_last_seq", "gauge", "Sequence number of the last outbox record.");
-    hq_buf_printf(b, "houqin_outbox_last_seq %llu\n", (unsigned long long)st->outbox_last);
-    metric(b, "state_map_bytes", "gauge", "Size of the LMDB map.");
-    hq_buf_printf(b, "houqin_state_map_bytes %llu\n", (unsigned long long)st->map_size);
-    metric(b, "state_used_bytes", "gauge", "Bytes of the LMDB map in use.");
-    hq_buf_printf(b, "houqin_state_used_bytes %llu\n", (unsigned long long)st->used_bytes);
+    metric_u64(b, "issues_open", "gauge", "Issues in any state but closed.", st->open);
+    metric_u64(b, "issues_overdue", "gauge", "Open issues past their deadline.", st->overdue);
+    metric_u64(b, "issues_accountability", "gauge", "Open issues under accountability.", st->accountability);
+    metric_u64(b, "timers_pending", "gauge", "Durable timers waiting to fire.", st->timers);
+    metric_f(b, "timer_lag_seconds", "gauge",
+             "How far the first pending timer is past due (0 when none is).", timer_lag_s(st));
+    metric_u64(b, "outbox_records", "gauge", "Records in the alert outbox.", st->outbox);
+    metric_u64(b, "outbox_last_seq", "gauge", "Sequence number of the last outbox record.", st->outbox_last);
+    metric_u64(b, "state_map_bytes", "gauge", "Size of the LMDB map.", st->map_size);
+    metric_u64(b, "state_used_bytes", "gauge", "Bytes of the LMDB map in use.", st->used_bytes);
     if (g_refusals.have) {
         metric(b, "refusals_total", "counter", "Actions refused (who may do what), by reason, since houqind started.");
         for (size_t i = 0; i < g_refusals.by_reason.n; i++)
@@ -383,31 +381,27 @@ static void prometheus(hq_buf *b, const stats *st)
             hq_buf_printf(b, "houqin_refusals_by_source_total{source=\"%s\"} %llu\n", g_refusals.by_source.name[i],
                           (unsigned long long)g_refusals.by_source.v[i]);
     }
-    metric(b, "state_file_bytes", "gauge", "Size of data.mdb on disk (LMDB's high-water mark; retention keeps it flat).");
-    hq_buf_printf(b, "houqin_state_file_bytes %llu\n", (unsigned long long)st->sizes.file_bytes);
-    metric(b, "state_bytes_per_event", "gauge", "Used LMDB bytes per event held in LMDB.");
-    hq_buf_printf(b, "houqin_state_bytes_per_event %llu\n", (unsigned long long)st->sizes.bytes_per_event);
-    metric(b, "state_events", "gauge", "Events held in LMDB (the rest are in the archives).");
-    hq_buf_printf(b, "houqin_state_events %llu\n", (unsigned long long)st->sizes.events);
-    metric(b, "archive_bytes", "gauge", "Size of the monthly event archives under STATE/archive/.");
-    hq_buf_printf(b, "houqin_archive_bytes %llu\n", (unsigned long long)st->sizes.archive_bytes);
-    metric(b, "archived_upto_seq", "gauge", "Last event sequence number held in an archive.");
-    hq_buf_printf(b, "houqin_archived_upto_seq %llu\n", (unsigned long long)st->sizes.archived_upto);
-    metric(b, "oldest_event_timestamp_seconds", "gauge", "Stored time of the oldest event kept in LMDB.");
-    hq_buf_printf(b, "houqin_oldest_event_timestamp_seconds %.3f\n", st->sizes.oldest_event_ms / 1000.0);
-    metric(b, "retention_next_run_timestamp_seconds", "gauge", "When the next retention run starts (0: no policy or never ran).");
-    hq_buf_printf(b, "houqin_retention_next_run_timestamp_seconds %.3f\n", st->sizes.next_run_ms / 1000.0);
+    metric_u64(b, "state_file_bytes", "gauge",
+               "Size of data.mdb on disk (LMDB's high-water mark; retention keeps it flat).", st->sizes.file_bytes);
+    metric_u64(b, "state_bytes_per_event", "gauge",
+               "Used LMDB bytes per event held in LMDB.", st->sizes.bytes_per_event);
+    metric_u64(b, "state_events", "gauge", "Events held in LMDB (the rest are in the archives).", st->sizes.events);
+    metric_u64(b, "archive_bytes", "gauge",
+               "Size of the monthly event archives under STATE/archive/.", st->sizes.archive_bytes);
+    metric_u64(b, "archived_upto_seq", "gauge",
+               "Last event sequence number held in an archive.", st->sizes.archived_upto);
+    metric_f(b, "oldest_event_timestamp_seconds", "gauge",
+             "Stored time of the oldest event kept in LMDB.", st->sizes.oldest_event_ms / 1000.0);
+    metric_f(b, "retention_next_run_timestamp_seconds", "gauge",
+             "When the next retention run starts (0: no policy or never ran).", st->sizes.next_run_ms / 1000.0);
     if (g_rules.have)
         prometheus_rules(b);
     if (st->alertd) {
-        metric(b, "alertd_cursor", "gauge", "Last outbox record houqin-alertd has routed.");
-        hq_buf_printf(b, "houqin_alertd_cursor %llu\n", (unsigned long long)st->aq.cursor);
-        metric(b, "alertd_lag_records", "gauge", "Outbox records houqin-alertd has not routed yet.");
-        hq_buf_printf(b, "houqin_alertd_lag_records %llu\n", (unsigned long long)alertd_lag(st));
-        metric(b, "alertd_pending_deliveries", "gauge", "Deliveries waiting in houqin-alertd.");
-        hq_buf_printf(b, "houqin_alertd_pending_deliveries %llu\n", (unsigned long long)st->aq.pending);
-        metric(b, "alertd_dead_letters", "gauge", "Deliveries houqin-alertd gave up on.");
-        hq_buf_printf(b, "houqin_alertd_dead_letters %llu\n", (unsigned long long)st->aq.dead);
+        metric_u64(b, "alertd_cursor", "gauge", "Last outbox record houqin-alertd has routed.", st->aq.cursor);
+        metric_u64(b, "alertd_lag_records", "gauge",
+                   "Outbox records houqin-alertd has not routed yet.", alertd_lag(st));
+        metric_u64(b, "alertd_pending_deliveries", "gauge", "Deliveries waiting in houqin-alertd.", st->aq.pending);
+        metric_u64(b, "alertd_dead_letters", "gauge", "Deliveries houqin-alertd gave up on.", st->aq.dead);
     }
 }
 
@@ -551,48 +545,32 @@ static int write_atomic(const char *path, const hq_buf *b)
 
 int cmd_stats(int argc, char **argv)
 {
-    enum { O_STATE = 256, O_CONTROL, O_INTERVAL, O_WINDOW, O_ALERTD, O_JSON, O_PROM, O_OUTPUT, O_CSERVER, O_CKEY };
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, O_STATE},     {"control", required_argument, NULL, O_CONTROL},
-        {"interval", required_argument, NULL, O_INTERVAL}, {"window", required_argument, NULL, O_WINDOW},
-        {"alertd-state", required_argument, NULL, O_ALERTD}, {"json", no_argument, NULL, O_JSON},
-        {"prometheus", no_argument, NULL, O_PROM},       {"output", required_argument, NULL, O_OUTPUT},
-        {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
-        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
-    };
     const char *dir = "var", *control = NULL, *alertd = NULL, *output = NULL, *cserver = NULL, *ckey = NULL;
     int64_t interval = 1000, window = 60;
-    int c, fmt = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_STATE: dir = optarg; break;
-        case O_CONTROL: control = optarg; break;
-        case O_INTERVAL:
-            if (!hq_parse_int64(optarg, &interval) || interval < 10 || interval > 600000)
-                return ctl_fail("--interval: expected 10 to 600000 ms, got \"%s\"", optarg);
-            break;
-        case O_WINDOW:
-            if (!hq_parse_int64(optarg, &window) || window < 1 || window > 86400 * 30)
-                return ctl_fail("--window: expected seconds (1 or more), got \"%s\"", optarg);
-            break;
-        case O_ALERTD: alertd = optarg; break;
-        case O_JSON: fmt = 1; break;
-        case O_PROM: fmt = 2; break;
-        case O_OUTPUT: output = optarg; break;
-        case O_CSERVER: cserver = optarg; break;
-        case O_CKEY: ckey = optarg; break;
-        case 'h': return ctl_help(stats_usage);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return ctl_fail("stats: unexpected argument \"%s\"", argv[optind]);
+    enum { HUMAN, JSON, PROMETHEUS };
+    int fmt = HUMAN;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        CTL_CONTROL_OPTIONS(&control, &cserver, &ckey),
+        {.name = "interval", .kind = HQ_OPT_I64, .dst = &interval, .min = 10, .max = 600000, .got = true,
+         .expect = "expected 10 to 600000 ms"},
+        {.name = "window", .kind = HQ_OPT_I64, .dst = &window, .min = 1, .max = 86400 * 30, .got = true,
+         .expect = "expected seconds (1 or more)"},
+        HQ_OPTION_STR("alertd-state", &alertd),
+        {.name = "json", .kind = HQ_OPT_CHOICE, .dst = &fmt, .min = JSON},
+        {.name = "prometheus", .kind = HQ_OPT_CHOICE, .dst = &fmt, .min = PROMETHEUS},
+        HQ_OPTION_STR("output", &output),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int rc = ctl_parse_opts(opts, argc, argv, stats_usage, "stats", NULL);
+    if (rc >= 0)
+        return rc;
     stats st = {0};
     ctl_control_curve(cserver, ckey);
     if (control) {
         uint64_t a, b;
-        int rc = sample(control, &a);
+        rc = sample(control, &a);
         if (rc)
             return rc;
         int64_t t0 = hq_mono_ms();
@@ -604,16 +582,16 @@ int cmd_stats(int argc, char **argv)
         st.rate = dt > 0 ? (double)(b - a) * 1000.0 / (double)dt : 0;
         st.rate_method = "control";
     }
-    int rc = read_state(dir, window, &st);
+    rc = read_state(dir, window, &st);
     if (rc)
         return rc;
     if (alertd)
         read_alertd(alertd, &st);
     hq_buf out;
     hq_buf_init(&out);
-    if (fmt == 2)
+    if (fmt == PROMETHEUS)
         prometheus(&out, &st);
-    else if (fmt == 1)
+    else if (fmt == JSON)
         json(&out, &st);
     else
         human(&out, &st, dir, (int)interval, window);

@@ -4,7 +4,6 @@
 #include "buf.h"
 #include "json.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,57 +27,41 @@ static const char status_usage[] =
 
 int cmd_status(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"control", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},
-        {"curve-server", required_argument, NULL, 'C'},
-        {"curve-key", required_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *control = HQ_DEFAULT_CONTROL, *curve_server = NULL, *curve_key = NULL;
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': control = optarg; break;
-        case 'j': json = 1; break;
-        case 'C': curve_server = optarg; break;
-        case 'K': curve_key = optarg; break;
-        case 'h': fputs(status_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return ctl_fail("status: unexpected argument \"%s\"", argv[optind]);
+    bool json = false;
+    const hq_opt opts[] = {
+        CTL_CONTROL_OPTIONS(&control, &curve_server, &curve_key),
+        HQ_OPTION_FLAG("json", 0, &json),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int rc = ctl_parse_opts(opts, argc, argv, status_usage, "status", NULL);
+    if (rc >= 0)
+        return rc;
     ctl_control_curve(curve_server, curve_key);
-    static const char req[] = "\x81\xa3" "cmd" "\xa6" "status";
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 4096);
-    msgpack_object reply;
-    char *raw = NULL;
-    int rc = ctl_control_call(control, req, sizeof req - 1, 5000, &zone, &reply, &raw);
+    ctl_reply rp;
+    rc = ctl_control_status(control, &rp);
+    const msgpack_object *reply = &rp.obj;
     if (rc == 0) {
         hq_buf b;
         hq_buf_init(&b);
         if (json) {
-            hq_json_from_mp(&b, &reply);
+            hq_json_from_mp(&b, reply);
             puts(b.data);
         } else {
-            for (uint32_t i = 0; i < reply.via.map.size; i++) {
+            for (uint32_t i = 0; i < reply->via.map.size; i++) {
                 hq_buf_reset(&b);
-                const msgpack_object *v = &reply.via.map.ptr[i].val;
+                const msgpack_object *v = &reply->via.map.ptr[i].val;
                 if (v->type == MSGPACK_OBJECT_STR)
                     hq_buf_append(&b, v->via.str.ptr, v->via.str.size);
                 else
                     hq_json_from_mp(&b, v);
-                printf("%-12.*s %s\n", (int)reply.via.map.ptr[i].key.via.str.size,
-                       reply.via.map.ptr[i].key.via.str.ptr, b.data);
+                printf("%-12.*s %s\n", (int)reply->via.map.ptr[i].key.via.str.size,
+                       reply->via.map.ptr[i].key.via.str.ptr, b.data);
             }
         }
         hq_buf_fini(&b);
     }
-    free(raw);
-    msgpack_zone_destroy(&zone);
+    ctl_reply_fini(&rp);
     return rc;
 }

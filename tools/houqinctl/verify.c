@@ -6,7 +6,6 @@
 #include "issue.h"
 #include "store.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,38 +44,29 @@ static void progress(void *ctx, uint64_t done, uint64_t total)
 
 int cmd_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"state", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *dir = "var";
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir = optarg; break;
-        case 'h': fputs(verify_usage, stdout); return 0;
-        default: return EXIT_USAGE;
-        }
-    }
+    int ignored;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_HELP,
+        HQ_OPTION_END,
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, verify_usage, "verify", &ignored);
+    if (prc >= 0)
+        return prc;
     hq_store *s;
     MDB_txn *txn;
     hq_err err;
-    if (hq_store_open(dir, HQ_STORE_RDONLY, 0, &s, &err) != 0)
-        return ctl_fail("%s", err.msg);
-    if (hq_store_begin(s, false, &txn, &err) != 0) {
-        hq_store_close(&s);
-        return ctl_fail("%s", err.msg);
-    }
+    int orc = ctl_open_state(dir, &s, &txn);
+    if (orc)
+        return orc;
     uint64_t checked = 0, bad = 0, archived = 0, upto = 0;
     unsigned char upto_chain[HQ_CHAIN_BYTES];
     char why[512] = "";
     int rc = hq_archive_verify(dir, s, txn, &archived, &bad, why, sizeof why, &upto, upto_chain, &err);
     if (rc == 0 && bad) {
         printf("archives: BROKEN at event %llu: %s\n", (unsigned long long)bad, why);
-        hq_store_abort(s, txn);
-        hq_store_close(&s);
+        ctl_close_state(&s, txn);
         return EXIT_REFUSED;
     }
     if (rc == 0 && upto)
@@ -127,7 +117,6 @@ int cmd_verify(int argc, char **argv)
         printf("timelines: %zu of %zu issues broken\n", broken, issues);
     else
         printf("timelines: intact, %zu issues\n", issues);
-    hq_store_abort(s, txn);
-    hq_store_close(&s);
+    ctl_close_state(&s, txn);
     return status;
 }
