@@ -73,7 +73,10 @@ void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav
     hq_buf_puts(b, " · 后勤监管</title><style>");
     hq_buf_puts(b, web_css());
     hq_buf_puts(b, ccss);
-    hq_buf_puts(b, "</style></head><body><header><h1>");
+    hq_buf_puts(b, "</style>");
+    if (p) /* live updates (live.c) */
+        hq_buf_puts(b, "<script src=\"/console/live.js\" defer></script>");
+    hq_buf_puts(b, "</head><body><header><h1>");
     bool ctr = p && web_is_contractor(p);
     hq_buf_puts(b, ctr ? "合作企业服务平台" : "后勤服务监管平台");
     hq_buf_puts(b, "</h1>");

@@ -29,6 +29,8 @@
  *   console.c  the office's console and the contractors' portal (pages)
  *   act.c      actions on an issue, inspection records, the portal link
  *   health.c   the rule set's health page (houqind's control status)
+ *   live.c     live updates: houqind's PUB stream as server-sent events
+ *              (/console/live) and the page script (/console/live.js)
  */
 #ifndef HQ_WEB_H
 #define HQ_WEB_H
@@ -136,6 +138,8 @@ typedef struct web_req {
  * frame-ancestors none, Referrer-Policy); takes the body (copied). */
 enum MHD_Result web_reply(web_req *r, unsigned status, const char *ctype, const char *body, size_t len);
 enum MHD_Result web_reply_buf(web_req *r, unsigned status, const char *ctype, hq_buf *b);
+/* The security headers (and Content-Type) of every response. */
+void web_headers(struct MHD_Response *resp, const char *ctype);
 /* {"error": {"code": code, "message": msg}} */
 enum MHD_Result web_reply_json_error(web_req *r, unsigned status, const char *code, const char *msg);
 enum MHD_Result web_redirect(web_req *r, const char *location);
@@ -334,6 +338,16 @@ const char *web_css(void);
 int web_state_begin(MDB_txn **txn, hq_err *err);
 void web_state_end(MDB_txn *txn);
 hq_store *web_store(void);
+
+/* ---- live.c ---- */
+/* The subscriber thread (SUB to ep); max subscribers at once (0: live
+ * updates off), a heartbeat comment every hb_s seconds.  live_stop ends
+ * every stream and waits (up to wait_ms) until none is left: call it
+ * before MHD_stop_daemon. */
+int web_live_start(const char *ep, unsigned max, int hb_s, hq_err *err);
+void web_live_stop(int wait_ms);
+enum MHD_Result web_live(web_req *r);    /* GET /console/live */
+enum MHD_Result web_live_js(web_req *r); /* GET /console/live.js */
 
 /* HTML escaping into b. */
 void web_html(hq_buf *b, const char *s);
