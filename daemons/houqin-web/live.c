@@ -157,8 +157,7 @@ static void on_record(const char *buf, size_t len)
     if (r.issue[0] && strlen(r.issue) <= HQ_ISSUE_NUMBER_SIZE) {
         hq_buf f;
         hq_buf_init(&f);
-        hq_buf_printf(&f, "id: %" PRIu64 "\nevent: issue\ndata: {", r.seq);
-        hq_json_kint(&f, "seq", (int64_t)r.seq);
+        hq_buf_printf(&f, "id: %" PRIu64 "\nevent: issue\ndata: {\"seq\":%" PRIu64, r.seq, r.seq);
         hq_json_kstr(&f, "issue", r.issue);
         hq_json_kstr(&f, "kind", r.kind);
         hq_json_kstr(&f, "label", kind_label(r.kind));
