@@ -9,64 +9,18 @@ missing."""
 
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import btest  # noqa: E402
+from btest import browser, shot  # noqa: E402
 import hqtest  # noqa: E402
-from hqtest import check, check_eq, log  # noqa: E402
+from hqtest import check, check_eq  # noqa: E402
 from webtest import Web, houqinctl  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
-
-def extra(p):
-    p.add_argument("--houqin-web", required=True)
-    p.add_argument("--houqinctl", required=True)
-    p.add_argument("--shots", required=True)
-
-
-ARGS = hqtest.parse_args(extra)
-
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-except ImportError:
-    print("python3-selenium missing: skipped")
-    sys.exit(77)
-
-CHROMIUM = shutil.which("chromium")
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-if not CHROMIUM or not os.path.exists(DRIVER):
-    print("chromium or chromium-driver missing: skipped")
-    sys.exit(77)
-
-
-def browser():
-    o = webdriver.ChromeOptions()
-    o.binary_location = CHROMIUM
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage", "--window-size=390,844",
-              "--user-data-dir=" + hqtest.tmpdir("hq-chrome-")):
-        o.add_argument(a)
-    o.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844,
-                                                                    "pixelRatio": 2.0}})
-    drv = webdriver.Chrome(service=Service(DRIVER), options=o)
-    drv.set_page_load_timeout(30)
-    drv.implicitly_wait(10)  # find_element waits (bounded) for the next page after a click
-    return drv
-
-
-def shot(drv, name):
-    os.makedirs(ARGS.shots, exist_ok=True)
-    path = os.path.join(ARGS.shots, name + ".png")
-    h = drv.execute_script("return Math.max(document.body.scrollHeight, 844)")
-    drv.set_window_size(390, min(int(h) + 120, 2400))
-    drv.save_screenshot(path)
-    log("screenshot", path)
+ARGS = btest.parse_args()
 
 
 def test_student_journey():
@@ -75,7 +29,7 @@ def test_student_journey():
     d.control().call({"cmd": "clock.set", "ms": 1773022500000})
     w = Web(d, ARGS.houqin_web)
     w.start()
-    drv = browser()
+    drv = browser(390, 844, phone=True)
     try:
         # an earlier complaint (another student) so that the second opens an issue
         drv.get(w.url("/?site=canteen-2"))

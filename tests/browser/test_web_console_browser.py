@@ -13,67 +13,26 @@ missing."""
 
 import os
 import re
-import shutil
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import btest  # noqa: E402
+from btest import browser  # noqa: E402
 import hqtest  # noqa: E402
 from hqtest import check, check_eq, log  # noqa: E402
 from webtest import Web  # noqa: E402
 import consoletest as ct  # noqa: E402
 import test_web_helpers_png as pngmod  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 
-
-def extra(p):
-    p.add_argument("--houqin-web", required=True)
-    p.add_argument("--houqinctl", required=True)
-    p.add_argument("--shots", required=True)
-
-
-ARGS = hqtest.parse_args(extra)
-
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-except ImportError:
-    print("python3-selenium missing: skipped")
-    sys.exit(77)
-
-CHROMIUM = shutil.which("chromium")
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-if not CHROMIUM or not os.path.exists(DRIVER):
-    print("chromium or chromium-driver missing: skipped")
-    sys.exit(77)
-
-
-def browser():
-    o = webdriver.ChromeOptions()
-    o.binary_location = CHROMIUM
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage", "--window-size=1280,900",
-              "--user-data-dir=" + hqtest.tmpdir("hq-chrome-")):
-        o.add_argument(a)
-    drv = webdriver.Chrome(service=Service(DRIVER), options=o)
-    drv.set_page_load_timeout(30)
-    drv.implicitly_wait(10)
-    return drv
+ARGS = btest.parse_args()
 
 
 def shots(drv, name):
     """The current page at phone (390 px) and desktop (1280 px) width."""
-    os.makedirs(ARGS.shots, exist_ok=True)
-    for label, width in (("phone", 390), ("desktop", 1280)):
-        drv.set_window_size(width, 900)
-        h = drv.execute_script("return Math.max(document.body.scrollHeight, 900)")
-        drv.set_window_size(width, min(int(h) + 140, 3000))
-        path = os.path.join(ARGS.shots, "console-%s-%s.png" % (name, label))
-        drv.save_screenshot(path)
-        log("screenshot", path)
-    drv.set_window_size(1280, 900)
+    btest.shots(drv, "console-" + name)
 
 
 def login(drv, w, person):

@@ -1,0 +1,83 @@
+"""btest - shared code of the browser tests (headless Chromium through
+Selenium), as tests/integration/hqtest.py is for the integration tests.
+
+parse_args() takes the common options plus --houqin-web, --houqinctl and
+--shots; importing this module exits 77 (skipped) when python3-selenium,
+chromium or chromium-driver is missing.  browser() starts a bounded
+Chromium (page loads time out, find_element waits at most 10 s); shot()
+and shots() write full-page screenshots to --shots for review."""
+
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import hqtest  # noqa: E402
+from hqtest import log  # noqa: E402
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+except ImportError:
+    print("python3-selenium missing: skipped")
+    sys.exit(77)
+
+CHROMIUM = shutil.which("chromium")
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+if not CHROMIUM or not os.path.exists(DRIVER):
+    print("chromium or chromium-driver missing: skipped")
+    sys.exit(77)
+
+ARGS = None
+
+
+def parse_args():
+    global ARGS
+
+    def extra(p):
+        p.add_argument("--houqin-web", required=True)
+        p.add_argument("--houqinctl", required=True)
+        p.add_argument("--shots", required=True)
+
+    ARGS = hqtest.parse_args(extra)
+    return ARGS
+
+
+def browser(width=1280, height=900, phone=False):
+    """A headless Chromium of width x height; phone emulates a phone's
+    screen (touch, device pixel ratio 2)."""
+    o = webdriver.ChromeOptions()
+    o.binary_location = CHROMIUM
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-dev-shm-usage", "--window-size=%d,%d" % (width, height),
+              "--user-data-dir=" + hqtest.tmpdir("hq-chrome-")):
+        o.add_argument(a)
+    if phone:
+        o.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height,
+                                                                        "pixelRatio": 2.0}})
+    drv = webdriver.Chrome(service=Service(DRIVER), options=o)
+    drv.set_page_load_timeout(30)
+    drv.implicitly_wait(10)  # find_element waits (bounded) for the next page after a click
+    return drv
+
+
+def shot(drv, name, width=390, height=844, pad=120, cap=2400):
+    """The current page, whole (up to cap px high), at width, into
+    --shots/name.png."""
+    os.makedirs(ARGS.shots, exist_ok=True)
+    drv.set_window_size(width, height)
+    h = drv.execute_script("return Math.max(document.body.scrollHeight, %d)" % height)
+    drv.set_window_size(width, min(int(h) + pad, cap))
+    path = os.path.join(ARGS.shots, name + ".png")
+    drv.save_screenshot(path)
+    log("screenshot", path)
+
+
+def shots(drv, name):
+    """The current page at phone (390 px) and desktop (1280 px) width, into
+    --shots/name-phone.png and name-desktop.png; the window is left at
+    desktop size."""
+    for label, width in (("phone", 390), ("desktop", 1280)):
+        shot(drv, "%s-%s" % (name, label), width, 900, 140, 3000)
+    drv.set_window_size(1280, 900)
