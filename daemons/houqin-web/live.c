@@ -500,7 +500,7 @@ static const char live_js[] =
     "  var bar = document.createElement('p');\n"
     "  bar.id = 'live';\n"
     "  bar.setAttribute('role', 'status');\n"
-    "  bar.style.cssText = 'margin:0;padding:4px 12px;font-size:13px;color:#86909c';\n"
+    "  bar.style.cssText = 'max-width:1100px;margin:0 auto;padding:4px 12px;font-size:13px;color:#86909c';\n"
     "  bar.textContent = '实时更新：连接中…';\n"
     "  main.parentNode.insertBefore(bar, main);\n"
     "  var busy = false, again = '', updates = 0;\n"
