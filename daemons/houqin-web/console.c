@@ -567,7 +567,8 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
         hq_buf_fini(&rows);
         return web_console_error(r, p, 503, "暂时无法读取数据（服务尚未就绪），请稍后再试。");
     }
-    each_issue(txn, true, csv ? NULL : before, ledger_row, &f);
+    if (!web_scan_open_of(txn, f.state, f.contractor, csv ? NULL : before, ledger_row, &f)) /* index.c */
+        each_issue(txn, true, csv ? NULL : before, ledger_row, &f);
     web_state_end(txn);
     if (csv) {
         struct MHD_Response *resp;
@@ -1042,7 +1043,8 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
         hq_eval_destroy(&e);
         return web_console_error(r, p, 503, "暂时无法读取数据，请稍后再试。");
     }
-    each_issue(txn, false, NULL, eval_add, e);
+    if (!web_scan_period(txn, per.from_ms, per.to_ms, eval_add, e)) /* index.c */
+        each_issue(txn, false, NULL, eval_add, e);
     web_state_end(txn);
     hq_eval_finish(e);
     hq_buf b;

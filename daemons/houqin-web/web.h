@@ -29,6 +29,7 @@
  *   console.c  the office's console and the contractors' portal (pages)
  *   act.c      actions on an issue, inspection records, the portal link
  *   health.c   the rule set's health page (houqind's control status)
+ *   index.c    the ledger and the evaluation through the state's indexes
  *   live.c     live updates: houqind's PUB stream as server-sent events
  *              (/console/live) and the page script (/console/live.js)
  */
@@ -338,6 +339,19 @@ const char *web_css(void);
 int web_state_begin(MDB_txn **txn, hq_err *err);
 void web_state_end(MDB_txn *txn);
 hq_store *web_store(void);
+
+/* ---- index.c ---- */
+/* The ledger's rows when the filter is one contractor's open issues (state
+ * "open" or an open state) and the state has the console's indexes: fn
+ * gets that contractor's open issues newest first (from before `before`);
+ * false when the caller must scan every issue instead. */
+bool web_scan_open_of(MDB_txn *txn, const char *state, const char *contractor, const char *before,
+                      int (*fn)(void *ctx, const hq_issue *is), void *ctx);
+/* The issues an evaluation of [from_ms, to_ms) needs: those that moved at
+ * or after from_ms and were opened before to_ms, and those still open; false
+ * when the state has no index (scan every issue). */
+bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, int (*fn)(void *ctx, const hq_issue *is),
+                     void *ctx);
 
 /* ---- live.c ---- */
 /* The subscriber thread (SUB to ep); max subscribers at once (0: live

@@ -847,8 +847,13 @@ static void decode(const msgpack_object *m, hq_issue *is)
 {
     for (uint32_t i = 0; i < m->via.map.size; i++) {
         const msgpack_object *k = &m->via.map.ptr[i].key, *v = &m->via.map.ptr[i].val;
+        /* (memcpy, not snprintf: this runs for every field of every
+         * issue a page or a report reads) */
         char key[32];
-        snprintf(key, sizeof key, "%.*s", (int)k->via.str.size, k->via.str.ptr);
+        size_t kl = k->type == MSGPACK_OBJECT_STR && k->via.str.size < sizeof key ? k->via.str.size : 0;
+        if (kl)
+            memcpy(key, k->via.str.ptr, kl);
+        key[kl] = '\0';
 #define IS(name) (strcmp(key, name) == 0)
         if (IS("number")) {
             if (v->type == MSGPACK_OBJECT_STR)
