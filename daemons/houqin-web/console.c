@@ -375,7 +375,10 @@ static enum MHD_Result dashboard(web_req *r, const hq_person *p)
         hq_buf_fini(&d.overdue_rows);
         return web_console_error(r, p, 503, "暂时无法读取数据（服务尚未就绪），请稍后再试。");
     }
-    each_issue(txn, true, NULL, dash_issue, &d);
+    int64_t since = d.day0 - (TREND_DAYS - 1) * HQ_DAY_MS; /* what dash_issue counts: index.c */
+    if (!web_scan_period(txn, since < now - 30 * HQ_DAY_MS ? since : now - 30 * HQ_DAY_MS, INT64_MAX, true,
+                         dash_issue, &d))
+        each_issue(txn, true, NULL, dash_issue, &d);
     hq_obligation_each(web_store(), txn, obl_week_fn, &ow, NULL);
     if (!web_is_contractor(p))
         satisfaction(txn, now, &answers, &solved, &stars);
@@ -1043,7 +1046,7 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
         hq_eval_destroy(&e);
         return web_console_error(r, p, 503, "暂时无法读取数据，请稍后再试。");
     }
-    if (!web_scan_period(txn, per.from_ms, per.to_ms, eval_add, e)) /* index.c */
+    if (!web_scan_period(txn, per.from_ms, per.to_ms, false, eval_add, e)) /* index.c */
         each_issue(txn, false, NULL, eval_add, e);
     web_state_end(txn);
     hq_eval_finish(e);

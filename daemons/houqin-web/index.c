@@ -10,12 +10,16 @@
  * needs only the issues that moved in or after it (the index by last
  * activity, skipping those opened after the period) and those still open
  * (which may have been overdue during it): what moved before the period
- * and is closed cannot change its figures.  A state that houqind has not
+ * and is closed cannot change its figures.  The dashboard is such a period
+ * too: the last 30 days (closed, reopened) and 14 (the chart) and what is
+ * open.  A state that houqind has not
  * upgraded yet (no index) is scanned whole, as before. */
 #include "web.h"
 
 #include "mem.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool indexed(MDB_txn *txn)
@@ -28,20 +32,16 @@ typedef struct scan {
     MDB_txn *txn;
     int (*fn)(void *ctx, const hq_issue *is);
     void *ctx;
-    int64_t from, to;
     int stop;
 } scan;
 
 /* Loads number and hands it on; nonzero stops. */
-static int one(scan *sc, const char *number, bool open_before_only)
+static int one(scan *sc, const char *number)
 {
     hq_issue is;
     int stop = 0;
     if (hq_issue_load(web_store(), sc->txn, number, &is, NULL) == 0) {
-        /* From the open states' index: only those the activity index did
-         * not give already. */
-        if (!open_before_only || is.stored_last_ms < sc->from)
-            stop = sc->fn(sc->ctx, &is);
+        stop = sc->fn(sc->ctx, &is);
         hq_issue_fini(&is);
     }
     sc->stop = stop;
@@ -50,7 +50,7 @@ static int one(scan *sc, const char *number, bool open_before_only)
 
 static int open_of_fn(void *ctx, const char *number)
 {
-    return one(ctx, number, false);
+    return one(ctx, number);
 }
 
 bool web_scan_open_of(MDB_txn *txn, const char *state, const char *contractor, const char *before,
@@ -68,28 +68,66 @@ bool web_scan_open_of(MDB_txn *txn, const char *state, const char *contractor, c
     return true;
 }
 
+/* The numbers of a period's issues, gathered from both indexes, then read
+ * in number order (the order of the scan they replace, so that a page
+ * lists what it lists in the same order). */
+typedef struct numbers {
+    char (*v)[HQ_ISSUE_NUMBER_SIZE];
+    size_t n, cap;
+    int64_t from, to;
+    MDB_txn *txn;
+} numbers;
+
+static void add_number(numbers *ns, const char *number)
+{
+    if (ns->n == ns->cap) {
+        ns->cap = ns->cap ? 2 * ns->cap : 4096;
+        ns->v = hq_realloc(ns->v, ns->cap * sizeof *ns->v);
+    }
+    snprintf(ns->v[ns->n++], HQ_ISSUE_NUMBER_SIZE, "%s", number);
+}
+
 static int active_fn(void *ctx, const char *number, int64_t opened_ms)
 {
-    scan *sc = ctx;
-    if (opened_ms >= sc->to)
-        return 0; /* opened after the period: nothing of it falls in it */
-    return one(sc, number, false);
+    numbers *ns = ctx;
+    if (opened_ms < ns->to) /* opened after the period: nothing of it falls in it */
+        add_number(ns, number);
+    return 0;
 }
 
+/* An open issue that did not move since from: the activity index did not
+ * give it.  Its last activity is read from the record. */
 static int open_fn(void *ctx, const char *number)
 {
-    return one(ctx, number, true);
+    numbers *ns = ctx;
+    hq_issue is;
+    if (hq_issue_load(web_store(), ns->txn, number, &is, NULL) == 0) {
+        if (is.stored_last_ms < ns->from && is.opened_ms < ns->to)
+            add_number(ns, number);
+        hq_issue_fini(&is);
+    }
+    return 0;
 }
 
-bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, int (*fn)(void *ctx, const hq_issue *is),
-                     void *ctx)
+static int cmp_number(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first,
+                     int (*fn)(void *ctx, const hq_issue *is), void *ctx)
 {
     if (!indexed(txn))
         return false;
-    scan sc = {.txn = txn, .fn = fn, .ctx = ctx, .from = from_ms, .to = to_ms};
-    hq_issue_each_active_since(web_store(), txn, from_ms, active_fn, &sc, NULL);
-    for (int s = 0; s < HQ_IS_COUNT && !sc.stop; s++)
+    numbers ns = {.from = from_ms, .to = to_ms, .txn = txn};
+    hq_issue_each_active_since(web_store(), txn, from_ms, active_fn, &ns, NULL);
+    for (int s = 0; s < HQ_IS_COUNT; s++)
         if (s != HQ_IS_CLOSED)
-            hq_issue_each_in_state(web_store(), txn, (hq_issue_state)s, open_fn, &sc, NULL);
+            hq_issue_each_in_state(web_store(), txn, (hq_issue_state)s, open_fn, &ns, NULL);
+    qsort(ns.v, ns.n, sizeof *ns.v, cmp_number);
+    scan sc = {.txn = txn, .fn = fn, .ctx = ctx};
+    for (size_t i = 0; i < ns.n && !sc.stop; i++)
+        one(&sc, ns.v[newest_first ? ns.n - 1 - i : i]);
+    free(ns.v);
     return true;
 }

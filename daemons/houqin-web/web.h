@@ -348,10 +348,11 @@ hq_store *web_store(void);
 bool web_scan_open_of(MDB_txn *txn, const char *state, const char *contractor, const char *before,
                       int (*fn)(void *ctx, const hq_issue *is), void *ctx);
 /* The issues an evaluation of [from_ms, to_ms) needs: those that moved at
- * or after from_ms and were opened before to_ms, and those still open; false
- * when the state has no index (scan every issue). */
-bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, int (*fn)(void *ctx, const hq_issue *is),
-                     void *ctx);
+ * or after from_ms and were opened before to_ms, and those still open, in
+ * number order (newest first when newest_first); false when the state has
+ * no index (scan every issue). */
+bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first,
+                     int (*fn)(void *ctx, const hq_issue *is), void *ctx);
 
 /* ---- live.c ---- */
 /* The subscriber thread (SUB to ep); max subscribers at once (0: live

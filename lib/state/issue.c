@@ -816,29 +816,34 @@ static void decode_entry(const msgpack_object *o, hq_tl_entry *e)
         if (k->type != MSGPACK_OBJECT_STR || k->via.str.size > 2)
             continue;
         char key[3] = {0};
-        memcpy(key, k->via.str.ptr, k->via.str.size);
-        if (!strcmp(key, "k")) {
+        size_t kl = k->via.str.size;
+        if (kl)
+            memcpy(key, k->via.str.ptr, kl);
+/* length first: no call for most keys (this runs for every entry read) */
+#define EK(name) (kl == sizeof name - 1 && memcmp(key, name, sizeof name - 1) == 0)
+        if (EK("k")) {
             int64_t x = oint(v);
             e->kind = x > 0 && x < HQ_TL_KIND_COUNT ? (hq_tl_kind)x : HQ_TL_COMMENT;
-        } else if (!strcmp(key, "c")) {
+        } else if (EK("c")) {
             int64_t x = oint(v);
             e->cause = x > 0 && x < HQ_TLC_COUNT ? (hq_tl_cause)x : HQ_TLC_NONE;
-        } else if (!strcmp(key, "t")) e->ts_ms = oint(v);
-        else if (!strcmp(key, "a")) e->actor = ostr(v);
-        else if (!strcmp(key, "s")) e->seq = (uint64_t)oint(v);
-        else if (!strcmp(key, "h") && v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == 32)
+        } else if (EK("t")) e->ts_ms = oint(v);
+        else if (EK("a")) e->actor = ostr(v);
+        else if (EK("s")) e->seq = (uint64_t)oint(v);
+        else if (EK("h") && v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == 32)
             memcpy(e->hash, v->via.bin.ptr, 32);
-        else if (!strcmp(key, "u")) e->auth = ostr(v);
-        else if (!strcmp(key, "l")) e->level = (int)oint(v);
-        else if (!strcmp(key, "n")) e->count = (int)oint(v);
-        else if (!strcmp(key, "m")) e->amount_cents = oint(v);
-        else if (!strcmp(key, "d")) e->due_ms = oint(v);
-        else if (!strcmp(key, "r")) e->dur_ms = oint(v);
-        else if (!strcmp(key, "cl")) e->clause = ostr(v);
-        else if (!strcmp(key, "rf")) e->ref = ostr(v);
-        else if (!strcmp(key, "tx")) e->text = ostr(v);
-        else if (!strcmp(key, "w")) e->what = ostr(v);
+        else if (EK("u")) e->auth = ostr(v);
+        else if (EK("l")) e->level = (int)oint(v);
+        else if (EK("n")) e->count = (int)oint(v);
+        else if (EK("m")) e->amount_cents = oint(v);
+        else if (EK("d")) e->due_ms = oint(v);
+        else if (EK("r")) e->dur_ms = oint(v);
+        else if (EK("cl")) e->clause = ostr(v);
+        else if (EK("rf")) e->ref = ostr(v);
+        else if (EK("tx")) e->text = ostr(v);
+        else if (EK("w")) e->what = ostr(v);
     }
+#undef EK
     if (!e->actor)
         e->actor = hq_strdup("");
 }
@@ -854,7 +859,7 @@ static void decode(const msgpack_object *m, hq_issue *is)
         if (kl)
             memcpy(key, k->via.str.ptr, kl);
         key[kl] = '\0';
-#define IS(name) (strcmp(key, name) == 0)
+#define IS(name) (kl == sizeof name - 1 && memcmp(key, name, sizeof name - 1) == 0)
         if (IS("number")) {
             if (v->type == MSGPACK_OBJECT_STR)
                 snprintf(is->number, sizeof is->number, "%.*s", (int)v->via.str.size, v->via.str.ptr);
