@@ -15,10 +15,14 @@
  *       3-day deadline marked overdue.
  *
  *   hq-console-bench get --port P --cookie C --path PATH [--n 200] [--warm 5]
+ *                        [--pid PID]
  *       GETs PATH n times on one keep-alive connection (after --warm
  *       unmeasured ones) and prints the latency percentiles: one human line
  *       and one line "CONSOLEBENCH path=... n=... p50_ms=... p99_ms=...
- *       max_ms=... bytes=...".  Exit status 1 when a reply is not 200.
+ *       max_ms=... bytes=... cpu_ms=...".  With --pid (houqin-web's), also
+ *       the server's CPU time per request (user + system, from /proc; the
+ *       figure that does not depend on how loaded the machine is).  Exit
+ *       status 1 when a reply is not 200.
  *
  * bench/console_bench.sh runs both against houqin-web. */
 #define _GNU_SOURCE
@@ -293,16 +297,36 @@ static int get_once(int fd, const char *req, size_t reqlen, size_t *bytes)
     }
 }
 
+/* utime + stime of a process in ms, or -1. */
+static double proc_cpu_ms(int pid)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the command may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmd_get(int argc, char **argv)
 {
     int port = 0;
     const char *cookie = NULL, *path = NULL;
     long n = 200, warm = 5;
+    int pid = 0;
     static const struct option lo[] = {{"port", required_argument, NULL, 'p'},
                                        {"cookie", required_argument, NULL, 'c'},
                                        {"path", required_argument, NULL, 'P'},
                                        {"n", required_argument, NULL, 'n'},
                                        {"warm", required_argument, NULL, 'w'},
+                                       {"pid", required_argument, NULL, 'i'},
                                        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -312,6 +336,7 @@ static int cmd_get(int argc, char **argv)
         case 'P': path = optarg; break;
         case 'n': n = atol(optarg); break;
         case 'w': warm = atol(optarg); break;
+        case 'i': pid = atoi(optarg); break;
         default: return 2;
         }
     }
@@ -328,7 +353,10 @@ static int cmd_get(int argc, char **argv)
     if (fd < 0)
         return fprintf(stderr, "cannot connect to 127.0.0.1:%d: %s\n", port, strerror(errno)), 1;
     size_t bytes = 0;
+    double cpu0 = -1;
     for (long i = -warm; i < n; i++) {
+        if (i == 0 && pid)
+            cpu0 = proc_cpu_ms(pid);
         int64_t t = hqb_mono_ns();
         int st = get_once(fd, req, (size_t)reqlen, &bytes);
         if (st < 0) { /* the server closed a kept-alive connection: once more on a new one */
@@ -341,12 +369,17 @@ static int cmd_get(int argc, char **argv)
         if (i >= 0)
             ms[i] = (double)(hqb_mono_ns() - t) / 1e6;
     }
+    double cpu = cpu0 >= 0 ? (proc_cpu_ms(pid) - cpu0) / (double)n : -1;
     close(fd);
     hqb_sort(ms, (size_t)n);
     double p50 = hqb_pct(ms, (size_t)n, 50), p99 = hqb_pct(ms, (size_t)n, 99), mx = ms[n - 1];
-    printf("%-60s n=%ld p50 %.2f ms  p99 %.2f ms  max %.2f ms  (%zu bytes)\n", path, n, p50, p99, mx, bytes);
-    printf("CONSOLEBENCH path=%s n=%ld p50_ms=%.3f p99_ms=%.3f max_ms=%.3f bytes=%zu\n", path, n, p50, p99, mx,
+    char cpus[48] = "";
+    if (cpu >= 0)
+        snprintf(cpus, sizeof cpus, "  server CPU %.2f ms/request", cpu);
+    printf("%-60s n=%ld p50 %.2f ms  p99 %.2f ms  max %.2f ms%s  (%zu bytes)\n", path, n, p50, p99, mx, cpus,
            bytes);
+    printf("CONSOLEBENCH path=%s n=%ld p50_ms=%.3f p99_ms=%.3f max_ms=%.3f bytes=%zu cpu_ms=%.3f\n", path, n, p50,
+           p99, mx, bytes, cpu);
     free(ms);
     return 0;
 }

@@ -16,8 +16,10 @@
 #    --n requests after 5 unmeasured ones; the evaluation --eval-n times):
 #    the ledger's first page, the filtered ledger (one contractor, open,
 #    overdue), an issue's page (the newest and an old one), the evaluation of
-#    the current term, and for information the dashboard and a contractor's
-#    ledger.  Prints one line per page and the bars.
+#    the current term and of the one before, and for information the
+#    dashboard and a contractor's ledger.  Prints one line per page (with
+#    houqin-web's CPU time per request, which does not depend on the
+#    machine's load as the latency does) and the bars.
 # Exit status 0 when every page answered 200 (bars met or not), 1 otherwise,
 # 2 on a usage error.  The state is removed at the end unless --state or
 # --keep is given.
@@ -100,25 +102,27 @@ with e.begin(db=d) as t:
     c=t.cursor(); c.last(); print(c.key().decode())' "$state" 2>/dev/null || true)
 [ -n "$newest" ] || newest=HQ-$(date +%Y)-000001
 old=HQ-$(($(date +%Y) - 2))-000100
-term=$(python3 - "$root/rules/evaluation.yaml" <<'EOF'
+# the current term (the last one begun) and the one before
+terms=$(python3 - "$root/rules/evaluation.yaml" <<'EOF'
 import re, sys, datetime
 today = datetime.date.today().isoformat()
-for m in re.finditer(r"\{id: ([^,]+), name: [^,]+, from: ([0-9-]+), to: ([0-9-]+)\}", open(sys.argv[1]).read()):
-    if m.group(2) <= today <= m.group(3):
-        print(m.group(1)); break
-else:
-    print(datetime.date.today().strftime("%Y-%m"))
+t = [m.group(1) for m in re.finditer(r"\{id: ([^,]+), name: [^,]+, from: ([0-9-]+), to: ([0-9-]+)\}",
+                                     open(sys.argv[1]).read()) if m.group(2) <= today]
+print(" ".join(t[-2:]) if len(t) >= 2 else "%s %s" % (today[:7], today[:7]))
 EOF
 )
+prev=${terms% *} term=${terms#* }
 echo "houqin-web on 127.0.0.1:$port, state $state ($issues issues), term $term"
 out=$state/results.txt
 : > "$out"
-run() { "$cb" get --port "$port" "$@" | tee -a "$out" | grep -v '^CONSOLEBENCH'; }
+run() { "$cb" get --port "$port" --pid "$pid" "$@" | tee -a "$out" | grep -v '^CONSOLEBENCH'; }
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 run --cookie "$dir" --n "$n" --path "/console/ledger"
 run --cookie "$dir" --n "$n" --path "/console/ledger?state=open&contractor=hexiang-catering&overdue=1"
 run --cookie "$dir" --n "$n" --path "/console/issue/$newest"
 run --cookie "$dir" --n "$n" --path "/console/issue/$old"
 run --cookie "$dir" --n "$eval_n" --warm 1 --path "/console/evaluation?period=$term"
+run --cookie "$dir" --n "$eval_n" --warm 1 --path "/console/evaluation?period=$prev"
 run --cookie "$dir" --n 3 --warm 0 --path "/console"
 run --cookie "$ctr" --n "$n" --path "/console/ledger"
 p99() { grep "^CONSOLEBENCH path=$1 " "$out" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/'; }
@@ -133,3 +137,5 @@ bar "/console/ledger?state=open&contractor=hexiang-catering&overdue=1" 50 "ledge
 bar "/console/issue/$newest" 20 "issue page (newest)"
 bar "/console/issue/$old" 20 "issue page (two years old)"
 bar "/console/evaluation?period=$term" 1000 "evaluation of the term $term"
+bar "/console/evaluation?period=$prev" 1000 "evaluation of the term $prev"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

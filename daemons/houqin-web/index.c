@@ -71,47 +71,49 @@ bool web_scan_open_of(MDB_txn *txn, const char *state, const char *contractor, c
 /* The numbers of a period's issues, gathered from both indexes, then read
  * in number order (the order of the scan they replace, so that a page
  * lists what it lists in the same order). */
+typedef struct entry {
+    char number[HQ_ISSUE_NUMBER_SIZE];
+    bool take; /* false: moved since from, but opened after the period */
+} entry;
+
 typedef struct numbers {
-    char (*v)[HQ_ISSUE_NUMBER_SIZE];
-    size_t n, cap;
-    int64_t from, to;
-    MDB_txn *txn;
+    entry *v;
+    size_t n, cap, nactive;
+    int64_t to;
 } numbers;
 
-static void add_number(numbers *ns, const char *number)
+static void add_number(numbers *ns, const char *number, bool take)
 {
     if (ns->n == ns->cap) {
         ns->cap = ns->cap ? 2 * ns->cap : 4096;
         ns->v = hq_realloc(ns->v, ns->cap * sizeof *ns->v);
     }
-    snprintf(ns->v[ns->n++], HQ_ISSUE_NUMBER_SIZE, "%s", number);
+    snprintf(ns->v[ns->n].number, HQ_ISSUE_NUMBER_SIZE, "%s", number);
+    ns->v[ns->n++].take = take;
 }
 
 static int active_fn(void *ctx, const char *number, int64_t opened_ms)
 {
     numbers *ns = ctx;
-    if (opened_ms < ns->to) /* opened after the period: nothing of it falls in it */
-        add_number(ns, number);
+    add_number(ns, number, opened_ms < ns->to); /* opened after the period: nothing of it falls in it */
     return 0;
 }
 
-/* An open issue that did not move since from: the activity index did not
- * give it.  Its last activity is read from the record. */
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const entry *)a)->number, ((const entry *)b)->number);
+}
+
+/* An open issue the activity index did not give moved last before from
+ * (and so was opened before the period): it may have been overdue in it. */
 static int open_fn(void *ctx, const char *number)
 {
     numbers *ns = ctx;
-    hq_issue is;
-    if (hq_issue_load(web_store(), ns->txn, number, &is, NULL) == 0) {
-        if (is.stored_last_ms < ns->from && is.opened_ms < ns->to)
-            add_number(ns, number);
-        hq_issue_fini(&is);
-    }
+    entry key;
+    snprintf(key.number, sizeof key.number, "%s", number);
+    if (!bsearch(&key, ns->v, ns->nactive, sizeof *ns->v, cmp_entry))
+        add_number(ns, number, true);
     return 0;
-}
-
-static int cmp_number(const void *a, const void *b)
-{
-    return strcmp(a, b);
 }
 
 bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first,
@@ -119,15 +121,20 @@ bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_f
 {
     if (!indexed(txn))
         return false;
-    numbers ns = {.from = from_ms, .to = to_ms, .txn = txn};
+    numbers ns = {.to = to_ms};
     hq_issue_each_active_since(web_store(), txn, from_ms, active_fn, &ns, NULL);
+    qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
+    ns.nactive = ns.n;
     for (int s = 0; s < HQ_IS_COUNT; s++)
         if (s != HQ_IS_CLOSED)
             hq_issue_each_in_state(web_store(), txn, (hq_issue_state)s, open_fn, &ns, NULL);
-    qsort(ns.v, ns.n, sizeof *ns.v, cmp_number);
+    qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
     scan sc = {.txn = txn, .fn = fn, .ctx = ctx};
-    for (size_t i = 0; i < ns.n && !sc.stop; i++)
-        one(&sc, ns.v[newest_first ? ns.n - 1 - i : i]);
+    for (size_t i = 0; i < ns.n && !sc.stop; i++) {
+        const entry *e = &ns.v[newest_first ? ns.n - 1 - i : i];
+        if (e->take)
+            one(&sc, e->number);
+    }
     free(ns.v);
     return true;
 }
