@@ -342,7 +342,9 @@ int hq_store_commit(hq_store *s, MDB_txn *txn, hq_err *err)
         s->wtxn = NULL;
     int rc = mdb_txn_commit(txn);
     uint64_t free_bytes;
-    if (rc == EIO && full_disk(s, &free_bytes))
+    /* (ENOSPC: the commit's first write found no block at all; the same
+     * full disk, said the same way) */
+    if ((rc == EIO || rc == ENOSPC) && full_disk(s, &free_bytes))
         return hq_err_set(err, HQ_ESTORE, "commit: no space left on device (the file system is full, %llu bytes free)",
                           (unsigned long long)free_bytes);
     return hq_store_code(rc, err, "commit");
