@@ -111,7 +111,7 @@ static int open_fn(void *ctx, const char *number)
     numbers *ns = ctx;
     entry key;
     snprintf(key.number, sizeof key.number, "%s", number);
-    if (!bsearch(&key, ns->v, ns->nactive, sizeof *ns->v, cmp_entry))
+    if (!ns->nactive || !bsearch(&key, ns->v, ns->nactive, sizeof *ns->v, cmp_entry))
         add_number(ns, number, true);
     return 0;
 }
@@ -123,12 +123,14 @@ bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_f
         return false;
     numbers ns = {.to = to_ms};
     hq_issue_each_active_since(web_store(), txn, from_ms, active_fn, &ns, NULL);
-    qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
+    if (ns.n) /* (no qsort on NULL: an empty state) */
+        qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
     ns.nactive = ns.n;
     for (int s = 0; s < HQ_IS_COUNT; s++)
         if (s != HQ_IS_CLOSED)
             hq_issue_each_in_state(web_store(), txn, (hq_issue_state)s, open_fn, &ns, NULL);
-    qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
+    if (ns.n)
+        qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
     scan sc = {.txn = txn, .fn = fn, .ctx = ctx};
     for (size_t i = 0; i < ns.n && !sc.stop; i++) {
         const entry *e = &ns.v[newest_first ? ns.n - 1 - i : i];
