@@ -77,7 +77,10 @@ void web_console_begin(hq_buf *b, const char *title, const hq_person *p, int nav
     hq_buf_puts(b, " · 后勤监管</title><style>");
     hq_buf_puts(b, web_css());
     hq_buf_puts(b, ccss);
-    hq_buf_puts(b, "</style></head><body><header><h1>");
+    hq_buf_puts(b, "</style>");
+    if (p) /* live updates (live.c) */
+        hq_buf_puts(b, "<script src=\"/console/live.js\" defer></script>");
+    hq_buf_puts(b, "</head><body><header><h1>");
     bool ctr = p && web_is_contractor(p);
     hq_buf_puts(b, ctr ? "合作企业服务平台" : "后勤服务监管平台");
     hq_buf_puts(b, "</h1>");
@@ -400,7 +403,10 @@ static enum MHD_Result dashboard(web_req *r, const hq_person *p)
         hq_buf_fini(&d.overdue_rows);
         return web_console_error(r, p, 503, "暂时无法读取数据（服务尚未就绪），请稍后再试。");
     }
-    each_issue(txn, true, NULL, dash_issue, &d);
+    int64_t since = d.day0 - (TREND_DAYS - 1) * HQ_DAY_MS; /* what dash_issue counts: index.c */
+    if (!web_scan_period(txn, since < now - 30 * HQ_DAY_MS ? since : now - 30 * HQ_DAY_MS, INT64_MAX, true,
+                         dash_issue, &d))
+        each_issue(txn, true, NULL, dash_issue, &d);
     hq_obligation_each(web_store(), txn, obl_week_fn, &ow, NULL);
     if (!web_is_contractor(p))
         satisfaction(txn, now, &answers, &solved, &stars);
@@ -594,7 +600,8 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
         hq_buf_fini(&rows);
         return web_console_error(r, p, 503, "暂时无法读取数据（服务尚未就绪），请稍后再试。");
     }
-    each_issue(txn, true, csv ? NULL : before, ledger_row, &f);
+    if (!web_scan_open_of(txn, f.state, f.contractor, csv ? NULL : before, ledger_row, &f)) /* index.c */
+        each_issue(txn, true, csv ? NULL : before, ledger_row, &f);
     web_state_end(txn);
     if (csv) {
         struct MHD_Response *resp;
@@ -1143,7 +1150,8 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
         hq_eval_destroy(&e);
         return web_console_error(r, p, 503, "暂时无法读取数据，请稍后再试。");
     }
-    each_issue(txn, false, NULL, eval_add, e);
+    if (!web_scan_period(txn, per.from_ms, per.to_ms, false, eval_add, e)) /* index.c */
+        each_issue(txn, false, NULL, eval_add, e);
     web_state_end(txn);
     hq_eval_finish(e);
     hq_buf b;

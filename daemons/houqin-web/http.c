@@ -8,17 +8,16 @@
 
 #include <string.h>
 
-/* No script, no external resource, no framing: the pages need nothing
- * else (inline CSS by hash would be stricter; style-src 'unsafe-inline'
- * is limited to styles, which cannot run code). */
+/* No inline script, no external resource, no framing: the only script is
+ * the console's own file (/console/live.js, live.c), which reads the live
+ * updates from the same origin (inline CSS by hash would be stricter;
+ * style-src 'unsafe-inline' is limited to styles, which cannot run code). */
 static const char csp[] = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+                          "script-src 'self'; connect-src 'self'; "
                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-enum MHD_Result web_reply(web_req *r, unsigned status, const char *ctype, const char *body, size_t len)
+void web_headers(struct MHD_Response *resp, const char *ctype)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", ctype);
     MHD_add_response_header(resp, "Content-Security-Policy", csp);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -26,6 +25,14 @@ enum MHD_Result web_reply(web_req *r, unsigned status, const char *ctype, const 
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+}
+
+enum MHD_Result web_reply(web_req *r, unsigned status, const char *ctype, const char *body, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    web_headers(resp, ctype);
     if (status == 429)
         MHD_add_response_header(resp, "Retry-After", "10");
     if (r->set_cookie)

@@ -81,6 +81,13 @@ static const char usage[] =
     "    --ack-timeout MS    wait this long for houqind's ack before one retry\n"
     "                        (default 2500)\n"
     "  console and portal (docs/web.md \"Console and portal\"):\n"
+    "    --subscribe EP      houqind's publish endpoint, for the live updates of the\n"
+    "                        dashboard and an issue's page (/console/live, server-sent\n"
+    "                        events; default tcp://127.0.0.1:7602)\n"
+    "    --live-max N        live streams open at once (default 64; 0 switches the\n"
+    "                        live updates off: the pages stay as they were loaded)\n"
+    "    --live-heartbeat S  a comment on each idle stream every S seconds (default\n"
+    "                        15; 1 to 300), which also finds a browser that left\n"
     "    --accounts FILE     log-in accounts, written by houqinctl account (default\n"
     "                        STATE/web-accounts); failed log-ins are counted in\n"
     "                        STATE/web-lockout/, shared by every instance\n"
@@ -154,6 +161,10 @@ static enum MHD_Result route(web_req *r)
         return web_login(r);
     if (strcmp(u, "/logout") == 0)
         return web_logout(r);
+    if (strcmp(u, "/console/live") == 0)
+        return web_live(r);
+    if (strcmp(u, "/console/live.js") == 0)
+        return web_live_js(r);
     if (strcmp(u, "/console") == 0 || strncmp(u, "/console/", 9) == 0)
         return web_console(r);
     if (strncmp(u, "/p/", 3) == 0)
@@ -308,7 +319,7 @@ int main(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_STATE, O_RULES, O_SCHEMAS, O_INGEST, O_CLIENTS, O_SECRET, O_MEDIA, O_SOURCE,
            O_THREADS, O_TIMEOUT, O_MAXCONN, O_PERIP, O_FORMRATE, O_PROXY, O_ACKTO, O_ACCOUNTS, O_SESSION,
-           O_SECURE, O_SSOH, O_SSOP, O_CSERVER, O_CKEY, O_CONTROL };
+           O_SECURE, O_SSOH, O_SSOP, O_CSERVER, O_CKEY, O_CONTROL, O_SUBSCRIBE, O_LIVEMAX, O_LIVEHB };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},   {"state", required_argument, NULL, O_STATE},
         {"rules", required_argument, NULL, O_RULES},     {"schemas", required_argument, NULL, O_SCHEMAS},
@@ -323,6 +334,8 @@ int main(int argc, char **argv)
         {"sso-proxy", required_argument, NULL, O_SSOP},
         {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
         {"control", required_argument, NULL, O_CONTROL},
+        {"subscribe", required_argument, NULL, O_SUBSCRIBE}, {"live-max", required_argument, NULL, O_LIVEMAX},
+        {"live-heartbeat", required_argument, NULL, O_LIVEHB},
         {"verbose", no_argument, NULL, 'v'},             {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -342,7 +355,9 @@ int main(int argc, char **argv)
     w.send_retries = 1;
     w.session_ttl_s = 8 * 3600;
     const char *listen_s = "127.0.0.1:7680", *curve_server = NULL, *curve_key = NULL;
+    const char *subscribe = "tcp://127.0.0.1:7602";
     unsigned threads = 4, maxconn = 512, perip = 32;
+    long live_max = 64, live_hb = 15;
     int verbose = 0, c;
     while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -375,6 +390,9 @@ int main(int argc, char **argv)
         case O_CSERVER: curve_server = optarg; break;
         case O_CKEY: curve_key = optarg; break;
         case O_CONTROL: w.control = optarg; break;
+        case O_SUBSCRIBE: subscribe = optarg; break;
+        case O_LIVEMAX: live_max = strtol(optarg, NULL, 10); break;
+        case O_LIVEHB: live_hb = strtol(optarg, NULL, 10); break;
         case 'v': verbose = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V':
@@ -405,6 +423,10 @@ int main(int argc, char **argv)
             return 1;
         }
         w.curve = true;
+    }
+    if (live_max < 0 || live_max > 100000 || live_hb < 1 || live_hb > 300) {
+        fprintf(stderr, "houqin-web: --live-max (0 to 100000) or --live-heartbeat (1 to 300) out of range\n");
+        return 1;
     }
     if (w.session_ttl_s < 3600 || w.session_ttl_s > 7 * 86400) {
         fprintf(stderr, "houqin-web: --session-hours: 1 to 168\n");
@@ -482,6 +504,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "houqin-web: %s\n", serr.msg);
         return 1;
     }
+    if (web_live_start(subscribe, (unsigned)live_max, (int)live_hb, &serr) != 0) {
+        web_sender_stop(0);
+        fprintf(stderr, "houqin-web: %s\n", serr.msg);
+        return 1;
+    }
     /* libmicrohttpd's defaults are unsafe for a public server (no
      * connection timeout, no per-address limit): every limit is set. */
     struct MHD_Daemon *d_http = MHD_start_daemon(
@@ -491,6 +518,7 @@ int main(int argc, char **argv)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u, MHD_OPTION_END);
     if (!d_http) {
+        web_live_stop(0);
         web_sender_stop(0);
         fprintf(stderr, "houqin-web: cannot listen on %s: %s\n", listen_s, strerror(errno));
         return 1;
@@ -528,7 +556,8 @@ int main(int argc, char **argv)
     }
     sd_notify(0, "STOPPING=1");
     /* Requests in flight are answered (or time out) before MHD stops: it
-     * must not meet a suspended connection. */
+     * must not meet a suspended connection (nor a live stream). */
+    web_live_stop(5000);
     web_sender_stop(10000);
     MHD_stop_daemon(d_http);
     pthread_mutex_lock(&w.state_lock);

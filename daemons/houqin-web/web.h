@@ -30,6 +30,9 @@
  *   act.c      actions on an issue, inspection records, the portal link
  *   health.c   the rule set's health page (houqind's control status)
  *   filters.c  saved filters of the ledger, per person (STATE/web-filters)
+ *   index.c    the ledger and the evaluation through the state's indexes
+ *   live.c     live updates: houqind's PUB stream as server-sent events
+ *              (/console/live) and the page script (/console/live.js)
  */
 #ifndef HQ_WEB_H
 #define HQ_WEB_H
@@ -137,6 +140,8 @@ typedef struct web_req {
  * frame-ancestors none, Referrer-Policy); takes the body (copied). */
 enum MHD_Result web_reply(web_req *r, unsigned status, const char *ctype, const char *body, size_t len);
 enum MHD_Result web_reply_buf(web_req *r, unsigned status, const char *ctype, hq_buf *b);
+/* The security headers (and Content-Type) of every response. */
+void web_headers(struct MHD_Response *resp, const char *ctype);
 /* {"error": {"code": code, "message": msg}} */
 enum MHD_Result web_reply_json_error(web_req *r, unsigned status, const char *code, const char *msg);
 enum MHD_Result web_redirect(web_req *r, const char *location);
@@ -359,6 +364,29 @@ void web_filters_fini(web_filters *f);
  * query is not NULL, the form that saves it under a name. */
 void web_filters_card(hq_buf *b, const hq_person *p, const char *query);
 enum MHD_Result web_filters_post(web_req *r, const hq_person *p); /* POST /console/filters */
+/* ---- index.c ---- */
+/* The ledger's rows when the filter is one contractor's open issues (state
+ * "open" or an open state) and the state has the console's indexes: fn
+ * gets that contractor's open issues newest first (from before `before`);
+ * false when the caller must scan every issue instead. */
+bool web_scan_open_of(MDB_txn *txn, const char *state, const char *contractor, const char *before,
+                      int (*fn)(void *ctx, const hq_issue *is), void *ctx);
+/* The issues an evaluation of [from_ms, to_ms) needs: those that moved at
+ * or after from_ms and were opened before to_ms, and those still open, in
+ * number order (newest first when newest_first); false when the state has
+ * no index (scan every issue). */
+bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first,
+                     int (*fn)(void *ctx, const hq_issue *is), void *ctx);
+
+/* ---- live.c ---- */
+/* The subscriber thread (SUB to ep); max subscribers at once (0: live
+ * updates off), a heartbeat comment every hb_s seconds.  live_stop ends
+ * every stream and waits (up to wait_ms) until none is left: call it
+ * before MHD_stop_daemon. */
+int web_live_start(const char *ep, unsigned max, int hb_s, hq_err *err);
+void web_live_stop(int wait_ms);
+enum MHD_Result web_live(web_req *r);    /* GET /console/live */
+enum MHD_Result web_live_js(web_req *r); /* GET /console/live.js */
 
 /* HTML escaping into b. */
 void web_html(hq_buf *b, const char *s);

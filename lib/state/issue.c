@@ -830,29 +830,34 @@ static void decode_entry(const msgpack_object *o, hq_tl_entry *e)
         if (k->type != MSGPACK_OBJECT_STR || k->via.str.size > 2)
             continue;
         char key[3] = {0};
-        memcpy(key, k->via.str.ptr, k->via.str.size);
-        if (!strcmp(key, "k")) {
+        size_t kl = k->via.str.size;
+        if (kl)
+            memcpy(key, k->via.str.ptr, kl);
+/* length first: no call for most keys (this runs for every entry read) */
+#define EK(name) (kl == sizeof name - 1 && memcmp(key, name, sizeof name - 1) == 0)
+        if (EK("k")) {
             int64_t x = oint(v);
             e->kind = x > 0 && x < HQ_TL_KIND_COUNT ? (hq_tl_kind)x : HQ_TL_COMMENT;
-        } else if (!strcmp(key, "c")) {
+        } else if (EK("c")) {
             int64_t x = oint(v);
             e->cause = x > 0 && x < HQ_TLC_COUNT ? (hq_tl_cause)x : HQ_TLC_NONE;
-        } else if (!strcmp(key, "t")) e->ts_ms = oint(v);
-        else if (!strcmp(key, "a")) e->actor = ostr(v);
-        else if (!strcmp(key, "s")) e->seq = (uint64_t)oint(v);
-        else if (!strcmp(key, "h") && v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == 32)
+        } else if (EK("t")) e->ts_ms = oint(v);
+        else if (EK("a")) e->actor = ostr(v);
+        else if (EK("s")) e->seq = (uint64_t)oint(v);
+        else if (EK("h") && v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == 32)
             memcpy(e->hash, v->via.bin.ptr, 32);
-        else if (!strcmp(key, "u")) e->auth = ostr(v);
-        else if (!strcmp(key, "l")) e->level = (int)oint(v);
-        else if (!strcmp(key, "n")) e->count = (int)oint(v);
-        else if (!strcmp(key, "m")) e->amount_cents = oint(v);
-        else if (!strcmp(key, "d")) e->due_ms = oint(v);
-        else if (!strcmp(key, "r")) e->dur_ms = oint(v);
-        else if (!strcmp(key, "cl")) e->clause = ostr(v);
-        else if (!strcmp(key, "rf")) e->ref = ostr(v);
-        else if (!strcmp(key, "tx")) e->text = ostr(v);
-        else if (!strcmp(key, "w")) e->what = ostr(v);
+        else if (EK("u")) e->auth = ostr(v);
+        else if (EK("l")) e->level = (int)oint(v);
+        else if (EK("n")) e->count = (int)oint(v);
+        else if (EK("m")) e->amount_cents = oint(v);
+        else if (EK("d")) e->due_ms = oint(v);
+        else if (EK("r")) e->dur_ms = oint(v);
+        else if (EK("cl")) e->clause = ostr(v);
+        else if (EK("rf")) e->ref = ostr(v);
+        else if (EK("tx")) e->text = ostr(v);
+        else if (EK("w")) e->what = ostr(v);
     }
+#undef EK
     if (!e->actor)
         e->actor = hq_strdup("");
 }
@@ -861,9 +866,14 @@ static void decode(const msgpack_object *m, hq_issue *is)
 {
     for (uint32_t i = 0; i < m->via.map.size; i++) {
         const msgpack_object *k = &m->via.map.ptr[i].key, *v = &m->via.map.ptr[i].val;
+        /* (memcpy, not snprintf: this runs for every field of every
+         * issue a page or a report reads) */
         char key[32];
-        snprintf(key, sizeof key, "%.*s", (int)k->via.str.size, k->via.str.ptr);
-#define IS(name) (strcmp(key, name) == 0)
+        size_t kl = k->type == MSGPACK_OBJECT_STR && k->via.str.size < sizeof key ? k->via.str.size : 0;
+        if (kl)
+            memcpy(key, k->via.str.ptr, kl);
+        key[kl] = '\0';
+#define IS(name) (kl == sizeof name - 1 && memcmp(key, name, sizeof name - 1) == 0)
         if (IS("number")) {
             if (v->type == MSGPACK_OBJECT_STR)
                 snprintf(is->number, sizeof is->number, "%.*s", (int)v->via.str.size, v->via.str.ptr);
@@ -970,6 +980,7 @@ int hq_issue_load_raw(const char *buf, size_t len, hq_issue *is, hq_err *err)
     msgpack_zone_destroy(&zone);
     is->stored_state = is->state;
     is->stored_stuck = is->state != HQ_IS_CLOSED && is->ntimers == 0;
+    is->stored_last_ms = hq_issue_last_ms(is);
     return rc;
 }
 
@@ -1000,6 +1011,63 @@ static size_t idx_key(char *buf, size_t size, char kind, const char *value, cons
 }
 
 #define OPEN_COUNT "count:open"
+#define CONSOLE_MARK "index:console"
+
+int64_t hq_issue_last_ms(const hq_issue *is)
+{
+    int64_t t = is->opened_ms > is->closed_ms ? is->opened_ms : is->closed_ms;
+    for (size_t i = 0; i < is->ntimeline; i++)
+        if (is->timeline[i].ts_ms > t)
+            t = is->timeline[i].ts_ms;
+    for (size_t i = 0; i < is->npenalties; i++)
+        if (is->penalties[i].ts_ms > t)
+            t = is->penalties[i].ts_ms;
+    return t;
+}
+
+/* 'a' 0x00 be64(last activity, offset so that it sorts) number */
+static size_t active_key(unsigned char *buf, size_t size, int64_t last_ms, const char *number)
+{
+    size_t nl = strlen(number);
+    if (nl > size - 10)
+        nl = size - 10;
+    buf[0] = 'a';
+    buf[1] = 0;
+    hq_be64_put(buf + 2, (uint64_t)last_ms ^ (1ULL << 63));
+    memcpy(buf + 10, number, nl);
+    return 10 + nl;
+}
+
+/* The console's index entries of a saved issue (new: nothing indexed yet). */
+static int console_index(hq_store *s, MDB_txn *txn, const hq_issue *is, bool is_new, bool was_open, hq_err *err)
+{
+    char key[512];
+    size_t kl;
+    int rc;
+    bool open = is->state != HQ_IS_CLOSED;
+    if (is_new ? open : was_open != open) {
+        kl = idx_key(key, sizeof key, 'o', is->contractor, is->number);
+        rc = open ? hq_store_put(s, txn, HQ_DB_ISSUE_IDX, key, kl, "", 0, err)
+                  : hq_store_del(s, txn, HQ_DB_ISSUE_IDX, key, kl, err);
+        if (rc && rc != HQ_ENOTFOUND)
+            return rc;
+    }
+    int64_t last = hq_issue_last_ms(is);
+    if (is_new || last != is->stored_last_ms) {
+        unsigned char ak[64], v[8];
+        if (!is_new) {
+            kl = active_key(ak, sizeof ak, is->stored_last_ms, is->number);
+            rc = hq_store_del(s, txn, HQ_DB_ISSUE_IDX, ak, kl, err);
+            if (rc && rc != HQ_ENOTFOUND)
+                return rc;
+        }
+        kl = active_key(ak, sizeof ak, last, is->number);
+        hq_be64_put(v, (uint64_t)is->opened_ms);
+        if ((rc = hq_store_put(s, txn, HQ_DB_ISSUE_IDX, ak, kl, v, 8, err)))
+            return rc;
+    }
+    return 0;
+}
 
 /* meta "count:open": the number of issues not closed, kept by every save. */
 static int count_open(hq_store *s, MDB_txn *txn, int delta, hq_err *err)
@@ -1057,9 +1125,12 @@ int hq_issue_save(hq_store *s, MDB_txn *txn, hq_issue *is, hq_err *err)
     bool was_open = !is->is_new && is->stored_state != HQ_IS_CLOSED, open = is->state != HQ_IS_CLOSED;
     if (was_open != open && (rc = count_open(s, txn, open ? 1 : -1, err)))
         return rc;
+    if ((rc = console_index(s, txn, is, is->is_new, was_open, err)))
+        return rc;
     is->is_new = false;
     is->stored_state = is->state;
     is->stored_stuck = stuck;
+    is->stored_last_ms = hq_issue_last_ms(is);
     return 0;
 }
 
@@ -1085,14 +1156,116 @@ int hq_issue_each_stuck(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const ch
 
 /* States written before the audit index existed get it built once, by a
  * scan of every issue; new states are marked as indexed from the start. */
+/* The console's indexes for a state written before them: every issue once. */
+static int console_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err)
+{
+    MDB_val k, v;
+    int rc = hq_store_get(s, txn, HQ_DB_META, CONSOLE_MARK, sizeof CONSOLE_MARK - 1, &v, err);
+    if (rc != HQ_ENOTFOUND)
+        return rc;
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
+        return hq_store_code(rc, err, "issues");
+    int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    for (rc = 0; mrc == 0 && rc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        hq_issue is;
+        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0) {
+            snprintf(is.number, sizeof is.number, "%.*s", (int)(k.mv_size < 23 ? k.mv_size : 23),
+                     (const char *)k.mv_data);
+            rc = console_index(s, txn, &is, true, false, err);
+        }
+        hq_issue_fini(&is);
+        (*scanned)++;
+    }
+    mdb_cursor_close(c);
+    if (rc)
+        return rc;
+    if (mrc != MDB_NOTFOUND)
+        return hq_store_code(mrc, err, "issues");
+    return hq_store_put(s, txn, HQ_DB_META, CONSOLE_MARK, sizeof CONSOLE_MARK - 1, "1", 1, err);
+}
+
+int hq_issue_console_indexed(hq_store *s, MDB_txn *txn, bool *yes, hq_err *err)
+{
+    MDB_val v;
+    int rc = hq_store_get(s, txn, HQ_DB_META, CONSOLE_MARK, sizeof CONSOLE_MARK - 1, &v, err);
+    *yes = rc == 0;
+    return rc == HQ_ENOTFOUND ? 0 : rc;
+}
+
+int hq_issue_each_open_of(hq_store *s, MDB_txn *txn, const char *contractor, bool newest_first, const char *before,
+                          int (*fn)(void *ctx, const char *number), void *ctx, hq_err *err)
+{
+    char prefix[256], start[512];
+    size_t pl = idx_key(prefix, sizeof prefix, 'o', contractor, "");
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
+    if (rc)
+        return hq_store_code(rc, err, "issue index");
+    MDB_val k, v;
+    if (newest_first) {
+        /* Position after the last entry of the prefix (or at `before`),
+         * then step back. */
+        size_t sl = idx_key(start, sizeof start, 'o', contractor, before && *before ? before : "\xff");
+        k.mv_size = sl;
+        k.mv_data = start;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : mdb_cursor_get(c, &k, &v, MDB_LAST);
+    } else {
+        k.mv_size = pl;
+        k.mv_data = prefix;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    }
+    while (rc == 0 && k.mv_size > pl && memcmp(k.mv_data, prefix, pl) == 0) {
+        char number[32];
+        snprintf(number, sizeof number, "%.*s", (int)(k.mv_size - pl), (char *)k.mv_data + pl);
+        if (fn(ctx, number))
+            break;
+        rc = mdb_cursor_get(c, &k, &v, newest_first ? MDB_PREV : MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    return 0;
+}
+
+int hq_issue_each_active_since(hq_store *s, MDB_txn *txn, int64_t from_ms,
+                               int (*fn)(void *ctx, const char *number, int64_t opened_ms), void *ctx,
+                               hq_err *err)
+{
+    unsigned char start[16];
+    size_t sl = active_key(start, sizeof start, from_ms, "");
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
+    if (rc)
+        return hq_store_code(rc, err, "issue index");
+    MDB_val k = {sl, start}, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size > 10 && memcmp(k.mv_data, "a", 2) == 0) {
+        char number[32];
+        snprintf(number, sizeof number, "%.*s", (int)(k.mv_size - 10), (char *)k.mv_data + 10);
+        int64_t opened = v.mv_size == 8 ? (int64_t)hq_be64_get(v.mv_data) : 0;
+        if (fn(ctx, number, opened))
+            break;
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    return 0;
+}
+
 int hq_issue_index_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err)
 {
     static const char marker[] = "index:audit";
     MDB_val v;
     *scanned = 0;
-    int rc = hq_store_get(s, txn, HQ_DB_META, marker, sizeof marker - 1, &v, err);
-    if (rc != HQ_ENOTFOUND)
+    int rc = console_upgrade(s, txn, scanned, err);
+    if (rc)
         return rc;
+    size_t console_scanned = *scanned;
+    *scanned = 0;
+    rc = hq_store_get(s, txn, HQ_DB_META, marker, sizeof marker - 1, &v, err);
+    if (rc != HQ_ENOTFOUND) {
+        *scanned = console_scanned;
+        return rc;
+    }
     MDB_cursor *c;
     if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
         return hq_store_code(rc, err, "issues");

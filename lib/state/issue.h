@@ -172,6 +172,7 @@ typedef struct hq_issue {
     hq_issue_state stored_state; /* as indexed in the store; -1 when new */
     bool is_new;
     bool stored_stuck;           /* indexed as open with no next step (audit) */
+    int64_t stored_last_ms;      /* indexed last activity (hq_issue_last_ms) */
     char *domain, *contractor, *site, *category;
     hq_severity severity;
     char *title, *description, *requirement;
@@ -298,6 +299,28 @@ int hq_issue_each_stuck(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const ch
 /* Builds those indexes once for a state written before they existed (a scan
  * of every issue); a no-op afterwards. *scanned counts the issues read. */
 int hq_issue_index_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err);
+
+/* The console's indexes (houqin-web's pages on large states), kept by every
+ * save and built once by hq_issue_index_upgrade for an older state:
+ *   - the open issues (not closed) of each contractor;
+ *   - every issue by its last activity (hq_issue_last_ms), with its
+ *     opening time, so that a period's evaluation reads only the issues
+ *     that moved in or after the period.
+ * hq_issue_console_indexed: whether the state has them (a reader of a
+ * state that houqind has not upgraded yet scans instead). */
+int hq_issue_console_indexed(hq_store *s, MDB_txn *txn, bool *yes, hq_err *err);
+/* The latest time of the issue's opening, closing, timeline and penalties. */
+int64_t hq_issue_last_ms(const hq_issue *is);
+/* The open issues of contractor, by number, newest first when newest_first;
+ * from the one before `before` (a number) when before is set.  fn returns
+ * nonzero to stop. */
+int hq_issue_each_open_of(hq_store *s, MDB_txn *txn, const char *contractor, bool newest_first, const char *before,
+                          int (*fn)(void *ctx, const char *number), void *ctx, hq_err *err);
+/* The issues whose last activity is at or after from_ms, in the order of
+ * that time; fn gets each one's opening time too. */
+int hq_issue_each_active_since(hq_store *s, MDB_txn *txn, int64_t from_ms,
+                               int (*fn)(void *ctx, const char *number, int64_t opened_ms), void *ctx,
+                               hq_err *err);
 /* Whether the state's timelines are typed (meta "timeline:typed"); a new
  * state is marked so by hq_issue_timeline_mark. */
 int hq_issue_timeline_typed(hq_store *s, MDB_txn *txn, bool *typed, hq_err *err);

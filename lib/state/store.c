@@ -10,6 +10,9 @@
  *              "count:open"                 -> be64 issues not closed (issue.c)
  *              "index:audit"                -> "1": the audit indexes exist (written
  *                                              at creation; older states are scanned once)
+ *              "index:console"              -> "1": the console's indexes exist (o, a
+ *                                              below; written at creation; older states
+ *                                              are scanned once at houqind's start)
  *              "timeline:typed"             -> "1": timeline entries are typed records
  *                                              (written at creation; older states are
  *                                              upgraded once at houqind's start, issue.h)
@@ -33,7 +36,11 @@
  *                                              (rule, key), the last closed one (issue.c)
  *   issue_idx  kind 0x00 value 0x00 number  -> "" (secondary indexes: s=state,
  *                                              d=domain, c=contractor, n=open with no
- *                                              next step scheduled, value ""; issue.c)
+ *                                              next step scheduled, o=open issues of a
+ *                                              contractor, value ""; issue.c)
+ *              'a' 0x00 be64 last number    -> be64 opened_ms: every issue by its last
+ *                                              activity (the be64 is the ms with the
+ *                                              sign bit flipped, so it sorts; issue.c)
  *   timers     be64 due_ms | be64 id        -> msgpack timer record (timer.c); the first
  *                                              entry is the next due, ties in id order
  *   outbox     be64 seq                     -> msgpack outbox record (outbox.c)
@@ -134,6 +141,10 @@ static int check_format(hq_store *s, MDB_txn *txn, hq_err *err)
             /* A new state has every index from its first issue on. */
             MDB_val mk = {11, (void *)"index:audit"}, mv = {1, (void *)"1"};
             rc = mdb_put(txn, s->dbi[HQ_DB_META], &mk, &mv, 0);
+        }
+        if (rc == 0) {
+            MDB_val ck = {13, (void *)"index:console"}, cv = {1, (void *)"1"};
+            rc = mdb_put(txn, s->dbi[HQ_DB_META], &ck, &cv, 0);
         }
         if (rc == 0) {
             /* ... and a typed timeline (issue.h). */
@@ -365,7 +376,9 @@ int hq_store_commit(hq_store *s, MDB_txn *txn, hq_err *err)
         s->wtxn = NULL;
     int rc = mdb_txn_commit(txn);
     uint64_t free_bytes;
-    if (rc == EIO && full_disk(s, &free_bytes))
+    /* (ENOSPC: the commit's first write found no block at all; the same
+     * full disk, said the same way) */
+    if ((rc == EIO || rc == ENOSPC) && full_disk(s, &free_bytes))
         return hq_err_set(err, HQ_ESTORE, "commit: no space left on device (the file system is full, %llu bytes free)",
                           (unsigned long long)free_bytes);
     return hq_store_code(rc, err, "commit");

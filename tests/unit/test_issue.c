@@ -803,6 +803,136 @@ static void json_shows_personal_data_only_when_asked(void **state)
     hq_issue_fini(&is);
 }
 
+/* ---- the console's indexes (houqin-web's ledger and evaluation) ---- */
+
+static const char *open_of(fixture *f, const char *contractor, bool newest_first, const char *before, list *l)
+{
+    memset(l, 0, sizeof *l);
+    assert_int_equal(hq_issue_each_open_of(f->store, f->txn, contractor, newest_first, before, collect, l, NULL), 0);
+    return l->got;
+}
+
+static int collect_active(void *ctx, const char *number, int64_t opened_ms)
+{
+    (void)opened_ms;
+    return collect(ctx, number);
+}
+
+static const char *active_since(fixture *f, int64_t from, list *l)
+{
+    memset(l, 0, sizeof *l);
+    assert_int_equal(hq_issue_each_active_since(f->store, f->txn, from, collect_active, l, NULL), 0);
+    return l->got;
+}
+
+/* Loads number, adds a comment at ts, saves. */
+static void touch(fixture *f, const char *number, int64_t ts)
+{
+    hq_issue is;
+    load(f, number, &is);
+    hq_issue_add(&is, ts, "lin.sup", 0, &(hq_tl_entry){.kind = HQ_TL_COMMENT, .text = "x"});
+    save(f, &is);
+    hq_issue_fini(&is);
+}
+
+static void the_console_indexes_follow_every_save(void **state)
+{
+    fixture *f = *state;
+    list l;
+    bool yes = false;
+    assert_int_equal(hq_issue_console_indexed(f->store, f->txn, &yes, NULL), 0);
+    assert_true(yes); /* a new state has them */
+    int64_t t0 = fx_at(2026, 3, 9, 9); /* new_issue's opening time */
+    put_issue(f, "HQ-2026-000001", "xinyuan-catering", "catering", HQ_IS_OPENED, 1);
+    put_issue(f, "HQ-2026-000002", "hexiang-catering", "catering", HQ_IS_OPENED, 1);
+    put_issue(f, "HQ-2026-000003", "xinyuan-catering", "catering", HQ_IS_ACKNOWLEDGED, 1);
+    put_issue(f, "HQ-2026-000004", "xinyuan-catering", "catering", HQ_IS_CLOSED, 0); /* never open */
+    put_issue(f, "HQ-2026-000005", "xinyuan-catering", "catering", HQ_IS_REOPENED, 1);
+    /* The open issues of one contractor, either way, and a page after a number. */
+    assert_string_equal(open_of(f, "xinyuan-catering", false, NULL, &l), "HQ-2026-000001 HQ-2026-000003 HQ-2026-000005 ");
+    assert_string_equal(open_of(f, "xinyuan-catering", true, NULL, &l), "HQ-2026-000005 HQ-2026-000003 HQ-2026-000001 ");
+    assert_string_equal(open_of(f, "xinyuan-catering", true, "HQ-2026-000005", &l), "HQ-2026-000003 HQ-2026-000001 ");
+    assert_string_equal(open_of(f, "xinyuan-catering", true, "HQ-2026-000004", &l), "HQ-2026-000003 HQ-2026-000001 ");
+    assert_string_equal(open_of(f, "hexiang-catering", true, NULL, &l), "HQ-2026-000002 ");
+    assert_string_equal(open_of(f, "xinyuan", true, NULL, &l), ""); /* not a prefix match */
+    assert_string_equal(open_of(f, "nobody", true, NULL, &l), "");
+    /* Between open states: still listed; closed: gone. */
+    move(f, "HQ-2026-000001", HQ_IS_RECTIFIED, 1);
+    move(f, "HQ-2026-000003", HQ_IS_CLOSED, 0);
+    assert_string_equal(open_of(f, "xinyuan-catering", true, NULL, &l), "HQ-2026-000005 HQ-2026-000001 ");
+    /* By last activity: all at t0; a comment moves one later, once. */
+    assert_string_equal(active_since(f, t0, &l),
+                        "HQ-2026-000001 HQ-2026-000002 HQ-2026-000003 HQ-2026-000004 HQ-2026-000005 ");
+    assert_string_equal(active_since(f, t0 + 1, &l), "");
+    touch(f, "HQ-2026-000002", t0 + 5 * DAY_MS);
+    touch(f, "HQ-2026-000004", t0 + 3 * DAY_MS);
+    assert_string_equal(active_since(f, t0 + 1, &l), "HQ-2026-000004 HQ-2026-000002 ");
+    assert_string_equal(active_since(f, t0 + 4 * DAY_MS, &l), "HQ-2026-000002 ");
+    assert_string_equal(active_since(f, t0, &l),
+                        "HQ-2026-000001 HQ-2026-000003 HQ-2026-000005 HQ-2026-000004 HQ-2026-000002 ");
+    /* Closing at a later time moves it too; a penalty counts as activity. */
+    hq_issue is;
+    load(f, "HQ-2026-000005", &is);
+    assert_int_equal(is.stored_last_ms, t0);
+    is.state = HQ_IS_CLOSED;
+    is.closed_ms = t0 + 6 * DAY_MS;
+    save(f, &is);
+    hq_issue_fini(&is);
+    load(f, "HQ-2026-000001", &is);
+    hq_issue_penalize(&is, t0 + 7 * DAY_MS, 100, 0, "overdue", "超期");
+    save(f, &is);
+    assert_int_equal(hq_issue_last_ms(&is), t0 + 7 * DAY_MS);
+    hq_issue_fini(&is);
+    assert_string_equal(active_since(f, t0 + 4 * DAY_MS, &l), "HQ-2026-000002 HQ-2026-000005 HQ-2026-000001 ");
+    assert_string_equal(open_of(f, "xinyuan-catering", true, NULL, &l), "HQ-2026-000001 ");
+    /* Times before 1970 still sort (the sign bit is flipped). */
+    put_issue(f, "HQ-2026-000006", "hexiang-catering", "catering", HQ_IS_OPENED, 1);
+    load(f, "HQ-2026-000006", &is);
+    is.opened_ms = -DAY_MS;
+    hq_tl_entry *e = &is.timeline[0];
+    e->ts_ms = -DAY_MS;
+    save(f, &is);
+    hq_issue_fini(&is);
+    assert_string_equal(active_since(f, -2 * DAY_MS, &l),
+                        "HQ-2026-000006 HQ-2026-000003 HQ-2026-000004 HQ-2026-000002 HQ-2026-000005 HQ-2026-000001 ");
+}
+
+static void the_console_indexes_are_built_once_for_an_old_state(void **state)
+{
+    fixture *f = *state;
+    list l;
+    put_issue(f, "HQ-2026-000001", "xinyuan-catering", "catering", HQ_IS_OPENED, 1);
+    put_issue(f, "HQ-2026-000002", "xinyuan-catering", "catering", HQ_IS_CLOSED, 0);
+    put_issue(f, "HQ-2026-000003", "hexiang-catering", "catering", HQ_IS_REOPENED, 1);
+    /* As a version without them left the state: no marker, no entries. */
+    meta_del(f, "index:console");
+    MDB_cursor *c;
+    assert_int_equal(mdb_cursor_open(f->txn, hq_store_dbi(f->store, HQ_DB_ISSUE_IDX), &c), 0);
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if (((const char *)k.mv_data)[0] == 'o' || ((const char *)k.mv_data)[0] == 'a')
+            assert_int_equal(mdb_cursor_del(c, 0), 0);
+    mdb_cursor_close(c);
+    bool yes = true;
+    assert_int_equal(hq_issue_console_indexed(f->store, f->txn, &yes, NULL), 0);
+    assert_false(yes);
+    assert_string_equal(open_of(f, "xinyuan-catering", true, NULL, &l), "");
+    assert_string_equal(active_since(f, 0, &l), "");
+    size_t scanned = 0;
+    hq_err err = {0};
+    if (hq_issue_index_upgrade(f->store, f->txn, &scanned, &err) != 0)
+        fail_msg("upgrade: %s", err.msg);
+    assert_int_equal(scanned, 3);
+    assert_int_equal(hq_issue_console_indexed(f->store, f->txn, &yes, NULL), 0);
+    assert_true(yes);
+    assert_string_equal(open_of(f, "xinyuan-catering", true, NULL, &l), "HQ-2026-000001 ");
+    assert_string_equal(open_of(f, "hexiang-catering", true, NULL, &l), "HQ-2026-000003 ");
+    assert_string_equal(active_since(f, 0, &l), "HQ-2026-000001 HQ-2026-000002 HQ-2026-000003 ");
+    /* Once: the next call scans nothing. */
+    assert_int_equal(hq_issue_index_upgrade(f->store, f->txn, &scanned, NULL), 0);
+    assert_int_equal(scanned, 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -823,6 +953,8 @@ int main(void)
         T(open_issues_with_no_next_step_are_listed),
         T(the_audit_indexes_are_built_once_for_an_old_state),
         T(an_upgrade_of_a_state_with_no_issues),
+        T(the_console_indexes_follow_every_save),
+        T(the_console_indexes_are_built_once_for_an_old_state),
         cmocka_unit_test(penalties_respect_their_caps),
         cmocka_unit_test(json_shows_personal_data_only_when_asked),
     };

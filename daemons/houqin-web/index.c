@@ -1,0 +1,142 @@
+/* index.c - the console's reads of a large state through its indexes
+ * (lib/state/issue.h "the console's indexes"; bench/README.md "The console
+ * on 1,000,000 issues").
+ *
+ * The ledger's pages scan the issues newest first and stop after a page:
+ * quick while the matching issues are recent, but a filter that few
+ * issues match reads the whole state.  The open issues of one contractor
+ * have their own index, so the ledger filtered to a contractor and to open
+ * issues (or one open state) reads only those.  The evaluation of a period
+ * needs only the issues that moved in or after it (the index by last
+ * activity, skipping those opened after the period) and those still open
+ * (which may have been overdue during it): what moved before the period
+ * and is closed cannot change its figures.  The dashboard is such a period
+ * too: the last 30 days (closed, reopened) and 14 (the chart) and what is
+ * open.  A state that houqind has not
+ * upgraded yet (no index) is scanned whole, as before. */
+#include "web.h"
+
+#include "mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool indexed(MDB_txn *txn)
+{
+    bool yes = false;
+    return hq_issue_console_indexed(web_store(), txn, &yes, NULL) == 0 && yes;
+}
+
+typedef struct scan {
+    MDB_txn *txn;
+    int (*fn)(void *ctx, const hq_issue *is);
+    void *ctx;
+    int stop;
+} scan;
+
+/* Loads number and hands it on; nonzero stops. */
+static int one(scan *sc, const char *number)
+{
+    hq_issue is;
+    int stop = 0;
+    if (hq_issue_load(web_store(), sc->txn, number, &is, NULL) == 0) {
+        stop = sc->fn(sc->ctx, &is);
+        hq_issue_fini(&is);
+    }
+    sc->stop = stop;
+    return stop;
+}
+
+static int open_of_fn(void *ctx, const char *number)
+{
+    return one(ctx, number);
+}
+
+bool web_scan_open_of(MDB_txn *txn, const char *state, const char *contractor, const char *before,
+                      int (*fn)(void *ctx, const hq_issue *is), void *ctx)
+{
+    if (!contractor || !*contractor || !state || !*state || !strcmp(state, "closed"))
+        return false;
+    hq_issue_state st;
+    if (strcmp(state, "open") != 0 && hq_issue_state_parse(state, &st) != 0)
+        return false; /* an unknown state: the scan answers (nothing) */
+    if (!indexed(txn))
+        return false;
+    scan sc = {.txn = txn, .fn = fn, .ctx = ctx};
+    hq_issue_each_open_of(web_store(), txn, contractor, true, before, open_of_fn, &sc, NULL);
+    return true;
+}
+
+/* The numbers of a period's issues, gathered from both indexes, then read
+ * in number order (the order of the scan they replace, so that a page
+ * lists what it lists in the same order). */
+typedef struct entry {
+    char number[HQ_ISSUE_NUMBER_SIZE];
+    bool take; /* false: moved since from, but opened after the period */
+} entry;
+
+typedef struct numbers {
+    entry *v;
+    size_t n, cap, nactive;
+    int64_t to;
+} numbers;
+
+static void add_number(numbers *ns, const char *number, bool take)
+{
+    if (ns->n == ns->cap) {
+        ns->cap = ns->cap ? 2 * ns->cap : 4096;
+        ns->v = hq_realloc(ns->v, ns->cap * sizeof *ns->v);
+    }
+    snprintf(ns->v[ns->n].number, HQ_ISSUE_NUMBER_SIZE, "%s", number);
+    ns->v[ns->n++].take = take;
+}
+
+static int active_fn(void *ctx, const char *number, int64_t opened_ms)
+{
+    numbers *ns = ctx;
+    add_number(ns, number, opened_ms < ns->to); /* opened after the period: nothing of it falls in it */
+    return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const entry *)a)->number, ((const entry *)b)->number);
+}
+
+/* An open issue the activity index did not give moved last before from
+ * (and so was opened before the period): it may have been overdue in it. */
+static int open_fn(void *ctx, const char *number)
+{
+    numbers *ns = ctx;
+    entry key;
+    snprintf(key.number, sizeof key.number, "%s", number);
+    if (!ns->nactive || !bsearch(&key, ns->v, ns->nactive, sizeof *ns->v, cmp_entry))
+        add_number(ns, number, true);
+    return 0;
+}
+
+bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first,
+                     int (*fn)(void *ctx, const hq_issue *is), void *ctx)
+{
+    if (!indexed(txn))
+        return false;
+    numbers ns = {.to = to_ms};
+    hq_issue_each_active_since(web_store(), txn, from_ms, active_fn, &ns, NULL);
+    if (ns.n) /* (no qsort on NULL: an empty state) */
+        qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
+    ns.nactive = ns.n;
+    for (int s = 0; s < HQ_IS_COUNT; s++)
+        if (s != HQ_IS_CLOSED)
+            hq_issue_each_in_state(web_store(), txn, (hq_issue_state)s, open_fn, &ns, NULL);
+    if (ns.n)
+        qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
+    scan sc = {.txn = txn, .fn = fn, .ctx = ctx};
+    for (size_t i = 0; i < ns.n && !sc.stop; i++) {
+        const entry *e = &ns.v[newest_first ? ns.n - 1 - i : i];
+        if (e->take)
+            one(&sc, e->number);
+    }
+    free(ns.v);
+    return true;
+}
