@@ -10,12 +10,31 @@
 
 static bool put_value(const msgpack_object *o, hq_buf *out);
 
+/* A category field's label in words people read: 卫生, not hygiene. */
+static bool put_category(const hq_event *ev, const char *name, hq_buf *out)
+{
+    const hq_field *f = ev->schema && !strchr(name, '.') ? hq_schema_field(ev->schema, name) : NULL;
+    if (!f || !f->category_of)
+        return false;
+    const msgpack_object *v = hq_mp_map_get(ev->data, name), *d = hq_mp_map_get(ev->data, f->category_of);
+    if (!v || v->type != MSGPACK_OBJECT_STR || !d || d->type != MSGPACK_OBJECT_STR)
+        return false;
+    char dom[64], code[256];
+    snprintf(dom, sizeof dom, "%.*s", (int)d->via.str.size, d->via.str.ptr);
+    snprintf(code, sizeof code, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+    hq_buf_puts(out, hq_category_label(dom, code));
+    return true;
+}
+
 bool hqe_resolve(void *ctx, const char *path, hq_buf *out)
 {
     rctx *c = ctx;
     msgpack_object tmp;
-    if (path[0] == 'd' && !strncmp(path, "data.", 5)) /* the common case first */
+    if (path[0] == 'd' && !strncmp(path, "data.", 5)) { /* the common case first */
+        if (c->words && c->ev && put_category(c->ev, path + 5, out))
+            return true;
         return c->ev && put_value(hq_event_field(c->ev, path, &tmp), out);
+    }
     if (!strcmp(path, "key")) {
         hq_buf_puts(out, c->key ? c->key : "");
         return true;
@@ -376,9 +395,11 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
     is.severity = rule->severity;
     is.deadline_ms = after(e, now_ms, rule->deadline_ms);
     c.deadline_ms = is.deadline_ms;
+    c.words = true;
     is.title = hqe_render(rule->title, &c);
     is.description = rule->description_t ? hqe_render(rule->description_t, &c) : NULL;
     is.requirement = rule->requirement ? hqe_render(rule->requirement, &c) : NULL;
+    c.words = false;
     is.source_seq = seq;
     if (ev && ev->type_len == 19 && !memcmp(ev->type, "complaint.submitted", 19))
         is.complaint_contact = mp_str(ev->data, "contact");

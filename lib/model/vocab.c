@@ -60,6 +60,7 @@ int hq_role_parse(const char *s, hq_role *out)
 
 static const char *const class_names[HQ_LBL_COUNT] = {
     "domains", "categories", "severities", "states", "timeline", "penalties", "roles", "notices", "timers",
+    "issue_categories",
 };
 
 const char *hq_label_class_name(hq_label_class c)
@@ -156,6 +157,105 @@ static const builtin builtins[] = {
     {HQ_LBL_TIMER, "self-clearing", "恢复正常判定"},
     {HQ_LBL_TIMER, "obligation-deadline", "应交记录截止"},
     {HQ_LBL_TIMER, "stale-data", "数据中断判定"},
+    {HQ_LBL_CATEGORY, "catering.foreign_matter", "异物"},
+    {HQ_LBL_CATEGORY, "catering.pest", "虫鼠"},
+    {HQ_LBL_CATEGORY, "catering.food_quality", "饭菜质量"},
+    {HQ_LBL_CATEGORY, "catering.portion", "份量不足"},
+    {HQ_LBL_CATEGORY, "catering.illness", "就餐后身体不适"},
+    {HQ_LBL_CATEGORY, "catering.price", "价格"},
+    {HQ_LBL_CATEGORY, "catering.hygiene", "卫生"},
+    {HQ_LBL_CATEGORY, "catering.service_attitude", "服务态度"},
+    {HQ_LBL_CATEGORY, "catering.dining_order", "就餐秩序"},
+    {HQ_LBL_CATEGORY, "catering.food_waste", "浪费"},
+    {HQ_LBL_CATEGORY, "dormitory.hygiene", "卫生"},
+    {HQ_LBL_CATEGORY, "dormitory.repair", "设施维修"},
+    {HQ_LBL_CATEGORY, "dormitory.hot_water", "洗浴热水"},
+    {HQ_LBL_CATEGORY, "dormitory.drinking_water", "饮用水"},
+    {HQ_LBL_CATEGORY, "dormitory.laundry", "洗衣"},
+    {HQ_LBL_CATEGORY, "dormitory.price", "收费"},
+    {HQ_LBL_CATEGORY, "dormitory.noise", "噪声"},
+    {HQ_LBL_CATEGORY, "dormitory.security", "安全隐患"},
+    {HQ_LBL_CATEGORY, "dormitory.service_attitude", "服务态度"},
+    {HQ_LBL_CATEGORY, "property.hygiene", "卫生"},
+    {HQ_LBL_CATEGORY, "property.repair", "设施维修"},
+    {HQ_LBL_CATEGORY, "property.garbage", "垃圾清运"},
+    {HQ_LBL_CATEGORY, "property.security", "安全隐患"},
+    {HQ_LBL_CATEGORY, "property.public_order", "公共秩序"},
+    {HQ_LBL_CATEGORY, "property.greening", "绿化养护"},
+    {HQ_LBL_CATEGORY, "property.service_attitude", "服务态度"},
+    {HQ_LBL_CATEGORY, "energy.outage", "停水停电"},
+    {HQ_LBL_CATEGORY, "energy.fee", "水电收费"},
+    {HQ_LBL_CATEGORY, "energy.water_quality", "水质"},
+    {HQ_LBL_CATEGORY, "energy.waste", "水电浪费"},
+    {HQ_LBL_CATEGORY, "transport.driving_safety", "行车安全"},
+    {HQ_LBL_CATEGORY, "transport.punctuality", "班车准点"},
+    {HQ_LBL_CATEGORY, "transport.vehicle_interior", "车内环境"},
+    {HQ_LBL_CATEGORY, "transport.service_attitude", "服务态度"},
+    {HQ_LBL_CATEGORY, "procurement.goods_quality", "物资质量"},
+    {HQ_LBL_CATEGORY, "procurement.late_delivery", "到货不及时"},
+    {HQ_LBL_CATEGORY, "procurement.wrong_spec", "规格不符"},
+    {HQ_LBL_CATEGORY, "maintenance.repair_quality", "维修质量"},
+    {HQ_LBL_CATEGORY, "maintenance.repair_delay", "维修不及时"},
+    {HQ_LBL_CATEGORY, "maintenance.construction", "施工扰民"},
+    {HQ_LBL_CATEGORY, "decisions.other", "其他"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.complaint-case", "投诉办理"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.complaints", "投诉集中"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.data-missing", "数据缺报"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.food-safety", "食品安全"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.food-safety-incident", "食品安全事件"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.hygiene", "卫生"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.ingredient-acceptance", "食材验收"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.inspection", "检查发现问题"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.inspection-missing", "检查缺报"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.price", "价格"},
+    {HQ_LBL_ISSUE_CATEGORY, "catering.self-inspection", "自查"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.complaint-case", "投诉办理"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.complaints", "投诉集中"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.drinking-water", "饮用水"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.electrical-safety", "用电安全"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.hot-water", "洗浴热水"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.inspection", "检查发现问题"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.inspection-missing", "检查缺报"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.repair-quality", "维修质量"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.repair-sla", "维修时限"},
+    {HQ_LBL_ISSUE_CATEGORY, "property.complaint-case", "投诉办理"},
+    {HQ_LBL_ISSUE_CATEGORY, "property.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "property.garbage", "垃圾清运"},
+    {HQ_LBL_ISSUE_CATEGORY, "property.inspection", "检查发现问题"},
+    {HQ_LBL_ISSUE_CATEGORY, "property.inspection-missing", "检查缺报"},
+    {HQ_LBL_ISSUE_CATEGORY, "property.repair-sla", "维修时限"},
+    {HQ_LBL_ISSUE_CATEGORY, "property.security", "安全"},
+    {HQ_LBL_ISSUE_CATEGORY, "energy.complaint-case", "投诉办理"},
+    {HQ_LBL_ISSUE_CATEGORY, "energy.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "energy.complaints", "投诉集中"},
+    {HQ_LBL_ISSUE_CATEGORY, "energy.energy-waste", "能源浪费"},
+    {HQ_LBL_ISSUE_CATEGORY, "energy.inspection", "检查发现问题"},
+    {HQ_LBL_ISSUE_CATEGORY, "energy.inspection-missing", "检查缺报"},
+    {HQ_LBL_ISSUE_CATEGORY, "energy.outage", "停水停电"},
+    {HQ_LBL_ISSUE_CATEGORY, "energy.outage-notice", "停水停电告知"},
+    {HQ_LBL_ISSUE_CATEGORY, "transport.complaint-case", "投诉办理"},
+    {HQ_LBL_ISSUE_CATEGORY, "transport.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "transport.complaints", "投诉集中"},
+    {HQ_LBL_ISSUE_CATEGORY, "transport.driving-safety", "行车安全"},
+    {HQ_LBL_ISSUE_CATEGORY, "transport.inspection-missing", "检查缺报"},
+    {HQ_LBL_ISSUE_CATEGORY, "transport.vehicle-safety", "车辆安全"},
+    {HQ_LBL_ISSUE_CATEGORY, "procurement.brand-spec", "品牌规格不符"},
+    {HQ_LBL_ISSUE_CATEGORY, "procurement.complaint-case", "投诉办理"},
+    {HQ_LBL_ISSUE_CATEGORY, "procurement.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "procurement.delivery-quantity", "配送数量不足"},
+    {HQ_LBL_ISSUE_CATEGORY, "procurement.delivery-time", "配送不及时"},
+    {HQ_LBL_ISSUE_CATEGORY, "procurement.goods-quality", "物资质量"},
+    {HQ_LBL_ISSUE_CATEGORY, "procurement.inspection", "检查发现问题"},
+    {HQ_LBL_ISSUE_CATEGORY, "maintenance.complaint-case", "投诉办理"},
+    {HQ_LBL_ISSUE_CATEGORY, "maintenance.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "maintenance.project", "工程项目"},
+    {HQ_LBL_ISSUE_CATEGORY, "maintenance.repair-quality", "维修质量"},
+    {HQ_LBL_ISSUE_CATEGORY, "maintenance.repair-sla", "维修时限"},
+    {HQ_LBL_ISSUE_CATEGORY, "decisions.decision", "决策部署督办"},
+    {HQ_LBL_ISSUE_CATEGORY, "general.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "general.unknown-reference", "数据引用未登记"},
 };
 #define NBUILTIN (sizeof builtins / sizeof *builtins)
 
@@ -228,7 +328,7 @@ const char *const *hq_vocab_required(hq_label_class c)
         size_t n[HQ_LBL_COUNT] = {0};
         for (size_t i = 0; i < NBUILTIN; i++) {
             hq_label_class k = builtins[i].c;
-            if (k != HQ_LBL_DOMAIN && k != HQ_LBL_CATEGORY && n[k] < 47)
+            if (k != HQ_LBL_DOMAIN && k != HQ_LBL_CATEGORY && k != HQ_LBL_ISSUE_CATEGORY && n[k] < 47)
                 req[k][n[k]++] = builtins[i].code;
         }
         done = true;
@@ -256,17 +356,24 @@ const hq_vocab *hq_vocab_installed(void)
     return installed;
 }
 
+const char *hq_vocab_lookup(const hq_vocab *v, hq_label_class c, const char *code)
+{
+    if (!code)
+        return NULL;
+    if (v)
+        return hq_vocab_get(v, c, code);
+    for (size_t i = 0; i < NBUILTIN; i++)
+        if (builtins[i].c == c && !strcmp(builtins[i].code, code))
+            return builtins[i].label;
+    return NULL;
+}
+
 const char *hq_label_find(hq_label_class c, const char *code)
 {
     if (!code)
         return NULL;
     const char *l = hq_vocab_get(installed, c, code);
-    if (l)
-        return l;
-    for (size_t i = 0; i < NBUILTIN; i++)
-        if (builtins[i].c == c && !strcmp(builtins[i].code, code))
-            return builtins[i].label;
-    return NULL;
+    return l ? l : hq_vocab_lookup(NULL, c, code);
 }
 
 const char *hq_label(hq_label_class c, const char *code)
@@ -291,7 +398,9 @@ const char *hq_category_label(const char *domain, const char *category)
         return "";
     char k[160];
     snprintf(k, sizeof k, "%s.%s", domain ? domain : "", category);
-    const char *l = hq_label_find(HQ_LBL_CATEGORY, k);
+    const char *l = hq_label_find(HQ_LBL_ISSUE_CATEGORY, k);
+    if (!l)
+        l = hq_label_find(HQ_LBL_CATEGORY, k);
     return l ? l : category;
 }
 
