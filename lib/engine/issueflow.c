@@ -263,13 +263,16 @@ static int notify(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, const
  * the section head, the office director and the contractor in the same
  * words.  Nothing when cents is 0 (a cap was reached). */
 static int record_penalty(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, uint64_t seq, int64_t cents,
-                          const char *kind, int days, const char *ref, hq_effects *fx, hq_err *err)
+                          const char *kind, int from_day, int days, const char *ref, hq_effects *fx, hq_err *err)
 {
     if (cents <= 0)
         return 0;
+    /* Overdue days: level is the first day this penalty covers (several
+     * when houqind was down), count the last. */
     const hq_tl_entry *e = hq_issue_add(is, now_ms, "system", seq,
                                         &(hq_tl_entry){.kind = HQ_TL_PENALTY, .amount_cents = cents,
-                                                       .clause = (char *)kind, .count = days, .ref = (char *)ref});
+                                                       .clause = (char *)kind, .level = from_day, .count = days,
+                                                       .ref = (char *)ref});
     hq_buf w;
     hq_buf_init(&w);
     hq_tl_render(e, HQ_TL_PUBLIC, &w);
@@ -444,7 +447,7 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
         if (rc == 0) {
             int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_recurrence_cents, is.terms.recurrence_cap_cents,
                                             "per_recurrence", why);
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_recurrence", 0, g->last_closed, fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_recurrence", 0, 0, g->last_closed, fx, err);
         }
     }
     if (rc == 0)
@@ -606,7 +609,7 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
         int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_failed_recheck_cents,
                                         is.terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
         if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_failed_recheck", 0, NULL, fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_failed_recheck", 0, 0, NULL, fx, err);
         break;
     }
     case HQ_ACT_COMMENT:
@@ -634,7 +637,7 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
             rc = start_accountability(s, txn, &is, now_ms, actor, seq, &(hq_tl_entry){.cause = HQ_TLC_OPINION}, fx, err);
         int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.opinion_cents, 0, "opinion", "引发舆情事件");
         if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "opinion", 0, NULL, fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "opinion", 0, 0, NULL, fx, err);
         break;
     }
     case HQ_ACT_ACCOUNTABILITY:
@@ -700,7 +703,8 @@ int hqe_fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer
                      &(hq_tl_entry){.kind = HQ_TL_REMINDER, .cause = HQ_TLC_OVERDUE, .count = (int)days});
         rc = notify(s, txn, &is, now_ms, "reminder", NULL, 0, "已逾期，请尽快整改", fx, err);
         if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, 0, total, "per_overdue_day", (int)days, NULL, fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, 0, total, "per_overdue_day", (int)done + 1, (int)days, NULL, fx,
+                                err);
         if (rc == 0)
             rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + (days + 1) * HQ_DAY_MS, days + 1, err);
         break;
