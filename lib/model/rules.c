@@ -1578,27 +1578,43 @@ static bool any_domain_has(const hq_vocab *v, const char *cat)
     return a.found;
 }
 
-/* Every code the rules and schemas use has a label: the fixed classes in
- * a vocabulary file, the domains and issue categories of the rules, the
- * domains of a category field's schema, and the complaint categories the
- * rules compare a category field with (a category without a label is one
- * no event can carry: the decoder refuses it, event.c). */
+/* Every code the rules and schemas use has a label.  With a vocabulary
+ * section (which replaces the built-in table): its fixed classes, the
+ * domains and issue categories of the rules and the domains of a category
+ * field's schema.  Always: the complaint categories the rules compare a
+ * category field with (a category without a label is one no event can
+ * carry, the decoder refuses it (event.c): the rule could never match).
+ * Without a vocabulary an issue category with no built-in label is shown
+ * as its code (test fixtures, minimal rule sets). */
 static void check_vocab(loader *L)
 {
     const hq_vocab *v = L->r->vocab;
     const char *where = L->vocab_doc ? L->vocab_doc->file : "the built-in vocabulary";
-    for (int c = 0; v && c < HQ_LBL_COUNT; c++)
-        for (const char *const *code = hq_vocab_required((hq_label_class)c); *code; code++)
+    for (int c = 0; v && c < HQ_LBL_COUNT; c++) {
+        const char *name = hq_label_class_name((hq_label_class)c);
+        const char *const *req = hq_vocab_required((hq_label_class)c);
+        if (*req && !hq_ymap_get(L->vocab_node, name)) {
+            hq_buf all;
+            hq_buf_init(&all);
+            for (const char *const *code = req; *code; code++)
+                hq_buf_printf(&all, "%s%s", code == req ? "" : ", ", *code);
+            hq_ydiag(L->d, L->vocab_doc, L->vocab_node, "vocabulary: no section \"%s\" (it labels %s)", name,
+                     all.data);
+            hq_buf_fini(&all);
+            continue;
+        }
+        for (const char *const *code = req; *code; code++)
             if (!hq_vocab_get(v, (hq_label_class)c, *code))
                 hq_ydiag(L->d, L->vocab_doc, vocab_class_node(L, (hq_label_class)c),
-                         "vocabulary: %s: no label for \"%s\"", hq_label_class_name((hq_label_class)c), *code);
+                         "vocabulary: %s: no label for \"%s\"", name, *code);
+    }
     for (size_t i = 0; i < L->r->nrules; i++) {
         const hq_rule *ru = &L->r->rules[i];
-        if (ru->domain && !hq_vocab_lookup(v, HQ_LBL_DOMAIN, ru->domain))
+        if (v && ru->domain && !hq_vocab_lookup(v, HQ_LBL_DOMAIN, ru->domain))
             hq_diags_add(L->d, ru->file, ru->line, ru->column,
                          "rule %s: domain \"%s\" has no label in %s (domains: %s: ...)", ru->id, ru->domain, where,
                          ru->domain);
-        if (ru->domain && ru->category && *ru->category) {
+        if (v && ru->domain && ru->category && *ru->category) {
             char k[192];
             snprintf(k, sizeof k, "%s.%s", ru->domain, ru->category);
             if (!hq_vocab_lookup(v, HQ_LBL_ISSUE_CATEGORY, k) && !hq_vocab_lookup(v, HQ_LBL_CATEGORY, k))

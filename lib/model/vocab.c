@@ -372,8 +372,7 @@ const char *hq_label_find(hq_label_class c, const char *code)
 {
     if (!code)
         return NULL;
-    const char *l = hq_vocab_get(installed, c, code);
-    return l ? l : hq_vocab_lookup(NULL, c, code);
+    return hq_vocab_lookup(installed, c, code); /* an installed vocabulary replaces the built-in one */
 }
 
 const char *hq_label(hq_label_class c, const char *code)

@@ -63,8 +63,9 @@ typedef enum {
 const char *hq_label_class_name(hq_label_class c);
 int hq_label_class_parse(const char *s, hq_label_class *out);
 
-/* The label of code in class c from the installed vocabulary, else the
- * built-in one, else NULL.  hq_label: the same, falling back to the code
+/* The label of code in class c from the installed vocabulary, or from
+ * the built-in table when none is installed (a vocabulary replaces the
+ * table as a whole), else NULL.  hq_label: the same, falling back to the code
  * itself ("" for NULL), for rendering. */
 const char *hq_label_find(hq_label_class c, const char *code);
 const char *hq_label(hq_label_class c, const char *code);

@@ -450,7 +450,7 @@ class Hq(T.Daemon):
         check_eq(r.get("status"), "stored", "reply to %s %r: %r" % (type, data, r))
         return r
 
-    def complaint(self, domain, text, site="canteen-1", contact=None, category="service"):
+    def complaint(self, domain, text, site="canteen-1", contact=None, category="service_attitude"):
         d = {"domain": domain, "site": site, "category": category, "text": text}
         if contact:
             d["contact"] = contact
