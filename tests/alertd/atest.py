@@ -384,7 +384,7 @@ def complaint_rule(rule_id, domain, severity, chain="standard", deadline="48h"):
     issue:
       title: "测试问题 {{data.text}}"
       domain: %s
-      category: test
+      category: complaints
       severity: %s
       deadline: %s
       chain: %s

@@ -40,7 +40,7 @@ def rule(rule_id, domain, category, severity):
     issue:
       title: "测试问题 {{data.text}}"
       domain: %s
-      category: test
+      category: complaints
       severity: %s
       deadline: 48h
       chain: standard
