@@ -213,6 +213,7 @@ static const builtin builtins[] = {
     {HQ_LBL_ISSUE_CATEGORY, "dormitory.complaint-case", "投诉办理"},
     {HQ_LBL_ISSUE_CATEGORY, "dormitory.complaint-reinvestigation", "投诉重新核查"},
     {HQ_LBL_ISSUE_CATEGORY, "dormitory.complaints", "投诉集中"},
+    {HQ_LBL_ISSUE_CATEGORY, "dormitory.data-missing", "数据缺报"},
     {HQ_LBL_ISSUE_CATEGORY, "dormitory.drinking-water", "饮用水"},
     {HQ_LBL_ISSUE_CATEGORY, "dormitory.electrical-safety", "用电安全"},
     {HQ_LBL_ISSUE_CATEGORY, "dormitory.hot-water", "洗浴热水"},
@@ -250,11 +251,13 @@ static const builtin builtins[] = {
     {HQ_LBL_ISSUE_CATEGORY, "procurement.inspection", "检查发现问题"},
     {HQ_LBL_ISSUE_CATEGORY, "maintenance.complaint-case", "投诉办理"},
     {HQ_LBL_ISSUE_CATEGORY, "maintenance.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "maintenance.lift", "电梯"},
     {HQ_LBL_ISSUE_CATEGORY, "maintenance.project", "工程项目"},
     {HQ_LBL_ISSUE_CATEGORY, "maintenance.repair-quality", "维修质量"},
     {HQ_LBL_ISSUE_CATEGORY, "maintenance.repair-sla", "维修时限"},
     {HQ_LBL_ISSUE_CATEGORY, "decisions.decision", "决策部署督办"},
     {HQ_LBL_ISSUE_CATEGORY, "general.complaint-reinvestigation", "投诉重新核查"},
+    {HQ_LBL_ISSUE_CATEGORY, "general.inspection-missing", "检查缺报"},
     {HQ_LBL_ISSUE_CATEGORY, "general.unknown-reference", "数据引用未登记"},
 };
 #define NBUILTIN (sizeof builtins / sizeof *builtins)
