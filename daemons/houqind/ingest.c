@@ -41,7 +41,7 @@ typedef struct item {
     hq_event ev;
     reply_status status;
     uint64_t seq;
-    char error[300];
+    char error[512];      /* as long as an hq_err's message */
 } item;
 
 struct hq_batch {
@@ -396,7 +396,7 @@ static void send_reply(hq_daemon *d, item *it)
         msgpack_pack_uint64(&pk, it->seq);
     } else {
         pack_str(&pk, "error", 5);
-        pack_str(&pk, it->error, strlen(it->error));
+        pack_str(&pk, it->error, hq_utf8_whole(it->error, strlen(it->error)));
     }
     for (int i = 0; i < it->nprefix; i++) {
         if (zmq_msg_send(&it->prefix[i], d->ingest, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
