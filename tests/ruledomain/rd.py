@@ -151,10 +151,11 @@ class Hq(T.Daemon):
     def now(self):
         return self.status()["clock_ms"]
 
-    def start_t0(self):
-        """Starts the daemon and sets its clock to the scenario's T0."""
+    def start_t0(self, span_days=28):
+        """Starts the daemon and sets its clock to the scenario's T0 (a
+        Monday with span_days of term time after it)."""
         st = self.start()
-        self.t0 = next_monday(max(st["clock_ms"], int(time.time() * 1000)))
+        self.t0 = next_monday(max(st["clock_ms"], int(time.time() * 1000)), span_days)
         r = self.ctl_ok({"cmd": "clock.set", "ms": self.t0})
         check_eq(r["clock_ms"], self.t0, "clock after clock.set")
         # Moving the clock from the wall time to T0 ran the absence rules over
