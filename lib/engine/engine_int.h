@@ -57,7 +57,8 @@ typedef struct rctx {
     const char *unit;      /* absence rules: the unit whose event is missing */
     int64_t slot_ms;       /* absence rules: the missed deadline */
     bool words;            /* text people read (title, description, requirement): a
-                            * category field (schema.h category_of) renders its label */
+                            * category field (schema.h category_of) or an enum value
+                            * renders its label, a bool 是/否 (vocab.h) */
 } rctx;
 
 /* engine.c: the engine object and the effects */

@@ -10,19 +10,36 @@
 
 static bool put_value(const msgpack_object *o, hq_buf *out);
 
-/* A category field's label in words people read: 卫生, not hygiene. */
-static bool put_category(const hq_event *ev, const char *name, hq_buf *out)
+/* A field in words people read: a category's label (卫生, not hygiene),
+ * an enum value's (security.incident's category fire: 火情), 是/否 for a
+ * bool; false when the field is none of these (its value as it is). */
+static bool put_words(const hq_event *ev, const char *name, hq_buf *out)
 {
     const hq_field *f = ev->schema && !strchr(name, '.') ? hq_schema_field(ev->schema, name) : NULL;
-    if (!f || !f->category_of)
+    const msgpack_object *v = f ? hq_mp_map_get(ev->data, name) : NULL;
+    if (!v)
         return false;
-    const msgpack_object *v = hq_mp_map_get(ev->data, name), *d = hq_mp_map_get(ev->data, f->category_of);
-    if (!v || v->type != MSGPACK_OBJECT_STR || !d || d->type != MSGPACK_OBJECT_STR)
+    if (f->type == HQ_F_BOOL && v->type == MSGPACK_OBJECT_BOOLEAN) {
+        hq_buf_puts(out, v->via.boolean ? "是" : "否");
+        return true;
+    }
+    if (v->type != MSGPACK_OBJECT_STR || (!f->category_of && f->type != HQ_F_ENUM))
         return false;
-    char dom[64], code[256];
-    snprintf(dom, sizeof dom, "%.*s", (int)d->via.str.size, d->via.str.ptr);
+    char code[256];
     snprintf(code, sizeof code, "%.*s", (int)v->via.str.size, v->via.str.ptr);
-    hq_buf_puts(out, hq_category_label(dom, code));
+    if (f->category_of) {
+        const msgpack_object *d = hq_mp_map_get(ev->data, f->category_of);
+        if (!d || d->type != MSGPACK_OBJECT_STR)
+            return false;
+        char dom[64];
+        snprintf(dom, sizeof dom, "%.*s", (int)d->via.str.size, d->via.str.ptr);
+        hq_buf_puts(out, hq_category_label(dom, code));
+        return true;
+    }
+    char k[384];
+    snprintf(k, sizeof k, "%s.%s.%s", ev->schema->type, name, code);
+    const char *l = hq_label_find(HQ_LBL_VALUE, k);
+    hq_buf_puts(out, l ? l : code);
     return true;
 }
 
@@ -31,7 +48,7 @@ bool hqe_resolve(void *ctx, const char *path, hq_buf *out)
     rctx *c = ctx;
     msgpack_object tmp;
     if (path[0] == 'd' && !strncmp(path, "data.", 5)) { /* the common case first */
-        if (c->words && c->ev && put_category(c->ev, path + 5, out))
+        if (c->words && c->ev && put_words(c->ev, path + 5, out))
             return true;
         return c->ev && put_value(hq_event_field(c->ev, path, &tmp), out);
     }

@@ -1485,10 +1485,12 @@ static void load_vocab(loader *L, const hq_ydoc *doc, const hq_ynode *v)
             hq_ydiag(L->d, doc, k, "vocabulary: unknown section \"%s\" (%s)", k->str, classes);
             continue;
         }
-        bool nested = c == HQ_LBL_CATEGORY || c == HQ_LBL_ISSUE_CATEGORY;
+        bool nested = c == HQ_LBL_CATEGORY || c == HQ_LBL_ISSUE_CATEGORY || c == HQ_LBL_VALUE;
         if (m->type != HQ_Y_MAP) {
             hq_ydiag(L->d, doc, m, "vocabulary: %s: expected a map of %s", k->str,
-                     nested ? "domains to maps of codes to labels" : "codes to labels");
+                     nested ? (c == HQ_LBL_VALUE ? "<type>.<field> to maps of values to labels"
+                                                 : "domains to maps of codes to labels")
+                            : "codes to labels");
             continue;
         }
         for (size_t j = 0; j < m->len; j++) {
@@ -1516,7 +1518,7 @@ static void load_vocab(loader *L, const hq_ydoc *doc, const hq_ynode *v)
                 snprintf(full, sizeof full, "%s.%s", code->str, cc->str);
                 if (!*ls || strchr(cc->str, '.'))
                     hq_ydiag(L->d, doc, *ls ? cc : cl, "vocabulary: %s: %s", k->str,
-                             *ls ? "a category code has no dots" : "the label is empty");
+                             *ls ? "a code has no dots" : "the label is empty");
                 else if (hq_vocab_get(L->r->vocab, c, full))
                     hq_ydiag(L->d, doc, cc, "vocabulary: %s: %s is labelled twice", k->str, full);
                 else
@@ -1578,10 +1580,42 @@ static bool any_domain_has(const hq_vocab *v, const char *cat)
     return a.found;
 }
 
+typedef struct {
+    loader *L;
+    const hq_rule *ru;
+    const char *where;
+} valscan;
+
+/* A {{data.X}} of an issue text whose X is an enum of the rule's types:
+ * every value has a label (the text shows it, issueflow.c). */
+static void vocab_value_var(void *ctx, const char *path)
+{
+    valscan *s = ctx;
+    const hq_vocab *v = s->L->r->vocab;
+    if (strncmp(path, "data.", 5) || strchr(path + 5, '.'))
+        return;
+    for (size_t t = 0; t < s->ru->ntypes; t++) {
+        const hq_schema *sc = s->ru->types[t];
+        const hq_field *f = hq_schema_field(sc, path + 5);
+        for (size_t e = 0; f && f->type == HQ_F_ENUM && e < f->nvalues; e++) {
+            char k[384];
+            snprintf(k, sizeof k, "%s.%s.%s", sc->type, f->name, f->values[e]);
+            if (!hq_vocab_get(v, HQ_LBL_VALUE, k)) {
+                hq_diags_add(s->L->d, s->ru->file, s->ru->line, s->ru->column,
+                             "rule %s: the issue's text shows {{%s}} in words, and %s's %s \"%s\" has no label in %s "
+                             "(values: %s.%s: {%s: ...})",
+                             s->ru->id, path, sc->type, f->name, f->values[e], s->where, sc->type, f->name,
+                             f->values[e]);
+                return; /* one line per field */
+            }
+        }
+    }
+}
+
 /* Every code the rules and schemas use has a label.  With a vocabulary
  * section (which replaces the built-in table): its fixed classes, the
- * domains and issue categories of the rules and the domains of a category
- * field's schema.  Always: the complaint categories the rules compare a
+ * domains and issue categories of the rules, the enum values their issue
+ * texts show and the domains of a category field's schema.  Always: the complaint categories the rules compare a
  * category field with (a category without a label is one no event can
  * carry, the decoder refuses it (event.c): the rule could never match).
  * Without a vocabulary an issue category with no built-in label is shown
@@ -1614,6 +1648,13 @@ static void check_vocab(loader *L)
             hq_diags_add(L->d, ru->file, ru->line, ru->column,
                          "rule %s: domain \"%s\" has no label in %s (domains: %s: ...)", ru->id, ru->domain, where,
                          ru->domain);
+        valscan vs = {L, ru, where};
+        if (v && ru->title)
+            hq_tmpl_each_var(ru->title, vocab_value_var, &vs);
+        if (v && ru->description_t)
+            hq_tmpl_each_var(ru->description_t, vocab_value_var, &vs);
+        if (v && ru->requirement)
+            hq_tmpl_each_var(ru->requirement, vocab_value_var, &vs);
         if (v && ru->domain && ru->category && *ru->category) {
             char k[192];
             snprintf(k, sizeof k, "%s.%s", ru->domain, ru->category);

@@ -56,6 +56,7 @@ typedef enum {
     HQ_LBL_NOTICE,   /* alert kinds: opened -> 新整改通知 */
     HQ_LBL_TIMER,    /* timer kinds: escalation -> 升级计时 */
     HQ_LBL_ISSUE_CATEGORY, /* the rules' issue categories, "<domain>.<category>": catering.food-safety -> 食品安全 */
+    HQ_LBL_VALUE,    /* enum values of event fields, "<type>.<field>.<value>": security.incident.category.fire -> 火情 */
     HQ_LBL_COUNT
 } hq_label_class;
 
@@ -97,7 +98,7 @@ void hq_vocab_each(const hq_vocab *v, hq_label_class c, void (*fn)(void *ctx, co
                    void *ctx);
 /* The codes of a fixed class (severity, state, kind, penalty, role,
  * notice, timer) that must have a label; NULL-terminated (empty for the
- * open classes: domains and the two kinds of categories). */
+ * open classes: domains, the two kinds of categories, field values). */
 const char *const *hq_vocab_required(hq_label_class c);
 /* Installs a copy of v as the process's vocabulary (the rules' loader
  * and the programs that show words call it after loading the rules).

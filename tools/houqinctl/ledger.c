@@ -45,7 +45,8 @@ static const char ledger_usage[] =
     "    --domain D           only issues of this domain\n"
     "    --contractor C       only issues of this contractor id\n"
     "    --include-pii        include complainants' contact data (personal data: only\n"
-    "                         for authorised staff); otherwise it reads \"(redacted)\"\n"
+    "                         for authorised staff); otherwise it reads \"（已隐去）\"\n"
+    "                         (CSV) or \"(redacted)\" (JSON)\n"
     CTL_PII_HELP
     "    --output FILE        write to FILE instead of stdout\n"
     "    --state DIR          the state directory (default ./var)\n"
