@@ -217,8 +217,4 @@ def test_words_people_read():
 
 
 if __name__ == "__main__":
-    rd.parse_args()
-    if not rd.ARGS.alertd or not os.path.exists(rd.ARGS.alertd):
-        print("houqin-alertd not built: the texts scenario skipped")
-        sys.exit(0)
-    rd.main([test_words_people_read])
+    rd.main_with_alertd([test_words_people_read], "the texts scenario")

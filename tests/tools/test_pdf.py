@@ -22,12 +22,7 @@ STATE = None
 
 def test_fixture():
     global STATE
-    d = H.fixture_daemon()
-    try:
-        d.stop()
-    finally:
-        d.kill()
-    STATE = d.state
+    STATE = H.fixture_state()
 
 
 def rules():

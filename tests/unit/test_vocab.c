@@ -12,55 +12,13 @@
 #include "buf.h"
 #include "event.h"
 #include "hq_test.h"
+#include "hq_test_rules.h"
 #include "rules.h"
 #include "schema.h"
 #include "vocab.h"
 
 #include <string.h>
 
-static hq_schemas *schemas;
-
-/* Loads a rule set of the shipped escalation chains and the given files
- * (name, text, ..., NULL); returns the diagnostics, one a line ("" when it
- * loaded). */
-static char *load(hq_rules **out, ...)
-{
-    char *dir = hq_test_tmpdir(), p[4200], src[4200];
-    snprintf(src, sizeof src, "%s/escalation.yaml", hq_test_env("HQ_TEST_RULES"));
-    char *chains = hq_test_read_file(src);
-    snprintf(p, sizeof p, "%s/escalation.yaml", dir);
-    hq_test_write_file(p, chains, strlen(chains));
-    free(chains);
-    va_list ap;
-    va_start(ap, out);
-    for (const char *name; (name = va_arg(ap, const char *));) {
-        const char *text = va_arg(ap, const char *);
-        snprintf(p, sizeof p, "%s/%s", dir, name);
-        hq_test_write_file(p, text, strlen(text));
-    }
-    va_end(ap);
-    hq_diags d;
-    hq_diags_init(&d);
-    hq_rules *r = NULL;
-    int rc = hq_rules_load(dir, schemas, &r, &d);
-    hq_buf b;
-    hq_buf_init(&b);
-    for (size_t i = 0; i < d.count; i++) {
-        const char *f = strrchr(d.items[i].file, '/');
-        hq_buf_printf(&b, "%s:%d:%d: %s\n", f ? f + 1 : d.items[i].file, d.items[i].line, d.items[i].column,
-                      d.items[i].msg);
-    }
-    hq_buf_putc(&b, 0);
-    assert_true(rc == 0 ? d.count == 0 && r != NULL : r == NULL);
-    hq_diags_fini(&d);
-    hq_test_rmtree(dir);
-    free(dir);
-    if (out)
-        *out = r;
-    else
-        hq_rules_destroy(&r);
-    return hq_buf_steal(&b);
-}
 
 typedef struct {
     const hq_vocab *v;
@@ -91,7 +49,7 @@ static void test_shipped_file_is_the_builtin_table(void **state)
     hq_diags d;
     hq_diags_init(&d);
     hq_rules *r = NULL;
-    assert_int_equal(hq_rules_load(hq_test_env("HQ_TEST_RULES"), schemas, &r, &d), 0);
+    assert_int_equal(hq_rules_load(hq_test_env("HQ_TEST_RULES"), hq_test_schemas, &r, &d), 0);
     hq_diags_fini(&d);
     const hq_vocab *v = hq_rules_vocab(r);
     assert_non_null(v);
@@ -131,7 +89,7 @@ static const char rule_yaml[] = "rules:\n"
 static void test_rule_with_an_unknown_category(void **state)
 {
     (void)state;
-    char *msg = load(NULL, "rule.yaml", rule_yaml, NULL);
+    char *msg = hq_test_load_rules(hq_test_schemas, NULL, "rule.yaml", rule_yaml, NULL);
     assert_string_equal(msg, "rule.yaml:2:5: rule t.hygiene: compares data.category with \"hygeine\", which is no "
                              "complaint category of catering in the built-in vocabulary (no event can carry it; "
                              "categories: catering: ...)\n");
@@ -156,7 +114,7 @@ static void test_vocabulary_file_checked(void **state)
             hq_buf_append(&b, line, n + 1);
     }
     hq_buf_putc(&b, 0);
-    char *msg = load(NULL, "vocabulary.yaml", b.data, "rule.yaml", rule_yaml, NULL);
+    char *msg = hq_test_load_rules(hq_test_schemas, NULL, "vocabulary.yaml", b.data, "rule.yaml", rule_yaml, NULL);
     char *sev = strstr(msg, "vocabulary.yaml:"), *cat = strstr(msg, "rule.yaml:2:5: rule t.hygiene: issue category");
     assert_non_null(sev);
     assert_non_null(strstr(sev, ": vocabulary: severities: no label for \"high\"\n"));
@@ -177,7 +135,7 @@ static void test_vocabulary_replaces_labels(void **state)
 {
     (void)state;
     hq_rules *r = NULL;
-    char *msg = load(&r, "vocabulary.yaml",
+    char *msg = hq_test_load_rules(hq_test_schemas, &r, "vocabulary.yaml",
                      "vocabulary:\n"
                      "  severities: {low: 低, medium: 中, high: 高, critical: 特别重大}\n"
                      "  categories:\n"
@@ -208,31 +166,24 @@ static hq_err decode(const char *domain, const char *category, char *got, size_t
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    /* {id, type, source, ts, data: {domain, site, category, text}} */
+    const char *const env[] = {"id", "c-1", "type", "complaint.submitted", "source", "portal"};
+    const char *const data[] = {"domain", domain, "site", "canteen-2", "category", category, "text", "餐桌很脏"};
     msgpack_pack_map(&pk, 5);
-    hq_test_pack_str(&pk, "id");
-    hq_test_pack_str(&pk, "c-1");
-    hq_test_pack_str(&pk, "type");
-    hq_test_pack_str(&pk, "complaint.submitted");
-    hq_test_pack_str(&pk, "source");
-    hq_test_pack_str(&pk, "portal");
+    for (size_t i = 0; i < sizeof env / sizeof *env; i++)
+        hq_test_pack_str(&pk, env[i]);
     hq_test_pack_str(&pk, "ts");
     msgpack_pack_uint64(&pk, 1773030420000ull);
     hq_test_pack_str(&pk, "data");
     msgpack_pack_map(&pk, 4);
-    hq_test_pack_str(&pk, "domain");
-    hq_test_pack_str(&pk, domain);
-    hq_test_pack_str(&pk, "site");
-    hq_test_pack_str(&pk, "canteen-2");
-    hq_test_pack_str(&pk, "category");
-    hq_test_pack_str(&pk, category);
-    hq_test_pack_str(&pk, "text");
-    hq_test_pack_str(&pk, "餐桌很脏");
+    for (size_t i = 0; i < sizeof data / sizeof *data; i++)
+        hq_test_pack_str(&pk, data[i]);
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
     hq_event ev;
     hq_err err = {0};
     got[0] = '\0';
-    if (hq_event_decode(sb.data, sb.size, NULL, schemas, &zone, &ev, &err) == 0) {
+    if (hq_event_decode(sb.data, sb.size, NULL, hq_test_schemas, &zone, &ev, &err) == 0) {
         const msgpack_object *c = hq_mp_map_get(ev.data, "category");
         snprintf(got, size, "%.*s", (int)c->via.str.size, c->via.str.ptr);
     }
@@ -267,23 +218,6 @@ static void test_complaint_category_enumeration(void **state)
     assert_non_null(strstr(e.msg, "unknown category \"hot_water\" of energy (one of: outage（停水停电）"));
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    hq_diags d;
-    hq_diags_init(&d);
-    int rc = hq_schemas_load_dir(hq_test_env("HQ_TEST_SCHEMAS"), &schemas, &d);
-    hq_diags_fini(&d);
-    return rc;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hq_schemas_destroy(&schemas);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,5 +227,5 @@ int main(void)
         cmocka_unit_test(test_vocabulary_replaces_labels),
         cmocka_unit_test(test_complaint_category_enumeration),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, hq_test_schemas_setup, hq_test_schemas_teardown);
 }

@@ -132,6 +132,11 @@ bool ctl_doc_option(ctl_doc *d, int c, const char *arg);
 /* The index of --format in formats (NULL-terminated), or -1 after printing
  * what is missing or wrong. */
 int ctl_doc_format(const ctl_doc *d, const char *cmd, const char *const *formats);
+/* Loads --rules against --schemas and opens --state read-only (a
+ * snapshot); 0, or EXIT_USAGE after the message, with nothing left open.
+ * ctl_doc_close undoes it. */
+int ctl_doc_open(const ctl_doc *d, hq_schemas **schemas, hq_rules **rules, hq_store **s, MDB_txn **txn);
+void ctl_doc_close(hq_schemas **schemas, hq_rules **rules, hq_store **s, MDB_txn *txn);
 /* Writes the document to --output or stdout; 0 or EXIT_USAGE. */
 int ctl_doc_write(const ctl_doc *d, const hq_buf *out);
 /* Prints html to PDF with headless Chromium (HQ_CHROMIUM, else chromium on

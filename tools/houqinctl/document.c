@@ -52,6 +52,23 @@ int ctl_doc_format(const ctl_doc *d, const char *cmd, const char *const *formats
     return -1;
 }
 
+int ctl_doc_open(const ctl_doc *d, hq_schemas **schemas, hq_rules **rules, hq_store **s, MDB_txn **txn)
+{
+    int rc = ctl_load_rules(d->rules, d->schemas, schemas, rules);
+    if (rc == 0 && (rc = ctl_open_state(d->state, s, txn)) != 0) {
+        hq_rules_destroy(rules);
+        hq_schemas_destroy(schemas);
+    }
+    return rc;
+}
+
+void ctl_doc_close(hq_schemas **schemas, hq_rules **rules, hq_store **s, MDB_txn *txn)
+{
+    ctl_close_state(s, txn);
+    hq_rules_destroy(rules);
+    hq_schemas_destroy(schemas);
+}
+
 int ctl_doc_write(const ctl_doc *d, const hq_buf *out)
 {
     FILE *f = d->output ? fopen(d->output, "wb") : stdout;

@@ -108,17 +108,11 @@ int cmd_ledger(int argc, char **argv)
         return ctl_fail("ledger: %s", err.msg);
     hq_schemas *schemas = NULL;
     hq_rules *rules = NULL;
-    int rc = ctl_load_rules(o.rules, o.schemas, &schemas, &rules);
+    hq_store *s = NULL;
+    MDB_txn *txn = NULL;
+    int rc = ctl_doc_open(&o, &schemas, &rules, &s, &txn);
     if (rc)
         return rc;
-    hq_store *s;
-    MDB_txn *txn;
-    rc = ctl_open_state(o.state, &s, &txn);
-    if (rc) {
-        hq_rules_destroy(&rules);
-        hq_schemas_destroy(&schemas);
-        return rc;
-    }
     MDB_stat ms;
     mdb_stat(txn, hq_store_dbi(s, HQ_DB_ISSUES), &ms);
     ctl_progress pr;
@@ -161,9 +155,7 @@ int cmd_ledger(int argc, char **argv)
     mdb_cursor_close(cur);
     ctl_progress_end(&pr);
     int64_t now_ms = ctl_state_now_ms(s, txn);
-    ctl_close_state(&s, txn);
-    hq_rules_destroy(&rules);
-    hq_schemas_destroy(&schemas);
+    ctl_doc_close(&schemas, &rules, &s, txn);
     if (!csv)
         hq_buf_puts(&out, "]\n");
     rc = ctl_pii_record(&pa, "ledger", argc, argv, now_ms);

@@ -66,12 +66,9 @@ int cmd_notice(int argc, char **argv)
         return EXIT_USAGE;
     hq_schemas *schemas = NULL;
     hq_rules *rules = NULL;
-    int rc = ctl_load_rules(o.rules, o.schemas, &schemas, &rules);
-    if (rc)
-        return rc;
-    hq_store *s;
-    MDB_txn *txn;
-    rc = ctl_open_state(o.state, &s, &txn);
+    hq_store *s = NULL;
+    MDB_txn *txn = NULL;
+    int rc = ctl_doc_open(&o, &schemas, &rules, &s, &txn);
     if (rc == 0) {
         hq_issue is = {0};
         hq_err err;
@@ -96,9 +93,7 @@ int cmd_notice(int argc, char **argv)
             hq_buf_fini(&out);
         }
         hq_issue_fini(&is);
-        ctl_close_state(&s, txn);
+        ctl_doc_close(&schemas, &rules, &s, txn);
     }
-    hq_rules_destroy(&rules);
-    hq_schemas_destroy(&schemas);
     return rc;
 }
