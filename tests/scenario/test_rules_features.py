@@ -352,8 +352,8 @@ def test_templates_and_grouping():
                                                "text": "餐桌不干净", "affected": 12, "urgent": True}, source="gw-7")
         iss = S.only_issue(hq)
         n = iss["number"]
-        # the category's label in the title, its code in the key (rules/README.md section 23)
-        check_eq(iss["title"], "第一食堂｜canteen-1｜鑫源餐饮管理有限公司｜卫生｜canteen-1/hygiene｜t.tmpl｜12人｜true",
+        # the category's label and 是 for a bool in the title, the code in the key (rules/README.md section 23)
+        check_eq(iss["title"], "第一食堂｜canteen-1｜鑫源餐饮管理有限公司｜卫生｜canteen-1/hygiene｜t.tmpl｜12人｜是",
                  "rendered title")
         check_eq(iss["description"], "后勤管理处：gw-7 报告 餐桌不干净", "rendered description")
         check_eq((iss["key"], iss["severity"], iss["category"]), ("canteen-1/hygiene", "low", "hygiene"), "fields")
