@@ -46,8 +46,10 @@ static const char evaluation_usage[] =
     "                     Chromium: A4, Chinese fonts embedded; needs chromium)\n"
     "    --output FILE    write to FILE instead of stdout\n"
     "    --state DIR      the state directory (default ./var)\n"
-    "    --rules DIR      the rules directory with the scheme (default\n"
-    "                     " HQ_DEFAULT_RULES_HELP ")\n"
+    "    --rules DIR      the rules directory with the scheme and the vocabulary\n"
+    "                     (default " HQ_DEFAULT_RULES_HELP ")\n"
+    "    --schemas DIR    schemas the rules are loaded against, for their\n"
+    "                     vocabulary (default " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "\n"
     "EXIT STATUS\n"
     "    0 written; 2 bad usage, an unknown period, a scheme that does not load,\n"
@@ -82,6 +84,17 @@ int cmd_evaluation(int argc, char **argv)
     if (fmt < 0)
         return EXIT_USAGE;
     const char *rules_dir = o.rules;
+    /* The words of the report are the rules' vocabulary (hq_rules_load
+     * installs it); rules that do not load leave the built-in labels, as
+     * the scheme is all the evaluation needs. */
+    hq_diags vd;
+    hq_diags_init(&vd);
+    hq_schemas *vs = NULL;
+    hq_rules *vr = NULL;
+    if (hq_schemas_load_dir(o.schemas, &vs, &vd) == 0 && hq_rules_load(rules_dir, vs, &vr, &vd) == 0)
+        hq_rules_destroy(&vr);
+    hq_schemas_destroy(&vs);
+    hq_diags_fini(&vd);
     hq_diags d;
     hq_diags_init(&d);
     hq_eval_scheme *scheme = NULL;
