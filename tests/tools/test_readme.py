@@ -87,6 +87,7 @@ def only_settings(script):
 
 def main():
     args = parse_args()
+    args.build = os.path.abspath(args.build)
     deadline = time.monotonic() + BUDGET_S
     work = tempfile.mkdtemp(prefix="hq-readme-")
     copy = os.path.join(work, "houqin")
