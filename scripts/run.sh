@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 # Configured once; later runs only build what changed.
 [ -f build/CMakeCache.txt ] || cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+cmake --build build -j"$(nproc)"
 exec ./build/daemons/houqind/houqind --state ./var --rules ./rules --schemas ./schemas "$@"

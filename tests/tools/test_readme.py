@@ -8,8 +8,9 @@ a fresh clone has it) in a temporary directory, with `build` a link to the
 build tree that ctest runs in (the README's programs are the built ones;
 building again would take minutes).  Each block runs in bash with -e and
 pipefail from the copy's top directory; what a block exports (PATH) holds
-for the blocks after it.  A block fails when it exits non-zero or, unless
-it only sets variables, prints nothing.
+for the blocks after it.  A block fails when it exits non-zero, when,
+unless it only sets variables, it prints nothing, or when a file it writes
+with `> FILE` is empty (a CSV: has no row besides its header).
 
 Markers, an HTML comment on the line before a block (invisible on GitHub):
   <!-- readme-test: skip: WHY -->   not run (it installs system packages,
@@ -17,7 +18,9 @@ Markers, an HTML comment on the line before a block (invisible on GitHub):
   <!-- readme-test: daemon -->      it starts a long-running daemon: run in
                                     the background, ready when `houqinctl
                                     status` answers, stopped at the end.
-Bounded: 120 s in all.
+Bounded: 120 s in all.  The README's daemon listens on its default
+endpoints (127.0.0.1:7601-7603); when another program holds them, the test
+is skipped (exit 77) rather than failing on someone else's daemon.
 """
 import os
 import re
@@ -85,8 +88,45 @@ def only_settings(script):
     return all(re.match(r"^(export\s+\w+=|cd\s)", c) for c in cmds)
 
 
+def empty_outputs(copy, script):
+    """The files a block writes with `> FILE` that are empty, or a CSV
+    with no row besides its header."""
+    bad = []
+    for name in re.findall(r"(?<![>&2])>\s*([\w./-]+)", script):
+        path = os.path.join(copy, name)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            bad.append(name + " (not written)")
+            continue
+        rows = [l for l in data.split(b"\n") if l.strip()]
+        if not data.strip() or (name.endswith(".csv") and len(rows) < 2):
+            bad.append(name)
+    return bad
+
+
+def ports_busy(ports=(7601, 7602, 7603)):
+    """The README's default endpoints (loopback TCP) already taken."""
+    import socket
+    busy = []
+    for p in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                busy.append(p)
+    return busy
+
+
 def main():
     args = parse_args()
+    busy = ports_busy()
+    if busy:
+        print("skipped: the README's endpoints are in use on this machine (127.0.0.1:%s): another houqind runs"
+              % ",".join(map(str, busy)))
+        return 77
     args.build = os.path.abspath(args.build)
     deadline = time.monotonic() + BUDGET_S
     work = tempfile.mkdtemp(prefix="hq-readme-")
@@ -149,8 +189,12 @@ def main():
                                                                    err[-1500:]))
             elif not out.strip() and not only_settings(script):
                 failed.append("README.md:%d: printed nothing\n%s\n%s" % (line, script, err[-1500:]))
+            elif empty_outputs(copy, script):
+                failed.append("README.md:%d: wrote nothing to %s\n%s" % (line, ", ".join(empty_outputs(copy, script)),
+                                                                       script))
             else:
-                print("ok    README.md:%d (%d lines of output)" % (line, out.count("\n")))
+                last = out.strip().split("\n")[-1]
+                print("ok    README.md:%d (%d lines of output; the last: %s)" % (line, out.count("\n"), last[:100]))
     finally:
         for p in daemons:
             try:
