@@ -86,7 +86,7 @@ static int queue_to(alertd *a, MDB_txn *txn, uint64_t seq, const char *recipient
 /* Sends alert seq to the person's deputy and the administrators, and
  * writes the dead letter.  rec/len: the record if it may not be stored. */
 static int escalate(alertd *a, MDB_txn *txn, uint64_t seq, const char *rec, size_t len, const char *person,
-                    const hq_watch *w, const char *tried, const hq_alert_rec *r, hq_err *err)
+                    const hq_watch *w, const char *tried, const char *tried_zh, const hq_alert_rec *r, hq_err *err)
 {
     const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
     const hq_alert_person *ap = hq_alert_config_person(a->cfg, person);
@@ -127,8 +127,9 @@ static int escalate(alertd *a, MDB_txn *txn, uint64_t seq, const char *rec, size
                          "(%s). Please pass it on or act for them.",
                          who ? who->name : person, person, span_en, tried);
             else
+                /* Chinese words around the channels' names and their own errors */
                 snprintf(note, sizeof note, "【转告】未能联系到%s（%s）：此提醒在 %s 内未能送达（%s）。请转告本人或代为处理。",
-                         who ? who->name : person, person, span_zh, tried);
+                         who ? who->name : person, person, span_zh, tried_zh);
             rc = queue_to(a, txn, seq, recipient, pc, w, note, err);
             refs += rc == 0;
         }
@@ -185,7 +186,8 @@ int failover_after_route_txn(alertd *a, MDB_txn *txn, const hq_alert_rec *r, con
         snprintf(w.issue, sizeof w.issue, "%s", r->issue);
         if (rt->problem) {
             /* Nobody to try: pass it on now. */
-            rc = escalate(a, txn, r->seq, rec, len, rt->recipient, &w, "no channels configured", r, err);
+            rc = escalate(a, txn, r->seq, rec, len, rt->recipient, &w, "no channels configured", "本人未配置任何渠道", r,
+                          err);
             continue;
         }
         const hq_alert_person *ap = hq_alert_config_person(a->cfg, rt->recipient);
@@ -202,8 +204,32 @@ int failover_after_route_txn(alertd *a, MDB_txn *txn, const hq_alert_rec *r, con
     return rc;
 }
 
-/* Whether any of the person's own channels still has alert seq pending. */
-static bool pending_for(alertd *a, MDB_txn *txn, const char *person, uint64_t seq, char *tried, size_t size)
+/* The given-up deliveries of a watch ("ch: error (3 tries, given up); ...",
+ * as failover_on_result_txn writes them) in Chinese words around the
+ * channel's own error text. */
+static void zh_given_up(const char *en, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (const char *p = en; p && *p;) {
+        const char *end = strstr(p, " tries, given up)");
+        const char *open = end ? end : NULL;
+        while (open && open > p && *open != '(')
+            open--;
+        if (!end || open <= p) {
+            append(out, size, "%s", p); /* not of that form: as it is */
+            return;
+        }
+        unsigned n = (unsigned)strtoul(open + 1, NULL, 10);
+        append(out, size, "%.*s（已试 %u 次，放弃）", (int)(open - p - (open[-1] == ' ')), p, n);
+        p = end + strlen(" tries, given up)");
+        p += strspn(p, "; ");
+    }
+}
+
+/* Whether any of the person's own channels still has alert seq pending;
+ * appends what was tried to tried, in English or (zh) in Chinese words. */
+static bool pending_for(alertd *a, MDB_txn *txn, const char *person, uint64_t seq, char *tried, size_t size,
+                        bool zh)
 {
     const hq_alert_person *ap = hq_alert_config_person(a->cfg, person);
     bool any = false;
@@ -213,7 +239,9 @@ static bool pending_for(alertd *a, MDB_txn *txn, const char *person, uint64_t se
             hq_alert_queue_get(a->q, txn, person, ap->channels[c].channel->name, seq, &d, NULL) != 0)
             continue;
         any = true;
-        if (tried)
+        if (tried && zh)
+            append(tried, size, "%s：%s（已试 %u 次）", d.channel, d.error[0] ? d.error : "尚无回音", d.tries);
+        else if (tried)
             append(tried, size, "%s: %s (%u tries)", d.channel, d.error[0] ? d.error : "no answer yet", d.tries);
     }
     return any;
@@ -234,7 +262,7 @@ int failover_on_result_txn(alertd *a, MDB_txn *txn, const hq_delivery *d, bool o
     if (rc || !found)
         return rc;
     append(w.tried, sizeof w.tried, "%s: %s (%u tries, given up)", d->channel, error, d->tries + 1);
-    if (!pending_for(a, txn, d->recipient, d->seq, NULL, 0))
+    if (!pending_for(a, txn, d->recipient, d->seq, NULL, 0, false))
         w.due_ms = alertd_policy_now(a); /* nothing left to wait for: the next stage now */
     rc = hq_alert_queue_watch_put(a->q, txn, &w, false, err);
     if (rc == 0 && w.due_ms < a->watch_next_ms)
@@ -272,11 +300,15 @@ static int fire(alertd *a, MDB_txn *txn, hq_watch *w, int64_t pnow, int64_t *nex
 {
     const hq_alert_policies *p = hq_alert_config_policies(a->cfg);
     const hq_alert_person *ap = hq_alert_config_person(a->cfg, w->person);
-    char tried[512];
+    char tried[512], tried_zh[640];
     snprintf(tried, sizeof tried, "%s", w->tried);
-    pending_for(a, txn, w->person, w->seq, tried, sizeof tried);
-    if (!*tried)
+    zh_given_up(w->tried, tried_zh, sizeof tried_zh);
+    pending_for(a, txn, w->person, w->seq, tried, sizeof tried, false);
+    pending_for(a, txn, w->person, w->seq, tried_zh, sizeof tried_zh, true);
+    if (!*tried) {
         snprintf(tried, sizeof tried, "no channel of theirs is configured any more");
+        snprintf(tried_zh, sizeof tried_zh, "本人已没有配置的渠道");
+    }
     while (ap && w->stage < ap->nchannels) {
         uint32_t from = w->stage, to = stage_end(ap, from);
         w->stage = to;
@@ -308,7 +340,7 @@ static int fire(alertd *a, MDB_txn *txn, hq_watch *w, int64_t pnow, int64_t *nex
     hq_alert_rec r;
     bool have = hq_alert_queue_alert_get(a->q, txn, w->seq, &rec, &len, NULL) == 0 &&
                 hq_alert_rec_decode(rec, len, &r, NULL) == 0;
-    int rc = escalate(a, txn, w->seq, NULL, 0, w->person, w, tried, have ? &r : NULL, err);
+    int rc = escalate(a, txn, w->seq, NULL, 0, w->person, w, tried, tried_zh, have ? &r : NULL, err);
     if (have)
         hq_alert_rec_fini(&r);
     bool found;

@@ -42,7 +42,7 @@ typedef struct item {
     hq_event ev;
     reply_status status;
     uint64_t seq;
-    char error[300];
+    char error[512];      /* as long as an hq_err's message */
 } item;
 
 struct hq_batch {
@@ -381,7 +381,7 @@ static void send_reply(hq_daemon *d, item *it)
         msgpack_pack_uint64(&pk, it->seq);
     } else {
         hq_mp_pack_strn(&pk, "error", 5);
-        hq_mp_pack_strn(&pk, it->error, strlen(it->error));
+        hq_mp_pack_strn(&pk, it->error, hq_utf8_whole(it->error, strlen(it->error)));
     }
     for (int i = 0; i < it->nprefix; i++) {
         if (zmq_msg_send(&it->prefix[i], d->ingest, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {

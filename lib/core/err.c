@@ -1,11 +1,20 @@
 #include "err.h"
 
 #include "mem.h"
+#include "mp.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A message cut by vsnprintf ends on a whole character (replies and logs
+ * carry valid UTF-8). */
+static void whole_chars(char *msg, int n, size_t size)
+{
+    if (n >= 0 && (size_t)n >= size)
+        msg[hq_utf8_whole(msg, strlen(msg))] = '\0';
+}
 
 int hq_err_set(hq_err *err, int code, const char *fmt, ...)
 {
@@ -15,7 +24,7 @@ int hq_err_set(hq_err *err, int code, const char *fmt, ...)
         err->line = err->column = 0;
         err->file[0] = '\0';
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        whole_chars(err->msg, vsnprintf(err->msg, sizeof err->msg, fmt, ap), sizeof err->msg);
         va_end(ap);
     }
     return code;
@@ -29,7 +38,7 @@ static void vsetpos(hq_err *err, int code, const char *file, int line, int colum
     err->line = line;
     err->column = column;
     snprintf(err->file, sizeof err->file, "%s", file ? file : "");
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    whole_chars(err->msg, vsnprintf(err->msg, sizeof err->msg, fmt, ap), sizeof err->msg);
 }
 
 int hq_err_setpos(hq_err *err, int code, const char *file, int line, int column,

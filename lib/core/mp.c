@@ -204,6 +204,18 @@ size_t hq_utf8_prefix(const char *s, size_t len, size_t max)
     return n;
 }
 
+size_t hq_utf8_whole(const char *s, size_t len)
+{
+    size_t i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+        i--;
+    if (i == 0 || ((unsigned char)s[i - 1] & 0xc0) != 0xc0)
+        return len;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    return len - (i - 1) < need ? i - 1 : len;
+}
+
 static int kv_cmp(const void *a, const void *b)
 {
     const msgpack_object_kv *x = *(const msgpack_object_kv *const *)a;

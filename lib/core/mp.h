@@ -49,6 +49,8 @@ bool hq_utf8_valid(const char *s, size_t len);
  * does not cut a UTF-8 sequence: for quoting untrusted strings in messages
  * ("%.*s") without producing invalid UTF-8. */
 size_t hq_utf8_prefix(const char *s, size_t len, size_t max);
+/* len less a trailing partial UTF-8 sequence (a text cut by snprintf). */
+size_t hq_utf8_whole(const char *s, size_t len);
 
 /* Lookups.  Return views into the object, or NULL. */
 const msgpack_object *hq_mp_map_get(const msgpack_object *map, const char *key);

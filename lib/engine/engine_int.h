@@ -56,6 +56,9 @@ typedef struct rctx {
     int64_t deadline_ms;
     const char *unit;      /* absence rules: the unit whose event is missing */
     int64_t slot_ms;       /* absence rules: the missed deadline */
+    bool words;            /* text people read (title, description, requirement): a
+                            * category field (schema.h category_of) or an enum value
+                            * renders its label, a bool 是/否 (vocab.h) */
 } rctx;
 
 /* engine.c: the engine object and the effects */

@@ -10,12 +10,67 @@
 
 static bool put_value(const msgpack_object *o, hq_buf *out);
 
+/* A field in words people read: a category's label (卫生, not hygiene),
+ * an enum value's (security.incident's category fire: 火情), 是/否 for a
+ * bool; false when the field is none of these (its value as it is). */
+static bool put_words(const hq_event *ev, const char *name, hq_buf *out)
+{
+    /* A path into a list ("items[result=fail].reason") is the field
+     * items.reason of the schema, and its labels are that field's. */
+    char field[256];
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < sizeof field; p++) {
+        if (*p == '[') {
+            while (*p && *p != ']')
+                p++;
+            if (!*p)
+                break;
+            continue;
+        }
+        field[n++] = *p;
+    }
+    field[n] = '\0';
+    const hq_field *f = ev->schema ? hq_schema_field(ev->schema, field) : NULL;
+    msgpack_object tmp;
+    char path[272];
+    snprintf(path, sizeof path, "data.%s", name);
+    const msgpack_object *v = f ? (strcmp(field, name) ? hq_event_field(ev, path, &tmp) : hq_mp_map_get(ev->data, name))
+                                : NULL;
+    if (!v)
+        return false;
+    if (f->type == HQ_F_BOOL && v->type == MSGPACK_OBJECT_BOOLEAN) {
+        hq_buf_puts(out, v->via.boolean ? "是" : "否");
+        return true;
+    }
+    if (v->type != MSGPACK_OBJECT_STR || (!f->category_of && f->type != HQ_F_ENUM))
+        return false;
+    char code[256];
+    snprintf(code, sizeof code, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+    if (f->category_of) {
+        const msgpack_object *d = hq_mp_map_get(ev->data, f->category_of);
+        if (!d || d->type != MSGPACK_OBJECT_STR)
+            return false;
+        char dom[64];
+        snprintf(dom, sizeof dom, "%.*s", (int)d->via.str.size, d->via.str.ptr);
+        hq_buf_puts(out, hq_category_label(dom, code));
+        return true;
+    }
+    char k[640];
+    snprintf(k, sizeof k, "%s.%s.%s", ev->schema->type, field, code);
+    const char *l = hq_label_find(HQ_LBL_VALUE, k);
+    hq_buf_puts(out, l ? l : code);
+    return true;
+}
+
 bool hqe_resolve(void *ctx, const char *path, hq_buf *out)
 {
     rctx *c = ctx;
     msgpack_object tmp;
-    if (path[0] == 'd' && !strncmp(path, "data.", 5)) /* the common case first */
+    if (path[0] == 'd' && !strncmp(path, "data.", 5)) { /* the common case first */
+        if (c->words && c->ev && put_words(c->ev, path + 5, out))
+            return true;
         return c->ev && put_value(hq_event_field(c->ev, path, &tmp), out);
+    }
     if (!strcmp(path, "key")) {
         hq_buf_puts(out, c->key ? c->key : "");
         return true;
@@ -104,12 +159,23 @@ static bool put_value(const msgpack_object *o, hq_buf *out)
     return true;
 }
 
+/* A value as stored (codes, not their labels): what sections test. */
+static bool resolve_stored(void *ctx, const char *path, hq_buf *out)
+{
+    rctx *c = ctx;
+    bool words = c->words;
+    c->words = false;
+    bool found = hqe_resolve(ctx, path, out);
+    c->words = words;
+    return found;
+}
+
 char *hqe_render(const hq_tmpl *t, rctx *c)
 {
     hq_buf b;
     hq_buf_init(&b);
     if (t)
-        hq_tmpl_render(t, hqe_resolve, c, &b);
+        hq_tmpl_render_tested(t, hqe_resolve, resolve_stored, c, &b);
     return hq_buf_steal(&b);
 }
 
@@ -255,6 +321,7 @@ static void public_words(const hq_tl_entry *e, char *out, size_t size)
     hq_buf_init(&w);
     hq_tl_render(e, HQ_TL_PUBLIC, &w);
     snprintf(out, size, "%s", w.data ? w.data : "");
+    out[hq_utf8_whole(out, strlen(out))] = '\0';
     hq_buf_fini(&w);
 }
 
@@ -264,13 +331,16 @@ static void public_words(const hq_tl_entry *e, char *out, size_t size)
  * the section head, the office director and the contractor in the same
  * words.  Nothing when cents is 0 (a cap was reached). */
 static int record_penalty(hq_store *s, MDB_txn *txn, hq_issue *is, int64_t now_ms, uint64_t seq, int64_t cents,
-                          const char *kind, int days, const char *ref, hq_effects *fx, hq_err *err)
+                          const char *kind, int from_day, int days, const char *ref, hq_effects *fx, hq_err *err)
 {
     if (cents <= 0)
         return 0;
+    /* Overdue days: level is the first day this penalty covers (several
+     * when houqind was down), count the last. */
     const hq_tl_entry *e = hq_issue_add(is, now_ms, "system", seq,
                                         &(hq_tl_entry){.kind = HQ_TL_PENALTY, .amount_cents = cents,
-                                                       .clause = (char *)kind, .count = days, .ref = (char *)ref});
+                                                       .clause = (char *)kind, .level = from_day, .count = days,
+                                                       .ref = (char *)ref});
     char extra[256];
     public_words(e, extra, sizeof extra);
     static const hq_role roles[] = {HQ_ROLE_SECTION_HEAD, HQ_ROLE_OFFICE_DIRECTOR, HQ_ROLE_CONTRACTOR_CONTACT};
@@ -403,9 +473,11 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
     is.severity = rule->severity;
     is.deadline_ms = after(e, now_ms, rule->deadline_ms);
     c.deadline_ms = is.deadline_ms;
+    c.words = true;
     is.title = hqe_render(rule->title, &c);
     is.description = rule->description_t ? hqe_render(rule->description_t, &c) : NULL;
     is.requirement = rule->requirement ? hqe_render(rule->requirement, &c) : NULL;
+    c.words = false;
     is.source_seq = seq;
     if (ev && ev->type_len == 19 && !memcmp(ev->type, "complaint.submitted", 19))
         is.complaint_contact = mp_str(ev->data, "contact");
@@ -450,7 +522,7 @@ int hqe_open_issue_for(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *r
         if (rc == 0) {
             int64_t amt = hq_issue_penalize(&is, now_ms, is.terms.per_recurrence_cents, is.terms.recurrence_cap_cents,
                                             "per_recurrence", why);
-            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_recurrence", 0, g->last_closed, fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, seq, amt, "per_recurrence", 0, 0, g->last_closed, fx, err);
         }
     }
     if (rc == 0)
@@ -646,7 +718,7 @@ static int recheck_failed(hq_engine *e, hq_store *s, MDB_txn *txn, hq_issue *is,
     int64_t amt = hq_issue_penalize(is, now_ms, is->terms.per_failed_recheck_cents,
                                     is->terms.failed_recheck_cap_cents, "per_failed_recheck", "复查未通过");
     if (rc == 0)
-        rc = record_penalty(s, txn, is, now_ms, seq, amt, "per_failed_recheck", 0, NULL, fx, err);
+        rc = record_penalty(s, txn, is, now_ms, seq, amt, "per_failed_recheck", 0, 0, NULL, fx, err);
     free(text);
     return rc;
 }
@@ -666,7 +738,7 @@ static int opinion(hq_store *s, MDB_txn *txn, hq_issue *is, const hq_event *ev, 
         rc = start_accountability(s, txn, is, now_ms, actor, seq, &(hq_tl_entry){.cause = HQ_TLC_OPINION}, fx, err);
     int64_t amt = hq_issue_penalize(is, now_ms, is->terms.opinion_cents, 0, "opinion", "引发舆情事件");
     if (rc == 0)
-        rc = record_penalty(s, txn, is, now_ms, seq, amt, "opinion", 0, NULL, fx, err);
+        rc = record_penalty(s, txn, is, now_ms, seq, amt, "opinion", 0, 0, NULL, fx, err);
     free(text);
     return rc;
 }
@@ -818,7 +890,8 @@ int hqe_fire_issue_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer
                      &(hq_tl_entry){.kind = HQ_TL_REMINDER, .cause = HQ_TLC_OVERDUE, .count = (int)days});
         rc = notify(s, txn, &is, now_ms, "reminder", NULL, 0, "已逾期，请尽快整改", fx, err);
         if (rc == 0)
-            rc = record_penalty(s, txn, &is, now_ms, 0, total, "per_overdue_day", (int)days, NULL, fx, err);
+            rc = record_penalty(s, txn, &is, now_ms, 0, total, "per_overdue_day", (int)done + 1, (int)days, NULL, fx,
+                                err);
         if (rc == 0)
             rc = issue_timer(s, txn, &is, HQ_TIMER_OVERDUE_DAY, is.deadline_ms + (days + 1) * HQ_DAY_MS, days + 1, err);
         break;

@@ -1,5 +1,8 @@
 #include "event.h"
 
+#include "vocab.h"
+
+#include <stdio.h>
 #include <string.h>
 
 const hq_event_limits hq_event_default_limits = {
@@ -18,6 +21,42 @@ bool hq_event_ident_ok(const char *s, size_t len, size_t max)
             return false;
     }
     return true;
+}
+
+/* The fields with category_of (schema.h): the value must be a category of
+ * the event's domain, its code or its label; a label is replaced by the
+ * code in the decoded view (the zone's objects, which the decoder made and
+ * the event owns), so rules and issues see codes.  The stored frame keeps
+ * what was sent: decoding it again maps it again. */
+static int check_categories(const hq_schema *s, const msgpack_object *data, hq_err *err)
+{
+    for (size_t i = 0; i < s->data.nfields; i++) {
+        const hq_field *f = &s->data.fields[i];
+        if (!f->category_of)
+            continue;
+        msgpack_object *v = (msgpack_object *)hq_mp_map_get(data, f->name);
+        const msgpack_object *dv = hq_mp_map_get(data, f->category_of);
+        if (!v || v->type != MSGPACK_OBJECT_STR || !dv || dv->type != MSGPACK_OBJECT_STR)
+            continue; /* optional and absent; the schema checked the types */
+        char dom[64], text[256];
+        snprintf(dom, sizeof dom, "%.*s", (int)dv->via.str.size, dv->via.str.ptr);
+        snprintf(text, sizeof text, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+        const char *code = hq_category_code(dom, text);
+        if (!code) {
+            char list[1024];
+            size_t tl = hq_utf8_prefix(v->via.str.ptr, v->via.str.size, 64);
+            if (hq_category_list(dom, list, sizeof list) == 0)
+                return hq_err_set(err, HQ_EINVAL, "%s: %s has no complaint categories in the vocabulary", f->name,
+                                  dom);
+            return hq_err_set(err, HQ_EINVAL, "%s: unknown category \"%.*s%s\" of %s (one of: %s)", f->name, (int)tl,
+                              v->via.str.ptr, tl < v->via.str.size ? "..." : "", dom, list);
+        }
+        if (strlen(code) != v->via.str.size || memcmp(code, v->via.str.ptr, v->via.str.size)) {
+            v->via.str.ptr = code; /* a vocabulary string: valid until exit (vocab.h) */
+            v->via.str.size = (uint32_t)strlen(code);
+        }
+    }
+    return 0;
 }
 
 static const char *const envelope_keys[] = {"id", "type", "source", "ts", "data"};
@@ -109,7 +148,8 @@ int hq_event_decode(const char *buf, size_t len, const hq_event_limits *lim, con
     if (data->type != MSGPACK_OBJECT_MAP)
         return hq_err_set(err, HQ_EINVAL, "data: expected a map");
     ev->data = data;
-    return hq_schema_validate(ev->schema, data, err);
+    int vrc = hq_schema_validate(ev->schema, data, err);
+    return vrc ? vrc : check_categories(ev->schema, data, err);
 }
 
 hq_frame hq_event_frame(const hq_event *ev)

@@ -70,6 +70,7 @@ struct hq_rules {
     const hq_sensor **sensor_ix;
     const hq_contractor **contractor_ix;
     hq_retention *retention;     /* NULL: no retention section (retention.h) */
+    hq_vocab *vocab;             /* NULL: no vocabulary section (the built-in labels) */
 };
 
 static const char *const domains[] = {"catering",    "dormitory",   "property",  "energy", "transport",
@@ -122,6 +123,7 @@ void hq_rules_destroy(hq_rules **rp)
         return;
     hq_rules *r = *rp;
     hq_retention_destroy(&r->retention);
+    hq_vocab_free(r->vocab);
     for (size_t i = 0; i < r->nrules; i++)
         rule_fini(&r->rules[i]);
     free(r->rules);
@@ -450,6 +452,8 @@ typedef struct loader {
     size_t ndocs;
     xref *refs;
     size_t nrefs;
+    const hq_ydoc *vocab_doc;   /* where the vocabulary section is, for its checks */
+    const hq_ynode *vocab_node;
 } loader;
 
 static void add_xref(loader *L, char kind, const hq_ydoc *doc, const hq_ynode *n, const char *what, const char *id)
@@ -1552,8 +1556,257 @@ const hq_rules_section hq_rules_sections[] = {
     {"staff_keys", "the rule set (staff CURVE keys, perm.c)"},
     {"retention", "the rule set (how long events stay in LMDB, retention.c)"},
     {"coverage", "the coverage matrix of the plan's focus points (houqinctl rules check --coverage)"},
+    {"vocabulary", "the rule set (the Chinese labels of codes, vocab.c)"},
     {NULL, NULL},
 };
+
+/* The vocabulary section: {class: {code: label}}, and for the two kinds
+ * of categories {class: {domain: {code: label}}} (vocab.h). */
+static void load_vocab(loader *L, const hq_ydoc *doc, const hq_ynode *v)
+{
+    if (L->r->vocab) {
+        hq_ydiag(L->d, doc, v, "vocabulary is defined twice (first in %s)", L->vocab_doc->file);
+        return;
+    }
+    char classes[256] = "";
+    for (int c = 0; c < HQ_LBL_COUNT; c++)
+        snprintf(classes + strlen(classes), sizeof classes - strlen(classes), "%s%s", c ? ", " : "",
+                 hq_label_class_name((hq_label_class)c));
+    if (v->type != HQ_Y_MAP) {
+        hq_ydiag(L->d, doc, v, "vocabulary: expected a map of sections (%s)", classes);
+        return;
+    }
+    L->r->vocab = hq_vocab_new();
+    L->vocab_doc = doc;
+    L->vocab_node = v;
+    for (size_t i = 0; i < v->len; i++) {
+        const hq_ynode *k = hq_ymap_key(v, i), *m = hq_ymap_val(v, i);
+        hq_label_class c;
+        if (hq_label_class_parse(k->str, &c) != 0) {
+            hq_ydiag(L->d, doc, k, "vocabulary: unknown section \"%s\" (%s)", k->str, classes);
+            continue;
+        }
+        bool nested = c == HQ_LBL_CATEGORY || c == HQ_LBL_ISSUE_CATEGORY || c == HQ_LBL_VALUE;
+        if (m->type != HQ_Y_MAP) {
+            hq_ydiag(L->d, doc, m, "vocabulary: %s: expected a map of %s", k->str,
+                     nested ? (c == HQ_LBL_VALUE ? "<type>.<field> to maps of values to labels"
+                                                 : "domains to maps of codes to labels")
+                            : "codes to labels");
+            continue;
+        }
+        for (size_t j = 0; j < m->len; j++) {
+            const hq_ynode *code = hq_ymap_key(m, j), *lab = hq_ymap_val(m, j);
+            if (!nested) {
+                const char *ls;
+                if (hq_yget_str(L->d, doc, lab, &ls) != 0)
+                    continue;
+                if (!*ls)
+                    hq_ydiag(L->d, doc, lab, "vocabulary: %s: the label of \"%s\" is empty", k->str, code->str);
+                else
+                    hq_vocab_set(L->r->vocab, c, code->str, ls);
+                continue;
+            }
+            if (lab->type != HQ_Y_MAP) {
+                hq_ydiag(L->d, doc, lab, "vocabulary: %s: %s: expected a map of codes to labels", k->str, code->str);
+                continue;
+            }
+            for (size_t n = 0; n < lab->len; n++) {
+                const hq_ynode *cc = hq_ymap_key(lab, n), *cl = hq_ymap_val(lab, n);
+                const char *ls;
+                if (hq_yget_str(L->d, doc, cl, &ls) != 0)
+                    continue;
+                char full[192];
+                snprintf(full, sizeof full, "%s.%s", code->str, cc->str);
+                if (!*ls || strchr(cc->str, '.'))
+                    hq_ydiag(L->d, doc, *ls ? cc : cl, "vocabulary: %s: %s", k->str,
+                             *ls ? "a code has no dots" : "the label is empty");
+                else if (hq_vocab_get(L->r->vocab, c, full))
+                    hq_ydiag(L->d, doc, cc, "vocabulary: %s: %s is labelled twice", k->str, full);
+                else
+                    hq_vocab_set(L->r->vocab, c, full, ls);
+            }
+        }
+    }
+}
+
+/* The node of a vocabulary class, for a diagnostic about it. */
+static const hq_ynode *vocab_class_node(const loader *L, hq_label_class c)
+{
+    const hq_ynode *n = hq_ymap_get(L->vocab_node, hq_label_class_name(c));
+    return n ? n : L->vocab_node;
+}
+
+typedef struct {
+    const hq_field *cat, *dom;
+    const char *doms[16];
+    size_t ndoms;
+    const char *cats[32];
+    size_t ncats;
+    char *buf[48];
+    size_t nbuf;
+} guardscan;
+
+static void vocab_guard(void *ctx, unsigned guard, const char *path, bool prefix, const char *val, size_t len)
+{
+    (void)guard;
+    guardscan *g = ctx;
+    if (prefix || strncmp(path, "data.", 5) || g->nbuf >= sizeof g->buf / sizeof *g->buf)
+        return;
+    bool isdom = !strcmp(path + 5, g->dom->name), iscat = !strcmp(path + 5, g->cat->name);
+    if (isdom && g->ndoms < sizeof g->doms / sizeof *g->doms)
+        g->doms[g->ndoms++] = g->buf[g->nbuf++] = hq_strndup(val, len);
+    else if (iscat && g->ncats < sizeof g->cats / sizeof *g->cats)
+        g->cats[g->ncats++] = g->buf[g->nbuf++] = hq_strndup(val, len);
+}
+
+typedef struct {
+    const char *cat;
+    bool found;
+} anyscan;
+
+static void any_domain_cat(void *ctx, const char *code, const char *label)
+{
+    (void)label;
+    anyscan *a = ctx;
+    const char *dot = strchr(code, '.');
+    if (dot && !strcmp(dot + 1, a->cat))
+        a->found = true;
+}
+
+/* Whether cat is a complaint category of some domain. */
+static bool any_domain_has(const hq_vocab *v, const char *cat)
+{
+    anyscan a = {cat, false};
+    hq_vocab_each(v, HQ_LBL_CATEGORY, any_domain_cat, &a);
+    return a.found;
+}
+
+typedef struct {
+    loader *L;
+    const hq_rule *ru;
+    const char *where;
+} valscan;
+
+/* A {{data.X}} of an issue text whose X is an enum of the rule's types:
+ * every value has a label (the text shows it, issueflow.c). */
+static void vocab_value_var(void *ctx, const char *path)
+{
+    valscan *s = ctx;
+    const hq_vocab *v = s->L->r->vocab;
+    if (strncmp(path, "data.", 5) || strchr(path + 5, '.'))
+        return;
+    for (size_t t = 0; t < s->ru->ntypes; t++) {
+        const hq_schema *sc = s->ru->types[t];
+        const hq_field *f = hq_schema_field(sc, path + 5);
+        for (size_t e = 0; f && f->type == HQ_F_ENUM && e < f->nvalues; e++) {
+            char k[384];
+            snprintf(k, sizeof k, "%s.%s.%s", sc->type, f->name, f->values[e]);
+            if (!hq_vocab_get(v, HQ_LBL_VALUE, k)) {
+                hq_diags_add(s->L->d, s->ru->file, s->ru->line, s->ru->column,
+                             "rule %s: the issue's text shows {{%s}} in words, and %s's %s \"%s\" has no label in %s "
+                             "(values: %s.%s: {%s: ...})",
+                             s->ru->id, path, sc->type, f->name, f->values[e], s->where, sc->type, f->name,
+                             f->values[e]);
+                return; /* one line per field */
+            }
+        }
+    }
+}
+
+/* Every code the rules and schemas use has a label.  With a vocabulary
+ * section (which replaces the built-in table): its fixed classes, the
+ * domains and issue categories of the rules, the enum values their issue
+ * texts show and the domains of a category field's schema.  Always: the complaint categories the rules compare a
+ * category field with (a category without a label is one no event can
+ * carry, the decoder refuses it (event.c): the rule could never match).
+ * Without a vocabulary an issue category with no built-in label is shown
+ * as its code (test fixtures, minimal rule sets). */
+static void check_vocab(loader *L)
+{
+    const hq_vocab *v = L->r->vocab;
+    const char *where = L->vocab_doc ? L->vocab_doc->file : "the built-in vocabulary";
+    for (int c = 0; v && c < HQ_LBL_COUNT; c++) {
+        const char *name = hq_label_class_name((hq_label_class)c);
+        const char *const *req = hq_vocab_required((hq_label_class)c);
+        if (*req && !hq_ymap_get(L->vocab_node, name)) {
+            hq_buf all;
+            hq_buf_init(&all);
+            for (const char *const *code = req; *code; code++)
+                hq_buf_printf(&all, "%s%s", code == req ? "" : ", ", *code);
+            hq_ydiag(L->d, L->vocab_doc, L->vocab_node, "vocabulary: no section \"%s\" (it labels %s)", name,
+                     all.data);
+            hq_buf_fini(&all);
+            continue;
+        }
+        for (const char *const *code = req; *code; code++)
+            if (!hq_vocab_get(v, (hq_label_class)c, *code))
+                hq_ydiag(L->d, L->vocab_doc, vocab_class_node(L, (hq_label_class)c),
+                         "vocabulary: %s: no label for \"%s\"", name, *code);
+    }
+    for (size_t i = 0; i < L->r->nrules; i++) {
+        const hq_rule *ru = &L->r->rules[i];
+        if (v && ru->domain && !hq_vocab_lookup(v, HQ_LBL_DOMAIN, ru->domain))
+            hq_diags_add(L->d, ru->file, ru->line, ru->column,
+                         "rule %s: domain \"%s\" has no label in %s (domains: %s: ...)", ru->id, ru->domain, where,
+                         ru->domain);
+        valscan vs = {L, ru, where};
+        if (v && ru->title)
+            hq_tmpl_each_var(ru->title, vocab_value_var, &vs);
+        if (v && ru->description_t)
+            hq_tmpl_each_var(ru->description_t, vocab_value_var, &vs);
+        if (v && ru->requirement)
+            hq_tmpl_each_var(ru->requirement, vocab_value_var, &vs);
+        if (v && ru->domain && ru->category && *ru->category) {
+            char k[192];
+            snprintf(k, sizeof k, "%s.%s", ru->domain, ru->category);
+            if (!hq_vocab_lookup(v, HQ_LBL_ISSUE_CATEGORY, k) && !hq_vocab_lookup(v, HQ_LBL_CATEGORY, k))
+                hq_diags_add(L->d, ru->file, ru->line, ru->column,
+                             "rule %s: issue category \"%s\" of %s has no label in %s (issue_categories: %s: "
+                             "{%s: ...})",
+                             ru->id, ru->category, ru->domain, where, ru->domain, ru->category);
+        }
+        for (size_t t = 0; t < ru->ntypes; t++) {
+            const hq_schema *sc = ru->types[t];
+            for (size_t f = 0; f < sc->data.nfields; f++) {
+                guardscan g = {.cat = &sc->data.fields[f]};
+                if (!g.cat->category_of || !(g.dom = hq_schema_field(sc, g.cat->category_of)))
+                    continue;
+                if (ru->when)
+                    hq_cond_each_guard(ru->when, vocab_guard, &g);
+                for (size_t c = 0; c < g.ncats; c++) {
+                    bool ok = false;
+                    char k[192];
+                    for (size_t d = 0; d < g.ndoms && !ok; d++) {
+                        snprintf(k, sizeof k, "%s.%s", g.doms[d], g.cats[c]);
+                        ok = hq_vocab_lookup(v, HQ_LBL_CATEGORY, k) != NULL;
+                    }
+                    if (!g.ndoms)
+                        ok = any_domain_has(v, g.cats[c]);
+                    if (!ok)
+                        hq_diags_add(L->d, ru->file, ru->line, ru->column,
+                                     "rule %s: compares data.%s with \"%s\", which is no complaint category of %s "
+                                     "in %s (no event can carry it; categories: %s: ...)",
+                                     ru->id, g.cat->name, g.cats[c], g.ndoms ? g.doms[0] : "any domain", where,
+                                     g.ndoms ? g.doms[0] : "<domain>");
+                }
+                for (size_t b = 0; b < g.nbuf; b++)
+                    free(g.buf[b]);
+            }
+        }
+    }
+    /* The domains a category field may name. */
+    for (size_t i = 0; v && i < hq_schemas_count(L->schemas); i++) {
+        const hq_schema *sc = hq_schemas_at(L->schemas, i);
+        for (size_t f = 0; f < sc->data.nfields; f++) {
+            const hq_field *dom = sc->data.fields[f].category_of ? hq_schema_field(sc, sc->data.fields[f].category_of)
+                                                                 : NULL;
+            for (size_t e = 0; dom && e < dom->nvalues; e++)
+                if (!hq_vocab_get(v, HQ_LBL_DOMAIN, dom->values[e]))
+                    hq_ydiag(L->d, L->vocab_doc, vocab_class_node(L, HQ_LBL_DOMAIN),
+                             "vocabulary: domains: no label for \"%s\" (a domain of %s)", dom->values[e], sc->file);
+        }
+    }
+}
 
 /* The file sections in dependency order: registries and chains before the
  * rules that name them. */
@@ -1584,6 +1837,8 @@ static void load_section(loader *L, const char *section)
             hq_perm_parse(&L->r->perm, doc, v, L->d);
         else if (!strcmp(section, "tables"))
             load_tables(L, doc, v);
+        else if (!strcmp(section, "vocabulary"))
+            load_vocab(L, doc, v);
         else if (!strcmp(section, "calendar")) {
             if (L->r->calendar)
                 hq_ydiag(L->d, doc, v, "calendar is defined twice");
@@ -1771,7 +2026,7 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
     /* Rules point into chains and terms: count them all first so the
      * arrays are never reallocated under a rule. */
     static const char *const order[] = {"office",  "timezone", "calendar", "chains",  "penalty_terms",
-                                        "contractors", "sites", "sensors", "people", "office_units", "tables", "permissions", NULL};
+                                        "contractors", "sites", "sensors", "people", "office_units", "tables", "permissions", "vocabulary", NULL};
     for (const char *const *s = order; *s; s++)
         load_section(&L, *s);
     /* People are all in: index them, then the sections that name them. */
@@ -1792,6 +2047,7 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
         L.r->rules = hq_calloc(total ? total : 1, sizeof *L.r->rules);
         load_section(&L, "rules");
         check_refs(&L);
+        check_vocab(&L);
         if (d->count == before)
             hq_retention_load(L.docs, L.ndocs, L.r, schemas, &L.r->retention, d);
     }
@@ -1810,6 +2066,13 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
         hq_diags_add(d, dir, 0, 0, "out of memory while indexing the rules");
         return HQ_ENOMEM;
     }
+    /* Its labels are the words every program shows from now on (vocab.h). */
+    hq_vocab_install(L.r->vocab);
     *out = L.r;
     return 0;
+}
+
+const hq_vocab *hq_rules_vocab(const hq_rules *r)
+{
+    return r ? r->vocab : NULL;
 }

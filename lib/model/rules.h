@@ -124,6 +124,12 @@ typedef struct hq_rules_section {
     const char *reader;
 } hq_rules_section;
 extern const hq_rules_section hq_rules_sections[];
+
+/* The rules' vocabulary section, or NULL when they have none (the
+ * built-in labels).  hq_rules_load installs it (hq_vocab_install): a
+ * rules directory with a vocabulary replaces the built-in labels, and one
+ * without goes back to them. */
+const hq_vocab *hq_rules_vocab(const hq_rules *r);
 void hq_rules_destroy(hq_rules **r);
 
 size_t hq_rules_count(const hq_rules *r);

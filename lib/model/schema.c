@@ -27,6 +27,7 @@ static void field_fini(hq_field *f)
 {
     free(f->name);
     free(f->unit);
+    free(f->category_of);
     for (size_t i = 0; i < f->nvalues; i++)
         free(f->values[i]);
     free(f->values);
@@ -85,7 +86,7 @@ const hq_schema *hq_schemas_find(const hq_schemas *s, const char *type, size_t l
 
 static const char *const field_keys[] = {"type", "optional", "pii", "description", "min", "max",
                                          "min_length", "max_length", "values", "fields", "items",
-                                         "unit", "min_items", "max_items", "example", NULL};
+                                         "unit", "min_items", "max_items", "example", "category_of", NULL};
 
 static int parse_fields(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, hq_field *owner);
 
@@ -171,6 +172,9 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
     only_for(d, doc, n, "values", f->type == HQ_F_ENUM, "enum");
     only_for(d, doc, n, "fields", f->type == HQ_F_MAP, "map");
     only_for(d, doc, n, "items", f->type == HQ_F_ARRAY, "array");
+    only_for(d, doc, n, "category_of", f->type == HQ_F_STRING, "string");
+    if (f->type == HQ_F_STRING && (v = hq_ymap_get(n, "category_of")) && hq_yget_str(d, doc, v, &us) == 0)
+        f->category_of = hq_strdup(us);
 
     switch (f->type) {
     case HQ_F_INT:
@@ -294,8 +298,20 @@ static hq_schema *load_one(const char *path, hq_diags *d)
                 hq_ydiag(d, doc, t, "type \"%s\" does not match the file name %s", ts, base);
         }
         const hq_ynode *f = hq_yrequire(d, doc, root, "fields");
-        if (f)
-            parse_fields(d, doc, f, &s->data);
+        if (f && parse_fields(d, doc, f, &s->data) == 0)
+            for (size_t i = 0; i < s->data.nfields; i++) {
+                const hq_field *c = &s->data.fields[i], *dom = NULL;
+                if (!c->category_of)
+                    continue;
+                for (size_t j = 0; j < s->data.nfields; j++)
+                    if (!strcmp(s->data.fields[j].name, c->category_of))
+                        dom = &s->data.fields[j];
+                if (!dom || dom->type != HQ_F_ENUM || dom->optional)
+                    hq_ydiag(d, doc, hq_ymap_get(hq_ymap_get(f, c->name), "category_of"),
+                             "field \"%s\": category_of names \"%s\", which is not a required enum field of this "
+                             "schema (the domain the category belongs to)",
+                             c->name, c->category_of);
+            }
     }
     hq_ydoc_destroy(&doc);
     if (d->count > before) {

@@ -6,8 +6,11 @@
  * (string, int, number, bool, enum, timestamp, map, array), is required
  * unless `optional: true`, may carry limits (min/max, min_length/max_length
  * in characters, min_items/max_items, enum values), nested `fields` (map)
- * or `items` (array), and `pii: true` for personal data.  Fields not in the
- * schema are refused.
+ * or `items` (array), and `pii: true` for personal data.  A top-level
+ * string field with `category_of: <field>` holds a category of the domain
+ * in that (enum) field: the event decoder (event.h) accepts its code or
+ * its label and refuses anything else.  Fields not in the schema are
+ * refused.
  *
  * A loaded hq_schemas owns everything in it; field and schema pointers are
  * views valid until hq_schemas_destroy().
@@ -48,6 +51,8 @@ struct hq_field {
     size_t nfields;
     hq_field *items;              /* array: the item's spec */
     char *unit;                   /* documentation only */
+    char *category_of;            /* string: a complaint category of the domain in this sibling
+                                   * field (vocab.h); its code or its label, mapped to the code */
     size_t name_len;              /* strlen(name), for the validator's hot path */
 };
 

@@ -277,6 +277,12 @@ static void put_formatted(pfmt fmt, const hq_buf *v, hq_buf *out)
 
 void hq_tmpl_render(const hq_tmpl *t, hq_tmpl_resolve_fn resolve, void *ctx, hq_buf *out)
 {
+    hq_tmpl_render_tested(t, resolve, resolve, ctx, out);
+}
+
+void hq_tmpl_render_tested(const hq_tmpl *t, hq_tmpl_resolve_fn resolve, hq_tmpl_resolve_fn test, void *ctx,
+                           hq_buf *out)
+{
     for (size_t i = 0; i < t->nparts; i++) {
         switch (t->parts[i].kind) {
         case P_VAR:
@@ -292,7 +298,7 @@ void hq_tmpl_render(const hq_tmpl *t, hq_tmpl_resolve_fn resolve, void *ctx, hq_
             break;
         case P_LIT: hq_buf_puts(out, t->parts[i].text); break;
         case P_IF:
-            if (!has_value(t->parts[i].text, t->parts[i].want, resolve, ctx))
+            if (!has_value(t->parts[i].text, t->parts[i].want, test, ctx))
                 i = t->parts[i].end;
             break;
         case P_END: break;

@@ -36,6 +36,11 @@ hq_tmpl *hq_tmpl_compile_str(const char *s, hq_err *err);
 void hq_tmpl_destroy(hq_tmpl **t);
 /* Renders; unresolved variables render as empty text. */
 void hq_tmpl_render(const hq_tmpl *t, hq_tmpl_resolve_fn resolve, void *ctx, hq_buf *out);
+/* The same, where sections ({{?path}}, {{?path=value}}) test the value that
+ * test resolves: a caller whose resolve writes values in words (labels
+ * for codes) tests the codes as stored, which is what rules compare. */
+void hq_tmpl_render_tested(const hq_tmpl *t, hq_tmpl_resolve_fn resolve, hq_tmpl_resolve_fn test, void *ctx,
+                           hq_buf *out);
 /* The template's source text. */
 const char *hq_tmpl_source(const hq_tmpl *t);
 /* Calls fn for each variable path (for checks done by the caller). */

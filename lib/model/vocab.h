@@ -47,7 +47,7 @@ int hq_role_parse(const char *s, hq_role *out);
 /* The classes of codes that have labels. */
 typedef enum {
     HQ_LBL_DOMAIN,   /* catering -> 餐饮 */
-    HQ_LBL_CATEGORY, /* "<domain>.<category>": catering.hygiene -> 卫生 */
+    HQ_LBL_CATEGORY, /* complaint categories, "<domain>.<category>": catering.hygiene -> 卫生 */
     HQ_LBL_SEVERITY, /* high -> 严重 */
     HQ_LBL_STATE,    /* issue states: rectified -> 已整改待复查 */
     HQ_LBL_KIND,     /* timeline kinds: escalated -> 升级 */
@@ -55,6 +55,8 @@ typedef enum {
     HQ_LBL_ROLE,     /* office_director -> 后勤管理处处长 */
     HQ_LBL_NOTICE,   /* alert kinds: opened -> 新整改通知 */
     HQ_LBL_TIMER,    /* timer kinds: escalation -> 升级计时 */
+    HQ_LBL_ISSUE_CATEGORY, /* the rules' issue categories, "<domain>.<category>": catering.food-safety -> 食品安全 */
+    HQ_LBL_VALUE,    /* enum values of event fields, "<type>.<field>.<value>": security.incident.category.fire -> 火情 */
     HQ_LBL_COUNT
 } hq_label_class;
 
@@ -62,14 +64,16 @@ typedef enum {
 const char *hq_label_class_name(hq_label_class c);
 int hq_label_class_parse(const char *s, hq_label_class *out);
 
-/* The label of code in class c from the installed vocabulary, else the
- * built-in one, else NULL.  hq_label: the same, falling back to the code
+/* The label of code in class c from the installed vocabulary, or from
+ * the built-in table when none is installed (a vocabulary replaces the
+ * table as a whole), else NULL.  hq_label: the same, falling back to the code
  * itself ("" for NULL), for rendering. */
 const char *hq_label_find(hq_label_class c, const char *code);
 const char *hq_label(hq_label_class c, const char *code);
 const char *hq_severity_label(hq_severity s);
 const char *hq_domain_label(const char *domain);
-/* A category's label within its domain (the code when it has none). */
+/* A category's label within its domain: an issue category's, else a
+ * complaint category's, else the code itself. */
 const char *hq_category_label(const char *domain, const char *category);
 /* Maps what a person wrote for a category of domain (its code or its
  * label) to the code: a static or vocabulary string, or NULL when it is
@@ -86,11 +90,15 @@ hq_vocab *hq_vocab_new(void);
 void hq_vocab_free(hq_vocab *v);
 void hq_vocab_set(hq_vocab *v, hq_label_class c, const char *code, const char *label);
 const char *hq_vocab_get(const hq_vocab *v, hq_label_class c, const char *code);
+/* The label of code in v, or in the built-in table when v is NULL (not
+ * the installed vocabulary): for checks of a vocabulary being loaded. */
+const char *hq_vocab_lookup(const hq_vocab *v, hq_label_class c, const char *code);
 /* Calls fn for each code of class c with a label (installed, else built in). */
 void hq_vocab_each(const hq_vocab *v, hq_label_class c, void (*fn)(void *ctx, const char *code, const char *label),
                    void *ctx);
 /* The codes of a fixed class (severity, state, kind, penalty, role,
- * notice, timer) that must have a label; NULL-terminated. */
+ * notice, timer) that must have a label; NULL-terminated (empty for the
+ * open classes: domains, the two kinds of categories, field values). */
 const char *const *hq_vocab_required(hq_label_class c);
 /* Installs a copy of v as the process's vocabulary (the rules' loader
  * and the programs that show words call it after loading the rules).

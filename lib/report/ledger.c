@@ -59,11 +59,13 @@ static void fmt_time(int64_t ms, char *buf, size_t size)
         buf[0] = '\0';
 }
 
-static const char *pii_value(const hq_issue *is, bool include_pii)
+/* The contact, or what stands in its place: words in the CSV people read,
+ * the code "(redacted)" in JSON for programs. */
+static const char *pii_value(const hq_issue *is, bool include_pii, bool words)
 {
     if (!is->complaint_contact || !*is->complaint_contact)
         return NULL;
-    return include_pii ? is->complaint_contact : "(redacted)";
+    return include_pii ? is->complaint_contact : words ? "（已隐去）" : "(redacted)";
 }
 
 /* "time actor what" per entry, joined by LF. */
@@ -127,7 +129,7 @@ void hq_ledger_csv_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *nam
         is->recurrence_of,
         pen,
         is->close_reason,
-        pii_value(is, include_pii),
+        pii_value(is, include_pii, true),
         tl.data,
         is->rule,
     };
@@ -170,7 +172,7 @@ void hq_ledger_json_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *na
     hq_json_kstr(b, "recurrence_of", is->recurrence_of);
     hq_json_kint(b, "penalty_total_cents", hq_issue_penalty_total(is));
     hq_json_kstr(b, "close_reason", is->close_reason);
-    hq_json_kstr(b, "complaint_contact", pii_value(is, include_pii));
+    hq_json_kstr(b, "complaint_contact", pii_value(is, include_pii, false));
     hq_json_key(b, "timeline", false);
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->ntimeline; i++) {

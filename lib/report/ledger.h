@@ -13,8 +13,9 @@
  * text, then the header.  Times are local ("2026-03-09 10:15").
  *
  * Personal data: the complainant's contact (complaint_contact) is written
- * only when include_pii is true; otherwise "(redacted)" stands in its place
- * when the issue has one, and the field is empty when it has none.
+ * only when include_pii is true; otherwise "（已隐去）" (CSV) or "(redacted)"
+ * (JSON) stands in its place when the issue has one, and the field is empty
+ * when it has none.
  */
 #ifndef HQ_LEDGER_H
 #define HQ_LEDGER_H

@@ -501,8 +501,11 @@ void hq_tl_render(const hq_tl_entry *e, hq_tl_audience who, hq_buf *b)
         hq_buf_printf(b, "%s ", hq_label(HQ_LBL_PENALTY, e->clause));
         yuan(b, e->amount_cents);
         hq_buf_puts(b, " 元");
-        if (e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0)
-            hq_buf_printf(b, "（逾期至第%d天）", e->count);
+        /* The same words as the penalty's reason (issueflow.c): 逾期第N天. */
+        if (e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0 && e->level > 0 && e->level < e->count)
+            hq_buf_printf(b, "（逾期第%d至第%d天）", e->level, e->count);
+        else if (e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0)
+            hq_buf_printf(b, "（逾期第%d天）", e->count);
         else if (e->ref && *e->ref)
             hq_buf_printf(b, "（前次 %s）", e->ref);
         break;

@@ -384,7 +384,7 @@ def complaint_rule(rule_id, domain, severity, chain="standard", deadline="48h"):
     issue:
       title: "测试问题 {{data.text}}"
       domain: %s
-      category: test
+      category: complaints
       severity: %s
       deadline: %s
       chain: %s
@@ -450,7 +450,7 @@ class Hq(T.Daemon):
         check_eq(r.get("status"), "stored", "reply to %s %r: %r" % (type, data, r))
         return r
 
-    def complaint(self, domain, text, site="canteen-1", contact=None, category="service"):
+    def complaint(self, domain, text, site="canteen-1", contact=None, category="service_attitude"):
         d = {"domain": domain, "site": site, "category": category, "text": text}
         if contact:
             d["contact"] = contact

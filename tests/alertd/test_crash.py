@@ -37,7 +37,7 @@ def send_complaints(hq, first, n):
     frames = []
     for i in range(first, first + n):
         ev = {"id": "c%06d" % i, "type": "complaint.submitted", "source": "crash-test", "ts": now,
-              "data": {"domain": "catering", "site": "canteen-1", "category": "service", "text": "c%06d" % i}}
+              "data": {"domain": "catering", "site": "canteen-1", "category": "service_attitude", "text": "c%06d" % i}}
         frames.append((ev["id"], T.pack(ev)))
     replies = T.pipeline(hq.ingest_ep, frames, window=64)
     bad = [r for r in replies.values() if r.get("status") != "stored"]

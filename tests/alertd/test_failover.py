@@ -81,7 +81,9 @@ def test_deputy_and_admins():
         st.wait_keys(want, what="the deputy and the administrator", tick=st.hq.ticker())
         hooks = [d["body"] for d in st.web.got("/hook") if d["key"].startswith("%d-li.deputy~" % seq)]
         check("未能联系到陈科长（chen.catering）" in hooks[0]["text"], "the note: %r" % hooks[0]["text"])
-        check("broken: HTTP 503" in hooks[0]["text"], "what was tried, in the note")
+        check("broken: HTTP 503" in hooks[0]["text"], "what was tried, in the note: %r" % hooks[0]["text"])
+        check("已试" in hooks[0]["text"] and "tries" not in hooks[0]["text"],
+              "what was tried, in Chinese words: %r" % hooks[0]["text"])
         check(hooks[0]["subject"].startswith("【转告】"), "subject: %r" % hooks[0]["subject"])
         dead = A.wait_for(lambda: len(A.read_dead(st.ad.state)) >= 2 and A.read_dead(st.ad.state), 30,
                           "the dead letters")

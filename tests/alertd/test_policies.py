@@ -40,16 +40,16 @@ def rule(rule_id, domain, category, severity):
     issue:
       title: "测试问题 {{data.text}}"
       domain: %s
-      category: test
+      category: complaints
       severity: %s
       deadline: 48h
       chain: standard
 """ % (rule_id, domain, category, domain, severity)
 
 
-RULES = {"test/policies.yaml": A.rules_file(rule("test.medium", "catering", "normal", "medium"),
-                                            rule("test.urgent", "catering", "urgent", "high"),
-                                            rule("test.low", "dormitory", "normal", "low"))}
+RULES = {"test/policies.yaml": A.rules_file(rule("test.medium", "catering", "hygiene", "medium"),
+                                            rule("test.urgent", "catering", "foreign_matter", "high"),
+                                            rule("test.low", "dormitory", "hygiene", "low"))}
 
 POLICIES = """  urgent: high
   quiet_hours: true
@@ -83,11 +83,11 @@ def test_quiet_hours():
     try:
         st.start()
         st.hq.set_clock(A.local_ms(0, 22))
-        held = complaint(st, "catering", "normal", "q1")
+        held = complaint(st, "catering", "hygiene", "q1")
         st.wait_keys({key(held["seq"], "lin.sup", "mail"), key(held["seq"], "lin.sup", "hook")},
                      what="the supervisor (always working) gets the medium alert at once")
         st.hq.set_clock(A.local_ms(0, 22, 5))
-        urgent = complaint(st, "catering", "urgent", "u1")
+        urgent = complaint(st, "catering", "foreign_matter", "u1")
         st.wait_keys({key(urgent["seq"], "chen.catering", "mail"), key(urgent["seq"], "chen.catering", "hook")},
                      what="an urgent alert at night goes at once")
         keys = set(st.keys())
@@ -99,7 +99,7 @@ def test_quiet_hours():
         check_eq(d["ready_ms"], A.local_ms(1, 8), "held until Tuesday 08:00")
         # 07:59: still held (a marker to the supervisor shows alertd saw the time).
         st.hq.set_clock(A.local_ms(1, 7, 59))
-        marker = complaint(st, "catering", "urgent", "m1")
+        marker = complaint(st, "catering", "foreign_matter", "m1")
         st.wait_keys({key(marker["seq"], "lin.sup", "hook")}, what="the 07:59 marker")
         check(key(held["seq"], "chen.catering", "mail") not in set(st.keys()), "still held at 07:59")
         st.hq.set_clock(A.local_ms(1, 8))
@@ -118,7 +118,7 @@ def test_digest():
         lows = []
         for i, m in enumerate((10, 20, 30)):
             st.hq.set_clock(A.local_ms(0, 9, m))
-            lows.append(complaint(st, "dormitory", "normal", "d%d" % i))
+            lows.append(complaint(st, "dormitory", "hygiene", "d%d" % i))
         seqs = [r["seq"] for r in lows]
         st.wait_keys({key(s, "lin.sup", "hook") for s in seqs}, what="the supervisor gets the low alerts at once")
         check_eq([k for k in st.keys() if "-sun.dorm-" in k], [], "the section head's are gathered")
@@ -127,7 +127,7 @@ def test_digest():
                  sorted((c, s, True, A.local_ms(0, 12)) for c in ("mail", "hook") for s in seqs),
                  "digest entries due at 12:00")
         st.hq.set_clock(A.local_ms(0, 11, 59))
-        marker = complaint(st, "catering", "urgent", "m1")
+        marker = complaint(st, "catering", "foreign_matter", "m1")
         st.wait_keys({key(marker["seq"], "lin.sup", "hook")}, what="the 11:59 marker")
         check_eq([k for k in st.keys() if "-sun.dorm-" in k], [], "no digest before 12:00")
         st.hq.set_clock(A.local_ms(0, 12))
@@ -153,10 +153,10 @@ def test_rate_limit():
     st = A.Stack(policies=pol.replace("quiet_hours: true", "quiet_hours: false"), rules=RULES, hours=HOURS)
     try:
         st.start()
-        recs = [complaint(st, "catering", "normal", "r%d" % i) for i in range(5)]
+        recs = [complaint(st, "catering", "hygiene", "r%d" % i) for i in range(5)]
         seqs = [r["seq"] for r in recs]
         st.wait_keys({key(s, "chen.catering", "hook") for s in seqs[:3]}, what="the first three")
-        urgent = complaint(st, "catering", "urgent", "u1")
+        urgent = complaint(st, "catering", "foreign_matter", "u1")
         st.wait_keys({key(urgent["seq"], "chen.catering", "hook")}, what="an urgent alert past the limit")
         got = [k for k in st.keys() if k.endswith("-chen.catering-hook")]
         check_eq(sorted(got), sorted([key(s, "chen.catering", "hook") for s in seqs[:3]] +

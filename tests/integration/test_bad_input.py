@@ -373,7 +373,7 @@ def test_message_size_limit():
 
             def sized(eid, n):
                 e = T.event(eid, type="complaint.submitted", source="it-portal",
-                            data={"domain": "catering", "site": "canteen-2", "category": "x", "text": ""})
+                            data={"domain": "catering", "site": "canteen-2", "category": "hygiene", "text": ""})
                 fill = n - len(T.pack(e))
                 e["data"]["text"] = "t" * fill
                 b = T.pack(e)

@@ -352,14 +352,15 @@ def test_templates_and_grouping():
                                                "text": "餐桌不干净", "affected": 12, "urgent": True}, source="gw-7")
         iss = S.only_issue(hq)
         n = iss["number"]
-        check_eq(iss["title"], "第一食堂｜canteen-1｜鑫源餐饮管理有限公司｜hygiene｜canteen-1/hygiene｜t.tmpl｜12人｜true",
+        # the category's label and 是 for a bool in the title, the code in the key (rules/README.md section 23)
+        check_eq(iss["title"], "第一食堂｜canteen-1｜鑫源餐饮管理有限公司｜卫生｜canteen-1/hygiene｜t.tmpl｜12人｜是",
                  "rendered title")
         check_eq(iss["description"], "后勤管理处：gw-7 报告 餐桌不干净", "rendered description")
         check_eq((iss["key"], iss["severity"], iss["category"]), ("canteen-1/hygiene", "low", "hygiene"), "fields")
         check_eq(iss["timeline"][0]["seq"], r["seq"], "the opening entry names the event")
-        # same key: attaches
+        # same key: attaches (the label 卫生 is the code hygiene)
         hq.advance(MIN)
-        r2 = complaint(hq, "canteen-1", "hygiene")
+        r2 = complaint(hq, "canteen-1", "卫生")
         iss = hq.issue(n)
         check_eq(iss["occurrences"], 2, "same key attaches")
         check_eq([e["seq"] for e in S.timeline(iss, "occurrence")], [r2["seq"]], "occurrence entry")

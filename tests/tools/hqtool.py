@@ -232,3 +232,13 @@ def fixture_daemon():
     d = manual_daemon("2036-02-27 08:00")
     build_fixture(d)
     return d
+
+
+def fixture_state():
+    """The fixture's state directory, its daemon stopped (nobody writes it)."""
+    d = fixture_daemon()
+    try:
+        d.stop()
+    finally:
+        d.kill()
+    return d.state

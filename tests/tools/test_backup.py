@@ -23,7 +23,7 @@ from hqtool import T, check, check_eq
 
 def complaint(i):
     return T.event("bk-%06d" % i, type="complaint.submitted", source="load", ts=H.ms("2036-03-03 09:00"),
-                   data={"domain": "dormitory", "site": "dorm-3", "category": "c%06d" % i,
+                   data={"domain": "dormitory", "site": "dorm-3", "category": "hot_water", "ticket": "#%06d" % i,
                          "text": "第 %d 条投诉" % i + "。" * 300})
 
 

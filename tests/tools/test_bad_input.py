@@ -127,7 +127,7 @@ def test_bad_ledger_and_evaluation():
             one_line_2(["ledger"] + a + s, "ledger without --format")
             continue
         one_line_2(["ledger"] + a + (["--format", "csv"] if "--format" not in a else []) + s)
-    one_line_2(["notice", "HQ-2036-000001", "--format", "pdf"] + s)
+    one_line_2(["notice", "HQ-2036-000001", "--format", "docx"] + s)
     one_line_2(["notice", "HQ-2036-000001"] + s)
     one_line_2(["notice", "HQ-2036-000001", "--format", "text", "--state", STATE, "--rules", "/nonexistent",
                 "--schemas", H.ARGS.schemas])

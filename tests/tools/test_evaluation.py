@@ -166,7 +166,26 @@ def test_bad_periods_and_schemes():
     check(len(lines) == 1 and "evaluation.yaml:" in lines[0], "broken scheme: %r" % r)
 
 
+def test_report_speaks_the_vocabulary():
+    """The report's words are the rules' vocabulary: with the shipped
+    vocabulary.yaml, a domain relabelled there is what the HTML says."""
+    import shutil
+    rules = T.tmpdir("hq-eval-vocab-")
+    shutil.rmtree(rules)
+    shutil.copytree(H.ARGS.rules, rules)
+    shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "rules", "vocabulary.yaml")
+    with open(shipped, encoding="utf-8") as f:
+        text = f.read()
+    check("    catering: 餐饮\n" in text, "the shipped vocabulary labels catering 餐饮")
+    with open(os.path.join(rules, "vocabulary.yaml"), "w", encoding="utf-8") as f:
+        f.write(text.replace("    catering: 餐饮\n", "    catering: 餐饮服务（食堂）\n"))
+    html = evaluation("2036-03", "html").out.decode("utf-8")
+    check("餐饮服务（食堂）" not in html and "餐饮" in html, "built-in labels without a vocabulary")
+    html = evaluation("2036-03", "html", rules=rules).out.decode("utf-8")
+    check("餐饮服务（食堂）" in html, "the relabelled domain in the report")
+
+
 if __name__ == "__main__":
     H.parse_args()
     T.main([test_fixture, test_march, test_february_and_ties, test_term, test_csv_matches_json,
-            test_bad_periods_and_schemes])
+            test_bad_periods_and_schemes, test_report_speaks_the_vocabulary])

@@ -131,7 +131,7 @@ def test_csv_shape():
     check_eq(len(body), 6, "ledger rows")
     check_eq([r[0] for r in body], [N[i] for i in range(1, 7)], "numbers")
     col = head.index("投诉人联系方式")
-    check_eq(body[2][col], "(redacted)", "contact of the complaint, redacted")
+    check_eq(body[2][col], "（已隐去）", "contact of the complaint, redacted")
     check("13800000000" not in text, "the complainant's phone is in the redacted ledger")
     pii = run_case(["ledger", "--from", "2036-02-01", "--to", "2036-03-31", "--format", "csv", "--include-pii",
                     "RULES"]).decode("utf-8")

@@ -24,7 +24,7 @@ BATCH = 400
 
 def complaint(i):
     return T.event("load-%06d" % i, type="complaint.submitted", source="load", ts=H.ms("2036-03-03 09:00"),
-                   data={"domain": "dormitory", "site": "dorm-3", "category": "c%06d" % i,
+                   data={"domain": "dormitory", "site": "dorm-3", "category": "hot_water", "ticket": "#%06d" % i,
                          "text": "热水不热，第 %d 条投诉。" % i + "详" * 600, "contact": "1380000%04d" % (i % 10000)})
 
 

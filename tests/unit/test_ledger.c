@@ -167,7 +167,7 @@ static void test_csv_rows(void **state)
     }
     assert_string_equal(f[0], "HQ-2026-000007");
     assert_string_equal(f[col_title], "饭菜里有异物, \"头发\"");
-    assert_string_equal(f[col_contact], "(redacted)");
+    assert_string_equal(f[col_contact], "（已隐去）");
     assert_string_equal(f[col_pen], "500.50");
     assert_string_equal(f[col_ack], "2026-09-01 10:00");
     assert_string_equal(f[col_name], "鑫源餐饮管理有限公司");

@@ -7,11 +7,10 @@
 
 #include "buf.h"
 #include "hq_test.h"
+#include "hq_test_rules.h"
 #include "retention.h"
 #include "rules.h"
 #include "schema.h"
-
-static hq_schemas *schemas;
 
 static const char rule_yaml[] =
     "rules:\n"
@@ -31,35 +30,7 @@ static const char rule_yaml[] =
  * policy; returns the diagnostics joined by newlines ("" when it loaded). */
 static char *load(const char *policy, hq_rules **out)
 {
-    char *dir = hq_test_tmpdir(), p[4200];
-    snprintf(p, sizeof p, "%s/rule.yaml", dir);
-    hq_test_write_file(p, rule_yaml, strlen(rule_yaml));
-    snprintf(p, sizeof p, "%s/retention.yaml", dir);
-    hq_test_write_file(p, policy, strlen(policy));
-    char src[4200];
-    snprintf(src, sizeof src, "%s/escalation.yaml", hq_test_env("HQ_TEST_RULES"));
-    char *chains = hq_test_read_file(src);
-    snprintf(p, sizeof p, "%s/escalation.yaml", dir);
-    hq_test_write_file(p, chains, strlen(chains));
-    free(chains);
-    hq_diags d;
-    hq_diags_init(&d);
-    hq_rules *r = NULL;
-    int rc = hq_rules_load(dir, schemas, &r, &d);
-    hq_buf b;
-    hq_buf_init(&b);
-    for (size_t i = 0; i < d.count; i++)
-        hq_buf_printf(&b, "%s:%d:%d: %s\n", d.items[i].file, d.items[i].line, d.items[i].column, d.items[i].msg);
-    hq_buf_putc(&b, 0);
-    assert_true(rc == 0 ? d.count == 0 && r != NULL : r == NULL);
-    hq_diags_fini(&d);
-    hq_test_rmtree(dir);
-    free(dir);
-    if (out)
-        *out = r;
-    else
-        hq_rules_destroy(&r);
-    return hq_buf_steal(&b);
+    return hq_test_load_rules(hq_test_schemas, out, "rule.yaml", rule_yaml, "retention.yaml", policy, NULL);
 }
 
 static void test_policy_loads(void **state)
@@ -143,30 +114,13 @@ static void test_shipped_policy(void **state)
     hq_diags d;
     hq_diags_init(&d);
     hq_rules *r = NULL;
-    assert_int_equal(hq_rules_load(hq_test_env("HQ_TEST_RULES"), schemas, &r, &d), 0);
+    assert_int_equal(hq_rules_load(hq_test_env("HQ_TEST_RULES"), hq_test_schemas, &r, &d), 0);
     const hq_retention *p = hq_rules_retention(r);
     assert_non_null(p);
     assert_int_equal(hq_retention_keep_ms(p, "sensor.reading", 14), 90LL * 86400000);
     assert_true(hq_retention_keep_ms(p, "inspection.submitted", 20) == HQ_RETENTION_KEEP);
     hq_rules_destroy(&r);
     hq_diags_fini(&d);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    hq_diags d;
-    hq_diags_init(&d);
-    int rc = hq_schemas_load_dir(hq_test_env("HQ_TEST_SCHEMAS"), &schemas, &d);
-    hq_diags_fini(&d);
-    return rc;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hq_schemas_destroy(&schemas);
-    return 0;
 }
 
 int main(void)
@@ -177,5 +131,5 @@ int main(void)
         cmocka_unit_test(test_default_reaches_windows), cmocka_unit_test(test_too_short_and_unknown),
         cmocka_unit_test(test_shipped_policy),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, hq_test_schemas_setup, hq_test_schemas_teardown);
 }

@@ -224,6 +224,42 @@ static void sections_show_their_text_only_when_the_path_has_a_value(void **state
     hq_tmpl_destroy(&t);
 }
 
+/* A resolver that writes values in words (labels for codes) renders
+ * sections on the codes as stored, through the test resolver. */
+static bool resolve_words(void *ctx, const char *path, hq_buf *out)
+{
+    (void)ctx;
+    if (strcmp(path, "data.result") != 0)
+        return false;
+    hq_buf_puts(out, "拒收");
+    return true;
+}
+
+static bool resolve_codes(void *ctx, const char *path, hq_buf *out)
+{
+    (void)ctx;
+    if (strcmp(path, "data.result") != 0)
+        return false;
+    hq_buf_puts(out, "refused");
+    return true;
+}
+
+static void sections_test_the_stored_value_when_words_are_shown(void **state)
+{
+    (void)state;
+    hq_tmpl *t = compile_ok("{{?data.result=refused}}结果：{{data.result}}{{/?}}");
+    hq_buf b;
+    hq_buf_init(&b);
+    hq_tmpl_render_tested(t, resolve_words, resolve_codes, NULL, &b);
+    assert_string_equal(b.data, "结果：拒收");
+    hq_buf_fini(&b);
+    hq_buf_init(&b);
+    hq_tmpl_render(t, resolve_words, NULL, &b); /* one resolver: it is also tested */
+    assert_int_equal(b.len, 0);
+    hq_buf_fini(&b);
+    hq_tmpl_destroy(&t);
+}
+
 static void selectors_are_part_of_the_path(void **state)
 {
     (void)state;
@@ -431,6 +467,7 @@ int main(void)
         cmocka_unit_test(rendering_appends_to_the_buffer),
         cmocka_unit_test(each_var_lists_the_placeholders_in_order),
         cmocka_unit_test(sections_show_their_text_only_when_the_path_has_a_value),
+        cmocka_unit_test(sections_test_the_stored_value_when_words_are_shown),
         cmocka_unit_test(selectors_are_part_of_the_path),
         cmocka_unit_test(formats_write_fen_as_yuan_and_c_as_the_degree_sign),
         cmocka_unit_test(malformed_templates_are_refused_with_the_place),

@@ -2,6 +2,7 @@
 #ifndef HQCTL_H
 #define HQCTL_H
 
+#include "buf.h"
 #include "err.h"
 #include "opts.h"
 #include "rules.h"
@@ -132,6 +133,37 @@ typedef struct ctl_pii {
 bool ctl_pii_option(ctl_pii *p, int c, const char *arg);
 int ctl_pii_check(const ctl_pii *p, const char *cmd);
 int ctl_pii_record(const ctl_pii *p, const char *cmd, int argc, char **argv, int64_t ts_ms);
+
+/* ---- document.c: the commands that print documents (notice, evaluation,
+ * ledger) ---- */
+
+/* Their common options: add CTL_DOC_LONGOPTS to the command's options,
+ * start from ctl_doc_init (the defaults: ./var and the installed rules and
+ * schemas) and pass every option to ctl_doc_option first. */
+typedef struct ctl_doc {
+    const char *format, *state, *rules, *schemas, *output;
+} ctl_doc;
+enum { CTL_DOC_FORMAT = 950, CTL_DOC_STATE, CTL_DOC_RULES, CTL_DOC_SCHEMAS, CTL_DOC_OUTPUT };
+#define CTL_DOC_LONGOPTS                                                                                      \
+    {"format", required_argument, NULL, CTL_DOC_FORMAT}, {"state", required_argument, NULL, CTL_DOC_STATE},     \
+        {"rules", required_argument, NULL, CTL_DOC_RULES}, {"schemas", required_argument, NULL, CTL_DOC_SCHEMAS}, \
+        {"output", required_argument, NULL, CTL_DOC_OUTPUT}
+void ctl_doc_init(ctl_doc *d);
+bool ctl_doc_option(ctl_doc *d, int c, const char *arg);
+/* The index of --format in formats (NULL-terminated), or -1 after printing
+ * what is missing or wrong. */
+int ctl_doc_format(const ctl_doc *d, const char *cmd, const char *const *formats);
+/* Loads --rules against --schemas and opens --state read-only (a
+ * snapshot); 0, or EXIT_USAGE after the message, with nothing left open.
+ * ctl_doc_close undoes it. */
+int ctl_doc_open(const ctl_doc *d, hq_schemas **schemas, hq_rules **rules, hq_store **s, MDB_txn **txn);
+void ctl_doc_close(hq_schemas **schemas, hq_rules **rules, hq_store **s, MDB_txn *txn);
+/* Writes the document to --output or stdout; 0 or EXIT_USAGE. */
+int ctl_doc_write(const ctl_doc *d, const hq_buf *out);
+/* Prints html to PDF with headless Chromium (HQ_CHROMIUM, else chromium on
+ * PATH; at most 120 s) into pdf; 0, or EXIT_USAGE after a message that says
+ * what to install when Chromium is missing. */
+int ctl_doc_pdf(const char *cmd, const hq_buf *html, hq_buf *pdf);
 
 int cmd_send(int argc, char **argv);
 int cmd_status(int argc, char **argv);

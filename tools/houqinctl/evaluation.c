@@ -17,7 +17,7 @@ static const char evaluation_usage[] =
     "\n"
     "SYNOPSIS\n"
     "    houqinctl evaluation --period 2026-09|2026-autumn|2026-spring\n"
-    "                         --format csv|json|html [--state DIR] [--rules DIR]\n"
+    "                         --format csv|json|html|pdf [--state DIR] [--rules DIR]\n"
     "                         [--output FILE]\n"
     "\n"
     "DESCRIPTION\n"
@@ -42,11 +42,14 @@ static const char evaluation_usage[] =
     "\n"
     "OPTIONS\n"
     "    --period P       a month like 2026-09, or a term like 2026-autumn\n"
-    "    --format F       csv, json or html\n"
+    "    --format F       csv, json, html or pdf (the HTML printed to PDF by headless\n"
+    "                     Chromium: A4, Chinese fonts embedded; needs chromium)\n"
     "    --output FILE    write to FILE instead of stdout\n"
     "    --state DIR      the state directory (default ./var)\n"
-    "    --rules DIR      the rules directory with the scheme (default\n"
-    "                     " HQ_DEFAULT_RULES_HELP ")\n"
+    "    --rules DIR      the rules directory with the scheme and the vocabulary\n"
+    "                     (default " HQ_DEFAULT_RULES_HELP ")\n"
+    "    --schemas DIR    schemas the rules are loaded against, for their\n"
+    "                     vocabulary (default " HQ_DEFAULT_SCHEMAS_HELP ")\n"
     "\n"
     "EXIT STATUS\n"
     "    0 written; 2 bad usage, an unknown period, a scheme that does not load,\n"
@@ -54,36 +57,44 @@ static const char evaluation_usage[] =
 
 int cmd_evaluation(int argc, char **argv)
 {
-    enum { O_PERIOD = 256, O_FORMAT, O_STATE, O_RULES, O_OUTPUT };
+    enum { O_PERIOD = 256 };
     static const struct option longopts[] = {
-        {"period", required_argument, NULL, O_PERIOD}, {"format", required_argument, NULL, O_FORMAT},
-        {"state", required_argument, NULL, O_STATE},   {"rules", required_argument, NULL, O_RULES},
-        {"output", required_argument, NULL, O_OUTPUT}, {"help", no_argument, NULL, 'h'},
+        {"period", required_argument, NULL, O_PERIOD}, CTL_DOC_LONGOPTS, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *period = NULL, *format = NULL, *dir = "var", *rules_dir = HQ_DEFAULT_RULES, *output = NULL;
+    ctl_doc o;
+    ctl_doc_init(&o);
+    const char *period = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_PERIOD: period = optarg; break;
-        case O_FORMAT: format = optarg; break;
-        case O_STATE: dir = optarg; break;
-        case O_RULES: rules_dir = optarg; break;
-        case O_OUTPUT: output = optarg; break;
-        case 'h': return ctl_help(evaluation_usage);
-        default: return EXIT_USAGE;
-        }
+        if (ctl_doc_option(&o, c, optarg))
+            continue;
+        if (c == O_PERIOD)
+            period = optarg;
+        else
+            return c == 'h' ? ctl_help(evaluation_usage) : EXIT_USAGE;
     }
     if (optind < argc)
         return ctl_fail("evaluation: unexpected argument \"%s\"", argv[optind]);
     if (!period)
         return ctl_fail("evaluation: give --period (a month like 2026-09 or a term like 2026-autumn)");
-    if (!format)
-        return ctl_fail("evaluation: give --format csv, json or html");
-    int fmt = !strcmp(format, "csv") ? 0 : !strcmp(format, "json") ? 1 : !strcmp(format, "html") ? 2 : -1;
+    static const char *const formats[] = {"csv", "json", "html", "pdf", NULL};
+    int fmt = ctl_doc_format(&o, "evaluation", formats);
     if (fmt < 0)
-        return ctl_fail("--format: expected csv, json or html, got \"%s\"", format);
+        return EXIT_USAGE;
+    const char *rules_dir = o.rules;
+    /* The words of the report are the rules' vocabulary (hq_rules_load
+     * installs it); rules that do not load leave the built-in labels, as
+     * the scheme is all the evaluation needs. */
+    hq_diags vd;
+    hq_diags_init(&vd);
+    hq_schemas *vs = NULL;
+    hq_rules *vr = NULL;
+    if (hq_schemas_load_dir(o.schemas, &vs, &vd) == 0 && hq_rules_load(rules_dir, vs, &vr, &vd) == 0)
+        hq_rules_destroy(&vr);
+    hq_schemas_destroy(&vs);
+    hq_diags_fini(&vd);
     hq_diags d;
     hq_diags_init(&d);
     hq_eval_scheme *scheme = NULL;
@@ -111,7 +122,7 @@ int cmd_evaluation(int argc, char **argv)
             snprintf(pname, sizeof pname, "%s", scheme->terms[i].name);
     hq_store *s;
     MDB_txn *txn;
-    int rc = ctl_open_state(dir, &s, &txn);
+    int rc = ctl_open_state(o.state, &s, &txn);
     if (rc) {
         hq_eval_scheme_destroy(&scheme);
         return rc;
@@ -138,8 +149,9 @@ int cmd_evaluation(int argc, char **argv)
     ctl_progress_end(&pr);
     ctl_close_state(&s, txn);
     hq_eval_finish(e);
-    hq_buf out;
+    hq_buf out, pdf;
     hq_buf_init(&out);
+    hq_buf_init(&pdf);
     if (fmt == 0)
         hq_eval_to_csv(e, &out);
     else if (fmt == 1) {
@@ -147,14 +159,11 @@ int cmd_evaluation(int argc, char **argv)
         hq_buf_putc(&out, '\n');
     } else
         hq_eval_to_html(e, &out);
-    FILE *f = output ? fopen(output, "wb") : stdout;
-    if (!f)
-        rc = ctl_fail("%s: cannot write", output);
-    else {
-        fwrite(out.data, 1, out.len, f);
-        if (output && fclose(f) != 0)
-            rc = ctl_fail("%s: cannot write", output);
-    }
+    if (fmt == 3)
+        rc = ctl_doc_pdf("evaluation", &out, &pdf);
+    if (rc == 0)
+        rc = ctl_doc_write(&o, fmt == 3 ? &pdf : &out);
+    hq_buf_fini(&pdf);
     hq_buf_fini(&out);
     hq_eval_destroy(&e);
     hq_eval_scheme_destroy(&scheme);

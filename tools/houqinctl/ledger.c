@@ -45,7 +45,8 @@ static const char ledger_usage[] =
     "    --domain D           only issues of this domain\n"
     "    --contractor C       only issues of this contractor id\n"
     "    --include-pii        include complainants' contact data (personal data: only\n"
-    "                         for authorised staff); otherwise it reads \"(redacted)\"\n"
+    "                         for authorised staff); otherwise it reads \"（已隐去）\"\n"
+    "                         (CSV) or \"(redacted)\" (JSON)\n"
     CTL_PII_HELP
     "    --output FILE        write to FILE instead of stdout\n"
     "    --state DIR          the state directory (default ./var)\n"
@@ -61,50 +62,43 @@ static const char ledger_usage[] =
 
 int cmd_ledger(int argc, char **argv)
 {
-    enum { O_FROM = 256, O_TO, O_FORMAT, O_DOMAIN, O_CONTRACTOR, O_PII, O_STATE, O_RULES, O_SCHEMAS, O_OUTPUT };
+    enum { O_FROM = 256, O_TO, O_DOMAIN, O_CONTRACTOR, O_PII };
     static const struct option longopts[] = {
         {"from", required_argument, NULL, O_FROM},       {"to", required_argument, NULL, O_TO},
-        {"format", required_argument, NULL, O_FORMAT},   {"domain", required_argument, NULL, O_DOMAIN},
-        {"contractor", required_argument, NULL, O_CONTRACTOR}, {"include-pii", no_argument, NULL, O_PII},
-        {"state", required_argument, NULL, O_STATE},     {"rules", required_argument, NULL, O_RULES},
-        {"schemas", required_argument, NULL, O_SCHEMAS}, {"output", required_argument, NULL, O_OUTPUT},
+        {"domain", required_argument, NULL, O_DOMAIN},   {"contractor", required_argument, NULL, O_CONTRACTOR},
+        {"include-pii", no_argument, NULL, O_PII},       CTL_DOC_LONGOPTS,
         CTL_PII_LONGOPTS,
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
     };
     ctl_pii pa = {0};
-    const char *from = NULL, *to = NULL, *format = NULL, *domain = NULL, *contractor = NULL, *dir = "var",
-               *rules_dir = HQ_DEFAULT_RULES, *schemas_dir = HQ_DEFAULT_SCHEMAS, *output = NULL;
+    ctl_doc o;
+    ctl_doc_init(&o);
+    const char *from = NULL, *to = NULL, *domain = NULL, *contractor = NULL;
     bool pii = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (ctl_doc_option(&o, c, optarg) || ctl_pii_option(&pa, c, optarg))
+            continue;
         switch (c) {
         case O_FROM: from = optarg; break;
         case O_TO: to = optarg; break;
-        case O_FORMAT: format = optarg; break;
         case O_DOMAIN: domain = optarg; break;
         case O_CONTRACTOR: contractor = optarg; break;
         case O_PII: pii = pa.on = true; break;
-        case O_STATE: dir = optarg; break;
-        case O_RULES: rules_dir = optarg; break;
-        case O_SCHEMAS: schemas_dir = optarg; break;
-        case O_OUTPUT: output = optarg; break;
         case 'h': return ctl_help(ledger_usage);
-        default:
-            if (ctl_pii_option(&pa, c, optarg))
-                break;
-            return EXIT_USAGE;
+        default: return EXIT_USAGE;
         }
     }
     if (optind < argc)
         return ctl_fail("ledger: unexpected argument \"%s\"", argv[optind]);
     if (!from || !to)
         return ctl_fail("ledger: give --from DATE and --to DATE; see houqinctl ledger --help");
-    if (!format)
-        return ctl_fail("ledger: give --format csv or --format json");
-    bool csv = strcmp(format, "csv") == 0;
-    if (!csv && strcmp(format, "json") != 0)
-        return ctl_fail("--format: expected csv or json, got \"%s\"", format);
+    static const char *const formats[] = {"csv", "json", NULL};
+    int fmt = ctl_doc_format(&o, "ledger", formats);
+    if (fmt < 0)
+        return EXIT_USAGE;
+    bool csv = fmt == 0;
     int prc = ctl_pii_check(&pa, "ledger");
     if (prc)
         return prc;
@@ -114,17 +108,11 @@ int cmd_ledger(int argc, char **argv)
         return ctl_fail("ledger: %s", err.msg);
     hq_schemas *schemas = NULL;
     hq_rules *rules = NULL;
-    int rc = ctl_load_rules(rules_dir, schemas_dir, &schemas, &rules);
+    hq_store *s = NULL;
+    MDB_txn *txn = NULL;
+    int rc = ctl_doc_open(&o, &schemas, &rules, &s, &txn);
     if (rc)
         return rc;
-    hq_store *s;
-    MDB_txn *txn;
-    rc = ctl_open_state(dir, &s, &txn);
-    if (rc) {
-        hq_rules_destroy(&rules);
-        hq_schemas_destroy(&schemas);
-        return rc;
-    }
     MDB_stat ms;
     mdb_stat(txn, hq_store_dbi(s, HQ_DB_ISSUES), &ms);
     ctl_progress pr;
@@ -167,9 +155,7 @@ int cmd_ledger(int argc, char **argv)
     mdb_cursor_close(cur);
     ctl_progress_end(&pr);
     int64_t now_ms = ctl_state_now_ms(s, txn);
-    ctl_close_state(&s, txn);
-    hq_rules_destroy(&rules);
-    hq_schemas_destroy(&schemas);
+    ctl_doc_close(&schemas, &rules, &s, txn);
     if (!csv)
         hq_buf_puts(&out, "]\n");
     rc = ctl_pii_record(&pa, "ledger", argc, argv, now_ms);
@@ -177,14 +163,7 @@ int cmd_ledger(int argc, char **argv)
         hq_buf_fini(&out);
         return rc;
     }
-    FILE *f = output ? fopen(output, "wb") : stdout;
-    if (!f) {
-        hq_buf_fini(&out);
-        return ctl_fail("%s: cannot write", output);
-    }
-    fwrite(out.data, 1, out.len, f);
-    if (output && fclose(f) != 0)
-        rc = ctl_fail("%s: cannot write", output);
+    rc = ctl_doc_write(&o, &out);
     hq_buf_fini(&out);
     return rc;
 }

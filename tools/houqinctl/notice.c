@@ -14,7 +14,7 @@ static const char notice_usage[] =
     "    houqinctl notice - the rectification notice of an issue (问题整改通知单)\n"
     "\n"
     "SYNOPSIS\n"
-    "    houqinctl notice NUMBER --format text|html [--state DIR] [--rules DIR]\n"
+    "    houqinctl notice NUMBER --format text|html|pdf [--state DIR] [--rules DIR]\n"
     "                     [--output FILE]\n"
     "\n"
     "DESCRIPTION\n"
@@ -24,10 +24,13 @@ static const char notice_usage[] =
     "    office (the rules' office), the date the issue was opened, and lines for\n"
     "    the signatures of the issuer, the contractor's receipt and the recheck.\n"
     "    The HTML is one self-contained file that loads nothing and prints on A4\n"
-    "    (@page size A4).  Complainants' personal data is never in a notice.\n"
+    "    (@page size A4).  pdf: that HTML printed to PDF by headless Chromium\n"
+    "    (A4, the Chinese fonts of fonts-noto-cjk embedded); Chromium must be\n"
+    "    installed (Debian: chromium).  Complainants' personal data is never in a\n"
+    "    notice.\n"
     "\n"
     "OPTIONS\n"
-    "    --format F       text or html\n"
+    "    --format F       text, html or pdf\n"
     "    --output FILE    write to FILE instead of stdout\n"
     "    --state DIR      the state directory (default ./var)\n"
     "    --rules DIR      rules for names and the office (default " HQ_DEFAULT_RULES_HELP ")\n"
@@ -40,27 +43,15 @@ static const char notice_usage[] =
 
 int cmd_notice(int argc, char **argv)
 {
-    enum { O_FORMAT = 256, O_STATE, O_RULES, O_SCHEMAS, O_OUTPUT };
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, O_FORMAT}, {"state", required_argument, NULL, O_STATE},
-        {"rules", required_argument, NULL, O_RULES},   {"schemas", required_argument, NULL, O_SCHEMAS},
-        {"output", required_argument, NULL, O_OUTPUT}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *format = NULL, *dir = "var", *rules_dir = HQ_DEFAULT_RULES, *schemas_dir = HQ_DEFAULT_SCHEMAS,
-               *output = NULL;
+    static const struct option longopts[] = {CTL_DOC_LONGOPTS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    ctl_doc o;
+    ctl_doc_init(&o);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_FORMAT: format = optarg; break;
-        case O_STATE: dir = optarg; break;
-        case O_RULES: rules_dir = optarg; break;
-        case O_SCHEMAS: schemas_dir = optarg; break;
-        case O_OUTPUT: output = optarg; break;
-        case 'h': return ctl_help(notice_usage);
-        default: return EXIT_USAGE;
-        }
+        if (ctl_doc_option(&o, c, optarg))
+            continue;
+        return c == 'h' ? ctl_help(notice_usage) : EXIT_USAGE;
     }
     if (optind >= argc)
         return ctl_fail("notice: give the issue number (like HQ-2026-000123); see houqinctl notice --help");
@@ -69,19 +60,15 @@ int cmd_notice(int argc, char **argv)
         return ctl_fail("notice: unexpected argument \"%s\"", argv[optind]);
     if (!ctl_valid_number(number))
         return ctl_fail("notice: \"%s\" is not an issue number (like HQ-2026-000123)", number);
-    if (!format)
-        return ctl_fail("notice: give --format text or --format html");
-    bool html = strcmp(format, "html") == 0;
-    if (!html && strcmp(format, "text") != 0)
-        return ctl_fail("--format: expected text or html, got \"%s\"", format);
+    static const char *const formats[] = {"text", "html", "pdf", NULL};
+    int fmt = ctl_doc_format(&o, "notice", formats);
+    if (fmt < 0)
+        return EXIT_USAGE;
     hq_schemas *schemas = NULL;
     hq_rules *rules = NULL;
-    int rc = ctl_load_rules(rules_dir, schemas_dir, &schemas, &rules);
-    if (rc)
-        return rc;
-    hq_store *s;
-    MDB_txn *txn;
-    rc = ctl_open_state(dir, &s, &txn);
+    hq_store *s = NULL;
+    MDB_txn *txn = NULL;
+    int rc = ctl_doc_open(&o, &schemas, &rules, &s, &txn);
     if (rc == 0) {
         hq_issue is = {0};
         hq_err err;
@@ -91,26 +78,22 @@ int cmd_notice(int argc, char **argv)
             const hq_contractor *ct = is.contractor ? hq_rules_contractor(rules, is.contractor) : NULL;
             const hq_site *st = is.site ? hq_rules_site(rules, is.site) : NULL;
             hq_notice_info info = {hq_rules_office(rules), ct ? ct->name : NULL, st ? st->name : NULL};
-            hq_buf out;
+            hq_buf out, pdf;
             hq_buf_init(&out);
-            if (html)
-                hq_notice_html(&is, &info, &out);
-            else
+            hq_buf_init(&pdf);
+            if (fmt == 0)
                 hq_notice_text(&is, &info, &out);
-            FILE *f = output ? fopen(output, "wb") : stdout;
-            if (!f)
-                rc = ctl_fail("%s: cannot write", output);
-            else {
-                fwrite(out.data, 1, out.len, f);
-                if (output && fclose(f) != 0)
-                    rc = ctl_fail("%s: cannot write", output);
-            }
+            else
+                hq_notice_html(&is, &info, &out);
+            if (fmt == 2)
+                rc = ctl_doc_pdf("notice", &out, &pdf);
+            if (rc == 0)
+                rc = ctl_doc_write(&o, fmt == 2 ? &pdf : &out);
+            hq_buf_fini(&pdf);
             hq_buf_fini(&out);
         }
         hq_issue_fini(&is);
-        ctl_close_state(&s, txn);
+        ctl_doc_close(&schemas, &rules, &s, txn);
     }
-    hq_rules_destroy(&rules);
-    hq_schemas_destroy(&schemas);
     return rc;
 }
