@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static const char *const sev_names[HQ_SEV_COUNT] = {"low", "medium", "high", "critical"};
@@ -453,6 +454,7 @@ typedef struct vent {
 struct hq_vocab {
     vent *v;
     size_t n;
+    struct hq_vocab *older; /* installed copies only: the one installed before */
 };
 
 hq_vocab *hq_vocab_new(void)
@@ -523,9 +525,12 @@ const char *const *hq_vocab_required(hq_label_class c)
     return req[c];
 }
 
-/* The installed vocabulary; earlier ones are kept (never freed) so that
- * a label handed out before a reload stays valid. */
-static hq_vocab *installed;
+/* The installed vocabulary, swapped atomically (houqind's reload installs
+ * while other threads read labels).  Every copy ever installed is kept, on
+ * the chain from `copies`, so that a label handed out before a reload stays
+ * valid: a reload adds one small copy, administrators reload rarely. */
+static _Atomic(hq_vocab *) installed;
+static hq_vocab *copies;
 
 void hq_vocab_install(const hq_vocab *v)
 {
@@ -534,13 +539,15 @@ void hq_vocab_install(const hq_vocab *v)
         copy = hq_vocab_new();
         for (size_t i = 0; i < v->n; i++)
             hq_vocab_set(copy, v->v[i].c, v->v[i].code, v->v[i].label);
+        copy->older = copies;
+        copies = copy;
     }
-    installed = copy; /* the earlier copy stays allocated on purpose */
+    atomic_store(&installed, copy);
 }
 
 const hq_vocab *hq_vocab_installed(void)
 {
-    return installed;
+    return atomic_load(&installed);
 }
 
 const char *hq_vocab_lookup(const hq_vocab *v, hq_label_class c, const char *code)
@@ -559,7 +566,7 @@ const char *hq_label_find(hq_label_class c, const char *code)
 {
     if (!code)
         return NULL;
-    return hq_vocab_lookup(installed, c, code); /* an installed vocabulary replaces the built-in one */
+    return hq_vocab_lookup(atomic_load(&installed), c, code); /* an installed vocabulary replaces the built-in one */
 }
 
 const char *hq_label(hq_label_class c, const char *code)
