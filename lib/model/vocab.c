@@ -244,6 +244,7 @@ static const builtin builtins[] = {
     {HQ_LBL_ISSUE_CATEGORY, "transport.complaints", "投诉集中"},
     {HQ_LBL_ISSUE_CATEGORY, "transport.driving-safety", "行车安全"},
     {HQ_LBL_ISSUE_CATEGORY, "transport.inspection-missing", "检查缺报"},
+    {HQ_LBL_ISSUE_CATEGORY, "transport.punctuality", "班车准点"},
     {HQ_LBL_ISSUE_CATEGORY, "transport.vehicle-interior", "车容车貌"},
     {HQ_LBL_ISSUE_CATEGORY, "transport.vehicle-safety", "车辆安全"},
     {HQ_LBL_ISSUE_CATEGORY, "procurement.brand-spec", "品牌规格不符"},
