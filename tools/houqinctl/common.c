@@ -58,6 +58,40 @@ int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **
     return rc ? EXIT_USAGE : 0;
 }
 
+void ctl_use_vocab(const char *rules_dir, const char *schemas_dir)
+{
+    hq_diags d;
+    hq_diags_init(&d);
+    hq_schemas *schemas = NULL;
+    hq_rules *rules = NULL;
+    int rc = hq_schemas_load_dir(schemas_dir, &schemas, &d);
+    if (rc == 0)
+        rc = hq_rules_load(rules_dir, schemas, &rules, &d); /* installs the vocabulary */
+    if (rc) {
+        char b[700] = "";
+        if (d.count)
+            hq_err_str(&d.items[0], b, sizeof b);
+        fprintf(stderr, "houqinctl: note: the built-in labels are shown: the rules of %s do not load (%s)\n",
+                rules_dir, d.count ? b : "?");
+    }
+    hq_rules_destroy(&rules);
+    hq_schemas_destroy(&schemas);
+    hq_diags_fini(&d);
+}
+
+void ctl_pad(hq_buf *b, const char *text, int width)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if ((*p & 0xC0) == 0x80)
+            continue;                  /* a continuation byte */
+        cols += *p >= 0xE1 ? 2 : 1; /* U+1100 and above: wide (CJK) */
+    }
+    hq_buf_puts(b, text);
+    for (; cols < width; cols++)
+        hq_buf_putc(b, ' ');
+}
+
 bool ctl_valid_number(const char *s)
 {
     size_t n = strlen(s);

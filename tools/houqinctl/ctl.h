@@ -67,6 +67,13 @@ int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn);
 /* Loads schemas and rules; prints the first problem (and how many more)
  * and returns EXIT_USAGE when they do not load. */
 int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **schemas, hq_rules **rules);
+/* Installs the labels of the rules' vocabulary (rules/vocabulary.yaml)
+ * for the human output, by loading the rules; when they do not load, says
+ * so on stderr and the built-in labels stay. */
+void ctl_use_vocab(const char *rules_dir, const char *schemas_dir);
+/* Appends text, then spaces up to width columns of a terminal (a CJK
+ * character takes two). */
+void ctl_pad(hq_buf *b, const char *text, int width);
 /* HQ-YYYY-NNNNNN (any number of digits after the year). */
 bool ctl_valid_number(const char *s);
 /* Prints usage text for --help: text to stdout, returns 0. */
