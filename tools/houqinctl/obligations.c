@@ -189,7 +189,8 @@ int cmd_obligations(int argc, char **argv)
         fputs(head.data, stdout);
         hq_buf_fini(&head);
     }
-    fputs(out.data, stdout);
+    if (out.len) /* --summary: no list */
+        fputs(out.data, stdout);
     hq_buf_fini(&out);
     ctl_close_state(&s, txn);
     return 0;
