@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "clock.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,11 +110,17 @@ int ctl_help(const char *text)
     return 0;
 }
 
-int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *cmd, int *next)
+int ctl_parse_table(const hq_opt *opts, size_t n, int argc, char **argv, const char *usage, const char *cmd,
+                    int *next)
 {
+    hq_opt all[CTL_MAX_OPTS + 2];
+    assert(n <= CTL_MAX_OPTS);
+    memcpy(all, opts, n * sizeof *opts);
+    all[n] = (hq_opt)HQ_OPTION_HELP;
+    all[n + 1] = (hq_opt)HQ_OPTION_END;
     hq_err err;
     int first;
-    switch (hq_opts_parse(opts, argc, argv, &first, &err)) {
+    switch (hq_opts_parse(all, argc, argv, &first, &err)) {
     case HQ_OPTS_OK: break;
     case HQ_OPTS_HELP: return ctl_help(usage);
     case HQ_OPTS_BAD: return ctl_fail("%s", err.msg);

@@ -75,8 +75,6 @@ int cmd_deadletters(int argc, char **argv)
         HQ_OPTION_STR("state", &dir),
         HQ_OPTION_STR("alertd-state", &dir), /* deprecated alias of --state */
         HQ_OPTION_FLAG("json", 0, &c.json),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int prc = ctl_parse_opts(opts, argc, argv, deadletters_usage, "deadletters", &ignored);
     if (prc >= 0)

@@ -288,8 +288,6 @@ int cmd_issues(int argc, char **argv)
         HQ_OPTION_STR("colour", &color),
         HQ_OPTION_STR("rules", &rules_dir),
         HQ_OPTION_STR("schemas", &schemas_dir),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int rc = ctl_parse_opts(opts, argc, argv, issues_usage, "issues", NULL);
     if (rc >= 0)
@@ -405,8 +403,6 @@ int cmd_issue(int argc, char **argv)
         HQ_OPTION_FLAG("json", 0, &json),
         HQ_OPTION_FLAG("include-pii", 0, &pii),
         CTL_PII_OPTIONS(&pa),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int next, rc = ctl_parse_opts(opts, argc, argv, issue_usage, "issue", &next);
     if (rc >= 0)
@@ -473,8 +469,6 @@ int cmd_outbox(int argc, char **argv)
         HQ_OPTION_STR("state", &dir),
         {.name = "from", .kind = HQ_OPT_I64, .dst = &from, .min = 1, .max = INT64_MAX, .got = true,
          .expect = "expected a sequence number of 1 or more"},
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int prc = ctl_parse_opts(opts, argc, argv, outbox_usage, "outbox", &ignored);
     if (prc >= 0)

@@ -155,8 +155,6 @@ int cmd_obligations(int argc, char **argv)
         HQ_OPTION_STR("status", &c.status),
         HQ_OPTION_FLAG("summary", 0, &c.summary),
         HQ_OPTION_FLAG("json", 0, &c.json),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int prc = ctl_parse_opts(opts, argc, argv, obligations_usage, "obligations", &ignored);
     if (prc >= 0)

@@ -58,8 +58,6 @@ int cmd_status(int argc, char **argv)
     const hq_opt opts[] = {
         CTL_CONTROL_OPTIONS(&control, &curve_server, &curve_key),
         HQ_OPTION_FLAG("json", 0, &json),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int rc = ctl_parse_opts(opts, argc, argv, status_usage, "status", NULL);
     if (rc >= 0)
