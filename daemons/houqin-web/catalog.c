@@ -20,16 +20,11 @@ static const char *const domains[] = {"catering", "dormitory", "property", "ener
 static const struct {
     const char *code, *examples;
 } examples[] = {
-    {"catering.foreign_matter", "头发、虫子、钢丝球等"},
-    {"catering.pest", "老鼠、蟑螂等"},
-    {"catering.food_quality", "变质、夹生、口味异常"},
-    {"catering.hygiene", "餐具、桌面、地面"},
-    {"catering.dining_order", "排队"},
-    {"dormitory.hygiene", "公共区域"},
-    {"property.hygiene", "保洁"},
-    {"property.security", "安保"},
-    {"energy.waste", "长明灯、长流水"},
-    {"transport.driving_safety", "超速、危险驾驶"},
+    {"catering.foreign_matter", "头发、虫子、钢丝球等"}, {"catering.pest", "老鼠、蟑螂等"},
+    {"catering.food_quality", "变质、夹生、口味异常"},  {"catering.hygiene", "餐具、桌面、地面"},
+    {"catering.dining_order", "排队"},                  {"dormitory.hygiene", "公共区域"},
+    {"property.hygiene", "保洁"},                       {"property.security", "安保"},
+    {"energy.waste", "长明灯、长流水"},                 {"transport.driving_safety", "超速、危险驾驶"},
     {"maintenance.construction", "施工安全"},
 };
 
