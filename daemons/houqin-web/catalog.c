@@ -1,63 +1,72 @@
-/* The public vocabulary: domains and complaint categories with their
- * Chinese names (the recommended categories of schemas/README.md, which the
- * shipped rules match), and the sites of the rules' registry. */
+/* The public catalogue: the domains the form offers, their complaint
+ * categories and the sites of the rules' registry.  The words are the
+ * rules' vocabulary (rules/vocabulary.yaml, installed when houqin-web
+ * loads the rules), so that an administrator's label shows on the form,
+ * in Open311 and on the console; this file keeps only what the vocabulary
+ * does not hold: which domains the public form offers, in which order, and
+ * examples that help a complainant pick a category. */
 #include "web.h"
 
+#include "mem.h"
+
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const domains[] = {"catering", "dormitory", "property", "energy", "transport",
                                       "procurement", "maintenance", NULL};
 
+/* Examples shown after a category's label: 异物（头发、虫子、钢丝球等）. */
 static const struct {
-    const char *code, *name;
-} domain_names[] = {
-    {"catering", "餐饮（食堂）"},   {"dormitory", "学生公寓"},    {"property", "物业（楼宇、保洁、安保）"},
-    {"energy", "水电能源"},         {"transport", "校园交通"},    {"procurement", "物资采购"},
-    {"maintenance", "维修工程"},    {"decisions", "决策部署"},
+    const char *code, *examples;
+} examples[] = {
+    {"catering.foreign_matter", "头发、虫子、钢丝球等"}, {"catering.pest", "老鼠、蟑螂等"},
+    {"catering.food_quality", "变质、夹生、口味异常"},  {"catering.hygiene", "餐具、桌面、地面"},
+    {"catering.dining_order", "排队"},                  {"dormitory.hygiene", "公共区域"},
+    {"property.hygiene", "保洁"},                       {"property.security", "安保"},
+    {"energy.waste", "长明灯、长流水"},                 {"transport.driving_safety", "超速、危险驾驶"},
+    {"maintenance.construction", "施工安全"},
 };
 
-static const web_category cats[] = {
-    {"catering", "foreign_matter", "饭菜里有异物（头发、虫子、钢丝球等）"},
-    {"catering", "pest", "发现老鼠、蟑螂等虫鼠"},
-    {"catering", "food_quality", "饭菜质量（变质、夹生、口味异常）"},
-    {"catering", "illness", "就餐后身体不适"},
-    {"catering", "portion", "份量不足"},
-    {"catering", "price", "价格问题"},
-    {"catering", "hygiene", "卫生问题（餐具、桌面、地面）"},
-    {"catering", "service_attitude", "服务态度"},
-    {"catering", "dining_order", "就餐秩序、排队"},
-    {"catering", "food_waste", "浪费现象"},
-    {"dormitory", "hygiene", "公共区域卫生"},
-    {"dormitory", "repair", "设施损坏待维修"},
-    {"dormitory", "hot_water", "洗浴热水"},
-    {"dormitory", "drinking_water", "饮用水"},
-    {"dormitory", "laundry", "洗衣机"},
-    {"dormitory", "noise", "噪声"},
-    {"dormitory", "security", "安全隐患"},
-    {"dormitory", "price", "收费问题"},
-    {"dormitory", "service_attitude", "服务态度"},
-    {"property", "hygiene", "保洁卫生"},
-    {"property", "repair", "设施损坏待维修"},
-    {"property", "garbage", "垃圾清运不及时"},
-    {"property", "security", "安全隐患、安保"},
-    {"property", "public_order", "公共秩序"},
-    {"property", "greening", "绿化养护"},
-    {"property", "service_attitude", "服务态度"},
-    {"energy", "outage", "停水停电"},
-    {"energy", "fee", "水电收费异常"},
-    {"energy", "water_quality", "水质问题"},
-    {"energy", "waste", "水电浪费（长明灯、长流水）"},
-    {"transport", "driving_safety", "行车安全（超速、危险驾驶）"},
-    {"transport", "punctuality", "班车不准点"},
-    {"transport", "vehicle_interior", "车内环境卫生"},
-    {"transport", "service_attitude", "司乘服务态度"},
-    {"procurement", "goods_quality", "物资质量问题"},
-    {"procurement", "late_delivery", "到货不及时"},
-    {"procurement", "wrong_spec", "规格不符"},
-    {"maintenance", "repair_quality", "维修质量"},
-    {"maintenance", "repair_delay", "维修不及时"},
-    {"maintenance", "construction", "施工扰民、施工安全"},
-};
+static struct {
+    pthread_once_t once;
+    web_category *v;
+    size_t n;
+} cats = {.once = PTHREAD_ONCE_INIT};
+
+typedef struct collect {
+    const char *domain;
+    size_t dlen;
+} collect;
+
+static void add(void *ctx, const char *code, const char *label)
+{
+    const collect *c = ctx;
+    if (strncmp(code, c->domain, c->dlen) != 0 || code[c->dlen] != '.')
+        return;
+    cats.v = hq_realloc(cats.v, (cats.n + 1) * sizeof *cats.v);
+    web_category *k = &cats.v[cats.n++];
+    k->domain = c->domain;
+    k->code = code + c->dlen + 1;
+    k->name = label;
+    for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
+        if (!strcmp(examples[i].code, code)) {
+            size_t n = strlen(label) + strlen(examples[i].examples) + sizeof "（）";
+            char *s = hq_malloc(n);
+            snprintf(s, n, "%s（%s）", label, examples[i].examples);
+            k->name = s;
+        }
+}
+
+/* The categories of the offered domains, in their order, from the
+ * vocabulary houqin-web installed at start (its strings live until exit). */
+static void build(void)
+{
+    for (const char *const *d = domains; *d; d++) {
+        collect c = {*d, strlen(*d)};
+        hq_vocab_each(hq_vocab_installed(), HQ_LBL_CATEGORY, add, &c);
+    }
+}
 
 const char *const *web_domains(void)
 {
@@ -66,23 +75,23 @@ const char *const *web_domains(void)
 
 const char *web_domain_name(const char *domain)
 {
-    for (size_t i = 0; i < sizeof domain_names / sizeof domain_names[0]; i++)
-        if (strcmp(domain_names[i].code, domain) == 0)
-            return domain_names[i].name;
-    return NULL;
+    return hq_label_find(HQ_LBL_DOMAIN, domain);
 }
 
 const web_category *web_categories(size_t *n)
 {
-    *n = sizeof cats / sizeof cats[0];
-    return cats;
+    pthread_once(&cats.once, build);
+    *n = cats.n;
+    return cats.v;
 }
 
 const web_category *web_category_find(const char *domain, const char *code)
 {
-    for (size_t i = 0; i < sizeof cats / sizeof cats[0]; i++)
-        if (strcmp(cats[i].domain, domain) == 0 && strcmp(cats[i].code, code) == 0)
-            return &cats[i];
+    size_t n;
+    const web_category *v = web_categories(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].domain, domain) == 0 && strcmp(v[i].code, code) == 0)
+            return &v[i];
     return NULL;
 }
 

@@ -620,7 +620,9 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
                 NULL);
     hq_buf_puts(&b, "<form class=\"card filters\" method=\"get\" action=\"/console/ledger\">");
     static const char *const sv[] = {"open", "opened", "acknowledged", "rectified", "reopened", "closed"};
-    static const char *const sl[] = {"未办结", "待签收", "已签收", "已整改待复查", "复查未通过", "已办结"};
+    const char *sl[6] = {"未办结"}; /* open: every state but closed */
+    for (size_t i = 1; i < 6; i++)
+        sl[i] = hq_label(HQ_LBL_STATE, sv[i]);
     sel(&b, "state", "状态", f.state, sv, sl, 6);
     if (!web_is_contractor(p)) {
         const char *const *doms = web_domains();

@@ -86,18 +86,11 @@ static struct {
     void *zctx, *sub;
 } L = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* The notification kind in the vocabulary's words (notices). */
 static const char *kind_label(const char *kind)
 {
-    static const char *const k[][2] = {
-        {"opened", "新问题"},         {"reminder", "催办"},      {"overdue", "已超期"},
-        {"escalated", "已升级"},      {"accountability", "问责"}, {"penalty", "扣分扣款"},
-        {"reopened", "复查未通过"},   {"closed", "已办结"},      {"feedback", "投诉人回访"},
-        {"rectified", "已整改待复查"}, {"unsolved", "投诉人不满意"},
-    };
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
-        if (!strcmp(kind, k[i][0]))
-            return k[i][1];
-    return "有更新";
+    const char *l = hq_label_find(HQ_LBL_NOTICE, kind);
+    return l ? l : "有更新";
 }
 
 /* Under L.lock. */

@@ -21,7 +21,7 @@
  *   form.c     application/x-www-form-urlencoded and multipart/form-data
  *   photo.c    photo checks, metadata stripping, content-addressed storage
  *   state.c    read-only lookups in the state (complaints, issues)
- *   catalog.c  domains, complaint categories and sites with Chinese names
+ *   catalog.c  domains, complaint categories (the vocabulary's words) and sites
  *   send.c     events to houqind (the sender thread, suspended requests)
  *   auth.c     console log-in: accounts, lock-out, signed session cookies, SSO
  *   scope.c    who sees which issue and may do which action (the rules'

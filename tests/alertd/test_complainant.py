@@ -59,13 +59,17 @@ def test_feedback():
         # houqinctl deadletters shows the same, without the contact.
         ctl = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(A.ARGS.alertd)))),
                            "tools", "houqinctl", "houqinctl")
-        out = subprocess.run([ctl, "deadletters", "--alertd-state", st.ad.state, "--json"], capture_output=True,
+        out = subprocess.run([ctl, "deadletters", "--state", st.ad.state, "--json"], capture_output=True,
                              text=True, timeout=30)
         check_eq(out.returncode, 0, "houqinctl deadletters exit status (%s)" % out.stderr)
         listed = json.loads(out.stdout)
         check_eq([(x["recipient"], x["seq"], x["error"]) for x in listed], [(d["recipient"], d["seq"], d["error"])],
                  "houqinctl deadletters --json")
         check(ODD not in out.stdout, "the contact in houqinctl deadletters")
+        # --alertd-state, the deprecated name of --state, still works.
+        old = subprocess.run([ctl, "deadletters", "--alertd-state", st.ad.state, "--json"], capture_output=True,
+                             text=True, timeout=30)
+        check_eq((old.returncode, old.stdout), (0, out.stdout), "houqinctl deadletters --alertd-state")
         # Each feedback record went to its complainant only.
         for c, r in fb.items():
             mine = [k for k in st.keys() if k.startswith("%d-" % r["seq"])]

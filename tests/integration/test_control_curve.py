@@ -9,7 +9,9 @@ without CURVE gets nothing; an administrator removed from the list and
 reloaded is refused.  Also refused at start: a key on both lists, a
 non-loopback control endpoint without --control-keys, --control-keys
 without --curve-key."""
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -169,10 +171,17 @@ def test_control_curve():
                             os.path.join(d, "alice"), "--json"])
         check_eq((rc, err), (0, ""), "houqinctl status with alice's key")
         check('"ok":true' in out.replace(" ", ""), "houqinctl status output: %r" % out)
+        check(isinstance(json.loads(out)["clock_ms"], int), "--json keeps clock_ms in milliseconds: %r" % out)
         rc, out, err = ctl(["status", "--control", ctl_ep],
                            env={"HQ_CONTROL_CURVE_SERVER": server + ".pub",
                                 "HQ_CONTROL_CURVE_KEY": os.path.join(d, "bob")})
         check_eq(rc, 0, "houqinctl status with bob's key from the environment (%s)" % err)
+        # The human output shows times in local time, never raw milliseconds.
+        fields = dict(l.split(None, 1) for l in out.splitlines() if len(l.split(None, 1)) == 2)
+        for k in ("clock_ms", "rules_loaded_ms"):
+            check(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", fields.get(k, "")),
+                  "houqinctl status %s in local time: %r" % (k, fields.get(k)))
+        check(not re.search(r"_ms +-?\d{10,}", out), "raw milliseconds in houqinctl status:\n%s" % out)
         rc, out, err = ctl(["status", "--control", ctl_ep, "--curve-server", server + ".pub", "--curve-key",
                             os.path.join(d, "gw")])
         check(rc == 2 and "refused this key" in err, "houqinctl status with a producer's key: %d %r" % (rc, err))

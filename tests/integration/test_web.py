@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import struct
 import time
 import urllib.parse
@@ -437,5 +438,38 @@ def test_options():
     check("bad.yaml:2:" in err and "token" in err and "no.such" in err, "every problem with file:line: %s" % err)
 
 
+def test_form_words_from_vocabulary():
+    """The public form's words are the rules' vocabulary: an administrator's
+    change of a category's or a domain's label in rules/vocabulary.yaml
+    shows on the form (with the catalogue's examples after it), and the
+    category offered is the vocabulary's."""
+    d = hqtest.Daemon(extra=["--clock", "manual"])
+    rules = os.path.join(d.dir, "rules")
+    shutil.copytree(ARGS.rules, rules)
+    path = os.path.join(rules, "vocabulary.yaml")
+    with open(path, encoding="utf-8") as f:
+        vocab = f.read()
+    for old, new in (("      foreign_matter: 异物\n", "      foreign_matter: 饭菜中有杂物\n"),
+                     ("    catering: 餐饮\n", "    catering: 学生餐饮服务\n"),
+                     ("      portion: 份量不足\n", "      portion: 份量不足\n      queue_jumping: 插队\n")):
+        check(old in vocab, "the shipped vocabulary has %r" % old)
+        vocab = vocab.replace(old, new)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(vocab)
+    d.start()
+    w = Web(d, ARGS.houqin_web, ["--rules", rules])
+    try:
+        w.start()
+        html, _ = form_fields(w)
+        check('value="catering.foreign_matter">饭菜中有杂物（头发、虫子、钢丝球等）</option>' in html,
+              "the changed category label on the form:\n%s" % html[:3000])
+        check('<optgroup label="学生餐饮服务">' in html, "the changed domain label on the form")
+        check('value="catering.queue_jumping">插队</option>' in html, "a category the vocabulary adds is offered")
+        check(">异物" not in html, "the old label is gone")
+    finally:
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
-    hqtest.main([test_options, test_intake, test_form_and_status, test_limits])
+    hqtest.main([test_options, test_intake, test_form_and_status, test_limits, test_form_words_from_vocabulary])

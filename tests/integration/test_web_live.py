@@ -151,7 +151,7 @@ def test_stream_scope_and_shutdown():
         mine = breach(d, w, ctl, "cs-001")    # xinyuan-catering (canteen-1)
         e = sup.wait(lambda s: s.issue_events(mine), "the supervisor sees the new issue %s" % mine)[0]
         check_eq(e["json"]["kind"], "opened", "kind")
-        check_eq(e["json"]["label"], "新问题", "label")
+        check_eq(e["json"]["label"], "新整改通知", "label (the vocabulary's word for the notice)")
         check(e["id"] == str(e["json"]["seq"]), "the event id is houqind's outbox seq")
         check(set(e["json"]) <= {"seq", "issue", "kind", "label", "level", "ts_ms", "deadline_ms"},
               "nothing but the change: %r" % e["json"])

@@ -380,6 +380,27 @@ def test_fortnight():
         check_eq(len(obligations(hq, "--status", "missed")), 9, "missed obligations")
         check_eq(len(obligations(hq, "--status", "late")), 1, "late obligations")
         check_eq(len(obligations(hq, "--rule", WEEKLY)), 3, "weekly obligations")
+        # the text output: a summary by domain and unit, then the list
+        states = ("due", "satisfied", "late", "missed")
+        summary = S.ctl_run(["obligations", "--state", hq.state, "--summary"])[1]
+        every = json.loads(S.ctl_run(["obligations", "--state", hq.state, "--json"])[1])  # all rules
+        full = S.ctl_run(["obligations", "--state", hq.state])[1]
+        check(full.startswith(summary + "\n"), "the summary comes first:\n%s" % full[:1500])
+        rows = {}
+        for line in summary.splitlines()[1:]:
+            f = line.split(None, 5)
+            rows[f[5]] = tuple(int(x) for x in f[:5])
+        check(all(o["rule"].startswith("catering.") for o in every), "only catering obligations")
+        for site in SITES:
+            n = [len([1 for o in every if o["unit"] == site and o["state"] == st]) for st in states]
+            check_eq(rows.get("餐饮（catering） / " + site), tuple(n) + (sum(n),),
+                     "summary row of %s in\n%s" % (site, summary))
+        n = [len([1 for o in every if o["state"] == st]) for st in states]
+        check_eq(rows.get("合计（all）"), tuple(n) + (len(every),), "summary total in\n%s" % summary)
+        check_eq(len(rows), len(SITES) + 1, "summary rows: %r" % rows)
+        missed = S.ctl_run(["obligations", "--state", hq.state, "--rule", DAILY, "--status", "missed",
+                            "--summary"])[1]
+        check_eq(missed.splitlines()[-1].split()[:5], ["0", "0", "0", "8", "8"], "summary of the missed: %r" % missed)
 
         # ---- the vacation: nothing expected, nothing opens
         n_issues = len(hq.issues())

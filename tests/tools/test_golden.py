@@ -10,6 +10,8 @@ review the diff before committing it.
 """
 import difflib
 import os
+import shutil
+import tempfile
 
 import hqtool as H
 from hqtool import T, check, check_eq
@@ -29,7 +31,7 @@ CASES = [
     ("issues-colour.txt", ["issues", "--color", "always"]),
     ("issues.json", ["issues", "--json"]),
     ("issues-overdue.json", ["issues", "--json", "--overdue"]),
-    ("issue-2.txt", ["issue", N[2]]),
+    ("issue-2.txt", ["issue", N[2], "RULES"]),
     ("issue-2.json", ["issue", N[2], "--json"]),
     ("issue-3-pii.json", ["issue", N[3], "--json", "--include-pii"]),
     ("ledger.csv", ["ledger", "--from", "2036-02-01", "--to", "2036-03-31", "--format", "csv", "RULES"]),
@@ -202,7 +204,38 @@ def test_pii_access_recorded():
     check(b"13800000000" not in r.out, "without --include-pii the contact is redacted")
 
 
+def test_issue_words_from_vocabulary():
+    """houqinctl issue shows the words of the rules' vocabulary: an
+    administrator's change of a label shows; the codes stay in the codes:
+    line; rules that do not load leave the built-in labels, with a note."""
+    check(STATE, "no fixture")
+    with tempfile.TemporaryDirectory() as tmp:
+        rules = os.path.join(tmp, "rules")
+        shutil.copytree(H.ARGS.rules, rules)
+        shipped = os.path.join(os.path.dirname(os.path.abspath(H.ARGS.schemas)), "rules", "vocabulary.yaml")
+        with open(shipped, encoding="utf-8") as f:
+            vocab = f.read()
+        for old, new in (("    medium: 一般\n", "    medium: 中等程度\n"), ("    closed: 已办结\n", "    closed: 已结案\n"),
+                         ("    comment: 批注\n", "    comment: 领导批示\n")):
+            check(old in vocab, "the shipped vocabulary has %r" % old)
+            vocab = vocab.replace(old, new)
+        with open(os.path.join(rules, "vocabulary.yaml"), "w", encoding="utf-8") as f:
+            f.write(vocab)
+        r = H.ctl("issue", N[2], "--state", STATE, "--rules", rules, "--schemas", H.ARGS.schemas)
+        text = r.text
+        check("severity: 中等程度" in text and "state:        已结案，" in text, "labels changed: %s" % text[:600])
+        check("领导批示" in text and " comment " not in text, "timeline kind label: %s" % text)
+        check("codes:        state closed, domain catering, category inspection, severity medium" in text,
+              "codes line: %s" % text[:600])
+        check_eq(r.errtext, "", "stderr")
+        with open(os.path.join(rules, "broken.yaml"), "w", encoding="utf-8") as f:
+            f.write("rules: [\n")
+        r = H.ctl("issue", N[2], "--state", STATE, "--rules", rules, "--schemas", H.ARGS.schemas)
+        check("severity: 一般" in r.text and "built-in labels" in r.errtext,
+              "rules that do not load: %r / %r" % (r.text[:300], r.errtext))
+
+
 if __name__ == "__main__":
     H.parse_args()
     T.main([test_fixture, test_golden_outputs, test_csv_shape, test_colour_only_on_a_terminal,
-            test_pii_access_recorded])
+            test_pii_access_recorded, test_issue_words_from_vocabulary])

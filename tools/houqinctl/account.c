@@ -116,8 +116,6 @@ int cmd_account(int argc, char **argv)
         HQ_OPTION_STR("accounts", &file),
         HQ_OPTION_STR("rules", &rules_dir),
         HQ_OPTION_STR("schemas", &schemas_dir),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int next, prc = ctl_parse_opts(opts, argc, argv, help, "account", &next);
     if (prc >= 0)

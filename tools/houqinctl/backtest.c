@@ -192,8 +192,6 @@ int cmd_backtest(int argc, char **argv)
         HQ_OPTION_STR("from", &from),
         HQ_OPTION_STR("to", &to),
         HQ_OPTION_FLAG("json", 0, &json),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int prc = ctl_parse_opts(opts, argc, argv, backtest_usage, "backtest", NULL);
     if (prc >= 0)

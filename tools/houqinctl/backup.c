@@ -225,8 +225,6 @@ int cmd_backup(int argc, char **argv)
     const hq_opt opts[] = {
         HQ_OPTION_STR("state", &dir),
         HQ_OPTION_FLAG("compact", 0, &compact),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int next, prc = ctl_parse_opts(opts, argc, argv, backup_usage, "backup", &next);
     if (prc >= 0)

@@ -132,8 +132,6 @@ int cmd_clock(int argc, char **argv)
         {.name = "timeout", .kind = HQ_OPT_I64, .dst = &timeout_s, .min = 1, .max = 86400, .got = true,
          .expect = "expected seconds from 1 to 86400"},
         HQ_OPTION_FLAG("json", 0, &json),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int arg_i, rc = ctl_parse_opts(opts, argc, argv, clock_usage, "clock", &arg_i);
     if (rc >= 0)

@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "clock.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,40 @@ int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **
     return rc ? EXIT_USAGE : 0;
 }
 
+void ctl_use_vocab(const char *rules_dir, const char *schemas_dir)
+{
+    hq_diags d;
+    hq_diags_init(&d);
+    hq_schemas *schemas = NULL;
+    hq_rules *rules = NULL;
+    int rc = hq_schemas_load_dir(schemas_dir, &schemas, &d);
+    if (rc == 0)
+        rc = hq_rules_load(rules_dir, schemas, &rules, &d); /* installs the vocabulary */
+    if (rc) {
+        char b[700] = "";
+        if (d.count)
+            hq_err_str(&d.items[0], b, sizeof b);
+        fprintf(stderr, "houqinctl: note: the built-in labels are shown: the rules of %s do not load (%s)\n",
+                rules_dir, d.count ? b : "?");
+    }
+    hq_rules_destroy(&rules);
+    hq_schemas_destroy(&schemas);
+    hq_diags_fini(&d);
+}
+
+void ctl_pad(hq_buf *b, const char *text, int width)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if ((*p & 0xC0) == 0x80)
+            continue;                  /* a continuation byte */
+        cols += *p >= 0xE1 ? 2 : 1; /* U+1100 and above: wide (CJK) */
+    }
+    hq_buf_puts(b, text);
+    for (; cols < width; cols++)
+        hq_buf_putc(b, ' ');
+}
+
 bool ctl_valid_number(const char *s)
 {
     size_t n = strlen(s);
@@ -75,11 +110,17 @@ int ctl_help(const char *text)
     return 0;
 }
 
-int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *cmd, int *next)
+int ctl_parse_table(const hq_opt *opts, size_t n, int argc, char **argv, const char *usage, const char *cmd,
+                    int *next)
 {
+    hq_opt all[CTL_MAX_OPTS + 2];
+    assert(n <= CTL_MAX_OPTS);
+    memcpy(all, opts, n * sizeof *opts);
+    all[n] = (hq_opt)HQ_OPTION_HELP;
+    all[n + 1] = (hq_opt)HQ_OPTION_END;
     hq_err err;
     int first;
-    switch (hq_opts_parse(opts, argc, argv, &first, &err)) {
+    switch (hq_opts_parse(all, argc, argv, &first, &err)) {
     case HQ_OPTS_OK: break;
     case HQ_OPTS_HELP: return ctl_help(usage);
     case HQ_OPTS_BAD: return ctl_fail("%s", err.msg);

@@ -67,16 +67,30 @@ int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn);
 /* Loads schemas and rules; prints the first problem (and how many more)
  * and returns EXIT_USAGE when they do not load. */
 int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **schemas, hq_rules **rules);
+/* Installs the labels of the rules' vocabulary (rules/vocabulary.yaml)
+ * for the human output, by loading the rules; when they do not load, says
+ * so on stderr and the built-in labels stay. */
+void ctl_use_vocab(const char *rules_dir, const char *schemas_dir);
+/* Appends text, then spaces up to width columns of a terminal (a CJK
+ * character takes two). */
+void ctl_pad(hq_buf *b, const char *text, int width);
 /* HQ-YYYY-NNNNNN (any number of digits after the year). */
 bool ctl_valid_number(const char *s);
 /* Prints usage text for --help: text to stdout, returns 0. */
 int ctl_help(const char *text);
-/* Parses the options of command cmd from a table (lib/core/opts.h).
- * Returns -1 when the command goes on, its operands from *next (next
- * NULL: the command takes none, and one is refused); else the exit
- * status: 0 after --help printed usage, EXIT_USAGE after an unknown
- * option, a refused value or an operand (said on stderr). */
-int ctl_parse_opts(const hq_opt *opts, int argc, char **argv, const char *usage, const char *cmd, int *next);
+/* Parses the options of command cmd from a table (lib/core/opts.h) of
+ * the command's own options: --help (usage printed) and the table's end
+ * are added here, for every command alike.  ctl_parse_opts takes the
+ * table as an array (at most CTL_MAX_OPTS entries).  Returns -1 when the
+ * command goes on, its operands from *next (next NULL: the command takes
+ * none, and one is refused); else the exit status: 0 after --help
+ * printed usage, EXIT_USAGE after an unknown option, a refused value or
+ * an operand (said on stderr). */
+enum { CTL_MAX_OPTS = 60 };
+int ctl_parse_table(const hq_opt *opts, size_t n, int argc, char **argv, const char *usage, const char *cmd,
+                    int *next);
+#define ctl_parse_opts(opts, argc, argv, usage, cmd, next)                                                    \
+    ctl_parse_table((opts), sizeof(opts) / sizeof((opts)[0]), (argc), (argv), (usage), (cmd), (next))
 /* The options of the commands that talk to houqind's control socket. */
 #define CTL_CONTROL_OPTIONS(control, curve_server, curve_key)                                                 \
     HQ_OPTION_STR("control", control), HQ_OPTION_STR("curve-server", curve_server),                          \

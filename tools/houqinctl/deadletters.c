@@ -13,7 +13,7 @@ static const char deadletters_usage[] =
     "    houqinctl deadletters - alerts houqin-alertd could not deliver\n"
     "\n"
     "SYNOPSIS\n"
-    "    houqinctl deadletters --alertd-state DIR [--json]\n"
+    "    houqinctl deadletters --state DIR [--json]\n"
     "\n"
     "DESCRIPTION\n"
     "    After its stated number of tries (or at once on a permanent refusal such\n"
@@ -23,7 +23,9 @@ static const char deadletters_usage[] =
     "    a dead letter.\n"
     "\n"
     "OPTIONS\n"
-    "    --alertd-state DIR   houqin-alertd's state directory\n"
+    "    --state DIR          houqin-alertd's state directory (the one its --state\n"
+    "                         names)\n"
+    "    --alertd-state DIR   deprecated: the old name of --state, still accepted\n"
     "    --json               one JSON array\n";
 
 typedef struct dl_ctx {
@@ -70,16 +72,15 @@ int cmd_deadletters(int argc, char **argv)
     dl_ctx c = {0};
     int ignored;
     const hq_opt opts[] = {
-        HQ_OPTION_STR("alertd-state", &dir),
+        HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_STR("alertd-state", &dir), /* deprecated alias of --state */
         HQ_OPTION_FLAG("json", 0, &c.json),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int prc = ctl_parse_opts(opts, argc, argv, deadletters_usage, "deadletters", &ignored);
     if (prc >= 0)
         return prc;
     if (!dir)
-        return ctl_fail("deadletters: give --alertd-state DIR (houqin-alertd's state directory)");
+        return ctl_fail("deadletters: give --state DIR (houqin-alertd's state directory)");
     hq_alert_queue *q;
     MDB_txn *txn;
     hq_err err;

@@ -288,8 +288,6 @@ int cmd_issues(int argc, char **argv)
         HQ_OPTION_STR("colour", &color),
         HQ_OPTION_STR("rules", &rules_dir),
         HQ_OPTION_STR("schemas", &schemas_dir),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int rc = ctl_parse_opts(opts, argc, argv, issues_usage, "issues", NULL);
     if (rc >= 0)
@@ -323,12 +321,18 @@ int cmd_issues(int argc, char **argv)
 
 static const char issue_usage[] =
     "NAME\n    houqinctl issue - one issue with its whole timeline\n\n"
-    "SYNOPSIS\n    houqinctl issue NUMBER [--state DIR] [--json]\n"
+    "SYNOPSIS\n    houqinctl issue NUMBER [--state DIR] [--rules DIR] [--schemas DIR] [--json]\n"
     "                   [--include-pii --actor PERSON [--purpose TEXT] [--ingest EP]\n"
     "                    [--curve-server FILE --curve-key FILE]]\n\n"
     "DESCRIPTION\n    Shows the issue's fields, penalties and every timeline entry (time,\n"
-    "    actor, what happened), read from the state (read-only).\n\n" CTL_PII_TEXT "\n"
+    "    actor, what happened), read from the state (read-only).  States,\n"
+    "    domains, categories, severities and timeline kinds are shown in the\n"
+    "    words of the rules' vocabulary (rules/vocabulary.yaml); the line\n"
+    "    \"codes:\" gives their codes.  --json gives the codes only.\n\n" CTL_PII_TEXT "\n"
     "OPTIONS\n    --state DIR      the state directory (default ./var)\n"
+    "    --rules DIR      the rules whose vocabulary gives the words (default\n"
+    "                     " HQ_DEFAULT_RULES ")\n"
+    "    --schemas DIR    their schemas (default " HQ_DEFAULT_SCHEMAS ")\n"
     "    --json           one JSON object (SPEC section 8)\n"
     "    --include-pii    with --json: include the complainant's contact (personal\n"
     "                     data; for authorised staff only)\n" CTL_PII_HELP "\n"
@@ -336,18 +340,69 @@ static const char issue_usage[] =
     "    recorded (nothing shown); 2 bad usage, an unknown issue or a bad state\n"
     "    directory.\n";
 
+/* One issue for a person: the vocabulary's words, the codes in a line
+ * of their own. */
+static void issue_text(const hq_issue *is, hq_buf *out)
+{
+    char o[32], dl[32], cl[32] = "-";
+    hq_local_fmt(is->opened_ms, o, sizeof o);
+    hq_local_fmt(is->deadline_ms, dl, sizeof dl);
+    if (is->closed_ms)
+        hq_local_fmt(is->closed_ms, cl, sizeof cl);
+    const char *state = hq_issue_state_name(is->state), *category = is->category ? is->category : "";
+    hq_buf_printf(out,
+                  "%s  %s\n"
+                  "  state:        %s%s%s\n"
+                  "  rule / key:   %s / %s\n"
+                  "  domain:       %s   category: %s   severity: %s\n"
+                  "  codes:        state %s, domain %s, category %s, severity %s\n"
+                  "  contractor:   %s   site: %s\n"
+                  "  opened:       %s   deadline: %s   closed: %s\n"
+                  "  level:        %d   occurrences: %d   failed rechecks: %d\n",
+                  is->number, is->title ? is->title : "", hq_label(HQ_LBL_STATE, state),
+                  is->overdue ? "，" : "", is->overdue ? hq_label(HQ_LBL_KIND, "overdue") : "",
+                  is->rule, is->key, hq_domain_label(is->domain), *category ? hq_category_label(is->domain, category) : "",
+                  hq_severity_label(is->severity), state, is->domain, *category ? category : "-",
+                  hq_severity_name(is->severity), is->contractor, is->site, o, dl, cl, is->level, is->occurrences,
+                  is->failed_rechecks);
+    if (is->accountability)
+        hq_buf_printf(out, "  accountability: %s\n", hq_label(HQ_LBL_KIND, "accountability"));
+    if (is->description)
+        hq_buf_printf(out, "  description:  %s\n", is->description);
+    for (size_t i = 0; i < is->npenalties; i++)
+        hq_buf_printf(out, "  penalty:      %lld.%02lld 元  %s  (%s)\n", (long long)(is->penalties[i].amount_cents / 100),
+                      (long long)(is->penalties[i].amount_cents % 100), is->penalties[i].reason, is->penalties[i].term);
+    hq_buf_puts(out, "  timeline:\n");
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        char t[32];
+        hq_local_fmt(is->timeline[i].ts_ms, t, sizeof t);
+        /* How the actor was proven (SPEC §6a): said only when not by their own key. */
+        const char *auth = is->timeline[i].auth;
+        char how[96] = "";
+        if (auth && !strcmp(auth, "unauthenticated"))
+            snprintf(how, sizeof how, "（未认证）");
+        else if (auth && !strncmp(auth, "via:", 4))
+            snprintf(how, sizeof how, "（经 %s 代办）", auth + 4);
+        hq_buf_printf(out, "    %s  %-14s ", t, is->timeline[i].actor);
+        ctl_pad(out, hq_label(HQ_LBL_KIND, hq_tl_kind_name(is->timeline[i].kind)), 14);
+        hq_buf_putc(out, ' ');
+        hq_tl_render(&is->timeline[i], HQ_TL_STAFF, out);
+        hq_buf_printf(out, "%s\n", how);
+    }
+}
+
 int cmd_issue(int argc, char **argv)
 {
     ctl_pii pa = {0};
-    const char *dir = "var";
+    const char *dir = "var", *rules_dir = HQ_DEFAULT_RULES, *schemas_dir = HQ_DEFAULT_SCHEMAS;
     bool json = false, pii = false;
     const hq_opt opts[] = {
         HQ_OPTION_STR("state", &dir),
+        HQ_OPTION_STR("rules", &rules_dir),
+        HQ_OPTION_STR("schemas", &schemas_dir),
         HQ_OPTION_FLAG("json", 0, &json),
         HQ_OPTION_FLAG("include-pii", 0, &pii),
         CTL_PII_OPTIONS(&pa),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int next, rc = ctl_parse_opts(opts, argc, argv, issue_usage, "issue", &next);
     if (rc >= 0)
@@ -357,6 +412,8 @@ int cmd_issue(int argc, char **argv)
     const char *number = argv[next];
     if (!ctl_valid_number(number))
         return ctl_fail("issue: \"%s\" is not an issue number (like HQ-2026-000123)", number);
+    if (!json)
+        ctl_use_vocab(rules_dir, schemas_dir);
     pa.on = pii && json; /* only the JSON carries the contact */
     rc = ctl_pii_check(&pa, "issue");
     if (rc)
@@ -380,45 +437,7 @@ int cmd_issue(int argc, char **argv)
         hq_issue_to_json(&is, &out, pii);
         hq_buf_putc(&out, '\n');
     } else {
-        char o[32], dl[32], cl[32] = "-";
-        hq_local_fmt(is.opened_ms, o, sizeof o);
-        hq_local_fmt(is.deadline_ms, dl, sizeof dl);
-        if (is.closed_ms)
-            hq_local_fmt(is.closed_ms, cl, sizeof cl);
-        hq_buf_printf(&out,
-                      "%s  %s\n"
-                      "  state:        %s%s%s\n"
-                      "  rule / key:   %s / %s\n"
-                      "  domain:       %s   category: %s   severity: %s\n"
-                      "  contractor:   %s   site: %s\n"
-                      "  opened:       %s   deadline: %s   closed: %s\n"
-                      "  level:        %d   occurrences: %d   failed rechecks: %d\n",
-                      is.number, is.title ? is.title : "", hq_issue_state_name(is.state), is.overdue ? ", overdue" : "",
-                      is.accountability ? ", accountability (问责)" : "", is.rule, is.key, is.domain,
-                      is.category ? is.category : "", hq_severity_name(is.severity), is.contractor, is.site, o, dl, cl,
-                      is.level, is.occurrences, is.failed_rechecks);
-        if (is.description)
-            hq_buf_printf(&out, "  description:  %s\n", is.description);
-        for (size_t i = 0; i < is.npenalties; i++)
-            hq_buf_printf(&out, "  penalty:      %lld.%02lld 元  %s  (%s)\n",
-                          (long long)(is.penalties[i].amount_cents / 100),
-                          (long long)(is.penalties[i].amount_cents % 100), is.penalties[i].reason, is.penalties[i].term);
-        hq_buf_puts(&out, "  timeline:\n");
-        for (size_t i = 0; i < is.ntimeline; i++) {
-            char t[32];
-            hq_local_fmt(is.timeline[i].ts_ms, t, sizeof t);
-            /* How the actor was proven (SPEC §6a): said only when not by their own key. */
-            const char *auth = is.timeline[i].auth;
-            char how[96] = "";
-            if (auth && !strcmp(auth, "unauthenticated"))
-                snprintf(how, sizeof how, "（未认证）");
-            else if (auth && !strncmp(auth, "via:", 4))
-                snprintf(how, sizeof how, "（经 %s 代办）", auth + 4);
-            hq_buf_printf(&out, "    %s  %-14s %-14s ", t, is.timeline[i].actor,
-                          hq_tl_kind_name(is.timeline[i].kind));
-            hq_tl_render(&is.timeline[i], HQ_TL_STAFF, &out);
-            hq_buf_printf(&out, "%s\n", how);
-        }
+        issue_text(&is, &out);
     }
     int64_t now_ms = ctl_state_now_ms(s, txn);
     hq_issue_fini(&is);
@@ -450,8 +469,6 @@ int cmd_outbox(int argc, char **argv)
         HQ_OPTION_STR("state", &dir),
         {.name = "from", .kind = HQ_OPT_I64, .dst = &from, .min = 1, .max = INT64_MAX, .got = true,
          .expect = "expected a sequence number of 1 or more"},
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int prc = ctl_parse_opts(opts, argc, argv, outbox_usage, "outbox", &ignored);
     if (prc >= 0)

@@ -240,8 +240,6 @@ static int rules_test(int argc, char **argv)
         HQ_OPTION_STR("rules", &rules_dir),
         HQ_OPTION_STR("schemas", &c.schemas_dir),
         HQ_OPTION_FLAG("verbose", 'v', &c.verbose),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int first, prc = ctl_parse_opts(opts, argc, argv, rules_usage, "rules test", &first);
     if (prc >= 0)
@@ -456,8 +454,6 @@ static int rules_check(int argc, char **argv)
         HQ_OPTION_STR("schemas", &schemas_dir),
         HQ_OPTION_STR("rules", &dir),
         HQ_OPTION_FLAG("coverage", 0, &coverage),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int next, prc = ctl_parse_opts(opts, argc, argv, rules_usage, "rules check", &next);
     if (prc >= 0)

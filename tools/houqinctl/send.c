@@ -385,8 +385,6 @@ int cmd_send(int argc, char **argv)
         HQ_OPTION_FLAG("quiet", 'q', &s.quiet),
         HQ_OPTION_STR("curve-server", &curve_server),
         HQ_OPTION_STR("curve-key", &curve_key),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int first, prc = ctl_parse_opts(opts, argc, argv, send_usage, "send", &first);
     if (prc >= 0)

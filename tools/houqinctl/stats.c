@@ -560,8 +560,6 @@ int cmd_stats(int argc, char **argv)
         {.name = "json", .kind = HQ_OPT_CHOICE, .dst = &fmt, .min = JSON},
         {.name = "prometheus", .kind = HQ_OPT_CHOICE, .dst = &fmt, .min = PROMETHEUS},
         HQ_OPTION_STR("output", &output),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int rc = ctl_parse_opts(opts, argc, argv, stats_usage, "stats", NULL);
     if (rc >= 0)

@@ -2,6 +2,7 @@
 #include "ctl.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "json.h"
 
 #include <stdio.h>
@@ -23,7 +24,32 @@ static const char status_usage[] =
     "    --curve-key FILE\n"
     "                   an administrator's key pair file (houqinctl keygen) whose public\n"
     "                   key is on houqind's --control-keys list; default $HQ_CONTROL_CURVE_KEY\n"
-    "    --json         print the reply as one JSON object\n";
+    "    --json         print the reply as one JSON object\n"
+    "\n"
+    "    Times (the fields whose names end in _ms) are shown in local time\n"
+    "    (2036-03-03 09:00:05; - for none); --json keeps them as milliseconds\n"
+    "    since 1970.\n";
+
+/* A field's value as a person reads it: a time in local time, a string
+ * as it is, anything else as JSON. */
+static void human_value(hq_buf *b, const msgpack_object *k, const msgpack_object *v)
+{
+    bool time = k->type == MSGPACK_OBJECT_STR && k->via.str.size > 3 &&
+                memcmp(k->via.str.ptr + k->via.str.size - 3, "_ms", 3) == 0;
+    if (time && (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER || v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)) {
+        struct tm tm;
+        char t[32];
+        hq_local_tm(v->via.i64, &tm);
+        strftime(t, sizeof t, "%Y-%m-%d %H:%M:%S", &tm);
+        hq_buf_puts(b, t);
+    } else if (time && v->type == MSGPACK_OBJECT_NIL) {
+        hq_buf_putc(b, '-');
+    } else if (v->type == MSGPACK_OBJECT_STR) {
+        hq_buf_append(b, v->via.str.ptr, v->via.str.size);
+    } else {
+        hq_json_from_mp(b, v);
+    }
+}
 
 int cmd_status(int argc, char **argv)
 {
@@ -32,8 +58,6 @@ int cmd_status(int argc, char **argv)
     const hq_opt opts[] = {
         CTL_CONTROL_OPTIONS(&control, &curve_server, &curve_key),
         HQ_OPTION_FLAG("json", 0, &json),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int rc = ctl_parse_opts(opts, argc, argv, status_usage, "status", NULL);
     if (rc >= 0)
@@ -51,11 +75,7 @@ int cmd_status(int argc, char **argv)
         } else {
             for (uint32_t i = 0; i < reply->via.map.size; i++) {
                 hq_buf_reset(&b);
-                const msgpack_object *v = &reply->via.map.ptr[i].val;
-                if (v->type == MSGPACK_OBJECT_STR)
-                    hq_buf_append(&b, v->via.str.ptr, v->via.str.size);
-                else
-                    hq_json_from_mp(&b, v);
+                human_value(&b, &reply->via.map.ptr[i].key, &reply->via.map.ptr[i].val);
                 printf("%-12.*s %s\n", (int)reply->via.map.ptr[i].key.via.str.size,
                        reply->via.map.ptr[i].key.via.str.ptr, b.data);
             }

@@ -48,8 +48,6 @@ int cmd_verify(int argc, char **argv)
     int ignored;
     const hq_opt opts[] = {
         HQ_OPTION_STR("state", &dir),
-        HQ_OPTION_HELP,
-        HQ_OPTION_END,
     };
     int prc = ctl_parse_opts(opts, argc, argv, verify_usage, "verify", &ignored);
     if (prc >= 0)
