@@ -329,7 +329,8 @@ static int parse_form_rate(const char *arg, void *dst, hq_err *why)
     return parse_rate(arg, &w->form_rate, &w->form_burst);
 }
 
-#define WEB_UINT(n, d, lo, hi, e) {.name = (n), .kind = HQ_OPT_UINT, .dst = (d), .min = (lo), .max = (hi), .expect = (e)}
+#define WEB_UINT(n, d, lo, hi, e)                                                                          \
+    {.name = (n), .kind = HQ_OPT_UINT, .dst = (1 ? (d) : (unsigned *)0), .min = (lo), .max = (hi), .expect = (e)}
 
 /* Fills w and o from the command line, the defaults first; the pairs of
  * options that go together are checked and the CURVE keys read.  -1 after
