@@ -673,6 +673,49 @@ static enum MHD_Result status_page(web_req *r, const web_complaint *c, const cha
     return send_page(r, status, &b);
 }
 
+/* The complaint.feedback event id on complaint c (tracking), into pk;
+ * reason, comment: NULL when not given; stars: 0 when not given. */
+static void pack_feedback(msgpack_packer *pk, const char *id, const web_complaint *c, const char *tracking,
+                          bool solved, const char *reason, int64_t sv, const char *comment)
+{
+    msgpack_pack_map(pk, 5);
+    pack_str(pk, "id");
+    pack_str(pk, id);
+    pack_str(pk, "type");
+    pack_str(pk, "complaint.feedback");
+    pack_str(pk, "source");
+    pack_str(pk, g_web->form_source);
+    pack_str(pk, "ts");
+    msgpack_pack_int64(pk, web_state_now_ms());
+    pack_str(pk, "data");
+    msgpack_pack_map(pk, 3 + (c->has_issue ? 1 : 0) + (reason != NULL) + (sv > 0) + (comment != NULL));
+    pack_str(pk, "complaint");
+    pack_str(pk, tracking);
+    pack_str(pk, "complaint_source");
+    pack_str(pk, c->source);
+    if (c->has_issue) {
+        pack_str(pk, "issue");
+        pack_str(pk, c->issue);
+    }
+    pack_str(pk, "solved");
+    if (solved)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    if (reason) {
+        pack_str(pk, "reason");
+        pack_str(pk, reason);
+    }
+    if (sv > 0) {
+        pack_str(pk, "stars");
+        msgpack_pack_int64(pk, sv);
+    }
+    if (comment) {
+        pack_str(pk, "comment");
+        pack_str(pk, comment);
+    }
+}
+
 static enum MHD_Result post_feedback(web_req *r, web_complaint *c, const char *tracking, const char *token)
 {
     web_form f;
@@ -729,42 +772,7 @@ static enum MHD_Result post_feedback(web_req *r, web_complaint *c, const char *t
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     web_out out = {0};
     web_make_id(out.id, sizeof out.id);
-    msgpack_pack_map(&pk, 5);
-    pack_str(&pk, "id");
-    pack_str(&pk, out.id);
-    pack_str(&pk, "type");
-    pack_str(&pk, "complaint.feedback");
-    pack_str(&pk, "source");
-    pack_str(&pk, g_web->form_source);
-    pack_str(&pk, "ts");
-    msgpack_pack_int64(&pk, web_state_now_ms());
-    pack_str(&pk, "data");
-    msgpack_pack_map(&pk, 3 + (c->has_issue ? 1 : 0) + (reason != NULL) + (sv > 0) + (comment != NULL));
-    pack_str(&pk, "complaint");
-    pack_str(&pk, tracking);
-    pack_str(&pk, "complaint_source");
-    pack_str(&pk, c->source);
-    if (c->has_issue) {
-        pack_str(&pk, "issue");
-        pack_str(&pk, c->issue);
-    }
-    pack_str(&pk, "solved");
-    if (!strcmp(solved, "yes"))
-        msgpack_pack_true(&pk);
-    else
-        msgpack_pack_false(&pk);
-    if (reason) {
-        pack_str(&pk, "reason");
-        pack_str(&pk, reason);
-    }
-    if (sv > 0) {
-        pack_str(&pk, "stars");
-        msgpack_pack_int64(&pk, sv);
-    }
-    if (comment) {
-        pack_str(&pk, "comment");
-        pack_str(&pk, comment);
-    }
+    pack_feedback(&pk, out.id, c, tracking, !strcmp(solved, "yes"), reason, sv, comment);
     out.frame = sb.data;
     out.len = sb.size;
     hq_client_reply rep;
