@@ -1339,6 +1339,13 @@ static void load_sustained(loader *L, const hq_ydoc *doc, const hq_ynode *x, hq_
 }
 
 /* issue: what an opened issue carries. */
+/* x: a mapping with key as its one key; key's value, or NULL (said). */
+static const hq_ynode *sole_key(loader *L, const hq_ydoc *doc, const hq_ynode *x, const char *key)
+{
+    const char *const keys[] = {key, NULL};
+    return hq_ycheck_keys(L->d, doc, x, keys) ? NULL : hq_yrequire(L->d, doc, x, key);
+}
+
 static void load_issue(loader *L, const hq_ydoc *doc, const hq_ynode *is, hq_rule *r)
 {
     if (!is || hq_ycheck_keys(L->d, doc, is, issue_keys))
@@ -1375,12 +1382,9 @@ static void load_issue(loader *L, const hq_ydoc *doc, const hq_ynode *is, hq_rul
     if ((x = hq_yrequire(L->d, doc, is, "deadline")) && hq_yget_wdur(L->d, doc, x, &r->deadline_ms) == 0 &&
         r->deadline_ms <= 0)
         hq_ydiag(L->d, doc, x, "deadline must be positive");
-    if ((x = hq_ymap_get(is, "recheck"))) {
-        static const char *const rk[] = {"after", NULL};
-        const hq_ynode *y;
-        if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "after")))
-            hq_yget_wdur(L->d, doc, y, &r->recheck_after_ms);
-    }
+    const hq_ynode *y;
+    if ((x = hq_ymap_get(is, "recheck")) && (y = sole_key(L, doc, x, "after")))
+        hq_yget_wdur(L->d, doc, y, &r->recheck_after_ms);
     if ((x = hq_ymap_get(is, "ack_within")))
         hq_yget_wdur(L->d, doc, x, &r->ack_within_ms);
     if ((x = hq_yrequire(L->d, doc, is, "chain"))) {
@@ -1486,11 +1490,10 @@ static void load_schedule(loader *L, const hq_ydoc *doc, const hq_ynode *n, cons
 /* stale (n's value x): a rule on data that stopped coming, per key. */
 static void load_stale(loader *L, const hq_ydoc *doc, const hq_ynode *n, const hq_ynode *x, hq_rule *r)
 {
-    static const char *const sk[] = {"after", NULL};
     const hq_ynode *y;
     if (r->kind != HQ_RULE_MATCH)
         hq_ydiag(L->d, doc, x, "a stale-data rule cannot also count, be sustained or scheduled");
-    if (!hq_ycheck_keys(L->d, doc, x, sk) && (y = hq_yrequire(L->d, doc, x, "after")))
+    if ((y = sole_key(L, doc, x, "after")))
         hq_yget_duration_ms(L->d, doc, y, &r->stale_ms);
     r->kind = HQ_RULE_STALE;
     if (!hq_ymap_get(n, "key"))
@@ -1532,12 +1535,9 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             lit_cond(L, doc, x, 0);
         }
     }
-    if ((x = hq_ymap_get(n, "recurrence"))) {
-        static const char *const rk[] = {"within", NULL};
-        const hq_ynode *y;
-        if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "within")))
-            hq_yget_duration_ms(L->d, doc, y, &r->recurrence_window_ms);
-    }
+    const hq_ynode *y;
+    if ((x = hq_ymap_get(n, "recurrence")) && (y = sole_key(L, doc, x, "within")))
+        hq_yget_duration_ms(L->d, doc, y, &r->recurrence_window_ms);
     if ((x = hq_ymap_get(n, "schedule")))
         load_schedule(L, doc, n, x, r);
     else if (hq_ymap_get(n, "units") || hq_ymap_get(n, "unit"))
