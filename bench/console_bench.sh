@@ -25,14 +25,7 @@
 # --keep is given.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-build=./build
-if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
-    build=$1
-    shift
-fi
-build=$(cd "$build" && pwd)
+. "$(dirname "$0")/build_dir.sh"
 issues=1000000 state="" n=200 eval_n=20 keep=0
 web_args=()
 while [ $# -gt 0 ]; do

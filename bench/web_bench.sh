@@ -38,14 +38,7 @@
 # every run completed (bars met or not), 1 when one failed, 2 on usage.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-build=./build
-if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
-    build=$1
-    shift
-fi
-build=$(cd "$build" && pwd)
+. "$(dirname "$0")/build_dir.sh"
 
 rounds=2 seconds=20 conns=32 wrk_threads=2 zmq_events=300000 batch=100
 paced_rate=1000 paced_seconds=20 paced_conns=16 install=0 diag=1 diag_threads=32

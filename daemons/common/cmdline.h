@@ -1,4 +1,4 @@
-/* cmdline.h - the daemons' command line (houqind, houqin-alertd): options
+/* cmdline.h - the daemons' command line (houqind, houqin-alertd, houqin-web): options
  * from a table (lib/core/opts.h), and --help, --version and mistakes
  * answered the way every Houqin daemon answers them.  It prints, so it
  * lives here and not in lib/ (library code never prints). */

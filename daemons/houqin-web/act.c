@@ -77,6 +77,145 @@ static void envelope(msgpack_packer *pk, const char *id, const char *type)
     hq_mp_pack_str(pk, "data");
 }
 
+/* What a person submits for an action: the form's values. */
+typedef struct act_input {
+    int act; /* WEB_ACT_* */
+    const char *text, *outcome;
+    const char *redacted; /* moderation: the complaint's words without the personal details */
+    bool hide_photos;     /* moderation: its photos hidden */
+    const char *dup;      /* a duplicate: the other case, which the person sees */
+    char hash[65];        /* the photo stored, or "" */
+} act_input;
+
+/* Reads form f for action in->act on is into in and stores its photo.
+ * NULL when the action may be sent, else what the person is told, with
+ * the HTTP *status (m: room for a message made here). */
+static const char *check_input(const web_form *f, const hq_person *p, const hq_issue *is, act_input *in, hq_err *err,
+                               unsigned *status, char *m, size_t msize)
+{
+    const char *tl = web_form_get(f, "tl");
+    int64_t tlv;
+    if (!tl || !hq_parse_int64(tl, &tlv) || tlv != (int64_t)is->ntimeline) {
+        *status = 409;
+        return "您打开页面后，此问题已有新的进展（见下方处理经过），操作未提交。请确认最新情况后再办理。";
+    }
+    hq_issue_state to;
+    if (hq_issue_next_state(is->state, web_act_lifecycle[in->act], &to, NULL) != 0) {
+        snprintf(m, msize, "问题当前为“%s”，不能%s。", hq_state_label(is->state), web_act_labels[in->act]);
+        *status = 409;
+        return m;
+    }
+    if (in->act == WEB_ACT_ACCOUNTABILITY && is->accountability) {
+        *status = 409;
+        return "此问题已启动问责，无需重复启动。";
+    }
+    if ((in->act == WEB_ACT_MODERATE || in->act == WEB_ACT_DUPLICATE) && !web_issue_complaint(is, NULL)) {
+        *status = 400;
+        return "此问题不是由投诉开立的，不能办理此项。";
+    }
+    in->text = nonempty(web_form_get(f, "text"));
+    in->outcome = nonempty(web_form_get(f, "outcome"));
+    if (!in->text && in->act != WEB_ACT_ACK && in->act != WEB_ACT_PASS) {
+        *status = 400;
+        return in->act == WEB_ACT_MODERATE || in->act == WEB_ACT_DUPLICATE || in->act == WEB_ACT_ACCOUNTABILITY
+                   ? "请填写理由。"
+                   : "请填写说明。";
+    }
+    /* moderation: the complaint's words without the personal details, and/or its photos hidden */
+    in->redacted = in->act == WEB_ACT_MODERATE ? nonempty(web_form_get(f, "redacted")) : NULL;
+    in->hide_photos = in->act == WEB_ACT_MODERATE && nonempty(web_form_get(f, "hide_photos"));
+    if (in->act == WEB_ACT_MODERATE && !in->redacted && !in->hide_photos) {
+        *status = 400;
+        return "请修改投诉文字（删去个人信息）或选择隐去照片。";
+    }
+    if (in->redacted && strlen(in->redacted) > 12000) {
+        *status = 400;
+        return "投诉文字太长（最多 4000 字）。";
+    }
+    /* a duplicate: the other case, which the person sees */
+    in->dup = in->act == WEB_ACT_DUPLICATE ? nonempty(web_form_get(f, "duplicate_of")) : NULL;
+    if (in->act == WEB_ACT_DUPLICATE) {
+        hq_issue other;
+        if (!in->dup || !strcmp(in->dup, is->number) || web_issue_load(in->dup, p, &other, NULL, NULL) != 0) {
+            *status = 400;
+            return in->dup && !strcmp(in->dup, is->number) ? "不能标记为与自身重复。"
+                                                           : "请填写重复的问题编号（须为您可查看的问题）。";
+        }
+        hq_issue_fini(&other);
+    }
+    if ((in->text && strlen(in->text) > 8000) || (in->outcome && strlen(in->outcome) > 6000)) {
+        *status = 400;
+        return "说明太长（最多 2000 字）。";
+    }
+    bool photo = in->act != WEB_ACT_MODERATE && in->act != WEB_ACT_DUPLICATE && in->act != WEB_ACT_ACCOUNTABILITY;
+    const web_field *ph = photo ? web_form_field(f, "photo") : NULL;
+    if (ph && ph->filename && ph->value_len > 0) {
+        if (web_photo_store(g_web->media_dir, (const unsigned char *)ph->value, ph->value_len, in->hash, err) != 0) {
+            *status = err->code == HQ_EIO ? 503 : 400;
+            return err->code == HQ_EIO ? "照片暂时无法保存，请稍后再试。" : err->msg;
+        }
+    }
+    return NULL;
+}
+
+/* The event of action in on is by p, id id, into pk. */
+static void pack_action(msgpack_packer *pk, const char *id, const act_input *in, const hq_issue *is,
+                        const hq_person *p)
+{
+    static const char *const types[WEB_ACT_COUNT] = {"issue.acknowledged", "issue.rectified", "issue.rechecked",
+                                                     "issue.rechecked", "issue.comment", "issue.closed",
+                                                     "issue.opinion", "issue.accountability",
+                                                     "complaint.moderated", "issue.closed"};
+    envelope(pk, id, types[in->act]);
+    size_t n = 2 + (in->text != NULL) + (in->hash[0] != 0);
+    if (in->act == WEB_ACT_PASS || in->act == WEB_ACT_FAIL)
+        n += 2;
+    if (in->act == WEB_ACT_CLOSE)
+        n += 1 + (in->outcome != NULL);
+    if (in->act == WEB_ACT_OPINION)
+        n += 1;
+    if (in->act == WEB_ACT_MODERATE)
+        n += (in->redacted != NULL) + in->hide_photos;
+    if (in->act == WEB_ACT_DUPLICATE)
+        n += 3;
+    msgpack_pack_map(pk, n);
+    hq_mp_pack_kv(pk, "issue", is->number);
+    hq_mp_pack_kv(pk, "actor", p->id);
+    static const char *const text_key[WEB_ACT_COUNT] = {"note",    "evidence", "note",   "note",  "text",
+                                                        "reason",  "summary",  "reason", "reason", "reason"};
+    if (in->text)
+        hq_mp_pack_kv(pk, text_key[in->act], in->text);
+    if (in->hash[0]) {
+        char ref[80];
+        snprintf(ref, sizeof ref, "sha256:%s", in->hash);
+        hq_mp_pack_str(pk, "photos");
+        msgpack_pack_array(pk, 1);
+        hq_mp_pack_str(pk, ref);
+    }
+    if (in->act == WEB_ACT_PASS || in->act == WEB_ACT_FAIL) {
+        hq_mp_pack_kv(pk, "result", in->act == WEB_ACT_PASS ? "pass" : "fail");
+        hq_mp_pack_kv(pk, "method", "on_site");
+    }
+    if (in->act == WEB_ACT_CLOSE) {
+        hq_mp_pack_kv(pk, "resolution", "resolved");
+        if (in->outcome)
+            hq_mp_pack_kv(pk, "outcome", in->outcome);
+    }
+    if (in->act == WEB_ACT_OPINION)
+        hq_mp_pack_kv(pk, "platform", "other");
+    if (in->redacted)
+        hq_mp_pack_kv(pk, "text", in->redacted);
+    if (in->hide_photos) {
+        hq_mp_pack_str(pk, "hide_photos");
+        msgpack_pack_true(pk);
+    }
+    if (in->act == WEB_ACT_DUPLICATE) {
+        hq_mp_pack_kv(pk, "resolution", "duplicate");
+        hq_mp_pack_kv(pk, "duplicate_of", in->dup);
+        hq_mp_pack_kv(pk, "outcome", "该问题已有同学反映，学校正在一并处理，本投诉不再单独办理。感谢您的监督。");
+    }
+}
+
 enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *number, const char *post, bool link_only);
 enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *number, const char *post, bool link_only)
 {
@@ -124,134 +263,21 @@ enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *numbe
         ret = web_issue_page(r, p, number, post, link_only, NULL, why, 403);
         goto out;
     }
-    const char *tl = web_form_get(&f, "tl");
-    int64_t tlv;
-    if (!tl || !hq_parse_int64(tl, &tlv) || tlv != (int64_t)is.ntimeline) {
-        ret = web_issue_page(r, p, number, post, link_only, NULL,
-                             "您打开页面后，此问题已有新的进展（见下方处理经过），操作未提交。请确认最新情况后再办理。", 409);
+    act_input in = {.act = act};
+    unsigned status = 400;
+    char msg[200];
+    const char *refused = check_input(&f, p, &is, &in, &err, &status, msg, sizeof msg);
+    if (refused) {
+        ret = web_issue_page(r, p, number, post, link_only, NULL, refused, status);
         goto out;
     }
-    hq_issue_state to;
-    if (hq_issue_next_state(is.state, web_act_lifecycle[act], &to, NULL) != 0) {
-        char m[200];
-        snprintf(m, sizeof m, "问题当前为“%s”，不能%s。", hq_state_label(is.state), web_act_labels[act]);
-        ret = web_issue_page(r, p, number, post, link_only, NULL, m, 409);
-        goto out;
-    }
-    if (act == WEB_ACT_ACCOUNTABILITY && is.accountability) {
-        ret = web_issue_page(r, p, number, post, link_only, NULL, "此问题已启动问责，无需重复启动。", 409);
-        goto out;
-    }
-    if ((act == WEB_ACT_MODERATE || act == WEB_ACT_DUPLICATE) && !web_issue_complaint(&is, NULL)) {
-        ret = web_issue_page(r, p, number, post, link_only, NULL, "此问题不是由投诉开立的，不能办理此项。", 400);
-        goto out;
-    }
-    const char *text = nonempty(web_form_get(&f, "text")), *outcome = nonempty(web_form_get(&f, "outcome"));
-    if (!text && act != WEB_ACT_ACK && act != WEB_ACT_PASS) {
-        ret = web_issue_page(r, p, number, post, link_only, NULL,
-                             act == WEB_ACT_MODERATE || act == WEB_ACT_DUPLICATE || act == WEB_ACT_ACCOUNTABILITY
-                                 ? "请填写理由。"
-                                 : "请填写说明。",
-                             400);
-        goto out;
-    }
-    /* moderation: the complaint's words without the personal details, and/or its photos hidden */
-    const char *redacted = act == WEB_ACT_MODERATE ? nonempty(web_form_get(&f, "redacted")) : NULL;
-    bool hide_photos = act == WEB_ACT_MODERATE && nonempty(web_form_get(&f, "hide_photos"));
-    if (act == WEB_ACT_MODERATE && !redacted && !hide_photos) {
-        ret = web_issue_page(r, p, number, post, link_only, NULL, "请修改投诉文字（删去个人信息）或选择隐去照片。", 400);
-        goto out;
-    }
-    if (redacted && strlen(redacted) > 12000) {
-        ret = web_issue_page(r, p, number, post, link_only, NULL, "投诉文字太长（最多 4000 字）。", 400);
-        goto out;
-    }
-    /* a duplicate: the other case, which the person sees */
-    const char *dup = act == WEB_ACT_DUPLICATE ? nonempty(web_form_get(&f, "duplicate_of")) : NULL;
-    if (act == WEB_ACT_DUPLICATE) {
-        hq_issue other;
-        if (!dup || !strcmp(dup, is.number) || web_issue_load(dup, p, &other, NULL, NULL) != 0) {
-            ret = web_issue_page(r, p, number, post, link_only, NULL,
-                                 dup && !strcmp(dup, is.number) ? "不能标记为与自身重复。"
-                                                                : "请填写重复的问题编号（须为您可查看的问题）。",
-                                 400);
-            goto out;
-        }
-        hq_issue_fini(&other);
-    }
-    if ((text && strlen(text) > 8000) || (outcome && strlen(outcome) > 6000)) {
-        ret = web_issue_page(r, p, number, post, link_only, NULL, "说明太长（最多 2000 字）。", 400);
-        goto out;
-    }
-    char hash[65] = "";
-    const web_field *ph = act == WEB_ACT_MODERATE || act == WEB_ACT_DUPLICATE || act == WEB_ACT_ACCOUNTABILITY
-                              ? NULL
-                              : web_form_field(&f, "photo");
-    if (ph && ph->filename && ph->value_len > 0) {
-        if (web_photo_store(g_web->media_dir, (const unsigned char *)ph->value, ph->value_len, hash, &err) != 0) {
-            ret = web_issue_page(r, p, number, post, link_only, NULL,
-                                 err.code == HQ_EIO ? "照片暂时无法保存，请稍后再试。" : err.msg, err.code == HQ_EIO ? 503 : 400);
-            goto out;
-        }
-    }
-    static const char *const types[WEB_ACT_COUNT] = {"issue.acknowledged", "issue.rectified", "issue.rechecked",
-                                                     "issue.rechecked", "issue.comment", "issue.closed",
-                                                     "issue.opinion", "issue.accountability",
-                                                     "complaint.moderated", "issue.closed"};
     char id[72];
     web_make_id(id, sizeof id);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    envelope(&pk, id, types[act]);
-    size_t n = 2 + (text != NULL) + (hash[0] != 0);
-    if (act == WEB_ACT_PASS || act == WEB_ACT_FAIL)
-        n += 2;
-    if (act == WEB_ACT_CLOSE)
-        n += 1 + (outcome != NULL);
-    if (act == WEB_ACT_OPINION)
-        n += 1;
-    if (act == WEB_ACT_MODERATE)
-        n += (redacted != NULL) + hide_photos;
-    if (act == WEB_ACT_DUPLICATE)
-        n += 3;
-    msgpack_pack_map(&pk, n);
-    hq_mp_pack_kv(&pk, "issue", is.number);
-    hq_mp_pack_kv(&pk, "actor", p->id);
-    static const char *const text_key[WEB_ACT_COUNT] = {"note",    "evidence", "note",   "note",  "text",
-                                                        "reason",  "summary",  "reason", "reason", "reason"};
-    if (text)
-        hq_mp_pack_kv(&pk, text_key[act], text);
-    if (hash[0]) {
-        char ref[80];
-        snprintf(ref, sizeof ref, "sha256:%s", hash);
-        hq_mp_pack_str(&pk, "photos");
-        msgpack_pack_array(&pk, 1);
-        hq_mp_pack_str(&pk, ref);
-    }
-    if (act == WEB_ACT_PASS || act == WEB_ACT_FAIL) {
-        hq_mp_pack_kv(&pk, "result", act == WEB_ACT_PASS ? "pass" : "fail");
-        hq_mp_pack_kv(&pk, "method", "on_site");
-    }
-    if (act == WEB_ACT_CLOSE) {
-        hq_mp_pack_kv(&pk, "resolution", "resolved");
-        if (outcome)
-            hq_mp_pack_kv(&pk, "outcome", outcome);
-    }
-    if (act == WEB_ACT_OPINION)
-        hq_mp_pack_kv(&pk, "platform", "other");
-    if (redacted)
-        hq_mp_pack_kv(&pk, "text", redacted);
-    if (hide_photos) {
-        hq_mp_pack_str(&pk, "hide_photos");
-        msgpack_pack_true(&pk);
-    }
-    if (act == WEB_ACT_DUPLICATE) {
-        hq_mp_pack_kv(&pk, "resolution", "duplicate");
-        hq_mp_pack_kv(&pk, "duplicate_of", dup);
-        hq_mp_pack_kv(&pk, "outcome", "该问题已有同学反映，学校正在一并处理，本投诉不再单独办理。感谢您的监督。");
-    }
+    pack_action(&pk, id, &in, &is, p);
     hq_client_reply rep;
     int sr = send_event(&sb, id, &rep);
     msgpack_sbuffer_destroy(&sb);

@@ -822,6 +822,79 @@ static void act_form(hq_buf *b, const char *post, const char *csrf, const hq_iss
                   act == WEB_ACT_FAIL || act == WEB_ACT_DUPLICATE ? " class=\"alt\"" : "", web_act_labels[act]);
 }
 
+/* The issue page's facts: number, state, unit, site, dates, level. */
+static void issue_facts(hq_buf *b, const hq_issue *is, int64_t now)
+{
+    hq_buf_puts(b, "<dl><dt>编号</dt><dd id=\"number\">");
+    web_html(b, is->number);
+    hq_buf_puts(b, "</dd><dt>状态</dt><dd id=\"state\">");
+    state_tag(b, is);
+    if (is->overdue && is->state != HQ_IS_CLOSED)
+        hq_buf_puts(b, " <span class=\"late\">超期</span>");
+    hq_buf_puts(b, "</dd><dt>领域</dt><dd>");
+    web_html(b, hq_domain_label(is->domain));
+    hq_buf_puts(b, "</dd><dt>责任单位</dt><dd>");
+    web_html(b, unit_name(is));
+    hq_buf_puts(b, "</dd><dt>地点</dt><dd>");
+    web_html(b, site_name(is->site));
+    hq_buf_puts(b, "</dd><dt>严重程度</dt><dd>");
+    web_html(b, hq_severity_label(is->severity));
+    hq_buf_puts(b, "</dd><dt>发现时间</dt><dd>");
+    when(b, is->opened_ms);
+    if (is->state == HQ_IS_CLOSED) {
+        hq_buf_puts(b, "</dd><dt>办结时间</dt><dd>");
+        when(b, is->closed_ms);
+    } else {
+        hq_buf_puts(b, "</dd><dt>整改期限</dt><dd id=\"deadline\">");
+        when(b, is->deadline_ms);
+        if (is->deadline_ms) {
+            hq_buf_puts(b, "（");
+            left_text(is->deadline_ms, now, b);
+            hq_buf_puts(b, "）");
+        }
+    }
+    hq_buf_printf(b, "</dd><dt>督办级别</dt><dd id=\"level\">第 %d 级</dd><dt>发生次数</dt><dd>%d</dd></dl>", is->level,
+                  is->occurrences);
+}
+
+/* The issue page's timeline and penalties; public: in the words a
+ * contractor reads. */
+static void issue_history(hq_buf *b, const hq_issue *is, bool public)
+{
+    hq_buf_puts(b, "<div class=\"card\"><h3>处理经过</h3><ol class=\"tl\" id=\"timeline\">");
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        const hq_tl_entry *e = &is->timeline[i];
+        hq_buf_puts(b, "<li><time>");
+        when(b, e->ts_ms);
+        if (e->actor && *e->actor) {
+            hq_buf_puts(b, " · ");
+            web_html(b, web_person_name(e->actor));
+        }
+        hq_buf_puts(b, "</time>");
+        {
+            hq_buf w;
+            hq_buf_init(&w);
+            hq_tl_render(e, public ? HQ_TL_PUBLIC : HQ_TL_STAFF, &w);
+            web_html(b, w.data ? w.data : "");
+            hq_buf_fini(&w);
+        }
+        hq_buf_puts(b, "</li>");
+    }
+    hq_buf_puts(b, "</ol></div>");
+    if (is->npenalties) {
+        hq_buf_puts(b, "<div class=\"card\"><h3>违约扣款</h3><table><tr><th>时间</th><th>金额（元）</th><th>原因</th></tr>");
+        for (size_t i = 0; i < is->npenalties; i++) {
+            hq_buf_puts(b, "<tr><td>");
+            when(b, is->penalties[i].ts_ms);
+            hq_buf_printf(b, "</td><td>%lld.%02lld</td><td>", (long long)(is->penalties[i].amount_cents / 100),
+                          (long long)(is->penalties[i].amount_cents % 100));
+            web_html(b, is->penalties[i].reason);
+            hq_buf_puts(b, "</td></tr>");
+        }
+        hq_buf_puts(b, "</table></div>");
+    }
+}
+
 /* The issue page.  post: where the forms go (the console's issue path, or
  * the portal link); link_only limits the actions to ack and rectify. */
 enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *number, const char *post, bool link_only,
@@ -843,36 +916,8 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
     web_notices(&b, notice, error);
     hq_buf_puts(&b, "<div class=\"card\"><h2 id=\"title\">");
     web_html(&b, is.title);
-    hq_buf_puts(&b, "</h2><dl><dt>编号</dt><dd id=\"number\">");
-    web_html(&b, is.number);
-    hq_buf_puts(&b, "</dd><dt>状态</dt><dd id=\"state\">");
-    state_tag(&b, &is);
-    if (is.overdue && is.state != HQ_IS_CLOSED)
-        hq_buf_puts(&b, " <span class=\"late\">超期</span>");
-    hq_buf_puts(&b, "</dd><dt>领域</dt><dd>");
-    web_html(&b, hq_domain_label(is.domain));
-    hq_buf_puts(&b, "</dd><dt>责任单位</dt><dd>");
-    web_html(&b, unit_name(&is));
-    hq_buf_puts(&b, "</dd><dt>地点</dt><dd>");
-    web_html(&b, site_name(is.site));
-    hq_buf_puts(&b, "</dd><dt>严重程度</dt><dd>");
-    web_html(&b, hq_severity_label(is.severity));
-    hq_buf_puts(&b, "</dd><dt>发现时间</dt><dd>");
-    when(&b, is.opened_ms);
-    if (is.state == HQ_IS_CLOSED) {
-        hq_buf_puts(&b, "</dd><dt>办结时间</dt><dd>");
-        when(&b, is.closed_ms);
-    } else {
-        hq_buf_puts(&b, "</dd><dt>整改期限</dt><dd id=\"deadline\">");
-        when(&b, is.deadline_ms);
-        if (is.deadline_ms) {
-            hq_buf_puts(&b, "（");
-            left_text(is.deadline_ms, now, &b);
-            hq_buf_puts(&b, "）");
-        }
-    }
-    hq_buf_printf(&b, "</dd><dt>督办级别</dt><dd id=\"level\">第 %d 级</dd><dt>发生次数</dt><dd>%d</dd></dl>", is.level,
-                  is.occurrences);
+    hq_buf_puts(&b, "</h2>");
+    issue_facts(&b, &is, now);
     hq_buf_puts(&b, "<p>");
     web_html(&b, is.description);
     hq_buf_puts(&b, "</p>");
@@ -900,39 +945,8 @@ enum MHD_Result web_issue_page(web_req *r, const hq_person *p, const char *numbe
                           post, photos[i], i + 1);
         hq_buf_puts(&b, "</div>");
     }
-    hq_buf_puts(&b, "<div class=\"card\"><h3>处理经过</h3><ol class=\"tl\" id=\"timeline\">");
-    for (size_t i = 0; i < is.ntimeline; i++) {
-        const hq_tl_entry *e = &is.timeline[i];
-        hq_buf_puts(&b, "<li><time>");
-        when(&b, e->ts_ms);
-        if (e->actor && *e->actor) {
-            hq_buf_puts(&b, " · ");
-            web_html(&b, web_person_name(e->actor));
-        }
-        hq_buf_puts(&b, "</time>");
-        {
-            hq_buf w;
-            hq_buf_init(&w);
-            /* a contractor reads the public words: no rule ids, no event numbers */
-            hq_tl_render(e, link_only || !p || web_is_contractor(p) ? HQ_TL_PUBLIC : HQ_TL_STAFF, &w);
-            web_html(&b, w.data ? w.data : "");
-            hq_buf_fini(&w);
-        }
-        hq_buf_puts(&b, "</li>");
-    }
-    hq_buf_puts(&b, "</ol></div>");
-    if (is.npenalties) {
-        hq_buf_puts(&b, "<div class=\"card\"><h3>违约扣款</h3><table><tr><th>时间</th><th>金额（元）</th><th>原因</th></tr>");
-        for (size_t i = 0; i < is.npenalties; i++) {
-            hq_buf_puts(&b, "<tr><td>");
-            when(&b, is.penalties[i].ts_ms);
-            hq_buf_printf(&b, "</td><td>%lld.%02lld</td><td>", (long long)(is.penalties[i].amount_cents / 100),
-                          (long long)(is.penalties[i].amount_cents % 100));
-            web_html(&b, is.penalties[i].reason);
-            hq_buf_puts(&b, "</td></tr>");
-        }
-        hq_buf_puts(&b, "</table></div>");
-    }
+    /* a contractor reads the public words: no rule ids, no event numbers */
+    issue_history(&b, &is, link_only || !p || web_is_contractor(p));
     /* the actions this person may do now */
     char purpose[160], csrf[160], why[300];
     snprintf(purpose, sizeof purpose, "act:%s:%s", p->id, is.number);

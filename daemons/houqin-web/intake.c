@@ -234,57 +234,33 @@ enum MHD_Result web_intake(web_req *r)
     return ret;
 }
 
-static enum MHD_Result intake(web_req *r)
+/* Authorisation first, for every event: the code of the refusal (msg
+ * says which event and why), or NULL when every event may be sent. */
+static const char *refused(const web_client *cl, const web_item *items, size_t n, char *msg, size_t size)
 {
-    if (strcmp(r->method, "POST") != 0)
-        return web_reply_json_error(r, 405, "method", "use POST");
-    const char *auth = web_header(r, "Authorization");
-    const web_client *cl = NULL;
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-        const char *t = auth + 7;
-        while (*t == ' ')
-            t++;
-        cl = web_clients_by_token(&g_web->clients, t, strlen(t));
-    }
-    if (!cl)
-        return web_reply_json_error(r, 401, "unauthorized",
-                                    auth ? "unknown bearer token" : "missing Authorization: Bearer TOKEN");
-    if (r->too_large)
-        return web_reply_json_error(r, 413, "too_large", "the body is over 1 MiB");
-    if (!ctype_ok(web_header(r, "Content-Type")))
-        return web_reply_json_error(r, 415, "media_type",
-                                    "send application/json (an event or an array) or application/x-ndjson");
-    if (!web_rate_intake(cl))
-        return web_reply_json_error(r, 429, "rate_limited", "too many requests for this client; retry later");
-    web_item *items;
-    size_t n;
-    hq_err err;
-    int rc = web_intake_split(r->body.data, r->body.len, &items, &n, &err);
-    if (rc == HQ_ELIMIT)
-        return web_reply_json_error(r, 413, "too_many_events", err.msg);
-    if (rc)
-        return web_reply_json_error(r, 400, "bad_json", err.msg);
-    /* Authorisation first, for every event: nothing is sent when any one
-     * is refused. */
     for (size_t i = 0; i < n; i++) {
         json_t *o = items[i].json;
         if (!o || !json_is_object(o))
             continue;
         json_t *src = json_object_get(o, "source"), *ty = json_object_get(o, "type");
-        char msg[300];
         if (src && !(json_is_string(src) && strcmp(json_string_value(src), cl->source) == 0)) {
-            snprintf(msg, sizeof msg, "event %zu: source must be %s (the source of this token), or left out", i,
+            snprintf(msg, size, "event %zu: source must be %s (the source of this token), or left out", i,
                      cl->source);
-            web_intake_items_free(items, n);
-            return web_reply_json_error(r, 403, "forbidden_source", msg);
+            return "forbidden_source";
         }
         if (json_is_string(ty) && !web_client_may_send(cl, json_string_value(ty))) {
-            snprintf(msg, sizeof msg, "event %zu: client %s may not send events of type %.64s", i, cl->source,
+            snprintf(msg, size, "event %zu: client %s may not send events of type %.64s", i, cl->source,
                      json_string_value(ty));
-            web_intake_items_free(items, n);
-            return web_reply_json_error(r, 403, "forbidden_type", msg);
+            return "forbidden_type";
         }
     }
+    return NULL;
+}
+
+/* The job for items: each event packed (with its id, given or made) or
+ * refused with its reason; *nsent: how many are to be sent. */
+static intake_job *job_new(const web_item *items, size_t n, const web_client *cl, size_t *nsent)
+{
     intake_job *job = hq_calloc(1, sizeof *job);
     job->n = n;
     job->out = hq_calloc(n, sizeof *job->out);
@@ -345,12 +321,56 @@ static enum MHD_Result intake(web_req *r)
         out[i].len = job->frames.len - off[i];
         nsend++;
     }
-    web_intake_items_free(items, n);
     free(ids);
     for (size_t i = 0; i < n; i++)
         if (off[i] != SIZE_MAX)
             out[i].frame = job->frames.data + off[i];
     free(off);
+    *nsent = nsend;
+    return job;
+}
+
+static enum MHD_Result intake(web_req *r)
+{
+    if (strcmp(r->method, "POST") != 0)
+        return web_reply_json_error(r, 405, "method", "use POST");
+    const char *auth = web_header(r, "Authorization");
+    const web_client *cl = NULL;
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        const char *t = auth + 7;
+        while (*t == ' ')
+            t++;
+        cl = web_clients_by_token(&g_web->clients, t, strlen(t));
+    }
+    if (!cl)
+        return web_reply_json_error(r, 401, "unauthorized",
+                                    auth ? "unknown bearer token" : "missing Authorization: Bearer TOKEN");
+    if (r->too_large)
+        return web_reply_json_error(r, 413, "too_large", "the body is over 1 MiB");
+    if (!ctype_ok(web_header(r, "Content-Type")))
+        return web_reply_json_error(r, 415, "media_type",
+                                    "send application/json (an event or an array) or application/x-ndjson");
+    if (!web_rate_intake(cl))
+        return web_reply_json_error(r, 429, "rate_limited", "too many requests for this client; retry later");
+    web_item *items;
+    size_t n;
+    hq_err err;
+    int rc = web_intake_split(r->body.data, r->body.len, &items, &n, &err);
+    if (rc == HQ_ELIMIT)
+        return web_reply_json_error(r, 413, "too_many_events", err.msg);
+    if (rc)
+        return web_reply_json_error(r, 400, "bad_json", err.msg);
+    /* Authorisation first, for every event: nothing is sent when any one
+     * is refused. */
+    char msg[300];
+    const char *forbidden = refused(cl, items, n, msg, sizeof msg);
+    if (forbidden) {
+        web_intake_items_free(items, n);
+        return web_reply_json_error(r, 403, forbidden, msg);
+    }
+    size_t nsend;
+    intake_job *job = job_new(items, n, cl, &nsend);
+    web_intake_items_free(items, n);
     if (nsend == 0) {
         enum MHD_Result ret = reply_results(r, job);
         intake_job_free(job);
@@ -359,7 +379,7 @@ static enum MHD_Result intake(web_req *r)
     /* Suspended until houqind answered every event: intake_resumed. */
     r->ctx = job;
     r->ctx_free = intake_job_free;
-    if (web_send_async(r, out, n, job->rep, intake_resumed, &err) != 0)
+    if (web_send_async(r, job->out, n, job->rep, intake_resumed, &err) != 0)
         return web_reply_json_error(r, 503, "unavailable", err.msg);
     return MHD_YES;
 }

@@ -10,14 +10,14 @@
 #include "log.h"
 #include "allowlist.h"
 #include "mem.h"
-#include "opts.h"
+#include "cmdline.h"
 #include "ratelimit.h"
 #include "service.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sodium.h>
@@ -315,216 +315,166 @@ static int load_clients(web *w)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line's values that are not the web's own fields. */
+typedef struct web_opts {
+    const char *listen, *curve_server, *curve_key, *subscribe;
+    unsigned threads, maxconn, perip, timeout_s, ack_timeout_ms, session_hours, live_max, live_hb;
+    bool verbose;
+} web_opts;
+
+static int parse_form_rate(const char *arg, void *dst, hq_err *why)
 {
-    enum { O_LISTEN = 256, O_STATE, O_RULES, O_SCHEMAS, O_INGEST, O_CLIENTS, O_SECRET, O_MEDIA, O_SOURCE,
-           O_THREADS, O_TIMEOUT, O_MAXCONN, O_PERIP, O_FORMRATE, O_PROXY, O_ACKTO, O_ACCOUNTS, O_SESSION,
-           O_SECURE, O_SSOH, O_SSOP, O_CSERVER, O_CKEY, O_CONTROL, O_SUBSCRIBE, O_LIVEMAX, O_LIVEHB };
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, O_LISTEN},   {"state", required_argument, NULL, O_STATE},
-        {"rules", required_argument, NULL, O_RULES},     {"schemas", required_argument, NULL, O_SCHEMAS},
-        {"ingest", required_argument, NULL, O_INGEST},   {"clients", required_argument, NULL, O_CLIENTS},
-        {"secret", required_argument, NULL, O_SECRET},   {"media", required_argument, NULL, O_MEDIA},
-        {"source", required_argument, NULL, O_SOURCE},   {"threads", required_argument, NULL, O_THREADS},
-        {"timeout", required_argument, NULL, O_TIMEOUT}, {"max-connections", required_argument, NULL, O_MAXCONN},
-        {"per-ip", required_argument, NULL, O_PERIP},    {"form-rate", required_argument, NULL, O_FORMRATE},
-        {"behind-proxy", no_argument, NULL, O_PROXY},    {"ack-timeout", required_argument, NULL, O_ACKTO},
-        {"accounts", required_argument, NULL, O_ACCOUNTS}, {"session-hours", required_argument, NULL, O_SESSION},
-        {"secure-cookies", no_argument, NULL, O_SECURE}, {"sso-header", required_argument, NULL, O_SSOH},
-        {"sso-proxy", required_argument, NULL, O_SSOP},
-        {"curve-server", required_argument, NULL, O_CSERVER}, {"curve-key", required_argument, NULL, O_CKEY},
-        {"control", required_argument, NULL, O_CONTROL},
-        {"subscribe", required_argument, NULL, O_SUBSCRIBE}, {"live-max", required_argument, NULL, O_LIVEMAX},
-        {"live-heartbeat", required_argument, NULL, O_LIVEHB},
-        {"verbose", no_argument, NULL, 'v'},             {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+    web *w = dst;
+    (void)why;
+    return parse_rate(arg, &w->form_rate, &w->form_burst);
+}
+
+#define WEB_UINT(n, d, lo, hi, e)                                                                          \
+    {.name = (n), .kind = HQ_OPT_UINT, .dst = (1 ? (d) : (unsigned *)0), .min = (lo), .max = (hi), .expect = (e)}
+
+/* Fills w and o from the command line, the defaults first; the pairs of
+ * options that go together are checked and the CURVE keys read.  -1 after
+ * saying why on stderr (--help and --version exit). */
+static int parse_opts(int argc, char **argv, web *w, web_opts *o)
+{
+    w->state_dir = "var";
+    w->rules_dir = HQ_DEFAULT_RULES;
+    w->schemas_dir = HQ_DEFAULT_SCHEMAS;
+    w->ingest = "tcp://127.0.0.1:7601";
+    w->control = "tcp://127.0.0.1:7603";
+    w->form_source = "houqin-web";
+    w->form_rate = 0.5;
+    w->form_burst = 20;
+    w->send_retries = 1;
+    *o = (web_opts){
+        .listen = "127.0.0.1:7680",
+        .subscribe = "tcp://127.0.0.1:7602",
+        .threads = 4,
+        .maxconn = 512,
+        .perip = 32,
+        .timeout_s = 15,
+        .ack_timeout_ms = 2500,
+        .session_hours = 8,
+        .live_max = 64,
+        .live_hb = 15,
     };
-    static web w;
-    g_web = &w;
-    w.state_dir = "var";
-    w.rules_dir = HQ_DEFAULT_RULES;
-    w.schemas_dir = HQ_DEFAULT_SCHEMAS;
-    w.ingest = "tcp://127.0.0.1:7601";
-    w.control = "tcp://127.0.0.1:7603";
-    w.form_source = "houqin-web";
-    w.timeout_s = 15;
-    w.form_rate = 0.5;
-    w.form_burst = 20;
-    w.send_timeout_ms = 2500;
-    w.send_retries = 1;
-    w.session_ttl_s = 8 * 3600;
-    const char *listen_s = "127.0.0.1:7680", *curve_server = NULL, *curve_key = NULL;
-    const char *subscribe = "tcp://127.0.0.1:7602";
-    unsigned threads = 4, maxconn = 512, perip = 32;
-    long live_max = 64, live_hb = 15;
-    int verbose = 0, c;
-    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_LISTEN: listen_s = optarg; break;
-        case O_STATE: w.state_dir = optarg; break;
-        case O_RULES: w.rules_dir = optarg; break;
-        case O_SCHEMAS: w.schemas_dir = optarg; break;
-        case O_INGEST: w.ingest = optarg; break;
-        case O_CLIENTS: w.clients_file = optarg; break;
-        case O_SECRET: w.secret_file = optarg; break;
-        case O_MEDIA: w.media_dir_opt = optarg; break;
-        case O_SOURCE: w.form_source = optarg; break;
-        case O_THREADS: threads = (unsigned)atoi(optarg); break;
-        case O_TIMEOUT: w.timeout_s = atoi(optarg); break;
-        case O_MAXCONN: maxconn = (unsigned)atoi(optarg); break;
-        case O_PERIP: perip = (unsigned)atoi(optarg); break;
-        case O_FORMRATE:
-            if (parse_rate(optarg, &w.form_rate, &w.form_burst) != 0) {
-                fprintf(stderr, "houqin-web: --form-rate: expected R or R:B, got \"%s\"\n", optarg);
-                return 1;
-            }
-            break;
-        case O_PROXY: w.behind_proxy = true; break;
-        case O_ACKTO: w.send_timeout_ms = atoi(optarg); break;
-        case O_ACCOUNTS: w.accounts_file = optarg; break;
-        case O_SESSION: w.session_ttl_s = atoi(optarg) * 3600; break;
-        case O_SECURE: w.cookie_secure = true; break;
-        case O_SSOH: w.sso_header = optarg; break;
-        case O_SSOP: w.sso_proxy = optarg; break;
-        case O_CSERVER: curve_server = optarg; break;
-        case O_CKEY: curve_key = optarg; break;
-        case O_CONTROL: w.control = optarg; break;
-        case O_SUBSCRIBE: subscribe = optarg; break;
-        case O_LIVEMAX: live_max = strtol(optarg, NULL, 10); break;
-        case O_LIVEHB: live_hb = strtol(optarg, NULL, 10); break;
-        case 'v': verbose = 1; break;
-        case 'h': fputs(usage, stdout); return 0;
-        case 'V':
-            printf("houqin-web %s\ndefault rules: %s\ndefault schemas: %s\n", HQ_BUILD_VERSION, HQ_DEFAULT_RULES,
-                   HQ_DEFAULT_SCHEMAS);
-            return 0;
-        default: fputs("see houqin-web --help\n", stderr); return 1;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "houqin-web: unexpected argument \"%s\"; see houqin-web --help\n", argv[optind]);
-        return 1;
-    }
-    if ((w.sso_header != NULL) != (w.sso_proxy != NULL)) {
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("listen", &o->listen),
+        HQ_OPTION_STR("state", &w->state_dir),
+        HQ_OPTION_STR("rules", &w->rules_dir),
+        HQ_OPTION_STR("schemas", &w->schemas_dir),
+        HQ_OPTION_STR("ingest", &w->ingest),
+        HQ_OPTION_STR("clients", &w->clients_file),
+        HQ_OPTION_STR("secret", &w->secret_file),
+        HQ_OPTION_STR("media", &w->media_dir_opt),
+        HQ_OPTION_STR("source", &w->form_source),
+        WEB_UINT("threads", &o->threads, 1, 256, "expected 1..256"),
+        WEB_UINT("timeout", &o->timeout_s, 1, INT_MAX, "expected a number of seconds, at least 1"),
+        WEB_UINT("max-connections", &o->maxconn, 1, INT_MAX, "expected a number, at least 1"),
+        WEB_UINT("per-ip", &o->perip, 1, INT_MAX, "expected a number, at least 1"),
+        {.name = "form-rate", .kind = HQ_OPT_FN, .dst = w, .parse = parse_form_rate, .expect = "expected R or R:B",
+         .got = true},
+        HQ_OPTION_FLAG("behind-proxy", 0, &w->behind_proxy),
+        WEB_UINT("ack-timeout", &o->ack_timeout_ms, 100, INT_MAX, "expected a number of milliseconds, at least 100"),
+        HQ_OPTION_STR("accounts", &w->accounts_file),
+        WEB_UINT("session-hours", &o->session_hours, 1, 168, "1 to 168"),
+        HQ_OPTION_FLAG("secure-cookies", 0, &w->cookie_secure),
+        HQ_OPTION_STR("sso-header", &w->sso_header),
+        HQ_OPTION_STR("sso-proxy", &w->sso_proxy),
+        HQ_OPTION_STR("curve-server", &o->curve_server),
+        HQ_OPTION_STR("curve-key", &o->curve_key),
+        HQ_OPTION_STR("control", &w->control),
+        HQ_OPTION_STR("subscribe", &o->subscribe),
+        WEB_UINT("live-max", &o->live_max, 0, 100000, "expected 0..100000"),
+        WEB_UINT("live-heartbeat", &o->live_hb, 1, 300, "expected 1..300 (seconds)"),
+        HQ_OPTION_FLAG("verbose", 'v', &o->verbose),
+        HQ_OPTION_HELP,
+        HQ_OPTION_VERSION,
+        HQ_OPTION_END,
+    };
+    if (hq_cmdline_parse("houqin-web", usage, opts, argc, argv) != 0)
+        return -1;
+    w->timeout_s = (int)o->timeout_s;
+    w->send_timeout_ms = (int)o->ack_timeout_ms;
+    w->session_ttl_s = (int)o->session_hours * 3600;
+    if ((w->sso_header != NULL) != (w->sso_proxy != NULL)) {
         fprintf(stderr, "houqin-web: --sso-header and --sso-proxy go together\n");
-        return 1;
+        return -1;
     }
-    if ((curve_server != NULL) != (curve_key != NULL)) {
+    if ((o->curve_server != NULL) != (o->curve_key != NULL)) {
         fprintf(stderr, "houqin-web: --curve-server and --curve-key go together\n");
-        return 1;
+        return -1;
     }
-    if (curve_server) {
+    if (o->curve_server) {
         hq_err kerr;
-        if (hq_keyfile_read(curve_server, w.curve_server, NULL, &kerr) != 0 ||
-            hq_keyfile_read(curve_key, w.curve_public, w.curve_secret, &kerr) != 0) {
+        if (hq_keyfile_read(o->curve_server, w->curve_server, NULL, &kerr) != 0 ||
+            hq_keyfile_read(o->curve_key, w->curve_public, w->curve_secret, &kerr) != 0) {
             char b[700];
             fprintf(stderr, "houqin-web: %s\n", hq_err_str(&kerr, b, sizeof b));
-            return 1;
+            return -1;
         }
-        w.curve = true;
+        w->curve = true;
     }
-    if (live_max < 0 || live_max > 100000 || live_hb < 1 || live_hb > 300) {
-        fprintf(stderr, "houqin-web: --live-max (0 to 100000) or --live-heartbeat (1 to 300) out of range\n");
-        return 1;
-    }
-    if (w.session_ttl_s < 3600 || w.session_ttl_s > 7 * 86400) {
-        fprintf(stderr, "houqin-web: --session-hours: 1 to 168\n");
-        return 1;
-    }
-    if (threads < 1 || threads > 256 || w.timeout_s < 1 || maxconn < 1 || perip < 1 || w.send_timeout_ms < 100) {
-        fprintf(stderr, "houqin-web: --threads, --timeout, --max-connections, --per-ip or --ack-timeout out of "
-                        "range\n");
-        return 1;
-    }
-    hq_log_init("houqin-web", verbose ? HQ_LOG_DEBUG : HQ_LOG_INFO);
-    if (sodium_init() < 0) {
-        fprintf(stderr, "houqin-web: libsodium does not start\n");
-        return 1;
-    }
-    struct sockaddr_in sa;
-    if (parse_listen(listen_s, &sa) != 0) {
-        fprintf(stderr, "houqin-web: --listen: expected ADDR:PORT (IPv4), got \"%s\"\n", listen_s);
-        return 1;
-    }
-    /* Schemas and rules: the sites and their names. */
+    return 0;
+}
+
+/* Loads what the pages need before the server starts: the schemas and
+ * rules (and their time zone), the clients, the CSRF key; sets the paths
+ * under the state directory, the locks and the rate limits.  -1 after
+ * saying why on stderr. */
+static int prepare(web *w)
+{
     hq_diags d;
     hq_diags_init(&d);
-    int rc = hq_schemas_load_dir(w.schemas_dir, &w.schemas, &d);
+    int rc = hq_schemas_load_dir(w->schemas_dir, &w->schemas, &d);
     if (rc == 0)
-        rc = hq_rules_load(w.rules_dir, w.schemas, &w.rules, &d);
+        rc = hq_rules_load(w->rules_dir, w->schemas, &w->rules, &d);
     for (size_t i = 0; i < d.count; i++) {
         char b[700];
         fprintf(stderr, "houqin-web: %s\n", hq_err_str(&d.items[i], b, sizeof b));
     }
     hq_diags_fini(&d);
     if (rc)
-        return 1;
+        return -1;
     /* Dates on the pages in the office's time zone (the rules'), whatever
      * the machine's is; set before any thread starts (setenv). */
-    if (hq_tz_set(hq_rules_timezone(w.rules)) != 0) {
-        fprintf(stderr, "houqin-web: unknown time zone \"%s\" in the rules\n", hq_rules_timezone(w.rules));
-        return 1;
+    if (hq_tz_set(hq_rules_timezone(w->rules)) != 0) {
+        fprintf(stderr, "houqin-web: unknown time zone \"%s\" in the rules\n", hq_rules_timezone(w->rules));
+        return -1;
     }
-    if (load_clients(&w) != 0)
-        return 1;
-    char secret_path[4096];
-    snprintf(secret_path, sizeof secret_path, "%s/web.key", w.state_dir);
-    if (!w.secret_file) {
-        mkdir(w.state_dir, 0770);
-        w.secret_file = secret_path;
+    if (load_clients(w) != 0)
+        return -1;
+    static char secret_path[4096];
+    snprintf(secret_path, sizeof secret_path, "%s/web.key", w->state_dir);
+    if (!w->secret_file) {
+        mkdir(w->state_dir, 0770);
+        w->secret_file = secret_path;
     }
-    if (load_secret(&w, w.secret_file) != 0) {
-        fprintf(stderr, "houqin-web: %s: cannot read or create the 32-byte key: %s\n", w.secret_file,
+    if (load_secret(w, w->secret_file) != 0) {
+        fprintf(stderr, "houqin-web: %s: cannot read or create the 32-byte key: %s\n", w->secret_file,
                 strerror(errno));
-        return 1;
+        return -1;
     }
-    snprintf(w.media_dir, sizeof w.media_dir, "%s", w.media_dir_opt ? w.media_dir_opt : "");
-    if (!w.media_dir_opt)
-        snprintf(w.media_dir, sizeof w.media_dir, "%s/media", w.state_dir);
-    snprintf(w.accounts_path, sizeof w.accounts_path, "%s", w.accounts_file ? w.accounts_file : "");
-    if (!w.accounts_file)
-        snprintf(w.accounts_path, sizeof w.accounts_path, "%s/web-accounts", w.state_dir);
-    snprintf(w.lockout_dir, sizeof w.lockout_dir, "%s/web-lockout", w.state_dir);
-    pthread_mutex_init(&w.acc_lock, NULL);
-    w.rl_login = hq_ratelimit_new(0.2, 20);
-    pthread_mutex_init(&w.state_lock, NULL);
-    pthread_mutex_init(&w.rl_lock, NULL);
-    pthread_rwlock_init(&w.clients_lock, NULL);
-    if (w.form_rate > 0)
-        w.rl_form = hq_ratelimit_new(w.form_rate, w.form_burst);
+    snprintf(w->media_dir, sizeof w->media_dir, "%s", w->media_dir_opt ? w->media_dir_opt : "");
+    if (!w->media_dir_opt)
+        snprintf(w->media_dir, sizeof w->media_dir, "%s/media", w->state_dir);
+    snprintf(w->accounts_path, sizeof w->accounts_path, "%s", w->accounts_file ? w->accounts_file : "");
+    if (!w->accounts_file)
+        snprintf(w->accounts_path, sizeof w->accounts_path, "%s/web-accounts", w->state_dir);
+    snprintf(w->lockout_dir, sizeof w->lockout_dir, "%s/web-lockout", w->state_dir);
+    pthread_mutex_init(&w->acc_lock, NULL);
+    w->rl_login = hq_ratelimit_new(0.2, 20);
+    pthread_mutex_init(&w->state_lock, NULL);
+    pthread_mutex_init(&w->rl_lock, NULL);
+    pthread_rwlock_init(&w->clients_lock, NULL);
+    if (w->form_rate > 0)
+        w->rl_form = hq_ratelimit_new(w->form_rate, w->form_burst);
+    return 0;
+}
 
-    int sigfd = hq_signals_open(false);
-    if (sigfd < 0) {
-        fprintf(stderr, "houqin-web: signalfd: %s\n", strerror(errno));
-        return 1;
-    }
-    hq_err serr;
-    if (web_sender_start(&serr) != 0) {
-        fprintf(stderr, "houqin-web: %s\n", serr.msg);
-        return 1;
-    }
-    if (web_live_start(subscribe, (unsigned)live_max, (int)live_hb, &serr) != 0) {
-        web_sender_stop(0);
-        fprintf(stderr, "houqin-web: %s\n", serr.msg);
-        return 1;
-    }
-    /* libmicrohttpd's defaults are unsafe for a public server (no
-     * connection timeout, no per-address limit): every limit is set. */
-    struct MHD_Daemon *d_http = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, &w, MHD_OPTION_SOCK_ADDR, &sa,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)w.timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, maxconn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, perip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u, MHD_OPTION_END);
-    if (!d_http) {
-        web_live_stop(0);
-        web_sender_stop(0);
-        fprintf(stderr, "houqin-web: cannot listen on %s: %s\n", listen_s, strerror(errno));
-        return 1;
-    }
-    hq_log_notice("listening on http://%s (%u threads), ingest %s, state %s", listen_s, threads, w.ingest,
-                  w.state_dir);
+/* Serves until SIGTERM or SIGINT; SIGHUP reloads the clients file. */
+static void serve(web *w, int sigfd, const char *listen_s)
+{
     char st[256];
     snprintf(st, sizeof st, "READY=1\nSTATUS=listening on %s", listen_s);
     sd_notify(0, st);
@@ -543,17 +493,69 @@ int main(int argc, char **argv)
                 stop = true;
             } else if (sig == HQ_SIG_RELOAD) {
                 sd_notify(0, "RELOADING=1");
-                hq_log_notice("reloading %s", w.clients_file ? w.clients_file : "(no clients file)");
+                hq_log_notice("reloading %s", w->clients_file ? w->clients_file : "(no clients file)");
                 /* Workers hold the read lock while they use a client. */
-                pthread_rwlock_wrlock(&w.clients_lock);
-                if (load_clients(&w) != 0)
-                    hq_log_err("%s: not reloaded (errors above); the old clients stay", w.clients_file);
-                pthread_rwlock_unlock(&w.clients_lock);
-                snprintf(st, sizeof st, "READY=1\nSTATUS=listening on %s", listen_s);
+                pthread_rwlock_wrlock(&w->clients_lock);
+                if (load_clients(w) != 0)
+                    hq_log_err("%s: not reloaded (errors above); the old clients stay", w->clients_file);
+                pthread_rwlock_unlock(&w->clients_lock);
                 sd_notify(0, st);
             }
         }
     }
+}
+
+int main(int argc, char **argv)
+{
+    static web w;
+    g_web = &w;
+    web_opts o;
+    if (parse_opts(argc, argv, &w, &o) != 0)
+        return 1;
+    hq_log_init("houqin-web", o.verbose ? HQ_LOG_DEBUG : HQ_LOG_INFO);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "houqin-web: libsodium does not start\n");
+        return 1;
+    }
+    struct sockaddr_in sa;
+    if (parse_listen(o.listen, &sa) != 0) {
+        fprintf(stderr, "houqin-web: --listen: expected ADDR:PORT (IPv4), got \"%s\"\n", o.listen);
+        return 1;
+    }
+    if (prepare(&w) != 0)
+        return 1;
+    int sigfd = hq_signals_open(false);
+    if (sigfd < 0) {
+        fprintf(stderr, "houqin-web: signalfd: %s\n", strerror(errno));
+        return 1;
+    }
+    hq_err serr;
+    if (web_sender_start(&serr) != 0) {
+        fprintf(stderr, "houqin-web: %s\n", serr.msg);
+        return 1;
+    }
+    if (web_live_start(o.subscribe, o.live_max, (int)o.live_hb, &serr) != 0) {
+        web_sender_stop(0);
+        fprintf(stderr, "houqin-web: %s\n", serr.msg);
+        return 1;
+    }
+    /* libmicrohttpd's defaults are unsafe for a public server (no
+     * connection timeout, no per-address limit): every limit is set. */
+    struct MHD_Daemon *d_http = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, handler, &w, MHD_OPTION_SOCK_ADDR, &sa,
+        MHD_OPTION_THREAD_POOL_SIZE, o.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)w.timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, o.maxconn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o.perip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u, MHD_OPTION_END);
+    if (!d_http) {
+        web_live_stop(0);
+        web_sender_stop(0);
+        fprintf(stderr, "houqin-web: cannot listen on %s: %s\n", o.listen, strerror(errno));
+        return 1;
+    }
+    hq_log_notice("listening on http://%s (%u threads), ingest %s, state %s", o.listen, o.threads, w.ingest,
+                  w.state_dir);
+    serve(&w, sigfd, o.listen);
     sd_notify(0, "STOPPING=1");
     /* Requests in flight are answered (or time out) before MHD stops: it
      * must not meet a suspended connection (nor a live stream). */

@@ -375,6 +375,45 @@ static bool valid_utf8(const char *s)
     return !s || hq_utf8_valid(s, strlen(s));
 }
 
+enum { SITE_SIZE = 65, LOCATION_SIZE = 200 };
+
+/* The request's one location: a campus site id, an address that names a
+ * site, or coordinates (site "unlocated").  Fills site and location (of
+ * SITE_SIZE and LOCATION_SIZE); NULL, or what is wrong. */
+static const char *locate(const web_form *f, char *site, char *location)
+{
+    const char *addr_id = web_form_get(f, "address_id"), *addr = web_form_get(f, "address_string"),
+               *lat = web_form_get(f, "lat"), *lon = web_form_get(f, "long");
+    int nloc = (addr_id && *addr_id) + (addr && *addr) + ((lat && *lat) || (lon && *lon));
+    const hq_site *sites;
+    size_t nsites = web_sites(&sites);
+    if (nloc != 1)
+        return nloc ? "give exactly one location: address_id, address_string, or lat and long"
+                    : "location required: address_id (a campus site id), address_string, or lat and long";
+    if (addr_id && *addr_id) {
+        if (!hq_rules_site(g_web->rules, addr_id))
+            return "address_id: not a campus site id (see docs/web.md)";
+        snprintf(site, SITE_SIZE, "%s", addr_id);
+    } else if (addr && *addr) {
+        for (size_t i = 0; i < nsites && !site[0]; i++)
+            if (strcmp(sites[i].id, addr) == 0 || (sites[i].name && strstr(addr, sites[i].name)))
+                snprintf(site, SITE_SIZE, "%s", sites[i].id);
+        if (!site[0])
+            return "address_string: names no campus site; use address_id";
+        snprintf(location, LOCATION_SIZE, "%.190s", addr);
+    } else {
+        char *e1 = NULL, *e2 = NULL;
+        double la = lat ? strtod(lat, &e1) : 1000, lo = lon ? strtod(lon, &e2) : 1000;
+        if (!lat || !lon || *e1 || *e2 || la < -90 || la > 90 || lo < -180 || lo > 180)
+            return "lat and long: both required, in decimal degrees";
+        /* Sites carry no coordinates: the office places it (site
+         * "unlocated", the position kept in location). */
+        snprintf(site, SITE_SIZE, "unlocated");
+        snprintf(location, LOCATION_SIZE, "lat %.6f, long %.6f", la, lo);
+    }
+    return NULL;
+}
+
 static enum MHD_Result post_request(web_req *r, bool xml)
 {
     web_form f;
@@ -393,16 +432,11 @@ static enum MHD_Result post_request(web_req *r, bool xml)
     pthread_rwlock_rdlock(&g_web->clients_lock);
     const char *key = web_form_get(&f, "api_key");
     const web_client *cl = api_client(key);
-    const char *code = web_form_get(&f, "service_code"), *addr_id = web_form_get(&f, "address_id"),
-               *addr = web_form_get(&f, "address_string"), *lat = web_form_get(&f, "lat"),
-               *lon = web_form_get(&f, "long"), *desc = web_form_get(&f, "description"),
+    const char *code = web_form_get(&f, "service_code"), *desc = web_form_get(&f, "description"),
                *email = web_form_get(&f, "email"), *phone = web_form_get(&f, "phone"),
                *first = web_form_get(&f, "first_name"), *last = web_form_get(&f, "last_name");
-    char domain[64] = "", category[64] = "", site[65] = "", location[200] = "", contact[128] = "", name[64] = "";
+    char domain[64] = "", category[64] = "", site[SITE_SIZE] = "", location[LOCATION_SIZE] = "", contact[128] = "", name[64] = "";
     const web_category *cat = NULL;
-    int nloc = (addr_id && *addr_id) + (addr && *addr) + ((lat && *lat) || (lon && *lon));
-    const hq_site *sites;
-    size_t nsites = web_sites(&sites);
     if (!cl) {
         ret = o311_error(r, xml, 403, key && *key ? "api_key not valid for Open311" : "api_key required");
         goto out;
@@ -425,38 +459,10 @@ static enum MHD_Result post_request(web_req *r, bool xml)
         ret = o311_error(r, xml, 404, "service_code not found");
         goto out;
     }
-    if (nloc != 1) {
-        ret = o311_error(r, xml, 400,
-                         nloc ? "give exactly one location: address_id, address_string, or lat and long"
-                              : "location required: address_id (a campus site id), address_string, or lat and long");
+    const char *wrong = locate(&f, site, location);
+    if (wrong) {
+        ret = o311_error(r, xml, 400, wrong);
         goto out;
-    }
-    if (addr_id && *addr_id) {
-        if (!hq_rules_site(g_web->rules, addr_id)) {
-            ret = o311_error(r, xml, 400, "address_id: not a campus site id (see docs/web.md)");
-            goto out;
-        }
-        snprintf(site, sizeof site, "%s", addr_id);
-    } else if (addr && *addr) {
-        for (size_t i = 0; i < nsites && !site[0]; i++)
-            if (strcmp(sites[i].id, addr) == 0 || (sites[i].name && strstr(addr, sites[i].name)))
-                snprintf(site, sizeof site, "%s", sites[i].id);
-        if (!site[0]) {
-            ret = o311_error(r, xml, 400, "address_string: names no campus site; use address_id");
-            goto out;
-        }
-        snprintf(location, sizeof location, "%.190s", addr);
-    } else {
-        char *e1 = NULL, *e2 = NULL;
-        double la = lat ? strtod(lat, &e1) : 1000, lo = lon ? strtod(lon, &e2) : 1000;
-        if (!lat || !lon || *e1 || *e2 || la < -90 || la > 90 || lo < -180 || lo > 180) {
-            ret = o311_error(r, xml, 400, "lat and long: both required, in decimal degrees");
-            goto out;
-        }
-        /* Sites carry no coordinates: the office places it (site
-         * "unlocated", the position kept in location). */
-        snprintf(site, sizeof site, "unlocated");
-        snprintf(location, sizeof location, "lat %.6f, long %.6f", la, lo);
     }
     if (!desc || !*desc) {
         ret = o311_error(r, xml, 400, "description required");

@@ -427,6 +427,50 @@ static enum MHD_Result receipt_page(web_req *r, const char *tracking, const char
     return send_page(r, 200, &b);
 }
 
+/* The complaint form's values from f (an empty contact or photo hash is
+ * none). */
+static void read_vals(const web_form *f, vals *v)
+{
+    v->cat = web_form_get(f, "category");
+    v->site = web_form_get(f, "site");
+    v->text = web_form_get(f, "text");
+    v->contact = web_form_get(f, "contact");
+    v->anonymous = web_form_get(f, "anonymous");
+    v->photo_hash = web_form_get(f, "photo_hash");
+    if (v->photo_hash && !*v->photo_hash)
+        v->photo_hash = NULL;
+    if (v->contact && !*v->contact)
+        v->contact = NULL;
+}
+
+enum { DOMAIN_SIZE = 32, CATEGORY_SIZE = 64 };
+
+/* Checks the complaint's site, category (split into domain and category,
+ * of DOMAIN_SIZE and CATEGORY_SIZE), words, contact and photo: NULL, or
+ * what the person is told. */
+static const char *check_vals(const vals *v, char *domain, char *category)
+{
+    const web_category *cat = NULL;
+    const char *dot = v->cat ? strchr(v->cat, '.') : NULL;
+    if (dot && (size_t)(dot - v->cat) < DOMAIN_SIZE) {
+        snprintf(domain, DOMAIN_SIZE, "%.*s", (int)(dot - v->cat), v->cat);
+        snprintf(category, CATEGORY_SIZE, "%s", dot + 1);
+        cat = web_category_find(domain, category);
+    }
+    const hq_site *site = v->site ? hq_rules_site(g_web->rules, v->site) : NULL;
+    if (!site)
+        return "请从列表中选择地点。";
+    if (!cat)
+        return "请从列表中选择问题类别。";
+    if (!v->text || !*v->text || utf8_chars(v->text) > TEXT_MAX_CHARS)
+        return v->text && *v->text ? "问题描述最多 2000 字。" : "请填写问题描述。";
+    if (v->contact && strlen(v->contact) > 64)
+        return "联系方式太长（最多 64 个字符）。";
+    if (v->photo_hash && !hex64(v->photo_hash))
+        return "照片信息有误，请重新选择照片。";
+    return NULL;
+}
+
 static enum MHD_Result post_complaint(web_req *r)
 {
     web_form f;
@@ -442,16 +486,7 @@ static enum MHD_Result post_complaint(web_req *r)
             ret = form_page(r, 400, &v, "提交的文字编码有误（需要 UTF-8），请重新填写。");
             goto out;
         }
-    v.cat = web_form_get(&f, "category");
-    v.site = web_form_get(&f, "site");
-    v.text = web_form_get(&f, "text");
-    v.contact = web_form_get(&f, "contact");
-    v.anonymous = web_form_get(&f, "anonymous");
-    v.photo_hash = web_form_get(&f, "photo_hash");
-    if (v.photo_hash && !*v.photo_hash)
-        v.photo_hash = NULL;
-    if (v.contact && !*v.contact)
-        v.contact = NULL;
+    read_vals(&f, &v);
     const char *hp = web_form_get(&f, "website");
     if (hp && *hp) { /* the honeypot: nothing is stored */
         ret = error_page(r, 400, "提交失败", "提交未成功，请刷新页面后重新填写。");
@@ -465,33 +500,10 @@ static enum MHD_Result post_complaint(web_req *r)
         ret = form_page(r, 429, &v, "提交过于频繁，请稍后再试。");
         goto out;
     }
-    char domain[32] = "", category[64] = "";
-    const web_category *cat = NULL;
-    const char *dot = v.cat ? strchr(v.cat, '.') : NULL;
-    if (dot && (size_t)(dot - v.cat) < sizeof domain) {
-        snprintf(domain, sizeof domain, "%.*s", (int)(dot - v.cat), v.cat);
-        snprintf(category, sizeof category, "%s", dot + 1);
-        cat = web_category_find(domain, category);
-    }
-    const hq_site *site = v.site ? hq_rules_site(g_web->rules, v.site) : NULL;
-    if (!site) {
-        ret = form_page(r, 400, &v, "请从列表中选择地点。");
-        goto out;
-    }
-    if (!cat) {
-        ret = form_page(r, 400, &v, "请从列表中选择问题类别。");
-        goto out;
-    }
-    if (!v.text || !*v.text || utf8_chars(v.text) > TEXT_MAX_CHARS) {
-        ret = form_page(r, 400, &v, v.text && *v.text ? "问题描述最多 2000 字。" : "请填写问题描述。");
-        goto out;
-    }
-    if (v.contact && strlen(v.contact) > 64) {
-        ret = form_page(r, 400, &v, "联系方式太长（最多 64 个字符）。");
-        goto out;
-    }
-    if (v.photo_hash && !hex64(v.photo_hash)) {
-        ret = form_page(r, 400, &v, "照片信息有误，请重新选择照片。");
+    char domain[DOMAIN_SIZE] = "", category[CATEGORY_SIZE] = "";
+    const char *wrong = check_vals(&v, domain, category);
+    if (wrong) {
+        ret = form_page(r, 400, &v, wrong);
         goto out;
     }
     const web_field *ph = web_form_field(&f, "photo");
@@ -661,6 +673,49 @@ static enum MHD_Result status_page(web_req *r, const web_complaint *c, const cha
     return send_page(r, status, &b);
 }
 
+/* The complaint.feedback event id on complaint c (tracking), into pk;
+ * reason, comment: NULL when not given; stars: 0 when not given. */
+static void pack_feedback(msgpack_packer *pk, const char *id, const web_complaint *c, const char *tracking,
+                          bool solved, const char *reason, int64_t sv, const char *comment)
+{
+    msgpack_pack_map(pk, 5);
+    pack_str(pk, "id");
+    pack_str(pk, id);
+    pack_str(pk, "type");
+    pack_str(pk, "complaint.feedback");
+    pack_str(pk, "source");
+    pack_str(pk, g_web->form_source);
+    pack_str(pk, "ts");
+    msgpack_pack_int64(pk, web_state_now_ms());
+    pack_str(pk, "data");
+    msgpack_pack_map(pk, 3 + (c->has_issue ? 1 : 0) + (reason != NULL) + (sv > 0) + (comment != NULL));
+    pack_str(pk, "complaint");
+    pack_str(pk, tracking);
+    pack_str(pk, "complaint_source");
+    pack_str(pk, c->source);
+    if (c->has_issue) {
+        pack_str(pk, "issue");
+        pack_str(pk, c->issue);
+    }
+    pack_str(pk, "solved");
+    if (solved)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    if (reason) {
+        pack_str(pk, "reason");
+        pack_str(pk, reason);
+    }
+    if (sv > 0) {
+        pack_str(pk, "stars");
+        msgpack_pack_int64(pk, sv);
+    }
+    if (comment) {
+        pack_str(pk, "comment");
+        pack_str(pk, comment);
+    }
+}
+
 static enum MHD_Result post_feedback(web_req *r, web_complaint *c, const char *tracking, const char *token)
 {
     web_form f;
@@ -717,42 +772,7 @@ static enum MHD_Result post_feedback(web_req *r, web_complaint *c, const char *t
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     web_out out = {0};
     web_make_id(out.id, sizeof out.id);
-    msgpack_pack_map(&pk, 5);
-    pack_str(&pk, "id");
-    pack_str(&pk, out.id);
-    pack_str(&pk, "type");
-    pack_str(&pk, "complaint.feedback");
-    pack_str(&pk, "source");
-    pack_str(&pk, g_web->form_source);
-    pack_str(&pk, "ts");
-    msgpack_pack_int64(&pk, web_state_now_ms());
-    pack_str(&pk, "data");
-    msgpack_pack_map(&pk, 3 + (c->has_issue ? 1 : 0) + (reason != NULL) + (sv > 0) + (comment != NULL));
-    pack_str(&pk, "complaint");
-    pack_str(&pk, tracking);
-    pack_str(&pk, "complaint_source");
-    pack_str(&pk, c->source);
-    if (c->has_issue) {
-        pack_str(&pk, "issue");
-        pack_str(&pk, c->issue);
-    }
-    pack_str(&pk, "solved");
-    if (!strcmp(solved, "yes"))
-        msgpack_pack_true(&pk);
-    else
-        msgpack_pack_false(&pk);
-    if (reason) {
-        pack_str(&pk, "reason");
-        pack_str(&pk, reason);
-    }
-    if (sv > 0) {
-        pack_str(&pk, "stars");
-        msgpack_pack_int64(&pk, sv);
-    }
-    if (comment) {
-        pack_str(&pk, "comment");
-        pack_str(&pk, comment);
-    }
+    pack_feedback(&pk, out.id, c, tracking, !strcmp(solved, "yes"), reason, sv, comment);
     out.frame = sb.data;
     out.len = sb.size;
     hq_client_reply rep;

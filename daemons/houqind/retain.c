@@ -8,6 +8,8 @@
 #include "prune.h"
 #include "retention.h"
 
+#include <stddef.h>
+
 /* A step removes at most this many events in one write transaction (about
  * one ingest batch's commit) or archives eight times as many (a read
  * transaction and zstd, no commit). */
@@ -90,6 +92,18 @@ int hq_retain_run(hq_daemon *d, bool wait)
     return rc;
 }
 
+/* The run's figures in the status, in this order (after "phase"). */
+#define PRUNE_NUMBER(name, sign) {#name, offsetof(hq_prune_figures, name), sign}
+static const struct {
+    const char *key;
+    size_t offset;
+    bool is_signed; /* int64_t, else uint64_t */
+} prune_numbers[] = {
+    PRUNE_NUMBER(next_run_ms, true),     PRUNE_NUMBER(last_run_ms, true),     PRUNE_NUMBER(archived_upto, false),
+    PRUNE_NUMBER(last_archived, false),  PRUNE_NUMBER(last_removed, false),   PRUNE_NUMBER(total_archived, false),
+    PRUNE_NUMBER(total_removed, false),  PRUNE_NUMBER(abandoned_ms, true),
+};
+
 void hq_retain_pack_status(hq_daemon *d, msgpack_packer *pk)
 {
     static const char *const phases[] = {"idle", "archive", "protect", "delete"};
@@ -112,13 +126,12 @@ void hq_retain_pack_status(hq_daemon *d, msgpack_packer *pk)
     if (!f || !pol)
         f = &none;
     hq_mp_pack_kv(pk, "phase", phases[f->phase]);
-    hq_mp_pack_ki64(pk, "next_run_ms", f->next_run_ms);
-    hq_mp_pack_ki64(pk, "last_run_ms", f->last_run_ms);
-    hq_mp_pack_ku64(pk, "archived_upto", f->archived_upto);
-    hq_mp_pack_ku64(pk, "last_archived", f->last_archived);
-    hq_mp_pack_ku64(pk, "last_removed", f->last_removed);
-    hq_mp_pack_ku64(pk, "total_archived", f->total_archived);
-    hq_mp_pack_ku64(pk, "total_removed", f->total_removed);
-    hq_mp_pack_ki64(pk, "abandoned_ms", f->abandoned_ms);
+    for (size_t i = 0; i < sizeof prune_numbers / sizeof *prune_numbers; i++) {
+        const void *v = (const char *)f + prune_numbers[i].offset;
+        if (prune_numbers[i].is_signed)
+            hq_mp_pack_ki64(pk, prune_numbers[i].key, *(const int64_t *)v);
+        else
+            hq_mp_pack_ku64(pk, prune_numbers[i].key, *(const uint64_t *)v);
+    }
     hq_mp_pack_kv(pk, "error", f->last_error);
 }

@@ -371,6 +371,64 @@ int hqe_stale_seen(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule,
     return rc;
 }
 
+/* A CLEAR timer on open issue number: the data rectified it and passed
+ * the recheck, the same two transitions a person's actions would make;
+ * then it closes. */
+static int data_cleared(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer *t, const char *number,
+                        uint64_t last_seq, int64_t now_ms, hq_effects *fx, hq_err *err)
+{
+    hq_issue is;
+    int rc = hq_issue_load(s, txn, number, &is, err);
+    if (rc)
+        return rc;
+    if (is.state != HQ_IS_CLOSED) {
+        if (e->late)
+            hqe_note_missed(e, &is, t, now_ms);
+        if (is.state != HQ_IS_RECTIFIED) {
+            hq_issue_add(&is, now_ms, "data", last_seq,
+                         &(hq_tl_entry){.kind = HQ_TL_RECTIFIED, .cause = HQ_TLC_DATA, .dur_ms = is.clears_after_ms});
+            rc = hq_issue_apply(&is, HQ_ACT_RECTIFY, err);
+        }
+        if (rc == 0) {
+            hq_issue_note(&is, now_ms, "auto-recheck", last_seq, HQ_TL_CLOSED, HQ_TLC_AUTO_RECHECK, NULL);
+            rc = hq_issue_apply(&is, HQ_ACT_RECHECK_PASS, err);
+        }
+        if (rc == 0)
+            rc = hqe_close_issue(s, txn, &is, now_ms, NULL, fx, err);
+        if (rc == 0)
+            rc = hq_issue_save(s, txn, &is, err);
+    }
+    hq_issue_fini(&is);
+    return rc;
+}
+
+/* A string of the envelope root (type, source, id) into *p and *len. */
+static void envelope_str(const msgpack_object *root, const char *key, const char **p, size_t *len)
+{
+    const msgpack_object *o = hq_mp_map_get(root, key);
+    if (o && o->type == MSGPACK_OBJECT_STR) {
+        *p = o->via.str.ptr;
+        *len = o->via.str.size;
+    }
+}
+
+/* ev from a stored event's decoded envelope, without validation (it was
+ * valid when stored), as an event of schema for the templates. */
+static void envelope(hq_event *ev, const char *frame, size_t len, const msgpack_object *root,
+                     const hq_schema *schema)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->raw = frame;
+    ev->raw_len = len;
+    ev->root = root;
+    ev->data = hq_mp_map_get(root, "data");
+    envelope_str(root, "type", &ev->type, &ev->type_len);
+    envelope_str(root, "source", &ev->source, &ev->source_len);
+    envelope_str(root, "id", &ev->id, &ev->id_len);
+    hq_mp_int64(hq_mp_map_get(root, "ts"), &ev->ts_ms);
+    ev->schema = schema;
+}
+
 /* A SUSTAIN or CLEAR timer: the rule state says whether it still holds. */
 int hqe_fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer *t, int64_t now_ms,
                            hq_effects *fx, hq_err *err)
@@ -399,34 +457,8 @@ int hqe_fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer 
     hq_group g;
     if ((rc = hq_group_get(s, txn, t->rule, t->key, &g, err)))
         return rc;
-    if (t->kind == HQ_TIMER_CLEAR) {
-        if (!g.open[0])
-            return 0;
-        hq_issue is;
-        if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
-            return rc;
-        if (is.state != HQ_IS_CLOSED) {
-            if (e->late)
-                hqe_note_missed(e, &is, t, now_ms);
-            /* The data rectified it and the data passed the recheck:
-             * the same two transitions a person's actions would make. */
-            if (is.state != HQ_IS_RECTIFIED) {
-                hq_issue_add(&is, now_ms, "data", st.last_seq,
-                             &(hq_tl_entry){.kind = HQ_TL_RECTIFIED, .cause = HQ_TLC_DATA, .dur_ms = is.clears_after_ms});
-                rc = hq_issue_apply(&is, HQ_ACT_RECTIFY, err);
-            }
-            if (rc == 0) {
-                hq_issue_note(&is, now_ms, "auto-recheck", st.last_seq, HQ_TL_CLOSED, HQ_TLC_AUTO_RECHECK, NULL);
-                rc = hq_issue_apply(&is, HQ_ACT_RECHECK_PASS, err);
-            }
-            if (rc == 0)
-                rc = hqe_close_issue(s, txn, &is, now_ms, NULL, fx, err);
-            if (rc == 0)
-                rc = hq_issue_save(s, txn, &is, err);
-        }
-        hq_issue_fini(&is);
-        return rc;
-    }
+    if (t->kind == HQ_TIMER_CLEAR)
+        return g.open[0] ? data_cleared(e, s, txn, t, g.open, st.last_seq, now_ms, fx, err) : 0;
     /* SUSTAIN: the condition held for the whole duration. */
     const hq_rule *rule = e->rules ? hq_rules_find(e->rules, t->rule) : NULL;
     if (!rule)
@@ -449,26 +481,7 @@ int hqe_fire_rule_timer(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_timer 
          * by decoding the envelope without validation. */
         msgpack_object root;
         if (hq_mp_decode(frame, len, &lim.mp, &zone, &root, &derr) == 0) {
-            memset(&ev, 0, sizeof ev);
-            ev.raw = frame;
-            ev.raw_len = len;
-            ev.root = &root;
-            ev.data = hq_mp_map_get(&root, "data");
-            const msgpack_object *o;
-            if ((o = hq_mp_map_get(&root, "type")) && o->type == MSGPACK_OBJECT_STR) {
-                ev.type = o->via.str.ptr;
-                ev.type_len = o->via.str.size;
-            }
-            if ((o = hq_mp_map_get(&root, "source")) && o->type == MSGPACK_OBJECT_STR) {
-                ev.source = o->via.str.ptr;
-                ev.source_len = o->via.str.size;
-            }
-            if ((o = hq_mp_map_get(&root, "id")) && o->type == MSGPACK_OBJECT_STR) {
-                ev.id = o->via.str.ptr;
-                ev.id_len = o->via.str.size;
-            }
-            hq_mp_int64(hq_mp_map_get(&root, "ts"), &ev.ts_ms);
-            ev.schema = schema;
+            envelope(&ev, frame, len, &root, schema);
             if (ev.data && !g.open[0])
                 rc = hqe_open_issue(e, s, txn, rule, t->key, &ev, st.last_seq, now_ms, &g, fx, err);
         }

@@ -1339,6 +1339,13 @@ static void load_sustained(loader *L, const hq_ydoc *doc, const hq_ynode *x, hq_
 }
 
 /* issue: what an opened issue carries. */
+/* x: a mapping with key as its one key; key's value, or NULL (said). */
+static const hq_ynode *sole_key(loader *L, const hq_ydoc *doc, const hq_ynode *x, const char *key)
+{
+    const char *const keys[] = {key, NULL};
+    return hq_ycheck_keys(L->d, doc, x, keys) ? NULL : hq_yrequire(L->d, doc, x, key);
+}
+
 static void load_issue(loader *L, const hq_ydoc *doc, const hq_ynode *is, hq_rule *r)
 {
     if (!is || hq_ycheck_keys(L->d, doc, is, issue_keys))
@@ -1375,12 +1382,9 @@ static void load_issue(loader *L, const hq_ydoc *doc, const hq_ynode *is, hq_rul
     if ((x = hq_yrequire(L->d, doc, is, "deadline")) && hq_yget_wdur(L->d, doc, x, &r->deadline_ms) == 0 &&
         r->deadline_ms <= 0)
         hq_ydiag(L->d, doc, x, "deadline must be positive");
-    if ((x = hq_ymap_get(is, "recheck"))) {
-        static const char *const rk[] = {"after", NULL};
-        const hq_ynode *y;
-        if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "after")))
-            hq_yget_wdur(L->d, doc, y, &r->recheck_after_ms);
-    }
+    const hq_ynode *y;
+    if ((x = hq_ymap_get(is, "recheck")) && (y = sole_key(L, doc, x, "after")))
+        hq_yget_wdur(L->d, doc, y, &r->recheck_after_ms);
     if ((x = hq_ymap_get(is, "ack_within")))
         hq_yget_wdur(L->d, doc, x, &r->ack_within_ms);
     if ((x = hq_yrequire(L->d, doc, is, "chain"))) {
@@ -1410,17 +1414,10 @@ static void load_issue(loader *L, const hq_ydoc *doc, const hq_ynode *is, hq_rul
     }
 }
 
-static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+/* A rule's id (well formed, used once), description and event types
+ * ("on": one or a list, each with a schema). */
+static void load_head(loader *L, const hq_ydoc *doc, const hq_ynode *n, hq_rule *r)
 {
-    size_t before = L->d->count;
-    if (hq_ycheck_keys(L->d, doc, n, rule_keys))
-        return;
-    L->r->rules = hq_realloc(L->r->rules, (L->r->nrules + 1) * sizeof *L->r->rules);
-    hq_rule *r = &L->r->rules[L->r->nrules];
-    memset(r, 0, sizeof *r);
-    r->file = hq_strdup(doc->file);
-    r->line = n->line;
-    r->column = n->column;
     const hq_ynode *x;
     r->id = dup_scalar(L, doc, hq_yrequire(L->d, doc, n, "id"));
     if (r->id && !ident_ok(r->id))
@@ -1447,6 +1444,75 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
                 r->types[r->ntypes++] = s;
         }
     }
+}
+
+/* count: at_least events within a window. */
+static void load_count(loader *L, const hq_ydoc *doc, const hq_ynode *x, hq_rule *r)
+{
+    static const char *const ck[] = {"at_least", "within", NULL};
+    if (hq_ycheck_keys(L->d, doc, x, ck))
+        return;
+    int64_t v = 0;
+    const hq_ynode *y;
+    if ((y = hq_yrequire(L->d, doc, x, "at_least")) && hq_yget_int(L->d, doc, y, &v) == 0 && (v < 1 || v > 1000))
+        hq_ydiag(L->d, doc, y, "at_least must be 1 to 1000");
+    r->count_n = (unsigned)v;
+    if ((y = hq_yrequire(L->d, doc, x, "within")))
+        hq_yget_duration_ms(L->d, doc, y, &r->window_ms);
+    r->kind = HQ_RULE_COUNT;
+}
+
+/* schedule (n's value x): an absence rule, with its units and the unit an
+ * expected event is for. */
+static void load_schedule(loader *L, const hq_ydoc *doc, const hq_ynode *n, const hq_ynode *x, hq_rule *r)
+{
+    if (r->kind != HQ_RULE_MATCH)
+        hq_ydiag(L->d, doc, x, "a scheduled (absence) rule cannot also count or be sustained");
+    r->kind = HQ_RULE_ABSENCE;
+    r->schedule = hq_schedule_parse(doc, x, L->r->calendar, L->d);
+    load_units(L, doc, n, r);
+    const hq_ynode *u = hq_ymap_get(n, "unit");
+    r->unit = u ? get_tmpl(L, doc, u, r) : NULL;
+    if (!u) {
+        bool has_site = true;
+        for (size_t i = 0; i < r->ntypes; i++)
+            has_site = has_site && hq_schema_field(r->types[i], "site");
+        if (has_site)
+            r->unit = hq_tmpl_compile_str("{{data.site}}", NULL);
+        else
+            hq_ydiag(L->d, doc, n, "say which unit an expected event is for, e.g. unit: \"{{data.site}}\"");
+    }
+    const hq_ynode *key = hq_ymap_get(n, "key");
+    if (key)
+        hq_ydiag(L->d, doc, key, "a scheduled rule groups its issues per unit; key is not used here (remove it)");
+}
+
+/* stale (n's value x): a rule on data that stopped coming, per key. */
+static void load_stale(loader *L, const hq_ydoc *doc, const hq_ynode *n, const hq_ynode *x, hq_rule *r)
+{
+    const hq_ynode *y;
+    if (r->kind != HQ_RULE_MATCH)
+        hq_ydiag(L->d, doc, x, "a stale-data rule cannot also count, be sustained or scheduled");
+    if ((y = sole_key(L, doc, x, "after")))
+        hq_yget_duration_ms(L->d, doc, y, &r->stale_ms);
+    r->kind = HQ_RULE_STALE;
+    if (!hq_ymap_get(n, "key"))
+        hq_ydiag(L->d, doc, n, "a stale-data rule needs a key (what must keep reporting, e.g. \"{{data.sensor}}\")");
+}
+
+static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
+{
+    size_t before = L->d->count;
+    if (hq_ycheck_keys(L->d, doc, n, rule_keys))
+        return;
+    L->r->rules = hq_realloc(L->r->rules, (L->r->nrules + 1) * sizeof *L->r->rules);
+    hq_rule *r = &L->r->rules[L->r->nrules];
+    memset(r, 0, sizeof *r);
+    r->file = hq_strdup(doc->file);
+    r->line = n->line;
+    r->column = n->column;
+    const hq_ynode *x;
+    load_head(L, doc, n, r);
     if (L->d->count > before) {
         rule_fini(r);
         return;
@@ -1456,20 +1522,8 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         lit_cond(L, doc, x, 0);
     }
     r->kind = HQ_RULE_MATCH;
-    if ((x = hq_ymap_get(n, "count"))) {
-        static const char *const ck[] = {"at_least", "within", NULL};
-        if (!hq_ycheck_keys(L->d, doc, x, ck)) {
-            int64_t v = 0;
-            const hq_ynode *y;
-            if ((y = hq_yrequire(L->d, doc, x, "at_least")) && hq_yget_int(L->d, doc, y, &v) == 0 &&
-                (v < 1 || v > 1000))
-                hq_ydiag(L->d, doc, y, "at_least must be 1 to 1000");
-            r->count_n = (unsigned)v;
-            if ((y = hq_yrequire(L->d, doc, x, "within")))
-                hq_yget_duration_ms(L->d, doc, y, &r->window_ms);
-            r->kind = HQ_RULE_COUNT;
-        }
-    }
+    if ((x = hq_ymap_get(n, "count")))
+        load_count(L, doc, x, r);
     if ((x = hq_ymap_get(n, "sustained")))
         load_sustained(L, doc, x, r);
     if ((x = hq_ymap_get(n, "scope"))) {
@@ -1481,46 +1535,16 @@ static void load_rule(loader *L, const hq_ydoc *doc, const hq_ynode *n)
             lit_cond(L, doc, x, 0);
         }
     }
-    if ((x = hq_ymap_get(n, "recurrence"))) {
-        static const char *const rk[] = {"within", NULL};
-        const hq_ynode *y;
-        if (!hq_ycheck_keys(L->d, doc, x, rk) && (y = hq_yrequire(L->d, doc, x, "within")))
-            hq_yget_duration_ms(L->d, doc, y, &r->recurrence_window_ms);
-    }
-    if ((x = hq_ymap_get(n, "schedule"))) {
-        if (r->kind != HQ_RULE_MATCH)
-            hq_ydiag(L->d, doc, x, "a scheduled (absence) rule cannot also count or be sustained");
-        r->kind = HQ_RULE_ABSENCE;
-        r->schedule = hq_schedule_parse(doc, x, L->r->calendar, L->d);
-        load_units(L, doc, n, r);
-        const hq_ynode *u = hq_ymap_get(n, "unit");
-        r->unit = u ? get_tmpl(L, doc, u, r) : NULL;
-        if (!u) {
-            bool has_site = true;
-            for (size_t i = 0; i < r->ntypes; i++)
-                has_site = has_site && hq_schema_field(r->types[i], "site");
-            if (has_site)
-                r->unit = hq_tmpl_compile_str("{{data.site}}", NULL);
-            else
-                hq_ydiag(L->d, doc, n, "say which unit an expected event is for, e.g. unit: \"{{data.site}}\"");
-        }
-        if ((x = hq_ymap_get(n, "key")))
-            hq_ydiag(L->d, doc, x, "a scheduled rule groups its issues per unit; key is not used here (remove it)");
-    } else if (hq_ymap_get(n, "units") || hq_ymap_get(n, "unit")) {
+    const hq_ynode *y;
+    if ((x = hq_ymap_get(n, "recurrence")) && (y = sole_key(L, doc, x, "within")))
+        hq_yget_duration_ms(L->d, doc, y, &r->recurrence_window_ms);
+    if ((x = hq_ymap_get(n, "schedule")))
+        load_schedule(L, doc, n, x, r);
+    else if (hq_ymap_get(n, "units") || hq_ymap_get(n, "unit"))
         hq_ydiag(L->d, doc, n, "units/unit belong to scheduled (absence) rules, which need \"schedule\"");
-    }
     load_owner(L, doc, n, r);
-    if ((x = hq_ymap_get(n, "stale"))) {
-        static const char *const sk[] = {"after", NULL};
-        const hq_ynode *y;
-        if (r->kind != HQ_RULE_MATCH)
-            hq_ydiag(L->d, doc, x, "a stale-data rule cannot also count, be sustained or scheduled");
-        if (!hq_ycheck_keys(L->d, doc, x, sk) && (y = hq_yrequire(L->d, doc, x, "after")))
-            hq_yget_duration_ms(L->d, doc, y, &r->stale_ms);
-        r->kind = HQ_RULE_STALE;
-        if (!hq_ymap_get(n, "key"))
-            hq_ydiag(L->d, doc, n, "a stale-data rule needs a key (what must keep reporting, e.g. \"{{data.sensor}}\")");
-    }
+    if ((x = hq_ymap_get(n, "stale")))
+        load_stale(L, doc, n, x, r);
     r->key = (x = hq_ymap_get(n, "key")) ? get_tmpl(L, doc, x, r) : hq_tmpl_compile_str("", NULL);
     r->issue_phase = true;
     if (r->kind == HQ_RULE_SUSTAINED && !hq_ymap_get(n, "key"))

@@ -117,6 +117,91 @@ static bool read_limit(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const
     return true;
 }
 
+/* Reads field spec n's "type" into f->type; false (said) when it is
+ * missing or unknown. */
+static bool parse_type(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *n, hq_field *f)
+{
+    const hq_ynode *t = hq_ymap_get(n, "type");
+    const char *ts = NULL;
+    if (!t) {
+        hq_ydiag(d, doc, n, "field \"%s\": missing required key \"type\"", name);
+        return false;
+    }
+    if (hq_yget_str(d, doc, t, &ts) != 0)
+        return false;
+    for (size_t k = 0; k < sizeof ftype_names / sizeof *ftype_names; k++)
+        if (strcmp(ts, ftype_names[k]) == 0) {
+            f->type = (hq_ftype)k;
+            return true;
+        }
+    hq_ydiag(d, doc, t, "unknown field type \"%s\" (expected string, int, number, bool, enum, timestamp, map or array)",
+             ts);
+    return false;
+}
+
+#define FT(t) (1u << (t))
+#define FT_NUMERIC (FT(HQ_F_INT) | FT(HQ_F_NUMBER) | FT(HQ_F_TIMESTAMP))
+
+/* The keys that only some types take, in the order they are checked. */
+static const struct {
+    const char *key;
+    unsigned types; /* FT() of the types that take it */
+    const char *names;
+} typed_keys[] = {
+    {"min", FT_NUMERIC, "int, number and timestamp"},
+    {"max", FT_NUMERIC, "int, number and timestamp"},
+    {"min_length", FT(HQ_F_STRING), "string"},
+    {"max_length", FT(HQ_F_STRING), "string"},
+    {"min_items", FT(HQ_F_ARRAY), "array"},
+    {"max_items", FT(HQ_F_ARRAY), "array"},
+    {"values", FT(HQ_F_ENUM), "enum"},
+    {"fields", FT(HQ_F_MAP), "map"},
+    {"items", FT(HQ_F_ARRAY), "array"},
+    {"category_of", FT(HQ_F_STRING), "string"},
+};
+
+/* An enum field's "values": a non-empty list, each value once. */
+static void parse_values(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *n, hq_field *f)
+{
+    const hq_ynode *v = hq_ymap_get(n, "values");
+    if (!v || v->type != HQ_Y_SEQ || v->len == 0) {
+        hq_ydiag(d, doc, v ? v : n, "enum field \"%s\" needs a non-empty list \"values\"", name);
+        return;
+    }
+    f->values = hq_calloc(v->len, sizeof *f->values);
+    for (size_t i = 0; i < v->len; i++) {
+        const char *es;
+        if (hq_yget_str(d, doc, v->kids[i], &es) != 0)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < f->nvalues && !dup; j++)
+            dup = strcmp(f->values[j], es) == 0;
+        if (dup)
+            hq_ydiag(d, doc, v->kids[i], "enum field \"%s\": value \"%s\" is listed twice", name, es);
+        else
+            f->values[f->nvalues++] = hq_strdup(es);
+    }
+}
+
+static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *n, hq_field *f);
+
+/* An array field's limits and its "items" spec. */
+static void parse_array(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *n, hq_field *f)
+{
+    bool has_min = read_limit(d, doc, n, "min_items", 0, &f->min_items);
+    bool has_max = read_limit(d, doc, n, "max_items", 1, &f->max_items);
+    if (has_min && has_max && f->min_items > f->max_items)
+        hq_ydiag(d, doc, hq_ymap_get(n, "min_items"), "field \"%s\": min_items %zu is greater than max_items %zu",
+                 name, f->min_items, f->max_items);
+    const hq_ynode *v = hq_ymap_get(n, "items");
+    if (!v) {
+        hq_ydiag(d, doc, n, "array field \"%s\" needs \"items\"", name);
+    } else {
+        f->items = hq_calloc(1, sizeof *f->items);
+        parse_field(d, doc, "items", v, f->items);
+    }
+}
+
 /* Parses one field spec.  Checks that depend on the type are made only
  * once the type is known: an unknown type is one diagnostic, not a cascade
  * of "applies to ... only". */
@@ -130,25 +215,7 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
         return HQ_EINVAL;
     }
     hq_ycheck_keys(d, doc, n, field_keys);
-    const hq_ynode *t = hq_ymap_get(n, "type");
-    const char *ts = NULL;
-    bool typed = false;
-    if (!t) {
-        hq_ydiag(d, doc, n, "field \"%s\": missing required key \"type\"", name);
-    } else if (hq_yget_str(d, doc, t, &ts) == 0) {
-        size_t k;
-        for (k = 0; k < sizeof ftype_names / sizeof *ftype_names; k++)
-            if (strcmp(ts, ftype_names[k]) == 0)
-                break;
-        if (k == sizeof ftype_names / sizeof *ftype_names) {
-            hq_ydiag(d, doc, t,
-                     "unknown field type \"%s\" (expected string, int, number, bool, enum, timestamp, map or array)",
-                     ts);
-        } else {
-            f->type = (hq_ftype)k;
-            typed = true;
-        }
-    }
+    bool typed = parse_type(d, doc, name, n, f);
     const hq_ynode *v;
     const char *us;
     if ((v = hq_ymap_get(n, "optional")))
@@ -162,17 +229,8 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
     if (!typed)
         return HQ_EINVAL;
 
-    bool numeric = f->type == HQ_F_INT || f->type == HQ_F_NUMBER || f->type == HQ_F_TIMESTAMP;
-    only_for(d, doc, n, "min", numeric, "int, number and timestamp");
-    only_for(d, doc, n, "max", numeric, "int, number and timestamp");
-    only_for(d, doc, n, "min_length", f->type == HQ_F_STRING, "string");
-    only_for(d, doc, n, "max_length", f->type == HQ_F_STRING, "string");
-    only_for(d, doc, n, "min_items", f->type == HQ_F_ARRAY, "array");
-    only_for(d, doc, n, "max_items", f->type == HQ_F_ARRAY, "array");
-    only_for(d, doc, n, "values", f->type == HQ_F_ENUM, "enum");
-    only_for(d, doc, n, "fields", f->type == HQ_F_MAP, "map");
-    only_for(d, doc, n, "items", f->type == HQ_F_ARRAY, "array");
-    only_for(d, doc, n, "category_of", f->type == HQ_F_STRING, "string");
+    for (size_t i = 0; i < sizeof typed_keys / sizeof *typed_keys; i++)
+        only_for(d, doc, n, typed_keys[i].key, (typed_keys[i].types & FT(f->type)) != 0, typed_keys[i].names);
     if (f->type == HQ_F_STRING && (v = hq_ymap_get(n, "category_of")) && hq_yget_str(d, doc, v, &us) == 0)
         f->category_of = hq_strdup(us);
 
@@ -196,26 +254,7 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
                      "field \"%s\": min_length %zu is greater than max_length %zu", name, f->min_len, f->max_len);
         break;
     }
-    case HQ_F_ENUM:
-        v = hq_ymap_get(n, "values");
-        if (!v || v->type != HQ_Y_SEQ || v->len == 0) {
-            hq_ydiag(d, doc, v ? v : n, "enum field \"%s\" needs a non-empty list \"values\"", name);
-            break;
-        }
-        f->values = hq_calloc(v->len, sizeof *f->values);
-        for (size_t i = 0; i < v->len; i++) {
-            const char *es;
-            if (hq_yget_str(d, doc, v->kids[i], &es) != 0)
-                continue;
-            bool dup = false;
-            for (size_t j = 0; j < f->nvalues && !dup; j++)
-                dup = strcmp(f->values[j], es) == 0;
-            if (dup)
-                hq_ydiag(d, doc, v->kids[i], "enum field \"%s\": value \"%s\" is listed twice", name, es);
-            else
-                f->values[f->nvalues++] = hq_strdup(es);
-        }
-        break;
+    case HQ_F_ENUM: parse_values(d, doc, name, n, f); break;
     case HQ_F_MAP:
         v = hq_ymap_get(n, "fields");
         if (!v)
@@ -223,21 +262,7 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
         else
             parse_fields(d, doc, v, f);
         break;
-    case HQ_F_ARRAY: {
-        bool has_min = read_limit(d, doc, n, "min_items", 0, &f->min_items);
-        bool has_max = read_limit(d, doc, n, "max_items", 1, &f->max_items);
-        if (has_min && has_max && f->min_items > f->max_items)
-            hq_ydiag(d, doc, hq_ymap_get(n, "min_items"),
-                     "field \"%s\": min_items %zu is greater than max_items %zu", name, f->min_items, f->max_items);
-        v = hq_ymap_get(n, "items");
-        if (!v) {
-            hq_ydiag(d, doc, n, "array field \"%s\" needs \"items\"", name);
-        } else {
-            f->items = hq_calloc(1, sizeof *f->items);
-            parse_field(d, doc, "items", v, f->items);
-        }
-        break;
-    }
+    case HQ_F_ARRAY: parse_array(d, doc, name, n, f); break;
     case HQ_F_BOOL:
         break;
     }

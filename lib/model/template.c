@@ -87,6 +87,47 @@ static bool valid_path(const char *a, const char *b)
     return true;
 }
 
+/* In a section's placeholder [pa, b), {{?path=value}} (shown when the
+ * value is that text): the "=", or NULL.  The "=" of a selector
+ * [field=value] is the path's. */
+static const char *section_value(const char *pa, const char *b)
+{
+    bool in_sel = false;
+    for (const char *q = pa; q < b; q++) {
+        if (*q == '[' || *q == ']')
+            in_sel = *q == '[';
+        else if (*q == '=' && !in_sel)
+            return q;
+    }
+    return NULL;
+}
+
+/* A section's value [v, b): not empty; letters, digits, _ - and . */
+static bool value_ok(const char *v, const char *b)
+{
+    bool ok = v < b;
+    for (const char *q = v; q < b; q++)
+        ok = ok && (name_char(*q) || *q == '-' || *q == '.');
+    return ok;
+}
+
+/* The formats of {{path|format}}. */
+static const struct {
+    const char *name;
+    pfmt fmt;
+} formats[] = {{"yuan", F_YUAN}, {"unit", F_UNIT}};
+
+/* The format named [f, f + len) into *fmt; false when there is none. */
+static bool format_of(const char *f, size_t len, pfmt *fmt)
+{
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+        if (strlen(formats[i].name) == len && !memcmp(f, formats[i].name, len)) {
+            *fmt = formats[i].fmt;
+            return true;
+        }
+    return false;
+}
+
 /* Splits s into parts; returns NULL and fills why on a syntax error. */
 static hq_tmpl *parse(const char *s, char *why, size_t whylen, size_t *errpos)
 {
@@ -136,37 +177,19 @@ static hq_tmpl *parse(const char *s, char *why, size_t whylen, size_t *errpos)
             kind = P_IF;
             pa = a + 1;
         }
-        const char *want = NULL;
-        if (kind == P_IF) { /* {{?path=value}}: shown when the value is that text */
-            bool in_sel = false; /* the "=" of a selector [field=value] is the path's */
-            for (const char *q = pa; q < b && !want; q++) {
-                if (*q == '[' || *q == ']')
-                    in_sel = *q == '[';
-                else if (*q == '=' && !in_sel)
-                    want = q;
+        const char *want = kind == P_IF ? section_value(pa, b) : NULL;
+        if (want) {
+            if (!value_ok(want + 1, b)) {
+                snprintf(why, whylen, "placeholder \"%.*s\": use {{?path}} or {{?path=value}}", (int)(b - a), a);
+                goto fail;
             }
-            if (want) {
-                bool ok = want + 1 < b;
-                for (const char *q = want + 1; q < b; q++)
-                    ok = ok && (name_char(*q) || *q == '-' || *q == '.');
-                if (!ok) {
-                    snprintf(why, whylen, "placeholder \"%.*s\": use {{?path}} or {{?path=value}}", (int)(b - a),
-                             a);
-                    goto fail;
-                }
-                pb = want;
-            }
+            pb = want;
         }
         const char *bar = memchr(pa, '|', (size_t)(b - pa));
         if (bar && kind == P_VAR && valid_path(pa, bar)) {
-            size_t fl = (size_t)(b - bar - 1);
-            if (fl == 4 && !memcmp(bar + 1, "yuan", 4))
-                fmt = F_YUAN;
-            else if (fl == 4 && !memcmp(bar + 1, "unit", 4))
-                fmt = F_UNIT;
-            else {
+            if (!format_of(bar + 1, (size_t)(b - bar - 1), &fmt)) {
                 snprintf(why, whylen, "placeholder \"%.*s\": unknown format \"%.*s\" (formats: yuan, unit)",
-                         (int)(b - a), a, (int)fl, bar + 1);
+                         (int)(b - a), a, (int)(b - bar - 1), bar + 1);
                 goto fail;
             }
             pb = bar;

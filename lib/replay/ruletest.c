@@ -566,6 +566,77 @@ static int load_words(loader *L, const fcond *c, const char ***out, size_t *n)
     return bad ? HQ_EINVAL : 0;
 }
 
+/* A string condition's value: a known rule, state, severity or outbox
+ * kind where the field names one.  0, or -1 (said). */
+static int load_string(loader *L, fcond *c, const hq_ynode *v)
+{
+    const fdef *def = c->def;
+    if (hq_yget_str(L->d, L->doc, v, &c->s) != 0)
+        return -1;
+    if (def->vt == V_REF && !ref_ok(L, v, def->name))
+        return -1;
+    if (def->id == K_RULE && !hq_rules_find(L->t->rules, c->s)) {
+        hq_ydiag(L->d, L->doc, v, "unknown rule \"%s\" (not in the rules under test)", c->s);
+        return -1;
+    }
+    if (def->id == K_STATE) {
+        hq_issue_state s;
+        if (strcmp(c->s, "open") != 0 && hq_issue_state_parse(c->s, &s) != 0) {
+            hq_ydiag(L->d, L->doc, v, "state: expected opened, acknowledged, rectified, reopened, closed "
+                                      "or open (any but closed), got \"%s\"", c->s);
+            return -1;
+        }
+    } else if (def->id == K_SEVERITY) {
+        hq_severity s;
+        if (hq_severity_parse(c->s, &s) != 0) {
+            hq_ydiag(L->d, L->doc, v, "severity: expected low, medium, high or critical, got \"%s\"", c->s);
+            return -1;
+        }
+    } else if (def->id == K_KIND && !in_list(outbox_kinds, c->s)) {
+        char list[300];
+        list_text(outbox_kinds, list, sizeof list);
+        hq_ydiag(L->d, L->doc, v, "kind: unknown outbox kind \"%s\" (expected one of: %s)", c->s, list);
+        return -1;
+    }
+    return 0;
+}
+
+/* A condition's value v, read as its field's type says.  0, or -1
+ * (said). */
+static int load_value(loader *L, fcond *c, const hq_ynode *v)
+{
+    double y;
+    switch (c->def->vt) {
+    case V_STR:
+    case V_REF: return load_string(L, c, v);
+    case V_INT: return hq_yget_int(L->d, L->doc, v, &c->i) != 0 ? -1 : 0;
+    case V_BOOL: return hq_yget_bool(L->d, L->doc, v, &c->b) != 0 ? -1 : 0;
+    case V_TIME: return get_time(L, v, &c->i) != 0 ? -1 : 0;
+    case V_YUAN:
+        if (hq_yget_number(L->d, L->doc, v, &y) != 0)
+            return -1;
+        c->i = llround(y * 100);
+        return 0;
+    case V_WORDS: return load_words(L, c, &c->words, &c->nwords) != 0 ? -1 : 0;
+    }
+    return 0;
+}
+
+/* Says that step kind has no field k, and lists the fields it has. */
+static void unknown_field(loader *L, const hq_ynode *k, unsigned where, step_kind kind, bool allow_count)
+{
+    char list[700] = "";
+    size_t used = 0;
+    for (size_t j = 0; j < NFDEFS; j++)
+        if (fdefs[j].where & where)
+            used += (size_t)snprintf(list + used, used < sizeof list ? sizeof list - used : 0, "%s%s",
+                                     used ? ", " : "", fdefs[j].name);
+    if (allow_count)
+        snprintf(list + used, used < sizeof list ? sizeof list - used : 0, ", count");
+    hq_ydiag(L->d, L->doc, k, "%s: unknown field \"%s\" (expected one of: %s)", hq_rt_step_names[kind], k->str,
+             list);
+}
+
 /* An expectation's mapping: conditions on issue or outbox fields, and
  * count where allowed. */
 static int load_filter(loader *L, const hq_ynode *n, unsigned where, step_kind kind, step *st)
@@ -592,79 +663,15 @@ static int load_filter(loader *L, const hq_ynode *n, unsigned where, step_kind k
         }
         const fdef *def = fdef_find(k->str, where);
         if (!def) {
-            char list[700] = "";
-            size_t used = 0;
-            for (size_t j = 0; j < NFDEFS; j++)
-                if (fdefs[j].where & where)
-                    used += (size_t)snprintf(list + used, used < sizeof list ? sizeof list - used : 0, "%s%s",
-                                             used ? ", " : "", fdefs[j].name);
-            if (allow_count)
-                snprintf(list + used, used < sizeof list ? sizeof list - used : 0, ", count");
-            hq_ydiag(L->d, L->doc, k, "%s: unknown field \"%s\" (expected one of: %s)", hq_rt_step_names[kind], k->str,
-                     list);
+            unknown_field(L, k, where, kind, allow_count);
             bad++;
             continue;
         }
         fcond *c = &st->conds[st->nconds++];
         c->def = def;
         c->node = v;
-        switch (def->vt) {
-        case V_STR:
-        case V_REF:
-            if (hq_yget_str(L->d, L->doc, v, &c->s) != 0) {
-                bad++;
-                break;
-            }
-            if (def->vt == V_REF && !ref_ok(L, v, def->name)) {
-                bad++;
-            } else if (def->id == K_RULE && !hq_rules_find(L->t->rules, c->s)) {
-                hq_ydiag(L->d, L->doc, v, "unknown rule \"%s\" (not in the rules under test)", c->s);
-                bad++;
-            } else if (def->id == K_STATE) {
-                hq_issue_state s;
-                if (strcmp(c->s, "open") != 0 && hq_issue_state_parse(c->s, &s) != 0) {
-                    hq_ydiag(L->d, L->doc, v, "state: expected opened, acknowledged, rectified, reopened, closed "
-                                              "or open (any but closed), got \"%s\"", c->s);
-                    bad++;
-                }
-            } else if (def->id == K_SEVERITY) {
-                hq_severity s;
-                if (hq_severity_parse(c->s, &s) != 0) {
-                    hq_ydiag(L->d, L->doc, v, "severity: expected low, medium, high or critical, got \"%s\"", c->s);
-                    bad++;
-                }
-            } else if (def->id == K_KIND && !in_list(outbox_kinds, c->s)) {
-                char list[300];
-                list_text(outbox_kinds, list, sizeof list);
-                hq_ydiag(L->d, L->doc, v, "kind: unknown outbox kind \"%s\" (expected one of: %s)", c->s, list);
-                bad++;
-            }
-            break;
-        case V_INT:
-            if (hq_yget_int(L->d, L->doc, v, &c->i) != 0)
-                bad++;
-            break;
-        case V_BOOL:
-            if (hq_yget_bool(L->d, L->doc, v, &c->b) != 0)
-                bad++;
-            break;
-        case V_TIME:
-            if (get_time(L, v, &c->i) != 0)
-                bad++;
-            break;
-        case V_YUAN: {
-            double y;
-            if (hq_yget_number(L->d, L->doc, v, &y) != 0)
-                bad++;
-            else
-                c->i = llround(y * 100);
-            break;
-        }
-        case V_WORDS:
-            if (load_words(L, c, &c->words, &c->nwords) != 0)
-                bad++;
-            break;
-        }
+        if (load_value(L, c, v) != 0)
+            bad++;
     }
     if (kind == ST_EXPECT_ISSUES && !st->has_count) {
         hq_ydiag(L->d, L->doc, n, "expect_issues: missing required key \"count\" (or write expect_issues: N)");

@@ -226,6 +226,40 @@ static int adopt(hq_prune *p, const hq_archive_info *a, uint64_t upto, const uns
     return rc ? rc : commit_upto(p, a, err);
 }
 
+/* Copies up to budget events of the month being archived (p->w) from the
+ * event log through cursor c; *complete when the month has no more. */
+static int copy_events(hq_prune *p, MDB_cursor *c, unsigned budget, bool *complete, hq_err *err)
+{
+    unsigned char kb[8];
+    MDB_val k = {8, kb}, v;
+    uint64_t next = p->w_first + hq_archive_writer_count(p->w);
+    hq_be64_put(kb, next);
+    int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    for (unsigned i = 0; i < budget; i++) {
+        if (mrc == MDB_NOTFOUND) {
+            *complete = true; /* the month is over: nothing more can be stored in it */
+            return 0;
+        }
+        if (mrc)
+            return hq_store_code(mrc, err, "events");
+        uint64_t seq = hq_be64_get(k.mv_data);
+        int64_t ms = v.mv_size >= 8 ? (int64_t)hq_be64_get(v.mv_data) : 0;
+        if (ms >= p->month_end_ms) {
+            *complete = true;
+            return 0;
+        }
+        if (seq != next)
+            return hq_err_set(err, HQ_ESTATE, "the event log has no event %llu and no archive holds it",
+                              (unsigned long long)next);
+        int rc = hq_archive_writer_add(p->w, seq, ms, (const char *)v.mv_data + 8, v.mv_size - 8, err);
+        if (rc)
+            return rc;
+        next++;
+        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    return 0;
+}
+
 /* One piece of ARCHIVE; *done when no month is left to archive. */
 static int archive_step(hq_prune *p, int64_t now_ms, unsigned budget, bool *done, hq_err *err)
 {
@@ -289,35 +323,8 @@ static int archive_step(hq_prune *p, int64_t now_ms, unsigned budget, bool *done
         p->w_first = upto + 1;
         p->month_end_ms = end;
     }
-    uint64_t next = p->w_first + hq_archive_writer_count(p->w);
-    hq_be64_put(kb, next);
-    int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     bool complete = false;
-    for (unsigned i = 0; i < budget; i++) {
-        if (mrc == MDB_NOTFOUND) {
-            complete = true; /* the month is over: nothing more can be stored in it */
-            break;
-        }
-        if (mrc) {
-            rc = hq_store_code(mrc, err, "events");
-            break;
-        }
-        uint64_t seq = hq_be64_get(k.mv_data);
-        int64_t ms = v.mv_size >= 8 ? (int64_t)hq_be64_get(v.mv_data) : 0;
-        if (ms >= p->month_end_ms) {
-            complete = true;
-            break;
-        }
-        if (seq != next) {
-            rc = hq_err_set(err, HQ_ESTATE, "the event log has no event %llu and no archive holds it",
-                            (unsigned long long)next);
-            break;
-        }
-        if ((rc = hq_archive_writer_add(p->w, seq, ms, (const char *)v.mv_data + 8, v.mv_size - 8, err)))
-            break;
-        next++;
-        mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    }
+    rc = copy_events(p, c, budget, &complete, err);
     mdb_cursor_close(c);
     hq_store_abort(s, txn);
     if (rc)

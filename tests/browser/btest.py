@@ -5,7 +5,8 @@ parse_args() takes the common options plus --houqin-web, --houqinctl and
 --shots; importing this module exits 77 (skipped) when python3-selenium,
 chromium or chromium-driver is missing.  browser() starts a bounded
 Chromium (page loads time out, find_element waits at most 10 s); shot()
-and shots() write full-page screenshots to --shots for review."""
+and shots() write full-page screenshots to --shots for review; console()
+starts houqind and houqin-web with accounts, login() signs a person in."""
 
 import os
 import shutil
@@ -13,11 +14,14 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import hqtest  # noqa: E402
-from hqtest import log  # noqa: E402
+from hqtest import check, check_eq, log  # noqa: E402
+from webtest import Web  # noqa: E402
+import consoletest as ct  # noqa: E402
 
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
 except ImportError:
     print("python3-selenium missing: skipped")
     sys.exit(77)
@@ -81,3 +85,26 @@ def shots(drv, name):
     for label, width in (("phone", 390), ("desktop", 1280)):
         shot(drv, "%s-%s" % (name, label), width, 900, 140, 3000)
     drv.set_window_size(1280, 900)
+
+
+def console(people, web_args):
+    """houqind on a manual clock, houqin-web with web_args(d) (d: the
+    daemon) and an account for each of people; returns (d, w, houqinctl)."""
+    d = hqtest.Daemon(extra=["--clock", "manual"])
+    d.start()
+    w = Web(d, ARGS.houqin_web, web_args(d))
+    w.start()
+    ctl = ARGS.houqinctl
+    for p in people:
+        check_eq(ct.account(ctl, d, p)[0], 0, "account " + p)
+    return d, w, ctl
+
+
+def login(drv, w, person):
+    """Signs person in through the login page (consoletest's password)."""
+    drv.delete_all_cookies()
+    drv.get(w.url("/login"))
+    drv.find_element(By.ID, "person").send_keys(person)
+    drv.find_element(By.ID, "password").send_keys(ct.PASSWORD)
+    drv.find_element(By.ID, "login").click()
+    check(drv.find_element(By.ID, "who") is not None, "logged in as " + person)

@@ -18,10 +18,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import btest  # noqa: E402
-from btest import browser  # noqa: E402
+from btest import browser, login  # noqa: E402
 import hqtest  # noqa: E402
 from hqtest import check, check_eq, log  # noqa: E402
-from webtest import Web, multipart, csrf_of  # noqa: E402
+from webtest import multipart, csrf_of  # noqa: E402
 import consoletest as ct  # noqa: E402
 import test_web_helpers_png as pngmod  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -33,15 +33,6 @@ ARGS = btest.parse_args()
 def shots(drv, name):
     """The current page at phone (390 px) and desktop (1280 px) width."""
     btest.shots(drv, "console-" + name)
-
-
-def login(drv, w, person):
-    drv.delete_all_cookies()
-    drv.get(w.url("/login"))
-    drv.find_element(By.ID, "person").send_keys(person)
-    drv.find_element(By.ID, "password").send_keys(ct.PASSWORD)
-    drv.find_element(By.ID, "login").click()
-    check(drv.find_element(By.ID, "who") is not None, "logged in as " + person)
 
 
 def do(drv, action, text=None, photo=None):
@@ -61,13 +52,7 @@ def do(drv, action, text=None, photo=None):
 
 
 def test_loop():
-    d = hqtest.Daemon(extra=["--clock", "manual"])
-    d.start()
-    w = Web(d, ARGS.houqin_web, ["--control", d.control_ep])
-    w.start()
-    ctl = ARGS.houqinctl
-    for p in ("contact.xinyuan", "lin.sup", "chen.catering"):
-        check_eq(ct.account(ctl, d, p)[0], 0, "account " + p)
+    d, w, ctl = btest.console(("contact.xinyuan", "lin.sup", "chen.catering"), lambda d: ["--control", d.control_ep])
     photo = os.path.join(hqtest.tmpdir("hq-photo-"), "fixed.png")
     with open(photo, "wb") as f:
         f.write(pngmod.png(64, 48))
@@ -148,13 +133,7 @@ def test_moderation():
     """The section head hides a complaint's personal details and photo from
     the contractor (a <script> in the reason stays text); the contractor's
     page shows the redacted words."""
-    d = hqtest.Daemon(extra=["--clock", "manual"])
-    d.start()
-    w = Web(d, ARGS.houqin_web, ["--control", d.control_ep])
-    w.start()
-    ctl = ARGS.houqinctl
-    for p in ("contact.xinyuan", "chen.catering"):
-        check_eq(ct.account(ctl, d, p)[0], 0, "account " + p)
+    d, w, ctl = btest.console(("contact.xinyuan", "chen.catering"), lambda d: ["--control", d.control_ep])
     drv = browser()
     try:
         st, h, b = w.http("GET", "/?site=canteen-1")

@@ -16,24 +16,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import btest  # noqa: E402
-from btest import browser  # noqa: E402
+from btest import browser, login  # noqa: E402
 import hqtest  # noqa: E402
 from hqtest import check, check_eq, log, TestFailure  # noqa: E402
-from webtest import Web  # noqa: E402
 import consoletest as ct  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 ARGS = btest.parse_args()
 WAIT = 15.0
-
-
-def login(drv, w, person):
-    drv.delete_all_cookies()
-    drv.get(w.url("/login"))
-    drv.find_element(By.ID, "person").send_keys(person)
-    drv.find_element(By.ID, "password").send_keys(ct.PASSWORD)
-    drv.find_element(By.ID, "login").click()
-    check(drv.find_element(By.ID, "who") is not None, "logged in as " + person)
 
 
 def until(drv, script, what, timeout=WAIT):
@@ -62,13 +52,7 @@ def not_reloaded(drv, what):
 
 
 def test_live():
-    d = hqtest.Daemon(extra=["--clock", "manual"])
-    d.start()
-    w = Web(d, ARGS.houqin_web, ["--subscribe", d.publish_ep, "--live-heartbeat", "2"])
-    w.start()
-    ctl = ARGS.houqinctl
-    for p in ("chen.catering", "contact.xinyuan"):
-        check_eq(ct.account(ctl, d, p)[0], 0, "account " + p)
+    d, w, ctl = btest.console(("chen.catering", "contact.xinyuan"), lambda d: ["--subscribe", d.publish_ep, "--live-heartbeat", "2"])
     drv = browser()
     try:
         first = ct.breach(d, w, ctl, "cs-001")

@@ -436,6 +436,30 @@ def test_options():
     err = p.stderr.decode()
     check_eq(p.returncode, 1, "bad clients file exit status")
     check("bad.yaml:2:" in err and "token" in err and "no.such" in err, "every problem with file:line: %s" % err)
+    # The words of the command line's answers (daemons/common/cmdline.c,
+    # lib/core/opts.c, as houqind's): which option, what it expects, how to
+    # get help; nothing starts.
+    try_help = "Try 'houqin-web --help'.\n"
+    for args, want in ((["--threads", "0"], "houqin-web: --threads: expected 1..256\n"),
+                       (["--threads", "four"], "houqin-web: --threads: expected 1..256\n"),
+                       (["--timeout", "5x"], "houqin-web: --timeout: expected a number of seconds, at least 1\n"),
+                       (["--ack-timeout", "50"],
+                        "houqin-web: --ack-timeout: expected a number of milliseconds, at least 100\n"),
+                       (["--session-hours", "169"], "houqin-web: --session-hours: 1 to 168\n"),
+                       (["--live-max", "100001"], "houqin-web: --live-max: expected 0..100000\n"),
+                       (["--live-heartbeat", "0"], "houqin-web: --live-heartbeat: expected 1..300 (seconds)\n"),
+                       (["--form-rate", "2:0"], "houqin-web: --form-rate: expected R or R:B, got \"2:0\"\n"),
+                       (["--sso-header", "X-User"], "houqin-web: --sso-header and --sso-proxy go together\n"),
+                       (["--curve-key", "k"], "houqin-web: --curve-server and --curve-key go together\n"),
+                       (["stray"], "houqin-web: unexpected argument \"stray\"\n" + try_help)):
+        p = subprocess.run([ARGS.houqin_web] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+        check_eq((p.returncode, p.stdout.decode(), p.stderr.decode()), (1, "", want), "houqin-web %s" % " ".join(args))
+    p = subprocess.run([ARGS.houqin_web, "--no-such-option"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=10)
+    err = p.stderr.decode()
+    check(p.returncode == 1 and err.endswith("'--no-such-option'\n" + try_help), "unknown option: %r" % err)
+    p = subprocess.run([ARGS.houqin_web, "-h"], stdout=subprocess.PIPE, timeout=10)
+    check(p.returncode == 0 and p.stdout.decode() == out, "-h prints --help's text")
 
 
 def test_form_words_from_vocabulary():
