@@ -12,8 +12,9 @@
  * (which may have been overdue during it): what moved before the period
  * and is closed cannot change its figures.  The dashboard is such a period
  * too: the last 30 days (closed, reopened) and 14 (the chart) and what is
- * open.  A state that houqind has not
- * upgraded yet (no index) is scanned whole, as before. */
+ * open.  The evaluation reads each issue's summary (lib/state/issue.h)
+ * instead of the whole record where the state has them.  A state that
+ * houqind has not upgraded yet (no index) is scanned whole, as before. */
 #include "web.h"
 
 #include "mem.h"
@@ -33,13 +34,20 @@ typedef struct scan {
     int (*fn)(void *ctx, const hq_issue *is);
     void *ctx;
     int stop;
+    hq_issue_summary *sum; /* set: read the evaluation's summaries */
 } scan;
 
-/* Loads number and hands it on; nonzero stops. */
+/* Loads number (or its summary) and hands it on; nonzero stops. */
 static int one(scan *sc, const char *number)
 {
-    hq_issue is;
     int stop = 0;
+    if (sc->sum) {
+        if (hq_issue_load_summary(web_store(), sc->txn, number, sc->sum, NULL) == 0)
+            stop = sc->fn(sc->ctx, &sc->sum->is);
+        sc->stop = stop;
+        return stop;
+    }
+    hq_issue is;
     if (hq_issue_load(web_store(), sc->txn, number, &is, NULL) == 0) {
         stop = sc->fn(sc->ctx, &is);
         hq_issue_fini(&is);
@@ -116,8 +124,8 @@ static int open_fn(void *ctx, const char *number)
     return 0;
 }
 
-bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first,
-                     int (*fn)(void *ctx, const hq_issue *is), void *ctx)
+static bool scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first, hq_issue_summary *sum,
+                        int (*fn)(void *ctx, const hq_issue *is), void *ctx)
 {
     if (!indexed(txn))
         return false;
@@ -131,7 +139,7 @@ bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_f
             hq_issue_each_in_state(web_store(), txn, (hq_issue_state)s, open_fn, &ns, NULL);
     if (ns.n)
         qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
-    scan sc = {.txn = txn, .fn = fn, .ctx = ctx};
+    scan sc = {.txn = txn, .fn = fn, .ctx = ctx, .sum = sum};
     for (size_t i = 0; i < ns.n && !sc.stop; i++) {
         const entry *e = &ns.v[newest_first ? ns.n - 1 - i : i];
         if (e->take)
@@ -139,4 +147,22 @@ bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_f
     }
     free(ns.v);
     return true;
+}
+
+bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first,
+                     int (*fn)(void *ctx, const hq_issue *is), void *ctx)
+{
+    return scan_period(txn, from_ms, to_ms, newest_first, NULL, fn, ctx);
+}
+
+bool web_scan_period_summaries(MDB_txn *txn, int64_t from_ms, int64_t to_ms,
+                               int (*fn)(void *ctx, const hq_issue *is), void *ctx)
+{
+    bool yes = false;
+    if (hq_issue_summarized(web_store(), txn, &yes, NULL) != 0 || !yes)
+        return scan_period(txn, from_ms, to_ms, false, NULL, fn, ctx);
+    hq_issue_summary sum = {0};
+    bool done = scan_period(txn, from_ms, to_ms, false, &sum, fn, ctx);
+    hq_issue_summary_fini(&sum);
+    return done;
 }
