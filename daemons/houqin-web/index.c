@@ -17,6 +17,7 @@
  * houqind has not upgraded yet (no index) is scanned whole, as before. */
 #include "web.h"
 
+#include "buf.h"
 #include "mem.h"
 
 #include <stdio.h>
@@ -78,50 +79,61 @@ bool web_scan_open_of(MDB_txn *txn, const char *state, const char *contractor, c
 
 /* The numbers of a period's issues, gathered from both indexes, then read
  * in number order (the order of the scan they replace, so that a page
- * lists what it lists in the same order). */
+ * lists what it lists in the same order).  A number is kept zero-padded
+ * and compared as three big-endian words: the order of strcmp, without
+ * calling it 2,000,000 times for a term's 100,000 issues. */
 typedef struct entry {
+    uint64_t w[3];
     char number[HQ_ISSUE_NUMBER_SIZE];
-    bool take; /* false: moved since from, but opened after the period */
+    bool take;   /* false: moved since from, but opened after the period */
+    bool active; /* from the activity index (an open one may be there too) */
 } entry;
 
 typedef struct numbers {
     entry *v;
-    size_t n, cap, nactive;
+    size_t n, cap;
     int64_t to;
 } numbers;
 
-static void add_number(numbers *ns, const char *number, bool take)
+static void add_number(numbers *ns, const char *number, bool take, bool active)
 {
     if (ns->n == ns->cap) {
         ns->cap = ns->cap ? 2 * ns->cap : 4096;
         ns->v = hq_realloc(ns->v, ns->cap * sizeof *ns->v);
     }
-    snprintf(ns->v[ns->n].number, HQ_ISSUE_NUMBER_SIZE, "%s", number);
-    ns->v[ns->n++].take = take;
+    entry *e = &ns->v[ns->n++];
+    memset(e->number, 0, sizeof e->number);
+    size_t len = strlen(number);
+    memcpy(e->number, number, len < sizeof e->number ? len : sizeof e->number - 1);
+    for (int i = 0; i < 3; i++)
+        e->w[i] = hq_be64_get((const unsigned char *)e->number + 8 * i);
+    e->take = take;
+    e->active = active;
 }
 
 static int active_fn(void *ctx, const char *number, int64_t opened_ms)
 {
     numbers *ns = ctx;
-    add_number(ns, number, opened_ms < ns->to); /* opened after the period: nothing of it falls in it */
+    add_number(ns, number, opened_ms < ns->to, true); /* opened after the period: nothing of it falls in it */
     return 0;
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-    return strcmp(((const entry *)a)->number, ((const entry *)b)->number);
 }
 
 /* An open issue the activity index did not give moved last before from
  * (and so was opened before the period): it may have been overdue in it. */
 static int open_fn(void *ctx, const char *number)
 {
-    numbers *ns = ctx;
-    entry key;
-    snprintf(key.number, sizeof key.number, "%s", number);
-    if (!ns->nactive || !bsearch(&key, ns->v, ns->nactive, sizeof *ns->v, cmp_entry))
-        add_number(ns, number, true);
+    add_number(ctx, number, true, false);
     return 0;
+}
+
+/* Number order; the activity index's entry of a number first. */
+static int cmp_entry(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    for (int i = 0; i < 3; i++)
+        if (x->w[i] != y->w[i])
+            return x->w[i] < y->w[i] ? -1 : 1;
+    return (int)y->active - (int)x->active;
 }
 
 static bool scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first, hq_issue_summary *sum,
@@ -131,14 +143,18 @@ static bool scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newes
         return false;
     numbers ns = {.to = to_ms};
     hq_issue_each_active_since(web_store(), txn, from_ms, active_fn, &ns, NULL);
-    if (ns.n) /* (no qsort on NULL: an empty state) */
-        qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
-    ns.nactive = ns.n;
     for (int s = 0; s < HQ_IS_COUNT; s++)
         if (s != HQ_IS_CLOSED)
             hq_issue_each_in_state(web_store(), txn, (hq_issue_state)s, open_fn, &ns, NULL);
-    if (ns.n)
+    if (ns.n) /* (no qsort on NULL: an empty state) */
         qsort(ns.v, ns.n, sizeof *ns.v, cmp_entry);
+    /* an open issue that moved since from is there twice: keep the
+     * activity index's entry (which knows when it was opened) */
+    size_t m = 0;
+    for (size_t i = 0; i < ns.n; i++)
+        if (ns.v[i].active || !m || memcmp(ns.v[i].w, ns.v[m - 1].w, sizeof ns.v[i].w) != 0)
+            ns.v[m++] = ns.v[i];
+    ns.n = m;
     scan sc = {.txn = txn, .fn = fn, .ctx = ctx, .sum = sum};
     for (size_t i = 0; i < ns.n && !sc.stop; i++) {
         const entry *e = &ns.v[newest_first ? ns.n - 1 - i : i];
