@@ -1192,6 +1192,21 @@ static bool get_str(rd *r, hq_issue_summary *sum, size_t *used, size_t *off)
     return true;
 }
 
+/* The count of a list of items of `per` bytes, if the bytes are there. */
+static bool get_count(rd *r, size_t per, uint32_t *n)
+{
+    return get_u32(r, n) && (size_t)(r->end - r->p) / per >= *n;
+}
+
+/* Whether an array of *cap must grow for n (then *cap is its new size). */
+static bool grows(size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return false;
+    *cap = 2 * n;
+    return true;
+}
+
 static int summary_decode(const unsigned char *p, size_t len, hq_issue_summary *sum)
 {
     rd r = {p, p + len};
@@ -1216,24 +1231,20 @@ static int summary_decode(const unsigned char *p, size_t len, hq_issue_summary *
     char **strs[4] = {&is->owner, &is->domain, &is->contractor, &is->category};
     for (int i = 0; i < 4; i++)
         *strs[i] = off[i] == SIZE_MAX ? NULL : sum->strs + off[i];
-    if (!get_u32(&r, &n) || (size_t)(r.end - r.p) / 16 < n)
+    if (!get_count(&r, 16, &n))
         return HQ_ESTORE;
-    if (n > sum->pen_cap) {
-        sum->pen_cap = 2 * n;
+    if (grows(&sum->pen_cap, n))
         is->penalties = hq_realloc(is->penalties, sum->pen_cap * sizeof *is->penalties);
-    }
     is->npenalties = n;
     for (uint32_t i = 0; i < n; i++) {
         memset(&is->penalties[i], 0, sizeof is->penalties[i]);
         get_u64(&r, &is->penalties[i].ts_ms);
         get_u64(&r, &is->penalties[i].amount_cents);
     }
-    if (!get_u32(&r, &n) || (size_t)(r.end - r.p) / 9 < n)
+    if (!get_count(&r, 9, &n))
         return HQ_ESTORE;
-    if (n > sum->tl_cap) {
-        sum->tl_cap = 2 * n;
+    if (grows(&sum->tl_cap, n))
         is->timeline = hq_realloc(is->timeline, sum->tl_cap * sizeof *is->timeline);
-    }
     is->ntimeline = n;
     for (uint32_t i = 0; i < n; i++) {
         hq_tl_entry *e = &is->timeline[i];
@@ -1286,15 +1297,14 @@ int hq_issue_summarized(hq_store *s, MDB_txn *txn, bool *yes, hq_err *err)
     return rc;
 }
 
-/* The summaries of a state written before them: every issue once. */
-static int summary_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err)
+/* Every stored issue, read (its number from its key) and handed to fn,
+ * which writes what an upgrade adds; *scanned counts them. */
+static int rewrite_each(hq_store *s, MDB_txn *txn, int (*fn)(hq_store *s, MDB_txn *txn, const hq_issue *is, hq_err *err),
+                        size_t *scanned, hq_err *err)
 {
-    bool yes;
-    int rc = hq_issue_summarized(s, txn, &yes, err);
-    if (rc || yes)
-        return rc;
     MDB_cursor *c;
     MDB_val k, v;
+    int rc;
     if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
         return hq_store_code(rc, err, "issues");
     int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
@@ -1303,7 +1313,7 @@ static int summary_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *e
         if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0) {
             snprintf(is.number, sizeof is.number, "%.*s", (int)(k.mv_size < 23 ? k.mv_size : 23),
                      (const char *)k.mv_data);
-            rc = summary_put(s, txn, &is, err);
+            rc = fn(s, txn, &is, err);
         }
         hq_issue_fini(&is);
         (*scanned)++;
@@ -1311,8 +1321,18 @@ static int summary_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *e
     mdb_cursor_close(c);
     if (rc)
         return rc;
-    if (mrc != MDB_NOTFOUND)
-        return hq_store_code(mrc, err, "issues");
+    return mrc == MDB_NOTFOUND ? 0 : hq_store_code(mrc, err, "issues");
+}
+
+/* The summaries of a state written before them: every issue once. */
+static int summary_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err)
+{
+    bool yes;
+    int rc = hq_issue_summarized(s, txn, &yes, err);
+    if (rc || yes)
+        return rc;
+    if ((rc = rewrite_each(s, txn, summary_put, scanned, err)))
+        return rc;
     return hq_store_put(s, txn, HQ_DB_META, EVAL_MARK, sizeof EVAL_MARK - 1, "1", 1, err);
 }
 
@@ -1434,32 +1454,20 @@ int hq_issue_each_stuck(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const ch
 
 /* States written before the audit index existed get it built once, by a
  * scan of every issue; new states are marked as indexed from the start. */
+static int console_index_new(hq_store *s, MDB_txn *txn, const hq_issue *is, hq_err *err)
+{
+    return console_index(s, txn, is, true, false, err);
+}
+
 /* The console's indexes for a state written before them: every issue once. */
 static int console_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err)
 {
-    MDB_val k, v;
+    MDB_val v;
     int rc = hq_store_get(s, txn, HQ_DB_META, CONSOLE_MARK, sizeof CONSOLE_MARK - 1, &v, err);
     if (rc != HQ_ENOTFOUND)
         return rc;
-    MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
-    int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-    for (rc = 0; mrc == 0 && rc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        hq_issue is;
-        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0) {
-            snprintf(is.number, sizeof is.number, "%.*s", (int)(k.mv_size < 23 ? k.mv_size : 23),
-                     (const char *)k.mv_data);
-            rc = console_index(s, txn, &is, true, false, err);
-        }
-        hq_issue_fini(&is);
-        (*scanned)++;
-    }
-    mdb_cursor_close(c);
-    if (rc)
+    if ((rc = rewrite_each(s, txn, console_index_new, scanned, err)))
         return rc;
-    if (mrc != MDB_NOTFOUND)
-        return hq_store_code(mrc, err, "issues");
     /* (console_index wrote each issue's summary too) */
     if ((rc = hq_store_put(s, txn, HQ_DB_META, EVAL_MARK, sizeof EVAL_MARK - 1, "1", 1, err)))
         return rc;

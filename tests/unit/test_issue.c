@@ -355,6 +355,20 @@ static void meta_del(fixture *f, const char *key)
     assert_int_equal(hq_store_del(f->store, f->txn, HQ_DB_META, key, strlen(key), NULL), 0);
 }
 
+/* Removes an index as a version without it left the state: its marker and
+ * the issue_idx entries of the given kinds. */
+static void forget_index(fixture *f, const char *marker, const char *kinds)
+{
+    meta_del(f, marker);
+    MDB_cursor *c;
+    assert_int_equal(mdb_cursor_open(f->txn, hq_store_dbi(f->store, HQ_DB_ISSUE_IDX), &c), 0);
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if (strchr(kinds, ((const char *)k.mv_data)[0]))
+            assert_int_equal(mdb_cursor_del(c, 0), 0);
+    mdb_cursor_close(c);
+}
+
 /* ---- storage tests ---- */
 
 static void a_saved_issue_loads_back_whole(void **state)
@@ -906,14 +920,7 @@ static void the_console_indexes_are_built_once_for_an_old_state(void **state)
     put_issue(f, "HQ-2026-000002", "xinyuan-catering", "catering", HQ_IS_CLOSED, 0);
     put_issue(f, "HQ-2026-000003", "hexiang-catering", "catering", HQ_IS_REOPENED, 1);
     /* As a version without them left the state: no marker, no entries. */
-    meta_del(f, "index:console");
-    MDB_cursor *c;
-    assert_int_equal(mdb_cursor_open(f->txn, hq_store_dbi(f->store, HQ_DB_ISSUE_IDX), &c), 0);
-    MDB_val k, v;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if (((const char *)k.mv_data)[0] == 'o' || ((const char *)k.mv_data)[0] == 'a')
-            assert_int_equal(mdb_cursor_del(c, 0), 0);
-    mdb_cursor_close(c);
+    forget_index(f, "index:console", "oa");
     bool yes = true;
     assert_int_equal(hq_issue_console_indexed(f->store, f->txn, &yes, NULL), 0);
     assert_false(yes);
@@ -1054,14 +1061,7 @@ static void the_summaries_are_built_once_for_an_old_state(void **state)
     put_issue(f, "HQ-2026-000001", "xinyuan-catering", "catering", HQ_IS_OPENED, 1);
     put_issue(f, "HQ-2026-000002", "xinyuan-catering", "catering", HQ_IS_CLOSED, 0);
     /* As a version with the console's indexes but no summaries left it. */
-    meta_del(f, "index:eval");
-    MDB_cursor *c;
-    assert_int_equal(mdb_cursor_open(f->txn, hq_store_dbi(f->store, HQ_DB_ISSUE_IDX), &c), 0);
-    MDB_val k, v;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if (((const char *)k.mv_data)[0] == 'e')
-            assert_int_equal(mdb_cursor_del(c, 0), 0);
-    mdb_cursor_close(c);
+    forget_index(f, "index:eval", "e");
     bool yes = true;
     assert_int_equal(hq_issue_summarized(f->store, f->txn, &yes, NULL), 0);
     assert_false(yes);
