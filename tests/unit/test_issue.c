@@ -364,7 +364,7 @@ static void forget_index(fixture *f, const char *marker, const char *kinds)
     assert_int_equal(mdb_cursor_open(f->txn, hq_store_dbi(f->store, HQ_DB_ISSUE_IDX), &c), 0);
     MDB_val k, v;
     for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if (strchr(kinds, ((const char *)k.mv_data)[0]))
+        if (((const char *)k.mv_data)[0] && strchr(kinds, ((const char *)k.mv_data)[0]))
             assert_int_equal(mdb_cursor_del(c, 0), 0);
     mdb_cursor_close(c);
 }
