@@ -1057,6 +1057,23 @@ static void key_number(const MDB_val *k, size_t from, char number[32])
     number[n] = '\0';
 }
 
+/* From the cursor's entry k (rc its result) on, stepping by op: the
+ * numbers of the entries under prefix, to fn until it returns nonzero.
+ * Closes the cursor. */
+static void walk_numbers(MDB_cursor *c, int rc, MDB_val *k, const char *prefix, size_t pl, MDB_cursor_op op,
+                         int (*fn)(void *ctx, const char *number), void *ctx)
+{
+    MDB_val v;
+    while (rc == 0 && k->mv_size > pl && memcmp(k->mv_data, prefix, pl) == 0) {
+        char number[32];
+        key_number(k, pl, number);
+        if (fn(ctx, number))
+            break;
+        rc = mdb_cursor_get(c, k, &v, op);
+    }
+    mdb_cursor_close(c);
+}
+
 #define OPEN_COUNT "count:open"
 #define CONSOLE_MARK "index:console"
 
@@ -1505,14 +1522,7 @@ int hq_issue_each_open_of(hq_store *s, MDB_txn *txn, const char *contractor, boo
         k.mv_data = prefix;
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     }
-    while (rc == 0 && k.mv_size > pl && memcmp(k.mv_data, prefix, pl) == 0) {
-        char number[32];
-        key_number(&k, pl, number);
-        if (fn(ctx, number))
-            break;
-        rc = mdb_cursor_get(c, &k, &v, newest_first ? MDB_PREV : MDB_NEXT);
-    }
-    mdb_cursor_close(c);
+    walk_numbers(c, rc, &k, prefix, pl, newest_first ? MDB_PREV : MDB_NEXT, fn, ctx);
     return 0;
 }
 
@@ -1666,14 +1676,7 @@ static int each_indexed(hq_store *s, MDB_txn *txn, char kind, const char *value,
         return hq_store_code(rc, err, "issue index");
     MDB_val k = {pl, prefix}, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size > pl && memcmp(k.mv_data, prefix, pl) == 0) {
-        char number[32];
-        key_number(&k, pl, number);
-        if (fn(ctx, number))
-            break;
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(c);
+    walk_numbers(c, rc, &k, prefix, pl, MDB_NEXT, fn, ctx);
     return 0;
 }
 
