@@ -1166,7 +1166,7 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
         hq_eval_destroy(&e);
         return web_console_error(r, p, 503, "暂时无法读取数据，请稍后再试。");
     }
-    if (!web_scan_period(txn, per.from_ms, per.to_ms, false, eval_add, e)) /* index.c */
+    if (!web_scan_period_summaries(txn, per.from_ms, per.to_ms, eval_add, e)) /* index.c */
         each_issue(txn, false, NULL, eval_add, e);
     web_state_end(txn);
     hq_eval_finish(e);

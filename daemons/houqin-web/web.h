@@ -377,6 +377,11 @@ bool web_scan_open_of(MDB_txn *txn, const char *state, const char *contractor, c
  * no index (scan every issue). */
 bool web_scan_period(MDB_txn *txn, int64_t from_ms, int64_t to_ms, bool newest_first,
                      int (*fn)(void *ctx, const hq_issue *is), void *ctx);
+/* The same issues in number order for the evaluation: fn gets each one's
+ * evaluation summary (hq_issue_load_summary: only the fields the
+ * evaluation reads) where the state has them, else the whole issue. */
+bool web_scan_period_summaries(MDB_txn *txn, int64_t from_ms, int64_t to_ms,
+                               int (*fn)(void *ctx, const hq_issue *is), void *ctx);
 
 /* ---- live.c ---- */
 /* The subscriber thread (SUB to ep); max subscribers at once (0: live

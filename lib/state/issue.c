@@ -9,6 +9,7 @@
 #include <msgpack.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -801,6 +802,77 @@ static bool obool(const msgpack_object *o)
     return o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
 }
 
+/* The plain fields of a record, by their key: one table walk instead of a
+ * chain of comparisons per record type (lengths first: no call for most
+ * keys; this runs for every field of every issue read). */
+typedef enum { F_I64, F_U64, F_INT, F_BOOL, F_STR } ftype;
+
+typedef struct field {
+    const char *name;
+    unsigned char len, type;
+    unsigned short off;
+} field;
+
+#define FLD(name, type, st, member) {name, sizeof name - 1, type, offsetof(st, member)}
+static const field entry_fields[] = {
+    FLD("t", F_I64, hq_tl_entry, ts_ms),       FLD("a", F_STR, hq_tl_entry, actor),
+    FLD("s", F_U64, hq_tl_entry, seq),         FLD("u", F_STR, hq_tl_entry, auth),
+    FLD("l", F_INT, hq_tl_entry, level),       FLD("n", F_INT, hq_tl_entry, count),
+    FLD("m", F_I64, hq_tl_entry, amount_cents), FLD("d", F_I64, hq_tl_entry, due_ms),
+    FLD("r", F_I64, hq_tl_entry, dur_ms),      FLD("cl", F_STR, hq_tl_entry, clause),
+    FLD("rf", F_STR, hq_tl_entry, ref),        FLD("tx", F_STR, hq_tl_entry, text),
+    FLD("w", F_STR, hq_tl_entry, what),
+};
+static const field issue_fields[] = {
+    FLD("rule", F_STR, hq_issue, rule),
+    FLD("key", F_STR, hq_issue, key),
+    FLD("domain", F_STR, hq_issue, domain),
+    FLD("contractor", F_STR, hq_issue, contractor),
+    FLD("site", F_STR, hq_issue, site),
+    FLD("category", F_STR, hq_issue, category),
+    FLD("title", F_STR, hq_issue, title),
+    FLD("description", F_STR, hq_issue, description),
+    FLD("requirement", F_STR, hq_issue, requirement),
+    FLD("opened_ms", F_I64, hq_issue, opened_ms),
+    FLD("deadline_ms", F_I64, hq_issue, deadline_ms),
+    FLD("closed_ms", F_I64, hq_issue, closed_ms),
+    FLD("overdue", F_BOOL, hq_issue, overdue),
+    FLD("accountability", F_BOOL, hq_issue, accountability),
+    FLD("level", F_INT, hq_issue, level),
+    FLD("occurrences", F_INT, hq_issue, occurrences),
+    FLD("failed_rechecks", F_INT, hq_issue, failed_rechecks),
+    FLD("recurrence_of", F_STR, hq_issue, recurrence_of),
+    FLD("close_reason", F_STR, hq_issue, close_reason),
+    FLD("source_seq", F_U64, hq_issue, source_seq),
+    FLD("complaint_contact", F_STR, hq_issue, complaint_contact),
+    FLD("owner", F_STR, hq_issue, owner),
+    FLD("deadline_dur_ms", F_I64, hq_issue, deadline_dur_ms),
+    FLD("recheck_after_ms", F_I64, hq_issue, recheck_after_ms),
+    FLD("ack_within_ms", F_I64, hq_issue, ack_within_ms),
+    FLD("clears_after_ms", F_I64, hq_issue, clears_after_ms),
+    FLD("chain_name", F_STR, hq_issue, chain_name),
+    FLD("has_terms", F_BOOL, hq_issue, has_terms),
+};
+#undef FLD
+
+/* Sets the field of base that key names, if the table has it. */
+static void decode_field(const field *t, size_t n, const char *key, size_t kl, const msgpack_object *v, void *base)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].len != kl || memcmp(t[i].name, key, kl) != 0)
+            continue;
+        char *p = (char *)base + t[i].off;
+        switch ((ftype)t[i].type) {
+        case F_I64: *(int64_t *)(void *)p = oint(v); break;
+        case F_U64: *(uint64_t *)(void *)p = (uint64_t)oint(v); break;
+        case F_INT: *(int *)(void *)p = (int)oint(v); break;
+        case F_BOOL: *(bool *)(void *)p = obool(v); break;
+        case F_STR: *(char **)(void *)p = ostr(v); break;
+        }
+        return;
+    }
+}
+
 /* A map (typed) or, from a state written before the typed timeline, an
  * array [ts, what, actor, seq, hash(, auth)]: kind legacy until the
  * upgrade types it. */
@@ -836,31 +908,18 @@ static void decode_entry(const msgpack_object *o, hq_tl_entry *e)
         size_t kl = k->via.str.size;
         if (kl)
             memcpy(key, k->via.str.ptr, kl);
-/* length first: no call for most keys (this runs for every entry read) */
-#define EK(name) (kl == sizeof name - 1 && memcmp(key, name, sizeof name - 1) == 0)
-        if (EK("k")) {
+        if (kl == 1 && key[0] == 'k') {
             int64_t x = oint(v);
             e->kind = x > 0 && x < HQ_TL_KIND_COUNT ? (hq_tl_kind)x : HQ_TL_COMMENT;
-        } else if (EK("c")) {
+        } else if (kl == 1 && key[0] == 'c') {
             int64_t x = oint(v);
             e->cause = x > 0 && x < HQ_TLC_COUNT ? (hq_tl_cause)x : HQ_TLC_NONE;
-        } else if (EK("t")) e->ts_ms = oint(v);
-        else if (EK("a")) e->actor = ostr(v);
-        else if (EK("s")) e->seq = (uint64_t)oint(v);
-        else if (EK("h") && v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == 32)
-            memcpy(e->hash, v->via.bin.ptr, 32);
-        else if (EK("u")) e->auth = ostr(v);
-        else if (EK("l")) e->level = (int)oint(v);
-        else if (EK("n")) e->count = (int)oint(v);
-        else if (EK("m")) e->amount_cents = oint(v);
-        else if (EK("d")) e->due_ms = oint(v);
-        else if (EK("r")) e->dur_ms = oint(v);
-        else if (EK("cl")) e->clause = ostr(v);
-        else if (EK("rf")) e->ref = ostr(v);
-        else if (EK("tx")) e->text = ostr(v);
-        else if (EK("w")) e->what = ostr(v);
+        } else if (kl == 1 && key[0] == 'h') {
+            if (v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == 32)
+                memcpy(e->hash, v->via.bin.ptr, 32);
+        } else
+            decode_field(entry_fields, sizeof entry_fields / sizeof *entry_fields, key, kl, v, e);
     }
-#undef EK
     if (!e->actor)
         e->actor = hq_strdup("");
 }
@@ -880,36 +939,8 @@ static void decode(const msgpack_object *m, hq_issue *is)
         if (IS("number")) {
             if (v->type == MSGPACK_OBJECT_STR)
                 snprintf(is->number, sizeof is->number, "%.*s", (int)v->via.str.size, v->via.str.ptr);
-        } else if (IS("rule")) is->rule = ostr(v);
-        else if (IS("key")) is->key = ostr(v);
-        else if (IS("state")) is->state = (hq_issue_state)oint(v);
-        else if (IS("domain")) is->domain = ostr(v);
-        else if (IS("contractor")) is->contractor = ostr(v);
-        else if (IS("site")) is->site = ostr(v);
-        else if (IS("category")) is->category = ostr(v);
+        } else if (IS("state")) is->state = (hq_issue_state)oint(v);
         else if (IS("severity")) is->severity = (hq_severity)oint(v);
-        else if (IS("title")) is->title = ostr(v);
-        else if (IS("description")) is->description = ostr(v);
-        else if (IS("requirement")) is->requirement = ostr(v);
-        else if (IS("opened_ms")) is->opened_ms = oint(v);
-        else if (IS("deadline_ms")) is->deadline_ms = oint(v);
-        else if (IS("closed_ms")) is->closed_ms = oint(v);
-        else if (IS("overdue")) is->overdue = obool(v);
-        else if (IS("accountability")) is->accountability = obool(v);
-        else if (IS("level")) is->level = (int)oint(v);
-        else if (IS("occurrences")) is->occurrences = (int)oint(v);
-        else if (IS("failed_rechecks")) is->failed_rechecks = (int)oint(v);
-        else if (IS("recurrence_of")) is->recurrence_of = ostr(v);
-        else if (IS("close_reason")) is->close_reason = ostr(v);
-        else if (IS("source_seq")) is->source_seq = (uint64_t)oint(v);
-        else if (IS("complaint_contact")) is->complaint_contact = ostr(v);
-        else if (IS("owner")) is->owner = ostr(v);
-        else if (IS("deadline_dur_ms")) is->deadline_dur_ms = oint(v);
-        else if (IS("recheck_after_ms")) is->recheck_after_ms = oint(v);
-        else if (IS("ack_within_ms")) is->ack_within_ms = oint(v);
-        else if (IS("clears_after_ms")) is->clears_after_ms = oint(v);
-        else if (IS("chain_name")) is->chain_name = ostr(v);
-        else if (IS("has_terms")) is->has_terms = obool(v);
         else if (IS("chain") && v->type == MSGPACK_OBJECT_ARRAY) {
             is->nchain = v->via.array.size;
             is->chain = hq_calloc(is->nchain ? is->nchain : 1, sizeof *is->chain);
@@ -964,6 +995,8 @@ static void decode(const msgpack_object *m, hq_issue *is)
                 is->timers[j].kind = (int)oint(&a[2]);
             }
         }
+        else
+            decode_field(issue_fields, sizeof issue_fields / sizeof *issue_fields, key, kl, v, is);
 #undef IS
     }
 }
@@ -1013,6 +1046,34 @@ static size_t idx_key(char *buf, size_t size, char kind, const char *value, cons
     return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }
 
+/* The number at the end of an index key (memcpy, not snprintf: the
+ * evaluation reads 100,000 keys). */
+static void key_number(const MDB_val *k, size_t from, char number[32])
+{
+    size_t n = k->mv_size > from ? k->mv_size - from : 0;
+    if (n > 31)
+        n = 31;
+    memcpy(number, (const char *)k->mv_data + from, n);
+    number[n] = '\0';
+}
+
+/* From the cursor's entry k (rc its result) on, stepping by op: the
+ * numbers of the entries under prefix, to fn until it returns nonzero.
+ * Closes the cursor. */
+static void walk_numbers(MDB_cursor *c, int rc, MDB_val *k, const char *prefix, size_t pl, MDB_cursor_op op,
+                         int (*fn)(void *ctx, const char *number), void *ctx)
+{
+    MDB_val v;
+    while (rc == 0 && k->mv_size > pl && memcmp(k->mv_data, prefix, pl) == 0) {
+        char number[32];
+        key_number(k, pl, number);
+        if (fn(ctx, number))
+            break;
+        rc = mdb_cursor_get(c, k, &v, op);
+    }
+    mdb_cursor_close(c);
+}
+
 #define OPEN_COUNT "count:open"
 #define CONSOLE_MARK "index:console"
 
@@ -1039,6 +1100,257 @@ static size_t active_key(unsigned char *buf, size_t size, int64_t last_ms, const
     hq_be64_put(buf + 2, (uint64_t)last_ms ^ (1ULL << 63));
     memcpy(buf + 10, number, nl);
     return 10 + nl;
+}
+
+/* ---- the evaluation's summary (issue.h) ----
+ * 'e' 0x00 0x00 number -> version 1, state, severity, be64 opened_ms,
+ * be64 closed_ms, owner, domain, contractor, category (each be32 length,
+ * 0xffffffff for none, and the bytes), be32 count and (be64 time, be64
+ * amount) per penalty, be32 count and (kind, be64 time) per timeline
+ * entry. */
+#define EVAL_MARK "index:eval"
+#define SUMMARY_VERSION 1
+#define NO_STR 0xffffffffu
+
+static void put_u64(hq_buf *b, uint64_t v)
+{
+    unsigned char x[8];
+    hq_be64_put(x, v);
+    hq_buf_append(b, x, 8);
+}
+
+static void put_u32(hq_buf *b, uint32_t v)
+{
+    unsigned char x[4];
+    hq_be32_put(x, v);
+    hq_buf_append(b, x, 4);
+}
+
+static void put_str(hq_buf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    put_u32(b, s ? (uint32_t)n : NO_STR);
+    hq_buf_append(b, s, n);
+}
+
+static int summary_put(hq_store *s, MDB_txn *txn, const hq_issue *is, hq_err *err)
+{
+    hq_buf b;
+    hq_buf_init(&b);
+    unsigned char head[3] = {SUMMARY_VERSION, (unsigned char)is->state, (unsigned char)is->severity};
+    hq_buf_append(&b, head, 3);
+    put_u64(&b, (uint64_t)is->opened_ms);
+    put_u64(&b, (uint64_t)is->closed_ms);
+    put_str(&b, is->owner);
+    put_str(&b, is->domain);
+    put_str(&b, is->contractor);
+    put_str(&b, is->category);
+    put_u32(&b, (uint32_t)is->npenalties);
+    for (size_t i = 0; i < is->npenalties; i++) {
+        put_u64(&b, (uint64_t)is->penalties[i].ts_ms);
+        put_u64(&b, (uint64_t)is->penalties[i].amount_cents);
+    }
+    put_u32(&b, (uint32_t)is->ntimeline);
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        unsigned char k = (unsigned char)is->timeline[i].kind;
+        hq_buf_append(&b, &k, 1);
+        put_u64(&b, (uint64_t)is->timeline[i].ts_ms);
+    }
+    char key[64];
+    size_t kl = idx_key(key, sizeof key, 'e', "", is->number);
+    int rc = hq_store_put(s, txn, HQ_DB_ISSUE_IDX, key, kl, b.data, b.len, err);
+    hq_buf_fini(&b);
+    return rc;
+}
+
+/* A reader of a summary: fails (false) at the first byte missing. */
+typedef struct rd {
+    const unsigned char *p, *end;
+} rd;
+
+static bool get_u64(rd *r, int64_t *v)
+{
+    if (r->end - r->p < 8)
+        return false;
+    *v = (int64_t)hq_be64_get(r->p);
+    r->p += 8;
+    return true;
+}
+
+static bool get_u32(rd *r, uint32_t *v)
+{
+    if (r->end - r->p < 4)
+        return false;
+    *v = hq_be32_get(r->p);
+    r->p += 4;
+    return true;
+}
+
+/* The string's offset in sum->strs (SIZE_MAX: none), copied there. */
+static bool get_str(rd *r, hq_issue_summary *sum, size_t *used, size_t *off)
+{
+    uint32_t n;
+    if (!get_u32(r, &n))
+        return false;
+    *off = SIZE_MAX;
+    if (n == NO_STR)
+        return true;
+    if ((size_t)(r->end - r->p) < n)
+        return false;
+    if (*used + n + 1 > sum->strs_cap) {
+        sum->strs_cap = 2 * (*used + n + 1) + 64;
+        sum->strs = hq_realloc(sum->strs, sum->strs_cap);
+    }
+    memcpy(sum->strs + *used, r->p, n);
+    sum->strs[*used + n] = '\0';
+    *off = *used;
+    *used += n + 1;
+    r->p += n;
+    return true;
+}
+
+/* The count of a list of items of `per` bytes, if the bytes are there. */
+static bool get_count(rd *r, size_t per, uint32_t *n)
+{
+    return get_u32(r, n) && (size_t)(r->end - r->p) / per >= *n;
+}
+
+/* Whether an array of *cap must grow for n (then *cap is its new size). */
+static bool grows(size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return false;
+    *cap = 2 * n;
+    return true;
+}
+
+static int summary_decode(const unsigned char *p, size_t len, hq_issue_summary *sum)
+{
+    rd r = {p, p + len};
+    hq_issue *is = &sum->is;
+    hq_tl_entry *tl = is->timeline;
+    hq_penalty *pen = is->penalties;
+    memset(is, 0, sizeof *is);
+    is->timeline = tl;
+    is->penalties = pen;
+    if (len < 3 || p[0] != SUMMARY_VERSION || p[1] >= HQ_IS_COUNT)
+        return HQ_ESTORE;
+    is->state = (hq_issue_state)p[1];
+    is->severity = (hq_severity)p[2];
+    r.p += 3;
+    size_t used = 0, off[4];
+    uint32_t n;
+    if (!get_u64(&r, &is->opened_ms) || !get_u64(&r, &is->closed_ms))
+        return HQ_ESTORE;
+    for (int i = 0; i < 4; i++)
+        if (!get_str(&r, sum, &used, &off[i]))
+            return HQ_ESTORE;
+    char **strs[4] = {&is->owner, &is->domain, &is->contractor, &is->category};
+    for (int i = 0; i < 4; i++)
+        *strs[i] = off[i] == SIZE_MAX ? NULL : sum->strs + off[i];
+    if (!get_count(&r, 16, &n))
+        return HQ_ESTORE;
+    if (grows(&sum->pen_cap, n))
+        is->penalties = hq_realloc(is->penalties, sum->pen_cap * sizeof *is->penalties);
+    is->npenalties = n;
+    for (uint32_t i = 0; i < n; i++) {
+        memset(&is->penalties[i], 0, sizeof is->penalties[i]);
+        get_u64(&r, &is->penalties[i].ts_ms);
+        get_u64(&r, &is->penalties[i].amount_cents);
+    }
+    if (!get_count(&r, 9, &n))
+        return HQ_ESTORE;
+    if (grows(&sum->tl_cap, n))
+        is->timeline = hq_realloc(is->timeline, sum->tl_cap * sizeof *is->timeline);
+    is->ntimeline = n;
+    for (uint32_t i = 0; i < n; i++) {
+        hq_tl_entry *e = &is->timeline[i];
+        memset(e, 0, sizeof *e);
+        e->kind = *r.p < HQ_TL_KIND_COUNT ? (hq_tl_kind)*r.p : HQ_TL_COMMENT;
+        r.p++;
+        get_u64(&r, &e->ts_ms);
+    }
+    return 0;
+}
+
+int hq_issue_load_summary(hq_store *s, MDB_txn *txn, const char *number, hq_issue_summary *sum, hq_err *err)
+{
+    char key[64];
+    size_t len = strlen(number);
+    if (len == 0 || len >= HQ_ISSUE_NUMBER_SIZE)
+        return hq_err_set(err, HQ_ENOTFOUND, "no summary of issue %.40s", number);
+    key[0] = 'e';
+    key[1] = key[2] = 0;
+    memcpy(key + 3, number, len);
+    size_t kl = 3 + len;
+    MDB_val v;
+    bool found;
+    int rc = hq_store_find(s, txn, HQ_DB_ISSUE_IDX, key, kl, &v, &found, err);
+    if (rc)
+        return rc;
+    if (!found)
+        return hq_err_set(err, HQ_ENOTFOUND, "no summary of issue %s", number);
+    if (summary_decode(v.mv_data, v.mv_size, sum) != 0)
+        return hq_err_set(err, HQ_ESTORE, "the summary of issue %s does not decode", number);
+    memcpy(sum->is.number, number, len + 1);
+    sum->is.stored_state = sum->is.state;
+    return 0;
+}
+
+void hq_issue_summary_fini(hq_issue_summary *sum)
+{
+    free(sum->strs);
+    free(sum->is.timeline);
+    free(sum->is.penalties);
+    memset(sum, 0, sizeof *sum);
+}
+
+int hq_issue_summarized(hq_store *s, MDB_txn *txn, bool *yes, hq_err *err)
+{
+    MDB_val v;
+    bool found = false;
+    int rc = hq_store_find(s, txn, HQ_DB_META, EVAL_MARK, sizeof EVAL_MARK - 1, &v, &found, err);
+    *yes = rc == 0 && found;
+    return rc;
+}
+
+/* Every stored issue, read (its number from its key) and handed to fn,
+ * which writes what an upgrade adds; *scanned counts them. */
+static int rewrite_each(hq_store *s, MDB_txn *txn, int (*fn)(hq_store *s, MDB_txn *txn, const hq_issue *is, hq_err *err),
+                        size_t *scanned, hq_err *err)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc;
+    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
+        return hq_store_code(rc, err, "issues");
+    int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    for (rc = 0; mrc == 0 && rc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        hq_issue is;
+        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0) {
+            snprintf(is.number, sizeof is.number, "%.*s", (int)(k.mv_size < 23 ? k.mv_size : 23),
+                     (const char *)k.mv_data);
+            rc = fn(s, txn, &is, err);
+        }
+        hq_issue_fini(&is);
+        (*scanned)++;
+    }
+    mdb_cursor_close(c);
+    if (rc)
+        return rc;
+    return mrc == MDB_NOTFOUND ? 0 : hq_store_code(mrc, err, "issues");
+}
+
+/* The summaries of a state written before them: every issue once. */
+static int summary_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err)
+{
+    bool yes;
+    int rc = hq_issue_summarized(s, txn, &yes, err);
+    if (rc || yes)
+        return rc;
+    if ((rc = rewrite_each(s, txn, summary_put, scanned, err)))
+        return rc;
+    return hq_store_put(s, txn, HQ_DB_META, EVAL_MARK, sizeof EVAL_MARK - 1, "1", 1, err);
 }
 
 /* The console's index entries of a saved issue (new: nothing indexed yet). */
@@ -1069,7 +1381,7 @@ static int console_index(hq_store *s, MDB_txn *txn, const hq_issue *is, bool is_
         if ((rc = hq_store_put(s, txn, HQ_DB_ISSUE_IDX, ak, kl, v, 8, err)))
             return rc;
     }
-    return 0;
+    return summary_put(s, txn, is, err);
 }
 
 /* meta "count:open": the number of issues not closed, kept by every save. */
@@ -1159,32 +1471,23 @@ int hq_issue_each_stuck(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const ch
 
 /* States written before the audit index existed get it built once, by a
  * scan of every issue; new states are marked as indexed from the start. */
+static int console_index_new(hq_store *s, MDB_txn *txn, const hq_issue *is, hq_err *err)
+{
+    return console_index(s, txn, is, true, false, err);
+}
+
 /* The console's indexes for a state written before them: every issue once. */
 static int console_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *err)
 {
-    MDB_val k, v;
+    MDB_val v;
     int rc = hq_store_get(s, txn, HQ_DB_META, CONSOLE_MARK, sizeof CONSOLE_MARK - 1, &v, err);
     if (rc != HQ_ENOTFOUND)
         return rc;
-    MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
-    int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-    for (rc = 0; mrc == 0 && rc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        hq_issue is;
-        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0) {
-            snprintf(is.number, sizeof is.number, "%.*s", (int)(k.mv_size < 23 ? k.mv_size : 23),
-                     (const char *)k.mv_data);
-            rc = console_index(s, txn, &is, true, false, err);
-        }
-        hq_issue_fini(&is);
-        (*scanned)++;
-    }
-    mdb_cursor_close(c);
-    if (rc)
+    if ((rc = rewrite_each(s, txn, console_index_new, scanned, err)))
         return rc;
-    if (mrc != MDB_NOTFOUND)
-        return hq_store_code(mrc, err, "issues");
+    /* (console_index wrote each issue's summary too) */
+    if ((rc = hq_store_put(s, txn, HQ_DB_META, EVAL_MARK, sizeof EVAL_MARK - 1, "1", 1, err)))
+        return rc;
     return hq_store_put(s, txn, HQ_DB_META, CONSOLE_MARK, sizeof CONSOLE_MARK - 1, "1", 1, err);
 }
 
@@ -1219,14 +1522,7 @@ int hq_issue_each_open_of(hq_store *s, MDB_txn *txn, const char *contractor, boo
         k.mv_data = prefix;
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     }
-    while (rc == 0 && k.mv_size > pl && memcmp(k.mv_data, prefix, pl) == 0) {
-        char number[32];
-        snprintf(number, sizeof number, "%.*s", (int)(k.mv_size - pl), (char *)k.mv_data + pl);
-        if (fn(ctx, number))
-            break;
-        rc = mdb_cursor_get(c, &k, &v, newest_first ? MDB_PREV : MDB_NEXT);
-    }
-    mdb_cursor_close(c);
+    walk_numbers(c, rc, &k, prefix, pl, newest_first ? MDB_PREV : MDB_NEXT, fn, ctx);
     return 0;
 }
 
@@ -1244,7 +1540,7 @@ int hq_issue_each_active_since(hq_store *s, MDB_txn *txn, int64_t from_ms,
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && k.mv_size > 10 && memcmp(k.mv_data, "a", 2) == 0) {
         char number[32];
-        snprintf(number, sizeof number, "%.*s", (int)(k.mv_size - 10), (char *)k.mv_data + 10);
+        key_number(&k, 10, number);
         int64_t opened = v.mv_size == 8 ? (int64_t)hq_be64_get(v.mv_data) : 0;
         if (fn(ctx, number, opened))
             break;
@@ -1260,6 +1556,8 @@ int hq_issue_index_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *e
     MDB_val v;
     *scanned = 0;
     int rc = console_upgrade(s, txn, scanned, err);
+    if (rc == 0)
+        rc = summary_upgrade(s, txn, scanned, err);
     if (rc)
         return rc;
     size_t console_scanned = *scanned;
@@ -1378,14 +1676,7 @@ static int each_indexed(hq_store *s, MDB_txn *txn, char kind, const char *value,
         return hq_store_code(rc, err, "issue index");
     MDB_val k = {pl, prefix}, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size > pl && memcmp(k.mv_data, prefix, pl) == 0) {
-        char number[32];
-        snprintf(number, sizeof number, "%.*s", (int)(k.mv_size - pl), (char *)k.mv_data + pl);
-        if (fn(ctx, number))
-            break;
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(c);
+    walk_numbers(c, rc, &k, prefix, pl, MDB_NEXT, fn, ctx);
     return 0;
 }
 

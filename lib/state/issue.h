@@ -321,6 +321,26 @@ int hq_issue_each_open_of(hq_store *s, MDB_txn *txn, const char *contractor, boo
 int hq_issue_each_active_since(hq_store *s, MDB_txn *txn, int64_t from_ms,
                                int (*fn)(void *ctx, const char *number, int64_t opened_ms), void *ctx,
                                hq_err *err);
+/* The evaluation's summary of an issue (lib/report/evaluation.c reads no
+ * more): number, state, severity, owner, domain, contractor, category,
+ * opening and closing times, each penalty's time and amount and each
+ * timeline entry's time and kind.  Kept next to the console's indexes by
+ * every save (about 150 bytes instead of the whole record), built once by
+ * hq_issue_index_upgrade for an older state (meta "index:eval");
+ * hq_issue_summarized says whether a state has them.
+ * hq_issue_load_summary fills sum->is with those fields only (every other
+ * field zero) from the store, reusing sum's memory: no allocation per
+ * issue once it has grown.  sum->is is valid until the next load; the
+ * caller never passes it to hq_issue_fini but frees sum with
+ * hq_issue_summary_fini.  HQ_ENOTFOUND when the issue has no summary. */
+typedef struct hq_issue_summary {
+    hq_issue is;
+    char *strs;
+    size_t strs_cap, tl_cap, pen_cap;
+} hq_issue_summary;
+int hq_issue_summarized(hq_store *s, MDB_txn *txn, bool *yes, hq_err *err);
+int hq_issue_load_summary(hq_store *s, MDB_txn *txn, const char *number, hq_issue_summary *sum, hq_err *err);
+void hq_issue_summary_fini(hq_issue_summary *sum);
 /* Whether the state's timelines are typed (meta "timeline:typed"); a new
  * state is marked so by hq_issue_timeline_mark. */
 int hq_issue_timeline_typed(hq_store *s, MDB_txn *txn, bool *typed, hq_err *err);

@@ -13,6 +13,9 @@
  *              "index:console"              -> "1": the console's indexes exist (o, a
  *                                              below; written at creation; older states
  *                                              are scanned once at houqind's start)
+ *              "index:eval"                 -> "1": every issue has its evaluation summary
+ *                                              (e below; written at creation; older states
+ *                                              are scanned once at houqind's start)
  *              "timeline:typed"             -> "1": timeline entries are typed records
  *                                              (written at creation; older states are
  *                                              upgraded once at houqind's start, issue.h)
@@ -41,6 +44,8 @@
  *              'a' 0x00 be64 last number    -> be64 opened_ms: every issue by its last
  *                                              activity (the be64 is the ms with the
  *                                              sign bit flipped, so it sorts; issue.c)
+ *              'e' 0x00 0x00 number         -> the evaluation's summary of the issue
+ *                                              (binary, issue.c "the evaluation's summary")
  *   timers     be64 due_ms | be64 id        -> msgpack timer record (timer.c); the first
  *                                              entry is the next due, ties in id order
  *   outbox     be64 seq                     -> msgpack outbox record (outbox.c)
@@ -145,6 +150,10 @@ static int check_format(hq_store *s, MDB_txn *txn, hq_err *err)
         if (rc == 0) {
             MDB_val ck = {13, (void *)"index:console"}, cv = {1, (void *)"1"};
             rc = mdb_put(txn, s->dbi[HQ_DB_META], &ck, &cv, 0);
+        }
+        if (rc == 0) {
+            MDB_val ek = {10, (void *)"index:eval"}, ev = {1, (void *)"1"};
+            rc = mdb_put(txn, s->dbi[HQ_DB_META], &ek, &ev, 0);
         }
         if (rc == 0) {
             /* ... and a typed timeline (issue.h). */

@@ -2,7 +2,8 @@
  * table (every action in every state, allowed or refused with its reason),
  * the record's round trip through the store, issue numbers, the indexes by
  * state, domain and contractor, and the audit's indexes (the count of open
- * issues and the list of open issues with no next step scheduled).
+ * issues and the list of open issues with no next step scheduled), and
+ * the evaluation's summary of each issue.
  *
  * Each storage test gets a fresh LMDB state in a temporary directory.  The
  * domain and contractor indexes have no reader in the library yet, so they
@@ -352,6 +353,20 @@ static const char *raw_index(fixture *f, char kind, const char *value, list *l)
 static void meta_del(fixture *f, const char *key)
 {
     assert_int_equal(hq_store_del(f->store, f->txn, HQ_DB_META, key, strlen(key), NULL), 0);
+}
+
+/* Removes an index as a version without it left the state: its marker and
+ * the issue_idx entries of the given kinds. */
+static void forget_index(fixture *f, const char *marker, const char *kinds)
+{
+    meta_del(f, marker);
+    MDB_cursor *c;
+    assert_int_equal(mdb_cursor_open(f->txn, hq_store_dbi(f->store, HQ_DB_ISSUE_IDX), &c), 0);
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if (((const char *)k.mv_data)[0] && strchr(kinds, ((const char *)k.mv_data)[0]))
+            assert_int_equal(mdb_cursor_del(c, 0), 0);
+    mdb_cursor_close(c);
 }
 
 /* ---- storage tests ---- */
@@ -905,14 +920,7 @@ static void the_console_indexes_are_built_once_for_an_old_state(void **state)
     put_issue(f, "HQ-2026-000002", "xinyuan-catering", "catering", HQ_IS_CLOSED, 0);
     put_issue(f, "HQ-2026-000003", "hexiang-catering", "catering", HQ_IS_REOPENED, 1);
     /* As a version without them left the state: no marker, no entries. */
-    meta_del(f, "index:console");
-    MDB_cursor *c;
-    assert_int_equal(mdb_cursor_open(f->txn, hq_store_dbi(f->store, HQ_DB_ISSUE_IDX), &c), 0);
-    MDB_val k, v;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if (((const char *)k.mv_data)[0] == 'o' || ((const char *)k.mv_data)[0] == 'a')
-            assert_int_equal(mdb_cursor_del(c, 0), 0);
-    mdb_cursor_close(c);
+    forget_index(f, "index:console", "oa");
     bool yes = true;
     assert_int_equal(hq_issue_console_indexed(f->store, f->txn, &yes, NULL), 0);
     assert_false(yes);
@@ -931,6 +939,154 @@ static void the_console_indexes_are_built_once_for_an_old_state(void **state)
     /* Once: the next call scans nothing. */
     assert_int_equal(hq_issue_index_upgrade(f->store, f->txn, &scanned, NULL), 0);
     assert_int_equal(scanned, 0);
+}
+
+/* ---- the evaluation's summary ---- */
+
+static void summary(fixture *f, const char *number, hq_issue_summary *sum)
+{
+    hq_err err = {0};
+    if (hq_issue_load_summary(f->store, f->txn, number, sum, &err) != 0)
+        fail_msg("summary of %s: %s", number, err.msg);
+}
+
+/* What the evaluation reads of is equals what the summary gives, and
+ * nothing else is set. */
+static void assert_summary_of(const hq_issue *is, const hq_issue_summary *sum)
+{
+    const hq_issue *g = &sum->is;
+    assert_string_equal(g->number, is->number);
+    assert_int_equal(g->state, is->state);
+    assert_int_equal(g->severity, is->severity);
+    assert_int_equal(g->opened_ms, is->opened_ms);
+    assert_int_equal(g->closed_ms, is->closed_ms);
+    const char *want[4] = {is->owner, is->domain, is->contractor, is->category};
+    const char *got[4] = {g->owner, g->domain, g->contractor, g->category};
+    for (int i = 0; i < 4; i++) {
+        if (!want[i])
+            assert_null(got[i]);
+        else
+            assert_string_equal(got[i], want[i]);
+    }
+    assert_int_equal(g->npenalties, is->npenalties);
+    for (size_t i = 0; i < is->npenalties; i++) {
+        assert_int_equal(g->penalties[i].ts_ms, is->penalties[i].ts_ms);
+        assert_int_equal(g->penalties[i].amount_cents, is->penalties[i].amount_cents);
+        assert_null(g->penalties[i].reason);
+    }
+    assert_int_equal(g->ntimeline, is->ntimeline);
+    for (size_t i = 0; i < is->ntimeline; i++) {
+        assert_int_equal(g->timeline[i].ts_ms, is->timeline[i].ts_ms);
+        assert_int_equal(g->timeline[i].kind, is->timeline[i].kind);
+        assert_null(g->timeline[i].actor);
+    }
+    assert_null(g->title);
+    assert_null(g->site);
+    assert_null(g->rule);
+    assert_int_equal(g->ntimers, 0);
+    assert_int_equal(g->nchain, 0);
+}
+
+static void the_summary_follows_every_save(void **state)
+{
+    fixture *f = *state;
+    bool yes = false;
+    assert_int_equal(hq_issue_summarized(f->store, f->txn, &yes, NULL), 0);
+    assert_true(yes); /* a new state has them from the start */
+    hq_issue a, b;
+    new_issue(&a, "HQ-2026-000001", "xinyuan-catering", "catering");
+    a.severity = HQ_SEV_CRITICAL;
+    fx_penalty(&a, a.opened_ms + DAY_MS, 50000, "逾期第1天");
+    hq_issue_note(&a, a.opened_ms + HOUR_MS, "contact.xinyuan", 7, HQ_TL_ACKNOWLEDGED, HQ_TLC_NONE, "签收");
+    hq_issue_note(&a, a.opened_ms + 2 * DAY_MS, "", 0, HQ_TL_OVERDUE, HQ_TLC_NONE, NULL);
+    save(f, &a);
+    new_issue(&b, "HQ-2026-000002", NULL, "");
+    b.owner = hq_strdup("office:canteen-1");
+    save(f, &b);
+    hq_issue_summary sum = {0};
+    summary(f, "HQ-2026-000001", &sum);
+    assert_summary_of(&a, &sum);
+    /* the same memory serves the next one, with fewer entries */
+    summary(f, "HQ-2026-000002", &sum);
+    assert_summary_of(&b, &sum);
+    assert_string_equal(sum.is.owner, "office:canteen-1");
+    assert_null(sum.is.contractor);
+    assert_string_equal(sum.is.domain, "");
+    /* a later save: rectified, closed, answered, one more penalty */
+    hq_issue_note(&a, a.opened_ms + 3 * DAY_MS, "contact.xinyuan", 8, HQ_TL_RECTIFIED, HQ_TLC_NONE, "已更换压缩机");
+    hq_issue_note(&a, a.opened_ms + 4 * DAY_MS, "li.supervisor", 9, HQ_TL_CLOSED, HQ_TLC_NONE, NULL);
+    hq_issue_note(&a, a.opened_ms + 5 * DAY_MS, "", 10, HQ_TL_SATISFIED, HQ_TLC_NONE, NULL);
+    fx_penalty(&a, a.opened_ms + 2 * DAY_MS, 70000, "逾期第2天");
+    a.state = HQ_IS_CLOSED;
+    a.closed_ms = a.opened_ms + 4 * DAY_MS;
+    save(f, &a);
+    summary(f, "HQ-2026-000001", &sum);
+    assert_summary_of(&a, &sum);
+    assert_int_equal(sum.is.timeline[sum.is.ntimeline - 1].kind, HQ_TL_SATISFIED);
+    assert_int_equal(sum.is.npenalties, 2);
+    hq_issue_summary_fini(&sum);
+    hq_issue_fini(&a);
+    hq_issue_fini(&b);
+}
+
+static void a_missing_or_broken_summary_is_an_error(void **state)
+{
+    fixture *f = *state;
+    hq_issue_summary sum = {0};
+    hq_err err = {0};
+    assert_int_equal(hq_issue_load_summary(f->store, f->txn, "HQ-2026-000009", &sum, &err), HQ_ENOTFOUND);
+    assert_int_equal(hq_issue_load_summary(f->store, f->txn, "", &sum, NULL), HQ_ENOTFOUND);
+    put_issue(f, "HQ-2026-000001", "c", "catering", HQ_IS_OPENED, 0);
+    char key[64];
+    int kl = snprintf(key, sizeof key, "e%c%cHQ-2026-000001", 0, 0);
+    /* cut short, then of another version */
+    MDB_val v;
+    assert_int_equal(hq_store_get(f->store, f->txn, HQ_DB_ISSUE_IDX, key, (size_t)kl, &v, NULL), 0);
+    unsigned char copy[512];
+    assert_true(v.mv_size <= sizeof copy);
+    memcpy(copy, v.mv_data, v.mv_size);
+    size_t len = v.mv_size;
+    assert_int_equal(hq_store_put(f->store, f->txn, HQ_DB_ISSUE_IDX, key, (size_t)kl, copy, len - 3, NULL), 0);
+    assert_int_equal(hq_issue_load_summary(f->store, f->txn, "HQ-2026-000001", &sum, &err), HQ_ESTORE);
+    assert_non_null(strstr(err.msg, "HQ-2026-000001"));
+    copy[0] = 2;
+    assert_int_equal(hq_store_put(f->store, f->txn, HQ_DB_ISSUE_IDX, key, (size_t)kl, copy, len, NULL), 0);
+    assert_int_equal(hq_issue_load_summary(f->store, f->txn, "HQ-2026-000001", &sum, NULL), HQ_ESTORE);
+    hq_issue_summary_fini(&sum);
+}
+
+static void the_summaries_are_built_once_for_an_old_state(void **state)
+{
+    fixture *f = *state;
+    put_issue(f, "HQ-2026-000001", "xinyuan-catering", "catering", HQ_IS_OPENED, 1);
+    put_issue(f, "HQ-2026-000002", "xinyuan-catering", "catering", HQ_IS_CLOSED, 0);
+    /* As a version with the console's indexes but no summaries left it. */
+    forget_index(f, "index:eval", "e");
+    bool yes = true;
+    assert_int_equal(hq_issue_summarized(f->store, f->txn, &yes, NULL), 0);
+    assert_false(yes);
+    hq_issue_summary sum = {0};
+    assert_int_equal(hq_issue_load_summary(f->store, f->txn, "HQ-2026-000001", &sum, NULL), HQ_ENOTFOUND);
+    size_t scanned = 0;
+    hq_err err = {0};
+    if (hq_issue_index_upgrade(f->store, f->txn, &scanned, &err) != 0)
+        fail_msg("upgrade: %s", err.msg);
+    assert_int_equal(scanned, 2);
+    assert_int_equal(hq_issue_summarized(f->store, f->txn, &yes, NULL), 0);
+    assert_true(yes);
+    hq_issue is;
+    for (int i = 1; i <= 2; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "HQ-2026-00000%d", i);
+        load(f, n, &is);
+        summary(f, n, &sum);
+        assert_summary_of(&is, &sum);
+        hq_issue_fini(&is);
+    }
+    /* Once: the next call scans nothing. */
+    assert_int_equal(hq_issue_index_upgrade(f->store, f->txn, &scanned, NULL), 0);
+    assert_int_equal(scanned, 0);
+    hq_issue_summary_fini(&sum);
 }
 
 int main(void)
@@ -955,6 +1111,9 @@ int main(void)
         T(an_upgrade_of_a_state_with_no_issues),
         T(the_console_indexes_follow_every_save),
         T(the_console_indexes_are_built_once_for_an_old_state),
+        T(the_summary_follows_every_save),
+        T(a_missing_or_broken_summary_is_an_error),
+        T(the_summaries_are_built_once_for_an_old_state),
         cmocka_unit_test(penalties_respect_their_caps),
         cmocka_unit_test(json_shows_personal_data_only_when_asked),
     };

@@ -162,9 +162,10 @@ static void test_open_creates_a_state_with_a_format_record(void **state)
     hq_store_stats st;
     assert_int_equal(hq_store_stats_get(f->store, txn, &st, NULL), 0);
     assert_int_equal(st.entries[HQ_DB_EVENTS], 0);
-    assert_int_equal(st.entries[HQ_DB_META], 4); /* format, index:audit, index:console, timeline:typed */
+    assert_int_equal(st.entries[HQ_DB_META], 5); /* format, index:audit, index:console, index:eval, timeline:typed */
     assert_int_equal(hq_store_get(f->store, txn, HQ_DB_META, "index:audit", 11, &v, NULL), 0);
     assert_int_equal(hq_store_get(f->store, txn, HQ_DB_META, "index:console", 13, &v, NULL), 0);
+    assert_int_equal(hq_store_get(f->store, txn, HQ_DB_META, "index:eval", 10, &v, NULL), 0);
     assert_int_equal(st.last_event_seq, 0);
     assert_int_equal(st.map_size, 1ULL << 30); /* the default map */
     assert_true(st.used_bytes > 0 && st.used_bytes < st.map_size);
