@@ -177,6 +177,19 @@ static void hidden(hq_buf *b, const char *name, const char *value)
     hq_buf_puts(b, "\">");
 }
 
+/* The complaint as the person filled it in, carried in hidden fields of a
+ * follow-up form (the CSRF token first). */
+static void hidden_complaint(hq_buf *b, const char *csrf, const vals *v)
+{
+    hidden(b, "csrf", csrf);
+    hidden(b, "site", v->site);
+    hidden(b, "category", v->cat);
+    hidden(b, "text", v->text);
+    hidden(b, "contact", v->contact);
+    hidden(b, "anonymous", v->anonymous);
+    hidden(b, "photo_hash", v->photo_hash);
+}
+
 static enum MHD_Result form_page(web_req *r, unsigned status, const vals *v, const char *error)
 {
     hq_buf b;
@@ -377,24 +390,12 @@ static enum MHD_Result follow_page(web_req *r, const vals *v, const web_open_iss
         hq_buf_puts(&b, "</strong></p><p class=\"note\">");
         web_html(&b, d);
         hq_buf_printf(&b, " 起处理中，已有 %d 次反映</p>", iss[i].occurrences > 0 ? iss[i].occurrences : 1);
-        hidden(&b, "csrf", csrf);
-        hidden(&b, "site", v->site);
-        hidden(&b, "category", v->cat);
-        hidden(&b, "text", v->text);
-        hidden(&b, "contact", v->contact);
-        hidden(&b, "anonymous", v->anonymous);
-        hidden(&b, "photo_hash", v->photo_hash);
+        hidden_complaint(&b, csrf, v);
         hidden(&b, "follow", iss[i].number);
         hq_buf_puts(&b, "<button type=\"submit\" class=\"follow-btn\">已有同学反映，跟进此问题</button></form>");
     }
     hq_buf_puts(&b, "<form class=\"card\" method=\"post\" action=\"/complaint\" enctype=\"multipart/form-data\">");
-    hidden(&b, "csrf", csrf);
-    hidden(&b, "site", v->site);
-    hidden(&b, "category", v->cat);
-    hidden(&b, "text", v->text);
-    hidden(&b, "contact", v->contact);
-    hidden(&b, "anonymous", v->anonymous);
-    hidden(&b, "photo_hash", v->photo_hash);
+    hidden_complaint(&b, csrf, v);
     hidden(&b, "confirm", "new");
     hq_buf_puts(&b, "<p>不是同一个问题？</p><button type=\"submit\" class=\"alt\" id=\"new\">仍然提交新的投诉</button>"
                     "</form>");
