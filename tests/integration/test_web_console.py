@@ -207,6 +207,7 @@ def test_scope_and_actions():
         check_eq(st, 200, "own issue")
         check("catering.cold-storage-high" not in html and "事件 " not in html,
               "no rule ids or event numbers in what a contractor reads")
+        check("系统" in html and "system" not in html, "houqind's own entries are by 系统, not 'system'")
         check('id="form-ack"' in html and 'id="form-close"' not in html and 'id="form-pass"' not in html,
               "the contractor's forms: ack, not close or pass")
         n0, _ = timeline_len(d, mine)
