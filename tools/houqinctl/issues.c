@@ -30,8 +30,9 @@ static const char issues_usage[] =
     "\n"
     "DESCRIPTION\n"
     "    Reads the state directly (LMDB, read-only, one consistent snapshot) while\n"
-    "    houqind runs.  Prints an aligned table, or with --json one JSON array of\n"
-    "    issue objects (SPEC section 8).  Filters combine with AND.\n"
+    "    houqind runs.  Prints an aligned table in the words of the rules'\n"
+    "    vocabulary (状态 已开立, 严重程度 严重, ...), or with --json one JSON array\n"
+    "    of issue objects with the codes.  Filters take the codes and combine with AND.\n"
     "\n"
     "OPTIONS\n"
     "    --state DIR          the state directory (default ./var)\n"
@@ -53,7 +54,8 @@ static const char issues_usage[] =
     "    --closed-from DATE   closed on or after DATE\n"
     "    --closed-to DATE     closed on or before DATE\n"
     "    --text T             T appears in the title or description\n"
-    "    --rules DIR          rules used to check --contractor and --site\n"
+    "    --rules DIR          rules whose vocabulary labels the table, and that check\n"
+    "                         --contractor and --site\n"
     "                         (default " HQ_DEFAULT_RULES_HELP ")\n"
     "    --schemas DIR        schemas the rules are loaded against\n"
     "                         (default " HQ_DEFAULT_SCHEMAS_HELP ")\n"
@@ -134,12 +136,14 @@ static const char *severity_colour(hq_severity s)
 }
 
 /* Appends text padded to width, wrapped in colour when colour is on. */
+/* A cell of width display columns (a CJK character takes two). */
 static void cell(hq_buf *b, bool colour, const char *sgr, const char *text, int width)
 {
-    if (colour && strcmp(sgr, "0") != 0)
-        hq_buf_printf(b, "\033[%sm%-*s\033[0m ", sgr, width, text);
-    else
-        hq_buf_printf(b, "%-*s ", width, text);
+    bool sgr_on = colour && strcmp(sgr, "0") != 0;
+    if (sgr_on)
+        hq_buf_printf(b, "\033[%sm", sgr);
+    ctl_pad(b, text, width);
+    hq_buf_puts(b, sgr_on ? "\033[0m " : " ");
 }
 
 /* Checks the filter's values that do not need the state. */
@@ -212,10 +216,10 @@ static void table_row(hq_buf *out, const hq_issue *is, bool colour)
     hq_local_fmt(is->deadline_ms, dl, sizeof dl);
     snprintf(lv, sizeof lv, "%d", is->level);
     cell(out, false, "0", is->number, 15);
-    cell(out, colour, state_colour(is->state), hq_issue_state_name(is->state), 12);
-    cell(out, colour, severity_colour(is->severity), hq_severity_name(is->severity), 9);
-    cell(out, false, "0", lv, 3);
-    cell(out, colour, is->overdue ? "1;31" : "0", is->overdue ? "yes" : "no", 7);
+    cell(out, colour, state_colour(is->state), hq_label(HQ_LBL_STATE, hq_issue_state_name(is->state)), 14);
+    cell(out, colour, severity_colour(is->severity), hq_severity_label(is->severity), 8);
+    cell(out, false, "0", lv, 4);
+    cell(out, colour, is->overdue ? "1;31" : "0", is->overdue ? "是" : "否", 4);
     cell(out, false, "0", dl, 16);
     cell(out, false, "0", is->contractor ? is->contractor : "", 22);
     hq_buf_printf(out, "%s%s%s%s\n", is->title ? is->title : "",
@@ -238,8 +242,15 @@ static int list_issues(const char *dir, const filter *f, bool json, bool colour,
     if (json)
         hq_buf_putc(out, '[');
     else
-        hq_buf_printf(out, "%-15s %-12s %-9s %-3s %-7s %-16s %-22s %s\n", "NUMBER", "STATE", "SEVERITY", "LV",
-                      "OVERDUE", "DEADLINE", "CONTRACTOR", "TITLE");
+    {
+        /* The staff's words (the vocabulary's labels); --json keeps the codes. */
+        static const struct { const char *h; int w; } cols[] = {
+            {"编号", 15}, {"状态", 14}, {"严重程度", 8}, {"级别", 4}, {"逾期", 4}, {"整改期限", 16}, {"责任单位", 22},
+        };
+        for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+            cell(out, false, "0", cols[i].h, cols[i].w);
+        hq_buf_puts(out, "问题\n");
+    }
     size_t n = 0;
     for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         hq_issue is;
@@ -306,6 +317,8 @@ int cmd_issues(int argc, char **argv)
     seen sn = {!f.domain, !f.contractor, !f.site};
     for (size_t i = 0; f.domain && known_domains[i]; i++)
         sn.domain |= strcmp(known_domains[i], f.domain) == 0;
+    if (!json)
+        ctl_use_vocab(rules_dir, schemas_dir);
     hq_buf out;
     hq_buf_init(&out);
     rc = list_issues(dir, &f, json, colour, &out, &sn);
