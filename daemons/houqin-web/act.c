@@ -56,14 +56,32 @@ static const char *nonempty(const char *s)
 
 /* Sends one event (map of the envelope with data); the reply in rep.
  * Returns 0 stored/duplicate, 1 rejected (reason in rep), -1 no answer. */
-static int send_event(msgpack_sbuffer *sb, const char *id, hq_client_reply *rep)
+/* An event being packed: a fresh id, its buffer and packer. */
+typedef struct act_event {
+    char id[72];
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} act_event;
+
+static void event_begin(act_event *ev)
 {
-    web_out out = {.frame = sb->data, .len = sb->size};
-    snprintf(out.id, sizeof out.id, "%s", id);
+    web_make_id(ev->id, sizeof ev->id);
+    msgpack_sbuffer_init(&ev->sb);
+    msgpack_packer_init(&ev->pk, &ev->sb, msgpack_sbuffer_write);
+}
+
+/* Sends the event and frees its buffer: 0 stored (or a duplicate), 1
+ * refused by houqind (rep->error says why), -1 no answer in time. */
+static int event_send(act_event *ev, hq_client_reply *rep)
+{
+    web_out out = {.frame = ev->sb.data, .len = ev->sb.size};
+    snprintf(out.id, sizeof out.id, "%s", ev->id);
     hq_err err;
-    if (web_send(&out, 1, rep, &err) != 0 || rep->status == HQ_REPLY_TIMEOUT)
-        return -1;
-    return rep->status == HQ_REPLY_REJECTED ? 1 : 0;
+    int rc = web_send(&out, 1, rep, &err) != 0 || rep->status == HQ_REPLY_TIMEOUT ? -1
+             : rep->status == HQ_REPLY_REJECTED                                    ? 1
+                                                                                   : 0;
+    msgpack_sbuffer_destroy(&ev->sb);
+    return rc;
 }
 
 static void envelope(msgpack_packer *pk, const char *id, const char *type)
@@ -271,16 +289,11 @@ enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *numbe
         ret = web_issue_page(r, p, number, post, link_only, NULL, refused, status);
         goto out;
     }
-    char id[72];
-    web_make_id(id, sizeof id);
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    pack_action(&pk, id, &in, &is, p);
+    act_event ev;
+    event_begin(&ev);
+    pack_action(&ev.pk, ev.id, &in, &is, p);
     hq_client_reply rep;
-    int sr = send_event(&sb, id, &rep);
-    msgpack_sbuffer_destroy(&sb);
+    int sr = event_send(&ev, &rep);
     if (sr < 0) {
         ret = web_issue_page(r, p, number, post, link_only, NULL, "系统暂时未响应，操作尚未提交。请稍后再试。", 503);
     } else if (sr > 0) {
@@ -289,7 +302,7 @@ enum MHD_Result web_issue_post(web_req *r, const hq_person *p, const char *numbe
         hq_log_notice("%s on %s by %s rejected by houqind: %s", web_act_names[act], number, p->id, rep.error);
         ret = web_issue_page(r, p, number, post, link_only, NULL, m, 409);
     } else {
-        hq_log_info("%s on %s by %s stored (%s)", web_act_names[act], number, p->id, id);
+        hq_log_info("%s on %s by %s stored (%s)", web_act_names[act], number, p->id, ev.id);
         char loc[300];
         snprintf(loc, sizeof loc, "%s?done=%s", post, web_act_names[act]);
         ret = web_redirect(r, loc);
@@ -441,22 +454,19 @@ enum MHD_Result web_inspect(web_req *r, const hq_person *p)
     size_t nitems = 0, nfail = 0;
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
         nitems += !strcmp(items[i].domain, s->domain);
-    char id[72];
-    web_make_id(id, sizeof id);
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    envelope(&pk, id, "inspection.submitted");
-    msgpack_pack_map(&pk, 5 + (summary != NULL));
-    hq_mp_pack_kv(&pk, "kind", kind);
-    hq_mp_pack_kv(&pk, "domain", s->domain);
-    hq_mp_pack_kv(&pk, "site", s->id);
-    hq_mp_pack_kv(&pk, "inspector", p->id);
+    act_event ev;
+    event_begin(&ev);
+    msgpack_packer *pk = &ev.pk;
+    envelope(pk, ev.id, "inspection.submitted");
+    msgpack_pack_map(pk, 5 + (summary != NULL));
+    hq_mp_pack_kv(pk, "kind", kind);
+    hq_mp_pack_kv(pk, "domain", s->domain);
+    hq_mp_pack_kv(pk, "site", s->id);
+    hq_mp_pack_kv(pk, "inspector", p->id);
     if (summary)
-        hq_mp_pack_kv(&pk, "summary", summary);
-    hq_mp_pack_str(&pk, "items");
-    msgpack_pack_array(&pk, nitems);
+        hq_mp_pack_kv(pk, "summary", summary);
+    hq_mp_pack_str(pk, "items");
+    msgpack_pack_array(pk, nitems);
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         if (strcmp(items[i].domain, s->domain))
             continue;
@@ -465,21 +475,20 @@ enum MHD_Result web_inspect(web_req *r, const hq_person *p)
         const char *v = web_form_get(&f, name);
         bool fail = v && !strcmp(v, "fail");
         nfail += fail;
-        msgpack_pack_map(&pk, 3 + (fail && hash[0]));
-        hq_mp_pack_kv(&pk, "code", items[i].code);
-        hq_mp_pack_kv(&pk, "title", items[i].title);
-        hq_mp_pack_kv(&pk, "result", fail ? "fail" : "pass");
+        msgpack_pack_map(pk, 3 + (fail && hash[0]));
+        hq_mp_pack_kv(pk, "code", items[i].code);
+        hq_mp_pack_kv(pk, "title", items[i].title);
+        hq_mp_pack_kv(pk, "result", fail ? "fail" : "pass");
         if (fail && hash[0]) {
             char ref[80];
             snprintf(ref, sizeof ref, "sha256:%s", hash);
-            hq_mp_pack_str(&pk, "photos");
-            msgpack_pack_array(&pk, 1);
-            hq_mp_pack_str(&pk, ref);
+            hq_mp_pack_str(pk, "photos");
+            msgpack_pack_array(pk, 1);
+            hq_mp_pack_str(pk, ref);
         }
     }
     hq_client_reply rep;
-    int sr = send_event(&sb, id, &rep);
-    msgpack_sbuffer_destroy(&sb);
+    int sr = event_send(&ev, &rep);
     if (sr < 0)
         ret = inspect_page(r, p, site, NULL, "系统暂时未响应，检查记录尚未提交。请稍后再试。", 503);
     else if (sr > 0) {
@@ -489,7 +498,7 @@ enum MHD_Result web_inspect(web_req *r, const hq_person *p)
     } else {
         char m[200];
         snprintf(m, sizeof m, "检查记录已提交（%zu 项，其中不合格 %zu 项）。", nitems, nfail);
-        hq_log_info("inspection at %s by %s stored (%s)", s->id, p->id, id);
+        hq_log_info("inspection at %s by %s stored (%s)", s->id, p->id, ev.id);
         ret = inspect_page(r, p, NULL, m, NULL, 200);
     }
 out:
