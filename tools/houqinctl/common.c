@@ -80,6 +80,14 @@ void ctl_use_vocab(const char *rules_dir, const char *schemas_dir)
     hq_diags_fini(&d);
 }
 
+int ctl_emit(int rc, hq_buf *out)
+{
+    if (rc == 0 && out->len)
+        fwrite(out->data, 1, out->len, stdout);
+    hq_buf_fini(out);
+    return rc;
+}
+
 void ctl_pad(hq_buf *b, const char *text, int width)
 {
     int cols = 0;

@@ -74,6 +74,9 @@ void ctl_use_vocab(const char *rules_dir, const char *schemas_dir);
 /* Appends text, then spaces up to width columns of a terminal (a CJK
  * character takes two). */
 void ctl_pad(hq_buf *b, const char *text, int width);
+/* Prints out when rc is 0 (the command's whole output, only once it is
+ * complete), frees it, and returns rc. */
+int ctl_emit(int rc, hq_buf *out);
 /* HQ-YYYY-NNNNNN (any number of digits after the year). */
 bool ctl_valid_number(const char *s);
 /* Prints usage text for --help: text to stdout, returns 0. */

@@ -326,10 +326,7 @@ int cmd_issues(int argc, char **argv)
         see_rules(&f, rules_dir, schemas_dir, &sn);
         rc = check_seen(&f, &sn, rules_dir);
     }
-    if (rc == 0)
-        fputs(out.data, stdout);
-    hq_buf_fini(&out);
-    return rc;
+    return ctl_emit(rc, &out);
 }
 
 static const char issue_usage[] =
@@ -457,10 +454,7 @@ int cmd_issue(int argc, char **argv)
     hq_store_abort(s, txn);
     hq_store_close(&s);
     rc = ctl_pii_record(&pa, "issue", argc, argv, now_ms);
-    if (rc == 0)
-        fputs(out.data, stdout);
-    hq_buf_fini(&out);
-    return rc;
+    return ctl_emit(rc, &out);
 }
 
 static const char outbox_usage[] =
