@@ -33,6 +33,7 @@
 #include "alertd.h"
 
 #include "clock.h"
+#include "hash.h"
 #include "log.h"
 #include "mem.h"
 
@@ -45,13 +46,8 @@
 
 static uint64_t lane_hash(const char *r, const char *c)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *r; r++)
-        h = (h ^ (unsigned char)*r) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (; *c; c++)
-        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    return h;
+    static const unsigned char sep = 0xff; /* between the two ids */
+    return hq_hash_mix_str(hq_hash_mix(hq_hash_str(r), &sep, 1), c);
 }
 
 lane *lane_get(alertd *a, const char *recipient, const char *channel, bool create)

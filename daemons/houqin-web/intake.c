@@ -24,6 +24,7 @@
 #include "web.h"
 
 #include "clock.h"
+#include "hash.h"
 #include "json.h"
 #include "mem.h"
 
@@ -169,10 +170,7 @@ static void intake_job_free(void *p)
 
 static uint64_t id_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return hq_hash_str(s);
 }
 
 /* 200 {"results": [...]} in the order sent, or 503 with "error" when an

@@ -24,6 +24,7 @@
 #include "web.h"
 
 #include "clock.h"
+#include "hash.h"
 #include "log.h"
 #include "mem.h"
 #include "mp.h"
@@ -89,10 +90,7 @@ static int64_t now_us(void)
 
 static uint64_t hash_id(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return hq_hash_str(s);
 }
 
 static const char *ev_id(const ev *e)

@@ -1,4 +1,5 @@
 #include "ratelimit.h"
+#include "hash.h"
 
 #include "mem.h"
 
@@ -41,10 +42,7 @@ void hq_ratelimit_destroy(hq_ratelimit **rp)
 
 static size_t hash(const char *s, size_t len)
 {
-    size_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
+    return (size_t)hq_hash_mix(HQ_HASH_SEED, s, len);
 }
 
 static bucket *find(hq_ratelimit *r, const char *s, size_t len, bool *fresh)

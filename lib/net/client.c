@@ -1,6 +1,7 @@
 #include "client.h"
 
 #include "clock.h"
+#include "hash.h"
 #include "mem.h"
 #include "mp.h"
 
@@ -49,10 +50,7 @@ static int64_t now_us(void)
 
 static uint64_t hash_id(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return hq_hash_str(s);
 }
 
 static pending tomb_mark;
