@@ -250,6 +250,24 @@ int hq_engine_generate(hq_engine *e, hq_store *s, MDB_txn *txn, int64_t now_ms, 
     return 0;
 }
 
+/* Adds entry, as houqind's, to the issue that rule's group key has open,
+ * if any. */
+static int note_open_issue(hq_store *s, MDB_txn *txn, const hq_rule *rule, const char *key, uint64_t seq,
+                           int64_t now_ms, const hq_tl_entry *entry, hq_err *err)
+{
+    hq_group g;
+    int rc = hq_group_get(s, txn, rule->id, key, &g, err);
+    if (rc || !g.open[0])
+        return rc;
+    hq_issue is;
+    if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
+        return rc;
+    hq_issue_add(&is, now_ms, "system", seq, entry);
+    rc = hq_issue_save(s, txn, &is, err);
+    hq_issue_fini(&is);
+    return rc;
+}
+
 /* An expected event arrived: the slot whose window holds ts is satisfied;
  * one that was already missed (within a day) becomes late, and the open
  * issue is told. */
@@ -260,19 +278,9 @@ int hqe_satisfy(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule, co
     int rc = hq_obligation_arrived(s, txn, rule->id, unit, ev->ts_ms, seq, &hit, err);
     if (rc || hit.state != HQ_OBL_LATE)
         return rc;
-    hq_group g;
-    if ((rc = hq_group_get(s, txn, rule->id, unit, &g, err)))
-        return rc;
-    if (g.open[0]) {
-        hq_issue is;
-        if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
-            return rc;
-        hq_issue_add(&is, now_ms, "system", seq, &(hq_tl_entry){.kind = HQ_TL_LATE, .due_ms = hit.due_ms});
-        rc = hq_issue_save(s, txn, &is, err);
-        hq_issue_fini(&is);
-    }
     (void)e;
-    return rc;
+    return note_open_issue(s, txn, rule, unit, seq, now_ms, &(hq_tl_entry){.kind = HQ_TL_LATE, .due_ms = hit.due_ms},
+                           err);
 }
 
 typedef struct miss_ctx {
@@ -356,19 +364,8 @@ int hqe_stale_seen(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_rule *rule,
     if ((rc = sus_put(s, txn, k, kl, &st, err)))
         return rc;
     /* Reporting again after a stale-data issue: say so on it. */
-    hq_group g;
-    if ((rc = hq_group_get(s, txn, rule->id, key, &g, err)))
-        return rc;
-    if (g.open[0]) {
-        hq_issue is;
-        if ((rc = hq_issue_load(s, txn, g.open, &is, err)))
-            return rc;
-        hq_issue_note(&is, now_ms, "system", seq, HQ_TL_DATA_RESUMED, HQ_TLC_NONE, NULL);
-        rc = hq_issue_save(s, txn, &is, err);
-        hq_issue_fini(&is);
-    }
     (void)e;
-    return rc;
+    return note_open_issue(s, txn, rule, key, seq, now_ms, &(hq_tl_entry){.kind = HQ_TL_DATA_RESUMED}, err);
 }
 
 /* A CLEAR timer on open issue number: the data rectified it and passed
