@@ -2,7 +2,7 @@
 """make_corpus - (re)writes the seed corpora in tests/fuzz/corpus/<target>/.
 
 Seeds are named: valid inputs built from the shipped schemas and rules, and
-the hostile inputs of ../shared/research/reliability-hazards.md §4 (msgpack
+the hostile inputs that the libraries' known hazards call for (msgpack
 headers that declare huge counts, deep nesting, YAML bombs).  Inputs that
 libFuzzer found and that were fixed go in as crash-<what>; they are not
 written by this script and it never deletes them.
