@@ -9,6 +9,7 @@ state directory with the backup, start houqind: the same issues, and it
 goes on storing from where the backup ends.  Progress bars appear when
 stderr is a terminal and never when it is piped.
 """
+import hashlib
 import os
 import pty
 import shutil
@@ -268,7 +269,77 @@ def test_archives_incremental_and_compact():
         d.kill()
 
 
+def put_photo(media, data):
+    """Stores data as houqin-web does: MEDIA/ab/cd/<sha256 hex>; returns the hex."""
+    h = hashlib.sha256(data).hexdigest()
+    d = os.path.join(media, h[:2], h[2:4])
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, h), "wb") as f:
+        f.write(data)
+    return h
+
+
+def photos(root):
+    out = {}
+    for dirpath, _, files in os.walk(os.path.join(root, "media")):
+        for name in files:
+            with open(os.path.join(dirpath, name), "rb") as f:
+                out[os.path.relpath(os.path.join(dirpath, name), root)] = f.read()
+    return out
+
+
+def test_photos():
+    """houqin-web's photos (STATE/media) go into the backup: only the ones
+    the target lacks, checked against their names; a damaged one is named
+    and not copied; other files are passed over; --media for another
+    folder."""
+    d = H.manual_daemon("2036-03-03 09:00")
+    try:
+        send_range(d, 0, 20)
+        d.stop()
+    finally:
+        d.kill()
+    media = os.path.join(d.state, "media")
+    for i in range(5):
+        put_photo(media, b"\xff\xd8\xff photo %d " % i + os.urandom(3000))
+    tmp = os.path.join(media, "00", "11")
+    os.makedirs(tmp, exist_ok=True)
+    with open(os.path.join(tmp, ".tmp-unfinished"), "wb") as f:
+        f.write(b"half")
+    dest = os.path.join(T.tmpdir(), "b")
+    r = H.ctl("backup", dest, "--state", d.state)
+    check(r.text.rstrip().endswith("; photos: 5 copied (0.0 MiB), 0 already there"), "first backup: %r" % r.text)
+    want = {k: v for k, v in photos(d.state).items() if ".tmp-" not in k}
+    check_eq(photos(dest), want, "the photos copied byte for byte, the unfinished file passed over")
+    before = {k: os.stat(os.path.join(dest, k)).st_ino for k in want}
+
+    new = put_photo(media, b"\x89PNG another " + os.urandom(2000))
+    r = H.ctl("backup", dest, "--state", d.state)
+    check(r.text.rstrip().endswith("; photos: 1 copied (0.0 MiB), 5 already there"), "second backup: %r" % r.text)
+    check_eq({k: os.stat(os.path.join(dest, k)).st_ino for k in want}, before, "photos already there not rewritten")
+    check(os.path.exists(os.path.join(dest, "media", new[:2], new[2:4], new)), "the new photo copied")
+
+    # A photo whose bytes no longer match its name: named, not copied, exit 1.
+    bad = put_photo(media, b"\xff\xd8\xff to be damaged " + os.urandom(100))
+    with open(os.path.join(media, bad[:2], bad[2:4], bad), "r+b") as f:
+        f.seek(5)
+        f.write(b"X")
+    r = H.ctl("backup", dest, "--state", d.state, check_rc=1)
+    check(bad in r.errtext and "do not match its name" in r.errtext, "the damaged photo named: %r" % r.errtext)
+    check(not os.path.exists(os.path.join(dest, "media", bad[:2], bad[2:4], bad)), "the damaged photo not copied")
+
+    # --media: houqin-web run with --media elsewhere.
+    other = os.path.join(T.tmpdir(), "elsewhere")
+    shutil.move(media, other)
+    os.remove(os.path.join(other, bad[:2], bad[2:4], bad))
+    dest2 = os.path.join(T.tmpdir(), "b2")
+    r = H.ctl("backup", dest2, "--state", d.state, "--media", other)
+    check(r.text.rstrip().endswith("; photos: 6 copied (0.0 MiB), 0 already there"), "--media: %r" % r.text)
+    r = H.ctl("backup", os.path.join(T.tmpdir(), "b3"), "--state", d.state)
+    check("photos" not in r.text, "no media folder, nothing said about photos: %r" % r.text)
+
+
 if __name__ == "__main__":
     H.parse_args()
     T.main([test_backup_under_load_and_restore, test_progress_only_on_a_terminal, test_refusals,
-            test_archives_incremental_and_compact])
+            test_archives_incremental_and_compact, test_photos])

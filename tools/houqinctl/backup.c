@@ -6,6 +6,7 @@
  * mdb_env_copy2 makes it), without free pages.  The archives are copied
  * after the snapshot, so every archive the snapshot counts on is there. */
 #include "ctl.h"
+#include "media.h"
 
 #include "archive.h"
 #include "buf.h"
@@ -28,7 +29,7 @@ static const char backup_usage[] =
     "    houqinctl backup - a consistent copy of the state and its archives\n"
     "\n"
     "SYNOPSIS\n"
-    "    houqinctl backup DIR [--state DIR] [--compact]\n"
+    "    houqinctl backup DIR [--state DIR] [--compact] [--media DIR]\n"
     "\n"
     "DESCRIPTION\n"
     "    Copies the state into DIR while houqind keeps running: data.mdb is one\n"
@@ -44,6 +45,12 @@ static const char backup_usage[] =
     "    complete state directory.  A progress bar is drawn on stderr when it is a\n"
     "    terminal.\n"
     "\n"
+    "    Last, houqin-web's photos (STATE/media/, files named by their SHA-256,\n"
+    "    only ever added) are copied into DIR/media/ the same way: only those DIR\n"
+    "    lacks, each checked against its name; a photo whose bytes do not match\n"
+    "    its name is named and not copied, and the backup fails after copying the\n"
+    "    others.\n"
+    "\n"
     "    Without --compact the snapshot's pages are copied as they are, free pages\n"
     "    included (the quickest copy; about the size of data.mdb).  With --compact\n"
     "    LMDB leaves the free pages out and renumbers the rest (MDB_CP_COMPACT): a\n"
@@ -56,11 +63,12 @@ static const char backup_usage[] =
     "OPTIONS\n"
     "    --state DIR    the state directory to copy (default ./var)\n"
     "    --compact      a compacted copy of data.mdb\n"
+    "    --media DIR    where houqin-web keeps photos (default STATE/media)\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 copied and checked; 1 the copy failed (data.mdb or an archive); 2 bad\n"
-    "    usage, a DIR that holds other files than a backup, or a state directory\n"
-    "    that does not exist or is not a houqin state.\n";
+    "    0 copied and checked; 1 the copy failed (data.mdb, an archive or a\n"
+    "    photo); 2 bad usage, a DIR that holds other files than a backup, or a\n"
+    "    state directory that does not exist or is not a houqin state.\n";
 
 typedef struct watch {
     int fd;
@@ -218,13 +226,50 @@ static int copy_archives(const char *dir, const char *dest, size_t *copied, size
     return rc;
 }
 
+/* After the snapshot: the archives and the photos it counts on, copied
+ * into dest; the summary's tail printed (photos only when media exists).
+ * Returns 0 or EXIT_REFUSED with the reason on stderr. */
+static int copy_after_snapshot(const char *dir, const char *media_opt, const char *dest)
+{
+    size_t copied = 0, kept = 0;
+    uint64_t copied_bytes = 0;
+    hq_err err = {0};
+    int arc = copy_archives(dir, dest, &copied, &kept, &copied_bytes, &err);
+    printf("archives: %zu copied (%.1f MiB), %zu already there", copied, copied_bytes / 1048576.0, kept);
+    char media[4200], msg[4600] = "";
+    snprintf(media, sizeof media, "%s/media", dir);
+    if (media_opt)
+        snprintf(media, sizeof media, "%s", media_opt);
+    struct stat sb;
+    ctl_media_stats ms = {0};
+    bool photos = arc == 0 && stat(media, &sb) == 0;
+    int mrc = photos ? ctl_media_copy(media, dest, &ms, msg, sizeof msg) : 0;
+    if (photos)
+        printf("; photos: %zu copied (%.1f MiB), %zu already there", ms.copied, ms.bytes / 1048576.0, ms.kept);
+    printf("\n");
+    if (arc) {
+        fprintf(stderr, "houqinctl: backup: archives: %s\n", err.msg);
+        return EXIT_REFUSED;
+    }
+    if (mrc || ms.damaged) {
+        if (ms.damaged > 1)
+            fprintf(stderr, "houqinctl: backup: photos: %s; and %zu more that do not match their names\n", msg,
+                    ms.damaged - 1);
+        else
+            fprintf(stderr, "houqinctl: backup: photos: %s\n", msg);
+        return EXIT_REFUSED;
+    }
+    return 0;
+}
+
 int cmd_backup(int argc, char **argv)
 {
-    const char *dir = "var";
+    const char *dir = "var", *media = NULL;
     bool compact = false;
     const hq_opt opts[] = {
         HQ_OPTION_STR("state", &dir),
         HQ_OPTION_FLAG("compact", 0, &compact),
+        HQ_OPTION_STR("media", &media),
     };
     int next, prc = ctl_parse_opts(opts, argc, argv, backup_usage, "backup", &next);
     if (prc >= 0)
@@ -296,19 +341,10 @@ int cmd_backup(int argc, char **argv)
     struct stat cs;
     stat(path, &cs);
     double mdb_s = (hq_mono_ms() - t0) / 1000.0;
-    /* The archives, after the snapshot: every archive it counts on exists. */
-    size_t copied = 0, kept = 0;
-    uint64_t copied_bytes = 0;
-    hq_err err = {0};
-    int arc = copy_archives(dir, dest, &copied, &kept, &copied_bytes, &err);
-    printf("backup of %s in %s: %llu events, %llu issues, %.1f MiB (%s; the state used %.1f MiB) in %.1f s; "
-           "archives: %zu copied (%.1f MiB), %zu already there\n",
-           dir, dest, (unsigned long long)events, (unsigned long long)issues, cs.st_size / 1048576.0,
-           compact ? "compacted" : "page copy", ss.used_bytes / 1048576.0, mdb_s, copied, copied_bytes / 1048576.0,
-           kept);
-    if (arc) {
-        fprintf(stderr, "houqinctl: backup: archives: %s\n", err.msg);
-        return EXIT_REFUSED;
-    }
-    return 0;
+    printf("backup of %s in %s: %llu events, %llu issues, %.1f MiB (%s; the state used %.1f MiB) in %.1f s; ", dir,
+           dest, (unsigned long long)events, (unsigned long long)issues, cs.st_size / 1048576.0,
+           compact ? "compacted" : "page copy", ss.used_bytes / 1048576.0, mdb_s);
+    /* The archives and photos, after the snapshot: every one it counts on
+     * exists by then. */
+    return copy_after_snapshot(dir, media, dest);
 }
