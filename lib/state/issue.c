@@ -431,147 +431,247 @@ static const char *legacy_text(const char *w)
     return c[1] == ' ' ? c + 2 : c + 1;
 }
 
+/* What the words of an entry draw on besides its fields: the audience,
+ * and its times already formatted ("" when the entry has none). */
+typedef struct {
+    bool staff;
+    char due[32]; /* due_ms, local time */
+    char dur[48]; /* dur_ms, working time */
+} tl_ctx;
+
+/* "：text" after the words when the entry carries a text (a note, a reason). */
+static void then_text(hq_buf *b, const char *text)
+{
+    if (text && *text)
+        hq_buf_printf(b, "：%s", text);
+}
+
+/* The event behind the entry, for staff only. */
+static void staff_event(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (c->staff && e->seq)
+        hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
+}
+
+static void tl_opened(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (e->cause == HQ_TLC_MISSING) {
+        hq_buf_printf(b, "%s 应于 %s 前提交的记录未收到，开立整改通知", e->text ? e->text : nz(e->ref), c->due);
+        if (c->staff)
+            hq_buf_printf(b, "（规则 %s）", nz(e->clause));
+    } else {
+        hq_buf_puts(b, "监测发现问题，开立整改通知");
+        if (c->staff)
+            hq_buf_printf(b, "（规则 %s，事件 %llu）", nz(e->clause), (unsigned long long)e->seq);
+    }
+}
+
+static void tl_rectified(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (e->cause == HQ_TLC_DATA) {
+        hq_buf_printf(b, "数据显示已恢复正常（持续 %s）", c->dur);
+    } else {
+        hq_buf_puts(b, "提交整改反馈");
+        then_text(b, e->text);
+    }
+}
+
+static void tl_reopened(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_printf(b, "复查未通过（第%d次），重新限期整改", e->count);
+    then_text(b, e->text);
+}
+
+static void tl_closed(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    if (e->cause == HQ_TLC_RECHECK) {
+        hq_buf_puts(b, "复查通过，办结");
+        return;
+    }
+    if (e->cause == HQ_TLC_AUTO_RECHECK) {
+        hq_buf_puts(b, "数据持续正常，自动复查通过，办结");
+        return;
+    }
+    if (e->ref && *e->ref)
+        hq_buf_printf(b, "与 %s 重复，合并办理，", e->ref);
+    hq_buf_puts(b, "关闭");
+    then_text(b, e->text);
+}
+
+static void tl_escalated(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    hq_buf_printf(b, "升级至第%d级", e->level);
+    if (e->cause == HQ_TLC_OPINION)
+        hq_buf_puts(b, "（舆情事件，直接升级至最高级）");
+    else if (e->dur_ms)
+        hq_buf_printf(b, "（逾期 %s）", c->dur);
+}
+
+static void tl_accountability(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    hq_buf_puts(b, "启动问责");
+    if (e->cause == HQ_TLC_ESCALATION && e->dur_ms)
+        hq_buf_printf(b, "（逾期 %s，升级至第%d级）", c->dur, e->level);
+    else if (e->cause == HQ_TLC_ESCALATION)
+        hq_buf_printf(b, "（升级至第%d级）", e->level);
+    else if (e->cause == HQ_TLC_RECURRENCE)
+        hq_buf_printf(b, "（问题重复发生，前次 %s）", nz(e->ref));
+    else if (e->cause == HQ_TLC_OPINION)
+        hq_buf_puts(b, "（引发舆情事件）");
+    else if (e->text && *e->text)
+        hq_buf_printf(b, "（%s）", e->text);
+}
+
+static void tl_penalty(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_printf(b, "%s ", hq_label(HQ_LBL_PENALTY, e->clause));
+    yuan(b, e->amount_cents);
+    hq_buf_puts(b, " 元");
+    /* The same words as the penalty's reason (issueflow.c): 逾期第N天. */
+    bool per_day = e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0;
+    if (per_day && e->level > 0 && e->level < e->count)
+        hq_buf_printf(b, "（逾期第%d至第%d天）", e->level, e->count);
+    else if (per_day)
+        hq_buf_printf(b, "（逾期第%d天）", e->count);
+    else if (e->ref && *e->ref)
+        hq_buf_printf(b, "（前次 %s）", e->ref);
+}
+
+static void tl_reminder(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    if (e->cause == HQ_TLC_OVERDUE)
+        hq_buf_printf(b, "已逾期 %d 天，请尽快整改", e->count);
+    else if (e->cause == HQ_TLC_RECHECK)
+        hq_buf_puts(b, "整改反馈已提交，请尽快复查");
+    else
+        hq_buf_puts(b, "整改通知尚未签收，请签收");
+}
+
+static void tl_occurrence(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (e->cause == HQ_TLC_MISSING) {
+        hq_buf_printf(b, "再次缺失（应于 %s 前，第%d次）", c->due, e->count);
+    } else if (e->cause == HQ_TLC_COUNTED) {
+        hq_buf_printf(b, "再次发生（第%d次起只计数，不逐条列出）", e->count);
+    } else {
+        hq_buf_printf(b, "再次发生（第%d次）", e->count);
+        staff_event(e, c, b);
+    }
+}
+
+static void tl_recurrence(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_printf(b, "同一问题在 %s 办结后再次发生，从第%d级开始", nz(e->ref), e->level);
+}
+
+static void tl_comment(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_puts(b, nz(e->text));
+}
+
+static void tl_opinion(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_puts(b, "发生舆情事件");
+    then_text(b, e->text);
+}
+
+static void tl_late(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (e->clause && *e->clause) /* a timer of late data */
+        hq_buf_printf(b, "数据晚于发生时间到达：应于 %s 进行的%s，在数据到达后补做", c->due,
+                      hq_label(HQ_LBL_TIMER, e->clause));
+    else
+        hq_buf_printf(b, "迟交的记录已收到（应于 %s 前提交）", c->due);
+    staff_event(e, c, b);
+}
+
+/* satisfied and unsolved: the complainant's answer, stars, their reason */
+static void tl_answer(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    bool solved = e->kind == HQ_TL_SATISFIED;
+    hq_buf_puts(b, solved ? "投诉人确认问题已解决" : "投诉人反馈问题未解决");
+    if (e->count > 0)
+        hq_buf_printf(b, "（%d星）", e->count);
+    if (!solved)
+        then_text(b, e->text);
+}
+
+static void tl_moderated(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    bool text = e->count & HQ_TL_MOD_TEXT, photos = e->count & HQ_TL_MOD_PHOTOS;
+    hq_buf_printf(b, "投诉内容已隐去个人信息（%s%s%s）", text ? "文字" : "", text && photos ? "、" : "",
+                  photos ? "照片" : "");
+    /* the reason is the office's: the public reads only that it was done */
+    if (c->staff && e->text && *e->text)
+        hq_buf_printf(b, "，原因：%s", e->text);
+}
+
+static void tl_missed(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    hq_buf_printf(b, "%s应于 %s 到期，其时系统未运行，现补执行%s", hq_label(HQ_LBL_TIMER, e->clause), c->due,
+                  e->count ? "（合并为一次）" : "");
+}
+
+static void tl_data_resumed(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    hq_buf_puts(b, "数据已恢复上报");
+    staff_event(e, c, b);
+}
+
+/* The words of each kind: fixed words, or a function of the entry's
+ * fields; a kind with neither reads the vocabulary's label for it. */
+static const struct {
+    const char *words;
+    void (*render)(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b);
+} tl_words[HQ_TL_KIND_COUNT] = {
+    [HQ_TL_OPENED] = {NULL, tl_opened},
+    [HQ_TL_ACKNOWLEDGED] = {"承办单位已签收整改通知", NULL},
+    [HQ_TL_RECTIFIED] = {NULL, tl_rectified},
+    [HQ_TL_REOPENED] = {NULL, tl_reopened},
+    [HQ_TL_CLOSED] = {NULL, tl_closed},
+    [HQ_TL_OVERDUE] = {"超过整改期限未完成整改", NULL},
+    [HQ_TL_ESCALATED] = {NULL, tl_escalated},
+    [HQ_TL_ACCOUNTABILITY] = {NULL, tl_accountability},
+    [HQ_TL_PENALTY] = {NULL, tl_penalty},
+    [HQ_TL_REMINDER] = {NULL, tl_reminder},
+    [HQ_TL_OCCURRENCE] = {NULL, tl_occurrence},
+    [HQ_TL_RECURRENCE] = {NULL, tl_recurrence},
+    [HQ_TL_COMMENT] = {NULL, tl_comment},
+    [HQ_TL_OPINION] = {NULL, tl_opinion},
+    [HQ_TL_LATE] = {NULL, tl_late},
+    [HQ_TL_MISSED] = {NULL, tl_missed},
+    [HQ_TL_DATA_RESUMED] = {NULL, tl_data_resumed},
+    [HQ_TL_SATISFIED] = {NULL, tl_answer},
+    [HQ_TL_UNSOLVED] = {NULL, tl_answer},
+    [HQ_TL_MODERATED] = {NULL, tl_moderated},
+};
+
 void hq_tl_render(const hq_tl_entry *e, hq_tl_audience who, hq_buf *b)
 {
-    char t[32], d[48];
-    bool staff = who == HQ_TL_STAFF;
     if (e->what) { /* written before the typed timeline: its words as they were */
         hq_buf_puts(b, legacy_text(e->what));
         return;
     }
-    t[0] = d[0] = '\0';
+    tl_ctx c = {.staff = who == HQ_TL_STAFF};
     if (e->due_ms)
-        hq_local_fmt(e->due_ms, t, sizeof t);
+        hq_local_fmt(e->due_ms, c.due, sizeof c.due);
     if (e->dur_ms)
-        hq_wdur_format(e->dur_ms, d, sizeof d);
-    switch (e->kind) {
-    case HQ_TL_OPENED:
-        if (e->cause == HQ_TLC_MISSING) {
-            hq_buf_printf(b, "%s 应于 %s 前提交的记录未收到，开立整改通知", e->text ? e->text : nz(e->ref), t);
-            if (staff)
-                hq_buf_printf(b, "（规则 %s）", nz(e->clause));
-        } else {
-            hq_buf_puts(b, "监测发现问题，开立整改通知");
-            if (staff)
-                hq_buf_printf(b, "（规则 %s，事件 %llu）", nz(e->clause), (unsigned long long)e->seq);
-        }
-        break;
-    case HQ_TL_ACKNOWLEDGED: hq_buf_puts(b, "承办单位已签收整改通知"); break;
-    case HQ_TL_RECTIFIED:
-        if (e->cause == HQ_TLC_DATA)
-            hq_buf_printf(b, "数据显示已恢复正常（持续 %s）", d);
-        else
-            hq_buf_printf(b, "提交整改反馈%s%s", e->text && *e->text ? "：" : "", nz(e->text));
-        break;
-    case HQ_TL_REOPENED:
-        hq_buf_printf(b, "复查未通过（第%d次），重新限期整改%s%s", e->count, e->text && *e->text ? "：" : "",
-                      nz(e->text));
-        break;
-    case HQ_TL_CLOSED:
-        if (e->cause == HQ_TLC_RECHECK)
-            hq_buf_puts(b, "复查通过，办结");
-        else if (e->cause == HQ_TLC_AUTO_RECHECK)
-            hq_buf_puts(b, "数据持续正常，自动复查通过，办结");
-        else if (e->ref && *e->ref)
-            hq_buf_printf(b, "与 %s 重复，合并办理，关闭%s%s", e->ref, e->text && *e->text ? "：" : "", nz(e->text));
-        else
-            hq_buf_printf(b, "关闭%s%s", e->text && *e->text ? "：" : "", nz(e->text));
-        break;
-    case HQ_TL_OVERDUE: hq_buf_puts(b, "超过整改期限未完成整改"); break;
-    case HQ_TL_ESCALATED:
-        hq_buf_printf(b, "升级至第%d级", e->level);
-        if (e->cause == HQ_TLC_OPINION)
-            hq_buf_puts(b, "（舆情事件，直接升级至最高级）");
-        else if (e->dur_ms)
-            hq_buf_printf(b, "（逾期 %s）", d);
-        break;
-    case HQ_TL_ACCOUNTABILITY:
-        hq_buf_puts(b, "启动问责");
-        if (e->cause == HQ_TLC_ESCALATION && e->dur_ms)
-            hq_buf_printf(b, "（逾期 %s，升级至第%d级）", d, e->level);
-        else if (e->cause == HQ_TLC_ESCALATION)
-            hq_buf_printf(b, "（升级至第%d级）", e->level);
-        else if (e->cause == HQ_TLC_RECURRENCE)
-            hq_buf_printf(b, "（问题重复发生，前次 %s）", nz(e->ref));
-        else if (e->cause == HQ_TLC_OPINION)
-            hq_buf_puts(b, "（引发舆情事件）");
-        else if (e->text && *e->text)
-            hq_buf_printf(b, "（%s）", e->text);
-        break;
-    case HQ_TL_PENALTY:
-        hq_buf_printf(b, "%s ", hq_label(HQ_LBL_PENALTY, e->clause));
-        yuan(b, e->amount_cents);
-        hq_buf_puts(b, " 元");
-        /* The same words as the penalty's reason (issueflow.c): 逾期第N天. */
-        if (e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0 && e->level > 0 && e->level < e->count)
-            hq_buf_printf(b, "（逾期第%d至第%d天）", e->level, e->count);
-        else if (e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0)
-            hq_buf_printf(b, "（逾期第%d天）", e->count);
-        else if (e->ref && *e->ref)
-            hq_buf_printf(b, "（前次 %s）", e->ref);
-        break;
-    case HQ_TL_REMINDER:
-        if (e->cause == HQ_TLC_OVERDUE)
-            hq_buf_printf(b, "已逾期 %d 天，请尽快整改", e->count);
-        else if (e->cause == HQ_TLC_RECHECK)
-            hq_buf_puts(b, "整改反馈已提交，请尽快复查");
-        else
-            hq_buf_puts(b, "整改通知尚未签收，请签收");
-        break;
-    case HQ_TL_OCCURRENCE:
-        if (e->cause == HQ_TLC_MISSING)
-            hq_buf_printf(b, "再次缺失（应于 %s 前，第%d次）", t, e->count);
-        else if (e->cause == HQ_TLC_COUNTED)
-            hq_buf_printf(b, "再次发生（第%d次起只计数，不逐条列出）", e->count);
-        else {
-            hq_buf_printf(b, "再次发生（第%d次）", e->count);
-            if (staff && e->seq)
-                hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
-        }
-        break;
-    case HQ_TL_RECURRENCE:
-        hq_buf_printf(b, "同一问题在 %s 办结后再次发生，从第%d级开始", nz(e->ref), e->level);
-        break;
-    case HQ_TL_COMMENT: hq_buf_puts(b, nz(e->text)); break;
-    case HQ_TL_OPINION:
-        hq_buf_printf(b, "发生舆情事件%s%s", e->text && *e->text ? "：" : "", nz(e->text));
-        break;
-    case HQ_TL_LATE:
-        if (e->clause && *e->clause) /* a timer of late data */
-            hq_buf_printf(b, "数据晚于发生时间到达：应于 %s 进行的%s，在数据到达后补做", t,
-                          hq_label(HQ_LBL_TIMER, e->clause));
-        else
-            hq_buf_printf(b, "迟交的记录已收到（应于 %s 前提交）", t);
-        if (staff && e->seq)
-            hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
-        break;
-    case HQ_TL_SATISFIED:
-    case HQ_TL_UNSOLVED:
-        hq_buf_puts(b, e->kind == HQ_TL_SATISFIED ? "投诉人确认问题已解决" : "投诉人反馈问题未解决");
-        if (e->count > 0)
-            hq_buf_printf(b, "（%d星）", e->count);
-        if (e->kind == HQ_TL_UNSOLVED && e->text && *e->text)
-            hq_buf_printf(b, "：%s", e->text);
-        break;
-    case HQ_TL_MODERATED:
-        /* the reason is the office's: the public reads only that it was done */
-        hq_buf_printf(b, "投诉内容已隐去个人信息（%s%s%s）", e->count & HQ_TL_MOD_TEXT ? "文字" : "",
-                      (e->count & HQ_TL_MOD_TEXT) && (e->count & HQ_TL_MOD_PHOTOS) ? "、" : "",
-                      e->count & HQ_TL_MOD_PHOTOS ? "照片" : "");
-        if (staff && e->text && *e->text)
-            hq_buf_printf(b, "，原因：%s", e->text);
-        break;
-    case HQ_TL_MISSED:
-        hq_buf_printf(b, "%s应于 %s 到期，其时系统未运行，现补执行%s", hq_label(HQ_LBL_TIMER, e->clause), t,
-                      e->count ? "（合并为一次）" : "");
-        break;
-    case HQ_TL_DATA_RESUMED:
-        hq_buf_puts(b, "数据已恢复上报");
-        if (staff && e->seq)
-            hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
-        break;
-    default: hq_buf_puts(b, hq_label(HQ_LBL_KIND, hq_tl_kind_name(e->kind))); break;
-    }
+        hq_wdur_format(e->dur_ms, c.dur, sizeof c.dur);
+    unsigned k = (unsigned)e->kind;
+    if (k < HQ_TL_KIND_COUNT && tl_words[k].render)
+        tl_words[k].render(e, &c, b);
+    else if (k < HQ_TL_KIND_COUNT && tl_words[k].words)
+        hq_buf_puts(b, tl_words[k].words);
+    else
+        hq_buf_puts(b, hq_label(HQ_LBL_KIND, hq_tl_kind_name(e->kind)));
 }
 
 static int64_t parse_cents(const char *s)
