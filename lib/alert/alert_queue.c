@@ -140,19 +140,19 @@ int hq_alert_queue_open(const char *dir, unsigned flags, hq_alert_queue **out, h
     rc = hq_store_env_open(dir, rdonly, DB_COUNT + 2, 0, 256ULL << 20, "open alertd state", &q->env, err);
     if (rc == 0)
         rc = open_dbs(q, err);
-    if (rc) {
-        hq_alert_queue_close(&q);
-        return rc;
+    if (rc == 0) {
+        *out = q;
+        q = NULL;
     }
-    *out = q;
-    return 0;
+    hq_alert_queue_close(&q);
+    return rc;
 }
 
 void hq_alert_queue_close(hq_alert_queue **qp)
 {
-    if (!qp || !*qp)
+    hq_alert_queue *q = qp ? *qp : NULL;
+    if (!q)
         return;
-    hq_alert_queue *q = *qp;
     if (q->env)
         mdb_env_close(q->env);
     free(q->dir);

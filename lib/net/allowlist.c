@@ -37,9 +37,9 @@ bool hq_producer_acts_for(const hq_producer *p, const char *role)
 
 void hq_allowlist_destroy(hq_allowlist **ap)
 {
-    if (!ap || !*ap)
+    hq_allowlist *a = ap ? *ap : NULL;
+    if (!a)
         return;
-    hq_allowlist *a = *ap;
     for (size_t i = 0; i < a->n; i++) {
         free(a->p[i].source);
         for (size_t j = 0; j < a->p[i].ntypes; j++)

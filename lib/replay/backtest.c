@@ -386,19 +386,19 @@ out:
         mdb_cursor_close(cur);
     msgpack_zone_destroy(&zone);
     hq_sim_destroy(&sim);
-    if (rc) {
-        hq_backtest_destroy(&b);
-        return rc;
+    if (rc == 0) {
+        *out = b;
+        b = NULL;
     }
-    *out = b;
-    return 0;
+    hq_backtest_destroy(&b);
+    return rc;
 }
 
 void hq_backtest_destroy(hq_backtest **bp)
 {
-    if (!bp || !*bp)
+    hq_backtest *b = bp ? *bp : NULL;
+    if (!b)
         return;
-    hq_backtest *b = *bp;
     for (size_t i = 0; i < b->nbt; i++)
         hq_issue_fini(&b->bt[i]);
     for (size_t i = 0; i < b->nrun; i++)

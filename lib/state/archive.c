@@ -367,12 +367,12 @@ int hq_archive_writer_open(const char *state_dir, const char *name, uint64_t fir
     hq_mp_pack_str(&w->pk, "first_seq"), msgpack_pack_uint64(&w->pk, first_seq);
     hq_mp_pack_str(&w->pk, "prev_chain"), pack_bin(&w->pk, prev_chain, HQ_CHAIN_BYTES);
     int rc = w_flush_record(w, err);
-    if (rc) {
-        hq_archive_writer_abort(&w);
-        return rc;
+    if (rc == 0) {
+        *out = w;
+        w = NULL;
     }
-    *out = w;
-    return 0;
+    hq_archive_writer_abort(&w);
+    return rc;
 }
 
 int hq_archive_writer_add(hq_archive_writer *w, uint64_t seq, int64_t stored_ms, const char *frame, size_t len,
@@ -416,12 +416,13 @@ static void writer_free(hq_archive_writer *w)
 
 void hq_archive_writer_abort(hq_archive_writer **wp)
 {
-    if (!wp || !*wp)
+    hq_archive_writer *w = wp ? *wp : NULL;
+    if (!w)
         return;
     char path[4200];
-    file_path((*wp)->state_dir, (*wp)->info.name, ".hqa.part", path, sizeof path);
+    file_path(w->state_dir, w->info.name, ".hqa.part", path, sizeof path);
     unlink(path);
-    writer_free(*wp);
+    writer_free(w);
     *wp = NULL;
 }
 
@@ -660,9 +661,9 @@ int hq_archive_reader_open(const char *state_dir, const hq_archive_info *a, hq_a
 
 void hq_archive_reader_close(hq_archive_reader **rp)
 {
-    if (!rp || !*rp)
+    hq_archive_reader *r = rp ? *rp : NULL;
+    if (!r)
         return;
-    hq_archive_reader *r = *rp;
     fclose(r->f);
     ZSTD_freeDCtx(r->dctx);
     free(r->in);

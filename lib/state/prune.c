@@ -107,19 +107,19 @@ int hq_prune_new(hq_store *s, hq_prune **out, hq_err *err)
         rc = hq_prune_read_meta(s, txn, &p->fig.archived_upto, &p->fig.next_run_ms, &p->fig.last_run_ms, err);
         hq_store_abort(s, txn);
     }
-    if (rc) {
-        hq_prune_destroy(&p);
-        return rc;
+    if (rc == 0) {
+        *out = p;
+        p = NULL;
     }
-    *out = p;
-    return 0;
+    hq_prune_destroy(&p);
+    return rc;
 }
 
 void hq_prune_destroy(hq_prune **pp)
 {
-    if (!pp || !*pp)
+    hq_prune *p = pp ? *pp : NULL;
+    if (!p)
         return;
-    hq_prune *p = *pp;
     hq_archive_writer_abort(&p->w);
     msgpack_unpacked_destroy(&p->u);
     hq_buf_fini(&p->names);

@@ -305,9 +305,9 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
 
 void hq_store_close(hq_store **sp)
 {
-    if (!sp || !*sp)
+    hq_store *s = sp ? *sp : NULL;
+    if (!s)
         return;
-    hq_store *s = *sp;
     if (s->env)
         mdb_env_close(s->env);
     free(s->dir);
