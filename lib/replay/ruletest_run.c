@@ -12,6 +12,7 @@
 #include <math.h>
 #include <msgpack.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@
 typedef struct outrec {
     uint64_t seq;
     int64_t ts_ms, deadline_ms;
-    int64_t level;
+    int level;
     char *kind, *issue, *rule, *domain, *contractor, *site, *severity, *title, *text;
     char **roles;
     size_t nroles;
@@ -155,7 +156,8 @@ static int load_state(run *r, hq_err *err)
                 x->seq = (uint64_t)iv;
             hq_mp_int64(hq_mp_map_get(&o, "ts_ms"), &x->ts_ms);
             hq_mp_int64(hq_mp_map_get(&o, "deadline_ms"), &x->deadline_ms);
-            hq_mp_int64(hq_mp_map_get(&o, "level"), &x->level);
+            if (hq_mp_int64(hq_mp_map_get(&o, "level"), &iv))
+                x->level = (int)iv;
             x->kind = hq_mp_strdup(hq_mp_map_get(&o, "kind"));
             x->issue = hq_mp_strdup(hq_mp_map_get(&o, "issue"));
             x->rule = hq_mp_strdup(hq_mp_map_get(&o, "rule"));
@@ -317,9 +319,12 @@ static void time_text(int64_t ms, hq_buf *b)
 }
 
 /* Appends "expected NAME WANT, got GOT" to why (after "; " when it has
- * text): WANT bare for codes (bare), quoted for texts, in words otherwise. */
-static void explain(const fcond *c, const char *ref, bool bare, const char *got, hq_buf *why)
+ * text): WANT bare for codes (state, kind, severity), quoted for texts,
+ * in words otherwise. */
+static void explain(const fcond *c, const char *ref, const char *got, hq_buf *why)
 {
+    field_id id = c->def->id;
+    bool bare = id == K_STATE || id == K_KIND || id == K_SEVERITY;
     if (why->len)
         hq_buf_puts(why, "; ");
     hq_buf_printf(why, "expected %s ", c->def->name);
@@ -363,112 +368,157 @@ static bool match_int(const fcond *c, int64_t i, hq_buf *got)
     return i == c->i;
 }
 
+static bool match_bool(const fcond *c, bool b, hq_buf *got)
+{
+    hq_buf_puts(got, b ? "true" : "false");
+    return b == c->b;
+}
+
+/* The fields read straight from a member: how they compare, and where
+ * they are in an issue and in an outbox record (NO: not there).  The
+ * others are computed in issue_cond and outbox_cond. */
+typedef enum { P_NONE, P_STR, P_CONTAINS, P_INT, P_TIME, P_BOOL } plain_how;
+#define NO (-1)
+#define IS(m) (ptrdiff_t) offsetof(hq_issue, m)
+#define OR(m) (ptrdiff_t) offsetof(outrec, m)
+static const struct {
+    plain_how how;
+    ptrdiff_t issue, rec;
+} plain[] = {
+    [K_RULE] = {P_STR, IS(rule), OR(rule)},
+    [K_KEY] = {P_STR, IS(key), NO},
+    [K_KIND] = {P_STR, NO, OR(kind)},
+    [K_DOMAIN] = {P_STR, IS(domain), OR(domain)},
+    [K_CONTRACTOR] = {P_STR, IS(contractor), OR(contractor)},
+    [K_SITE] = {P_STR, IS(site), OR(site)},
+    [K_CATEGORY] = {P_STR, IS(category), NO},
+    [K_SEVERITY] = {P_STR, NO, OR(severity)}, /* an issue's is a code: issue_cond */
+    [K_TITLE] = {P_STR, IS(title), OR(title)},
+    [K_TITLE_CONTAINS] = {P_CONTAINS, IS(title), OR(title)},
+    [K_DESCRIPTION_CONTAINS] = {P_CONTAINS, IS(description), NO},
+    [K_TEXT_CONTAINS] = {P_CONTAINS, NO, OR(text)},
+    [K_LEVEL] = {P_INT, IS(level), OR(level)},
+    [K_OCCURRENCES] = {P_INT, IS(occurrences), NO},
+    [K_OVERDUE] = {P_BOOL, IS(overdue), NO},
+    [K_ACCOUNTABILITY] = {P_BOOL, IS(accountability), NO},
+    [K_OPENED_AT] = {P_TIME, IS(opened_ms), NO},
+    [K_CLOSED_AT] = {P_TIME, IS(closed_ms), NO},
+    [K_DEADLINE_AT] = {P_TIME, IS(deadline_ms), OR(deadline_ms)},
+    [K_AT] = {P_TIME, NO, OR(ts_ms)},
+};
+_Static_assert(sizeof(((hq_issue *)0)->level) == sizeof(int) && sizeof(((outrec *)0)->level) == sizeof(int) &&
+                   sizeof(((hq_issue *)0)->occurrences) == sizeof(int),
+               "P_INT members are int");
+
+/* Compares a field of the plain table with subject (an issue when
+ * issue, else an outbox record): false when it is not one of those
+ * there, *ok and got otherwise. */
+static bool plain_cond(const fcond *c, const void *subject, bool issue, bool *ok, hq_buf *got)
+{
+    size_t id = (size_t)c->def->id;
+    if (id >= sizeof plain / sizeof *plain || plain[id].how == P_NONE)
+        return false;
+    ptrdiff_t off = issue ? plain[id].issue : plain[id].rec;
+    if (off == NO)
+        return false;
+    const char *m = (const char *)subject + off;
+    switch (plain[id].how) {
+    case P_STR: *ok = match_str(c, *(char *const *)m, got); break;
+    case P_CONTAINS: *ok = match_contains(c, *(char *const *)m, got); break;
+    case P_INT: *ok = match_int(c, *(const int *)m, got); break;
+    case P_TIME: *ok = match_time(c, *(const int64_t *)m, got); break;
+    case P_BOOL: *ok = match_bool(c, *(const bool *)m, got); break;
+    default: return false;
+    }
+    return true;
+}
+#undef NO
+#undef IS
+#undef OR
+
 /* Compares one condition with an issue; on a mismatch appends
  * "expected X, got Y" to why.  ref is the resolved number for V_REF. */
 static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_buf *why)
 {
     const char *s = NULL;
-    int64_t i = 0;
-    bool b = false, ok;
+    bool ok = false;
     hq_buf got;
     hq_buf_init(&got);
-    switch (c->def->id) {
-    case K_NUMBER: s = is->number; ok = str_eq(s, ref); quote(&got, s); break;
-    case K_RULE: ok = match_str(c, is->rule, &got); break;
-    case K_KEY: ok = match_str(c, is->key, &got); break;
-    case K_DOMAIN: ok = match_str(c, is->domain, &got); break;
-    case K_CONTRACTOR: ok = match_str(c, is->contractor, &got); break;
-    case K_SITE: ok = match_str(c, is->site, &got); break;
-    case K_CATEGORY: ok = match_str(c, is->category, &got); break;
-    case K_OWNER: ok = match_str(c, is->owner ? is->owner : "contractor", &got); break;
-    case K_TITLE: ok = match_str(c, is->title, &got); break;
-    case K_SEVERITY: ok = match_str(c, hq_severity_name(is->severity), &got); break;
-    case K_STATE:
-        s = hq_issue_state_name(is->state);
-        ok = !strcmp(c->s, "open") ? is->state != HQ_IS_CLOSED : !strcmp(c->s, s);
-        hq_buf_puts(&got, s);
-        break;
-    case K_TITLE_CONTAINS: ok = match_contains(c, is->title, &got); break;
-    case K_DESCRIPTION_CONTAINS: ok = match_contains(c, is->description, &got); break;
-    case K_LEVEL: ok = match_int(c, is->level, &got); break;
-    case K_OCCURRENCES: ok = match_int(c, is->occurrences, &got); break;
-    case K_PENALTIES: ok = match_int(c, (int64_t)is->npenalties, &got); break;
-    case K_OVERDUE: b = is->overdue; goto boolean;
-    case K_ACCOUNTABILITY: b = is->accountability; goto boolean;
-    boolean:
-        ok = b == c->b;
-        hq_buf_puts(&got, b ? "true" : "false");
-        break;
-    case K_OPENED_AT: ok = match_time(c, is->opened_ms, &got); break;
-    case K_CLOSED_AT: ok = match_time(c, is->closed_ms, &got); break;
-    case K_DEADLINE_AT: ok = match_time(c, is->deadline_ms, &got); break;
-    case K_PENALTY_TOTAL:
-        i = hq_issue_penalty_total(is);
-        ok = i == c->i;
-        hq_buf_printf(&got, "%lld.%02lld", (long long)(i / 100), (long long)llabs(i % 100));
-        break;
-    case K_TIMELINE_CONTAINS:
-        ok = true;
-        for (size_t w = 0; w < c->nwords && ok; w++) {
-            bool found = false;
-            for (size_t e = 0; e < is->ntimeline && !found; e++)
-                found = entry_is(&is->timeline[e], c->words[w]);
-            ok = found;
+    if (!plain_cond(c, is, true, &ok, &got)) {
+        switch (c->def->id) {
+        case K_NUMBER:
+            ok = str_eq(is->number, ref);
+            quote(&got, is->number);
+            break;
+        case K_OWNER: ok = match_str(c, is->owner ? is->owner : "contractor", &got); break;
+        case K_SEVERITY: ok = match_str(c, hq_severity_name(is->severity), &got); break;
+        case K_STATE:
+            s = hq_issue_state_name(is->state);
+            ok = !strcmp(c->s, "open") ? is->state != HQ_IS_CLOSED : !strcmp(c->s, s);
+            hq_buf_puts(&got, s);
+            break;
+        case K_PENALTIES: ok = match_int(c, (int64_t)is->npenalties, &got); break;
+        case K_PENALTY_TOTAL: {
+            int64_t i = hq_issue_penalty_total(is);
+            ok = i == c->i;
+            hq_buf_printf(&got, "%lld.%02lld", (long long)(i / 100), (long long)llabs(i % 100));
+            break;
         }
-        timeline_text(is, &got);
-        break;
-    case K_TIMELINE:
-        ok = c->nwords == is->ntimeline;
-        for (size_t w = 0; w < c->nwords && ok; w++)
-            ok = entry_is(&is->timeline[w], c->words[w]);
-        timeline_text(is, &got);
-        break;
-    default: ok = false; break;
+        case K_TIMELINE_CONTAINS:
+            ok = true;
+            for (size_t w = 0; w < c->nwords && ok; w++) {
+                bool found = false;
+                for (size_t e = 0; e < is->ntimeline && !found; e++)
+                    found = entry_is(&is->timeline[e], c->words[w]);
+                ok = found;
+            }
+            timeline_text(is, &got);
+            break;
+        case K_TIMELINE:
+            ok = c->nwords == is->ntimeline;
+            for (size_t w = 0; w < c->nwords && ok; w++)
+                ok = entry_is(&is->timeline[w], c->words[w]);
+            timeline_text(is, &got);
+            break;
+        default: ok = false; break;
+        }
     }
     if (!ok && why)
-        explain(c, ref, c->def->id == K_STATE || c->def->id == K_SEVERITY, got.data, why);
+        explain(c, ref, got.data, why);
     hq_buf_fini(&got);
     return ok;
 }
 
 static bool outbox_cond(const fcond *c, const outrec *o, const char *ref, hq_buf *why)
 {
-    const char *s = NULL;
-    bool ok;
+    bool ok = false;
     hq_buf got;
     hq_buf_init(&got);
-    switch (c->def->id) {
-    case K_ISSUE: s = o->issue; ok = str_eq(s, ref); quote(&got, s); break;
-    case K_KIND: ok = match_str(c, o->kind, &got); break;
-    case K_RULE: ok = match_str(c, o->rule, &got); break;
-    case K_DOMAIN: ok = match_str(c, o->domain, &got); break;
-    case K_CONTRACTOR: ok = match_str(c, o->contractor, &got); break;
-    case K_SITE: ok = match_str(c, o->site, &got); break;
-    case K_SEVERITY: ok = match_str(c, o->severity, &got); break;
-    case K_TITLE: ok = match_str(c, o->title, &got); break;
-    case K_TITLE_CONTAINS: ok = match_contains(c, o->title, &got); break;
-    case K_TEXT_CONTAINS: ok = match_contains(c, o->text, &got); break;
-    case K_LEVEL: ok = match_int(c, o->level, &got); break;
-    case K_AT: ok = match_time(c, o->ts_ms, &got); break;
-    case K_DEADLINE_AT: ok = match_time(c, o->deadline_ms, &got); break;
-    case K_ROLES:
-    case K_ROLES_INCLUDE:
-        ok = c->def->id == K_ROLES ? o->nroles == c->nwords : true;
-        for (size_t w = 0; w < c->nwords && ok; w++)
-            ok = words_has(o->roles, o->nroles, c->words[w]);
-        /* roles: the same set, in any order */
-        for (size_t w = 0; c->def->id == K_ROLES && w < o->nroles && ok; w++) {
-            bool found = false;
-            for (size_t x = 0; x < c->nwords && !found; x++)
-                found = !strcmp(c->words[x], o->roles[w]);
-            ok = found;
+    if (!plain_cond(c, o, false, &ok, &got)) {
+        switch (c->def->id) {
+        case K_ISSUE:
+            ok = str_eq(o->issue, ref);
+            quote(&got, o->issue);
+            break;
+        case K_ROLES:
+        case K_ROLES_INCLUDE:
+            ok = c->def->id == K_ROLES ? o->nroles == c->nwords : true;
+            for (size_t w = 0; w < c->nwords && ok; w++)
+                ok = words_has(o->roles, o->nroles, c->words[w]);
+            /* roles: the same set, in any order */
+            for (size_t w = 0; c->def->id == K_ROLES && w < o->nroles && ok; w++) {
+                bool found = false;
+                for (size_t x = 0; x < c->nwords && !found; x++)
+                    found = !strcmp(c->words[x], o->roles[w]);
+                ok = found;
+            }
+            words_text(o->roles, o->nroles, &got);
+            break;
+        default: ok = false; break;
         }
-        words_text(o->roles, o->nroles, &got);
-        break;
-    default: ok = false; break;
     }
     if (!ok && why)
-        explain(c, ref, c->def->id == K_KIND || c->def->id == K_SEVERITY, got.data, why);
+        explain(c, ref, got.data, why);
     hq_buf_fini(&got);
     return ok;
 }
