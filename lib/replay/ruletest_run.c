@@ -436,86 +436,81 @@ static bool plain_cond(const fcond *c, const void *subject, bool issue, bool *ok
 #undef IS
 #undef OR
 
-/* Compares one condition with an issue; on a mismatch appends
- * "expected X, got Y" to why.  ref is the resolved number for V_REF. */
-static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_buf *why)
+/* The issue's fields that are not plain: appends what it found to got. */
+static bool issue_computed(const fcond *c, const hq_issue *is, hq_buf *got)
 {
-    const char *s = NULL;
-    bool ok = false;
-    hq_buf got;
-    hq_buf_init(&got);
-    if (!plain_cond(c, is, true, &ok, &got)) {
-        switch (c->def->id) {
-        case K_NUMBER:
-            ok = str_eq(is->number, ref);
-            quote(&got, is->number);
-            break;
-        case K_OWNER: ok = match_str(c, is->owner ? is->owner : "contractor", &got); break;
-        case K_SEVERITY: ok = match_str(c, hq_severity_name(is->severity), &got); break;
-        case K_STATE:
-            s = hq_issue_state_name(is->state);
-            ok = !strcmp(c->s, "open") ? is->state != HQ_IS_CLOSED : !strcmp(c->s, s);
-            hq_buf_puts(&got, s);
-            break;
-        case K_PENALTIES: ok = match_int(c, (int64_t)is->npenalties, &got); break;
-        case K_PENALTY_TOTAL: {
-            int64_t i = hq_issue_penalty_total(is);
-            ok = i == c->i;
-            hq_buf_printf(&got, "%lld.%02lld", (long long)(i / 100), (long long)llabs(i % 100));
-            break;
+    const char *s;
+    int64_t i;
+    bool ok;
+    switch (c->def->id) {
+    case K_OWNER: return match_str(c, is->owner ? is->owner : "contractor", got);
+    case K_SEVERITY: return match_str(c, hq_severity_name(is->severity), got);
+    case K_STATE:
+        s = hq_issue_state_name(is->state);
+        hq_buf_puts(got, s);
+        return !strcmp(c->s, "open") ? is->state != HQ_IS_CLOSED : !strcmp(c->s, s);
+    case K_PENALTIES: return match_int(c, (int64_t)is->npenalties, got);
+    case K_PENALTY_TOTAL:
+        i = hq_issue_penalty_total(is);
+        hq_buf_printf(got, "%lld.%02lld", (long long)(i / 100), (long long)llabs(i % 100));
+        return i == c->i;
+    case K_TIMELINE_CONTAINS:
+        ok = true;
+        for (size_t w = 0; w < c->nwords && ok; w++) {
+            bool found = false;
+            for (size_t e = 0; e < is->ntimeline && !found; e++)
+                found = entry_is(&is->timeline[e], c->words[w]);
+            ok = found;
         }
-        case K_TIMELINE_CONTAINS:
-            ok = true;
-            for (size_t w = 0; w < c->nwords && ok; w++) {
-                bool found = false;
-                for (size_t e = 0; e < is->ntimeline && !found; e++)
-                    found = entry_is(&is->timeline[e], c->words[w]);
-                ok = found;
-            }
-            timeline_text(is, &got);
-            break;
-        case K_TIMELINE:
-            ok = c->nwords == is->ntimeline;
-            for (size_t w = 0; w < c->nwords && ok; w++)
-                ok = entry_is(&is->timeline[w], c->words[w]);
-            timeline_text(is, &got);
-            break;
-        default: ok = false; break;
-        }
+        timeline_text(is, got);
+        return ok;
+    case K_TIMELINE:
+        ok = c->nwords == is->ntimeline;
+        for (size_t w = 0; w < c->nwords && ok; w++)
+            ok = entry_is(&is->timeline[w], c->words[w]);
+        timeline_text(is, got);
+        return ok;
+    default: return false;
     }
-    if (!ok && why)
-        explain(c, ref, got.data, why);
-    hq_buf_fini(&got);
-    return ok;
 }
 
-static bool outbox_cond(const fcond *c, const outrec *o, const char *ref, hq_buf *why)
+/* The outbox record's fields that are not plain: its roles. */
+static bool outbox_computed(const fcond *c, const outrec *o, hq_buf *got)
+{
+    bool ok;
+    switch (c->def->id) {
+    case K_ROLES:
+    case K_ROLES_INCLUDE:
+        ok = c->def->id == K_ROLES ? o->nroles == c->nwords : true;
+        for (size_t w = 0; w < c->nwords && ok; w++)
+            ok = words_has(o->roles, o->nroles, c->words[w]);
+        /* roles: the same set, in any order */
+        for (size_t w = 0; c->def->id == K_ROLES && w < o->nroles && ok; w++) {
+            bool found = false;
+            for (size_t x = 0; x < c->nwords && !found; x++)
+                found = !strcmp(c->words[x], o->roles[w]);
+            ok = found;
+        }
+        words_text(o->roles, o->nroles, got);
+        return ok;
+    default: return false;
+    }
+}
+
+/* Compares one condition with an issue (is) or else an outbox record
+ * (o); on a mismatch appends "expected X, got Y" to why.  ref is the
+ * resolved number for V_REF (an issue's number, a record's issue). */
+static bool cond_holds(const fcond *c, const hq_issue *is, const outrec *o, const char *ref, hq_buf *why)
 {
     bool ok = false;
     hq_buf got;
     hq_buf_init(&got);
-    if (!plain_cond(c, o, false, &ok, &got)) {
-        switch (c->def->id) {
-        case K_ISSUE:
-            ok = str_eq(o->issue, ref);
-            quote(&got, o->issue);
-            break;
-        case K_ROLES:
-        case K_ROLES_INCLUDE:
-            ok = c->def->id == K_ROLES ? o->nroles == c->nwords : true;
-            for (size_t w = 0; w < c->nwords && ok; w++)
-                ok = words_has(o->roles, o->nroles, c->words[w]);
-            /* roles: the same set, in any order */
-            for (size_t w = 0; c->def->id == K_ROLES && w < o->nroles && ok; w++) {
-                bool found = false;
-                for (size_t x = 0; x < c->nwords && !found; x++)
-                    found = !strcmp(c->words[x], o->roles[w]);
-                ok = found;
-            }
-            words_text(o->roles, o->nroles, &got);
-            break;
-        default: ok = false; break;
-        }
+    if (c->def->vt == V_REF) {
+        const char *number = is ? is->number : o->issue;
+        ok = str_eq(number, ref);
+        quote(&got, number);
+    } else if (!plain_cond(c, is ? (const void *)is : o, is != NULL, &ok, &got)) {
+        ok = is ? issue_computed(c, is, &got) : outbox_computed(c, o, &got);
     }
     if (!ok && why)
         explain(c, ref, got.data, why);
@@ -551,7 +546,7 @@ static size_t misses(const step *st, char (*refs)[64], const hq_issue *is, const
 {
     size_t n = 0;
     for (size_t c = 0; c < st->nconds; c++)
-        if (is ? !issue_cond(&st->conds[c], is, refs[c], why) : !outbox_cond(&st->conds[c], o, refs[c], why))
+        if (!cond_holds(&st->conds[c], is, o, refs[c], why))
             n++;
     return n;
 }
