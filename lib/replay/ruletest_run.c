@@ -565,122 +565,131 @@ static void rec_brief(const outrec *o, hq_buf *b)
                   o->issue ? o->issue : "", (long long)o->level, t);
 }
 
-static void check_issues(run *r, const step *st)
-{
+/* What an expectation step finds among the issues or the outbox
+ * records: how many meet every condition (n), the briefs of the first
+ * five (got), and the latest of those that miss the fewest (closest). */
+typedef struct found {
     char refs[MAX_CONDS][64];
-    if (!resolve_conds(r, st, refs))
-        return;
-    hq_buf w, got;
-    hq_buf_init(&w);
-    hq_buf_init(&got);
-    filter_text(st, &w);
-    size_t n = 0, best = SIZE_MAX, best_i = 0;
-    for (size_t i = 0; i < r->nissues; i++) {
-        size_t m = misses(st, refs, &r->issues[i], NULL, NULL);
+    hq_buf filter, got;
+    const char *what; /* the conditions as written, "" for none */
+    size_t n, closest;
+} found;
+
+/* Fills f for the step over the issues (issues) or the outbox records;
+ * false after an error (a reference that does not resolve). */
+static bool find(run *r, const step *st, bool issues, found *f)
+{
+    if (!resolve_conds(r, st, f->refs))
+        return false;
+    hq_buf_init(&f->filter);
+    hq_buf_init(&f->got);
+    filter_text(st, &f->filter);
+    f->what = f->filter.len ? f->filter.data : "";
+    f->n = f->closest = 0;
+    size_t best = SIZE_MAX, total = issues ? r->nissues : r->nrecs;
+    for (size_t i = 0; i < total; i++) {
+        const hq_issue *is = issues ? &r->issues[i] : NULL;
+        const outrec *o = issues ? NULL : &r->recs[i];
+        size_t m = misses(st, f->refs, is, o, NULL);
         if (m == 0) {
-            if (n++ < 5) {
-                hq_buf_puts(&got, n > 1 ? ", " : ": ");
-                issue_brief(&r->issues[i], &got);
+            if (f->n++ < 5) {
+                hq_buf_puts(&f->got, f->n > 1 ? ", " : ": ");
+                if (is)
+                    issue_brief(is, &f->got);
+                else
+                    rec_brief(o, &f->got);
             }
         } else if (m <= best) {
-            /* the latest of the closest */
             best = m;
-            best_i = i;
+            f->closest = i;
         }
     }
-    const char *what = w.len ? w.data : "";
+    return true;
+}
+
+static void found_fini(found *f)
+{
+    hq_buf_fini(&f->filter);
+    hq_buf_fini(&f->got);
+}
+
+static void check_issues(run *r, const step *st)
+{
+    found f;
+    if (!find(r, st, true, &f))
+        return;
     switch (st->kind) {
     case ST_EXPECT_ISSUES:
-        if ((int64_t)n != st->count)
+        if ((int64_t)f.n != st->count)
             fail(r, st, "expect_issues: expected %lld issue%s%s%s%s, got %zu%s%s", (long long)st->count,
-                 st->count == 1 ? "" : "s", *what ? " (" : "", what, *what ? ")" : "", n, got.data,
-                 n > 5 ? ", ..." : "");
+                 st->count == 1 ? "" : "s", *f.what ? " (" : "", f.what, *f.what ? ")" : "", f.n, f.got.data,
+                 f.n > 5 ? ", ..." : "");
         else
-            trace(r, st, "expect_issues: %zu, ok", n);
+            trace(r, st, "expect_issues: %zu, ok", f.n);
         break;
     case ST_EXPECT_ISSUE:
-        if (n == 0) {
+        if (f.n == 0) {
             if (r->nissues == 0) {
-                fail(r, st, "expect_issue: expected an issue%s%s, got no issues", *what ? " with " : "", what);
+                fail(r, st, "expect_issue: expected an issue%s%s, got no issues", *f.what ? " with " : "", f.what);
             } else {
                 hq_buf why;
                 hq_buf_init(&why);
-                misses(st, refs, &r->issues[best_i], NULL, &why);
-                fail(r, st, "expect_issue: %s (%s, the closest of %zu issue%s)", why.data, r->issues[best_i].number,
+                misses(st, f.refs, &r->issues[f.closest], NULL, &why);
+                fail(r, st, "expect_issue: %s (%s, the closest of %zu issue%s)", why.data, r->issues[f.closest].number,
                      r->nissues, r->nissues == 1 ? "" : "s");
                 hq_buf_fini(&why);
             }
         } else {
-            trace(r, st, "expect_issue: ok%s", got.data);
+            trace(r, st, "expect_issue: ok%s", f.got.data);
         }
         break;
     case ST_EXPECT_NO_ISSUE:
-        if (n)
-            fail(r, st, "expect_no_issue: expected no issue%s%s, got %zu%s%s", *what ? " with " : "", what, n,
-                 got.data, n > 5 ? ", ..." : "");
+        if (f.n)
+            fail(r, st, "expect_no_issue: expected no issue%s%s, got %zu%s%s", *f.what ? " with " : "", f.what, f.n,
+                 f.got.data, f.n > 5 ? ", ..." : "");
         else
             trace(r, st, "expect_no_issue: ok");
         break;
     default: break;
     }
-    hq_buf_fini(&w);
-    hq_buf_fini(&got);
+    found_fini(&f);
 }
 
 static void check_outbox(run *r, const step *st)
 {
-    char refs[MAX_CONDS][64];
-    if (!resolve_conds(r, st, refs))
+    found f;
+    if (!find(r, st, false, &f))
         return;
-    hq_buf w, got;
-    hq_buf_init(&w);
-    hq_buf_init(&got);
-    filter_text(st, &w);
-    const char *what = w.len ? w.data : "";
-    size_t n = 0, best = SIZE_MAX, best_i = 0;
-    for (size_t i = 0; i < r->nrecs; i++) {
-        size_t m = misses(st, refs, NULL, &r->recs[i], NULL);
-        if (m == 0) {
-            if (n++ < 5) {
-                hq_buf_puts(&got, n > 1 ? ", " : ": ");
-                rec_brief(&r->recs[i], &got);
-            }
-        } else if (m <= best) {
-            best = m;
-            best_i = i;
-        }
-    }
     if (st->kind == ST_EXPECT_NO_OUTBOX) {
-        if (n)
-            fail(r, st, "expect_no_outbox: expected no outbox record%s%s, got %zu%s%s", *what ? " with " : "", what,
-                 n, got.data, n > 5 ? ", ..." : "");
+        if (f.n)
+            fail(r, st, "expect_no_outbox: expected no outbox record%s%s, got %zu%s%s", *f.what ? " with " : "", f.what,
+                 f.n, f.got.data, f.n > 5 ? ", ..." : "");
         else
             trace(r, st, "expect_no_outbox: ok");
     } else if (st->has_count) {
-        if ((int64_t)n != st->count)
+        if ((int64_t)f.n != st->count)
             fail(r, st, "expect_outbox: expected %lld record%s%s%s, got %zu%s%s", (long long)st->count,
-                 st->count == 1 ? "" : "s", *what ? " with " : "", what, n, got.data, n > 5 ? ", ..." : "");
+                 st->count == 1 ? "" : "s", *f.what ? " with " : "", f.what, f.n, f.got.data, f.n > 5 ? ", ..." : "");
         else
-            trace(r, st, "expect_outbox: %zu, ok", n);
-    } else if (n == 0) {
+            trace(r, st, "expect_outbox: %zu, ok", f.n);
+    } else if (f.n == 0) {
         if (r->nrecs == 0) {
-            fail(r, st, "expect_outbox: expected a record%s%s, got an empty outbox", *what ? " with " : "", what);
+            fail(r, st, "expect_outbox: expected a record%s%s, got an empty outbox", *f.what ? " with " : "", f.what);
         } else {
             hq_buf why, brief;
             hq_buf_init(&why);
             hq_buf_init(&brief);
-            misses(st, refs, NULL, &r->recs[best_i], &why);
-            rec_brief(&r->recs[best_i], &brief);
+            misses(st, f.refs, NULL, &r->recs[f.closest], &why);
+            rec_brief(&r->recs[f.closest], &brief);
             fail(r, st, "expect_outbox: %s (%s, the closest of %zu record%s)", why.data, brief.data, r->nrecs,
                  r->nrecs == 1 ? "" : "s");
             hq_buf_fini(&why);
             hq_buf_fini(&brief);
         }
     } else {
-        trace(r, st, "expect_outbox: ok%s", got.data);
+        trace(r, st, "expect_outbox: ok%s", f.got.data);
     }
-    hq_buf_fini(&w);
-    hq_buf_fini(&got);
+    found_fini(&f);
 }
 
 /* Sends the step's event; returns the sim's result, or -1 after an error. */
