@@ -761,14 +761,48 @@ void hq_tl_parse_legacy(hq_tl_entry *e)
 #define KI(k, v) (hq_mp_pack_str(pk, k), msgpack_pack_int64(pk, v))
 #define KB(k, v) (hq_mp_pack_str(pk, k), (v) ? msgpack_pack_true(pk) : msgpack_pack_false(pk))
 
+/* The optional fields of a timeline entry, in order; each is written
+ * when set, under its key in the stored record (ks) and in JSON (kj).
+ * A field is a number (i) or a text (s); the cause is both: its code is
+ * stored, its name is in JSON.  (auth, and the words of an upgraded
+ * entry, are written apart: the stored record has them first and last.) */
+enum { TL_OPTS = 9 };
+typedef struct tl_opt {
+    const char *ks, *kj, *s;
+    int64_t i;
+} tl_opt;
+
+static void tl_opts(const hq_tl_entry *e, tl_opt out[TL_OPTS])
+{
+    const tl_opt opt[TL_OPTS] = {
+        {"c", "cause", e->cause ? hq_tl_cause_name(e->cause) : NULL, e->cause},
+        {"l", "level", NULL, e->level},
+        {"n", "count", NULL, e->count},
+        {"m", "amount_cents", NULL, e->amount_cents},
+        {"d", "due_ms", NULL, e->due_ms},
+        {"r", "dur_ms", NULL, e->dur_ms},
+        {"cl", "clause", e->clause, 0},
+        {"rf", "ref", e->ref, 0},
+        {"tx", "text", e->text, 0},
+    };
+    memcpy(out, opt, sizeof opt);
+}
+
+static const char *tl_auth(const hq_tl_entry *e)
+{
+    return e->auth && *e->auth ? e->auth : NULL;
+}
+
 /* A timeline entry: a map of its set fields (k kind, c cause, t ts, a
  * actor, s seq, h hash, u auth, l level, n count, m amount, d due, r dur,
  * cl clause, rf ref, tx text, w the words of an upgraded entry). */
 static void encode_entry(const hq_tl_entry *e, msgpack_packer *pk)
 {
-    size_t n = 5 + (e->auth && *e->auth) + (e->cause != 0) + (e->level != 0) + (e->count != 0) +
-               (e->amount_cents != 0) + (e->due_ms != 0) + (e->dur_ms != 0) + (e->clause != NULL) +
-               (e->ref != NULL) + (e->text != NULL) + (e->what != NULL);
+    tl_opt opt[TL_OPTS];
+    tl_opts(e, opt);
+    size_t n = 5 + (tl_auth(e) != NULL) + (e->what != NULL);
+    for (size_t i = 0; i < TL_OPTS; i++)
+        n += opt[i].i || opt[i].s;
     msgpack_pack_map(pk, n);
     KI("k", e->kind);
     KI("t", e->ts_ms);
@@ -778,26 +812,14 @@ static void encode_entry(const hq_tl_entry *e, msgpack_packer *pk)
     hq_mp_pack_str(pk, "h");
     msgpack_pack_bin(pk, 32);
     msgpack_pack_bin_body(pk, e->hash, 32);
-    if (e->auth && *e->auth)
-        KS("u", e->auth);
-    if (e->cause)
-        KI("c", e->cause);
-    if (e->level)
-        KI("l", e->level);
-    if (e->count)
-        KI("n", e->count);
-    if (e->amount_cents)
-        KI("m", e->amount_cents);
-    if (e->due_ms)
-        KI("d", e->due_ms);
-    if (e->dur_ms)
-        KI("r", e->dur_ms);
-    if (e->clause)
-        KS("cl", e->clause);
-    if (e->ref)
-        KS("rf", e->ref);
-    if (e->text)
-        KS("tx", e->text);
+    if (tl_auth(e))
+        KS("u", tl_auth(e));
+    for (size_t i = 0; i < TL_OPTS; i++) {
+        if (opt[i].i)
+            KI(opt[i].ks, opt[i].i);
+        else if (opt[i].s)
+            KS(opt[i].ks, opt[i].s);
+    }
     if (e->what)
         KS("w", e->what);
 }
@@ -1782,6 +1804,17 @@ static int each_indexed(hq_store *s, MDB_txn *txn, char kind, const char *value,
 
 /* ---- JSON ---- */
 
+/* Opens the object at index i of a JSON array, with its first member
+ * (a number). */
+static void json_object_at(hq_buf *b, size_t i, const char *key, int64_t v)
+{
+    if (i)
+        hq_buf_putc(b, ',');
+    hq_buf_putc(b, '{');
+    hq_json_key(b, key, true);
+    hq_buf_printf(b, "%lld", (long long)v);
+}
+
 void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
 {
     hq_buf_putc(b, '{');
@@ -1823,11 +1856,7 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
     hq_json_key(b, "penalties", false);
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->npenalties; i++) {
-        if (i)
-            hq_buf_putc(b, ',');
-        hq_buf_putc(b, '{');
-        hq_json_key(b, "amount_cents", true);
-        hq_buf_printf(b, "%lld", (long long)is->penalties[i].amount_cents);
+        json_object_at(b, i, "amount_cents", is->penalties[i].amount_cents);
         hq_json_kstr(b, "reason", is->penalties[i].reason);
         hq_json_kstr(b, "term", is->penalties[i].term);
         hq_json_kint(b, "ts_ms", is->penalties[i].ts_ms);
@@ -1837,12 +1866,8 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
     hq_json_key(b, "timeline", false);
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->ntimeline; i++) {
-        if (i)
-            hq_buf_putc(b, ',');
-        hq_buf_putc(b, '{');
-        hq_json_key(b, "ts_ms", true);
-        hq_buf_printf(b, "%lld", (long long)is->timeline[i].ts_ms);
         const hq_tl_entry *e = &is->timeline[i];
+        json_object_at(b, i, "ts_ms", e->ts_ms);
         hq_buf w;
         hq_buf_init(&w);
         hq_tl_render(e, HQ_TL_STAFF, &w);
@@ -1851,26 +1876,16 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
         hq_json_kstr(b, "actor", e->actor);
         hq_json_kint(b, "seq", (int64_t)e->seq);
         hq_json_kstr(b, "kind", hq_tl_kind_name(e->kind));
-        if (e->cause)
-            hq_json_kstr(b, "cause", hq_tl_cause_name(e->cause));
-        if (e->level)
-            hq_json_kint(b, "level", e->level);
-        if (e->count)
-            hq_json_kint(b, "count", e->count);
-        if (e->amount_cents)
-            hq_json_kint(b, "amount_cents", e->amount_cents);
-        if (e->due_ms)
-            hq_json_kint(b, "due_ms", e->due_ms);
-        if (e->dur_ms)
-            hq_json_kint(b, "dur_ms", e->dur_ms);
-        if (e->clause)
-            hq_json_kstr(b, "clause", e->clause);
-        if (e->ref)
-            hq_json_kstr(b, "ref", e->ref);
-        if (e->text)
-            hq_json_kstr(b, "text", e->text);
-        if (is->timeline[i].auth && *is->timeline[i].auth)
-            hq_json_kstr(b, "auth", is->timeline[i].auth);
+        tl_opt opt[TL_OPTS];
+        tl_opts(e, opt);
+        for (size_t o = 0; o < TL_OPTS; o++) {
+            if (opt[o].s)
+                hq_json_kstr(b, opt[o].kj, opt[o].s);
+            else if (opt[o].i)
+                hq_json_kint(b, opt[o].kj, opt[o].i);
+        }
+        if (tl_auth(e))
+            hq_json_kstr(b, "auth", tl_auth(e));
         hq_buf_putc(b, '}');
     }
     hq_buf_putc(b, ']');
