@@ -120,8 +120,8 @@ static int load_state(run *r, hq_err *err)
     MDB_cursor *c;
     MDB_val k, v;
     size_t cap = 0;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_ISSUES, &c, err)))
+        return rc;
     for (int m = mdb_cursor_get(c, &k, &v, MDB_FIRST); m == 0; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (r->nissues == cap) {
             cap = cap ? cap * 2 : 8;
@@ -135,8 +135,8 @@ static int load_state(run *r, hq_err *err)
     }
     mdb_cursor_close(c);
 
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_OUTBOX), &c)))
-        return hq_store_code(rc, err, "outbox");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_OUTBOX, &c, err)))
+        return rc;
     cap = 0;
     for (int m = mdb_cursor_get(c, &k, &v, MDB_FIRST); m == 0; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         msgpack_zone zone;

@@ -760,6 +760,7 @@ void hq_tl_parse_legacy(hq_tl_entry *e)
 #define KS(k, v) (hq_mp_pack_str(pk, k), hq_mp_pack_str(pk, v))
 #define KI(k, v) (hq_mp_pack_str(pk, k), msgpack_pack_int64(pk, v))
 #define KB(k, v) (hq_mp_pack_str(pk, k), (v) ? msgpack_pack_true(pk) : msgpack_pack_false(pk))
+#define KA(k, n) (hq_mp_pack_str(pk, k), msgpack_pack_array(pk, n)) /* an array of n follows */
 
 /* The optional fields of a timeline entry, in order; each is written
  * when set, under its key in the stored record (ks) and in JSON (kj).
@@ -857,8 +858,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     KI("ack_within_ms", is->ack_within_ms);
     KI("clears_after_ms", is->clears_after_ms);
     KS("chain_name", is->chain_name);
-    hq_mp_pack_str(pk, "chain");
-    msgpack_pack_array(pk, is->nchain);
+    KA("chain", is->nchain);
     for (size_t i = 0; i < is->nchain; i++) {
         const hq_chain_step *st = &is->chain[i];
         msgpack_pack_array(pk, 4);
@@ -870,8 +870,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
             msgpack_pack_int(pk, st->roles[j]);
     }
     KB("has_terms", is->has_terms);
-    hq_mp_pack_str(pk, "terms");
-    msgpack_pack_array(pk, 10);
+    KA("terms", 10);
     hq_mp_pack_str(pk, is->terms.name);
     hq_mp_pack_str(pk, is->terms.contract);
     msgpack_pack_int64(pk, is->terms.per_overdue_day_cents);
@@ -882,8 +881,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     msgpack_pack_int64(pk, is->terms.recurrence_cap_cents);
     msgpack_pack_int64(pk, is->terms.opinion_cents);
     msgpack_pack_int64(pk, is->terms.total_cap_cents);
-    hq_mp_pack_str(pk, "penalties");
-    msgpack_pack_array(pk, is->npenalties);
+    KA("penalties", is->npenalties);
     for (size_t i = 0; i < is->npenalties; i++) {
         msgpack_pack_array(pk, 4);
         msgpack_pack_int64(pk, is->penalties[i].amount_cents);
@@ -891,12 +889,10 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
         hq_mp_pack_str(pk, is->penalties[i].term);
         msgpack_pack_int64(pk, is->penalties[i].ts_ms);
     }
-    hq_mp_pack_str(pk, "timeline");
-    msgpack_pack_array(pk, is->ntimeline);
+    KA("timeline", is->ntimeline);
     for (size_t i = 0; i < is->ntimeline; i++)
         encode_entry(&is->timeline[i], pk);
-    hq_mp_pack_str(pk, "timers");
-    msgpack_pack_array(pk, is->ntimers);
+    KA("timers", is->ntimers);
     for (size_t i = 0; i < is->ntimers; i++) {
         msgpack_pack_array(pk, 3);
         msgpack_pack_int64(pk, is->timers[i].due_ms);
@@ -1444,8 +1440,8 @@ static int rewrite_each(hq_store *s, MDB_txn *txn, int (*fn)(hq_store *s, MDB_tx
     MDB_cursor *c;
     MDB_val k, v;
     int rc;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_ISSUES, &c, err)))
+        return rc;
     int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
     for (rc = 0; mrc == 0 && rc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         hq_issue is;
@@ -1627,9 +1623,9 @@ int hq_issue_each_open_of(hq_store *s, MDB_txn *txn, const char *contractor, boo
     char prefix[256], start[512];
     size_t pl = idx_key(prefix, sizeof prefix, 'o', contractor, "");
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_ISSUE_IDX, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "issue index");
+        return rc;
     MDB_val k, v;
     if (newest_first) {
         /* Position after the last entry of the prefix (or at `before`),
@@ -1655,9 +1651,9 @@ int hq_issue_each_active_since(hq_store *s, MDB_txn *txn, int64_t from_ms,
     unsigned char start[16];
     size_t sl = active_key(start, sizeof start, from_ms, "");
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_ISSUE_IDX, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "issue index");
+        return rc;
     MDB_val k = {sl, start}, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && k.mv_size > 10 && memcmp(k.mv_data, "a", 2) == 0) {
@@ -1690,8 +1686,8 @@ int hq_issue_index_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *e
         return rc;
     }
     MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_ISSUES, &c, err)))
+        return rc;
     uint64_t open = 0;
     MDB_val k;
     rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
@@ -1793,9 +1789,9 @@ static int each_indexed(hq_store *s, MDB_txn *txn, char kind, const char *value,
     char prefix[64];
     size_t pl = idx_key(prefix, sizeof prefix, kind, value, "");
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_ISSUE_IDX, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "issue index");
+        return rc;
     MDB_val k = {pl, prefix}, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     walk_numbers(c, rc, &k, prefix, pl, MDB_NEXT, fn, ctx);
@@ -1923,8 +1919,8 @@ int hq_issue_timeline_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, size_t
         return rc;
     /* The numbers first: the issues are rewritten after the scan. */
     MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_ISSUES, &c, err)))
+        return rc;
     char (*numbers)[HQ_ISSUE_NUMBER_SIZE] = NULL;
     size_t n = 0, cap = 0;
     MDB_val k, v;

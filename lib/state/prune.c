@@ -270,9 +270,9 @@ static int archive_step(hq_prune *p, int64_t now_ms, unsigned budget, bool *done
     if (rc)
         return rc;
     MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_EVENTS), &c))) {
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_EVENTS, &c, err))) {
         hq_store_abort(s, txn);
-        return hq_store_code(rc, err, "events");
+        return rc;
     }
     unsigned char kb[8];
     MDB_val k = {8, kb}, v;
@@ -436,10 +436,8 @@ static int delete_step(hq_prune *p, const hq_retention *pol, int64_t now_ms, uns
         goto fail;
     last--; /* the last event of the log: never removed */
     int64_t youngest = hq_retention_min_ms(pol);
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_EVENTS), &c))) {
-        rc = hq_store_code(rc, err, "events");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_EVENTS, &c, err)))
         goto fail;
-    }
     unsigned char kb[8];
     hq_be64_put(kb, p->del_pos);
     MDB_val k = {8, kb}, v;

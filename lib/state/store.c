@@ -142,23 +142,12 @@ static int check_format(hq_store *s, MDB_txn *txn, hq_err *err)
         int n = snprintf(ver, sizeof ver, "%d", HQ_STORE_FORMAT);
         MDB_val nv = {(size_t)n, ver};
         rc = mdb_put(txn, s->dbi[HQ_DB_META], &k, &nv, 0);
-        if (rc == 0) {
-            /* A new state has every index from its first issue on. */
-            MDB_val mk = {11, (void *)"index:audit"}, mv = {1, (void *)"1"};
+        /* A new state has every index from its first issue on, and a
+         * typed timeline (issue.h). */
+        static const char *const marks[] = {"index:audit", "index:console", "index:eval", "timeline:typed"};
+        for (size_t i = 0; rc == 0 && i < sizeof marks / sizeof *marks; i++) {
+            MDB_val mk = {strlen(marks[i]), (void *)marks[i]}, mv = {1, (void *)"1"};
             rc = mdb_put(txn, s->dbi[HQ_DB_META], &mk, &mv, 0);
-        }
-        if (rc == 0) {
-            MDB_val ck = {13, (void *)"index:console"}, cv = {1, (void *)"1"};
-            rc = mdb_put(txn, s->dbi[HQ_DB_META], &ck, &cv, 0);
-        }
-        if (rc == 0) {
-            MDB_val ek = {10, (void *)"index:eval"}, ev = {1, (void *)"1"};
-            rc = mdb_put(txn, s->dbi[HQ_DB_META], &ek, &ev, 0);
-        }
-        if (rc == 0) {
-            /* ... and a typed timeline (issue.h). */
-            MDB_val tk = {14, (void *)"timeline:typed"}, tv = {1, (void *)"1"};
-            rc = mdb_put(txn, s->dbi[HQ_DB_META], &tk, &tv, 0);
         }
         return hq_store_code(rc, err, "write format record");
     }
@@ -320,6 +309,11 @@ MDB_dbi hq_store_dbi(const hq_store *s, enum hq_db db)
     return s->dbi[db];
 }
 
+int hq_store_cursor(hq_store *s, MDB_txn *txn, enum hq_db db, MDB_cursor **c, hq_err *err)
+{
+    return hq_store_code(mdb_cursor_open(txn, s->dbi[db], c), err, db_names[db]);
+}
+
 const char *hq_store_dir(const hq_store *s)
 {
     return s->dir;
@@ -475,9 +469,9 @@ int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, h
     if (txn != s->wtxn || s->seq_cache[db] == 0) {
         MDB_cursor *c;
         MDB_val k, v;
-        int rc = mdb_cursor_open(txn, s->dbi[db], &c);
+        int rc = hq_store_cursor(s, txn, db, &c, err);
         if (rc)
-            return hq_store_code(rc, err, db_names[db]);
+            return rc;
         rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
         mdb_cursor_close(c);
         uint64_t next = 1;
@@ -635,9 +629,9 @@ int hq_store_chain_head(hq_store *s, MDB_txn *txn, uint64_t *seq, unsigned char 
 {
     MDB_cursor *c;
     MDB_val k, v;
-    int rc = mdb_cursor_open(txn, s->dbi[HQ_DB_CHAIN], &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_CHAIN, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "chain");
+        return rc;
     rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
     mdb_cursor_close(c);
     if (rc == MDB_NOTFOUND) {
@@ -674,12 +668,12 @@ int hq_store_chain_verify_from(hq_store *s, MDB_txn *txn, uint64_t after, const 
     mdb_stat(txn, s->dbi[HQ_DB_EVENTS], &st);
     *checked = 0;
     *bad_seq = 0;
-    int rc = mdb_cursor_open(txn, s->dbi[HQ_DB_EVENTS], &ce);
+    int rc = hq_store_cursor(s, txn, HQ_DB_EVENTS, &ce, err);
     if (rc)
-        return hq_store_code(rc, err, "events");
-    if ((rc = mdb_cursor_open(txn, s->dbi[HQ_DB_CHAIN], &cc))) {
+        return rc;
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_CHAIN, &cc, err))) {
         mdb_cursor_close(ce);
-        return hq_store_code(rc, err, "chain");
+        return rc;
     }
     ek = (MDB_val){8, from};
     ck = (MDB_val){8, from};

@@ -79,9 +79,9 @@ static void copy_str(char *dst, size_t size, const msgpack_object *o)
 static int first(hq_store *s, MDB_txn *txn, MDB_val *k, MDB_val *v, hq_err *err)
 {
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_TIMERS), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_TIMERS, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "timers");
+        return rc;
     rc = mdb_cursor_get(c, k, v, MDB_FIRST);
     mdb_cursor_close(c);
     if (rc == MDB_NOTFOUND)
