@@ -464,21 +464,28 @@ int hq_store_get_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t seq, MDB
     return hq_store_get(s, txn, db, key, 8, v, err);
 }
 
+/* The last record of db: 0 and *found (false: db is empty), or an error. */
+static int last_record(hq_store *s, MDB_txn *txn, enum hq_db db, MDB_val *k, MDB_val *v, bool *found, hq_err *err)
+{
+    MDB_cursor *c;
+    int rc = hq_store_cursor(s, txn, db, &c, err);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(c, k, v, MDB_LAST);
+    mdb_cursor_close(c);
+    *found = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : hq_store_code(rc, err, db_names[db]);
+}
+
 int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err)
 {
     if (txn != s->wtxn || s->seq_cache[db] == 0) {
-        MDB_cursor *c;
         MDB_val k, v;
-        int rc = hq_store_cursor(s, txn, db, &c, err);
+        bool found;
+        int rc = last_record(s, txn, db, &k, &v, &found, err);
         if (rc)
             return rc;
-        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-        mdb_cursor_close(c);
-        uint64_t next = 1;
-        if (rc == 0 && k.mv_size == 8)
-            next = hq_be64_get(k.mv_data) + 1;
-        else if (rc && rc != MDB_NOTFOUND)
-            return hq_store_code(rc, err, db_names[db]);
+        uint64_t next = found && k.mv_size == 8 ? hq_be64_get(k.mv_data) + 1 : 1;
         if (txn != s->wtxn) {
             *seq = next;
             return 0;
@@ -627,20 +634,16 @@ int hq_store_event_remove(hq_store *s, MDB_txn *txn, uint64_t seq, const char *s
 
 int hq_store_chain_head(hq_store *s, MDB_txn *txn, uint64_t *seq, unsigned char head[32], hq_err *err)
 {
-    MDB_cursor *c;
     MDB_val k, v;
-    int rc = hq_store_cursor(s, txn, HQ_DB_CHAIN, &c, err);
+    bool found;
+    int rc = last_record(s, txn, HQ_DB_CHAIN, &k, &v, &found, err);
     if (rc)
         return rc;
-    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-    mdb_cursor_close(c);
-    if (rc == MDB_NOTFOUND) {
+    if (!found) {
         *seq = 0;
         memset(head, 0, 32);
         return 0;
     }
-    if (rc)
-        return hq_store_code(rc, err, "chain");
     if (k.mv_size != 8 || v.mv_size != 32)
         return hq_err_set(err, HQ_ESTORE, "chain record of unexpected size");
     *seq = hq_be64_get(k.mv_data);
