@@ -7,6 +7,7 @@
 #include "issue.h"
 #include "mem.h"
 #include "mp.h"
+#include "outbox.h"
 #include "sim.h"
 
 #include <math.h>
@@ -40,7 +41,7 @@ typedef struct run {
     bool any_number;      /* expect_rejected: a number need not exist */
     size_t nissues;
     outrec *recs;
-    size_t nrecs;
+    size_t nrecs, caprecs;
 } run;
 
 static void trace(run *r, const step *st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -106,6 +107,43 @@ static void recs_clear(run *r)
     r->nrecs = 0;
 }
 
+/* Keeps the outbox record seq (o) as an outrec of the run (ctx). */
+static int add_outrec(void *ctx, uint64_t seq, const msgpack_object *o)
+{
+    run *r = ctx;
+    if (r->nrecs == r->caprecs) {
+        r->caprecs = r->caprecs ? r->caprecs * 2 : 16;
+        r->recs = hq_realloc(r->recs, r->caprecs * sizeof *r->recs);
+    }
+    outrec *x = &r->recs[r->nrecs++];
+    memset(x, 0, sizeof *x);
+    x->seq = seq;
+    int64_t iv;
+    hq_mp_int64(hq_mp_map_get(o, "ts_ms"), &x->ts_ms);
+    hq_mp_int64(hq_mp_map_get(o, "deadline_ms"), &x->deadline_ms);
+    if (hq_mp_int64(hq_mp_map_get(o, "level"), &iv))
+        x->level = (int)iv;
+    x->kind = hq_mp_strdup(hq_mp_map_get(o, "kind"));
+    x->issue = hq_mp_strdup(hq_mp_map_get(o, "issue"));
+    x->rule = hq_mp_strdup(hq_mp_map_get(o, "rule"));
+    x->domain = hq_mp_strdup(hq_mp_map_get(o, "domain"));
+    x->contractor = hq_mp_strdup(hq_mp_map_get(o, "contractor"));
+    x->site = hq_mp_strdup(hq_mp_map_get(o, "site"));
+    x->severity = hq_mp_strdup(hq_mp_map_get(o, "severity"));
+    x->title = hq_mp_strdup(hq_mp_map_get(o, "title"));
+    x->text = hq_mp_strdup(hq_mp_map_get(o, "text"));
+    const msgpack_object *roles = hq_mp_map_get(o, "roles");
+    if (roles && roles->type == MSGPACK_OBJECT_ARRAY && roles->via.array.size) {
+        x->roles = hq_calloc(roles->via.array.size, sizeof *x->roles);
+        for (uint32_t j = 0; j < roles->via.array.size; j++) {
+            char *role = hq_mp_strdup(&roles->via.array.ptr[j]);
+            if (role)
+                x->roles[x->nroles++] = role;
+        }
+    }
+    return 0;
+}
+
 /* Reads every issue (in number order: the order they were opened) and
  * every outbox record of the scratch state. */
 static int load_state(run *r, hq_err *err)
@@ -135,52 +173,8 @@ static int load_state(run *r, hq_err *err)
     }
     mdb_cursor_close(c);
 
-    if ((rc = hq_store_cursor(s, txn, HQ_DB_OUTBOX, &c, err)))
-        return rc;
-    cap = 0;
-    for (int m = mdb_cursor_get(c, &k, &v, MDB_FIRST); m == 0; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        msgpack_zone zone;
-        msgpack_zone_init(&zone, 2048);
-        msgpack_object o;
-        size_t off = 0;
-        if (msgpack_unpack(v.mv_data, v.mv_size, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS &&
-            o.type == MSGPACK_OBJECT_MAP) {
-            if (r->nrecs == cap) {
-                cap = cap ? cap * 2 : 16;
-                r->recs = hq_realloc(r->recs, cap * sizeof *r->recs);
-            }
-            outrec *x = &r->recs[r->nrecs++];
-            memset(x, 0, sizeof *x);
-            int64_t iv;
-            if (hq_mp_int64(hq_mp_map_get(&o, "seq"), &iv))
-                x->seq = (uint64_t)iv;
-            hq_mp_int64(hq_mp_map_get(&o, "ts_ms"), &x->ts_ms);
-            hq_mp_int64(hq_mp_map_get(&o, "deadline_ms"), &x->deadline_ms);
-            if (hq_mp_int64(hq_mp_map_get(&o, "level"), &iv))
-                x->level = (int)iv;
-            x->kind = hq_mp_strdup(hq_mp_map_get(&o, "kind"));
-            x->issue = hq_mp_strdup(hq_mp_map_get(&o, "issue"));
-            x->rule = hq_mp_strdup(hq_mp_map_get(&o, "rule"));
-            x->domain = hq_mp_strdup(hq_mp_map_get(&o, "domain"));
-            x->contractor = hq_mp_strdup(hq_mp_map_get(&o, "contractor"));
-            x->site = hq_mp_strdup(hq_mp_map_get(&o, "site"));
-            x->severity = hq_mp_strdup(hq_mp_map_get(&o, "severity"));
-            x->title = hq_mp_strdup(hq_mp_map_get(&o, "title"));
-            x->text = hq_mp_strdup(hq_mp_map_get(&o, "text"));
-            const msgpack_object *roles = hq_mp_map_get(&o, "roles");
-            if (roles && roles->type == MSGPACK_OBJECT_ARRAY && roles->via.array.size) {
-                x->roles = hq_calloc(roles->via.array.size, sizeof *x->roles);
-                for (uint32_t j = 0; j < roles->via.array.size; j++) {
-                    char *role = hq_mp_strdup(&roles->via.array.ptr[j]);
-                    if (role)
-                        x->roles[x->nroles++] = role;
-                }
-            }
-        }
-        msgpack_zone_destroy(&zone);
-    }
-    mdb_cursor_close(c);
-    return 0;
+    r->caprecs = 0;
+    return hq_outbox_each(s, txn, 1, add_outrec, r, err);
 }
 
 static int resolve_ref(void *ctx, const char *text, char *out, size_t size, hq_err *err)
