@@ -608,12 +608,8 @@ int hq_state_sizes_get(hq_store *s, MDB_txn *txn, hq_state_sizes *out, hq_err *e
     if (stat(path, &sb) == 0)
         out->file_bytes = (uint64_t)sb.st_size;
     out->archive_bytes = hq_archive_bytes(hq_store_dir(s));
-    MDB_cursor *c;
     MDB_val k, v;
-    if (mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_EVENTS), &c) == 0) {
-        if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && v.mv_size >= 8)
-            out->oldest_event_ms = (int64_t)hq_be64_get(v.mv_data);
-        mdb_cursor_close(c);
-    }
+    if (hq_store_edge(s, txn, HQ_DB_EVENTS, MDB_FIRST, &k, &v, NULL) == 0 && v.mv_size >= 8)
+        out->oldest_event_ms = (int64_t)hq_be64_get(v.mv_data);
     return 0;
 }

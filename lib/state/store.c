@@ -314,6 +314,17 @@ int hq_store_cursor(hq_store *s, MDB_txn *txn, enum hq_db db, MDB_cursor **c, hq
     return hq_store_code(mdb_cursor_open(txn, s->dbi[db], c), err, db_names[db]);
 }
 
+int hq_store_edge(hq_store *s, MDB_txn *txn, enum hq_db db, MDB_cursor_op op, MDB_val *k, MDB_val *v, hq_err *err)
+{
+    MDB_cursor *c;
+    int rc = hq_store_cursor(s, txn, db, &c, err);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(c, k, v, op);
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? HQ_ENOTFOUND : hq_store_code(rc, err, db_names[db]);
+}
+
 const char *hq_store_dir(const hq_store *s)
 {
     return s->dir;
@@ -464,28 +475,14 @@ int hq_store_get_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t seq, MDB
     return hq_store_get(s, txn, db, key, 8, v, err);
 }
 
-/* The last record of db: 0 and *found (false: db is empty), or an error. */
-static int last_record(hq_store *s, MDB_txn *txn, enum hq_db db, MDB_val *k, MDB_val *v, bool *found, hq_err *err)
-{
-    MDB_cursor *c;
-    int rc = hq_store_cursor(s, txn, db, &c, err);
-    if (rc)
-        return rc;
-    rc = mdb_cursor_get(c, k, v, MDB_LAST);
-    mdb_cursor_close(c);
-    *found = rc == 0;
-    return rc == MDB_NOTFOUND ? 0 : hq_store_code(rc, err, db_names[db]);
-}
-
 int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err)
 {
     if (txn != s->wtxn || s->seq_cache[db] == 0) {
         MDB_val k, v;
-        bool found;
-        int rc = last_record(s, txn, db, &k, &v, &found, err);
-        if (rc)
+        int rc = hq_store_edge(s, txn, db, MDB_LAST, &k, &v, err);
+        if (rc && rc != HQ_ENOTFOUND)
             return rc;
-        uint64_t next = found && k.mv_size == 8 ? hq_be64_get(k.mv_data) + 1 : 1;
+        uint64_t next = rc == 0 && k.mv_size == 8 ? hq_be64_get(k.mv_data) + 1 : 1;
         if (txn != s->wtxn) {
             *seq = next;
             return 0;
@@ -635,15 +632,14 @@ int hq_store_event_remove(hq_store *s, MDB_txn *txn, uint64_t seq, const char *s
 int hq_store_chain_head(hq_store *s, MDB_txn *txn, uint64_t *seq, unsigned char head[32], hq_err *err)
 {
     MDB_val k, v;
-    bool found;
-    int rc = last_record(s, txn, HQ_DB_CHAIN, &k, &v, &found, err);
-    if (rc)
-        return rc;
-    if (!found) {
+    int rc = hq_store_edge(s, txn, HQ_DB_CHAIN, MDB_LAST, &k, &v, err);
+    if (rc == HQ_ENOTFOUND) {
         *seq = 0;
         memset(head, 0, 32);
         return 0;
     }
+    if (rc)
+        return rc;
     if (k.mv_size != 8 || v.mv_size != 32)
         return hq_err_set(err, HQ_ESTORE, "chain record of unexpected size");
     *seq = hq_be64_get(k.mv_data);
@@ -891,12 +887,8 @@ int hq_store_stats_get(hq_store *s, MDB_txn *txn, hq_store_stats *st, hq_err *er
     mdb_env_stat(s->env, &es);
     st->map_size = info.me_mapsize;
     st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * es.ms_psize;
-    MDB_cursor *c;
     MDB_val k, v;
-    if (mdb_cursor_open(txn, s->dbi[HQ_DB_EVENTS], &c) == 0) {
-        if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-            st->last_event_seq = hq_be64_get(k.mv_data);
-        mdb_cursor_close(c);
-    }
+    if (hq_store_edge(s, txn, HQ_DB_EVENTS, MDB_LAST, &k, &v, NULL) == 0 && k.mv_size == 8)
+        st->last_event_seq = hq_be64_get(k.mv_data);
     return 0;
 }

@@ -591,6 +591,35 @@ static void test_put_get_del(void **state)
 }
 
 
+/* hq_store_edge: the first or last record of a database; an empty one is
+ * HQ_ENOTFOUND with err untouched.  hq_store_cursor opens a cursor. */
+static void test_edge_records_and_cursor(void **state)
+{
+    fixture *f = *state;
+    open_ok(f, 0, 0);
+    MDB_txn *txn = begin(f, true);
+    MDB_val k, v;
+    hq_err err = {0};
+    assert_int_equal(hq_store_edge(f->store, txn, HQ_DB_RULESTATE, MDB_FIRST, &k, &v, &err), HQ_ENOTFOUND);
+    assert_int_equal(hq_store_edge(f->store, txn, HQ_DB_RULESTATE, MDB_LAST, &k, &v, &err), HQ_ENOTFOUND);
+    assert_string_equal(err.msg, "");
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_RULESTATE, "b", 1, "2", 1, NULL), 0);
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_RULESTATE, "a", 1, "1", 1, NULL), 0);
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_RULESTATE, "c", 1, "3", 1, NULL), 0);
+    assert_int_equal(hq_store_edge(f->store, txn, HQ_DB_RULESTATE, MDB_FIRST, &k, &v, &err), 0);
+    assert_memory_equal(k.mv_data, "a", 1);
+    assert_memory_equal(v.mv_data, "1", 1);
+    assert_int_equal(hq_store_edge(f->store, txn, HQ_DB_RULESTATE, MDB_LAST, &k, &v, &err), 0);
+    assert_memory_equal(k.mv_data, "c", 1);
+    assert_memory_equal(v.mv_data, "3", 1);
+    MDB_cursor *c = NULL;
+    assert_int_equal(hq_store_cursor(f->store, txn, HQ_DB_RULESTATE, &c, &err), 0);
+    assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+    assert_memory_equal(k.mv_data, "a", 1);
+    mdb_cursor_close(c);
+    commit(f, txn);
+}
+
 /* ---- the outbox (outbox.h): records under the next sequence number,
  * walked in order by hq_outbox_each ---- */
 
@@ -798,6 +827,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_maybe_grow_grows_ahead_of_need, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_get_del, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edge_records_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_each_walks_from_a_seq_and_stops_when_asked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_end_and_dir_ready, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lmdb_codes_map_to_ours, setup, teardown),
