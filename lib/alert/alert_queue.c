@@ -77,27 +77,21 @@ static int code(int rc, hq_err *err, const char *what)
     return hq_store_code(rc, err, what);
 }
 
-/* A record of the queue's databases (a map of nkeys), packed after
- * rec_begin and written (and freed) by rec_put. */
-typedef struct packed {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-} packed;
-
-static msgpack_packer *rec_begin(packed *r, uint32_t nkeys)
+/* A record of the queue's databases: a map of nkeys packed into sb by pk
+ * after rec_begin, then written under key (and sb freed) by rec_put. */
+static void rec_begin(msgpack_sbuffer *sb, msgpack_packer *pk, uint32_t nkeys)
 {
-    msgpack_sbuffer_init(&r->sb);
-    msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&r->pk, nkeys);
-    return &r->pk;
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_map(pk, nkeys);
 }
 
-static int rec_put(hq_alert_queue *q, MDB_txn *txn, int db, const void *key, size_t kl, packed *r, const char *what,
-                   hq_err *err)
+static int rec_put(hq_alert_queue *q, MDB_txn *txn, int db, const void *key, size_t kl, msgpack_sbuffer *sb,
+                   const char *what, hq_err *err)
 {
-    MDB_val k = {kl, (void *)key}, v = {r->sb.size, r->sb.data};
+    MDB_val k = {kl, (void *)key}, v = {sb->size, sb->data};
     int rc = mdb_put(txn, q->dbi[db], &k, &v, 0);
-    msgpack_sbuffer_destroy(&r->sb);
+    msgpack_sbuffer_destroy(sb);
     return code(rc, err, what);
 }
 
@@ -430,24 +424,25 @@ int hq_alert_queue_put(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *d, hq
     size_t kl = lane_key(kb, sizeof kb, d->recipient, d->channel, d->seq);
     if (!kl)
         return hq_err_set(err, HQ_EINVAL, "queue: recipient and channel too long");
-    packed r;
-    msgpack_packer *pk = rec_begin(&r, 12);
-    hq_mp_pack_kv(pk, "note", d->note);
-    hq_mp_pack_kv(pk, "issue", d->issue);
-    hq_mp_pack_ki64(pk, "sev", d->sev);
-    hq_mp_pack_kv(pk, "audience", hq_audience_name(d->audience));
-    hq_mp_pack_kbool(pk, "urgent", d->urgent);
-    hq_mp_pack_kbool(pk, "digest", d->digest);
-    hq_mp_pack_ki64(pk, "ready_ms", d->ready_ms);
-    hq_mp_pack_ki64(pk, "next_ms", d->next_ms);
-    hq_mp_pack_ki64(pk, "first_ms", d->first_ms);
-    hq_mp_pack_ki64(pk, "tries", d->tries);
-    hq_mp_pack_kv(pk, "error", d->error);
-    hq_mp_pack_str(pk, "members");
-    msgpack_pack_array(pk, d->nmembers);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    rec_begin(&sb, &pk, 12);
+    hq_mp_pack_kv(&pk, "note", d->note);
+    hq_mp_pack_kv(&pk, "issue", d->issue);
+    hq_mp_pack_ki64(&pk, "sev", d->sev);
+    hq_mp_pack_kv(&pk, "audience", hq_audience_name(d->audience));
+    hq_mp_pack_kbool(&pk, "urgent", d->urgent);
+    hq_mp_pack_kbool(&pk, "digest", d->digest);
+    hq_mp_pack_ki64(&pk, "ready_ms", d->ready_ms);
+    hq_mp_pack_ki64(&pk, "next_ms", d->next_ms);
+    hq_mp_pack_ki64(&pk, "first_ms", d->first_ms);
+    hq_mp_pack_ki64(&pk, "tries", d->tries);
+    hq_mp_pack_kv(&pk, "error", d->error);
+    hq_mp_pack_str(&pk, "members");
+    msgpack_pack_array(&pk, d->nmembers);
     for (size_t i = 0; i < d->nmembers; i++)
-        msgpack_pack_uint64(pk, d->members[i]);
-    return rec_put(q, txn, DB_QUEUE, kb, kl, &r, "queue delivery", err);
+        msgpack_pack_uint64(&pk, d->members[i]);
+    return rec_put(q, txn, DB_QUEUE, kb, kl, &sb, "queue delivery", err);
 }
 
 int hq_alert_queue_get(hq_alert_queue *q, MDB_txn *txn, const char *recipient, const char *channel, uint64_t seq,
@@ -574,16 +569,17 @@ int hq_alert_queue_watch_put(hq_alert_queue *q, MDB_txn *txn, const hq_watch *w,
         if (rc)
             return rc;
     }
-    packed r;
-    msgpack_packer *pk = rec_begin(&r, 7);
-    hq_mp_pack_ki64(pk, "due_ms", w->due_ms);
-    hq_mp_pack_ki64(pk, "stage", w->stage);
-    hq_mp_pack_kv(pk, "audience", hq_audience_name(w->audience));
-    hq_mp_pack_kbool(pk, "urgent", w->urgent);
-    hq_mp_pack_ki64(pk, "sev", w->sev);
-    hq_mp_pack_kv(pk, "issue", w->issue);
-    hq_mp_pack_kv(pk, "tried", w->tried);
-    return rec_put(q, txn, DB_WATCH, kb, kl, &r, "watch", err);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    rec_begin(&sb, &pk, 7);
+    hq_mp_pack_ki64(&pk, "due_ms", w->due_ms);
+    hq_mp_pack_ki64(&pk, "stage", w->stage);
+    hq_mp_pack_kv(&pk, "audience", hq_audience_name(w->audience));
+    hq_mp_pack_kbool(&pk, "urgent", w->urgent);
+    hq_mp_pack_ki64(&pk, "sev", w->sev);
+    hq_mp_pack_kv(&pk, "issue", w->issue);
+    hq_mp_pack_kv(&pk, "tried", w->tried);
+    return rec_put(q, txn, DB_WATCH, kb, kl, &sb, "watch", err);
 }
 
 static int decode_watch(const MDB_val *k, const MDB_val *v, hq_watch *w, hq_err *err)
@@ -677,24 +673,25 @@ static int dead_put(hq_alert_queue *q, MDB_txn *txn, hq_dead_letter *dl, hq_err 
     if (rc)
         return rc;
     dl->id = id;
-    packed r;
-    msgpack_packer *pk = rec_begin(&r, 13);
-    hq_mp_pack_ki64(pk, "seq", (int64_t)dl->seq);
-    hq_mp_pack_ki64(pk, "alerts", (int64_t)dl->nalerts);
-    hq_mp_pack_kv(pk, "recipient", dl->recipient);
-    hq_mp_pack_kv(pk, "channel", dl->channel);
-    hq_mp_pack_kv(pk, "key", dl->key);
-    hq_mp_pack_ki64(pk, "tries", dl->tries);
-    hq_mp_pack_ki64(pk, "first_ms", dl->first_ms);
-    hq_mp_pack_ki64(pk, "dead_ms", dl->dead_ms);
-    hq_mp_pack_kv(pk, "error", dl->error);
-    hq_mp_pack_kv(pk, "kind", dl->kind);
-    hq_mp_pack_kv(pk, "issue", dl->issue);
-    hq_mp_pack_kv(pk, "severity", dl->severity);
-    hq_mp_pack_kv(pk, "title", dl->title);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    rec_begin(&sb, &pk, 13);
+    hq_mp_pack_ki64(&pk, "seq", (int64_t)dl->seq);
+    hq_mp_pack_ki64(&pk, "alerts", (int64_t)dl->nalerts);
+    hq_mp_pack_kv(&pk, "recipient", dl->recipient);
+    hq_mp_pack_kv(&pk, "channel", dl->channel);
+    hq_mp_pack_kv(&pk, "key", dl->key);
+    hq_mp_pack_ki64(&pk, "tries", dl->tries);
+    hq_mp_pack_ki64(&pk, "first_ms", dl->first_ms);
+    hq_mp_pack_ki64(&pk, "dead_ms", dl->dead_ms);
+    hq_mp_pack_kv(&pk, "error", dl->error);
+    hq_mp_pack_kv(&pk, "kind", dl->kind);
+    hq_mp_pack_kv(&pk, "issue", dl->issue);
+    hq_mp_pack_kv(&pk, "severity", dl->severity);
+    hq_mp_pack_kv(&pk, "title", dl->title);
     unsigned char kb[8];
     hq_be64_put(kb, id);
-    return rec_put(q, txn, DB_DEAD, kb, 8, &r, "dead letter", err);
+    return rec_put(q, txn, DB_DEAD, kb, 8, &sb, "dead letter", err);
 }
 
 static void fill_from_alert(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, hq_dead_letter *dl)
