@@ -370,11 +370,11 @@ static bool match_bool(const fcond *c, bool b, hq_buf *got)
 
 /* The fields read straight from a member: how they compare, and where
  * they are in an issue and in an outbox record (NO: not there).  The
- * others are computed in issue_cond and outbox_cond. */
+ * others are computed in issue_computed and outbox_computed. */
 typedef enum { P_NONE, P_STR, P_CONTAINS, P_INT, P_TIME, P_BOOL } plain_how;
 #define NO (-1)
-#define IS(m) (ptrdiff_t) offsetof(hq_issue, m)
-#define OR(m) (ptrdiff_t) offsetof(outrec, m)
+#define IS(m) (ptrdiff_t)offsetof(hq_issue, m)
+#define OR(m) (ptrdiff_t)offsetof(outrec, m)
 static const struct {
     plain_how how;
     ptrdiff_t issue, rec;
@@ -386,7 +386,7 @@ static const struct {
     [K_CONTRACTOR] = {P_STR, IS(contractor), OR(contractor)},
     [K_SITE] = {P_STR, IS(site), OR(site)},
     [K_CATEGORY] = {P_STR, IS(category), NO},
-    [K_SEVERITY] = {P_STR, NO, OR(severity)}, /* an issue's is a code: issue_cond */
+    [K_SEVERITY] = {P_STR, NO, OR(severity)}, /* an issue's is a code: issue_computed */
     [K_TITLE] = {P_STR, IS(title), OR(title)},
     [K_TITLE_CONTAINS] = {P_CONTAINS, IS(title), OR(title)},
     [K_DESCRIPTION_CONTAINS] = {P_CONTAINS, IS(description), NO},
