@@ -1034,9 +1034,9 @@ int hq_alert_config_load(const char *dir, hq_alert_config **out, hq_diags *diags
 
 void hq_alert_config_destroy(hq_alert_config **cp)
 {
-    if (!cp || !*cp)
+    hq_alert_config *c = cp ? *cp : NULL;
+    if (!c)
         return;
-    hq_alert_config *c = *cp;
     for (size_t i = 0; i < c->nchannels; i++)
         channel_fini(&c->channels[i]);
     free(c->channels);

@@ -77,6 +77,24 @@ static int code(int rc, hq_err *err, const char *what)
     return hq_store_code(rc, err, what);
 }
 
+/* A record of the queue's databases: a map of nkeys packed into sb by pk
+ * after rec_begin, then written under key (and sb freed) by rec_put. */
+static void rec_begin(msgpack_sbuffer *sb, msgpack_packer *pk, uint32_t nkeys)
+{
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_map(pk, nkeys);
+}
+
+static int rec_put(hq_alert_queue *q, MDB_txn *txn, int db, const void *key, size_t kl, msgpack_sbuffer *sb,
+                   const char *what, hq_err *err)
+{
+    MDB_val k = {kl, (void *)key}, v = {sb->size, sb->data};
+    int rc = mdb_put(txn, q->dbi[db], &k, &v, 0);
+    msgpack_sbuffer_destroy(sb);
+    return code(rc, err, what);
+}
+
 /* ---- open, close, transactions ---- */
 
 static int check_format(hq_alert_queue *q, MDB_txn *txn, hq_err *err)
@@ -140,19 +158,19 @@ int hq_alert_queue_open(const char *dir, unsigned flags, hq_alert_queue **out, h
     rc = hq_store_env_open(dir, rdonly, DB_COUNT + 2, 0, 256ULL << 20, "open alertd state", &q->env, err);
     if (rc == 0)
         rc = open_dbs(q, err);
-    if (rc) {
-        hq_alert_queue_close(&q);
-        return rc;
+    if (rc == 0) {
+        *out = q;
+        q = NULL;
     }
-    *out = q;
-    return 0;
+    hq_alert_queue_close(&q);
+    return rc;
 }
 
 void hq_alert_queue_close(hq_alert_queue **qp)
 {
-    if (!qp || !*qp)
+    hq_alert_queue *q = qp ? *qp : NULL;
+    if (!q)
         return;
-    hq_alert_queue *q = *qp;
     if (q->env)
         mdb_env_close(q->env);
     free(q->dir);
@@ -350,22 +368,36 @@ static bool get_bool(const msgpack_object *map, const char *key)
     return o && o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
 }
 
+/* The record's audience; the office when it names none known. */
+static hq_audience get_audience(const msgpack_object *map)
+{
+    char aud[16];
+    hq_audience a;
+    copy_str(map, "audience", aud, sizeof aud);
+    return hq_audience_parse(aud, &a) == 0 ? a : HQ_AUD_OFFICE;
+}
+
+/* Unpacks a record of the queue's databases into o, from zone (which the
+ * caller destroys): 0, or an error (not_map when it is not a map). */
+static int rec_decode(const MDB_val *v, msgpack_zone *zone, msgpack_object *o, const char *not_map, hq_err *err)
+{
+    msgpack_zone_init(zone, 1024);
+    int rc = hq_mp_decode(v->mv_data, v->mv_size, &hq_mp_default_limits, zone, o, err);
+    if (rc == 0 && o->type != MSGPACK_OBJECT_MAP)
+        rc = hq_err_set(err, HQ_ESTORE, "%s", not_map);
+    return rc;
+}
+
 static int decode_delivery(const MDB_val *k, const MDB_val *v, hq_delivery *d, hq_err *err)
 {
     memset(d, 0, sizeof *d);
     if (!split_key(k, d))
         return hq_err_set(err, HQ_ESTORE, "queue: malformed key of %zu bytes", k->mv_size);
     msgpack_zone zone;
-    msgpack_zone_init(&zone, 1024);
     msgpack_object o;
-    int rc = hq_mp_decode(v->mv_data, v->mv_size, &hq_mp_default_limits, &zone, &o, err);
-    if (rc == 0 && o.type != MSGPACK_OBJECT_MAP)
-        rc = hq_err_set(err, HQ_ESTORE, "queue: entry is not a map");
+    int rc = rec_decode(v, &zone, &o, "queue: entry is not a map", err);
     if (rc == 0) {
-        char aud[16];
-        copy_str(&o, "audience", aud, sizeof aud);
-        if (hq_audience_parse(aud, &d->audience) != 0)
-            d->audience = HQ_AUD_OFFICE;
+        d->audience = get_audience(&o);
         d->urgent = get_bool(&o, "urgent");
         d->digest = get_bool(&o, "digest");
         d->ready_ms = get_int(&o, "ready_ms");
@@ -393,10 +425,8 @@ int hq_alert_queue_put(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *d, hq
     if (!kl)
         return hq_err_set(err, HQ_EINVAL, "queue: recipient and channel too long");
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 12);
+    rec_begin(&sb, &pk, 12);
     hq_mp_pack_kv(&pk, "note", d->note);
     hq_mp_pack_kv(&pk, "issue", d->issue);
     hq_mp_pack_ki64(&pk, "sev", d->sev);
@@ -412,10 +442,7 @@ int hq_alert_queue_put(hq_alert_queue *q, MDB_txn *txn, const hq_delivery *d, hq
     msgpack_pack_array(&pk, d->nmembers);
     for (size_t i = 0; i < d->nmembers; i++)
         msgpack_pack_uint64(&pk, d->members[i]);
-    MDB_val k = {kl, kb}, v = {sb.size, sb.data};
-    int rc = mdb_put(txn, q->dbi[DB_QUEUE], &k, &v, 0);
-    msgpack_sbuffer_destroy(&sb);
-    return code(rc, err, "queue delivery");
+    return rec_put(q, txn, DB_QUEUE, kb, kl, &sb, "queue delivery", err);
 }
 
 int hq_alert_queue_get(hq_alert_queue *q, MDB_txn *txn, const char *recipient, const char *channel, uint64_t seq,
@@ -543,10 +570,8 @@ int hq_alert_queue_watch_put(hq_alert_queue *q, MDB_txn *txn, const hq_watch *w,
             return rc;
     }
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 7);
+    rec_begin(&sb, &pk, 7);
     hq_mp_pack_ki64(&pk, "due_ms", w->due_ms);
     hq_mp_pack_ki64(&pk, "stage", w->stage);
     hq_mp_pack_kv(&pk, "audience", hq_audience_name(w->audience));
@@ -554,10 +579,7 @@ int hq_alert_queue_watch_put(hq_alert_queue *q, MDB_txn *txn, const hq_watch *w,
     hq_mp_pack_ki64(&pk, "sev", w->sev);
     hq_mp_pack_kv(&pk, "issue", w->issue);
     hq_mp_pack_kv(&pk, "tried", w->tried);
-    MDB_val k = {kl, kb}, v = {sb.size, sb.data};
-    int rc = mdb_put(txn, q->dbi[DB_WATCH], &k, &v, 0);
-    msgpack_sbuffer_destroy(&sb);
-    return code(rc, err, "watch");
+    return rec_put(q, txn, DB_WATCH, kb, kl, &sb, "watch", err);
 }
 
 static int decode_watch(const MDB_val *k, const MDB_val *v, hq_watch *w, hq_err *err)
@@ -568,18 +590,12 @@ static int decode_watch(const MDB_val *k, const MDB_val *v, hq_watch *w, hq_err 
     w->seq = hq_be64_get(k->mv_data);
     memcpy(w->person, (const char *)k->mv_data + 8, k->mv_size - 8);
     msgpack_zone zone;
-    msgpack_zone_init(&zone, 1024);
     msgpack_object o;
-    int rc = hq_mp_decode(v->mv_data, v->mv_size, &hq_mp_default_limits, &zone, &o, err);
-    if (rc == 0 && o.type != MSGPACK_OBJECT_MAP)
-        rc = hq_err_set(err, HQ_ESTORE, "watch: not a map");
+    int rc = rec_decode(v, &zone, &o, "watch: not a map", err);
     if (rc == 0) {
-        char aud[16];
         w->due_ms = get_int(&o, "due_ms");
         w->stage = (uint32_t)get_int(&o, "stage");
-        copy_str(&o, "audience", aud, sizeof aud);
-        if (hq_audience_parse(aud, &w->audience) != 0)
-            w->audience = HQ_AUD_OFFICE;
+        w->audience = get_audience(&o);
         w->urgent = get_bool(&o, "urgent");
         w->sev = (uint8_t)get_int(&o, "sev");
         copy_str(&o, "issue", w->issue, sizeof w->issue);
@@ -658,10 +674,8 @@ static int dead_put(hq_alert_queue *q, MDB_txn *txn, hq_dead_letter *dl, hq_err 
         return rc;
     dl->id = id;
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 13);
+    rec_begin(&sb, &pk, 13);
     hq_mp_pack_ki64(&pk, "seq", (int64_t)dl->seq);
     hq_mp_pack_ki64(&pk, "alerts", (int64_t)dl->nalerts);
     hq_mp_pack_kv(&pk, "recipient", dl->recipient);
@@ -677,10 +691,7 @@ static int dead_put(hq_alert_queue *q, MDB_txn *txn, hq_dead_letter *dl, hq_err 
     hq_mp_pack_kv(&pk, "title", dl->title);
     unsigned char kb[8];
     hq_be64_put(kb, id);
-    MDB_val k = {8, kb}, v = {sb.size, sb.data};
-    rc = mdb_put(txn, q->dbi[DB_DEAD], &k, &v, 0);
-    msgpack_sbuffer_destroy(&sb);
-    return code(rc, err, "dead letter");
+    return rec_put(q, txn, DB_DEAD, kb, 8, &sb, "dead letter", err);
 }
 
 static void fill_from_alert(hq_alert_queue *q, MDB_txn *txn, uint64_t seq, hq_dead_letter *dl)
@@ -760,12 +771,11 @@ static int decode_dead(const MDB_val *k, const MDB_val *v, hq_dead_letter *dl, h
     if (k->mv_size != 8)
         return hq_err_set(err, HQ_ESTORE, "dead: malformed key");
     dl->id = hq_be64_get(k->mv_data);
+    char not_map[48];
+    snprintf(not_map, sizeof not_map, "dead letter %llu: not a map", (unsigned long long)dl->id);
     msgpack_zone zone;
-    msgpack_zone_init(&zone, 1024);
     msgpack_object o;
-    int rc = hq_mp_decode(v->mv_data, v->mv_size, &hq_mp_default_limits, &zone, &o, err);
-    if (rc == 0 && o.type != MSGPACK_OBJECT_MAP)
-        rc = hq_err_set(err, HQ_ESTORE, "dead letter %llu: not a map", (unsigned long long)dl->id);
+    int rc = rec_decode(v, &zone, &o, not_map, err);
     if (rc == 0) {
         dl->seq = (uint64_t)get_int(&o, "seq");
         dl->nalerts = (size_t)get_int(&o, "alerts");

@@ -37,9 +37,9 @@ bool hq_producer_acts_for(const hq_producer *p, const char *role)
 
 void hq_allowlist_destroy(hq_allowlist **ap)
 {
-    if (!ap || !*ap)
+    hq_allowlist *a = ap ? *ap : NULL;
+    if (!a)
         return;
-    hq_allowlist *a = *ap;
     for (size_t i = 0; i < a->n; i++) {
         free(a->p[i].source);
         for (size_t j = 0; j < a->p[i].ntypes; j++)
@@ -68,15 +68,72 @@ static bool z85_ok(const char *s)
     return zmq_z85_decode(bin, s) != NULL;
 }
 
+/* One producer (source, key, types, on_behalf) or administrator (name,
+ * key) of the list, added to a when it is well formed. */
+static void load_entry(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, bool admins, hq_allowlist *a)
+{
+    static const char *const keys_p[] = {"source", "key", "types", "description", "on_behalf", NULL};
+    static const char *const keys_a[] = {"name", "key", "description", NULL};
+    const char *idname = admins ? "name" : "source";
+    if (hq_ycheck_keys(d, doc, n, admins ? keys_a : keys_p))
+        return;
+    const hq_ynode *src = hq_yrequire(d, doc, n, idname), *key = hq_yrequire(d, doc, n, "key"),
+                   *ty = admins ? NULL : hq_yrequire(d, doc, n, "types");
+    const char *ss, *ks;
+    if (!src || !key || (!admins && !ty) || hq_yget_str(d, doc, src, &ss) || hq_yget_str(d, doc, key, &ks))
+        return;
+    if (!*ss) {
+        hq_ydiag(d, doc, src, "%s: expected a non-empty id", idname);
+        return;
+    }
+    if (!z85_ok(ks)) {
+        hq_ydiag(d, doc, key, "key: expected a 40-character Z85 CURVE public key (houqinctl keygen)");
+        return;
+    }
+    if (hq_allowlist_by_key(a, ks))
+        hq_ydiag(d, doc, key, "this key is listed twice");
+    if (hq_allowlist_by_source(a, ss, strlen(ss)))
+        hq_ydiag(d, doc, src, "%s \"%s\" is listed twice", idname, ss);
+    if (!admins && (ty->type != HQ_Y_SEQ || ty->len == 0)) {
+        hq_ydiag(d, doc, ty, "types: expected a list of event types, or [\"*\"] for all");
+        return;
+    }
+    hq_producer *p = &a->p[a->n++];
+    p->source = hq_strdup(ss);
+    memcpy(p->key, ks, 41);
+    p->line = n->line;
+    p->column = n->column;
+    if (admins)
+        return;
+    const hq_ynode *ob = hq_ymap_get(n, "on_behalf");
+    if (ob && ob->type == HQ_Y_SEQ) {
+        p->on_behalf = true;
+        if (ob->len == 0)
+            hq_ydiag(d, doc, ob, "on_behalf: an empty list acts for nobody: give roles, or true for all");
+        p->roles = hq_calloc(ob->len ? ob->len : 1, sizeof *p->roles);
+        for (size_t j = 0; j < ob->len; j++) {
+            const char *rs;
+            if (hq_yget_str(d, doc, ob->kids[j], &rs) == 0)
+                p->roles[p->nroles++] = hq_strdup(rs);
+        }
+    } else if (ob && hq_yget_bool(d, doc, ob, &p->on_behalf) != 0) {
+        /* reported: expected true, false or a list of roles */
+    }
+    p->types = hq_calloc(ty->len, sizeof *p->types);
+    for (size_t j = 0; j < ty->len; j++) {
+        const char *ts;
+        if (hq_yget_str(d, doc, ty->kids[j], &ts) == 0)
+            p->types[p->ntypes++] = hq_strdup(ts);
+    }
+}
+
 /* Loads either list: producers (source, key, types) or administrators
  * (name, key), into the same table; an administrator's name goes in
  * source and it may send no type. */
 static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags *d)
 {
     static const char *const top_p[] = {"producers", NULL}, *const top_a[] = {"administrators", NULL};
-    static const char *const keys_p[] = {"source", "key", "types", "description", "on_behalf", NULL};
-    static const char *const keys_a[] = {"name", "key", "description", NULL};
-    const char *list = admins ? "administrators" : "producers", *idname = admins ? "name" : "source";
+    const char *list = admins ? "administrators" : "producers";
     hq_ydoc *doc = NULL;
     hq_err e;
     if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
@@ -84,81 +141,27 @@ static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags
         return HQ_EINVAL;
     }
     size_t before = d->count;
-    hq_allowlist *a = hq_calloc(1, sizeof *a);
-    const hq_ynode *root = doc->root, *ps;
-    if (!a) {
-        hq_diags_add(d, path, 0, 0, "out of memory");
-    } else if (!root || hq_ycheck_keys(d, doc, root, admins ? top_a : top_p) ||
-               !(ps = hq_yrequire(d, doc, root, list))) {
-        /* reported */
-    } else if (ps->type != HQ_Y_SEQ) {
+    const hq_ynode *root = doc->root, *ps = NULL;
+    if (root && !hq_ycheck_keys(d, doc, root, admins ? top_a : top_p))
+        ps = hq_yrequire(d, doc, root, list);
+    if (ps && ps->type != HQ_Y_SEQ)
         hq_ydiag(d, doc, ps, admins ? "administrators: expected a list of {name, key}"
                                     : "producers: expected a list of {source, key, types}");
-    } else {
+    hq_allowlist *a = hq_calloc(1, sizeof *a);
+    a->file = hq_strdup(path);
+    if (ps && ps->type == HQ_Y_SEQ) {
         a->p = hq_calloc(ps->len ? ps->len : 1, sizeof *a->p);
-        for (size_t i = 0; a->p && i < ps->len; i++) {
-            const hq_ynode *n = ps->kids[i];
-            if (hq_ycheck_keys(d, doc, n, admins ? keys_a : keys_p))
-                continue;
-            const hq_ynode *src = hq_yrequire(d, doc, n, idname), *key = hq_yrequire(d, doc, n, "key"),
-                           *ty = admins ? NULL : hq_yrequire(d, doc, n, "types");
-            const char *ss, *ks;
-            if (!src || !key || (!admins && !ty) || hq_yget_str(d, doc, src, &ss) || hq_yget_str(d, doc, key, &ks))
-                continue;
-            if (!*ss) {
-                hq_ydiag(d, doc, src, "%s: expected a non-empty id", idname);
-                continue;
-            }
-            if (!z85_ok(ks)) {
-                hq_ydiag(d, doc, key, "key: expected a 40-character Z85 CURVE public key (houqinctl keygen)");
-                continue;
-            }
-            if (hq_allowlist_by_key(a, ks))
-                hq_ydiag(d, doc, key, "this key is listed twice");
-            if (hq_allowlist_by_source(a, ss, strlen(ss)))
-                hq_ydiag(d, doc, src, "%s \"%s\" is listed twice", idname, ss);
-            if (!admins && (ty->type != HQ_Y_SEQ || ty->len == 0)) {
-                hq_ydiag(d, doc, ty, "types: expected a list of event types, or [\"*\"] for all");
-                continue;
-            }
-            hq_producer *p = &a->p[a->n++];
-            p->source = hq_strdup(ss);
-            memcpy(p->key, ks, 41);
-            p->line = n->line;
-            p->column = n->column;
-            if (admins)
-                continue;
-            const hq_ynode *ob = hq_ymap_get(n, "on_behalf");
-            if (ob && ob->type == HQ_Y_SEQ) {
-                p->on_behalf = true;
-                if (ob->len == 0)
-                    hq_ydiag(d, doc, ob, "on_behalf: an empty list acts for nobody: give roles, or true for all");
-                p->roles = hq_calloc(ob->len ? ob->len : 1, sizeof *p->roles);
-                for (size_t j = 0; p->roles && j < ob->len; j++) {
-                    const char *rs;
-                    if (hq_yget_str(d, doc, ob->kids[j], &rs) == 0)
-                        p->roles[p->nroles++] = hq_strdup(rs);
-                }
-            } else if (ob && hq_yget_bool(d, doc, ob, &p->on_behalf) != 0) {
-                /* reported: expected true, false or a list of roles */
-            }
-            p->types = hq_calloc(ty->len, sizeof *p->types);
-            for (size_t j = 0; p->types && j < ty->len; j++) {
-                const char *ts;
-                if (hq_yget_str(d, doc, ty->kids[j], &ts) == 0)
-                    p->types[p->ntypes++] = hq_strdup(ts);
-            }
-        }
+        for (size_t i = 0; i < ps->len; i++)
+            load_entry(d, doc, ps->kids[i], admins, a);
     }
     hq_ydoc_destroy(&doc);
-    if (a && !(a->file = hq_strdup(path)))
-        hq_diags_add(d, path, 0, 0, "out of memory");
-    if (d->count > before) {
-        hq_allowlist_destroy(&a);
-        return HQ_EINVAL;
+    int rc = d->count > before ? HQ_EINVAL : 0;
+    if (rc == 0) {
+        *out = a;
+        a = NULL;
     }
-    *out = a;
-    return 0;
+    hq_allowlist_destroy(&a);
+    return rc;
 }
 
 int hq_allowlist_load(const char *path, hq_allowlist **out, hq_diags *d)

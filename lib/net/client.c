@@ -121,20 +121,20 @@ int hq_client_new(const char *endpoint, const hq_client_opts *opts, hq_client **
     c->ctx = zmq_ctx_new();
     if (getrandom(&c->tag, sizeof c->tag, 0) != sizeof c->tag)
         c->tag = (uint32_t)now_us();
-    int rc = c->slots && c->endpoint ? connect_sock(c, err) : hq_err_set(err, HQ_ENOMEM, "out of memory");
-    if (rc) {
-        hq_client_destroy(&c);
-        return rc;
+    int rc = connect_sock(c, err);
+    if (rc == 0) {
+        *out = c;
+        c = NULL;
     }
-    *out = c;
-    return 0;
+    hq_client_destroy(&c);
+    return rc;
 }
 
 void hq_client_destroy(hq_client **cp)
 {
-    if (!cp || !*cp)
+    hq_client *c = cp ? *cp : NULL;
+    if (!c)
         return;
-    hq_client *c = *cp;
     while (c->oldest) {
         pending *p = c->oldest;
         c->oldest = p->next;

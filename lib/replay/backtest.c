@@ -140,9 +140,9 @@ static int load_issues(hq_store *s, MDB_txn *txn, int64_t from_ms, int64_t to_ms
     size_t cap = 0;
     *out = NULL;
     *n = 0;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_ISSUES, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "issues");
+        return rc;
     for (int m = mdb_cursor_get(c, &k, &v, MDB_FIRST); m == 0; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         hq_issue is;
         if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, err) != 0) {
@@ -313,11 +313,9 @@ int hq_backtest_run(hq_store *src, MDB_txn *src_txn, const hq_schemas *schemas, 
     msgpack_zone_init(&zone, 8192);
     hq_event_limits lim = hq_event_default_limits;
     lim.max_bytes = 16u << 20; /* what was stored was within the daemon's limits */
-    int rc = mdb_cursor_open(src_txn, hq_store_dbi(src, HQ_DB_EVENTS), &cur);
-    if (rc) {
-        rc = hq_store_code(rc, err, "events");
+    int rc = hq_store_cursor(src, src_txn, HQ_DB_EVENTS, &cur, err);
+    if (rc)
         goto out;
-    }
     /* The sequence range, for progress. */
     MDB_val k, v;
     uint64_t first = 0, last = 0, done = 0;
@@ -386,19 +384,19 @@ out:
         mdb_cursor_close(cur);
     msgpack_zone_destroy(&zone);
     hq_sim_destroy(&sim);
-    if (rc) {
-        hq_backtest_destroy(&b);
-        return rc;
+    if (rc == 0) {
+        *out = b;
+        b = NULL;
     }
-    *out = b;
-    return 0;
+    hq_backtest_destroy(&b);
+    return rc;
 }
 
 void hq_backtest_destroy(hq_backtest **bp)
 {
-    if (!bp || !*bp)
+    hq_backtest *b = bp ? *bp : NULL;
+    if (!b)
         return;
-    hq_backtest *b = *bp;
     for (size_t i = 0; i < b->nbt; i++)
         hq_issue_fini(&b->bt[i]);
     for (size_t i = 0; i < b->nrun; i++)

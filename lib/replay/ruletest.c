@@ -814,9 +814,9 @@ static void test_fini(test *t)
 
 void hq_ruletests_destroy(hq_ruletests **tp)
 {
-    if (!tp || !*tp)
+    hq_ruletests *t = tp ? *tp : NULL;
+    if (!t)
         return;
-    hq_ruletests *t = *tp;
     for (size_t i = 0; i < t->ntests; i++)
         test_fini(&t->tests[i]);
     free(t->tests);

@@ -7,11 +7,13 @@
 #include "issue.h"
 #include "mem.h"
 #include "mp.h"
+#include "outbox.h"
 #include "sim.h"
 
 #include <math.h>
 #include <msgpack.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@
 typedef struct outrec {
     uint64_t seq;
     int64_t ts_ms, deadline_ms;
-    int64_t level;
+    int level;
     char *kind, *issue, *rule, *domain, *contractor, *site, *severity, *title, *text;
     char **roles;
     size_t nroles;
@@ -39,7 +41,7 @@ typedef struct run {
     bool any_number;      /* expect_rejected: a number need not exist */
     size_t nissues;
     outrec *recs;
-    size_t nrecs;
+    size_t nrecs, caprecs;
 } run;
 
 static void trace(run *r, const step *st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -105,6 +107,43 @@ static void recs_clear(run *r)
     r->nrecs = 0;
 }
 
+/* Keeps the outbox record seq (o) as an outrec of the run (ctx). */
+static int add_outrec(void *ctx, uint64_t seq, const msgpack_object *o)
+{
+    run *r = ctx;
+    if (r->nrecs == r->caprecs) {
+        r->caprecs = r->caprecs ? r->caprecs * 2 : 16;
+        r->recs = hq_realloc(r->recs, r->caprecs * sizeof *r->recs);
+    }
+    outrec *x = &r->recs[r->nrecs++];
+    memset(x, 0, sizeof *x);
+    x->seq = seq;
+    int64_t iv;
+    hq_mp_int64(hq_mp_map_get(o, "ts_ms"), &x->ts_ms);
+    hq_mp_int64(hq_mp_map_get(o, "deadline_ms"), &x->deadline_ms);
+    if (hq_mp_int64(hq_mp_map_get(o, "level"), &iv))
+        x->level = (int)iv;
+    x->kind = hq_mp_strdup(hq_mp_map_get(o, "kind"));
+    x->issue = hq_mp_strdup(hq_mp_map_get(o, "issue"));
+    x->rule = hq_mp_strdup(hq_mp_map_get(o, "rule"));
+    x->domain = hq_mp_strdup(hq_mp_map_get(o, "domain"));
+    x->contractor = hq_mp_strdup(hq_mp_map_get(o, "contractor"));
+    x->site = hq_mp_strdup(hq_mp_map_get(o, "site"));
+    x->severity = hq_mp_strdup(hq_mp_map_get(o, "severity"));
+    x->title = hq_mp_strdup(hq_mp_map_get(o, "title"));
+    x->text = hq_mp_strdup(hq_mp_map_get(o, "text"));
+    const msgpack_object *roles = hq_mp_map_get(o, "roles");
+    if (roles && roles->type == MSGPACK_OBJECT_ARRAY && roles->via.array.size) {
+        x->roles = hq_calloc(roles->via.array.size, sizeof *x->roles);
+        for (uint32_t j = 0; j < roles->via.array.size; j++) {
+            char *role = hq_mp_strdup(&roles->via.array.ptr[j]);
+            if (role)
+                x->roles[x->nroles++] = role;
+        }
+    }
+    return 0;
+}
+
 /* Reads every issue (in number order: the order they were opened) and
  * every outbox record of the scratch state. */
 static int load_state(run *r, hq_err *err)
@@ -119,8 +158,8 @@ static int load_state(run *r, hq_err *err)
     MDB_cursor *c;
     MDB_val k, v;
     size_t cap = 0;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_ISSUES, &c, err)))
+        return rc;
     for (int m = mdb_cursor_get(c, &k, &v, MDB_FIRST); m == 0; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (r->nissues == cap) {
             cap = cap ? cap * 2 : 8;
@@ -134,51 +173,8 @@ static int load_state(run *r, hq_err *err)
     }
     mdb_cursor_close(c);
 
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_OUTBOX), &c)))
-        return hq_store_code(rc, err, "outbox");
-    cap = 0;
-    for (int m = mdb_cursor_get(c, &k, &v, MDB_FIRST); m == 0; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        msgpack_zone zone;
-        msgpack_zone_init(&zone, 2048);
-        msgpack_object o;
-        size_t off = 0;
-        if (msgpack_unpack(v.mv_data, v.mv_size, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS &&
-            o.type == MSGPACK_OBJECT_MAP) {
-            if (r->nrecs == cap) {
-                cap = cap ? cap * 2 : 16;
-                r->recs = hq_realloc(r->recs, cap * sizeof *r->recs);
-            }
-            outrec *x = &r->recs[r->nrecs++];
-            memset(x, 0, sizeof *x);
-            int64_t iv;
-            if (hq_mp_int64(hq_mp_map_get(&o, "seq"), &iv))
-                x->seq = (uint64_t)iv;
-            hq_mp_int64(hq_mp_map_get(&o, "ts_ms"), &x->ts_ms);
-            hq_mp_int64(hq_mp_map_get(&o, "deadline_ms"), &x->deadline_ms);
-            hq_mp_int64(hq_mp_map_get(&o, "level"), &x->level);
-            x->kind = hq_mp_strdup(hq_mp_map_get(&o, "kind"));
-            x->issue = hq_mp_strdup(hq_mp_map_get(&o, "issue"));
-            x->rule = hq_mp_strdup(hq_mp_map_get(&o, "rule"));
-            x->domain = hq_mp_strdup(hq_mp_map_get(&o, "domain"));
-            x->contractor = hq_mp_strdup(hq_mp_map_get(&o, "contractor"));
-            x->site = hq_mp_strdup(hq_mp_map_get(&o, "site"));
-            x->severity = hq_mp_strdup(hq_mp_map_get(&o, "severity"));
-            x->title = hq_mp_strdup(hq_mp_map_get(&o, "title"));
-            x->text = hq_mp_strdup(hq_mp_map_get(&o, "text"));
-            const msgpack_object *roles = hq_mp_map_get(&o, "roles");
-            if (roles && roles->type == MSGPACK_OBJECT_ARRAY && roles->via.array.size) {
-                x->roles = hq_calloc(roles->via.array.size, sizeof *x->roles);
-                for (uint32_t j = 0; j < roles->via.array.size; j++) {
-                    char *role = hq_mp_strdup(&roles->via.array.ptr[j]);
-                    if (role)
-                        x->roles[x->nroles++] = role;
-                }
-            }
-        }
-        msgpack_zone_destroy(&zone);
-    }
-    mdb_cursor_close(c);
-    return 0;
+    r->caprecs = 0;
+    return hq_outbox_each(s, txn, 1, add_outrec, r, err);
 }
 
 static int resolve_ref(void *ctx, const char *text, char *out, size_t size, hq_err *err)
@@ -317,9 +313,12 @@ static void time_text(int64_t ms, hq_buf *b)
 }
 
 /* Appends "expected NAME WANT, got GOT" to why (after "; " when it has
- * text): WANT bare for codes (bare), quoted for texts, in words otherwise. */
-static void explain(const fcond *c, const char *ref, bool bare, const char *got, hq_buf *why)
+ * text): WANT bare for codes (state, kind, severity), quoted for texts,
+ * in words otherwise. */
+static void explain(const fcond *c, const char *ref, const char *got, hq_buf *why)
 {
+    field_id id = c->def->id;
+    bool bare = id == K_STATE || id == K_KIND || id == K_SEVERITY;
     if (why->len)
         hq_buf_puts(why, "; ");
     hq_buf_printf(why, "expected %s ", c->def->name);
@@ -363,50 +362,92 @@ static bool match_int(const fcond *c, int64_t i, hq_buf *got)
     return i == c->i;
 }
 
-/* Compares one condition with an issue; on a mismatch appends
- * "expected X, got Y" to why.  ref is the resolved number for V_REF. */
-static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_buf *why)
+static bool match_bool(const fcond *c, bool b, hq_buf *got)
 {
-    const char *s = NULL;
-    int64_t i = 0;
-    bool b = false, ok;
-    hq_buf got;
-    hq_buf_init(&got);
+    hq_buf_puts(got, b ? "true" : "false");
+    return b == c->b;
+}
+
+/* The fields read straight from a member: how they compare, and where
+ * they are in an issue and in an outbox record (NO: not there).  The
+ * others are computed in issue_computed and outbox_computed. */
+typedef enum { P_NONE, P_STR, P_CONTAINS, P_INT, P_TIME, P_BOOL } plain_how;
+#define NO (-1)
+#define IS(m) (ptrdiff_t)offsetof(hq_issue, m)
+#define OR(m) (ptrdiff_t)offsetof(outrec, m)
+static const struct {
+    plain_how how;
+    ptrdiff_t issue, rec;
+} plain[] = {
+    [K_RULE] = {P_STR, IS(rule), OR(rule)},
+    [K_KEY] = {P_STR, IS(key), NO},
+    [K_KIND] = {P_STR, NO, OR(kind)},
+    [K_DOMAIN] = {P_STR, IS(domain), OR(domain)},
+    [K_CONTRACTOR] = {P_STR, IS(contractor), OR(contractor)},
+    [K_SITE] = {P_STR, IS(site), OR(site)},
+    [K_CATEGORY] = {P_STR, IS(category), NO},
+    [K_SEVERITY] = {P_STR, NO, OR(severity)}, /* an issue's is a code: issue_computed */
+    [K_TITLE] = {P_STR, IS(title), OR(title)},
+    [K_TITLE_CONTAINS] = {P_CONTAINS, IS(title), OR(title)},
+    [K_DESCRIPTION_CONTAINS] = {P_CONTAINS, IS(description), NO},
+    [K_TEXT_CONTAINS] = {P_CONTAINS, NO, OR(text)},
+    [K_LEVEL] = {P_INT, IS(level), OR(level)},
+    [K_OCCURRENCES] = {P_INT, IS(occurrences), NO},
+    [K_OVERDUE] = {P_BOOL, IS(overdue), NO},
+    [K_ACCOUNTABILITY] = {P_BOOL, IS(accountability), NO},
+    [K_OPENED_AT] = {P_TIME, IS(opened_ms), NO},
+    [K_CLOSED_AT] = {P_TIME, IS(closed_ms), NO},
+    [K_DEADLINE_AT] = {P_TIME, IS(deadline_ms), OR(deadline_ms)},
+    [K_AT] = {P_TIME, NO, OR(ts_ms)},
+};
+_Static_assert(sizeof(((hq_issue *)0)->level) == sizeof(int) && sizeof(((outrec *)0)->level) == sizeof(int) &&
+                   sizeof(((hq_issue *)0)->occurrences) == sizeof(int),
+               "P_INT members are int");
+
+/* Compares a field of the plain table with subject (an issue when
+ * issue, else an outbox record): false when it is not one of those
+ * there, *ok and got otherwise. */
+static bool plain_cond(const fcond *c, const void *subject, bool issue, bool *ok, hq_buf *got)
+{
+    size_t id = (size_t)c->def->id;
+    if (id >= sizeof plain / sizeof *plain || plain[id].how == P_NONE)
+        return false;
+    ptrdiff_t off = issue ? plain[id].issue : plain[id].rec;
+    if (off == NO)
+        return false;
+    const char *m = (const char *)subject + off;
+    switch (plain[id].how) {
+    case P_STR: *ok = match_str(c, *(char *const *)m, got); break;
+    case P_CONTAINS: *ok = match_contains(c, *(char *const *)m, got); break;
+    case P_INT: *ok = match_int(c, *(const int *)m, got); break;
+    case P_TIME: *ok = match_time(c, *(const int64_t *)m, got); break;
+    case P_BOOL: *ok = match_bool(c, *(const bool *)m, got); break;
+    default: return false;
+    }
+    return true;
+}
+#undef NO
+#undef IS
+#undef OR
+
+/* The issue's fields that are not plain: appends what it found to got. */
+static bool issue_computed(const fcond *c, const hq_issue *is, hq_buf *got)
+{
+    const char *s;
+    int64_t i;
+    bool ok;
     switch (c->def->id) {
-    case K_NUMBER: s = is->number; ok = str_eq(s, ref); quote(&got, s); break;
-    case K_RULE: ok = match_str(c, is->rule, &got); break;
-    case K_KEY: ok = match_str(c, is->key, &got); break;
-    case K_DOMAIN: ok = match_str(c, is->domain, &got); break;
-    case K_CONTRACTOR: ok = match_str(c, is->contractor, &got); break;
-    case K_SITE: ok = match_str(c, is->site, &got); break;
-    case K_CATEGORY: ok = match_str(c, is->category, &got); break;
-    case K_OWNER: ok = match_str(c, is->owner ? is->owner : "contractor", &got); break;
-    case K_TITLE: ok = match_str(c, is->title, &got); break;
-    case K_SEVERITY: ok = match_str(c, hq_severity_name(is->severity), &got); break;
+    case K_OWNER: return match_str(c, is->owner ? is->owner : "contractor", got);
+    case K_SEVERITY: return match_str(c, hq_severity_name(is->severity), got);
     case K_STATE:
         s = hq_issue_state_name(is->state);
-        ok = !strcmp(c->s, "open") ? is->state != HQ_IS_CLOSED : !strcmp(c->s, s);
-        hq_buf_puts(&got, s);
-        break;
-    case K_TITLE_CONTAINS: ok = match_contains(c, is->title, &got); break;
-    case K_DESCRIPTION_CONTAINS: ok = match_contains(c, is->description, &got); break;
-    case K_LEVEL: ok = match_int(c, is->level, &got); break;
-    case K_OCCURRENCES: ok = match_int(c, is->occurrences, &got); break;
-    case K_PENALTIES: ok = match_int(c, (int64_t)is->npenalties, &got); break;
-    case K_OVERDUE: b = is->overdue; goto boolean;
-    case K_ACCOUNTABILITY: b = is->accountability; goto boolean;
-    boolean:
-        ok = b == c->b;
-        hq_buf_puts(&got, b ? "true" : "false");
-        break;
-    case K_OPENED_AT: ok = match_time(c, is->opened_ms, &got); break;
-    case K_CLOSED_AT: ok = match_time(c, is->closed_ms, &got); break;
-    case K_DEADLINE_AT: ok = match_time(c, is->deadline_ms, &got); break;
+        hq_buf_puts(got, s);
+        return !strcmp(c->s, "open") ? is->state != HQ_IS_CLOSED : !strcmp(c->s, s);
+    case K_PENALTIES: return match_int(c, (int64_t)is->npenalties, got);
     case K_PENALTY_TOTAL:
         i = hq_issue_penalty_total(is);
-        ok = i == c->i;
-        hq_buf_printf(&got, "%lld.%02lld", (long long)(i / 100), (long long)llabs(i % 100));
-        break;
+        hq_buf_printf(got, "%lld.%02lld", (long long)(i / 100), (long long)llabs(i % 100));
+        return i == c->i;
     case K_TIMELINE_CONTAINS:
         ok = true;
         for (size_t w = 0; w < c->nwords && ok; w++) {
@@ -415,42 +456,23 @@ static bool issue_cond(const fcond *c, const hq_issue *is, const char *ref, hq_b
                 found = entry_is(&is->timeline[e], c->words[w]);
             ok = found;
         }
-        timeline_text(is, &got);
-        break;
+        timeline_text(is, got);
+        return ok;
     case K_TIMELINE:
         ok = c->nwords == is->ntimeline;
         for (size_t w = 0; w < c->nwords && ok; w++)
             ok = entry_is(&is->timeline[w], c->words[w]);
-        timeline_text(is, &got);
-        break;
-    default: ok = false; break;
+        timeline_text(is, got);
+        return ok;
+    default: return false;
     }
-    if (!ok && why)
-        explain(c, ref, c->def->id == K_STATE || c->def->id == K_SEVERITY, got.data, why);
-    hq_buf_fini(&got);
-    return ok;
 }
 
-static bool outbox_cond(const fcond *c, const outrec *o, const char *ref, hq_buf *why)
+/* The outbox record's fields that are not plain: its roles. */
+static bool outbox_computed(const fcond *c, const outrec *o, hq_buf *got)
 {
-    const char *s = NULL;
     bool ok;
-    hq_buf got;
-    hq_buf_init(&got);
     switch (c->def->id) {
-    case K_ISSUE: s = o->issue; ok = str_eq(s, ref); quote(&got, s); break;
-    case K_KIND: ok = match_str(c, o->kind, &got); break;
-    case K_RULE: ok = match_str(c, o->rule, &got); break;
-    case K_DOMAIN: ok = match_str(c, o->domain, &got); break;
-    case K_CONTRACTOR: ok = match_str(c, o->contractor, &got); break;
-    case K_SITE: ok = match_str(c, o->site, &got); break;
-    case K_SEVERITY: ok = match_str(c, o->severity, &got); break;
-    case K_TITLE: ok = match_str(c, o->title, &got); break;
-    case K_TITLE_CONTAINS: ok = match_contains(c, o->title, &got); break;
-    case K_TEXT_CONTAINS: ok = match_contains(c, o->text, &got); break;
-    case K_LEVEL: ok = match_int(c, o->level, &got); break;
-    case K_AT: ok = match_time(c, o->ts_ms, &got); break;
-    case K_DEADLINE_AT: ok = match_time(c, o->deadline_ms, &got); break;
     case K_ROLES:
     case K_ROLES_INCLUDE:
         ok = c->def->id == K_ROLES ? o->nroles == c->nwords : true;
@@ -463,12 +485,29 @@ static bool outbox_cond(const fcond *c, const outrec *o, const char *ref, hq_buf
                 found = !strcmp(c->words[x], o->roles[w]);
             ok = found;
         }
-        words_text(o->roles, o->nroles, &got);
-        break;
-    default: ok = false; break;
+        words_text(o->roles, o->nroles, got);
+        return ok;
+    default: return false;
+    }
+}
+
+/* Compares one condition with an issue (is) or else an outbox record
+ * (o); on a mismatch appends "expected X, got Y" to why.  ref is the
+ * resolved number for V_REF (an issue's number, a record's issue). */
+static bool cond_holds(const fcond *c, const hq_issue *is, const outrec *o, const char *ref, hq_buf *why)
+{
+    bool ok = false;
+    hq_buf got;
+    hq_buf_init(&got);
+    if (c->def->vt == V_REF) {
+        const char *number = is ? is->number : o->issue;
+        ok = str_eq(number, ref);
+        quote(&got, number);
+    } else if (!plain_cond(c, is ? (const void *)is : o, is != NULL, &ok, &got)) {
+        ok = is ? issue_computed(c, is, &got) : outbox_computed(c, o, &got);
     }
     if (!ok && why)
-        explain(c, ref, c->def->id == K_KIND || c->def->id == K_SEVERITY, got.data, why);
+        explain(c, ref, got.data, why);
     hq_buf_fini(&got);
     return ok;
 }
@@ -501,7 +540,7 @@ static size_t misses(const step *st, char (*refs)[64], const hq_issue *is, const
 {
     size_t n = 0;
     for (size_t c = 0; c < st->nconds; c++)
-        if (is ? !issue_cond(&st->conds[c], is, refs[c], why) : !outbox_cond(&st->conds[c], o, refs[c], why))
+        if (!cond_holds(&st->conds[c], is, o, refs[c], why))
             n++;
     return n;
 }
@@ -520,122 +559,131 @@ static void rec_brief(const outrec *o, hq_buf *b)
                   o->issue ? o->issue : "", (long long)o->level, t);
 }
 
-static void check_issues(run *r, const step *st)
-{
+/* What an expectation step finds among the issues or the outbox
+ * records: how many meet every condition (n), the briefs of the first
+ * five (got), and the latest of those that miss the fewest (closest). */
+typedef struct found {
     char refs[MAX_CONDS][64];
-    if (!resolve_conds(r, st, refs))
-        return;
-    hq_buf w, got;
-    hq_buf_init(&w);
-    hq_buf_init(&got);
-    filter_text(st, &w);
-    size_t n = 0, best = SIZE_MAX, best_i = 0;
-    for (size_t i = 0; i < r->nissues; i++) {
-        size_t m = misses(st, refs, &r->issues[i], NULL, NULL);
+    hq_buf filter, got;
+    const char *what; /* the conditions as written, "" for none */
+    size_t n, closest;
+} found;
+
+/* Fills f for the step over the issues (issues) or the outbox records;
+ * false after an error (a reference that does not resolve). */
+static bool find(run *r, const step *st, bool issues, found *f)
+{
+    if (!resolve_conds(r, st, f->refs))
+        return false;
+    hq_buf_init(&f->filter);
+    hq_buf_init(&f->got);
+    filter_text(st, &f->filter);
+    f->what = f->filter.len ? f->filter.data : "";
+    f->n = f->closest = 0;
+    size_t best = SIZE_MAX, total = issues ? r->nissues : r->nrecs;
+    for (size_t i = 0; i < total; i++) {
+        const hq_issue *is = issues ? &r->issues[i] : NULL;
+        const outrec *o = issues ? NULL : &r->recs[i];
+        size_t m = misses(st, f->refs, is, o, NULL);
         if (m == 0) {
-            if (n++ < 5) {
-                hq_buf_puts(&got, n > 1 ? ", " : ": ");
-                issue_brief(&r->issues[i], &got);
+            if (f->n++ < 5) {
+                hq_buf_puts(&f->got, f->n > 1 ? ", " : ": ");
+                if (is)
+                    issue_brief(is, &f->got);
+                else
+                    rec_brief(o, &f->got);
             }
         } else if (m <= best) {
-            /* the latest of the closest */
             best = m;
-            best_i = i;
+            f->closest = i;
         }
     }
-    const char *what = w.len ? w.data : "";
+    return true;
+}
+
+static void found_fini(found *f)
+{
+    hq_buf_fini(&f->filter);
+    hq_buf_fini(&f->got);
+}
+
+static void check_issues(run *r, const step *st)
+{
+    found f;
+    if (!find(r, st, true, &f))
+        return;
     switch (st->kind) {
     case ST_EXPECT_ISSUES:
-        if ((int64_t)n != st->count)
+        if ((int64_t)f.n != st->count)
             fail(r, st, "expect_issues: expected %lld issue%s%s%s%s, got %zu%s%s", (long long)st->count,
-                 st->count == 1 ? "" : "s", *what ? " (" : "", what, *what ? ")" : "", n, got.data,
-                 n > 5 ? ", ..." : "");
+                 st->count == 1 ? "" : "s", *f.what ? " (" : "", f.what, *f.what ? ")" : "", f.n, f.got.data,
+                 f.n > 5 ? ", ..." : "");
         else
-            trace(r, st, "expect_issues: %zu, ok", n);
+            trace(r, st, "expect_issues: %zu, ok", f.n);
         break;
     case ST_EXPECT_ISSUE:
-        if (n == 0) {
+        if (f.n == 0) {
             if (r->nissues == 0) {
-                fail(r, st, "expect_issue: expected an issue%s%s, got no issues", *what ? " with " : "", what);
+                fail(r, st, "expect_issue: expected an issue%s%s, got no issues", *f.what ? " with " : "", f.what);
             } else {
                 hq_buf why;
                 hq_buf_init(&why);
-                misses(st, refs, &r->issues[best_i], NULL, &why);
-                fail(r, st, "expect_issue: %s (%s, the closest of %zu issue%s)", why.data, r->issues[best_i].number,
+                misses(st, f.refs, &r->issues[f.closest], NULL, &why);
+                fail(r, st, "expect_issue: %s (%s, the closest of %zu issue%s)", why.data, r->issues[f.closest].number,
                      r->nissues, r->nissues == 1 ? "" : "s");
                 hq_buf_fini(&why);
             }
         } else {
-            trace(r, st, "expect_issue: ok%s", got.data);
+            trace(r, st, "expect_issue: ok%s", f.got.data);
         }
         break;
     case ST_EXPECT_NO_ISSUE:
-        if (n)
-            fail(r, st, "expect_no_issue: expected no issue%s%s, got %zu%s%s", *what ? " with " : "", what, n,
-                 got.data, n > 5 ? ", ..." : "");
+        if (f.n)
+            fail(r, st, "expect_no_issue: expected no issue%s%s, got %zu%s%s", *f.what ? " with " : "", f.what, f.n,
+                 f.got.data, f.n > 5 ? ", ..." : "");
         else
             trace(r, st, "expect_no_issue: ok");
         break;
     default: break;
     }
-    hq_buf_fini(&w);
-    hq_buf_fini(&got);
+    found_fini(&f);
 }
 
 static void check_outbox(run *r, const step *st)
 {
-    char refs[MAX_CONDS][64];
-    if (!resolve_conds(r, st, refs))
+    found f;
+    if (!find(r, st, false, &f))
         return;
-    hq_buf w, got;
-    hq_buf_init(&w);
-    hq_buf_init(&got);
-    filter_text(st, &w);
-    const char *what = w.len ? w.data : "";
-    size_t n = 0, best = SIZE_MAX, best_i = 0;
-    for (size_t i = 0; i < r->nrecs; i++) {
-        size_t m = misses(st, refs, NULL, &r->recs[i], NULL);
-        if (m == 0) {
-            if (n++ < 5) {
-                hq_buf_puts(&got, n > 1 ? ", " : ": ");
-                rec_brief(&r->recs[i], &got);
-            }
-        } else if (m <= best) {
-            best = m;
-            best_i = i;
-        }
-    }
     if (st->kind == ST_EXPECT_NO_OUTBOX) {
-        if (n)
-            fail(r, st, "expect_no_outbox: expected no outbox record%s%s, got %zu%s%s", *what ? " with " : "", what,
-                 n, got.data, n > 5 ? ", ..." : "");
+        if (f.n)
+            fail(r, st, "expect_no_outbox: expected no outbox record%s%s, got %zu%s%s", *f.what ? " with " : "", f.what,
+                 f.n, f.got.data, f.n > 5 ? ", ..." : "");
         else
             trace(r, st, "expect_no_outbox: ok");
     } else if (st->has_count) {
-        if ((int64_t)n != st->count)
+        if ((int64_t)f.n != st->count)
             fail(r, st, "expect_outbox: expected %lld record%s%s%s, got %zu%s%s", (long long)st->count,
-                 st->count == 1 ? "" : "s", *what ? " with " : "", what, n, got.data, n > 5 ? ", ..." : "");
+                 st->count == 1 ? "" : "s", *f.what ? " with " : "", f.what, f.n, f.got.data, f.n > 5 ? ", ..." : "");
         else
-            trace(r, st, "expect_outbox: %zu, ok", n);
-    } else if (n == 0) {
+            trace(r, st, "expect_outbox: %zu, ok", f.n);
+    } else if (f.n == 0) {
         if (r->nrecs == 0) {
-            fail(r, st, "expect_outbox: expected a record%s%s, got an empty outbox", *what ? " with " : "", what);
+            fail(r, st, "expect_outbox: expected a record%s%s, got an empty outbox", *f.what ? " with " : "", f.what);
         } else {
             hq_buf why, brief;
             hq_buf_init(&why);
             hq_buf_init(&brief);
-            misses(st, refs, NULL, &r->recs[best_i], &why);
-            rec_brief(&r->recs[best_i], &brief);
+            misses(st, f.refs, NULL, &r->recs[f.closest], &why);
+            rec_brief(&r->recs[f.closest], &brief);
             fail(r, st, "expect_outbox: %s (%s, the closest of %zu record%s)", why.data, brief.data, r->nrecs,
                  r->nrecs == 1 ? "" : "s");
             hq_buf_fini(&why);
             hq_buf_fini(&brief);
         }
     } else {
-        trace(r, st, "expect_outbox: ok%s", got.data);
+        trace(r, st, "expect_outbox: ok%s", f.got.data);
     }
-    hq_buf_fini(&w);
-    hq_buf_fini(&got);
+    found_fini(&f);
 }
 
 /* Sends the step's event; returns the sim's result, or -1 after an error. */

@@ -389,20 +389,20 @@ int hq_sim_new(const hq_sim_opts *opts, const hq_schemas *schemas, const hq_rule
         if ((rc = ensure_txn(s, err)) == 0 && (rc = generate(s, err)) == 0)
             rc = commit(s, err);
     }
-    if (rc) {
-        hq_sim_destroy(&s);
-        return rc;
+    if (rc == 0) {
+        s->committed = s->clk;
+        *out = s;
+        s = NULL;
     }
-    s->committed = s->clk;
-    *out = s;
-    return 0;
+    hq_sim_destroy(&s);
+    return rc;
 }
 
 void hq_sim_destroy(hq_sim **sp)
 {
-    if (!sp || !*sp)
+    hq_sim *s = sp ? *sp : NULL;
+    if (!s)
         return;
-    hq_sim *s = *sp;
     if (s->store) {
         hq_store_abort(s->store, s->txn);
         hq_store_close(&s->store);

@@ -2,6 +2,7 @@
 #include "archive.h"
 
 #include "buf.h"
+#include "file.h"
 #include "mem.h"
 #include "mp.h"
 
@@ -58,30 +59,6 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-/* Writes buf to path via path.part: write, fsync, rename (the caller fsyncs
- * the directory). */
-static int write_durable(const char *path, const void *buf, size_t len, hq_err *err)
-{
-    char part[4200];
-    snprintf(part, sizeof part, "%s.part", path);
-    int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return hq_err_set(err, HQ_EIO, "%s: %s", part, strerror(errno));
-    if (write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(part);
-        return hq_err_set(err, HQ_EIO, "%s: %s", part, strerror(e));
-    }
-    close(fd);
-    if (rename(part, path) != 0) {
-        int e = errno;
-        unlink(part);
-        return hq_err_set(err, HQ_EIO, "%s: rename: %s", path, strerror(e));
-    }
-    return 0;
-}
-
 /* ---- manifests ---- */
 
 static void pack_bin(msgpack_packer *pk, const unsigned char *p, size_t n)
@@ -112,7 +89,7 @@ static int write_manifest(const char *state_dir, const hq_archive_info *a, hq_er
     hq_mp_pack_str(&pk, "created_ms"), msgpack_pack_int64(&pk, a->created_ms);
     char path[4200];
     file_path(state_dir, a->name, ".manifest", path, sizeof path);
-    int rc = write_durable(path, sb.data, sb.size, err);
+    int rc = hq_file_replace(path, sb.data, sb.size, 0640, err);
     msgpack_sbuffer_destroy(&sb);
     return rc;
 }
@@ -367,12 +344,12 @@ int hq_archive_writer_open(const char *state_dir, const char *name, uint64_t fir
     hq_mp_pack_str(&w->pk, "first_seq"), msgpack_pack_uint64(&w->pk, first_seq);
     hq_mp_pack_str(&w->pk, "prev_chain"), pack_bin(&w->pk, prev_chain, HQ_CHAIN_BYTES);
     int rc = w_flush_record(w, err);
-    if (rc) {
-        hq_archive_writer_abort(&w);
-        return rc;
+    if (rc == 0) {
+        *out = w;
+        w = NULL;
     }
-    *out = w;
-    return 0;
+    hq_archive_writer_abort(&w);
+    return rc;
 }
 
 int hq_archive_writer_add(hq_archive_writer *w, uint64_t seq, int64_t stored_ms, const char *frame, size_t len,
@@ -416,12 +393,13 @@ static void writer_free(hq_archive_writer *w)
 
 void hq_archive_writer_abort(hq_archive_writer **wp)
 {
-    if (!wp || !*wp)
+    hq_archive_writer *w = wp ? *wp : NULL;
+    if (!w)
         return;
     char path[4200];
-    file_path((*wp)->state_dir, (*wp)->info.name, ".hqa.part", path, sizeof path);
+    file_path(w->state_dir, w->info.name, ".hqa.part", path, sizeof path);
     unlink(path);
-    writer_free(*wp);
+    writer_free(w);
     *wp = NULL;
 }
 
@@ -615,7 +593,7 @@ int hq_archive_copy(const char *state_dir, const hq_archive_info *a, const char 
     }
     /* The manifest last: an .hqa without one is an unfinished copy. */
     unlink(dst_man);
-    rc = write_durable(dst_man, man, man_len, err);
+    rc = hq_file_replace(dst_man, man, man_len, 0640, err);
     free(man);
     if (rc == 0)
         rc = fsync_dir(ddir, err);
@@ -660,9 +638,9 @@ int hq_archive_reader_open(const char *state_dir, const hq_archive_info *a, hq_a
 
 void hq_archive_reader_close(hq_archive_reader **rp)
 {
-    if (!rp || !*rp)
+    hq_archive_reader *r = rp ? *rp : NULL;
+    if (!r)
         return;
-    hq_archive_reader *r = *rp;
     fclose(r->f);
     ZSTD_freeDCtx(r->dctx);
     free(r->in);

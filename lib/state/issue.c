@@ -431,147 +431,247 @@ static const char *legacy_text(const char *w)
     return c[1] == ' ' ? c + 2 : c + 1;
 }
 
+/* What the words of an entry draw on besides its fields: the audience,
+ * and its times already formatted ("" when the entry has none). */
+typedef struct {
+    bool staff;
+    char due[32]; /* due_ms, local time */
+    char dur[48]; /* dur_ms, working time */
+} tl_ctx;
+
+/* "：text" after the words when the entry carries a text (a note, a reason). */
+static void then_text(hq_buf *b, const char *text)
+{
+    if (text && *text)
+        hq_buf_printf(b, "：%s", text);
+}
+
+/* The event behind the entry, for staff only. */
+static void staff_event(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (c->staff && e->seq)
+        hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
+}
+
+static void tl_opened(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (e->cause == HQ_TLC_MISSING) {
+        hq_buf_printf(b, "%s 应于 %s 前提交的记录未收到，开立整改通知", e->text ? e->text : nz(e->ref), c->due);
+        if (c->staff)
+            hq_buf_printf(b, "（规则 %s）", nz(e->clause));
+    } else {
+        hq_buf_puts(b, "监测发现问题，开立整改通知");
+        if (c->staff)
+            hq_buf_printf(b, "（规则 %s，事件 %llu）", nz(e->clause), (unsigned long long)e->seq);
+    }
+}
+
+static void tl_rectified(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (e->cause == HQ_TLC_DATA) {
+        hq_buf_printf(b, "数据显示已恢复正常（持续 %s）", c->dur);
+    } else {
+        hq_buf_puts(b, "提交整改反馈");
+        then_text(b, e->text);
+    }
+}
+
+static void tl_reopened(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_printf(b, "复查未通过（第%d次），重新限期整改", e->count);
+    then_text(b, e->text);
+}
+
+static void tl_closed(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    if (e->cause == HQ_TLC_RECHECK) {
+        hq_buf_puts(b, "复查通过，办结");
+        return;
+    }
+    if (e->cause == HQ_TLC_AUTO_RECHECK) {
+        hq_buf_puts(b, "数据持续正常，自动复查通过，办结");
+        return;
+    }
+    if (e->ref && *e->ref)
+        hq_buf_printf(b, "与 %s 重复，合并办理，", e->ref);
+    hq_buf_puts(b, "关闭");
+    then_text(b, e->text);
+}
+
+static void tl_escalated(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    hq_buf_printf(b, "升级至第%d级", e->level);
+    if (e->cause == HQ_TLC_OPINION)
+        hq_buf_puts(b, "（舆情事件，直接升级至最高级）");
+    else if (e->dur_ms)
+        hq_buf_printf(b, "（逾期 %s）", c->dur);
+}
+
+static void tl_accountability(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    hq_buf_puts(b, "启动问责");
+    if (e->cause == HQ_TLC_ESCALATION && e->dur_ms)
+        hq_buf_printf(b, "（逾期 %s，升级至第%d级）", c->dur, e->level);
+    else if (e->cause == HQ_TLC_ESCALATION)
+        hq_buf_printf(b, "（升级至第%d级）", e->level);
+    else if (e->cause == HQ_TLC_RECURRENCE)
+        hq_buf_printf(b, "（问题重复发生，前次 %s）", nz(e->ref));
+    else if (e->cause == HQ_TLC_OPINION)
+        hq_buf_puts(b, "（引发舆情事件）");
+    else if (e->text && *e->text)
+        hq_buf_printf(b, "（%s）", e->text);
+}
+
+static void tl_penalty(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_printf(b, "%s ", hq_label(HQ_LBL_PENALTY, e->clause));
+    yuan(b, e->amount_cents);
+    hq_buf_puts(b, " 元");
+    /* The same words as the penalty's reason (issueflow.c): 逾期第N天. */
+    bool per_day = e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0;
+    if (per_day && e->level > 0 && e->level < e->count)
+        hq_buf_printf(b, "（逾期第%d至第%d天）", e->level, e->count);
+    else if (per_day)
+        hq_buf_printf(b, "（逾期第%d天）", e->count);
+    else if (e->ref && *e->ref)
+        hq_buf_printf(b, "（前次 %s）", e->ref);
+}
+
+static void tl_reminder(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    if (e->cause == HQ_TLC_OVERDUE)
+        hq_buf_printf(b, "已逾期 %d 天，请尽快整改", e->count);
+    else if (e->cause == HQ_TLC_RECHECK)
+        hq_buf_puts(b, "整改反馈已提交，请尽快复查");
+    else
+        hq_buf_puts(b, "整改通知尚未签收，请签收");
+}
+
+static void tl_occurrence(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (e->cause == HQ_TLC_MISSING) {
+        hq_buf_printf(b, "再次缺失（应于 %s 前，第%d次）", c->due, e->count);
+    } else if (e->cause == HQ_TLC_COUNTED) {
+        hq_buf_printf(b, "再次发生（第%d次起只计数，不逐条列出）", e->count);
+    } else {
+        hq_buf_printf(b, "再次发生（第%d次）", e->count);
+        staff_event(e, c, b);
+    }
+}
+
+static void tl_recurrence(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_printf(b, "同一问题在 %s 办结后再次发生，从第%d级开始", nz(e->ref), e->level);
+}
+
+static void tl_comment(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_puts(b, nz(e->text));
+}
+
+static void tl_opinion(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_puts(b, "发生舆情事件");
+    then_text(b, e->text);
+}
+
+static void tl_late(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    if (e->clause && *e->clause) /* a timer of late data */
+        hq_buf_printf(b, "数据晚于发生时间到达：应于 %s 进行的%s，在数据到达后补做", c->due,
+                      hq_label(HQ_LBL_TIMER, e->clause));
+    else
+        hq_buf_printf(b, "迟交的记录已收到（应于 %s 前提交）", c->due);
+    staff_event(e, c, b);
+}
+
+/* satisfied and unsolved: the complainant's answer, stars, their reason */
+static void tl_answer(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    bool solved = e->kind == HQ_TL_SATISFIED;
+    hq_buf_puts(b, solved ? "投诉人确认问题已解决" : "投诉人反馈问题未解决");
+    if (e->count > 0)
+        hq_buf_printf(b, "（%d星）", e->count);
+    if (!solved)
+        then_text(b, e->text);
+}
+
+static void tl_moderated(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    bool text = e->count & HQ_TL_MOD_TEXT, photos = e->count & HQ_TL_MOD_PHOTOS;
+    hq_buf_printf(b, "投诉内容已隐去个人信息（%s%s%s）", text ? "文字" : "", text && photos ? "、" : "",
+                  photos ? "照片" : "");
+    /* the reason is the office's: the public reads only that it was done */
+    if (c->staff && e->text && *e->text)
+        hq_buf_printf(b, "，原因：%s", e->text);
+}
+
+static void tl_missed(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    hq_buf_printf(b, "%s应于 %s 到期，其时系统未运行，现补执行%s", hq_label(HQ_LBL_TIMER, e->clause), c->due,
+                  e->count ? "（合并为一次）" : "");
+}
+
+static void tl_data_resumed(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    hq_buf_puts(b, "数据已恢复上报");
+    staff_event(e, c, b);
+}
+
+/* The words of each kind: fixed words, or a function of the entry's
+ * fields; a kind with neither reads the vocabulary's label for it. */
+static const struct {
+    const char *words;
+    void (*render)(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b);
+} tl_words[HQ_TL_KIND_COUNT] = {
+    [HQ_TL_OPENED] = {NULL, tl_opened},
+    [HQ_TL_ACKNOWLEDGED] = {"承办单位已签收整改通知", NULL},
+    [HQ_TL_RECTIFIED] = {NULL, tl_rectified},
+    [HQ_TL_REOPENED] = {NULL, tl_reopened},
+    [HQ_TL_CLOSED] = {NULL, tl_closed},
+    [HQ_TL_OVERDUE] = {"超过整改期限未完成整改", NULL},
+    [HQ_TL_ESCALATED] = {NULL, tl_escalated},
+    [HQ_TL_ACCOUNTABILITY] = {NULL, tl_accountability},
+    [HQ_TL_PENALTY] = {NULL, tl_penalty},
+    [HQ_TL_REMINDER] = {NULL, tl_reminder},
+    [HQ_TL_OCCURRENCE] = {NULL, tl_occurrence},
+    [HQ_TL_RECURRENCE] = {NULL, tl_recurrence},
+    [HQ_TL_COMMENT] = {NULL, tl_comment},
+    [HQ_TL_OPINION] = {NULL, tl_opinion},
+    [HQ_TL_LATE] = {NULL, tl_late},
+    [HQ_TL_MISSED] = {NULL, tl_missed},
+    [HQ_TL_DATA_RESUMED] = {NULL, tl_data_resumed},
+    [HQ_TL_SATISFIED] = {NULL, tl_answer},
+    [HQ_TL_UNSOLVED] = {NULL, tl_answer},
+    [HQ_TL_MODERATED] = {NULL, tl_moderated},
+};
+
 void hq_tl_render(const hq_tl_entry *e, hq_tl_audience who, hq_buf *b)
 {
-    char t[32], d[48];
-    bool staff = who == HQ_TL_STAFF;
     if (e->what) { /* written before the typed timeline: its words as they were */
         hq_buf_puts(b, legacy_text(e->what));
         return;
     }
-    t[0] = d[0] = '\0';
+    tl_ctx c = {.staff = who == HQ_TL_STAFF};
     if (e->due_ms)
-        hq_local_fmt(e->due_ms, t, sizeof t);
+        hq_local_fmt(e->due_ms, c.due, sizeof c.due);
     if (e->dur_ms)
-        hq_wdur_format(e->dur_ms, d, sizeof d);
-    switch (e->kind) {
-    case HQ_TL_OPENED:
-        if (e->cause == HQ_TLC_MISSING) {
-            hq_buf_printf(b, "%s 应于 %s 前提交的记录未收到，开立整改通知", e->text ? e->text : nz(e->ref), t);
-            if (staff)
-                hq_buf_printf(b, "（规则 %s）", nz(e->clause));
-        } else {
-            hq_buf_puts(b, "监测发现问题，开立整改通知");
-            if (staff)
-                hq_buf_printf(b, "（规则 %s，事件 %llu）", nz(e->clause), (unsigned long long)e->seq);
-        }
-        break;
-    case HQ_TL_ACKNOWLEDGED: hq_buf_puts(b, "承办单位已签收整改通知"); break;
-    case HQ_TL_RECTIFIED:
-        if (e->cause == HQ_TLC_DATA)
-            hq_buf_printf(b, "数据显示已恢复正常（持续 %s）", d);
-        else
-            hq_buf_printf(b, "提交整改反馈%s%s", e->text && *e->text ? "：" : "", nz(e->text));
-        break;
-    case HQ_TL_REOPENED:
-        hq_buf_printf(b, "复查未通过（第%d次），重新限期整改%s%s", e->count, e->text && *e->text ? "：" : "",
-                      nz(e->text));
-        break;
-    case HQ_TL_CLOSED:
-        if (e->cause == HQ_TLC_RECHECK)
-            hq_buf_puts(b, "复查通过，办结");
-        else if (e->cause == HQ_TLC_AUTO_RECHECK)
-            hq_buf_puts(b, "数据持续正常，自动复查通过，办结");
-        else if (e->ref && *e->ref)
-            hq_buf_printf(b, "与 %s 重复，合并办理，关闭%s%s", e->ref, e->text && *e->text ? "：" : "", nz(e->text));
-        else
-            hq_buf_printf(b, "关闭%s%s", e->text && *e->text ? "：" : "", nz(e->text));
-        break;
-    case HQ_TL_OVERDUE: hq_buf_puts(b, "超过整改期限未完成整改"); break;
-    case HQ_TL_ESCALATED:
-        hq_buf_printf(b, "升级至第%d级", e->level);
-        if (e->cause == HQ_TLC_OPINION)
-            hq_buf_puts(b, "（舆情事件，直接升级至最高级）");
-        else if (e->dur_ms)
-            hq_buf_printf(b, "（逾期 %s）", d);
-        break;
-    case HQ_TL_ACCOUNTABILITY:
-        hq_buf_puts(b, "启动问责");
-        if (e->cause == HQ_TLC_ESCALATION && e->dur_ms)
-            hq_buf_printf(b, "（逾期 %s，升级至第%d级）", d, e->level);
-        else if (e->cause == HQ_TLC_ESCALATION)
-            hq_buf_printf(b, "（升级至第%d级）", e->level);
-        else if (e->cause == HQ_TLC_RECURRENCE)
-            hq_buf_printf(b, "（问题重复发生，前次 %s）", nz(e->ref));
-        else if (e->cause == HQ_TLC_OPINION)
-            hq_buf_puts(b, "（引发舆情事件）");
-        else if (e->text && *e->text)
-            hq_buf_printf(b, "（%s）", e->text);
-        break;
-    case HQ_TL_PENALTY:
-        hq_buf_printf(b, "%s ", hq_label(HQ_LBL_PENALTY, e->clause));
-        yuan(b, e->amount_cents);
-        hq_buf_puts(b, " 元");
-        /* The same words as the penalty's reason (issueflow.c): 逾期第N天. */
-        if (e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0 && e->level > 0 && e->level < e->count)
-            hq_buf_printf(b, "（逾期第%d至第%d天）", e->level, e->count);
-        else if (e->clause && !strcmp(e->clause, "per_overdue_day") && e->count > 0)
-            hq_buf_printf(b, "（逾期第%d天）", e->count);
-        else if (e->ref && *e->ref)
-            hq_buf_printf(b, "（前次 %s）", e->ref);
-        break;
-    case HQ_TL_REMINDER:
-        if (e->cause == HQ_TLC_OVERDUE)
-            hq_buf_printf(b, "已逾期 %d 天，请尽快整改", e->count);
-        else if (e->cause == HQ_TLC_RECHECK)
-            hq_buf_puts(b, "整改反馈已提交，请尽快复查");
-        else
-            hq_buf_puts(b, "整改通知尚未签收，请签收");
-        break;
-    case HQ_TL_OCCURRENCE:
-        if (e->cause == HQ_TLC_MISSING)
-            hq_buf_printf(b, "再次缺失（应于 %s 前，第%d次）", t, e->count);
-        else if (e->cause == HQ_TLC_COUNTED)
-            hq_buf_printf(b, "再次发生（第%d次起只计数，不逐条列出）", e->count);
-        else {
-            hq_buf_printf(b, "再次发生（第%d次）", e->count);
-            if (staff && e->seq)
-                hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
-        }
-        break;
-    case HQ_TL_RECURRENCE:
-        hq_buf_printf(b, "同一问题在 %s 办结后再次发生，从第%d级开始", nz(e->ref), e->level);
-        break;
-    case HQ_TL_COMMENT: hq_buf_puts(b, nz(e->text)); break;
-    case HQ_TL_OPINION:
-        hq_buf_printf(b, "发生舆情事件%s%s", e->text && *e->text ? "：" : "", nz(e->text));
-        break;
-    case HQ_TL_LATE:
-        if (e->clause && *e->clause) /* a timer of late data */
-            hq_buf_printf(b, "数据晚于发生时间到达：应于 %s 进行的%s，在数据到达后补做", t,
-                          hq_label(HQ_LBL_TIMER, e->clause));
-        else
-            hq_buf_printf(b, "迟交的记录已收到（应于 %s 前提交）", t);
-        if (staff && e->seq)
-            hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
-        break;
-    case HQ_TL_SATISFIED:
-    case HQ_TL_UNSOLVED:
-        hq_buf_puts(b, e->kind == HQ_TL_SATISFIED ? "投诉人确认问题已解决" : "投诉人反馈问题未解决");
-        if (e->count > 0)
-            hq_buf_printf(b, "（%d星）", e->count);
-        if (e->kind == HQ_TL_UNSOLVED && e->text && *e->text)
-            hq_buf_printf(b, "：%s", e->text);
-        break;
-    case HQ_TL_MODERATED:
-        /* the reason is the office's: the public reads only that it was done */
-        hq_buf_printf(b, "投诉内容已隐去个人信息（%s%s%s）", e->count & HQ_TL_MOD_TEXT ? "文字" : "",
-                      (e->count & HQ_TL_MOD_TEXT) && (e->count & HQ_TL_MOD_PHOTOS) ? "、" : "",
-                      e->count & HQ_TL_MOD_PHOTOS ? "照片" : "");
-        if (staff && e->text && *e->text)
-            hq_buf_printf(b, "，原因：%s", e->text);
-        break;
-    case HQ_TL_MISSED:
-        hq_buf_printf(b, "%s应于 %s 到期，其时系统未运行，现补执行%s", hq_label(HQ_LBL_TIMER, e->clause), t,
-                      e->count ? "（合并为一次）" : "");
-        break;
-    case HQ_TL_DATA_RESUMED:
-        hq_buf_puts(b, "数据已恢复上报");
-        if (staff && e->seq)
-            hq_buf_printf(b, "（事件 %llu）", (unsigned long long)e->seq);
-        break;
-    default: hq_buf_puts(b, hq_label(HQ_LBL_KIND, hq_tl_kind_name(e->kind))); break;
-    }
+        hq_wdur_format(e->dur_ms, c.dur, sizeof c.dur);
+    unsigned k = (unsigned)e->kind;
+    if (k < HQ_TL_KIND_COUNT && tl_words[k].render)
+        tl_words[k].render(e, &c, b);
+    else if (k < HQ_TL_KIND_COUNT && tl_words[k].words)
+        hq_buf_puts(b, tl_words[k].words);
+    else
+        hq_buf_puts(b, hq_label(HQ_LBL_KIND, hq_tl_kind_name(e->kind)));
 }
 
 static int64_t parse_cents(const char *s)
@@ -660,15 +760,50 @@ void hq_tl_parse_legacy(hq_tl_entry *e)
 #define KS(k, v) (hq_mp_pack_str(pk, k), hq_mp_pack_str(pk, v))
 #define KI(k, v) (hq_mp_pack_str(pk, k), msgpack_pack_int64(pk, v))
 #define KB(k, v) (hq_mp_pack_str(pk, k), (v) ? msgpack_pack_true(pk) : msgpack_pack_false(pk))
+#define KA(k, n) (hq_mp_pack_str(pk, k), msgpack_pack_array(pk, n)) /* an array of n follows */
+
+/* The optional fields of a timeline entry, in order; each is written
+ * when set, under its key in the stored record (ks) and in JSON (kj).
+ * A field is a number (i) or a text (s); the cause is both: its code is
+ * stored, its name is in JSON.  (auth, and the words of an upgraded
+ * entry, are written apart: the stored record has them first and last.) */
+enum { TL_OPTS = 9 };
+typedef struct tl_opt {
+    const char *ks, *kj, *s;
+    int64_t i;
+} tl_opt;
+
+static void tl_opts(const hq_tl_entry *e, tl_opt out[TL_OPTS])
+{
+    const tl_opt opt[TL_OPTS] = {
+        {"c", "cause", e->cause ? hq_tl_cause_name(e->cause) : NULL, e->cause},
+        {"l", "level", NULL, e->level},
+        {"n", "count", NULL, e->count},
+        {"m", "amount_cents", NULL, e->amount_cents},
+        {"d", "due_ms", NULL, e->due_ms},
+        {"r", "dur_ms", NULL, e->dur_ms},
+        {"cl", "clause", e->clause, 0},
+        {"rf", "ref", e->ref, 0},
+        {"tx", "text", e->text, 0},
+    };
+    memcpy(out, opt, sizeof opt);
+}
+
+static const char *tl_auth(const hq_tl_entry *e)
+{
+    return e->auth && *e->auth ? e->auth : NULL;
+}
 
 /* A timeline entry: a map of its set fields (k kind, c cause, t ts, a
  * actor, s seq, h hash, u auth, l level, n count, m amount, d due, r dur,
  * cl clause, rf ref, tx text, w the words of an upgraded entry). */
 static void encode_entry(const hq_tl_entry *e, msgpack_packer *pk)
 {
-    size_t n = 5 + (e->auth && *e->auth) + (e->cause != 0) + (e->level != 0) + (e->count != 0) +
-               (e->amount_cents != 0) + (e->due_ms != 0) + (e->dur_ms != 0) + (e->clause != NULL) +
-               (e->ref != NULL) + (e->text != NULL) + (e->what != NULL);
+    tl_opt opt[TL_OPTS];
+    tl_opts(e, opt);
+    size_t n = 5 + (tl_auth(e) != NULL) + (e->what != NULL);
+    for (size_t i = 0; i < TL_OPTS; i++)
+        n += opt[i].i || opt[i].s;
     msgpack_pack_map(pk, n);
     KI("k", e->kind);
     KI("t", e->ts_ms);
@@ -678,26 +813,14 @@ static void encode_entry(const hq_tl_entry *e, msgpack_packer *pk)
     hq_mp_pack_str(pk, "h");
     msgpack_pack_bin(pk, 32);
     msgpack_pack_bin_body(pk, e->hash, 32);
-    if (e->auth && *e->auth)
-        KS("u", e->auth);
-    if (e->cause)
-        KI("c", e->cause);
-    if (e->level)
-        KI("l", e->level);
-    if (e->count)
-        KI("n", e->count);
-    if (e->amount_cents)
-        KI("m", e->amount_cents);
-    if (e->due_ms)
-        KI("d", e->due_ms);
-    if (e->dur_ms)
-        KI("r", e->dur_ms);
-    if (e->clause)
-        KS("cl", e->clause);
-    if (e->ref)
-        KS("rf", e->ref);
-    if (e->text)
-        KS("tx", e->text);
+    if (tl_auth(e))
+        KS("u", tl_auth(e));
+    for (size_t i = 0; i < TL_OPTS; i++) {
+        if (opt[i].i)
+            KI(opt[i].ks, opt[i].i);
+        else if (opt[i].s)
+            KS(opt[i].ks, opt[i].s);
+    }
     if (e->what)
         KS("w", e->what);
 }
@@ -735,8 +858,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     KI("ack_within_ms", is->ack_within_ms);
     KI("clears_after_ms", is->clears_after_ms);
     KS("chain_name", is->chain_name);
-    hq_mp_pack_str(pk, "chain");
-    msgpack_pack_array(pk, is->nchain);
+    KA("chain", is->nchain);
     for (size_t i = 0; i < is->nchain; i++) {
         const hq_chain_step *st = &is->chain[i];
         msgpack_pack_array(pk, 4);
@@ -748,8 +870,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
             msgpack_pack_int(pk, st->roles[j]);
     }
     KB("has_terms", is->has_terms);
-    hq_mp_pack_str(pk, "terms");
-    msgpack_pack_array(pk, 10);
+    KA("terms", 10);
     hq_mp_pack_str(pk, is->terms.name);
     hq_mp_pack_str(pk, is->terms.contract);
     msgpack_pack_int64(pk, is->terms.per_overdue_day_cents);
@@ -760,8 +881,7 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
     msgpack_pack_int64(pk, is->terms.recurrence_cap_cents);
     msgpack_pack_int64(pk, is->terms.opinion_cents);
     msgpack_pack_int64(pk, is->terms.total_cap_cents);
-    hq_mp_pack_str(pk, "penalties");
-    msgpack_pack_array(pk, is->npenalties);
+    KA("penalties", is->npenalties);
     for (size_t i = 0; i < is->npenalties; i++) {
         msgpack_pack_array(pk, 4);
         msgpack_pack_int64(pk, is->penalties[i].amount_cents);
@@ -769,12 +889,10 @@ static void encode(const hq_issue *is, msgpack_packer *pk)
         hq_mp_pack_str(pk, is->penalties[i].term);
         msgpack_pack_int64(pk, is->penalties[i].ts_ms);
     }
-    hq_mp_pack_str(pk, "timeline");
-    msgpack_pack_array(pk, is->ntimeline);
+    KA("timeline", is->ntimeline);
     for (size_t i = 0; i < is->ntimeline; i++)
         encode_entry(&is->timeline[i], pk);
-    hq_mp_pack_str(pk, "timers");
-    msgpack_pack_array(pk, is->ntimers);
+    KA("timers", is->ntimers);
     for (size_t i = 0; i < is->ntimers; i++) {
         msgpack_pack_array(pk, 3);
         msgpack_pack_int64(pk, is->timers[i].due_ms);
@@ -1322,8 +1440,8 @@ static int rewrite_each(hq_store *s, MDB_txn *txn, int (*fn)(hq_store *s, MDB_tx
     MDB_cursor *c;
     MDB_val k, v;
     int rc;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_ISSUES, &c, err)))
+        return rc;
     int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
     for (rc = 0; mrc == 0 && rc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         hq_issue is;
@@ -1505,9 +1623,9 @@ int hq_issue_each_open_of(hq_store *s, MDB_txn *txn, const char *contractor, boo
     char prefix[256], start[512];
     size_t pl = idx_key(prefix, sizeof prefix, 'o', contractor, "");
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_ISSUE_IDX, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "issue index");
+        return rc;
     MDB_val k, v;
     if (newest_first) {
         /* Position after the last entry of the prefix (or at `before`),
@@ -1533,9 +1651,9 @@ int hq_issue_each_active_since(hq_store *s, MDB_txn *txn, int64_t from_ms,
     unsigned char start[16];
     size_t sl = active_key(start, sizeof start, from_ms, "");
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_ISSUE_IDX, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "issue index");
+        return rc;
     MDB_val k = {sl, start}, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && k.mv_size > 10 && memcmp(k.mv_data, "a", 2) == 0) {
@@ -1568,8 +1686,8 @@ int hq_issue_index_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, hq_err *e
         return rc;
     }
     MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_ISSUES, &c, err)))
+        return rc;
     uint64_t open = 0;
     MDB_val k;
     rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
@@ -1671,9 +1789,9 @@ static int each_indexed(hq_store *s, MDB_txn *txn, char kind, const char *value,
     char prefix[64];
     size_t pl = idx_key(prefix, sizeof prefix, kind, value, "");
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUE_IDX), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_ISSUE_IDX, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "issue index");
+        return rc;
     MDB_val k = {pl, prefix}, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     walk_numbers(c, rc, &k, prefix, pl, MDB_NEXT, fn, ctx);
@@ -1681,6 +1799,17 @@ static int each_indexed(hq_store *s, MDB_txn *txn, char kind, const char *value,
 }
 
 /* ---- JSON ---- */
+
+/* Opens the object at index i of a JSON array, with its first member
+ * (a number). */
+static void json_object_at(hq_buf *b, size_t i, const char *key, int64_t v)
+{
+    if (i)
+        hq_buf_putc(b, ',');
+    hq_buf_putc(b, '{');
+    hq_json_key(b, key, true);
+    hq_buf_printf(b, "%lld", (long long)v);
+}
 
 void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
 {
@@ -1723,11 +1852,7 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
     hq_json_key(b, "penalties", false);
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->npenalties; i++) {
-        if (i)
-            hq_buf_putc(b, ',');
-        hq_buf_putc(b, '{');
-        hq_json_key(b, "amount_cents", true);
-        hq_buf_printf(b, "%lld", (long long)is->penalties[i].amount_cents);
+        json_object_at(b, i, "amount_cents", is->penalties[i].amount_cents);
         hq_json_kstr(b, "reason", is->penalties[i].reason);
         hq_json_kstr(b, "term", is->penalties[i].term);
         hq_json_kint(b, "ts_ms", is->penalties[i].ts_ms);
@@ -1737,12 +1862,8 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
     hq_json_key(b, "timeline", false);
     hq_buf_putc(b, '[');
     for (size_t i = 0; i < is->ntimeline; i++) {
-        if (i)
-            hq_buf_putc(b, ',');
-        hq_buf_putc(b, '{');
-        hq_json_key(b, "ts_ms", true);
-        hq_buf_printf(b, "%lld", (long long)is->timeline[i].ts_ms);
         const hq_tl_entry *e = &is->timeline[i];
+        json_object_at(b, i, "ts_ms", e->ts_ms);
         hq_buf w;
         hq_buf_init(&w);
         hq_tl_render(e, HQ_TL_STAFF, &w);
@@ -1751,26 +1872,16 @@ void hq_issue_to_json(const hq_issue *is, hq_buf *b, bool include_pii)
         hq_json_kstr(b, "actor", e->actor);
         hq_json_kint(b, "seq", (int64_t)e->seq);
         hq_json_kstr(b, "kind", hq_tl_kind_name(e->kind));
-        if (e->cause)
-            hq_json_kstr(b, "cause", hq_tl_cause_name(e->cause));
-        if (e->level)
-            hq_json_kint(b, "level", e->level);
-        if (e->count)
-            hq_json_kint(b, "count", e->count);
-        if (e->amount_cents)
-            hq_json_kint(b, "amount_cents", e->amount_cents);
-        if (e->due_ms)
-            hq_json_kint(b, "due_ms", e->due_ms);
-        if (e->dur_ms)
-            hq_json_kint(b, "dur_ms", e->dur_ms);
-        if (e->clause)
-            hq_json_kstr(b, "clause", e->clause);
-        if (e->ref)
-            hq_json_kstr(b, "ref", e->ref);
-        if (e->text)
-            hq_json_kstr(b, "text", e->text);
-        if (is->timeline[i].auth && *is->timeline[i].auth)
-            hq_json_kstr(b, "auth", is->timeline[i].auth);
+        tl_opt opt[TL_OPTS];
+        tl_opts(e, opt);
+        for (size_t o = 0; o < TL_OPTS; o++) {
+            if (opt[o].s)
+                hq_json_kstr(b, opt[o].kj, opt[o].s);
+            else if (opt[o].i)
+                hq_json_kint(b, opt[o].kj, opt[o].i);
+        }
+        if (tl_auth(e))
+            hq_json_kstr(b, "auth", tl_auth(e));
         hq_buf_putc(b, '}');
     }
     hq_buf_putc(b, ']');
@@ -1808,8 +1919,8 @@ int hq_issue_timeline_upgrade(hq_store *s, MDB_txn *txn, size_t *scanned, size_t
         return rc;
     /* The numbers first: the issues are rewritten after the scan. */
     MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &c)))
-        return hq_store_code(rc, err, "issues");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_ISSUES, &c, err)))
+        return rc;
     char (*numbers)[HQ_ISSUE_NUMBER_SIZE] = NULL;
     size_t n = 0, cap = 0;
     MDB_val k, v;

@@ -293,9 +293,9 @@ static int count_done(gen_ctx *g, int64_t due_ms, uint32_t *done)
     unsigned char k[KEY_MAX];
     size_t pl = obl_key(k, 'P', g->rule, due_ms, NULL);
     MDB_cursor *c;
-    int rc = mdb_cursor_open(g->txn, hq_store_dbi(g->s, HQ_DB_RULESTATE), &c);
+    int rc = hq_store_cursor(g->s, g->txn, HQ_DB_RULESTATE, &c, g->err);
     if (rc)
-        return hq_store_code(rc, g->err, "rulestate");
+        return rc;
     MDB_val mk = {pl, k}, mv;
     rc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
     if (rc || mk.mv_size <= pl || memcmp(mk.mv_data, k, pl)) {
@@ -307,8 +307,8 @@ static int count_done(gen_ctx *g, int64_t due_ms, uint32_t *done)
     if ((rc = get_set(g->s, g->txn, g->set, &sv, g->err)))
         return rc;
     char unit[UNIT_MAX + 1];
-    if ((rc = mdb_cursor_open(g->txn, hq_store_dbi(g->s, HQ_DB_RULESTATE), &c)))
-        return hq_store_code(rc, g->err, "rulestate");
+    if ((rc = hq_store_cursor(g->s, g->txn, HQ_DB_RULESTATE, &c, g->err)))
+        return rc;
     mk = (MDB_val){pl, k};
     for (rc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE); rc == 0 && mk.mv_size > pl && mk.mv_size - pl <= UNIT_MAX &&
                                                            !memcmp(mk.mv_data, k, pl);
@@ -401,9 +401,9 @@ static int find_slots(hq_store *s, MDB_txn *txn, const char *rule, int64_t ts_ms
     size_t kl = obl_key(k, 'O', rule, ts_ms, NULL), pl = kl - 8;
     *a_found = *b_found = false;
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_RULESTATE, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "rulestate");
+        return rc;
     MDB_val mk = {kl, k}, mv;
     rc = mdb_cursor_get(c, &mk, &mv, MDB_SET_RANGE);
     if (rc == 0 && mk.mv_size == kl && !memcmp(mk.mv_data, k, pl) && slot_unpack(&mv, a)) {
@@ -553,9 +553,9 @@ int hq_obligation_reset(hq_store *s, MDB_txn *txn, int64_t now_ms, size_t *dropp
 {
     *dropped = 0;
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &c);
+    int rc = hq_store_cursor(s, txn, HQ_DB_RULESTATE, &c, err);
     if (rc)
-        return hq_store_code(rc, err, "rulestate");
+        return rc;
     MDB_val k = {2, (void *)"O"}, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && k.mv_size > 11 && ((char *)k.mv_data)[0] == 'O' && ((char *)k.mv_data)[1] == 0) {
@@ -582,8 +582,8 @@ int hq_obligation_reset(hq_store *s, MDB_txn *txn, int64_t now_ms, size_t *dropp
     if (rc && rc != MDB_NOTFOUND)
         return hq_store_code(rc, err, "rulestate");
     /* Forget how far each rule was generated: all of it is generated again. */
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_META), &c)))
-        return hq_store_code(rc, err, "meta");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_META, &c, err)))
+        return rc;
     MDB_val gk = {4, (void *)"gen:"};
     rc = mdb_cursor_get(c, &gk, &v, MDB_SET_RANGE);
     while (rc == 0 && gk.mv_size >= 4 && !memcmp(gk.mv_data, "gen:", 4)) {
@@ -697,13 +697,13 @@ int hq_obligation_each(hq_store *s, MDB_txn *txn, int (*fn)(void *ctx, const hq_
                        hq_err *err)
 {
     MDB_cursor *cs = NULL, *cr = NULL;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &cs);
+    int rc = hq_store_cursor(s, txn, HQ_DB_RULESTATE, &cs, err);
     if (rc == 0)
-        rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_RULESTATE), &cr);
+        rc = hq_store_cursor(s, txn, HQ_DB_RULESTATE, &cr, err);
     if (rc) {
         if (cs)
             mdb_cursor_close(cs);
-        return hq_store_code(rc, err, "rulestate");
+        return rc;
     }
     walk w = {s, txn, fn, ctx, "", false};
     MDB_val sk = {2, (void *)"O"}, sv, rk = {2, (void *)"P"}, rv;

@@ -60,6 +60,30 @@ int hq_outbox_get(hq_store *s, MDB_txn *txn, uint64_t seq, const char **rec, siz
     return 0;
 }
 
+int hq_outbox_each(hq_store *s, MDB_txn *txn, uint64_t from,
+                   int (*fn)(void *ctx, uint64_t seq, const msgpack_object *rec), void *ctx, hq_err *err)
+{
+    MDB_cursor *c;
+    int rc = hq_store_cursor(s, txn, HQ_DB_OUTBOX, &c, err);
+    if (rc)
+        return rc;
+    unsigned char key[8];
+    hq_be64_put(key, from);
+    MDB_val k = {8, key}, v;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int stop = 0;
+    for (int m = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); m == 0 && !stop; m = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        size_t off = 0;
+        if (k.mv_size == 8 && msgpack_unpack_next(&u, v.mv_data, v.mv_size, &off) == MSGPACK_UNPACK_SUCCESS &&
+            u.data.type == MSGPACK_OBJECT_MAP)
+            stop = fn(ctx, hq_be64_get(k.mv_data), &u.data);
+    }
+    msgpack_unpacked_destroy(&u);
+    mdb_cursor_close(c);
+    return 0;
+}
+
 void hq_outbox_topic(const char *rec, size_t len, char *out, size_t size)
 {
     msgpack_zone zone;

@@ -13,6 +13,8 @@
 #include "vocab.h"
 #include "store.h"
 
+#include <msgpack.h>
+
 #include <stdint.h>
 
 typedef struct hq_alert {
@@ -34,6 +36,11 @@ typedef struct hq_alert {
 int hq_outbox_add(hq_store *s, MDB_txn *txn, const hq_alert *a, uint64_t *seq, hq_err *err);
 /* A view of record seq (valid until the txn ends). */
 int hq_outbox_get(hq_store *s, MDB_txn *txn, uint64_t seq, const char **rec, size_t *len, hq_err *err);
+/* Calls fn for each record from seq from on, in order, unpacked (a map;
+ * one that is not is passed over; rec is valid during the call); fn
+ * returns nonzero to stop.  0, or an error of the store. */
+int hq_outbox_each(hq_store *s, MDB_txn *txn, uint64_t from,
+                   int (*fn)(void *ctx, uint64_t seq, const msgpack_object *rec), void *ctx, hq_err *err);
 /* The topic a record is published under: "alert.<kind>.<domain>.<severity>". */
 void hq_outbox_topic(const char *rec, size_t len, char *out, size_t size);
 

@@ -107,19 +107,19 @@ int hq_prune_new(hq_store *s, hq_prune **out, hq_err *err)
         rc = hq_prune_read_meta(s, txn, &p->fig.archived_upto, &p->fig.next_run_ms, &p->fig.last_run_ms, err);
         hq_store_abort(s, txn);
     }
-    if (rc) {
-        hq_prune_destroy(&p);
-        return rc;
+    if (rc == 0) {
+        *out = p;
+        p = NULL;
     }
-    *out = p;
-    return 0;
+    hq_prune_destroy(&p);
+    return rc;
 }
 
 void hq_prune_destroy(hq_prune **pp)
 {
-    if (!pp || !*pp)
+    hq_prune *p = pp ? *pp : NULL;
+    if (!p)
         return;
-    hq_prune *p = *pp;
     hq_archive_writer_abort(&p->w);
     msgpack_unpacked_destroy(&p->u);
     hq_buf_fini(&p->names);
@@ -270,9 +270,9 @@ static int archive_step(hq_prune *p, int64_t now_ms, unsigned budget, bool *done
     if (rc)
         return rc;
     MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_EVENTS), &c))) {
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_EVENTS, &c, err))) {
         hq_store_abort(s, txn);
-        return hq_store_code(rc, err, "events");
+        return rc;
     }
     unsigned char kb[8];
     MDB_val k = {8, kb}, v;
@@ -436,10 +436,8 @@ static int delete_step(hq_prune *p, const hq_retention *pol, int64_t now_ms, uns
         goto fail;
     last--; /* the last event of the log: never removed */
     int64_t youngest = hq_retention_min_ms(pol);
-    if ((rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_EVENTS), &c))) {
-        rc = hq_store_code(rc, err, "events");
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_EVENTS, &c, err)))
         goto fail;
-    }
     unsigned char kb[8];
     hq_be64_put(kb, p->del_pos);
     MDB_val k = {8, kb}, v;
@@ -610,12 +608,8 @@ int hq_state_sizes_get(hq_store *s, MDB_txn *txn, hq_state_sizes *out, hq_err *e
     if (stat(path, &sb) == 0)
         out->file_bytes = (uint64_t)sb.st_size;
     out->archive_bytes = hq_archive_bytes(hq_store_dir(s));
-    MDB_cursor *c;
     MDB_val k, v;
-    if (mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_EVENTS), &c) == 0) {
-        if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && v.mv_size >= 8)
-            out->oldest_event_ms = (int64_t)hq_be64_get(v.mv_data);
-        mdb_cursor_close(c);
-    }
+    if (hq_store_edge(s, txn, HQ_DB_EVENTS, MDB_FIRST, &k, &v, NULL) == 0 && v.mv_size >= 8)
+        out->oldest_event_ms = (int64_t)hq_be64_get(v.mv_data);
     return 0;
 }

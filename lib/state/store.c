@@ -142,23 +142,12 @@ static int check_format(hq_store *s, MDB_txn *txn, hq_err *err)
         int n = snprintf(ver, sizeof ver, "%d", HQ_STORE_FORMAT);
         MDB_val nv = {(size_t)n, ver};
         rc = mdb_put(txn, s->dbi[HQ_DB_META], &k, &nv, 0);
-        if (rc == 0) {
-            /* A new state has every index from its first issue on. */
-            MDB_val mk = {11, (void *)"index:audit"}, mv = {1, (void *)"1"};
+        /* A new state has every index from its first issue on, and a
+         * typed timeline (issue.h). */
+        static const char *const marks[] = {"index:audit", "index:console", "index:eval", "timeline:typed"};
+        for (size_t i = 0; rc == 0 && i < sizeof marks / sizeof *marks; i++) {
+            MDB_val mk = {strlen(marks[i]), (void *)marks[i]}, mv = {1, (void *)"1"};
             rc = mdb_put(txn, s->dbi[HQ_DB_META], &mk, &mv, 0);
-        }
-        if (rc == 0) {
-            MDB_val ck = {13, (void *)"index:console"}, cv = {1, (void *)"1"};
-            rc = mdb_put(txn, s->dbi[HQ_DB_META], &ck, &cv, 0);
-        }
-        if (rc == 0) {
-            MDB_val ek = {10, (void *)"index:eval"}, ev = {1, (void *)"1"};
-            rc = mdb_put(txn, s->dbi[HQ_DB_META], &ek, &ev, 0);
-        }
-        if (rc == 0) {
-            /* ... and a typed timeline (issue.h). */
-            MDB_val tk = {14, (void *)"timeline:typed"}, tv = {1, (void *)"1"};
-            rc = mdb_put(txn, s->dbi[HQ_DB_META], &tk, &tv, 0);
         }
         return hq_store_code(rc, err, "write format record");
     }
@@ -305,9 +294,9 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
 
 void hq_store_close(hq_store **sp)
 {
-    if (!sp || !*sp)
+    hq_store *s = sp ? *sp : NULL;
+    if (!s)
         return;
-    hq_store *s = *sp;
     if (s->env)
         mdb_env_close(s->env);
     free(s->dir);
@@ -318,6 +307,22 @@ void hq_store_close(hq_store **sp)
 MDB_dbi hq_store_dbi(const hq_store *s, enum hq_db db)
 {
     return s->dbi[db];
+}
+
+int hq_store_cursor(hq_store *s, MDB_txn *txn, enum hq_db db, MDB_cursor **c, hq_err *err)
+{
+    return hq_store_code(mdb_cursor_open(txn, s->dbi[db], c), err, db_names[db]);
+}
+
+int hq_store_edge(hq_store *s, MDB_txn *txn, enum hq_db db, MDB_cursor_op op, MDB_val *k, MDB_val *v, hq_err *err)
+{
+    MDB_cursor *c;
+    int rc = hq_store_cursor(s, txn, db, &c, err);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(c, k, v, op);
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? HQ_ENOTFOUND : hq_store_code(rc, err, db_names[db]);
 }
 
 const char *hq_store_dir(const hq_store *s)
@@ -473,18 +478,11 @@ int hq_store_get_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t seq, MDB
 int hq_store_next_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t *seq, hq_err *err)
 {
     if (txn != s->wtxn || s->seq_cache[db] == 0) {
-        MDB_cursor *c;
         MDB_val k, v;
-        int rc = mdb_cursor_open(txn, s->dbi[db], &c);
-        if (rc)
-            return hq_store_code(rc, err, db_names[db]);
-        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-        mdb_cursor_close(c);
-        uint64_t next = 1;
-        if (rc == 0 && k.mv_size == 8)
-            next = hq_be64_get(k.mv_data) + 1;
-        else if (rc && rc != MDB_NOTFOUND)
-            return hq_store_code(rc, err, db_names[db]);
+        int rc = hq_store_edge(s, txn, db, MDB_LAST, &k, &v, err);
+        if (rc && rc != HQ_ENOTFOUND)
+            return rc;
+        uint64_t next = rc == 0 && k.mv_size == 8 ? hq_be64_get(k.mv_data) + 1 : 1;
         if (txn != s->wtxn) {
             *seq = next;
             return 0;
@@ -633,20 +631,15 @@ int hq_store_event_remove(hq_store *s, MDB_txn *txn, uint64_t seq, const char *s
 
 int hq_store_chain_head(hq_store *s, MDB_txn *txn, uint64_t *seq, unsigned char head[32], hq_err *err)
 {
-    MDB_cursor *c;
     MDB_val k, v;
-    int rc = mdb_cursor_open(txn, s->dbi[HQ_DB_CHAIN], &c);
-    if (rc)
-        return hq_store_code(rc, err, "chain");
-    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-    mdb_cursor_close(c);
-    if (rc == MDB_NOTFOUND) {
+    int rc = hq_store_edge(s, txn, HQ_DB_CHAIN, MDB_LAST, &k, &v, err);
+    if (rc == HQ_ENOTFOUND) {
         *seq = 0;
         memset(head, 0, 32);
         return 0;
     }
     if (rc)
-        return hq_store_code(rc, err, "chain");
+        return rc;
     if (k.mv_size != 8 || v.mv_size != 32)
         return hq_err_set(err, HQ_ESTORE, "chain record of unexpected size");
     *seq = hq_be64_get(k.mv_data);
@@ -674,12 +667,12 @@ int hq_store_chain_verify_from(hq_store *s, MDB_txn *txn, uint64_t after, const 
     mdb_stat(txn, s->dbi[HQ_DB_EVENTS], &st);
     *checked = 0;
     *bad_seq = 0;
-    int rc = mdb_cursor_open(txn, s->dbi[HQ_DB_EVENTS], &ce);
+    int rc = hq_store_cursor(s, txn, HQ_DB_EVENTS, &ce, err);
     if (rc)
-        return hq_store_code(rc, err, "events");
-    if ((rc = mdb_cursor_open(txn, s->dbi[HQ_DB_CHAIN], &cc))) {
+        return rc;
+    if ((rc = hq_store_cursor(s, txn, HQ_DB_CHAIN, &cc, err))) {
         mdb_cursor_close(ce);
-        return hq_store_code(rc, err, "chain");
+        return rc;
     }
     ek = (MDB_val){8, from};
     ck = (MDB_val){8, from};
@@ -894,12 +887,8 @@ int hq_store_stats_get(hq_store *s, MDB_txn *txn, hq_store_stats *st, hq_err *er
     mdb_env_stat(s->env, &es);
     st->map_size = info.me_mapsize;
     st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * es.ms_psize;
-    MDB_cursor *c;
     MDB_val k, v;
-    if (mdb_cursor_open(txn, s->dbi[HQ_DB_EVENTS], &c) == 0) {
-        if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-            st->last_event_seq = hq_be64_get(k.mv_data);
-        mdb_cursor_close(c);
-    }
+    if (hq_store_edge(s, txn, HQ_DB_EVENTS, MDB_LAST, &k, &v, NULL) == 0 && k.mv_size == 8)
+        st->last_event_seq = hq_be64_get(k.mv_data);
     return 0;
 }

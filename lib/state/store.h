@@ -90,6 +90,12 @@ int hq_store_find(hq_store *s, MDB_txn *txn, enum hq_db db, const void *k, size_
                   hq_err *err);
 /* hq_store_get in a database keyed by be64 sequence (events, outbox). */
 int hq_store_get_seq(hq_store *s, MDB_txn *txn, enum hq_db db, uint64_t seq, MDB_val *v, hq_err *err);
+/* Opens a cursor on db (the caller closes it): 0, or an error naming db. */
+int hq_store_cursor(hq_store *s, MDB_txn *txn, enum hq_db db, MDB_cursor **c, hq_err *err);
+/* The first (op MDB_FIRST) or last (MDB_LAST) record of db, as views
+ * valid until the txn ends: 0, HQ_ENOTFOUND when db is empty (err
+ * untouched), or an error. */
+int hq_store_edge(hq_store *s, MDB_txn *txn, enum hq_db db, MDB_cursor_op op, MDB_val *k, MDB_val *v, hq_err *err);
 /* Maps an LMDB return code to HQ_E* with a message. */
 int hq_store_code(int mdb_rc, hq_err *err, const char *what);
 

@@ -76,23 +76,10 @@ static void copy_str(char *dst, size_t size, const msgpack_object *o)
         snprintf(dst, size, "%.*s", (int)o->via.str.size, o->via.str.ptr);
 }
 
-static int first(hq_store *s, MDB_txn *txn, MDB_val *k, MDB_val *v, hq_err *err)
-{
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_TIMERS), &c);
-    if (rc)
-        return hq_store_code(rc, err, "timers");
-    rc = mdb_cursor_get(c, k, v, MDB_FIRST);
-    mdb_cursor_close(c);
-    if (rc == MDB_NOTFOUND)
-        return HQ_ENOTFOUND;
-    return hq_store_code(rc, err, "timers");
-}
-
 int hq_timer_next_due(hq_store *s, MDB_txn *txn, int64_t *due_ms, hq_err *err)
 {
     MDB_val k, v;
-    int rc = first(s, txn, &k, &v, err);
+    int rc = hq_store_edge(s, txn, HQ_DB_TIMERS, MDB_FIRST, &k, &v, err);
     if (rc)
         return rc;
     *due_ms = (int64_t)hq_be64_get(k.mv_data);
@@ -102,7 +89,7 @@ int hq_timer_next_due(hq_store *s, MDB_txn *txn, int64_t *due_ms, hq_err *err)
 int hq_timer_first_due(hq_store *s, MDB_txn *txn, int64_t now_ms, hq_timer *t, hq_err *err)
 {
     MDB_val k, v;
-    int rc = first(s, txn, &k, &v, err);
+    int rc = hq_store_edge(s, txn, HQ_DB_TIMERS, MDB_FIRST, &k, &v, err);
     if (rc)
         return rc;
     if (k.mv_size != 16)

@@ -20,6 +20,8 @@
 
 #include "buf.h"
 #include "hq_test.h"
+#include "mp.h"
+#include "outbox.h"
 #include "store.h"
 
 typedef struct fixture {
@@ -589,6 +591,100 @@ static void test_put_get_del(void **state)
 }
 
 
+/* hq_store_edge: the first or last record of a database; an empty one is
+ * HQ_ENOTFOUND with err untouched.  hq_store_cursor opens a cursor. */
+static void test_edge_records_and_cursor(void **state)
+{
+    fixture *f = *state;
+    open_ok(f, 0, 0);
+    MDB_txn *txn = begin(f, true);
+    MDB_val k, v;
+    hq_err err = {0};
+    assert_int_equal(hq_store_edge(f->store, txn, HQ_DB_RULESTATE, MDB_FIRST, &k, &v, &err), HQ_ENOTFOUND);
+    assert_int_equal(hq_store_edge(f->store, txn, HQ_DB_RULESTATE, MDB_LAST, &k, &v, &err), HQ_ENOTFOUND);
+    assert_string_equal(err.msg, "");
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_RULESTATE, "b", 1, "2", 1, NULL), 0);
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_RULESTATE, "a", 1, "1", 1, NULL), 0);
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_RULESTATE, "c", 1, "3", 1, NULL), 0);
+    assert_int_equal(hq_store_edge(f->store, txn, HQ_DB_RULESTATE, MDB_FIRST, &k, &v, &err), 0);
+    assert_memory_equal(k.mv_data, "a", 1);
+    assert_memory_equal(v.mv_data, "1", 1);
+    assert_int_equal(hq_store_edge(f->store, txn, HQ_DB_RULESTATE, MDB_LAST, &k, &v, &err), 0);
+    assert_memory_equal(k.mv_data, "c", 1);
+    assert_memory_equal(v.mv_data, "3", 1);
+    MDB_cursor *c = NULL;
+    assert_int_equal(hq_store_cursor(f->store, txn, HQ_DB_RULESTATE, &c, &err), 0);
+    assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+    assert_memory_equal(k.mv_data, "a", 1);
+    mdb_cursor_close(c);
+    commit(f, txn);
+}
+
+/* ---- the outbox (outbox.h): records under the next sequence number,
+ * walked in order by hq_outbox_each ---- */
+
+static uint64_t outbox_add(fixture *f, MDB_txn *txn, const char *kind)
+{
+    static const hq_role roles[] = {HQ_ROLE_SUPERVISOR};
+    hq_alert a = {.ts_ms = 1000, .kind = kind, .issue = "HQ-2026-000001", .rule = "t.rule", .level = 1,
+                  .roles = roles, .nroles = 1, .domain = "catering", .contractor = "c1", .site = "s1",
+                  .title = "t", .text = "x", .severity = HQ_SEV_HIGH};
+    uint64_t seq = 0;
+    hq_err err = {0};
+    if (hq_outbox_add(f->store, txn, &a, &seq, &err) != 0)
+        fail_msg("outbox add: %s", err.msg);
+    return seq;
+}
+
+/* What a walk saw ("seq:kind ..."), and after how many records it stops. */
+typedef struct seen {
+    hq_buf b;
+    int n, stop_after;
+} seen;
+
+static int see(void *ctx, uint64_t seq, const msgpack_object *rec)
+{
+    seen *s = ctx;
+    char *kind = hq_mp_strdup(hq_mp_map_get(rec, "kind"));
+    hq_buf_printf(&s->b, "%s%llu:%s", s->n ? " " : "", (unsigned long long)seq, kind ? kind : "?");
+    free(kind);
+    return ++s->n == s->stop_after;
+}
+
+/* Walks the outbox from seq from, stopping after stop_after records (0:
+ * never), and checks what the walk saw. */
+static void walk_is(fixture *f, MDB_txn *txn, uint64_t from, int stop_after, const char *want)
+{
+    seen s = {.stop_after = stop_after};
+    hq_buf_init(&s.b);
+    hq_err err = {0};
+    if (hq_outbox_each(f->store, txn, from, see, &s, &err) != 0)
+        fail_msg("outbox each: %s", err.msg);
+    assert_string_equal(s.b.data ? s.b.data : "", want);
+    hq_buf_fini(&s.b);
+}
+
+static void test_outbox_each_walks_from_a_seq_and_stops_when_asked(void **state)
+{
+    fixture *f = *state;
+    open_ok(f, 0, 0);
+    MDB_txn *txn = begin(f, true);
+    assert_int_equal(outbox_add(f, txn, "opened"), 1);
+    assert_int_equal(outbox_add(f, txn, "reminder"), 2);
+    assert_int_equal(outbox_add(f, txn, "closed"), 3);
+    /* record 4 is an array, 5 is not msgpack: passed over */
+    unsigned char key[8];
+    hq_be64_put(key, 4);
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_OUTBOX, key, 8, "\x93\x01\x02\x03", 4, NULL), 0);
+    hq_be64_put(key, 5);
+    assert_int_equal(hq_store_put(f->store, txn, HQ_DB_OUTBOX, key, 8, "\xc1", 1, NULL), 0);
+    walk_is(f, txn, 1, 0, "1:opened 2:reminder 3:closed");
+    walk_is(f, txn, 2, 0, "2:reminder 3:closed");
+    walk_is(f, txn, 4, 0, "");
+    walk_is(f, txn, 1, 2, "1:opened 2:reminder");
+    commit(f, txn);
+}
+
 /* hq_store_find: a missing key is no error; hq_store_end commits what
  * went well and aborts what did not; hq_store_dir_ready says why a
  * directory cannot hold a state. */
@@ -731,6 +827,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_maybe_grow_grows_ahead_of_need, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_get_del, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edge_records_and_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_each_walks_from_a_seq_and_stops_when_asked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_end_and_dir_ready, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lmdb_codes_map_to_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_reader_slots_are_cleared_at_open, setup, teardown),
