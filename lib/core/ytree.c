@@ -488,25 +488,37 @@ bool hq_parse_double(const char *s, double *out)
     return true;
 }
 
+/* "1.5h": a digit, a decimal point or comma, a digit. */
+static bool has_fraction(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((*p == '.' || *p == ',') && p > s && p[-1] >= '0' && p[-1] <= '9' && p[1] >= '0' && p[1] <= '9')
+            return true;
+    return false;
+}
+
+/* "expected WHAT, got "text"" (or "got a list", "got nothing"), with a hint
+ * for "1.5h" where a duration was wanted. */
+int hq_ywrong(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *what, bool duration)
+{
+    bool scalar = n && n->type == HQ_Y_SCALAR;
+    hq_ydiag(d, doc, n, "expected %s, got %s%s%s%s", what, scalar ? "\"" : "",
+             scalar ? n->str : n ? type_name(n->type) : "nothing", scalar ? "\"" : "",
+             duration && scalar && has_fraction(n->str) ? " (whole numbers only: write 1h30m, not 1.5h)" : "");
+    return HQ_EINVAL;
+}
+
 int hq_yget_int(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out)
 {
-    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_int64(n->str, out)) {
-        hq_ydiag(d, doc, n, "expected an integer, got %s%s%s", n && n->type == HQ_Y_SCALAR ? "\"" : "",
-                 n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
-                 n && n->type == HQ_Y_SCALAR ? "\"" : "");
-        return HQ_EINVAL;
-    }
+    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_int64(n->str, out))
+        return hq_ywrong(d, doc, n, "an integer", false);
     return 0;
 }
 
 int hq_yget_number(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, double *out)
 {
-    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_double(n->str, out)) {
-        hq_ydiag(d, doc, n, "expected a number, got %s%s%s", n && n->type == HQ_Y_SCALAR ? "\"" : "",
-                 n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
-                 n && n->type == HQ_Y_SCALAR ? "\"" : "");
-        return HQ_EINVAL;
-    }
+    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_double(n->str, out))
+        return hq_ywrong(d, doc, n, "a number", false);
     return 0;
 }
 
@@ -522,10 +534,7 @@ int hq_yget_bool(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, bool *out)
             return 0;
         }
     }
-    hq_ydiag(d, doc, n, "expected true or false, got %s%s%s", n && n->type == HQ_Y_SCALAR ? "\"" : "",
-             n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
-             n && n->type == HQ_Y_SCALAR ? "\"" : "");
-    return HQ_EINVAL;
+    return hq_ywrong(d, doc, n, "true or false", false);
 }
 
 int hq_parse_duration_ms(const char *s, int64_t *out)
@@ -568,26 +577,10 @@ int hq_parse_duration_ms(const char *s, int64_t *out)
     return 0;
 }
 
-/* "1.5h": a digit, a decimal point or comma, a digit. */
-static bool has_fraction(const char *s)
-{
-    for (const char *p = s; *p; p++)
-        if ((*p == '.' || *p == ',') && p > s && p[-1] >= '0' && p[-1] <= '9' && p[1] >= '0' && p[1] <= '9')
-            return true;
-    return false;
-}
-
 int hq_yget_duration_ms(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out)
 {
-    if (!n || n->type != HQ_Y_SCALAR || hq_parse_duration_ms(n->str, out) != 0) {
-        hq_ydiag(d, doc, n, "expected a duration like 30m, 48h or 7d, got %s%s%s%s",
-                 n && n->type == HQ_Y_SCALAR ? "\"" : "",
-                 n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
-                 n && n->type == HQ_Y_SCALAR ? "\"" : "",
-                 n && n->type == HQ_Y_SCALAR && has_fraction(n->str) ? " (whole numbers only: write 1h30m, not 1.5h)"
-                                                                    : "");
-        return HQ_EINVAL;
-    }
+    if (!n || n->type != HQ_Y_SCALAR || hq_parse_duration_ms(n->str, out) != 0)
+        return hq_ywrong(d, doc, n, "a duration like 30m, 48h or 7d", true);
     return 0;
 }
 
