@@ -801,6 +801,17 @@ void hq_eval_points(int64_t cp, char *buf, size_t size)
     snprintf(buf, size, "%s%lld.%02lld", sign, (long long)(cp / 100), (long long)(cp % 100));
 }
 
+void hq_eval_put_deductions(hq_buf *b, const hq_eval_row *r, const char *pre, const char *post)
+{
+    char p[32];
+    for (int k = 0; k < HQ_EVAL_D_COUNT; k++) {
+        hq_eval_points(r->deduct_cp[k], p, sizeof p);
+        hq_buf_printf(b, "%s%s%s", pre, p, post);
+    }
+    hq_eval_points(r->deductions_cp, p, sizeof p);
+    hq_buf_printf(b, "%s%s%s", pre, p, post);
+}
+
 /* "85.7%" of on_time/due, or "" when nothing was due. */
 static void rate_str(const hq_eval_row *r, char *buf, size_t size)
 {
@@ -843,14 +854,8 @@ void hq_eval_to_csv(const hq_eval *e, hq_buf *b)
                       r->by_severity[0], r->by_severity[1], r->by_severity[2], r->by_severity[3], r->overdue_days,
                       r->failed_rechecks, r->recurrences, r->complaints, r->missed_inspections, r->accountability,
                       r->dismissed);
-        for (int k = 0; k < HQ_EVAL_D_COUNT; k++) {
-            char p[32];
-            hq_eval_points(r->deduct_cp[k], p, sizeof p);
-            hq_buf_printf(b, ",%s", p);
-        }
-        char total[32];
-        hq_eval_points(r->deductions_cp, total, sizeof total);
-        hq_buf_printf(b, ",%s,%d,%d,%s,%lld.%02lld,", total, r->due, r->on_time, rate,
+        hq_eval_put_deductions(b, r, ",", "");
+        hq_buf_printf(b, ",%d,%d,%s,%lld.%02lld,", r->due, r->on_time, rate,
                       (long long)(r->penalties_cents / 100), (long long)(r->penalties_cents % 100));
         hq_csv_field(b, e->period_name);
         hq_buf_puts(b, "\r\n");
