@@ -32,5 +32,7 @@ void *hq_reallocarray(void *p, size_t n, size_t size);
 /* Copies of a NUL-terminated string, or its first n bytes (NUL added). */
 char *hq_strdup(const char *s);
 char *hq_strndup(const char *s, size_t n);
+/* Frees the n strings of v, then v itself (NULL with n 0 is fine). */
+void hq_free_strv(char **v, size_t n);
 
 #endif

@@ -31,14 +31,15 @@ static void node_free(hq_ynode *n)
     free(n);
 }
 
-void hq_ydoc_destroy(hq_ydoc **doc)
+void hq_ydoc_destroy(hq_ydoc **docp)
 {
-    if (!doc || !*doc)
+    hq_ydoc *doc = docp ? *docp : NULL;
+    if (!doc)
         return;
-    node_free((*doc)->root);
-    free((*doc)->file);
-    free(*doc);
-    *doc = NULL;
+    node_free(doc->root);
+    free(doc->file);
+    free(doc);
+    *docp = NULL;
 }
 
 typedef struct frame {

@@ -132,9 +132,9 @@ static void spans_fini(spans *s)
 
 void hq_calendar_destroy(hq_calendar **cp)
 {
-    if (!cp || !*cp)
+    hq_calendar *c = cp ? *cp : NULL;
+    if (!c)
         return;
-    hq_calendar *c = *cp;
     spans_fini(&c->holidays);
     spans_fini(&c->terms);
     spans_fini(&c->vacations);

@@ -207,9 +207,9 @@ hq_dispatch *hq_dispatch_build(const hq_rule *const *rules, size_t n)
 
 void hq_dispatch_destroy(hq_dispatch **dp)
 {
-    if (!dp || !*dp)
+    hq_dispatch *d = dp ? *dp : NULL;
+    if (!d)
         return;
-    hq_dispatch *d = *dp;
     for (size_t i = 0; i < d->nkeys; i++)
         free(d->keys[i].pos);
     free(d->keys);

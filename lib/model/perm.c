@@ -72,12 +72,11 @@ const char *hq_perm_reason_name(hq_perm_reason r)
 
 void hq_perm_destroy(hq_perm **tp)
 {
-    if (!tp || !*tp)
+    hq_perm *t = tp ? *tp : NULL;
+    if (!t)
         return;
-    for (size_t i = 0; i < (*tp)->nfiles; i++)
-        free((*tp)->files[i]);
-    free((*tp)->files);
-    free(*tp);
+    hq_free_strv(t->files, t->nfiles);
+    free(t);
     *tp = NULL;
 }
 

@@ -110,18 +110,16 @@ static void rule_fini(hq_rule *r)
     free(r->category);
     hq_schedule_destroy(&r->schedule);
     hq_tmpl_destroy(&r->unit);
-    for (size_t i = 0; i < r->nunits; i++)
-        free(r->units[i]);
-    free(r->units);
+    hq_free_strv(r->units, r->nunits);
     free(r->owner);
     free(r->until);
 }
 
 void hq_rules_destroy(hq_rules **rp)
 {
-    if (!rp || !*rp)
+    hq_rules *r = rp ? *rp : NULL;
+    if (!r)
         return;
-    hq_rules *r = *rp;
     hq_retention_destroy(&r->retention);
     hq_vocab_free(r->vocab);
     for (size_t i = 0; i < r->nrules; i++)

@@ -36,12 +36,13 @@ struct hq_schedule {
 
 void hq_schedule_destroy(hq_schedule **sp)
 {
-    if (!sp || !*sp)
+    hq_schedule *s = sp ? *sp : NULL;
+    if (!s)
         return;
-    for (size_t i = 0; i < (*sp)->nov; i++)
-        free((*sp)->ov[i].period);
-    free((*sp)->ov);
-    free(*sp);
+    for (size_t i = 0; i < s->nov; i++)
+        free(s->ov[i].period);
+    free(s->ov);
+    free(s);
     *sp = NULL;
 }
 

@@ -17,9 +17,7 @@
 
 static void strlist_fini(hq_strlist *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
+    hq_free_strv(l->v, l->n);
     l->v = NULL;
     l->n = 0;
 }
@@ -34,9 +32,9 @@ static bool strlist_has(const hq_strlist *l, const char *s)
 
 void hq_eval_scheme_destroy(hq_eval_scheme **sp)
 {
-    if (!sp || !*sp)
+    hq_eval_scheme *s = sp ? *sp : NULL;
+    if (!s)
         return;
-    hq_eval_scheme *s = *sp;
     free(s->name);
     free(s->file);
     free(s->veto_grade);
@@ -458,9 +456,9 @@ hq_eval *hq_eval_new(const hq_eval_scheme *s, const hq_period *p, const char *pe
 
 void hq_eval_destroy(hq_eval **ep)
 {
-    if (!ep || !*ep)
+    hq_eval *e = ep ? *ep : NULL;
+    if (!e)
         return;
-    hq_eval *e = *ep;
     for (size_t i = 0; i < e->nrows; i++) {
         free(e->rows[i].r.contractor);
         free(e->rows[i].r.name);
@@ -469,9 +467,7 @@ void hq_eval_destroy(hq_eval **ep)
     free(e->out);
     free(e->bucket_from);
     free(e->bucket_label);
-    for (size_t i = 0; i < e->ndomains; i++)
-        free(e->domains[i]);
-    free(e->domains);
+    hq_free_strv(e->domains, e->ndomains);
     free(e->counts);
     free(e->period_name);
     free(e);
