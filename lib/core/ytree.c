@@ -389,14 +389,21 @@ const hq_ynode *hq_ymap_get(const hq_ynode *map, const char *key)
     return NULL;
 }
 
-void hq_ydiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, ...)
+static void vdiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void vdiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, va_list ap)
 {
     char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    hq_diags_add(d, doc ? doc->file : "", n ? n->line : 0, n ? n->column : 0, "%s", msg);
+}
+
+void hq_ydiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vdiag(d, doc, n, fmt, ap);
     va_end(ap);
-    hq_diags_add(d, doc ? doc->file : "", n ? n->line : 0, n ? n->column : 0, "%s", msg);
 }
 
 static const char *type_name(hq_ytype t)
@@ -444,6 +451,17 @@ const hq_ynode *hq_yrequire(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map
     if (!v)
         hq_ydiag(d, doc, map, "missing required key \"%s\"", key);
     return v;
+}
+
+bool hq_yseq(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, ...)
+{
+    if (n->type == HQ_Y_SEQ)
+        return true;
+    va_list ap;
+    va_start(ap, fmt);
+    vdiag(d, doc, n, fmt, ap);
+    va_end(ap);
+    return false;
 }
 
 int hq_yget_str(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char **out)

@@ -74,6 +74,9 @@ void hq_ydiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fm
 int hq_ycheck_keys(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, const char *const *allowed);
 /* Reports a missing required key at the map's position; returns the value or NULL. */
 const hq_ynode *hq_yrequire(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, const char *key);
+/* True when n is a list; otherwise adds the diagnostic fmt at n. */
+bool hq_yseq(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Typed scalar readers.  Each returns 0, or HQ_EINVAL after adding a
  * diagnostic ("expected an integer, got \"x\""). */

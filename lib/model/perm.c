@@ -129,10 +129,8 @@ static const char *keep_file(hq_perm *t, const char *file)
 void hq_perm_parse(hq_perm **tp, const hq_ydoc *doc, const hq_ynode *n, hq_diags *d)
 {
     static const char *const keys[] = {"role", "actions", "scope", "description", NULL};
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(d, doc, n, "permissions: expected a list like [{role: supervisor, actions: [recheck, comment]}]");
+    if (!hq_yseq(d, doc, n, "permissions: expected a list like [{role: supervisor, actions: [recheck, comment]}]"))
         return;
-    }
     if (!*tp && !(*tp = hq_calloc(1, sizeof **tp))) {
         hq_ydiag(d, doc, n, "out of memory");
         return;

@@ -624,10 +624,8 @@ typedef struct registry {
 
 static void load_registry(loader *L, const hq_ydoc *doc, const hq_ynode *n, const registry *reg)
 {
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(L->d, doc, n, "%ss: expected a list", reg->what);
+    if (!hq_yseq(L->d, doc, n, "%ss: expected a list", reg->what))
         return;
-    }
     for (size_t i = 0; i < n->len; i++) {
         const hq_ynode *s = n->kids[i];
         if (hq_ycheck_keys(L->d, doc, s, reg->keys))
@@ -820,10 +818,8 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
     static const char *const keys[] = {"id",     "name",  "roles", "channels", "working_hours", "title",
                                        "deputy", "email", "phone", "webhook",  NULL}; /* the last four: alertd's */
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(L->d, doc, n, "people: expected a list");
+    if (!hq_yseq(L->d, doc, n, "people: expected a list"))
         return;
-    }
     for (size_t i = 0; i < n->len; i++) {
         const hq_ynode *s = n->kids[i];
         if (hq_ycheck_keys(L->d, doc, s, keys))
@@ -845,10 +841,8 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         x = hq_yrequire(L->d, doc, s, "roles");
         if (!x)
             continue;
-        if (x->type != HQ_Y_SEQ) {
-            hq_ydiag(L->d, doc, x, "roles: expected a list like [office_director] or [section_head:catering]");
+        if (!hq_yseq(L->d, doc, x, "roles: expected a list like [office_director] or [section_head:catering]"))
             continue;
-        }
         if (x->len == 0)
             hq_ydiag(L->d, doc, x, "person \"%s\" has no role: give at least one (like [supervisor:catering])",
                      id);
@@ -903,10 +897,8 @@ static bool z85_key_ok(const char *s)
 static void load_staff_keys(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
     static const char *const keys[] = {"person", "key", "description", NULL};
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(L->d, doc, n, "staff_keys: expected a list of {person, key}");
+    if (!hq_yseq(L->d, doc, n, "staff_keys: expected a list of {person, key}"))
         return;
-    }
     for (size_t i = 0; i < n->len; i++) {
         const hq_ynode *e = n->kids[i];
         if (hq_ycheck_keys(L->d, doc, e, keys))
