@@ -34,5 +34,13 @@ char *hq_strdup(const char *s);
 char *hq_strndup(const char *s, size_t n);
 /* Frees the n strings of v, then v itself (NULL with n 0 is fine). */
 void hq_free_strv(char **v, size_t n);
+/* Calls fini(&arr[i]) on each of the n elements of arr, then frees arr:
+ * for an owned array of records whose fini frees what one record owns. */
+#define HQ_FREE_EACH(arr, n, fini)                                                                                     \
+    do {                                                                                                               \
+        for (size_t i_ = 0; i_ < (n); i_++)                                                                            \
+            fini(&(arr)[i_]);                                                                                          \
+        free(arr);                                                                                                     \
+    } while (0)
 
 #endif

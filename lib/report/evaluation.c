@@ -30,6 +30,23 @@ static bool strlist_has(const hq_strlist *l, const char *s)
     return false;
 }
 
+static void grade_fini(hq_eval_grade *g)
+{
+    free(g->name);
+}
+
+static void term_fini(hq_eval_term *t)
+{
+    free(t->id);
+    free(t->name);
+}
+
+static void party_fini(struct hq_eval_party *p)
+{
+    free(p->id);
+    free(p->name);
+}
+
 void hq_eval_scheme_destroy(hq_eval_scheme **sp)
 {
     hq_eval_scheme *s = sp ? *sp : NULL;
@@ -41,19 +58,9 @@ void hq_eval_scheme_destroy(hq_eval_scheme **sp)
     strlist_fini(&s->complaint_categories);
     strlist_fini(&s->missed_inspection_categories);
     strlist_fini(&s->veto_categories);
-    for (size_t i = 0; i < s->ngrades; i++)
-        free(s->grades[i].name);
-    free(s->grades);
-    for (size_t i = 0; i < s->nterms; i++) {
-        free(s->terms[i].id);
-        free(s->terms[i].name);
-    }
-    free(s->terms);
-    for (size_t i = 0; i < s->ncontractors; i++) {
-        free(s->contractors[i].id);
-        free(s->contractors[i].name);
-    }
-    free(s->contractors);
+    HQ_FREE_EACH(s->grades, s->ngrades, grade_fini);
+    HQ_FREE_EACH(s->terms, s->nterms, term_fini);
+    HQ_FREE_EACH(s->contractors, s->ncontractors, party_fini);
     free(s);
     *sp = NULL;
 }
@@ -454,16 +461,18 @@ hq_eval *hq_eval_new(const hq_eval_scheme *s, const hq_period *p, const char *pe
     return e;
 }
 
+static void row_fini(row_ext *x)
+{
+    free(x->r.contractor);
+    free(x->r.name);
+}
+
 void hq_eval_destroy(hq_eval **ep)
 {
     hq_eval *e = ep ? *ep : NULL;
     if (!e)
         return;
-    for (size_t i = 0; i < e->nrows; i++) {
-        free(e->rows[i].r.contractor);
-        free(e->rows[i].r.name);
-    }
-    free(e->rows);
+    HQ_FREE_EACH(e->rows, e->nrows, row_fini);
     free(e->out);
     free(e->bucket_from);
     free(e->bucket_label);
