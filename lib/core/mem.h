@@ -14,7 +14,8 @@
  * So these functions never return NULL, and callers do not check.  Sizes
  * that would overflow (n * size) abort as well.  Library code, the daemons
  * and houqinctl use these and never the raw allocators (tests/layers.sh
- * enforces it).  Memory from them is released with free().
+ * enforces it).  Memory from them is released with free(); an owned array
+ * of strings with hq_free_strv(), one of records with HQ_FREE_EACH().
  *
  * hq_buf (buf.h) follows the same policy.
  */
