@@ -43,11 +43,48 @@ static void test_free_strv_frees_the_strings_and_the_array(void **state)
     hq_free_strv(grown, 2);
 }
 
+typedef struct {
+    char *name;
+    char **tags;
+    size_t ntags;
+} record;
+
+static int finis;
+
+static void record_fini(record *r)
+{
+    finis++;
+    free(r->name);
+    hq_free_strv(r->tags, r->ntags);
+}
+
+static void test_free_each_finis_every_record_then_the_array(void **state)
+{
+    (void)state;
+    size_t n = 3;
+    record *v = hq_calloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i].name = hq_strdup("r");
+        v[i].ntags = i;
+        v[i].tags = hq_calloc(i ? i : 1, sizeof *v[i].tags);
+        for (size_t j = 0; j < i; j++)
+            v[i].tags[j] = hq_strdup("t");
+    }
+    finis = 0;
+    HQ_FREE_EACH(v, n, record_fini);
+    assert_int_equal(finis, 3);
+    record *none = NULL;
+    size_t nnone = 0;
+    HQ_FREE_EACH(none, nnone, record_fini);
+    assert_int_equal(finis, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_copies_of_strings),
         cmocka_unit_test(test_free_strv_frees_the_strings_and_the_array),
+        cmocka_unit_test(test_free_each_finis_every_record_then_the_array),
     };
     return cmocka_run_group_tests_name("mem", tests, NULL, NULL);
 }
