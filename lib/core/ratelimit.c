@@ -88,8 +88,6 @@ bool hq_ratelimit_take(hq_ratelimit *r, const char *source, size_t len, int64_t 
     bucket *b = find(r, source, len, &fresh);
     if (fresh) {
         b->source = hq_malloc(len ? len : 1);
-        if (!b->source)
-            return true; /* out of memory: do not refuse for it */
         memcpy(b->source, source, len);
         b->len = len;
         b->tokens = r->burst;

@@ -345,11 +345,7 @@ int hq_ydoc_load_buf(const char *name, const char *buf, size_t len, const hq_yli
         return rc;
     }
     hq_ydoc *d = hq_calloc(1, sizeof *d);
-    if (!d || !(d->file = hq_strdup(name))) {
-        free(d);
-        node_free(b.root);
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
-    }
+    d->file = hq_strdup(name);
     d->root = b.root;
     *out = d;
     return 0;
