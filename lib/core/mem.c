@@ -61,3 +61,10 @@ char *hq_strndup(const char *s, size_t n)
     d[len] = 0;
     return d;
 }
+
+void hq_free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}

@@ -14,7 +14,8 @@
  * So these functions never return NULL, and callers do not check.  Sizes
  * that would overflow (n * size) abort as well.  Library code, the daemons
  * and houqinctl use these and never the raw allocators (tests/layers.sh
- * enforces it).  Memory from them is released with free().
+ * enforces it).  Memory from them is released with free(); an owned array
+ * of strings with hq_free_strv(), one of records with HQ_FREE_EACH().
  *
  * hq_buf (buf.h) follows the same policy.
  */
@@ -32,5 +33,15 @@ void *hq_reallocarray(void *p, size_t n, size_t size);
 /* Copies of a NUL-terminated string, or its first n bytes (NUL added). */
 char *hq_strdup(const char *s);
 char *hq_strndup(const char *s, size_t n);
+/* Frees the n strings of v, then v itself (NULL with n 0 is fine). */
+void hq_free_strv(char **v, size_t n);
+/* Calls fini(&arr[i]) on each of the n elements of arr, then frees arr:
+ * for an owned array of records whose fini frees what one record owns. */
+#define HQ_FREE_EACH(arr, n, fini)                                                                                     \
+    do {                                                                                                               \
+        for (size_t i_ = 0; i_ < (n); i_++)                                                                            \
+            fini(&(arr)[i_]);                                                                                          \
+        free(arr);                                                                                                     \
+    } while (0)
 
 #endif

@@ -30,6 +30,94 @@ static uint64_t rd_be(const unsigned char *p, int n)
 #define PRESCAN_MAX_STACK 32
 #endif
 
+/* The formats from 0xc0 to 0xdf by what follows the format byte; the
+ * others (fixint, fixmap, fixarray, fixstr) carry their value or length in
+ * the byte itself. */
+enum {
+    F_NIL_BOOL, /* nothing */
+    F_RESERVED, /* 0xc1, never valid */
+    F_FIXED,    /* n payload bytes: int, uint, float */
+    F_FIXEXT,   /* a type byte and n data bytes */
+    F_BIN,      /* a length of n bytes, then the data */
+    F_STR,
+    F_EXT,      /* a length of n bytes, a type byte, then the data */
+    F_ARRAY,    /* a count of n bytes, then the elements */
+    F_MAP,      /* a count of n bytes, then twice as many objects */
+};
+
+#define FMT(b) [(b) - 0xc0]
+static const struct {
+    unsigned char kind, n;
+} formats[32] = {
+    FMT(0xc0) = {F_NIL_BOOL, 0}, FMT(0xc1) = {F_RESERVED, 0}, FMT(0xc2) = {F_NIL_BOOL, 0},
+    FMT(0xc3) = {F_NIL_BOOL, 0}, FMT(0xc4) = {F_BIN, 1},      FMT(0xc5) = {F_BIN, 2},
+    FMT(0xc6) = {F_BIN, 4},      FMT(0xc7) = {F_EXT, 1},      FMT(0xc8) = {F_EXT, 2},
+    FMT(0xc9) = {F_EXT, 4},      FMT(0xca) = {F_FIXED, 4},    FMT(0xcb) = {F_FIXED, 8},
+    FMT(0xcc) = {F_FIXED, 1},    FMT(0xcd) = {F_FIXED, 2},    FMT(0xce) = {F_FIXED, 4},
+    FMT(0xcf) = {F_FIXED, 8},    FMT(0xd0) = {F_FIXED, 1},    FMT(0xd1) = {F_FIXED, 2},
+    FMT(0xd2) = {F_FIXED, 4},    FMT(0xd3) = {F_FIXED, 8},    FMT(0xd4) = {F_FIXEXT, 1},
+    FMT(0xd5) = {F_FIXEXT, 2},   FMT(0xd6) = {F_FIXEXT, 4},   FMT(0xd7) = {F_FIXEXT, 8},
+    FMT(0xd8) = {F_FIXEXT, 16},  FMT(0xd9) = {F_STR, 1},      FMT(0xda) = {F_STR, 2},
+    FMT(0xdb) = {F_STR, 4},      FMT(0xdc) = {F_ARRAY, 2},    FMT(0xdd) = {F_ARRAY, 4},
+    FMT(0xde) = {F_MAP, 2},      FMT(0xdf) = {F_MAP, 4},
+};
+#undef FMT
+
+/* What an object's header declares: payload bytes to skip, or for a
+ * container the objects inside it. */
+typedef struct {
+    uint64_t skip;
+    uint64_t children;
+    bool container;
+} mp_head;
+
+/* Reads the header of the object at p[*pos] (*pos < len) and moves *pos
+ * past it; the payload is the caller's to check and skip. */
+static int read_head(const unsigned char *p, size_t len, size_t *pos, const hq_mp_limits *lim, mp_head *h,
+                     hq_err *err)
+{
+    size_t at = (*pos)++; /* the format byte */
+    unsigned char b = p[at];
+    *h = (mp_head){0};
+    if (b <= 0x7f || b >= 0xe0) /* fixint */
+        return 0;
+    if (b <= 0x9f) { /* fixmap, fixarray */
+        h->container = true;
+        h->children = b <= 0x8f ? (uint64_t)(b & 0x0f) * 2 : b & 0x0f;
+        return 0;
+    }
+    if (b <= 0xbf) { /* fixstr */
+        h->skip = b & 0x1f;
+        return 0;
+    }
+    unsigned kind = formats[b - 0xc0].kind, n = formats[b - 0xc0].n;
+    switch (kind) {
+    case F_NIL_BOOL: return 0;
+    case F_RESERVED: return hq_err_set(err, HQ_EINVAL, "malformed msgpack: reserved byte 0x%02x at byte %zu", b, at);
+    case F_FIXED: h->skip = n; return 0;
+    case F_FIXEXT:
+        if (!lim->allow_bin_ext)
+            return hq_err_set(err, HQ_EINVAL, "msgpack ext type not accepted at byte %zu", at);
+        h->skip = 1 + (uint64_t)n;
+        return 0;
+    }
+    /* A length or count of n bytes (and an ext's type byte) follows. */
+    if (len - *pos < n + (kind == F_EXT))
+        return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", *pos);
+    if ((kind == F_BIN || kind == F_EXT) && !lim->allow_bin_ext)
+        return hq_err_set(err, HQ_EINVAL, "msgpack %s type not accepted at byte %zu", kind == F_BIN ? "bin" : "ext",
+                          at);
+    uint64_t v = rd_be(p + *pos, (int)n);
+    *pos += n;
+    if (kind == F_ARRAY || kind == F_MAP) {
+        h->container = true;
+        h->children = kind == F_MAP ? 2 * v : v;
+    } else {
+        h->skip = kind == F_EXT ? v + 1 : v;
+    }
+    return 0;
+}
+
 int hq_mp_prescan(const char *buf, size_t len, const hq_mp_limits *lim, hq_err *err)
 {
     const unsigned char *p = (const unsigned char *)buf;
@@ -48,79 +136,16 @@ int hq_mp_prescan(const char *buf, size_t len, const hq_mp_limits *lim, hq_err *
             return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", pos);
         if (++objects > lim->max_objects)
             return hq_err_set(err, HQ_EINVAL, "message has more than %u objects", lim->max_objects);
-        unsigned char b = p[pos++];
+        mp_head h;
+        int rc = read_head(p, len, &pos, lim, &h, err);
+        if (rc)
+            return rc;
         size_t left = len - pos;
-        uint64_t skip = 0;      /* payload bytes to skip */
-        uint64_t children = 0;  /* objects inside, for containers */
-        bool container = false;
-        int hdr = 0;            /* length bytes following the type byte */
-
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-            /* fixint, nil, bool */
-        } else if (b >= 0x80 && b <= 0x8f) {
-            container = true;
-            children = (uint64_t)(b & 0x0f) * 2;
-        } else if (b >= 0x90 && b <= 0x9f) {
-            container = true;
-            children = b & 0x0f;
-        } else if (b >= 0xa0 && b <= 0xbf) {
-            skip = b & 0x1f;
-        } else {
-            switch (b) {
-            case 0xc1:
-                return hq_err_set(err, HQ_EINVAL, "malformed msgpack: reserved byte 0xc1 at byte %zu", pos - 1);
-            case 0xc4: case 0xc5: case 0xc6: /* bin 8/16/32 */
-            case 0xd9: case 0xda: case 0xdb: /* str 8/16/32 */
-                hdr = (b == 0xc4 || b == 0xd9) ? 1 : (b == 0xc5 || b == 0xda) ? 2 : 4;
-                if (left < (size_t)hdr)
-                    return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", pos);
-                skip = rd_be(p + pos, hdr);
-                pos += hdr;
-                left -= hdr;
-                if (b <= 0xc6 && !lim->allow_bin_ext)
-                    return hq_err_set(err, HQ_EINVAL, "msgpack bin type not accepted at byte %zu", pos - hdr - 1);
-                break;
-            case 0xc7: case 0xc8: case 0xc9: /* ext 8/16/32 */
-                hdr = b == 0xc7 ? 1 : b == 0xc8 ? 2 : 4;
-                if (left < (size_t)hdr + 1)
-                    return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", pos);
-                if (!lim->allow_bin_ext)
-                    return hq_err_set(err, HQ_EINVAL, "msgpack ext type not accepted at byte %zu", pos - 1);
-                skip = rd_be(p + pos, hdr) + 1;
-                pos += hdr;
-                left -= hdr;
-                break;
-            case 0xca: skip = 4; break;
-            case 0xcb: skip = 8; break;
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xce: case 0xd2: skip = 4; break;
-            case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: /* fixext */
-                if (!lim->allow_bin_ext)
-                    return hq_err_set(err, HQ_EINVAL, "msgpack ext type not accepted at byte %zu", pos - 1);
-                skip = 1 + ((uint64_t)1 << (b - 0xd4));
-                break;
-            case 0xdc: case 0xdd: case 0xde: case 0xdf:
-                hdr = (b == 0xdc || b == 0xde) ? 2 : 4;
-                if (left < (size_t)hdr)
-                    return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", pos);
-                children = rd_be(p + pos, hdr);
-                if (b >= 0xde)
-                    children *= 2;
-                pos += hdr;
-                left -= hdr;
-                container = true;
-                break;
-            default:
-                return hq_err_set(err, HQ_EINVAL, "malformed msgpack: bad byte 0x%02x at byte %zu", b, pos - 1);
-            }
-        }
-        if (skip > left)
+        if (h.skip > left)
             return hq_err_set(err, HQ_EINVAL, "malformed msgpack: truncated at byte %zu", len);
-        pos += (size_t)skip;
-        left -= (size_t)skip;
-        if (container) {
+        pos += (size_t)h.skip;
+        left -= (size_t)h.skip;
+        if (h.container) {
             /* An empty container is a level too: the limit is on how deep
              * containers nest, not on where the data ends. */
             if (depth + 1 > max_depth)
@@ -128,12 +153,12 @@ int hq_mp_prescan(const char *buf, size_t len, const hq_mp_limits *lim, hq_err *
             /* Every child takes at least one byte: a count larger than
              * what is left can only be a lie (and would make msgpack-c
              * allocate for it). */
-            if (children > left)
+            if (h.children > left)
                 return hq_err_set(err, HQ_EINVAL,
                                   "malformed msgpack: container declares %llu objects but %zu bytes are left",
-                                  (unsigned long long)children, left);
-            if (children > 0) {
-                stack[depth++] = children;
+                                  (unsigned long long)h.children, left);
+            if (h.children > 0) {
+                stack[depth++] = h.children;
                 continue;
             }
         }

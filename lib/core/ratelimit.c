@@ -31,12 +31,13 @@ hq_ratelimit *hq_ratelimit_new(double rate, double burst)
 
 void hq_ratelimit_destroy(hq_ratelimit **rp)
 {
-    if (!rp || !*rp)
+    hq_ratelimit *r = rp ? *rp : NULL;
+    if (!r)
         return;
-    for (size_t i = 0; i < (*rp)->cap; i++)
-        free((*rp)->b[i].source);
-    free((*rp)->b);
-    free(*rp);
+    for (size_t i = 0; i < r->cap; i++)
+        free(r->b[i].source);
+    free(r->b);
+    free(r);
     *rp = NULL;
 }
 
@@ -87,8 +88,6 @@ bool hq_ratelimit_take(hq_ratelimit *r, const char *source, size_t len, int64_t 
     bucket *b = find(r, source, len, &fresh);
     if (fresh) {
         b->source = hq_malloc(len ? len : 1);
-        if (!b->source)
-            return true; /* out of memory: do not refuse for it */
         memcpy(b->source, source, len);
         b->len = len;
         b->tokens = r->burst;

@@ -31,14 +31,15 @@ static void node_free(hq_ynode *n)
     free(n);
 }
 
-void hq_ydoc_destroy(hq_ydoc **doc)
+void hq_ydoc_destroy(hq_ydoc **docp)
 {
-    if (!doc || !*doc)
+    hq_ydoc *doc = docp ? *docp : NULL;
+    if (!doc)
         return;
-    node_free((*doc)->root);
-    free((*doc)->file);
-    free(*doc);
-    *doc = NULL;
+    node_free(doc->root);
+    free(doc->file);
+    free(doc);
+    *docp = NULL;
 }
 
 typedef struct frame {
@@ -344,11 +345,7 @@ int hq_ydoc_load_buf(const char *name, const char *buf, size_t len, const hq_yli
         return rc;
     }
     hq_ydoc *d = hq_calloc(1, sizeof *d);
-    if (!d || !(d->file = hq_strdup(name))) {
-        free(d);
-        node_free(b.root);
-        return hq_err_set(err, HQ_ENOMEM, "out of memory");
-    }
+    d->file = hq_strdup(name);
     d->root = b.root;
     *out = d;
     return 0;
@@ -388,14 +385,21 @@ const hq_ynode *hq_ymap_get(const hq_ynode *map, const char *key)
     return NULL;
 }
 
-void hq_ydiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, ...)
+static void vdiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void vdiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, va_list ap)
 {
     char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    hq_diags_add(d, doc ? doc->file : "", n ? n->line : 0, n ? n->column : 0, "%s", msg);
+}
+
+void hq_ydiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vdiag(d, doc, n, fmt, ap);
     va_end(ap);
-    hq_diags_add(d, doc ? doc->file : "", n ? n->line : 0, n ? n->column : 0, "%s", msg);
 }
 
 static const char *type_name(hq_ytype t)
@@ -445,6 +449,17 @@ const hq_ynode *hq_yrequire(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map
     return v;
 }
 
+bool hq_yseq(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, ...)
+{
+    if (n->type == HQ_Y_SEQ)
+        return true;
+    va_list ap;
+    va_start(ap, fmt);
+    vdiag(d, doc, n, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
 int hq_yget_str(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char **out)
 {
     if (!n || n->type != HQ_Y_SCALAR) {
@@ -488,25 +503,37 @@ bool hq_parse_double(const char *s, double *out)
     return true;
 }
 
+/* "1.5h": a digit, a decimal point or comma, a digit. */
+static bool has_fraction(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((*p == '.' || *p == ',') && p > s && p[-1] >= '0' && p[-1] <= '9' && p[1] >= '0' && p[1] <= '9')
+            return true;
+    return false;
+}
+
+/* "expected WHAT, got "text"" (or "got a list", "got nothing"), with a hint
+ * for "1.5h" where a duration was wanted. */
+int hq_ywrong(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *what, bool duration)
+{
+    bool scalar = n && n->type == HQ_Y_SCALAR;
+    hq_ydiag(d, doc, n, "expected %s, got %s%s%s%s", what, scalar ? "\"" : "",
+             scalar ? n->str : n ? type_name(n->type) : "nothing", scalar ? "\"" : "",
+             duration && scalar && has_fraction(n->str) ? " (whole numbers only: write 1h30m, not 1.5h)" : "");
+    return HQ_EINVAL;
+}
+
 int hq_yget_int(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out)
 {
-    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_int64(n->str, out)) {
-        hq_ydiag(d, doc, n, "expected an integer, got %s%s%s", n && n->type == HQ_Y_SCALAR ? "\"" : "",
-                 n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
-                 n && n->type == HQ_Y_SCALAR ? "\"" : "");
-        return HQ_EINVAL;
-    }
+    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_int64(n->str, out))
+        return hq_ywrong(d, doc, n, "an integer", false);
     return 0;
 }
 
 int hq_yget_number(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, double *out)
 {
-    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_double(n->str, out)) {
-        hq_ydiag(d, doc, n, "expected a number, got %s%s%s", n && n->type == HQ_Y_SCALAR ? "\"" : "",
-                 n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
-                 n && n->type == HQ_Y_SCALAR ? "\"" : "");
-        return HQ_EINVAL;
-    }
+    if (!n || n->type != HQ_Y_SCALAR || n->quoted || !hq_parse_double(n->str, out))
+        return hq_ywrong(d, doc, n, "a number", false);
     return 0;
 }
 
@@ -522,10 +549,7 @@ int hq_yget_bool(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, bool *out)
             return 0;
         }
     }
-    hq_ydiag(d, doc, n, "expected true or false, got %s%s%s", n && n->type == HQ_Y_SCALAR ? "\"" : "",
-             n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
-             n && n->type == HQ_Y_SCALAR ? "\"" : "");
-    return HQ_EINVAL;
+    return hq_ywrong(d, doc, n, "true or false", false);
 }
 
 int hq_parse_duration_ms(const char *s, int64_t *out)
@@ -568,26 +592,10 @@ int hq_parse_duration_ms(const char *s, int64_t *out)
     return 0;
 }
 
-/* "1.5h": a digit, a decimal point or comma, a digit. */
-static bool has_fraction(const char *s)
-{
-    for (const char *p = s; *p; p++)
-        if ((*p == '.' || *p == ',') && p > s && p[-1] >= '0' && p[-1] <= '9' && p[1] >= '0' && p[1] <= '9')
-            return true;
-    return false;
-}
-
 int hq_yget_duration_ms(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out)
 {
-    if (!n || n->type != HQ_Y_SCALAR || hq_parse_duration_ms(n->str, out) != 0) {
-        hq_ydiag(d, doc, n, "expected a duration like 30m, 48h or 7d, got %s%s%s%s",
-                 n && n->type == HQ_Y_SCALAR ? "\"" : "",
-                 n && n->type == HQ_Y_SCALAR ? n->str : n ? type_name(n->type) : "nothing",
-                 n && n->type == HQ_Y_SCALAR ? "\"" : "",
-                 n && n->type == HQ_Y_SCALAR && has_fraction(n->str) ? " (whole numbers only: write 1h30m, not 1.5h)"
-                                                                    : "");
-        return HQ_EINVAL;
-    }
+    if (!n || n->type != HQ_Y_SCALAR || hq_parse_duration_ms(n->str, out) != 0)
+        return hq_ywrong(d, doc, n, "a duration like 30m, 48h or 7d", true);
     return 0;
 }
 

@@ -74,10 +74,17 @@ void hq_ydiag(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fm
 int hq_ycheck_keys(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, const char *const *allowed);
 /* Reports a missing required key at the map's position; returns the value or NULL. */
 const hq_ynode *hq_yrequire(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, const char *key);
+/* True when n is a list; otherwise adds the diagnostic fmt at n. */
+bool hq_yseq(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Typed scalar readers.  Each returns 0, or HQ_EINVAL after adding a
  * diagnostic ("expected an integer, got \"x\""). */
 int hq_yget_str(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char **out);
+/* The diagnostic of those readers, for readers of other kinds: adds
+ * "expected WHAT, got \"text\"" ("got a list", "got nothing") at n, with a
+ * hint for "1.5h" when duration is set; returns HQ_EINVAL. */
+int hq_ywrong(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, const char *what, bool duration);
 int hq_yget_int(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, int64_t *out);
 int hq_yget_number(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, double *out);
 int hq_yget_bool(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, bool *out);

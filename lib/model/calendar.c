@@ -132,9 +132,9 @@ static void spans_fini(spans *s)
 
 void hq_calendar_destroy(hq_calendar **cp)
 {
-    if (!cp || !*cp)
+    hq_calendar *c = cp ? *cp : NULL;
+    if (!c)
         return;
-    hq_calendar *c = *cp;
     spans_fini(&c->holidays);
     spans_fini(&c->terms);
     spans_fini(&c->vacations);
@@ -242,18 +242,15 @@ hq_calendar *hq_calendar_parse(const hq_ydoc *doc, const hq_ynode *n, hq_diags *
         parse_spans(d, doc, x, &c->vacations, "vacation", false);
     if ((x = hq_ymap_get(n, "periods")))
         parse_spans(d, doc, x, &c->periods, "period", true);
-    if ((x = hq_ymap_get(n, "workdays"))) {
-        if (x->type != HQ_Y_SEQ) {
-            hq_ydiag(d, doc, x, "workdays: expected a list of dates (make-up working days)");
-        } else {
-            c->workdays = hq_calloc(x->len ? x->len : 1, sizeof *c->workdays);
-            for (size_t i = 0; i < x->len; i++) {
-                hq_day day;
-                if (get_day(d, doc, x->kids[i], &day)) {
-                    if (hq_cal_is_holiday(c, day))
-                        hq_ydiag(d, doc, x->kids[i], "make-up working day is also a holiday");
-                    c->workdays[c->nworkdays++] = day;
-                }
+    if ((x = hq_ymap_get(n, "workdays")) &&
+        hq_yseq(d, doc, x, "workdays: expected a list of dates (make-up working days)")) {
+        c->workdays = hq_calloc(x->len ? x->len : 1, sizeof *c->workdays);
+        for (size_t i = 0; i < x->len; i++) {
+            hq_day day;
+            if (get_day(d, doc, x->kids[i], &day)) {
+                if (hq_cal_is_holiday(c, day))
+                    hq_ydiag(d, doc, x->kids[i], "make-up working day is also a holiday");
+                c->workdays[c->nworkdays++] = day;
             }
         }
     }

@@ -45,9 +45,9 @@ static const char *const op_names[] = {"eq",     "ne",    "lt",      "le",     "
 
 void hq_cond_destroy(hq_cond **cp)
 {
-    if (!cp || !*cp)
+    hq_cond *c = cp ? *cp : NULL;
+    if (!c)
         return;
-    hq_cond *c = *cp;
     for (size_t i = 0; i < c->nkids; i++)
         hq_cond_destroy(&c->kids[i]);
     free(c->kids);

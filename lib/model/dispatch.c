@@ -74,18 +74,31 @@ static int by_path(const void *a, const void *b)
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* The order of filed values: exact ones before prefixes, then by bytes,
+ * then the shorter first. */
+static int cmp_value(bool xp, const char *xv, size_t xl, bool yp, const char *yv, size_t yl)
+{
+    if (xp != yp)
+        return xp ? 1 : -1;
+    int c = memcmp(xv, yv, xl < yl ? xl : yl);
+    if (c)
+        return c;
+    return xl < yl ? -1 : xl > yl;
+}
+
 static int by_key(const void *a, const void *b)
 {
     const guard *x = a, *y = b;
-    if (x->prefix != y->prefix)
-        return x->prefix ? 1 : -1;
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->val, y->val, n);
+    int c = cmp_value(x->prefix, x->val, x->len, y->prefix, y->val, y->len);
     if (c)
         return c;
-    if (x->len != y->len)
-        return x->len < y->len ? -1 : 1;
     return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int by_gkey(const void *a, const void *b)
+{
+    const gkey *x = a, *y = b;
+    return cmp_value(x->prefix, x->val, x->len, y->prefix, y->val, y->len);
 }
 
 /* The path guarded by the most rules (ties: the first in path order). */
@@ -148,7 +161,7 @@ static bool file_guards(hq_dispatch *d, guard *g, size_t n)
     for (size_t i = 0; i < m; i++) {
         filed[g[i].pos] = true;
         gkey *last = d->nkeys ? &d->keys[d->nkeys - 1] : NULL;
-        if (!last || last->prefix != g[i].prefix || last->len != g[i].len || memcmp(last->val, g[i].val, g[i].len)) {
+        if (!last || cmp_value(last->prefix, last->val, last->len, g[i].prefix, g[i].val, g[i].len)) {
             gkey *ks = hq_realloc(d->keys, (d->nkeys + 1) * sizeof *ks);
             d->keys = ks;
             last = &d->keys[d->nkeys++];
@@ -207,9 +220,9 @@ hq_dispatch *hq_dispatch_build(const hq_rule *const *rules, size_t n)
 
 void hq_dispatch_destroy(hq_dispatch **dp)
 {
-    if (!dp || !*dp)
+    hq_dispatch *d = dp ? *dp : NULL;
+    if (!d)
         return;
-    hq_dispatch *d = *dp;
     for (size_t i = 0; i < d->nkeys; i++)
         free(d->keys[i].pos);
     free(d->keys);
@@ -230,27 +243,8 @@ const char *hq_dispatch_field(const hq_dispatch *d)
 
 static const gkey *find(const hq_dispatch *d, bool prefix, const char *val, size_t len)
 {
-    size_t lo = 0, hi = d->nkeys;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const gkey *k = &d->keys[mid];
-        int c;
-        if (k->prefix != prefix) {
-            c = k->prefix ? 1 : -1;
-        } else {
-            size_t m = k->len < len ? k->len : len;
-            c = memcmp(k->val, val, m);
-            if (!c && k->len != len)
-                c = k->len < len ? -1 : 1;
-        }
-        if (c == 0)
-            return k;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    const gkey probe = {val, len, prefix, NULL, 0};
+    return d->nkeys ? bsearch(&probe, d->keys, d->nkeys, sizeof *d->keys, by_gkey) : NULL;
 }
 
 #define MAX_LISTS 16

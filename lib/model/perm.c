@@ -72,12 +72,11 @@ const char *hq_perm_reason_name(hq_perm_reason r)
 
 void hq_perm_destroy(hq_perm **tp)
 {
-    if (!tp || !*tp)
+    hq_perm *t = tp ? *tp : NULL;
+    if (!t)
         return;
-    for (size_t i = 0; i < (*tp)->nfiles; i++)
-        free((*tp)->files[i]);
-    free((*tp)->files);
-    free(*tp);
+    hq_free_strv(t->files, t->nfiles);
+    free(t);
     *tp = NULL;
 }
 
@@ -114,30 +113,18 @@ static const char *keep_file(hq_perm *t, const char *file)
     for (size_t i = 0; i < t->nfiles; i++)
         if (!strcmp(t->files[i], file))
             return t->files[i];
-    char **grown = hq_realloc(t->files, (t->nfiles + 1) * sizeof *grown);
-    char *copy = hq_strdup(file);
-    if (!grown || !copy) {
-        free(copy);
-        if (grown)
-            t->files = grown;
-        return "permissions";
-    }
-    t->files = grown;
-    t->files[t->nfiles] = copy;
+    t->files = hq_realloc(t->files, (t->nfiles + 1) * sizeof *t->files);
+    t->files[t->nfiles] = hq_strdup(file);
     return t->files[t->nfiles++];
 }
 
 void hq_perm_parse(hq_perm **tp, const hq_ydoc *doc, const hq_ynode *n, hq_diags *d)
 {
     static const char *const keys[] = {"role", "actions", "scope", "description", NULL};
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(d, doc, n, "permissions: expected a list like [{role: supervisor, actions: [recheck, comment]}]");
+    if (!hq_yseq(d, doc, n, "permissions: expected a list like [{role: supervisor, actions: [recheck, comment]}]"))
         return;
-    }
-    if (!*tp && !(*tp = hq_calloc(1, sizeof **tp))) {
-        hq_ydiag(d, doc, n, "out of memory");
-        return;
-    }
+    if (!*tp)
+        *tp = hq_calloc(1, sizeof **tp);
     hq_perm *t = *tp;
     const char *file = keep_file(t, doc->file);
     char list[400];

@@ -35,9 +35,9 @@ int hq_retention_is_record_type(const char *type)
 
 void hq_retention_destroy(hq_retention **pp)
 {
-    if (!pp || !*pp)
+    hq_retention *p = pp ? *pp : NULL;
+    if (!p)
         return;
-    hq_retention *p = *pp;
     for (size_t i = 0; i < p->ntypes; i++)
         free(p->types[i].type);
     free(p->types);

@@ -110,91 +110,105 @@ static void rule_fini(hq_rule *r)
     free(r->category);
     hq_schedule_destroy(&r->schedule);
     hq_tmpl_destroy(&r->unit);
-    for (size_t i = 0; i < r->nunits; i++)
-        free(r->units[i]);
-    free(r->units);
+    hq_free_strv(r->units, r->nunits);
     free(r->owner);
     free(r->until);
 }
 
+static void index_fini(type_index *x)
+{
+    free(x->rules);
+    hq_dispatch_destroy(&x->dispatch);
+}
+
+static void chain_fini(hq_chain *c)
+{
+    for (size_t j = 0; j < c->nsteps; j++)
+        free(c->steps[j].roles);
+    free(c->steps);
+    free(c->name);
+}
+
+static void terms_fini(hq_penalty_terms *t)
+{
+    free(t->name);
+    free(t->contract);
+}
+
+static void site_fini(hq_site *s)
+{
+    free(s->id);
+    free(s->name);
+    free(s->domain);
+    free(s->contractor);
+    free(s->unit);
+}
+
+static void sensor_fini(hq_sensor *s)
+{
+    free(s->id);
+    free(s->site);
+    free(s->kind);
+}
+
+static void contractor_fini(hq_contractor *c)
+{
+    free(c->id);
+    free(c->name);
+    free(c->penalty_terms);
+}
+
+static void office_unit_fini(hq_office_unit *u)
+{
+    free(u->id);
+    free(u->name);
+    free(u->domain);
+}
+
+static void person_fini(hq_person *p)
+{
+    free(p->id);
+    free(p->name);
+    for (size_t j = 0; j < p->nroles; j++)
+        free((char *)p->roles[j].scope);
+    free(p->roles);
+}
+
+static void table_fini(table *t)
+{
+    for (size_t j = 0; j < t->n; j++)
+        free(t->rows[j].key);
+    free(t->rows);
+    free(t->name);
+}
+
 void hq_rules_destroy(hq_rules **rp)
 {
-    if (!rp || !*rp)
+    hq_rules *r = rp ? *rp : NULL;
+    if (!r)
         return;
-    hq_rules *r = *rp;
     hq_retention_destroy(&r->retention);
     hq_vocab_free(r->vocab);
-    for (size_t i = 0; i < r->nrules; i++)
-        rule_fini(&r->rules[i]);
-    free(r->rules);
-    for (size_t i = 0; i < r->nindex; i++) {
-        free(r->index[i].rules);
-        hq_dispatch_destroy(&r->index[i].dispatch);
-    }
-    free(r->index);
+    HQ_FREE_EACH(r->rules, r->nrules, rule_fini);
+    HQ_FREE_EACH(r->index, r->nindex, index_fini);
     free(r->rule_ix);
     free(r->site_ix);
     free(r->sensor_ix);
     free(r->contractor_ix);
-    for (size_t i = 0; i < r->nchains; i++) {
-        for (size_t j = 0; j < r->chains[i].nsteps; j++)
-            free(r->chains[i].steps[j].roles);
-        free(r->chains[i].steps);
-        free(r->chains[i].name);
-    }
-    free(r->chains);
-    for (size_t i = 0; i < r->nterms; i++) {
-        free(r->terms[i].name);
-        free(r->terms[i].contract);
-    }
-    free(r->terms);
-    for (size_t i = 0; i < r->nsites; i++) {
-        free(r->sites[i].id);
-        free(r->sites[i].name);
-        free(r->sites[i].domain);
-        free(r->sites[i].contractor);
-        free(r->sites[i].unit);
-    }
-    free(r->sites);
-    for (size_t i = 0; i < r->nsensors; i++) {
-        free(r->sensors[i].id);
-        free(r->sensors[i].site);
-        free(r->sensors[i].kind);
-    }
-    free(r->sensors);
-    for (size_t i = 0; i < r->ncontractors; i++) {
-        free(r->contractors[i].id);
-        free(r->contractors[i].name);
-        free(r->contractors[i].penalty_terms);
-    }
-    free(r->contractors);
-    for (size_t i = 0; i < r->noffice_units; i++) {
-        free(r->office_units[i].id);
-        free(r->office_units[i].name);
-        free(r->office_units[i].domain);
-    }
-    free(r->office_units);
-    for (size_t i = 0; i < r->npeople; i++) {
-        free(r->people[i].id);
-        free(r->people[i].name);
-        for (size_t j = 0; j < r->people[i].nroles; j++)
-            free((char *)r->people[i].roles[j].scope);
-        free(r->people[i].roles);
-    }
-    free(r->people);
+    HQ_FREE_EACH(r->chains, r->nchains, chain_fini);
+    HQ_FREE_EACH(r->terms, r->nterms, terms_fini);
+    HQ_FREE_EACH(r->sites, r->nsites, site_fini);
+    HQ_FREE_EACH(r->sensors, r->nsensors, sensor_fini);
+    HQ_FREE_EACH(r->contractors, r->ncontractors, contractor_fini);
+    HQ_FREE_EACH(r->office_units, r->noffice_units, office_unit_fini);
+    HQ_FREE_EACH(r->people, r->npeople, person_fini);
     free(r->person_ix);
     free(r->keys);
     hq_perm_destroy(&r->perm);
     free(r->office);
     free(r->timezone);
     hq_calendar_destroy(&r->calendar);
-    for (size_t i = 0; i < r->ntables; i++) {
-        for (size_t j = 0; j < r->tables[i].n; j++)
-            free(r->tables[i].rows[j].key);
-        free(r->tables[i].rows);
-        free(r->tables[i].name);
-    }
-    free(r->tables);
+    HQ_FREE_EACH(r->tables, r->ntables, table_fini);
     free(r);
     *rp = NULL;
 }
@@ -626,10 +640,8 @@ typedef struct registry {
 
 static void load_registry(loader *L, const hq_ydoc *doc, const hq_ynode *n, const registry *reg)
 {
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(L->d, doc, n, "%ss: expected a list", reg->what);
+    if (!hq_yseq(L->d, doc, n, "%ss: expected a list", reg->what))
         return;
-    }
     for (size_t i = 0; i < n->len; i++) {
         const hq_ynode *s = n->kids[i];
         if (hq_ycheck_keys(L->d, doc, s, reg->keys))
@@ -822,10 +834,8 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
     static const char *const keys[] = {"id",     "name",  "roles", "channels", "working_hours", "title",
                                        "deputy", "email", "phone", "webhook",  NULL}; /* the last four: alertd's */
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(L->d, doc, n, "people: expected a list");
+    if (!hq_yseq(L->d, doc, n, "people: expected a list"))
         return;
-    }
     for (size_t i = 0; i < n->len; i++) {
         const hq_ynode *s = n->kids[i];
         if (hq_ycheck_keys(L->d, doc, s, keys))
@@ -847,10 +857,8 @@ static void load_people(loader *L, const hq_ydoc *doc, const hq_ynode *n)
         x = hq_yrequire(L->d, doc, s, "roles");
         if (!x)
             continue;
-        if (x->type != HQ_Y_SEQ) {
-            hq_ydiag(L->d, doc, x, "roles: expected a list like [office_director] or [section_head:catering]");
+        if (!hq_yseq(L->d, doc, x, "roles: expected a list like [office_director] or [section_head:catering]"))
             continue;
-        }
         if (x->len == 0)
             hq_ydiag(L->d, doc, x, "person \"%s\" has no role: give at least one (like [supervisor:catering])",
                      id);
@@ -905,10 +913,8 @@ static bool z85_key_ok(const char *s)
 static void load_staff_keys(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 {
     static const char *const keys[] = {"person", "key", "description", NULL};
-    if (n->type != HQ_Y_SEQ) {
-        hq_ydiag(L->d, doc, n, "staff_keys: expected a list of {person, key}");
+    if (!hq_yseq(L->d, doc, n, "staff_keys: expected a list of {person, key}"))
         return;
-    }
     for (size_t i = 0; i < n->len; i++) {
         const hq_ynode *e = n->kids[i];
         if (hq_ycheck_keys(L->d, doc, e, keys))

@@ -36,12 +36,13 @@ struct hq_schedule {
 
 void hq_schedule_destroy(hq_schedule **sp)
 {
-    if (!sp || !*sp)
+    hq_schedule *s = sp ? *sp : NULL;
+    if (!s)
         return;
-    for (size_t i = 0; i < (*sp)->nov; i++)
-        free((*sp)->ov[i].period);
-    free((*sp)->ov);
-    free(*sp);
+    for (size_t i = 0; i < s->nov; i++)
+        free(s->ov[i].period);
+    free(s->ov);
+    free(s);
     *sp = NULL;
 }
 
@@ -242,32 +243,28 @@ hq_schedule *hq_schedule_parse(const hq_ydoc *doc, const hq_ynode *n, const hq_c
         if (x->type != HQ_Y_SEQ)
             hq_ydiag(d, doc, x, "suspend: expected a list, like [holidays, vacations]");
     }
-    if ((x = hq_ymap_get(n, "overrides"))) {
-        if (x->type != HQ_Y_SEQ) {
-            hq_ydiag(d, doc, x, "overrides: expected a list of {period, by}");
-        } else {
-            s->ov = hq_calloc(x->len ? x->len : 1, sizeof *s->ov);
-            for (size_t i = 0; i < x->len; i++) {
-                const hq_ynode *o = x->kids[i];
-                if (hq_ycheck_keys(d, doc, o, okeys))
-                    continue;
-                const hq_ynode *p = hq_yrequire(d, doc, o, "period");
-                const char *ps;
-                if (!p || hq_yget_str(d, doc, p, &ps) != 0)
-                    continue;
-                if (cal && !hq_cal_has_period(cal, ps))
-                    hq_ydiag(d, doc, p, "unknown calendar period \"%s\"", ps);
-                for (size_t j = 0; j < s->nov; j++) {
-                    if (!strcmp(s->ov[j].period, ps))
-                        hq_ydiag(d, doc, p, "period \"%s\" is overridden twice", ps);
-                    else if (cal && hq_cal_periods_overlap(cal, s->ov[j].period, ps))
-                        hq_ydiag(d, doc, p, "periods \"%s\" and \"%s\" overlap: on their common days two overrides "
-                                            "would apply", s->ov[j].period, ps);
-                }
-                override *ov = &s->ov[s->nov++];
-                ov->period = hq_strdup(ps);
-                parse_times(d, doc, o, s->every, &ov->t);
+    if ((x = hq_ymap_get(n, "overrides")) && hq_yseq(d, doc, x, "overrides: expected a list of {period, by}")) {
+        s->ov = hq_calloc(x->len ? x->len : 1, sizeof *s->ov);
+        for (size_t i = 0; i < x->len; i++) {
+            const hq_ynode *o = x->kids[i];
+            if (hq_ycheck_keys(d, doc, o, okeys))
+                continue;
+            const hq_ynode *p = hq_yrequire(d, doc, o, "period");
+            const char *ps;
+            if (!p || hq_yget_str(d, doc, p, &ps) != 0)
+                continue;
+            if (cal && !hq_cal_has_period(cal, ps))
+                hq_ydiag(d, doc, p, "unknown calendar period \"%s\"", ps);
+            for (size_t j = 0; j < s->nov; j++) {
+                if (!strcmp(s->ov[j].period, ps))
+                    hq_ydiag(d, doc, p, "period \"%s\" is overridden twice", ps);
+                else if (cal && hq_cal_periods_overlap(cal, s->ov[j].period, ps))
+                    hq_ydiag(d, doc, p, "periods \"%s\" and \"%s\" overlap: on their common days two overrides "
+                                        "would apply", s->ov[j].period, ps);
             }
+            override *ov = &s->ov[s->nov++];
+            ov->period = hq_strdup(ps);
+            parse_times(d, doc, o, s->every, &ov->t);
         }
     }
     if (s->every == EVERY_DAY && s->t.nby)

@@ -28,9 +28,7 @@ static void field_fini(hq_field *f)
     free(f->name);
     free(f->unit);
     free(f->category_of);
-    for (size_t i = 0; i < f->nvalues; i++)
-        free(f->values[i]);
-    free(f->values);
+    hq_free_strv(f->values, f->nvalues);
     for (size_t i = 0; i < f->nfields; i++)
         field_fini(&f->fields[i]);
     free(f->fields);
@@ -51,15 +49,16 @@ static void schema_free(hq_schema *s)
     free(s);
 }
 
-void hq_schemas_destroy(hq_schemas **s)
+void hq_schemas_destroy(hq_schemas **sp)
 {
-    if (!s || !*s)
+    hq_schemas *s = sp ? *sp : NULL;
+    if (!s)
         return;
-    for (size_t i = 0; i < (*s)->count; i++)
-        schema_free((*s)->items[i]);
-    free((*s)->items);
-    free(*s);
-    *s = NULL;
+    for (size_t i = 0; i < s->count; i++)
+        schema_free(s->items[i]);
+    free(s->items);
+    free(s);
+    *sp = NULL;
 }
 
 size_t hq_schemas_count(const hq_schemas *s)

@@ -27,9 +27,9 @@ struct hq_tmpl {
 
 void hq_tmpl_destroy(hq_tmpl **tp)
 {
-    if (!tp || !*tp)
+    hq_tmpl *t = tp ? *tp : NULL;
+    if (!t)
         return;
-    hq_tmpl *t = *tp;
     for (size_t i = 0; i < t->nparts; i++) {
         free(t->parts[i].text);
         free(t->parts[i].want);

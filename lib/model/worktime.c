@@ -113,24 +113,12 @@ int hq_wdur_parse(const char *s, hq_wdur *out)
     return HQ_EINVAL;
 }
 
-static bool has_fraction(const char *s)
-{
-    for (const char *p = s; *p; p++)
-        if ((*p == '.' || *p == ',') && p > s && p[-1] >= '0' && p[-1] <= '9' && p[1] >= '0' && p[1] <= '9')
-            return true;
-    return false;
-}
-
 int hq_yget_wdur(hq_diags *d, const hq_ydoc *doc, const hq_ynode *n, hq_wdur *out)
 {
     if (n && n->type == HQ_Y_SCALAR && hq_wdur_parse(n->str, out) == 0)
         return 0;
-    bool scalar = n && n->type == HQ_Y_SCALAR;
-    hq_ydiag(d, doc, n,
-             "expected a duration like 30m, 48h, 7d, 1h30m, \"3 workdays\" or \"8 working hours\", got %s%s%s%s",
-             scalar ? "\"" : "", scalar ? n->str : !n ? "nothing" : n->type == HQ_Y_MAP ? "a mapping" : "a list", scalar ? "\"" : "",
-             scalar && has_fraction(n->str) ? " (whole numbers only: write 1h30m, not 1.5h)" : "");
-    return HQ_EINVAL;
+    return hq_ywrong(d, doc, n,
+                     "a duration like 30m, 48h, 7d, 1h30m, \"3 workdays\" or \"8 working hours\"", true);
 }
 
 void hq_wdur_format(hq_wdur d, char *buf, size_t size)

@@ -17,9 +17,7 @@
 
 static void strlist_fini(hq_strlist *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
+    hq_free_strv(l->v, l->n);
     l->v = NULL;
     l->n = 0;
 }
@@ -32,30 +30,37 @@ static bool strlist_has(const hq_strlist *l, const char *s)
     return false;
 }
 
+static void grade_fini(hq_eval_grade *g)
+{
+    free(g->name);
+}
+
+static void term_fini(hq_eval_term *t)
+{
+    free(t->id);
+    free(t->name);
+}
+
+static void party_fini(struct hq_eval_party *p)
+{
+    free(p->id);
+    free(p->name);
+}
+
 void hq_eval_scheme_destroy(hq_eval_scheme **sp)
 {
-    if (!sp || !*sp)
+    hq_eval_scheme *s = sp ? *sp : NULL;
+    if (!s)
         return;
-    hq_eval_scheme *s = *sp;
     free(s->name);
     free(s->file);
     free(s->veto_grade);
     strlist_fini(&s->complaint_categories);
     strlist_fini(&s->missed_inspection_categories);
     strlist_fini(&s->veto_categories);
-    for (size_t i = 0; i < s->ngrades; i++)
-        free(s->grades[i].name);
-    free(s->grades);
-    for (size_t i = 0; i < s->nterms; i++) {
-        free(s->terms[i].id);
-        free(s->terms[i].name);
-    }
-    free(s->terms);
-    for (size_t i = 0; i < s->ncontractors; i++) {
-        free(s->contractors[i].id);
-        free(s->contractors[i].name);
-    }
-    free(s->contractors);
+    HQ_FREE_EACH(s->grades, s->ngrades, grade_fini);
+    HQ_FREE_EACH(s->terms, s->nterms, term_fini);
+    HQ_FREE_EACH(s->contractors, s->ncontractors, party_fini);
     free(s);
     *sp = NULL;
 }
@@ -456,22 +461,22 @@ hq_eval *hq_eval_new(const hq_eval_scheme *s, const hq_period *p, const char *pe
     return e;
 }
 
+static void row_fini(row_ext *x)
+{
+    free(x->r.contractor);
+    free(x->r.name);
+}
+
 void hq_eval_destroy(hq_eval **ep)
 {
-    if (!ep || !*ep)
+    hq_eval *e = ep ? *ep : NULL;
+    if (!e)
         return;
-    hq_eval *e = *ep;
-    for (size_t i = 0; i < e->nrows; i++) {
-        free(e->rows[i].r.contractor);
-        free(e->rows[i].r.name);
-    }
-    free(e->rows);
+    HQ_FREE_EACH(e->rows, e->nrows, row_fini);
     free(e->out);
     free(e->bucket_from);
     free(e->bucket_label);
-    for (size_t i = 0; i < e->ndomains; i++)
-        free(e->domains[i]);
-    free(e->domains);
+    hq_free_strv(e->domains, e->ndomains);
     free(e->counts);
     free(e->period_name);
     free(e);
@@ -801,6 +806,17 @@ void hq_eval_points(int64_t cp, char *buf, size_t size)
     snprintf(buf, size, "%s%lld.%02lld", sign, (long long)(cp / 100), (long long)(cp % 100));
 }
 
+void hq_eval_put_deductions(hq_buf *b, const hq_eval_row *r, const char *pre, const char *post)
+{
+    char p[32];
+    for (int k = 0; k < HQ_EVAL_D_COUNT; k++) {
+        hq_eval_points(r->deduct_cp[k], p, sizeof p);
+        hq_buf_printf(b, "%s%s%s", pre, p, post);
+    }
+    hq_eval_points(r->deductions_cp, p, sizeof p);
+    hq_buf_printf(b, "%s%s%s", pre, p, post);
+}
+
 /* "85.7%" of on_time/due, or "" when nothing was due. */
 static void rate_str(const hq_eval_row *r, char *buf, size_t size)
 {
@@ -843,14 +859,8 @@ void hq_eval_to_csv(const hq_eval *e, hq_buf *b)
                       r->by_severity[0], r->by_severity[1], r->by_severity[2], r->by_severity[3], r->overdue_days,
                       r->failed_rechecks, r->recurrences, r->complaints, r->missed_inspections, r->accountability,
                       r->dismissed);
-        for (int k = 0; k < HQ_EVAL_D_COUNT; k++) {
-            char p[32];
-            hq_eval_points(r->deduct_cp[k], p, sizeof p);
-            hq_buf_printf(b, ",%s", p);
-        }
-        char total[32];
-        hq_eval_points(r->deductions_cp, total, sizeof total);
-        hq_buf_printf(b, ",%s,%d,%d,%s,%lld.%02lld,", total, r->due, r->on_time, rate,
+        hq_eval_put_deductions(b, r, ",", "");
+        hq_buf_printf(b, ",%d,%d,%s,%lld.%02lld,", r->due, r->on_time, rate,
                       (long long)(r->penalties_cents / 100), (long long)(r->penalties_cents % 100));
         hq_csv_field(b, e->period_name);
         hq_buf_puts(b, "\r\n");

@@ -156,5 +156,8 @@ void hq_eval_to_csv(const hq_eval *e, hq_buf *out);
 void hq_eval_to_json(const hq_eval *e, hq_buf *out);
 /* "84.50" */
 void hq_eval_points(int64_t cp, char *buf, size_t size);
+/* Appends a row's points by cause of deduction (HQ_EVAL_D_*) and then their
+ * total, each as pre "84.50" post (",", "" in CSV; "<td>", "</td>" in HTML). */
+void hq_eval_put_deductions(hq_buf *b, const hq_eval_row *r, const char *pre, const char *post);
 
 #endif

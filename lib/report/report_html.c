@@ -301,14 +301,8 @@ static void html_deductions(const hq_eval_row *rows, size_t n, hq_buf *b)
         hq_buf_puts(b, "<tr><td class=\"name\">");
         hq_html_escape(b, row_name(r));
         hq_buf_puts(b, "</td>");
-        for (int k = 0; k < HQ_EVAL_D_COUNT; k++) {
-            char p2[32];
-            hq_eval_points(r->deduct_cp[k], p2, sizeof p2);
-            hq_buf_printf(b, "<td>%s</td>", p2);
-        }
-        char de[32];
-        hq_eval_points(r->deductions_cp, de, sizeof de);
-        hq_buf_printf(b, "<td>%s</td></tr>\n", de);
+        hq_eval_put_deductions(b, r, "<td>", "</td>");
+        hq_buf_puts(b, "</tr>\n");
     }
     hq_buf_puts(b, "</tbody>\n</table>\n");
 }

@@ -395,6 +395,29 @@ static void test_yrequire_and_ydiag(void **state)
     hq_ydoc_destroy(&doc);
 }
 
+static void test_yseq_and_ywrong(void **state)
+{
+    (void)state;
+    hq_ydoc *doc = load_str_ok("days: [mon, tue]\nhours: 8\nspan: 1.5h\nlist: [1]\n");
+    hq_diags d;
+    hq_diags_init(&d);
+    assert_true(hq_yseq(&d, doc, hq_ymap_get(doc->root, "days"), "days: expected a list"));
+    assert_int_equal(d.count, 0);
+    assert_false(hq_yseq(&d, doc, hq_ymap_get(doc->root, "hours"), "%s: expected a list of %s", "hours", "ranges"));
+    assert_string_equal(diag(&d, 0), "t.yaml:2:8: hours: expected a list of ranges");
+    assert_int_equal(hq_ywrong(&d, doc, hq_ymap_get(doc->root, "span"), "a duration", true), HQ_EINVAL);
+    assert_string_equal(diag(&d, 1), "t.yaml:3:7: expected a duration, got \"1.5h\" "
+                                     "(whole numbers only: write 1h30m, not 1.5h)");
+    hq_ywrong(&d, doc, hq_ymap_get(doc->root, "span"), "a count", false);
+    assert_string_equal(diag(&d, 2), "t.yaml:3:7: expected a count, got \"1.5h\"");
+    hq_ywrong(&d, doc, hq_ymap_get(doc->root, "list"), "a count", false);
+    assert_string_equal(diag(&d, 3), "t.yaml:4:7: expected a count, got a list");
+    hq_ywrong(&d, doc, NULL, "a count", false);
+    assert_string_equal(diag(&d, 4), "t.yaml: expected a count, got nothing");
+    hq_diags_fini(&d);
+    hq_ydoc_destroy(&doc);
+}
+
 static void test_typed_scalar_readers(void **state)
 {
     (void)state;
@@ -548,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_ycheck_keys_reports_every_unknown_key),
         cmocka_unit_test(test_ycheck_keys_says_when_the_list_is_cut),
         cmocka_unit_test(test_yrequire_and_ydiag),
+        cmocka_unit_test(test_yseq_and_ywrong),
         cmocka_unit_test(test_typed_scalar_readers),
         cmocka_unit_test(test_number_parsing_is_strict),
         cmocka_unit_test(test_durations),
