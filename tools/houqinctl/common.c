@@ -36,6 +36,29 @@ int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn)
     return hq_store_clock_get(s, txn, &ms) == 0 ? ms : hq_wall_ms();
 }
 
+void ctl_each_issue(hq_store *s, MDB_txn *txn, const char *label, ctl_issue_fn *fn, void *ctx)
+{
+    ctl_progress pr = {.on = false};
+    if (label) {
+        MDB_stat ms;
+        mdb_stat(txn, hq_store_dbi(s, HQ_DB_ISSUES), &ms);
+        ctl_progress_begin(&pr, label, ms.ms_entries);
+    }
+    MDB_cursor *cur;
+    mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &cur);
+    MDB_val k, v;
+    size_t seen = 0;
+    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        ctl_progress_update(&pr, ++seen);
+        hq_issue is;
+        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0)
+            fn(&is, ctx);
+        hq_issue_fini(&is);
+    }
+    mdb_cursor_close(cur);
+    ctl_progress_end(&pr);
+}
+
 int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **schemas, hq_rules **rules)
 {
     hq_diags d;
