@@ -141,6 +141,17 @@ int ctl_help(const char *text)
     return 0;
 }
 
+/* ops[0..max) from argv[first..argc), NULL where none is left; -1, or
+ * EXIT_USAGE after refusing one more. */
+static int take_operands(int argc, char **argv, int first, const char *cmd, const char **ops, int max)
+{
+    for (int i = 0; i < max; i++)
+        ops[i] = first < argc ? argv[first++] : NULL;
+    if (first < argc)
+        return ctl_fail("%s: unexpected argument \"%s\"", cmd, argv[first]);
+    return -1;
+}
+
 int ctl_parse_table(const hq_opt *opts, size_t n, int argc, char **argv, const char *usage, const char *cmd,
                     int *next)
 {
@@ -158,11 +169,19 @@ int ctl_parse_table(const hq_opt *opts, size_t n, int argc, char **argv, const c
     case HQ_OPTS_VERSION:
     case HQ_OPTS_USAGE: return EXIT_USAGE;
     }
-    if (!next && first < argc)
-        return ctl_fail("%s: unexpected argument \"%s\"", cmd, argv[first]);
-    if (next)
-        *next = first;
+    if (!next)
+        return take_operands(argc, argv, first, cmd, NULL, 0);
+    *next = first;
     return -1;
+}
+
+int ctl_parse_table_operands(const hq_opt *opts, size_t n, int argc, char **argv, const char *usage,
+                             const char *cmd, const char *missing, const char **ops, int max)
+{
+    int first, rc = ctl_parse_table(opts, n, argc, argv, usage, cmd, &first);
+    if (rc < 0 && first >= argc)
+        return ctl_fail("%s: %s", cmd, missing);
+    return rc >= 0 ? rc : take_operands(argc, argv, first, cmd, ops, max);
 }
 
 void ctl_progress_begin(ctl_progress *p, const char *label, uint64_t total)

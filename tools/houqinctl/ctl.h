@@ -99,6 +99,14 @@ int ctl_parse_table(const hq_opt *opts, size_t n, int argc, char **argv, const c
                     int *next);
 #define ctl_parse_opts(opts, argc, argv, usage, cmd, next)                                                    \
     ctl_parse_table((opts), sizeof(opts) / sizeof((opts)[0]), (argc), (argv), (usage), (cmd), (next))
+/* The same for a command of 1 to max operands: they go to ops[0..max),
+ * those not given NULL.  None is refused with "CMD: MISSING", one more
+ * than max with "CMD: unexpected argument". */
+int ctl_parse_table_operands(const hq_opt *opts, size_t n, int argc, char **argv, const char *usage,
+                             const char *cmd, const char *missing, const char **ops, int max);
+#define ctl_parse_operands(opts, argc, argv, usage, cmd, missing, ops, max)                                  \
+    ctl_parse_table_operands((opts), sizeof(opts) / sizeof((opts)[0]), (argc), (argv), (usage), (cmd),         \
+                             (missing), (ops), (max))
 /* The options of the commands that talk to houqind's control socket. */
 #define CTL_CONTROL_OPTIONS(control, curve_server, curve_key)                                                 \
     HQ_OPTION_STR("control", control), HQ_OPTION_STR("curve-server", curve_server),                          \

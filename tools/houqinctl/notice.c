@@ -45,14 +45,12 @@ int cmd_notice(int argc, char **argv)
     ctl_doc o;
     ctl_doc_init(&o);
     const hq_opt opts[] = {CTL_DOC_OPTIONS(&o)};
-    int next, prc = ctl_parse_opts(opts, argc, argv, notice_usage, "notice", &next);
+    const char *number;
+    int prc = ctl_parse_operands(opts, argc, argv, notice_usage, "notice",
+                                 "give the issue number (like HQ-2026-000123); see houqinctl notice --help",
+                                 &number, 1);
     if (prc >= 0)
         return prc;
-    if (next >= argc)
-        return ctl_fail("notice: give the issue number (like HQ-2026-000123); see houqinctl notice --help");
-    const char *number = argv[next++];
-    if (next < argc)
-        return ctl_fail("notice: unexpected argument \"%s\"", argv[next]);
     if (!ctl_valid_number(number))
         return ctl_fail("notice: \"%s\" is not an issue number (like HQ-2026-000123)", number);
     static const char *const formats[] = {"text", "html", "pdf", NULL};
