@@ -360,9 +360,7 @@ static int parse_opts(int argc, char **argv, web *w, web_opts *o)
     };
     const hq_opt opts[] = {
         HQ_OPTION_STR("listen", &o->listen),
-        HQ_OPTION_STR("state", &w->state_dir),
-        HQ_OPTION_STR("rules", &w->rules_dir),
-        HQ_OPTION_STR("schemas", &w->schemas_dir),
+        HQ_CMDLINE_DIRS(&w->state_dir, &w->rules_dir, &w->schemas_dir),
         HQ_OPTION_STR("ingest", &w->ingest),
         HQ_OPTION_STR("clients", &w->clients_file),
         HQ_OPTION_STR("secret", &w->secret_file),
@@ -388,9 +386,6 @@ static int parse_opts(int argc, char **argv, web *w, web_opts *o)
         WEB_UINT("live-max", &o->live_max, 0, 100000, "expected 0..100000"),
         WEB_UINT("live-heartbeat", &o->live_hb, 1, 300, "expected 1..300 (seconds)"),
         HQ_OPTION_FLAG("verbose", 'v', &o->verbose),
-        HQ_OPTION_HELP,
-        HQ_OPTION_VERSION,
-        HQ_OPTION_END,
     };
     if (hq_cmdline_parse("houqin-web", usage, opts, argc, argv) != 0)
         return -1;
