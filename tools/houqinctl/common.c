@@ -30,6 +30,18 @@ void ctl_close_state(hq_store **s, MDB_txn *txn)
     hq_store_close(s);
 }
 
+int ctl_with_state(const char *dir, ctl_state_fn *fn, void *ctx)
+{
+    hq_store *s;
+    MDB_txn *txn;
+    int rc = ctl_open_state(dir, &s, &txn);
+    if (rc == 0) {
+        rc = fn(s, txn, ctx);
+        ctl_close_state(&s, txn);
+    }
+    return rc;
+}
+
 int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn)
 {
     int64_t ms;

@@ -62,6 +62,10 @@ void ctl_control_curve(const char *server_file, const char *key_file);
  * or is not a houqin state. */
 int ctl_open_state(const char *dir, hq_store **s, MDB_txn **txn);
 void ctl_close_state(hq_store **s, MDB_txn *txn);
+/* Opens the state of dir as ctl_open_state does, runs fn on the snapshot
+ * and closes it: fn's exit status, or ctl_open_state's. */
+typedef int ctl_state_fn(hq_store *s, MDB_txn *txn, void *ctx);
+int ctl_with_state(const char *dir, ctl_state_fn *fn, void *ctx);
 /* The state's "now": the manual clock houqind saved in it, else the wall
  * clock. */
 int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn);

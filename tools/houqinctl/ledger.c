@@ -113,6 +113,7 @@ static int list_rows(const ctl_doc *o, ledger *l, int64_t *now_ms)
     ctl_each_issue(s, txn, "ledger", add_row, l);
     *now_ms = ctl_state_now_ms(s, txn);
     ctl_doc_close(&schemas, &rules, &s, txn);
+    l->rules = NULL;
     if (!l->csv)
         hq_buf_puts(l->out, "]\n");
     return 0;
