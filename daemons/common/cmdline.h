@@ -9,6 +9,12 @@
 
 #include <stddef.h>
 
+/* houqind's sockets by default, where the other daemons find them
+ * (houqinctl's ctl.h names the same two it uses). */
+#define HQ_DEFAULT_INGEST "tcp://127.0.0.1:7601"
+#define HQ_DEFAULT_PUBLISH "tcp://127.0.0.1:7602"
+#define HQ_DEFAULT_CONTROL "tcp://127.0.0.1:7603"
+
 /* The directories every daemon reads: its state, the rules and the
  * schemas (--state, --rules, --schemas). */
 #define HQ_CMDLINE_DIRS(state, rules, schemas)                                                                \

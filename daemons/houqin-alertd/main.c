@@ -109,8 +109,8 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
         .rules_dir = HQ_DEFAULT_RULES,
         .schemas_dir = HQ_DEFAULT_SCHEMAS,
         .state_dir = "var-alertd",
-        .subscribe_ep = "tcp://127.0.0.1:7602",
-        .control_ep = "tcp://127.0.0.1:7603",
+        .subscribe_ep = HQ_DEFAULT_PUBLISH,
+        .control_ep = HQ_DEFAULT_CONTROL,
         .max_in_flight = 256,
     };
     const hq_opt opts[] = {
