@@ -80,7 +80,8 @@ static int load_scheme(const char *rules_dir, hq_eval_scheme **scheme)
         char b[700] = "";
         if (d.count)
             hq_err_str(&d.items[0], b, sizeof b);
-        rc = d.count > 1 ? ctl_fail("%s (and %zu more problem%s)", b, d.count - 1, d.count > 2 ? "s" : "") : ctl_fail("%s", b);
+        rc = d.count > 1 ? ctl_fail("%s (and %zu more problem%s)", b, d.count - 1, d.count > 2 ? "s" : "")
+                         : ctl_fail("%s", b);
     }
     hq_diags_fini(&d);
     return rc;

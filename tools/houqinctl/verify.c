@@ -53,7 +53,8 @@ static void check_timeline(const hq_issue *is, void *ctx)
     t->issues++;
     long at = hq_issue_verify_timeline(is);
     if (at >= 0 && t->broken++ == 0)
-        printf("timeline of %s: BROKEN at entry %ld (%s)\n", is->number, at + 1, hq_tl_kind_name(is->timeline[at].kind));
+        printf("timeline of %s: BROKEN at entry %ld (%s)\n", is->number, at + 1,
+               hq_tl_kind_name(is->timeline[at].kind));
 }
 
 /* The archives of the state in dir, the event log from where they end and
