@@ -27,11 +27,8 @@
 #include <zmq.h>
 
 typedef struct alertd_opts {
-    const char *rules_dir;
-    const char *schemas_dir;
-    const char *state_dir;
-    const char *subscribe_ep;
-    const char *control_ep;
+    const char *rules_dir, *schemas_dir, *state_dir; /* --rules (or --config), --schemas, --state */
+    const char *subscribe_ep, *control_ep;           /* --subscribe, --control */
     bool follow_clock;
     bool check_only;
     bool probe;           /* --probe: --check, and connect to every server */

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mem.h"
 #include "cmdline.h"
+#include "loop.h"
 #include "service.h"
 
 #include <errno.h>
@@ -90,11 +91,9 @@ static const char usage[] =
     "    SIGHUP             reload the configuration (one that does not validate\n"
     "                       is refused and the running one stays)\n"
     "\n"
-    "EXIT STATUS\n"
-    "    0 clean stop or --check passed; 1 configuration error; 2 storage failure.\n"
+    HQ_CMDLINE_EXIT_HELP ".\n"
     "\n"
-    "LOGGING\n"
-    "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n"
+    HQ_CMDLINE_LOGGING_HELP
     "    A complainant's contact never appears in the log.\n";
 
 static int parse_clock(const char *arg, void *dst, hq_err *why)
@@ -110,15 +109,13 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
         .rules_dir = HQ_DEFAULT_RULES,
         .schemas_dir = HQ_DEFAULT_SCHEMAS,
         .state_dir = "var-alertd",
-        .subscribe_ep = "tcp://127.0.0.1:7602",
-        .control_ep = "tcp://127.0.0.1:7603",
+        .subscribe_ep = HQ_DEFAULT_PUBLISH,
+        .control_ep = HQ_DEFAULT_CONTROL,
         .max_in_flight = 256,
     };
     const hq_opt opts[] = {
-        HQ_OPTION_STR("rules", &o->rules_dir),
+        HQ_CMDLINE_DIRS(&o->state_dir, &o->rules_dir, &o->schemas_dir),
         HQ_OPTION_STR("config", &o->rules_dir),
-        HQ_OPTION_STR("schemas", &o->schemas_dir),
-        HQ_OPTION_STR("state", &o->state_dir),
         HQ_OPTION_STR("subscribe", &o->subscribe_ep),
         HQ_OPTION_STR("control", &o->control_ep),
         {.name = "clock", .kind = HQ_OPT_FN, .dst = &o->follow_clock, .parse = parse_clock, .got = true,
@@ -128,9 +125,6 @@ static int parse_opts(int argc, char **argv, alertd_opts *o)
         {.name = "max-in-flight", .kind = HQ_OPT_UINT, .dst = &o->max_in_flight, .min = 1, .max = 4096,
          .expect = "expected 1..4096"},
         HQ_OPTION_FLAG("verbose", 'v', &o->verbose),
-        HQ_OPTION_HELP,
-        HQ_OPTION_VERSION,
-        HQ_OPTION_END,
     };
     if (hq_cmdline_parse("houqin-alertd", usage, opts, argc, argv) != 0)
         return -1;
@@ -326,15 +320,11 @@ enum { MAX_ITEMS = 1024 };
 
 static int run(alertd *a)
 {
-    int sfd = hq_signals_open(true);
-    if (sfd < 0) {
-        hq_log_err("signalfd: %s", strerror(errno));
-        return 1;
-    }
     hq_watchdog wd;
-    hq_watchdog_init(&wd, hq_mono_ms());
+    int sfd = hq_loop_ready(true, &wd, "delivering alerts");
+    if (sfd < 0)
+        return 1;
     int64_t last_status = 0, stop_by = 0;
-    sd_notify(0, "READY=1\nSTATUS=delivering alerts");
     int status = 0;
     zmq_pollitem_t *items = hq_calloc(MAX_ITEMS, sizeof *items);
     long timeout = 0;
@@ -347,8 +337,7 @@ static int run(alertd *a)
         if (t < timeout)
             timeout = t;
         timeout = hq_watchdog_timeout(&wd, timeout); /* wake up to ping in time */
-        if (zmq_poll(items, (int)n, timeout) < 0 && errno != EINTR) {
-            hq_log_err("zmq_poll: %s", zmq_strerror(errno));
+        if (hq_loop_poll(items, (int)n, timeout) < 0) {
             status = 2;
             break;
         }

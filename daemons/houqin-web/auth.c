@@ -268,11 +268,7 @@ static enum MHD_Result login_page(web_req *r, unsigned status, const char *perso
     hq_buf_puts(&b, "</style></head><body><header><h1>后勤服务监管平台</h1><p>");
     web_html(&b, hq_rules_office(g_web->rules) ? hq_rules_office(g_web->rules) : "后勤管理处");
     hq_buf_puts(&b, " · 工作人员与合作企业登录</p></header><main>");
-    if (error) {
-        hq_buf_puts(&b, "<p class=\"err\" id=\"error\">");
-        web_html(&b, error);
-        hq_buf_puts(&b, "</p>");
-    }
+    web_notices(&b, NULL, error);
     char csrf[160];
     web_csrf_make("login", csrf, sizeof csrf);
     hq_buf_puts(&b, "<form class=\"card\" method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" value=\"");
@@ -311,10 +307,7 @@ enum MHD_Result web_login(web_req *r)
         ret = login_page(r, 403, shown, "页面已过期，请重新登录。");
         goto out;
     }
-    pthread_mutex_lock(&g_web->rl_lock);
-    bool rate_ok = hq_ratelimit_take(g_web->rl_login, r->addr, strlen(r->addr), hq_mono_ms());
-    pthread_mutex_unlock(&g_web->rl_lock);
-    if (!rate_ok) {
+    if (!web_rate_take(g_web->rl_login, r->addr)) {
         hq_log_warn("login refused: too many attempts from %s", r->addr);
         ret = login_page(r, 429, shown, "登录尝试过于频繁，请稍后再试。");
         goto out;

@@ -443,10 +443,7 @@ static enum MHD_Result dashboard(web_req *r, const hq_person *p)
     /* overdue and due within a day */
     hq_buf_puts(&b, "<div class=\"card\"><h3>超期与即将到期</h3><div class=\"scroll\"><table id=\"overdue\">"
                     "<tr><th>编号</th><th>问题</th><th>责任单位</th><th>督办级别</th><th>期限</th></tr>");
-    if (d.overdue_rows.len)
-        hq_buf_append(&b, d.overdue_rows.data, d.overdue_rows.len);
-    else
-        hq_buf_puts(&b, "<tr><td colspan=\"5\">没有超期或 24 小时内到期的问题。</td></tr>");
+    web_table_rows(&b, &d.overdue_rows, 5, "没有超期或 24 小时内到期的问题。");
     hq_buf_puts(&b, "</table></div></div>");
     web_filters_card(&b, p, NULL);
     hq_buf_puts(&b, "<div class=\"grid\">");
@@ -661,10 +658,7 @@ static enum MHD_Result ledger(web_req *r, const hq_person *p, bool csv)
         web_html_n(&b, args.data, args.len);
     hq_buf_puts(&b, "\">导出 CSV</a></p><div class=\"scroll\"><table id=\"ledger\"><tr><th>编号</th><th>问题</th>"
                     "<th>状态</th><th>领域</th><th>责任单位</th><th>发现时间</th><th>期限/办结</th></tr>");
-    if (rows.len)
-        hq_buf_append(&b, rows.data, rows.len);
-    else
-        hq_buf_puts(&b, "<tr><td colspan=\"7\">没有符合条件的问题。</td></tr>");
+    web_table_rows(&b, &rows, 7, "没有符合条件的问题。");
     hq_buf_puts(&b, "</table></div>");
     if (f.more) {
         hq_buf_printf(&b, "<p><a class=\"btn\" id=\"next\" href=\"/console/ledger?before=%s", f.last);
@@ -1107,10 +1101,7 @@ static enum MHD_Result obligations(web_req *r, const hq_person *p)
                     "按时提交检查记录即完成任务；未完成的会生成问题。<a href=\"/console/inspect\">填报检查记录</a></p>"
                     "<div class=\"scroll\"><table id=\"obligations\"><tr><th>截止时间</th><th>任务</th><th>单位</th>"
                     "<th>状态</th></tr>");
-    if (rows.len)
-        hq_buf_append(&b, rows.data, rows.len);
-    else
-        hq_buf_puts(&b, "<tr><td colspan=\"4\">这段时间没有检查任务。</td></tr>");
+    web_table_rows(&b, &rows, 4, "这段时间没有检查任务。");
     hq_buf_puts(&b, "</table></div></div>");
     hq_buf_fini(&rows);
     return web_console_send(r, 200, &b);

@@ -92,25 +92,24 @@ const char *web_query(web_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+bool web_rate_take(hq_ratelimit *rl, const char *key)
+{
+    if (!rl)
+        return true;
+    pthread_mutex_lock(&g_web->rl_lock);
+    bool ok = hq_ratelimit_take(rl, key, strlen(key), hq_mono_ms());
+    pthread_mutex_unlock(&g_web->rl_lock);
+    return ok;
+}
+
 bool web_rate_form(web_req *r)
 {
-    web *w = g_web;
-    if (!w->rl_form)
-        return true;
-    pthread_mutex_lock(&w->rl_lock);
-    bool ok = hq_ratelimit_take(w->rl_form, r->addr, strlen(r->addr), hq_mono_ms());
-    pthread_mutex_unlock(&w->rl_lock);
-    return ok;
+    return web_rate_take(g_web->rl_form, r->addr);
 }
 
 bool web_rate_intake(const web_client *c)
 {
-    if (!c->rl)
-        return true;
-    pthread_mutex_lock(&g_web->rl_lock);
-    bool ok = hq_ratelimit_take(c->rl, c->source, strlen(c->source), hq_mono_ms());
-    pthread_mutex_unlock(&g_web->rl_lock);
-    return ok;
+    return web_rate_take(c->rl, c->source);
 }
 
 void web_html_n(hq_buf *b, const char *s, size_t n)
@@ -131,6 +130,14 @@ void web_html(hq_buf *b, const char *s)
 {
     if (s)
         web_html_n(b, s, strlen(s));
+}
+
+void web_table_rows(hq_buf *b, const hq_buf *rows, int cols, const char *none)
+{
+    if (rows->len)
+        hq_buf_append(b, rows->data, rows->len);
+    else
+        hq_buf_printf(b, "<tr><td colspan=\"%d\">%s</td></tr>", cols, none);
 }
 
 void web_notices(hq_buf *b, const char *notice, const char *error)

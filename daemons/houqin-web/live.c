@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -62,7 +63,7 @@ typedef struct live_ev {
 } live_ev;
 
 typedef struct live_sub {
-    struct live_sub *prev, *next;
+    LIST_ENTRY(live_sub) link; /* in L.subs */
     struct MHD_Connection *conn;
     const hq_person *p;            /* from the rules, which live as long as the process */
     char issue[HQ_ISSUE_NUMBER_SIZE + 1]; /* only this issue's events ("": all) */
@@ -78,7 +79,7 @@ static struct {
     live_ev ring[LIVE_RING];
     uint64_t head;     /* ring positions written so far: [head - LIVE_RING, head) are held */
     uint64_t last_seq; /* the newest outbox seq seen (records or heartbeats) */
-    live_sub *subs;
+    LIST_HEAD(, live_sub) subs;
     size_t nsubs, max;
     int hb_ms;
     bool started, stopping;
@@ -115,7 +116,8 @@ static void ring_push(uint64_t seq, const char *issue, const char *domain, const
 static void wake(bool all)
 {
     int64_t now = hq_mono_ms();
-    for (live_sub *s = L.subs; s; s = s->next)
+    live_sub *s;
+    LIST_FOREACH(s, &L.subs, link)
         if (s->suspended && (all || s->pos < L.head || s->refresh || now >= s->hb_due_ms || now >= s->end_ms)) {
             s->suspended = false;
             MHD_resume_connection(s->conn);
@@ -402,12 +404,7 @@ static void sub_free(void *cls)
 {
     live_sub *s = cls;
     pthread_mutex_lock(&L.lock);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        L.subs = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    LIST_REMOVE(s, link);
     L.nsubs--;
     pthread_mutex_unlock(&L.lock);
     free(s->pending);
@@ -455,10 +452,7 @@ enum MHD_Result web_live(web_req *r)
     int64_t now = hq_mono_ms();
     s->hb_due_ms = now + L.hb_ms;
     s->end_ms = now + LIVE_MAX_AGE_MS;
-    s->next = L.subs;
-    if (L.subs)
-        L.subs->prev = s;
-    L.subs = s;
+    LIST_INSERT_HEAD(&L.subs, s, link);
     L.nsubs++;
     pthread_mutex_unlock(&L.lock);
 

@@ -340,15 +340,15 @@ static int parse_opts(int argc, char **argv, web *w, web_opts *o)
     w->state_dir = "var";
     w->rules_dir = HQ_DEFAULT_RULES;
     w->schemas_dir = HQ_DEFAULT_SCHEMAS;
-    w->ingest = "tcp://127.0.0.1:7601";
-    w->control = "tcp://127.0.0.1:7603";
+    w->ingest = HQ_DEFAULT_INGEST;
+    w->control = HQ_DEFAULT_CONTROL;
     w->form_source = "houqin-web";
     w->form_rate = 0.5;
     w->form_burst = 20;
     w->send_retries = 1;
     *o = (web_opts){
         .listen = "127.0.0.1:7680",
-        .subscribe = "tcp://127.0.0.1:7602",
+        .subscribe = HQ_DEFAULT_PUBLISH,
         .threads = 4,
         .maxconn = 512,
         .perip = 32,
@@ -360,9 +360,7 @@ static int parse_opts(int argc, char **argv, web *w, web_opts *o)
     };
     const hq_opt opts[] = {
         HQ_OPTION_STR("listen", &o->listen),
-        HQ_OPTION_STR("state", &w->state_dir),
-        HQ_OPTION_STR("rules", &w->rules_dir),
-        HQ_OPTION_STR("schemas", &w->schemas_dir),
+        HQ_CMDLINE_DIRS(&w->state_dir, &w->rules_dir, &w->schemas_dir),
         HQ_OPTION_STR("ingest", &w->ingest),
         HQ_OPTION_STR("clients", &w->clients_file),
         HQ_OPTION_STR("secret", &w->secret_file),
@@ -388,9 +386,6 @@ static int parse_opts(int argc, char **argv, web *w, web_opts *o)
         WEB_UINT("live-max", &o->live_max, 0, 100000, "expected 0..100000"),
         WEB_UINT("live-heartbeat", &o->live_hb, 1, 300, "expected 1..300 (seconds)"),
         HQ_OPTION_FLAG("verbose", 'v', &o->verbose),
-        HQ_OPTION_HELP,
-        HQ_OPTION_VERSION,
-        HQ_OPTION_END,
     };
     if (hq_cmdline_parse("houqin-web", usage, opts, argc, argv) != 0)
         return -1;

@@ -181,13 +181,12 @@ static void hidden(hq_buf *b, const char *name, const char *value)
  * follow-up form (the CSRF token first). */
 static void hidden_complaint(hq_buf *b, const char *csrf, const vals *v)
 {
-    hidden(b, "csrf", csrf);
-    hidden(b, "site", v->site);
-    hidden(b, "category", v->cat);
-    hidden(b, "text", v->text);
-    hidden(b, "contact", v->contact);
-    hidden(b, "anonymous", v->anonymous);
-    hidden(b, "photo_hash", v->photo_hash);
+    const char *const fields[][2] = {
+        {"csrf", csrf},       {"site", v->site},           {"category", v->cat},           {"text", v->text},
+        {"contact", v->contact}, {"anonymous", v->anonymous}, {"photo_hash", v->photo_hash},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        hidden(b, fields[i][0], fields[i][1]);
 }
 
 static enum MHD_Result form_page(web_req *r, unsigned status, const vals *v, const char *error)
@@ -195,11 +194,7 @@ static enum MHD_Result form_page(web_req *r, unsigned status, const vals *v, con
     hq_buf b;
     hq_buf_init(&b);
     page_begin(&b, "后勤服务投诉");
-    if (error) {
-        hq_buf_puts(&b, "<p class=\"err\" id=\"error\">");
-        web_html(&b, error);
-        hq_buf_puts(&b, "</p>");
-    }
+    web_notices(&b, NULL, error);
     char csrf[160];
     web_csrf_make("complaint", csrf, sizeof csrf);
     hq_buf_puts(&b, "<form class=\"card\" method=\"post\" action=\"/complaint\" enctype=\"multipart/form-data\">");

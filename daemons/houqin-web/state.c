@@ -251,8 +251,7 @@ int web_state_complaint(const char *source, const char *id, web_complaint *c, hq
 size_t web_state_open_issues(const char *site, const char *category, web_open_issue *out, size_t max)
 {
     MDB_txn *txn;
-    hq_err err;
-    if (begin(&txn, &err) != 0)
+    if (begin(&txn, NULL) != 0)
         return 0;
     size_t n = 0;
     MDB_cursor *cur;
@@ -293,8 +292,7 @@ size_t web_state_open_issues(const char *site, const char *category, web_open_is
 bool web_state_issue_open(const char *number, const char *site)
 {
     MDB_txn *txn;
-    hq_err err;
-    if (begin(&txn, &err) != 0)
+    if (begin(&txn, NULL) != 0)
         return false;
     hq_issue is;
     bool ok = false;
@@ -361,9 +359,8 @@ int web_state_each_complaint(const char *const *sources, size_t nsources, int64_
 int64_t web_state_now_ms(void)
 {
     MDB_txn *txn;
-    hq_err err;
     int64_t now = hq_wall_ms();
-    if (begin(&txn, &err) != 0)
+    if (begin(&txn, NULL) != 0)
         return now;
     hq_store_clock_get(g_web->store, txn, &now);
     end(txn);
@@ -380,8 +377,7 @@ bool web_state_event_ts(const char *source, const char *id, int64_t *ts_ms)
     key[sl] = 0;
     memcpy(key + sl + 1, id, il);
     MDB_txn *txn;
-    hq_err err;
-    if (begin(&txn, &err) != 0)
+    if (begin(&txn, NULL) != 0)
         return false;
     MDB_val v;
     bool found = false;

@@ -147,7 +147,11 @@ enum MHD_Result web_reply_json_error(web_req *r, unsigned status, const char *co
 enum MHD_Result web_redirect(web_req *r, const char *location);
 const char *web_header(web_req *r, const char *name);
 const char *web_query(web_req *r, const char *name);
-/* Takes a token from the per-address form bucket; false: answer 429. */
+/* Takes a token from rl's bucket for key (NULL rl: no limit), under
+ * rl_lock (the buckets are shared by the server's threads); false: answer
+ * 429.  web_rate_form: the per-address form bucket; web_rate_intake: the
+ * client's. */
+bool web_rate_take(hq_ratelimit *rl, const char *key);
 bool web_rate_form(web_req *r);
 bool web_rate_intake(const web_client *c);
 
@@ -398,6 +402,9 @@ void web_html(hq_buf *b, const char *s);
 /* The result of an action, above a page: notice (id="notice", class ok)
  * and error (id="error", class err), each escaped; NULL: none. */
 void web_notices(hq_buf *b, const char *notice, const char *error);
+/* A table's rows, or when there are none a row across its cols columns
+ * that says so (none: HTML, not escaped). */
+void web_table_rows(hq_buf *b, const hq_buf *rows, int cols, const char *none);
 void web_html_n(hq_buf *b, const char *s, size_t n);
 
 #endif

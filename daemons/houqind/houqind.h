@@ -17,12 +17,8 @@
 #include <stdint.h>
 
 typedef struct hq_daemon_opts {
-    const char *state_dir;
-    const char *rules_dir;
-    const char *schemas_dir;
-    const char *ingest_ep;
-    const char *publish_ep;
-    const char *control_ep;
+    const char *state_dir, *rules_dir, *schemas_dir; /* --state, --rules, --schemas */
+    const char *ingest_ep, *publish_ep, *control_ep; /* --ingest, --publish, --control */
     bool manual_clock;
     const char *clock_start;  /* --clock manual@TIME, or NULL */
     int64_t clock_start_ms;   /* ... parsed after the rules set the zone */

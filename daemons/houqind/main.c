@@ -8,6 +8,7 @@
 #include "ytree.h"
 #include "log.h"
 #include "cmdline.h"
+#include "loop.h"
 #include "ruletest.h"
 #include "service.h"
 #include "zmsg.h"
@@ -100,12 +101,10 @@ static const char usage[] =
     "    SIGTERM, SIGINT    finish the batch in hand (commit, reply) and exit 0\n"
     "    SIGHUP             reload rules (a rule set that does not validate is refused)\n"
     "\n"
-    "EXIT STATUS\n"
-    "    0 clean stop or --check passed; 1 configuration error; 2 storage failure\n"
+    HQ_CMDLINE_EXIT_HELP "\n"
     "    (a full disk is not one: houqind refuses events until space returns).\n"
     "\n"
-    "LOGGING\n"
-    "    stderr, one line per message, with syslog priority prefixes <3>..<7>.\n";
+    HQ_CMDLINE_LOGGING_HELP;
 
 static int parse_clock(const char *arg, void *dst, hq_err *why)
 {
@@ -145,17 +144,15 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
         .state_dir = "var",
         .rules_dir = HQ_DEFAULT_RULES,
         .schemas_dir = HQ_DEFAULT_SCHEMAS,
-        .ingest_ep = "tcp://127.0.0.1:7601",
-        .publish_ep = "tcp://127.0.0.1:7602",
-        .control_ep = "tcp://127.0.0.1:7603",
+        .ingest_ep = HQ_DEFAULT_INGEST,
+        .publish_ep = HQ_DEFAULT_PUBLISH,
+        .control_ep = HQ_DEFAULT_CONTROL,
         .max_batch = 1000,
         .limits = hq_event_default_limits,
         .hard_max_bytes = 1 << 20,
     };
     const hq_opt opts[] = {
-        HQ_OPTION_STR("state", &o->state_dir),
-        HQ_OPTION_STR("rules", &o->rules_dir),
-        HQ_OPTION_STR("schemas", &o->schemas_dir),
+        HQ_CMDLINE_DIRS(&o->state_dir, &o->rules_dir, &o->schemas_dir),
         HQ_OPTION_STR("ingest", &o->ingest_ep),
         HQ_OPTION_STR("publish", &o->publish_ep),
         HQ_OPTION_STR("control", &o->control_ep),
@@ -177,9 +174,6 @@ static int parse_opts(int argc, char **argv, hq_daemon_opts *o)
          .expect = "expected a duration of at least 1m, like 24h"},
         HQ_OPTION_STR("control-keys", &o->control_keys),
         HQ_OPTION_FLAG("verbose", 'v', &o->verbose),
-        HQ_OPTION_HELP,
-        HQ_OPTION_VERSION,
-        HQ_OPTION_END,
     };
     if (hq_cmdline_parse("houqind", usage, opts, argc, argv) != 0)
         return -1;
@@ -524,15 +518,11 @@ static void handle_signals(hq_daemon *d, int sfd)
 
 static int run(hq_daemon *d)
 {
-    int sfd = hq_signals_open(false);
-    if (sfd < 0) {
-        hq_log_err("signalfd: %s", strerror(errno));
-        return 1;
-    }
     hq_watchdog wd;
-    hq_watchdog_init(&wd, hq_mono_ms());
+    int sfd = hq_loop_ready(false, &wd, "accepting events");
+    if (sfd < 0)
+        return 1;
     int64_t last_reader_check = hq_mono_ms(), last_status = 0;
-    sd_notify(0, "READY=1\nSTATUS=accepting events");
     int status = 0;
     int64_t last_hb = 0;
     hq_ingest_refresh_due(d);
@@ -561,9 +551,8 @@ static int run(hq_daemon *d)
             {NULL, sfd, ZMQ_POLLIN, 0},
             {d->zap, 0, ZMQ_POLLIN, 0},
         };
-        int rc = zmq_poll(items, d->zap ? 4 : 3, timeout);
-        if (rc < 0 && errno != EINTR) {
-            hq_log_err("zmq_poll: %s", zmq_strerror(errno));
+        int rc = hq_loop_poll(items, d->zap ? 4 : 3, timeout);
+        if (rc < 0) {
             status = 2;
             break;
         }

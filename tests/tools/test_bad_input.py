@@ -136,7 +136,32 @@ def test_bad_ledger_and_evaluation():
     one_line_2(["stats", "--interval", "0", "--state", STATE])
 
 
+def test_operands():
+    """A command's operands (ctl_parse_operands): a missing one is named, one
+    too many is refused by name, whatever the command."""
+    s = ["--state", STATE, "--rules", H.ARGS.rules, "--schemas", H.ARGS.schemas]
+    cases = (
+        (["notice", "--format", "text"] + s,
+         'notice: give the issue number (like HQ-2026-000123); see houqinctl notice --help'),
+        (["notice", "HQ-2036-000001", "HQ-2036-000002", "--format", "text"] + s,
+         'notice: unexpected argument "HQ-2036-000002"'),
+        (["backup", "--state", STATE], "backup: give the directory to copy into; see houqinctl backup --help"),
+        (["backup", "one", "two", "--state", STATE], 'backup: unexpected argument "two"'),
+        (["clock"], "clock: expected show, set TIME or advance DURATION (houqinctl clock --help)"),
+        (["clock", "set", "2036-03-01T08:00+08:00", "again"], 'clock: unexpected argument "again"'),
+        (["account"] + s, "account: give set, reset, lock, unlock or list; see houqinctl account --help"),
+        (["account", "list", "someone"] + s, 'account: unexpected argument "someone"'),
+        (["account", "set"] + s, "account set: give the person id (rules/org.yaml)"),
+        (["ledger", "stray", "--from", "2036-03-01", "--to", "2036-03-31", "--format", "csv"] + s,
+         'ledger: unexpected argument "stray"'),
+        (["evaluation", "stray", "--period", "2036-03", "--format", "csv"] + s,
+         'evaluation: unexpected argument "stray"'),
+    )
+    for args, want in cases:
+        check_eq(one_line_2(args), "houqinctl: " + want, " ".join(args[:3]))
+
+
 if __name__ == "__main__":
     H.parse_args()
     T.main([test_help_everywhere, test_fixture, test_bad_state_dirs, test_unknown_issues, test_bad_filters,
-            test_bad_ledger_and_evaluation])
+            test_bad_ledger_and_evaluation, test_operands])

@@ -117,23 +117,19 @@ int cmd_account(int argc, char **argv)
         HQ_OPTION_STR("rules", &rules_dir),
         HQ_OPTION_STR("schemas", &schemas_dir),
     };
-    int next, prc = ctl_parse_opts(opts, argc, argv, help, "account", &next);
+    const char *words[2]; /* the action and the person */
+    int prc = ctl_parse_operands(opts, argc, argv, help, "account",
+                                 "give set, reset, lock, unlock or list; see houqinctl account --help", words, 2);
     if (prc >= 0)
         return prc;
-    if (next >= argc)
-        return ctl_fail("account: give set, reset, lock, unlock or list; see houqinctl account --help");
-    const char *verb = argv[next++];
+    const char *verb = words[0], *person = words[1];
     bool list = !strcmp(verb, "list");
     if (!list && strcmp(verb, "set") && strcmp(verb, "reset") && strcmp(verb, "lock") && strcmp(verb, "unlock"))
         return ctl_fail("account: unknown action \"%s\"; see houqinctl account --help", verb);
-    const char *person = NULL;
-    if (!list) {
-        if (next >= argc)
-            return ctl_fail("account %s: give the person id (rules/org.yaml)", verb);
-        person = argv[next++];
-    }
-    if (next < argc)
-        return ctl_fail("account: unexpected argument \"%s\"", argv[next]);
+    if (!list && !person)
+        return ctl_fail("account %s: give the person id (rules/org.yaml)", verb);
+    if (list && person)
+        return ctl_fail("account: unexpected argument \"%s\"", person);
     if (sodium_init() < 0)
         return ctl_fail("account: libsodium does not start");
     char path[4096];

@@ -271,14 +271,11 @@ int cmd_backup(int argc, char **argv)
         HQ_OPTION_FLAG("compact", 0, &compact),
         HQ_OPTION_STR("media", &media),
     };
-    int next, prc = ctl_parse_opts(opts, argc, argv, backup_usage, "backup", &next);
+    const char *dest;
+    int prc = ctl_parse_operands(opts, argc, argv, backup_usage, "backup",
+                                 "give the directory to copy into; see houqinctl backup --help", &dest, 1);
     if (prc >= 0)
         return prc;
-    if (next >= argc)
-        return ctl_fail("backup: give the directory to copy into; see houqinctl backup --help");
-    const char *dest = argv[next++];
-    if (next < argc)
-        return ctl_fail("backup: unexpected argument \"%s\"", argv[next]);
     char created[4096] = "";
     int rc = prepare_dest(dest, created, sizeof created);
     if (rc)

@@ -133,15 +133,12 @@ int cmd_clock(int argc, char **argv)
          .expect = "expected seconds from 1 to 86400"},
         HQ_OPTION_FLAG("json", 0, &json),
     };
-    int arg_i, rc = ctl_parse_opts(opts, argc, argv, clock_usage, "clock", &arg_i);
+    const char *words[2]; /* the verb and its argument */
+    int rc = ctl_parse_operands(opts, argc, argv, clock_usage, "clock",
+                                "expected show, set TIME or advance DURATION (houqinctl clock --help)", words, 2);
     if (rc >= 0)
         return rc;
-    if (arg_i >= argc)
-        return ctl_fail("clock: expected show, set TIME or advance DURATION (houqinctl clock --help)");
-    const char *verb = argv[arg_i++];
-    const char *arg = arg_i < argc ? argv[arg_i++] : NULL;
-    if (arg_i < argc)
-        return ctl_fail("clock: unexpected argument \"%s\"", argv[arg_i]);
+    const char *verb = words[0], *arg = words[1];
 
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);

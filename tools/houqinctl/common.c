@@ -30,10 +30,45 @@ void ctl_close_state(hq_store **s, MDB_txn *txn)
     hq_store_close(s);
 }
 
+int ctl_with_state(const char *dir, ctl_state_fn *fn, void *ctx)
+{
+    hq_store *s;
+    MDB_txn *txn;
+    int rc = ctl_open_state(dir, &s, &txn);
+    if (rc == 0) {
+        rc = fn(s, txn, ctx);
+        ctl_close_state(&s, txn);
+    }
+    return rc;
+}
+
 int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn)
 {
     int64_t ms;
     return hq_store_clock_get(s, txn, &ms) == 0 ? ms : hq_wall_ms();
+}
+
+void ctl_each_issue(hq_store *s, MDB_txn *txn, const char *label, ctl_issue_fn *fn, void *ctx)
+{
+    ctl_progress pr = {.on = false};
+    if (label) {
+        MDB_stat ms;
+        mdb_stat(txn, hq_store_dbi(s, HQ_DB_ISSUES), &ms);
+        ctl_progress_begin(&pr, label, ms.ms_entries);
+    }
+    MDB_cursor *cur;
+    mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &cur);
+    MDB_val k, v;
+    size_t seen = 0;
+    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        ctl_progress_update(&pr, ++seen);
+        hq_issue is;
+        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0)
+            fn(&is, ctx);
+        hq_issue_fini(&is);
+    }
+    mdb_cursor_close(cur);
+    ctl_progress_end(&pr);
 }
 
 int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **schemas, hq_rules **rules)
@@ -118,6 +153,17 @@ int ctl_help(const char *text)
     return 0;
 }
 
+/* ops[0..max) from argv[first..argc), NULL where none is left; -1, or
+ * EXIT_USAGE after refusing one more. */
+static int take_operands(int argc, char **argv, int first, const char *cmd, const char **ops, int max)
+{
+    for (int i = 0; i < max; i++)
+        ops[i] = first < argc ? argv[first++] : NULL;
+    if (first < argc)
+        return ctl_fail("%s: unexpected argument \"%s\"", cmd, argv[first]);
+    return -1;
+}
+
 int ctl_parse_table(const hq_opt *opts, size_t n, int argc, char **argv, const char *usage, const char *cmd,
                     int *next)
 {
@@ -135,11 +181,19 @@ int ctl_parse_table(const hq_opt *opts, size_t n, int argc, char **argv, const c
     case HQ_OPTS_VERSION:
     case HQ_OPTS_USAGE: return EXIT_USAGE;
     }
-    if (!next && first < argc)
-        return ctl_fail("%s: unexpected argument \"%s\"", cmd, argv[first]);
-    if (next)
-        *next = first;
+    if (!next)
+        return take_operands(argc, argv, first, cmd, NULL, 0);
+    *next = first;
     return -1;
+}
+
+int ctl_parse_table_operands(const hq_opt *opts, size_t n, int argc, char **argv, const char *usage,
+                             const char *cmd, const char *missing, const char **ops, int max)
+{
+    int first, rc = ctl_parse_table(opts, n, argc, argv, usage, cmd, &first);
+    if (rc < 0 && first >= argc)
+        return ctl_fail("%s: %s", cmd, missing);
+    return rc >= 0 ? rc : take_operands(argc, argv, first, cmd, ops, max);
 }
 
 void ctl_progress_begin(ctl_progress *p, const char *label, uint64_t total)

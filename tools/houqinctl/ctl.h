@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "issue.h"
 #include "opts.h"
 #include "rules.h"
 #include "schema.h"
@@ -61,6 +62,10 @@ void ctl_control_curve(const char *server_file, const char *key_file);
  * or is not a houqin state. */
 int ctl_open_state(const char *dir, hq_store **s, MDB_txn **txn);
 void ctl_close_state(hq_store **s, MDB_txn *txn);
+/* Opens the state of dir as ctl_open_state does, runs fn on the snapshot
+ * and closes it: fn's exit status, or ctl_open_state's. */
+typedef int ctl_state_fn(hq_store *s, MDB_txn *txn, void *ctx);
+int ctl_with_state(const char *dir, ctl_state_fn *fn, void *ctx);
 /* The state's "now": the manual clock houqind saved in it, else the wall
  * clock. */
 int64_t ctl_state_now_ms(hq_store *s, MDB_txn *txn);
@@ -71,6 +76,10 @@ int ctl_load_rules(const char *rules_dir, const char *schemas_dir, hq_schemas **
  * for the human output, by loading the rules; when they do not load, says
  * so on stderr and the built-in labels stay. */
 void ctl_use_vocab(const char *rules_dir, const char *schemas_dir);
+/* Calls fn for every issue of the state that loads, in number order; with
+ * a label, a progress bar (ctl_progress) runs meanwhile. */
+typedef void ctl_issue_fn(const hq_issue *is, void *ctx);
+void ctl_each_issue(hq_store *s, MDB_txn *txn, const char *label, ctl_issue_fn *fn, void *ctx);
 /* Appends text, then spaces up to width columns of a terminal (a CJK
  * character takes two). */
 void ctl_pad(hq_buf *b, const char *text, int width);
@@ -94,6 +103,14 @@ int ctl_parse_table(const hq_opt *opts, size_t n, int argc, char **argv, const c
                     int *next);
 #define ctl_parse_opts(opts, argc, argv, usage, cmd, next)                                                    \
     ctl_parse_table((opts), sizeof(opts) / sizeof((opts)[0]), (argc), (argv), (usage), (cmd), (next))
+/* The same for a command of 1 to max operands: they go to ops[0..max),
+ * those not given NULL.  None is refused with "CMD: MISSING", one more
+ * than max with "CMD: unexpected argument". */
+int ctl_parse_table_operands(const hq_opt *opts, size_t n, int argc, char **argv, const char *usage,
+                             const char *cmd, const char *missing, const char **ops, int max);
+#define ctl_parse_operands(opts, argc, argv, usage, cmd, missing, ops, max)                                  \
+    ctl_parse_table_operands((opts), sizeof(opts) / sizeof((opts)[0]), (argc), (argv), (usage), (cmd),         \
+                             (missing), (ops), (max))
 /* The options of the commands that talk to houqind's control socket. */
 #define CTL_CONTROL_OPTIONS(control, curve_server, curve_key)                                                 \
     HQ_OPTION_STR("control", control), HQ_OPTION_STR("curve-server", curve_server),                          \
@@ -113,16 +130,9 @@ void ctl_progress_end(ctl_progress *p);
 
 /* Exports with personal data (pii.c): the audit.pii_access record sent
  * to houqind, and stored, before anything is printed.  A command adds
- * CTL_PII_LONGOPTS to its options, passes each option to ctl_pii_option,
- * sets on for --include-pii, calls ctl_pii_check before reading and
- * ctl_pii_record (0, or EXIT_REFUSED with the reason on stderr) before
- * printing. */
-enum { CTL_PII_ACTOR = 900, CTL_PII_PURPOSE, CTL_PII_INGEST, CTL_PII_CSERVER, CTL_PII_CKEY };
-#define CTL_PII_LONGOPTS                                                                                      \
-    {"actor", required_argument, NULL, CTL_PII_ACTOR}, {"purpose", required_argument, NULL, CTL_PII_PURPOSE},  \
-        {"ingest", required_argument, NULL, CTL_PII_INGEST},                                                   \
-        {"curve-server", required_argument, NULL, CTL_PII_CSERVER},                                            \
-        {"curve-key", required_argument, NULL, CTL_PII_CKEY}
+ * CTL_PII_OPTIONS to its option table and --include-pii to set on, calls
+ * ctl_pii_check before reading and ctl_pii_record (0, or EXIT_REFUSED with
+ * the reason on stderr) before printing. */
 #define CTL_PII_HELP                                                                                          \
     "    --actor PERSON       who exports (a person of rules/org.yaml); needed with\n"                           \
     "                         --include-pii\n"                                                                  \
@@ -138,7 +148,7 @@ enum { CTL_PII_ACTOR = 900, CTL_PII_PURPOSE, CTL_PII_INGEST, CTL_PII_CSERVER, CT
     "    pii_export (the office's leaders and admins in the shipped table), and with\n"                        \
     "    CURVE the actor must be the key's person.  Refused, or houqind not\n"                                  \
     "    answering: the reason on stderr, exit status 1, nothing printed.\n"
-/* The same options in an hq_opt table, into a ctl_pii. */
+/* The options CTL_PII_HELP describes, in an hq_opt table, into a ctl_pii. */
 #define CTL_PII_OPTIONS(p)                                                                                    \
     HQ_OPTION_STR("actor", &(p)->actor), HQ_OPTION_STR("purpose", &(p)->purpose),                            \
         HQ_OPTION_STR("ingest", &(p)->ingest), HQ_OPTION_STR("curve-server", &(p)->curve_server),            \
@@ -147,26 +157,23 @@ typedef struct ctl_pii {
     bool on;
     const char *actor, *purpose, *ingest, *curve_server, *curve_key;
 } ctl_pii;
-bool ctl_pii_option(ctl_pii *p, int c, const char *arg);
 int ctl_pii_check(const ctl_pii *p, const char *cmd);
 int ctl_pii_record(const ctl_pii *p, const char *cmd, int argc, char **argv, int64_t ts_ms);
 
 /* ---- document.c: the commands that print documents (notice, evaluation,
  * ledger) ---- */
 
-/* Their common options: add CTL_DOC_LONGOPTS to the command's options,
- * start from ctl_doc_init (the defaults: ./var and the installed rules and
- * schemas) and pass every option to ctl_doc_option first. */
+/* Their common options: add CTL_DOC_OPTIONS to the command's option table
+ * and start from ctl_doc_init (the defaults: ./var and the installed rules
+ * and schemas). */
 typedef struct ctl_doc {
     const char *format, *state, *rules, *schemas, *output;
 } ctl_doc;
-enum { CTL_DOC_FORMAT = 950, CTL_DOC_STATE, CTL_DOC_RULES, CTL_DOC_SCHEMAS, CTL_DOC_OUTPUT };
-#define CTL_DOC_LONGOPTS                                                                                      \
-    {"format", required_argument, NULL, CTL_DOC_FORMAT}, {"state", required_argument, NULL, CTL_DOC_STATE},     \
-        {"rules", required_argument, NULL, CTL_DOC_RULES}, {"schemas", required_argument, NULL, CTL_DOC_SCHEMAS}, \
-        {"output", required_argument, NULL, CTL_DOC_OUTPUT}
+#define CTL_DOC_OPTIONS(d)                                                                                    \
+    HQ_OPTION_STR("format", &(d)->format), HQ_OPTION_STR("state", &(d)->state),                              \
+        HQ_OPTION_STR("rules", &(d)->rules), HQ_OPTION_STR("schemas", &(d)->schemas),                        \
+        HQ_OPTION_STR("output", &(d)->output)
 void ctl_doc_init(ctl_doc *d);
-bool ctl_doc_option(ctl_doc *d, int c, const char *arg);
 /* The index of --format in formats (NULL-terminated), or -1 after printing
  * what is missing or wrong. */
 int ctl_doc_format(const ctl_doc *d, const char *cmd, const char *const *formats);
@@ -177,6 +184,9 @@ int ctl_doc_open(const ctl_doc *d, hq_schemas **schemas, hq_rules **rules, hq_st
 void ctl_doc_close(hq_schemas **schemas, hq_rules **rules, hq_store **s, MDB_txn *txn);
 /* Writes the document to --output or stdout; 0 or EXIT_USAGE. */
 int ctl_doc_write(const ctl_doc *d, const hq_buf *out);
+/* Writes out, or with pdf the PDF that ctl_doc_pdf prints it to (cmd
+ * names the command in messages); frees out.  0 or EXIT_USAGE. */
+int ctl_doc_emit(const ctl_doc *d, const char *cmd, bool pdf, hq_buf *out);
 /* Prints html to PDF with headless Chromium (HQ_CHROMIUM, else chromium on
  * PATH; at most 120 s) into pdf; 0, or EXIT_USAGE after a message that says
  * what to install when Chromium is missing. */

@@ -23,18 +23,6 @@ void ctl_doc_init(ctl_doc *d)
     *d = (ctl_doc){.state = "var", .rules = HQ_DEFAULT_RULES, .schemas = HQ_DEFAULT_SCHEMAS};
 }
 
-bool ctl_doc_option(ctl_doc *d, int c, const char *arg)
-{
-    switch (c) {
-    case CTL_DOC_FORMAT: d->format = arg; return true;
-    case CTL_DOC_STATE: d->state = arg; return true;
-    case CTL_DOC_RULES: d->rules = arg; return true;
-    case CTL_DOC_SCHEMAS: d->schemas = arg; return true;
-    case CTL_DOC_OUTPUT: d->output = arg; return true;
-    default: return false;
-    }
-}
-
 int ctl_doc_format(const ctl_doc *d, const char *cmd, const char *const *formats)
 {
     char list[128] = "";
@@ -80,6 +68,18 @@ int ctl_doc_write(const ctl_doc *d, const hq_buf *out)
     else
         ok = fflush(f) == 0 && ok;
     return ok ? 0 : ctl_fail("%s: cannot write", d->output ? d->output : "stdout");
+}
+
+int ctl_doc_emit(const ctl_doc *d, const char *cmd, bool pdf, hq_buf *out)
+{
+    hq_buf printed;
+    hq_buf_init(&printed);
+    int rc = pdf ? ctl_doc_pdf(cmd, out, &printed) : 0;
+    if (rc == 0)
+        rc = ctl_doc_write(d, pdf ? &printed : out);
+    hq_buf_fini(&printed);
+    hq_buf_fini(out);
+    return rc;
 }
 
 /* ---- PDF ---- */

@@ -7,7 +7,6 @@
 #include "issue.h"
 #include "report_html.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,58 +54,109 @@ static const char evaluation_usage[] =
     "    0 written; 2 bad usage, an unknown period, a scheme that does not load,\n"
     "    or a state directory that does not exist or is not a houqin state.\n";
 
+/* The words of the report are the rules' vocabulary (hq_rules_load
+ * installs it); rules that do not load leave the built-in labels, as the
+ * scheme is all the evaluation needs. */
+static void use_vocab_quietly(const char *rules_dir, const char *schemas_dir)
+{
+    hq_diags vd;
+    hq_diags_init(&vd);
+    hq_schemas *vs = NULL;
+    hq_rules *vr = NULL;
+    if (hq_schemas_load_dir(schemas_dir, &vs, &vd) == 0 && hq_rules_load(rules_dir, vs, &vr, &vd) == 0)
+        hq_rules_destroy(&vr);
+    hq_schemas_destroy(&vs);
+    hq_diags_fini(&vd);
+}
+
+/* The scheme of rules_dir; 0, or EXIT_USAGE after its first problem (and
+ * how many more). */
+static int load_scheme(const char *rules_dir, hq_eval_scheme **scheme)
+{
+    hq_diags d;
+    hq_diags_init(&d);
+    int rc = 0;
+    if (hq_eval_scheme_load(rules_dir, scheme, &d) != 0) {
+        char b[700] = "";
+        if (d.count)
+            hq_err_str(&d.items[0], b, sizeof b);
+        rc = d.count > 1 ? ctl_fail("%s (and %zu more problem%s)", b, d.count - 1, d.count > 2 ? "s" : "")
+                         : ctl_fail("%s", b);
+    }
+    hq_diags_fini(&d);
+    return rc;
+}
+
+/* The period as the report names it: a term's name, 2026年09月 for a
+ * month, else its id. */
+static void period_name(const hq_eval_scheme *scheme, const char *period, const hq_period *p, char *out,
+                        size_t size)
+{
+    snprintf(out, size, "%s", p->id);
+    if (strlen(period) == 7)
+        snprintf(out, size, "%.4s年%.2s月", period, period + 5);
+    for (size_t i = 0; i < scheme->nterms; i++)
+        if (!strcmp(scheme->terms[i].id, period))
+            snprintf(out, size, "%s", scheme->terms[i].name);
+}
+
+static void add_issue(const hq_issue *is, void *e)
+{
+    hq_eval_add(e, is);
+}
+
+/* The evaluation of the state's issues in period p, named pname. */
+static int evaluate(const char *state_dir, const hq_eval_scheme *scheme, const hq_period *p, const char *pname,
+                    hq_eval **out)
+{
+    hq_store *s;
+    MDB_txn *txn;
+    int rc = ctl_open_state(state_dir, &s, &txn);
+    if (rc)
+        return rc;
+    hq_eval *e = hq_eval_new(scheme, p, pname, ctl_state_now_ms(s, txn));
+    for (size_t i = 0; i < scheme->ncontractors; i++)
+        hq_eval_contractor(e, scheme->contractors[i].id, scheme->contractors[i].name);
+    ctl_each_issue(s, txn, "evaluation", add_issue, e);
+    ctl_close_state(&s, txn);
+    hq_eval_finish(e);
+    *out = e;
+    return 0;
+}
+
+/* The report in format (csv, json, html; pdf is printed from the html). */
+static void render(const hq_eval *e, const char *format, hq_buf *out)
+{
+    if (!strcmp(format, "csv")) {
+        hq_eval_to_csv(e, out);
+    } else if (!strcmp(format, "json")) {
+        hq_eval_to_json(e, out);
+        hq_buf_putc(out, '\n');
+    } else {
+        hq_eval_to_html(e, out);
+    }
+}
+
 int cmd_evaluation(int argc, char **argv)
 {
-    enum { O_PERIOD = 256 };
-    static const struct option longopts[] = {
-        {"period", required_argument, NULL, O_PERIOD}, CTL_DOC_LONGOPTS, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ctl_doc o;
     ctl_doc_init(&o);
     const char *period = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (ctl_doc_option(&o, c, optarg))
-            continue;
-        if (c == O_PERIOD)
-            period = optarg;
-        else
-            return c == 'h' ? ctl_help(evaluation_usage) : EXIT_USAGE;
-    }
-    if (optind < argc)
-        return ctl_fail("evaluation: unexpected argument \"%s\"", argv[optind]);
+    const hq_opt opts[] = {HQ_OPTION_STR("period", &period), CTL_DOC_OPTIONS(&o)};
+    int prc = ctl_parse_opts(opts, argc, argv, evaluation_usage, "evaluation", NULL);
+    if (prc >= 0)
+        return prc;
     if (!period)
         return ctl_fail("evaluation: give --period (a month like 2026-09 or a term like 2026-autumn)");
     static const char *const formats[] = {"csv", "json", "html", "pdf", NULL};
     int fmt = ctl_doc_format(&o, "evaluation", formats);
     if (fmt < 0)
         return EXIT_USAGE;
-    const char *rules_dir = o.rules;
-    /* The words of the report are the rules' vocabulary (hq_rules_load
-     * installs it); rules that do not load leave the built-in labels, as
-     * the scheme is all the evaluation needs. */
-    hq_diags vd;
-    hq_diags_init(&vd);
-    hq_schemas *vs = NULL;
-    hq_rules *vr = NULL;
-    if (hq_schemas_load_dir(o.schemas, &vs, &vd) == 0 && hq_rules_load(rules_dir, vs, &vr, &vd) == 0)
-        hq_rules_destroy(&vr);
-    hq_schemas_destroy(&vs);
-    hq_diags_fini(&vd);
-    hq_diags d;
-    hq_diags_init(&d);
+    use_vocab_quietly(o.rules, o.schemas);
     hq_eval_scheme *scheme = NULL;
-    if (hq_eval_scheme_load(rules_dir, &scheme, &d) != 0) {
-        char b[700] = "";
-        if (d.count)
-            hq_err_str(&d.items[0], b, sizeof b);
-        int rc = d.count > 1 ? ctl_fail("%s (and %zu more problem%s)", b, d.count - 1, d.count > 2 ? "s" : "") : ctl_fail("%s", b);
-        hq_diags_fini(&d);
+    int rc = load_scheme(o.rules, &scheme);
+    if (rc)
         return rc;
-    }
-    hq_diags_fini(&d);
     hq_period p;
     hq_err err;
     if (hq_eval_period(scheme, period, &p, &err) != 0) {
@@ -114,57 +164,15 @@ int cmd_evaluation(int argc, char **argv)
         return ctl_fail("--period: %s", err.msg);
     }
     char pname[128];
-    snprintf(pname, sizeof pname, "%s", p.id);
-    if (strlen(period) == 7)
-        snprintf(pname, sizeof pname, "%.4s年%.2s月", period, period + 5);
-    for (size_t i = 0; i < scheme->nterms; i++)
-        if (!strcmp(scheme->terms[i].id, period))
-            snprintf(pname, sizeof pname, "%s", scheme->terms[i].name);
-    hq_store *s;
-    MDB_txn *txn;
-    int rc = ctl_open_state(o.state, &s, &txn);
-    if (rc) {
-        hq_eval_scheme_destroy(&scheme);
-        return rc;
+    period_name(scheme, period, &p, pname, sizeof pname);
+    hq_eval *e = NULL;
+    rc = evaluate(o.state, scheme, &p, pname, &e);
+    if (rc == 0) {
+        hq_buf out;
+        hq_buf_init(&out);
+        render(e, formats[fmt], &out);
+        rc = ctl_doc_emit(&o, "evaluation", fmt == 3, &out);
     }
-    hq_eval *e = hq_eval_new(scheme, &p, pname, ctl_state_now_ms(s, txn));
-    for (size_t i = 0; i < scheme->ncontractors; i++)
-        hq_eval_contractor(e, scheme->contractors[i].id, scheme->contractors[i].name);
-    MDB_stat ms;
-    mdb_stat(txn, hq_store_dbi(s, HQ_DB_ISSUES), &ms);
-    ctl_progress pr;
-    ctl_progress_begin(&pr, "evaluation", ms.ms_entries);
-    MDB_cursor *cur;
-    mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &cur);
-    MDB_val k, v;
-    size_t seen = 0;
-    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        ctl_progress_update(&pr, ++seen);
-        hq_issue is;
-        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0)
-            hq_eval_add(e, &is);
-        hq_issue_fini(&is);
-    }
-    mdb_cursor_close(cur);
-    ctl_progress_end(&pr);
-    ctl_close_state(&s, txn);
-    hq_eval_finish(e);
-    hq_buf out, pdf;
-    hq_buf_init(&out);
-    hq_buf_init(&pdf);
-    if (fmt == 0)
-        hq_eval_to_csv(e, &out);
-    else if (fmt == 1) {
-        hq_eval_to_json(e, &out);
-        hq_buf_putc(&out, '\n');
-    } else
-        hq_eval_to_html(e, &out);
-    if (fmt == 3)
-        rc = ctl_doc_pdf("evaluation", &out, &pdf);
-    if (rc == 0)
-        rc = ctl_doc_write(&o, fmt == 3 ? &pdf : &out);
-    hq_buf_fini(&pdf);
-    hq_buf_fini(&out);
     hq_eval_destroy(&e);
     hq_eval_scheme_destroy(&scheme);
     return rc;

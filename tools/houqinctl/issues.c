@@ -227,6 +227,28 @@ static void table_row(hq_buf *out, const hq_issue *is, bool colour)
                   is->accountability ? "[问责]" : "", is->accountability && colour ? "\033[0m" : "");
 }
 
+/* Where list_issues puts what it sees. */
+typedef struct listing {
+    const filter *f;
+    bool json, colour;
+    hq_buf *out;
+    seen *sn;
+    size_t n; /* JSON objects written */
+} listing;
+
+static void list_one(const hq_issue *is, void *ctx)
+{
+    listing *l = ctx;
+    see_issue(l->f, is, l->sn);
+    if (keep(l->f, is) && !l->json) {
+        table_row(l->out, is, l->colour);
+    } else if (keep(l->f, is)) {
+        if (l->n++)
+            hq_buf_putc(l->out, ',');
+        hq_issue_to_json(is, l->out, false);
+    }
+}
+
 /* Every issue of the state that passes f, as JSON or table rows, into out;
  * what the issues show of the filter's ids goes to sn. */
 static int list_issues(const char *dir, const filter *f, bool json, bool colour, hq_buf *out, seen *sn)
@@ -236,9 +258,6 @@ static int list_issues(const char *dir, const filter *f, bool json, bool colour,
     int rc = ctl_open_state(dir, &s, &txn);
     if (rc)
         return rc;
-    MDB_cursor *cur;
-    mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &cur);
-    MDB_val k, v;
     if (json)
         hq_buf_putc(out, '[');
     else
@@ -251,22 +270,8 @@ static int list_issues(const char *dir, const filter *f, bool json, bool colour,
             cell(out, false, "0", cols[i].h, cols[i].w);
         hq_buf_puts(out, "问题\n");
     }
-    size_t n = 0;
-    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        hq_issue is;
-        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0) {
-            see_issue(f, &is, sn);
-            if (keep(f, &is) && !json) {
-                table_row(out, &is, colour);
-            } else if (keep(f, &is)) {
-                if (n++)
-                    hq_buf_putc(out, ',');
-                hq_issue_to_json(&is, out, false);
-            }
-        }
-        hq_issue_fini(&is);
-    }
-    mdb_cursor_close(cur);
+    listing l = {.f = f, .json = json, .colour = colour, .out = out, .sn = sn};
+    ctl_each_issue(s, txn, NULL, list_one, &l);
     ctl_close_state(&s, txn);
     if (json)
         hq_buf_puts(out, "]\n");
@@ -467,6 +472,27 @@ static const char outbox_usage[] =
     "    --from SEQ    the first sequence number\n\n"
     "EXIT STATUS\n    0 printed; 2 bad usage or a bad state directory.\n";
 
+/* An outbox record as JSON into out, the contact replaced by
+ * "(redacted)"; false when it is not a msgpack map (decoded with the
+ * checks of mp.h: the state may be damaged). */
+static bool redacted_json(const char *rec, size_t len, hq_buf *out)
+{
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 2048);
+    msgpack_object o;
+    bool map = hq_mp_decode(rec, len, &hq_mp_default_limits, &zone, &o, NULL) == 0 && o.type == MSGPACK_OBJECT_MAP;
+    for (uint32_t i = 0; map && i < o.via.map.size; i++)
+        if (hq_mp_str_eq(&o.via.map.ptr[i].key, "contact")) {
+            o.via.map.ptr[i].val.type = MSGPACK_OBJECT_STR;
+            o.via.map.ptr[i].val.via.str.ptr = "(redacted)";
+            o.via.map.ptr[i].val.via.str.size = 10;
+        }
+    if (map)
+        hq_json_from_mp(out, &o);
+    msgpack_zone_destroy(&zone);
+    return map;
+}
+
 int cmd_outbox(int argc, char **argv)
 {
     const char *dir = "var";
@@ -492,30 +518,13 @@ int cmd_outbox(int argc, char **argv)
     MDB_val k = {8, key}, v;
     hq_buf out;
     hq_buf_init(&out);
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (mrc == 0) {
-        msgpack_zone zone;
-        msgpack_zone_init(&zone, 2048);
-        msgpack_object o;
-        size_t off = 0;
-        if (msgpack_unpack(v.mv_data, v.mv_size, &off, &zone, &o) == MSGPACK_UNPACK_SUCCESS &&
-            o.type == MSGPACK_OBJECT_MAP) {
-            for (uint32_t i = 0; i < o.via.map.size; i++)
-                if (hq_mp_str_eq(&o.via.map.ptr[i].key, "contact")) {
-                    o.via.map.ptr[i].val.type = MSGPACK_OBJECT_STR;
-                    o.via.map.ptr[i].val.via.str.ptr = "(redacted)";
-                    o.via.map.ptr[i].val.via.str.size = 10;
-                }
-            hq_buf_reset(&out);
-            hq_json_from_mp(&out, &o);
+    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        hq_buf_reset(&out);
+        if (redacted_json(v.mv_data, v.mv_size, &out))
             puts(out.data);
-        }
-        msgpack_zone_destroy(&zone);
-        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(cur);
     hq_buf_fini(&out);
-    hq_store_abort(s, txn);
-    hq_store_close(&s);
+    ctl_close_state(&s, txn);
     return 0;
 }

@@ -6,7 +6,6 @@
 #include "ledger.h"
 #include "period.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,110 +59,108 @@ static const char ledger_usage[] =
     "    or not recorded (nothing written); 2 bad usage, a bad date, rules that do not\n"
     "    load, or a state directory that does not exist or is not a houqin state.\n";
 
+/* What the ledger lists, and where its rows go. */
+typedef struct ledger {
+    hq_period p;
+    const char *domain, *contractor; /* NULL: any */
+    const hq_rules *rules;           /* for the names */
+    bool csv, pii;
+    hq_buf *out;
+    size_t rows;
+} ledger;
+
+static bool listed(const ledger *l, const hq_issue *is)
+{
+    return is->opened_ms >= l->p.from_ms && is->opened_ms < l->p.to_ms &&
+           (!l->domain || (is->domain && !strcmp(l->domain, is->domain))) &&
+           (!l->contractor || (is->contractor && !strcmp(l->contractor, is->contractor)));
+}
+
+static void add_row(const hq_issue *is, void *ctx)
+{
+    ledger *l = ctx;
+    if (!listed(l, is))
+        return;
+    const hq_contractor *ct = is->contractor ? hq_rules_contractor(l->rules, is->contractor) : NULL;
+    const hq_site *st = is->site ? hq_rules_site(l->rules, is->site) : NULL;
+    hq_ledger_names names = {ct ? ct->name : NULL, st ? st->name : NULL};
+    if (l->csv) {
+        hq_ledger_csv_row(l->out, is, &names, l->pii);
+    } else {
+        if (l->rows)
+            hq_buf_puts(l->out, ",\n");
+        hq_ledger_json_row(l->out, is, &names, l->pii);
+    }
+    l->rows++;
+}
+
+/* The rows of the state's issues into l->out, between the CSV header or
+ * the JSON array's brackets; *now_ms is the state's clock. */
+static int list_rows(const ctl_doc *o, ledger *l, int64_t *now_ms)
+{
+    hq_schemas *schemas = NULL;
+    hq_rules *rules = NULL;
+    hq_store *s = NULL;
+    MDB_txn *txn = NULL;
+    int rc = ctl_doc_open(o, &schemas, &rules, &s, &txn);
+    if (rc)
+        return rc;
+    l->rules = rules;
+    if (l->csv)
+        hq_ledger_csv_begin(l->out);
+    else
+        hq_buf_putc(l->out, '[');
+    ctl_each_issue(s, txn, "ledger", add_row, l);
+    *now_ms = ctl_state_now_ms(s, txn);
+    ctl_doc_close(&schemas, &rules, &s, txn);
+    l->rules = NULL;
+    if (!l->csv)
+        hq_buf_puts(l->out, "]\n");
+    return 0;
+}
+
 int cmd_ledger(int argc, char **argv)
 {
-    enum { O_FROM = 256, O_TO, O_DOMAIN, O_CONTRACTOR, O_PII };
-    static const struct option longopts[] = {
-        {"from", required_argument, NULL, O_FROM},       {"to", required_argument, NULL, O_TO},
-        {"domain", required_argument, NULL, O_DOMAIN},   {"contractor", required_argument, NULL, O_CONTRACTOR},
-        {"include-pii", no_argument, NULL, O_PII},       CTL_DOC_LONGOPTS,
-        CTL_PII_LONGOPTS,
-        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
-    };
     ctl_pii pa = {0};
     ctl_doc o;
     ctl_doc_init(&o);
-    const char *from = NULL, *to = NULL, *domain = NULL, *contractor = NULL;
-    bool pii = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (ctl_doc_option(&o, c, optarg) || ctl_pii_option(&pa, c, optarg))
-            continue;
-        switch (c) {
-        case O_FROM: from = optarg; break;
-        case O_TO: to = optarg; break;
-        case O_DOMAIN: domain = optarg; break;
-        case O_CONTRACTOR: contractor = optarg; break;
-        case O_PII: pii = pa.on = true; break;
-        case 'h': return ctl_help(ledger_usage);
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return ctl_fail("ledger: unexpected argument \"%s\"", argv[optind]);
+    const char *from = NULL, *to = NULL;
+    ledger l = {0};
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("from", &from),
+        HQ_OPTION_STR("to", &to),
+        HQ_OPTION_STR("domain", &l.domain),
+        HQ_OPTION_STR("contractor", &l.contractor),
+        HQ_OPTION_FLAG("include-pii", 0, &pa.on),
+        CTL_DOC_OPTIONS(&o),
+        CTL_PII_OPTIONS(&pa),
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, ledger_usage, "ledger", NULL);
+    if (prc >= 0)
+        return prc;
     if (!from || !to)
         return ctl_fail("ledger: give --from DATE and --to DATE; see houqinctl ledger --help");
     static const char *const formats[] = {"csv", "json", NULL};
     int fmt = ctl_doc_format(&o, "ledger", formats);
     if (fmt < 0)
         return EXIT_USAGE;
-    bool csv = fmt == 0;
-    int prc = ctl_pii_check(&pa, "ledger");
-    if (prc)
-        return prc;
-    hq_period p;
-    hq_err err;
-    if (hq_days_period(from, to, &p, &err) != 0)
-        return ctl_fail("ledger: %s", err.msg);
-    hq_schemas *schemas = NULL;
-    hq_rules *rules = NULL;
-    hq_store *s = NULL;
-    MDB_txn *txn = NULL;
-    int rc = ctl_doc_open(&o, &schemas, &rules, &s, &txn);
+    l.csv = fmt == 0;
+    l.pii = pa.on;
+    int rc = ctl_pii_check(&pa, "ledger");
     if (rc)
         return rc;
-    MDB_stat ms;
-    mdb_stat(txn, hq_store_dbi(s, HQ_DB_ISSUES), &ms);
-    ctl_progress pr;
-    ctl_progress_begin(&pr, "ledger", ms.ms_entries);
+    hq_err err;
+    if (hq_days_period(from, to, &l.p, &err) != 0)
+        return ctl_fail("ledger: %s", err.msg);
     hq_buf out;
     hq_buf_init(&out);
-    if (csv)
-        hq_ledger_csv_begin(&out);
-    else
-        hq_buf_putc(&out, '[');
-    MDB_cursor *cur;
-    mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &cur);
-    MDB_val k, v;
-    size_t n = 0, seen = 0;
-    for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        ctl_progress_update(&pr, ++seen);
-        hq_issue is;
-        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) != 0) {
-            hq_issue_fini(&is);
-            continue;
-        }
-        bool keep = is.opened_ms >= p.from_ms && is.opened_ms < p.to_ms &&
-                    (!domain || (is.domain && !strcmp(domain, is.domain))) &&
-                    (!contractor || (is.contractor && !strcmp(contractor, is.contractor)));
-        if (keep) {
-            const hq_contractor *ct = is.contractor ? hq_rules_contractor(rules, is.contractor) : NULL;
-            const hq_site *st = is.site ? hq_rules_site(rules, is.site) : NULL;
-            hq_ledger_names names = {ct ? ct->name : NULL, st ? st->name : NULL};
-            if (csv) {
-                hq_ledger_csv_row(&out, &is, &names, pii);
-            } else {
-                if (n)
-                    hq_buf_puts(&out, ",\n");
-                hq_ledger_json_row(&out, &is, &names, pii);
-            }
-            n++;
-        }
-        hq_issue_fini(&is);
-    }
-    mdb_cursor_close(cur);
-    ctl_progress_end(&pr);
-    int64_t now_ms = ctl_state_now_ms(s, txn);
-    ctl_doc_close(&schemas, &rules, &s, txn);
-    if (!csv)
-        hq_buf_puts(&out, "]\n");
-    rc = ctl_pii_record(&pa, "ledger", argc, argv, now_ms);
-    if (rc) {
-        hq_buf_fini(&out);
-        return rc;
-    }
-    rc = ctl_doc_write(&o, &out);
+    l.out = &out;
+    int64_t now_ms = 0;
+    rc = list_rows(&o, &l, &now_ms);
+    if (rc == 0)
+        rc = ctl_pii_record(&pa, "ledger", argc, argv, now_ms);
+    if (rc == 0)
+        rc = ctl_doc_write(&o, &out);
     hq_buf_fini(&out);
     return rc;
 }

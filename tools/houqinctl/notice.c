@@ -5,7 +5,6 @@
 #include "issue.h"
 #include "notice.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,21 +42,15 @@ static const char notice_usage[] =
 
 int cmd_notice(int argc, char **argv)
 {
-    static const struct option longopts[] = {CTL_DOC_LONGOPTS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     ctl_doc o;
     ctl_doc_init(&o);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (ctl_doc_option(&o, c, optarg))
-            continue;
-        return c == 'h' ? ctl_help(notice_usage) : EXIT_USAGE;
-    }
-    if (optind >= argc)
-        return ctl_fail("notice: give the issue number (like HQ-2026-000123); see houqinctl notice --help");
-    const char *number = argv[optind++];
-    if (optind < argc)
-        return ctl_fail("notice: unexpected argument \"%s\"", argv[optind]);
+    const hq_opt opts[] = {CTL_DOC_OPTIONS(&o)};
+    const char *number;
+    int prc = ctl_parse_operands(opts, argc, argv, notice_usage, "notice",
+                                 "give the issue number (like HQ-2026-000123); see houqinctl notice --help",
+                                 &number, 1);
+    if (prc >= 0)
+        return prc;
     if (!ctl_valid_number(number))
         return ctl_fail("notice: \"%s\" is not an issue number (like HQ-2026-000123)", number);
     static const char *const formats[] = {"text", "html", "pdf", NULL};
@@ -78,19 +71,13 @@ int cmd_notice(int argc, char **argv)
             const hq_contractor *ct = is.contractor ? hq_rules_contractor(rules, is.contractor) : NULL;
             const hq_site *st = is.site ? hq_rules_site(rules, is.site) : NULL;
             hq_notice_info info = {hq_rules_office(rules), ct ? ct->name : NULL, st ? st->name : NULL};
-            hq_buf out, pdf;
+            hq_buf out;
             hq_buf_init(&out);
-            hq_buf_init(&pdf);
             if (fmt == 0)
                 hq_notice_text(&is, &info, &out);
             else
                 hq_notice_html(&is, &info, &out);
-            if (fmt == 2)
-                rc = ctl_doc_pdf("notice", &out, &pdf);
-            if (rc == 0)
-                rc = ctl_doc_write(&o, fmt == 2 ? &pdf : &out);
-            hq_buf_fini(&pdf);
-            hq_buf_fini(&out);
+            rc = ctl_doc_emit(&o, "notice", fmt == 2, &out);
         }
         hq_issue_fini(&is);
         ctl_doc_close(&schemas, &rules, &s, txn);

@@ -143,6 +143,34 @@ static int one(void *vctx, const hq_obligation *o)
     return 0;
 }
 
+/* The state's obligations that pass c's filters, as c asks. */
+static int list(hq_store *s, MDB_txn *txn, void *ctx)
+{
+    ob_ctx *c = ctx;
+    hq_err err;
+    hq_buf out;
+    hq_buf_init(&out);
+    c->out = &out;
+    if (c->json)
+        hq_buf_putc(&out, '[');
+    else if (!c->summary)
+        hq_buf_printf(&out, "\n%-36s %-14s %-16s %-16s %s\n", "RULE", "UNIT", "FROM", "DUE", "STATE");
+    hq_obligation_each(s, txn, one, c, &err);
+    if (c->json)
+        hq_buf_puts(&out, "]\n");
+    if (!c->json) {
+        hq_buf head;
+        hq_buf_init(&head);
+        summary(c, &head);
+        fputs(head.data, stdout);
+        hq_buf_fini(&head);
+    }
+    if (out.len) /* --summary: no list */
+        fputs(out.data, stdout);
+    hq_buf_fini(&out);
+    return 0;
+}
+
 int cmd_obligations(int argc, char **argv)
 {
     const char *dir = "var";
@@ -164,32 +192,5 @@ int cmd_obligations(int argc, char **argv)
     if (c.status && strcmp(c.status, "due") && strcmp(c.status, "satisfied") && strcmp(c.status, "late") &&
         strcmp(c.status, "missed"))
         return ctl_fail("--status: expected due, satisfied, late or missed, got \"%s\"", c.status);
-    hq_store *s;
-    MDB_txn *txn;
-    hq_err err;
-    int orc = ctl_open_state(dir, &s, &txn);
-    if (orc)
-        return orc;
-    hq_buf out;
-    hq_buf_init(&out);
-    c.out = &out;
-    if (c.json)
-        hq_buf_putc(&out, '[');
-    else if (!c.summary)
-        hq_buf_printf(&out, "\n%-36s %-14s %-16s %-16s %s\n", "RULE", "UNIT", "FROM", "DUE", "STATE");
-    hq_obligation_each(s, txn, one, &c, &err);
-    if (c.json)
-        hq_buf_puts(&out, "]\n");
-    if (!c.json) {
-        hq_buf head;
-        hq_buf_init(&head);
-        summary(&c, &head);
-        fputs(head.data, stdout);
-        hq_buf_fini(&head);
-    }
-    if (out.len) /* --summary: no list */
-        fputs(out.data, stdout);
-    hq_buf_fini(&out);
-    ctl_close_state(&s, txn);
-    return 0;
+    return ctl_with_state(dir, list, &c);
 }

@@ -21,18 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-bool ctl_pii_option(ctl_pii *p, int c, const char *arg)
-{
-    switch (c) {
-    case CTL_PII_ACTOR: p->actor = arg; return true;
-    case CTL_PII_PURPOSE: p->purpose = arg; return true;
-    case CTL_PII_INGEST: p->ingest = arg; return true;
-    case CTL_PII_CSERVER: p->curve_server = arg; return true;
-    case CTL_PII_CKEY: p->curve_key = arg; return true;
-    default: return false;
-    }
-}
-
 int ctl_pii_check(const ctl_pii *p, const char *cmd)
 {
     if (!p->on)

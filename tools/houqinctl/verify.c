@@ -42,29 +42,32 @@ static void progress(void *ctx, uint64_t done, uint64_t total)
     (void)ctx;
 }
 
-int cmd_verify(int argc, char **argv)
+/* The issues' timelines, counted as they are checked. */
+typedef struct timelines {
+    size_t issues, broken;
+} timelines;
+
+static void check_timeline(const hq_issue *is, void *ctx)
 {
-    const char *dir = "var";
-    int ignored;
-    const hq_opt opts[] = {
-        HQ_OPTION_STR("state", &dir),
-    };
-    int prc = ctl_parse_opts(opts, argc, argv, verify_usage, "verify", &ignored);
-    if (prc >= 0)
-        return prc;
-    hq_store *s;
-    MDB_txn *txn;
+    timelines *t = ctx;
+    t->issues++;
+    long at = hq_issue_verify_timeline(is);
+    if (at >= 0 && t->broken++ == 0)
+        printf("timeline of %s: BROKEN at entry %ld (%s)\n", is->number, at + 1,
+               hq_tl_kind_name(is->timeline[at].kind));
+}
+
+/* The archives of the state in dir, the event log from where they end and
+ * the issues' timelines, on one snapshot. */
+static int verify(hq_store *s, MDB_txn *txn, void *dir)
+{
     hq_err err;
-    int orc = ctl_open_state(dir, &s, &txn);
-    if (orc)
-        return orc;
     uint64_t checked = 0, bad = 0, archived = 0, upto = 0;
     unsigned char upto_chain[HQ_CHAIN_BYTES];
     char why[512] = "";
     int rc = hq_archive_verify(dir, s, txn, &archived, &bad, why, sizeof why, &upto, upto_chain, &err);
     if (rc == 0 && bad) {
         printf("archives: BROKEN at event %llu: %s\n", (unsigned long long)bad, why);
-        ctl_close_state(&s, txn);
         return EXIT_REFUSED;
     }
     if (rc == 0 && upto)
@@ -91,30 +94,24 @@ int cmd_verify(int argc, char **argv)
             printf("%02x", head[i]);
         putchar('\n');
     }
-    MDB_cursor *cur;
-    MDB_val k, v;
-    size_t issues = 0, broken = 0;
-    mdb_cursor_open(txn, hq_store_dbi(s, HQ_DB_ISSUES), &cur);
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (mrc == 0) {
-        hq_issue is;
-        if (hq_issue_load_raw(v.mv_data, v.mv_size, &is, NULL) == 0) {
-            issues++;
-            long at = hq_issue_verify_timeline(&is);
-            if (at >= 0) {
-                if (broken++ == 0)
-                    printf("timeline of %s: BROKEN at entry %ld (%s)\n", is.number, at + 1, hq_tl_kind_name(is.timeline[at].kind));
-                status = EXIT_REFUSED;
-            }
-        }
-        hq_issue_fini(&is);
-        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    if (broken)
-        printf("timelines: %zu of %zu issues broken\n", broken, issues);
+    timelines t = {0};
+    ctl_each_issue(s, txn, NULL, check_timeline, &t);
+    if (t.broken)
+        printf("timelines: %zu of %zu issues broken\n", t.broken, t.issues);
     else
-        printf("timelines: intact, %zu issues\n", issues);
-    ctl_close_state(&s, txn);
-    return status;
+        printf("timelines: intact, %zu issues\n", t.issues);
+    return t.broken ? EXIT_REFUSED : status;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    const char *dir = "var";
+    int ignored;
+    const hq_opt opts[] = {
+        HQ_OPTION_STR("state", &dir),
+    };
+    int prc = ctl_parse_opts(opts, argc, argv, verify_usage, "verify", &ignored);
+    if (prc >= 0)
+        return prc;
+    return ctl_with_state(dir, verify, (void *)dir);
 }
