@@ -38,12 +38,9 @@ void web_clients_fini(web_clients *c)
 int web_clients_load(const char *path, web_clients *out, hq_diags *d)
 {
     hq_ydoc *doc = NULL;
-    hq_err err;
     memset(out, 0, sizeof *out);
-    if (hq_ydoc_load_file(path, &hq_ydefault_limits, &doc, &err) != 0) {
-        hq_diags_add_err(d, &err);
+    if (hq_ydoc_load_diag(path, &hq_ydefault_limits, &doc, d) != 0)
         return HQ_EINVAL;
-    }
     size_t before = d->count;
     static const char *const top_keys[] = {"clients", NULL};
     const hq_ynode *root = doc->root, *list = NULL;

@@ -375,6 +375,15 @@ int hq_ydoc_load_file(const char *path, const hq_ylimits *lim, hq_ydoc **out, hq
     return rc;
 }
 
+int hq_ydoc_load_diag(const char *path, const hq_ylimits *lim, hq_ydoc **out, hq_diags *diags)
+{
+    hq_err e = {0};
+    int rc = hq_ydoc_load_file(path, lim, out, &e);
+    if (rc)
+        hq_diags_add_err(diags, &e);
+    return rc;
+}
+
 const hq_ynode *hq_ymap_get(const hq_ynode *map, const char *key)
 {
     if (!map || map->type != HQ_Y_MAP)
@@ -646,16 +655,9 @@ static void load_dir(const char *dir, int depth, hq_ydoc ***docs, size_t *ndocs,
                 load_dir(path, depth + 1, docs, ndocs, diags);
         } else if (ends_with(names[i], l, ".yaml") && !ends_with(names[i], l, ".test.yaml")) {
             hq_ydoc *doc = NULL;
-            hq_err e = {0};
-            hq_ydoc **grown;
-            if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
-                hq_diags_add_err(diags, &e);
-            } else if ((grown = hq_realloc(*docs, (*ndocs + 1) * sizeof **docs))) {
-                *docs = grown;
+            if (hq_ydoc_load_diag(path, NULL, &doc, diags) == 0) {
+                *docs = hq_realloc(*docs, (*ndocs + 1) * sizeof **docs);
                 (*docs)[(*ndocs)++] = doc;
-            } else {
-                hq_ydoc_destroy(&doc);
-                hq_diags_add(diags, path, 0, 0, "out of memory");
             }
         } else if (ends_with(names[i], l, ".yml")) {
             hq_diags_add(diags, path, 0, 0, "use the .yaml extension (this file is not loaded)");

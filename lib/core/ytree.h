@@ -49,6 +49,9 @@ extern const hq_ylimits hq_ydefault_limits;
 /* Loads a file.  On error returns HQ_EINVAL (or HQ_EIO) with a positioned
  * err and *out untouched.  The caller destroys *out. */
 int hq_ydoc_load_file(const char *path, const hq_ylimits *lim, hq_ydoc **out, hq_err *err);
+/* hq_ydoc_load_file for loaders that collect diagnostics: the error, if
+ * any, is added to diags; returns its code (0 when *out was loaded). */
+int hq_ydoc_load_diag(const char *path, const hq_ylimits *lim, hq_ydoc **out, hq_diags *diags);
 /* Loads every *.yaml file under dir (recursively, at most 8 levels, in
  * name order; not *.test.yaml, not directories named "tests", not dot
  * files), appending the documents to *docs / *ndocs (the caller destroys

@@ -294,11 +294,8 @@ static const char *const schema_keys[] = {"type", "description", "domain", "fiel
 static hq_schema *load_one(const char *path, hq_diags *d)
 {
     hq_ydoc *doc = NULL;
-    hq_err e;
-    if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
-        hq_diags_add_err(d, &e);
+    if (hq_ydoc_load_diag(path, NULL, &doc, d) != 0)
         return NULL;
-    }
     size_t before = d->count;
     hq_schema *s = hq_calloc(1, sizeof *s);
     s->file = hq_strdup(path);

@@ -135,11 +135,8 @@ static int load_list(const char *path, bool admins, hq_allowlist **out, hq_diags
     static const char *const top_p[] = {"producers", NULL}, *const top_a[] = {"administrators", NULL};
     const char *list = admins ? "administrators" : "producers";
     hq_ydoc *doc = NULL;
-    hq_err e;
-    if (hq_ydoc_load_file(path, NULL, &doc, &e) != 0) {
-        hq_diags_add_err(d, &e);
+    if (hq_ydoc_load_diag(path, NULL, &doc, d) != 0)
         return HQ_EINVAL;
-    }
     size_t before = d->count;
     const hq_ynode *root = doc->root, *ps = NULL;
     if (root && !hq_ycheck_keys(d, doc, root, admins ? top_a : top_p))

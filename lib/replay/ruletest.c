@@ -829,13 +829,10 @@ void hq_ruletests_destroy(hq_ruletests **tp)
 int hq_ruletests_load(const char *path, const hq_schemas *schemas, const hq_rules *rules, hq_ruletests **out,
                       hq_diags *diags)
 {
-    hq_err err = {0};
     hq_ydoc *doc = NULL;
-    int rc = hq_ydoc_load_file(path, NULL, &doc, &err);
-    if (rc) {
-        hq_diags_add_err(diags, &err);
+    int rc = hq_ydoc_load_diag(path, NULL, &doc, diags);
+    if (rc)
         return rc;
-    }
     hq_ruletests *t = hq_calloc(1, sizeof *t);
     t->file = hq_strdup(path);
     t->doc = doc;
