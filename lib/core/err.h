@@ -61,7 +61,7 @@ typedef struct hq_diags {
 
 void hq_diags_init(hq_diags *d);
 void hq_diags_fini(hq_diags *d);
-/* Adds a diagnostic at a file position; never fails (drops on ENOMEM). */
+/* Adds a diagnostic at a file position; never fails (out of memory aborts: mem.h). */
 void hq_diags_add(hq_diags *d, const char *file, int line, int column, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* Adds a copy of err. */
