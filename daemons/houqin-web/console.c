@@ -521,7 +521,7 @@ static int ledger_row(void *ctx, const hq_issue *is)
     if (!ledger_match(f, is))
         return 0;
     if (f->csv) {
-        hq_ledger_names nm = {.contractor = unit_name(is), .site = site_name(is->site)};
+        hq_ledger_names nm = {.contractor = unit_name(is), .site = site_name(is->site), .org = g_web->rules};
         hq_ledger_csv_row(f->out, is, &nm, false);
         return 0;
     }
@@ -1012,7 +1012,8 @@ static enum MHD_Result notice_page(web_req *r, const hq_person *p, const char *n
     if (st)
         return web_console_error(r, p, st, "没有这个问题，或您无权查看。");
     hq_notice_info info = {.office = hq_rules_office(g_web->rules),
-                           .contractor_name = unit_name(&is), .site_name = site_name(is.site)};
+                           .contractor_name = unit_name(&is), .site_name = site_name(is.site),
+                           .org = g_web->rules};
     hq_buf b;
     hq_buf_init(&b);
     hq_notice_html(&is, &info, &b);

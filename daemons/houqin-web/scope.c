@@ -180,8 +180,5 @@ const char *web_may_act(const hq_person *p, const hq_issue *is, int act, char *w
 
 const char *web_person_name(const char *id)
 {
-    if (id && !strcmp(id, "system")) /* houqind's own entries (opened, overdue, penalties) */
-        return "系统";
-    const hq_person *p = web_person(id);
-    return p && p->name ? p->name : id;
+    return hq_rules_actor_name(g_web->rules, id);
 }

@@ -12,8 +12,10 @@ static bool put_value(const msgpack_object *o, hq_buf *out);
 
 /* A field in words people read: a category's label (卫生, not hygiene),
  * an enum value's (security.incident's category fire: 火情), 是/否 for a
- * bool; false when the field is none of these (its value as it is). */
-static bool put_words(const hq_event *ev, const char *name, hq_buf *out)
+ * bool, a person's name (林监督员, not lin.sup; the id when the
+ * organisation does not know it); false when the field is none of these
+ * (its value as it is). */
+static bool put_words(const hq_rules *rules, const hq_event *ev, const char *name, hq_buf *out)
 {
     /* A path into a list ("items[result=fail].reason") is the field
      * items.reason of the schema, and its labels are that field's. */
@@ -42,10 +44,14 @@ static bool put_words(const hq_event *ev, const char *name, hq_buf *out)
         hq_buf_puts(out, v->via.boolean ? "是" : "否");
         return true;
     }
-    if (v->type != MSGPACK_OBJECT_STR || (!f->category_of && f->type != HQ_F_ENUM))
+    if (v->type != MSGPACK_OBJECT_STR || (!f->category_of && !f->person && f->type != HQ_F_ENUM))
         return false;
     char code[256];
     snprintf(code, sizeof code, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+    if (f->person) {
+        hq_buf_puts(out, hq_rules_actor_name(rules, code));
+        return true;
+    }
     if (f->category_of) {
         const msgpack_object *d = hq_mp_map_get(ev->data, f->category_of);
         if (!d || d->type != MSGPACK_OBJECT_STR)
@@ -67,7 +73,7 @@ bool hqe_resolve(void *ctx, const char *path, hq_buf *out)
     rctx *c = ctx;
     msgpack_object tmp;
     if (path[0] == 'd' && !strncmp(path, "data.", 5)) { /* the common case first */
-        if (c->words && c->ev && put_words(c->ev, path + 5, out))
+        if (c->words && c->ev && put_words(c->e->rules, c->ev, path + 5, out))
             return true;
         return c->ev && put_value(hq_event_field(c->ev, path, &tmp), out);
     }

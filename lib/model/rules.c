@@ -330,6 +330,16 @@ const hq_person *hq_rules_person(const hq_rules *r, const char *id, size_t len)
     return p ? *p : NULL;
 }
 
+const char *hq_rules_actor_name(const hq_rules *r, const char *actor)
+{
+    if (!actor || !*actor || !strcmp(actor, "system"))
+        return "系统";
+    if (!strcmp(actor, "data") || !strcmp(actor, "auto-recheck"))
+        return "监测数据";
+    const hq_person *p = hq_rules_person(r, actor, strlen(actor));
+    return p && p->name && *p->name ? p->name : actor;
+}
+
 const hq_person *hq_rules_person_by_key(const hq_rules *r, const char *z85)
 {
     for (size_t i = 0; r && z85 && i < r->nkeys; i++)

@@ -163,6 +163,11 @@ const hq_calendar *hq_rules_calendar(const hq_rules *r);
 const char *hq_rules_unit_name(const hq_rules *r, const char *unit);
 /* The person with this id (len bytes), or NULL. */
 const hq_person *hq_rules_person(const hq_rules *r, const char *id, size_t len);
+/* Who an issue's timeline entry names, in words people read: 系统 for
+ * houqind itself (actor "system" or none), 监测数据 for the data that closed
+ * an issue (actors "data" and "auto-recheck"), else the person's name from
+ * the organisation, else the id (r may be NULL).  Borrowed. */
+const char *hq_rules_actor_name(const hq_rules *r, const char *actor);
 /* The person a staff CURVE key (40-character Z85 public key, the
  * `staff_keys:` section) is bound to, or NULL. */
 const hq_person *hq_rules_person_by_key(const hq_rules *r, const char *z85);

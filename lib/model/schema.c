@@ -85,7 +85,7 @@ const hq_schema *hq_schemas_find(const hq_schemas *s, const char *type, size_t l
 
 static const char *const field_keys[] = {"type", "optional", "pii", "description", "min", "max",
                                          "min_length", "max_length", "values", "fields", "items",
-                                         "unit", "min_items", "max_items", "example", "category_of", NULL};
+                                         "unit", "min_items", "max_items", "example", "category_of", "person", NULL};
 
 static int parse_fields(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, hq_field *owner);
 
@@ -157,6 +157,7 @@ static const struct {
     {"fields", FT(HQ_F_MAP), "map"},
     {"items", FT(HQ_F_ARRAY), "array"},
     {"category_of", FT(HQ_F_STRING), "string"},
+    {"person", FT(HQ_F_STRING), "string"},
 };
 
 /* An enum field's "values": a non-empty list, each value once. */
@@ -221,6 +222,8 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
         hq_yget_bool(d, doc, v, &f->optional);
     if ((v = hq_ymap_get(n, "pii")))
         hq_yget_bool(d, doc, v, &f->pii);
+    if ((v = hq_ymap_get(n, "person")))
+        hq_yget_bool(d, doc, v, &f->person);
     if ((v = hq_ymap_get(n, "unit")) && hq_yget_str(d, doc, v, &us) == 0)
         f->unit = hq_strdup(us);
     if (f->pii && !f->optional)

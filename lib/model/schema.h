@@ -41,6 +41,8 @@ struct hq_field {
     hq_ftype type;
     bool optional;
     bool pii;
+    bool person;                  /* string: a person's id (rules' people:); issue texts show
+                                   * the name (hq_rules_actor_name) */
     bool has_min, has_max;
     double min, max;              /* int, number, timestamp */
     size_t min_len, max_len;      /* string, in characters; max_len 0 = none */

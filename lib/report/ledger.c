@@ -69,7 +69,7 @@ static const char *pii_value(const hq_issue *is, bool include_pii, bool words)
 }
 
 /* "time actor what" per entry, joined by LF. */
-static void timeline_summary(hq_buf *b, const hq_issue *is)
+static void timeline_summary(hq_buf *b, const hq_issue *is, const hq_rules *org)
 {
     for (size_t i = 0; i < is->ntimeline; i++) {
         const hq_tl_entry *e = &is->timeline[i];
@@ -80,7 +80,7 @@ static void timeline_summary(hq_buf *b, const hq_issue *is)
         hq_tl_render(e, HQ_TL_STAFF, &r);
         const char *w = r.data ? r.data : "";
         size_t wl = hq_utf8_prefix(w, strlen(w), HQ_LEDGER_WHAT_MAX);
-        hq_buf_printf(b, "%s%s %s %.*s%s", i ? "\n" : "", t, e->actor ? e->actor : "", (int)wl, w,
+        hq_buf_printf(b, "%s%s %s %.*s%s", i ? "\n" : "", t, hq_rules_actor_name(org, e->actor), (int)wl, w,
                       wl < strlen(w) ? "…" : "");
         hq_buf_fini(&r);
     }
@@ -102,7 +102,7 @@ void hq_ledger_csv_row(hq_buf *b, const hq_issue *is, const hq_ledger_names *nam
     snprintf(pen, sizeof pen, "%lld.%02lld", (long long)(p / 100), (long long)(p % 100));
     hq_buf tl;
     hq_buf_init(&tl);
-    timeline_summary(&tl, is);
+    timeline_summary(&tl, is, names ? names->org : NULL);
     const char *fields[] = {
         is->number,
         t[0],

@@ -22,16 +22,20 @@
 
 #include "buf.h"
 #include "issue.h"
+#include "rules.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #define HQ_LEDGER_WHAT_MAX 200
 
-/* Names for a row, looked up by the caller in the rules (NULL: the id). */
+/* Names for a row, looked up by the caller in the rules (NULL: the id).
+ * org names the people of the CSV's timeline summary (hq_rules_actor_name:
+ * 系统, a person's name; NULL: ids); the JSON keeps ids, for programs. */
 typedef struct hq_ledger_names {
     const char *contractor;
     const char *site;
+    const hq_rules *org;
 } hq_ledger_names;
 
 /* Chinese labels: 餐饮, 严重, 已签收 ...; unknown domains come back as given. */

@@ -15,13 +15,9 @@ static const char *or_id(const char *name, const char *id)
 
 /* Who did it, as a contractor reads it: the system's own actors in words,
  * people by their account (they signed with it). */
-static const char *actor_label(const char *actor)
+static const char *actor_label(const hq_notice_info *info, const char *actor)
 {
-    if (!actor || !strcmp(actor, "system"))
-        return "系统";
-    if (!strcmp(actor, "data") || !strcmp(actor, "auto-recheck"))
-        return "监测数据";
-    return actor;
+    return hq_rules_actor_name(info ? info->org : NULL, actor);
 }
 
 static const char *office_of(const hq_notice_info *info)
@@ -78,7 +74,7 @@ void hq_notice_text(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
     for (size_t i = 0; i < is->ntimeline; i++) {
         char t[32];
         hq_local_fmt(is->timeline[i].ts_ms, t, sizeof t);
-        hq_buf_printf(b, "  %zu. %s  %s  ", i + 1, t, actor_label(is->timeline[i].actor));
+        hq_buf_printf(b, "  %zu. %s  %s  ", i + 1, t, actor_label(info, is->timeline[i].actor));
         hq_tl_render(&is->timeline[i], HQ_TL_PUBLIC, b);
         hq_buf_putc(b, '\n');
     }
@@ -153,7 +149,7 @@ void hq_notice_html(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
         char t[32];
         hq_local_fmt(is->timeline[i].ts_ms, t, sizeof t);
         hq_buf_printf(b, "<li><span class=\"t\">%s</span> ", t);
-        hq_html_escape(b, actor_label(is->timeline[i].actor));
+        hq_html_escape(b, actor_label(info, is->timeline[i].actor));
         hq_buf_puts(b, "：");
         hq_buf w;
         hq_buf_init(&w);

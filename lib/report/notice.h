@@ -9,18 +9,21 @@
  * lines for the signatures of the issuer, the contractor's receipt and the
  * recheck.  It goes to the contractor: personal data of complainants is
  * never in it.  Names come from the rules (the caller looks them up); a
- * NULL name prints the id.
+ * NULL name prints the id.  The evidence names people as
+ * hq_rules_actor_name does (系统, 监测数据, a person's name).
  */
 #ifndef HQ_NOTICE_H
 #define HQ_NOTICE_H
 
 #include "buf.h"
 #include "issue.h"
+#include "rules.h"
 
 typedef struct hq_notice_info {
     const char *office;           /* the issuing office (rules: office) */
     const char *contractor_name;
     const char *site_name;
+    const hq_rules *org;          /* people's names in the evidence (NULL: ids) */
 } hq_notice_info;
 
 void hq_notice_text(const hq_issue *is, const hq_notice_info *info, hq_buf *out);

@@ -147,7 +147,7 @@ static void test_csv_rows(void **state)
     size_t head_len = (size_t)(eol + 2 - b.data);
     char head[40][512];
     size_t ncols = split_record(b.data + 3, (size_t)(eol - b.data) - 3, head, 40);
-    hq_ledger_names names = {"鑫源餐饮管理有限公司", "第一食堂"};
+    hq_ledger_names names = {"鑫源餐饮管理有限公司", "第一食堂", NULL};
     hq_ledger_csv_row(&b, &is, &names, false);
     const char *row = b.data + head_len;
     size_t rl = b.len - head_len;
@@ -171,7 +171,7 @@ static void test_csv_rows(void **state)
     assert_string_equal(f[col_pen], "500.50");
     assert_string_equal(f[col_ack], "2026-09-01 10:00");
     assert_string_equal(f[col_name], "鑫源餐饮管理有限公司");
-    assert_string_equal(f[col_tl], "2026-09-01 09:00 system 监测发现问题，开立整改通知（规则 test.rule，事件 1）\n"
+    assert_string_equal(f[col_tl], "2026-09-01 09:00 系统 监测发现问题，开立整改通知（规则 test.rule，事件 1）\n"
                                    "2026-09-01 10:00 contact.xinyuan 承办单位已签收整改通知\n"
                                    "2026-09-02 10:00 contact.xinyuan 提交整改反馈：已整改");
     assert_null(strstr(b.data, "13800000000"));

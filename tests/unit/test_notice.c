@@ -34,7 +34,7 @@ static void test_the_text_notice_says_everything(void **state)
     (void)state;
     hq_issue is;
     make(&is);
-    hq_notice_info info = {"后勤管理处", "鑫源餐饮管理有限公司", "第一食堂"};
+    hq_notice_info info = {"后勤管理处", "鑫源餐饮管理有限公司", "第一食堂", NULL};
     hq_buf b;
     hq_buf_init(&b);
     hq_notice_text(&is, &info, &b);
@@ -65,7 +65,7 @@ static void test_the_html_notice_is_printable_and_escaped(void **state)
     make(&is);
     free(is.title);
     is.title = strdup("<script>alert(1)</script> & \"x\"");
-    hq_notice_info info = {"后勤管理处", "鑫源餐饮管理有限公司", "第一食堂"};
+    hq_notice_info info = {"后勤管理处", "鑫源餐饮管理有限公司", "第一食堂", NULL};
     hq_buf b;
     hq_buf_init(&b);
     hq_notice_html(&is, &info, &b);

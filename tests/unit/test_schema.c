@@ -266,6 +266,9 @@ static void test_loaded_fields_carry_the_spec(void **state)
     assert_string_equal(f->unit, "C");
     f = hq_schema_field(sch, "contact");
     assert_true(f->pii && f->optional);
+    assert_false(f->person);
+    f = hq_schema_field(sch, "inspector");
+    assert_true(f->person && f->type == HQ_F_STRING);
     f = hq_schema_field(sch, "kind");
     assert_int_equal(f->type, HQ_F_ENUM);
     assert_int_equal(f->nvalues, 3);

@@ -42,6 +42,27 @@ static void count(void *ctx, const char *code, const char *label)
     (*(size_t *)ctx)++;
 }
 
+/* Who a timeline entry names, in words: houqind, the data, a person of
+ * the organisation, else the id. */
+static void test_actor_names(void **state)
+{
+    (void)state;
+    hq_diags d;
+    hq_diags_init(&d);
+    hq_rules *r = NULL;
+    assert_int_equal(hq_rules_load(hq_test_env("HQ_TEST_RULES"), hq_test_schemas, &r, &d), 0);
+    hq_diags_fini(&d);
+    assert_string_equal(hq_rules_actor_name(r, "lin.sup"), "林监督员");
+    assert_string_equal(hq_rules_actor_name(r, "contact.xinyuan"), "鑫源餐饮项目经理");
+    assert_string_equal(hq_rules_actor_name(r, "system"), "系统");
+    assert_string_equal(hq_rules_actor_name(r, NULL), "系统");
+    assert_string_equal(hq_rules_actor_name(r, "auto-recheck"), "监测数据");
+    assert_string_equal(hq_rules_actor_name(r, "data"), "监测数据");
+    assert_string_equal(hq_rules_actor_name(r, "left.last.year"), "left.last.year");
+    assert_string_equal(hq_rules_actor_name(NULL, "lin.sup"), "lin.sup");
+    hq_rules_destroy(&r);
+}
+
 /* rules/vocabulary.yaml and the built-in table say the same. */
 static void test_shipped_file_is_the_builtin_table(void **state)
 {
@@ -222,6 +243,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_file_is_the_builtin_table),
+        cmocka_unit_test(test_actor_names),
         cmocka_unit_test(test_rule_with_an_unknown_category),
         cmocka_unit_test(test_vocabulary_file_checked),
         cmocka_unit_test(test_vocabulary_replaces_labels),

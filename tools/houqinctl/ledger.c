@@ -83,7 +83,7 @@ static void add_row(const hq_issue *is, void *ctx)
         return;
     const hq_contractor *ct = is->contractor ? hq_rules_contractor(l->rules, is->contractor) : NULL;
     const hq_site *st = is->site ? hq_rules_site(l->rules, is->site) : NULL;
-    hq_ledger_names names = {ct ? ct->name : NULL, st ? st->name : NULL};
+    hq_ledger_names names = {ct ? ct->name : NULL, st ? st->name : NULL, l->rules};
     if (l->csv) {
         hq_ledger_csv_row(l->out, is, &names, l->pii);
     } else {

@@ -70,7 +70,7 @@ int cmd_notice(int argc, char **argv)
         } else {
             const hq_contractor *ct = is.contractor ? hq_rules_contractor(rules, is.contractor) : NULL;
             const hq_site *st = is.site ? hq_rules_site(rules, is.site) : NULL;
-            hq_notice_info info = {hq_rules_office(rules), ct ? ct->name : NULL, st ? st->name : NULL};
+            hq_notice_info info = {hq_rules_office(rules), ct ? ct->name : NULL, st ? st->name : NULL, rules};
             hq_buf out;
             hq_buf_init(&out);
             if (fmt == 0)
