@@ -122,23 +122,29 @@ def test_backup_under_load_and_restore():
 STATE = None
 
 
-def test_progress_only_on_a_terminal():
-    global STATE
+def stored_state(n):
+    """A state holding n complaints, its houqind stopped; returns its directory."""
     d = H.manual_daemon("2036-03-03 09:00")
     try:
-        send_range(d, 0, 500)
+        send_range(d, 0, n)
         d.stop()
     finally:
         d.kill()
-    drawn = with_tty_stderr(["backup", os.path.join(T.tmpdir(), "b"), "--state", d.state])
+    return d.state
+
+
+def test_progress_only_on_a_terminal():
+    global STATE
+    state = stored_state(500)
+    drawn = with_tty_stderr(["backup", os.path.join(T.tmpdir(), "b"), "--state", state])
     check(b"backup [" in drawn and b"%" in drawn, "no progress bar on a terminal: %r" % drawn[:200])
     drawn = with_tty_stderr(["ledger", "--from", "2036-03-01", "--to", "2036-03-31", "--format", "csv", "--state",
-                             d.state, "--rules", H.ARGS.rules, "--schemas", H.ARGS.schemas])
+                             state, "--rules", H.ARGS.rules, "--schemas", H.ARGS.schemas])
     check(b"ledger [" in drawn and b"500/500" in drawn, "no ledger progress on a terminal: %r" % drawn[:200])
-    r = H.ctl("ledger", "--from", "2036-03-01", "--to", "2036-03-31", "--format", "csv", "--state", d.state,
+    r = H.ctl("ledger", "--from", "2036-03-01", "--to", "2036-03-31", "--format", "csv", "--state", state,
               "--rules", H.ARGS.rules, "--schemas", H.ARGS.schemas)
     check_eq(r.err, b"", "ledger stderr when piped")
-    STATE = d.state
+    STATE = state
 
 
 def test_refusals():
@@ -293,13 +299,8 @@ def test_photos():
     the target lacks, checked against their names; a damaged one is named
     and not copied; other files are passed over; --media for another
     folder."""
-    d = H.manual_daemon("2036-03-03 09:00")
-    try:
-        send_range(d, 0, 20)
-        d.stop()
-    finally:
-        d.kill()
-    media = os.path.join(d.state, "media")
+    state = stored_state(20)
+    media = os.path.join(state, "media")
     for i in range(5):
         put_photo(media, b"\xff\xd8\xff photo %d " % i + os.urandom(3000))
     tmp = os.path.join(media, "00", "11")
@@ -307,14 +308,14 @@ def test_photos():
     with open(os.path.join(tmp, ".tmp-unfinished"), "wb") as f:
         f.write(b"half")
     dest = os.path.join(T.tmpdir(), "b")
-    r = H.ctl("backup", dest, "--state", d.state)
+    r = H.ctl("backup", dest, "--state", state)
     check(r.text.rstrip().endswith("; photos: 5 copied (0.0 MiB), 0 already there"), "first backup: %r" % r.text)
-    want = {k: v for k, v in photos(d.state).items() if ".tmp-" not in k}
+    want = {k: v for k, v in photos(state).items() if ".tmp-" not in k}
     check_eq(photos(dest), want, "the photos copied byte for byte, the unfinished file passed over")
     before = {k: os.stat(os.path.join(dest, k)).st_ino for k in want}
 
     new = put_photo(media, b"\x89PNG another " + os.urandom(2000))
-    r = H.ctl("backup", dest, "--state", d.state)
+    r = H.ctl("backup", dest, "--state", state)
     check(r.text.rstrip().endswith("; photos: 1 copied (0.0 MiB), 5 already there"), "second backup: %r" % r.text)
     check_eq({k: os.stat(os.path.join(dest, k)).st_ino for k in want}, before, "photos already there not rewritten")
     check(os.path.exists(os.path.join(dest, "media", new[:2], new[2:4], new)), "the new photo copied")
@@ -324,7 +325,7 @@ def test_photos():
     with open(os.path.join(media, bad[:2], bad[2:4], bad), "r+b") as f:
         f.seek(5)
         f.write(b"X")
-    r = H.ctl("backup", dest, "--state", d.state, check_rc=1)
+    r = H.ctl("backup", dest, "--state", state, check_rc=1)
     check(bad in r.errtext and "do not match its name" in r.errtext, "the damaged photo named: %r" % r.errtext)
     check(not os.path.exists(os.path.join(dest, "media", bad[:2], bad[2:4], bad)), "the damaged photo not copied")
 
@@ -333,9 +334,9 @@ def test_photos():
     shutil.move(media, other)
     os.remove(os.path.join(other, bad[:2], bad[2:4], bad))
     dest2 = os.path.join(T.tmpdir(), "b2")
-    r = H.ctl("backup", dest2, "--state", d.state, "--media", other)
+    r = H.ctl("backup", dest2, "--state", state, "--media", other)
     check(r.text.rstrip().endswith("; photos: 6 copied (0.0 MiB), 0 already there"), "--media: %r" % r.text)
-    r = H.ctl("backup", os.path.join(T.tmpdir(), "b3"), "--state", d.state)
+    r = H.ctl("backup", os.path.join(T.tmpdir(), "b3"), "--state", state)
     check("photos" not in r.text, "no media folder, nothing said about photos: %r" % r.text)
 
 
