@@ -17,7 +17,8 @@
 #    the ledger's first page, the filtered ledger (one contractor, open,
 #    overdue), an issue's page (the newest and an old one), the evaluation of
 #    the current term and of the one before, and for information the
-#    dashboard and a contractor's ledger.  Prints one line per page (with
+#    dashboard and a contractor's ledger; last, the newest issue's page
+#    again while another connection asks for evaluations without pause.  Prints one line per page (with
 #    houqin-web's CPU time per request, which does not depend on the
 #    machine's load as the latency does) and the bars.
 # Exit status 0 when every page answered 200 (bars met or not), 1 otherwise,
@@ -46,8 +47,9 @@ for b in "$cb" "$web" "$ctl"; do
     [ -x "$b" ] || { echo "console_bench.sh: $b is not built" >&2; exit 2; }
 done
 [ -n "$state" ] || state=${TMPDIR:-/tmp}/hq-console-bench-$issues
-pid=""
+pid="" evpid=""
 cleanup() {
+    if [ -n "$evpid" ]; then kill "$evpid" 2>/dev/null || true; wait "$evpid" 2>/dev/null || true; fi
     if [ -n "$pid" ]; then
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -118,6 +120,17 @@ run --cookie "$dir" --n "$eval_n" --warm 1 --path "/console/evaluation?period=$t
 run --cookie "$dir" --n "$eval_n" --warm 1 --path "/console/evaluation?period=$prev"
 run --cookie "$dir" --n 3 --warm 0 --path "/console"
 run --cookie "$ctr" --n "$n" --path "/console/ledger"
+# The newest issue's page while another connection asks for the term's
+# evaluation without pause: houqin-web's workers read the state at the
+# same time, so the page should not wait for the evaluations.
+"$cb" get --port "$port" --cookie "$dir" --n 100000000 --warm 0 --path "/console/evaluation?period=$term" \
+    > /dev/null 2>&1 &
+evpid=$!
+sleep 1
+run --cookie "$dir" --n "$n" --path "/console/issue/$newest?during=evaluations"
+kill "$evpid" 2>/dev/null || true
+wait "$evpid" 2>/dev/null || true
+evpid=""
 p99() { grep "^CONSOLEBENCH path=$1 " "$out" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/'; }
 bar() {
     local v
@@ -129,6 +142,7 @@ bar "/console/ledger" 50 "ledger, first page"
 bar "/console/ledger?state=open&contractor=hexiang-catering&overdue=1" 50 "ledger, one contractor, open, overdue"
 bar "/console/issue/$newest" 20 "issue page (newest)"
 bar "/console/issue/$old" 20 "issue page (two years old)"
+bar "/console/issue/$newest?during=evaluations" 20 "issue page while evaluations run"
 bar "/console/evaluation?period=$term" 1000 "evaluation of the term $term"
 bar "/console/evaluation?period=$prev" 1000 "evaluation of the term $prev"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -459,7 +459,11 @@ static int prepare(web *w)
     snprintf(w->lockout_dir, sizeof w->lockout_dir, "%s/web-lockout", w->state_dir);
     pthread_mutex_init(&w->acc_lock, NULL);
     w->rl_login = hq_ratelimit_new(0.2, 20);
-    pthread_mutex_init(&w->state_lock, NULL);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&w->state_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&w->rl_lock, NULL);
     pthread_rwlock_init(&w->clients_lock, NULL);
     if (w->form_rate > 0)
@@ -557,9 +561,9 @@ int main(int argc, char **argv)
     web_live_stop(5000);
     web_sender_stop(10000);
     MHD_stop_daemon(d_http);
-    pthread_mutex_lock(&w.state_lock);
+    pthread_rwlock_wrlock(&w.state_lock);
     hq_store_close(&w.store);
-    pthread_mutex_unlock(&w.state_lock);
+    pthread_rwlock_unlock(&w.state_lock);
     hq_ratelimit_destroy(&w.rl_form);
     hq_ratelimit_destroy(&w.rl_login);
     web_clients_fini(&w.clients);

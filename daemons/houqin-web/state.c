@@ -1,6 +1,11 @@
 /* Read-only lookups in houqind's state, as houqinctl does them: the LMDB
  * environment opened read-only (once per process: LMDB's locks are per
- * process), each lookup one read transaction, all under one mutex.
+ * process), each lookup one read transaction.  Worker threads read at the
+ * same time (a slow evaluation does not hold up an issue page): each holds
+ * state_lock shared for its transaction.  Opening the environment and
+ * adopting a map houqind has grown (LMDB allows it only while the process
+ * has no transaction) take it exclusively; the lock prefers writers, so a
+ * stream of readers cannot starve them.
  *
  * A complaint is found by (source, id) through the dedup index; the issue
  * it belongs to is, in order: the issue it follows (data.follows), the
@@ -13,6 +18,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "log.h"
 #include "mp.h"
 
 #include <msgpack.h>
@@ -22,29 +28,42 @@
 
 #define LINK_WINDOW_MS (30LL * 86400 * 1000)
 
-/* Opens the store on first use (houqind may start after us). */
-static int store(hq_err *err)
+/* Opens the store on first use (houqind may start after us) or adopts
+ * the map houqind grew; under the exclusive lock. */
+static int exclusive(bool grown, hq_err *err)
 {
-    if (g_web->store)
-        return 0;
-    return hq_store_open(g_web->state_dir, HQ_STORE_RDONLY, 0, &g_web->store, err);
+    pthread_rwlock_wrlock(&g_web->state_lock);
+    int rc = 0;
+    if (!g_web->store)
+        rc = hq_store_open(g_web->state_dir, HQ_STORE_RDONLY, 0, &g_web->store, err);
+    else if (grown) {
+        hq_store_adopt_map(g_web->store);
+        hq_log_debug("state: adopted the map houqind grew");
+    }
+    pthread_rwlock_unlock(&g_web->state_lock);
+    return rc;
 }
 
 static int begin(MDB_txn **txn, hq_err *err)
 {
-    pthread_mutex_lock(&g_web->state_lock);
-    int rc = store(err);
-    if (rc == 0)
-        rc = hq_store_begin(g_web->store, false, txn, err);
-    if (rc)
-        pthread_mutex_unlock(&g_web->state_lock);
-    return rc;
+    for (int tries = 0; tries < 4; tries++) {
+        pthread_rwlock_rdlock(&g_web->state_lock);
+        int rc = g_web->store ? hq_store_begin_shared(g_web->store, txn, err) : HQ_ENOTFOUND;
+        if (rc == 0)
+            return 0;
+        pthread_rwlock_unlock(&g_web->state_lock);
+        if (rc != HQ_ENOTFOUND && rc != HQ_EAGAIN)
+            return rc;
+        if ((rc = exclusive(rc == HQ_EAGAIN, err)))
+            return rc;
+    }
+    return hq_err_set(err, HQ_ESTORE, "begin transaction: the map kept being resized");
 }
 
 static void end(MDB_txn *txn)
 {
     hq_store_abort(g_web->store, txn);
-    pthread_mutex_unlock(&g_web->state_lock);
+    pthread_rwlock_unlock(&g_web->state_lock);
 }
 
 int web_state_begin(MDB_txn **txn, hq_err *err)

@@ -95,7 +95,7 @@ typedef struct web {
     bool behind_proxy;
     int timeout_s;
     /* state (lazily opened, reads under lock) */
-    pthread_mutex_t state_lock;
+    pthread_rwlock_t state_lock; /* read: a page's LMDB transaction; write: opening, closing, map growth */
     hq_store *store;
     /* rate limits, under lock */
     pthread_mutex_t rl_lock;

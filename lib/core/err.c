@@ -96,6 +96,7 @@ const char *hq_strerror(int code)
     case HQ_ESTATE: return "action does not fit the state";
     case HQ_EPANIC: return "fatal error";
     case HQ_EPERM: return "not permitted";
+    case HQ_EAGAIN: return "try again";
     default: return "unknown error";
     }
 }

@@ -28,6 +28,7 @@ enum {
     HQ_ESTATE = -11,   /* the action does not fit the current state */
     HQ_EPANIC = -12,   /* unrecoverable: the process must exit */
     HQ_EPERM = -13,    /* the actor may not do this (perm.h): refused, nothing written */
+    HQ_EAGAIN = -14,   /* not done; do what the function's contract says, then call again */
 };
 
 typedef struct hq_err {

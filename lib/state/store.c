@@ -358,6 +358,19 @@ int hq_store_begin(hq_store *s, bool write, MDB_txn **txn, hq_err *err)
     return hq_err_set(err, HQ_ESTORE, "begin transaction: the map kept being resized");
 }
 
+int hq_store_begin_shared(hq_store *s, MDB_txn **txn, hq_err *err)
+{
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED)
+        return hq_err_set(err, HQ_EAGAIN, "begin transaction: houqind grew the map; adopt it and begin again");
+    return rc ? hq_store_code(rc, err, "begin transaction") : 0;
+}
+
+void hq_store_adopt_map(hq_store *s)
+{
+    mdb_env_set_mapsize(s->env, 0);
+}
+
 /* Below this much free space on the state's file system, an I/O error
  * from a commit is taken for a full disk. */
 #define FULL_DISK_BYTES (4u << 20)

@@ -59,8 +59,19 @@ int hq_store_open(const char *dir, unsigned flags, uint64_t map_size, hq_store *
 void hq_store_close(hq_store **s);
 
 /* Begins a transaction.  For readers, MDB_MAP_RESIZED (the writer grew the
- * map) is handled here by adopting the new size and retrying. */
+ * map) is handled here by adopting the new size and retrying; LMDB allows
+ * that only while the process has no other transaction, so a handle that
+ * threads read through at the same time uses hq_store_begin_shared. */
 int hq_store_begin(hq_store *s, bool write, MDB_txn **txn, hq_err *err);
+/* A read transaction on a handle that several threads read through at
+ * once (houqin-web's workers; each thread one transaction at a time).
+ * When the writer has grown the map it begins nothing and returns
+ * HQ_EAGAIN: the caller waits until no thread of the process has a
+ * transaction, calls hq_store_adopt_map, and begins again. */
+int hq_store_begin_shared(hq_store *s, MDB_txn **txn, hq_err *err);
+/* Adopts the size to which the writer grew the map.  No transaction of
+ * this process may be active. */
+void hq_store_adopt_map(hq_store *s);
 /* Commits; the txn is freed whatever the result. */
 int hq_store_commit(hq_store *s, MDB_txn *txn, hq_err *err);
 /* Aborts (accepts NULL); undoes the store's per-transaction counters. */
