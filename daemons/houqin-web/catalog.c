@@ -10,6 +10,8 @@
 #include "mem.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,13 +30,21 @@ static const struct {
     {"maintenance.construction", "施工安全"},
 };
 
-static struct {
-    pthread_once_t once;
+/* One list of categories; the lists built before a reload stay on the
+ * chain from `older`, valid until exit (pages may hold them). */
+typedef struct catalog {
     web_category *v;
     size_t n;
-} cats = {.once = PTHREAD_ONCE_INIT};
+    char **names; /* the labels with examples, owned */
+    size_t nnames;
+    struct catalog *older;
+} catalog;
+
+static _Atomic(catalog *) g_cat;
+static pthread_mutex_t g_cat_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct collect {
+    catalog *cat;
     const char *domain;
     size_t dlen;
 } collect;
@@ -44,8 +54,9 @@ static void add(void *ctx, const char *code, const char *label)
     const collect *c = ctx;
     if (strncmp(code, c->domain, c->dlen) != 0 || code[c->dlen] != '.')
         return;
-    cats.v = hq_realloc(cats.v, (cats.n + 1) * sizeof *cats.v);
-    web_category *k = &cats.v[cats.n++];
+    catalog *cats = c->cat;
+    cats->v = hq_realloc(cats->v, (cats->n + 1) * sizeof *cats->v);
+    web_category *k = &cats->v[cats->n++];
     k->domain = c->domain;
     k->code = code + c->dlen + 1;
     k->name = label;
@@ -55,16 +66,42 @@ static void add(void *ctx, const char *code, const char *label)
             char *s = hq_malloc(n);
             snprintf(s, n, "%s（%s）", label, examples[i].examples);
             k->name = s;
+            cats->names = hq_realloc(cats->names, (cats->nnames + 1) * sizeof *cats->names);
+            cats->names[cats->nnames++] = s;
         }
 }
 
 /* The categories of the offered domains, in their order, from the
- * vocabulary houqin-web installed at start (its strings live until exit). */
-static void build(void)
+ * vocabulary installed now (its strings live until exit: vocab.h); called
+ * with g_cat_lock held. */
+static catalog *build(void)
 {
+    catalog *cat = hq_calloc(1, sizeof *cat);
     for (const char *const *d = domains; *d; d++) {
-        collect c = {*d, strlen(*d)};
+        collect c = {cat, *d, strlen(*d)};
         hq_vocab_each(hq_vocab_installed(), HQ_LBL_CATEGORY, add, &c);
+    }
+    cat->older = atomic_load(&g_cat);
+    atomic_store(&g_cat, cat);
+    return cat;
+}
+
+void web_catalog_reload(void)
+{
+    pthread_mutex_lock(&g_cat_lock);
+    build();
+    pthread_mutex_unlock(&g_cat_lock);
+}
+
+void web_catalog_fini(void)
+{
+    catalog *c = atomic_exchange(&g_cat, NULL);
+    while (c) {
+        catalog *older = c->older;
+        hq_free_strv(c->names, c->nnames);
+        free(c->v);
+        free(c);
+        c = older;
     }
 }
 
@@ -80,9 +117,15 @@ const char *web_domain_name(const char *domain)
 
 const web_category *web_categories(size_t *n)
 {
-    pthread_once(&cats.once, build);
-    *n = cats.n;
-    return cats.v;
+    catalog *c = atomic_load(&g_cat);
+    if (!c) {
+        pthread_mutex_lock(&g_cat_lock);
+        if (!(c = atomic_load(&g_cat)))
+            c = build();
+        pthread_mutex_unlock(&g_cat_lock);
+    }
+    *n = c->n;
+    return c->v;
 }
 
 const web_category *web_category_find(const char *domain, const char *code)

@@ -1110,8 +1110,34 @@ static enum MHD_Result obligations(web_req *r, const hq_person *p)
 
 /* ---- evaluation ---- */
 
+/* The evaluation scheme, loaded on first use; a reload of the rules
+ * retires it (kept until exit: a page may be using it) so that the next
+ * evaluation loads the new one. */
 static pthread_mutex_t g_eval_lock = PTHREAD_MUTEX_INITIALIZER;
 static hq_eval_scheme *g_scheme;
+static hq_eval_scheme **g_retired;
+static size_t g_nretired;
+
+void web_console_reload(void)
+{
+    pthread_mutex_lock(&g_eval_lock);
+    if (g_scheme) {
+        g_retired = hq_realloc(g_retired, (g_nretired + 1) * sizeof *g_retired);
+        g_retired[g_nretired++] = g_scheme;
+        g_scheme = NULL;
+    }
+    pthread_mutex_unlock(&g_eval_lock);
+}
+
+void web_console_fini(void)
+{
+    web_console_reload();
+    for (size_t i = 0; i < g_nretired; i++)
+        hq_eval_scheme_destroy(&g_retired[i]);
+    free(g_retired);
+    g_retired = NULL;
+    g_nretired = 0;
+}
 
 static int eval_add(void *ctx, const hq_issue *is)
 {
@@ -1128,8 +1154,9 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
         hq_eval_scheme_load(g_web->rules_dir, &g_scheme, &d);
         hq_diags_fini(&d);
     }
+    const hq_eval_scheme *sc = g_scheme;
     pthread_mutex_unlock(&g_eval_lock);
-    if (!g_scheme)
+    if (!sc)
         return web_console_error(r, p, 503, "考评方案未能加载（rules/evaluation.yaml），请联系管理员。");
     int64_t now = web_state_now_ms();
     const char *period = web_query(r, "period");
@@ -1141,18 +1168,18 @@ static enum MHD_Result evaluation(web_req *r, const hq_person *p)
         period = month;
     hq_period per;
     hq_err err;
-    if (hq_eval_period(g_scheme, period, &per, &err) != 0)
+    if (hq_eval_period(sc, period, &per, &err) != 0)
         return web_console_error(r, p, 400, "考评期间应为月份（如 2026-03）或学期编号。");
     char pname[128];
     snprintf(pname, sizeof pname, "%s", period);
     if (strlen(period) == 7)
         snprintf(pname, sizeof pname, "%.4s年%.2s月", period, period + 5);
-    for (size_t i = 0; i < g_scheme->nterms; i++)
-        if (!strcmp(g_scheme->terms[i].id, period))
-            snprintf(pname, sizeof pname, "%s", g_scheme->terms[i].name);
-    hq_eval *e = hq_eval_new(g_scheme, &per, pname, now);
-    for (size_t i = 0; i < g_scheme->ncontractors; i++)
-        hq_eval_contractor(e, g_scheme->contractors[i].id, g_scheme->contractors[i].name);
+    for (size_t i = 0; i < sc->nterms; i++)
+        if (!strcmp(sc->terms[i].id, period))
+            snprintf(pname, sizeof pname, "%s", sc->terms[i].name);
+    hq_eval *e = hq_eval_new(sc, &per, pname, now);
+    for (size_t i = 0; i < sc->ncontractors; i++)
+        hq_eval_contractor(e, sc->contractors[i].id, sc->contractors[i].name);
     MDB_txn *txn;
     if (web_state_begin(&txn, &err) != 0) {
         hq_eval_destroy(&e);

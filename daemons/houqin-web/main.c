@@ -103,8 +103,11 @@ static const char usage[] =
     "                        directories\n"
     "\n"
     "SIGNALS\n"
-    "    SIGTERM, SIGINT stop (requests in progress finish); SIGHUP reloads the\n"
-    "    clients file (a file with errors is refused, the old one stays).\n"
+    "    SIGTERM, SIGINT stop (requests in progress finish); SIGHUP loads the\n"
+    "    rules directory again (the vocabulary's words, people, permissions,\n"
+    "    sites, the evaluation scheme; the schemas and the time zone are read at\n"
+    "    start only) and the clients file; what has errors is refused and the\n"
+    "    old stays.\n"
     "\n"
     "EXIT STATUS\n"
     "    0 on a clean stop, 1 on a configuration error.\n";
@@ -421,14 +424,18 @@ static int prepare(web *w)
 {
     hq_diags d;
     hq_diags_init(&d);
-    int rc = hq_schemas_load_dir(w->schemas_dir, &w->schemas, &d);
+    hq_schemas *schemas = NULL;
+    hq_rules *rules = NULL;
+    int rc = hq_schemas_load_dir(w->schemas_dir, &schemas, &d);
     if (rc == 0)
-        rc = hq_rules_load(w->rules_dir, w->schemas, &w->rules, &d);
+        rc = hq_rules_load(w->rules_dir, schemas, &rules, &d);
     for (size_t i = 0; i < d.count; i++) {
         char b[700];
         fprintf(stderr, "houqin-web: %s\n", hq_err_str(&d.items[i], b, sizeof b));
     }
     hq_diags_fini(&d);
+    w->schemas = schemas;
+    w->rules = rules;
     if (rc)
         return -1;
     /* Dates on the pages in the office's time zone (the rules'), whatever
@@ -471,7 +478,38 @@ static int prepare(web *w)
     return 0;
 }
 
-/* Serves until SIGTERM or SIGINT; SIGHUP reloads the clients file. */
+/* SIGHUP: the rules directory loaded again (the vocabulary's words,
+ * people, permissions, sites, the evaluation scheme), against the schemas
+ * of the start, as houqind reloads; on any error the old rules stay.  The
+ * rule sets replaced are retired, not freed: a page in progress may still
+ * read them.  The time zone is set once at start (setenv is not
+ * thread-safe): a changed one takes a restart. */
+static void reload_rules(web *w)
+{
+    hq_log_notice("reloading the rules from %s", w->rules_dir);
+    hq_diags d;
+    hq_diags_init(&d);
+    hq_rules *rules = NULL;
+    int rc = hq_rules_load(w->rules_dir, w->schemas, &rules, &d);
+    hq_log_diags(&d);
+    size_t nerr = d.count;
+    hq_diags_fini(&d);
+    if (rc) {
+        hq_log_err("rules not reloaded (%zu errors above); the old rules stay", nerr);
+        return;
+    }
+    if (strcmp(hq_rules_timezone(rules), hq_rules_timezone(w->rules)) != 0)
+        hq_log_warn("the rules' time zone changed to %s: pages keep %s until houqin-web restarts",
+                       hq_rules_timezone(rules), hq_rules_timezone(w->rules));
+    w->retired_rules = hq_realloc(w->retired_rules, (w->nretired + 1) * sizeof *w->retired_rules);
+    w->retired_rules[w->nretired++] = atomic_exchange(&w->rules, rules);
+    web_catalog_reload();
+    web_console_reload();
+    hq_log_notice("rules reloaded: %zu rules", hq_rules_count(rules));
+}
+
+/* Serves until SIGTERM or SIGINT; SIGHUP reloads the rules and the
+ * clients file. */
 static void serve(web *w, int sigfd, const char *listen_s)
 {
     char st[256];
@@ -492,6 +530,7 @@ static void serve(web *w, int sigfd, const char *listen_s)
                 stop = true;
             } else if (sig == HQ_SIG_RELOAD) {
                 sd_notify(0, "RELOADING=1");
+                reload_rules(w);
                 hq_log_notice("reloading %s", w->clients_file ? w->clients_file : "(no clients file)");
                 /* Workers hold the read lock while they use a client. */
                 pthread_rwlock_wrlock(&w->clients_lock);
@@ -567,8 +606,14 @@ int main(int argc, char **argv)
     hq_ratelimit_destroy(&w.rl_form);
     hq_ratelimit_destroy(&w.rl_login);
     web_clients_fini(&w.clients);
-    hq_rules_destroy(&w.rules);
+    web_console_fini();
+    web_catalog_fini();
+    hq_rules *rules = atomic_exchange(&w.rules, NULL);
+    hq_rules_destroy(&rules);
     hq_schemas_destroy(&w.schemas);
+    for (size_t i = 0; i < w.nretired; i++)
+        hq_rules_destroy(&w.retired_rules[i]);
+    free(w.retired_rules);
     close(sigfd);
     hq_log_notice("stopped");
     return 0;

@@ -47,6 +47,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,8 +88,13 @@ typedef struct web {
     const char *form_source; /* the source of the public form's events */
     const char *control;     /* houqind's control endpoint (health.c) */
     char media_dir[4096];
-    hq_schemas *schemas;
-    hq_rules *rules;
+    hq_schemas *schemas; /* read at start only, as houqind does */
+    /* The rules in use: SIGHUP loads them again and swaps this pointer
+     * (pages read it without a lock); the sets it replaces are kept, valid,
+     * until exit (retired), as a page may still use them. */
+    _Atomic(hq_rules *) rules;
+    hq_rules **retired_rules;
+    size_t nretired;
     web_clients clients;
     pthread_rwlock_t clients_lock; /* read: a request using clients; write: SIGHUP reload */
     unsigned char secret[32]; /* CSRF HMAC key */
@@ -234,6 +240,11 @@ typedef struct web_category {
 const char *web_domain_name(const char *domain);
 const char *const *web_domains(void);
 const web_category *web_categories(size_t *n);
+/* Builds the categories again from the vocabulary installed now (after a
+ * reload of the rules); the lists handed out before stay valid until
+ * web_catalog_fini, at exit. */
+void web_catalog_reload(void);
+void web_catalog_fini(void);
 const web_category *web_category_find(const char *domain, const char *code);
 size_t web_sites(const hq_site **out);
 
@@ -343,6 +354,10 @@ const char *web_person_name(const char *id);
 
 /* ---- console.c, act.c ---- */
 enum MHD_Result web_console(web_req *r);
+/* After a reload of the rules: the evaluation scheme is loaded again on
+ * next use (the old one stays valid until web_console_fini, at exit). */
+void web_console_reload(void);
+void web_console_fini(void);
 enum MHD_Result web_portal(web_req *r); /* /p/... the signed link */
 /* The signed link of issue (contractor's portal), valid until exp_s. */
 void web_portal_link(const char *number, const char *contractor, int64_t exp_s, char *out, size_t size);

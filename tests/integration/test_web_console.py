@@ -775,7 +775,48 @@ def test_saved_filters():
         d.stop()
 
 
+def test_sighup_reloads_rules():
+    """SIGHUP loads the rules again: a label changed in the vocabulary
+    shows on the public form; rules with an error are refused and the old
+    stay (as houqind does)."""
+    rules = os.path.join(hqtest.tmpdir("hq-reload-rules-"), "rules")
+    shutil.copytree(hqtest.ARGS.rules, rules)
+    d, w = setup(rules=rules)
+
+    def wait_log(what, n):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and w.log().count(what) < n:
+            time.sleep(0.05)
+        check(w.log().count(what) >= n, "houqin-web's log says %r:\n%s" % (what, w.log()[-1500:]))
+    try:
+        st, h, b = w.http("GET", "/")
+        check_eq(st, 200, "the form")
+        check("异物（头发、虫子、钢丝球等）" in b.decode(), "the shipped label on the form")
+        voc = os.path.join(rules, "vocabulary.yaml")
+        with open(voc) as f:
+            text = f.read()
+        with open(voc, "w") as f:
+            f.write(text.replace("foreign_matter: 异物", "foreign_matter: 食物里有杂物", 1))
+        w.proc.send_signal(signal.SIGHUP)
+        wait_log("rules reloaded", 1)
+        st, h, b = w.http("GET", "/")
+        check("食物里有杂物（头发、虫子、钢丝球等）" in b.decode(), "the new label on the form after SIGHUP")
+        check("异物（头发" not in b.decode(), "the old label gone")
+        # rules with an error: refused, the last good ones stay
+        with open(os.path.join(rules, "broken.yaml"), "w") as f:
+            f.write("rules:\n  - {id: broken.rule, on: no.such.type}\n")
+        w.proc.send_signal(signal.SIGHUP)
+        wait_log("rules not reloaded", 1)
+        st, h, b = w.http("GET", "/")
+        check_eq(st, 200, "the form after a refused reload")
+        check("食物里有杂物（头发、虫子、钢丝球等）" in b.decode(), "the last good rules stay")
+        check_eq(w.http("GET", "/healthz")[0], 200, "healthz")
+    finally:
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
     hqtest.main([test_login_and_sessions, test_sso, test_scope_and_actions, test_portal_link_and_inspection,
                  test_permission_table_drives_the_page, test_curve_gateway, test_health_page,
-                 test_moderation_duplicate_accountability, test_saved_filters])
+                 test_moderation_duplicate_accountability, test_saved_filters, test_sighup_reloads_rules])
