@@ -11,8 +11,9 @@
 static bool put_value(const msgpack_object *o, hq_buf *out);
 
 /* A field in words people read: a category's label (卫生, not hygiene),
- * an enum value's (security.incident's category fire: 火情), 是/否 for a
- * bool, a person's name (林监督员, not lin.sup; the id when the
+ * an enum value's (security.incident's category fire: 火情), a labelled
+ * code's (labels: items: fs.sample_retention: 留样; the code when it has
+ * none), 是/否 for a bool, a person's name (林监督员, not lin.sup; the id when the
  * organisation does not know it); false when the field is none of these
  * (its value as it is). */
 static bool put_words(const hq_rules *rules, const hq_event *ev, const char *name, hq_buf *out)
@@ -44,10 +45,14 @@ static bool put_words(const hq_rules *rules, const hq_event *ev, const char *nam
         hq_buf_puts(out, v->via.boolean ? "是" : "否");
         return true;
     }
-    if (v->type != MSGPACK_OBJECT_STR || (!f->category_of && !f->person && f->type != HQ_F_ENUM))
+    if (v->type != MSGPACK_OBJECT_STR || (!f->category_of && !f->person && !f->labelled && f->type != HQ_F_ENUM))
         return false;
     char code[256];
     snprintf(code, sizeof code, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+    if (f->labelled) {
+        hq_buf_puts(out, hq_label(f->labels, code));
+        return true;
+    }
     if (f->person) {
         hq_buf_puts(out, hq_rules_actor_name(rules, code));
         return true;

@@ -85,7 +85,8 @@ const hq_schema *hq_schemas_find(const hq_schemas *s, const char *type, size_t l
 
 static const char *const field_keys[] = {"type", "optional", "pii", "description", "min", "max",
                                          "min_length", "max_length", "values", "fields", "items",
-                                         "unit", "min_items", "max_items", "example", "category_of", "person", NULL};
+                                         "unit", "min_items", "max_items", "example", "category_of", "person",
+                                         "labels", NULL};
 
 static int parse_fields(hq_diags *d, const hq_ydoc *doc, const hq_ynode *map, hq_field *owner);
 
@@ -158,6 +159,7 @@ static const struct {
     {"items", FT(HQ_F_ARRAY), "array"},
     {"category_of", FT(HQ_F_STRING), "string"},
     {"person", FT(HQ_F_STRING), "string"},
+    {"labels", FT(HQ_F_STRING), "string"},
 };
 
 /* An enum field's "values": a non-empty list, each value once. */
@@ -184,6 +186,25 @@ static void parse_values(hq_diags *d, const hq_ydoc *doc, const char *name, cons
 }
 
 static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *n, hq_field *f);
+
+/* A string field's "labels": the vocabulary class of its codes, one keyed
+ * by a plain code (vocab.h). */
+static void parse_labels(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *v, const char *cls,
+                         hq_field *f)
+{
+    hq_label_class c;
+    if (hq_label_class_parse(cls, &c) == 0 && hq_label_class_flat(c)) {
+        f->labelled = true;
+        f->labels = c;
+        return;
+    }
+    char all[256] = "";
+    for (int k = 0; k < HQ_LBL_COUNT; k++)
+        if (hq_label_class_flat((hq_label_class)k))
+            snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", *all ? ", " : "",
+                     hq_label_class_name((hq_label_class)k));
+    hq_ydiag(d, doc, v, "field \"%s\": labels: \"%s\" is no vocabulary section of plain codes (%s)", name, cls, all);
+}
 
 /* An array field's limits and its "items" spec. */
 static void parse_array(hq_diags *d, const hq_ydoc *doc, const char *name, const hq_ynode *n, hq_field *f)
@@ -235,6 +256,8 @@ static int parse_field(hq_diags *d, const hq_ydoc *doc, const char *name, const 
         only_for(d, doc, n, typed_keys[i].key, (typed_keys[i].types & FT(f->type)) != 0, typed_keys[i].names);
     if (f->type == HQ_F_STRING && (v = hq_ymap_get(n, "category_of")) && hq_yget_str(d, doc, v, &us) == 0)
         f->category_of = hq_strdup(us);
+    if (f->type == HQ_F_STRING && (v = hq_ymap_get(n, "labels")) && hq_yget_str(d, doc, v, &us) == 0)
+        parse_labels(d, doc, name, v, us, f);
 
     switch (f->type) {
     case HQ_F_INT:

@@ -9,7 +9,10 @@
  * or `items` (array), and `pii: true` for personal data.  A top-level
  * string field with `category_of: <field>` holds a category of the domain
  * in that (enum) field: the event decoder (event.h) accepts its code or
- * its label and refuses anything else.  Fields not in the schema are
+ * its label and refuses anything else.  A string field with `labels:
+ * <class>` (a flat vocabulary class, vocab.h: items, checklists, ...)
+ * holds codes issue texts show by their labels; any code is accepted (an
+ * unlabelled one is shown as it is).  Fields not in the schema are
  * refused.
  *
  * A loaded hq_schemas owns everything in it; field and schema pointers are
@@ -19,6 +22,7 @@
 #define HQ_SCHEMA_H
 
 #include "err.h"
+#include "vocab.h"
 
 #include <msgpack.h>
 #include <stdbool.h>
@@ -55,6 +59,8 @@ struct hq_field {
     char *unit;                   /* documentation only */
     char *category_of;            /* string: a complaint category of the domain in this sibling
                                    * field (vocab.h); its code or its label, mapped to the code */
+    bool labelled;                /* string: labels names a vocabulary class (labels: items) */
+    hq_label_class labels;        /* whose labels issue texts show for the code (issueflow.c) */
     size_t name_len;              /* strlen(name), for the validator's hot path */
 };
 

@@ -61,12 +61,17 @@ int hq_role_parse(const char *s, hq_role *out)
 
 static const char *const class_names[HQ_LBL_COUNT] = {
     "domains", "categories", "severities", "states", "timeline", "penalties", "roles", "notices", "timers",
-    "issue_categories", "values",
+    "issue_categories", "values", "items", "checklists",
 };
 
 const char *hq_label_class_name(hq_label_class c)
 {
     return (unsigned)c < HQ_LBL_COUNT ? class_names[c] : "?";
+}
+
+bool hq_label_class_flat(hq_label_class c)
+{
+    return (unsigned)c < HQ_LBL_COUNT && c != HQ_LBL_CATEGORY && c != HQ_LBL_ISSUE_CATEGORY && c != HQ_LBL_VALUE;
 }
 
 int hq_label_class_parse(const char *s, hq_label_class *out)
@@ -447,6 +452,70 @@ static const builtin builtins[] = {
     {HQ_LBL_VALUE, "sensor.reading.kind.power_event", "供电事件"},
     {HQ_LBL_VALUE, "sensor.reading.kind.ai_event", "智能识别事件"},
     {HQ_LBL_VALUE, "sensor.reading.kind.smoke_alarm", "烟感报警"},
+    {HQ_LBL_ITEM, "fs.cold_storage_temp", "冷藏温度"},
+    {HQ_LBL_ITEM, "fs.sample_retention", "留样"},
+    {HQ_LBL_ITEM, "fs.raw_cooked_separation", "生熟分开"},
+    {HQ_LBL_ITEM, "fs.health_certificates", "晨检及健康证明"},
+    {HQ_LBL_ITEM, "fs.pest_control", "防鼠防虫"},
+    {HQ_LBL_ITEM, "fs.hygiene", "环境卫生"},
+    {HQ_LBL_ITEM, "fs.kitchen_hygiene", "后厨卫生"},
+    {HQ_LBL_ITEM, "fs.risk_review", "食品安全风险排查"},
+    {HQ_LBL_ITEM, "fs.storage", "食品贮存"},
+    {HQ_LBL_ITEM, "fs.tableware", "餐用具清洗消毒"},
+    {HQ_LBL_ITEM, "fs.tableware_disinfection", "餐用具消毒"},
+    {HQ_LBL_ITEM, "fs.core_temp", "中心温度"},
+    {HQ_LBL_ITEM, "fs.prep_room_uv", "专间紫外线消毒"},
+    {HQ_LBL_ITEM, "fs.hot_holding", "热藏温度"},
+    {HQ_LBL_ITEM, "dish.portion", "份量"},
+    {HQ_LBL_ITEM, "dish.taste", "口味"},
+    {HQ_LBL_ITEM, "dorm.public_hygiene", "公共区域卫生"},
+    {HQ_LBL_ITEM, "dorm.fire_exit", "消防通道"},
+    {HQ_LBL_ITEM, "dorm.fire_safety", "消防安全"},
+    {HQ_LBL_ITEM, "dorm.order", "公共秩序"},
+    {HQ_LBL_ITEM, "dorm.water_supply", "热水与饮用水供应"},
+    {HQ_LBL_ITEM, "laundry.machines_working", "洗衣机运行"},
+    {HQ_LBL_ITEM, "laundry.disinfection_record", "消毒记录"},
+    {HQ_LBL_ITEM, "laundry.price", "洗衣收费"},
+    {HQ_LBL_ITEM, "prop.cleaning", "保洁"},
+    {HQ_LBL_ITEM, "prop.classroom_hygiene", "教室卫生"},
+    {HQ_LBL_ITEM, "prop.toilet_hygiene", "卫生间卫生"},
+    {HQ_LBL_ITEM, "prop.garbage", "垃圾清运"},
+    {HQ_LBL_ITEM, "prop.garbage_cleared", "垃圾按时清运"},
+    {HQ_LBL_ITEM, "prop.patrol", "安保巡逻"},
+    {HQ_LBL_ITEM, "util.pumps", "水泵运行"},
+    {HQ_LBL_ITEM, "util.transformer", "变压器运行"},
+    {HQ_LBL_ITEM, "util.power", "供电设备"},
+    {HQ_LBL_ITEM, "util.water", "供水设备"},
+    {HQ_LBL_ITEM, "util.round", "水电巡查"},
+    {HQ_LBL_ITEM, "veh.brakes", "制动系统"},
+    {HQ_LBL_ITEM, "veh.lights", "灯光"},
+    {HQ_LBL_ITEM, "veh.tyres", "轮胎"},
+    {HQ_LBL_ITEM, "veh.seats", "座椅"},
+    {HQ_LBL_ITEM, "veh.windows", "车窗"},
+    {HQ_LBL_ITEM, "veh.floor_hygiene", "车厢地面卫生"},
+    {HQ_LBL_ITEM, "veh.documents", "证照与年检"},
+    {HQ_LBL_ITEM, "mt.waterproofing", "防水施工"},
+    {HQ_LBL_ITEM, "mnt.quality", "维修质量与现场安全"},
+    {HQ_LBL_ITEM, "proc.acceptance", "进货查验"},
+    {HQ_LBL_ITEM, "dec.progress", "督办事项进度"},
+    {HQ_LBL_ITEM, "visit.general", "总体情况"},
+    {HQ_LBL_CHECKLIST, "food_safety_daily", "每日食品安全检查"},
+    {HQ_LBL_CHECKLIST, "food_safety_weekly", "每周食品安全排查"},
+    {HQ_LBL_CHECKLIST, "food_safety_monthly", "每月食品安全调度"},
+    {HQ_LBL_CHECKLIST, "food_safety_key", "食品安全重点检查"},
+    {HQ_LBL_CHECKLIST, "process_control", "加工过程控制检查"},
+    {HQ_LBL_CHECKLIST, "kitchen_hygiene", "后厨及餐厅卫生检查"},
+    {HQ_LBL_CHECKLIST, "dish_quality", "菜品质量抽检"},
+    {HQ_LBL_CHECKLIST, "dorm_daily", "宿舍日常检查"},
+    {HQ_LBL_CHECKLIST, "laundry", "洗衣房检查"},
+    {HQ_LBL_CHECKLIST, "property_daily", "物业日常检查"},
+    {HQ_LBL_CHECKLIST, "garbage_cleared", "垃圾清运检查"},
+    {HQ_LBL_CHECKLIST, "utilities_daily", "水电日常巡查"},
+    {HQ_LBL_CHECKLIST, "vehicle_safety", "车辆安全检查"},
+    {HQ_LBL_CHECKLIST, "vehicle_interior", "车容车貌检查"},
+    {HQ_LBL_CHECKLIST, "repair_quality", "维修质量抽查"},
+    {HQ_LBL_CHECKLIST, "opening_season", "开学专项检查"},
+    {HQ_LBL_CHECKLIST, "contractor_weekly", "承办单位周检"},
 };
 #define NBUILTIN (sizeof builtins / sizeof *builtins)
 
@@ -521,7 +590,7 @@ const char *const *hq_vocab_required(hq_label_class c)
         for (size_t i = 0; i < NBUILTIN; i++) {
             hq_label_class k = builtins[i].c;
             if (k != HQ_LBL_DOMAIN && k != HQ_LBL_CATEGORY && k != HQ_LBL_ISSUE_CATEGORY && k != HQ_LBL_VALUE &&
-                n[k] < 47)
+                k != HQ_LBL_ITEM && k != HQ_LBL_CHECKLIST && n[k] < 47)
                 req[k][n[k]++] = builtins[i].code;
         }
         done = true;

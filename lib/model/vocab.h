@@ -9,6 +9,7 @@
 #ifndef HQ_VOCAB_H
 #define HQ_VOCAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Bytes for an issue number (HQ-2026-000123) and its NUL, with room for
@@ -57,11 +58,16 @@ typedef enum {
     HQ_LBL_TIMER,    /* timer kinds: escalation -> 升级计时 */
     HQ_LBL_ISSUE_CATEGORY, /* the rules' issue categories, "<domain>.<category>": catering.food-safety -> 食品安全 */
     HQ_LBL_VALUE,    /* enum values of event fields, "<type>.<field>.<value>": security.incident.category.fire -> 火情 */
+    HQ_LBL_ITEM,     /* checklist item codes: fs.sample_retention -> 留样 (an open class, schema.h's labels:) */
+    HQ_LBL_CHECKLIST, /* checklist ids: food_safety_daily -> 每日食品安全检查 (open, as items) */
     HQ_LBL_COUNT
 } hq_label_class;
 
 /* "domains", "categories", ...: the vocabulary file's section names. */
 const char *hq_label_class_name(hq_label_class c);
+/* Whether class c is keyed by a plain code (not "<domain>.<code>" or
+ * "<type>.<field>.<value>"): what a schema's labels: may name. */
+bool hq_label_class_flat(hq_label_class c);
 int hq_label_class_parse(const char *s, hq_label_class *out);
 
 /* The label of code in class c from the installed vocabulary, or from
@@ -98,7 +104,8 @@ void hq_vocab_each(const hq_vocab *v, hq_label_class c, void (*fn)(void *ctx, co
                    void *ctx);
 /* The codes of a fixed class (severity, state, kind, penalty, role,
  * notice, timer) that must have a label; NULL-terminated (empty for the
- * open classes: domains, the two kinds of categories, field values). */
+ * open classes: domains, the two kinds of categories, field values,
+ * checklist items and checklists). */
 const char *const *hq_vocab_required(hq_label_class c);
 /* Installs a copy of v as the process's vocabulary (the rules' loader
  * and the programs that show words call it after loading the rules).

@@ -4,7 +4,8 @@
 houqind (manual clock) and houqin-alertd (--clock follow, file sinks) on a
 copy of the shipped rules.  One issue opens in each of the nine domains
 (complaints, one sent with a category's Chinese label, a fire, a blocked
-decision task, a complaint naming an unregistered site); the clock then
+decision task, a complaint naming an unregistered site, a spot inspection
+with a failed checklist item); the clock then
 runs three days on, so that deadlines pass, issues escalate and penalties
 fall.  The rectification notices (houqinctl notice, text and HTML), the
 ledger CSV and every alert text delivered are then read as a person would:
@@ -130,6 +131,14 @@ def test_words_people_read():
                                          "text": "场地审批未完成"}, source="oa")
         hq.send_ok("complaint.submitted", {"domain": "catering", "site": "canteen-x", "category": "food_quality",
                                            "text": "饭菜偏咸"})
+        # a failed checklist item: its code (fs.sample_retention) and the checklist's are labelled
+        hq.send_ok("inspection.submitted", {"kind": "spot", "domain": "catering", "site": "canteen-1",
+                                            "inspector": "lin.sup", "checklist": "food_safety_key",
+                                            "record": "JC-RD-1",
+                                            "items": [{"code": "fs.cold_storage_temp", "result": "pass"},
+                                                      {"code": "fs.sample_retention", "result": "fail",
+                                                       "severity": "medium", "note": "午餐凉拌黄瓜留样约90克"}]},
+                   source="app")
         # past the 12:00 digest of low severities: every opened alert delivered
         # (or past the 16:00 one, when houqin-alertd, still reading the
         # records of the days before T0, gathered the 12:00 one without them)
@@ -155,6 +164,8 @@ def test_words_people_read():
         check_eq(sorted(domains), sorted(vocabulary()["domains"].keys()), "an issue of each domain")
         cat = [i for i in issues if i["rule"] == "catering.complaint-case"]
         check(cat and cat[0]["title"].endswith("：异物"), "the category's label in the title: %r" % cat)
+        insp = [i for i in issues if i["rule"] == "catering.inspection-failed"]
+        check(insp, "an issue of the failed inspection")
 
         docs = {}
         for i in issues:
@@ -186,6 +197,10 @@ def test_words_people_read():
                 found[name] = sorted(set(bad))
         check(not found, "code words in what people read:\n%s" % "\n".join(
             "  %s: %s" % (k, ", ".join(v)) for k, v in sorted(found.items())))
+
+        insp_notice = docs[insp[0]["number"] + " notice"]
+        check("检查表 食品安全重点检查" in insp_notice and "首个不合格项：留样（" in insp_notice,
+              "the checklist and the failed item by their labels in the notice:\n%s" % insp_notice)
 
         stopped = [name for name, text in docs.items() if "停机" in text]
         check(not stopped, "停机 although houqind ran throughout: %s" % stopped)

@@ -199,7 +199,7 @@ static void test_golden_bad_schema_dirs(void **state)
     static const char *const required[] = {
         "unknown-type",   "enum-values", "min-greater-than-max", "negative-limits", "keys-for-another-type",
         "yml-extension",  "type-mismatch", "structure",          "field-specs",     "yaml-errors",
-        "no-yaml",        "nested",
+        "no-yaml",        "nested",        "labels",
     };
     for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
         char path[256];
@@ -269,6 +269,12 @@ static void test_loaded_fields_carry_the_spec(void **state)
     assert_false(f->person);
     f = hq_schema_field(sch, "inspector");
     assert_true(f->person && f->type == HQ_F_STRING);
+    assert_false(f->labelled);
+    /* labels: a vocabulary section whose labels issue texts show. */
+    f = hq_schema_field(sch, "items[result=fail].code");
+    assert_true(f->labelled && f->labels == HQ_LBL_ITEM);
+    f = hq_schema_field(sch, "checklist");
+    assert_true(f->labelled && f->labels == HQ_LBL_CHECKLIST);
     f = hq_schema_field(sch, "kind");
     assert_int_equal(f->type, HQ_F_ENUM);
     assert_int_equal(f->nvalues, 3);

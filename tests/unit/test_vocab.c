@@ -163,18 +163,26 @@ static void test_vocabulary_replaces_labels(void **state)
                      "vocabulary:\n"
                      "  severities: {low: 低, medium: 中, high: 高, critical: 特别重大}\n"
                      "  categories:\n"
-                     "    catering: {hygiene: 环境卫生}\n",
+                     "    catering: {hygiene: 环境卫生}\n"
+                     "  items: {fs.sample_retention: 留样数量, x: 是}\n",
                      NULL);
     /* Not complete: every fixed class must be there. */
     assert_non_null(strstr(msg, "vocabulary.yaml:2:3: vocabulary: no section \"states\" (it labels opened, "
                                 "acknowledged, rectified, reopened, closed)\n"));
     assert_null(strstr(msg, "severities")); /* complete */
+    /* items (codes with dots) and checklists are open: no section needed, none complete */
+    assert_null(strstr(msg, "\"items\""));
+    assert_null(strstr(msg, "vocabulary: items"));
+    assert_null(strstr(msg, "\"checklists\""));
     free(msg);
     hq_vocab *v = hq_vocab_new();
     hq_vocab_set(v, HQ_LBL_SEVERITY, "high", "高");
     hq_vocab_set(v, HQ_LBL_CATEGORY, "catering.hygiene", "环境卫生");
+    hq_vocab_set(v, HQ_LBL_ITEM, "fs.sample_retention", "留样数量");
     hq_vocab_install(v);
     hq_vocab_free(v);
+    assert_string_equal(hq_label(HQ_LBL_ITEM, "fs.sample_retention"), "留样数量");
+    assert_string_equal(hq_label(HQ_LBL_ITEM, "veh.brakes"), "veh.brakes"); /* replaced as a whole */
     assert_string_equal(hq_severity_label(HQ_SEV_HIGH), "高");
     assert_string_equal(hq_category_label("catering", "hygiene"), "环境卫生");
     assert_string_equal(hq_category_code("catering", "环境卫生"), "hygiene");
@@ -182,6 +190,36 @@ static void test_vocabulary_replaces_labels(void **state)
     hq_vocab_install(NULL);
     assert_string_equal(hq_severity_label(HQ_SEV_HIGH), "严重");
     assert_string_equal(hq_category_code("catering", "卫生"), "hygiene");
+}
+
+/* Checklist items and checklists: open classes of plain codes (with
+ * dots), which a schema field names with labels:; an unlabelled code is
+ * shown as it is. */
+static void test_item_labels(void **state)
+{
+    (void)state;
+    hq_label_class c;
+    assert_int_equal(hq_label_class_parse("items", &c), 0);
+    assert_int_equal(c, HQ_LBL_ITEM);
+    assert_int_equal(hq_label_class_parse("checklists", &c), 0);
+    assert_int_equal(c, HQ_LBL_CHECKLIST);
+    assert_true(hq_label_class_flat(HQ_LBL_ITEM) && hq_label_class_flat(HQ_LBL_SEVERITY));
+    assert_false(hq_label_class_flat(HQ_LBL_CATEGORY) || hq_label_class_flat(HQ_LBL_VALUE) ||
+                 hq_label_class_flat(HQ_LBL_ISSUE_CATEGORY));
+    assert_null(*hq_vocab_required(HQ_LBL_ITEM));
+    assert_null(*hq_vocab_required(HQ_LBL_CHECKLIST));
+    assert_string_equal(hq_label(HQ_LBL_ITEM, "fs.sample_retention"), "留样");
+    assert_string_equal(hq_label(HQ_LBL_ITEM, "veh.brakes"), "制动系统");
+    assert_string_equal(hq_label(HQ_LBL_CHECKLIST, "food_safety_daily"), "每日食品安全检查");
+    assert_null(hq_label_find(HQ_LBL_ITEM, "fs.night_snack_2027"));
+    assert_string_equal(hq_label(HQ_LBL_ITEM, "fs.night_snack_2027"), "fs.night_snack_2027");
+    assert_null(hq_label_find(HQ_LBL_ITEM, "food_safety_daily")); /* a checklist, not an item */
+    const hq_schema *sc = hq_schemas_find(hq_test_schemas, "inspection.submitted", 20);
+    assert_non_null(sc);
+    const hq_field *f = hq_schema_field(sc, "items[result=fail].code");
+    assert_true(f && f->labelled && f->labels == HQ_LBL_ITEM);
+    f = hq_schema_field(sc, "checklist");
+    assert_true(f && f->labelled && f->labels == HQ_LBL_CHECKLIST);
 }
 
 static hq_err decode(const char *domain, const char *category, char *got, size_t size)
@@ -251,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_vocabulary_file_checked),
         cmocka_unit_test(test_vocabulary_replaces_labels),
         cmocka_unit_test(test_complaint_category_enumeration),
+        cmocka_unit_test(test_item_labels),
     };
     return cmocka_run_group_tests(tests, hq_test_schemas_setup, hq_test_schemas_teardown);
 }
