@@ -199,7 +199,7 @@ def test_words_people_read():
             "  %s: %s" % (k, ", ".join(v)) for k, v in sorted(found.items())))
 
         insp_notice = docs[insp[0]["number"] + " notice"]
-        check("检查表 食品安全重点检查" in insp_notice and "首个不合格项：留样（" in insp_notice,
+        check("检查表：食品安全重点检查" in insp_notice and "首个不合格项：留样（" in insp_notice,
               "the checklist and the failed item by their labels in the notice:\n%s" % insp_notice)
 
         stopped = [name for name, text in docs.items() if "停机" in text]
