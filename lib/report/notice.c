@@ -110,6 +110,7 @@ static const char style[] =
     ".sign { margin-top: 1.2em; }\n"
     ".sign p { margin: 0.8em 0; }\n"
     ".line { display: inline-block; min-width: 40mm; border-bottom: 1px solid #000; }\n"
+    ".nw { white-space: nowrap; }\n"
     ".right { text-align: right; }\n"
     "tr, .sign { page-break-inside: avoid; break-inside: avoid; }\n";
 
@@ -175,6 +176,6 @@ void hq_notice_html(const hq_issue *is, const hq_notice_info *info, hq_buf *b)
                      "<p>承办单位签收人：<span class=\"line\"></span>　签收日期：<span class=\"line\"></span></p>\n"
                      "<p>整改完成情况：<span class=\"line\" style=\"min-width: 120mm\"></span></p>\n"
                      "<p>复查人：<span class=\"line\"></span>　复查日期：<span class=\"line\"></span>　"
-                     "复查结论：□ 合格　□ 不合格</p>\n</div>\n</body>\n</html>\n",
+                     "<span class=\"nw\">复查结论：□ 合格　□ 不合格</span></p>\n</div>\n</body>\n</html>\n",
                   dt.date);
 }
