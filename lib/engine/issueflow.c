@@ -635,6 +635,21 @@ static int duplicate_target(hq_store *s, MDB_txn *txn, const hq_issue *is, const
     return rc;
 }
 
+/* The issue a duplicate was merged into says so on its own timeline
+ * (合并重复问题, with the duplicate's number), in the same transaction. */
+static int note_merged(hq_store *s, MDB_txn *txn, const char *into, const char *dup_number, const char *actor,
+                       uint64_t seq, int64_t now_ms, hq_err *err)
+{
+    hq_issue other;
+    int rc = hq_issue_load(s, txn, into, &other, err);
+    if (rc)
+        return rc;
+    hq_issue_add(&other, now_ms, actor, seq, &(hq_tl_entry){.kind = HQ_TL_MERGED, .ref = (char *)dup_number});
+    rc = hq_issue_save(s, txn, &other, err);
+    hq_issue_fini(&other);
+    return rc;
+}
+
 /* Replaces every occurrence of from in *s by to (a new string). */
 static void replace_all(char **s, const char *from, const char *to)
 {
@@ -825,12 +840,12 @@ int hqe_lifecycle_event(hq_engine *e, hq_store *s, MDB_txn *txn, const hq_event 
             hq_issue_add(&is, now_ms, actor, seq,
                          &(hq_tl_entry){.kind = HQ_TL_CLOSED, .cause = HQ_TLC_MANUAL, .text = text ? text : "",
                                         .ref = dup && *dup ? dup : NULL});
-            free(dup);
-        }
-        {
             char *outcome = mp_str(ev->data, "outcome");
             rc = hqe_close_issue(s, txn, &is, now_ms, outcome, fx, err);
             free(outcome);
+            if (rc == 0 && dup && *dup)
+                rc = note_merged(s, txn, dup, is.number, actor, seq, now_ms, err);
+            free(dup);
         }
         break;
     case HQ_ACT_OPINION: rc = opinion(s, txn, &is, ev, actor, seq, now_ms, fx, err); break;

@@ -130,6 +130,7 @@ static const builtin builtins[] = {
     {HQ_LBL_KIND, "satisfied", "投诉人确认已解决"},
     {HQ_LBL_KIND, "unsolved", "投诉人反馈未解决"},
     {HQ_LBL_KIND, "moderated", "隐去个人信息"},
+    {HQ_LBL_KIND, "merged", "合并重复问题"},
     {HQ_LBL_PENALTY, "per_overdue_day", "逾期违约金"},
     {HQ_LBL_PENALTY, "per_failed_recheck", "复查未通过违约金"},
     {HQ_LBL_PENALTY, "per_recurrence", "重复发生违约金"},

@@ -36,7 +36,7 @@
 static const char *const timeline_words[] = {
     "opened",  "acknowledged", "rectified",  "reopened", "closed", "overdue",           "escalated", "accountability",
     "penalty", "reminder",     "occurrence", "comment",  "recurrence", "opinion", "missed-while-down", "late", "missed", "data_resumed",
-    "satisfied", "unsolved", NULL,
+    "satisfied", "unsolved", "moderated", "merged", NULL,
 };
 static const char *const outbox_kinds[] = {
     "opened", "reminder", "overdue", "escalated", "accountability", "penalty", "reopened", "closed", "rectified",

@@ -364,7 +364,7 @@ static const char *const kind_names[HQ_TL_KIND_COUNT] = {
     "legacy",  "opened",     "acknowledged", "rectified", "reopened", "closed",
     "overdue", "escalated",  "accountability", "penalty", "reminder", "occurrence",
     "recurrence", "comment", "opinion", "late", "missed", "data_resumed",
-    "satisfied", "unsolved", "moderated",
+    "satisfied", "unsolved", "moderated", "merged",
 };
 static const char *const cause_names[HQ_TLC_COUNT] = {
     "", "rule", "missing", "data", "recheck", "auto_recheck", "manual",
@@ -614,6 +614,12 @@ static void tl_moderated(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
         hq_buf_printf(b, "，原因：%s", e->text);
 }
 
+static void tl_merged(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
+{
+    (void)c;
+    hq_buf_printf(b, "重复问题 %s 已并入本问题，合并办理", e->ref ? e->ref : "");
+}
+
 static void tl_missed(const hq_tl_entry *e, const tl_ctx *c, hq_buf *b)
 {
     hq_buf_printf(b, "%s应于 %s 到期，其时系统未运行，现补执行%s", hq_label(HQ_LBL_TIMER, e->clause), c->due,
@@ -652,6 +658,7 @@ static const struct {
     [HQ_TL_SATISFIED] = {NULL, tl_answer},
     [HQ_TL_UNSOLVED] = {NULL, tl_answer},
     [HQ_TL_MODERATED] = {NULL, tl_moderated},
+    [HQ_TL_MERGED] = {NULL, tl_merged},
 };
 
 void hq_tl_render(const hq_tl_entry *e, hq_tl_audience who, hq_buf *b)

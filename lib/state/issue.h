@@ -71,7 +71,8 @@ typedef struct hq_penalty {
  *   acknowledged    -
  *   rectified       text = evidence; cause data: dur_ms = quiet time
  *   reopened        (a recheck failed) count = failed rechecks, text = note
- *   closed          cause recheck | auto_recheck | manual (text = reason)
+ *   closed          cause recheck | auto_recheck | manual (text = reason,
+ *                   ref = the issue it duplicates, if closed as a duplicate)
  *   overdue         due_ms = the deadline passed
  *   escalated       level; cause overdue (dur_ms after the deadline) | opinion
  *   accountability  cause escalation | recurrence (ref) | opinion | manual (text)
@@ -89,6 +90,8 @@ typedef struct hq_penalty {
  *   satisfied       the complainant's answer: solved; count = stars (0: none)
  *   unsolved        the complainant's answer: not solved; count = stars,
  *                   text = their reason
+ *   moderated       count = what was hidden (HQ_TL_MOD_*), text = reason
+ *   merged          ref = an issue closed as a duplicate of this one
  *   legacy          an entry of a state not yet upgraded: only `what`
  */
 typedef enum {
@@ -114,6 +117,7 @@ typedef enum {
     HQ_TL_UNSOLVED,
     HQ_TL_MODERATED, /* personal details of the complaint hidden from contractors;
                       * count: HQ_TL_MOD_TEXT | HQ_TL_MOD_PHOTOS, text: the reason */
+    HQ_TL_MERGED,    /* ref: an issue closed as a duplicate of this one */
     HQ_TL_KIND_COUNT
 } hq_tl_kind;
 

@@ -649,6 +649,12 @@ def test_moderation_duplicate_accountability():
         check_eq((iss["state"], iss["timeline"][-1].get("ref")), ("closed", a), "closed, linked to the first")
         st, h, html = head.get("/console/issue/" + b)
         check("与 %s 重复" % a in html, "the timeline names the case it repeats")
+        # the first case says that the second was merged into it
+        _, first = timeline_len(d, a)
+        check_eq((first["timeline"][-1]["kind"], first["timeline"][-1].get("ref")), ("merged", b),
+                 "the first case's timeline links the duplicate")
+        st, h, html = head.get("/console/issue/" + a)
+        check("重复问题 %s 已并入本问题" % b in html, "the first case's page names the duplicate merged into it")
         st, h, page = w.http("GET", link_b)
         check('id="duplicate"' in page.decode() and "已办结" in page.decode(), "the complainant is told")
         st, h, page = w.http("GET", link_a)
