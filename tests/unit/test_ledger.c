@@ -86,6 +86,28 @@ static void test_timeline_words(void **state)
     hq_issue_fini(&is);
 }
 
+
+/* Every timeline kind has words of its own and a label in the vocabulary;
+ * a merged entry names the duplicate. */
+static void test_every_kind_has_words(void **state)
+{
+    (void)state;
+    for (int k = HQ_TL_OPENED; k < HQ_TL_KIND_COUNT; k++) {
+        hq_tl_entry e = {.kind = (hq_tl_kind)k, .actor = "system", .ref = "HQ-2026-000002", .clause = "deadline",
+                         .text = "备注"};
+        hq_buf w;
+        hq_buf_init(&w);
+        hq_tl_render(&e, HQ_TL_STAFF, &w);
+        if (!w.data || !*w.data)
+            fail_msg("timeline kind %s renders no words", hq_tl_kind_name((hq_tl_kind)k));
+        if (!hq_label_find(HQ_LBL_KIND, hq_tl_kind_name((hq_tl_kind)k)))
+            fail_msg("timeline kind %s has no label", hq_tl_kind_name((hq_tl_kind)k));
+        if (k == HQ_TL_MERGED)
+            assert_string_equal(w.data, "重复问题 HQ-2026-000002 已并入本问题，合并办理");
+        hq_buf_fini(&w);
+    }
+}
+
 static void test_labels(void **state)
 {
     (void)state;
@@ -238,6 +260,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_fields_are_quoted_only_when_needed),
         cmocka_unit_test(test_timeline_words),
+        cmocka_unit_test(test_every_kind_has_words),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_csv_rows),
         cmocka_unit_test(test_json_rows),
