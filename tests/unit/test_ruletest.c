@@ -372,7 +372,7 @@ static void every_problem_is_reported_with_its_position(void **state)
               "@:12:42: unknown role \"boss\"\n"
               "@:13:40: unknown timeline word \"opend\" (expected one of: opened, acknowledged, rectified, reopened, "
               "closed, overdue, escalated, accountability, penalty, reminder, occurrence, comment, recurrence, "
-              "opinion, missed-while-down, late, missed, data_resumed, satisfied, unsolved)\n"
+              "opinion, missed-while-down, late, missed, data_resumed, satisfied, unsolved, moderated, merged)\n"
               "@:13:55: expected an integer, got \"high\"\n"
               "@:13:70: expected true or false, got \"maybe\"\n"
               "@:14:28: number: expected $last, $N (the Nth issue opened in this test), either of them with :RULE, "
