@@ -9,6 +9,8 @@
  * Nothing is decoded beyond the headers: the image data is kept as is. */
 #include "web.h"
 
+#include "file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -188,20 +190,6 @@ int web_photo_clean(const unsigned char *in, size_t len, unsigned char **out, si
     return 0;
 }
 
-static int mkdirs(const char *path)
-{
-    char b[4200];
-    snprintf(b, sizeof b, "%s", path);
-    for (char *p = b + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(b, 0770) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(b, 0770) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int web_photo_store(const char *media_dir, const unsigned char *in, size_t len, char hash[65], hq_err *err)
 {
     unsigned char *clean;
@@ -221,9 +209,9 @@ int web_photo_store(const char *media_dir, const unsigned char *in, size_t len, 
         free(clean);
         return 0; /* content-addressed: already there */
     }
-    if (mkdirs(dir) != 0) {
+    if (hq_file_mkdirs(dir, 0770, err) != 0) {
         free(clean);
-        return hq_err_set(err, HQ_EIO, "%s: %s", dir, strerror(errno));
+        return HQ_EIO;
     }
     snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%08x", dir, hash, randombytes_random());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -253,10 +241,6 @@ int web_photo_store(const char *media_dir, const unsigned char *in, size_t len, 
         unlink(tmp);
         return hq_err_set(err, HQ_EIO, "%s: %s", path, strerror(e));
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    hq_file_sync_dir(dir, NULL);
     return 0;
 }

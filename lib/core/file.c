@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int hq_file_replace(const char *path, const void *data, size_t len, unsigned mode, hq_err *err)
@@ -49,12 +50,44 @@ int hq_file_replace(const char *path, const void *data, size_t len, unsigned mod
         *slash = '\0';
     else
         snprintf(dir, sizeof dir, ".");
-    int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    hq_file_sync_dir(dir[0] ? dir : "/", NULL);
     return 0;
+}
+
+int hq_file_sync_dir(const char *dir, hq_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hq_err_set(err, HQ_EIO, "%s: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    return rc ? hq_err_set(err, HQ_EIO, "%s: fsync: %s", dir, strerror(e)) : 0;
+}
+
+int hq_file_mkdirs(const char *path, unsigned mode, hq_err *err)
+{
+    char buf[4200];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, (mode_t)mode) == 0) {
+            char *slash = strrchr(buf, '/');
+            if (slash && slash != buf) {
+                *slash = '\0';
+                hq_file_sync_dir(buf, NULL);
+                *slash = '/';
+            }
+        } else if (errno != EEXIST) {
+            return hq_err_set(err, HQ_EIO, "%s: %s", buf, strerror(errno));
+        }
+        *p = c;
+        if (!c)
+            return 0;
+    }
 }
 
 int hq_file_lock(const char *path, hq_err *err)

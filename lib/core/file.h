@@ -19,6 +19,13 @@
 #include <stddef.h>
 
 int hq_file_replace(const char *path, const void *data, size_t len, unsigned mode, hq_err *err);
+/* fsyncs the directory dir, so that the entries created or renamed in it
+ * survive a crash. */
+int hq_file_sync_dir(const char *dir, hq_err *err);
+/* Creates path and its missing parents with mode; the parent of each
+ * directory it creates is synced (hq_file_sync_dir).  An existing path is
+ * fine. */
+int hq_file_mkdirs(const char *path, unsigned mode, hq_err *err);
 /* Takes PATH.lock exclusively (flock), creating it with mode 0640. */
 int hq_file_lock(const char *path, hq_err *err);
 void hq_file_unlock(int fd);

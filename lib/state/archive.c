@@ -32,17 +32,6 @@ static void file_path(const char *state_dir, const char *name, const char *ext, 
     snprintf(buf, size, "%s/archive/%s%s", state_dir, name, ext);
 }
 
-static int fsync_dir(const char *dir, hq_err *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return hq_err_set(err, HQ_EIO, "%s: %s", dir, strerror(errno));
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    return rc ? hq_err_set(err, HQ_EIO, "%s: fsync: %s", dir, strerror(e)) : 0;
-}
-
 static int write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
@@ -434,8 +423,8 @@ int hq_archive_writer_finish(hq_archive_writer **wp, int64_t created_ms, hq_arch
     if (rename(part, path) != 0) {
         rc = hq_err_set(err, HQ_EIO, "%s: rename: %s", path, strerror(errno));
         unlink(part);
-    } else if ((rc = fsync_dir(dir, err)) == 0 && (rc = write_manifest(w->state_dir, &w->info, err)) == 0) {
-        rc = fsync_dir(dir, err);
+    } else if ((rc = hq_file_sync_dir(dir, err)) == 0 && (rc = write_manifest(w->state_dir, &w->info, err)) == 0) {
+        rc = hq_file_sync_dir(dir, err);
     }
     if (rc) {
         /* Not durable as a whole: drop it; the events are still in LMDB. */
@@ -596,7 +585,7 @@ int hq_archive_copy(const char *state_dir, const hq_archive_info *a, const char 
     rc = hq_file_replace(dst_man, man, man_len, 0640, err);
     free(man);
     if (rc == 0)
-        rc = fsync_dir(ddir, err);
+        rc = hq_file_sync_dir(ddir, err);
     if (rc == 0)
         *copied = true;
     return rc;

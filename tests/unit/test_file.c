@@ -52,6 +52,40 @@ static void replace_twice(void **state)
     rmdir(dir);
 }
 
+/* mkdirs: every missing level made with the mode, an existing path fine,
+ * a file in the way named; sync_dir: a directory yes, a missing one named. */
+static void mkdirs_and_sync_dir(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/hq-file-XXXXXX", deep[160], file[160];
+    umask(022);
+    assert_non_null(mkdtemp(dir));
+    snprintf(deep, sizeof deep, "%s/a/b/c", dir);
+    hq_err err = {0};
+    assert_int_equal(hq_file_mkdirs(deep, 0750, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(deep, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0750);
+    assert_int_equal(hq_file_mkdirs(deep, 0750, &err), 0); /* already there */
+    assert_int_equal(hq_file_sync_dir(deep, &err), 0);
+    snprintf(file, sizeof file, "%s/a/f", dir);
+    assert_int_equal(hq_file_replace(file, "x", 1, 0600, &err), 0);
+    snprintf(deep, sizeof deep, "%s/a/f/g", dir);
+    assert_int_equal(hq_file_mkdirs(deep, 0750, &err), HQ_EIO);
+    assert_non_null(strstr(err.msg, "/a/f/g"));
+    assert_int_equal(hq_file_sync_dir("/tmp/hq-no-such-dir-4711", &err), HQ_EIO);
+    assert_non_null(strstr(err.msg, "/tmp/hq-no-such-dir-4711"));
+    unlink(file);
+    snprintf(deep, sizeof deep, "%s/a/b/c", dir);
+    rmdir(deep);
+    snprintf(deep, sizeof deep, "%s/a/b", dir);
+    rmdir(deep);
+    snprintf(deep, sizeof deep, "%s/a", dir);
+    rmdir(deep);
+    rmdir(dir);
+}
+
 static void missing_directory(void **state)
 {
     (void)state;
@@ -126,6 +160,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replace_twice),
         cmocka_unit_test(missing_directory),
+        cmocka_unit_test(mkdirs_and_sync_dir),
         cmocka_unit_test(lock_excludes),
         cmocka_unit_test(each_line),
     };

@@ -1,6 +1,8 @@
 /* media.c - houqinctl backup's copy of houqin-web's photos (media.h). */
 #include "media.h"
 
+#include "file.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,42 +25,6 @@ static int fail(char *msg, size_t size, const char *path, int e)
 {
     snprintf(msg, size, "%s: %s", path, strerror(e));
     return -1;
-}
-
-static void fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-/* Creates path and its missing parents; the parent of each directory it
- * creates is fsynced, so that the new entries survive a crash. */
-static int mkdir_p(const char *path)
-{
-    char buf[4200];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0750) == 0) {
-            char *slash = strrchr(buf, '/');
-            if (slash && slash != buf) {
-                *slash = '\0';
-                fsync_dir(buf);
-                *slash = '/';
-            }
-        } else if (errno != EEXIST) {
-            return -1;
-        }
-        *p = c;
-        if (!c)
-            return 0;
-    }
 }
 
 /* Copies src to tmp, hashing what it writes; 0 or an errno. */
@@ -118,8 +84,11 @@ static int copy_one(const char *dir, const char *ddir, const char *name, ctl_med
         st->kept++;
         return 0;
     }
-    if (mkdir_p(ddir) != 0)
-        return fail(msg, size, ddir, errno);
+    hq_err err = {0};
+    if (hq_file_mkdirs(ddir, 0750, &err) != 0) {
+        snprintf(msg, size, "%s", err.msg);
+        return -1;
+    }
     snprintf(tmp, sizeof tmp, "%s/.tmp-%s", ddir, name);
     unsigned char h[crypto_hash_sha256_BYTES];
     uint64_t bytes = 0;
@@ -141,7 +110,7 @@ static int copy_one(const char *dir, const char *ddir, const char *name, ctl_med
         unlink(tmp);
         return fail(msg, size, dst, e);
     }
-    fsync_dir(ddir);
+    hq_file_sync_dir(ddir, NULL);
     st->copied++;
     st->bytes += bytes;
     return 0;
