@@ -22,6 +22,8 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
     print("python3-selenium missing: skipped")
     sys.exit(77)
@@ -100,11 +102,22 @@ def console(people, web_args):
     return d, w, ctl
 
 
+def submit(drv, element_id, timeout=30):
+    """Clicks the element element_id, which leaves the page (a form's
+    button, a link), and waits (at most timeout s) until the page before is
+    gone.  Reading the next page's elements right after a click could find
+    the same id on the page before (a notice, the forms an answer page
+    repeats) while a slow server (ASan) is still answering."""
+    old = drv.find_element(By.TAG_NAME, "html")
+    drv.find_element(By.ID, element_id).click()
+    WebDriverWait(drv, timeout).until(EC.staleness_of(old))
+
+
 def login(drv, w, person):
     """Signs person in through the login page (consoletest's password)."""
     drv.delete_all_cookies()
     drv.get(w.url("/login"))
     drv.find_element(By.ID, "person").send_keys(person)
     drv.find_element(By.ID, "password").send_keys(ct.PASSWORD)
-    drv.find_element(By.ID, "login").click()
+    submit(drv, "login")
     check(drv.find_element(By.ID, "who") is not None, "logged in as " + person)

@@ -37,7 +37,7 @@ def test_student_journey():
                  "QR code pre-fills the site")
         Select(drv.find_element(By.ID, "category")).select_by_value("catering.foreign_matter")
         drv.find_element(By.ID, "text").send_keys("午饭土豆牛肉里有一根头发")
-        drv.find_element(By.ID, "submit").click()
+        btest.submit(drv, "submit")
         check(drv.find_element(By.ID, "tracking").text, "first receipt")
         # the student
         drv.get(w.url("/?site=canteen-2"))
@@ -46,12 +46,12 @@ def test_student_journey():
         drv.find_element(By.ID, "text").send_keys("二楼3号窗口的青菜里有虫子，已拍照")
         drv.find_element(By.ID, "contact").send_keys("13812345678")
         shot(drv, "web-2-filled")
-        drv.find_element(By.ID, "submit").click()
+        btest.submit(drv, "submit")
         # the other student's complaint is an open case of the same canteen and
         # category (every complaint is a case): the form offers to follow it;
         # this student files a complaint of their own
         shot(drv, "web-2b-follow-offered")
-        drv.find_element(By.ID, "new").click()
+        btest.submit(drv, "new")
         tracking = drv.find_element(By.ID, "tracking").text
         check(tracking.startswith("W"), "tracking number shown: %r" % tracking)
         link = drv.find_element(By.ID, "status-link").get_attribute("href")
@@ -86,7 +86,7 @@ def test_student_journey():
         drv.find_element(By.ID, "solved-yes").click()
         drv.find_element(By.ID, "stars-5").click()
         drv.find_element(By.ID, "comment").send_keys("处理很快，谢谢！")
-        drv.find_element(By.ID, "rate").click()
+        btest.submit(drv, "rate")
         check("感谢您的评价" in drv.find_element(By.ID, "notice").text, "rated")
         shot(drv, "web-7-rated")
         v = hqtest.read_store(d.state)
@@ -99,7 +99,7 @@ def test_student_journey():
         drv.get(w.url("/?site=canteen-1"))
         Select(drv.find_element(By.ID, "category")).select_by_value("catering.hygiene")
         drv.find_element(By.ID, "text").send_keys("餐盘上有油污")
-        drv.find_element(By.ID, "submit").click()
+        btest.submit(drv, "submit")
         check("尚未提交" in drv.find_element(By.ID, "error").text, "error shown")
         check_eq(drv.find_element(By.ID, "text").get_attribute("value"), "餐盘上有油污", "text kept")
         shot(drv, "web-8-houqind-down")

@@ -25,7 +25,6 @@ from webtest import multipart, csrf_of  # noqa: E402
 import consoletest as ct  # noqa: E402
 import test_web_helpers_png as pngmod  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 
 ARGS = btest.parse_args()
 
@@ -36,18 +35,14 @@ def shots(drv, name):
 
 
 def do(drv, action, text=None, photo=None):
+    """Submits the issue page's ACTION form and returns the answer page's
+    notice (the answer page repeats the forms, and the page before may hold
+    the previous action's notice: btest.submit waits until it is gone)."""
     if text is not None:
         drv.find_element(By.ID, "text-" + action).send_keys(text)
     if photo:
         drv.find_element(By.ID, "photo-" + action).send_keys(photo)
-    drv.find_element(By.ID, "do-" + action).click()
-    # the answer page may still be loading: an element found just before
-    # it replaced the form page goes stale; look again
-    for _ in range(100):
-        try:
-            return drv.find_element(By.ID, "notice").text
-        except (NoSuchElementException, StaleElementReferenceException):
-            time.sleep(0.1)
+    btest.submit(drv, "do-" + action)
     return drv.find_element(By.ID, "notice").text
 
 
@@ -165,16 +160,16 @@ def test_moderation():
         # a saved filter: named on the ledger, listed on the dashboard, applied, deleted
         drv.get(w.url("/console/ledger?state=open&contractor=xinyuan-catering"))
         drv.find_element(By.ID, "filter-name").send_keys("鑫源 未办结")
-        drv.find_element(By.ID, "save-filter").click()
+        btest.submit(drv, "save-filter")
         check("筛选条件已保存" in drv.find_element(By.ID, "notice").text, "filter saved")
         shots(drv, "head-ledger-saved-filter")
         drv.get(w.url("/console"))
         check_eq(drv.find_element(By.ID, "filter-1").text, "鑫源 未办结", "the filter on the dashboard")
         shots(drv, "head-dashboard-filters")
-        drv.find_element(By.ID, "filter-1").click()
+        btest.submit(drv, "filter-1")
         check(number in drv.find_element(By.ID, "ledger").text, "the filter applied")
         check_eq(drv.find_element(By.ID, "f-contractor").get_attribute("value"), "xinyuan-catering", "its contractor")
-        drv.find_element(By.ID, "delete-filter-1").click()
+        btest.submit(drv, "delete-filter-1")
         check("已删除" in drv.find_element(By.ID, "notice").text, "filter deleted")
         check(not drv.find_elements(By.ID, "filter-1"), "no filter left")
         login(drv, w, "contact.xinyuan")
