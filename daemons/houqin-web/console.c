@@ -1067,7 +1067,6 @@ static int obl_row(void *ctx, const hq_obligation *o)
     const hq_rule *rule = hq_rules_find(g_web->rules, o->rule);
     if (!web_may_see(l->p, rule ? rule->domain : NULL, NULL))
         return 0;
-    static const char *const label[] = {"待完成", "已完成", "逾期补交", "未完成"};
     l->n++;
     hq_buf *b = l->b;
     hq_buf_puts(b, "<tr><td>");
@@ -1077,7 +1076,7 @@ static int obl_row(void *ctx, const hq_obligation *o)
     hq_buf_puts(b, "</td><td>");
     web_html(b, hq_rules_unit_name(g_web->rules, o->unit));
     hq_buf_printf(b, "</td><td class=\"%s\">%s</td></tr>", o->state == HQ_OBL_MISSED ? "late" : "",
-                  label[o->state <= HQ_OBL_MISSED ? o->state : 0]);
+                  hq_label(HQ_LBL_OBLIGATION, hq_obligation_state_name(o->state)));
     return 0;
 }
 

@@ -1768,6 +1768,11 @@ static void check_vocab(loader *L)
     for (int c = 0; v && c < HQ_LBL_COUNT; c++) {
         const char *name = hq_label_class_name((hq_label_class)c);
         const char *const *req = hq_vocab_required((hq_label_class)c);
+        if (*req && !hq_ymap_get(L->vocab_node, name) && hq_label_class_optional((hq_label_class)c)) {
+            for (const char *const *code = req; *code; code++) /* left out: the built-in labels */
+                hq_vocab_set(L->r->vocab, (hq_label_class)c, *code, hq_vocab_lookup(NULL, (hq_label_class)c, *code));
+            continue;
+        }
         if (*req && !hq_ymap_get(L->vocab_node, name)) {
             hq_buf all;
             hq_buf_init(&all);

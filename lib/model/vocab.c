@@ -61,7 +61,7 @@ int hq_role_parse(const char *s, hq_role *out)
 
 static const char *const class_names[HQ_LBL_COUNT] = {
     "domains", "categories", "severities", "states", "timeline", "penalties", "roles", "notices", "timers",
-    "issue_categories", "values", "items", "checklists",
+    "issue_categories", "values", "items", "checklists", "obligations",
 };
 
 const char *hq_label_class_name(hq_label_class c)
@@ -500,6 +500,10 @@ static const builtin builtins[] = {
     {HQ_LBL_ITEM, "proc.acceptance", "进货查验"},
     {HQ_LBL_ITEM, "dec.progress", "督办事项进度"},
     {HQ_LBL_ITEM, "visit.general", "总体情况"},
+    {HQ_LBL_OBLIGATION, "due", "待完成"},
+    {HQ_LBL_OBLIGATION, "satisfied", "已完成"},
+    {HQ_LBL_OBLIGATION, "late", "逾期补交"},
+    {HQ_LBL_OBLIGATION, "missed", "未完成"},
     {HQ_LBL_CHECKLIST, "food_safety_daily", "每日食品安全检查"},
     {HQ_LBL_CHECKLIST, "food_safety_weekly", "每周食品安全排查"},
     {HQ_LBL_CHECKLIST, "food_safety_monthly", "每月食品安全调度"},
@@ -597,6 +601,11 @@ const char *const *hq_vocab_required(hq_label_class c)
         done = true;
     }
     return req[c];
+}
+
+bool hq_label_class_optional(hq_label_class c)
+{
+    return c == HQ_LBL_OBLIGATION;
 }
 
 /* The installed vocabulary, swapped atomically (houqind's reload installs

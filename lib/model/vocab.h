@@ -60,6 +60,7 @@ typedef enum {
     HQ_LBL_VALUE,    /* enum values of event fields, "<type>.<field>.<value>": security.incident.category.fire -> 火情 */
     HQ_LBL_ITEM,     /* checklist item codes: fs.sample_retention -> 留样 (an open class, schema.h's labels:) */
     HQ_LBL_CHECKLIST, /* checklist ids: food_safety_daily -> 每日食品安全检查 (open, as items) */
+    HQ_LBL_OBLIGATION, /* obligation (expected inspection) states: missed -> 未完成 (optional section) */
     HQ_LBL_COUNT
 } hq_label_class;
 
@@ -103,10 +104,14 @@ const char *hq_vocab_lookup(const hq_vocab *v, hq_label_class c, const char *cod
 void hq_vocab_each(const hq_vocab *v, hq_label_class c, void (*fn)(void *ctx, const char *code, const char *label),
                    void *ctx);
 /* The codes of a fixed class (severity, state, kind, penalty, role,
- * notice, timer) that must have a label; NULL-terminated (empty for the
+ * notice, timer, obligation) that must have a label; NULL-terminated (empty for the
  * open classes: domains, the two kinds of categories, field values,
  * checklist items and checklists). */
 const char *const *hq_vocab_required(hq_label_class c);
+/* Whether a vocabulary may leave class c's section out (a class added
+ * after administrators first wrote their files: obligations): the
+ * built-in labels then stand.  A section that is there must be complete. */
+bool hq_label_class_optional(hq_label_class c);
 /* Installs a copy of v as the process's vocabulary (the rules' loader
  * and the programs that show words call it after loading the rules).
  * Earlier copies stay valid until exit: a reload never pulls labels

@@ -398,6 +398,14 @@ def test_fortnight():
         n = [len([1 for o in every if o["state"] == st]) for st in states]
         check_eq(rows.get("合计（all）"), tuple(n) + (len(every),), "summary total in\n%s" % summary)
         check_eq(len(rows), len(SITES) + 1, "summary rows: %r" % rows)
+        # the list: each state in words (the vocabulary's obligations), then its code
+        words = {"due": "待完成", "satisfied": "已完成", "late": "逾期补交", "missed": "未完成"}
+        listed = [l for l in full.splitlines() if l.startswith("catering.")]
+        check_eq(len(listed), len(every), "a list line per obligation")
+        for st in states:
+            want = len([1 for o in every if o["state"] == st])
+            nlines = len([l for l in listed if l.endswith(" %s（%s）" % (words[st], st))])
+            check_eq(nlines, want, "list lines in state %s (%s)" % (st, words[st]))
         missed = S.ctl_run(["obligations", "--state", hq.state, "--rule", DAILY, "--status", "missed",
                             "--summary"])[1]
         check_eq(missed.splitlines()[-1].split()[:5], ["0", "0", "0", "8", "8"], "summary of the missed: %r" % missed)

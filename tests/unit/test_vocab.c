@@ -192,6 +192,56 @@ static void test_vocabulary_replaces_labels(void **state)
     assert_string_equal(hq_category_code("catering", "卫生"), "hygiene");
 }
 
+/* The shipped vocabulary with lines dropped: those of section `section`
+ * (its header too when whole) or the one line `line` of it. */
+static char *vocabulary_without(const char *section, const char *line_start, bool whole)
+{
+    char src[4200];
+    snprintf(src, sizeof src, "%s/vocabulary.yaml", hq_test_env("HQ_TEST_RULES"));
+    char *full = hq_test_read_file(src);
+    hq_buf b;
+    hq_buf_init(&b);
+    bool in = false;
+    for (char *line = full, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        size_t n = (size_t)(nl - line);
+        if (!strncmp(line, "  ", 2) && line[2] != ' ')
+            in = !strncmp(line + 2, section, strlen(section)) && line[2 + strlen(section)] == ':';
+        bool drop = in && (whole || (line_start && !strncmp(line, line_start, strlen(line_start))));
+        if (!drop)
+            hq_buf_append(&b, line, n + 1);
+    }
+    hq_buf_putc(&b, 0);
+    free(full);
+    return b.data;
+}
+
+/* The obligations section came after administrators wrote their files:
+ * left out, the built-in labels stand; there but incomplete, an error. */
+static void test_optional_section(void **state)
+{
+    (void)state;
+    assert_true(hq_label_class_optional(HQ_LBL_OBLIGATION));
+    assert_false(hq_label_class_optional(HQ_LBL_STATE));
+    char *without = vocabulary_without("obligations", NULL, true);
+    assert_null(strstr(without, "obligations:"));
+    hq_rules *r = NULL;
+    char *msg = hq_test_load_rules(hq_test_schemas, &r, "vocabulary.yaml", without, NULL);
+    assert_string_equal(msg, "");
+    assert_non_null(r);
+    assert_string_equal(hq_vocab_lookup(hq_rules_vocab(r), HQ_LBL_OBLIGATION, "missed"), "未完成");
+    assert_string_equal(hq_vocab_lookup(hq_rules_vocab(r), HQ_LBL_OBLIGATION, "late"), "逾期补交");
+    hq_rules_destroy(&r);
+    free(msg);
+    free(without);
+    char *partial = vocabulary_without("obligations", "    late: ", false);
+    assert_non_null(strstr(partial, "obligations:"));
+    msg = hq_test_load_rules(hq_test_schemas, NULL, "vocabulary.yaml", partial, NULL);
+    assert_non_null(strstr(msg, ": vocabulary: obligations: no label for \"late\"\n"));
+    free(msg);
+    free(partial);
+}
+
 /* Checklist items and checklists: open classes of plain codes (with
  * dots), which a schema field names with labels:; an unlabelled code is
  * shown as it is. */
@@ -290,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_vocabulary_replaces_labels),
         cmocka_unit_test(test_complaint_category_enumeration),
         cmocka_unit_test(test_item_labels),
+        cmocka_unit_test(test_optional_section),
     };
     return cmocka_run_group_tests(tests, hq_test_schemas_setup, hq_test_schemas_teardown);
 }

@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "obligation.h"
 #include "store.h"
+#include "vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,9 @@ static const char obligations_usage[] =
     "    Each scheduled (absence) rule expects an event per unit per slot; houqind\n"
     "    generates these obligations 14 days ahead from the schedule and the calendar.\n"
     "    A slot is due until its deadline, then satisfied, late (came after a miss)\n"
-    "    or missed (which opened an issue).\n"
+    "    or missed (which opened an issue); the list shows the state's label from\n"
+    "    the vocabulary (section obligations: 待完成, 已完成, 逾期补交, 未完成) and\n"
+    "    its code.\n"
     "\n"
     "    The text output starts with a summary, the obligations counted by state\n"
     "    for each domain and unit, with the total, then lists them one a line.\n"
@@ -138,7 +141,8 @@ static int one(void *vctx, const hq_obligation *o)
         hq_buf_printf(c->out, ",\"start_ms\":%lld,\"due_ms\":%lld,\"state\":\"%s\",\"seq\":%llu}",
                       (long long)o->start_ms, (long long)o->due_ms, st, (unsigned long long)o->seq);
     } else {
-        hq_buf_printf(c->out, "%-36s %-14s %-16s %-16s %s\n", o->rule, o->unit, from, due, st);
+        hq_buf_printf(c->out, "%-36s %-14s %-16s %-16s %s（%s）\n", o->rule, o->unit, from, due,
+                      hq_label(HQ_LBL_OBLIGATION, st), st);
     }
     return 0;
 }
