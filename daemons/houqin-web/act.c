@@ -316,64 +316,95 @@ out:
 
 /* ---- inspection records ---- */
 
-typedef struct check_item {
-    const char *domain, *code, *title;
-} check_item;
+/* The checklist chosen for site cur: id when it is one of the domain's,
+ * else the domain's only one; NULL when there is no choice yet.
+ * *ndomain: how many checklists the domain has. */
+static const hq_checklist *chosen_checklist(const hq_site *cur, const char *id, size_t *ndomain)
+{
+    const hq_checklists *cl = hq_rules_checklists(g_web->rules);
+    const hq_checklist *only = NULL, *c = hq_checklist_find(cl, id);
+    *ndomain = 0;
+    for (size_t i = 0; i < cl->n; i++)
+        if (!strcmp(cl->v[i].domain, cur->domain)) {
+            only = &cl->v[i];
+            ++*ndomain;
+        }
+    if (c && !strcmp(c->domain, cur->domain))
+        return c;
+    return *ndomain == 1 ? only : NULL;
+}
 
-static const check_item items[] = {
-    {"catering", "fs.cold_storage_temp", "冷库、冷藏设备温度正常（0–8℃）"},
-    {"catering", "fs.sample_retention", "食品留样完整（每样不少于 125 克，留存 48 小时）"},
-    {"catering", "fs.raw_cooked_separation", "生熟分开，容器标识清楚"},
-    {"catering", "fs.health_certificates", "从业人员晨检及健康证"},
-    {"catering", "fs.pest_control", "防鼠防蝇设施完好"},
-    {"dormitory", "dorm.public_hygiene", "公共区域卫生"},
-    {"dormitory", "dorm.fire_safety", "消防通道畅通、消防设施完好"},
-    {"dormitory", "dorm.water_supply", "热水、饮用水供应正常"},
-    {"property", "prop.cleaning", "保洁到位"},
-    {"property", "prop.patrol", "安保巡逻记录完整"},
-    {"property", "prop.garbage", "垃圾按时清运"},
-    {"energy", "util.power", "供电设备运行正常"},
-    {"energy", "util.water", "供水设备运行正常"},
-    {"transport", "veh.brakes", "车辆制动、灯光完好"},
-    {"transport", "veh.documents", "驾驶员证照与车辆年检"},
-    {"procurement", "proc.acceptance", "进货查验与索证索票"},
-    {"maintenance", "mnt.quality", "维修质量与现场安全"},
-    {"decisions", "dec.progress", "督办事项进度"},
-};
+/* Step 1: the site (those of the person's domains). */
+static void inspect_sites(hq_buf *b, const hq_person *p)
+{
+    const hq_site *sites;
+    size_t ns = web_sites(&sites);
+    hq_buf_puts(b, "<form class=\"card\" method=\"get\" action=\"/console/inspect\"><label for=\"site\">检查地点</label>"
+                   "<select id=\"site\" name=\"site\" required>");
+    size_t n = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (!sites[i].domain || !web_may_inspect(p, sites[i].domain))
+            continue;
+        n++;
+        hq_buf_puts(b, "<option value=\"");
+        web_html(b, sites[i].id);
+        hq_buf_puts(b, "\">");
+        web_html(b, hq_domain_label(sites[i].domain));
+        hq_buf_puts(b, " · ");
+        web_html(b, sites[i].name ? sites[i].name : sites[i].id);
+        hq_buf_puts(b, "</option>");
+    }
+    hq_buf_puts(b, "</select>");
+    if (!n)
+        hq_buf_puts(b, "<p class=\"note\">您的岗位没有需要填报检查的地点。</p>");
+    hq_buf_puts(b, "<button type=\"submit\" id=\"choose\">下一步</button></form>");
+}
 
-static enum MHD_Result inspect_page(web_req *r, const hq_person *p, const char *site, const char *notice,
-                                    const char *error, unsigned status)
+/* Step 2: the checklist, when the site's domain has several (or none). */
+static void inspect_checklists(hq_buf *b, const hq_site *cur, size_t ndomain)
+{
+    hq_buf_puts(b, "<form class=\"card\" method=\"get\" action=\"/console/inspect\"><h3>");
+    web_html(b, cur->name ? cur->name : cur->id);
+    hq_buf_puts(b, "</h3>");
+    if (!ndomain) {
+        hq_buf_puts(b, "<p class=\"note\" id=\"no-checklist\">该领域尚未配置检查表（规则目录的 checklists），"
+                       "请联系系统管理员。</p></form>");
+        return;
+    }
+    hq_buf_puts(b, "<input type=\"hidden\" name=\"site\" value=\"");
+    web_html(b, cur->id);
+    hq_buf_puts(b, "\"><label for=\"checklist\">检查表</label><select id=\"checklist\" name=\"checklist\" required>");
+    const hq_checklists *cl = hq_rules_checklists(g_web->rules);
+    for (size_t i = 0; i < cl->n; i++) {
+        if (strcmp(cl->v[i].domain, cur->domain))
+            continue;
+        hq_buf_puts(b, "<option value=\"");
+        web_html(b, cl->v[i].id);
+        hq_buf_puts(b, "\">");
+        web_html(b, hq_label(HQ_LBL_CHECKLIST, cl->v[i].id));
+        hq_buf_printf(b, "（%zu 项）</option>", cl->v[i].nitems);
+    }
+    hq_buf_puts(b, "</select><button type=\"submit\" id=\"choose-checklist\">下一步</button></form>");
+}
+
+static enum MHD_Result inspect_page(web_req *r, const hq_person *p, const char *site, const char *checklist,
+                                    const char *notice, const char *error, unsigned status)
 {
     hq_buf b;
     hq_buf_init(&b);
     web_console_begin(&b, "填报检查记录", p, 4);
     web_notices(&b, notice, error);
-    const hq_site *sites;
-    size_t ns = web_sites(&sites);
     const hq_site *cur = site ? hq_rules_site(g_web->rules, site) : NULL;
-    if (cur && !web_may_inspect(p, cur->domain))
+    if (cur && (!cur->domain || !web_may_inspect(p, cur->domain)))
         cur = NULL;
     if (!cur) {
-        /* first step: the site */
-        hq_buf_puts(&b, "<form class=\"card\" method=\"get\" action=\"/console/inspect\"><label for=\"site\">检查地点</label>"
-                        "<select id=\"site\" name=\"site\" required>");
-        size_t n = 0;
-        for (size_t i = 0; i < ns; i++) {
-            if (!sites[i].domain || !web_may_inspect(p, sites[i].domain))
-                continue;
-            n++;
-            hq_buf_puts(&b, "<option value=\"");
-            web_html(&b, sites[i].id);
-            hq_buf_puts(&b, "\">");
-            web_html(&b, hq_domain_label(sites[i].domain));
-            hq_buf_puts(&b, " · ");
-            web_html(&b, sites[i].name ? sites[i].name : sites[i].id);
-            hq_buf_puts(&b, "</option>");
-        }
-        hq_buf_puts(&b, "</select>");
-        if (!n)
-            hq_buf_puts(&b, "<p class=\"note\">您的岗位没有需要填报检查的地点。</p>");
-        hq_buf_puts(&b, "<button type=\"submit\" id=\"choose\">下一步</button></form>");
+        inspect_sites(&b, p);
+        return web_console_send(r, status, &b);
+    }
+    size_t ndomain;
+    const hq_checklist *c = chosen_checklist(cur, checklist, &ndomain);
+    if (!c) {
+        inspect_checklists(&b, cur, ndomain);
         return web_console_send(r, status, &b);
     }
     char purpose[100], csrf[160];
@@ -384,19 +415,35 @@ static enum MHD_Result inspect_page(web_req *r, const hq_person *p, const char *
     web_html(&b, csrf);
     hq_buf_puts(&b, "\"><input type=\"hidden\" name=\"site\" value=\"");
     web_html(&b, cur->id);
+    hq_buf_puts(&b, "\"><input type=\"hidden\" name=\"checklist\" value=\"");
+    web_html(&b, c->id);
     hq_buf_puts(&b, "\"><h3>");
     web_html(&b, cur->name ? cur->name : cur->id);
-    hq_buf_puts(&b, "</h3><label for=\"kind\">检查类型</label><select id=\"kind\" name=\"kind\">"
+    hq_buf_puts(&b, "</h3><p id=\"checklist-name\">检查表：");
+    web_html(&b, hq_label(HQ_LBL_CHECKLIST, c->id));
+    if (ndomain > 1) {
+        hq_buf_puts(&b, " <a href=\"/console/inspect?site=");
+        web_html(&b, cur->id);
+        hq_buf_puts(&b, "\">换一张</a>");
+    }
+    hq_buf_puts(&b, "</p><label for=\"kind\">检查类型</label><select id=\"kind\" name=\"kind\">"
                     "<option value=\"self\">日常自查</option><option value=\"key\">重点检查</option>"
                     "<option value=\"spot\">抽查</option><option value=\"covert\">暗访</option></select>"
-                    "<table><tr><th>检查项</th><th>合格</th><th>不合格</th></tr>");
-    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        if (strcmp(items[i].domain, cur->domain))
-            continue;
-        hq_buf_printf(&b, "<tr><td>%s</td><td><input type=\"radio\" name=\"i:%s\" value=\"pass\" id=\"pass-%zu\" checked "
-                          "aria-label=\"合格\"></td><td><input type=\"radio\" name=\"i:%s\" value=\"fail\" id=\"fail-%zu\" "
-                          "aria-label=\"不合格\"></td></tr>",
-                      items[i].title, items[i].code, i, items[i].code, i);
+                    "<table><tr><th>检查项</th><th style=\"white-space:nowrap\">合格</th>"
+                    "<th style=\"white-space:nowrap\">不合格</th></tr>");
+    for (size_t i = 0; i < c->nitems; i++) {
+        const hq_check_item *it = &c->items[i];
+        hq_buf_puts(&b, "<tr><td><b>");
+        web_html(&b, hq_label(HQ_LBL_ITEM, it->code));
+        hq_buf_puts(&b, "</b><br><span class=\"note\">");
+        web_html(&b, it->standard);
+        hq_buf_puts(&b, "</span></td><td><input type=\"radio\" name=\"i:");
+        web_html(&b, it->code);
+        hq_buf_printf(&b, "\" value=\"pass\" id=\"pass-%zu\" checked aria-label=\"合格\"></td><td><input type=\"radio\" "
+                          "name=\"i:",
+                      i);
+        web_html(&b, it->code);
+        hq_buf_printf(&b, "\" value=\"fail\" id=\"fail-%zu\" aria-label=\"不合格\"></td></tr>", i);
     }
     hq_buf_puts(&b, "</table><label for=\"summary\">情况说明（不合格项请写明问题和位置）</label>"
                     "<textarea id=\"summary\" name=\"summary\" maxlength=\"2000\"></textarea>"
@@ -412,73 +459,79 @@ enum MHD_Result web_inspect(web_req *r, const hq_person *p)
     if (web_is_contractor(p))
         return web_console_error(r, p, 403, "检查记录由后勤管理处及各中心工作人员填报。");
     if (strcmp(r->method, "POST") != 0)
-        return inspect_page(r, p, web_query(r, "site"), NULL, NULL, 200);
+        return inspect_page(r, p, web_query(r, "site"), web_query(r, "checklist"), NULL, NULL, 200);
     web_form f;
     hq_err err;
     if (r->too_large ||
         web_form_parse(r->body.data ? r->body.data : "", r->body.len, web_header(r, "Content-Type"), &f, &err) != 0)
-        return inspect_page(r, p, NULL, NULL, "提交的表单无法识别（照片最大 5 MB）。", 400);
+        return inspect_page(r, p, NULL, NULL, NULL, "提交的表单无法识别（照片最大 5 MB）。", 400);
     enum MHD_Result ret;
     const char *site = web_form_get(&f, "site"), *kind = web_form_get(&f, "kind"),
-               *summary = nonempty(web_form_get(&f, "summary"));
+               *checklist = web_form_get(&f, "checklist"), *summary = nonempty(web_form_get(&f, "summary"));
     char purpose[100];
     snprintf(purpose, sizeof purpose, "inspect:%s", p->id);
     const hq_site *s = site ? hq_rules_site(g_web->rules, site) : NULL;
     if (!fields_ok(&f)) {
-        ret = inspect_page(r, p, site, NULL, "提交的文字编码有误。", 400);
+        ret = inspect_page(r, p, site, checklist, NULL, "提交的文字编码有误。", 400);
         goto out;
     }
     if (!web_csrf_check(purpose, web_form_get(&f, "csrf"))) {
-        ret = inspect_page(r, p, site, NULL, "页面已过期，请重新填写。", 403);
+        ret = inspect_page(r, p, site, checklist, NULL, "页面已过期，请重新填写。", 403);
         goto out;
     }
     if (!s || !s->domain || !web_may_inspect(p, s->domain)) {
-        ret = inspect_page(r, p, NULL, NULL, "请选择您负责的检查地点。", 403);
+        ret = inspect_page(r, p, NULL, NULL, NULL, "请选择您负责的检查地点。", 403);
+        goto out;
+    }
+    const hq_checklist *c = hq_checklist_find(hq_rules_checklists(g_web->rules), checklist);
+    if (!c || strcmp(c->domain, s->domain)) {
+        ret = inspect_page(r, p, site, NULL, NULL, "请选择该地点的检查表。", 400);
         goto out;
     }
     if (!kind || (strcmp(kind, "self") && strcmp(kind, "key") && strcmp(kind, "spot") && strcmp(kind, "covert"))) {
-        ret = inspect_page(r, p, site, NULL, "请选择检查类型。", 400);
+        ret = inspect_page(r, p, site, checklist, NULL, "请选择检查类型。", 400);
         goto out;
     }
     if (summary && strlen(summary) > 8000) {
-        ret = inspect_page(r, p, site, NULL, "情况说明最多 2000 字。", 400);
+        ret = inspect_page(r, p, site, checklist, NULL, "情况说明最多 2000 字。", 400);
         goto out;
     }
     char hash[65] = "";
     const web_field *ph = web_form_field(&f, "photo");
     if (ph && ph->filename && ph->value_len > 0 &&
         web_photo_store(g_web->media_dir, (const unsigned char *)ph->value, ph->value_len, hash, &err) != 0) {
-        ret = inspect_page(r, p, site, NULL, err.code == HQ_EIO ? "照片暂时无法保存。" : err.msg, 400);
+        ret = inspect_page(r, p, site, checklist, NULL, err.code == HQ_EIO ? "照片暂时无法保存。" : err.msg, 400);
         goto out;
     }
-    size_t nitems = 0, nfail = 0;
-    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
-        nitems += !strcmp(items[i].domain, s->domain);
+    size_t nfail = 0;
     act_event ev;
     event_begin(&ev);
     msgpack_packer *pk = &ev.pk;
     envelope(pk, ev.id, "inspection.submitted");
-    msgpack_pack_map(pk, 5 + (summary != NULL));
+    msgpack_pack_map(pk, 6 + (summary != NULL));
     hq_mp_pack_kv(pk, "kind", kind);
     hq_mp_pack_kv(pk, "domain", s->domain);
     hq_mp_pack_kv(pk, "site", s->id);
     hq_mp_pack_kv(pk, "inspector", p->id);
+    hq_mp_pack_kv(pk, "checklist", c->id);
     if (summary)
         hq_mp_pack_kv(pk, "summary", summary);
     hq_mp_pack_str(pk, "items");
-    msgpack_pack_array(pk, nitems);
-    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        if (strcmp(items[i].domain, s->domain))
-            continue;
+    msgpack_pack_array(pk, c->nitems);
+    for (size_t i = 0; i < c->nitems; i++) {
+        const hq_check_item *it = &c->items[i];
         char name[80];
-        snprintf(name, sizeof name, "i:%s", items[i].code);
+        snprintf(name, sizeof name, "i:%s", it->code);
         const char *v = web_form_get(&f, name);
         bool fail = v && !strcmp(v, "fail");
         nfail += fail;
-        msgpack_pack_map(pk, 3 + (fail && hash[0]));
-        hq_mp_pack_kv(pk, "code", items[i].code);
-        hq_mp_pack_kv(pk, "title", items[i].title);
+        bool sev = fail && it->has_severity;
+        msgpack_pack_map(pk, 3 + (fail && hash[0]) + sev);
+        hq_mp_pack_kv(pk, "code", it->code);
+        hq_mp_pack_kv(pk, "title", it->standard);
         hq_mp_pack_kv(pk, "result", fail ? "fail" : "pass");
+        if (sev)
+            hq_mp_pack_kv(pk, "severity", hq_severity_name(it->severity));
         if (fail && hash[0]) {
             char ref[80];
             snprintf(ref, sizeof ref, "sha256:%s", hash);
@@ -490,16 +543,17 @@ enum MHD_Result web_inspect(web_req *r, const hq_person *p)
     hq_client_reply rep;
     int sr = event_send(&ev, &rep);
     if (sr < 0)
-        ret = inspect_page(r, p, site, NULL, "系统暂时未响应，检查记录尚未提交。请稍后再试。", 503);
+        ret = inspect_page(r, p, site, checklist, NULL, "系统暂时未响应，检查记录尚未提交。请稍后再试。", 503);
     else if (sr > 0) {
         char m[700];
         snprintf(m, sizeof m, "检查记录未被受理：%s", rep.error);
-        ret = inspect_page(r, p, site, NULL, m, 409);
+        ret = inspect_page(r, p, site, checklist, NULL, m, 409);
     } else {
         char m[200];
-        snprintf(m, sizeof m, "检查记录已提交（%zu 项，其中不合格 %zu 项）。", nitems, nfail);
+        snprintf(m, sizeof m, "检查记录已提交（%s，%zu 项，其中不合格 %zu 项）。", hq_label(HQ_LBL_CHECKLIST, c->id),
+                 c->nitems, nfail);
         hq_log_info("inspection at %s by %s stored (%s)", s->id, p->id, ev.id);
-        ret = inspect_page(r, p, NULL, m, NULL, 200);
+        ret = inspect_page(r, p, NULL, NULL, m, NULL, 200);
     }
 out:
     web_form_fini(&f);

@@ -71,6 +71,7 @@ struct hq_rules {
     const hq_contractor **contractor_ix;
     hq_retention *retention;     /* NULL: no retention section (retention.h) */
     hq_vocab *vocab;             /* NULL: no vocabulary section (the built-in labels) */
+    hq_checklists checklists;    /* the inspection forms (checklist.h) */
 };
 
 static const char *const domains[] = {"catering",    "dormitory",   "property",  "energy", "transport",
@@ -189,6 +190,7 @@ void hq_rules_destroy(hq_rules **rp)
         return;
     hq_retention_destroy(&r->retention);
     hq_vocab_free(r->vocab);
+    hq_checklists_fini(&r->checklists);
     HQ_FREE_EACH(r->rules, r->nrules, rule_fini);
     HQ_FREE_EACH(r->index, r->nindex, index_fini);
     free(r->rule_ix);
@@ -366,6 +368,11 @@ const char *hq_rules_office(const hq_rules *r)
 const hq_calendar *hq_rules_calendar(const hq_rules *r)
 {
     return r->calendar;
+}
+
+const hq_checklists *hq_rules_checklists(const hq_rules *r)
+{
+    return &r->checklists;
 }
 
 const char *hq_rules_unit_name(const hq_rules *r, const char *unit)
@@ -1597,6 +1604,7 @@ const hq_rules_section hq_rules_sections[] = {
     {"retention", "the rule set (how long events stay in LMDB, retention.c)"},
     {"coverage", "the coverage matrix of the plan's focus points (houqinctl rules check --coverage)"},
     {"vocabulary", "the rule set (the Chinese labels of codes, vocab.c)"},
+    {"checklists", "the rule set (the inspection forms of houqin-web, checklist.c)"},
     {NULL, NULL},
 };
 
@@ -1884,6 +1892,8 @@ static void load_section(loader *L, const char *section)
             load_tables(L, doc, v);
         else if (!strcmp(section, "vocabulary"))
             load_vocab(L, doc, v);
+        else if (!strcmp(section, "checklists"))
+            hq_checklists_parse(&L->r->checklists, doc, v, L->d);
         else if (!strcmp(section, "calendar")) {
             if (L->r->calendar)
                 hq_ydiag(L->d, doc, v, "calendar is defined twice");
@@ -1910,6 +1920,32 @@ static void load_section(loader *L, const char *section)
                 for (size_t j = 0; j < v->len; j++)
                     load_rule(L, doc, v->kids[j]);
         }
+    }
+}
+
+/* A checklist is for a domain, and its id and items have labels when
+ * there is a vocabulary (the form shows them; an inspection app's own
+ * codes need none). */
+static void check_checklists(loader *L)
+{
+    const hq_vocab *v = L->r->vocab;
+    const char *where = L->vocab_doc ? L->vocab_doc->file : "the vocabulary";
+    for (size_t i = 0; i < L->r->checklists.n; i++) {
+        const hq_checklist *c = &L->r->checklists.v[i];
+        bool known = false;
+        for (size_t k = 0; domains[k]; k++)
+            known |= !strcmp(domains[k], c->domain);
+        if (!known)
+            hq_diags_add(L->d, c->file, c->line, c->column, "checklist %s: unknown domain \"%s\"", c->id,
+                         c->domain);
+        if (v && !hq_vocab_get(v, HQ_LBL_CHECKLIST, c->id))
+            hq_diags_add(L->d, c->file, c->line, c->column,
+                         "checklist %s has no label in %s (checklists: %s: ...)", c->id, where, c->id);
+        for (size_t j = 0; v && j < c->nitems; j++)
+            if (!hq_vocab_get(v, HQ_LBL_ITEM, c->items[j].code))
+                hq_diags_add(L->d, c->file, c->line, c->column,
+                             "checklist %s: item %s has no label in %s (items: %s: ...)", c->id, c->items[j].code,
+                             where, c->items[j].code);
     }
 }
 
@@ -2071,7 +2107,8 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
     /* Rules point into chains and terms: count them all first so the
      * arrays are never reallocated under a rule. */
     static const char *const order[] = {"office",  "timezone", "calendar", "chains",  "penalty_terms",
-                                        "contractors", "sites", "sensors", "people", "office_units", "tables", "permissions", "vocabulary", NULL};
+                                        "contractors", "sites", "sensors", "people", "office_units", "tables", "permissions", "vocabulary",
+                                        "checklists", NULL};
     for (const char *const *s = order; *s; s++)
         load_section(&L, *s);
     /* People are all in: index them, then the sections that name them. */
@@ -2093,6 +2130,7 @@ int hq_rules_load(const char *dir, const hq_schemas *schemas, hq_rules **out, hq
         load_section(&L, "rules");
         check_refs(&L);
         check_vocab(&L);
+        check_checklists(&L);
         if (d->count == before)
             hq_retention_load(L.docs, L.ndocs, L.r, schemas, &L.r->retention, d);
     }

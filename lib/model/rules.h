@@ -18,6 +18,7 @@
 #define HQ_RULES_H
 
 #include "calendar.h"
+#include "checklist.h"
 #include "cond.h"
 #include "schedule.h"
 #include "err.h"
@@ -159,6 +160,8 @@ const char *hq_rules_office(const hq_rules *r);
 const char *hq_rules_timezone(const hq_rules *r);
 /* The calendar (the default one when the rules have none). */
 const hq_calendar *hq_rules_calendar(const hq_rules *r);
+/* The inspection checklists (checklist.h); empty when none are defined. */
+const hq_checklists *hq_rules_checklists(const hq_rules *r);
 /* A unit's display name: a site's or contractor's name, else the id. */
 const char *hq_rules_unit_name(const hq_rules *r, const char *unit);
 /* The person with this id (len bytes), or NULL. */

@@ -521,6 +521,8 @@ static const builtin builtins[] = {
     {HQ_LBL_CHECKLIST, "repair_quality", "维修质量抽查"},
     {HQ_LBL_CHECKLIST, "opening_season", "开学专项检查"},
     {HQ_LBL_CHECKLIST, "contractor_weekly", "承办单位周检"},
+    {HQ_LBL_CHECKLIST, "procurement_check", "采购验收检查"},
+    {HQ_LBL_CHECKLIST, "decision_progress", "督办事项检查"},
 };
 #define NBUILTIN (sizeof builtins / sizeof *builtins)
 

@@ -25,6 +25,7 @@ from webtest import multipart, csrf_of  # noqa: E402
 import consoletest as ct  # noqa: E402
 import test_web_helpers_png as pngmod  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 ARGS = btest.parse_args()
 
@@ -210,5 +211,39 @@ def test_moderation():
         d.stop()
 
 
+def test_inspection_form():
+    """A supervisor files an inspection on a phone: site, then the
+    checklist (rules/checklists.yaml), then each item's label and standard;
+    one item failed.  The record carries the checklist, which is what the
+    weekly food-safety review expects."""
+    d, w, ctl = btest.console(("lin.sup",), lambda d: [])
+    drv = browser(390, 844, phone=True)
+    try:
+        login(drv, w, "lin.sup")
+        drv.get(w.url("/console/inspect"))
+        Select(drv.find_element(By.ID, "site")).select_by_value("canteen-2")
+        btest.submit(drv, "choose")
+        sel = Select(drv.find_element(By.ID, "checklist"))
+        check("每周食品安全排查（4 项）" in [o.text for o in sel.options], "the catering checklists offered")
+        sel.select_by_value("food_safety_weekly")
+        btest.shot(drv, "console-inspect-checklist")
+        btest.submit(drv, "choose-checklist")
+        check("每周食品安全排查" in drv.find_element(By.ID, "checklist-name").text, "the checklist named")
+        drv.find_element(By.ID, "fail-3").click()  # 防鼠防虫
+        drv.find_element(By.ID, "summary").send_keys("干货库挡鼠板缺失")
+        btest.shot(drv, "console-inspect-form")
+        btest.submit(drv, "submit-inspection")
+        check("其中不合格 1 项" in drv.find_element(By.ID, "notice").text, "the receipt")
+        btest.shot(drv, "console-inspect-receipt")
+        v = hqtest.read_store(d.state)
+        ins = [hqtest.unpack(f) for _, f in v.events.values() if b"inspection.submitted" in f]
+        check_eq([(e["data"]["checklist"], [i["result"] for i in e["data"]["items"]]) for e in ins],
+                 [("food_safety_weekly", ["pass", "pass", "pass", "fail"])], "the record")
+    finally:
+        drv.quit()
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
-    hqtest.main([test_loop, test_moderation])
+    hqtest.main([test_loop, test_moderation, test_inspection_form])

@@ -320,20 +320,48 @@ def test_portal_link_and_inspection():
         # an inspection record from a phone
         sup = Session(w, login(w, "lin.sup")[3])
         st, h, html = sup.get("/console/inspect?site=canteen-1")
+        check_eq(st, 200, "inspection form, step 2")
+        offered = re.findall(r'<option value="([a-z_]+)">([^<（]+)（(\d+) 项）</option>', html)
+        check(("food_safety_weekly", "每周食品安全排查", "4") in offered and
+              all(o[0] not in ("dorm_daily", "laundry") for o in offered),
+              "the catering checklists of rules/checklists.yaml offered, in words: %r" % (offered or html[-1500:]))
+        st, h, html = sup.get("/console/inspect?site=canteen-1&checklist=food_safety_weekly")
         check_eq(st, 200, "inspection form")
+        check("检查表：每周食品安全排查" in html and "防鼠防虫" in html and "离墙离地" in html,
+              "the checklist's items: label and standard")
         csrf = re.search(r'action="/console/inspect" enctype="multipart/form-data"><input type="hidden" '
                          r'name="csrf" value="([^"]+)"', html).group(1)
         st, h, b = sup.post("/console/inspect", {"csrf": csrf, "site": "canteen-1", "kind": "self",
+                                                 "checklist": "dorm_daily", "i:fs.pest_control": "fail"})
+        check_eq(st, 400, "a checklist of another domain")
+        st, h, b = sup.post("/console/inspect", {"csrf": csrf, "site": "canteen-1", "kind": "self",
+                                                 "checklist": "food_safety_weekly",
                                                  "i:fs.pest_control": "fail", "summary": "仓库挡鼠板缺失"})
         check_eq(st, 200, "inspection stored: %s" % b[-300:])
-        check("不合格 1 项" in b, "the receipt counts the failed item")
+        check("每周食品安全排查，4 项，其中不合格 1 项" in b, "the receipt names the checklist and counts")
         evs = hqtest.read_store(d.state)
         found = [hqtest.unpack(evs.events[s][1]) for s in evs.events]
         ins = [e for e in found if e["type"] == "inspection.submitted"]
         check_eq(len(ins), 1, "one inspection event")
         check_eq(ins[0]["data"]["inspector"], "lin.sup", "inspector is the person")
+        check_eq(ins[0]["data"]["checklist"], "food_safety_weekly", "the checklist (what the weekly rule expects)")
+        check_eq([i["code"] for i in ins[0]["data"]["items"]],
+                 ["fs.risk_review", "fs.storage", "fs.kitchen_hygiene", "fs.pest_control"], "the items in order")
         check_eq([i["result"] for i in ins[0]["data"]["items"] if i["code"] == "fs.pest_control"], ["fail"],
                  "the failed item")
+        check("severity" not in ins[0]["data"]["items"][3], "no severity for an ordinary item")
+        # a failed kitchen process control (severity: high in checklists.yaml) is a serious finding
+        st, h, b = sup.post("/console/inspect", {"csrf": csrf, "site": "canteen-1", "kind": "spot",
+                                                 "checklist": "process_control", "i:fs.core_temp": "fail"})
+        check_eq(st, 200, "process-control inspection stored: %s" % b[-300:])
+        evs = hqtest.read_store(d.state)
+        pc = [hqtest.unpack(evs.events[s][1]) for s in evs.events]
+        pc = [e for e in pc if e["type"] == "inspection.submitted" and e["data"]["checklist"] == "process_control"]
+        check_eq([(i["code"], i.get("severity")) for i in pc[0]["data"]["items"] if i["result"] == "fail"],
+                 [("fs.core_temp", "high")], "the failed control carries its severity")
+        serious = [i for i in issues(d, ctl) if i["rule"] == "catering.inspection-serious"]
+        check_eq(len(serious), 1, "catering.inspection-serious opened")
+        check("中心温度" in serious[0]["description"], "its text names the item: %s" % serious[0]["description"])
         st, h, b = sup.post("/console/inspect", {"csrf": csrf, "site": "dorm-1x", "kind": "self"})
         check_eq(st, 403, "an unknown or foreign site")
         cx_rc = account(ctl, d, "contact.xinyuan")[0]
