@@ -9,12 +9,14 @@ state that does not allow it; the ledger and its CSV; the signed link;
 an inspection record."""
 
 import hashlib
+import json
 import hmac
 import html as html_mod
 import os
 import re
 import shutil
 import signal
+import subprocess
 import time
 import urllib.parse
 
@@ -350,6 +352,13 @@ def test_portal_link_and_inspection():
         check_eq([i["result"] for i in ins[0]["data"]["items"] if i["code"] == "fs.pest_control"], ["fail"],
                  "the failed item")
         check("severity" not in ins[0]["data"]["items"][3], "no severity for an ordinary item")
+        # the record meets the weekly food-safety review (it expects a self inspection on food_safety_weekly)
+        p = subprocess.run([ctl, "obligations", "--state", d.state, "--json", "--rule", "catering.weekly-risk-review",
+                            "--unit", "canteen-1"], stdout=subprocess.PIPE, timeout=30)
+        slots = json.loads(p.stdout.decode())
+        met = [o for o in slots if o["state"] == "satisfied"]
+        check(len(met) == 1 and met[0]["start_ms"] <= ins[0]["ts"] < met[0]["due_ms"],
+              "this week's review satisfied by the form's record: %r" % slots[:3])
         # a failed kitchen process control (severity: high in checklists.yaml) is a serious finding
         st, h, b = sup.post("/console/inspect", {"csrf": csrf, "site": "canteen-1", "kind": "spot",
                                                  "checklist": "process_control", "i:fs.core_temp": "fail"})
