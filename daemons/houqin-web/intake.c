@@ -328,21 +328,31 @@ static intake_job *job_new(const web_item *items, size_t n, const web_client *cl
     return job;
 }
 
+const web_client *web_bearer_client(web_req *r)
+{
+    const char *auth = web_header(r, "Authorization");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return NULL;
+    const char *t = auth + 7;
+    while (*t == ' ')
+        t++;
+    return web_clients_by_token(&g_web->clients, t, strlen(t));
+}
+
+enum MHD_Result web_reply_unauthorized(web_req *r)
+{
+    return web_reply_json_error(r, 401, "unauthorized",
+                                web_header(r, "Authorization") ? "unknown bearer token"
+                                                               : "missing Authorization: Bearer TOKEN");
+}
+
 static enum MHD_Result intake(web_req *r)
 {
     if (strcmp(r->method, "POST") != 0)
         return web_reply_json_error(r, 405, "method", "use POST");
-    const char *auth = web_header(r, "Authorization");
-    const web_client *cl = NULL;
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-        const char *t = auth + 7;
-        while (*t == ' ')
-            t++;
-        cl = web_clients_by_token(&g_web->clients, t, strlen(t));
-    }
+    const web_client *cl = web_bearer_client(r);
     if (!cl)
-        return web_reply_json_error(r, 401, "unauthorized",
-                                    auth ? "unknown bearer token" : "missing Authorization: Bearer TOKEN");
+        return web_reply_unauthorized(r);
     if (r->too_large)
         return web_reply_json_error(r, 413, "too_large", "the body is over 1 MiB");
     if (!ctype_ok(web_header(r, "Content-Type")))

@@ -41,7 +41,8 @@ static const char usage[] =
     "DESCRIPTION\n"
     "    Serves the public complaint form (/), the receipt and the status page of a\n"
     "    complaint (by its secret link), Open311 GeoReport v2 (/open311/v2/) and\n"
-    "    the HTTP intake for campus systems (POST /api/v1/events), and for people of\n"
+    "    the HTTP intake for campus systems (POST /api/v1/events; GET\n"
+    "    /api/v1/checklists: the rules' inspection checklists), and for people of\n"
     "    org.yaml who log in (/login) the console and portal (/console, /p/...).\n"
     "    Reads the state read-only; writes only by sending events to houqind's\n"
     "    ingest socket, and\n"
@@ -156,6 +157,8 @@ static enum MHD_Result route(web_req *r)
     const char *u = r->url;
     if (strcmp(u, "/api/v1/events") == 0)
         return web_intake(r);
+    if (strcmp(u, "/api/v1/checklists") == 0)
+        return web_checklists(r);
     if (strncmp(u, "/open311/v2/", 12) == 0)
         return web_open311(r);
     if (strcmp(u, "/healthz") == 0)

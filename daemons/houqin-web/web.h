@@ -150,6 +150,13 @@ enum MHD_Result web_reply_buf(web_req *r, unsigned status, const char *ctype, hq
 void web_headers(struct MHD_Response *resp, const char *ctype);
 /* {"error": {"code": code, "message": msg}} */
 enum MHD_Result web_reply_json_error(web_req *r, unsigned status, const char *code, const char *msg);
+/* The client of the request's "Authorization: Bearer TOKEN", or NULL; the
+ * caller holds g_web->clients_lock for reading.  web_reply_unauthorized:
+ * the 401 for a missing or unknown token. */
+const web_client *web_bearer_client(web_req *r);
+enum MHD_Result web_reply_unauthorized(web_req *r);
+/* GET /api/v1/checklists: the rules' checklists, for inspection apps. */
+enum MHD_Result web_checklists(web_req *r);
 enum MHD_Result web_redirect(web_req *r, const char *location);
 const char *web_header(web_req *r, const char *name);
 const char *web_query(web_req *r, const char *name);

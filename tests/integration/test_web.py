@@ -495,5 +495,48 @@ def test_form_words_from_vocabulary():
         d.stop()
 
 
+def test_checklists():
+    """GET /api/v1/checklists: the rules' checklists for an inspection app
+    (a client that may send inspection.submitted); a record built from one
+    goes in through the intake and carries its checklist."""
+    d, w = setup()
+    try:
+        st, h, b = w.http("GET", "/api/v1/checklists")
+        check_eq(st, 401, "no token")
+        st, h, b = w.http("GET", "/api/v1/checklists", None, {"Authorization": CARD["Authorization"]})
+        check_eq((st, json.loads(b)["error"]["code"]), (403, "forbidden_type"), "a client that sends no inspections")
+        app = {"Authorization": "Bearer tok-inspect-0123456789"}
+        st, h, b = w.http("POST", "/api/v1/checklists", "", app)
+        check_eq(st, 405, "POST")
+        st, h, b = w.http("GET", "/api/v1/checklists", None, app)
+        check_eq(st, 200, "the checklists")
+        check(h.get("content-type", "").startswith("application/json"), "JSON: %r" % h)
+        every = json.loads(b)["checklists"]
+        byid = {c["id"]: c for c in every}
+        check(len(every) >= 15 and "dorm_daily" in byid and "food_safety_weekly" in byid, "all domains: %r" % list(byid))
+        weekly = byid["food_safety_weekly"]
+        check_eq((weekly["label"], weekly["domain"], weekly["domain_label"]), ("每周食品安全排查", "catering", "餐饮"),
+                 "a checklist in words")
+        check_eq([(i["code"], i["label"]) for i in weekly["items"]],
+                 [("fs.risk_review", "食品安全风险排查"), ("fs.storage", "食品贮存"), ("fs.kitchen_hygiene", "后厨卫生"),
+                  ("fs.pest_control", "防鼠防虫")], "its items in order, labelled")
+        check("离墙离地" in weekly["items"][1]["standard"] and "severity" not in weekly["items"][1], "a standard")
+        core = [i for i in byid["process_control"]["items"] if i["code"] == "fs.core_temp"][0]
+        check_eq(core.get("severity"), "high", "a process control's severity")
+        st, h, b = w.http("GET", "/api/v1/checklists?domain=dormitory", None, app)
+        check_eq(sorted(c["id"] for c in json.loads(b)["checklists"]), ["dorm_daily", "laundry"], "?domain=")
+        # a record on that checklist, through the intake
+        items = [{"code": i["code"], "title": i["standard"], "result": "pass"} for i in weekly["items"]]
+        st, h, r = post_events(w, {"id": "insp-w-1", "type": "inspection.submitted", "ts": 1773022500000,
+                                   "data": {"kind": "self", "domain": "catering", "site": "canteen-1",
+                                            "inspector": "lin.sup", "checklist": weekly["id"], "items": items}},
+                               dict(app, **{"Content-Type": "application/json"}))
+        check_eq((st, r["results"][0]["status"]), (200, "stored"), "the app's record stored: %r" % r)
+    finally:
+        w.stop()
+        d.stop()
+
+
 if __name__ == "__main__":
-    hqtest.main([test_options, test_intake, test_form_and_status, test_limits, test_form_words_from_vocabulary])
+    hqtest.main([test_options, test_intake, test_form_and_status, test_limits, test_form_words_from_vocabulary,
+                 test_checklists])

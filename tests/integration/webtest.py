@@ -24,6 +24,7 @@ CLIENTS_YAML = """clients:
   - {source: slow-system, token: "tok-slow-0123456789", types: [sensor.reading], rate: 0.01, burst: 2}
   - {source: fms, token: "tok-fms-0123456789ab", types: [complaint.submitted], open311: true}
   - {source: no311, token: "tok-no311-0123456789", types: [complaint.submitted]}
+  - {source: inspect-app, token: "tok-inspect-0123456789", types: [inspection.submitted]}
 """
 
 
