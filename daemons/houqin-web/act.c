@@ -316,6 +316,20 @@ out:
 
 /* ---- inspection records ---- */
 
+/* The kinds of inspection the form offers (joint inspections come from
+ * the inspection apps of the departments involved). */
+static const struct {
+    const char *code, *words;
+} inspect_kinds[] = {{"self", "日常自查"}, {"key", "重点检查"}, {"spot", "抽查"}, {"covert", "暗访"}, {NULL, NULL}};
+
+bool web_inspect_kind_ok(const char *kind)
+{
+    for (size_t i = 0; kind && inspect_kinds[i].code; i++)
+        if (!strcmp(kind, inspect_kinds[i].code))
+            return true;
+    return false;
+}
+
 /* The checklist chosen for site cur: id when it is one of the domain's,
  * else the domain's only one; NULL when there is no choice yet.
  * *ndomain: how many checklists the domain has. */
@@ -361,7 +375,7 @@ static void inspect_sites(hq_buf *b, const hq_person *p)
 }
 
 /* Step 2: the checklist, when the site's domain has several (or none). */
-static void inspect_checklists(hq_buf *b, const hq_site *cur, size_t ndomain)
+static void inspect_checklists(hq_buf *b, const hq_site *cur, size_t ndomain, const char *kind)
 {
     hq_buf_puts(b, "<form class=\"card\" method=\"get\" action=\"/console/inspect\"><h3>");
     web_html(b, cur->name ? cur->name : cur->id);
@@ -373,6 +387,10 @@ static void inspect_checklists(hq_buf *b, const hq_site *cur, size_t ndomain)
     }
     hq_buf_puts(b, "<input type=\"hidden\" name=\"site\" value=\"");
     web_html(b, cur->id);
+    if (web_inspect_kind_ok(kind)) { /* from the obligations page's link: kept for the next step */
+        hq_buf_puts(b, "\"><input type=\"hidden\" name=\"kind\" value=\"");
+        web_html(b, kind);
+    }
     hq_buf_puts(b, "\"><label for=\"checklist\">检查表</label><select id=\"checklist\" name=\"checklist\" required>");
     const hq_checklists *cl = hq_rules_checklists(g_web->rules);
     for (size_t i = 0; i < cl->n; i++) {
@@ -404,7 +422,7 @@ static enum MHD_Result inspect_page(web_req *r, const hq_person *p, const char *
     size_t ndomain;
     const hq_checklist *c = chosen_checklist(cur, checklist, &ndomain);
     if (!c) {
-        inspect_checklists(&b, cur, ndomain);
+        inspect_checklists(&b, cur, ndomain, web_query(r, "kind"));
         return web_console_send(r, status, &b);
     }
     char purpose[100], csrf[160];
@@ -426,10 +444,12 @@ static enum MHD_Result inspect_page(web_req *r, const hq_person *p, const char *
         web_html(&b, cur->id);
         hq_buf_puts(&b, "\">换一张</a>");
     }
-    hq_buf_puts(&b, "</p><label for=\"kind\">检查类型</label><select id=\"kind\" name=\"kind\">"
-                    "<option value=\"self\">日常自查</option><option value=\"key\">重点检查</option>"
-                    "<option value=\"spot\">抽查</option><option value=\"covert\">暗访</option></select>"
-                    "<table><tr><th>检查项</th><th style=\"white-space:nowrap\">合格</th>"
+    hq_buf_puts(&b, "</p><label for=\"kind\">检查类型</label><select id=\"kind\" name=\"kind\">");
+    const char *want = web_query(r, "kind"); /* the obligations page's link names it */
+    for (size_t i = 0; inspect_kinds[i].code; i++)
+        hq_buf_printf(&b, "<option value=\"%s\"%s>%s</option>", inspect_kinds[i].code,
+                      want && !strcmp(want, inspect_kinds[i].code) ? " selected" : "", inspect_kinds[i].words);
+    hq_buf_puts(&b, "</select><table><tr><th>检查项</th><th style=\"white-space:nowrap\">合格</th>"
                     "<th style=\"white-space:nowrap\">不合格</th></tr>");
     for (size_t i = 0; i < c->nitems; i++) {
         const hq_check_item *it = &c->items[i];
@@ -488,7 +508,7 @@ enum MHD_Result web_inspect(web_req *r, const hq_person *p)
         ret = inspect_page(r, p, site, NULL, NULL, "请选择该地点的检查表。", 400);
         goto out;
     }
-    if (!kind || (strcmp(kind, "self") && strcmp(kind, "key") && strcmp(kind, "spot") && strcmp(kind, "covert"))) {
+    if (!web_inspect_kind_ok(kind)) {
         ret = inspect_page(r, p, site, checklist, NULL, "请选择检查类型。", 400);
         goto out;
     }

@@ -1059,6 +1059,62 @@ typedef struct obl_list {
     int n;
 } obl_list;
 
+/* What a scheduled rule expects of the event that meets a slot: the
+ * checklist and the kind its conditions require ({field: data.checklist,
+ * eq: X}, {field: data.kind, eq: self}), each when exactly one value. */
+typedef struct obl_expect {
+    char checklist[65], kind[16];
+    int nchecklist, nkind;
+} obl_expect;
+
+static void expect_guard(void *ctx, unsigned guard, const char *path, bool prefix, const char *val, size_t len)
+{
+    (void)guard;
+    obl_expect *e = ctx;
+    if (prefix)
+        return;
+    if (!strcmp(path, "data.checklist") && len < sizeof e->checklist) {
+        snprintf(e->checklist, sizeof e->checklist, "%.*s", (int)len, val);
+        e->nchecklist++;
+    } else if (!strcmp(path, "data.kind") && len < sizeof e->kind) {
+        snprintf(e->kind, sizeof e->kind, "%.*s", (int)len, val);
+        e->nkind++;
+    }
+}
+
+/* A link to the inspection form that meets the slot, with the site, the
+ * kind and the checklist the rule requires filled in: for a slot still due
+ * or missed of the office's own schedule (owner: office:UNIT; the
+ * contractors' self-inspections come from their own apps), at a site the
+ * person inspects, when the form can send what the rule requires (a
+ * checklist of the rules' checklists, a kind the form offers). */
+static void obl_link(hq_buf *b, const hq_person *p, const hq_rule *rule, const hq_obligation *o)
+{
+    if ((o->state != HQ_OBL_DUE && o->state != HQ_OBL_MISSED) || !rule || !rule->owner)
+        return;
+    const hq_site *site = hq_rules_site(g_web->rules, o->unit);
+    if (!site || !site->domain || !web_may_inspect(p, site->domain))
+        return;
+    obl_expect e = {0};
+    if (rule->when)
+        hq_cond_each_guard(rule->when, expect_guard, &e);
+    const hq_checklist *c = e.nchecklist == 1 ? hq_checklist_find(hq_rules_checklists(g_web->rules), e.checklist) : NULL;
+    if (e.nchecklist > 1 || (e.nchecklist == 1 && (!c || strcmp(c->domain, site->domain))) || e.nkind > 1 ||
+        (e.nkind == 1 && !web_inspect_kind_ok(e.kind)))
+        return;
+    hq_buf_puts(b, " <a class=\"btn\" style=\"white-space:nowrap;padding:2px 8px\" href=\"/console/inspect?site=");
+    web_html(b, site->id);
+    if (c) {
+        hq_buf_puts(b, "&amp;checklist=");
+        web_html(b, c->id);
+    }
+    if (e.nkind == 1) {
+        hq_buf_puts(b, "&amp;kind=");
+        web_html(b, e.kind);
+    }
+    hq_buf_puts(b, "\">填报</a>");
+}
+
 static int obl_row(void *ctx, const hq_obligation *o)
 {
     obl_list *l = ctx;
@@ -1075,8 +1131,10 @@ static int obl_row(void *ctx, const hq_obligation *o)
     web_html(b, rule && rule->description ? rule->description : o->rule);
     hq_buf_puts(b, "</td><td>");
     web_html(b, hq_rules_unit_name(g_web->rules, o->unit));
-    hq_buf_printf(b, "</td><td class=\"%s\">%s</td></tr>", o->state == HQ_OBL_MISSED ? "late" : "",
+    hq_buf_printf(b, "</td><td class=\"%s\">%s", o->state == HQ_OBL_MISSED ? "late" : "",
                   hq_label(HQ_LBL_OBLIGATION, hq_obligation_state_name(o->state)));
+    obl_link(b, l->p, rule, o);
+    hq_buf_puts(b, "</td></tr>");
     return 0;
 }
 

@@ -357,6 +357,8 @@ bool web_may_see(const hq_person *p, const char *domain, const char *contractor)
  * as houqind makes it), else the reason in Chinese, written into why. */
 const char *web_may_act(const hq_person *p, const hq_issue *is, int act, char *why, size_t size);
 bool web_may_inspect(const hq_person *p, const char *domain);
+/* Whether the inspection form offers kind (self, key, spot, covert). */
+bool web_inspect_kind_ok(const char *kind);
 const char *web_person_name(const char *id);
 
 /* ---- console.c, act.c ---- */

@@ -212,23 +212,30 @@ def test_moderation():
 
 
 def test_inspection_form():
-    """A supervisor files an inspection on a phone: site, then the
-    checklist (rules/checklists.yaml), then each item's label and standard;
-    one item failed.  The record carries the checklist, which is what the
+    """A supervisor files an inspection on a phone, from the 填报 link of a
+    due self-inspection on the obligations page (site and kind filled in):
+    the checklist (rules/checklists.yaml), then each item's label and
+    standard; one item failed.  The record carries the checklist, which is what the
     weekly food-safety review expects."""
     d, w, ctl = btest.console(("lin.sup",), lambda d: [])
     drv = browser(390, 844, phone=True)
     try:
         login(drv, w, "lin.sup")
         drv.get(w.url("/console/inspect"))
-        Select(drv.find_element(By.ID, "site")).select_by_value("canteen-2")
-        btest.submit(drv, "choose")
+        btest.shot(drv, "console-inspect-site")
+        # from the obligations page: the day's self-inspection of 第二食堂, its 填报 link
+        drv.get(w.url("/console/obligations"))
+        btest.shot(drv, "console-obligations")
+        link = drv.find_element(By.CSS_SELECTOR, 'a.btn[href="/console/inspect?site=canteen-2&kind=self"]')
+        drv.get(link.get_attribute("href"))
         sel = Select(drv.find_element(By.ID, "checklist"))
         check("每周食品安全排查（4 项）" in [o.text for o in sel.options], "the catering checklists offered")
         sel.select_by_value("food_safety_weekly")
         btest.shot(drv, "console-inspect-checklist")
         btest.submit(drv, "choose-checklist")
         check("每周食品安全排查" in drv.find_element(By.ID, "checklist-name").text, "the checklist named")
+        check_eq(Select(drv.find_element(By.ID, "kind")).first_selected_option.get_attribute("value"), "self",
+                 "the kind the obligation expects")
         drv.find_element(By.ID, "fail-3").click()  # 防鼠防虫
         drv.find_element(By.ID, "summary").send_keys("干货库挡鼠板缺失")
         btest.shot(drv, "console-inspect-form")

@@ -321,6 +321,18 @@ def test_portal_link_and_inspection():
         check_eq(st, 400, "the link allows nothing else")
         # an inspection record from a phone
         sup = Session(w, login(w, "lin.sup")[3])
+        # the obligations page links the office's own due inspections to the form
+        st, h, html = sup.get("/console/obligations")
+        every = re.findall(r'<a class="btn" style="white-space:nowrap;padding:2px 8px" href="(/console/inspect\?[^"]+)">填报</a>', html)
+        links = set(every)
+        c1 = every.count('/console/inspect?site=canteen-1&amp;kind=self')
+        check('/console/inspect?site=canteen-1&amp;kind=self' in links, "links to the form: %r" % sorted(links)[:8])
+        check(not [l for l in links if "food_safety_weekly" in l],
+              "none to the canteen's own weekly review (the contractor's obligation, from its app)")
+        st, h, html = sup.get("/console/inspect?site=canteen-1&kind=key")
+        check('<input type="hidden" name="kind" value="key">' in html, "the kind kept through the checklist step")
+        st, h, html = sup.get("/console/inspect?site=canteen-1&checklist=food_safety_key&kind=key")
+        check('<option value="key" selected>重点检查</option>' in html, "the kind preselected")
         st, h, html = sup.get("/console/inspect?site=canteen-1")
         check_eq(st, 200, "inspection form, step 2")
         offered = re.findall(r'<option value="([a-z_]+)">([^<（]+)（(\d+) 项）</option>', html)
@@ -359,6 +371,9 @@ def test_portal_link_and_inspection():
         met = [o for o in slots if o["state"] == "satisfied"]
         check(len(met) == 1 and met[0]["start_ms"] <= ins[0]["ts"] < met[0]["due_ms"],
               "this week's review satisfied by the form's record: %r" % slots[:3])
+        st, h, html = sup.get("/console/obligations")
+        check_eq(html.count('href="/console/inspect?site=canteen-1&amp;kind=self"'), c1 - 1,
+                 "the slot the self-inspection met has no link any more")
         # a failed kitchen process control (severity: high in checklists.yaml) is a serious finding
         st, h, b = sup.post("/console/inspect", {"csrf": csrf, "site": "canteen-1", "kind": "spot",
                                                  "checklist": "process_control", "i:fs.core_temp": "fail"})
