@@ -22,7 +22,7 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
     print("python3-selenium missing: skipped")
@@ -110,7 +110,19 @@ def submit(drv, element_id, timeout=30):
     repeats) while a slow server (ASan) is still answering."""
     old = drv.find_element(By.TAG_NAME, "html")
     drv.find_element(By.ID, element_id).click()
-    WebDriverWait(drv, timeout).until(EC.staleness_of(old))
+
+    def gone(_):
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:  # chromedriver, mid-navigation: the node left the document
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+
+    WebDriverWait(drv, timeout).until(gone)
 
 
 def login(drv, w, person):
