@@ -473,6 +473,51 @@ static enum MHD_Result inspect_page(web_req *r, const hq_person *p, const char *
     return web_console_send(r, status, &b);
 }
 
+/* The inspection.submitted event of the form f on checklist c (a failed
+ * item gets the photo, and its severity when the checklist gives one);
+ * returns the number of failed items. */
+static size_t inspection_event(act_event *ev, const web_form *f, const hq_site *s, const hq_person *p,
+                               const hq_checklist *c, const char *kind, const char *summary, const char *hash)
+{
+    size_t nfail = 0;
+    event_begin(ev);
+    msgpack_packer *pk = &ev->pk;
+    envelope(pk, ev->id, "inspection.submitted");
+    msgpack_pack_map(pk, 6 + (summary != NULL));
+    hq_mp_pack_kv(pk, "kind", kind);
+    hq_mp_pack_kv(pk, "domain", s->domain);
+    hq_mp_pack_kv(pk, "site", s->id);
+    hq_mp_pack_kv(pk, "inspector", p->id);
+    hq_mp_pack_kv(pk, "checklist", c->id);
+    if (summary)
+        hq_mp_pack_kv(pk, "summary", summary);
+    hq_mp_pack_str(pk, "items");
+    msgpack_pack_array(pk, c->nitems);
+    for (size_t i = 0; i < c->nitems; i++) {
+        const hq_check_item *it = &c->items[i];
+        char name[80];
+        snprintf(name, sizeof name, "i:%s", it->code);
+        const char *v = web_form_get(f, name);
+        bool fail = v && !strcmp(v, "fail");
+        nfail += fail;
+        bool sev = fail && it->has_severity;
+        msgpack_pack_map(pk, 3 + (fail && hash[0]) + sev);
+        hq_mp_pack_kv(pk, "code", it->code);
+        hq_mp_pack_kv(pk, "title", it->standard);
+        hq_mp_pack_kv(pk, "result", fail ? "fail" : "pass");
+        if (sev)
+            hq_mp_pack_kv(pk, "severity", hq_severity_name(it->severity));
+        if (fail && hash[0]) {
+            char ref[80];
+            snprintf(ref, sizeof ref, "sha256:%s", hash);
+            hq_mp_pack_str(pk, "photos");
+            msgpack_pack_array(pk, 1);
+            hq_mp_pack_str(pk, ref);
+        }
+    }
+    return nfail;
+}
+
 enum MHD_Result web_inspect(web_req *r, const hq_person *p);
 enum MHD_Result web_inspect(web_req *r, const hq_person *p)
 {
@@ -523,43 +568,8 @@ enum MHD_Result web_inspect(web_req *r, const hq_person *p)
         ret = inspect_page(r, p, site, checklist, NULL, err.code == HQ_EIO ? "照片暂时无法保存。" : err.msg, 400);
         goto out;
     }
-    size_t nfail = 0;
     act_event ev;
-    event_begin(&ev);
-    msgpack_packer *pk = &ev.pk;
-    envelope(pk, ev.id, "inspection.submitted");
-    msgpack_pack_map(pk, 6 + (summary != NULL));
-    hq_mp_pack_kv(pk, "kind", kind);
-    hq_mp_pack_kv(pk, "domain", s->domain);
-    hq_mp_pack_kv(pk, "site", s->id);
-    hq_mp_pack_kv(pk, "inspector", p->id);
-    hq_mp_pack_kv(pk, "checklist", c->id);
-    if (summary)
-        hq_mp_pack_kv(pk, "summary", summary);
-    hq_mp_pack_str(pk, "items");
-    msgpack_pack_array(pk, c->nitems);
-    for (size_t i = 0; i < c->nitems; i++) {
-        const hq_check_item *it = &c->items[i];
-        char name[80];
-        snprintf(name, sizeof name, "i:%s", it->code);
-        const char *v = web_form_get(&f, name);
-        bool fail = v && !strcmp(v, "fail");
-        nfail += fail;
-        bool sev = fail && it->has_severity;
-        msgpack_pack_map(pk, 3 + (fail && hash[0]) + sev);
-        hq_mp_pack_kv(pk, "code", it->code);
-        hq_mp_pack_kv(pk, "title", it->standard);
-        hq_mp_pack_kv(pk, "result", fail ? "fail" : "pass");
-        if (sev)
-            hq_mp_pack_kv(pk, "severity", hq_severity_name(it->severity));
-        if (fail && hash[0]) {
-            char ref[80];
-            snprintf(ref, sizeof ref, "sha256:%s", hash);
-            hq_mp_pack_str(pk, "photos");
-            msgpack_pack_array(pk, 1);
-            hq_mp_pack_str(pk, ref);
-        }
-    }
+    size_t nfail = inspection_event(&ev, &f, s, p, c, kind, summary, hash);
     hq_client_reply rep;
     int sr = event_send(&ev, &rep);
     if (sr < 0)
