@@ -72,8 +72,5 @@ static enum MHD_Result checklists(web_req *r)
 
 enum MHD_Result web_checklists(web_req *r)
 {
-    pthread_rwlock_rdlock(&g_web->clients_lock);
-    enum MHD_Result ret = checklists(r);
-    pthread_rwlock_unlock(&g_web->clients_lock);
-    return ret;
+    return web_with_clients(r, checklists);
 }

@@ -224,12 +224,17 @@ static enum MHD_Result intake_resumed(web_req *r)
 
 static enum MHD_Result intake(web_req *r);
 
-enum MHD_Result web_intake(web_req *r)
+enum MHD_Result web_with_clients(web_req *r, enum MHD_Result (*fn)(web_req *r))
 {
     pthread_rwlock_rdlock(&g_web->clients_lock);
-    enum MHD_Result ret = intake(r);
+    enum MHD_Result ret = fn(r);
     pthread_rwlock_unlock(&g_web->clients_lock);
     return ret;
+}
+
+enum MHD_Result web_intake(web_req *r)
+{
+    return web_with_clients(r, intake);
 }
 
 /* Authorisation first, for every event: the code of the refusal (msg

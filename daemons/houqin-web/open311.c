@@ -23,6 +23,7 @@
 #include "web.h"
 
 #include "clock.h"
+#include "ident.h"
 #include "json.h"
 #include "mp.h"
 
@@ -242,14 +243,7 @@ static size_t sources(const char **out, size_t max)
 
 static bool id_ok(const char *s)
 {
-    size_t n = strlen(s);
-    if (n < 1 || n > 64)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-              s[i] == '-' || s[i] == '.' || s[i] == '_' || s[i] == ':'))
-            return false;
-    return true;
+    return hq_ident_ok(s, 64, "-._:", true);
 }
 
 static int find_request(const char *id, web_complaint *c)

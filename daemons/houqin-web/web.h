@@ -154,6 +154,9 @@ enum MHD_Result web_reply_json_error(web_req *r, unsigned status, const char *co
  * caller holds g_web->clients_lock for reading.  web_reply_unauthorized:
  * the 401 for a missing or unknown token. */
 const web_client *web_bearer_client(web_req *r);
+/* Calls fn(r) holding g_web->clients_lock for reading (a SIGHUP reload of
+ * the clients file waits). */
+enum MHD_Result web_with_clients(web_req *r, enum MHD_Result (*fn)(web_req *r));
 enum MHD_Result web_reply_unauthorized(web_req *r);
 /* GET /api/v1/checklists: the rules' checklists, for inspection apps. */
 enum MHD_Result web_checklists(web_req *r);

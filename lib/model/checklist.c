@@ -1,6 +1,7 @@
 /* checklist.c - the `checklists:` section (checklist.h). */
 #include "checklist.h"
 
+#include "ident.h"
 #include "mem.h"
 
 #include <stdlib.h>
@@ -38,13 +39,7 @@ const hq_checklist *hq_checklist_find(const hq_checklists *cl, const char *id)
 /* A code: 1 to 64 bytes of [a-z0-9_.-], as the schemas' item codes. */
 static bool code_ok(const char *s)
 {
-    size_t n = strlen(s);
-    if (n < 1 || n > 64)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
-            return false;
-    return true;
+    return hq_ident_ok(s, 64, "_.-", false);
 }
 
 static void parse_items(hq_checklist *c, const hq_ydoc *doc, const hq_ynode *items, hq_diags *d)

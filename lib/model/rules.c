@@ -1,5 +1,6 @@
 #include "rules.h"
 #include "buf.h"
+#include "ident.h"
 #include "suggest.h"
 #include "worktime.h"
 
@@ -509,13 +510,7 @@ static char *dup_scalar(loader *L, const hq_ydoc *doc, const hq_ynode *n)
 
 static bool ident_ok(const char *s)
 {
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-              *s == '_' || *s == '.'))
-            return false;
-    return true;
+    return hq_ident_ok(s, SIZE_MAX, "-_.", true);
 }
 
 /* Money in yuan (with up to two decimals) to cents. */
