@@ -1927,10 +1927,7 @@ static void check_checklists(loader *L)
     const char *where = L->vocab_doc ? L->vocab_doc->file : "the vocabulary";
     for (size_t i = 0; i < L->r->checklists.n; i++) {
         const hq_checklist *c = &L->r->checklists.v[i];
-        bool known = false;
-        for (size_t k = 0; domains[k]; k++)
-            known |= !strcmp(domains[k], c->domain);
-        if (!known)
+        if (!is_domain(c->domain))
             hq_diags_add(L->d, c->file, c->line, c->column, "checklist %s: unknown domain \"%s\"", c->id,
                          c->domain);
         if (v && !hq_vocab_get(v, HQ_LBL_CHECKLIST, c->id))
